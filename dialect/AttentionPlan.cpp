@@ -1,0 +1,299 @@
+//===- AttentionPlan.cpp - how one attention spreads over a grid -*- C++ -*-===//
+//
+// This file implements the derivation of an AttentionPlan from the upstream
+// `shard` annotations of a ring.attention, and the diagnostics for every spec
+// that ringc cannot compile. The upstream ShardingOp verifier already rejects
+// unknown grids and an axis repeated inside one split; the rules here are the
+// ones specific to attention: which dimension may split over which axis, that
+// Q, K and V agree, and the divisibility the layouts need.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/AttentionPlan.h"
+
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+
+StringRef mlir::ring::gridRoleName(GridRole role) {
+  switch (role) {
+  case GridRole::Ring:
+    return "ring";
+  case GridRole::HeadGroup:
+    return "head_groups";
+  case GridRole::DimSlice:
+    return "dim_slices";
+  }
+  llvm_unreachable("unknown grid role");
+}
+
+int64_t AttentionPlan::size(GridRole role) const {
+  int64_t axis = axisOfRole[static_cast<int>(role)];
+  return axis < 0 ? 1 : gridShape[axis];
+}
+
+SmallVector<int64_t> AttentionPlan::localQShape() const {
+  return {batch, localHeads(), localSeq(), localHeadDim()};
+}
+SmallVector<int64_t> AttentionPlan::localKVShape() const {
+  return {batch, localKvHeads(), localSeq(), localHeadDim()};
+}
+SmallVector<int64_t> AttentionPlan::localLseShape() const {
+  return {batch, localHeads(), localSeq()};
+}
+
+StringRef AttentionPlan::dtypeName() const {
+  if (elementType.isBF16())
+    return "bf16";
+  if (elementType.isF16())
+    return "f16";
+  return "f32";
+}
+
+std::string AttentionPlan::str() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "batch=" << batch << ",heads=" << heads << ",kv_heads=" << kvHeads
+     << ",seq=" << seq << ",head_dim=" << headDim << ",dtype=" << dtypeName()
+     << ",causal=" << (isCausal() ? 1 : 0)
+     << ",balance=" << stringifyBalance(balance) << ",scale=";
+  os << llvm::format("%.17g", scale);
+  os << ",grid=[";
+  llvm::interleave(gridShape, os, "x");
+  os << "],axes=[" << axisOfRole[0] << "," << axisOfRole[1] << ","
+     << axisOfRole[2] << "]";
+  return s;
+}
+
+uint64_t AttentionPlan::hash() const {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : str()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+//===----------------------------------------------------------------------===//
+// Derivation
+//===----------------------------------------------------------------------===//
+
+namespace {
+constexpr StringLiteral kOperandNames[] = {"query", "key", "value"};
+constexpr StringLiteral kDimNames[] = {"batch", "head", "sequence",
+                                       "head_dim"};
+
+/// The role a split of tensor dimension `dim` gives its grid axis.
+GridRole roleOfDim(unsigned dim) {
+  switch (dim) {
+  case 1:
+    return GridRole::HeadGroup;
+  case 2:
+    return GridRole::Ring;
+  default:
+    return GridRole::DimSlice;
+  }
+}
+
+std::string axisStr(int64_t axis) {
+  return axis < 0 ? std::string("no axis") : "grid axis " + std::to_string(axis);
+}
+
+/// "v - v % q and v - v % q + q": the nearest multiples of q around v.
+std::string nearestMultiples(int64_t v, int64_t q) {
+  int64_t lo = v - v % q;
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (lo > 0)
+    os << lo << " or ";
+  os << lo + q;
+  return s;
+}
+
+std::string commonDivisors(int64_t a, int64_t b) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  bool first = true;
+  for (int64_t d = 1; d <= std::min(a, b); ++d)
+    if (a % d == 0 && b % d == 0) {
+      os << (first ? "" : ", ") << d;
+      first = false;
+    }
+  return s;
+}
+} // namespace
+
+FailureOr<AttentionPlan>
+mlir::ring::deriveAttentionPlan(AttentionOp op,
+                                SymbolTableCollection &symbols) {
+  AttentionPlan plan;
+  ArrayRef<int64_t> q = op.getQuery().getType().getShape();
+  ArrayRef<int64_t> k = op.getKey().getType().getShape();
+  plan.batch = q[0];
+  plan.heads = q[1];
+  plan.kvHeads = k[1];
+  plan.seq = q[2];
+  plan.headDim = q[3];
+  plan.elementType = op.getQuery().getType().getElementType();
+  plan.mask = op.getMask();
+  plan.balance = op.getEffectiveBalance();
+  plan.scale = op.getEffectiveScale();
+
+  // The sharding op of each operand, or null when it is not annotated.
+  std::array<shard::ShardingOp, 3> shardings;
+  Value operands[] = {op.getQuery(), op.getKey(), op.getValue()};
+  for (auto [i, v] : llvm::enumerate(operands)) {
+    auto sh = v.getDefiningOp<shard::ShardOp>();
+    if (!sh)
+      continue;
+    auto sop = sh.getSharding().getDefiningOp<shard::ShardingOp>();
+    if (!sop)
+      return op.emitOpError()
+             << "the sharding of " << kOperandNames[i]
+             << " must be defined by a shard.sharding op in the same function";
+    if (!sop.getStaticHaloSizes().empty() ||
+        !sop.getDynamicHaloSizes().empty())
+      return op.emitOpError() << "the sharding of " << kOperandNames[i]
+                              << " has halo sizes; ring attention shards "
+                                 "without halos";
+    if (!sop.getStaticShardedDimsOffsets().empty() ||
+        !sop.getDynamicShardedDimsOffsets().empty())
+      return op.emitOpError()
+             << "the sharding of " << kOperandNames[i]
+             << " has explicit sharded_dims_offsets; ring attention needs "
+                "equal shards";
+    shardings[i] = sop;
+  }
+
+  unsigned annotated = llvm::count_if(shardings, [](auto s) { return !!s; });
+  if (annotated == 0)
+    return plan;
+  if (annotated != 3) {
+    unsigned missing = llvm::find(shardings, nullptr) - shardings.begin();
+    unsigned present = llvm::find_if(shardings, [](auto s) { return !!s; }) -
+                       shardings.begin();
+    return op.emitOpError()
+           << kOperandNames[missing] << " has no shard.shard annotation but "
+           << kOperandNames[present]
+           << " has one; annotate query, key and value on the same grid";
+  }
+
+  StringRef gridName = shardings[0].getGrid();
+  for (unsigned i = 1; i < 3; ++i)
+    if (shardings[i].getGrid() != gridName)
+      return op.emitOpError()
+             << "query is sharded on grid @" << gridName << " but "
+             << kOperandNames[i] << " on grid @" << shardings[i].getGrid()
+             << "; query, key and value must use one grid";
+  shard::GridOp gridOp =
+      shard::getGridOrNull(op, shardings[0].getGridAttr(), symbols);
+  if (!gridOp)
+    return op.emitOpError() << "unknown grid @" << gridName
+                            << "; declare it with `shard.grid @" << gridName
+                            << "(shape = ...)` in the module";
+  plan.grid = gridName.str();
+  plan.gridShape.assign(gridOp.getShape().begin(), gridOp.getShape().end());
+  for (auto [axis, size] : llvm::enumerate(plan.gridShape))
+    if (ShapedType::isDynamic(size))
+      return op.emitOpError() << "grid @" << gridName << " has a dynamic size on axis " << axis
+                              << "; ringc needs a static grid";
+
+  // Role -> axis for each operand, with the per-tensor rules.
+  std::array<std::array<int64_t, 3>, 3> roleAxis;
+  for (unsigned t = 0; t < 3; ++t) {
+    roleAxis[t] = {-1, -1, -1};
+    ArrayRef<shard::GridAxesAttr> split = shardings[t].getSplitAxes().getAxes();
+    if (split.size() > 4)
+      return op.emitOpError() << "the sharding of " << kOperandNames[t]
+                              << " splits " << split.size()
+                              << " dimensions of a 4-d tensor";
+    SmallVector<int64_t> dimOfAxis(plan.gridShape.size(), -1);
+    for (auto [dim, axes] : llvm::enumerate(split)) {
+      if (axes.empty())
+        continue;
+      if (axes.size() > 1)
+        return op.emitOpError()
+               << "the " << kDimNames[dim] << " dimension of "
+               << kOperandNames[t] << " is split over " << axes.size()
+               << " grid axes; ringc splits each dimension over at most one "
+                  "grid axis";
+      int64_t axis = axes[0];
+      if (axis < 0 || axis >= static_cast<int64_t>(plan.gridShape.size()))
+        return op.emitOpError()
+               << "the " << kDimNames[dim] << " dimension of "
+               << kOperandNames[t] << " is split over grid axis " << axis
+               << " but grid @" << gridName << " has "
+               << plan.gridShape.size() << " axes";
+      if (dim == 0)
+        return op.emitOpError()
+               << "the batch dimension of " << kOperandNames[t]
+               << " is split over grid axis " << axis
+               << "; ringc splits sequence (dim 2) over the ring axis, heads "
+                  "(dim 1) over head groups and head_dim (dim 3) over dim "
+                  "slices, never batch";
+      if (dimOfAxis[axis] >= 0)
+        return op.emitOpError()
+               << "grid axis " << axis << " of @" << gridName
+               << " is used for both the " << kDimNames[dimOfAxis[axis]]
+               << " and the " << kDimNames[dim] << " dimensions of "
+               << kOperandNames[t] << "; give each dimension its own axis";
+      dimOfAxis[axis] = dim;
+      roleAxis[t][static_cast<int>(roleOfDim(dim))] = axis;
+    }
+  }
+  for (unsigned t = 1; t < 3; ++t)
+    for (unsigned r = 0; r < 3; ++r)
+      if (roleAxis[t][r] != roleAxis[0][r]) {
+        unsigned dim = r == 0 ? 2 : r == 1 ? 1 : 3;
+        return op.emitOpError()
+               << "the " << kDimNames[dim] << " dimension is split over "
+               << axisStr(roleAxis[0][r]) << " for query but over "
+               << axisStr(roleAxis[t][r]) << " for " << kOperandNames[t]
+               << "; query, key and value must split each dimension the "
+                  "same way";
+      }
+  plan.axisOfRole = roleAxis[0];
+  for (auto [axis, size] : llvm::enumerate(plan.gridShape))
+    if (size != 1 && !llvm::is_contained(plan.axisOfRole,
+                                         static_cast<int64_t>(axis)))
+      return op.emitOpError()
+             << "grid axis " << axis << " of @" << gridName << " has size "
+             << size
+             << " but no dimension is split over it; the work would be "
+                "replicated "
+             << size << " times. Give that axis size 1 or split a dimension "
+             << "over it";
+
+  // Divisibility the layouts need.
+  int64_t P = plan.ring(), n = plan.headGroups(), m = plan.dimSlices();
+  if (plan.balance == Balance::zigzag && plan.seq % (2 * P) != 0)
+    return op.emitOpError()
+           << "sequence length " << plan.seq << " is not divisible by 2·ring = "
+           << 2 * P
+           << ", which the zigzag layout needs (it cuts the sequence into "
+              "2·ring chunks); valid lengths near it: "
+           << nearestMultiples(plan.seq, 2 * P);
+  if (plan.seq % P != 0)
+    return op.emitOpError() << "sequence length " << plan.seq
+                            << " is not divisible by the ring size " << P
+                            << "; valid lengths near it: "
+                            << nearestMultiples(plan.seq, P);
+  if (plan.heads % n != 0 || plan.kvHeads % n != 0)
+    return op.emitOpError()
+           << (plan.heads % n != 0 ? "query heads (" : "key/value heads (")
+           << (plan.heads % n != 0 ? plan.heads : plan.kvHeads)
+           << ") are not divisible by head_groups (" << n
+           << "); valid head_groups divide both query heads (" << plan.heads
+           << ") and key/value heads (" << plan.kvHeads
+           << "): " << commonDivisors(plan.heads, plan.kvHeads);
+  if (plan.headDim % m != 0)
+    return op.emitOpError() << "head_dim (" << plan.headDim
+                            << ") is not divisible by dim_slices (" << m
+                            << "); valid dim_slices divide " << plan.headDim
+                            << ": " << commonDivisors(plan.headDim, plan.headDim);
+  return plan;
+}

@@ -1,0 +1,105 @@
+//===- RingDialect.td - the ring dialect and its attributes -*- tablegen -*-===//
+//
+// This file declares the `ring` dialect: distributed attention specs (ring
+// attention with sequence parallelism and two-level head partitioning) and
+// the per-rank operations the ringc pipeline lowers them to.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RING_DIALECT_TD
+#define RING_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Ring_Dialect : Dialect {
+  let name = "ring";
+  let cppNamespace = "::mlir::ring";
+  let summary = "Distributed attention: ring attention and two-level head partitioning";
+  let description = [{
+    The `ring` dialect describes multi-head attention spread over a grid of
+    devices and the per-rank program that computes it.
+
+    A spec is a `ring.attention` on global tensors whose operands are
+    annotated with the upstream `shard` dialect. The grid has up to three
+    roles, each bound to one grid axis by the dimension it splits:
+
+    * the **ring** axis (size P) splits the sequence dimension `L`;
+    * the **head-group** axis (size n) splits the head dimension `H`;
+    * the **dim-slice** axis (size m) splits the head dimension `D`.
+
+    Grid axes that no dimension uses must have size 1. Batch is never split.
+
+    Example: ring 4 × head groups 2 × dim slices 2, causal with zigzag load
+    balancing, GQA with 32 query heads and 8 key/value heads.
+
+    ```mlir
+    shard.grid @cluster(shape = 4x2x2)
+    func.func @attn(%q: tensor<1x32x1024x128xbf16>,
+                    %k: tensor<1x8x1024x128xbf16>,
+                    %v: tensor<1x8x1024x128xbf16>)
+        -> (tensor<1x32x1024x128xbf16>, tensor<1x32x1024xf32>) {
+      %s = shard.sharding @cluster split_axes = [[], [1], [0], [2]] : !shard.sharding
+      %q1 = shard.shard %q to %s : tensor<1x32x1024x128xbf16>
+      %k1 = shard.shard %k to %s : tensor<1x8x1024x128xbf16>
+      %v1 = shard.shard %v to %s : tensor<1x8x1024x128xbf16>
+      %o, %lse = ring.attention %q1, %k1, %v1 mask<causal> balance<zigzag>
+          : tensor<1x32x1024x128xbf16>, tensor<1x8x1024x128xbf16>,
+            tensor<1x8x1024x128xbf16>
+          -> tensor<1x32x1024x128xbf16>, tensor<1x32x1024xf32>
+      return %o, %lse : tensor<1x32x1024x128xbf16>, tensor<1x32x1024xf32>
+    }
+    ```
+
+    A spec without any `shard` annotation runs on a single device.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
+class Ring_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Ring_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Ring_MaskKind : I32EnumAttr<"MaskKind", "attention mask kind", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"causal", 1>
+  ]> {
+  let cppNamespace = "::mlir::ring";
+  let genSpecializedAttr = 0;
+}
+
+def Ring_MaskAttr : EnumAttr<Ring_Dialect, Ring_MaskKind, "mask"> {
+  let summary = "attention mask: none or causal";
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Ring_Balance : I32EnumAttr<"Balance",
+    "how the sequence is laid out over the ring", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"zigzag", 1>,
+    I32EnumAttrCase<"striped", 2>
+  ]> {
+  let cppNamespace = "::mlir::ring";
+  let genSpecializedAttr = 0;
+}
+
+def Ring_BalanceAttr : EnumAttr<Ring_Dialect, Ring_Balance, "balance"> {
+  let summary = "sequence layout over the ring: none (contiguous), zigzag or striped";
+  let description = [{
+    With P ranks on the ring and L tokens:
+
+    * `none`: rank p holds tokens [p·L/P, (p+1)·L/P).
+    * `zigzag`: the sequence is cut into 2P chunks; rank p holds chunks p and
+      2P−1−p, in that order. Under a causal mask every rank then does the same
+      work at every stage.
+    * `striped`: token i lives on rank i mod P, at local position i div P.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+#endif // RING_DIALECT_TD

@@ -1,0 +1,61 @@
+//===- Pipelines.h - ringc phases and named pipelines -----------*- C++ -*-===//
+//
+// This file declares the ordered phases of the ringc pipeline, shared by
+// `ringc --compile-to=PHASE` and the named pipelines of `ring-opt`, and the
+// builder that populates a pass manager up to a phase.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_PASSES_PIPELINES_H
+#define RINGC_PASSES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/LLVM.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::ring {
+
+/// The phases of the pipeline, in order (DESIGN.md section 2).
+enum class Phase {
+  Spec,        ///< the verified spec
+  Partitioned, ///< per-rank SPMD program
+  Scheduled,   ///< P-stage ring with merges
+  Overlapped,  ///< async shifts and double buffers
+  Target,      ///< target dialects (CPU: vector/scf; GPU: gpu/nvvm)
+  LLVM,        ///< LLVM dialect
+  Binary,      ///< PTX or object file
+};
+
+struct PhaseInfo {
+  Phase phase;
+  StringRef name;
+  StringRef description;
+  /// Whether this build of ringc implements the phase.
+  bool available;
+};
+
+/// Every phase, in order.
+ArrayRef<PhaseInfo> allPhases();
+std::optional<Phase> parsePhase(StringRef name);
+const PhaseInfo &phaseInfo(Phase phase);
+
+/// Options shared by the driver and the ring-opt pipelines.
+struct PipelineOptions {
+  /// cpu, sm_90a or sm_80.
+  std::string target = "cpu";
+};
+
+/// Adds the passes that take a spec module to `phase`. Fails, with a message
+/// in `error`, when the phase is not available in this build.
+LogicalResult buildPipelineToPhase(OpPassManager &pm, Phase phase,
+                                   const PipelineOptions &options,
+                                   std::string &error);
+
+/// Registers the named pipelines `ring-to-<phase>` with ring-opt.
+void registerRingPipelines();
+
+} // namespace mlir::ring
+
+#endif // RINGC_PASSES_PIPELINES_H

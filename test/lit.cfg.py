@@ -1,0 +1,61 @@
+# -*- Python -*-
+# The ringc lit suite: IR tests (ring-opt + FileCheck), driver tests (ringc),
+# and execution tests under mpirun.
+
+import os
+import shutil
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "RINGC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.ringc_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%examples", os.path.join(os.path.dirname(config.test_source_root), "examples")))
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.ringc_tools_dir, append_path=True)
+tools = ["ring-opt", "ringc", "ring-run"]
+llvm_config.add_tool_substitutions(tools, [config.ringc_tools_dir])
+
+# ptxas (CUDA toolkit): the L3 rung of the verification ladder.
+if config.ptxas and os.path.exists(config.ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.ptxas))
+
+# mpirun: as root OpenMPI needs --allow-run-as-root, and with more ranks than
+# cores --oversubscribe and yielding when idle, or tests crawl.
+if config.mpiexec and os.path.exists(config.mpiexec):
+    config.available_features.add("mpi")
+    mpirun = config.mpiexec
+    try:
+        version = subprocess.run([mpirun, "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        version = ""
+    if "Open MPI" in version or "OpenRTE" in version:
+        mpirun += " --allow-run-as-root --oversubscribe --mca mpi_yield_when_idle 1 --bind-to none"
+    config.substitutions.append(("%mpirun", mpirun))
+    config.environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+
+# A real GPU (L5): only where a CUDA driver and a device are present.
+def has_cuda_gpu():
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        return subprocess.run([smi, "-L"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+if has_cuda_gpu():
+    config.available_features.add("cuda-gpu")
+else:
+    lit_config.note("no CUDA GPU found: tests that REQUIRE cuda-gpu are skipped (UNSUPPORTED)")

@@ -1,0 +1,210 @@
+//===- SpecString.cpp - the one-line `--spec` form of a spec ---*- C++ -*-===//
+//
+// This file implements parsing of `--spec "K=V,..."` and its rendering as a
+// spec module. Only the syntax of each value is checked here; the semantic
+// rules (divisibility, GQA, ...) are the dialect's, so both spec forms get
+// the same diagnostics.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/ringc/SpecString.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace llvm;
+using namespace mlir::ring;
+
+namespace {
+enum class Kind { PositiveInt, Bool, Balance, DType, Scale };
+
+struct KeyInfo {
+  StringLiteral name;
+  Kind kind;
+  StringLiteral doc;
+};
+
+const KeyInfo kKeys[] = {
+    {"batch", Kind::PositiveInt, "batch size B (default 1)"},
+    {"heads", Kind::PositiveInt, "query heads Hq (required)"},
+    {"kv_heads", Kind::PositiveInt,
+     "key/value heads Hkv, dividing heads (default: heads; < heads is "
+     "GQA, 1 is MQA)"},
+    {"seq", Kind::PositiveInt, "sequence length L (required)"},
+    {"head_dim", Kind::PositiveInt, "head dimension D (required)"},
+    {"ring", Kind::PositiveInt,
+     "ring size P: ranks splitting the sequence (default 1)"},
+    {"head_groups", Kind::PositiveInt,
+     "head groups n: ranks splitting the heads (default 1)"},
+    {"dim_slices", Kind::PositiveInt,
+     "dim slices m: ranks splitting head_dim (default 1)"},
+    {"causal", Kind::Bool, "0 or 1 (default 0)"},
+    {"balance", Kind::Balance,
+     "zigzag | striped | none (default: zigzag when causal, else none)"},
+    {"dtype", Kind::DType, "bf16 | f16 | f32 (default bf16)"},
+    {"scale", Kind::Scale,
+     "softmax scale, a positive finite number (default 1/sqrt(head_dim))"},
+};
+
+Error specError(const Twine &msg) {
+  return createStringError(inconvertibleErrorCode(), msg);
+}
+
+std::string validKeys() {
+  std::string s;
+  raw_string_ostream os(s);
+  interleaveComma(kKeys, os, [&](const KeyInfo &k) { os << k.name; });
+  return s;
+}
+} // namespace
+
+StringRef mlir::ring::specKeysHelp() {
+  static std::string help = [] {
+    std::string s;
+    raw_string_ostream os(s);
+    os << "Spec keys for --spec \"K=V,K=V,...\":\n";
+    for (const KeyInfo &k : kKeys)
+      os << "  " << left_justify(k.name, 12) << " " << k.doc << "\n";
+    os << "The grid is ring x head_groups x dim_slices; ranks = their "
+          "product.\n\n";
+    return s;
+  }();
+  return help;
+}
+
+Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
+  AttentionSpec spec;
+  StringSet<> seen;
+  SmallVector<StringRef> items;
+  text.split(items, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  if (items.empty())
+    return specError("empty --spec; it needs at least heads, seq and "
+                     "head_dim, e.g. --spec \"heads=8,seq=1024,head_dim=64\"");
+  for (StringRef item : items) {
+    item = item.trim();
+    if (item.empty())
+      continue;
+    auto [key, value] = item.split('=');
+    key = key.trim();
+    value = value.trim();
+    if (!item.contains('=') || value.empty())
+      return specError("spec item '" + item +
+                       "' is not of the form key=value");
+    const KeyInfo *info = find_if(kKeys, [&](const KeyInfo &k) {
+      return k.name == key;
+    });
+    if (info == std::end(kKeys)) {
+      std::string hint;
+      unsigned best = 3;
+      for (const KeyInfo &k : kKeys) {
+        unsigned d = key.edit_distance(k.name);
+        if (d < best) {
+          best = d;
+          hint = ("; did you mean '" + k.name + "'?").str();
+        }
+      }
+      return specError("unknown spec key '" + key + "'" + hint +
+                       " Valid keys: " + validKeys());
+    }
+    if (!seen.insert(key).second)
+      return specError("spec key '" + key + "' is given twice");
+
+    switch (info->kind) {
+    case Kind::PositiveInt: {
+      int64_t v;
+      if (value.getAsInteger(10, v) || v < 1)
+        return specError("spec key '" + key +
+                         "' needs a positive integer, got '" + value + "'");
+      int64_t *slot = StringSwitch<int64_t *>(key)
+                          .Case("batch", &spec.batch)
+                          .Case("heads", &spec.heads)
+                          .Case("kv_heads", &spec.kvHeads)
+                          .Case("seq", &spec.seq)
+                          .Case("head_dim", &spec.headDim)
+                          .Case("ring", &spec.ring)
+                          .Case("head_groups", &spec.headGroups)
+                          .Case("dim_slices", &spec.dimSlices);
+      *slot = v;
+      break;
+    }
+    case Kind::Bool:
+      if (value != "0" && value != "1")
+        return specError("spec key '" + key + "' needs 0 or 1, got '" +
+                         value + "'");
+      spec.causal = value == "1";
+      break;
+    case Kind::Balance:
+      if (value != "zigzag" && value != "striped" && value != "none")
+        return specError("spec key 'balance' needs zigzag, striped or none, "
+                         "got '" +
+                         value + "'");
+      spec.balance = value.str();
+      break;
+    case Kind::DType:
+      if (value != "bf16" && value != "f16" && value != "f32")
+        return specError("spec key 'dtype' needs bf16, f16 or f32, got '" +
+                         value + "'");
+      spec.dtype = value.str();
+      break;
+    case Kind::Scale: {
+      double d;
+      if (value.getAsDouble(d) || !std::isfinite(d) || d <= 0)
+        return specError("spec key 'scale' needs a positive finite number, "
+                         "got '" +
+                         value + "'");
+      spec.scale = d;
+      break;
+    }
+    }
+  }
+  for (StringRef required : {"heads", "seq", "head_dim"})
+    if (!seen.contains(required))
+      return specError(Twine("spec key '") + required +
+                       "' is required (required keys: heads, seq, head_dim)");
+  return spec;
+}
+
+std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
+                                         StringRef funcName) {
+  std::string s;
+  raw_string_ostream os(s);
+  auto tensor = [&](int64_t h, StringRef elt) {
+    std::string t;
+    raw_string_ostream ts(t);
+    ts << "tensor<" << spec.batch << "x" << h << "x" << spec.seq << "x"
+       << spec.headDim << "x" << elt << ">";
+    return t;
+  };
+  std::string qT = tensor(spec.heads, spec.dtype);
+  std::string kvT = tensor(spec.effectiveKvHeads(), spec.dtype);
+  std::string lseT = "tensor<" + std::to_string(spec.batch) + "x" +
+                     std::to_string(spec.heads) + "x" +
+                     std::to_string(spec.seq) + "xf32>";
+  // Axis 0 is the ring, 1 the head groups, 2 the dim slices; sequence (dim 2)
+  // splits over axis 0, heads (dim 1) over axis 1, head_dim (dim 3) over 2.
+  os << "shard.grid @cluster(shape = " << spec.ring << "x" << spec.headGroups
+     << "x" << spec.dimSlices << ")\n";
+  os << "func.func @" << funcName << "(%q: " << qT << ", %k: " << kvT
+     << ", %v: " << kvT << ") -> (" << qT << ", " << lseT << ") {\n";
+  os << "  %s = shard.sharding @cluster split_axes = [[], [1], [0], [2]] : "
+        "!shard.sharding\n";
+  os << "  %q1 = shard.shard %q to %s : " << qT << "\n";
+  os << "  %k1 = shard.shard %k to %s : " << kvT << "\n";
+  os << "  %v1 = shard.shard %v to %s : " << kvT << "\n";
+  os << "  %o, %lse = ring.attention %q1, %k1, %v1";
+  if (spec.causal)
+    os << " mask<causal>";
+  os << " balance<" << spec.effectiveBalance() << ">";
+  if (spec.scale)
+    os << " scale(" << format("%.17g", *spec.scale) << ")";
+  os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
+     << lseT << "\n";
+  os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";
+  return s;
+}

@@ -1,0 +1,148 @@
+//===- ringc.cpp - the ringc compiler driver --------------------*- C++ -*-===//
+//
+// This file implements `ringc`: it reads a spec (an MLIR file, or the
+// one-line `--spec "K=V,..."` form), verifies it, and runs the pipeline to
+// the phase `--compile-to` names (printing that phase's MLIR) or to the
+// artifacts of `--target` in `-o DIR`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/RingDialect.h"
+#include "dialect/RingOps.h"
+#include "passes/Passes.h"
+#include "passes/Pipelines.h"
+#include "tools/ringc/SpecString.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory ringcCat("ringc options");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("[spec.mlir]"), cl::init(""),
+                                      cl::cat(ringcCat));
+static cl::opt<std::string>
+    specText("spec", cl::desc("One-line spec \"K=V,...\" (keys below) "
+                              "instead of an MLIR file"),
+             cl::value_desc("K=V,..."), cl::init(""), cl::cat(ringcCat));
+static cl::opt<std::string>
+    targetName("target", cl::desc("Target: cpu, sm_90a (H100) or sm_80 "
+                                  "(A100-class)"),
+               cl::value_desc("T"), cl::init("cpu"), cl::cat(ringcCat));
+static cl::opt<std::string> outputDir("o",
+                                      cl::desc("Artifact directory to write"),
+                                      cl::value_desc("DIR"), cl::init(""),
+                                      cl::cat(ringcCat));
+static cl::opt<std::string> funcName(
+    "name", cl::desc("Name of the function built from --spec, and of the "
+                     "artifact (default attn)"),
+    cl::init("attn"), cl::cat(ringcCat));
+
+/// The --compile-to help: every phase in order. Static because cl::desc
+/// keeps a reference.
+static const std::string &phaseHelp() {
+  static const std::string help = [] {
+    std::string s = "Print the MLIR of a phase and stop. Phases, in order:";
+    for (const PhaseInfo &info : allPhases())
+      s += "\n    " + info.name.str() + ": " + info.description.str() +
+           (info.available ? "" : " (not implemented yet)");
+    return s;
+  }();
+  return help;
+}
+static cl::opt<std::string> compileTo("compile-to", cl::desc(phaseHelp()),
+                                      cl::value_desc("PHASE"), cl::init(""),
+                                      cl::cat(ringcCat));
+
+static cl::extrahelp specHelp(specKeysHelp().data());
+
+static int fail(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "ringc") << msg << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(ringcCat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "ringc: compile a distributed attention spec\n\n"
+      "  ringc FILE.mlir --target=T -o DIR\n"
+      "  ringc --spec \"K=V,...\" --target=T -o DIR\n"
+      "  ringc ... --compile-to=PHASE   (prints that phase's MLIR)\n");
+
+  if (inputFile.empty() == specText.empty())
+    return fail("give exactly one of a spec file or --spec \"K=V,...\"");
+  if (targetName != "cpu" && targetName != "sm_90a" && targetName != "sm_80")
+    return fail("unknown --target '" + targetName +
+                "'; valid targets: cpu, sm_90a, sm_80");
+  std::optional<Phase> phase;
+  if (!compileTo.empty()) {
+    phase = parsePhase(compileTo);
+    if (!phase)
+      return fail("unknown phase '" + compileTo + "' for --compile-to\n" +
+                  phaseHelp());
+  } else if (outputDir.empty()) {
+    return fail("give -o DIR (the artifact directory) or --compile-to=PHASE");
+  }
+
+  DialectRegistry registry;
+  registry.insert<RingDialect, shard::ShardDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false);
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  if (!specText.empty()) {
+    auto spec = parseSpecString(specText);
+    if (!spec)
+      return fail(llvm::toString(spec.takeError()));
+    // The module is parsed from a named buffer so that diagnostics say
+    // "--spec" and show the line of the generated spec they are about.
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(renderSpecModule(*spec, funcName),
+                                             "--spec"),
+        llvm::SMLoc());
+  } else {
+    std::string error;
+    auto file = openInputFile(inputFile, &error);
+    if (!file)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  }
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  PassManager pm(&context);
+  PipelineOptions options;
+  options.target = targetName;
+  Phase goal = phase.value_or(Phase::Binary);
+  std::string error;
+  if (failed(buildPipelineToPhase(pm, goal, options, error)))
+    return fail(error);
+  if (failed(pm.run(*module)))
+    return 1;
+  if (phase) {
+    module->print(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  return fail("artifact emission is not implemented in this build of ringc "
+              "yet");
+}

@@ -1,0 +1,79 @@
+//===- Collectives.cpp - shift, wait, all-reduce entry points ---*- C++ -*-===//
+//
+// This file implements the communication entry points of the ringrt C API
+// by validating their arguments and forwarding to the context's
+// communicator backend.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Context.h"
+#include "Error.h"
+
+#include <new>
+
+using namespace ringrt;
+
+extern "C" {
+
+ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,
+                                 void *recv, int64_t bytes, int32_t stage,
+                                 int32_t tag, ringrt_request **req) {
+  if (req)
+    *req = nullptr;
+  if (!ctx || !req)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_shift_start: null context or request pointer");
+  if (bytes < 0 || (bytes > 0 && (!send || !recv)))
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_shift_start: stage %d: invalid buffers (send %p, "
+                     "recv %p, %lld bytes)",
+                     stage, send, recv, static_cast<long long>(bytes));
+  if (stage < 0 || tag < 0 || tag > 15)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_shift_start: stage %d must be >= 0 and tag %d in "
+                     "0..15",
+                     stage, tag);
+  auto s = static_cast<const char *>(send);
+  auto r = static_cast<const char *>(recv);
+  if (bytes > 0 && s < r + bytes && r < s + bytes)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_shift_start: stage %d: send and recv buffers "
+                     "overlap",
+                     stage);
+  std::unique_ptr<ringrt_request> out;
+  ringrt_status st = ctx->comm->shiftStart(send, recv, bytes, stage, tag, out);
+  if (st == RINGRT_OK)
+    *req = out.release();
+  return st;
+}
+
+ringrt_status ringrt_wait(ringrt_context *ctx, ringrt_request *req) {
+  if (!ctx || !req)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_wait: null context or request");
+  std::unique_ptr<ringrt_request> owned(req);
+  return ctx->comm->wait(*owned);
+}
+
+ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx, float *buf,
+                                       int64_t count, ringrt_axis role,
+                                       int32_t stage) {
+  if (!ctx || (count > 0 && !buf) || count < 0)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_allreduce_sum_f32: null context or buffer, or "
+                    "negative count");
+  if (role < 0 || role > 2)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_allreduce_sum_f32: invalid role %d", role);
+  if (count == 0 || ctx->grid.roleSize(role) == 1)
+    return RINGRT_OK;
+  return ctx->comm->allreduceSumF32(buf, count, role, stage);
+}
+
+ringrt_status ringrt_barrier(ringrt_context *ctx) {
+  if (!ctx)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT, "ringrt_barrier: null context");
+  return ctx->comm->barrier();
+}
+
+} // extern "C"

@@ -1,0 +1,63 @@
+//===- Comm.h - communicator backend interface ------------------*- C++ -*-===//
+//
+// This file declares the small interface every communicator backend of
+// ringrt implements (ring shift, timed wait, role-axis all-reduce, barrier)
+// and the factories of the backends: MPI (MpiComm.cpp) and a single-process
+// backend (SelfComm.cpp). An NCCL backend will implement the same interface
+// in NcclComm.cpp and be selected by comm "nccl" in Context.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGRT_LIB_COMM_H
+#define RINGRT_LIB_COMM_H
+
+#include "ringrt/ringrt.h"
+
+#include <memory>
+
+/// Base of every backend's in-flight shift; the C API hands it out opaquely.
+struct ringrt_request {
+  virtual ~ringrt_request() = default;
+};
+
+namespace ringrt {
+
+struct GridInfo;
+
+/// A communicator backend bound to one context's grid.
+class CommBackend {
+public:
+  virtual ~CommBackend() = default;
+
+  /// Starts sending `bytes` at `send` to the ring successor and receiving
+  /// into `recv` from the ring predecessor.
+  virtual ringrt_status shiftStart(const void *send, void *recv,
+                                   int64_t bytes, int32_t stage, int32_t tag,
+                                   std::unique_ptr<ringrt_request> &out) = 0;
+
+  /// Completes `req` within the context's timeout.
+  virtual ringrt_status wait(ringrt_request &req) = 0;
+
+  /// In-place f32 sum over the ranks of the axis playing `role`.
+  virtual ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
+                                        int32_t stage) = 0;
+
+  /// Synchronizes every rank of the grid.
+  virtual ringrt_status barrier() = 0;
+};
+
+/// Creates the single-process backend; the grid must have one rank.
+ringrt_status createSelfComm(GridInfo &grid,
+                             std::unique_ptr<CommBackend> &out);
+
+/// Creates the MPI backend over MPI_COMM_WORLD. Collective: exchanges every
+/// rank's `localStatus`, plan hash and grid so that option errors, plan
+/// mismatches and a wrong world size fail on every rank, then splits one
+/// communicator per role axis. Sets grid.worldRank/worldSize/coords.
+ringrt_status createMpiComm(GridInfo &grid, ringrt_status localStatus,
+                            uint64_t planHash, int64_t timeoutMs,
+                            std::unique_ptr<CommBackend> &out);
+
+} // namespace ringrt
+
+#endif // RINGRT_LIB_COMM_H

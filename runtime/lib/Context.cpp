@@ -1,0 +1,202 @@
+//===- Context.cpp - ringrt context creation and queries --------*- C++ -*-===//
+//
+// This file implements the context part of the ringrt C API: option
+// validation, the grid description (row-major world rank <-> coordinates),
+// timeout resolution, backend selection, and the coordinate queries.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Context.h"
+#include "Error.h"
+#include "ringrt/Layout.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+using namespace ringrt;
+
+namespace {
+const char *const kRoleNames[3] = {"ring", "head_group", "dim_slice"};
+const char *const kRolePlurals[3] = {"ring", "head_groups", "dim_slices"};
+} // namespace
+
+int64_t GridInfo::size() const {
+  int64_t n = 1;
+  for (int a = 0; a < gridRank; ++a)
+    n *= shape[a];
+  return n;
+}
+
+int64_t GridInfo::roleSize(int role) const {
+  int a = axisOfRole[role];
+  return a < 0 ? 1 : shape[a];
+}
+
+int64_t GridInfo::roleCoord(int role) const {
+  int a = axisOfRole[role];
+  return a < 0 ? 0 : coords[a];
+}
+
+int64_t GridInfo::worldRankAlong(int role, int64_t c) const {
+  int a = axisOfRole[role];
+  if (a < 0)
+    return worldRank;
+  int64_t other[3] = {coords[0], coords[1], coords[2]};
+  other[a] = c;
+  return layout::gridLinear(shape, gridRank, other);
+}
+
+void GridInfo::place(int64_t rank) {
+  worldRank = rank;
+  layout::gridCoords(shape, gridRank, rank, coords);
+}
+
+std::string GridInfo::describe() const {
+  std::string s = formatShape(shape, gridRank) + " (";
+  for (int r = 0; r < 3; ++r)
+    s += formatv("%s%s axis %d", r ? ", " : "", kRoleNames[r], axisOfRole[r]);
+  return s + ")";
+}
+
+std::string GridInfo::describeRoles() const {
+  std::string s;
+  for (int r = 0; r < 3; ++r)
+    s += formatv("%s%s %lld", r ? " x " : "", kRolePlurals[r],
+                 static_cast<long long>(roleSize(r)));
+  return s;
+}
+
+ringrt_status ringrt::parseGridOptions(const ringrt_context_options &o,
+                                       GridInfo &grid) {
+  if (o.grid_rank < 1 || o.grid_rank > 3)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_context_create: grid_rank %d is not in 1..3",
+                     o.grid_rank);
+  grid.gridRank = o.grid_rank;
+  for (int a = 0; a < 3; ++a)
+    grid.shape[a] = a < o.grid_rank ? o.grid_shape[a] : 1;
+  for (int a = 0; a < o.grid_rank; ++a)
+    if (grid.shape[a] < 1)
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "ringrt_context_create: grid_shape[%d] = %lld must be "
+                       ">= 1",
+                       a, static_cast<long long>(grid.shape[a]));
+  bool used[3] = {false, false, false};
+  for (int r = 0; r < 3; ++r) {
+    int a = o.axis_of_role[r];
+    grid.axisOfRole[r] = a;
+    if (a == -1)
+      continue;
+    if (a < 0 || a >= o.grid_rank)
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "ringrt_context_create: %s axis %d is not -1 or in "
+                       "[0, %d)",
+                       kRoleNames[r], a, o.grid_rank);
+    if (used[a])
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "ringrt_context_create: grid axis %d plays two roles",
+                       a);
+    used[a] = true;
+  }
+  for (int a = 0; a < o.grid_rank; ++a)
+    if (!used[a] && grid.shape[a] != 1)
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "ringrt_context_create: grid axis %d has size %lld but "
+                       "no role (ring, head_group, dim_slice); replicated "
+                       "axes are not supported",
+                       a, static_cast<long long>(grid.shape[a]));
+  return RINGRT_OK;
+}
+
+int64_t ringrt::resolveTimeoutMs(int64_t fromOptions) {
+  if (fromOptions > 0)
+    return fromOptions;
+  if (const char *env = std::getenv("RINGRT_TIMEOUT_MS")) {
+    char *end = nullptr;
+    long long v = std::strtoll(env, &end, 10);
+    if (end != env && *end == '\0' && v > 0)
+      return v;
+  }
+  return 300000;
+}
+
+extern "C" {
+
+ringrt_status ringrt_context_create(const ringrt_context_options *options,
+                                    ringrt_context **out) {
+  if (!out)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_context_create: out is null");
+  *out = nullptr;
+  if (!options)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_context_create: options is null");
+  const char *comm = options->comm ? options->comm : "mpi";
+  const char *device = options->device ? options->device : "cpu";
+  int64_t timeoutMs = resolveTimeoutMs(options->timeout_ms);
+
+  GridInfo grid;
+  ringrt_status local = parseGridOptions(*options, grid);
+  if (local == RINGRT_OK)
+    local = checkDevice(device);
+
+  std::unique_ptr<CommBackend> backend;
+  ringrt_status st;
+  if (std::strcmp(comm, "mpi") == 0) {
+    st = createMpiComm(grid, local, options->plan_hash, timeoutMs, backend);
+  } else if (std::strcmp(comm, "self") == 0) {
+    st = local != RINGRT_OK ? local : createSelfComm(grid, backend);
+  } else if (std::strcmp(comm, "nccl") == 0) {
+    // The NCCL backend (NcclComm.cpp) plugs in here.
+    st = setError(RINGRT_ERR_UNSUPPORTED,
+                  "ringrt_context_create: comm 'nccl' is not implemented yet "
+                  "(use 'mpi' or 'self')");
+  } else {
+    st = setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                   "ringrt_context_create: unknown comm '%s' (expected mpi, "
+                   "nccl or self)",
+                   comm);
+  }
+  if (st != RINGRT_OK)
+    return st;
+
+  auto *ctx = new (std::nothrow) ringrt_context();
+  if (!ctx)
+    return setError(RINGRT_ERR_OUT_OF_MEMORY,
+                    "ringrt_context_create: out of memory");
+  ctx->grid = grid;
+  ctx->timeoutMs = timeoutMs;
+  ctx->device = device;
+  ctx->comm = std::move(backend);
+  *out = ctx;
+  return RINGRT_OK;
+}
+
+void ringrt_context_destroy(ringrt_context *ctx) { delete ctx; }
+
+int32_t ringrt_coord(const ringrt_context *ctx, ringrt_axis role) {
+  if (!ctx || role < 0 || role > 2)
+    return 0;
+  return static_cast<int32_t>(ctx->grid.roleCoord(role));
+}
+
+int32_t ringrt_size(const ringrt_context *ctx, ringrt_axis role) {
+  if (!ctx || role < 0 || role > 2)
+    return 1;
+  return static_cast<int32_t>(ctx->grid.roleSize(role));
+}
+
+int32_t ringrt_world_rank(const ringrt_context *ctx) {
+  return ctx ? static_cast<int32_t>(ctx->grid.worldRank) : 0;
+}
+
+int32_t ringrt_world_size(const ringrt_context *ctx) {
+  return ctx ? static_cast<int32_t>(ctx->grid.worldSize) : 1;
+}
+
+int64_t ringrt_timeout_ms(const ringrt_context *ctx) {
+  return ctx ? ctx->timeoutMs : 0;
+}
+
+} // extern "C"

@@ -1,0 +1,65 @@
+//===- Context.h - ringrt context internals ---------------------*- C++ -*-===//
+//
+// This file declares the grid description a context holds, the definition
+// of the opaque ringrt_context, and the option validation shared by the
+// communicator backends.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGRT_LIB_CONTEXT_H
+#define RINGRT_LIB_CONTEXT_H
+
+#include "Comm.h"
+
+#include <memory>
+#include <string>
+
+namespace ringrt {
+
+/// The shard grid and this rank's place in it.
+struct GridInfo {
+  int gridRank = 1;
+  int64_t shape[3] = {1, 1, 1};
+  int32_t axisOfRole[3] = {-1, -1, -1};
+  int64_t worldRank = 0;
+  int64_t worldSize = 1;
+  int64_t coords[3] = {0, 0, 0};
+
+  /// Number of ranks in the grid.
+  int64_t size() const;
+  /// Number of ranks along the axis playing `role` (1 if absent).
+  int64_t roleSize(int role) const;
+  /// This rank's coordinate on the axis playing `role` (0 if absent).
+  int64_t roleCoord(int role) const;
+  /// World rank of the rank whose coordinate on the axis playing `role` is
+  /// `c`, all other coordinates equal to this rank's.
+  int64_t worldRankAlong(int role, int64_t c) const;
+  /// Sets worldRank and coords from a world rank.
+  void place(int64_t rank);
+  /// "[4,2,1] (ring axis 0, head_group axis 1, dim_slice axis -1)".
+  std::string describe() const;
+  /// "ring 4 x head_groups 2 x dim_slices 1".
+  std::string describeRoles() const;
+};
+
+/// Validates `options` into `grid` (everything but the world placement).
+ringrt_status parseGridOptions(const ringrt_context_options &options,
+                               GridInfo &grid);
+
+/// Resolves the timeout: options, else env RINGRT_TIMEOUT_MS, else 300000.
+int64_t resolveTimeoutMs(int64_t fromOptions);
+
+/// Checks that `device` names a usable device backend.
+ringrt_status checkDevice(const char *device);
+
+} // namespace ringrt
+
+/// The opaque context of the C API.
+struct ringrt_context {
+  ringrt::GridInfo grid;
+  int64_t timeoutMs = 300000;
+  std::string device;
+  std::unique_ptr<ringrt::CommBackend> comm;
+};
+
+#endif // RINGRT_LIB_CONTEXT_H

@@ -1,0 +1,340 @@
+//===- MpiComm.cpp - MPI communicator backend -------------------*- C++ -*-===//
+//
+// This file implements the MPI communicator backend: the collective
+// agreement at context creation (every rank's option status, plan hash and
+// grid are all-gathered, so errors and mismatches fail on every rank rather
+// than hang), one communicator per role axis (MPI_Comm_split), ring shifts
+// with MPI_Isend/MPI_Irecv, and all-reduces with MPI_Iallreduce. Every wait
+// is a timed MPI_Test loop whose timeout message names the peers and stage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Context.h"
+#include "Error.h"
+#include "ringrt/Layout.h"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <sched.h>
+#include <thread>
+#include <vector>
+
+using namespace ringrt;
+
+namespace {
+
+const char *const kRoleNames[3] = {"ring", "head_group", "dim_slice"};
+
+using Clock = std::chrono::steady_clock;
+
+/// Polls `reqs` until all complete or `timeoutMs` passes. `done[i]` says
+/// which completed. Yields the core between polls (ranks may outnumber
+/// cores).
+ringrt_status timedWait(MPI_Request *reqs, bool *done, int n,
+                        int64_t timeoutMs) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  for (int64_t polls = 0;; ++polls) {
+    bool all = true;
+    for (int i = 0; i < n; ++i) {
+      if (done[i])
+        continue;
+      int flag = 0;
+      if (MPI_Test(&reqs[i], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        return setError(RINGRT_ERR_COMM, "MPI_Test failed");
+      done[i] = flag != 0;
+      all = all && done[i];
+    }
+    if (all)
+      return RINGRT_OK;
+    if (Clock::now() >= deadline)
+      return RINGRT_ERR_TIMEOUT;
+    if (polls < 1000)
+      sched_yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+struct MpiShift : ringrt_request {
+  MPI_Request reqs[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL}; // recv, send
+  bool local = false; // size-1 ring: copied at start
+  int32_t stage = 0, tag = 0;
+  int64_t bytes = 0;
+  int64_t succ = 0, pred = 0; // world ranks
+};
+
+class MpiComm final : public CommBackend {
+public:
+  MpiComm(const GridInfo &grid, int64_t timeoutMs)
+      : grid(grid), timeoutMs(timeoutMs) {}
+  ~MpiComm() override {
+    for (MPI_Comm &c : roleComms)
+      if (c != MPI_COMM_NULL)
+        MPI_Comm_free(&c);
+    if (world != MPI_COMM_NULL)
+      MPI_Comm_free(&world);
+  }
+
+  ringrt_status init();
+
+  ringrt_status shiftStart(const void *send, void *recv, int64_t bytes,
+                           int32_t stage, int32_t tag,
+                           std::unique_ptr<ringrt_request> &out) override;
+  ringrt_status wait(ringrt_request &req) override;
+  ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
+                                int32_t stage) override;
+  ringrt_status barrier() override;
+
+private:
+  GridInfo grid;
+  int64_t timeoutMs;
+  MPI_Comm world = MPI_COMM_NULL;
+  MPI_Comm roleComms[3] = {MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL};
+};
+
+ringrt_status MpiComm::init() {
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &world) != MPI_SUCCESS)
+    return setError(RINGRT_ERR_COMM, "ringrt_context_create: MPI_Comm_dup "
+                                     "failed");
+  for (int r = 0; r < 3; ++r) {
+    int a = grid.axisOfRole[r];
+    if (a < 0)
+      continue;
+    // Ranks sharing every other coordinate form the role's communicator,
+    // ordered by their coordinate on the role axis.
+    int64_t others[3] = {grid.coords[0], grid.coords[1], grid.coords[2]};
+    others[a] = 0;
+    int color =
+        static_cast<int>(layout::gridLinear(grid.shape, grid.gridRank, others));
+    if (MPI_Comm_split(world, color, static_cast<int>(grid.coords[a]),
+                       &roleComms[r]) != MPI_SUCCESS)
+      return setErrorf(RINGRT_ERR_COMM,
+                       "ringrt_context_create: MPI_Comm_split for the %s axis "
+                       "failed",
+                       kRoleNames[r]);
+  }
+  return RINGRT_OK;
+}
+
+ringrt_status MpiComm::shiftStart(const void *send, void *recv, int64_t bytes,
+                                  int32_t stage, int32_t tag,
+                                  std::unique_ptr<ringrt_request> &out) {
+  auto req = std::make_unique<MpiShift>();
+  req->stage = stage;
+  req->tag = tag;
+  req->bytes = bytes;
+  int64_t P = grid.roleSize(RINGRT_AXIS_RING);
+  int64_t p = grid.roleCoord(RINGRT_AXIS_RING);
+  req->succ = grid.worldRankAlong(RINGRT_AXIS_RING, (p + 1) % P);
+  req->pred = grid.worldRankAlong(RINGRT_AXIS_RING, (p + P - 1) % P);
+  if (P == 1) {
+    if (bytes > 0)
+      std::memcpy(recv, send, static_cast<size_t>(bytes));
+    req->local = true;
+    out = std::move(req);
+    return RINGRT_OK;
+  }
+  if (bytes > INT_MAX)
+    return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                     "ringrt_shift_start: stage %d: %lld bytes exceed the MPI "
+                     "backend's limit of %d per message",
+                     stage, static_cast<long long>(bytes), INT_MAX);
+  MPI_Comm ring = roleComms[RINGRT_AXIS_RING];
+  int mpiTag = (stage % 2048) * 16 + tag;
+  int n = static_cast<int>(bytes);
+  if (MPI_Irecv(recv, n, MPI_BYTE, static_cast<int>((p + P - 1) % P), mpiTag,
+                ring, &req->reqs[0]) != MPI_SUCCESS ||
+      MPI_Isend(send, n, MPI_BYTE, static_cast<int>((p + 1) % P), mpiTag, ring,
+                &req->reqs[1]) != MPI_SUCCESS)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_shift_start: stage %d: posting MPI_Irecv/Isend "
+                     "failed",
+                     stage);
+  out = std::move(req);
+  return RINGRT_OK;
+}
+
+ringrt_status MpiComm::wait(ringrt_request &base) {
+  auto &req = static_cast<MpiShift &>(base);
+  if (req.local)
+    return RINGRT_OK;
+  bool done[2] = {false, false};
+  ringrt_status st = timedWait(req.reqs, done, 2, timeoutMs);
+  if (st == RINGRT_ERR_TIMEOUT) {
+    // Retire what is still pending so the buffers can be released.
+    if (!done[0]) {
+      MPI_Cancel(&req.reqs[0]);
+      MPI_Wait(&req.reqs[0], MPI_STATUS_IGNORE);
+    }
+    if (!done[1])
+      MPI_Request_free(&req.reqs[1]);
+    return setErrorf(
+        RINGRT_ERR_TIMEOUT,
+        "ringrt_wait: world rank %lld timed out after %lld ms in the ring "
+        "shift of stage %d (tag %d, %lld bytes): receive from world rank "
+        "%lld (ring predecessor) %s; send to world rank %lld (ring "
+        "successor) %s",
+        static_cast<long long>(grid.worldRank),
+        static_cast<long long>(timeoutMs), req.stage, req.tag,
+        static_cast<long long>(req.bytes), static_cast<long long>(req.pred),
+        done[0] ? "completed" : "never arrived",
+        static_cast<long long>(req.succ),
+        done[1] ? "completed" : "was never received");
+  }
+  return st;
+}
+
+ringrt_status MpiComm::allreduceSumF32(float *buf, int64_t count, int role,
+                                       int32_t stage) {
+  if (count > INT_MAX)
+    return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                     "ringrt_allreduce_sum_f32: stage %d: %lld floats exceed "
+                     "the MPI backend's limit of %d",
+                     stage, static_cast<long long>(count), INT_MAX);
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Iallreduce(MPI_IN_PLACE, buf, static_cast<int>(count), MPI_FLOAT,
+                     MPI_SUM, roleComms[role], &req) != MPI_SUCCESS)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_allreduce_sum_f32: stage %d: MPI_Iallreduce "
+                     "failed",
+                     stage);
+  bool done = false;
+  ringrt_status st = timedWait(&req, &done, 1, timeoutMs);
+  if (st == RINGRT_ERR_TIMEOUT) {
+    std::string peers;
+    for (int64_t c = 0, n = grid.roleSize(role); c < n; ++c)
+      if (grid.worldRankAlong(role, c) != grid.worldRank)
+        peers += formatv("%s%lld", peers.empty() ? "" : ",",
+                         static_cast<long long>(grid.worldRankAlong(role, c)));
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "ringrt_allreduce_sum_f32: world rank %lld timed out "
+                     "after %lld ms at stage %d (%lld floats over the %s "
+                     "axis with world ranks %s)",
+                     static_cast<long long>(grid.worldRank),
+                     static_cast<long long>(timeoutMs), stage,
+                     static_cast<long long>(count), kRoleNames[role],
+                     peers.c_str());
+  }
+  return st;
+}
+
+ringrt_status MpiComm::barrier() {
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Ibarrier(world, &req) != MPI_SUCCESS)
+    return setError(RINGRT_ERR_COMM, "ringrt_barrier: MPI_Ibarrier failed");
+  bool done = false;
+  if (timedWait(&req, &done, 1, timeoutMs) == RINGRT_ERR_TIMEOUT)
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "ringrt_barrier: world rank %lld timed out after %lld ms",
+                     static_cast<long long>(grid.worldRank),
+                     static_cast<long long>(timeoutMs));
+  return RINGRT_OK;
+}
+
+/// The record each rank contributes to the creation handshake.
+enum : int { kStatus, kHash, kGridRank, kShape, kAxes = kShape + 3, kLen = kAxes + 3 };
+
+std::string describeRecord(const int64_t *rec) {
+  GridInfo g;
+  g.gridRank = static_cast<int>(rec[kGridRank]);
+  if (g.gridRank < 1 || g.gridRank > 3)
+    g.gridRank = 3;
+  for (int a = 0; a < 3; ++a) {
+    g.shape[a] = rec[kShape + a];
+    g.axisOfRole[a] = static_cast<int32_t>(rec[kAxes + a]);
+  }
+  return formatv("plan_hash %016llx, grid %s",
+                 static_cast<unsigned long long>(rec[kHash]),
+                 g.describe().c_str());
+}
+
+} // namespace
+
+ringrt_status ringrt::createMpiComm(GridInfo &grid, ringrt_status localStatus,
+                                    uint64_t planHash, int64_t timeoutMs,
+                                    std::unique_ptr<CommBackend> &out) {
+  std::string localMessage = lastError();
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized)
+    return setError(localStatus != RINGRT_OK ? localStatus : RINGRT_ERR_COMM,
+                    std::string("ringrt_context_create: MPI is not "
+                                "initialized (the host program must call "
+                                "MPI_Init before creating an 'mpi' context)") +
+                        (localStatus != RINGRT_OK ? "; also: " + localMessage
+                                                  : ""));
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  int64_t mine[kLen] = {};
+  mine[kStatus] = localStatus;
+  mine[kHash] = static_cast<int64_t>(planHash);
+  mine[kGridRank] = grid.gridRank;
+  for (int a = 0; a < 3; ++a) {
+    mine[kShape + a] = grid.shape[a];
+    mine[kAxes + a] = grid.axisOfRole[a];
+  }
+  std::vector<int64_t> all(static_cast<size_t>(kLen) * size);
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Iallgather(mine, kLen, MPI_INT64_T, all.data(), kLen, MPI_INT64_T,
+                     MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+    return setError(RINGRT_ERR_COMM,
+                    "ringrt_context_create: MPI_Iallgather failed");
+  bool done = false;
+  if (timedWait(&req, &done, 1, timeoutMs) != RINGRT_OK)
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "ringrt_context_create: world rank %d timed out after "
+                     "%lld ms waiting for the other ranks to create their "
+                     "contexts%s%s",
+                     rank, static_cast<long long>(timeoutMs),
+                     localStatus != RINGRT_OK ? "; also: " : "",
+                     localStatus != RINGRT_OK ? localMessage.c_str() : "");
+
+  // Every rank evaluates the same checks on the same data, so every rank
+  // reaches the same verdict.
+  if (localStatus != RINGRT_OK)
+    return setError(localStatus, localMessage);
+  for (int r = 0; r < size; ++r) {
+    int64_t st = all[static_cast<size_t>(r) * kLen + kStatus];
+    if (st != RINGRT_OK)
+      return setErrorf(static_cast<ringrt_status>(st),
+                       "ringrt_context_create: world rank %d failed to "
+                       "create its context (%s); see its message",
+                       r, ringrt_status_string(static_cast<ringrt_status>(st)));
+  }
+  std::string mismatch;
+  int nBad = 0;
+  for (int r = 1; r < size; ++r) {
+    const int64_t *rec = &all[static_cast<size_t>(r) * kLen];
+    if (std::memcmp(rec, all.data(), sizeof(int64_t) * kLen) == 0)
+      continue;
+    if (++nBad <= 8)
+      mismatch += formatv("; world rank %d has %s", r,
+                          describeRecord(rec).c_str());
+  }
+  if (nBad)
+    return setErrorf(RINGRT_ERR_PLAN_MISMATCH,
+                     "ringrt_context_create: plan mismatch: %d of %d ranks "
+                     "disagree with world rank 0, which has %s%s%s",
+                     nBad, size, describeRecord(all.data()).c_str(),
+                     mismatch.c_str(), nBad > 8 ? "; ..." : "");
+  if (grid.size() != size)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "this artifact needs %lld ranks (%s), mpirun started %d",
+                     static_cast<long long>(grid.size()),
+                     grid.describeRoles().c_str(), size);
+
+  grid.worldSize = size;
+  grid.place(rank);
+  auto comm = std::make_unique<MpiComm>(grid, timeoutMs);
+  ringrt_status st = comm->init();
+  if (st != RINGRT_OK)
+    return st;
+  out = std::move(comm);
+  return RINGRT_OK;
+}

@@ -1,0 +1,72 @@
+//===- HostData.cpp - inputs and dtype buffers ------------------*- C++ -*-===//
+//
+// This file implements the seeded input generator and the typed element
+// access of ring-run's host buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "HostData.h"
+#include "ringrt/DType.h"
+
+#include <cstring>
+
+using namespace ringrun;
+
+uint64_t ringrun::splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+float ringrun::roundToDType(float x, int32_t dtype) {
+  switch (dtype) {
+  case RINGRT_BF16:
+    return ringrt::bf16ToFloat(ringrt::floatToBF16(x));
+  case RINGRT_F16:
+    return ringrt::f16ToFloat(ringrt::floatToF16(x));
+  default:
+    return x;
+  }
+}
+
+float ringrun::loadElement(const void *data, int32_t dtype, int64_t i) {
+  switch (dtype) {
+  case RINGRT_BF16:
+    return ringrt::bf16ToFloat(static_cast<const uint16_t *>(data)[i]);
+  case RINGRT_F16:
+    return ringrt::f16ToFloat(static_cast<const uint16_t *>(data)[i]);
+  default:
+    return static_cast<const float *>(data)[i];
+  }
+}
+
+void ringrun::storeElement(void *data, int32_t dtype, int64_t i, float x) {
+  switch (dtype) {
+  case RINGRT_BF16:
+    static_cast<uint16_t *>(data)[i] = ringrt::floatToBF16(x);
+    break;
+  case RINGRT_F16:
+    static_cast<uint16_t *>(data)[i] = ringrt::floatToF16(x);
+    break;
+  default:
+    static_cast<float *>(data)[i] = x;
+  }
+}
+
+std::vector<float> ringrun::generateInput(uint64_t seed, int which,
+                                          const std::vector<int64_t> &shape,
+                                          int32_t dtype) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  std::vector<float> out(static_cast<size_t>(n));
+  uint64_t state =
+      seed ^ (static_cast<uint64_t>(which + 1) * 0xD1B54A32D192ED03ull);
+  for (int64_t e = 0; e < n; ++e) {
+    uint64_t x = splitmix64(state);
+    float u = static_cast<float>(x >> 40) * (1.0f / 8388608.0f) - 1.0f;
+    out[static_cast<size_t>(e)] = roundToDType(u, dtype);
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+//===- HostData.h - inputs, slicing and dtype buffers -----------*- C++ -*-===//
+//
+// This file declares what ring-run does with host data: the seeded input
+// generator (documented PRNG, values rounded to the artifact's dtype),
+// typed element access for f32/bf16/f16 buffers, and the per-rank block of
+// a global [B,H,L,D] or [B,H,L] tensor under the spec's layout.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGRUN_HOSTDATA_H
+#define RINGRUN_HOSTDATA_H
+
+#include "Manifest.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace ringrun {
+
+/// splitmix64: returns the next output and advances `state`.
+uint64_t splitmix64(uint64_t &state);
+
+/// Rounds `x` to the nearest value representable in `dtype` (RNE).
+float roundToDType(float x, int32_t dtype);
+
+/// Reads element `i` of a buffer of `dtype` as float (exact).
+float loadElement(const void *data, int32_t dtype, int64_t i);
+
+/// Stores `x` (rounded to nearest even) as element `i` of `dtype`.
+void storeElement(void *data, int32_t dtype, int64_t i, float x);
+
+/// Global input tensor `which` (0 = q, 1 = k, 2 = v) of shape `shape`
+/// (row-major): element e is the e-th output of a splitmix64 stream seeded
+/// with seed ^ ((which + 1) * 0xD1B54A32D192ED03), mapped to a uniform value
+/// in [-1, 1) with 24 bits ((x >> 40) * 2^-23 - 1), then rounded to `dtype`.
+std::vector<float> generateInput(uint64_t seed, int which,
+                                 const std::vector<int64_t> &shape,
+                                 int32_t dtype);
+
+/// A rank's place in the grid, by role.
+struct RankCoords {
+  int64_t ring = 0, headGroup = 0, dimSlice = 0;
+};
+
+/// Calls f(localIndex, globalIndex) for every element of the rank's block of
+/// a global tensor with `heads` heads: [B,H,L,D] when `withDim`, else
+/// [B,H,L] (LSE). Both indices are row-major flat indices.
+template <typename F>
+void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
+                  const RankCoords &c, F f) {
+  using namespace ringrt::layout;
+  Range hr = evenBlock(heads, s.headGroups, c.headGroup);
+  Range dr = withDim ? evenBlock(s.headDim, s.dimSlices, c.dimSlice)
+                     : Range{0, 1};
+  int64_t D = withDim ? s.headDim : 1;
+  int64_t Ll = s.seq / s.ring;
+  int64_t local = 0;
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t h = hr.begin; h < hr.end; ++h)
+      for (int64_t i = 0; i < Ll; ++i) {
+        int64_t t = globalToken(s.balance, s.seq, s.ring, c.ring, i);
+        int64_t row = ((b * heads + h) * s.seq + t) * D;
+        for (int64_t d = dr.begin; d < dr.end; ++d)
+          f(local++, row + d);
+      }
+}
+
+} // namespace ringrun
+
+#endif // RINGRUN_HOSTDATA_H

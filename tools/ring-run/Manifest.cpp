@@ -1,0 +1,446 @@
+//===- Manifest.cpp - ringc artifact manifests ------------------*- C++ -*-===//
+//
+// This file implements reading, validating and writing manifest.json, the
+// derivation of local shapes from an attention spec, and the "K=V,..." spec
+// syntax of `ringc --spec`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Manifest.h"
+#include "Json.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace ringrun;
+using ringrt::layout::Balance;
+
+bool ringrun::parseDType(const std::string &s, int32_t &out) {
+  if (s == "f32")
+    out = RINGRT_F32;
+  else if (s == "bf16")
+    out = RINGRT_BF16;
+  else if (s == "f16")
+    out = RINGRT_F16;
+  else
+    return false;
+  return true;
+}
+
+std::string AttentionSpec::validate() const {
+  auto positive = [](int64_t v, const char *name) -> std::string {
+    return v >= 1 ? "" : std::string(name) + " must be >= 1";
+  };
+  for (auto r : {positive(batch, "batch"), positive(heads, "heads"),
+                 positive(kvHeads, "kv_heads"), positive(seq, "seq"),
+                 positive(headDim, "head_dim"), positive(ring, "ring"),
+                 positive(headGroups, "head_groups"),
+                 positive(dimSlices, "dim_slices")})
+    if (!r.empty())
+      return r;
+  auto divides = [](int64_t a, int64_t b, const char *an, const char *bn) {
+    return b % a == 0 ? std::string()
+                      : std::string(bn) + " " + std::to_string(b) +
+                            " is not divisible by " + an + " " +
+                            std::to_string(a);
+  };
+  for (auto r : {divides(kvHeads, heads, "kv_heads", "heads"),
+                 divides(headGroups, heads, "head_groups", "heads"),
+                 divides(headGroups, kvHeads, "head_groups", "kv_heads"),
+                 divides(dimSlices, headDim, "dim_slices", "head_dim")})
+    if (!r.empty())
+      return r;
+  std::string seqWhy = ringrt::layout::checkSeqSplit(balance, seq, ring);
+  if (!seqWhy.empty())
+    return seqWhy;
+  if (!(scale > 0) || !std::isfinite(scale))
+    return "scale must be a positive finite number";
+  return "";
+}
+
+LocalShapes ringrun::deriveLocalShapes(const AttentionSpec &s) {
+  LocalShapes l;
+  int64_t Ll = s.seq / s.ring, Dl = s.headDim / s.dimSlices;
+  int64_t Hq = s.heads / s.headGroups, Hkv = s.kvHeads / s.headGroups;
+  int64_t q[4] = {s.batch, Hq, Ll, Dl}, kv[4] = {s.batch, Hkv, Ll, Dl};
+  for (int i = 0; i < 4; ++i) {
+    l.q[i] = l.o[i] = q[i];
+    l.k[i] = l.v[i] = kv[i];
+  }
+  l.lse[0] = s.batch;
+  l.lse[1] = Hq;
+  l.lse[2] = Ll;
+  return l;
+}
+
+namespace {
+
+/// Typed, path-named access to a JSON object.
+class Reader {
+public:
+  Reader(std::string &error) : error(error) {}
+
+  const JsonValue *member(const JsonValue &obj, const std::string &path,
+                          const std::string &key) {
+    const JsonValue *v = obj.get(key);
+    if (!v)
+      error = path + key + ": missing";
+    return v;
+  }
+
+  bool string(const JsonValue &obj, const std::string &path,
+              const std::string &key, std::string &out) {
+    const JsonValue *v = member(obj, path, key);
+    if (!v)
+      return false;
+    if (v->kind != JsonValue::String)
+      return typeError(path + key, "a string", *v);
+    out = v->string;
+    return true;
+  }
+
+  bool integer(const JsonValue &obj, const std::string &path,
+               const std::string &key, int64_t &out) {
+    const JsonValue *v = member(obj, path, key);
+    return v && integerValue(*v, path + key, out);
+  }
+
+  bool integerValue(const JsonValue &v, const std::string &name,
+                    int64_t &out) {
+    if (v.kind == JsonValue::Bool) {
+      out = v.boolean;
+      return true;
+    }
+    if (v.kind != JsonValue::Number || !v.isInteger)
+      return typeError(name, "an integer", v);
+    out = v.integer;
+    return true;
+  }
+
+  bool number(const JsonValue &obj, const std::string &path,
+              const std::string &key, double &out) {
+    const JsonValue *v = member(obj, path, key);
+    if (!v)
+      return false;
+    if (v->kind != JsonValue::Number)
+      return typeError(path + key, "a number", *v);
+    out = v->number;
+    return true;
+  }
+
+  bool intArray(const JsonValue &obj, const std::string &path,
+                const std::string &key, int64_t *out, int minLen, int maxLen,
+                int *len) {
+    const JsonValue *v = member(obj, path, key);
+    if (!v)
+      return false;
+    std::string expected =
+        minLen == maxLen
+            ? "an array of " + std::to_string(minLen) + " integers"
+            : "an array of " + std::to_string(minLen) + " to " +
+                  std::to_string(maxLen) + " integers";
+    if (v->kind != JsonValue::Array ||
+        static_cast<int>(v->array.size()) < minLen ||
+        static_cast<int>(v->array.size()) > maxLen)
+      return typeError(path + key, expected.c_str(), *v);
+    for (size_t i = 0; i < v->array.size(); ++i)
+      if (!integerValue(v->array[i], path + key + "[" + std::to_string(i) + "]",
+                        out[i]))
+        return false;
+    if (len)
+      *len = static_cast<int>(v->array.size());
+    return true;
+  }
+
+  const JsonValue *object(const JsonValue &obj, const std::string &path,
+                          const std::string &key) {
+    const JsonValue *v = member(obj, path, key);
+    if (v && v->kind != JsonValue::Object) {
+      typeError(path + key, "an object", *v);
+      return nullptr;
+    }
+    return v;
+  }
+
+  bool typeError(const std::string &name, const char *expected,
+                 const JsonValue &got) {
+    error = name + ": expected " + expected + ", got " +
+            (got.kind == JsonValue::Array
+                 ? "an array of " + std::to_string(got.array.size())
+                 : std::string("a ") + got.kindName());
+    return false;
+  }
+
+  std::string &error;
+};
+
+std::string shapeString(const int64_t *s, int n) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i)
+    out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+} // namespace
+
+bool ringrun::parseManifest(const std::string &text, Manifest &m,
+                            std::string &error) {
+  JsonValue root;
+  if (!parseJson(text, root, error))
+    return false;
+  if (root.kind != JsonValue::Object) {
+    error = "expected a JSON object at the top level";
+    return false;
+  }
+  Reader rd(error);
+  if (!rd.string(root, "", "format", m.format))
+    return false;
+  if (m.format != "ringc-artifact-1") {
+    error = "format: expected \"ringc-artifact-1\", got \"" + m.format + "\"";
+    return false;
+  }
+  if (!rd.string(root, "", "name", m.name) ||
+      !rd.string(root, "", "entry", m.entry) ||
+      !rd.string(root, "", "library", m.library) ||
+      !rd.string(root, "", "target", m.target))
+    return false;
+
+  const JsonValue *spec = rd.object(root, "", "spec");
+  if (!spec)
+    return false;
+  AttentionSpec &s = m.spec;
+  int64_t causal = 0;
+  std::string balance, dtype;
+  if (!rd.integer(*spec, "spec.", "batch", s.batch) ||
+      !rd.integer(*spec, "spec.", "heads", s.heads) ||
+      !rd.integer(*spec, "spec.", "kv_heads", s.kvHeads) ||
+      !rd.integer(*spec, "spec.", "seq", s.seq) ||
+      !rd.integer(*spec, "spec.", "head_dim", s.headDim) ||
+      !rd.integer(*spec, "spec.", "ring", s.ring) ||
+      !rd.integer(*spec, "spec.", "head_groups", s.headGroups) ||
+      !rd.integer(*spec, "spec.", "dim_slices", s.dimSlices) ||
+      !rd.integer(*spec, "spec.", "causal", causal) ||
+      !rd.string(*spec, "spec.", "balance", balance) ||
+      !rd.string(*spec, "spec.", "dtype", dtype) ||
+      !rd.number(*spec, "spec.", "scale", s.scale))
+    return false;
+  s.causal = causal != 0;
+  if (!ringrt::layout::parseBalance(balance, s.balance)) {
+    error = "spec.balance: expected zigzag, striped or none, got \"" +
+            balance + "\"";
+    return false;
+  }
+  if (!parseDType(dtype, s.dtype)) {
+    error = "spec.dtype: expected bf16, f16 or f32, got \"" + dtype + "\"";
+    return false;
+  }
+  std::string why = s.validate();
+  if (!why.empty()) {
+    error = "spec: " + why;
+    return false;
+  }
+
+  const JsonValue *grid = rd.object(root, "", "grid");
+  if (!grid)
+    return false;
+  if (!rd.intArray(*grid, "grid.", "shape", m.gridShape, 1, 3, &m.gridRank))
+    return false;
+  const char *axisKeys[3] = {"ring_axis", "head_group_axis", "dim_slice_axis"};
+  const int64_t roleSizes[3] = {s.ring, s.headGroups, s.dimSlices};
+  bool used[3] = {false, false, false};
+  for (int r = 0; r < 3; ++r) {
+    int64_t a = -1;
+    if (!rd.integer(*grid, "grid.", axisKeys[r], a))
+      return false;
+    if (a < -1 || a >= m.gridRank || (a >= 0 && used[a])) {
+      error = std::string("grid.") + axisKeys[r] + ": " + std::to_string(a) +
+              " is not -1 or an unused axis of grid.shape " +
+              shapeString(m.gridShape, m.gridRank);
+      return false;
+    }
+    int64_t size = a < 0 ? 1 : m.gridShape[a];
+    if (size != roleSizes[r]) {
+      error = std::string("grid.") + axisKeys[r] + ": axis " +
+              std::to_string(a) + " has size " + std::to_string(size) +
+              " but the spec says " + std::to_string(roleSizes[r]);
+      return false;
+    }
+    if (a >= 0)
+      used[a] = true;
+    m.axisOfRole[r] = static_cast<int32_t>(a);
+  }
+  for (int a = 0; a < m.gridRank; ++a)
+    if (!used[a] && m.gridShape[a] != 1) {
+      error = "grid.shape: axis " + std::to_string(a) + " has size " +
+              std::to_string(m.gridShape[a]) + " but plays no role";
+      return false;
+    }
+
+  const JsonValue *local = rd.object(root, "", "local");
+  if (!local)
+    return false;
+  LocalShapes want = deriveLocalShapes(s);
+  struct {
+    const char *key;
+    int64_t *got;
+    const int64_t *want;
+    int rank;
+  } tensors[] = {{"q", m.local.q, want.q, 4},
+                 {"k", m.local.k, want.k, 4},
+                 {"v", m.local.v, want.v, 4},
+                 {"o", m.local.o, want.o, 4},
+                 {"lse", m.local.lse, want.lse, 3}};
+  for (auto &t : tensors) {
+    if (!rd.intArray(*local, "local.", t.key, t.got, t.rank, t.rank, nullptr))
+      return false;
+    for (int i = 0; i < t.rank; ++i)
+      if (t.got[i] != t.want[i]) {
+        error = std::string("local.") + t.key + ": " +
+                shapeString(t.got, t.rank) + " disagrees with the spec, " +
+                "which implies " + shapeString(t.want, t.rank);
+        return false;
+      }
+  }
+
+  std::string hash;
+  if (!rd.string(root, "", "plan_hash", hash))
+    return false;
+  char *end = nullptr;
+  m.planHash = std::strtoull(hash.c_str(), &end, 16);
+  if (hash.size() != 16 || *end != '\0') {
+    error = "plan_hash: expected 16 hex digits, got \"" + hash + "\"";
+    return false;
+  }
+  return true;
+}
+
+bool ringrun::loadManifest(const std::string &path, Manifest &out,
+                           std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open";
+    return false;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (!parseManifest(buf.str(), out, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
+}
+
+std::string ringrun::writeManifest(const Manifest &m) {
+  const AttentionSpec &s = m.spec;
+  char scale[64], hash[32];
+  std::snprintf(scale, sizeof(scale), "%.17g", s.scale);
+  std::snprintf(hash, sizeof(hash), "%016llx",
+                static_cast<unsigned long long>(m.planHash));
+  std::ostringstream os;
+  os << "{\n  \"format\": \"ringc-artifact-1\",\n"
+     << "  \"name\": \"" << m.name << "\",\n"
+     << "  \"entry\": \"" << m.entry << "\",\n"
+     << "  \"library\": \"" << m.library << "\",\n"
+     << "  \"target\": \"" << m.target << "\",\n"
+     << "  \"spec\": {\"batch\": " << s.batch << ", \"heads\": " << s.heads
+     << ", \"kv_heads\": " << s.kvHeads << ", \"seq\": " << s.seq
+     << ", \"head_dim\": " << s.headDim << ", \"ring\": " << s.ring
+     << ", \"head_groups\": " << s.headGroups
+     << ", \"dim_slices\": " << s.dimSlices
+     << ", \"causal\": " << (s.causal ? 1 : 0) << ", \"balance\": \""
+     << ringrt::layout::balanceName(s.balance) << "\", \"dtype\": \""
+     << ringrt_dtype_name(s.dtype) << "\", \"scale\": " << scale << "},\n"
+     << "  \"grid\": {\"shape\": " << shapeString(m.gridShape, m.gridRank)
+     << ", \"ring_axis\": " << m.axisOfRole[0]
+     << ", \"head_group_axis\": " << m.axisOfRole[1]
+     << ", \"dim_slice_axis\": " << m.axisOfRole[2] << "},\n"
+     << "  \"local\": {\"q\": " << shapeString(m.local.q, 4)
+     << ", \"k\": " << shapeString(m.local.k, 4)
+     << ", \"v\": " << shapeString(m.local.v, 4)
+     << ", \"o\": " << shapeString(m.local.o, 4)
+     << ", \"lse\": " << shapeString(m.local.lse, 3) << "},\n"
+     << "  \"plan_hash\": \"" << hash << "\"\n}\n";
+  return os.str();
+}
+
+bool ringrun::parseSpecKeyValues(const std::string &text, AttentionSpec &s,
+                                 std::string &error) {
+  s = AttentionSpec();
+  bool haveKv = false, haveBalance = false, haveScale = false;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty())
+      continue;
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      error = "spec item '" + item + "' is not KEY=VALUE";
+      return false;
+    }
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "balance") {
+      haveBalance = true;
+      if (!ringrt::layout::parseBalance(value, s.balance)) {
+        error = "balance: expected zigzag, striped or none, got '" + value +
+                "'";
+        return false;
+      }
+      continue;
+    }
+    if (key == "dtype") {
+      if (!parseDType(value, s.dtype)) {
+        error = "dtype: expected bf16, f16 or f32, got '" + value + "'";
+        return false;
+      }
+      continue;
+    }
+    char *end = nullptr;
+    if (key == "scale") {
+      s.scale = std::strtod(value.c_str(), &end);
+      haveScale = true;
+      if (end == value.c_str() || *end) {
+        error = "scale: '" + value + "' is not a number";
+        return false;
+      }
+      continue;
+    }
+    long long v = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end) {
+      error = key + ": '" + value + "' is not an integer";
+      return false;
+    }
+    if (key == "batch")
+      s.batch = v;
+    else if (key == "heads")
+      s.heads = v;
+    else if (key == "kv_heads")
+      s.kvHeads = v, haveKv = true;
+    else if (key == "seq")
+      s.seq = v;
+    else if (key == "head_dim")
+      s.headDim = v;
+    else if (key == "ring")
+      s.ring = v;
+    else if (key == "head_groups")
+      s.headGroups = v;
+    else if (key == "dim_slices")
+      s.dimSlices = v;
+    else if (key == "causal")
+      s.causal = v != 0;
+    else {
+      error = "unknown spec key '" + key + "'";
+      return false;
+    }
+  }
+  if (!haveKv)
+    s.kvHeads = s.heads;
+  if (!haveBalance)
+    s.balance = s.causal ? Balance::Zigzag : Balance::None;
+  if (!haveScale)
+    s.scale = 1.0 / std::sqrt(static_cast<double>(s.headDim));
+  error = s.validate();
+  return error.empty();
+}

@@ -1,0 +1,77 @@
+//===- Manifest.h - ringc artifact manifests --------------------*- C++ -*-===//
+//
+// This file declares the attention spec and the manifest.json of a ringc
+// artifact ("ringc-artifact-1"), the reader used by ring-run, the writer
+// used by test artifacts, and the derivation of per-rank (local) shapes
+// that both sides must agree on.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGRUN_MANIFEST_H
+#define RINGRUN_MANIFEST_H
+
+#include "ringrt/Layout.h"
+#include "ringrt/ringrt.h"
+
+#include <cstdint>
+#include <string>
+
+namespace ringrun {
+
+/// The attention computed by an artifact (DESIGN.md section 1).
+struct AttentionSpec {
+  int64_t batch = 1, heads = 1, kvHeads = 1, seq = 1, headDim = 1;
+  int64_t ring = 1, headGroups = 1, dimSlices = 1;
+  bool causal = false;
+  ringrt::layout::Balance balance = ringrt::layout::Balance::None;
+  int32_t dtype = RINGRT_BF16;
+  double scale = 1.0;
+
+  /// Number of ranks: ring * head_groups * dim_slices.
+  int64_t ranks() const { return ring * headGroups * dimSlices; }
+  /// "" if the spec is consistent (divisibility etc.), else why not.
+  std::string validate() const;
+};
+
+/// Per-rank shapes of the entry's tensors.
+struct LocalShapes {
+  int64_t q[4], k[4], v[4], o[4], lse[3];
+};
+
+/// The local shapes `spec` implies on every rank.
+LocalShapes deriveLocalShapes(const AttentionSpec &spec);
+
+/// A parsed manifest.json.
+struct Manifest {
+  std::string format, name, entry, library, target;
+  AttentionSpec spec;
+  int gridRank = 3;
+  int64_t gridShape[3] = {1, 1, 1};
+  int32_t axisOfRole[3] = {-1, -1, -1}; ///< ring, head_group, dim_slice
+  LocalShapes local{};
+  uint64_t planHash = 0;
+};
+
+/// Parses and validates manifest text; errors name the missing or
+/// ill-typed key ("spec.heads: missing"). The local shapes and the grid must
+/// agree with the spec.
+bool parseManifest(const std::string &text, Manifest &out, std::string &error);
+
+/// Reads and parses DIR/manifest.json; errors start with the path.
+bool loadManifest(const std::string &path, Manifest &out, std::string &error);
+
+/// Serializes `m` as manifest.json text.
+std::string writeManifest(const Manifest &m);
+
+/// Parses "K=V,K=V" spec keys (ringc --spec syntax and defaults: kv_heads =
+/// heads, head_groups = dim_slices = 1, causal = 0, dtype = bf16, balance =
+/// zigzag when causal else none, scale = 1/sqrt(head_dim)).
+bool parseSpecKeyValues(const std::string &text, AttentionSpec &out,
+                        std::string &error);
+
+/// Parses "f32", "bf16" or "f16".
+bool parseDType(const std::string &s, int32_t &out);
+
+} // namespace ringrun
+
+#endif // RINGRUN_MANIFEST_H

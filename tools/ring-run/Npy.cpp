@@ -1,0 +1,64 @@
+//===- Npy.cpp - .npy writer ------------------------------------*- C++ -*-===//
+//
+// This file implements the .npy v1.0 writer: the header dictionary is padded
+// with spaces and a newline so that the data starts at a multiple of 64
+// bytes, as NumPy writes it. Data are stored little-endian.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+
+#include <cstdio>
+#include <cstring>
+
+using namespace ringrun;
+
+std::string ringrun::npyHeaderF32(const std::vector<int64_t> &shape) {
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < shape.size(); ++i)
+    dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size()
+                                            ? ","
+                                            : "") +
+            (i + 1 < shape.size() ? " " : "");
+  dict += "), }";
+  size_t unpadded = 10 + dict.size() + 1; // magic+version+len, dict, '\n'
+  size_t padded = (unpadded + 63) / 64 * 64;
+  dict.append(padded - unpadded, ' ');
+  dict += '\n';
+  std::string header = "\x93NUMPY";
+  header += '\x01';
+  header += '\x00';
+  uint16_t len = static_cast<uint16_t>(dict.size());
+  header += static_cast<char>(len & 0xff);
+  header += static_cast<char>(len >> 8);
+  return header + dict;
+}
+
+bool ringrun::writeNpyF32(const std::string &path, const float *data,
+                          const std::vector<int64_t> &shape,
+                          std::string &error) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  std::FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f) {
+    error = path + ": cannot open for writing";
+    return false;
+  }
+  std::string header = npyHeaderF32(shape);
+  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
+  // x86-64 and aarch64 Linux are little-endian; convert byte order otherwise.
+  std::vector<unsigned char> bytes(static_cast<size_t>(n) * 4);
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, &data[i], 4);
+    for (int b = 0; b < 4; ++b)
+      bytes[static_cast<size_t>(i) * 4 + b] =
+          static_cast<unsigned char>(u >> (8 * b));
+  }
+  ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok)
+    error = path + ": write failed";
+  return ok;
+}

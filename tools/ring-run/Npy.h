@@ -1,0 +1,28 @@
+//===- Npy.h - .npy writer --------------------------------------*- C++ -*-===//
+//
+// This file declares the writer of little-endian float32 NumPy .npy (format
+// version 1.0) files that `ring-run --dump` produces.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGRUN_NPY_H
+#define RINGRUN_NPY_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringrun {
+
+/// The complete .npy v1.0 header (magic, version, length, padded dict) for a
+/// C-ordered little-endian float32 array of `shape`.
+std::string npyHeaderF32(const std::vector<int64_t> &shape);
+
+/// Writes `data` (product(shape) floats) to `path`; false + `error` on I/O
+/// failure.
+bool writeNpyF32(const std::string &path, const float *data,
+                 const std::vector<int64_t> &shape, std::string &error);
+
+} // namespace ringrun
+
+#endif // RINGRUN_NPY_H

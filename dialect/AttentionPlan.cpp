@@ -211,7 +211,6 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
       return op.emitOpError() << "the sharding of " << kOperandNames[t]
                               << " splits " << split.size()
                               << " dimensions of a 4-d tensor";
-    SmallVector<int64_t> dimOfAxis(plan.gridShape.size(), -1);
     for (auto [dim, axes] : llvm::enumerate(split)) {
       if (axes.empty())
         continue;
@@ -235,13 +234,6 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
                << "; ringc splits sequence (dim 2) over the ring axis, heads "
                   "(dim 1) over head groups and head_dim (dim 3) over dim "
                   "slices, never batch";
-      if (dimOfAxis[axis] >= 0)
-        return op.emitOpError()
-               << "grid axis " << axis << " of @" << gridName
-               << " is used for both the " << kDimNames[dimOfAxis[axis]]
-               << " and the " << kDimNames[dim] << " dimensions of "
-               << kOperandNames[t] << "; give each dimension its own axis";
-      dimOfAxis[axis] = dim;
       roleAxis[t][static_cast<int>(roleOfDim(dim))] = axis;
     }
   }

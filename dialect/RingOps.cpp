@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -26,7 +27,15 @@ using namespace mlir::ring;
 static std::string shapeStr(ArrayRef<int64_t> shape) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  llvm::interleave(shape, os, "x");
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << "?";
+        else
+          os << d;
+      },
+      "x");
   return s;
 }
 
@@ -109,10 +118,14 @@ LogicalResult AttentionOp::verify() {
   if (auto s = getScale()) {
     double d = s->convertToDouble();
     if (!std::isfinite(d) || d <= 0.0)
-      return emitOpError() << "scale must be positive and finite, got " << d
-                           << " (the default is 1/sqrt(head_dim) = "
-                           << 1.0 / std::sqrt(static_cast<double>(q[3]))
-                           << ")";
+      return emitOpError()
+             << "scale must be positive and finite, got "
+             << llvm::formatv("{0}", llvm::format("%g", d)).str()
+             << " (the default is 1/sqrt(head_dim) = "
+             << llvm::formatv("{0}", llvm::format(
+                                          "%g", 1.0 / std::sqrt(static_cast<double>(q[3]))))
+                    .str()
+             << ")";
   }
   return success();
 }

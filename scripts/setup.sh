@@ -10,7 +10,7 @@
 set -euo pipefail
 
 PKGS=(
-  cmake ninja-build g++ python3
+  cmake ninja-build g++ python3 python3-psutil
   llvm-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libfmt-dev libgtest-dev
   openmpi-bin libopenmpi-dev

@@ -1,0 +1,25 @@
+// RUN: ring-opt %s | ring-opt | FileCheck %s
+
+// The spec form: a grid, shard annotations, and the attention on the
+// annotated values.
+
+// CHECK: shard.grid @cluster(shape = 4x2x2)
+shard.grid @cluster(shape = 4x2x2)
+// CHECK-LABEL: func.func @attn
+func.func @attn(%q: tensor<1x32x1024x128xbf16>, %k: tensor<1x8x1024x128xbf16>,
+                %v: tensor<1x8x1024x128xbf16>)
+    -> (tensor<1x32x1024x128xbf16>, tensor<1x32x1024xf32>) {
+  // CHECK: %[[S:.+]] = shard.sharding @cluster split_axes = {{\[\[}}], [1], [0], [2]]
+  %s = shard.sharding @cluster split_axes = [[], [1], [0], [2]] : !shard.sharding
+  // CHECK: %[[Q:.+]] = shard.shard %{{.+}} to %[[S]]
+  // CHECK: %[[K:.+]] = shard.shard %{{.+}} to %[[S]]
+  // CHECK: %[[V:.+]] = shard.shard %{{.+}} to %[[S]]
+  %q1 = shard.shard %q to %s : tensor<1x32x1024x128xbf16>
+  %k1 = shard.shard %k to %s : tensor<1x8x1024x128xbf16>
+  %v1 = shard.shard %v to %s : tensor<1x8x1024x128xbf16>
+  // CHECK: ring.attention %[[Q]], %[[K]], %[[V]] mask<causal> balance<zigzag>
+  %o, %lse = ring.attention %q1, %k1, %v1 mask<causal> balance<zigzag>
+      : tensor<1x32x1024x128xbf16>, tensor<1x8x1024x128xbf16>, tensor<1x8x1024x128xbf16>
+      -> tensor<1x32x1024x128xbf16>, tensor<1x32x1024xf32>
+  return %o, %lse : tensor<1x32x1024x128xbf16>, tensor<1x32x1024xf32>
+}

@@ -422,7 +422,8 @@ static void fixImm(Operand &o, DType t) {
   o.count = 0;
 }
 
-bool ringrt::emu::finishOperands(Instr &I, const Kernel &, std::string &error) {
+bool ringrt::emu::finishOperands(Instr &I, const Kernel &K,
+                                 std::string &error) {
   unsigned lo = 0, hi = 0;
   switch (I.op) {
   case Opcode::Bra: lo = hi = 1; break;
@@ -478,6 +479,9 @@ bool ringrt::emu::finishOperands(Instr &I, const Kernel &, std::string &error) {
       return error = "cp.async size must be 4, 8 or 16", false;
     if (I.numOps == 5)
       return error = "cp.async cache-policy operand not supported", false;
+    if (I.numOps == 4 && I.ops[3].kind == Operand::Reg &&
+        K.isPredReg[I.ops[3].index])
+      I.flags |= FlagIgnoreSrc;
     break;
   case Opcode::Ldmatrix:
     if (!I.ops[1].isAddr ||

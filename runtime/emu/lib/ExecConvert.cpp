@@ -69,12 +69,11 @@ static uint64_t toFloat(DType t, double v, Round r, bool ftz, bool sat) {
     float f = toF32(v, r);
     return f32ToBits(ftz ? flushF32(f) : f);
   }
+  // 16-bit results come from f32 or narrower sources, exact as float.
   case DType::F16:
-    return f32ToF16(toF32(v, Round::Rz) == float(v) ? float(v)
-                                                     : toF32(v, r),
-                    r);
+    return f32ToF16(float(v), r);
   case DType::BF16:
-    return f32ToBF16(toF32(v, Round::Rn), r);
+    return f32ToBF16(float(v), r);
   default:
     return 0;
   }

@@ -137,7 +137,7 @@ struct Kernel {
   std::vector<std::string> text; ///< mnemonic of each instruction
   std::vector<Operand> vecPool;
   std::vector<Symbol> symbols;
-  std::vector<std::string> regNames;
+  std::vector<bool> isPredReg; ///< per register: declared .pred
   unsigned numRegs = 0;
   unsigned staticShared = 0;  ///< bytes of static .shared
   unsigned dynSharedOffset = 0; ///< where extern .shared starts

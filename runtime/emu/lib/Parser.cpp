@@ -83,6 +83,7 @@ private:
   std::vector<Fixup> fixups;
   uint64_t sharedTop = 0;
   uint32_t regCount = 0;
+  Kernel *curKernel = nullptr;
   std::vector<uint32_t> dynamicSyms;
   unsigned dynamicAlign = 16;
 };
@@ -339,6 +340,7 @@ bool Parser::parseEntry() {
   if (tok().kind != Token::Word)
     return failAt(tok(), "expected kernel name");
   k->name = std::string(next().text);
+  curKernel = k.get();
   regScopes.clear();
   regScopes.emplace_back();
   symbolIndex.clear();
@@ -423,6 +425,7 @@ bool Parser::parseRegDecl() {
   const Token &ty = next();
   if (ty.kind != Token::Word || ty.text.empty() || ty.text[0] != '.')
     return failAt(ty, "expected register type");
+  const bool isPred = ty.text == ".pred";
   for (;;) {
     const Token &name = next();
     if (name.kind != Token::Word || name.text[0] != '%')
@@ -433,11 +436,14 @@ bool Parser::parseRegDecl() {
       int64_t n;
       if (!parseInt(next(), n) || !expect('>'))
         return false;
-      for (int64_t i = 0; i < n; ++i)
+      for (int64_t i = 0; i < n; ++i) {
         scope[std::string(name.text) + std::to_string(i)] =
             uint32_t(regCount++);
+        curKernel->isPredReg.push_back(isPred);
+      }
     } else {
       scope[std::string(name.text)] = uint32_t(regCount++);
+      curKernel->isPredReg.push_back(isPred);
     }
     if (tok().is(',')) {
       ++pos;

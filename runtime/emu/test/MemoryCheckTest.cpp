@@ -1,0 +1,111 @@
+//===- MemoryCheckTest.cpp - compute-sanitizer style checks ------*- C++ -*-===//
+//
+// This file implements tests that out-of-bounds and misaligned accesses are
+// reported with the kernel, CTA, thread and address, and that the faulting
+// instruction writes nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmuTestUtil.h"
+
+using namespace emutest;
+
+namespace {
+
+std::string hexAddr(const void *p) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%llx",
+                (unsigned long long)reinterpret_cast<uint64_t>(p));
+  return buf;
+}
+
+TEST(MemoryCheck, GlobalOutOfBoundsStoreIsReportedAndNotDone) {
+  std::vector<uint32_t> in(32, 7);
+  std::string err;
+  // Lane 31 stores one word past the 32-word output; nothing is written.
+  auto out = runWarp(R"(
+  add.s64 %rd6, %rd5, 4;
+  st.global.u32 [%rd6], %r0;
+)",
+                     in, 32, &err);
+  EXPECT_NE(err.find("kernel 'k'"), std::string::npos) << err;
+  EXPECT_NE(err.find("CTA (0,0,0)"), std::string::npos) << err;
+  EXPECT_NE(err.find("thread (31,0,0)"), std::string::npos) << err;
+  EXPECT_NE(err.find("out-of-bounds global"), std::string::npos) << err;
+  EXPECT_NE(err.find(hexAddr(out.data() + 32)), std::string::npos) << err;
+  for (uint32_t v : out)
+    EXPECT_EQ(v, 0xdeadbeefu);
+}
+
+TEST(MemoryCheck, MisalignedVectorLoad) {
+  std::vector<uint32_t> in(128, 7);
+  std::string err;
+  runWarp(R"(
+  mul.wide.u32 %rd6, %r0, 16;
+  add.s64 %rd7, %rd1, %rd6;
+  ld.global.v4.u32 {%r1, %r2, %r3, %r4}, [%rd7+8];
+)",
+          in, 32, &err);
+  EXPECT_NE(err.find("misaligned global access of 16 bytes"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("thread (0,0,0)"), std::string::npos) << err;
+  EXPECT_NE(err.find(hexAddr(in.data() + 2)), std::string::npos) << err;
+}
+
+TEST(MemoryCheck, SharedOutOfBounds) {
+  std::string ptx = warpKernel(R"(
+  mov.u32 %r1, buf;
+  mul.lo.s32 %r2, %r0, 8;
+  add.s32 %r3, %r1, %r2;
+  st.shared.u32 [%r3], %r0;
+)");
+  ptx.insert(ptx.find(".visible"), ".shared .align 4 .b8 buf[128];\n");
+  auto m = parseOrDie(ptx);
+  ASSERT_TRUE(m);
+  Memory mem;
+  std::vector<uint32_t> in(32), out(32);
+  uint64_t a = reinterpret_cast<uint64_t>(in.data()),
+           b = reinterpret_cast<uint64_t>(out.data());
+  void *params[] = {&a, &b};
+  std::string err;
+  EXPECT_FALSE(launch(*m, "k", {3, 1, 1}, {32, 1, 1}, 0, params, mem, err));
+  EXPECT_NE(err.find("out-of-bounds shared access of 4 bytes at address "
+                     "0x80"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("thread (16,0,0)"), std::string::npos) << err;
+}
+
+TEST(MemoryCheck, UnregisteredMemoryIsOutOfBounds) {
+  auto m = parseOrDie(warpKernel("ld.global.u32 %r1, [%rd4];"));
+  ASSERT_TRUE(m);
+  Memory mem;
+  std::vector<uint32_t> in(32), out(32);
+  uint64_t a = reinterpret_cast<uint64_t>(in.data()),
+           b = reinterpret_cast<uint64_t>(out.data());
+  void *params[] = {&a, &b};
+  std::string err;
+  EXPECT_FALSE(launch(*m, "k", {1, 1, 1}, {32, 1, 1}, 0, params, mem, err));
+  EXPECT_NE(err.find("not inside any device allocation"), std::string::npos)
+      << err;
+  mem.registerRange(in.data(), 128);
+  EXPECT_TRUE(launch(*m, "k", {1, 1, 1}, {32, 1, 1}, 0, params, mem, err))
+      << err;
+}
+
+TEST(Memory, Registry) {
+  Memory mem;
+  void *p = mem.alloc(100);
+  ASSERT_TRUE(p);
+  uint64_t a = reinterpret_cast<uint64_t>(p);
+  EXPECT_TRUE(mem.contains(a, 100));
+  EXPECT_TRUE(mem.contains(a + 96, 4));
+  EXPECT_FALSE(mem.contains(a + 97, 4));
+  EXPECT_FALSE(mem.contains(a - 1, 1));
+  EXPECT_TRUE(mem.free(p));
+  EXPECT_FALSE(mem.contains(a, 1));
+  EXPECT_FALSE(mem.free(p));
+}
+
+} // namespace

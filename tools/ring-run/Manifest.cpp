@@ -397,6 +397,16 @@ bool ringrun::parseSpecKeyValues(const std::string &text, AttentionSpec &s,
       }
       continue;
     }
+    static const char *const kIntegerKeys[] = {
+        "batch", "heads",       "kv_heads",   "seq",   "head_dim",
+        "ring",  "head_groups", "dim_slices", "causal"};
+    bool known = key == "scale";
+    for (const char *k : kIntegerKeys)
+      known = known || key == k;
+    if (!known) {
+      error = "unknown spec key '" + key + "'";
+      return false;
+    }
     char *end = nullptr;
     if (key == "scale") {
       s.scale = std::strtod(value.c_str(), &end);
@@ -428,12 +438,8 @@ bool ringrun::parseSpecKeyValues(const std::string &text, AttentionSpec &s,
       s.headGroups = v;
     else if (key == "dim_slices")
       s.dimSlices = v;
-    else if (key == "causal")
+    else
       s.causal = v != 0;
-    else {
-      error = "unknown spec key '" + key + "'";
-      return false;
-    }
   }
   if (!haveKv)
     s.kvHeads = s.heads;

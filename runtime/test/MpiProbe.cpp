@@ -1,0 +1,173 @@
+//===- MpiProbe.cpp - multi-rank tests of ringrt ----------------*- C++ -*-===//
+//
+// This file implements ringrt-mpi-probe, run under mpirun by ctest. Each
+// mode provokes one situation on every rank and checks that every rank sees
+// the expected status and message (so a hang or a one-sided error fails):
+//
+//   plan-mismatch  rank 1 passes a different plan hash (np 2)
+//   timeout        rank 1 never joins the ring shift of stage 3 (np 2;
+//                  RINGRT_TIMEOUT_MS set small by the test)
+//   world-size     the grid needs 2 ranks, mpirun started 3 (np 3)
+//   collectives    ring shifts and dim-slice all-reduce on a 2x1x2 grid
+//                  (np 4) deliver the right data
+//
+// Prints `probe: rank R OK` and exits 0 on success.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ringrt/ringrt.h"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+int rank = 0, size = 1;
+
+int check(bool ok, const std::string &what) {
+  if (ok)
+    return 0;
+  std::printf("probe: rank %d FAILED: %s (status/last error: %s)\n", rank,
+              what.c_str(), ringrt_last_error());
+  std::fflush(stdout);
+  return 1;
+}
+
+bool contains(const char *s, const char *part) {
+  return std::strstr(s, part) != nullptr;
+}
+
+ringrt_context_options ringOptions(int64_t ring) {
+  ringrt_context_options o{};
+  o.comm = "mpi";
+  o.device = "cpu";
+  o.grid_rank = 1;
+  o.grid_shape[0] = ring;
+  o.axis_of_role[0] = 0;
+  o.axis_of_role[1] = -1;
+  o.axis_of_role[2] = -1;
+  o.plan_hash = 0x1234;
+  return o;
+}
+
+int planMismatch() {
+  ringrt_context_options o = ringOptions(2);
+  if (rank == 1)
+    o.plan_hash = 0xbad;
+  ringrt_context *ctx = nullptr;
+  ringrt_status st = ringrt_context_create(&o, &ctx);
+  const char *msg = ringrt_last_error();
+  return check(st == RINGRT_ERR_PLAN_MISMATCH && !ctx,
+               "expected RINGRT_ERR_PLAN_MISMATCH") |
+         check(contains(msg, "world rank 1 has plan_hash 0000000000000bad") &&
+                   contains(msg, "plan_hash 0000000000001234"),
+               std::string("message names ranks and hashes: ") + msg);
+}
+
+int timeout() {
+  ringrt_context_options o = ringOptions(2);
+  ringrt_context *ctx = nullptr;
+  if (check(ringrt_context_create(&o, &ctx) == RINGRT_OK, "create"))
+    return 1;
+  int bad = check(ringrt_timeout_ms(ctx) < 5000,
+                  "RINGRT_TIMEOUT_MS from the environment is used");
+  if (rank == 0) {
+    char send[64] = {1}, recv[64];
+    ringrt_request *req = nullptr;
+    bad |= check(ringrt_shift_start(ctx, send, recv, sizeof(send), 3, 1,
+                                    &req) == RINGRT_OK,
+                 "shift_start");
+    ringrt_status st = ringrt_wait(ctx, req);
+    const char *msg = ringrt_last_error();
+    bad |= check(st == RINGRT_ERR_TIMEOUT, "expected RINGRT_ERR_TIMEOUT");
+    bad |= check(contains(msg, "stage 3") &&
+                     contains(msg, "receive from world rank 1") &&
+                     contains(msg, "64 bytes"),
+                 std::string("message names peer, stage, bytes: ") + msg);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ringrt_context_destroy(ctx);
+  return bad;
+}
+
+int worldSize() {
+  ringrt_context_options o = ringOptions(2);
+  ringrt_context *ctx = nullptr;
+  ringrt_status st = ringrt_context_create(&o, &ctx);
+  const char *msg = ringrt_last_error();
+  return check(st == RINGRT_ERR_INVALID_ARGUMENT && !ctx,
+               "expected RINGRT_ERR_INVALID_ARGUMENT") |
+         check(contains(msg, "needs 2 ranks (ring 2 x head_groups 1 x "
+                             "dim_slices 1), mpirun started 3"),
+               std::string("message: ") + msg);
+}
+
+int collectives() {
+  // Grid [ring 2, dim_slices 2] as axes 0 and 1: world rank = 2*p + s.
+  ringrt_context_options o{};
+  o.comm = "mpi";
+  o.grid_rank = 2;
+  o.grid_shape[0] = 2;
+  o.grid_shape[1] = 2;
+  o.axis_of_role[0] = 0;
+  o.axis_of_role[1] = -1;
+  o.axis_of_role[2] = 1;
+  o.plan_hash = 7;
+  ringrt_context *ctx = nullptr;
+  if (check(ringrt_context_create(&o, &ctx) == RINGRT_OK, "create"))
+    return 1;
+  int p = ringrt_coord(ctx, RINGRT_AXIS_RING);
+  int s = ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE);
+  int bad = check(p == rank / 2 && s == rank % 2 &&
+                      ringrt_size(ctx, RINGRT_AXIS_RING) == 2 &&
+                      ringrt_size(ctx, RINGRT_AXIS_HEAD_GROUP) == 1 &&
+                      ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP) == 0,
+                  "row-major coordinates");
+  std::vector<int32_t> send(1000, rank), recv(1000, -1);
+  ringrt_request *req = nullptr;
+  bad |= check(ringrt_shift_start(ctx, send.data(), recv.data(), 4000, 0, 0,
+                                  &req) == RINGRT_OK &&
+                   ringrt_wait(ctx, req) == RINGRT_OK,
+               "shift");
+  int pred = 2 * ((p + 1) % 2) + s; // ring predecessor, same slice
+  bad |= check(recv[0] == pred && recv[999] == pred,
+               "shift delivers the predecessor's block");
+  float buf[3] = {1.0f * rank, 1.0f, 0.5f};
+  bad |= check(ringrt_allreduce_sum_f32(ctx, buf, 3, RINGRT_AXIS_DIM_SLICE,
+                                        0) == RINGRT_OK,
+               "allreduce");
+  bad |= check(buf[0] == float(4 * p + 1) && buf[1] == 2.0f && buf[2] == 1.0f,
+               "allreduce sums over the dim-slice group only");
+  bad |= check(ringrt_barrier(ctx) == RINGRT_OK, "barrier");
+  ringrt_context_destroy(ctx);
+  return bad;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::string mode = argc > 1 ? argv[1] : "";
+  int bad = 1;
+  if (mode == "plan-mismatch")
+    bad = planMismatch();
+  else if (mode == "timeout")
+    bad = timeout();
+  else if (mode == "world-size")
+    bad = worldSize();
+  else if (mode == "collectives")
+    bad = collectives();
+  else
+    std::printf("probe: unknown mode '%s'\n", mode.c_str());
+  if (!bad)
+    std::printf("probe: rank %d OK\n", rank);
+  std::fflush(stdout);
+  MPI_Finalize();
+  return bad;
+}

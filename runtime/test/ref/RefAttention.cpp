@@ -16,6 +16,9 @@
 //   ref_attention_causal_{none,zigzag,striped}
 //   ref_attention_full_nomerge      deliberately wrong: keeps only the last
 //                                   stage's block instead of merging
+//   ref_attention_full_silent_rank1 deliberately broken: ring rank 1 never
+//                                   takes part in the shifts, so its
+//                                   predecessor must time out, not hang
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,7 +55,8 @@ void store(void *p, int32_t dt, int64_t i, float x) {
 struct Config {
   bool causal;
   Balance balance;
-  bool merge; ///< false: the deliberately wrong variant
+  bool merge;        ///< false: the deliberately wrong variant
+  bool silentRank1;  ///< true: ring rank 1 skips every shift
 };
 
 int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
@@ -109,9 +113,10 @@ int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
     qPos[i] = ringrt::layout::globalToken(cfg.balance, L, P, p, i);
 
   int cur = 0;
+  const bool silent = cfg.silentRank1 && p == 1;
   for (int64_t t = 0; t < P; ++t) {
     ringrt_request *kReq = nullptr, *vReq = nullptr;
-    if (t + 1 < P) {
+    if (t + 1 < P && !silent) {
       if ((st = ringrt_shift_start(ctx, kBuf[cur].data(), kBuf[1 - cur].data(),
                                    static_cast<int64_t>(kvBytes),
                                    static_cast<int32_t>(t), 0, &kReq)))
@@ -213,16 +218,17 @@ int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
 
 } // namespace
 
-#define REF_ENTRY(NAME, CAUSAL, BALANCE, MERGE)                                \
+#define REF_ENTRY(NAME, CAUSAL, BALANCE, MERGE, SILENT)                        \
   extern "C" __attribute__((visibility("default"))) int32_t NAME(              \
       ringrt_context *ctx, const ringrt_tensor *q, const ringrt_tensor *k,     \
       const ringrt_tensor *v, ringrt_tensor *o, ringrt_tensor *lse) {          \
-    return ringAttention(Config{CAUSAL, BALANCE, MERGE}, ctx, q, k, v, o,      \
-                         lse);                                                 \
+    return ringAttention(Config{CAUSAL, BALANCE, MERGE, SILENT}, ctx, q, k, v, \
+                         o, lse);                                              \
   }
 
-REF_ENTRY(ref_attention_full, false, Balance::None, true)
-REF_ENTRY(ref_attention_causal_none, true, Balance::None, true)
-REF_ENTRY(ref_attention_causal_zigzag, true, Balance::Zigzag, true)
-REF_ENTRY(ref_attention_causal_striped, true, Balance::Striped, true)
-REF_ENTRY(ref_attention_full_nomerge, false, Balance::None, false)
+REF_ENTRY(ref_attention_full, false, Balance::None, true, false)
+REF_ENTRY(ref_attention_causal_none, true, Balance::None, true, false)
+REF_ENTRY(ref_attention_causal_zigzag, true, Balance::Zigzag, true, false)
+REF_ENTRY(ref_attention_causal_striped, true, Balance::Striped, true, false)
+REF_ENTRY(ref_attention_full_nomerge, false, Balance::None, false, false)
+REF_ENTRY(ref_attention_full_silent_rank1, false, Balance::None, true, true)

@@ -10,7 +10,10 @@
 #include "Exec.h"
 #include "FloatBits.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 
 using namespace ringrt::emu;
 

@@ -10,6 +10,8 @@
 #include "Exec.h"
 #include "FloatBits.h"
 
+#include <cmath>
+
 using namespace ringrt::emu;
 
 static void shfl(const Instr &I, Warp &w, uint32_t mask, Exec &x) {

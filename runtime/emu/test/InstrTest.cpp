@@ -158,10 +158,11 @@ TEST(Instr, CvtBF16AndF16) {
     // f16 of x: compare through the value (f16 grid is exact in float).
     float hx = std::ldexp(1.0f, int((h >> 26) & 0x1f) - 15) *
                (1.0f + float((h >> 16) & 0x3ff) / 1024.0f);
-    if (((h >> 26) & 0x1f) == 0x1f)
+    if (((h >> 26) & 0x1f) == 0x1f) {
       EXPECT_GE(std::fabs(x), 65520.0f) << l; // overflow to inf
-    else if (std::fabs(x) >= 6.2e-5f)
+    } else if (std::fabs(x) >= 6.2e-5f) {
       EXPECT_NEAR(std::fabs(x), hx, std::fabs(x) / 2048.0f) << l;
+    }
     EXPECT_EQ(bitsf(out[64 + l]), bf16f(refBF16(x))) << l;
     EXPECT_EQ(out[128 + l], uint32_t(refBF16(x)) | (uint32_t(refBF16(y)) << 16));
     EXPECT_EQ(int32_t(out[160 + l]), int32_t(std::trunc(x)));

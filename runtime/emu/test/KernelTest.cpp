@@ -154,6 +154,55 @@ TEST_P(KernelTest, DivergentLoop) {
   }
 }
 
+TEST(Kernel, AttentionBlock) {
+  // The benchmark's kernel (bench/attention.ptx), checked for correctness.
+  std::ifstream f(EMU_BENCH_PTX);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto m = parseOrDie(ss.str());
+  ASSERT_TRUE(m);
+  const unsigned L = 128, D = 64;
+  std::mt19937 rng(12);
+  Memory mem;
+  uint16_t *qkv[3];
+  for (auto &t : qkv) {
+    t = static_cast<uint16_t *>(mem.alloc(L * D * 2));
+    for (unsigned i = 0; i < L * D; ++i)
+      t[i] = randomBF16(rng);
+  }
+  auto *o = static_cast<float *>(mem.alloc(L * D * 4));
+  for (unsigned i = 0; i < L * D; ++i)
+    o[i] = std::nanf("");
+  void *params[] = {&qkv[0], &qkv[1], &qkv[2], &o};
+  std::string err;
+  ASSERT_TRUE(launch(*m, "attention", {1, 1, 1}, {256, 1, 1}, 3 * L * D * 2,
+                     params, mem, err))
+      << err;
+  double num = 0, den = 0;
+  for (unsigned i = 0; i < L; ++i) {
+    std::vector<double> s(L);
+    double mx = -INFINITY, sum = 0;
+    for (unsigned j = 0; j < L; ++j) {
+      double acc = 0;
+      for (unsigned d = 0; d < D; ++d)
+        acc += double(bf16f(qkv[0][i * D + d])) * bf16f(qkv[1][j * D + d]);
+      s[j] = acc / 8.0;
+      mx = std::max(mx, s[j]);
+    }
+    for (double &x : s)
+      sum += (x = std::exp(x - mx));
+    for (unsigned d = 0; d < D; ++d) {
+      double acc = 0;
+      for (unsigned j = 0; j < L; ++j)
+        acc += s[j] * bf16f(qkv[2][j * D + d]);
+      double ref = acc / sum, got = o[i * D + d];
+      num += (got - ref) * (got - ref);
+      den += ref * ref;
+    }
+  }
+  EXPECT_LT(std::sqrt(num / den), 1e-2); // P is rounded to bf16
+}
+
 INSTANTIATE_TEST_SUITE_P(Targets, KernelTest,
                          ::testing::Values("sm90a", "sm80"));
 

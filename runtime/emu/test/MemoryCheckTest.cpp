@@ -97,6 +97,66 @@ TEST(MemoryCheck, UnregisteredMemoryIsOutOfBounds) {
       << err;
 }
 
+TEST(MemoryCheck, FaultingStoreWritesNoLane) {
+  std::vector<uint32_t> in(32, 7);
+  std::string err;
+  // Every lane stores 8 bytes at out + 8*lane + 4: misaligned for all, and
+  // no lane's data may reach memory.
+  auto out = runWarp(R"(
+  mul.wide.u32 %rd6, %r0, 8;
+  add.s64 %rd7, %rd2, %rd6;
+  st.global.v2.u32 [%rd7+4], {%r0, %r0};
+)",
+                     in, 128, &err);
+  EXPECT_NE(err.find("misaligned global access of 8 bytes"),
+            std::string::npos)
+      << err;
+  for (uint32_t v : out)
+    EXPECT_EQ(v, 0xdeadbeefu);
+}
+
+TEST(MemoryCheck, CpAsyncDataVisibleOnlyAfterWait) {
+  // Shared memory starts poisoned (0xcd); cp.async data lands at wait_group.
+  std::string ptx = warpKernel(R"(
+  mov.u32 %r1, buf;
+  mul.lo.s32 %r2, %r0, 4;
+  add.s32 %r3, %r1, %r2;
+  cp.async.ca.shared.global [%r3], [%rd4], 4;
+  cp.async.commit_group;
+  ld.shared.u32 %r4, [%r3];
+  st.global.u32 [%rd5], %r4;
+  cp.async.ca.shared.global [%r3], [%rd4+128], 4;
+  cp.async.commit_group;
+  cp.async.wait_group 1;
+  ld.shared.u32 %r5, [%r3];
+  st.global.u32 [%rd5+128], %r5;
+  cp.async.wait_all;
+  ld.shared.u32 %r6, [%r3];
+  st.global.u32 [%rd5+256], %r6;
+)");
+  ptx.insert(ptx.find(".visible"), ".shared .align 4 .b8 buf[128];\n");
+  auto m = parseOrDie(ptx);
+  ASSERT_TRUE(m);
+  std::vector<uint32_t> in(64), out(96, 0xdeadbeef);
+  std::mt19937 rng(3);
+  for (auto &v : in)
+    v = rng() | 1;
+  Memory mem;
+  mem.registerRange(in.data(), in.size() * 4);
+  mem.registerRange(out.data(), out.size() * 4);
+  uint64_t a = reinterpret_cast<uint64_t>(in.data()),
+           b = reinterpret_cast<uint64_t>(out.data());
+  void *params[] = {&a, &b};
+  std::string err;
+  ASSERT_TRUE(launch(*m, "k", {1, 1, 1}, {32, 1, 1}, 0, params, mem, err))
+      << err;
+  for (unsigned l = 0; l < 32; ++l) {
+    EXPECT_EQ(out[l], 0xcdcdcdcdu) << l;    // not yet waited
+    EXPECT_EQ(out[32 + l], in[l]) << l;     // group 0 completed
+    EXPECT_EQ(out[64 + l], in[32 + l]) << l; // all completed
+  }
+}
+
 TEST(Memory, Registry) {
   Memory mem;
   void *p = mem.alloc(100);

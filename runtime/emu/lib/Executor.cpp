@@ -92,7 +92,6 @@ uint64_t Exec::read(const Operand &o, Warp &w, unsigned lane) {
   case Operand::Symbol:
     return k.symbols[o.index].value;
   case Operand::Special: {
-    unsigned linear = w.index * kWarpSize + lane;
     switch (SpecialReg(o.special)) {
     case SpecialReg::TidX: return w.tid[lane][0];
     case SpecialReg::TidY: return w.tid[lane][1];
@@ -119,7 +118,6 @@ uint64_t Exec::read(const Operand &o, Warp &w, unsigned lane) {
     case SpecialReg::DynamicSmemSize: return dynamicShared;
     case SpecialReg::TotalSmemSize: return shared.size();
     }
-    (void)linear;
     return 0;
   }
   default:

@@ -78,6 +78,34 @@ uint64_t AttentionPlan::hash() const {
   return h;
 }
 
+PlanAttr AttentionPlan::toAttr(MLIRContext *ctx) const {
+  return PlanAttr::get(
+      ctx, FlatSymbolRefAttr::get(ctx, grid.empty() ? "" : grid),
+      DenseI64ArrayAttr::get(ctx, gridShape),
+      axisOfRole[0], axisOfRole[1], axisOfRole[2], batch, heads, kvHeads, seq,
+      headDim, elementType, mask, balance,
+      FloatAttr::get(Float64Type::get(ctx), scale));
+}
+
+AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
+  AttentionPlan plan;
+  plan.grid = attr.getGrid().getValue().str();
+  plan.gridShape.assign(attr.getGridShape().asArrayRef().begin(),
+                        attr.getGridShape().asArrayRef().end());
+  plan.axisOfRole = {attr.getRingAxis(), attr.getHeadGroupAxis(),
+                     attr.getDimSliceAxis()};
+  plan.batch = attr.getBatch();
+  plan.heads = attr.getHeads();
+  plan.kvHeads = attr.getKvHeads();
+  plan.seq = attr.getSeq();
+  plan.headDim = attr.getHeadDim();
+  plan.elementType = attr.getElementType();
+  plan.mask = attr.getMask();
+  plan.balance = attr.getBalance();
+  plan.scale = attr.getScale().getValueAsDouble();
+  return plan;
+}
+
 //===----------------------------------------------------------------------===//
 // Derivation
 //===----------------------------------------------------------------------===//

@@ -66,6 +66,10 @@ struct AttentionPlan {
   std::string str() const;
   /// FNV-1a hash of str(): the plan hash all ranks must agree on.
   uint64_t hash() const;
+
+  /// The plan as the `#ring.plan` attribute, and back.
+  PlanAttr toAttr(MLIRContext *ctx) const;
+  static AttentionPlan fromAttr(PlanAttr attr);
 };
 
 /// Derives the plan of `op` from the `shard.shard` annotations of its

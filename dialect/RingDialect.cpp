@@ -21,6 +21,9 @@ using namespace mlir::ring;
 #define GET_ATTRDEF_CLASSES
 #include "dialect/RingAttrs.cpp.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "dialect/RingTypes.cpp.inc"
+
 void RingDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
@@ -29,5 +32,9 @@ void RingDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
 #include "dialect/RingAttrs.cpp.inc"
+      >();
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialect/RingTypes.cpp.inc"
       >();
 }

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 
 #include "dialect/RingDialect.h.inc"
@@ -17,5 +18,8 @@
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/RingAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "dialect/RingTypes.h.inc"
 
 #endif // RINGC_DIALECT_RINGDIALECT_H

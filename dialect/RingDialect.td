@@ -55,6 +55,7 @@ def Ring_Dialect : Dialect {
     A spec without any `shard` annotation runs on a single device.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
@@ -100,6 +101,55 @@ def Ring_BalanceAttr : EnumAttr<Ring_Dialect, Ring_Balance, "balance"> {
     * `striped`: token i lives on rank i mod P, at local position i div P.
   }];
   let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Plan attribute
+//===----------------------------------------------------------------------===//
+
+def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
+  let mnemonic = "plan";
+  let summary = "how one attention is spread over the grid";
+  let description = [{
+    The plan of a partitioned attention: the global problem, the grid, and
+    the grid axis of each role (-1 when the role is absent). It is attached
+    to the per-rank function by `ring-partition` as `ring.plan` and read by
+    every later pass, the code generators and the artifact manifest.
+
+    ```mlir
+    #ring.plan<grid = @cluster, grid_shape = [4, 2, 2], ring_axis = 0,
+               head_group_axis = 1, dim_slice_axis = 2, batch = 1,
+               heads = 32, kv_heads = 8, seq = 1024, head_dim = 128,
+               element_type = bf16, mask = causal, balance = zigzag,
+               scale = 0.088388347648318433 : f64>
+    ```
+  }];
+  let parameters = (ins
+    "::mlir::FlatSymbolRefAttr":$grid,
+    "::mlir::DenseI64ArrayAttr":$grid_shape,
+    "int64_t":$ring_axis,
+    "int64_t":$head_group_axis,
+    "int64_t":$dim_slice_axis,
+    "int64_t":$batch,
+    "int64_t":$heads,
+    "int64_t":$kv_heads,
+    "int64_t":$seq,
+    "int64_t":$head_dim,
+    "::mlir::Type":$element_type,
+    "::mlir::ring::MaskKind":$mask,
+    "::mlir::ring::Balance":$balance,
+    "::mlir::FloatAttr":$scale
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+def Ring_TransferType : TypeDef<Ring_Dialect, "Transfer"> {
+  let mnemonic = "transfer";
+  let summary = "an in-flight ring transfer started by ring.shift_start";
 }
 
 #endif // RING_DIALECT_TD

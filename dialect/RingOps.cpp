@@ -129,3 +129,92 @@ LogicalResult AttentionOp::verify() {
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Per-rank ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult StageOp::verify() {
+  if (getIndex() < 0)
+    return emitOpError() << "stage index must be non-negative, got "
+                         << getIndex();
+  return success();
+}
+
+/// Checks that `range` = [start, size] lies inside [0, extent).
+static LogicalResult verifyRange(Operation *op, StringRef name,
+                                 ArrayRef<int64_t> range, int64_t extent) {
+  if (range[0] < 0 || range[1] < 1 || range[0] + range[1] > extent)
+    return op->emitOpError()
+           << name << " = [" << range[0] << ", " << range[1]
+           << "] selects rows [" << range[0] << ", " << range[0] + range[1]
+           << ") but the buffer has " << extent << " rows";
+  return success();
+}
+
+/// The checks shared by the fused and the split block ops: ranges in
+/// bounds, GQA head mapping, and partial buffers that hold q_rows rows.
+static LogicalResult verifyBlockShapes(Operation *op, MemRefType q,
+                                       MemRefType kv, ArrayRef<int64_t> qRows,
+                                       ArrayRef<int64_t> kvRows) {
+  if (q.getRank() != 4 || kv.getRank() != 4)
+    return op->emitOpError() << "query and key/value buffers must be 4-d "
+                                "[B, H, L, D]";
+  if (failed(verifyRange(op, "q_rows", qRows, q.getDimSize(2))) ||
+      failed(verifyRange(op, "kv_rows", kvRows, kv.getDimSize(2))))
+    return failure();
+  if (q.getDimSize(0) != kv.getDimSize(0) ||
+      q.getDimSize(1) % kv.getDimSize(1) != 0)
+    return op->emitOpError() << "query heads (" << q.getDimSize(1)
+                             << ") must be a multiple of key/value heads ("
+                             << kv.getDimSize(1) << ") with equal batch";
+  return success();
+}
+
+static LogicalResult verifyPartials(Operation *op, MemRefType q,
+                                    ArrayRef<int64_t> qRows, int64_t dim,
+                                    MemRefType po, MemRefType pl) {
+  if (po.getRank() != 4 || pl.getRank() != 3 ||
+      po.getDimSize(0) != q.getDimSize(0) ||
+      po.getDimSize(1) != q.getDimSize(1) || po.getDimSize(2) < qRows[1] ||
+      po.getDimSize(3) != dim || pl.getDimSize(0) != q.getDimSize(0) ||
+      pl.getDimSize(1) != q.getDimSize(1) || pl.getDimSize(2) < qRows[1])
+    return op->emitOpError()
+           << "partial output must be [" << q.getDimSize(0) << ", "
+           << q.getDimSize(1) << ", >=" << qRows[1] << ", " << dim
+           << "] and partial lse [" << q.getDimSize(0) << ", "
+           << q.getDimSize(1) << ", >=" << qRows[1] << "]";
+  return success();
+}
+
+LogicalResult BlockAttentionOp::verify() {
+  auto q = cast<MemRefType>(getQuery().getType());
+  auto k = cast<MemRefType>(getKey().getType());
+  if (k != getValue().getType())
+    return emitOpError("key and value buffers must have the same type");
+  if (q.getRank() == 4 && k.getRank() == 4 &&
+      q.getDimSize(3) != k.getDimSize(3))
+    return emitOpError() << "head_dim of query (" << q.getDimSize(3)
+                         << ") and key (" << k.getDimSize(3) << ") differ";
+  if (failed(verifyBlockShapes(*this, q, k, getQRows(), getKvRows())))
+    return failure();
+  if (getRingSize() < 1 || getScale().convertToDouble() <= 0)
+    return emitOpError("ring_size must be >= 1 and scale > 0");
+  return verifyPartials(*this, q, getQRows(), q.getDimSize(3),
+                        cast<MemRefType>(getPartialOutput().getType()),
+                        cast<MemRefType>(getPartialLse().getType()));
+}
+
+LogicalResult BlockScoresOp::verify() {
+  auto q = cast<MemRefType>(getQuery().getType());
+  auto k = cast<MemRefType>(getKey().getType());
+  if (failed(verifyBlockShapes(*this, q, k, getQRows(), getKvRows())))
+    return failure();
+  auto s = cast<MemRefType>(getScores().getType());
+  SmallVector<int64_t> expected = {q.getDimSize(0), q.getDimSize(1),
+                                   getQRows()[1], getKvRows()[1]};
+  if (s.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "scores must be " << shapeStr(expected)
+                         << ", got " << shapeStr(s.getShape());
+  return success();
+}

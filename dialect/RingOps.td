@@ -84,4 +84,317 @@ def Ring_AttentionOp : Ring_Op<"attention", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Per-rank operations (partitioned, scheduled and overlapped phases)
+//===----------------------------------------------------------------------===//
+//
+// From ring-partition on, the per-rank program works on memrefs in
+// destination-passing style: the function receives the rank's local Q, K, V
+// and writes its local O and LSE, which is the C ABI of the artifact.
+//
+// Shared notation for the block ops below: a rank's local buffers are
+// Q [B, Hl, Ll, Dl], K and V [B, Hkvl, Ll, Dl]; local query head h reads
+// key/value head h / (Hl / Hkvl). `q_rows = [q0, qn]` selects local query
+// rows [q0, q0+qn) and `kv_rows = [k0, kn]` key rows [k0, k0+kn) of the K/V
+// buffer. Global token positions follow `layout` with `ring_size` P from the
+// owner rank of each buffer (`q_owner`, `kv_owner`; Ll = local sequence):
+//   none:    pos(i) = owner·Ll + i
+//   zigzag:  C = Ll/2; pos(i) = owner·C + i for i < C,
+//            else (2P−1−owner)·C + (i − C)
+//   striped: pos(i) = i·P + owner
+// Under `mask = causal`, key j is visible to query i iff pos(j) ≤ pos(i).
+
+def Ring_F32Buffer : MemRefOf<[F32]>;
+def Ring_AnyBuffer : MemRefOf<[BF16, F16, F32]>;
+def Ring_RowRange : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
+
+def Ring_LocalAttentionOp : Ring_Op<"local_attention"> {
+  let summary = "one rank's share of a distributed attention (partitioned phase)";
+  let description = [{
+    The per-rank form of a `ring.attention` after `ring-partition`: the
+    rank's local Q, K, V (already in the layout of the plan) and its local O
+    and LSE outputs, with its grid coordinates. `ring-schedule` expands it
+    into the P-stage ring.
+
+    ```mlir
+    %c:3 = shard.process_multi_index on @cluster : index, index, index
+    ring.local_attention ins(%q, %k, %v : memref<1x16x256x64xbf16>,
+        memref<1x4x256x64xbf16>, memref<1x4x256x64xbf16>)
+        outs(%o, %lse : memref<1x16x256x64xbf16>, memref<1x16x256xf32>)
+        coords(%c#0, %c#1, %c#2) plan(#ring.plan<...>)
+    ```
+  }];
+  let arguments = (ins
+    Ring_AnyBuffer:$query, Ring_AnyBuffer:$key, Ring_AnyBuffer:$value,
+    Ring_AnyBuffer:$output, Ring_F32Buffer:$lse,
+    Variadic<Index>:$coords,
+    Ring_PlanAttr:$plan
+  );
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    `outs` `(` $output `,` $lse `:` type($output) `,` type($lse) `)`
+    (`coords` `(` $coords^ `)`)? `plan` `(` $plan `)` attr-dict
+  }];
+}
+
+def Ring_StageOp : Ring_Op<"stage", [
+    SingleBlock, NoTerminator, RecursiveMemoryEffects
+  ]> {
+  let summary = "one stage of the ring schedule";
+  let description = [{
+    Groups the work of stage `index` (0 ≤ index < P): the block computations
+    against the K/V block that came from ring rank (p − index) mod P, the
+    merges, and the transfers that move K/V on. It only structures the
+    schedule for the overlap pass and the checker; lowering inlines it.
+
+    ```mlir
+    ring.stage 1 {
+      ring.block_attention ...
+      ring.merge ...
+      ring.shift %kb0, %kb1 stage 1 : memref<1x4x256x64xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins I64Attr:$index);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$index attr-dict-with-keyword $body";
+  let hasVerifier = 1;
+}
+
+def Ring_FillPartialOp : Ring_Op<"fill_partial"> {
+  let summary = "initialise an fp32 accumulator: O = 0, LSE = −inf";
+  let description = [{
+    ```mlir
+    ring.fill_partial %acc_o, %acc_lse : memref<1x16x256x64xf32>, memref<1x16x256xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Ring_F32Buffer, "", [MemWrite]>:$output,
+                       Arg<Ring_F32Buffer, "", [MemWrite]>:$lse);
+  let assemblyFormat = "$output `,` $lse attr-dict `:` type($output) `,` type($lse)";
+}
+
+def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
+  let summary = "fused attention of a row range of Q against one K/V block";
+  let description = [{
+    For every batch b, local head h and query row i in `q_rows`, computes the
+    scores s_j = scale · Σ_d Q[b,h,i,d]·K[b,h/r,j,d] for key rows j in
+    `kv_rows` (r = Hl/Hkvl), masks them (see the notation above), and writes
+    the normalised partial output and its log-sum-exp in fp32:
+    `partial_o[b,h,i−q0,:] = Σ_j softmax(s)_j V[b,h/r,j,:]`,
+    `partial_lse[b,h,i−q0] = log Σ_j exp(s_j)` (natural log).
+    A row with every score masked gets O = 0 and LSE = −inf. Rows
+    [qn, ...) of the partial buffers are left alone. bf16/f16 inputs are
+    widened to f32; all arithmetic is fp32.
+
+    ```mlir
+    ring.block_attention ins(%q, %kb, %vb : memref<1x4x64x64xbf16>, memref<1x2x64x64xbf16>, memref<1x2x64x64xbf16>)
+        outs(%po, %pl : memref<1x4x64x64xf32>, memref<1x4x64xf32>)
+        q_owner(%p) kv_owner(%src) q_rows = [0, 64] kv_rows = [0, 32]
+        mask<none> layout<zigzag> ring_size = 4 scale = 1.250000e-01
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$query,
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$key,
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$value,
+    Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_output,
+    Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_lse,
+    Index:$q_owner, Index:$kv_owner,
+    Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
+    Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    I64Attr:$ring_size, F64Attr:$scale
+  );
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
+    `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
+    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Ring_BlockScoresOp : Ring_Op<"block_scores"> {
+  let summary = "partial scores of one dim slice (before the slice all-reduce)";
+  let description = [{
+    With head_dim split over m dim slices, each rank holds D/m columns of Q
+    and K. Writes `scores[b,h,i−q0,j−k0] = Σ_{d in slice} Q[b,h,i,d]·K[b,h/r,j,d]`
+    (unscaled, unmasked, fp32) for i in `q_rows`, j in `kv_rows`. A
+    `ring.all_reduce` over the dim-slice axis then makes them full scores.
+
+    ```mlir
+    ring.block_scores ins(%q, %kb : memref<1x8x64x32xbf16>, memref<1x8x64x32xbf16>)
+        outs(%s : memref<1x8x64x64xf32>) q_rows = [0, 64] kv_rows = [0, 64]
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$query,
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$key,
+    Arg<Ring_F32Buffer, "", [MemWrite]>:$scores,
+    Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows
+  );
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `:` type($query) `,` type($key) `)`
+    `outs` `(` $scores `:` type($scores) `)`
+    `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
+  let summary = "softmax of full scores times this rank's V slice";
+  let description = [{
+    Scales and masks the summed scores of `ring.block_scores` +
+    `ring.all_reduce`, takes the softmax per row and multiplies with the
+    rank's slice of V: writes partial O (its D/m columns) and LSE for the
+    rows of `q_rows`, as `ring.block_attention` does.
+
+    ```mlir
+    ring.block_softmax_v ins(%s, %vb : memref<1x8x64x64xf32>, memref<1x8x64x32xbf16>)
+        outs(%po, %pl : memref<1x8x64x32xf32>, memref<1x8x64xf32>)
+        q_owner(%p) kv_owner(%src) q_rows = [0, 64] kv_rows = [0, 64]
+        mask<causal> layout<none> ring_size = 2 scale = 0.125
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_F32Buffer, "", [MemRead]>:$scores,
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$value,
+    Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_output,
+    Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_lse,
+    Index:$q_owner, Index:$kv_owner,
+    Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
+    Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    I64Attr:$ring_size, F64Attr:$scale
+  );
+  let assemblyFormat = [{
+    `ins` `(` $scores `,` $value `:` type($scores) `,` type($value) `)`
+    `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
+    `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
+    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+  }];
+}
+
+def Ring_MergeOp : Ring_Op<"merge"> {
+  let summary = "online-softmax merge of a partial result into the accumulator (fp32)";
+  let description = [{
+    For rows i in [0, qn) of the partial and accumulator rows q0 + i
+    (`rows = [q0, qn]`): with l = max(l_acc, l_part),
+    `lse = l + log(e^(l_acc−l) + e^(l_part−l))` and
+    `O = O_acc·e^(l_acc−lse) + O_part·e^(l_part−lse)`. When both are −inf
+    the row stays O = 0, LSE = −inf. All in fp32.
+
+    ```mlir
+    ring.merge ins(%po, %pl : memref<1x4x64x64xf32>, memref<1x4x64xf32>)
+        outs(%acc_o, %acc_l : memref<1x4x64x64xf32>, memref<1x4x64xf32>) rows = [0, 64]
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_F32Buffer, "", [MemRead]>:$partial_output,
+    Arg<Ring_F32Buffer, "", [MemRead]>:$partial_lse,
+    Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$acc_output,
+    Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$acc_lse,
+    Ring_RowRange:$rows
+  );
+  let assemblyFormat = [{
+    `ins` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
+    `outs` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
+    `rows` `=` $rows attr-dict
+  }];
+}
+
+def Ring_FinalizeOp : Ring_Op<"finalize"> {
+  let summary = "write the fp32 accumulator as O (input dtype) and LSE (f32)";
+  let description = [{
+    Rounds O to the output's element type (round to nearest even) and copies
+    LSE. This is the only rounding of the result.
+
+    ```mlir
+    ring.finalize ins(%acc_o, %acc_l : memref<1x4x64x64xf32>, memref<1x4x64xf32>)
+        outs(%o, %lse : memref<1x4x64x64xbf16>, memref<1x4x64xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_F32Buffer, "", [MemRead]>:$acc_output,
+    Arg<Ring_F32Buffer, "", [MemRead]>:$acc_lse,
+    Arg<Ring_AnyBuffer, "", [MemWrite]>:$output,
+    Arg<Ring_F32Buffer, "", [MemWrite]>:$lse
+  );
+  let assemblyFormat = [{
+    `ins` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
+    `outs` `(` $output `,` $lse `:` type($output) `,` type($lse) `)` attr-dict
+  }];
+}
+
+// Why our own transfer ops rather than upstream `shard.shift`: shard.shift is
+// a value-semantics op on tensors, and upstream convert-shard-to-mpi does not
+// lower it (DESIGN.md section 5). The ring needs destination buffers (double
+// buffering) and a start/wait split for overlap, and must lower to both
+// ringrt's MPI and NCCL backends; these ops lower 1:1 to ringrt calls.
+
+def Ring_ShiftOp : Ring_Op<"shift", [AllTypesMatch<["send", "recv"]>]> {
+  let summary = "blocking ring shift: send to the ring successor, receive from the predecessor";
+  let description = [{
+    Sends `send` to ring rank (p+1) mod P and receives the predecessor's
+    buffer into `recv`, among the ranks that share this rank's head-group and
+    dim-slice coordinates. `ring-overlap` splits it into
+    `ring.shift_start` / `ring.shift_wait`.
+
+    ```mlir
+    ring.shift %k, %kb0 stage 0 : memref<1x4x256x64xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$send,
+                       Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
+                       I64Attr:$stage);
+  let assemblyFormat = "$send `,` $recv `stage` $stage attr-dict `:` type($send)";
+}
+
+def Ring_ShiftStartOp : Ring_Op<"shift_start", [AllTypesMatch<["send", "recv"]>]> {
+  let summary = "start an asynchronous ring shift";
+  let description = [{
+    Starts the transfer of `ring.shift`. Until the matching
+    `ring.shift_wait`, `send` must not be written and `recv` must not be
+    read or written; `ring-verify-schedule` proves it.
+
+    ```mlir
+    %t = ring.shift_start %k, %kb0 stage 0 : memref<1x4x256x64xbf16>
+    ...
+    ring.shift_wait %t
+    ```
+  }];
+  let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$send,
+                       Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
+                       I64Attr:$stage);
+  let results = (outs Ring_TransferType:$transfer);
+  let assemblyFormat = "$send `,` $recv `stage` $stage attr-dict `:` type($send)";
+}
+
+def Ring_ShiftWaitOp : Ring_Op<"shift_wait"> {
+  let summary = "wait for an asynchronous ring shift";
+  let description = [{
+    ```mlir
+    ring.shift_wait %t
+    ```
+  }];
+  let arguments = (ins Arg<Ring_TransferType, "", [MemWrite]>:$transfer);
+  let assemblyFormat = "$transfer attr-dict";
+}
+
+def Ring_AllReduceOp : Ring_Op<"all_reduce"> {
+  let summary = "in-place sum over the dim-slice axis";
+  let description = [{
+    Sums `buffer` over the ranks that share this rank's ring and head-group
+    coordinates (the m dim slices). Used for partial scores, which makes the
+    dim-slice split cost score-sized traffic per stage.
+
+    ```mlir
+    ring.all_reduce %s stage 0 : memref<1x8x64x64xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$buffer,
+                       I64Attr:$stage);
+  let assemblyFormat = "$buffer `stage` $stage attr-dict `:` type($buffer)";
+}
+
 #endif // RING_OPS_TD

@@ -173,7 +173,8 @@ RINGRT_API ringrt_status ringrt_tensor_init(ringrt_tensor *t, void *data,
 
 /// Validates a tensor at the ABI boundary: non-null data, `dtype`, `rank`,
 /// shape equal to `expected_shape` (rank entries), dense row-major strides
-/// (the only layout supported for now), and data aligned to
+/// (the only layout supported for now; strides of size-1 dimensions are not
+/// checked), and data aligned to
 /// `alignment_bytes` (0 = element size). Messages name the tensor:
 /// "q: expected shape [1,8,64,64], got [1,8,128,64]".
 RINGRT_API ringrt_status ringrt_check_tensor(const ringrt_tensor *t,

@@ -5,14 +5,16 @@
 // directory ring-run can run, the way ringc would write one:
 //
 //   ringrt-make-ref-artifact --out DIR --lib PATH --spec "K=V,..."
-//                            [--wrong | --silent-rank1] [--compact-grid]
+//                            [--wrong | --silent-rank1 | --lazy-rank1]
+//                            [--compact-grid]
 //
 // It copies the library to DIR/libref.so and writes DIR/manifest.json with
 // the entry point matching the spec's causal/balance, the grid
 // [ring, head_groups, dim_slices] (axes 0, 1, 2; --compact-grid drops the
 // size-1 axes, which then have axis -1), the local shapes and a plan hash
 // (FNV-1a of the manifest text). --wrong selects the deliberately wrong
-// entry point, --silent-rank1 the one whose ring rank 1 never shifts.
+// entry point, --silent-rank1 the one whose ring rank 1 never shifts,
+// --lazy-rank1 the one whose ring rank 1 never writes its outputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,7 +49,7 @@ uint64_t fnv1a(const std::string &s) {
 
 int main(int argc, char **argv) {
   std::string out, lib, specText;
-  bool wrong = false, silent = false, compact = false;
+  bool wrong = false, silent = false, lazy = false, compact = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if ((a == "--out" || a == "--lib" || a == "--spec") && i + 1 < argc)
@@ -56,6 +58,8 @@ int main(int argc, char **argv) {
       wrong = true;
     else if (a == "--silent-rank1")
       silent = true;
+    else if (a == "--lazy-rank1")
+      lazy = true;
     else if (a == "--compact-grid")
       compact = true;
     else
@@ -63,7 +67,7 @@ int main(int argc, char **argv) {
   }
   if (out.empty() || lib.empty() || specText.empty())
     return fail("usage: --out DIR --lib PATH --spec K=V,... [--wrong | "
-                "--silent-rank1] [--compact-grid]");
+                "--silent-rank1 | --lazy-rank1] [--compact-grid]");
 
   Manifest m;
   std::string err;
@@ -76,11 +80,12 @@ int main(int argc, char **argv) {
   m.name = "ref";
   m.library = "libref.so";
   m.target = "cpu";
-  if (wrong || silent) {
+  if (wrong || silent || lazy) {
     if (s.causal)
-      return fail("--wrong/--silent-rank1 are only built for non-causal specs");
-    m.entry = wrong ? "ref_attention_full_nomerge"
-                    : "ref_attention_full_silent_rank1";
+      return fail("the broken variants are only built for non-causal specs");
+    m.entry = wrong    ? "ref_attention_full_nomerge"
+              : silent ? "ref_attention_full_silent_rank1"
+                       : "ref_attention_full_lazy_rank1";
   } else {
     m.entry = s.causal ? std::string("ref_attention_causal_") +
                              ringrt::layout::balanceName(s.balance)

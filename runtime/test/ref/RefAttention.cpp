@@ -19,6 +19,8 @@
 //   ref_attention_full_silent_rank1 deliberately broken: ring rank 1 never
 //                                   takes part in the shifts, so its
 //                                   predecessor must time out, not hang
+//   ref_attention_full_lazy_rank1   deliberately broken: ring rank 1 never
+//                                   writes O and LSE (caught by the poison)
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,6 +59,7 @@ struct Config {
   Balance balance;
   bool merge;        ///< false: the deliberately wrong variant
   bool silentRank1;  ///< true: ring rank 1 skips every shift
+  bool lazyRank1 = false; ///< true: ring rank 1 leaves O and LSE unwritten
 };
 
 int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
@@ -204,6 +207,8 @@ int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
     }
   }
 
+  if (cfg.lazyRank1 && p == 1)
+    return RINGRT_OK;
   float *lseOut = static_cast<float *>(lse->data);
   for (size_t row = 0; row < rowSum.size(); ++row) {
     float l = rowSum[row];
@@ -232,3 +237,11 @@ REF_ENTRY(ref_attention_causal_zigzag, true, Balance::Zigzag, true, false)
 REF_ENTRY(ref_attention_causal_striped, true, Balance::Striped, true, false)
 REF_ENTRY(ref_attention_full_nomerge, false, Balance::None, false, false)
 REF_ENTRY(ref_attention_full_silent_rank1, false, Balance::None, true, true)
+
+extern "C" __attribute__((visibility("default"))) int32_t
+ref_attention_full_lazy_rank1(ringrt_context *ctx, const ringrt_tensor *q,
+                              const ringrt_tensor *k, const ringrt_tensor *v,
+                              ringrt_tensor *o, ringrt_tensor *lse) {
+  return ringAttention(Config{false, Balance::None, true, false, true}, ctx, q,
+                       k, v, o, lse);
+}

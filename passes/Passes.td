@@ -38,4 +38,137 @@ def RingVerifyShardingsPass : Pass<"ring-verify-shardings", "ModuleOp"> {
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
+def RingPartitionPass : Pass<"ring-partition", "ModuleOp"> {
+  let summary = "Turn a global ring.attention spec into a per-rank SPMD function";
+  let description = [{
+    Rewrites every function that computes a `ring.attention` on
+    `shard`-annotated tensors into the per-rank SPMD program:
+
+    * the signature takes the rank's local buffers in destination-passing
+      style, `(Q, K, V, O, LSE)` as memrefs of shapes `[B, Hq/n, L/P, D/m]`,
+      `[B, Hkv/n, L/P, D/m]` and `[B, Hq/n, L/P]`: this is the C ABI of the
+      artifact;
+    * the grid coordinates come from upstream `shard.process_multi_index`;
+    * the work is one `ring.local_attention` carrying the `#ring.plan`, which
+      is also attached to the function as `ring.plan`.
+
+    The local Q, K and V already hold the rank's tokens in the order of the
+    balance layout (contiguous, zigzag chunks p and 2P−1−p, or striped token
+    i·P+p); causal masks are computed from global positions later.
+
+    Why not upstream `shard-partition`: ring attention cannot be partitioned
+    as a local op on shards (K and V must travel around the ring), and the
+    per-rank program needs destination buffers for the C ABI and for double
+    buffering; so this pass localizes the signature itself and leaves the
+    distribution to `ring-schedule`.
+
+    Example (P = 4):
+
+    ```mlir
+    // before
+    %o, %lse = ring.attention %q1, %k1, %v1 mask<causal> : tensor<1x8x256x64xbf16>, ...
+    // after
+    func.func @attn(%q: memref<1x8x64x64xbf16>, %k: memref<1x8x64x64xbf16>,
+                    %v: memref<1x8x64x64xbf16>, %o: memref<1x8x64x64xbf16>,
+                    %lse: memref<1x8x64xf32>) attributes {ring.plan = #ring.plan<...>} {
+      %c = shard.process_multi_index on @ring4 : index
+      ring.local_attention ins(%q, %k, %v : ...) outs(%o, %lse : ...)
+          coords(%c, %c0, %c0) plan(<...>)
+      return
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::shard::ShardDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def RingSchedulePass : Pass<"ring-schedule", "ModuleOp"> {
+  let summary = "Expand each ring.local_attention into the P-stage ring schedule";
+  let description = [{
+    Stage t (0 ≤ t < P) computes the local queries against the K/V block
+    that came from ring rank src = (p − t) mod P, merges the fp32 partial
+    (O, LSE) into the accumulator with the online-softmax rule, and shifts
+    the K/V block on to rank p+1 (all but the last stage). A shift needs
+    distinct send and receive buffers, so received blocks ping-pong between
+    two buffers per tensor.
+
+    Causal masks are resolved at compile time per stage from the layout:
+    fully masked blocks are not emitted, fully visible blocks carry no mask,
+    and only diagonal blocks carry `mask<causal>`. Which case applies to a
+    rank depends on whether src < p, selected with `scf.if`:
+
+    | layout  | t = 0                          | t > 0, src < p   | t > 0, src > p       |
+    |---------|--------------------------------|------------------|----------------------|
+    | none    | diagonal                       | full block       | skipped              |
+    | zigzag  | Q₀×K₀ diag, Q₁×K diag          | Q × K₀ (half)    | Q₁ × K (half)        |
+    | striped | causal (j ≤ i)                 | causal (j ≤ i)   | causal (j < i)       |
+
+    Under zigzag every rank computes the same number of score elements at
+    every stage. With dim slices (m > 1) the block is computed as
+    `ring.block_scores` + `ring.all_reduce` over the slice axis +
+    `ring.block_softmax_v`, and the pass emits a remark with the bytes the
+    all-reduce moves per stage. With P = 1 there is one stage and no
+    communication.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def RingOverlapPass : Pass<"ring-overlap", "ModuleOp"> {
+  let summary = "Overlap each stage's K/V transfer with its compute";
+  let description = [{
+    Splits every blocking `ring.shift` of stage t into a `ring.shift_start`
+    at the top of the stage, before the stage's compute, and a
+    `ring.shift_wait` where the shift was, after the compute and before the
+    next stage reads the received buffer. The schedule's ping-pong buffers
+    make this legal: the buffer being received into is not the one the
+    stage computes on. The pass checks that nothing in the stage reads or
+    writes the receive buffer, or writes the send buffer, before hoisting;
+    a shift that cannot be hoisted stays blocking and gets a remark.
+
+    ```mlir
+    ring.stage 1 {
+      %t = ring.shift_start %kb0, %kb1 stage 1 : memref<...>
+      ring.block_attention ins(%q, %kb0, %vb0 : ...) ...
+      ring.merge ...
+      ring.shift_wait %t
+    }
+    ```
+  }];
+}
+
+def RingVerifySchedulePass : Pass<"ring-verify-schedule", "ModuleOp"> {
+  let summary = "Prove that a per-rank ring schedule is deadlock-free and exact";
+  let description = [{
+    Executes the per-rank program symbolically for every grid coordinate
+    (evaluating the index arithmetic, `shard.process_multi_index` and
+    `scf.if`), and proves:
+
+    * **matching**: all ranks of a ring issue the same sequence of shifts
+      (stage and bytes), so every send has exactly one matching receive on
+      the peer in the same stage and the ring cannot deadlock; every started
+      transfer is waited on exactly once; the ranks of a dim-slice group issue
+      the same all-reduces;
+    * **data flow**: it tracks which rank's K/V block each buffer holds, and
+      checks that every block op's `kv_owner` names that rank and `q_owner`
+      names the rank itself; no op reads a buffer whose transfer has not
+      been waited on, and no transfer writes a buffer that is in flight;
+    * **coverage**: every (query, key) pair that the mask leaves visible is
+      computed exactly once per rank, across the whole grid, with a mask
+      wherever the block is not fully visible; every partial result is
+      merged exactly once.
+
+    Each failure is an error at the op involved naming the rank, the stage
+    and the blocks. With `emit-work`, it also reports, per stage, the score
+    elements every ring rank computes (the load balance of the layout).
+  }];
+  let options = [
+    Option<"emitWork", "emit-work", "bool", "false",
+           "Emit a remark per stage with the score elements each ring rank "
+           "computes">
+  ];
+}
+
 #endif // RINGC_PASSES_TD

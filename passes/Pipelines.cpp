@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -16,11 +17,11 @@ using namespace mlir::ring;
 ArrayRef<PhaseInfo> mlir::ring::allPhases() {
   static const PhaseInfo phases[] = {
       {Phase::Spec, "spec", "the verified spec module", true},
-      {Phase::Partitioned, "partitioned", "the per-rank SPMD program", false},
+      {Phase::Partitioned, "partitioned", "the per-rank SPMD program", true},
       {Phase::Scheduled, "scheduled",
-       "the P-stage ring schedule with online-softmax merges", false},
+       "the P-stage ring schedule with online-softmax merges", true},
       {Phase::Overlapped, "overlapped",
-       "async K/V shifts overlapped with compute, double buffers", false},
+       "async K/V shifts overlapped with compute, double buffers", true},
       {Phase::Target, "target", "target dialects (vector/scf or gpu/nvvm)",
        false},
       {Phase::LLVM, "llvm", "the LLVM dialect", false},
@@ -43,9 +44,38 @@ const PhaseInfo &mlir::ring::phaseInfo(Phase phase) {
   return allPhases()[static_cast<size_t>(phase)];
 }
 
+/// The code generators' pipelines, by target name.
+static llvm::StringMap<TargetPipelineBuilder> &targetPipelineBuilders() {
+  static llvm::StringMap<TargetPipelineBuilder> builders;
+  return builders;
+}
+
+void mlir::ring::registerTargetPipelineBuilder(StringRef target,
+                                               TargetPipelineBuilder builder) {
+  targetPipelineBuilders()[target] = std::move(builder);
+}
+
 LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
                                                const PipelineOptions &options,
                                                std::string &error) {
+  if (options.inputPhase >= phase)
+    return success();
+  // The phases after overlapped belong to the target's code generator; the
+  // target-independent phases run first unless the input is past them.
+  if (phase > Phase::Overlapped) {
+    auto it = targetPipelineBuilders().find(options.target);
+    if (it == targetPipelineBuilders().end()) {
+      error = ("phase '" + phaseInfo(phase).name +
+               "' is not implemented for --target=" + options.target +
+               " in this build of ringc yet")
+                  .str();
+      return failure();
+    }
+    if (options.inputPhase < Phase::Overlapped &&
+        failed(buildPipelineToPhase(pm, Phase::Overlapped, options, error)))
+      return failure();
+    return it->second(pm, phase, options, error);
+  }
   if (!phaseInfo(phase).available) {
     error = ("phase '" + phaseInfo(phase).name +
              "' is not implemented in this build of ringc yet")
@@ -53,6 +83,15 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
     return failure();
   }
   pm.addPass(createRingVerifyShardingsPass());
+  if (phase >= Phase::Partitioned)
+    pm.addPass(createRingPartitionPass());
+  if (phase >= Phase::Scheduled)
+    pm.addPass(createRingSchedulePass());
+  if (phase >= Phase::Overlapped)
+    pm.addPass(createRingOverlapPass());
+  // The checker proves whatever schedule the phase ends with.
+  if (phase >= Phase::Scheduled)
+    pm.addPass(createRingVerifySchedulePass());
   return success();
 }
 

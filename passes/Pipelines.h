@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,9 @@ const PhaseInfo &phaseInfo(Phase phase);
 struct PipelineOptions {
   /// cpu, sm_90a or sm_80.
   std::string target = "cpu";
+  /// The phase the input module is already at (see detectInputPhase in
+  /// codegen/InputPhase.h); the passes of the phases up to it are skipped.
+  Phase inputPhase = Phase::Spec;
 };
 
 /// Adds the passes that take a spec module to `phase`. Fails, with a message
@@ -52,6 +56,16 @@ struct PipelineOptions {
 LogicalResult buildPipelineToPhase(OpPassManager &pm, Phase phase,
                                    const PipelineOptions &options,
                                    std::string &error);
+
+/// Adds a target's passes for the phases after `overlapped` (target, llvm,
+/// binary) to `pm`, for a module already at the overlapped phase.
+using TargetPipelineBuilder = std::function<LogicalResult(
+    OpPassManager &, Phase, const PipelineOptions &, std::string &)>;
+
+/// Registers the code generator of `target` ("cpu", "sm_90a", ...) with
+/// buildPipelineToPhase; code generators call it from their registration.
+void registerTargetPipelineBuilder(StringRef target,
+                                   TargetPipelineBuilder builder);
 
 /// Registers the named pipelines `ring-to-<phase>` with ring-opt.
 void registerRingPipelines();

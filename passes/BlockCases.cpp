@@ -1,0 +1,65 @@
+//===- BlockCases.cpp - which blocks each ring stage computes --*- C++ -*-===//
+//
+// This file implements the per-stage block classification. With src the
+// rank whose K/V block stage t holds (src = p at t = 0):
+//
+//   none:    stage 0 is the diagonal block; later stages see the whole
+//            block when src < p and nothing when src > p.
+//   zigzag:  rank p holds chunks p and 2P−1−p (C tokens each). At stage 0,
+//            Q chunk 0 sees K chunk 0 on the diagonal and not K chunk 1,
+//            and Q chunk 1 sees K chunk 0 fully and K chunk 1 diagonally.
+//            Later, src < p: all of Q sees K chunk 0 and none of K chunk 1;
+//            src > p: Q chunk 1 sees all of K and Q chunk 0 nothing. Either
+//            way half the block, unmasked: every rank does equal work.
+//   striped: token i is at position i·P + owner, so every stage is a
+//            triangular block (j ≤ i when src ≤ p, j < i when src > p); the
+//            mask computed from positions covers both.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/BlockCases.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+
+SmallVector<BlockCase> mlir::ring::classifyStage(Balance layout, bool causal,
+                                                 int64_t ringSize,
+                                                 int64_t localSeq,
+                                                 int64_t stage) {
+  const int64_t L = localSeq;
+  using C = BlockCondition;
+  if (!causal)
+    return {{C::Always, 0, L, 0, L, MaskKind::none}};
+  switch (layout) {
+  case Balance::none:
+    if (stage == 0)
+      return {{C::Always, 0, L, 0, L, MaskKind::causal}};
+    return {{C::SrcBeforeRank, 0, L, 0, L, MaskKind::none}};
+  case Balance::zigzag: {
+    const int64_t half = L / 2;
+    if (stage == 0)
+      return {{C::Always, 0, half, 0, half, MaskKind::causal},
+              {C::Always, half, half, 0, L, MaskKind::causal}};
+    return {{C::SrcBeforeRank, 0, L, 0, half, MaskKind::none},
+            {C::SrcAfterRank, half, half, 0, L, MaskKind::none}};
+  }
+  case Balance::striped:
+    return {{C::Always, 0, L, 0, L, MaskKind::causal}};
+  }
+  llvm_unreachable("unknown layout");
+}
+
+int64_t mlir::ring::stageWork(Balance layout, bool causal, int64_t ringSize,
+                              int64_t localSeq, int64_t stage, int64_t rank) {
+  int64_t src = ((rank - stage) % ringSize + ringSize) % ringSize;
+  int64_t work = 0;
+  for (const BlockCase &c :
+       classifyStage(layout, causal, ringSize, localSeq, stage)) {
+    bool applies = c.condition == BlockCondition::Always ||
+                   (c.condition == BlockCondition::SrcBeforeRank && src < rank) ||
+                   (c.condition == BlockCondition::SrcAfterRank && src > rank);
+    if (applies)
+      work += c.work();
+  }
+  return work;
+}

@@ -1,0 +1,46 @@
+//===- BlockCases.h - which blocks each ring stage computes ----*- C++ -*-===//
+//
+// This file declares the compile-time classification of the (query block,
+// key block) work of each ring stage from the layout and the mask: which
+// row ranges are computed, under which mask, and for which ranks (those
+// whose source rank precedes them on the ring, or follows them).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_PASSES_BLOCKCASES_H
+#define RINGC_PASSES_BLOCKCASES_H
+
+#include "dialect/RingDialect.h"
+#include "mlir/Support/LLVM.h"
+
+namespace mlir::ring {
+
+/// For which ranks a block case applies at a stage, with src = (p − t) mod P
+/// the rank whose K/V block the stage holds.
+enum class BlockCondition { Always, SrcBeforeRank, SrcAfterRank };
+
+/// One block computation: local query rows [q0, q0+qn) against K/V rows
+/// [k0, k0+kn) of the stage's block.
+struct BlockCase {
+  BlockCondition condition;
+  int64_t q0, qn, k0, kn;
+  MaskKind mask;
+  /// Score elements per (batch, head): qn·kn.
+  int64_t work() const { return qn * kn; }
+};
+
+/// The blocks of stage `stage` of a ring of `ringSize` ranks holding
+/// `localSeq` tokens each. Fully masked blocks are absent; fully visible
+/// blocks have no mask.
+SmallVector<BlockCase> classifyStage(Balance layout, bool causal,
+                                     int64_t ringSize, int64_t localSeq,
+                                     int64_t stage);
+
+/// The score elements (per batch and head) that rank `rank` computes at
+/// `stage`: the sum of the work of the cases that apply to it.
+int64_t stageWork(Balance layout, bool causal, int64_t ringSize,
+                  int64_t localSeq, int64_t stage, int64_t rank);
+
+} // namespace mlir::ring
+
+#endif // RINGC_PASSES_BLOCKCASES_H

@@ -1,0 +1,120 @@
+//===- Partition.cpp - global spec to per-rank SPMD function ---*- C++ -*-===//
+//
+// This file implements the ring-partition pass: every function computing a
+// ring.attention on shard-annotated global tensors becomes the per-rank
+// function of the artifact's C ABI, (Q, K, V, O, LSE) local memrefs, whose
+// body reads the grid coordinates and performs one ring.local_attention.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/AttentionPlan.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::ring {
+#define GEN_PASS_DEF_RINGPARTITIONPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::ring
+
+using namespace mlir;
+using namespace mlir::ring;
+
+namespace {
+
+/// Rewrites `func`, whose results must be exactly the outputs of `op`.
+LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
+                                const AttentionPlan &plan) {
+  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  if (ret.getNumOperands() != 2 || ret.getOperand(0) != op.getOutput() ||
+      ret.getOperand(1) != op.getLse())
+    return op.emitOpError()
+           << "ring-partition needs the function to return exactly the "
+              "attention's (output, lse); @"
+           << func.getSymName() << " returns something else";
+  for (Operation &other : func.getBody().front())
+    if (&other != op && &other != ret &&
+        !isa<shard::ShardOp, shard::ShardingOp>(other))
+      return other.emitOpError()
+             << "ring-partition supports functions that contain only the "
+                "attention and its shard annotations";
+
+  MLIRContext *ctx = func.getContext();
+  Type elt = plan.elementType;
+  Type f32 = Float32Type::get(ctx);
+  auto qT = MemRefType::get(plan.localQShape(), elt);
+  auto kvT = MemRefType::get(plan.localKVShape(), elt);
+  auto lseT = MemRefType::get(plan.localLseShape(), f32);
+  SmallVector<Type> argTypes = {qT, kvT, kvT, qT, lseT};
+
+  // Replace the body: a fresh block with the local buffers as arguments.
+  Location loc = op.getLoc();
+  Block *oldBody = &func.getBody().front();
+  Block *body = new Block();
+  func.getBody().push_front(body);
+  SmallVector<Value> args;
+  for (Type t : argTypes)
+    args.push_back(body->addArgument(t, func.getLoc()));
+  OpBuilder b = OpBuilder::atBlockBegin(body);
+
+  // Grid coordinates per role; a role without a grid axis has coordinate 0.
+  SmallVector<Value> coords;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> axisCoords;
+  if (!plan.grid.empty()) {
+    SmallVector<Type> idx(plan.gridShape.size(), b.getIndexType());
+    auto pmi = shard::ProcessMultiIndexOp::create(
+        b, loc, idx, FlatSymbolRefAttr::get(ctx, plan.grid),
+        DenseI16ArrayAttr::get(ctx, {}));
+    axisCoords.assign(pmi.getResults().begin(), pmi.getResults().end());
+  }
+  for (int64_t axis : plan.axisOfRole)
+    coords.push_back(axis < 0 ? zero : axisCoords[axis]);
+
+  LocalAttentionOp::create(b, loc, args[0], args[1], args[2], args[3],
+                           args[4], coords, plan.toAttr(ctx));
+  func::ReturnOp::create(b, ret.getLoc());
+  oldBody->dropAllDefinedValueUses();
+  oldBody->erase();
+
+  func.setFunctionType(FunctionType::get(ctx, argTypes, {}));
+  func->setAttr("ring.plan", plan.toAttr(ctx));
+  // The argument names of the C ABI, for readers of the IR.
+  StringRef names[] = {"q", "k", "v", "o", "lse"};
+  for (auto [i, name] : llvm::enumerate(names))
+    func.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
+  return success();
+}
+
+struct RingPartitionPass
+    : public mlir::ring::impl::RingPartitionPassBase<RingPartitionPass> {
+  void runOnOperation() override {
+    SymbolTableCollection symbols;
+    SmallVector<std::pair<func::FuncOp, AttentionOp>> work;
+    bool ok = true;
+    getOperation().walk([&](func::FuncOp func) {
+      SmallVector<AttentionOp> ops;
+      func.walk([&](AttentionOp op) { ops.push_back(op); });
+      if (ops.size() > 1) {
+        ops[1].emitOpError() << "ring-partition handles one ring.attention "
+                                "per function; @"
+                             << func.getSymName() << " has " << ops.size();
+        ok = false;
+      } else if (ops.size() == 1) {
+        work.push_back({func, ops[0]});
+      }
+    });
+    if (!ok)
+      return signalPassFailure();
+    for (auto [func, op] : work) {
+      FailureOr<AttentionPlan> plan = deriveAttentionPlan(op, symbols);
+      if (failed(plan) || failed(partitionFunction(func, op, *plan)))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace

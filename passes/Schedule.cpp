@@ -1,0 +1,209 @@
+//===- Schedule.cpp - the P-stage ring schedule -----------------*- C++ -*-===//
+//
+// This file implements the ring-schedule pass: each ring.local_attention
+// becomes P ring.stage ops. Stage t computes the rank's queries against the
+// K/V block of ring rank (p − t) mod P (the blocks of BlockCases.h), merges
+// each fp32 partial into the accumulator, and shifts K and V to rank p+1.
+// The result is finalised into O and LSE once, at the end.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/AttentionPlan.h"
+#include "passes/BlockCases.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+
+#include <map>
+
+namespace mlir::ring {
+#define GEN_PASS_DEF_RINGSCHEDULEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::ring
+
+using namespace mlir;
+using namespace mlir::ring;
+
+namespace {
+
+/// Builds the schedule of one ring.local_attention in place of it.
+class ScheduleBuilder {
+public:
+  ScheduleBuilder(LocalAttentionOp op)
+      : op(op), plan(AttentionPlan::fromAttr(op.getPlan())),
+        b(op), loc(op.getLoc()) {}
+
+  void build() {
+    MLIRContext *ctx = op.getContext();
+    Type f32 = Float32Type::get(ctx);
+    int64_t P = plan.ring();
+    int64_t Ll = plan.localSeq();
+    auto qShape = plan.localQShape();
+    accO = alloc(MemRefType::get(qShape, f32));
+    accL = alloc(MemRefType::get(plan.localLseShape(), f32));
+    partO = alloc(MemRefType::get(qShape, f32));
+    partL = alloc(MemRefType::get(plan.localLseShape(), f32));
+    FillPartialOp::create(b, loc, accO, accL);
+
+    rank = op.getCoords()[static_cast<int>(GridRole::Ring)];
+    Value curK = op.getKey(), curV = op.getValue();
+    Value bufK[2], bufV[2];
+    // Received blocks ping-pong between two buffers (one when P = 2).
+    for (int64_t i = 0; i < std::min<int64_t>(2, P - 1); ++i) {
+      bufK[i] = alloc(cast<MemRefType>(curK.getType()));
+      bufV[i] = alloc(cast<MemRefType>(curV.getType()));
+    }
+
+    // The dim-slice path needs a score buffer per block shape; allocate them
+    // all up front so that they dominate every stage.
+    if (plan.dimSlices() > 1)
+      for (int64_t t = 0; t < P; ++t)
+        for (const BlockCase &c :
+             classifyStage(plan.balance, plan.isCausal(), P, Ll, t)) {
+          auto key = std::make_pair(c.qn, c.kn);
+          if (!scores.count(key))
+            scores[key] = alloc(MemRefType::get(
+                {plan.batch, plan.localHeads(), c.qn, c.kn}, f32));
+        }
+
+    int64_t maxScoreBytes = 0;
+    for (int64_t t = 0; t < P; ++t) {
+      auto stage = StageOp::create(b, loc, t);
+      stage.getBody().push_back(new Block());
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&stage.getBody().front());
+
+      Value src = rank;
+      if (t > 0) {
+        // src = (p + P − t) mod P.
+        Value shifted = arith::AddIOp::create(
+            b, loc, rank, arith::ConstantIndexOp::create(b, loc, P - t));
+        src = arith::RemUIOp::create(b, loc, shifted,
+                                     arith::ConstantIndexOp::create(b, loc, P));
+      }
+      SmallVector<BlockCase> cases = classifyStage(
+          plan.balance, plan.isCausal(), P, Ll, t);
+      emitCases(cases, src, curK, curV, t);
+      maxScoreBytes = std::max(maxScoreBytes, scoreBytes(cases));
+
+      if (t + 1 < P) {
+        ShiftOp::create(b, loc, curK, bufK[t % 2], t);
+        ShiftOp::create(b, loc, curV, bufV[t % 2], t);
+        curK = bufK[t % 2];
+        curV = bufV[t % 2];
+      }
+    }
+    FinalizeOp::create(b, loc, accO, accL, op.getOutput(), op.getLse());
+    for (Value buf : allocs)
+      memref::DeallocOp::create(b, loc, buf);
+
+    if (plan.dimSlices() > 1)
+      op.emitRemark() << "dim slices: a stage all-reduces up to "
+                      << maxScoreBytes << " bytes of partial scores over the "
+                      << plan.dimSlices()
+                      << " dim-slice ranks (a ring all-reduce sends "
+                      << 2 * (plan.dimSlices() - 1) * maxScoreBytes /
+                             plan.dimSlices()
+                      << " bytes per rank), in each of " << P << " stages";
+    op.erase();
+  }
+
+private:
+  Value alloc(MemRefType type) {
+    Value v = memref::AllocOp::create(b, loc, type);
+    allocs.push_back(v);
+    return v;
+  }
+
+  /// The fp32 score bytes one rank all-reduces at a stage with `cases`:
+  /// the unconditional blocks plus the larger of the two conditional sets.
+  int64_t scoreBytes(ArrayRef<BlockCase> cases) const {
+    int64_t always = 0, before = 0, after = 0;
+    for (const BlockCase &c : cases)
+      (c.condition == BlockCondition::Always          ? always
+       : c.condition == BlockCondition::SrcBeforeRank ? before
+                                                      : after) += c.work();
+    return (always + std::max(before, after)) * plan.batch *
+           plan.localHeads() * 4;
+  }
+
+  /// Emits the block computations and merges of one stage, selecting the
+  /// rank-dependent cases with scf.if on src < p.
+  void emitCases(ArrayRef<BlockCase> cases, Value src, Value k, Value v,
+                 int64_t stage) {
+    SmallVector<const BlockCase *> always, before, after;
+    for (const BlockCase &c : cases)
+      (c.condition == BlockCondition::Always          ? always
+       : c.condition == BlockCondition::SrcBeforeRank ? before
+                                                      : after)
+          .push_back(&c);
+    for (const BlockCase *c : always)
+      emitBlock(*c, src, k, v, stage);
+    if (before.empty() && after.empty())
+      return;
+    Value isBefore = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           src, rank);
+    auto ifOp = scf::IfOp::create(b, loc, isBefore, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      for (const BlockCase *c : before)
+        emitBlock(*c, src, k, v, stage);
+      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+      for (const BlockCase *c : after)
+        emitBlock(*c, src, k, v, stage);
+    }
+  }
+
+  void emitBlock(const BlockCase &c, Value src, Value k, Value v,
+                 int64_t stage) {
+    MLIRContext *ctx = op.getContext();
+    auto qRows = DenseI64ArrayAttr::get(ctx, {c.q0, c.qn});
+    auto kvRows = DenseI64ArrayAttr::get(ctx, {c.k0, c.kn});
+    auto mask = MaskKindAttr::get(ctx, c.mask);
+    auto layout = BalanceAttr::get(ctx, plan.balance);
+    auto ringSize = b.getI64IntegerAttr(plan.ring());
+    auto scale = b.getF64FloatAttr(plan.scale);
+    if (plan.dimSlices() == 1) {
+      BlockAttentionOp::create(b, loc, op.getQuery(), k, v, partO, partL,
+                               rank, src, qRows, kvRows, mask, layout,
+                               ringSize, scale);
+    } else {
+      Value s = scores.at(std::make_pair(c.qn, c.kn));
+      BlockScoresOp::create(b, loc, op.getQuery(), k, s, qRows, kvRows);
+      AllReduceOp::create(b, loc, s, stage);
+      BlockSoftmaxVOp::create(b, loc, s, v, partO, partL, rank, src, qRows,
+                              kvRows, mask, layout, ringSize, scale);
+    }
+    MergeOp::create(b, loc, partO, partL, accO, accL, qRows);
+  }
+
+  LocalAttentionOp op;
+  AttentionPlan plan;
+  OpBuilder b;
+  Location loc;
+  Value rank, accO, accL, partO, partL;
+  SmallVector<Value> allocs;
+  std::map<std::pair<int64_t, int64_t>, Value> scores;
+};
+
+struct RingSchedulePass
+    : public mlir::ring::impl::RingSchedulePassBase<RingSchedulePass> {
+  void runOnOperation() override {
+    SmallVector<LocalAttentionOp> ops;
+    getOperation().walk([&](LocalAttentionOp op) { ops.push_back(op); });
+    for (LocalAttentionOp op : ops) {
+      if (op.getCoords().size() != kNumGridRoles) {
+        op.emitOpError() << "expects " << kNumGridRoles
+                         << " coordinates (ring, head group, dim slice), got "
+                         << op.getCoords().size();
+        return signalPassFailure();
+      }
+      ScheduleBuilder(op).build();
+    }
+  }
+};
+} // namespace

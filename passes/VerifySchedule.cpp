@@ -1,0 +1,663 @@
+//===- VerifySchedule.cpp - prove a ring schedule correct -------*- C++ -*-===//
+//
+// This file implements the ring-verify-schedule pass. It executes every
+// per-rank function symbolically for every grid coordinate: index
+// arithmetic, shard.process_multi_index and scf.if are evaluated, which
+// yields one trace of block computations, merges and transfers per rank.
+// On those traces it proves that transfers match between ring neighbours,
+// follows which rank's K/V block every buffer holds, checks that no buffer
+// in flight is touched, and counts every (query block, key block) pair that
+// the mask leaves visible: each must be computed exactly once per rank.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/AttentionPlan.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <map>
+#include <numeric>
+
+namespace mlir::ring {
+#define GEN_PASS_DEF_RINGVERIFYSCHEDULEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::ring
+
+using namespace mlir;
+using namespace mlir::ring;
+
+namespace {
+
+/// One rank of the grid.
+struct Rank {
+  SmallVector<int64_t> axisCoords;
+  int64_t role[kNumGridRoles] = {0, 0, 0};
+  std::string str() const {
+    return "rank (ring " + std::to_string(role[0]) + ", head group " +
+           std::to_string(role[1]) + ", dim slice " + std::to_string(role[2]) +
+           ")";
+  }
+};
+
+/// What one rank does, in order.
+struct Event {
+  enum Kind { Block, Scores, Merge, Fill, Finalize, Start, Wait, Shift, Reduce };
+  Kind kind;
+  Operation *op;
+  int64_t stage = -1;
+  int64_t qOwner = -1, kvOwner = -1;
+};
+
+int64_t bytesOf(Value v) {
+  auto t = cast<MemRefType>(v.getType());
+  return t.getNumElements() * t.getElementTypeBitWidth() / 8;
+}
+
+/// Traces one rank through a function.
+class Tracer {
+public:
+  Tracer(const Rank &rank) : rank(rank) {}
+
+  LogicalResult trace(Block &block, int64_t stage,
+                      SmallVectorImpl<Event> &out) {
+    for (Operation &op : block) {
+      if (auto s = dyn_cast<StageOp>(op)) {
+        if (failed(trace(s.getBody().front(), s.getIndex(), out)))
+          return failure();
+        continue;
+      }
+      if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
+        FailureOr<int64_t> c = eval(ifOp.getCondition());
+        if (failed(c))
+          return failure();
+        Region &r = *c ? ifOp.getThenRegion() : ifOp.getElseRegion();
+        if (!r.empty() && failed(trace(r.front(), stage, out)))
+          return failure();
+        continue;
+      }
+      Event e{Event::Fill, &op, stage};
+      if (auto b = dyn_cast<BlockAttentionOp>(op)) {
+        e.kind = Event::Block;
+        if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
+          return failure();
+      } else if (auto b = dyn_cast<BlockSoftmaxVOp>(op)) {
+        e.kind = Event::Block;
+        if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
+          return failure();
+      } else if (isa<BlockScoresOp>(op)) {
+        e.kind = Event::Scores;
+      } else if (isa<MergeOp>(op)) {
+        e.kind = Event::Merge;
+      } else if (isa<FillPartialOp>(op)) {
+        e.kind = Event::Fill;
+      } else if (isa<FinalizeOp>(op)) {
+        e.kind = Event::Finalize;
+      } else if (isa<ShiftStartOp>(op)) {
+        e.kind = Event::Start;
+      } else if (isa<ShiftWaitOp>(op)) {
+        e.kind = Event::Wait;
+      } else if (isa<ShiftOp>(op)) {
+        e.kind = Event::Shift;
+      } else if (isa<AllReduceOp>(op)) {
+        e.kind = Event::Reduce;
+      } else if (isa<LocalAttentionOp>(op)) {
+        return op.emitOpError()
+               << "is not scheduled; run ring-schedule before "
+                  "ring-verify-schedule";
+      } else {
+        continue; // allocations, index arithmetic, terminators
+      }
+      out.push_back(e);
+    }
+    return success();
+  }
+
+private:
+  LogicalResult owners(Value q, Value kv, Event &e) {
+    FailureOr<int64_t> qo = eval(q), ko = eval(kv);
+    if (failed(qo) || failed(ko))
+      return failure();
+    e.qOwner = *qo;
+    e.kvOwner = *ko;
+    return success();
+  }
+
+  /// Evaluates an index or i1 value on this rank.
+  FailureOr<int64_t> eval(Value v) {
+    auto it = env.find(v);
+    if (it != env.end())
+      return it->second;
+    Operation *def = v.getDefiningOp();
+    auto fail = [&]() -> FailureOr<int64_t> {
+      if (def)
+        def->emitOpError() << "cannot be evaluated by ring-verify-schedule "
+                              "(it evaluates constants, index arithmetic, "
+                              "comparisons, select and "
+                              "shard.process_multi_index)";
+      else
+        mlir::emitError(v.getLoc())
+            << "ring-verify-schedule cannot evaluate a block argument";
+      return failure();
+    };
+    if (!def)
+      return fail();
+    auto operand = [&](unsigned i) { return eval(def->getOperand(i)); };
+    FailureOr<int64_t> result = failure();
+    if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+      if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+        result = i.getValue().getSExtValue() & (i.getType().isInteger(1) ? 1 : -1);
+      else
+        return fail();
+    } else if (auto pmi = dyn_cast<shard::ProcessMultiIndexOp>(def)) {
+      unsigned idx = cast<OpResult>(v).getResultNumber();
+      ArrayRef<int16_t> axes = pmi.getAxes();
+      int64_t axis = axes.empty() ? idx : axes[idx];
+      if (axis >= static_cast<int64_t>(rank.axisCoords.size()))
+        return fail();
+      result = rank.axisCoords[axis];
+    } else if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def)) {
+      result = operand(0);
+    } else if (auto sel = dyn_cast<arith::SelectOp>(def)) {
+      FailureOr<int64_t> c = operand(0);
+      if (failed(c))
+        return failure();
+      result = operand(*c ? 1 : 2);
+    } else if (def->getNumOperands() == 2 &&
+               isa<arith::AddIOp, arith::SubIOp, arith::MulIOp,
+                   arith::RemUIOp, arith::RemSIOp, arith::DivUIOp,
+                   arith::DivSIOp, arith::CmpIOp>(def)) {
+      FailureOr<int64_t> a = operand(0), b = operand(1);
+      if (failed(a) || failed(b))
+        return failure();
+      if (isa<arith::RemUIOp, arith::RemSIOp, arith::DivUIOp,
+              arith::DivSIOp>(def) &&
+          *b == 0)
+        return fail();
+      if (isa<arith::AddIOp>(def))
+        result = *a + *b;
+      else if (isa<arith::SubIOp>(def))
+        result = *a - *b;
+      else if (isa<arith::MulIOp>(def))
+        result = *a * *b;
+      else if (isa<arith::RemUIOp, arith::RemSIOp>(def))
+        result = *a % *b;
+      else if (isa<arith::DivUIOp, arith::DivSIOp>(def))
+        result = *a / *b;
+      else
+        result = evalCmp(cast<arith::CmpIOp>(def).getPredicate(), *a, *b);
+    } else {
+      return fail();
+    }
+    if (succeeded(result))
+      env[v] = *result;
+    return result;
+  }
+
+  static int64_t evalCmp(arith::CmpIPredicate p, int64_t a, int64_t b) {
+    using P = arith::CmpIPredicate;
+    switch (p) {
+    case P::eq:
+      return a == b;
+    case P::ne:
+      return a != b;
+    case P::slt:
+      return a < b;
+    case P::sle:
+      return a <= b;
+    case P::sgt:
+      return a > b;
+    case P::sge:
+      return a >= b;
+    case P::ult:
+      return static_cast<uint64_t>(a) < static_cast<uint64_t>(b);
+    case P::ule:
+      return static_cast<uint64_t>(a) <= static_cast<uint64_t>(b);
+    case P::ugt:
+      return static_cast<uint64_t>(a) > static_cast<uint64_t>(b);
+    case P::uge:
+      return static_cast<uint64_t>(a) >= static_cast<uint64_t>(b);
+    }
+    llvm_unreachable("unknown predicate");
+  }
+
+  const Rank &rank;
+  DenseMap<Value, int64_t> env;
+};
+
+/// The checks over the traces of one function.
+class ScheduleChecker {
+public:
+  ScheduleChecker(func::FuncOp func, const AttentionPlan &plan)
+      : func(func), plan(plan) {}
+
+  /// Emits, per stage, the score elements (per batch and head) that each
+  /// ring rank of head group 0 and dim slice 0 computes.
+  void emitWork() {
+    std::map<int64_t, SmallVector<int64_t>> work; // stage -> per ring rank
+    for (auto [ri, trace] : llvm::enumerate(traces)) {
+      const Rank &rank = ranks[ri];
+      if (rank.role[1] != 0 || rank.role[2] != 0)
+        continue;
+      for (const Event &e : trace) {
+        if (e.kind != Event::Block)
+          continue;
+        auto &row = work[e.stage];
+        row.resize(plan.ring(), 0);
+        auto q = e.op->getAttrOfType<DenseI64ArrayAttr>("q_rows");
+        auto k = e.op->getAttrOfType<DenseI64ArrayAttr>("kv_rows");
+        row[rank.role[0]] += q[1] * k[1];
+      }
+    }
+    for (auto &[stage, row] : work) {
+      row.resize(plan.ring(), 0);
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      llvm::interleave(row, os, " ");
+      func.emitRemark() << "stage " << stage
+                        << " score elements per ring rank: " << s;
+    }
+  }
+
+  LogicalResult run() {
+    // Every grid coordinate, row-major over the grid shape.
+    int64_t n = plan.numRanks();
+    SmallVector<int64_t> shape = plan.gridShape;
+    if (shape.empty())
+      shape.push_back(1);
+    for (int64_t r = 0; r < n; ++r) {
+      Rank rank;
+      rank.axisCoords.resize(shape.size());
+      int64_t rest = r;
+      for (int64_t a = shape.size() - 1; a >= 0; --a) {
+        rank.axisCoords[a] = rest % shape[a];
+        rest /= shape[a];
+      }
+      for (int role = 0; role < kNumGridRoles; ++role)
+        if (plan.axisOfRole[role] >= 0)
+          rank.role[role] = rank.axisCoords[plan.axisOfRole[role]];
+      ranks.push_back(rank);
+      traces.emplace_back();
+      Tracer tracer(ranks.back());
+      if (failed(tracer.trace(func.getBody().front(), -1, traces.back())))
+        return failure();
+    }
+    return success(succeeded(checkMatching()) && succeeded(checkDataFlow()) &&
+                   succeeded(checkCoverage()));
+  }
+
+private:
+  /// Transfers (shifts) or all-reduces of a trace, in order.
+  static SmallVector<const Event *> comms(ArrayRef<Event> trace, bool reduce) {
+    SmallVector<const Event *> out;
+    for (const Event &e : trace)
+      if (reduce ? e.kind == Event::Reduce
+                 : (e.kind == Event::Start || e.kind == Event::Shift))
+        out.push_back(&e);
+    return out;
+  }
+
+  static int64_t commBytes(const Event &e) {
+    return bytesOf(e.op->getOperand(0));
+  }
+
+  /// Ranks grouped by the coordinates other than `role`, ordered by `role`.
+  std::map<std::pair<int64_t, int64_t>, SmallVector<int64_t>>
+  groupsAlong(int role) const {
+    std::map<std::pair<int64_t, int64_t>, SmallVector<int64_t>> groups;
+    for (auto [i, r] : llvm::enumerate(ranks)) {
+      int o1 = role == 0 ? 1 : 0, o2 = role == 2 ? 1 : 2;
+      groups[{r.role[o1], r.role[o2]}].push_back(i);
+    }
+    for (auto &[key, members] : groups)
+      llvm::sort(members, [&](int64_t a, int64_t b) {
+        return ranks[a].role[role] < ranks[b].role[role];
+      });
+    return groups;
+  }
+
+  LogicalResult checkMatching() {
+    for (bool reduce : {false, true}) {
+      int role = reduce ? static_cast<int>(GridRole::DimSlice)
+                        : static_cast<int>(GridRole::Ring);
+      StringRef what = reduce ? "all-reduce" : "transfer";
+      for (auto &[key, members] : groupsAlong(role)) {
+        auto ref = comms(traces[members[0]], reduce);
+        for (int64_t m : members) {
+          auto mine = comms(traces[m], reduce);
+          for (size_t i = 0; i < std::max(ref.size(), mine.size()); ++i) {
+            if (i >= mine.size() || i >= ref.size()) {
+              Operation *at = i < mine.size() ? mine[i]->op : ref[i]->op;
+              return at->emitError()
+                     << ranks[m].str() << " issues " << mine.size() << " "
+                     << what << "s but " << ranks[members[0]].str()
+                     << " issues " << ref.size()
+                     << "; the unmatched one would never complete";
+            }
+            if (mine[i]->stage != ref[i]->stage ||
+                commBytes(*mine[i]) != commBytes(*ref[i]))
+              return mine[i]->op->emitError()
+                     << ranks[m].str() << " issues " << what << " #" << i
+                     << " at stage " << mine[i]->stage << " with "
+                     << commBytes(*mine[i]) << " bytes, but "
+                     << ranks[members[0]].str() << " issues it at stage "
+                     << ref[i]->stage << " with " << commBytes(*ref[i])
+                     << " bytes; the ring would deadlock or corrupt data";
+          }
+        }
+      }
+    }
+    // Every started transfer is waited on exactly once.
+    for (auto [i, trace] : llvm::enumerate(traces)) {
+      DenseMap<Value, const Event *> open;
+      for (const Event &e : trace) {
+        if (e.kind == Event::Start)
+          open[e.op->getResult(0)] = &e;
+        if (e.kind == Event::Wait) {
+          Value t = e.op->getOperand(0);
+          if (!open.erase(t))
+            return e.op->emitError()
+                   << "on " << ranks[i].str()
+                   << " waits for a transfer that is not in flight";
+        }
+      }
+      if (!open.empty())
+        return open.begin()->second->op->emitError()
+               << "on " << ranks[i].str() << " the transfer started at stage "
+               << open.begin()->second->stage << " is never waited on";
+    }
+    return success();
+  }
+
+  /// Follows K/V blocks through the buffers of every ring, in lockstep by
+  /// transfer, and checks owners and in-flight buffers.
+  LogicalResult checkDataFlow() {
+    Block &body = func.getBody().front();
+    if (body.getNumArguments() < 3)
+      return func.emitError("ring-verify-schedule expects the per-rank ABI "
+                            "(q, k, v, o, lse)");
+    Value argK = body.getArgument(1), argV = body.getArgument(2);
+    for (auto &[key, members] : groupsAlong(static_cast<int>(GridRole::Ring))) {
+      size_t n = members.size();
+      struct State {
+        DenseMap<Value, int64_t> content;   // buffer -> owner of its block
+        DenseMap<Value, int64_t> inRecv;    // buffer -> stage of transfer
+        DenseMap<Value, int64_t> inSend;
+        DenseMap<Value, int64_t> delivered; // token -> payload owner
+        DenseMap<Value, Value> tokenRecv;
+        size_t cursor = 0;
+      };
+      SmallVector<State> st(n);
+      for (size_t i = 0; i < n; ++i) {
+        st[i].content[argK] = ranks[members[i]].role[0];
+        st[i].content[argV] = ranks[members[i]].role[0];
+      }
+      // Runs rank i up to (not including) its next transfer start.
+      auto runSegment = [&](size_t i) -> LogicalResult {
+        State &s = st[i];
+        const Rank &rank = ranks[members[i]];
+        auto &trace = traces[members[i]];
+        for (; s.cursor < trace.size(); ++s.cursor) {
+          const Event &e = trace[s.cursor];
+          if (e.kind == Event::Start || e.kind == Event::Shift)
+            return success();
+          if (e.kind == Event::Wait) {
+            Value t = e.op->getOperand(0);
+            Value recv = s.tokenRecv.lookup(t);
+            s.content[recv] = s.delivered.lookup(t);
+            s.inRecv.erase(recv);
+            Operation *start = t.getDefiningOp();
+            s.inSend.erase(start->getOperand(0));
+            continue;
+          }
+          // No op touches a buffer that is being received into.
+          for (Value operand : e.op->getOperands())
+            if (s.inRecv.count(operand))
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " uses a buffer whose transfer (started at stage "
+                     << s.inRecv.lookup(operand)
+                     << ") has not been waited on";
+          if (e.kind != Event::Block && e.kind != Event::Scores)
+            continue;
+          if (e.kind == Event::Block && e.qOwner != rank.role[0])
+            return e.op->emitError()
+                   << "on " << rank.str() << " at stage " << e.stage
+                   << " says its queries belong to ring rank " << e.qOwner
+                   << " but they are the rank's own (ring rank "
+                   << rank.role[0] << ")";
+          // The K/V operands: key and value, or the value of softmax_v.
+          SmallVector<Value> kv;
+          if (auto b = dyn_cast<BlockAttentionOp>(e.op))
+            kv = {b.getKey(), b.getValue()};
+          else if (auto b = dyn_cast<BlockSoftmaxVOp>(e.op))
+            kv = {b.getValue()};
+          else
+            kv = {cast<BlockScoresOp>(e.op).getKey()};
+          for (Value buf : kv) {
+            auto it = s.content.find(buf);
+            if (it == s.content.end() || it->second < 0)
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " reads a K/V buffer that holds no block yet";
+            if (e.kind == Event::Block && it->second != e.kvOwner)
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " says its K/V block comes from ring rank "
+                     << e.kvOwner << " but the buffer holds ring rank "
+                     << it->second << "'s block";
+            if (e.kind == Event::Block)
+              blockOwner[e.op][members[i]] = it->second;
+          }
+        }
+        return success();
+      };
+      for (;;) {
+        for (size_t i = 0; i < n; ++i)
+          if (failed(runSegment(i)))
+            return failure();
+        if (st[0].cursor >= traces[members[0]].size())
+          break;
+        // All ranks are at the same transfer (checkMatching proved it).
+        SmallVector<int64_t> payload(n);
+        for (size_t i = 0; i < n; ++i) {
+          const Event &e = traces[members[i]][st[i].cursor];
+          Value send = e.op->getOperand(0), recv = e.op->getOperand(1);
+          if (st[i].inRecv.count(send) || st[i].inRecv.count(recv) ||
+              st[i].inSend.count(recv))
+            return e.op->emitError()
+                   << "on " << ranks[members[i]].str() << " at stage "
+                   << e.stage
+                   << " uses a buffer that another transfer still has in "
+                      "flight";
+          auto it = st[i].content.find(send);
+          payload[i] = it == st[i].content.end() ? -1 : it->second;
+        }
+        for (size_t i = 0; i < n; ++i) {
+          const Event &e = traces[members[i]][st[i].cursor];
+          size_t succ = (i + 1) % n;
+          // The successor receives our block; we receive the predecessor's.
+          int64_t incoming = payload[(i + n - 1) % n];
+          (void)succ;
+          Value recv = e.op->getOperand(1);
+          if (e.kind == Event::Shift) {
+            st[i].content[recv] = incoming;
+          } else {
+            Value t = e.op->getResult(0);
+            st[i].delivered[t] = incoming;
+            st[i].tokenRecv[t] = recv;
+            st[i].inRecv[recv] = e.stage;
+            st[i].inSend[e.op->getOperand(0)] = e.stage;
+          }
+          ++st[i].cursor;
+        }
+      }
+    }
+    return success();
+  }
+
+  /// Global position range [min, max] of local rows [r0, r1) of `owner`.
+  std::pair<int64_t, int64_t> positions(int64_t owner, int64_t r0,
+                                        int64_t r1) const {
+    int64_t P = plan.ring(), Ll = plan.localSeq();
+    auto pos = [&](int64_t r) {
+      switch (plan.balance) {
+      case Balance::none:
+        return owner * Ll + r;
+      case Balance::zigzag: {
+        int64_t c = Ll / 2;
+        return r < c ? owner * c + r : (2 * P - 1 - owner) * c + (r - c);
+      }
+      case Balance::striped:
+        return r * P + owner;
+      }
+      llvm_unreachable("unknown layout");
+    };
+    return {pos(r0), pos(r1 - 1)};
+  }
+
+  LogicalResult checkCoverage() {
+    int64_t P = plan.ring(), Ll = plan.localSeq();
+    // Rows are counted in units that no block boundary splits.
+    int64_t unit = Ll;
+    if (plan.balance == Balance::zigzag && Ll % 2 == 0)
+      unit = std::gcd(unit, Ll / 2);
+    for (auto &trace : traces)
+      for (const Event &e : trace)
+        if (e.kind == Event::Block)
+          for (StringRef name : {"q_rows", "kv_rows"}) {
+            auto r = e.op->getAttrOfType<DenseI64ArrayAttr>(name);
+            unit = std::gcd(unit, std::gcd(r[0], r[0] + r[1]));
+          }
+    int64_t U = Ll / unit;
+
+    for (auto [ri, trace] : llvm::enumerate(traces)) {
+      const Rank &rank = ranks[ri];
+      int64_t p = rank.role[0];
+      // (q unit, global k unit) -> the first event that computed it.
+      std::map<std::pair<int64_t, int64_t>, const Event *> done;
+      DenseMap<Value, const Event *> unmerged;
+      bool finalized = false;
+      for (const Event &e : trace) {
+        if (e.kind == Event::Merge) {
+          auto merge = cast<MergeOp>(e.op);
+          const Event *b = unmerged.lookup(merge.getPartialOutput());
+          if (!b)
+            return e.op->emitError()
+                   << "on " << rank.str() << " at stage " << e.stage
+                   << " merges a partial result that no block computed";
+          if (merge.getRows() !=
+              b->op->getAttrOfType<DenseI64ArrayAttr>("q_rows").asArrayRef())
+            return e.op->emitError()
+                   << "on " << rank.str() << " at stage " << e.stage
+                   << " merges rows that differ from the q_rows of the block "
+                      "that computed the partial";
+          unmerged.erase(merge.getPartialOutput());
+          continue;
+        }
+        if (e.kind == Event::Finalize) {
+          if (!unmerged.empty())
+            return unmerged.begin()->second->op->emitError()
+                   << "on " << rank.str()
+                   << " this partial result is never merged";
+          finalized = true;
+          continue;
+        }
+        if (e.kind != Event::Block)
+          continue;
+        Value partial = e.op->getOperand(isa<BlockAttentionOp>(e.op) ? 3 : 2);
+        if (unmerged.count(partial))
+          return e.op->emitError()
+                 << "on " << rank.str() << " at stage " << e.stage
+                 << " overwrites the partial result of stage "
+                 << unmerged.lookup(partial)->stage << " before it is merged";
+        unmerged[partial] = &e;
+        auto q = e.op->getAttrOfType<DenseI64ArrayAttr>("q_rows");
+        auto k = e.op->getAttrOfType<DenseI64ArrayAttr>("kv_rows");
+        auto mask = e.op->getAttrOfType<MaskKindAttr>("mask").getValue();
+        if (!plan.isCausal() && mask == MaskKind::causal)
+          return e.op->emitError() << "applies a causal mask, but the "
+                                      "attention has no mask";
+        int64_t owner = blockOwner[e.op].lookup(ri);
+        for (int64_t qu = q[0] / unit; qu < (q[0] + q[1]) / unit; ++qu)
+          for (int64_t ku = k[0] / unit; ku < (k[0] + k[1]) / unit; ++ku) {
+            auto [qmin, qmax] = positions(p, qu * unit, (qu + 1) * unit);
+            auto [kmin, kmax] = positions(owner, ku * unit, (ku + 1) * unit);
+            bool all = !plan.isCausal() || kmax <= qmin;
+            if (mask == MaskKind::none && !all)
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " computes query rows [" << qu * unit << ", "
+                     << (qu + 1) * unit << ") against rows [" << ku * unit
+                     << ", " << (ku + 1) * unit << ") of ring rank " << owner
+                     << "'s keys without a mask, but the causal mask hides "
+                        "some of those pairs";
+            auto key = std::make_pair(qu, owner * U + ku);
+            auto [it, inserted] = done.insert({key, &e});
+            if (!inserted)
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " computes query rows [" << qu * unit << ", "
+                     << (qu + 1) * unit << ") against rows [" << ku * unit
+                     << ", " << (ku + 1) * unit << ") of ring rank " << owner
+                     << "'s keys a second time (first at stage "
+                     << it->second->stage << ")";
+          }
+      }
+      if (!finalized)
+        return func.emitError() << "on " << rank.str()
+                                << " the result is never finalized";
+      // Every visible pair was computed.
+      for (int64_t qu = 0; qu < U; ++qu)
+        for (int64_t owner = 0; owner < P; ++owner)
+          for (int64_t ku = 0; ku < U; ++ku) {
+            auto [qmin, qmax] = positions(p, qu * unit, (qu + 1) * unit);
+            auto [kmin, kmax] = positions(owner, ku * unit, (ku + 1) * unit);
+            bool any = !plan.isCausal() || kmin <= qmax;
+            if (any && !done.count({qu, owner * U + ku}))
+              return func.emitError()
+                     << "on " << rank.str() << " query rows [" << qu * unit
+                     << ", " << (qu + 1) * unit << ") never see rows ["
+                     << ku * unit << ", " << (ku + 1) * unit
+                     << ") of ring rank " << owner
+                     << "'s keys, which the mask leaves visible";
+          }
+    }
+    return success();
+  }
+
+  func::FuncOp func;
+  const AttentionPlan &plan;
+  SmallVector<Rank> ranks;
+  SmallVector<SmallVector<Event>> traces;
+  /// Block op -> (rank index -> ring rank whose K/V it read).
+  DenseMap<Operation *, DenseMap<int64_t, int64_t>> blockOwner;
+};
+
+struct RingVerifySchedulePass
+    : public mlir::ring::impl::RingVerifySchedulePassBase<
+          RingVerifySchedulePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    bool ok = true;
+    getOperation().walk([&](func::FuncOp func) {
+      auto planAttr = func->getAttrOfType<PlanAttr>("ring.plan");
+      if (!planAttr)
+        return;
+      AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+      ScheduleChecker checker(func, plan);
+      if (failed(checker.run()))
+        ok = false;
+      else if (emitWork)
+        checker.emitWork();
+    });
+    if (!ok)
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -373,6 +373,46 @@ private:
     return success();
   }
 
+  /// What a score buffer of the dim-slice path holds.
+  struct ScoresState {
+    ArrayRef<int64_t> qRows, kvRows;
+    int64_t keyOwner;
+    bool reduced = false;
+  };
+
+  /// The dim-slice path: block_scores fills a score buffer, an all-reduce
+  /// over the slices sums it, and one block_softmax_v with the same rows,
+  /// on the V of the same block, consumes it.
+  LogicalResult checkScores(const Event &e, const Rank &rank,
+                            DenseMap<Value, ScoresState> &scores,
+                            const DenseMap<Value, int64_t> &content) {
+    if (auto sc = dyn_cast<BlockScoresOp>(e.op)) {
+      scores[sc.getScores()] = {sc.getQRows(), sc.getKvRows(),
+                                content.lookup(sc.getKey())};
+      return success();
+    }
+    auto sv = dyn_cast<BlockSoftmaxVOp>(e.op);
+    if (!sv)
+      return success();
+    auto it = scores.find(sv.getScores());
+    auto fail = [&](StringRef why) {
+      return e.op->emitError() << "on " << rank.str() << " at stage "
+                               << e.stage << " " << why;
+    };
+    if (it == scores.end())
+      return fail("reads scores that no ring.block_scores computed");
+    if (it->second.qRows != sv.getQRows() ||
+        it->second.kvRows != sv.getKvRows())
+      return fail("reads scores computed for other rows");
+    if (plan.dimSlices() > 1 && !it->second.reduced)
+      return fail("reads partial scores before they are all-reduced over "
+                  "the dim slices");
+    if (it->second.keyOwner != content.lookup(sv.getValue()))
+      return fail("pairs scores of one K/V block with the V of another");
+    scores.erase(it);
+    return success();
+  }
+
   /// Follows K/V blocks through the buffers of every ring, in lockstep by
   /// transfer, and checks owners and in-flight buffers.
   LogicalResult checkDataFlow() {
@@ -389,6 +429,7 @@ private:
         DenseMap<Value, int64_t> inSend;
         DenseMap<Value, int64_t> delivered; // token -> payload owner
         DenseMap<Value, Value> tokenRecv;
+        DenseMap<Value, ScoresState> scores; // score buffer -> producer
         size_t cursor = 0;
       };
       SmallVector<State> st(n);
@@ -422,8 +463,16 @@ private:
                      << " uses a buffer whose transfer (started at stage "
                      << s.inRecv.lookup(operand)
                      << ") has not been waited on";
+          if (e.kind == Event::Reduce) {
+            auto it = s.scores.find(e.op->getOperand(0));
+            if (it != s.scores.end())
+              it->second.reduced = true;
+            continue;
+          }
           if (e.kind != Event::Block && e.kind != Event::Scores)
             continue;
+          if (failed(checkScores(e, rank, s.scores, s.content)))
+            return failure();
           if (e.kind == Event::Block && e.qOwner != rank.role[0])
             return e.op->emitError()
                    << "on " << rank.str() << " at stage " << e.stage

@@ -1,0 +1,493 @@
+//===- AttentionKernel.cpp - fused block-attention GPU kernel ---*- C++ -*-===//
+//
+// This file implements the generator of the fused block-attention kernel,
+// FlashAttention-2 style: one CTA per (query tile, head, batch); the Q tile
+// is copied once into shared memory and held across the KV loop; K and V
+// tiles stream through shared memory with cp.async, double buffered; QKᵀ and
+// PV run on mma.sync m16n8k16 (bf16/f16 operands from ldmatrix, f32
+// accumulators); the softmax is online, in registers, on log2(e)-scaled
+// scores with ex2; causal KV tiles past the CTA's last query are not
+// visited, and the remaining scores are masked from global token positions
+// (the owners of the Q and K/V blocks are kernel arguments); ragged tails
+// are clamped on load and masked. The output is the normalised partial O and
+// its LSE in fp32 (ring.block_attention).
+//
+// Per-warp register fragments follow the PTX ISA's m16n8k16 layout: lane l
+// has g = l / 4, t = l % 4; accumulator elements c0,c1 are row g, columns
+// 2t, 2t+1 and c2,c3 are row g + 8.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/Kernels.h"
+#include "codegen/gpu/MlirEmitter.h"
+#include "codegen/gpu/TargetInfo.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+
+AttentionTiles mlir::ring::gpu::defaultAttentionTiles(int64_t headDim) {
+  AttentionTiles t;
+  t.warps = 4;
+  t.blockN = headDim <= 64 ? 64 : headDim <= 128 ? 32 : 16;
+  return t;
+}
+
+std::string AttentionKernelConfig::kernelName() const {
+  return "ringc_attn_" + dtype + "_d" + std::to_string(headDim) + "_" +
+         stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
+         "_w" + std::to_string(tiles.warps) + "_n" +
+         std::to_string(tiles.blockN);
+}
+
+/// Bytes of one padded shared-memory row of `headDim` 16-bit elements.
+static int64_t rowBytes(int64_t headDim) { return headDim * 2 + 16; }
+
+int64_t AttentionKernelConfig::sharedBytes() const {
+  return (tiles.blockM() + 4 * tiles.blockN) * rowBytes(headDim);
+}
+
+std::string AttentionKernelConfig::validate(const TargetInfo &target) const {
+  if (dtype != "bf16" && dtype != "f16")
+    return "the GPU kernels take bf16 or f16 inputs (mma.sync m16n8k16); "
+           "element type '" +
+           dtype + "' is not supported on " + target.chip().str() +
+           " (use --target=cpu for f32)";
+  if (headDim <= 0 || headDim % 16 != 0)
+    return "local head_dim " + std::to_string(headDim) +
+           " is not a multiple of 16: the mma.sync m16n8k16 kernel needs "
+           "head_dim / dim_slices to be a multiple of 16 (e.g. 64, 80, 128)";
+  if (tiles.warps < 1 || tiles.warps > 8)
+    return "warps per CTA must be in 1..8, got " +
+           std::to_string(tiles.warps);
+  if (tiles.blockN < 16 || tiles.blockN % 16 != 0)
+    return "the KV tile (block-n) must be a positive multiple of 16, got " +
+           std::to_string(tiles.blockN);
+  if (sharedBytes() > target.maxSharedBytes())
+    return "the tiles need " + std::to_string(sharedBytes()) +
+           " bytes of shared memory, more than " + target.chip().str() +
+           " offers (" + std::to_string(target.maxSharedBytes()) +
+           "); use fewer warps or a smaller block-n";
+  // Registers per thread: O accumulator D/2, scores blockN/2, P fragments
+  // blockN/4, plus addressing; past ~200 ptxas spills.
+  int64_t regs = headDim / 2 + tiles.blockN / 2 + tiles.blockN / 4 + 48;
+  if (regs > 230)
+    return "head_dim " + std::to_string(headDim) + " with block-n " +
+           std::to_string(tiles.blockN) + " needs about " +
+           std::to_string(regs) +
+           " registers per thread; use a smaller block-n";
+  return "";
+}
+
+namespace {
+
+/// Writes one block-attention kernel.
+class AttentionWriter {
+public:
+  explicit AttentionWriter(const AttentionKernelConfig &c)
+      : c(c), D(c.headDim), BN(c.tiles.blockN), BM(c.tiles.blockM()),
+        T(c.tiles.threads()), RB(rowBytes(c.headDim)),
+        qBytes(BM * RB), kvBytes(BN * RB),
+        halfTy(c.dtype == "f16" ? "f16" : "bf16") {}
+
+  std::string run();
+
+private:
+  /// Global position of local row `i` of a block owned by `owner` whose
+  /// buffer holds `len` rows (ring.block_attention's layout formulas).
+  std::string pos(const std::string &i, const std::string &owner,
+                  const std::string &len);
+  /// cp.async of `rows` rows of D elements starting at local row `r0`
+  /// (clamped to `last`) of the head at element offset `base` (i64) of
+  /// `gptr` into shared memory at byte offset `soff` (i32).
+  void copyTile(int rows, const std::string &gptr, const std::string &base,
+                const std::string &r0, const std::string &last,
+                const std::string &soff);
+  /// Packs two f32 into a bf16x2/f16x2 register (round to nearest even).
+  std::string pack(const std::string &lo, const std::string &hi);
+  /// 4-register ldmatrix at shared byte offset `off`.
+  std::array<std::string, 4> ldmatrix(const std::string &off, bool trans);
+  /// c += a * b on one m16n8k16 tile.
+  std::array<std::string, 4> mma(const std::array<std::string, 4> &a,
+                                 const std::string &b0, const std::string &b1,
+                                 const std::array<std::string, 4> &c);
+  std::string shflXor(const std::string &v, int mask);
+
+  const AttentionKernelConfig &c;
+  const int64_t D, BN, BM, T, RB, qBytes, kvBytes;
+  const std::string halfTy;
+  MlirEmitter e;
+  std::string smem, lane;
+};
+
+} // namespace
+
+std::string AttentionWriter::pos(const std::string &i, const std::string &owner,
+                                 const std::string &len) {
+  switch (c.layout) {
+  case Balance::none:
+    return e.add(e.mul(owner, len), i);
+  case Balance::striped:
+    return e.add(e.mul(i, "%ring"), owner);
+  case Balance::zigzag: {
+    std::string chunk = e.let("arith.shrui " + len + ", " + e.i32(1) + " : i32");
+    std::string lo = e.add(e.mul(owner, chunk), i);
+    std::string other =
+        e.sub(e.sub(e.mul("%ring", e.i32(2)), e.i32(1)), owner);
+    std::string hi = e.add(e.mul(other, chunk), e.sub(i, chunk));
+    return e.select(e.cmp("ult", i, chunk), lo, hi, "i32");
+  }
+  }
+  return i;
+}
+
+void AttentionWriter::copyTile(int rows, const std::string &gptr,
+                               const std::string &base, const std::string &r0,
+                               const std::string &last,
+                               const std::string &soff) {
+  int64_t perRow = D / 8; // 16-byte chunks per row
+  int64_t total = rows * perRow;
+  int64_t iters = (total + T - 1) / T;
+  for (int64_t it = 0; it < iters; ++it) {
+    std::string idx = e.add("%tid", e.i32(it * T));
+    bool guarded = (it + 1) * T > total;
+    if (guarded)
+      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
+    std::string r = e.divu(idx, e.i32(perRow));
+    std::string col = e.remu(idx, e.i32(perRow));
+    std::string grow = e.minu(e.add(r0, r), last);
+    std::string elem = e.add(e.add(base, e.mul(e.ext64(grow), e.i64(D), "i64"), "i64"),
+                             e.ext64(e.mul(col, e.i32(8))), "i64");
+    std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
+    std::string so = e.add(e.add(soff, e.mul(r, e.i32(RB))),
+                           e.mul(col, e.i32(16)));
+    std::string dst = e.gep(smem, so, 3);
+    e.line("nvvm.cp.async.shared.global " + dst + ", " + src +
+           ", 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>");
+    if (guarded)
+      e.close();
+  }
+}
+
+std::string AttentionWriter::pack(const std::string &lo, const std::string &hi) {
+  std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+  v = e.let("llvm.insertelement " + lo + ", " + v + "[" + e.i32(0) +
+            " : i32] : vector<2xf32>");
+  v = e.let("llvm.insertelement " + hi + ", " + v + "[" + e.i32(1) +
+            " : i32] : vector<2xf32>");
+  std::string h = e.let("arith.truncf " + v + " : vector<2xf32> to vector<2x" +
+                        halfTy + ">");
+  return e.let("llvm.bitcast " + h + " : vector<2x" + halfTy + "> to i32");
+}
+
+std::array<std::string, 4> AttentionWriter::ldmatrix(const std::string &off,
+                                                     bool trans) {
+  std::string p = e.gep(smem, off, 3);
+  std::string s = e.let(
+      "nvvm.ldmatrix " + p + " {num = 4 : i32, layout = #nvvm.mma_layout<" +
+      (trans ? "col" : "row") +
+      ">, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>, eltType = "
+      "#nvvm.ld_st_matrix_elt_type<b16>} : (!llvm.ptr<3>) -> "
+      "!llvm.struct<(i32, i32, i32, i32)>");
+  std::array<std::string, 4> r;
+  for (int i = 0; i < 4; ++i)
+    r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
+                 "] : !llvm.struct<(i32, i32, i32, i32)>");
+  return r;
+}
+
+std::array<std::string, 4>
+AttentionWriter::mma(const std::array<std::string, 4> &a, const std::string &b0,
+                     const std::string &b1,
+                     const std::array<std::string, 4> &acc) {
+  std::string s = e.let(
+      "nvvm.mma.sync A[" + a[0] + ", " + a[1] + ", " + a[2] + ", " + a[3] +
+      "] B[" + b0 + ", " + b1 + "] C[" + acc[0] + ", " + acc[1] + ", " +
+      acc[2] + ", " + acc[3] +
+      "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
+      "shape = #nvvm.shape<m = 16, n = 8, k = 16>, multiplicandAPtxType = "
+      "#nvvm.mma_type<" +
+      halfTy + ">, multiplicandBPtxType = #nvvm.mma_type<" + halfTy +
+      ">} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>");
+  std::array<std::string, 4> r;
+  for (int i = 0; i < 4; ++i)
+    r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
+                 "] : !llvm.struct<(f32, f32, f32, f32)>");
+  return r;
+}
+
+std::string AttentionWriter::shflXor(const std::string &v, int mask) {
+  return e.let("nvvm.shfl.sync bfly " + e.i32(-1) + ", " + v + ", " +
+               e.i32(mask) + ", " + e.i32(31) + " : f32 -> f32");
+}
+
+std::string AttentionWriter::run() {
+  const bool causal = c.mask == MaskKind::causal;
+  const int64_t nS = BN / 8; // score n-tiles per warp
+  const int64_t nO = D / 8;  // output n-tiles per warp
+
+  // Thread and block coordinates.
+  e.line("%tidx = gpu.thread_id x");
+  e.line("%tid = arith.index_cast %tidx : index to i32");
+  e.line("%bxx = gpu.block_id x");
+  e.line("%bx = arith.index_cast %bxx : index to i32");
+  e.line("%hx = gpu.block_id y");
+  e.line("%h = arith.index_cast %hx : index to i32");
+  e.line("%bbx = gpu.block_id z");
+  e.line("%b = arith.index_cast %bbx : index to i32");
+  lane = e.let("arith.andi %tid, " + e.i32(31) + " : i32");
+  std::string warp = e.let("arith.shrui %tid, " + e.i32(5) + " : i32");
+  std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
+  std::string t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
+  smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
+  std::string qg = e.let("llvm.addrspacecast %q : !llvm.ptr to !llvm.ptr<1>");
+  std::string kg = e.let("llvm.addrspacecast %k : !llvm.ptr to !llvm.ptr<1>");
+  std::string vg = e.let("llvm.addrspacecast %v : !llvm.ptr to !llvm.ptr<1>");
+  std::string pog = e.let("llvm.addrspacecast %po : !llvm.ptr to !llvm.ptr<1>");
+  std::string plg = e.let("llvm.addrspacecast %pl : !llvm.ptr to !llvm.ptr<1>");
+
+  // Rows and heads.
+  std::string hk = e.divu("%h", e.divu("%heads", "%kv_heads"));
+  std::string rowQ0 = e.add("%q0", e.mul("%bx", e.i32(BM)));
+  std::string qEnd = e.add("%q0", "%qn");
+  std::string lastQ = e.sub(qEnd, e.i32(1));
+  std::string kEnd = e.add("%k0", "%kn");
+  std::string lastK = e.sub(kEnd, e.i32(1));
+  std::string bh = e.add(e.mul("%b", "%heads"), "%h");
+  std::string bhk = e.add(e.mul("%b", "%kv_heads"), hk);
+  std::string qBase = e.mul(e.mul(e.ext64(bh), e.ext64("%q_len"), "i64"), e.i64(D), "i64");
+  std::string kvBase = e.mul(e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64"), e.i64(D), "i64");
+  std::string plRow0 = e.mul(e.ext64(bh), e.ext64("%p_len"), "i64");
+  std::string warpRow = e.add(rowQ0, e.mul(warp, e.i32(16)));
+  std::string rows[2] = {e.add(warpRow, g), e.add(e.add(warpRow, g), e.i32(8))};
+
+  // KV tiles to visit: all, or under a causal mask those whose first key is
+  // visible to the CTA's last query (positions grow with the local index in
+  // every layout, so the visible tiles are a prefix).
+  std::string nt = e.divu(e.add("%kn", e.i32(BN - 1)), e.i32(BN));
+  std::string qPos[2];
+  if (causal) {
+    std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
+    std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
+    std::string j = e.newName(), acc = e.newName(), cnt = e.newName();
+    e.open(cnt + " = scf.for " + j + " = " + e.i32(0) + " to " + nt +
+           " step " + e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
+           ") -> (i32) : i32 {");
+    std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
+    std::string vis = e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
+    std::string inc = e.let("arith.extui " + vis + " : i1 to i32");
+    e.line("scf.yield " + e.add(acc, inc) + " : i32");
+    e.close();
+    nt = cnt;
+    for (int r = 0; r < 2; ++r)
+      qPos[r] = pos(rows[r], "%q_owner", "%q_len");
+  }
+
+  auto kOff = [&](const std::string &buf) {
+    return e.add(e.i32(qBytes), e.mul(buf, e.i32(kvBytes)));
+  };
+  auto vOff = [&](const std::string &buf) {
+    return e.add(e.i32(qBytes + 2 * kvBytes), e.mul(buf, e.i32(kvBytes)));
+  };
+  auto copyKV = [&](const std::string &tile) {
+    std::string buf = e.let("arith.andi " + tile + ", " + e.i32(1) + " : i32");
+    std::string r0 = e.add("%k0", e.mul(tile, e.i32(BN)));
+    copyTile(BN, kg, kvBase, r0, lastK, kOff(buf));
+    copyTile(BN, vg, kvBase, r0, lastK, vOff(buf));
+  };
+
+  // Prologue: the Q tile and KV tile 0 in one cp.async group.
+  copyTile(BM, qg, qBase, rowQ0, lastQ, e.i32(0));
+  e.open("scf.if " + e.cmp("sgt", nt, e.i32(0)) + " {");
+  copyKV(e.i32(0));
+  e.close();
+  e.line("nvvm.cp.async.commit.group");
+
+  // Lane-dependent ldmatrix offsets (bytes).
+  std::string l15 = e.let("arith.andi " + lane + ", " + e.i32(15) + " : i32");
+  std::string l7 = e.let("arith.andi " + lane + ", " + e.i32(7) + " : i32");
+  std::string l4 = e.let("arith.shrui " + lane + ", " + e.i32(4) + " : i32");
+  std::string l3b = e.let("arith.andi " + e.let("arith.shrui " + lane + ", " +
+                                                e.i32(3) + " : i32") +
+                              ", " + e.i32(1) + " : i32");
+  // A (Q): row warp*16 + lane%16, column block 8 * (lane/16).
+  std::string aLane = e.add(e.mul(e.add(e.mul(warp, e.i32(16)), l15), e.i32(RB)),
+                            e.mul(l4, e.i32(16)));
+  // B (K, not transposed): key 8*(lane/16) + lane%8, column block
+  // 8 * ((lane/8)%2).
+  std::string kLane = e.add(e.mul(e.add(e.mul(l4, e.i32(8)), l7), e.i32(RB)),
+                            e.mul(l3b, e.i32(16)));
+  // B (V, transposed): key 8*((lane/8)%2) + lane%8, column block 8*(lane/16).
+  std::string vLane = e.add(e.mul(e.add(e.mul(l3b, e.i32(8)), l7), e.i32(RB)),
+                            e.mul(l4, e.i32(16)));
+
+  // The KV loop. Carried: O (nO x 4), m (2 rows), l (2 rows, per-thread
+  // partial sums).
+  std::vector<std::string> init, names;
+  for (int64_t i = 0; i < nO * 4; ++i)
+    init.push_back(e.f32(0.0));
+  init.push_back(e.negInf());
+  init.push_back(e.negInf());
+  init.push_back(e.f32(0.0));
+  init.push_back(e.f32(0.0));
+  std::string header, types;
+  for (size_t i = 0; i < init.size(); ++i) {
+    names.push_back(e.newName());
+    header += (i ? ", " : "") + names[i] + " = " + init[i];
+    types += (i ? ", f32" : "f32");
+  }
+  std::string loop = e.newName();
+  std::string j = e.newName();
+  e.open(loop + ":" + std::to_string(init.size()) + " = scf.for " + j + " = " +
+         e.i32(0) + " to " + nt + " step " + e.i32(1) + " iter_args(" + header +
+         ") -> (" + types + ") : i32 {");
+  {
+    std::string jn = e.add(j, e.i32(1));
+    e.open("scf.if " + e.cmp("slt", jn, nt) + " {");
+    copyKV(jn);
+    e.close();
+    e.line("nvvm.cp.async.commit.group");
+    e.line("nvvm.cp.async.wait.group 1");
+    e.line("gpu.barrier");
+    std::string buf = e.let("arith.andi " + j + ", " + e.i32(1) + " : i32");
+    std::string kS = e.add(kOff(buf), kLane);
+    std::string vS = e.add(vOff(buf), vLane);
+
+    // S = Q Kᵀ.
+    std::vector<std::array<std::string, 4>> S(nS);
+    for (auto &s : S)
+      s = {e.f32(0.0), e.f32(0.0), e.f32(0.0), e.f32(0.0)};
+    for (int64_t kk = 0; kk < D / 16; ++kk) {
+      auto a = ldmatrix(e.add(aLane, e.i32(kk * 32)), /*trans=*/false);
+      for (int64_t np = 0; np < BN / 16; ++np) {
+        auto bq = ldmatrix(e.add(kS, e.i32(np * 16 * RB + kk * 32)), false);
+        S[2 * np] = mma(a, bq[0], bq[1], S[2 * np]);
+        S[2 * np + 1] = mma(a, bq[2], bq[3], S[2 * np + 1]);
+      }
+    }
+
+    // Scale to log2 units and mask (ragged tail; causal from positions).
+    std::string key0 = e.add(e.add("%k0", e.mul(j, e.i32(BN))),
+                             e.mul(t4, e.i32(2)));
+    for (int64_t n = 0; n < nS; ++n) {
+      for (int col = 0; col < 2; ++col) {
+        std::string key = e.add(key0, e.i32(n * 8 + col));
+        std::string ok = e.cmp("slt", key, kEnd);
+        std::string kp = causal ? pos(key, "%kv_owner", "%kv_len") : "";
+        for (int r = 0; r < 2; ++r) {
+          std::string vis = ok;
+          if (causal)
+            vis = e.let("arith.andi " + ok + ", " +
+                        e.cmp("sle", kp, qPos[r]) + " : i1");
+          std::string &s = S[n][2 * r + col];
+          s = e.select(vis, e.fmul(s, "%scale_log2"), e.negInf(), "f32");
+        }
+      }
+    }
+
+    // Online softmax per row (r = 0: row g, r = 1: row g + 8).
+    std::string mNew[2], alpha[2], lNew[2];
+    for (int r = 0; r < 2; ++r) {
+      std::string mx = e.negInf();
+      for (int64_t n = 0; n < nS; ++n)
+        mx = e.fmax(e.fmax(mx, S[n][2 * r]), S[n][2 * r + 1]);
+      mx = e.fmax(mx, shflXor(mx, 1));
+      mx = e.fmax(mx, shflXor(mx, 2));
+      std::string mOld = names[nO * 4 + r];
+      mNew[r] = e.fmax(mOld, mx);
+      // A row with nothing visible yet keeps m = -inf; subtract 0 instead so
+      // that exp2 sees -inf - 0 = -inf, never -inf - -inf = NaN.
+      std::string mUse = e.select(e.fcmp("oeq", mNew[r], e.negInf()),
+                                  e.f32(0.0), mNew[r], "f32");
+      alpha[r] = e.exp2(e.fsub(mOld, mUse));
+      std::string sum = e.f32(0.0);
+      for (int64_t n = 0; n < nS; ++n)
+        for (int col = 0; col < 2; ++col) {
+          std::string &s = S[n][2 * r + col];
+          s = e.exp2(e.fsub(s, mUse));
+          sum = e.fadd(sum, s);
+        }
+      lNew[r] = e.fadd(e.fmul(names[nO * 4 + 2 + r], alpha[r]), sum);
+    }
+    std::vector<std::array<std::string, 4>> O(nO);
+    for (int64_t n = 0; n < nO; ++n)
+      for (int i = 0; i < 4; ++i)
+        O[n][i] = e.fmul(names[n * 4 + i], alpha[i / 2]);
+
+    // O += P V.
+    for (int64_t kk = 0; kk < BN / 16; ++kk) {
+      std::array<std::string, 4> a = {
+          pack(S[2 * kk][0], S[2 * kk][1]), pack(S[2 * kk][2], S[2 * kk][3]),
+          pack(S[2 * kk + 1][0], S[2 * kk + 1][1]),
+          pack(S[2 * kk + 1][2], S[2 * kk + 1][3])};
+      for (int64_t dp = 0; dp < D / 16; ++dp) {
+        auto bv = ldmatrix(e.add(vS, e.i32(kk * 16 * RB + dp * 32)),
+                           /*trans=*/true);
+        O[2 * dp] = mma(a, bv[0], bv[1], O[2 * dp]);
+        O[2 * dp + 1] = mma(a, bv[2], bv[3], O[2 * dp + 1]);
+      }
+    }
+    // Every warp is done with this buffer before it is refilled.
+    e.line("gpu.barrier");
+    std::string yield;
+    for (int64_t n = 0; n < nO; ++n)
+      for (int i = 0; i < 4; ++i)
+        yield += O[n][i] + ", ";
+    yield += mNew[0] + ", " + mNew[1] + ", " + lNew[0] + ", " + lNew[1];
+    e.line("scf.yield " + yield + " : " + types);
+  }
+  e.close();
+  e.line("nvvm.cp.async.wait.group 0");
+
+  // Epilogue: O / l and LSE = (m + log2 l) * ln 2, in fp32.
+  auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
+  for (int r = 0; r < 2; ++r) {
+    std::string l = res(nO * 4 + 2 + r);
+    l = e.fadd(l, shflXor(l, 1));
+    l = e.fadd(l, shflXor(l, 2));
+    std::string m = res(nO * 4 + r);
+    std::string has = e.fcmp("ogt", l, e.f32(0.0));
+    std::string inv = e.select(has, e.fdiv(e.f32(1.0), l), e.f32(0.0), "f32");
+    std::string lse = e.select(
+        has, e.fmul(e.fadd(m, e.log2(l)), e.f32(M_LN2)), e.negInf(), "f32");
+    e.open("scf.if " + e.cmp("slt", rows[r], qEnd) + " {");
+    std::string prow = e.ext64(e.sub(rows[r], "%q0"));
+    std::string rowElem = e.add(plRow0, prow, "i64");
+    std::string oRow = e.mul(rowElem, e.i64(D), "i64");
+    for (int64_t n = 0; n < nO; ++n) {
+      std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
+      std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
+      std::string p = e.gep(pog, off, 1, "i64");
+      std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+      v = e.let("llvm.insertelement " + e.fmul(res(n * 4 + 2 * r), inv) +
+                ", " + v + "[" + e.i32(0) + " : i32] : vector<2xf32>");
+      v = e.let("llvm.insertelement " + e.fmul(res(n * 4 + 2 * r + 1), inv) +
+                ", " + v + "[" + e.i32(1) + " : i32] : vector<2xf32>");
+      e.line("llvm.store " + v + ", " + p +
+             " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+    }
+    e.open("scf.if " + e.cmp("eq", t4, e.i32(0)) + " {");
+    std::string lp = e.gep(plg, e.mul(rowElem, e.i64(4), "i64"), 1, "i64");
+    e.line("llvm.store " + lse + ", " + lp + " : f32, !llvm.ptr<1>");
+    e.close();
+    e.close();
+  }
+  e.line("gpu.return");
+
+  return "  gpu.func @" + c.kernelName() +
+         "(%q: !llvm.ptr, %k: !llvm.ptr, %v: !llvm.ptr, %po: !llvm.ptr, "
+         "%pl: !llvm.ptr, %heads: i32, %kv_heads: i32, %q_len: i32, "
+         "%kv_len: i32, %p_len: i32, %q0: i32, %qn: i32, %k0: i32, %kn: i32, "
+         "%q_owner: i32, %kv_owner: i32, %ring: i32, %scale_log2: f32) "
+         "kernel attributes {known_block_size = array<i32: " +
+         std::to_string(T) + ", 1, 1>} {\n" + e.str() + "  }\n";
+}
+
+std::string mlir::ring::gpu::writeAttentionKernel(
+    const AttentionKernelConfig &config) {
+  return AttentionWriter(config).run();
+}

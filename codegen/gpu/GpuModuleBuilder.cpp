@@ -1,0 +1,125 @@
+//===- GpuModuleBuilder.cpp - collect and build the kernel module -*- C++ -*-===//
+//
+// This file implements GpuModuleBuilder: variant collection with
+// diagnostics, and the construction of `gpu.module @ringc_kernels` by
+// parsing the generated kernel text (verified like any parsed IR) and moving
+// it into the program's module.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/GpuModuleBuilder.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Parser/Parser.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+
+/// "bf16", "f16" or "f32" for an element type.
+static std::string dtypeOf(Type t) {
+  if (t.isBF16())
+    return "bf16";
+  if (t.isF16())
+    return "f16";
+  return "f32";
+}
+
+AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
+  auto qTy = cast<MemRefType>(op.getQuery().getType());
+  AttentionKernelConfig c;
+  c.headDim = qTy.getShape().back();
+  c.dtype = dtypeOf(qTy.getElementType());
+  c.mask = op.getMask();
+  c.layout = op.getLayout();
+  c.tiles = defaultAttentionTiles(c.headDim);
+  if (warpsOverride > 0)
+    c.tiles.warps = warpsOverride;
+  if (blockNOverride > 0)
+    c.tiles.blockN = blockNOverride;
+  return c;
+}
+
+LogicalResult GpuModuleBuilder::collect(Operation *root) {
+  bool ok = true;
+  auto tag = [&](Operation *op, const std::string &name,
+                 const std::function<std::string()> &text) {
+    op->setAttr(kKernelAttrName,
+                FlatSymbolRefAttr::get(op->getContext(), name));
+    if (kernelNames.insert(name).second)
+      kernels.emplace_back(name, text());
+  };
+  root->walk([&](Operation *op) {
+    if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
+      AttentionKernelConfig c = configFor(ba);
+      std::string why = c.validate(target);
+      if (!why.empty()) {
+        ba.emitError("cannot generate a GPU kernel for this block: ") << why;
+        ok = false;
+        return;
+      }
+      tag(op, c.kernelName(), [&] { return writeAttentionKernel(c); });
+    } else if (isa<FillPartialOp>(op)) {
+      tag(op, "ringc_fill", [] { return writeFillKernel(); });
+    } else if (isa<MergeOp>(op)) {
+      tag(op, "ringc_merge", [] { return writeMergeKernel(); });
+    } else if (auto fin = dyn_cast<FinalizeOp>(op)) {
+      std::string dt = dtypeOf(
+          cast<MemRefType>(fin.getOutput().getType()).getElementType());
+      tag(op, "ringc_finalize_" + dt,
+          [dt] { return writeFinalizeKernel(dt); });
+    } else if (isa<BlockScoresOp, BlockSoftmaxVOp>(op)) {
+      op->emitError("dim slices (head_dim split over a grid axis) are not "
+                    "supported on GPU target ")
+          << target.chip() << " yet; use --target=cpu or dim_slices=1";
+      ok = false;
+    }
+  });
+  return success(ok);
+}
+
+std::string GpuModuleBuilder::addAttention(const AttentionKernelConfig &c) {
+  std::string name = c.kernelName();
+  if (kernelNames.insert(name).second)
+    kernels.emplace_back(name, writeAttentionKernel(c));
+  return name;
+}
+
+void GpuModuleBuilder::addRowKernels(StringRef dtype) {
+  std::pair<std::string, std::string> rows[] = {
+      {"ringc_fill", writeFillKernel()},
+      {"ringc_merge", writeMergeKernel()},
+      {"ringc_finalize_" + dtype.str(), writeFinalizeKernel(dtype)}};
+  for (auto &k : rows)
+    if (kernelNames.insert(k.first).second)
+      kernels.push_back(std::move(k));
+}
+
+std::string GpuModuleBuilder::moduleText() const {
+  std::string s = "gpu.module @" + kKernelModuleName.str() + " [" +
+                  target.targetAttrText() + "] {\n";
+  // Dynamic shared memory of every kernel (`.extern .shared` in PTX).
+  s += "  llvm.mlir.global external @ringc_smem() {addr_space = 3 : i32, "
+       "alignment = 16 : i64} : !llvm.array<0 x i8>\n";
+  for (const auto &k : kernels)
+    s += k.second;
+  return s + "}\n";
+}
+
+LogicalResult GpuModuleBuilder::build(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  OwningOpRef<ModuleOp> parsed =
+      parseSourceString<ModuleOp>(moduleText(), ParserConfig(ctx));
+  if (!parsed)
+    return module.emitError("internal error: the generated GPU kernels do "
+                            "not parse (see the diagnostics above)");
+  if (auto old = module.lookupSymbol<mlir::gpu::GPUModuleOp>(
+          kKernelModuleName))
+    old.erase();
+  module->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(ctx));
+  auto gm = *parsed->getOps<mlir::gpu::GPUModuleOp>().begin();
+  gm->moveBefore(module.getBody(), module.getBody()->end());
+  return success();
+}

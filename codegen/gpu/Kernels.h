@@ -1,0 +1,83 @@
+//===- Kernels.h - GPU kernels of the ring schedule -------------*- C++ -*-===//
+//
+// This file declares the kernels the GPU target generates for the per-rank
+// ring program: the fused block-attention kernel (one variant per element
+// type, head dim, mask, layout and tile configuration) and the small fp32
+// kernels for fill_partial, merge and finalize. Each generator returns the
+// text of one `gpu.func` (see MlirEmitter.h for why text); the parameter
+// lists documented here are the launch ABI the host side follows.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_GPU_KERNELS_H
+#define RINGC_CODEGEN_GPU_KERNELS_H
+
+#include "dialect/RingOps.h"
+
+#include <string>
+
+namespace mlir::ring::gpu {
+
+class TargetInfo;
+
+/// Tiles of the block-attention kernel. Each warp owns 16 query rows, so a
+/// CTA covers blockM = 16 * warps rows; K/V stream through shared memory in
+/// tiles of blockN keys, double buffered.
+struct AttentionTiles {
+  int warps = 4;
+  int blockN = 64;
+  int blockM() const { return 16 * warps; }
+  int threads() const { return 32 * warps; }
+};
+
+/// The defaults per head dim: D <= 64: 4 warps x 64 keys; D <= 128: 4 warps
+/// x 32 keys; larger: 4 warps x 16 keys (registers: the O accumulator is D/2
+/// floats per thread, the scores blockN/2).
+AttentionTiles defaultAttentionTiles(int64_t headDim);
+
+/// One variant of the block-attention kernel.
+struct AttentionKernelConfig {
+  int64_t headDim = 64;
+  /// "bf16" or "f16".
+  std::string dtype = "bf16";
+  MaskKind mask = MaskKind::none;
+  Balance layout = Balance::none;
+  AttentionTiles tiles;
+
+  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64".
+  std::string kernelName() const;
+  /// Dynamic shared memory of one CTA in bytes (Q tile + 2 x (K + V) tiles,
+  /// rows padded by 16 bytes against ldmatrix bank conflicts).
+  int64_t sharedBytes() const;
+  /// Returns "" if the configuration can be generated for `target`, else a
+  /// message saying why not and what would work.
+  std::string validate(const TargetInfo &target) const;
+};
+
+/// Block-attention kernel. Parameters, in order:
+///   q, k, v, partial_o, partial_lse : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, partial_len, q0, qn, k0, kn,
+///   q_owner, kv_owner, ring_size : i32
+///   scale_log2 : f32 (scale * log2(e))
+/// Grid (ceil(qn / blockM), heads, batch), block (32 * warps), dynamic
+/// shared memory sharedBytes().
+std::string writeAttentionKernel(const AttentionKernelConfig &config);
+
+/// `ringc_fill(o, lse : ptr, rows, d : i32)`: O = 0, LSE = -inf for `rows`
+/// rows of `d` floats. One thread per row, blocks of 128.
+std::string writeFillKernel();
+
+/// `ringc_merge(po, pl, ao, al : ptr, bh, p_len, a_len, q0, qn, d : i32)`:
+/// the fp32 online-softmax merge of ring.merge, one thread per row.
+std::string writeMergeKernel();
+
+/// `ringc_finalize_<dtype>(ao, al, o, lse : ptr, rows, d : i32)`: O rounded
+/// to nearest even into `dtype`, LSE copied. One thread per row.
+std::string writeFinalizeKernel(StringRef dtype);
+
+/// Threads per block of the fp32 row kernels.
+constexpr int kRowKernelThreads = 128;
+
+} // namespace mlir::ring::gpu
+
+#endif // RINGC_CODEGEN_GPU_KERNELS_H

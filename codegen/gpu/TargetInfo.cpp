@@ -1,0 +1,64 @@
+//===- TargetInfo.cpp - NVPTX specifics of the GPU code generator -*- C++ -*-===//
+//
+// This file implements the parsing of ringc's GPU target names and PTX
+// versions and the `#nvvm.target` attribute built from them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/TargetInfo.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::ring::gpu;
+
+std::optional<TargetInfo> TargetInfo::get(StringRef target, StringRef ptx,
+                                          std::string &error) {
+  TargetInfo info;
+  StringRef digits = target;
+  if (!digits.consume_front("sm_")) {
+    error = ("'" + target + "' is not a GPU target (expected sm_90a or sm_80)")
+                .str();
+    return std::nullopt;
+  }
+  digits.consume_back("a");
+  unsigned sm = 0;
+  if (digits.getAsInteger(10, sm) || sm < 80) {
+    error = ("GPU target '" + target +
+             "' is not supported: the kernels use mma.sync m16n8k16 with "
+             "bf16 operands and cp.async, which need sm_80 or newer")
+                .str();
+    return std::nullopt;
+  }
+  info.chipName = target.str();
+  info.sm = static_cast<int>(sm);
+  // The lowest PTX ISA that knows the chip: 7.0 for sm_80, 7.8 for sm_90,
+  // 8.0 for sm_90a.
+  int minPtx = sm >= 90 ? (target.ends_with("a") ? 80 : 78) : 70;
+  info.ptx = minPtx;
+  if (!ptx.empty()) {
+    StringRef p = ptx;
+    p.consume_front("+");
+    p.consume_front("ptx");
+    unsigned v = 0;
+    if (p.getAsInteger(10, v) || v < static_cast<unsigned>(minPtx)) {
+      error = ("PTX version '" + ptx + "' is invalid or too old for " +
+               target + " (need ptx" + std::to_string(minPtx) +
+               " or newer)")
+                  .str();
+      return std::nullopt;
+    }
+    info.ptx = static_cast<int>(v);
+  }
+  return info;
+}
+
+std::string TargetInfo::targetAttrText() const {
+  return "#nvvm.target<O = 3, chip = \"" + chipName + "\", features = \"" +
+         features() + "\">";
+}
+
+Attribute TargetInfo::targetAttr(MLIRContext *ctx) const {
+  return parseAttribute(targetAttrText(), ctx);
+}

@@ -1,0 +1,97 @@
+//===- ring-gpu-kernel.cpp - generate one GPU kernel variant ----*- C++ -*-===//
+//
+// This file implements `ring-gpu-kernel`, a developer tool of the GPU
+// target: it generates the block-attention kernel of one variant (plus the
+// fp32 row kernels) into `gpu.module @ringc_kernels`, lowers it with the
+// target's pipeline and prints the MLIR (--emit=mlir), the lowered MLIR
+// (--emit=llvm) or the PTX (--emit=ptx). The ptxas matrix of the lit suite
+// and the emulator block checks use it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/GpuModuleBuilder.h"
+#include "codegen/gpu/PtxSerializer.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> target("target", cl::init("sm_90a"),
+                                   cl::desc("sm_90a, sm_80, ..."));
+static cl::opt<std::string> ptxVersion("ptx", cl::init(""),
+                                       cl::desc("PTX version (ptx80)"));
+static cl::opt<std::string> dtype("dtype", cl::init("bf16"),
+                                  cl::desc("bf16, f16 (f32 is rejected)"));
+static cl::opt<int> headDim("head-dim", cl::init(64), cl::desc("D"));
+static cl::opt<std::string> mask("mask", cl::init("none"),
+                                 cl::desc("none or causal"));
+static cl::opt<std::string> layout("layout", cl::init("none"),
+                                   cl::desc("none, zigzag or striped"));
+static cl::opt<int> warps("warps", cl::init(0), cl::desc("warps per CTA"));
+static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
+static cl::opt<std::string> emit("emit", cl::init("ptx"),
+                                 cl::desc("mlir, llvm or ptx"));
+
+static int fail(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "ring-gpu-kernel") << msg << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "generate one GPU kernel variant\n");
+  std::string error;
+  auto info = TargetInfo::get(target, ptxVersion, error);
+  if (!info)
+    return fail(error);
+  AttentionKernelConfig c;
+  c.headDim = headDim;
+  c.dtype = dtype;
+  auto m = symbolizeMaskKind(mask);
+  auto l = symbolizeBalance(layout);
+  if (!m || !l)
+    return fail("bad --mask or --layout");
+  c.mask = *m;
+  c.layout = *l;
+  c.tiles = defaultAttentionTiles(headDim);
+  if (warps > 0)
+    c.tiles.warps = warps;
+  if (blockN > 0)
+    c.tiles.blockN = blockN;
+  std::string why = c.validate(*info);
+  if (!why.empty())
+    return fail(why);
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerGpuTargetDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
+  GpuModuleBuilder builder(*info);
+  builder.addAttention(c);
+  builder.addRowKernels(dtype);
+  if (failed(builder.build(*module)))
+    return 1;
+  if (emit != "mlir") {
+    PassManager pm(&ctx);
+    buildKernelLoweringPipeline(pm);
+    if (emit == "ptx")
+      buildPtxSerializationPipeline(pm);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+  if (emit == "ptx")
+    llvm::outs() << extractPtx(*module, kKernelModuleName);
+  else
+    module->print(llvm::outs());
+  return 0;
+}

@@ -9,6 +9,8 @@
 #include "dialect/RingDialect.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
+#include "codegen/Passes.h"
+#include "codegen/cpu/CpuPipeline.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -20,6 +22,8 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::ring::registerRingPasses();
   mlir::ring::registerRingPipelines();
+  mlir::ring::registerRingCodegenPasses();
+  mlir::ring::cpu::registerCpuTarget();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -7,13 +7,23 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Artifacts.h"
+#include "codegen/InputPhase.h"
+#include "codegen/cpu/CpuPipeline.h"
 #include "dialect/RingDialect.h"
 #include "dialect/RingOps.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
 #include "tools/ringc/SpecString.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -47,6 +57,12 @@ static cl::opt<std::string> outputDir("o",
                                       cl::desc("Artifact directory to write"),
                                       cl::value_desc("DIR"), cl::init(""),
                                       cl::cat(ringcCat));
+static cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("--target=cpu: the x86-64 CPU to compile for (any LLVM -mcpu "
+             "name, or native). The default, haswell, is the oldest with "
+             "AVX2, FMA and F16C"),
+    cl::value_desc("NAME"), cl::init(cpu::kDefaultCpu), cl::cat(ringcCat));
 static cl::opt<std::string> funcName(
     "name", cl::desc("Name of the function built from --spec, and of the "
                      "artifact (default attn)"),
@@ -77,6 +93,7 @@ static int fail(const llvm::Twine &msg) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cpu::registerCpuTarget();
   cl::HideUnrelatedOptions(ringcCat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -102,6 +119,11 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   registry.insert<RingDialect, shard::ShardDialect, func::FuncDialect>();
+  // Inputs may already be per-rank programs (partitioned, scheduled or
+  // overlapped), which use these dialects.
+  registry.insert<arith::ArithDialect, memref::MemRefDialect, scf::SCFDialect,
+                  vector::VectorDialect, math::MathDialect,
+                  cf::ControlFlowDialect, LLVM::LLVMDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);
@@ -132,7 +154,9 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   PipelineOptions options;
   options.target = targetName;
-  Phase goal = phase.value_or(Phase::Binary);
+  options.inputPhase = detectInputPhase(*module);
+  // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).
+  Phase goal = phase.value_or(Phase::Overlapped);
   std::string error;
   if (failed(buildPipelineToPhase(pm, goal, options, error)))
     return fail(error);
@@ -143,6 +167,10 @@ int main(int argc, char **argv) {
     llvm::outs() << "\n";
     return 0;
   }
-  return fail("artifact emission is not implemented in this build of ringc "
-              "yet");
+  ArtifactOptions artifact;
+  artifact.target = targetName;
+  artifact.cpu = cpuName;
+  if (failed(writeArtifacts(*module, outputDir, artifact, error)))
+    return fail(error);
+  return 0;
 }

@@ -1,0 +1,24 @@
+//===- AttentionKernel.h - blockwise flash attention on the CPU -*- C++ -*-===//
+//
+// This file declares the builder of the CPU kernel of ring.block_attention.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_CPU_ATTENTIONKERNEL_H
+#define RINGC_CODEGEN_CPU_ATTENTIONKERNEL_H
+
+#include "codegen/cpu/KernelBuilder.h"
+
+namespace mlir::ring::cpu {
+
+/// Returns (creating it once per variant) the kernel of `op`:
+///   func.func private @ring_cpu_block_attention_N(%q, %k, %v, %po, %pl,
+///       %q_owner: index, %kv_owner: index)
+/// with the op's buffer types; row ranges, mask, layout, ring size and
+/// scale are baked in.
+func::FuncOp getBlockAttentionKernel(KernelCache &cache, BlockAttentionOp op,
+                                     int64_t queryTile);
+
+} // namespace mlir::ring::cpu
+
+#endif // RINGC_CODEGEN_CPU_ATTENTIONKERNEL_H

@@ -1,0 +1,25 @@
+//===- BlockKernels.h - CPU kernels of the per-rank block ops ---*- C++ -*-===//
+//
+// This file declares the builders of the CPU kernels of ring.fill_partial,
+// ring.merge, ring.finalize, ring.block_scores and ring.block_softmax_v.
+// Each kernel is a private function taking the op's operands, created once
+// per variant.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_CPU_BLOCKKERNELS_H
+#define RINGC_CODEGEN_CPU_BLOCKKERNELS_H
+
+#include "codegen/cpu/KernelBuilder.h"
+
+namespace mlir::ring::cpu {
+
+func::FuncOp getFillPartialKernel(KernelCache &cache, FillPartialOp op);
+func::FuncOp getMergeKernel(KernelCache &cache, MergeOp op);
+func::FuncOp getFinalizeKernel(KernelCache &cache, FinalizeOp op);
+func::FuncOp getBlockScoresKernel(KernelCache &cache, BlockScoresOp op);
+func::FuncOp getBlockSoftmaxVKernel(KernelCache &cache, BlockSoftmaxVOp op);
+
+} // namespace mlir::ring::cpu
+
+#endif // RINGC_CODEGEN_CPU_BLOCKKERNELS_H

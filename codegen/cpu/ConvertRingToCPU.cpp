@@ -1,0 +1,439 @@
+//===- ConvertRingToCPU.cpp - per-rank ring ops to CPU code -----*- C++ -*-===//
+//
+// This file implements the `convert-ring-to-cpu` pass and its patterns: the
+// per-rank program of the overlapped phase becomes calls to scf/vector
+// kernels (AttentionKernel.cpp, BlockKernels.cpp) and to the ringrt codegen
+// ABI (runtime/include/ringrt/codegen_abi.h), plus the C-ABI entry point
+// (EntryPoint.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "codegen/cpu/AttentionKernel.h"
+#include "codegen/cpu/BlockKernels.h"
+#include "codegen/cpu/EntryPoint.h"
+#include "codegen/cpu/KernelBuilder.h"
+#include "dialect/AttentionPlan.h"
+
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::ring {
+#define GEN_PASS_DEF_CONVERTRINGTOCPUPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::ring
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::cpu;
+
+/// Marks a per-rank function whose first two arguments are the ringrt
+/// context and the status cell.
+static constexpr StringLiteral kAbiAttr = "ring.cpu.abi";
+/// The message tag (0..15) of a shift, numbered per stage in program order.
+static constexpr StringLiteral kTagAttr = "ring.cpu.tag";
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The context and status arguments of the lowered per-rank function that
+/// encloses `op`, or failure when it is not one.
+struct AbiValues {
+  Value context, status;
+};
+
+FailureOr<AbiValues> getAbiValues(Operation *op) {
+  auto fn = op->getParentOfType<func::FuncOp>();
+  if (!fn || !fn->hasAttr(kAbiAttr))
+    return failure();
+  return AbiValues{fn.getArgument(0), fn.getArgument(1)};
+}
+
+/// The base address of a dense memref as an !llvm.ptr.
+Value dataPointer(KernelBuilder &b, Value memref) {
+  Value index = memref::ExtractAlignedPointerAsIndexOp::create(b, memref);
+  Value i64 = arith::IndexCastOp::create(b, b.getI64Type(), index);
+  return LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(b.getContext()),
+                                  i64);
+}
+
+int64_t byteSize(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  return type.getNumElements() *
+         llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+}
+
+/// Declares a ringrt codegen-ABI function (codegen_abi.h).
+func::FuncOp declareAbi(KernelCache &cache, MLIRContext *ctx, StringRef name,
+                        ArrayRef<Type> inputs, ArrayRef<Type> results = {}) {
+  return cache.declare(name, FunctionType::get(ctx, inputs, results));
+}
+
+LogicalResult requireDense(PatternRewriter &rewriter, Operation *op) {
+  for (Type t : op->getOperandTypes())
+    if (auto m = dyn_cast<MemRefType>(t))
+      if (!m.getLayout().isIdentity() || !m.hasStaticShape())
+        return rewriter.notifyMatchFailure(
+            op, "the CPU kernels take static, dense (identity-layout) buffers");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// Inlines a ring.stage into its parent block.
+struct StageLowering : OpRewritePattern<StageOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StageOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.inlineBlockBefore(&op.getBody().front(), op);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// Replaces a block op by a call to its kernel (one per variant).
+template <typename OpTy>
+struct KernelCallLowering : OpRewritePattern<OpTy> {
+  using GetKernel = std::function<func::FuncOp(OpTy)>;
+  KernelCallLowering(MLIRContext *ctx, GetKernel getKernel)
+      : OpRewritePattern<OpTy>(ctx), getKernel(std::move(getKernel)) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireDense(rewriter, op)))
+      return failure();
+    func::FuncOp kernel = getKernel(op);
+    rewriter.replaceOpWithNewOp<func::CallOp>(op, kernel,
+                                              op->getOperands());
+    return success();
+  }
+  GetKernel getKernel;
+};
+
+/// ring.all_reduce → ringrt_cg_allreduce_sum_f32.
+struct AllReduceLowering : OpRewritePattern<AllReduceOp> {
+  AllReduceLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(AllReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi) || failed(requireDense(rewriter, op)))
+      return failure();
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto ptr = LLVM::LLVMPointerType::get(op.getContext());
+    auto fn = declareAbi(cache, op.getContext(), "ringrt_cg_allreduce_sum_f32",
+                         {ptr, ptr, ptr, b.getI64Type(), b.getI32Type()});
+    auto count = cast<MemRefType>(op.getBuffer().getType()).getNumElements();
+    func::CallOp::create(b, fn,
+                         ValueRange{abi->context, abi->status,
+                                    dataPointer(b, op.getBuffer()),
+                                    b.i64(count), b.i32(op.getStage())});
+    rewriter.eraseOp(op);
+    return success();
+  }
+  KernelCache &cache;
+};
+
+int32_t tagOf(Operation *op) {
+  auto tag = op->getAttrOfType<IntegerAttr>(kTagAttr);
+  return tag ? static_cast<int32_t>(tag.getInt()) : 0;
+}
+
+/// ring.shift → ringrt_cg_shift (blocking).
+struct ShiftLowering : OpRewritePattern<ShiftOp> {
+  ShiftLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(ShiftOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi) || failed(requireDense(rewriter, op)))
+      return failure();
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto ptr = LLVM::LLVMPointerType::get(op.getContext());
+    auto fn = declareAbi(
+        cache, op.getContext(), "ringrt_cg_shift",
+        {ptr, ptr, ptr, ptr, b.getI64Type(), b.getI32Type(), b.getI32Type()});
+    func::CallOp::create(
+        b, fn,
+        ValueRange{abi->context, abi->status, dataPointer(b, op.getSend()),
+                   dataPointer(b, op.getRecv()), b.i64(byteSize(op.getSend())),
+                   b.i32(op.getStage()), b.i32(tagOf(op))});
+    rewriter.eraseOp(op);
+    return success();
+  }
+  KernelCache &cache;
+};
+
+/// ring.shift_start and its ring.shift_wait users → ringrt_cg_shift_start
+/// and ringrt_cg_shift_wait on a request slot allocated at function entry.
+struct ShiftStartLowering : OpRewritePattern<ShiftStartOp> {
+  ShiftStartLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(ShiftStartOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi) || failed(requireDense(rewriter, op)))
+      return failure();
+    for (Operation *user : op->getUsers())
+      if (!isa<ShiftWaitOp>(user))
+        return rewriter.notifyMatchFailure(op, "transfer used by a non-wait");
+    MLIRContext *ctx = op.getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx);
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto startFn = declareAbi(cache, ctx, "ringrt_cg_shift_start",
+                              {ptr, ptr, ptr, ptr, b.getI64Type(),
+                               b.getI32Type(), b.getI32Type(), ptr});
+    auto waitFn = declareAbi(cache, ctx, "ringrt_cg_shift_wait", {ptr, ptr, ptr});
+
+    // The request slot lives at function entry so that every wait, in
+    // whichever region, sees it; it starts out null.
+    Value slot;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      auto fn = op->getParentOfType<func::FuncOp>();
+      b.setInsertionPointToStart(&fn.getBody().front());
+      slot = LLVM::AllocaOp::create(b, ptr, ptr, b.i64(1));
+      LLVM::StoreOp::create(b, LLVM::ZeroOp::create(b, ptr), slot);
+    }
+    func::CallOp::create(
+        b, startFn,
+        ValueRange{abi->context, abi->status, dataPointer(b, op.getSend()),
+                   dataPointer(b, op.getRecv()), b.i64(byteSize(op.getSend())),
+                   b.i32(op.getStage()), b.i32(tagOf(op)), slot});
+    for (Operation *user : llvm::make_early_inc_range(op->getUsers())) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(user);
+      func::CallOp::create(rewriter, user->getLoc(), waitFn,
+                           ValueRange{abi->context, abi->status, slot});
+      rewriter.eraseOp(user);
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+  KernelCache &cache;
+};
+
+/// shard.process_multi_index → this rank's coordinate on every grid axis:
+/// ringrt_cg_coord for the axis of a role, 0 for axes without one.
+struct ProcessMultiIndexLowering : OpRewritePattern<shard::ProcessMultiIndexOp> {
+  ProcessMultiIndexLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(shard::ProcessMultiIndexOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi))
+      return failure();
+    auto fn = op->getParentOfType<func::FuncOp>();
+    auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
+    if (!planAttr)
+      return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
+    AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto ptr = LLVM::LLVMPointerType::get(op.getContext());
+    auto coordFn = declareAbi(cache, op.getContext(), "ringrt_cg_coord",
+                              {ptr, b.getI32Type()}, {b.getI32Type()});
+    SmallVector<int64_t> axes;
+    for (auto a : op.getAxes())
+      axes.push_back(a);
+    if (axes.empty())
+      for (int64_t a = 0; a < op->getNumResults(); ++a)
+        axes.push_back(a);
+    SmallVector<Value> coords;
+    for (int64_t axis : axes) {
+      Value coord = b.index(0);
+      for (int role = 0; role < kNumGridRoles; ++role)
+        if (plan.axisOfRole[role] == axis &&
+            plan.size(static_cast<GridRole>(role)) > 1) {
+          Value c = func::CallOp::create(b, coordFn,
+                                         ValueRange{abi->context, b.i32(role)})
+                        .getResult(0);
+          coord = arith::IndexCastOp::create(b, b.getIndexType(), c);
+        }
+      coords.push_back(coord);
+    }
+    rewriter.replaceOp(op, coords);
+    return success();
+  }
+  KernelCache &cache;
+};
+
+} // namespace
+
+void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
+                                                KernelCache &kernels,
+                                                const RingToCPUOptions &options) {
+  MLIRContext *ctx = patterns.getContext();
+  KernelCache *cache = &kernels;
+  int64_t queryTile = options.queryTile;
+  patterns.add<StageLowering>(ctx);
+  patterns.add<KernelCallLowering<BlockAttentionOp>>(
+      ctx, [cache, queryTile](BlockAttentionOp op) {
+        return getBlockAttentionKernel(*cache, op, queryTile);
+      });
+  patterns.add<KernelCallLowering<FillPartialOp>>(
+      ctx, [cache](FillPartialOp op) { return getFillPartialKernel(*cache, op); });
+  patterns.add<KernelCallLowering<MergeOp>>(
+      ctx, [cache](MergeOp op) { return getMergeKernel(*cache, op); });
+  patterns.add<KernelCallLowering<FinalizeOp>>(
+      ctx, [cache](FinalizeOp op) { return getFinalizeKernel(*cache, op); });
+  patterns.add<KernelCallLowering<BlockScoresOp>>(
+      ctx, [cache](BlockScoresOp op) { return getBlockScoresKernel(*cache, op); });
+  patterns.add<KernelCallLowering<BlockSoftmaxVOp>>(
+      ctx, [cache](BlockSoftmaxVOp op) {
+        return getBlockSoftmaxVKernel(*cache, op);
+      });
+  patterns.add<AllReduceLowering, ShiftLowering, ShiftStartLowering,
+               ProcessMultiIndexLowering>(ctx, kernels);
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Numbers the shifts of every stage in program order (tags 0..15). The
+/// branches of an scf.if (rank-dependent case selection) each start from
+/// the count before the if, so that the ranks of a ring, which take
+/// different branches, agree on the tags of matching transfers.
+void numberShifts(Block &block, llvm::DenseMap<int64_t, int64_t> &counters) {
+  Builder b(block.getParentOp()->getContext());
+  for (Operation &op : block) {
+    if (isa<ShiftOp, ShiftStartOp>(op)) {
+      int64_t stage = op.getAttrOfType<IntegerAttr>("stage").getInt();
+      op.setAttr(kTagAttr, b.getI32IntegerAttr(counters[stage]++ % 16));
+      continue;
+    }
+    if (isa<scf::IfOp>(op)) {
+      llvm::DenseMap<int64_t, int64_t> merged = counters;
+      for (Region &region : op.getRegions())
+        for (Block &inner : region) {
+          llvm::DenseMap<int64_t, int64_t> branch = counters;
+          numberShifts(inner, branch);
+          for (auto [stage, count] : branch)
+            merged[stage] = std::max(merged[stage], count);
+        }
+      counters = std::move(merged);
+      continue;
+    }
+    for (Region &region : op.getRegions())
+      for (Block &inner : region)
+        numberShifts(inner, counters);
+  }
+}
+
+/// Frees, before every return, the buffers the function allocates in its
+/// entry block and does not free itself.
+void freeLocalBuffers(func::FuncOp fn) {
+  SmallVector<memref::AllocOp> allocs;
+  for (auto alloc : fn.getBody().front().getOps<memref::AllocOp>())
+    if (llvm::none_of(alloc->getUsers(),
+                      [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+      allocs.push_back(alloc);
+  fn.walk([&](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    for (auto alloc : allocs)
+      memref::DeallocOp::create(b, ret.getLoc(), alloc);
+  });
+}
+
+struct ConvertRingToCPUPass
+    : public mlir::ring::impl::ConvertRingToCPUPassBase<ConvertRingToCPUPass> {
+  using ConvertRingToCPUPassBase::ConvertRingToCPUPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    KernelCache cache(module);
+    RingToCPUOptions options;
+    options.queryTile = queryTile;
+
+    SmallVector<func::FuncOp> perRank;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn->hasAttr("ring.plan") && !fn.isExternal())
+        perRank.push_back(fn);
+
+    RewritePatternSet patterns(ctx);
+    populateRingToCPUPatterns(patterns, cache, options);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+
+    for (func::FuncOp fn : perRank) {
+      auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
+      if (!planAttr) {
+        fn.emitError("ring.plan must be a #ring.plan attribute");
+        return signalPassFailure();
+      }
+      Operation *early = nullptr;
+      fn.walk([&](Operation *op) {
+        if (isa<AttentionOp, LocalAttentionOp>(op))
+          early = op;
+      });
+      if (early) {
+        early->emitError() << "'" << early->getName()
+                           << "' must be scheduled (ring-partition, "
+                              "ring-schedule, ring-overlap) before "
+                              "convert-ring-to-cpu";
+        return signalPassFailure();
+      }
+      auto ptr = LLVM::LLVMPointerType::get(ctx);
+      Location loc = fn.getLoc();
+      if (failed(fn.insertArguments({0, 0}, {ptr, ptr}, {{}, {}}, {loc, loc}))) {
+        fn.emitError("cannot add the context and status arguments");
+        return signalPassFailure();
+      }
+      fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
+      llvm::DenseMap<int64_t, int64_t> counters;
+      numberShifts(fn.getBody().front(), counters);
+
+      if (failed(applyPatternsGreedily(fn, frozen))) {
+        fn.emitError("convert-ring-to-cpu did not converge");
+        return signalPassFailure();
+      }
+      bool left = false;
+      fn.walk([&](Operation *op) {
+        if (isa<RingDialect, shard::ShardDialect>(op->getDialect())) {
+          op->emitError() << "'" << op->getName()
+                          << "' could not be lowered to the CPU (the CPU "
+                             "kernels take static, dense buffers)";
+          left = true;
+        }
+      });
+      if (left)
+        return signalPassFailure();
+      freeLocalBuffers(fn);
+      fn.walk([](Operation *op) { op->removeAttr(kTagAttr); });
+      fn->removeAttr(kAbiAttr);
+      // The plan names the grid, which has no LLVM translation; nothing
+      // after this pass reads it (the artifact writer reads it before).
+      fn->removeAttr("ring.plan");
+      fn.setPrivate();
+      if (emitEntry &&
+          failed(emitEntryPoint(fn, AttentionPlan::fromAttr(planAttr), cache)))
+        return signalPassFailure();
+    }
+
+    // The grids are no longer referenced.
+    for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
+      if (SymbolTable::symbolKnownUseEmpty(grid, module))
+        grid.erase();
+
+    // exp and log as polynomial approximations, which vectorize (LLVM would
+    // otherwise scalarize vector exp into libm calls).
+    RewritePatternSet mathPatterns(ctx);
+    populateMathPolynomialApproximationPatterns(mathPatterns);
+    FrozenRewritePatternSet frozenMath(std::move(mathPatterns));
+    for (func::FuncOp kernel : cache.all())
+      if (failed(applyPatternsGreedily(kernel, frozenMath)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,168 @@
+//===- EntryPoint.cpp - the C-ABI entry of a CPU artifact -------*- C++ -*-===//
+//
+// This file implements the generation of `NAME_attention` in MLIR (func,
+// cf and LLVM dialect ops), so that an artifact needs no C compiler for its
+// ABI layer. A ringrt_tensor starts with its data pointer; the entry builds
+// a memref descriptor over it (an `!llvm.struct` cast to the memref type,
+// which reconcile-unrealized-casts folds away after func-to-llvm) and calls
+// the per-rank function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/EntryPoint.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::cpu;
+
+std::string mlir::ring::cpu::entryPointName(StringRef name) {
+  return (name + "_attention").str();
+}
+
+/// ringrt_dtype of an element type.
+static int32_t ringrtDType(Type t) {
+  if (t.isBF16())
+    return 1;
+  if (t.isF16())
+    return 2;
+  return 0;
+}
+
+/// The address of a NUL-terminated constant string global.
+static Value stringAddress(KernelBuilder &b, ModuleOp module, StringRef symbol,
+                           StringRef text) {
+  auto global = module.lookupSymbol<LLVM::GlobalOp>(symbol);
+  if (!global) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    std::string withNul = (text + Twine('\0')).str();
+    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), withNul.size());
+    global = LLVM::GlobalOp::create(b, type, /*isConstant=*/true,
+                                    LLVM::Linkage::Internal, symbol,
+                                    b.getStringAttr(withNul));
+  }
+  return LLVM::AddressOfOp::create(b, global);
+}
+
+LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
+                                              const AttentionPlan &plan,
+                                              KernelCache &cache) {
+  MLIRContext *ctx = perRank.getContext();
+  auto module = perRank->getParentOfType<ModuleOp>();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
+  if (perRank.getNumArguments() != 7)
+    return perRank.emitError("a per-rank function must take (q, k, v, o, "
+                             "lse) buffers");
+
+  // Expected local shapes, from the plan, and the function's buffer types.
+  struct Tensor {
+    const char *name;
+    SmallVector<int64_t> shape;
+    MemRefType type;
+  };
+  SmallVector<Tensor> tensors = {{"q", plan.localQShape(), {}},
+                                 {"k", plan.localKVShape(), {}},
+                                 {"v", plan.localKVShape(), {}},
+                                 {"o", plan.localQShape(), {}},
+                                 {"lse", plan.localLseShape(), {}}};
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    t.type = dyn_cast<MemRefType>(perRank.getArgument(2 + i).getType());
+    Type want = t.name == StringRef("lse") ? Float32Type::get(ctx)
+                                           : plan.elementType;
+    if (!t.type || t.type.getShape() != ArrayRef<int64_t>(t.shape) ||
+        t.type.getElementType() != want || !t.type.getLayout().isIdentity())
+      return perRank.emitError()
+             << "buffer '" << t.name << "' of the per-rank function has type "
+             << perRank.getArgument(2 + i).getType()
+             << " but the plan implies a dense memref of shape ["
+             << llvm::make_range(t.shape.begin(), t.shape.end()) << "] of "
+             << want;
+  }
+
+  auto checkFn = cache.declare(
+      "ringrt_check_tensor",
+      FunctionType::get(ctx, {ptr, ptr, i32, i32, ptr, i64}, {i32}));
+
+  KernelBuilder b(perRank.getLoc(), ctx);
+  b.setInsertionPointAfter(perRank);
+  std::string name = entryPointName(perRank.getSymName());
+  if (SymbolTable::lookupSymbolIn(module, name))
+    return perRank.emitError() << "the entry point '" << name
+                               << "' already exists in the module";
+  auto entry = func::FuncOp::create(
+      b, name, FunctionType::get(ctx, {ptr, ptr, ptr, ptr, ptr, ptr}, {i32}));
+  Block *block = entry.addEntryBlock();
+  Block *failBlock = new Block();
+  failBlock->addArgument(i32, b.getLoc());
+  entry.getBody().push_back(failBlock);
+  b.setInsertionPointToStart(failBlock);
+  func::ReturnOp::create(b, failBlock->getArgument(0));
+
+  b.setInsertionPointToStart(block);
+  Value one = b.i64(1);
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    int64_t rank = t.type.getRank();
+    Value shape = LLVM::AllocaOp::create(b, ptr, i64, b.i64(rank));
+    for (int64_t d = 0; d < rank; ++d) {
+      Value slot = LLVM::GEPOp::create(b, ptr, i64, shape,
+                                       ArrayRef<LLVM::GEPArg>{d});
+      LLVM::StoreOp::create(b, b.i64(t.shape[d]), slot);
+    }
+    Value nameAddr = stringAddress(
+        b, module, ("__ringc_tensor_name_" + Twine(t.name)).str(), t.name);
+    Value status =
+        func::CallOp::create(
+            b, checkFn,
+            ValueRange{block->getArgument(1 + i), nameAddr,
+                       b.i32(ringrtDType(t.type.getElementType())),
+                       b.i32(rank), shape, b.i64(0)})
+            .getResult(0);
+    Value failed =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ne, status, b.i32(0));
+    Block *next = b.getBlock()->splitBlock(b.getInsertionPoint());
+    cf::CondBranchOp::create(b, failed, failBlock, ValueRange{status}, next,
+                             ValueRange{});
+    b.setInsertionPointToStart(next);
+  }
+  (void)one;
+
+  // Memref descriptors over the data pointers (dense, offset 0).
+  SmallVector<Value> args;
+  Value ctxArg = block->getArgument(0);
+  Value statusCell = LLVM::AllocaOp::create(b, ptr, i32, b.i64(1));
+  LLVM::StoreOp::create(b, b.i32(0), statusCell);
+  args.push_back(ctxArg);
+  args.push_back(statusCell);
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    int64_t rank = t.type.getRank();
+    Value data = LLVM::LoadOp::create(b, ptr, block->getArgument(1 + i));
+    auto arrayType = LLVM::LLVMArrayType::get(i64, rank);
+    auto descType = LLVM::LLVMStructType::getLiteral(
+        ctx, {ptr, ptr, i64, arrayType, arrayType});
+    Value desc = LLVM::PoisonOp::create(b, descType);
+    desc = LLVM::InsertValueOp::create(b, desc, data, ArrayRef<int64_t>{0});
+    desc = LLVM::InsertValueOp::create(b, desc, data, ArrayRef<int64_t>{1});
+    desc = LLVM::InsertValueOp::create(b, desc, b.i64(0), ArrayRef<int64_t>{2});
+    int64_t stride = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      desc = LLVM::InsertValueOp::create(b, desc, b.i64(t.shape[d]),
+                                         ArrayRef<int64_t>{3, d});
+      desc = LLVM::InsertValueOp::create(b, desc, b.i64(stride),
+                                         ArrayRef<int64_t>{4, d});
+      stride *= t.shape[d];
+    }
+    args.push_back(
+        UnrealizedConversionCastOp::create(b, TypeRange{t.type}, desc)
+            .getResult(0));
+  }
+  func::CallOp::create(b, perRank, args);
+  Value result = LLVM::LoadOp::create(b, i32, statusCell);
+  func::ReturnOp::create(b, result);
+  return success();
+}

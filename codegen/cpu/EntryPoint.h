@@ -1,0 +1,32 @@
+//===- EntryPoint.h - the C-ABI entry of a CPU artifact ---------*- C++ -*-===//
+//
+// This file declares the builder of `NAME_attention`, the entry point of a
+// ringc CPU artifact (ringrt.h, ringrt_attention_entry).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_CPU_ENTRYPOINT_H
+#define RINGC_CODEGEN_CPU_ENTRYPOINT_H
+
+#include "codegen/cpu/KernelBuilder.h"
+#include "dialect/AttentionPlan.h"
+
+namespace mlir::ring::cpu {
+
+/// The entry-point name of the per-rank function `name`: NAME_attention.
+std::string entryPointName(StringRef name);
+
+/// Adds, after `perRank` (already lowered: its arguments are ctx, status,
+/// q, k, v, o, lse), the public function
+///   func.func @NAME_attention(%ctx, %q, %k, %v, %o, %lse : !llvm.ptr) -> i32
+/// that checks every ringrt_tensor with ringrt_check_tensor (name, dtype,
+/// rank, the plan's local shape, element alignment) and returns the first
+/// failing status; otherwise it allocates the status cell, calls `perRank`
+/// on the data pointers and returns the cell. Fails (with a diagnostic) if
+/// the function's buffers disagree with the plan's local shapes.
+LogicalResult emitEntryPoint(func::FuncOp perRank, const AttentionPlan &plan,
+                             KernelCache &cache);
+
+} // namespace mlir::ring::cpu
+
+#endif // RINGC_CODEGEN_CPU_ENTRYPOINT_H

@@ -1,0 +1,221 @@
+//===- KernelBuilder.cpp - helpers for building CPU kernels -----*- C++ -*-===//
+//
+// This file implements the kernel builder helpers, the global-position
+// formulas of the sequence layouts and the kernel cache.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::cpu;
+
+Value KernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(*this, v);
+}
+
+Value KernelBuilder::i64(int64_t v) {
+  return arith::ConstantIntOp::create(*this, v, 64);
+}
+
+Value KernelBuilder::i32(int64_t v) {
+  return arith::ConstantIntOp::create(*this, v, 32);
+}
+
+Value KernelBuilder::f32(double v) {
+  return arith::ConstantFloatOp::create(*this, getF32Type(),
+                                        APFloat(static_cast<float>(v)));
+}
+
+Value KernelBuilder::splat(int64_t lanes, Value scalar) {
+  return vector::BroadcastOp::create(
+      *this, VectorType::get({lanes}, scalar.getType()), scalar);
+}
+
+void KernelBuilder::forRange(Value lb, Value ub, Value step,
+                             function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(*this, lb, ub, step);
+  InsertionGuard guard(*this);
+  setInsertionPoint(loop.getBody()->getTerminator());
+  body(loop.getInductionVar());
+}
+
+void KernelBuilder::forRange(int64_t lb, int64_t ub, int64_t step,
+                             function_ref<void(Value)> body) {
+  forRange(index(lb), index(ub), index(step), body);
+}
+
+SmallVector<Value> KernelBuilder::forRangeIter(
+    Value lb, Value ub, Value step, ValueRange init,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(*this, lb, ub, step, init);
+  {
+    InsertionGuard guard(*this);
+    Block *block = loop.getBody();
+    setInsertionPointToEnd(block);
+    SmallVector<Value> next =
+        body(loop.getInductionVar(), loop.getRegionIterArgs());
+    scf::YieldOp::create(*this, next);
+  }
+  return SmallVector<Value>(loop.getResults());
+}
+
+SmallVector<Value> KernelBuilder::forRangeIter(
+    int64_t lb, int64_t ub, int64_t step, ValueRange init,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  return forRangeIter(index(lb), index(ub), index(step), init, body);
+}
+
+void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(*this, cond, /*withElseRegion=*/false);
+  InsertionGuard guard(*this);
+  setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+SmallVector<Value>
+KernelBuilder::ifElse(Value cond, function_ref<SmallVector<Value>()> thenFn,
+                      function_ref<SmallVector<Value>()> elseFn) {
+  // Build both branches through this builder (so helpers keep working),
+  // then create the scf.if with the yielded types.
+  auto buildBranch = [&](function_ref<SmallVector<Value>()> fn) {
+    return [this, fn](OpBuilder &nested, Location loc) {
+      InsertionGuard guard(*this);
+      setInsertionPoint(nested.getInsertionBlock(),
+                        nested.getInsertionPoint());
+      SmallVector<Value> values = fn();
+      scf::YieldOp::create(*this, values);
+    };
+  };
+  auto ifOp = scf::IfOp::create(*this, cond, buildBranch(thenFn),
+                                buildBranch(elseFn));
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+static Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
+
+static Type withElementType(Type t, Type elem) {
+  if (auto vt = dyn_cast<VectorType>(t))
+    return vt.clone(elem);
+  return elem;
+}
+
+Value KernelBuilder::widen(Value v) {
+  if (elementTypeOf(v).isF32())
+    return v;
+  return arith::ExtFOp::create(*this, withElementType(v.getType(), getF32Type()),
+                               v);
+}
+
+Value KernelBuilder::narrow(Value v, Type elementType) {
+  if (elementType.isF32())
+    return v;
+  return arith::TruncFOp::create(
+      *this, withElementType(v.getType(), elementType), v);
+}
+
+Value KernelBuilder::loadF32(Value memref, ValueRange indices, int64_t lanes) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  Value raw = vector::LoadOp::create(*this, VectorType::get({lanes}, elem),
+                                     memref, indices);
+  return widen(raw);
+}
+
+Value KernelBuilder::loadScalarF32(Value memref, ValueRange indices) {
+  return widen(memref::LoadOp::create(*this, memref, indices));
+}
+
+Value KernelBuilder::flatten(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 1)
+    return memref;
+  ReassociationIndices all;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all.push_back(i);
+  return memref::CollapseShapeOp::create(*this, memref,
+                                         ArrayRef<ReassociationIndices>{all});
+}
+
+Value mlir::ring::cpu::globalPosition(KernelBuilder &b, Balance layout,
+                                      int64_t localSeq, int64_t ringSize,
+                                      Value owner, Value row) {
+  switch (layout) {
+  case Balance::none:
+    return arith::AddIOp::create(
+        b, arith::MulIOp::create(b, owner, b.i64(localSeq)), row);
+  case Balance::striped:
+    return arith::AddIOp::create(
+        b, arith::MulIOp::create(b, row, b.i64(ringSize)), owner);
+  case Balance::zigzag: {
+    int64_t chunk = localSeq / 2;
+    Value first = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, owner, b.i64(chunk)), row);
+    Value mirror = arith::SubIOp::create(b, b.i64(2 * ringSize - 1), owner);
+    Value second = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, mirror, b.i64(chunk)),
+        arith::SubIOp::create(b, row, b.i64(chunk)));
+    Value inFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row,
+                                          b.i64(chunk));
+    return arith::SelectOp::create(b, inFirst, first, second);
+  }
+  }
+  llvm_unreachable("unknown layout");
+}
+
+int64_t mlir::ring::cpu::vectorWidthFor(int64_t n) {
+  for (int64_t w = 16; w > 1; w /= 2)
+    if (n % w == 0)
+      return w;
+  return 1;
+}
+
+std::string mlir::ring::cpu::variantKey(Operation *op) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << op->getName() << "(";
+  llvm::interleaveComma(op->getOperandTypes(), os);
+  os << ")";
+  op->getAttrDictionary().print(os);
+  return key;
+}
+
+func::FuncOp KernelCache::getOrCreate(
+    StringRef prefix, StringRef key, FunctionType type,
+    function_ref<void(KernelBuilder &, func::FuncOp)> build) {
+  auto it = kernels.find(key);
+  if (it != kernels.end())
+    return it->second;
+  std::string name =
+      (prefix + "_" + Twine(counters[prefix]++)).str();
+  while (SymbolTable::lookupSymbolIn(module, name))
+    name = (prefix + "_" + Twine(counters[prefix]++)).str();
+  KernelBuilder b(module.getLoc(), module.getContext());
+  b.setInsertionPointToStart(module.getBody());
+  auto fn = func::FuncOp::create(b, name, type);
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  build(b, fn);
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b);
+  kernels[key] = fn;
+  created.push_back(fn);
+  return fn;
+}
+
+func::FuncOp KernelCache::declare(StringRef name, FunctionType type) {
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToStart(module.getBody());
+  auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
+  fn.setPrivate();
+  return fn;
+}

@@ -1,0 +1,111 @@
+//===- KernelBuilder.h - helpers for building CPU kernels -------*- C++ -*-===//
+//
+// This file declares KernelBuilder, a builder with the constants, loops and
+// conversions the CPU kernels are made of, the global-position formulas of
+// the sequence layouts, and KernelCache, which creates each distinct kernel
+// variant once as a private function of the module.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_CPU_KERNELBUILDER_H
+#define RINGC_CODEGEN_CPU_KERNELBUILDER_H
+
+#include "dialect/RingOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::ring::cpu {
+
+/// Width in lanes of the key tile of the attention kernel.
+constexpr int64_t kKeyTile = 16;
+
+/// An ImplicitLocOpBuilder with the pieces kernels are built from.
+class KernelBuilder : public ImplicitLocOpBuilder {
+public:
+  using ImplicitLocOpBuilder::ImplicitLocOpBuilder;
+
+  Value index(int64_t v);
+  Value i64(int64_t v);
+  Value i32(int64_t v);
+  Value f32(double v);
+  Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
+  /// A vector<NxT> with every lane `scalar`.
+  Value splat(int64_t lanes, Value scalar);
+
+  /// `for iv in [lb, ub) step step { body(iv) }`.
+  void forRange(Value lb, Value ub, Value step,
+                function_ref<void(Value)> body);
+  void forRange(int64_t lb, int64_t ub, int64_t step,
+                function_ref<void(Value)> body);
+  /// The same with loop-carried values; `body` returns the next values.
+  SmallVector<Value>
+  forRangeIter(Value lb, Value ub, Value step, ValueRange init,
+               function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  SmallVector<Value>
+  forRangeIter(int64_t lb, int64_t ub, int64_t step, ValueRange init,
+               function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  /// `if cond { body() }`.
+  void ifThen(Value cond, function_ref<void()> body);
+  /// `cond ? thenFn() : elseFn()` as an scf.if with results.
+  SmallVector<Value> ifElse(Value cond,
+                            function_ref<SmallVector<Value>()> thenFn,
+                            function_ref<SmallVector<Value>()> elseFn);
+
+  /// Widens a bf16/f16 scalar or vector to f32 (f32 passes through).
+  Value widen(Value v);
+  /// Rounds an f32 scalar or vector to `elementType` (to nearest even).
+  Value narrow(Value v, Type elementType);
+  /// Loads `lanes` elements at `indices` of `memref` as a vector of f32.
+  Value loadF32(Value memref, ValueRange indices, int64_t lanes);
+  /// Scalar load widened to f32.
+  Value loadScalarF32(Value memref, ValueRange indices);
+
+  /// A 1-d view of a memref with the identity layout.
+  Value flatten(Value memref);
+};
+
+/// The global token position (i64) of local row `row` (i64) of a buffer
+/// owned by ring rank `owner` (i64), as RingOps.td defines it:
+///   none: owner·Ll + i; zigzag: C = Ll/2, owner·C + i for i < C, else
+///   (2P−1−owner)·C + (i − C); striped: i·P + owner.
+Value globalPosition(KernelBuilder &b, Balance layout, int64_t localSeq,
+                     int64_t ringSize, Value owner, Value row);
+
+/// The widest vector (a power of two, at most 16 lanes) that divides `n`.
+int64_t vectorWidthFor(int64_t n);
+
+/// A string identifying an op's variant: its operand types and attributes.
+std::string variantKey(Operation *op);
+
+/// Private kernel functions, created once per variant key at the start of
+/// the module, and external declarations.
+class KernelCache {
+public:
+  explicit KernelCache(ModuleOp module) : module(module) {}
+
+  /// Returns the kernel `prefix`_N for `key`; the first time, creates it
+  /// with `type` and calls `build` with a builder in its entry block (the
+  /// terminator is added afterwards).
+  func::FuncOp
+  getOrCreate(StringRef prefix, StringRef key, FunctionType type,
+              function_ref<void(KernelBuilder &, func::FuncOp)> build);
+
+  /// Declares the external function `name` (once).
+  func::FuncOp declare(StringRef name, FunctionType type);
+
+  /// Every kernel created so far.
+  ArrayRef<func::FuncOp> all() const { return created; }
+
+private:
+  ModuleOp module;
+  llvm::StringMap<func::FuncOp> kernels;
+  SmallVector<func::FuncOp> created;
+  llvm::StringMap<unsigned> counters;
+};
+
+} // namespace mlir::ring::cpu
+
+#endif // RINGC_CODEGEN_CPU_KERNELBUILDER_H

@@ -1,0 +1,77 @@
+// RUN: ring-opt %S/Inputs/p2-causal-zigzag-bf16.mlir --convert-ring-to-cpu | FileCheck %s
+// RUN: ring-opt %S/Inputs/p2-causal-zigzag-bf16.mlir --convert-ring-to-cpu | FileCheck %s --check-prefix=KERNEL
+// RUN: ring-opt %S/Inputs/p2-causal-zigzag-bf16.mlir --convert-ring-to-cpu | FileCheck %s --check-prefix=FINAL
+// RUN: ring-opt %S/Inputs/p2-causal-zigzag-bf16.mlir --convert-ring-to-cpu | FileCheck %s --check-prefix=MERGE
+// RUN: ring-opt %S/Inputs/p2-causal-zigzag-bf16.mlir --convert-ring-to-cpu | FileCheck %s --check-prefix=PERRANK
+// RUN: ring-opt %S/Inputs/p1-none-f32.mlir --convert-ring-to-cpu | FileCheck %s --check-prefix=TAIL
+
+// The overlapped P = 2 causal zigzag program lowers to one private kernel
+// per block_attention variant (the diagonal block under the causal mask and
+// the two case-selected off-diagonal blocks), vectorised over key tiles of
+// vector<16xf32> with FMAs, with bf16 widened to f32, the causal tile skip
+// (a min reduction over the key positions) and the online softmax.
+
+// CHECK-DAG: func.func private @ringrt_check_tensor(!llvm.ptr, !llvm.ptr, i32, i32, !llvm.ptr, i64) -> i32
+// CHECK-DAG: func.func private @ringrt_cg_coord(!llvm.ptr, i32) -> i32
+// CHECK-DAG: func.func private @ringrt_cg_shift_start(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i32, i32, !llvm.ptr)
+// CHECK-DAG: func.func private @ringrt_cg_shift_wait(!llvm.ptr, !llvm.ptr, !llvm.ptr)
+
+// Three block_attention variants (the diagonal block under the causal mask
+// and the two case-selected off-diagonal blocks of stage 1).
+// CHECK-COUNT-3: func.func private @ring_cpu_block_attention_{{[0-9]+}}(%arg0: memref<1x4x32x32xbf16>, %arg1: memref<1x2x32x32xbf16>, %arg2: memref<1x2x32x32xbf16>, %arg3: memref<1x4x32x32xf32>, %arg4: memref<1x4x32xf32>, %arg5: index, %arg6: index)
+
+// The causal kernel: K transposed and widened once per kv head, the tile
+// skip (min reduction over key positions), scores as vector<16xf32> FMAs,
+// the mask from global positions, the online softmax.
+// KERNEL: memref.alloc() : memref<32x32xf32>
+// KERNEL: arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
+// KERNEL: vector.reduction <minsi>, %{{.+}} : vector<16xi64> into i64
+// KERNEL: scf.if %{{.+}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// KERNEL: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// KERNEL: arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi64>
+// KERNEL: vector.reduction <maxnumf>, %{{.+}} : vector<16xf32> into f32
+// KERNEL: memref.dealloc
+
+// One merge per row range, and the rounding to bf16.
+// MERGE-DAG: func.func private @ring_cpu_merge_0(
+// MERGE-DAG: func.func private @ring_cpu_merge_1(
+// FINAL: func.func private @ring_cpu_finalize_0(
+// FINAL: arith.truncf %{{.+}} : vector<16xf32> to vector<16xbf16>
+
+// PERRANK-LABEL: func.func private @p2zz(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: memref<1x4x32x32xbf16>
+// PERRANK-NOT: ring.
+// PERRANK: %[[SLOT:.+]] = llvm.alloca %{{.+}} x !llvm.ptr
+// PERRANK: %[[COORD:.+]] = call @ringrt_cg_coord(%arg0, %{{.+}}) : (!llvm.ptr, i32) -> i32
+// PERRANK: call @ring_cpu_fill_partial_0(
+// PERRANK: call @ringrt_cg_shift_start(%arg0, %arg1, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[SLOT]])
+// PERRANK: call @ring_cpu_block_attention_{{[0-9]+}}(
+// PERRANK: call @ringrt_cg_shift_wait(%arg0, %arg1, %[[SLOT]])
+// PERRANK: scf.if
+// PERRANK: call @ring_cpu_block_attention_{{[0-9]+}}(
+// PERRANK: } else {
+// PERRANK: call @ring_cpu_block_attention_{{[0-9]+}}(
+// PERRANK: call @ring_cpu_finalize_0(
+// PERRANK: memref.dealloc
+// PERRANK: return
+
+// The C-ABI entry checks every tensor, then calls the per-rank function
+// with the status cell and returns it.
+// PERRANK-LABEL: func.func @p2zz_attention(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr, %arg3: !llvm.ptr, %arg4: !llvm.ptr, %arg5: !llvm.ptr) -> i32
+// PERRANK: llvm.mlir.addressof @__ringc_tensor_name_q
+// PERRANK: call @ringrt_check_tensor(%arg1,
+// PERRANK: cf.cond_br
+// PERRANK: call @ringrt_check_tensor(%arg5,
+// PERRANK: %[[STATUS:.+]] = llvm.alloca %{{.+}} x i32
+// PERRANK: call @p2zz(%arg0, %[[STATUS]],
+// PERRANK: %[[RC:.+]] = llvm.load %[[STATUS]] : !llvm.ptr -> i32
+// PERRANK: return %[[RC]] : i32
+
+// L = 40 is not a multiple of the key tile (16): padding keys are masked
+// (positions INT64_MAX) even without a causal mask; head_dim 24 uses
+// vector<8xf32> for the P·V accumulation.
+// TAIL-LABEL: func.func private @ring_cpu_block_attention_0(
+// TAIL: memref.alloc() : memref<48xi64>
+// TAIL: arith.select %{{.+}}, %{{.+}}, %c9223372036854775807_i64 : i64
+// TAIL: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// TAIL-NOT: vector.reduction <minsi>
+// TAIL: return

@@ -204,15 +204,24 @@ std::array<std::string, 4>
 AttentionWriter::mma(const std::array<std::string, 4> &a, const std::string &b0,
                      const std::string &b1,
                      const std::array<std::string, 4> &acc) {
+  // The NVVM verifier wants f16 operands as vector<2xf16> and bf16 ones as
+  // i32 (the PTX registers are .b32 either way).
+  bool f16 = halfTy == "f16";
+  auto opnd = [&](const std::string &x) {
+    return f16 ? e.let("llvm.bitcast " + x + " : i32 to vector<2xf16>") : x;
+  };
+  std::string A[4] = {opnd(a[0]), opnd(a[1]), opnd(a[2]), opnd(a[3])};
+  std::string B0 = opnd(b0), B1 = opnd(b1);
+  std::string opTy = f16 ? "vector<2xf16>" : "i32";
   std::string s = e.let(
-      "nvvm.mma.sync A[" + a[0] + ", " + a[1] + ", " + a[2] + ", " + a[3] +
-      "] B[" + b0 + ", " + b1 + "] C[" + acc[0] + ", " + acc[1] + ", " +
+      "nvvm.mma.sync A[" + A[0] + ", " + A[1] + ", " + A[2] + ", " + A[3] +
+      "] B[" + B0 + ", " + B1 + "] C[" + acc[0] + ", " + acc[1] + ", " +
       acc[2] + ", " + acc[3] +
       "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
       "shape = #nvvm.shape<m = 16, n = 8, k = 16>, multiplicandAPtxType = "
       "#nvvm.mma_type<" +
       halfTy + ">, multiplicandBPtxType = #nvvm.mma_type<" + halfTy +
-      ">} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>");
+      ">} : (" + opTy + ", " + opTy + ", f32) -> !llvm.struct<(f32, f32, f32, f32)>");
   std::array<std::string, 4> r;
   for (int i = 0; i < 4; ++i)
     r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
@@ -484,7 +493,10 @@ std::string AttentionWriter::run() {
          "%kv_len: i32, %p_len: i32, %q0: i32, %qn: i32, %k0: i32, %kn: i32, "
          "%q_owner: i32, %kv_owner: i32, %ring: i32, %scale_log2: f32) "
          "kernel attributes {known_block_size = array<i32: " +
-         std::to_string(T) + ", 1, 1>} {\n" + e.str() + "  }\n";
+         std::to_string(T) +
+         ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
+         std::to_string(TargetInfo::kMaxRegisters) +
+         " : i32} {\n" + e.str() + "  }\n";
 }
 
 std::string mlir::ring::gpu::writeAttentionKernel(

@@ -107,7 +107,9 @@ std::string MlirEmitter::fdiv(const std::string &a, const std::string &b) {
   return let("arith.divf " + a + ", " + b + " : f32");
 }
 std::string MlirEmitter::fmax(const std::string &a, const std::string &b) {
-  return let("arith.maxnumf " + a + ", " + b + " : f32");
+  // llvm.intr.maxnum, not arith.maxnumf: convert-gpu-to-nvvm turns the
+  // latter into a libdevice call (__nv_fmaxf), which we do not link.
+  return let("llvm.intr.maxnum(" + a + ", " + b + ") : (f32, f32) -> f32");
 }
 std::string MlirEmitter::fcmp(StringRef pred, const std::string &a,
                               const std::string &b) {

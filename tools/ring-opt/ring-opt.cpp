@@ -11,6 +11,7 @@
 #include "passes/Pipelines.h"
 #include "codegen/Passes.h"
 #include "codegen/cpu/CpuPipeline.h"
+#include "codegen/gpu/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
   mlir::ring::registerRingPipelines();
   mlir::ring::registerRingCodegenPasses();
   mlir::ring::cpu::registerCpuTarget();
+  mlir::ring::gpu::registerRingGPUPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

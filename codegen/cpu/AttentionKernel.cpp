@@ -4,7 +4,8 @@
 // flash-attention kernel in scf + vector.
 //
 // Structure, for every batch b and key/value head hk:
-//   1. K rows [k0, k0+kn) are widened to f32 and transposed into Kt[D][KNP]
+//   1. K rows [k0, k0+kn) are widened to f32 and transposed into
+//      Kt[KNP/16][D][16]
 //      and V rows into Vw[KNP][D] (KNP = kn rounded up to the key tile, 16;
 //      padded rows repeat the last row and are masked). Every query head of
 //      the GQA group of hk then reuses them.
@@ -13,7 +14,7 @@
 //      pre-scaled into Qs[TQ][D], and for every key tile of 16 keys:
 //      * unless every key of the tile is masked for every row of the query
 //        tile (causal; then the tile is skipped),
-//      * scores S[i][0:16] = Σ_d Qs[i][d]·Kt[d][j0:j0+16] as vector<16xf32>
+//      * scores S[i][0:16] = Σ_d Qs[i][d]·Kt[j0/16][d][0:16] as vector<16xf32>
 //        FMAs (no horizontal reductions),
 //      * the causal / padding mask from the global positions,
 //      * the online softmax in fp32: m' = max(m, max S), p = e^(S−m'),
@@ -101,7 +102,9 @@ private:
 };
 
 void AttentionKernelEmitter::emit() {
-  kt = f32Memref({headDim, knPadded}, /*onStack=*/false);
+  // Kt is tile-major, [KNP/16][D][16], so that the D vectors of one key
+  // tile are contiguous (8 KiB at D = 128) instead of KNP floats apart.
+  kt = f32Memref({knPadded / kKeyTile, headDim, kKeyTile}, /*onStack=*/false);
   vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
   qs = f32Memref({tq, headDim}, /*onStack=*/true);
   acc = f32Memref({tq, headDim}, /*onStack=*/true);
@@ -151,14 +154,16 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
     Value row = arith::AddIOp::create(
         b, arith::MinSIOp::create(b, j, b.index(var.kn - 1)),
         b.index(var.k0));
+    Value tile = arith::DivUIOp::create(b, j, b.index(kKeyTile));
+    Value lane = arith::RemUIOp::create(b, j, b.index(kKeyTile));
     b.forRange(0, headDim, width, [&](Value d) {
       Value kvec = b.loadF32(k, {bi, hk, row, d}, width);
       Value vvec = b.loadF32(v, {bi, hk, row, d}, width);
       vector::StoreOp::create(b, vvec, vw, ValueRange{j, d});
-      for (int64_t lane = 0; lane < width; ++lane) {
-        Value e = vector::ExtractOp::create(b, kvec, ArrayRef<int64_t>{lane});
-        Value dl = arith::AddIOp::create(b, d, b.index(lane));
-        memref::StoreOp::create(b, e, kt, ValueRange{dl, j});
+      for (int64_t l = 0; l < width; ++l) {
+        Value e = vector::ExtractOp::create(b, kvec, ArrayRef<int64_t>{l});
+        Value dl = arith::AddIOp::create(b, d, b.index(l));
+        memref::StoreOp::create(b, e, kt, ValueRange{tile, dl, lane});
       }
     });
   });
@@ -224,11 +229,13 @@ SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value h,
                                                        ArrayRef<Value> qpos,
                                                        ValueRange state) {
   auto tileType = VectorType::get({kKeyTile}, b.getF32Type());
-  // Scores: S_ii = Σ_d Qs[ii][d] · Kt[d][kt0:kt0+16].
+  // Scores: S_ii = Σ_d Qs[ii][d] · Kt[kt0/16][d][0:16].
   SmallVector<Value> zeros(tq, b.splat(kKeyTile, b.f32(0.0)));
+  Value tile = arith::DivUIOp::create(b, kt0, b.index(kKeyTile));
   SmallVector<Value> scores = b.forRangeIter(
       0, headDim, 1, zeros, [&](Value d, ValueRange s) -> SmallVector<Value> {
-        Value kvec = vector::LoadOp::create(b, tileType, kt, ValueRange{d, kt0});
+        Value kvec = vector::LoadOp::create(b, tileType, kt,
+                                            ValueRange{tile, d, b.index(0)});
         SmallVector<Value> next;
         for (int64_t ii = 0; ii < tq; ++ii) {
           Value qv = memref::LoadOp::create(b, qs, ValueRange{b.index(ii), d});

@@ -23,7 +23,7 @@
 // The causal kernel: K transposed and widened once per kv head, the tile
 // skip (min reduction over key positions), scores as vector<16xf32> FMAs,
 // the mask from global positions, the online softmax.
-// KERNEL: memref.alloc() : memref<32x32xf32>
+// KERNEL: memref.alloc() : memref<2x32x16xf32>
 // KERNEL: arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
 // KERNEL: vector.reduction <minsi>, %{{.+}} : vector<16xi64> into i64
 // KERNEL: scf.if %{{.+}} -> (f32, f32, f32, f32, f32, f32, f32, f32)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 #===- scripts/main-job.sh - README command 1 ------------------------------===#
 #
-# Sets up a fresh machine, builds ringc, and runs the main job: compiles the
-# example specs to the deepest phase this build implements and prints a
-# short summary.
+# Sets up a fresh machine, builds ringc, and runs the main job:
+#   1. compiles an example spec for sm_90a (PTX, checked by ptxas) and cpu;
+#   2. runs the cpu build on 4 MPI ranks with --check against the float64
+#      reference, and with --bench;
+#   3. prints a short summary.
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
@@ -11,24 +13,44 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RINGC_BUILD_DIR:-$root/build}
 bash "$root/scripts/setup.sh"
 bash "$root/scripts/build.sh"
-ringc=$build/bin/ringc
+bin=$build/bin
+spec=$root/examples/small_cpu.mlir
+out=$(mktemp -d /tmp/ringc-main-job.XXXXXX)
+trap 'rm -rf "$out"' EXIT
 
-deepest=spec
-for phase in partitioned scheduled overlapped; do
-  if "$ringc" "$root/examples/small_cpu.mlir" --compile-to=$phase >/dev/null 2>&1; then
-    deepest=$phase
+mpirun=(mpirun)
+if mpirun --version 2>/dev/null | grep -q "Open MPI"; then
+  mpirun+=(--allow-run-as-root --oversubscribe --mca mpi_yield_when_idle 1 --bind-to none)
+fi
+ranks=4
+
+echo "== ringc $(basename "$spec") --target=sm_90a"
+gpu="not built"
+if "$bin/ringc" "$spec" --target=sm_90a -o "$out/sm_90a"; then
+  ls "$out/sm_90a"
+  gpu="artifact in $(ls "$out/sm_90a" | tr '\n' ' ')"
+  if [ -x /usr/local/cuda/bin/ptxas ] && ls "$out"/sm_90a/*.ptx >/dev/null 2>&1; then
+    /usr/local/cuda/bin/ptxas -arch=sm_90a -v "$out"/sm_90a/*.ptx -o /dev/null 2>&1 \
+      | grep -E "registers|spill" | head -4
+    gpu="$gpu; ptxas sm_90a ok"
   fi
-done
+else
+  gpu="FAILED (see above)"
+fi
+
+echo "== ringc $(basename "$spec") --target=cpu"
+"$bin/ringc" "$spec" --target=cpu -o "$out/cpu"
+ls "$out/cpu"
+
+echo "== mpirun -np $ranks ring-run --check"
+check=$("${mpirun[@]}" -np $ranks "$bin/ring-run" "$out/cpu" --check --seed 1 2>&1 | tee /dev/stderr | grep -E '^ring-run: (PASS|FAIL)' | tail -1)
+echo "== mpirun -np $ranks ring-run --bench"
+bench=$("${mpirun[@]}" -np $ranks "$bin/ring-run" "$out/cpu" --bench --iters 10 2>&1 | tee /dev/stderr | grep -E '^ring-run: BENCH' | tail -1)
 
 echo
-echo "== ringc examples, compiled to phase '$deepest'"
-for f in "$root"/examples/*.mlir; do
-  echo "-- $(basename "$f")"
-  "$ringc" "$f" --compile-to=$deepest
-done
 echo "== summary"
-for f in "$root"/examples/*.mlir; do
-  "$build/bin/ring-opt" "$f" --ring-verify-shardings=emit-plan-remarks -o /dev/null 2>&1 \
-    | sed -n 's/.*remark: plan: /  /p' | sed "s|^|$(basename "$f"): |"
-done
-echo "main job: all $(ls "$root"/examples/*.mlir | wc -l) examples compiled to '$deepest'"
+echo "spec:   $(basename "$spec") ($("$bin/ring-opt" "$spec" --ring-verify-shardings=emit-plan-remarks -o /dev/null 2>&1 | sed -n 's/.*remark: plan: //p'))"
+echo "sm_90a: $gpu"
+echo "cpu:    $check"
+echo "bench:  $bench"
+case "$check" in "ring-run: PASS"*) exit 0 ;; *) exit 1 ;; esac

@@ -89,7 +89,7 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
     pm.addPass(createRingPartitionPass());
   if (phase >= Phase::Scheduled)
     pm.addPass(createRingSchedulePass());
-  if (phase >= Phase::Overlapped)
+  if (phase >= Phase::Overlapped && options.overlap)
     pm.addPass(createRingOverlapPass());
   // The checker proves whatever schedule the phase ends with.
   if (phase >= Phase::Scheduled)

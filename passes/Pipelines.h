@@ -49,6 +49,9 @@ struct PipelineOptions {
   /// The phase the input module is already at (see detectInputPhase in
   /// codegen/InputPhase.h); the passes of the phases up to it are skipped.
   Phase inputPhase = Phase::Spec;
+  /// Whether ring-overlap runs; without it every K/V shift blocks (for
+  /// debugging and for measuring what overlap buys).
+  bool overlap = true;
 };
 
 /// Adds the passes that take a spec module to `phase`. Fails, with a message

@@ -84,6 +84,12 @@ static cl::opt<std::string> compileTo("compile-to", cl::desc(phaseHelp()),
                                       cl::value_desc("PHASE"), cl::init(""),
                                       cl::cat(ringcCat));
 
+static cl::opt<bool> noOverlap(
+    "no-overlap",
+    cl::desc("Do not overlap K/V transfers with compute (every shift "
+             "blocks); for debugging and for measuring overlap"),
+    cl::init(false), cl::cat(ringcCat));
+
 static cl::extrahelp specHelp(specKeysHelp().data());
 
 static int fail(const llvm::Twine &msg) {
@@ -154,6 +160,7 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   PipelineOptions options;
   options.target = targetName;
+  options.overlap = !noOverlap;
   options.inputPhase = detectInputPhase(*module);
   // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).
   Phase goal = phase.value_or(Phase::Overlapped);

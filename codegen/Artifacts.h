@@ -17,7 +17,8 @@
 namespace mlir::ring {
 
 struct ArtifactOptions {
-  /// cpu (sm_90a and sm_80 are not written by this writer).
+  /// cpu, or a GPU target registered with registerTargetPipelineBuilder
+  /// (sm_90a, sm_80, ...), whose artifacts add NAME.ptx.
   std::string target = "cpu";
   /// The x86-64 CPU the object is compiled for (see cpu::kDefaultCpu).
   std::string cpu = "haswell";

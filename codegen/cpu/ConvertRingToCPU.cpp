@@ -385,7 +385,10 @@ struct ConvertRingToCPUPass
       }
       auto ptr = LLVM::LLVMPointerType::get(ctx);
       Location loc = fn.getLoc();
-      if (failed(fn.insertArguments({0, 0}, {ptr, ptr}, {{}, {}}, {loc, loc}))) {
+      // A function already marked (by the GPU target's
+      // convert-ring-to-gpu-launch) has the two arguments.
+      if (!fn->hasAttr(kAbiAttr) &&
+          failed(fn.insertArguments({0, 0}, {ptr, ptr}, {{}, {}}, {loc, loc}))) {
         fn.emitError("cannot add the context and status arguments");
         return signalPassFailure();
       }

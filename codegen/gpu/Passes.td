@@ -59,4 +59,60 @@ def RingGPUGenerateKernelsPass
   ];
 }
 
+def ConvertRingToGPULaunchPass
+    : Pass<"convert-ring-to-gpu-launch", "ModuleOp"> {
+  let summary = "Lower the compute ops of the per-rank program to launches "
+                "of the generated kernels through the ringrt codegen ABI";
+  let description = [{
+    The host side of the GPU target. Runs after `ring-gpu-generate-kernels`
+    and PTX serialization (`gpu-module-to-binary`, format isa), on a module
+    holding `gpu.binary @ringc_kernels`:
+
+    * the PTX text becomes the NUL-terminated global string constant
+      `@ringc_ptx`, and the gpu.binary is erased;
+    * every per-rank function (a `func.func` with `ring.plan`) gets the
+      ringrt context and status cell as two new leading `!llvm.ptr`
+      arguments (marked `ring.cpu.abi`, so that `convert-ring-to-cpu`
+      lowers what remains: shifts, coordinates, the C entry) and loads the
+      module once at entry (`ringrt_cg_module_load`);
+    * `ring.block_attention`, `ring.fill_partial`, `ring.merge` and
+      `ring.finalize` become `ringrt_cg_launch` calls of the kernel tagged
+      on them (`ring.gpu_kernel`), with the grid, block, dynamic shared
+      memory and parameter array of the launch ABI in Kernels.h;
+    * `memref.alloc`/`memref.dealloc` become `ringrt_cg_device_alloc`/
+      `ringrt_cg_device_free` (the memref is rebuilt from the device pointer
+      with an unrealized cast of its LLVM descriptor), and the device is
+      synchronized before buffers are freed and before returning.
+
+    This is the explicit `ringrt_cg_launch` path rather than upstream
+    `gpu-to-llvm` + `mgpu*` wrappers: the kernels are generated as text with
+    `!llvm.ptr` parameters and launched by name, and the status-cell
+    convention of the CPU target carries over unchanged.
+
+    Example:
+
+    ```mlir
+    ring.merge ins(%po, %pl : ...) outs(%ao, %al : ...) rows = [0, 64]
+        {ring.gpu_kernel = @ringc_merge}
+    // becomes
+    func.call @ringrt_cg_launch(%ctx, %status, %module, %name, %gx, ...,
+                                %params) : (...) -> ()
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"sm_90a\"",
+           "GPU target (must match ring-gpu-generate-kernels)">,
+    Option<"ptx", "ptx", "std::string", "\"\"",
+           "PTX ISA version (must match ring-gpu-generate-kernels)">,
+    Option<"warps", "warps", "int", "0",
+           "Warps per CTA of the attention kernel (0: default per head dim)">,
+    Option<"blockN", "block-n", "int", "0",
+           "Keys per KV tile (0: default per head dim)">
+  ];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // RINGC_CODEGEN_GPU_PASSES_TD

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ringrt/codegen_abi.h"
+#include "device/DeviceBackend.h"
 
 namespace {
 
@@ -29,6 +30,10 @@ void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
     *slot = nullptr;
   if (!ok(status))
     return;
+  // Device buffers the communicator cannot address go through host copies.
+  if (ringrt::shiftNeedsHostStaging(ctx))
+    return record(status, ringrt::stagedShiftStart(ctx, send, recv, bytes,
+                                                   stage, tag, slot));
   record(status, ringrt_shift_start(ctx, send, recv, bytes, stage, tag, slot));
 }
 
@@ -38,7 +43,7 @@ void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
     return;
   ringrt_request *req = *slot;
   *slot = nullptr;
-  record(status, ringrt_wait(ctx, req));
+  record(status, ringrt::deviceShiftWait(ctx, req));
 }
 
 void ringrt_cg_shift(ringrt_context *ctx, int32_t *status, const void *send,

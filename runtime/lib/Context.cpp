@@ -8,6 +8,7 @@
 
 #include "Context.h"
 #include "Error.h"
+#include "NcclComm.h"
 #include "ringrt/Layout.h"
 
 #include <cstdlib>
@@ -138,8 +139,9 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
 
   GridInfo grid;
   ringrt_status local = parseGridOptions(*options, grid);
+  std::unique_ptr<DeviceBackend> deviceBackend;
   if (local == RINGRT_OK)
-    local = checkDevice(device);
+    local = createDeviceBackend(device, deviceBackend);
 
   std::unique_ptr<CommBackend> backend;
   ringrt_status st;
@@ -148,10 +150,13 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
   } else if (std::strcmp(comm, "self") == 0) {
     st = local != RINGRT_OK ? local : createSelfComm(grid, backend);
   } else if (std::strcmp(comm, "nccl") == 0) {
-    // The NCCL backend (NcclComm.cpp) plugs in here.
-    st = setError(RINGRT_ERR_UNSUPPORTED,
-                  "ringrt_context_create: comm 'nccl' is not implemented yet "
-                  "(use 'mpi' or 'self')");
+    // NCCL moves device memory on CUDA streams that the device backend hands
+    // over through ringrt::StreamProvider (NcclComm.h). None provides one
+    // yet, so `streams` is null and creation fails cleanly on every rank;
+    // the CUDA device backend passes its provider here.
+    std::shared_ptr<StreamProvider> streams;
+    st = createNcclComm(grid, local, options->plan_hash, timeoutMs, device,
+                        std::move(streams), backend);
   } else {
     st = setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
                    "ringrt_context_create: unknown comm '%s' (expected mpi, "
@@ -169,6 +174,7 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
   ctx->timeoutMs = timeoutMs;
   ctx->device = device;
   ctx->comm = std::move(backend);
+  ctx->deviceBackend = std::move(deviceBackend);
   *out = ctx;
   return RINGRT_OK;
 }

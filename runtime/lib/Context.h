@@ -10,6 +10,7 @@
 #define RINGRT_LIB_CONTEXT_H
 
 #include "Comm.h"
+#include "device/DeviceBackend.h"
 
 #include <memory>
 #include <string>
@@ -49,8 +50,6 @@ ringrt_status parseGridOptions(const ringrt_context_options &options,
 /// Resolves the timeout: options, else env RINGRT_TIMEOUT_MS, else 300000.
 int64_t resolveTimeoutMs(int64_t fromOptions);
 
-/// Checks that `device` names a usable device backend.
-ringrt_status checkDevice(const char *device);
 
 } // namespace ringrt
 
@@ -60,6 +59,8 @@ struct ringrt_context {
   int64_t timeoutMs = 300000;
   std::string device;
   std::unique_ptr<ringrt::CommBackend> comm;
+  /// The device backend (device/DeviceBackend.h); destroyed before comm.
+  std::unique_ptr<ringrt::DeviceBackend> deviceBackend;
 };
 
 #endif // RINGRT_LIB_CONTEXT_H

@@ -59,7 +59,11 @@ const char *const kHelp =
     "                   ranks); last line `ring-run: BENCH ms_per_iter=<x>\n"
     "                   tokens_per_s=<y> gflops=<z>` (FLOPs 4*B*Hq*L^2*D,\n"
     "                   halved when causal).\n"
-    "  --device=D       device backend: cpu (default), emu, cuda.\n"
+    "  --device=D       device backend: cpu (default; CPU artifacts), emu\n"
+    "                   (PTX emulator) or cuda (GPU artifacts, whose tensors\n"
+    "                   ring-run allocates with ringrt_device_alloc).\n"
+    "  --profile        with --check and --device=emu: print each rank's\n"
+    "                   emulator counters summed over its launches.\n"
     "  --seed S         input seed (default 0); inputs are uniform in [-1,1)\n"
     "                   from splitmix64, rounded to the artifact's dtype.\n"
     "  --dump OUTDIR    with --check: write q.npy k.npy v.npy [B,H,L,D],\n"
@@ -72,7 +76,7 @@ const char *const kHelp =
 
 struct Options {
   std::string dir;
-  bool check = false, bench = false, help = false;
+  bool check = false, bench = false, help = false, profile = false;
   std::string device = "cpu";
   uint64_t seed = 0;
   std::string dumpDir;
@@ -114,6 +118,8 @@ std::string parseArgs(int argc, char **argv, Options &o) {
       o.check = true;
     } else if (a == "--bench") {
       o.bench = true;
+    } else if (a == "--profile") {
+      o.profile = true;
     } else if ((r = value("--device", v)) != 0) {
       if (r < 0)
         return "--device needs a value";
@@ -148,6 +154,8 @@ std::string parseArgs(int argc, char **argv, Options &o) {
     return "give exactly one of --check and --bench";
   if (!o.dumpDir.empty() && !o.check)
     return "--dump needs --check";
+  if (o.profile && (!o.check || o.device != "emu"))
+    return "--profile needs --check and --device=emu";
   return "";
 }
 
@@ -243,11 +251,71 @@ int64_t product(const int64_t *v, int n) {
   return p;
 }
 
-/// One rank's buffers of the entry's five tensors.
+/// One rank's buffers of the entry's five tensors. For GPU artifacts the
+/// host vectors stage the data and the tensors point at device copies.
 struct RankBuffers {
   std::vector<unsigned char> q, k, v, o;
   std::vector<float> lse;
   ringrt_tensor tq, tk, tv, to, tlse;
+  ringrt_context *deviceCtx = nullptr;
+  void *dq = nullptr, *dk = nullptr, *dv = nullptr, *dout = nullptr,
+       *dlse = nullptr;
+
+  RankBuffers() = default;
+  RankBuffers(const RankBuffers &) = delete;
+  RankBuffers &operator=(const RankBuffers &) = delete;
+  ~RankBuffers() {
+    for (void *p : {dq, dk, dv, dout, dlse})
+      if (p)
+        ringrt_device_free(deviceCtx, p);
+  }
+
+  /// Allocates the device tensors, copies the host data (inputs and the
+  /// poisoned outputs) in, and points the tensors at them. Returns "" or
+  /// the error.
+  std::string toDevice(ringrt_context *ctx) {
+    deviceCtx = ctx;
+    struct Item {
+      void **dev;
+      void *host;
+      size_t bytes;
+      ringrt_tensor *t;
+    } items[] = {{&dq, q.data(), q.size(), &tq},
+                 {&dk, k.data(), k.size(), &tk},
+                 {&dv, v.data(), v.size(), &tv},
+                 {&dout, o.data(), o.size(), &to},
+                 {&dlse, lse.data(), lse.size() * sizeof(float), &tlse}};
+    for (Item &it : items) {
+      int32_t st = ringrt_device_alloc(ctx, static_cast<int64_t>(it.bytes),
+                                       it.dev);
+      if (st == RINGRT_OK)
+        st = ringrt_memcpy_to_device(ctx, *it.dev, it.host,
+                                     static_cast<int64_t>(it.bytes));
+      if (st != RINGRT_OK)
+        return std::string("device buffers: ") +
+               ringrt_status_string(static_cast<ringrt_status>(st)) + ": " +
+               ringrt_last_error();
+      it.t->data = *it.dev;
+    }
+    return "";
+  }
+
+  /// Copies O and LSE back from the device (no-op for host tensors).
+  std::string fromDevice() {
+    if (!deviceCtx)
+      return "";
+    int32_t st = ringrt_memcpy_to_host(deviceCtx, o.data(), dout,
+                                       static_cast<int64_t>(o.size()));
+    if (st == RINGRT_OK)
+      st = ringrt_memcpy_to_host(deviceCtx, lse.data(), dlse,
+                                 static_cast<int64_t>(lse.size() *
+                                                      sizeof(float)));
+    if (st != RINGRT_OK)
+      return std::string("copying O and LSE back: ") +
+             ringrt_status_string(static_cast<ringrt_status>(st)) + ": " +
+             ringrt_last_error();
+    return "";
+  }
 
   void init(const Manifest &m) {
     int32_t dt = m.spec.dtype;
@@ -283,6 +351,36 @@ void scatterLocal(const AttentionSpec &s, int64_t heads,
   });
 }
 
+/// Whether the artifact was compiled for a GPU target (its tensors are
+/// device pointers).
+bool isGpuTarget(const Manifest &m) { return m.target != "cpu"; }
+
+/// Prints (rank 0) every rank's emulator counters. Collective.
+void printProfiles(World &w, ringrt_context *ctx) {
+  ringrt_device_profile p{};
+  ringrt_device_get_profile(ctx, &p);
+  uint64_t mine[8] = {p.launches, p.instructions, p.mma, p.ldmatrix,
+                      p.cp_async_bytes, p.shared_bytes, p.global_bytes,
+                      p.barriers};
+  std::vector<uint64_t> all(8 * static_cast<size_t>(w.size));
+  MPI_Gather(mine, 8, MPI_UINT64_T, all.data(), 8, MPI_UINT64_T, 0,
+             MPI_COMM_WORLD);
+  if (w.rank != 0)
+    return;
+  for (int r = 0; r < w.size; ++r) {
+    const uint64_t *c = &all[8 * static_cast<size_t>(r)];
+    std::fprintf(stdout,
+                 "ring-run: profile rank %d: launches=%llu instructions=%llu "
+                 "mma=%llu ldmatrix=%llu cp_async_bytes=%llu "
+                 "shared_bytes=%llu global_bytes=%llu barriers=%llu\n",
+                 r, (unsigned long long)c[0], (unsigned long long)c[1],
+                 (unsigned long long)c[2], (unsigned long long)c[3],
+                 (unsigned long long)c[4], (unsigned long long)c[5],
+                 (unsigned long long)c[6], (unsigned long long)c[7]);
+  }
+  std::fflush(stdout);
+}
+
 int runCheck(World &w, const Options &opt, const Manifest &m,
              ringrt_attention_entry entry, ringrt_context *ctx,
              const RankCoords &coords) {
@@ -300,11 +398,20 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
   scatterLocal(s, s.kvHeads, coords, k, bufs.k.data());
   scatterLocal(s, s.kvHeads, coords, v, bufs.v.data());
   bufs.poison(m);
+  // GPU artifacts: the poisoned outputs are copied to the device too.
+  std::string devErr = isGpuTarget(m) ? bufs.toDevice(ctx) : "";
+  if (!w.agree(devErr.empty(), devErr))
+    return 1;
 
   int32_t st = entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse);
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "'").c_str(), st)))
     return 1;
+  devErr = bufs.fromDevice();
+  if (!w.agree(devErr.empty(), devErr))
+    return 1;
+  if (opt.profile)
+    printProfiles(w, ctx);
 
   // Gather every rank's O (as float), LSE and coordinates to rank 0.
   int64_t nO = product(m.local.o, 4), nL = product(m.local.lse, 3);
@@ -426,6 +533,9 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                generateInput(opt.seed, 2, globalShape(s, s.kvHeads, true),
                              s.dtype),
                bufs.v.data());
+  std::string devErr = isGpuTarget(m) ? bufs.toDevice(ctx) : "";
+  if (!w.agree(devErr.empty(), devErr))
+    return 1;
   auto run = [&] {
     return entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse);
   };
@@ -439,6 +549,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   double t0 = MPI_Wtime();
   for (int64_t i = 0; i < opt.iters && st == RINGRT_OK; ++i)
     st = run();
+  if (st == RINGRT_OK && isGpuTarget(m))
+    st = ringrt_device_synchronize(ctx);
   double elapsed = MPI_Wtime() - t0;
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "'").c_str(), st)))
@@ -478,6 +590,16 @@ int runMain(int argc, char **argv) {
   if (!w.agree(ok, err))
     return 1;
   const AttentionSpec &s = m.spec;
+  // GPU artifacts take device pointers: they run on emu or cuda; CPU
+  // artifacts run on host memory only.
+  bool gpuArtifact = isGpuTarget(m);
+  if (!w.agree(gpuArtifact != (opt.device == "cpu"),
+               "--device=" + opt.device + " cannot run this artifact (target " +
+                   m.target + "): " +
+                   (gpuArtifact ? "GPU artifacts run with --device=emu or "
+                                  "--device=cuda"
+                                : "CPU artifacts run with --device=cpu")))
+    return 1;
   if (!w.agree(s.ranks() == w.size,
                "this artifact needs " + std::to_string(s.ranks()) +
                    " ranks (ring " + std::to_string(s.ring) +

@@ -10,6 +10,8 @@
 #include "codegen/Artifacts.h"
 #include "codegen/InputPhase.h"
 #include "codegen/cpu/CpuPipeline.h"
+#include "codegen/gpu/GpuPipeline.h"
+#include "codegen/gpu/PtxSerializer.h"
 #include "dialect/RingDialect.h"
 #include "dialect/RingOps.h"
 #include "passes/Passes.h"
@@ -100,6 +102,7 @@ static int fail(const llvm::Twine &msg) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cpu::registerCpuTarget();
+  gpu::registerGpuTargets();
   cl::HideUnrelatedOptions(ringcCat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -110,9 +113,14 @@ int main(int argc, char **argv) {
 
   if (inputFile.empty() == specText.empty())
     return fail("give exactly one of a spec file or --spec \"K=V,...\"");
-  if (targetName != "cpu" && targetName != "sm_90a" && targetName != "sm_80")
-    return fail("unknown --target '" + targetName +
-                "'; valid targets: cpu, sm_90a, sm_80");
+  if (targetName != "cpu") {
+    // GPU targets: sm_90a, sm_80, any sm_NN[a] with NN >= 80 (TargetInfo).
+    std::string why;
+    if (failed(gpu::registerGpuTarget(targetName, why)))
+      return fail("unknown --target '" + targetName +
+                  "'; valid targets: cpu, sm_90a, sm_80 (any sm_NN[a], NN >= "
+                  "80): " + why);
+  }
   std::optional<Phase> phase;
   if (!compileTo.empty()) {
     phase = parsePhase(compileTo);
@@ -130,6 +138,9 @@ int main(int argc, char **argv) {
   registry.insert<arith::ArithDialect, memref::MemRefDialect, scf::SCFDialect,
                   vector::VectorDialect, math::MathDialect,
                   cf::ControlFlowDialect, LLVM::LLVMDialect>();
+  // GPU targets: the NVVM target attribute's serialization and the LLVM IR
+  // translations gpu-module-to-binary needs.
+  gpu::registerGpuTargetDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);

@@ -38,7 +38,9 @@ typedef enum ringrt_status {
   RINGRT_ERR_DEVICE = 6,
   RINGRT_ERR_UNSUPPORTED = 7,
   RINGRT_ERR_OUT_OF_MEMORY = 8,
-  RINGRT_ERR_INTERNAL = 9
+  RINGRT_ERR_INTERNAL = 9,
+  /// comm "nccl" was selected but libnccl.so.2 could not be loaded.
+  RINGRT_ERR_NO_NCCL = 10
 } ringrt_status;
 
 /// Returns the stable name of `status` ("RINGRT_ERR_TIMEOUT"); never NULL.
@@ -74,11 +76,16 @@ typedef enum ringrt_axis {
 
 /// Options of ringrt_context_create. Zero-initialize, then fill in.
 typedef struct ringrt_context_options {
-  /// Communicator backend: "mpi", "self" (single process, grid of size 1);
-  /// "nccl" is reserved and reports RINGRT_ERR_UNSUPPORTED. NULL = "mpi".
+  /// Communicator backend: "mpi", "self" (single process, grid of size 1),
+  /// or "nccl" (device memory over NCCL, launched with mpirun like "mpi";
+  /// libnccl.so.2, or env RINGRT_NCCL_LIBRARY, is loaded at run time and its
+  /// absence fails with RINGRT_ERR_NO_NCCL; needs a device backend that
+  /// provides CUDA streams, else RINGRT_ERR_UNSUPPORTED). NULL = "mpi".
   const char *comm;
-  /// Device backend: "cpu"; "emu" and "cuda" report RINGRT_ERR_UNSUPPORTED
-  /// (or RINGRT_ERR_NO_CUDA_DRIVER) until they exist. NULL = "cpu".
+  /// Device backend: "cpu" (host memory, no kernels), "emu" (the PTX
+  /// emulator: device memory is bounds-checked host memory) or "cuda" (the
+  /// driver through dlopen; RINGRT_ERR_NO_CUDA_DRIVER without one; device
+  /// index = env OMPI_COMM_WORLD_LOCAL_RANK mod device count). NULL = "cpu".
   const char *device;
   /// Number of grid axes, 1..3.
   int32_t grid_rank;
@@ -182,6 +189,49 @@ RINGRT_API ringrt_status ringrt_check_tensor(const ringrt_tensor *t,
                                              int32_t rank,
                                              const int64_t *expected_shape,
                                              int64_t alignment_bytes);
+
+/// Device memory of the context's device backend. GPU artifacts take device
+/// pointers as tensor data; hosts allocate them here. For device "cpu" these
+/// are malloc/memcpy. `bytes` must be > 0; *out is NULL on failure.
+RINGRT_API ringrt_status ringrt_device_alloc(ringrt_context *ctx,
+                                             int64_t bytes, void **out);
+
+/// Frees memory from ringrt_device_alloc (NULL is a no-op).
+RINGRT_API ringrt_status ringrt_device_free(ringrt_context *ctx, void *ptr);
+
+/// Copies `bytes` from host `src` to device `dst` (synchronous).
+RINGRT_API ringrt_status ringrt_memcpy_to_device(ringrt_context *ctx,
+                                                 void *dst, const void *src,
+                                                 int64_t bytes);
+
+/// Copies `bytes` from device `src` to host `dst` (synchronous; waits for
+/// the kernels issued before it).
+RINGRT_API ringrt_status ringrt_memcpy_to_host(ringrt_context *ctx, void *dst,
+                                               const void *src, int64_t bytes);
+
+/// Waits until every kernel and copy issued on the context's device ends.
+RINGRT_API ringrt_status ringrt_device_synchronize(ringrt_context *ctx);
+
+/// Returns the context's device backend name ("cpu", "emu", "cuda").
+RINGRT_API const char *ringrt_device_name(const ringrt_context *ctx);
+
+/// Dynamic counters of the kernels a context launched (device "emu"),
+/// summed over launches; warp-level instruction counts, bytes over lanes.
+typedef struct ringrt_device_profile {
+  uint64_t launches;
+  uint64_t instructions;
+  uint64_t mma;
+  uint64_t ldmatrix;
+  uint64_t cp_async_bytes;
+  uint64_t shared_bytes;
+  uint64_t global_bytes;
+  uint64_t barriers;
+} ringrt_device_profile;
+
+/// Fills *out with the context's counters. RINGRT_ERR_UNSUPPORTED for
+/// devices that keep none (cpu, cuda).
+RINGRT_API ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,
+                                                   ringrt_device_profile *out);
 
 /// Signature of the entry point of a ringc artifact (returns a
 /// ringrt_status). `o` has the inputs' dtype; `lse` is f32.

@@ -1,0 +1,465 @@
+//===- ConvertRingToGPULaunch.cpp - kernel launches on the host -*- C++ -*-===//
+//
+// This file implements `convert-ring-to-gpu-launch`, the host side of the
+// GPU target: the PTX of `gpu.binary @ringc_kernels` is embedded as a global
+// string, the compute ops of each per-rank function become
+// `ringrt_cg_launch` calls that follow the launch ABI of Kernels.h, and the
+// function's buffers move to device memory. What remains (shifts,
+// coordinates, the C entry) is then lowered by `convert-ring-to-cpu`, which
+// sees the `ring.cpu.abi` marker and reuses the context and status
+// arguments added here.
+//
+// This is the explicit launch path, not upstream `gpu-to-llvm` with an
+// `mgpu*` wrapper ABI: our kernels are generated as text with `!llvm.ptr`
+// parameters (no memref descriptors to unpack), launch by name through one
+// ringrt call, and keep the status-cell error convention of the CPU target.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/GpuModuleBuilder.h"
+#include "codegen/gpu/Passes.h"
+#include "codegen/gpu/PtxSerializer.h"
+#include "codegen/gpu/TargetInfo.h"
+#include "dialect/RingOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::ring::gpu {
+#define GEN_PASS_DEF_CONVERTRINGTOGPULAUNCHPASS
+#include "codegen/gpu/Passes.h.inc"
+} // namespace mlir::ring::gpu
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+
+/// The marker convert-ring-to-cpu reads: the function already takes the
+/// ringrt context and status cell as its first two arguments.
+static constexpr StringLiteral kAbiAttr = "ring.cpu.abi";
+/// The global holding the PTX text.
+static constexpr StringLiteral kPtxGlobal = "ringc_ptx";
+
+namespace {
+
+/// One launch argument: its value and whether it is a pointer.
+using ParamList = SmallVector<Value>;
+
+/// Emits the host code of one per-rank function.
+class LaunchEmitter {
+public:
+  LaunchEmitter(ModuleOp module, func::FuncOp fn, const TargetInfo &target,
+                int warps, int blockN)
+      : module(module), fn(fn), builder(target), ctx(module.getContext()),
+        ptrTy(LLVM::LLVMPointerType::get(ctx)) {
+    builder.setTileOverrides(warps, blockN);
+  }
+
+  LogicalResult run();
+
+private:
+  // Constants and addresses.
+  Value i32(OpBuilder &b, Location loc, int64_t v) {
+    return LLVM::ConstantOp::create(b, loc, b.getI32Type(),
+                                    b.getI32IntegerAttr(v));
+  }
+  Value i64(OpBuilder &b, Location loc, int64_t v) {
+    return LLVM::ConstantOp::create(b, loc, b.getI64Type(),
+                                    b.getI64IntegerAttr(v));
+  }
+  Value f32(OpBuilder &b, Location loc, double v) {
+    return LLVM::ConstantOp::create(b, loc, b.getF32Type(),
+                                    b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  /// An index value as i32.
+  Value indexToI32(OpBuilder &b, Location loc, Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
+  }
+  /// The aligned base pointer of a memref.
+  Value dataPointer(OpBuilder &b, Location loc, Value memref) {
+    Value idx = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    Value raw = arith::IndexCastOp::create(b, loc, b.getI64Type(), idx);
+    return LLVM::IntToPtrOp::create(b, loc, ptrTy, raw);
+  }
+  /// The address of a NUL-terminated string constant `@name`.
+  Value stringAddress(OpBuilder &b, Location loc, StringRef name,
+                      StringRef text);
+  /// Declares a ringrt codegen-ABI function (codegen_abi.h).
+  func::FuncOp declare(StringRef name, ArrayRef<Type> inputs,
+                       ArrayRef<Type> results = {});
+
+  /// Replaces `op` with the launch of its tagged kernel.
+  LogicalResult emitLaunch(Operation *op, int64_t gridX, int64_t gridY,
+                           int64_t gridZ, int64_t block, int64_t smem,
+                           ValueRange params);
+  LogicalResult lower(BlockAttentionOp op);
+  LogicalResult lower(FillPartialOp op);
+  LogicalResult lower(MergeOp op);
+  LogicalResult lower(FinalizeOp op);
+  LogicalResult lower(memref::AllocOp op);
+  void lower(memref::DeallocOp op);
+
+  ModuleOp module;
+  func::FuncOp fn;
+  GpuModuleBuilder builder;
+  MLIRContext *ctx;
+  Type ptrTy;
+  Value context, status, moduleSlot;
+  /// Inserts at the start of the entry block, in order.
+  std::optional<OpBuilder> entry;
+};
+
+Value LaunchEmitter::stringAddress(OpBuilder &b, Location loc, StringRef name,
+                                   StringRef text) {
+  auto global = module.lookupSymbol<LLVM::GlobalOp>(name);
+  if (!global) {
+    OpBuilder gb(ctx);
+    gb.setInsertionPointToStart(module.getBody());
+    std::string value = text.str();
+    value.push_back('\0');
+    auto type = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8),
+                                         value.size());
+    global = LLVM::GlobalOp::create(gb, loc, type, /*isConstant=*/true,
+                                    LLVM::Linkage::Internal, name,
+                                    gb.getStringAttr(value));
+  }
+  return LLVM::AddressOfOp::create(b, loc, global);
+}
+
+func::FuncOp LaunchEmitter::declare(StringRef name, ArrayRef<Type> inputs,
+                                    ArrayRef<Type> results) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder b(ctx);
+  b.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), name,
+                                FunctionType::get(ctx, inputs, results));
+  f.setPrivate();
+  return f;
+}
+
+LogicalResult LaunchEmitter::emitLaunch(Operation *op, int64_t gridX,
+                                        int64_t gridY, int64_t gridZ,
+                                        int64_t block, int64_t smem,
+                                        ValueRange params) {
+  auto kernel = op->getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
+  if (!kernel)
+    return op->emitError("no '") << kKernelAttrName
+                                 << "' on the op: run "
+                                    "ring-gpu-generate-kernels first";
+  for (int64_t d : {gridX, gridY, gridZ})
+    if (d < 1 || d > INT32_MAX)
+      return op->emitError("launch grid dimension ") << d << " out of range";
+  Location loc = op->getLoc();
+  int64_t n = static_cast<int64_t>(params.size());
+  // Parameter storage (one 8-byte slot per parameter) and the array of
+  // pointers to it, both at function entry so that no launch in a branch
+  // grows the stack.
+  Value storage = LLVM::AllocaOp::create(*entry, loc, ptrTy,
+                                         entry->getI64Type(),
+                                         i64(*entry, loc, n), 8);
+  Value array =
+      LLVM::AllocaOp::create(*entry, loc, ptrTy, ptrTy, i64(*entry, loc, n), 8);
+
+  OpBuilder b(op);
+  for (auto [i, v] : llvm::enumerate(params)) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptrTy, b.getI64Type(), storage,
+                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
+    LLVM::StoreOp::create(b, loc, v, slot);
+    Value entrySlot = LLVM::GEPOp::create(b, loc, ptrTy, ptrTy, array,
+                                          ArrayRef<LLVM::GEPArg>{int32_t(i)});
+    LLVM::StoreOp::create(b, loc, slot, entrySlot);
+  }
+  Type i32Ty = b.getI32Type();
+  auto launchFn = declare("ringrt_cg_launch",
+                          {ptrTy, ptrTy, ptrTy, ptrTy, i32Ty, i32Ty, i32Ty,
+                           i32Ty, i32Ty, i32Ty, i32Ty, ptrTy});
+  Value mod = LLVM::LoadOp::create(b, loc, ptrTy, moduleSlot);
+  Value name = stringAddress(b, loc, ("ringc_kname_" + kernel.getValue()).str(),
+                             kernel.getValue());
+  func::CallOp::create(
+      b, loc, launchFn,
+      ValueRange{context, status, mod, name, i32(b, loc, gridX),
+                 i32(b, loc, gridY), i32(b, loc, gridZ), i32(b, loc, block),
+                 i32(b, loc, 1), i32(b, loc, 1), i32(b, loc, smem), array});
+  op->erase();
+  return success();
+}
+
+static ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<MemRefType>(v.getType()).getShape();
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
+  ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
+                    po = shapeOf(op.getPartialOutput());
+  ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
+  if (qRows[1] == 0) { // no query rows: nothing to compute
+    op->erase();
+    return success();
+  }
+  AttentionKernelConfig config = builder.configFor(op);
+  auto tagged = op->getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
+  if (tagged && tagged.getValue() != config.kernelName())
+    return op.emitError("tagged kernel ")
+           << tagged << " does not match this pass's tiles ("
+           << config.kernelName()
+           << "); give both passes the same target, warps and block-n";
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  const double log2e = 1.4426950408889634;
+  SmallVector<Value> params = {
+      dataPointer(b, loc, op.getQuery()),
+      dataPointer(b, loc, op.getKey()),
+      dataPointer(b, loc, op.getValue()),
+      dataPointer(b, loc, op.getPartialOutput()),
+      dataPointer(b, loc, op.getPartialLse()),
+      i32(b, loc, q[1]),
+      i32(b, loc, k[1]),
+      i32(b, loc, q[2]),
+      i32(b, loc, k[2]),
+      i32(b, loc, po[2]),
+      i32(b, loc, qRows[0]),
+      i32(b, loc, qRows[1]),
+      i32(b, loc, kvRows[0]),
+      i32(b, loc, kvRows[1]),
+      indexToI32(b, loc, op.getQOwner()),
+      indexToI32(b, loc, op.getKvOwner()),
+      i32(b, loc, op.getRingSize()),
+      f32(b, loc, op.getScale().convertToDouble() * log2e)};
+  return emitLaunch(op, ceilDiv(qRows[1], config.tiles.blockM()), q[1], q[0],
+                    config.tiles.threads(), config.sharedBytes(), params);
+}
+
+LogicalResult LaunchEmitter::lower(FillPartialOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> o = shapeOf(op.getOutput());
+  int64_t rows = cast<MemRefType>(op.getLse().getType()).getNumElements();
+  SmallVector<Value> params = {dataPointer(b, loc, op.getOutput()),
+                               dataPointer(b, loc, op.getLse()),
+                               i32(b, loc, rows), i32(b, loc, o.back())};
+  return emitLaunch(op, ceilDiv(rows, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
+LogicalResult LaunchEmitter::lower(MergeOp op) {
+  ArrayRef<int64_t> po = shapeOf(op.getPartialOutput()),
+                    ao = shapeOf(op.getAccOutput());
+  ArrayRef<int64_t> rows = op.getRows();
+  if (rows[1] == 0) {
+    op->erase();
+    return success();
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  int64_t bh = po[0] * po[1];
+  SmallVector<Value> params = {
+      dataPointer(b, loc, op.getPartialOutput()),
+      dataPointer(b, loc, op.getPartialLse()),
+      dataPointer(b, loc, op.getAccOutput()),
+      dataPointer(b, loc, op.getAccLse()),
+      i32(b, loc, bh),
+      i32(b, loc, po[2]),
+      i32(b, loc, ao[2]),
+      i32(b, loc, rows[0]),
+      i32(b, loc, rows[1]),
+      i32(b, loc, po.back())};
+  return emitLaunch(op, ceilDiv(bh * rows[1], kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
+LogicalResult LaunchEmitter::lower(FinalizeOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> ao = shapeOf(op.getAccOutput());
+  int64_t rows = cast<MemRefType>(op.getAccLse().getType()).getNumElements();
+  SmallVector<Value> params = {dataPointer(b, loc, op.getAccOutput()),
+                               dataPointer(b, loc, op.getAccLse()),
+                               dataPointer(b, loc, op.getOutput()),
+                               dataPointer(b, loc, op.getLse()),
+                               i32(b, loc, rows), i32(b, loc, ao.back())};
+  return emitLaunch(op, ceilDiv(rows, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
+LogicalResult LaunchEmitter::lower(memref::AllocOp op) {
+  MemRefType type = op.getType();
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+    return op.emitError("GPU targets allocate static, dense buffers only");
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  int64_t bytes = std::max<int64_t>(
+      1, type.getNumElements() *
+             static_cast<int64_t>(
+                 llvm::divideCeil(type.getElementTypeBitWidth(), 8)));
+  auto allocFn = declare("ringrt_cg_device_alloc",
+                         {ptrTy, ptrTy, b.getI64Type()}, {ptrTy});
+  Value p = func::CallOp::create(b, loc, allocFn,
+                                 ValueRange{context, status,
+                                            i64(b, loc, bytes)})
+                .getResult(0);
+  // The memref over device memory: its LLVM descriptor (allocated and
+  // aligned pointer, offset 0, row-major sizes and strides) cast to the
+  // memref type; finalize-memref-to-llvm and reconcile-unrealized-casts
+  // fold the cast away.
+  int64_t rank = type.getRank();
+  Type i64Ty = b.getI64Type();
+  SmallVector<Type> fields = {ptrTy, ptrTy, i64Ty};
+  if (rank > 0) {
+    fields.push_back(LLVM::LLVMArrayType::get(i64Ty, rank));
+    fields.push_back(LLVM::LLVMArrayType::get(i64Ty, rank));
+  }
+  auto descTy = LLVM::LLVMStructType::getLiteral(ctx, fields);
+  Value desc = LLVM::PoisonOp::create(b, loc, descTy);
+  desc = LLVM::InsertValueOp::create(b, loc, desc, p, ArrayRef<int64_t>{0});
+  desc = LLVM::InsertValueOp::create(b, loc, desc, p, ArrayRef<int64_t>{1});
+  desc = LLVM::InsertValueOp::create(b, loc, desc, i64(b, loc, 0),
+                                     ArrayRef<int64_t>{2});
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    desc = LLVM::InsertValueOp::create(b, loc, desc,
+                                       i64(b, loc, type.getDimSize(d)),
+                                       ArrayRef<int64_t>{3, d});
+    desc = LLVM::InsertValueOp::create(b, loc, desc, i64(b, loc, stride),
+                                       ArrayRef<int64_t>{4, d});
+    stride *= type.getDimSize(d);
+  }
+  Value memref =
+      UnrealizedConversionCastOp::create(b, loc, TypeRange{type}, desc)
+          .getResult(0);
+  op.getResult().replaceAllUsesWith(memref);
+  op->erase();
+  return success();
+}
+
+void LaunchEmitter::lower(memref::DeallocOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto syncFn = declare("ringrt_cg_synchronize", {ptrTy, ptrTy});
+  auto freeFn = declare("ringrt_cg_device_free", {ptrTy, ptrTy, ptrTy});
+  // Kernels still in flight may use the buffer.
+  func::CallOp::create(b, loc, syncFn, ValueRange{context, status});
+  func::CallOp::create(b, loc, freeFn,
+                       ValueRange{context, status,
+                                  dataPointer(b, loc, op.getMemref())});
+  op->erase();
+}
+
+LogicalResult LaunchEmitter::run() {
+  Location loc = fn.getLoc();
+  if (failed(fn.insertArguments({0, 0}, {ptrTy, ptrTy}, {{}, {}}, {loc, loc})))
+    return fn.emitError("cannot add the context and status arguments");
+  fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
+  context = fn.getArgument(0);
+  status = fn.getArgument(1);
+  Block &body = fn.getBody().front();
+  entry.emplace(OpBuilder::atBlockBegin(&body));
+
+  // The module, loaded once per call (ringrt caches it per context).
+  moduleSlot = LLVM::AllocaOp::create(*entry, loc, ptrTy, ptrTy,
+                                      i64(*entry, loc, 1), 8);
+  auto loadFn = declare("ringrt_cg_module_load", {ptrTy, ptrTy, ptrTy, ptrTy});
+  Value ptx = stringAddress(*entry, loc, kPtxGlobal, "");
+  func::CallOp::create(*entry, loc, loadFn,
+                       ValueRange{context, status, ptx, moduleSlot});
+
+  // Buffers the function allocates in its entry block and never frees
+  // are freed before every return.
+  SmallVector<memref::AllocOp> allocs;
+  SmallVector<Operation *> work;
+  fn.walk([&](Operation *op) {
+    if (isa<BlockAttentionOp, FillPartialOp, MergeOp, FinalizeOp,
+            memref::AllocOp, memref::DeallocOp>(op))
+      work.push_back(op);
+  });
+  SmallVector<Value> unfreed;
+  for (auto alloc : body.getOps<memref::AllocOp>())
+    if (llvm::none_of(alloc->getUsers(),
+                      [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+      unfreed.push_back(alloc);
+  fn.walk([&](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    for (Value v : unfreed)
+      work.push_back(memref::DeallocOp::create(b, ret.getLoc(), v));
+  });
+
+  for (Operation *op : work) {
+    LogicalResult r = success();
+    if (auto o = dyn_cast<BlockAttentionOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<FillPartialOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<MergeOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<FinalizeOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<memref::AllocOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<memref::DeallocOp>(op))
+      lower(o);
+    if (failed(r))
+      return failure();
+  }
+
+  // Every launch has finished when the function returns.
+  auto syncFn = declare("ringrt_cg_synchronize", {ptrTy, ptrTy});
+  fn.walk([&](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    func::CallOp::create(b, ret.getLoc(), syncFn, ValueRange{context, status});
+  });
+  return success();
+}
+
+struct ConvertRingToGPULaunchPass
+    : public mlir::ring::gpu::impl::ConvertRingToGPULaunchPassBase<
+          ConvertRingToGPULaunchPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string error;
+    auto target = TargetInfo::get(this->target, ptx, error);
+    if (!target) {
+      module.emitError(error);
+      return signalPassFailure();
+    }
+    std::string text = extractPtx(module, kKernelModuleName);
+    auto binary = module.lookupSymbol<mlir::gpu::BinaryOp>(kKernelModuleName);
+    if (!binary || text.empty()) {
+      module.emitError("convert-ring-to-gpu-launch needs the PTX of "
+                       "gpu.binary @")
+          << kKernelModuleName
+          << " (run ring-gpu-generate-kernels, the kernel lowering and "
+             "gpu-module-to-binary format=isa first)";
+      return signalPassFailure();
+    }
+    binary.erase();
+    module->removeAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName());
+    {
+      OpBuilder b(module.getContext());
+      b.setInsertionPointToStart(module.getBody());
+      std::string value = text;
+      value.push_back('\0');
+      auto type = LLVM::LLVMArrayType::get(b.getI8Type(), value.size());
+      LLVM::GlobalOp::create(b, module.getLoc(), type, /*isConstant=*/true,
+                             LLVM::Linkage::Internal, kPtxGlobal,
+                             b.getStringAttr(value));
+    }
+
+    SmallVector<func::FuncOp> perRank;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn->hasAttr("ring.plan") && !fn.isExternal())
+        perRank.push_back(fn);
+    for (func::FuncOp fn : perRank) {
+      LaunchEmitter emitter(module, fn, *target, warps, blockN);
+      if (failed(emitter.run()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

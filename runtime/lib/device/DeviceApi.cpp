@@ -1,0 +1,233 @@
+//===- DeviceApi.cpp - device memory, launches and staged shifts -*- C++ -*-===//
+//
+// This file implements the device part of the ringrt C API (ringrt.h:
+// ringrt_device_alloc and friends), the device entry points of the codegen
+// ABI (codegen_abi.h: ringrt_cg_module_load, ringrt_cg_launch, ...), and
+// the host staging of ring shifts for devices whose
+// memory the host cannot address.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DeviceBackend.h"
+#include "../Context.h"
+#include "../Error.h"
+#include "ringrt/codegen_abi.h"
+
+#include <cstring>
+#include <vector>
+
+using namespace ringrt;
+
+//===----------------------------------------------------------------------===//
+// Host staging of ring shifts
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A shift of device buffers through host copies.
+struct StagedRequest final : ringrt_request {
+  ringrt_request *inner = nullptr;
+  std::vector<unsigned char> sendHost, recvHost;
+  void *recvDevice = nullptr;
+  ~StagedRequest() override { delete inner; }
+};
+} // namespace
+
+bool ringrt::shiftNeedsHostStaging(const ringrt_context *ctx) {
+  // A communicator taking device pointers (NCCL, NcclComm.cpp) would make
+  // this false; the MPI and self communicators take host pointers.
+  return ctx && ctx->deviceBackend && !ctx->deviceBackend->hostAddressable();
+}
+
+ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
+                                       void *recv, int64_t bytes,
+                                       int32_t stage, int32_t tag,
+                                       ringrt_request **req) {
+  *req = nullptr;
+  auto staged = std::make_unique<StagedRequest>();
+  staged->sendHost.resize(static_cast<size_t>(bytes));
+  staged->recvHost.resize(static_cast<size_t>(bytes));
+  staged->recvDevice = recv;
+  if (ringrt_status st =
+          ctx->deviceBackend->copyToHost(staged->sendHost.data(), send, bytes))
+    return st;
+  if (ringrt_status st = ringrt_shift_start(ctx, staged->sendHost.data(),
+                                            staged->recvHost.data(), bytes,
+                                            stage, tag, &staged->inner))
+    return st;
+  *req = staged.release();
+  return RINGRT_OK;
+}
+
+ringrt_status ringrt::deviceShiftWait(ringrt_context *ctx,
+                                      ringrt_request *req) {
+  auto *staged = dynamic_cast<StagedRequest *>(req);
+  if (!staged)
+    return ringrt_wait(ctx, req);
+  std::unique_ptr<StagedRequest> owned(staged);
+  ringrt_request *inner = owned->inner;
+  owned->inner = nullptr;
+  if (ringrt_status st = ringrt_wait(ctx, inner))
+    return st;
+  return ctx->deviceBackend->copyToDevice(owned->recvDevice,
+                                          owned->recvHost.data(),
+                                          static_cast<int64_t>(
+                                              owned->recvHost.size()));
+}
+
+//===----------------------------------------------------------------------===//
+// Public C API
+//===----------------------------------------------------------------------===//
+
+namespace {
+ringrt_status requireDevice(const ringrt_context *ctx, const char *what) {
+  if (!ctx || !ctx->deviceBackend)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT, "%s: null context", what);
+  return RINGRT_OK;
+}
+
+ringrt_status checkCopy(const ringrt_context *ctx, const char *what,
+                        const void *dst, const void *src, int64_t bytes) {
+  if (ringrt_status st = requireDevice(ctx, what))
+    return st;
+  if (bytes < 0 || (bytes > 0 && (!dst || !src)))
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "%s: invalid copy (dst %p, src %p, %lld bytes)", what, dst,
+                     src, static_cast<long long>(bytes));
+  return RINGRT_OK;
+}
+} // namespace
+
+extern "C" {
+
+ringrt_status ringrt_device_alloc(ringrt_context *ctx, int64_t bytes,
+                                  void **out) {
+  if (!out)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_device_alloc: out is null");
+  *out = nullptr;
+  if (ringrt_status st = requireDevice(ctx, "ringrt_device_alloc"))
+    return st;
+  if (bytes <= 0)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_device_alloc: %lld bytes (must be > 0)",
+                     static_cast<long long>(bytes));
+  return ctx->deviceBackend->alloc(bytes, out);
+}
+
+ringrt_status ringrt_device_free(ringrt_context *ctx, void *ptr) {
+  if (ringrt_status st = requireDevice(ctx, "ringrt_device_free"))
+    return st;
+  return ctx->deviceBackend->free(ptr);
+}
+
+ringrt_status ringrt_memcpy_to_device(ringrt_context *ctx, void *dst,
+                                      const void *src, int64_t bytes) {
+  if (ringrt_status st =
+          checkCopy(ctx, "ringrt_memcpy_to_device", dst, src, bytes))
+    return st;
+  return bytes ? ctx->deviceBackend->copyToDevice(dst, src, bytes) : RINGRT_OK;
+}
+
+ringrt_status ringrt_memcpy_to_host(ringrt_context *ctx, void *dst,
+                                    const void *src, int64_t bytes) {
+  if (ringrt_status st =
+          checkCopy(ctx, "ringrt_memcpy_to_host", dst, src, bytes))
+    return st;
+  return bytes ? ctx->deviceBackend->copyToHost(dst, src, bytes) : RINGRT_OK;
+}
+
+ringrt_status ringrt_device_synchronize(ringrt_context *ctx) {
+  if (ringrt_status st = requireDevice(ctx, "ringrt_device_synchronize"))
+    return st;
+  return ctx->deviceBackend->synchronize();
+}
+
+const char *ringrt_device_name(const ringrt_context *ctx) {
+  return ctx && ctx->deviceBackend ? ctx->deviceBackend->name() : "";
+}
+
+ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,
+                                        ringrt_device_profile *out) {
+  if (!out)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_device_get_profile: out is null");
+  *out = ringrt_device_profile{};
+  if (ringrt_status st = requireDevice(ctx, "ringrt_device_get_profile"))
+    return st;
+  if (!ctx->deviceBackend->profile(out))
+    return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                     "device '%s' keeps no kernel profile (use emu)",
+                     ctx->deviceBackend->name());
+  return RINGRT_OK;
+}
+
+//===----------------------------------------------------------------------===//
+// Codegen ABI (same status-cell convention as CodegenAbi.cpp)
+//===----------------------------------------------------------------------===//
+
+static bool ok(const int32_t *status) { return status && *status == RINGRT_OK; }
+
+static void record(int32_t *status, ringrt_status st) {
+  if (status && *status == RINGRT_OK && st != RINGRT_OK)
+    *status = st;
+}
+
+void ringrt_cg_module_load(ringrt_context *ctx, int32_t *status,
+                           const char *ptx, void **module_slot) {
+  if (module_slot)
+    *module_slot = nullptr;
+  if (!ok(status))
+    return;
+  if (!module_slot)
+    return record(status, setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                   "ringrt_cg_module_load: null slot"));
+  ringrt_status st = requireDevice(ctx, "ringrt_cg_module_load");
+  if (st == RINGRT_OK)
+    st = ctx->deviceBackend->loadModule(ptx, module_slot);
+  record(status, st);
+}
+
+void ringrt_cg_launch(ringrt_context *ctx, int32_t *status, void *module,
+                      const char *kernel, int32_t gx, int32_t gy, int32_t gz,
+                      int32_t bx, int32_t by, int32_t bz, int32_t smem_bytes,
+                      void **params) {
+  if (!ok(status))
+    return;
+  ringrt_status st = requireDevice(ctx, "ringrt_cg_launch");
+  if (st == RINGRT_OK &&
+      (gx < 1 || gy < 1 || gz < 1 || bx < 1 || by < 1 || bz < 1 ||
+       smem_bytes < 0))
+    st = setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                   "ringrt_cg_launch: kernel '%s': invalid grid %d,%d,%d, "
+                   "block %d,%d,%d or shared bytes %d",
+                   kernel ? kernel : "?", gx, gy, gz, bx, by, bz, smem_bytes);
+  if (st == RINGRT_OK)
+    st = ctx->deviceBackend->launch(
+        module, kernel,
+        {unsigned(gx), unsigned(gy), unsigned(gz)},
+        {unsigned(bx), unsigned(by), unsigned(bz)}, unsigned(smem_bytes),
+        params);
+  record(status, st);
+}
+
+void *ringrt_cg_device_alloc(ringrt_context *ctx, int32_t *status,
+                             int64_t bytes) {
+  if (!ok(status))
+    return nullptr;
+  void *p = nullptr;
+  record(status, ringrt_device_alloc(ctx, bytes, &p));
+  return p;
+}
+
+void ringrt_cg_device_free(ringrt_context *ctx, int32_t *status, void *ptr) {
+  if (!ptr)
+    return;
+  record(status, ringrt_device_free(ctx, ptr));
+}
+
+void ringrt_cg_synchronize(ringrt_context *ctx, int32_t *status) {
+  // Also after a failure: the buffers freed next must not be in use.
+  record(status, ringrt_device_synchronize(ctx));
+}
+
+} // extern "C"

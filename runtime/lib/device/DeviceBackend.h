@@ -1,0 +1,101 @@
+//===- DeviceBackend.h - device backend interface of ringrt -----*- C++ -*-===//
+//
+// This file declares the small interface every device backend of ringrt
+// implements (PTX module loading, kernel launch, device memory, copies,
+// synchronization), the factory that picks one from
+// `ringrt_context_options.device`, and the host staging of ring shifts for
+// backends whose memory the host cannot address.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGRT_LIB_DEVICE_DEVICEBACKEND_H
+#define RINGRT_LIB_DEVICE_DEVICEBACKEND_H
+
+#include "ringrt/ringrt.h"
+
+#include <memory>
+
+namespace ringrt {
+
+/// Grid or block extent of a launch.
+struct LaunchDims {
+  unsigned x = 1, y = 1, z = 1;
+};
+
+/// A device: where generated kernels run and their buffers live.
+class DeviceBackend {
+public:
+  virtual ~DeviceBackend() = default;
+
+  /// "cpu", "emu" or "cuda".
+  virtual const char *name() const = 0;
+
+  /// Whether device pointers are host pointers, so that the communicator
+  /// can send and receive device buffers directly.
+  virtual bool hostAddressable() const = 0;
+
+  /// Loads (once per distinct text; the backend caches and owns the
+  /// handles) the PTX module `ptx` (NUL-terminated) and returns its handle.
+  virtual ringrt_status loadModule(const char *ptx, void **module) = 0;
+
+  /// Launches `kernel` of `module` like cuLaunchKernel: params[i] points at
+  /// the i-th parameter's value. May return before the kernel finishes.
+  virtual ringrt_status launch(void *module, const char *kernel,
+                               LaunchDims grid, LaunchDims block,
+                               unsigned sharedBytes, void **params) = 0;
+
+  /// Allocates `bytes` (> 0) of device memory, 256-byte aligned.
+  virtual ringrt_status alloc(int64_t bytes, void **out) = 0;
+  /// Frees memory from alloc(); null is a no-op.
+  virtual ringrt_status free(void *ptr) = 0;
+
+  virtual ringrt_status copyToDevice(void *dst, const void *src,
+                                     int64_t bytes) = 0;
+  virtual ringrt_status copyToHost(void *dst, const void *src,
+                                   int64_t bytes) = 0;
+
+  /// Waits until every launch and copy issued so far has finished.
+  virtual ringrt_status synchronize() = 0;
+
+  /// Counters summed over the launches so far, where the backend keeps
+  /// them (emu); false otherwise.
+  virtual bool profile(ringrt_device_profile *out) const {
+    (void)out;
+    return false;
+  }
+};
+
+/// Creates the backend named `device` ("cpu", "emu", "cuda"). Fails with
+/// RINGRT_ERR_NO_CUDA_DRIVER when "cuda" has no driver, and
+/// RINGRT_ERR_INVALID_ARGUMENT for an unknown name.
+ringrt_status createDeviceBackend(const char *device,
+                                  std::unique_ptr<DeviceBackend> &out);
+
+/// The host-memory backend of device "cpu" (no kernels).
+std::unique_ptr<DeviceBackend> createCpuDevice();
+/// The PTX emulator backend (ringrt::emu).
+std::unique_ptr<DeviceBackend> createEmuDevice();
+/// The CUDA driver backend; fails when libcuda.so.1 cannot be loaded or
+/// initialized.
+ringrt_status createCudaDevice(std::unique_ptr<DeviceBackend> &out);
+
+/// Whether ring shifts of this context must be staged through host memory:
+/// the device's memory is not host-addressable and the communicator takes
+/// host pointers. Hook for the NCCL engineer: a communicator that takes
+/// device pointers (comm "nccl", NcclComm.cpp) makes this false.
+bool shiftNeedsHostStaging(const ringrt_context *ctx);
+
+/// Starts a ring shift of device buffers through host staging buffers: waits
+/// for the device, copies `send` to the host, and starts the host shift.
+ringrt_status stagedShiftStart(ringrt_context *ctx, const void *send,
+                               void *recv, int64_t bytes, int32_t stage,
+                               int32_t tag, ringrt_request **req);
+
+/// Completes a shift: for a staged request, waits for the host shift and
+/// copies the received bytes to the device; otherwise ringrt_wait. Frees
+/// `req` either way.
+ringrt_status deviceShiftWait(ringrt_context *ctx, ringrt_request *req);
+
+} // namespace ringrt
+
+#endif // RINGRT_LIB_DEVICE_DEVICEBACKEND_H

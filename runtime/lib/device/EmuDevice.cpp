@@ -1,0 +1,138 @@
+//===- EmuDevice.cpp - the PTX emulator device backend ----------*- C++ -*-===//
+//
+// This file implements device "emu" over ringrt::emu: modules are parsed
+// PTX, device memory is host memory registered in an emu::Memory that the
+// backend owns (every kernel access and every copy is bounds checked
+// against it), and launches run synchronously on the calling thread. Errors
+// carry the emulator's message (kernel, CTA, thread, address).
+//
+//===----------------------------------------------------------------------===//
+
+#include "DeviceBackend.h"
+#include "../Error.h"
+#include "ringrt/emu/Emu.h"
+
+#include <cstring>
+#include <map>
+#include <string>
+
+using namespace ringrt;
+
+namespace {
+class EmuDevice final : public DeviceBackend {
+public:
+  const char *name() const override { return "emu"; }
+  bool hostAddressable() const override { return true; }
+
+  ringrt_status loadModule(const char *ptx, void **module) override {
+    *module = nullptr;
+    if (!ptx)
+      return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                      "device 'emu': null PTX text");
+    auto &slot = modules[std::string(ptx)];
+    if (!slot) {
+      std::string error;
+      slot = emu::Module::parse(ptx, error);
+      if (!slot) {
+        modules.erase(std::string(ptx));
+        return setErrorf(RINGRT_ERR_DEVICE,
+                         "device 'emu': cannot parse the PTX module: %s",
+                         error.c_str());
+      }
+    }
+    *module = slot.get();
+    return RINGRT_OK;
+  }
+
+  ringrt_status launch(void *module, const char *kernel, LaunchDims grid,
+                       LaunchDims block, unsigned sharedBytes,
+                       void **params) override {
+    auto *mod = static_cast<const emu::Module *>(module);
+    if (!mod || !kernel)
+      return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                      "device 'emu': launch without a module or kernel name");
+    if (!mod->hasKernel(kernel))
+      return setErrorf(RINGRT_ERR_DEVICE,
+                       "device 'emu': the module has no kernel '%s'", kernel);
+    std::string error;
+    emu::Profile one;
+    if (!emu::launch(*mod, kernel, {grid.x, grid.y, grid.z},
+                     {block.x, block.y, block.z}, sharedBytes, params, memory,
+                     error, &one))
+      return setErrorf(RINGRT_ERR_DEVICE,
+                       "device 'emu': kernel '%s' (grid %u,%u,%u block "
+                       "%u,%u,%u, %u bytes dynamic shared memory) failed: %s",
+                       kernel, grid.x, grid.y, grid.z, block.x, block.y,
+                       block.z, sharedBytes, error.c_str());
+    total.launches += 1;
+    total.instructions += one.instructions;
+    total.mma += one.mma;
+    total.ldmatrix += one.ldmatrix;
+    total.cp_async_bytes += one.cpAsyncBytes;
+    total.shared_bytes += one.sharedBytes;
+    total.global_bytes += one.globalBytes;
+    total.barriers += one.barriers;
+    return RINGRT_OK;
+  }
+
+  ringrt_status alloc(int64_t bytes, void **out) override {
+    *out = memory.alloc(static_cast<size_t>(bytes));
+    if (!*out)
+      return setErrorf(RINGRT_ERR_OUT_OF_MEMORY,
+                       "device 'emu': cannot allocate %lld bytes",
+                       static_cast<long long>(bytes));
+    return RINGRT_OK;
+  }
+  ringrt_status free(void *ptr) override {
+    if (ptr && !memory.free(ptr))
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "device 'emu': free of %p, which is not a device "
+                       "allocation",
+                       ptr);
+    return RINGRT_OK;
+  }
+  ringrt_status copyToDevice(void *dst, const void *src,
+                             int64_t bytes) override {
+    if (!inDevice(dst, bytes))
+      return outOfBounds("copy to device", dst, bytes);
+    std::memcpy(dst, src, static_cast<size_t>(bytes));
+    return RINGRT_OK;
+  }
+  ringrt_status copyToHost(void *dst, const void *src,
+                           int64_t bytes) override {
+    if (!inDevice(src, bytes))
+      return outOfBounds("copy to host", src, bytes);
+    std::memcpy(dst, src, static_cast<size_t>(bytes));
+    return RINGRT_OK;
+  }
+  ringrt_status synchronize() override { return RINGRT_OK; }
+
+  bool profile(ringrt_device_profile *out) const override {
+    *out = total;
+    return true;
+  }
+
+private:
+  bool inDevice(const void *p, int64_t bytes) const {
+    return bytes == 0 ||
+           memory.contains(reinterpret_cast<uint64_t>(p),
+                           static_cast<uint64_t>(bytes));
+  }
+  static ringrt_status outOfBounds(const char *what, const void *p,
+                                   int64_t bytes) {
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "device 'emu': %s: [%p, +%lld bytes) is not inside one "
+                     "device allocation",
+                     what, p, static_cast<long long>(bytes));
+  }
+
+  // Declared before the modules so that it outlives nothing that uses it.
+  emu::Memory memory;
+  std::map<std::string, std::unique_ptr<emu::Module>> modules;
+  ringrt_device_profile total{};
+};
+} // namespace
+
+std::unique_ptr<DeviceBackend> ringrt::createEmuDevice() {
+  return std::make_unique<EmuDevice>();
+}

@@ -57,5 +57,14 @@ def has_cuda_gpu():
 
 if has_cuda_gpu():
     config.available_features.add("cuda-gpu")
+    # NCCL refuses two ranks of one communicator on the same GPU, so
+    # multi-rank NCCL tests need as many GPUs as ranks on this node.
+    try:
+        gpus = subprocess.run([shutil.which("nvidia-smi"), "-L"], capture_output=True,
+                              text=True, timeout=20).stdout.count("GPU ")
+    except (OSError, subprocess.TimeoutExpired):
+        gpus = 0
+    if gpus >= 2:
+        config.available_features.add("cuda-gpus-2")
 else:
     lit_config.note("no CUDA GPU found: tests that REQUIRE cuda-gpu are skipped (UNSUPPORTED)")

@@ -3,8 +3,8 @@
 // This file declares the small interface every communicator backend of
 // ringrt implements (ring shift, timed wait, role-axis all-reduce, barrier)
 // and the factories of the backends: MPI (MpiComm.cpp) and a single-process
-// backend (SelfComm.cpp). An NCCL backend will implement the same interface
-// in NcclComm.cpp and be selected by comm "nccl" in Context.cpp.
+// backend (SelfComm.cpp). The NCCL backend (NcclComm.h) implements the same
+// interface and uses the MPI backend as its control plane.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +44,18 @@ public:
 
   /// Synchronizes every rank of the grid.
   virtual ringrt_status barrier() = 0;
+
+  /// Control plane for backends layered on this one (the NCCL backend sends
+  /// its unique ids through it): copies `bytes` at `buf` from the rank whose
+  /// coordinate on the axis playing `role` is `root` to the other ranks of
+  /// that axis. Collective over that axis, timed like wait. The default
+  /// (backends without a control plane) returns RINGRT_ERR_UNSUPPORTED
+  /// without a message; the caller reports it.
+  virtual ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
+                                       int64_t root) {
+    (void)buf, (void)bytes, (void)role, (void)root;
+    return RINGRT_ERR_UNSUPPORTED;
+  }
 };
 
 /// Creates the single-process backend; the grid must have one rank.

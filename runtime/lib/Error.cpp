@@ -88,6 +88,8 @@ const char *ringrt_status_string(ringrt_status status) {
     return "RINGRT_ERR_OUT_OF_MEMORY";
   case RINGRT_ERR_INTERNAL:
     return "RINGRT_ERR_INTERNAL";
+  case RINGRT_ERR_NO_NCCL:
+    return "RINGRT_ERR_NO_NCCL";
   }
   return "RINGRT_ERR_UNKNOWN_STATUS";
 }

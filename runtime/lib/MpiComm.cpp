@@ -87,6 +87,8 @@ public:
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
   ringrt_status barrier() override;
+  ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
+                               int64_t root) override;
 
 private:
   GridInfo grid;
@@ -231,6 +233,34 @@ ringrt_status MpiComm::barrier() {
                      "ringrt_barrier: world rank %lld timed out after %lld ms",
                      static_cast<long long>(grid.worldRank),
                      static_cast<long long>(timeoutMs));
+  return RINGRT_OK;
+}
+
+ringrt_status MpiComm::broadcastBytes(void *buf, int64_t bytes, int role,
+                                      int64_t root) {
+  if (grid.roleSize(role) == 1 || bytes == 0)
+    return RINGRT_OK;
+  if (bytes > INT_MAX)
+    return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                     "broadcast over the %s axis: %lld bytes exceed the MPI "
+                     "backend's limit of %d",
+                     kRoleNames[role], static_cast<long long>(bytes), INT_MAX);
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Ibcast(buf, static_cast<int>(bytes), MPI_BYTE,
+                 static_cast<int>(root), roleComms[role],
+                 &req) != MPI_SUCCESS)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "broadcast over the %s axis: MPI_Ibcast failed",
+                     kRoleNames[role]);
+  bool done = false;
+  if (timedWait(&req, &done, 1, timeoutMs) == RINGRT_ERR_TIMEOUT)
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "world rank %lld timed out after %lld ms in a broadcast "
+                     "from world rank %lld (coordinate %lld of the %s axis)",
+                     static_cast<long long>(grid.worldRank),
+                     static_cast<long long>(timeoutMs),
+                     static_cast<long long>(grid.worldRankAlong(role, root)),
+                     static_cast<long long>(root), kRoleNames[role]);
   return RINGRT_OK;
 }
 

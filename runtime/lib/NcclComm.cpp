@@ -1,0 +1,553 @@
+//===- NcclComm.cpp - NCCL communicator backend -----------------*- C++ -*-===//
+//
+// This file implements the NCCL communicator backend (comm "nccl"): loading
+// libnccl.so.2 with dlopen, creating one NCCL communicator per role axis
+// from unique ids broadcast over the MPI control plane, ring shifts as a
+// grouped ncclSend/ncclRecv and the slice all-reduce as ncclAllReduce on a
+// dedicated communication stream, and timed completion by polling an event
+// while watching ncclCommGetAsyncError. A timeout or an asynchronous error
+// aborts the communicator (ncclCommAbort), since NCCL cannot cancel one
+// operation, and its message names the peers and the stage like the MPI
+// backend's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NcclComm.h"
+#include "Context.h"
+#include "Error.h"
+
+#include <dlfcn.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <sched.h>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+using namespace ringrt;
+
+namespace {
+
+const char *const kRoleNames[3] = {"ring", "head_group", "dim_slice"};
+
+using Clock = std::chrono::steady_clock;
+
+/// Events of in-flight requests, reused across operations. Requests share
+/// ownership, so a request freed after its context is still safe.
+struct EventPool {
+  explicit EventPool(std::shared_ptr<StreamProvider> streams)
+      : streams(std::move(streams)) {}
+  ~EventPool() {
+    for (void *e : free)
+      streams->destroyEvent(e);
+  }
+  ringrt_status get(void *&event) {
+    if (!free.empty()) {
+      event = free.back();
+      free.pop_back();
+      return RINGRT_OK;
+    }
+    return streams->createEvent(&event);
+  }
+  void put(void *event) { free.push_back(event); }
+
+  std::shared_ptr<StreamProvider> streams;
+  std::vector<void *> free;
+};
+
+/// An in-flight ring shift: the event recorded after its grouped
+/// send/receive on the communication stream.
+struct NcclShift : ringrt_request {
+  ~NcclShift() override {
+    if (event)
+      pool->put(event);
+  }
+  std::shared_ptr<EventPool> pool;
+  void *event = nullptr;
+  int32_t stage = 0, tag = 0;
+  int64_t bytes = 0;
+  int64_t succ = 0, pred = 0; // world ranks
+};
+
+/// Returns an event to its pool when it goes out of scope.
+struct PooledEvent {
+  PooledEvent(std::shared_ptr<EventPool> pool) : pool(std::move(pool)) {}
+  ~PooledEvent() {
+    if (event)
+      pool->put(event);
+  }
+  std::shared_ptr<EventPool> pool;
+  void *event = nullptr;
+};
+
+/// The payload a role's root broadcasts: its ncclGetUniqueId outcome and id.
+struct IdPayload {
+  int32_t result;
+  nccl::UniqueId id;
+};
+
+class NcclComm final : public CommBackend {
+public:
+  NcclComm(const GridInfo &grid, int64_t timeoutMs, NcclApi api,
+           std::shared_ptr<StreamProvider> streams,
+           std::unique_ptr<CommBackend> control)
+      : grid(grid), timeoutMs(timeoutMs), api(api), streams(std::move(streams)),
+        control(std::move(control)) {}
+  ~NcclComm() override;
+
+  ringrt_status init();
+
+  ringrt_status shiftStart(const void *send, void *recv, int64_t bytes,
+                           int32_t stage, int32_t tag,
+                           std::unique_ptr<ringrt_request> &out) override;
+  ringrt_status wait(ringrt_request &req) override;
+  ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
+                                int32_t stage) override;
+  ringrt_status barrier() override { return control->barrier(); }
+  ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
+                               int64_t root) override {
+    return control->broadcastBytes(buf, bytes, role, root);
+  }
+
+private:
+  /// Every rank contributes whether `local` failed; the sum over every role
+  /// axis of the control plane is the number of failed world ranks.
+  ringrt_status agree(ringrt_status local, const char *what);
+  /// Creates the NCCL communicator of the axis playing `role`.
+  ringrt_status initRole(int role);
+  /// Polls `event` until done, an asynchronous error of `role`'s
+  /// communicator, a device error (message set) or the timeout. Sets
+  /// `asyncError` for RINGRT_ERR_COMM.
+  ringrt_status poll(void *event, int role, nccl::Result &asyncError);
+  /// Aborts `role`'s communicator after a failure at `stage`.
+  void abortRole(int role, int32_t stage);
+  /// Fails if `role`'s communicator was aborted or never made.
+  ringrt_status checkUsable(int role, const char *fn, int32_t stage);
+  std::string ncclMessage(nccl::Result r) const;
+  std::string peersOf(int role) const;
+
+  GridInfo grid;
+  int64_t timeoutMs;
+  NcclApi api;
+  std::shared_ptr<StreamProvider> streams;
+  std::unique_ptr<CommBackend> control;
+  std::shared_ptr<EventPool> events;
+  void *stream = nullptr;
+  nccl::Comm comms[3] = {nullptr, nullptr, nullptr};
+  int32_t abortedAt[3] = {-1, -1, -1};
+};
+
+NcclComm::~NcclComm() {
+  if (streams)
+    (void)streams->activate();
+  for (nccl::Comm &c : comms)
+    if (c) {
+      api.commDestroy(c);
+      c = nullptr;
+    }
+  events.reset();
+  if (stream)
+    streams->destroyStream(stream);
+  unloadNcclApi(api);
+}
+
+std::string NcclComm::ncclMessage(nccl::Result r) const {
+  const char *s = api.getErrorString ? api.getErrorString(r) : nullptr;
+  return formatv("%s (ncclResult_t %d)", s ? s : "unknown NCCL error",
+                 static_cast<int>(r));
+}
+
+std::string NcclComm::peersOf(int role) const {
+  std::string peers;
+  for (int64_t c = 0, n = grid.roleSize(role); c < n; ++c)
+    if (grid.worldRankAlong(role, c) != grid.worldRank)
+      peers += formatv("%s%lld", peers.empty() ? "" : ",",
+                       static_cast<long long>(grid.worldRankAlong(role, c)));
+  return peers;
+}
+
+ringrt_status NcclComm::agree(ringrt_status local, const char *what) {
+  std::string mine = local != RINGRT_OK ? lastError() : std::string();
+  float failed = local != RINGRT_OK ? 1.0f : 0.0f;
+  for (int role = 0; role < 3; ++role) {
+    if (grid.roleSize(role) == 1)
+      continue;
+    ringrt_status st = control->allreduceSumF32(&failed, 1, role, 0);
+    if (st != RINGRT_OK)
+      return local != RINGRT_OK
+                 ? setError(local, mine + "; also: " + lastError())
+                 : st;
+  }
+  if (local != RINGRT_OK)
+    return setError(local, mine);
+  if (failed > 0.0f)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_context_create: comm 'nccl': %lld rank(s) "
+                     "failed while %s (world rank %lld did not); see their "
+                     "messages",
+                     static_cast<long long>(failed), what,
+                     static_cast<long long>(grid.worldRank));
+  return RINGRT_OK;
+}
+
+ringrt_status NcclComm::initRole(int role) {
+  int64_t n = grid.roleSize(role), c = grid.roleCoord(role);
+  IdPayload payload;
+  std::memset(&payload, 0, sizeof(payload));
+  if (c == 0)
+    payload.result = api.getUniqueId(&payload.id);
+  if (n > 1) {
+    ringrt_status st =
+        control->broadcastBytes(&payload, sizeof(payload), role, 0);
+    if (st == RINGRT_ERR_UNSUPPORTED && lastError().empty())
+      return setError(st, "ringrt_context_create: comm 'nccl': the control "
+                          "plane cannot broadcast NCCL unique ids");
+    if (st != RINGRT_OK)
+      return setErrorf(st,
+                       "ringrt_context_create: comm 'nccl': sending the "
+                       "NCCL unique id of the %s axis: %s",
+                       kRoleNames[role], lastError().c_str());
+  }
+  if (payload.result != nccl::Success)
+    return setErrorf(
+        RINGRT_ERR_COMM,
+        "ringrt_context_create: comm 'nccl': ncclGetUniqueId "
+        "failed on world rank %lld (coordinate 0 of the %s "
+        "axis): %s",
+        static_cast<long long>(grid.worldRankAlong(role, 0)), kRoleNames[role],
+        ncclMessage(static_cast<nccl::Result>(payload.result)).c_str());
+  nccl::Result r = api.commInitRank(&comms[role], static_cast<int>(n),
+                                    payload.id, static_cast<int>(c));
+  if (r != nccl::Success) {
+    comms[role] = nullptr;
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_context_create: comm 'nccl': world rank %lld: "
+                     "ncclCommInitRank for the %s axis (%lld ranks, rank "
+                     "%lld) failed: %s",
+                     static_cast<long long>(grid.worldRank), kRoleNames[role],
+                     static_cast<long long>(n), static_cast<long long>(c),
+                     ncclMessage(r).c_str());
+  }
+  return RINGRT_OK;
+}
+
+ringrt_status NcclComm::init() {
+  events = std::make_shared<EventPool>(streams);
+  ringrt_status st = streams->activate();
+  if (st == RINGRT_OK)
+    st = streams->createStream(&stream);
+  st = agree(st, "creating the NCCL communication stream");
+  if (st != RINGRT_OK)
+    return st;
+  // The ring communicator always exists (a one-rank ring shift is a device
+  // copy that NCCL does as a send to self); the slice one only when there is
+  // something to reduce. The order is the same on every rank.
+  const int roles[2] = {RINGRT_AXIS_RING, RINGRT_AXIS_DIM_SLICE};
+  for (int role : roles) {
+    if (role != RINGRT_AXIS_RING && grid.roleSize(role) == 1)
+      continue;
+    st = agree(initRole(role), role == RINGRT_AXIS_RING
+                                   ? "creating the NCCL ring communicator"
+                                   : "creating the NCCL dim_slice "
+                                     "communicator");
+    if (st != RINGRT_OK)
+      return st;
+  }
+  return RINGRT_OK;
+}
+
+void NcclComm::abortRole(int role, int32_t stage) {
+  if (comms[role])
+    api.commAbort(comms[role]);
+  comms[role] = nullptr;
+  abortedAt[role] = stage;
+}
+
+ringrt_status NcclComm::checkUsable(int role, const char *fn, int32_t stage) {
+  if (comms[role])
+    return RINGRT_OK;
+  if (abortedAt[role] >= 0)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "%s: stage %d: the NCCL %s communicator of world rank "
+                     "%lld was aborted after a failure at stage %d; create a "
+                     "new context",
+                     fn, stage, kRoleNames[role],
+                     static_cast<long long>(grid.worldRank), abortedAt[role]);
+  return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                   "%s: stage %d: comm 'nccl' has no communicator for the %s "
+                   "axis (it reduces over the ring and dim_slice axes only)",
+                   fn, stage, kRoleNames[role]);
+}
+
+ringrt_status NcclComm::poll(void *event, int role, nccl::Result &asyncError) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  for (int64_t polls = 0;; ++polls) {
+    bool done = false;
+    ringrt_status st = streams->queryEvent(event, done);
+    if (st != RINGRT_OK)
+      return st;
+    if (done)
+      return RINGRT_OK;
+    asyncError = nccl::Success;
+    if (api.commGetAsyncError(comms[role], &asyncError) != nccl::Success)
+      asyncError = nccl::InternalError;
+    if (asyncError != nccl::Success && asyncError != nccl::InProgress)
+      return RINGRT_ERR_COMM;
+    if (Clock::now() >= deadline)
+      return RINGRT_ERR_TIMEOUT;
+    if (polls < 1000)
+      sched_yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+ringrt_status NcclComm::shiftStart(const void *send, void *recv, int64_t bytes,
+                                   int32_t stage, int32_t tag,
+                                   std::unique_ptr<ringrt_request> &out) {
+  const int ring = RINGRT_AXIS_RING;
+  ringrt_status st = checkUsable(ring, "ringrt_shift_start", stage);
+  if (st != RINGRT_OK)
+    return st;
+  auto req = std::make_unique<NcclShift>();
+  req->pool = events;
+  req->stage = stage;
+  req->tag = tag;
+  req->bytes = bytes;
+  int64_t P = grid.roleSize(ring), p = grid.roleCoord(ring);
+  int succ = static_cast<int>((p + 1) % P);
+  int pred = static_cast<int>((p + P - 1) % P);
+  req->succ = grid.worldRankAlong(ring, succ);
+  req->pred = grid.worldRankAlong(ring, pred);
+
+  if ((st = streams->activate()) != RINGRT_OK ||
+      (st = events->get(req->event)) != RINGRT_OK ||
+      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
+    return setErrorf(st, "ringrt_shift_start: stage %d: %s", stage,
+                     lastError().c_str());
+
+  // NCCL matches sends and receives between two peers by issue order, not
+  // by tag: every rank issues its shifts in the schedule's order on one
+  // stream, so the order agrees. The group lets the send and the receive
+  // progress together (a ring of blocking sends would deadlock).
+  auto count = static_cast<std::size_t>(bytes);
+  auto s = static_cast<nccl::Stream>(stream);
+  nccl::Result r = api.groupStart();
+  const char *what = "ncclGroupStart";
+  if (r == nccl::Success) {
+    nccl::Result rs = api.send(send, count, nccl::Int8, succ, comms[ring], s);
+    nccl::Result rr = rs == nccl::Success ? api.recv(recv, count, nccl::Int8,
+                                                     pred, comms[ring], s)
+                                          : nccl::Success;
+    nccl::Result re = api.groupEnd();
+    r = rs != nccl::Success ? rs : rr != nccl::Success ? rr : re;
+    what = rs != nccl::Success   ? "ncclSend"
+           : rr != nccl::Success ? "ncclRecv"
+                                 : "ncclGroupEnd";
+  }
+  if (r != nccl::Success && r != nccl::InProgress)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_shift_start: stage %d: %s (send to world rank "
+                     "%lld, receive from world rank %lld, %lld bytes) "
+                     "failed: %s",
+                     stage, what, static_cast<long long>(req->succ),
+                     static_cast<long long>(req->pred),
+                     static_cast<long long>(bytes), ncclMessage(r).c_str());
+  if ((st = streams->recordEvent(req->event, stream)) != RINGRT_OK)
+    return setErrorf(st, "ringrt_shift_start: stage %d: %s", stage,
+                     lastError().c_str());
+  out = std::move(req);
+  return RINGRT_OK;
+}
+
+ringrt_status NcclComm::wait(ringrt_request &base) {
+  auto &req = static_cast<NcclShift &>(base);
+  const int ring = RINGRT_AXIS_RING;
+  ringrt_status st = checkUsable(ring, "ringrt_wait", req.stage);
+  if (st != RINGRT_OK)
+    return st;
+  nccl::Result async = nccl::Success;
+  st = poll(req.event, ring, async);
+  if (st == RINGRT_OK)
+    return st;
+  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
+    return setErrorf(st, "ringrt_wait: stage %d: %s", req.stage,
+                     lastError().c_str());
+  abortRole(ring, req.stage);
+  std::string where = formatv(
+      "world rank %lld %s in the ring shift of stage %d (tag %d, %lld "
+      "bytes): the grouped NCCL receive from world rank %lld (ring "
+      "predecessor) and send to world rank %lld (ring successor)",
+      static_cast<long long>(grid.worldRank),
+      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
+                                         static_cast<long long>(timeoutMs))
+                                     .c_str()
+                               : "failed",
+      req.stage, req.tag, static_cast<long long>(req.bytes),
+      static_cast<long long>(req.pred), static_cast<long long>(req.succ));
+  if (st == RINGRT_ERR_TIMEOUT)
+    return setErrorf(st,
+                     "ringrt_wait: %s did not complete; the NCCL ring "
+                     "communicator was aborted",
+                     where.c_str());
+  return setErrorf(st,
+                   "ringrt_wait: %s: NCCL reported an asynchronous error: "
+                   "%s; the NCCL ring communicator was aborted",
+                   where.c_str(), ncclMessage(async).c_str());
+}
+
+ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
+                                        int32_t stage) {
+  const char *fn = "ringrt_allreduce_sum_f32";
+  ringrt_status st = checkUsable(role, fn, stage);
+  if (st != RINGRT_OK)
+    return st;
+  PooledEvent event(events);
+  if ((st = streams->activate()) != RINGRT_OK ||
+      (st = events->get(event.event)) != RINGRT_OK ||
+      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
+    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
+  nccl::Result r =
+      api.allReduce(buf, buf, static_cast<std::size_t>(count), nccl::Float32,
+                    nccl::Sum, comms[role], static_cast<nccl::Stream>(stream));
+  if (r != nccl::Success && r != nccl::InProgress)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "%s: stage %d: ncclAllReduce over the %s axis failed: %s",
+                     fn, stage, kRoleNames[role], ncclMessage(r).c_str());
+  if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
+    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
+  nccl::Result async = nccl::Success;
+  st = poll(event.event, role, async);
+  if (st == RINGRT_OK)
+    return st;
+  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
+    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
+  abortRole(role, stage);
+  std::string where = formatv(
+      "world rank %lld %s at stage %d (%lld floats over the %s axis with "
+      "world ranks %s)",
+      static_cast<long long>(grid.worldRank),
+      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
+                                         static_cast<long long>(timeoutMs))
+                                     .c_str()
+                               : "failed",
+      stage, static_cast<long long>(count), kRoleNames[role],
+      peersOf(role).c_str());
+  if (st == RINGRT_ERR_TIMEOUT)
+    return setErrorf(st, "%s: %s; the NCCL %s communicator was aborted", fn,
+                     where.c_str(), kRoleNames[role]);
+  return setErrorf(st,
+                   "%s: %s: NCCL reported an asynchronous error: %s; the "
+                   "NCCL %s communicator was aborted",
+                   fn, where.c_str(), ncclMessage(async).c_str(),
+                   kRoleNames[role]);
+}
+
+/// Resolves `name` in `handle` into `fn`; false if absent.
+template <typename Fn> bool bind(void *handle, const char *name, Fn &fn) {
+  void *p = dlsym(handle, name);
+  if (!p)
+    return false;
+  static_assert(std::is_pointer<Fn>::value, "function pointer expected");
+  fn = reinterpret_cast<Fn>(p);
+  return true;
+}
+
+} // namespace
+
+ringrt_status ringrt::loadNcclApi(const char *library, NcclApi &api) {
+  api = NcclApi();
+  dlerror();
+  void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (!handle) {
+    const char *why = dlerror();
+    return setErrorf(RINGRT_ERR_NO_NCCL,
+                     "comm 'nccl': NCCL not available (%s not found); use "
+                     "comm \"mpi\" (dlopen: %s)",
+                     library, why ? why : "unknown error");
+  }
+  NcclApi a;
+  a.handle = handle;
+  const char *missing = nullptr;
+#define RINGRT_BIND(field, symbol)                                             \
+  if (!missing && !bind(handle, symbol, a.field))                              \
+    missing = symbol;
+  RINGRT_BIND(getUniqueId, "ncclGetUniqueId")
+  RINGRT_BIND(commInitRank, "ncclCommInitRank")
+  RINGRT_BIND(commDestroy, "ncclCommDestroy")
+  RINGRT_BIND(commAbort, "ncclCommAbort")
+  RINGRT_BIND(commGetAsyncError, "ncclCommGetAsyncError")
+  RINGRT_BIND(getErrorString, "ncclGetErrorString")
+  RINGRT_BIND(groupStart, "ncclGroupStart")
+  RINGRT_BIND(groupEnd, "ncclGroupEnd")
+  RINGRT_BIND(send, "ncclSend")
+  RINGRT_BIND(recv, "ncclRecv")
+  RINGRT_BIND(allReduce, "ncclAllReduce")
+#undef RINGRT_BIND
+  if (missing) {
+    dlclose(handle);
+    return setErrorf(RINGRT_ERR_NO_NCCL,
+                     "comm 'nccl': NCCL not available (%s lacks %s; NCCL >= "
+                     "2.7 is needed); use comm \"mpi\"",
+                     library, missing);
+  }
+  api = a;
+  return RINGRT_OK;
+}
+
+void ringrt::unloadNcclApi(NcclApi &api) {
+  if (api.handle)
+    dlclose(api.handle);
+  api = NcclApi();
+}
+
+ringrt_status ringrt::createNcclCommFromParts(
+    const GridInfo &grid, int64_t timeoutMs, NcclApi api,
+    std::shared_ptr<StreamProvider> streams,
+    std::unique_ptr<CommBackend> control, std::unique_ptr<CommBackend> &out) {
+  if (!streams || !control) {
+    unloadNcclApi(api);
+    return setError(RINGRT_ERR_INTERNAL,
+                    "createNcclCommFromParts: null stream provider or "
+                    "control plane");
+  }
+  auto comm = std::make_unique<NcclComm>(
+      grid, timeoutMs, api, std::move(streams), std::move(control));
+  ringrt_status st = comm->init();
+  if (st != RINGRT_OK)
+    return st;
+  out = std::move(comm);
+  return RINGRT_OK;
+}
+
+ringrt_status ringrt::createNcclComm(GridInfo &grid, ringrt_status localStatus,
+                                     uint64_t planHash, int64_t timeoutMs,
+                                     const char *device,
+                                     std::shared_ptr<StreamProvider> streams,
+                                     std::unique_ptr<CommBackend> &out) {
+  NcclApi api;
+  ringrt_status local = localStatus;
+  if (local == RINGRT_OK) {
+    const char *library = std::getenv("RINGRT_NCCL_LIBRARY");
+    local = loadNcclApi(library && *library ? library : kNcclLibrary, api);
+  }
+  if (local == RINGRT_OK && !streams)
+    local = setErrorf(RINGRT_ERR_UNSUPPORTED,
+                      "comm 'nccl': needs CUDA streams from the device "
+                      "backend, and device '%s' provides none (NCCL moves "
+                      "device memory: use device 'cuda', or comm \"mpi\" for "
+                      "host memory)",
+                      device);
+  // The MPI handshake makes a local failure fail every rank, and builds the
+  // per-role MPI communicators that carry the NCCL unique ids.
+  std::unique_ptr<CommBackend> control;
+  ringrt_status st = createMpiComm(grid, local, planHash, timeoutMs, control);
+  if (st != RINGRT_OK) {
+    unloadNcclApi(api);
+    return st;
+  }
+  return createNcclCommFromParts(grid, timeoutMs, api, std::move(streams),
+                                 std::move(control), out);
+}

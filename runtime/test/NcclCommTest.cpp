@@ -1,0 +1,510 @@
+//===- NcclCommTest.cpp - NCCL communicator backend tests -------*- C++ -*-===//
+//
+// This file implements the unit tests of the NCCL backend that run without a
+// GPU or NCCL: the dlopen loader's report of a missing library, and the
+// backend's logic over a fake NCCL (a table of function pointers), a fake
+// StreamProvider and a fake MPI control plane. Two "ranks" of a ring are
+// simulated in one process by creating their backends one after the other
+// over a shared broadcast mailbox; every NCCL and stream call is appended to
+// one log whose order the tests check.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NcclComm.h"
+#include "Context.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace ringrt;
+
+namespace {
+
+/// The shared state of the fakes. Plain function pointers cannot capture,
+/// so the fake NCCL reaches it through this pointer (one test at a time).
+struct FakeWorld {
+  std::vector<std::string> log;
+  int uniqueIds = 0;                        // ids handed out by ncclGetUniqueId
+  std::map<int, std::vector<char>> mailbox; // last broadcast, by role
+  int initsSinceStream = 0;                 // numbers the fake communicators
+  bool eventNeverCompletes = false;
+  int asyncErrorAfterPolls = -1; // ncclCommGetAsyncError turns bad after N
+  int asyncPolls = 0;
+  nccl::Result initResult = nccl::Success;
+  float peersFailing = 0;       // added by the control plane's all-reduce
+  std::vector<char> lastInitId; // the id passed to ncclCommInitRank
+};
+FakeWorld *world = nullptr;
+
+void logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void logf(const char *fmt, ...) {
+  char buf[256];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buf, sizeof(buf), fmt, args);
+  va_end(args);
+  world->log.emplace_back(buf);
+}
+
+/// Fake communicators are small integers: ring = 1, dim_slice = 3.
+nccl::Comm fakeComm(int n) { return reinterpret_cast<nccl::Comm>(n); }
+long commId(nccl::Comm c) { return reinterpret_cast<long>(c); }
+
+nccl::Result fakeGetUniqueId(nccl::UniqueId *id) {
+  std::memset(id, 0, sizeof(*id));
+  std::snprintf(id->internal, sizeof(id->internal), "fake-id-%d",
+                ++world->uniqueIds);
+  logf("getUniqueId %s", id->internal);
+  return nccl::Success;
+}
+nccl::Result fakeCommInitRank(nccl::Comm *comm, int nranks, nccl::UniqueId id,
+                              int rank) {
+  logf("commInitRank n=%d rank=%d id=%s", nranks, rank, id.internal);
+  world->lastInitId.assign(id.internal, id.internal + sizeof(id.internal));
+  if (world->initResult != nccl::Success)
+    return world->initResult;
+  // The ring's communicator is made first, then the dim-slice one.
+  *comm = fakeComm(world->initsSinceStream++ == 0 ? 1 : 3);
+  return nccl::Success;
+}
+nccl::Result fakeCommDestroy(nccl::Comm c) {
+  logf("commDestroy %ld", commId(c));
+  return nccl::Success;
+}
+nccl::Result fakeCommAbort(nccl::Comm c) {
+  logf("commAbort %ld", commId(c));
+  return nccl::Success;
+}
+nccl::Result fakeCommGetAsyncError(nccl::Comm, nccl::Result *r) {
+  ++world->asyncPolls;
+  *r = world->asyncErrorAfterPolls >= 0 &&
+               world->asyncPolls > world->asyncErrorAfterPolls
+           ? nccl::RemoteError
+           : nccl::Success;
+  return nccl::Success;
+}
+const char *fakeGetErrorString(nccl::Result r) {
+  return r == nccl::RemoteError ? "remote process exited or there was a "
+                                  "network error"
+                                : "fake error";
+}
+nccl::Result fakeGroupStart() {
+  logf("groupStart");
+  return nccl::Success;
+}
+nccl::Result fakeGroupEnd() {
+  logf("groupEnd");
+  return nccl::Success;
+}
+nccl::Result fakeSend(const void *, std::size_t count, nccl::DataType t,
+                      int peer, nccl::Comm c, nccl::Stream s) {
+  logf("send peer=%d count=%zu type=%d comm=%ld stream=%p", peer, count,
+       static_cast<int>(t), commId(c), static_cast<void *>(s));
+  return nccl::Success;
+}
+nccl::Result fakeRecv(void *, std::size_t count, nccl::DataType t, int peer,
+                      nccl::Comm c, nccl::Stream s) {
+  logf("recv peer=%d count=%zu type=%d comm=%ld stream=%p", peer, count,
+       static_cast<int>(t), commId(c), static_cast<void *>(s));
+  return nccl::Success;
+}
+nccl::Result fakeAllReduce(const void *sb, void *rb, std::size_t count,
+                           nccl::DataType t, nccl::RedOp op, nccl::Comm c,
+                           nccl::Stream s) {
+  logf("allReduce inplace=%d count=%zu type=%d op=%d comm=%ld stream=%p",
+       sb == rb, count, static_cast<int>(t), static_cast<int>(op), commId(c),
+       static_cast<void *>(s));
+  return nccl::Success;
+}
+
+NcclApi fakeApi() {
+  NcclApi a;
+  a.getUniqueId = fakeGetUniqueId;
+  a.commInitRank = fakeCommInitRank;
+  a.commDestroy = fakeCommDestroy;
+  a.commAbort = fakeCommAbort;
+  a.commGetAsyncError = fakeCommGetAsyncError;
+  a.getErrorString = fakeGetErrorString;
+  a.groupStart = fakeGroupStart;
+  a.groupEnd = fakeGroupEnd;
+  a.send = fakeSend;
+  a.recv = fakeRecv;
+  a.allReduce = fakeAllReduce;
+  return a;
+}
+
+/// The stream is the address 0x5; events count up from 0x100.
+class FakeStreams : public StreamProvider {
+public:
+  const char *name() const override { return "fake"; }
+  ringrt_status activate() override {
+    logf("activate");
+    return RINGRT_OK;
+  }
+  ringrt_status createStream(void **s) override {
+    *s = reinterpret_cast<void *>(0x5);
+    world->initsSinceStream = 0;
+    logf("createStream");
+    return RINGRT_OK;
+  }
+  void destroyStream(void *s) override { logf("destroyStream %p", s); }
+  ringrt_status createEvent(void **e) override {
+    *e = reinterpret_cast<void *>(0x100 + events++);
+    return RINGRT_OK;
+  }
+  void destroyEvent(void *) override {}
+  ringrt_status orderAfterCompute(void *s) override {
+    logf("orderAfterCompute %p", s);
+    return RINGRT_OK;
+  }
+  ringrt_status recordEvent(void *e, void *s) override {
+    logf("recordEvent %p stream=%p", e, s);
+    return RINGRT_OK;
+  }
+  ringrt_status queryEvent(void *, bool &done) override {
+    done = !world->eventNeverCompletes;
+    return RINGRT_OK;
+  }
+  int events = 0;
+};
+
+/// The MPI control plane of one simulated rank: the role's root stores its
+/// broadcast in the mailbox, the others read it; the all-reduce adds what
+/// the test says the other ranks contribute.
+class FakeControl : public CommBackend {
+public:
+  explicit FakeControl(const GridInfo &grid) : grid(grid) {}
+  ringrt_status shiftStart(const void *, void *, int64_t, int32_t, int32_t,
+                           std::unique_ptr<ringrt_request> &) override {
+    return RINGRT_ERR_UNSUPPORTED;
+  }
+  ringrt_status wait(ringrt_request &) override {
+    return RINGRT_ERR_UNSUPPORTED;
+  }
+  ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
+                                int32_t) override {
+    logf("control allreduce role=%d count=%lld", role,
+         static_cast<long long>(count));
+    buf[0] += world->peersFailing;
+    world->peersFailing = 0; // counted once, over the first role axis
+    return RINGRT_OK;
+  }
+  ringrt_status barrier() override {
+    logf("control barrier");
+    return RINGRT_OK;
+  }
+  ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
+                               int64_t root) override {
+    // GridInfo's methods are internal to libringrt; read the coordinate.
+    int axis = grid.axisOfRole[role];
+    bool isRoot = (axis < 0 ? 0 : grid.coords[axis]) == root;
+    logf("control broadcast role=%d root=%lld bytes=%lld %s", role,
+         static_cast<long long>(root), static_cast<long long>(bytes),
+         isRoot ? "send" : "receive");
+    auto *p = static_cast<char *>(buf);
+    std::vector<char> &mail = world->mailbox[role];
+    if (isRoot)
+      mail.assign(p, p + bytes);
+    else if (static_cast<int64_t>(mail.size()) == bytes)
+      std::memcpy(p, mail.data(), static_cast<size_t>(bytes));
+    else
+      return RINGRT_ERR_COMM;
+    return RINGRT_OK;
+  }
+  GridInfo grid;
+};
+
+/// Grid [head_groups 2, ring 4] (axes 0 and 1) placed at world rank
+/// 4*g + p, so ring peers' world ranks differ from their NCCL ranks.
+GridInfo ringGrid(int g, int p) {
+  GridInfo grid;
+  grid.gridRank = 2;
+  grid.shape[0] = 2;
+  grid.shape[1] = 4;
+  grid.axisOfRole[RINGRT_AXIS_RING] = 1;
+  grid.axisOfRole[RINGRT_AXIS_HEAD_GROUP] = 0;
+  grid.axisOfRole[RINGRT_AXIS_DIM_SLICE] = -1;
+  grid.worldSize = 8;
+  grid.worldRank = 4 * g + p;
+  grid.coords[0] = g;
+  grid.coords[1] = p;
+  return grid;
+}
+
+class NcclCommTest : public ::testing::Test {
+protected:
+  void SetUp() override { world = &w; }
+  void TearDown() override { world = nullptr; }
+
+  ringrt_status create(const GridInfo &grid, std::unique_ptr<CommBackend> &out,
+                       int64_t timeoutMs = 20000) {
+    return createNcclCommFromParts(grid, timeoutMs, fakeApi(),
+                                   std::make_shared<FakeStreams>(),
+                                   std::make_unique<FakeControl>(grid), out);
+  }
+  std::vector<std::string> takeLog() {
+    std::vector<std::string> l;
+    l.swap(w.log);
+    return l;
+  }
+  bool logHas(const std::string &s) const {
+    for (const std::string &l : w.log)
+      if (l == s)
+        return true;
+    return false;
+  }
+
+  FakeWorld w;
+};
+
+using Log = std::vector<std::string>;
+
+TEST(NcclLoaderTest, MissingLibraryIsReportedCleanly) {
+  NcclApi api;
+  api.send = reinterpret_cast<nccl::SendFn>(1); // must be cleared
+  ringrt_clear_error();
+  ringrt_status st = loadNcclApi("libnccl-ringrt-absent.so.2", api);
+  EXPECT_EQ(st, RINGRT_ERR_NO_NCCL);
+  EXPECT_STREQ(ringrt_status_string(st), "RINGRT_ERR_NO_NCCL");
+  EXPECT_NE(std::strstr(ringrt_last_error(),
+                        "NCCL not available (libnccl-ringrt-absent.so.2 not "
+                        "found); use comm \"mpi\""),
+            nullptr)
+      << ringrt_last_error();
+  EXPECT_EQ(api.handle, nullptr);
+  EXPECT_EQ(api.send, nullptr);
+  unloadNcclApi(api); // harmless on an empty table
+}
+
+TEST(NcclLoaderTest, LibraryWithoutNcclSymbolsIsRejected) {
+  // libm is a real library without any NCCL entry point.
+  NcclApi api;
+  ringrt_status st = loadNcclApi("libm.so.6", api);
+  EXPECT_EQ(st, RINGRT_ERR_NO_NCCL);
+  EXPECT_NE(std::strstr(ringrt_last_error(), "libm.so.6 lacks ncclGetUniqueId"),
+            nullptr)
+      << ringrt_last_error();
+  EXPECT_EQ(api.handle, nullptr);
+}
+
+TEST(NcclLoaderTest, RealLibraryResolvesEveryEntryPoint) {
+  NcclApi api;
+  if (loadNcclApi(kNcclLibrary, api) != RINGRT_OK)
+    GTEST_SKIP() << "no libnccl.so.2 here: " << ringrt_last_error();
+  EXPECT_NE(api.handle, nullptr);
+  EXPECT_TRUE(api.getUniqueId && api.commInitRank && api.commDestroy &&
+              api.commAbort && api.commGetAsyncError && api.getErrorString &&
+              api.groupStart && api.groupEnd && api.send && api.recv &&
+              api.allReduce);
+  // Needs no GPU: a pure function of the result code.
+  const char *s = api.getErrorString(nccl::InvalidArgument);
+  ASSERT_NE(s, nullptr);
+  EXPECT_NE(std::string(s), "");
+  unloadNcclApi(api);
+  EXPECT_EQ(api.handle, nullptr);
+}
+
+TEST_F(NcclCommTest, RootBroadcastsTheUniqueIdAndEveryRankInitializes) {
+  // Ring coordinate 0 (world rank 4) makes the id and sends it ...
+  std::unique_ptr<CommBackend> rank0, rank1;
+  ASSERT_EQ(create(ringGrid(1, 0), rank0), RINGRT_OK) << ringrt_last_error();
+  Log l0 = takeLog();
+  // ... ring coordinate 1 (world rank 5) receives it and never makes one.
+  ASSERT_EQ(create(ringGrid(1, 1), rank1), RINGRT_OK) << ringrt_last_error();
+  Log l1 = takeLog();
+
+  // Stream first; everyone agrees it worked (sum over both role axes);
+  // then the ring's id is broadcast over the ring axis (role 0) from
+  // coordinate 0, and NCCL ranks are ring coordinates; then agree again.
+  Log agree = {"control allreduce role=0 count=1",
+               "control allreduce role=1 count=1"};
+  Log expect0 = {"activate", "createStream"};
+  expect0.insert(expect0.end(), agree.begin(), agree.end());
+  expect0.insert(expect0.end(),
+                 {"getUniqueId fake-id-1",
+                  "control broadcast role=0 root=0 bytes=132 send",
+                  "commInitRank n=4 rank=0 id=fake-id-1"});
+  expect0.insert(expect0.end(), agree.begin(), agree.end());
+  EXPECT_EQ(l0, expect0);
+
+  Log expect1 = {"activate", "createStream"};
+  expect1.insert(expect1.end(), agree.begin(), agree.end());
+  expect1.insert(expect1.end(),
+                 {"control broadcast role=0 root=0 bytes=132 receive",
+                  "commInitRank n=4 rank=1 id=fake-id-1"});
+  expect1.insert(expect1.end(), agree.begin(), agree.end());
+  EXPECT_EQ(l1, expect1);
+  EXPECT_EQ(w.uniqueIds, 1);
+
+  rank1.reset();
+  EXPECT_EQ(takeLog(), (Log{"activate", "commDestroy 1", "destroyStream 0x5"}));
+}
+
+TEST_F(NcclCommTest, DimSliceGetsItsOwnCommunicator) {
+  // Grid [ring 2, dim_slices 2]; world rank 3 = (p 1, s 1).
+  GridInfo grid;
+  grid.gridRank = 2;
+  grid.shape[0] = 2;
+  grid.shape[1] = 2;
+  grid.axisOfRole[RINGRT_AXIS_RING] = 0;
+  grid.axisOfRole[RINGRT_AXIS_HEAD_GROUP] = -1;
+  grid.axisOfRole[RINGRT_AXIS_DIM_SLICE] = 1;
+  grid.worldSize = 4;
+  grid.worldRank = 3;
+  grid.coords[0] = 1;
+  grid.coords[1] = 1;
+  // Not a root anywhere: preload what the roots would broadcast.
+  std::unique_ptr<CommBackend> root;
+  GridInfo rootGrid = grid;
+  rootGrid.worldRank = 0;
+  rootGrid.coords[0] = rootGrid.coords[1] = 0;
+  ASSERT_EQ(create(rootGrid, root), RINGRT_OK) << ringrt_last_error();
+  takeLog();
+
+  std::unique_ptr<CommBackend> comm;
+  ASSERT_EQ(create(grid, comm), RINGRT_OK) << ringrt_last_error();
+  Log agree = {"control allreduce role=0 count=1",
+               "control allreduce role=2 count=1"};
+  Log expect = {"activate", "createStream"};
+  expect.insert(expect.end(), agree.begin(), agree.end());
+  expect.insert(expect.end(),
+                {"control broadcast role=0 root=0 bytes=132 receive",
+                 "commInitRank n=2 rank=1 id=fake-id-1"});
+  expect.insert(expect.end(), agree.begin(), agree.end());
+  expect.insert(expect.end(),
+                {"control broadcast role=2 root=0 bytes=132 receive",
+                 "commInitRank n=2 rank=1 id=fake-id-2"});
+  expect.insert(expect.end(), agree.begin(), agree.end());
+  EXPECT_EQ(takeLog(), expect);
+
+  float buf[5] = {};
+  ASSERT_EQ(comm->allreduceSumF32(buf, 5, RINGRT_AXIS_DIM_SLICE, 2), RINGRT_OK)
+      << ringrt_last_error();
+  EXPECT_EQ(takeLog(),
+            (Log{"activate", "orderAfterCompute 0x5",
+                 "allReduce inplace=1 count=5 type=7 op=0 comm=3 stream=0x5",
+                 "recordEvent 0x100 stream=0x5"}));
+  EXPECT_EQ(comm->allreduceSumF32(buf, 5, RINGRT_AXIS_HEAD_GROUP, 2),
+            RINGRT_ERR_UNSUPPORTED);
+  EXPECT_EQ(comm->barrier(), RINGRT_OK);
+  EXPECT_EQ(takeLog(), Log{"control barrier"});
+}
+
+TEST_F(NcclCommTest, ShiftIsAGroupedSendToSuccessorAndRecvFromPredecessor) {
+  std::unique_ptr<CommBackend> comm;
+  // Ring coordinate 0 makes its own id; then shift from coordinate 0.
+  ASSERT_EQ(create(ringGrid(1, 0), comm), RINGRT_OK) << ringrt_last_error();
+  takeLog();
+  char send[64], recv[64];
+  std::unique_ptr<ringrt_request> req;
+  ASSERT_EQ(comm->shiftStart(send, recv, 64, 3, 1, req), RINGRT_OK)
+      << ringrt_last_error();
+  EXPECT_EQ(takeLog(), (Log{"activate", "orderAfterCompute 0x5", "groupStart",
+                            "send peer=1 count=64 type=0 comm=1 stream=0x5",
+                            "recv peer=3 count=64 type=0 comm=1 stream=0x5",
+                            "groupEnd", "recordEvent 0x100 stream=0x5"}));
+  ASSERT_EQ(comm->wait(*req), RINGRT_OK) << ringrt_last_error();
+  req.reset();
+  // The event is reused by the next shift.
+  ASSERT_EQ(comm->shiftStart(send, recv, 64, 4, 0, req), RINGRT_OK);
+  EXPECT_TRUE(logHas("recordEvent 0x100 stream=0x5"));
+  ASSERT_EQ(comm->wait(*req), RINGRT_OK);
+}
+
+TEST_F(NcclCommTest, TimeoutAbortsAndNamesPeersAndStage) {
+  std::unique_ptr<CommBackend> comm;
+  // World rank 6 = head group 1, ring coordinate 2: predecessor world rank
+  // 5, successor 7. Make the ring root first so rank 6 can receive its id.
+  std::unique_ptr<CommBackend> root;
+  ASSERT_EQ(create(ringGrid(1, 0), root), RINGRT_OK);
+  ASSERT_EQ(create(ringGrid(1, 2), comm, /*timeoutMs=*/30), RINGRT_OK)
+      << ringrt_last_error();
+  takeLog();
+  w.eventNeverCompletes = true;
+  char send[64], recv[64];
+  std::unique_ptr<ringrt_request> req;
+  ASSERT_EQ(comm->shiftStart(send, recv, 64, 3, 1, req), RINGRT_OK);
+  EXPECT_TRUE(logHas("send peer=3 count=64 type=0 comm=1 stream=0x5"));
+  EXPECT_TRUE(logHas("recv peer=1 count=64 type=0 comm=1 stream=0x5"));
+  takeLog();
+  EXPECT_EQ(comm->wait(*req), RINGRT_ERR_TIMEOUT);
+  std::string msg = ringrt_last_error();
+  for (const char *part :
+       {"world rank 6 timed out after 30 ms", "ring shift of stage 3", "tag 1",
+        "64 bytes", "receive from world rank 5 (ring predecessor)",
+        "send to world rank 7 (ring successor)",
+        "the NCCL ring communicator was aborted"})
+    EXPECT_NE(msg.find(part), std::string::npos) << part << " in: " << msg;
+  EXPECT_EQ(takeLog(), Log{"commAbort 1"});
+  req.reset();
+
+  // The aborted communicator is never used again, nor destroyed twice.
+  EXPECT_EQ(comm->shiftStart(send, recv, 64, 4, 0, req), RINGRT_ERR_COMM);
+  EXPECT_NE(std::string(ringrt_last_error())
+                .find("aborted after a failure at stage 3"),
+            std::string::npos)
+      << ringrt_last_error();
+  EXPECT_TRUE(takeLog().empty());
+  comm.reset();
+  EXPECT_EQ(takeLog(), (Log{"activate", "destroyStream 0x5"}));
+}
+
+TEST_F(NcclCommTest, AsyncErrorAbortsWithNcclsMessage) {
+  std::unique_ptr<CommBackend> comm;
+  ASSERT_EQ(create(ringGrid(0, 0), comm), RINGRT_OK);
+  w.eventNeverCompletes = true;
+  w.asyncErrorAfterPolls = 3;
+  char send[8], recv[8];
+  std::unique_ptr<ringrt_request> req;
+  ASSERT_EQ(comm->shiftStart(send, recv, 8, 2, 0, req), RINGRT_OK);
+  takeLog();
+  EXPECT_EQ(comm->wait(*req), RINGRT_ERR_COMM);
+  std::string msg = ringrt_last_error();
+  EXPECT_NE(msg.find("ring shift of stage 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("remote process exited"), std::string::npos) << msg;
+  EXPECT_EQ(takeLog(), Log{"commAbort 1"});
+}
+
+TEST_F(NcclCommTest, AFailureOnAnotherRankFailsCreationHere) {
+  // Another rank could not make its stream: nobody creates communicators.
+  w.peersFailing = 1;
+  std::unique_ptr<CommBackend> comm;
+  EXPECT_EQ(create(ringGrid(0, 0), comm), RINGRT_ERR_COMM);
+  EXPECT_EQ(comm, nullptr);
+  EXPECT_NE(std::string(ringrt_last_error())
+                .find("1 rank(s) failed while creating the NCCL "
+                      "communication stream"),
+            std::string::npos)
+      << ringrt_last_error();
+  for (const std::string &l : w.log)
+    EXPECT_EQ(l.find("commInitRank"), std::string::npos) << l;
+  EXPECT_TRUE(logHas("destroyStream 0x5"));
+}
+
+TEST_F(NcclCommTest, InitFailureIsReportedWithNcclsMessage) {
+  w.initResult = nccl::InvalidUsage;
+  std::unique_ptr<CommBackend> comm;
+  EXPECT_EQ(create(ringGrid(0, 0), comm), RINGRT_ERR_COMM);
+  EXPECT_NE(std::string(ringrt_last_error())
+                .find("ncclCommInitRank for the ring axis (4 ranks, rank 0) "
+                      "failed: fake error"),
+            std::string::npos)
+      << ringrt_last_error();
+  // The failing rank still joins the agreement, so its peers do not hang.
+  Log l = takeLog();
+  auto it =
+      std::find(l.begin(), l.end(), "commInitRank n=4 rank=0 id=fake-id-1");
+  ASSERT_NE(it, l.end());
+  EXPECT_EQ(Log(it + 1, l.end()), (Log{"control allreduce role=0 count=1",
+                                       "control allreduce role=1 count=1",
+                                       "activate", "destroyStream 0x5"}));
+}
+
+} // namespace

@@ -33,9 +33,26 @@ std::optional<TargetInfo> TargetInfo::get(StringRef target, StringRef ptx,
   }
   info.chipName = target.str();
   info.sm = static_cast<int>(sm);
-  // The lowest PTX ISA that knows the chip: 7.0 for sm_80, 7.8 for sm_90,
-  // 8.0 for sm_90a.
-  int minPtx = sm >= 90 ? (target.ends_with("a") ? 80 : 78) : 70;
+  // The lowest PTX ISA that knows the chip (PTX ISA manual, "Release
+  // notes"); the NVPTX backend aborts on a lower one, so unknown chips and
+  // `a` variants that do not exist are rejected here.
+  static const std::pair<unsigned, int> kMinPtx[] = {
+      {80, 70}, {86, 71}, {87, 74}, {89, 78}, {90, 78},
+      {100, 86}, {101, 86}, {120, 87}};
+  int minPtx = 0;
+  for (auto [chip, version] : kMinPtx)
+    if (chip == sm)
+      minPtx = version;
+  bool arch = target.ends_with("a");
+  if (minPtx == 0 || (arch && sm < 90)) {
+    error = ("GPU target '" + target +
+             "' is not known to this ringc (known: sm_80, sm_86, sm_87, "
+             "sm_89, sm_90, sm_90a, sm_100[a], sm_101[a], sm_120[a])")
+                .str();
+    return std::nullopt;
+  }
+  if (arch && sm == 90)
+    minPtx = 80;
   info.ptx = minPtx;
   if (!ptx.empty()) {
     StringRef p = ptx;

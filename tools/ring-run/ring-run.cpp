@@ -594,7 +594,7 @@ int runMain(int argc, char **argv) {
   // artifacts run on host memory only.
   bool gpuArtifact = isGpuTarget(m);
   if (!w.agree(gpuArtifact != (opt.device == "cpu"),
-               "--device=" + opt.device + " cannot run this artifact (target " +
+               "device '" + opt.device + "' cannot run this artifact (target " +
                    m.target + "): " +
                    (gpuArtifact ? "GPU artifacts run with --device=emu or "
                                   "--device=cuda"

@@ -20,7 +20,7 @@ lit_rc=${PIPESTATUS[0]}
 # count LABEL: the number lit printed in its summary for LABEL, or 0.
 count() {
   local n
-  n=$(grep -E "^ +$1: +[0-9]+" "$log" | sed -E 's/.*: +([0-9]+).*/\1/' | tail -1)
+  n=$(grep -E "^ +$1 *: +[0-9]+" "$log" | sed -E 's/.*: +([0-9]+).*/\1/' | tail -1)
   echo "${n:-0}"
 }
 passed=$(( $(count Passed) + $(count 'Expectedly Failed') ))

@@ -171,6 +171,23 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
   plan.balance = op.getEffectiveBalance();
   plan.scale = op.getEffectiveScale();
 
+  // Byte offsets of every tensor must fit in 64 bits (with fp32 accumulators
+  // of Q's shape), or sizes computed later would silently wrap.
+  for (auto [name, shape] :
+       {std::pair<StringRef, ArrayRef<int64_t>>{"query", q}, {"key", k}}) {
+    int64_t bytes = 4;
+    for (int64_t d : shape)
+      if (__builtin_mul_overflow(bytes, d, &bytes)) {
+        std::string dims;
+        llvm::raw_string_ostream os(dims);
+        llvm::interleave(shape, os, "x");
+        return op.emitOpError()
+               << name << " of shape " << dims
+               << " is too large: its size in fp32 overflows 64-bit byte "
+                  "offsets";
+      }
+  }
+
   // The sharding op of each operand, or null when it is not annotated.
   std::array<shard::ShardingOp, 3> shardings;
   Value operands[] = {op.getQuery(), op.getKey(), op.getValue()};

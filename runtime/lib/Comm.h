@@ -45,6 +45,10 @@ public:
   /// Synchronizes every rank of the grid.
   virtual ringrt_status barrier() = 0;
 
+  /// Whether shiftStart and allreduceSumF32 take device pointers (comm
+  /// "nccl"), so that device buffers need no host staging.
+  virtual bool takesDevicePointers() const { return false; }
+
   /// Control plane for backends layered on this one (the NCCL backend sends
   /// its unique ids through it): copies `bytes` at `buf` from the rank whose
   /// coordinate on the axis playing `role` is `root` to the other ranks of

@@ -151,10 +151,11 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
     st = local != RINGRT_OK ? local : createSelfComm(grid, backend);
   } else if (std::strcmp(comm, "nccl") == 0) {
     // NCCL moves device memory on CUDA streams that the device backend hands
-    // over through ringrt::StreamProvider (NcclComm.h). None provides one
-    // yet, so `streams` is null and creation fails cleanly on every rank;
-    // the CUDA device backend passes its provider here.
-    std::shared_ptr<StreamProvider> streams;
+    // over through ringrt::StreamProvider (NcclComm.h): device "cuda" gives
+    // its CudaStreams; the others give none, and creation fails cleanly on
+    // every rank.
+    std::shared_ptr<StreamProvider> streams =
+        deviceBackend ? deviceBackend->streamProvider() : nullptr;
     st = createNcclComm(grid, local, options->plan_hash, timeoutMs, device,
                         std::move(streams), backend);
   } else {

@@ -106,6 +106,7 @@ public:
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
   ringrt_status barrier() override { return control->barrier(); }
+  bool takesDevicePointers() const override { return true; }
   ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
                                int64_t root) override {
     return control->broadcastBytes(buf, bytes, role, root);
@@ -370,6 +371,13 @@ ringrt_status NcclComm::wait(ringrt_request &base) {
     return st;
   nccl::Result async = nccl::Success;
   st = poll(req.event, ring, async);
+  // Kernels enqueued from now on read the received buffer: the compute
+  // stream waits on the transfer's event (the host already knows it is
+  // done; the device-side wait orders the streams).
+  if (st == RINGRT_OK &&
+      (st = streams->orderComputeAfter(req.event)) != RINGRT_OK)
+    return setErrorf(st, "ringrt_wait: stage %d: %s", req.stage,
+                     lastError().c_str());
   if (st == RINGRT_OK)
     return st;
   if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
@@ -420,6 +428,9 @@ ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
     return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
   nccl::Result async = nccl::Success;
   st = poll(event.event, role, async);
+  if (st == RINGRT_OK &&
+      (st = streams->orderComputeAfter(event.event)) != RINGRT_OK)
+    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
   if (st == RINGRT_OK)
     return st;
   if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)

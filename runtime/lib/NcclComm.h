@@ -26,16 +26,9 @@
 
 #include "Comm.h"
 #include "NcclApi.h"
+#include "TestingApi.h"
 
 #include <memory>
-
-/// Marks the few internal entry points that ringrt-unittests calls directly.
-/// They are not part of the C API and carry no stability promise.
-#if defined(__GNUC__)
-#define RINGRT_TESTING_API __attribute__((visibility("default")))
-#else
-#define RINGRT_TESTING_API
-#endif
 
 namespace ringrt {
 
@@ -61,6 +54,10 @@ struct GridInfo;
 ///     (the kernels that produced the send buffer): record an event on the
 ///     compute stream(s) and cuStreamWaitEvent(stream, ...). A backend that
 ///     runs compute synchronously may do nothing.
+///   * orderComputeAfter(event): device work the backend enqueues afterwards
+///     (the kernels that read the received buffer) must start only after
+///     `event` (recorded after a transfer): cuStreamWaitEvent on the compute
+///     stream(s). The default does nothing (compute runs synchronously).
 ///   * recordEvent(event, stream): cuEventRecord.
 ///   * queryEvent(event, done): cuEventQuery; CUDA_SUCCESS -> done = true,
 ///     CUDA_ERROR_NOT_READY -> done = false, RINGRT_OK in both cases; any
@@ -79,6 +76,10 @@ public:
   virtual ringrt_status createEvent(void **event) = 0;
   virtual void destroyEvent(void *event) = 0;
   virtual ringrt_status orderAfterCompute(void *stream) = 0;
+  virtual ringrt_status orderComputeAfter(void *event) {
+    (void)event;
+    return RINGRT_OK;
+  }
   virtual ringrt_status recordEvent(void *event, void *stream) = 0;
   virtual ringrt_status queryEvent(void *event, bool &done) = 0;
 };

@@ -12,6 +12,8 @@
 
 #include "NcclComm.h"
 #include "Context.h"
+#include "CudaProgramCheck.h"
+#include "FakeCudaDriver.h"
 
 #include <gtest/gtest.h>
 
@@ -505,6 +507,110 @@ TEST_F(NcclCommTest, InitFailureIsReportedWithNcclsMessage) {
   EXPECT_EQ(Log(it + 1, l.end()), (Log{"control allreduce role=0 count=1",
                                        "control allreduce role=1 count=1",
                                        "activate", "destroyStream 0x5"}));
+}
+
+
+/// Device "cuda" over the fake driver and comm "nccl" over the fake NCCL,
+/// sharing the device's StreamProvider as Context.cpp wires them; driver and
+/// NCCL calls go to one log.
+class CudaNcclTest : public NcclCommTest {
+protected:
+  void SetUp() override {
+    NcclCommTest::SetUp();
+    cuda.log = &w.log;
+    fake::fakeCuda = &cuda;
+  }
+  void TearDown() override {
+    ringrt_context_destroy(ctx);
+    fake::fakeCuda = nullptr;
+    NcclCommTest::TearDown();
+  }
+  /// World rank 4, ring coordinate 0 of 4: successor world rank 5,
+  /// predecessor world rank 7.
+  ringrt_status makeContext(int64_t timeoutMs) {
+    ctx = new ringrt_context();
+    ctx->grid = ringGrid(1, 0);
+    ctx->timeoutMs = timeoutMs;
+    ctx->device = "cuda";
+    if (ringrt_status st = createCudaDeviceWithDriver(fake::fakeCudaDriver(),
+                                                      ctx->deviceBackend))
+      return st;
+    return createNcclCommFromParts(
+        ctx->grid, timeoutMs, fakeApi(), ctx->deviceBackend->streamProvider(),
+        std::make_unique<FakeControl>(ctx->grid), ctx->comm);
+  }
+
+  fake::FakeCuda cuda;
+  ringrt_context *ctx = nullptr;
+};
+
+TEST_F(CudaNcclTest, ShiftsUseTheProviderAndOverlapCompute) {
+  ASSERT_EQ(makeContext(20000), RINGRT_OK) << ringrt_last_error();
+  // Device: compute stream s1, staging stream s2; NCCL's own stream s3.
+  EXPECT_TRUE(logHas("cuStreamCreate s3 flags=1"));
+  EXPECT_FALSE(shiftNeedsHostStaging(ctx));
+  takeLog();
+  ASSERT_EQ(fake::runRingProgram(ctx, w.log, 3, 64), RINGRT_OK)
+      << ringrt_last_error();
+  Log l = takeLog();
+  EXPECT_EQ(fake::checkOverlapOrdering(l, "s3", {"send peer", "recv peer"},
+                                       {"send peer", "recv peer"}),
+            Log{});
+  for (const std::string &line : l)
+    EXPECT_EQ(line.find("cuMemcpy"), std::string::npos) << line;
+  // The first shift: s3 waits on the compute event, NCCL gets device
+  // pointers on s3, its event is recorded there; "attn" runs meanwhile;
+  // the wait polls the event and makes s1 wait on it.
+  Log first(l.begin(), l.begin() + 11);
+  EXPECT_EQ(first, (Log{"cuLaunchKernel init s1",
+                        "--- shift_start stage=1",
+                        "cuEventCreate e2 flags=2",
+                        "cuEventRecord e1 s1",
+                        "cuStreamWaitEvent s3 e1",
+                        "groupStart",
+                        "send peer=1 count=64 type=0 comm=1 stream=0x3",
+                        "recv peer=3 count=64 type=0 comm=1 stream=0x3",
+                        "groupEnd",
+                        "cuEventRecord e2 s3",
+                        "cuLaunchKernel attn s1"}))
+      << ::testing::PrintToString(l);
+  EXPECT_EQ(Log(l.begin() + 11, l.begin() + 13),
+            (Log{"--- shift_wait stage=1", "cuStreamWaitEvent s1 e2"}));
+
+  // Teardown: the device goes first; NCCL's stream and the primary context
+  // outlive it through the provider.
+  ringrt_context_destroy(ctx);
+  ctx = nullptr;
+  Log down = takeLog();
+  ASSERT_FALSE(down.empty());
+  EXPECT_EQ(down.back(), "cuDevicePrimaryCtxRelease");
+  auto nccl = std::find(down.begin(), down.end(), "commDestroy 1");
+  auto s3 = std::find(down.begin(), down.end(), "cuStreamDestroy s3");
+  auto s1 = std::find(down.begin(), down.end(), "cuStreamDestroy s1");
+  EXPECT_TRUE(nccl < s3 && s3 < s1 && s1 != down.end())
+      << ::testing::PrintToString(down);
+}
+
+TEST_F(CudaNcclTest, TimeoutNamesPeerAndStageAndQueuesNoComputeWait) {
+  ASSERT_EQ(makeContext(50), RINGRT_OK) << ringrt_last_error();
+  cuda.eventsNeverComplete = true;
+  takeLog();
+  EXPECT_EQ(fake::runRingProgram(ctx, w.log, 2, 64), RINGRT_ERR_TIMEOUT);
+  std::string err = ringrt_last_error();
+  EXPECT_NE(err.find("world rank 4 timed out after 50 ms in the ring shift "
+                     "of stage 1"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("receive from world rank 7 (ring predecessor) and "
+                     "send to world rank 5 (ring successor)"),
+            std::string::npos)
+      << err;
+  Log l = takeLog();
+  auto wait = std::find(l.begin(), l.end(), "--- shift_wait stage=1");
+  ASSERT_NE(wait, l.end());
+  EXPECT_EQ(Log(wait, l.end()),
+            (Log{"--- shift_wait stage=1", "commAbort 1", "--- synchronize",
+                 "cuStreamSynchronize s1", "cuStreamSynchronize s2"}));
 }
 
 } // namespace

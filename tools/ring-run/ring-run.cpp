@@ -41,9 +41,9 @@ namespace {
 
 const char *const kHelp =
     "usage: mpirun -np N ring-run DIR --check [--device=cpu|emu|cuda] "
-    "[--seed S] [--dump OUTDIR]\n"
+    "[--comm=mpi|nccl] [--seed S] [--dump OUTDIR]\n"
     "       mpirun -np N ring-run DIR --bench [--iters K] "
-    "[--device=cpu|emu|cuda] [--seed S]\n"
+    "[--device=cpu|emu|cuda] [--comm=mpi|nccl] [--seed S]\n"
     "\n"
     "Runs the ringc artifact in DIR (manifest.json + the shared library it\n"
     "names) on N = ring x head_groups x dim_slices MPI ranks.\n"
@@ -62,6 +62,10 @@ const char *const kHelp =
     "  --device=D       device backend: cpu (default; CPU artifacts), emu\n"
     "                   (PTX emulator) or cuda (GPU artifacts, whose tensors\n"
     "                   ring-run allocates with ringrt_device_alloc).\n"
+    "  --comm=C         communicator: nccl (default with --device=cuda:\n"
+    "                   shifts of device buffers on a CUDA stream of their\n"
+    "                   own) or mpi (default otherwise; with --device=cuda\n"
+    "                   shifts are staged through page-locked host memory).\n"
     "  --profile        with --check and --device=emu: print each rank's\n"
     "                   emulator counters summed over its launches.\n"
     "  --seed S         input seed (default 0); inputs are uniform in [-1,1)\n"
@@ -78,6 +82,8 @@ struct Options {
   std::string dir;
   bool check = false, bench = false, help = false, profile = false;
   std::string device = "cpu";
+  /// "mpi" or "nccl"; empty until parseArgs picks the device's default.
+  std::string comm;
   uint64_t seed = 0;
   std::string dumpDir;
   int64_t iters = 20;
@@ -126,6 +132,12 @@ std::string parseArgs(int argc, char **argv, Options &o) {
       if (v != "cpu" && v != "emu" && v != "cuda")
         return "--device: expected cpu, emu or cuda, got '" + v + "'";
       o.device = v;
+    } else if ((r = value("--comm", v)) != 0) {
+      if (r < 0)
+        return "--comm needs a value";
+      if (v != "mpi" && v != "nccl")
+        return "--comm: expected mpi or nccl, got '" + v + "'";
+      o.comm = v;
     } else if ((r = value("--seed", v)) != 0) {
       if (r < 0 || !parseUnsigned(v, o.seed))
         return "--seed needs a non-negative integer";
@@ -146,6 +158,8 @@ std::string parseArgs(int argc, char **argv, Options &o) {
       return "unexpected argument '" + a + "' (one artifact directory only)";
     }
   }
+  if (o.comm.empty())
+    o.comm = o.device == "cuda" ? "nccl" : "mpi";
   if (o.help)
     return "";
   if (o.dir.empty())
@@ -624,7 +638,7 @@ int runMain(int argc, char **argv) {
     return 1;
 
   ringrt_context_options co{};
-  co.comm = "mpi";
+  co.comm = opt.comm.c_str();
   co.device = opt.device.c_str();
   co.grid_rank = m.gridRank;
   for (int a = 0; a < 3; ++a) {

@@ -13,8 +13,8 @@
 #include "../Error.h"
 #include "ringrt/codegen_abi.h"
 
+#include <cstdlib>
 #include <cstring>
-#include <vector>
 
 using namespace ringrt;
 
@@ -22,20 +22,52 @@ using namespace ringrt;
 // Host staging of ring shifts
 //===----------------------------------------------------------------------===//
 
+ringrt_status DeviceBackend::allocStaging(int64_t bytes, void **host) {
+  *host = std::malloc(static_cast<size_t>(bytes > 0 ? bytes : 1));
+  return *host ? RINGRT_OK
+               : setErrorf(RINGRT_ERR_OUT_OF_MEMORY,
+                           "device '%s': no host memory for a %lld-byte "
+                           "shift staging buffer",
+                           name(), static_cast<long long>(bytes));
+}
+
+void DeviceBackend::freeStaging(void *host) { std::free(host); }
+
+ringrt_status DeviceBackend::stageOut(void *dst, const void *src,
+                                      int64_t bytes) {
+  return copyToHost(dst, src, bytes);
+}
+
+ringrt_status DeviceBackend::stageIn(void *dst, const void *src,
+                                     int64_t bytes) {
+  return copyToDevice(dst, src, bytes);
+}
+
 namespace {
-/// A shift of device buffers through host copies.
+/// A shift of device buffers through host staging buffers. The buffers
+/// belong to the device backend (allocStaging) and go back to it with
+/// release(), which deviceShiftWait and the failure paths call while the
+/// context is alive.
 struct StagedRequest final : ringrt_request {
   ringrt_request *inner = nullptr;
-  std::vector<unsigned char> sendHost, recvHost;
+  DeviceBackend *device = nullptr;
+  void *sendHost = nullptr, *recvHost = nullptr;
   void *recvDevice = nullptr;
+  int64_t bytes = 0;
+  void release() {
+    device->freeStaging(sendHost);
+    device->freeStaging(recvHost);
+    sendHost = recvHost = nullptr;
+  }
   ~StagedRequest() override { delete inner; }
 };
 } // namespace
 
 bool ringrt::shiftNeedsHostStaging(const ringrt_context *ctx) {
-  // A communicator taking device pointers (NCCL, NcclComm.cpp) would make
-  // this false; the MPI and self communicators take host pointers.
-  return ctx && ctx->deviceBackend && !ctx->deviceBackend->hostAddressable();
+  // The MPI and self communicators take host pointers; NCCL takes device
+  // pointers (and orders itself through the StreamProvider).
+  return ctx && ctx->deviceBackend && !ctx->deviceBackend->hostAddressable() &&
+         !(ctx->comm && ctx->comm->takesDevicePointers());
 }
 
 ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
@@ -44,16 +76,22 @@ ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
                                        ringrt_request **req) {
   *req = nullptr;
   auto staged = std::make_unique<StagedRequest>();
-  staged->sendHost.resize(static_cast<size_t>(bytes));
-  staged->recvHost.resize(static_cast<size_t>(bytes));
+  DeviceBackend &dev = *ctx->deviceBackend;
+  staged->device = &dev;
   staged->recvDevice = recv;
-  if (ringrt_status st =
-          ctx->deviceBackend->copyToHost(staged->sendHost.data(), send, bytes))
+  staged->bytes = bytes;
+  ringrt_status st = dev.allocStaging(bytes, &staged->sendHost);
+  if (st == RINGRT_OK)
+    st = dev.allocStaging(bytes, &staged->recvHost);
+  if (st == RINGRT_OK)
+    st = dev.stageOut(staged->sendHost, send, bytes);
+  if (st == RINGRT_OK)
+    st = ringrt_shift_start(ctx, staged->sendHost, staged->recvHost, bytes,
+                            stage, tag, &staged->inner);
+  if (st != RINGRT_OK) {
+    staged->release();
     return st;
-  if (ringrt_status st = ringrt_shift_start(ctx, staged->sendHost.data(),
-                                            staged->recvHost.data(), bytes,
-                                            stage, tag, &staged->inner))
-    return st;
+  }
   *req = staged.release();
   return RINGRT_OK;
 }
@@ -66,12 +104,12 @@ ringrt_status ringrt::deviceShiftWait(ringrt_context *ctx,
   std::unique_ptr<StagedRequest> owned(staged);
   ringrt_request *inner = owned->inner;
   owned->inner = nullptr;
-  if (ringrt_status st = ringrt_wait(ctx, inner))
-    return st;
-  return ctx->deviceBackend->copyToDevice(owned->recvDevice,
-                                          owned->recvHost.data(),
-                                          static_cast<int64_t>(
-                                              owned->recvHost.size()));
+  ringrt_status st = ringrt_wait(ctx, inner);
+  if (st == RINGRT_OK)
+    st = ctx->deviceBackend->stageIn(owned->recvDevice, owned->recvHost,
+                                     owned->bytes);
+  owned->release();
+  return st;
 }
 
 //===----------------------------------------------------------------------===//

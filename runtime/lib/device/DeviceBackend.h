@@ -11,11 +11,15 @@
 #ifndef RINGRT_LIB_DEVICE_DEVICEBACKEND_H
 #define RINGRT_LIB_DEVICE_DEVICEBACKEND_H
 
+#include "../TestingApi.h"
 #include "ringrt/ringrt.h"
 
 #include <memory>
 
 namespace ringrt {
+
+class StreamProvider;
+struct CudaDriver;
 
 /// Grid or block extent of a launch.
 struct LaunchDims {
@@ -57,6 +61,27 @@ public:
   /// Waits until every launch and copy issued so far has finished.
   virtual ringrt_status synchronize() = 0;
 
+  /// Host staging of ring shifts (shiftNeedsHostStaging). The defaults suit
+  /// backends whose launches and copies are synchronous; device "cuda"
+  /// overrides them to put the copies on its communication stream, ordered
+  /// by events (CudaStreams.h), so that transfers overlap compute.
+  ///
+  /// Host memory for staging `bytes` (page-locked for cuda).
+  virtual ringrt_status allocStaging(int64_t bytes, void **host);
+  /// Returns memory from allocStaging once the copies queued so far that
+  /// use it are done; null is a no-op.
+  virtual void freeStaging(void *host);
+  /// Copies device `src` to host `dst` after the device work queued so far,
+  /// and waits for that copy only.
+  virtual ringrt_status stageOut(void *dst, const void *src, int64_t bytes);
+  /// Copies host `src` (staging memory) to device `dst` so that device work
+  /// queued afterwards sees it; need not wait for the copy.
+  virtual ringrt_status stageIn(void *dst, const void *src, int64_t bytes);
+
+  /// The CUDA streams and events comm "nccl" enqueues on (NcclComm.h); null
+  /// for backends without CUDA streams.
+  virtual std::shared_ptr<StreamProvider> streamProvider() { return nullptr; }
+
   /// Counters summed over the launches so far, where the backend keeps
   /// them (emu); false otherwise.
   virtual bool profile(ringrt_device_profile *out) const {
@@ -78,22 +103,27 @@ std::unique_ptr<DeviceBackend> createEmuDevice();
 /// The CUDA driver backend; fails when libcuda.so.1 cannot be loaded or
 /// initialized.
 ringrt_status createCudaDevice(std::unique_ptr<DeviceBackend> &out);
+/// The CUDA backend over an already loaded driver table (a fake in tests):
+/// cuInit, device local-rank mod count, streams (CudaStreams.h).
+RINGRT_TESTING_API ringrt_status
+createCudaDeviceWithDriver(const CudaDriver &driver,
+                           std::unique_ptr<DeviceBackend> &out);
 
 /// Whether ring shifts of this context must be staged through host memory:
 /// the device's memory is not host-addressable and the communicator takes
-/// host pointers. Hook for the NCCL engineer: a communicator that takes
-/// device pointers (comm "nccl", NcclComm.cpp) makes this false.
-bool shiftNeedsHostStaging(const ringrt_context *ctx);
+/// host pointers (false for comm "nccl", which takes device pointers).
+RINGRT_TESTING_API bool shiftNeedsHostStaging(const ringrt_context *ctx);
 
-/// Starts a ring shift of device buffers through host staging buffers: waits
-/// for the device, copies `send` to the host, and starts the host shift.
+/// Starts a ring shift of device buffers through host staging buffers:
+/// copies `send` to the host after the device work queued so far
+/// (DeviceBackend::stageOut) and starts the host shift.
 ringrt_status stagedShiftStart(ringrt_context *ctx, const void *send,
                                void *recv, int64_t bytes, int32_t stage,
                                int32_t tag, ringrt_request **req);
 
 /// Completes a shift: for a staged request, waits for the host shift and
-/// copies the received bytes to the device; otherwise ringrt_wait. Frees
-/// `req` either way.
+/// copies the received bytes to the device (DeviceBackend::stageIn);
+/// otherwise ringrt_wait. Frees `req` either way.
 ringrt_status deviceShiftWait(ringrt_context *ctx, ringrt_request *req);
 
 } // namespace ringrt

@@ -1,0 +1,140 @@
+//===- CudaStreams.cpp - CUDA streams, events and their ordering -*- C++ -*-===//
+//
+// This file implements the stream and event bookkeeping of device "cuda"
+// (CudaStreams.h) over a CudaDriver table: the retained primary context,
+// the compute and communication streams, the cross-stream waits that order
+// transfers after compute and compute after transfers, and the
+// StreamProvider that comm "nccl" uses.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CudaStreams.h"
+#include "../Error.h"
+
+using namespace ringrt;
+
+ringrt_status CudaStreams::create(const CudaDriver &driver, int index,
+                                  std::shared_ptr<CudaStreams> &out) {
+  std::shared_ptr<CudaStreams> s(new CudaStreams(driver, index));
+  if (ringrt_status st = s->init())
+    return st;
+  out = std::move(s);
+  return RINGRT_OK;
+}
+
+ringrt_status CudaStreams::init() {
+  if (ringrt_status st = check(d.cuDeviceGet(&device, index), "cuDeviceGet"))
+    return st;
+  if (ringrt_status st = check(d.cuDevicePrimaryCtxRetain(&context, device),
+                               "cuDevicePrimaryCtxRetain"))
+    return st;
+  retained = true;
+  if (ringrt_status st = activate())
+    return st;
+  if (ringrt_status st = check(d.cuStreamCreate(&compute,
+                                                cuda::StreamNonBlocking),
+                               "cuStreamCreate(compute)"))
+    return st;
+  if (ringrt_status st = check(d.cuStreamCreate(&comm, cuda::StreamNonBlocking),
+                               "cuStreamCreate(communication)"))
+    return st;
+  return check(d.cuEventCreate(&computeDone, cuda::EventDisableTiming),
+               "cuEventCreate");
+}
+
+CudaStreams::~CudaStreams() {
+  if (!retained)
+    return;
+  d.cuCtxSetCurrent(context);
+  if (computeDone)
+    d.cuEventDestroy(computeDone);
+  for (cuda::Stream s : {compute, comm})
+    if (s)
+      d.cuStreamDestroy(s);
+  d.cuDevicePrimaryCtxRelease(device);
+}
+
+ringrt_status CudaStreams::check(cuda::Result r, const char *what) const {
+  if (r == cuda::Success)
+    return RINGRT_OK;
+  const char *msg = nullptr;
+  if (d.cuGetErrorString)
+    d.cuGetErrorString(r, &msg);
+  return setErrorf(RINGRT_ERR_DEVICE, "device 'cuda' %d: %s failed: %s (%d)",
+                   index, what, msg ? msg : "unknown error", r);
+}
+
+ringrt_status CudaStreams::activate() {
+  return check(d.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+}
+
+ringrt_status CudaStreams::createStream(void **stream) {
+  cuda::Stream s = nullptr;
+  ringrt_status st =
+      check(d.cuStreamCreate(&s, cuda::StreamNonBlocking), "cuStreamCreate");
+  *stream = st == RINGRT_OK ? s : nullptr;
+  return st;
+}
+
+void CudaStreams::destroyStream(void *stream) {
+  if (stream)
+    d.cuStreamDestroy(static_cast<cuda::Stream>(stream));
+}
+
+ringrt_status CudaStreams::createEvent(void **event) {
+  cuda::Event e = nullptr;
+  ringrt_status st =
+      check(d.cuEventCreate(&e, cuda::EventDisableTiming), "cuEventCreate");
+  *event = st == RINGRT_OK ? e : nullptr;
+  return st;
+}
+
+void CudaStreams::destroyEvent(void *event) {
+  if (event)
+    d.cuEventDestroy(static_cast<cuda::Event>(event));
+}
+
+ringrt_status CudaStreams::orderAfterCompute(void *stream) {
+  if (ringrt_status st =
+          check(d.cuEventRecord(computeDone, compute), "cuEventRecord(compute)"))
+    return st;
+  return check(d.cuStreamWaitEvent(static_cast<cuda::Stream>(stream),
+                                   computeDone, 0),
+               "cuStreamWaitEvent(after compute)");
+}
+
+ringrt_status CudaStreams::orderComputeAfter(void *event) {
+  return check(d.cuStreamWaitEvent(compute, static_cast<cuda::Event>(event), 0),
+               "cuStreamWaitEvent(compute after transfer)");
+}
+
+ringrt_status CudaStreams::recordEvent(void *event, void *stream) {
+  return check(d.cuEventRecord(static_cast<cuda::Event>(event),
+                               static_cast<cuda::Stream>(stream)),
+               "cuEventRecord");
+}
+
+ringrt_status CudaStreams::queryEvent(void *event, bool &done) {
+  cuda::Result r = d.cuEventQuery(static_cast<cuda::Event>(event));
+  done = r == cuda::Success;
+  return r == cuda::NotReady ? RINGRT_OK : check(r, "cuEventQuery");
+}
+
+ringrt_status CudaStreams::computeAfterComm(void *event) {
+  if (ringrt_status st = recordEvent(event, comm))
+    return st;
+  return orderComputeAfter(event);
+}
+
+ringrt_status CudaStreams::hostWait(void *event) {
+  return check(d.cuEventSynchronize(static_cast<cuda::Event>(event)),
+               "cuEventSynchronize");
+}
+
+ringrt_status CudaStreams::synchronize() {
+  if (ringrt_status st =
+          check(d.cuStreamSynchronize(compute), "cuStreamSynchronize(compute)"))
+    return st;
+  return check(d.cuStreamSynchronize(comm),
+               "cuStreamSynchronize(communication)");
+}

@@ -1,0 +1,185 @@
+//===- CudaOrderingTest.cpp - device "cuda" stream ordering tests -*- C++ -*-===//
+//
+// This file implements the GoogleTest tests of device "cuda" that run
+// without a GPU: the backend over a fake driver (FakeCudaDriver.h) and a
+// fake host communicator (standing in for comm "mpi"), running a ring
+// program shaped like the generated one through the codegen ABI. They check
+// that host-staged shifts overlap compute: the device-to-host copy goes on
+// the communication stream after an event of the compute stream, the
+// host-to-device copy too, the compute stream waits on its event, and the
+// host never synchronizes a stream in the steady state; and that a timed
+// out shift queues nothing on the device.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Context.h"
+#include "CudaProgramCheck.h"
+#include "NcclComm.h"
+#include "FakeCudaDriver.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+using namespace ringrt;
+using Log = std::vector<std::string>;
+
+namespace {
+
+/// A host-pointer communicator (like comm "mpi") over one process: the
+/// shift copies send to recv; wait may time out at one stage.
+class FakeHostComm : public CommBackend {
+public:
+  explicit FakeHostComm(Log &log) : log(log) {}
+  struct Request : ringrt_request {
+    int32_t stage = 0;
+  };
+  ringrt_status shiftStart(const void *send, void *recv, int64_t bytes,
+                           int32_t stage, int32_t,
+                           std::unique_ptr<ringrt_request> &out) override {
+    log.push_back("mpi shiftStart stage=" + std::to_string(stage));
+    std::memcpy(recv, send, static_cast<size_t>(bytes));
+    auto req = std::make_unique<Request>();
+    req->stage = stage;
+    out = std::move(req);
+    return RINGRT_OK;
+  }
+  ringrt_status wait(ringrt_request &base) override {
+    int32_t stage = static_cast<Request &>(base).stage;
+    log.push_back("mpi wait stage=" + std::to_string(stage));
+    return stage == timeoutAtStage ? RINGRT_ERR_TIMEOUT : RINGRT_OK;
+  }
+  ringrt_status allreduceSumF32(float *, int64_t, int, int32_t) override {
+    return RINGRT_ERR_UNSUPPORTED;
+  }
+  ringrt_status barrier() override { return RINGRT_OK; }
+  Log &log;
+  int32_t timeoutAtStage = -1;
+};
+
+class CudaOrderingTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fakes.log = &log;
+    fake::fakeCuda = &fakes;
+    ctx = new ringrt_context();
+    ctx->grid.shape[0] = 3;
+    ctx->grid.axisOfRole[RINGRT_AXIS_RING] = 0;
+    ctx->grid.worldSize = 3;
+    ctx->device = "cuda";
+    auto comm = std::make_unique<FakeHostComm>(log);
+    hostComm = comm.get();
+    ctx->comm = std::move(comm);
+    ASSERT_EQ(createCudaDeviceWithDriver(fake::fakeCudaDriver(),
+                                         ctx->deviceBackend),
+              RINGRT_OK)
+        << ringrt_last_error();
+  }
+  void TearDown() override {
+    ringrt_context_destroy(ctx);
+    fake::fakeCuda = nullptr;
+  }
+  Log takeLog() {
+    Log l;
+    l.swap(log);
+    return l;
+  }
+
+  Log log;
+  fake::FakeCuda fakes;
+  ringrt_context *ctx = nullptr;
+  FakeHostComm *hostComm = nullptr;
+};
+
+TEST_F(CudaOrderingTest, CreatesAComputeAndACommunicationStream) {
+  EXPECT_EQ(takeLog(), (Log{"cuStreamCreate s1 flags=1",
+                            "cuStreamCreate s2 flags=1",
+                            "cuEventCreate e1 flags=2"}));
+  EXPECT_TRUE(shiftNeedsHostStaging(ctx));
+  EXPECT_NE(ctx->deviceBackend->streamProvider(), nullptr);
+}
+
+TEST_F(CudaOrderingTest, StagedShiftsOverlapCompute) {
+  takeLog();
+  ASSERT_EQ(fake::runRingProgram(ctx, log, 3, 64), RINGRT_OK)
+      << ringrt_last_error();
+  Log l = takeLog();
+  EXPECT_EQ(fake::checkOverlapOrdering(l, "s2", {"cuMemcpyDtoHAsync"},
+                                       {"cuMemcpyHtoDAsync"}),
+            Log{});
+  // The first shift in full: staging buffers (page-locked, each with the
+  // event of its last copy), D2H on s2 after the compute event, the host
+  // waits for that copy only, MPI; "attn" runs while MPI moves the bytes;
+  // H2D on s2, s1 waits on its event, the buffers go back after s2.
+  Log first(l.begin(), l.begin() + 19);
+  EXPECT_EQ(first, (Log{"cuLaunchKernel init s1",
+                        "--- shift_start stage=1",
+                        "cuMemAllocHost 64",
+                        "cuEventCreate e2 flags=2",
+                        "cuMemAllocHost 64",
+                        "cuEventCreate e3 flags=2",
+                        "cuEventRecord e1 s1",
+                        "cuStreamWaitEvent s2 e1",
+                        "cuMemcpyDtoHAsync 64 s2",
+                        "cuEventCreate e4 flags=2",
+                        "cuEventRecord e4 s2",
+                        "cuEventSynchronize e4",
+                        "mpi shiftStart stage=1",
+                        "cuLaunchKernel attn s1",
+                        "--- shift_wait stage=1",
+                        "mpi wait stage=1",
+                        "cuMemcpyHtoDAsync 64 s2",
+                        "cuEventRecord e4 s2",
+                        "cuStreamWaitEvent s1 e4"}))
+      << ::testing::PrintToString(l);
+  // The second shift reuses the staging buffers (their events completed)
+  // and waits, on s2, for the kernels queued since: "attn" of stage 0 read
+  // the buffer it now receives into.
+  auto second = std::find(l.begin(), l.end(), "--- shift_start stage=2");
+  ASSERT_NE(second, l.end());
+  EXPECT_EQ(Log(second, second + 4),
+            (Log{"--- shift_start stage=2", "cuEventRecord e1 s1",
+                 "cuStreamWaitEvent s2 e1", "cuMemcpyDtoHAsync 64 s2"}));
+  // Only the program's final synchronize waits for the streams.
+  auto sync = std::find(l.begin(), l.end(), "--- synchronize");
+  ASSERT_NE(sync, l.end());
+  EXPECT_EQ(Log(sync, sync + 3),
+            (Log{"--- synchronize", "cuStreamSynchronize s1",
+                 "cuStreamSynchronize s2"}));
+}
+
+TEST_F(CudaOrderingTest, TimedOutStagedShiftQueuesNothing) {
+  hostComm->timeoutAtStage = 1;
+  takeLog();
+  EXPECT_EQ(fake::runRingProgram(ctx, log, 2, 64), RINGRT_ERR_TIMEOUT);
+  Log l = takeLog();
+  auto wait = std::find(l.begin(), l.end(), "mpi wait stage=1");
+  ASSERT_NE(wait, l.end());
+  // No copy in, no cross-stream wait: the buffers go back (events recorded
+  // on s2) and the program only synchronizes before freeing.
+  EXPECT_EQ(Log(wait, l.end()),
+            (Log{"mpi wait stage=1", "cuEventRecord e2 s2",
+                 "cuEventRecord e3 s2", "--- synchronize",
+                 "cuStreamSynchronize s1", "cuStreamSynchronize s2"}));
+}
+
+TEST_F(CudaOrderingTest, ReleasingTheDeviceKeepsTheStreamsOfItsSharers) {
+  // comm "nccl" holds the provider after the device backend is gone
+  // (ringrt_context destroys the device first).
+  std::shared_ptr<StreamProvider> streams =
+      ctx->deviceBackend->streamProvider();
+  takeLog();
+  ctx->deviceBackend.reset();
+  EXPECT_EQ(takeLog(), (Log{"cuStreamSynchronize s1", "cuStreamSynchronize s2"}));
+  void *s = nullptr;
+  ASSERT_EQ(streams->createStream(&s), RINGRT_OK);
+  streams->destroyStream(s);
+  streams.reset();
+  EXPECT_EQ(takeLog(),
+            (Log{"cuStreamCreate s3 flags=1", "cuStreamDestroy s3",
+                 "cuStreamDestroy s1", "cuStreamDestroy s2",
+                 "cuDevicePrimaryCtxRelease"}));
+}
+
+} // namespace

@@ -10,21 +10,20 @@
 // visited, and the remaining scores are masked from global token positions
 // (the owners of the Q and K/V blocks are kernel arguments); ragged tails
 // are clamped on load and masked. The output is the normalised partial O and
-// its LSE in fp32 (ring.block_attention).
-//
-// Per-warp register fragments follow the PTX ISA's m16n8k16 layout: lane l
-// has g = l / 4, t = l % 4; accumulator elements c0,c1 are row g, columns
-// 2t, 2t+1 and c2,c3 are row g + 8.
+// its LSE in fp32 (ring.block_attention). The fragment operations and their
+// register layout are in MmaFragments.h.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
+#include "codegen/gpu/MmaFragments.h"
 #include "codegen/gpu/TargetInfo.h"
 
 #include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -44,11 +43,8 @@ std::string AttentionKernelConfig::kernelName() const {
          std::to_string(tiles.blockN);
 }
 
-/// Bytes of one padded shared-memory row of `headDim` 16-bit elements.
-static int64_t rowBytes(int64_t headDim) { return headDim * 2 + 16; }
-
 int64_t AttentionKernelConfig::sharedBytes() const {
-  return (tiles.blockM() + 4 * tiles.blockN) * rowBytes(headDim);
+  return (tiles.blockM() + 4 * tiles.blockN) * paddedRowBytes(headDim);
 }
 
 std::string AttentionKernelConfig::validate(const TargetInfo &target) const {
@@ -90,7 +86,7 @@ class AttentionWriter {
 public:
   explicit AttentionWriter(const AttentionKernelConfig &c)
       : c(c), D(c.headDim), BN(c.tiles.blockN), BM(c.tiles.blockM()),
-        T(c.tiles.threads()), RB(rowBytes(c.headDim)),
+        T(c.tiles.threads()), RB(paddedRowBytes(c.headDim)),
         qBytes(BM * RB), kvBytes(BN * RB),
         halfTy(c.dtype == "f16" ? "f16" : "bf16") {}
 
@@ -98,141 +94,27 @@ public:
 
 private:
   /// Global position of local row `i` of a block owned by `owner` whose
-  /// buffer holds `len` rows (ring.block_attention's layout formulas).
+  /// buffer holds `len` rows.
   std::string pos(const std::string &i, const std::string &owner,
-                  const std::string &len);
-  /// cp.async of `rows` rows of D elements starting at local row `r0`
-  /// (clamped to `last`) of the head at element offset `base` (i64) of
-  /// `gptr` into shared memory at byte offset `soff` (i32).
+                  const std::string &len) {
+    return globalPosition(e, c.layout, i, owner, len, "%ring");
+  }
+  /// cp.async of `rows` rows of D elements (MmaFragments::copyRows).
   void copyTile(int rows, const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
-                const std::string &soff);
-  /// Packs two f32 into a bf16x2/f16x2 register (round to nearest even).
-  std::string pack(const std::string &lo, const std::string &hi);
-  /// 4-register ldmatrix at shared byte offset `off`.
-  std::array<std::string, 4> ldmatrix(const std::string &off, bool trans);
-  /// c += a * b on one m16n8k16 tile.
-  std::array<std::string, 4> mma(const std::array<std::string, 4> &a,
-                                 const std::string &b0, const std::string &b1,
-                                 const std::array<std::string, 4> &c);
-  std::string shflXor(const std::string &v, int mask);
+                const std::string &soff) {
+    f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+  }
 
   const AttentionKernelConfig &c;
   const int64_t D, BN, BM, T, RB, qBytes, kvBytes;
   const std::string halfTy;
   MlirEmitter e;
   std::string smem, lane;
+  std::optional<MmaFragments> f;
 };
 
 } // namespace
-
-std::string AttentionWriter::pos(const std::string &i, const std::string &owner,
-                                 const std::string &len) {
-  switch (c.layout) {
-  case Balance::none:
-    return e.add(e.mul(owner, len), i);
-  case Balance::striped:
-    return e.add(e.mul(i, "%ring"), owner);
-  case Balance::zigzag: {
-    std::string chunk = e.let("arith.shrui " + len + ", " + e.i32(1) + " : i32");
-    std::string lo = e.add(e.mul(owner, chunk), i);
-    std::string other =
-        e.sub(e.sub(e.mul("%ring", e.i32(2)), e.i32(1)), owner);
-    std::string hi = e.add(e.mul(other, chunk), e.sub(i, chunk));
-    return e.select(e.cmp("ult", i, chunk), lo, hi, "i32");
-  }
-  }
-  return i;
-}
-
-void AttentionWriter::copyTile(int rows, const std::string &gptr,
-                               const std::string &base, const std::string &r0,
-                               const std::string &last,
-                               const std::string &soff) {
-  int64_t perRow = D / 8; // 16-byte chunks per row
-  int64_t total = rows * perRow;
-  int64_t iters = (total + T - 1) / T;
-  for (int64_t it = 0; it < iters; ++it) {
-    std::string idx = e.add("%tid", e.i32(it * T));
-    bool guarded = (it + 1) * T > total;
-    if (guarded)
-      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
-    std::string r = e.divu(idx, e.i32(perRow));
-    std::string col = e.remu(idx, e.i32(perRow));
-    std::string grow = e.minu(e.add(r0, r), last);
-    std::string elem = e.add(e.add(base, e.mul(e.ext64(grow), e.i64(D), "i64"), "i64"),
-                             e.ext64(e.mul(col, e.i32(8))), "i64");
-    std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
-    std::string so = e.add(e.add(soff, e.mul(r, e.i32(RB))),
-                           e.mul(col, e.i32(16)));
-    std::string dst = e.gep(smem, so, 3);
-    e.line("nvvm.cp.async.shared.global " + dst + ", " + src +
-           ", 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>");
-    if (guarded)
-      e.close();
-  }
-}
-
-std::string AttentionWriter::pack(const std::string &lo, const std::string &hi) {
-  std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-  v = e.let("llvm.insertelement " + lo + ", " + v + "[" + e.i32(0) +
-            " : i32] : vector<2xf32>");
-  v = e.let("llvm.insertelement " + hi + ", " + v + "[" + e.i32(1) +
-            " : i32] : vector<2xf32>");
-  std::string h = e.let("arith.truncf " + v + " : vector<2xf32> to vector<2x" +
-                        halfTy + ">");
-  return e.let("llvm.bitcast " + h + " : vector<2x" + halfTy + "> to i32");
-}
-
-std::array<std::string, 4> AttentionWriter::ldmatrix(const std::string &off,
-                                                     bool trans) {
-  std::string p = e.gep(smem, off, 3);
-  std::string s = e.let(
-      "nvvm.ldmatrix " + p + " {num = 4 : i32, layout = #nvvm.mma_layout<" +
-      (trans ? "col" : "row") +
-      ">, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>, eltType = "
-      "#nvvm.ld_st_matrix_elt_type<b16>} : (!llvm.ptr<3>) -> "
-      "!llvm.struct<(i32, i32, i32, i32)>");
-  std::array<std::string, 4> r;
-  for (int i = 0; i < 4; ++i)
-    r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
-                 "] : !llvm.struct<(i32, i32, i32, i32)>");
-  return r;
-}
-
-std::array<std::string, 4>
-AttentionWriter::mma(const std::array<std::string, 4> &a, const std::string &b0,
-                     const std::string &b1,
-                     const std::array<std::string, 4> &acc) {
-  // The NVVM verifier wants f16 operands as vector<2xf16> and bf16 ones as
-  // i32 (the PTX registers are .b32 either way).
-  bool f16 = halfTy == "f16";
-  auto opnd = [&](const std::string &x) {
-    return f16 ? e.let("llvm.bitcast " + x + " : i32 to vector<2xf16>") : x;
-  };
-  std::string A[4] = {opnd(a[0]), opnd(a[1]), opnd(a[2]), opnd(a[3])};
-  std::string B0 = opnd(b0), B1 = opnd(b1);
-  std::string opTy = f16 ? "vector<2xf16>" : "i32";
-  std::string s = e.let(
-      "nvvm.mma.sync A[" + A[0] + ", " + A[1] + ", " + A[2] + ", " + A[3] +
-      "] B[" + B0 + ", " + B1 + "] C[" + acc[0] + ", " + acc[1] + ", " +
-      acc[2] + ", " + acc[3] +
-      "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
-      "shape = #nvvm.shape<m = 16, n = 8, k = 16>, multiplicandAPtxType = "
-      "#nvvm.mma_type<" +
-      halfTy + ">, multiplicandBPtxType = #nvvm.mma_type<" + halfTy +
-      ">} : (" + opTy + ", " + opTy + ", f32) -> !llvm.struct<(f32, f32, f32, f32)>");
-  std::array<std::string, 4> r;
-  for (int i = 0; i < 4; ++i)
-    r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
-                 "] : !llvm.struct<(f32, f32, f32, f32)>");
-  return r;
-}
-
-std::string AttentionWriter::shflXor(const std::string &v, int mask) {
-  return e.let("nvvm.shfl.sync bfly " + e.i32(-1) + ", " + v + ", " +
-               e.i32(mask) + ", " + e.i32(31) + " : f32 -> f32");
-}
 
 std::string AttentionWriter::run() {
   const bool causal = c.mask == MaskKind::causal;
@@ -253,6 +135,7 @@ std::string AttentionWriter::run() {
   std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   std::string t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
+  f.emplace(e, halfTy, smem, "%tid", T);
   std::string qg = e.let("llvm.addrspacecast %q : !llvm.ptr to !llvm.ptr<1>");
   std::string kg = e.let("llvm.addrspacecast %k : !llvm.ptr to !llvm.ptr<1>");
   std::string vg = e.let("llvm.addrspacecast %v : !llvm.ptr to !llvm.ptr<1>");
@@ -317,22 +200,9 @@ std::string AttentionWriter::run() {
   e.line("nvvm.cp.async.commit.group");
 
   // Lane-dependent ldmatrix offsets (bytes).
-  std::string l15 = e.let("arith.andi " + lane + ", " + e.i32(15) + " : i32");
-  std::string l7 = e.let("arith.andi " + lane + ", " + e.i32(7) + " : i32");
-  std::string l4 = e.let("arith.shrui " + lane + ", " + e.i32(4) + " : i32");
-  std::string l3b = e.let("arith.andi " + e.let("arith.shrui " + lane + ", " +
-                                                e.i32(3) + " : i32") +
-                              ", " + e.i32(1) + " : i32");
-  // A (Q): row warp*16 + lane%16, column block 8 * (lane/16).
-  std::string aLane = e.add(e.mul(e.add(e.mul(warp, e.i32(16)), l15), e.i32(RB)),
-                            e.mul(l4, e.i32(16)));
-  // B (K, not transposed): key 8*(lane/16) + lane%8, column block
-  // 8 * ((lane/8)%2).
-  std::string kLane = e.add(e.mul(e.add(e.mul(l4, e.i32(8)), l7), e.i32(RB)),
-                            e.mul(l3b, e.i32(16)));
-  // B (V, transposed): key 8*((lane/8)%2) + lane%8, column block 8*(lane/16).
-  std::string vLane = e.add(e.mul(e.add(e.mul(l3b, e.i32(8)), l7), e.i32(RB)),
-                            e.mul(l4, e.i32(16)));
+  std::string aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
+  std::string kLane = f->bLaneOffset(lane, RB);
+  std::string vLane = f->bTransLaneOffset(lane, RB);
 
   // The KV loop. Carried: O (nO x 4), m (2 rows), l (2 rows, per-thread
   // partial sums).
@@ -371,11 +241,11 @@ std::string AttentionWriter::run() {
     for (auto &s : S)
       s = {e.f32(0.0), e.f32(0.0), e.f32(0.0), e.f32(0.0)};
     for (int64_t kk = 0; kk < D / 16; ++kk) {
-      auto a = ldmatrix(e.add(aLane, e.i32(kk * 32)), /*trans=*/false);
+      auto a = f->ldmatrix(e.add(aLane, e.i32(kk * 32)), /*trans=*/false);
       for (int64_t np = 0; np < BN / 16; ++np) {
-        auto bq = ldmatrix(e.add(kS, e.i32(np * 16 * RB + kk * 32)), false);
-        S[2 * np] = mma(a, bq[0], bq[1], S[2 * np]);
-        S[2 * np + 1] = mma(a, bq[2], bq[3], S[2 * np + 1]);
+        auto bq = f->ldmatrix(e.add(kS, e.i32(np * 16 * RB + kk * 32)), false);
+        S[2 * np] = f->mma(a, bq[0], bq[1], S[2 * np]);
+        S[2 * np + 1] = f->mma(a, bq[2], bq[3], S[2 * np + 1]);
       }
     }
 
@@ -404,8 +274,8 @@ std::string AttentionWriter::run() {
       std::string mx = e.negInf();
       for (int64_t n = 0; n < nS; ++n)
         mx = e.fmax(e.fmax(mx, S[n][2 * r]), S[n][2 * r + 1]);
-      mx = e.fmax(mx, shflXor(mx, 1));
-      mx = e.fmax(mx, shflXor(mx, 2));
+      mx = e.fmax(mx, f->shflXor(mx, 1));
+      mx = e.fmax(mx, f->shflXor(mx, 2));
       std::string mOld = names[nO * 4 + r];
       mNew[r] = e.fmax(mOld, mx);
       // A row with nothing visible yet keeps m = -inf; subtract 0 instead so
@@ -430,14 +300,14 @@ std::string AttentionWriter::run() {
     // O += P V.
     for (int64_t kk = 0; kk < BN / 16; ++kk) {
       std::array<std::string, 4> a = {
-          pack(S[2 * kk][0], S[2 * kk][1]), pack(S[2 * kk][2], S[2 * kk][3]),
-          pack(S[2 * kk + 1][0], S[2 * kk + 1][1]),
-          pack(S[2 * kk + 1][2], S[2 * kk + 1][3])};
+          f->pack(S[2 * kk][0], S[2 * kk][1]), f->pack(S[2 * kk][2], S[2 * kk][3]),
+          f->pack(S[2 * kk + 1][0], S[2 * kk + 1][1]),
+          f->pack(S[2 * kk + 1][2], S[2 * kk + 1][3])};
       for (int64_t dp = 0; dp < D / 16; ++dp) {
-        auto bv = ldmatrix(e.add(vS, e.i32(kk * 16 * RB + dp * 32)),
+        auto bv = f->ldmatrix(e.add(vS, e.i32(kk * 16 * RB + dp * 32)),
                            /*trans=*/true);
-        O[2 * dp] = mma(a, bv[0], bv[1], O[2 * dp]);
-        O[2 * dp + 1] = mma(a, bv[2], bv[3], O[2 * dp + 1]);
+        O[2 * dp] = f->mma(a, bv[0], bv[1], O[2 * dp]);
+        O[2 * dp + 1] = f->mma(a, bv[2], bv[3], O[2 * dp + 1]);
       }
     }
     // Every warp is done with this buffer before it is refilled.
@@ -456,8 +326,8 @@ std::string AttentionWriter::run() {
   auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
   for (int r = 0; r < 2; ++r) {
     std::string l = res(nO * 4 + 2 + r);
-    l = e.fadd(l, shflXor(l, 1));
-    l = e.fadd(l, shflXor(l, 2));
+    l = e.fadd(l, f->shflXor(l, 1));
+    l = e.fadd(l, f->shflXor(l, 2));
     std::string m = res(nO * 4 + r);
     std::string has = e.fcmp("ogt", l, e.f32(0.0));
     std::string inv = e.select(has, e.fdiv(e.f32(1.0), l), e.f32(0.0), "f32");

@@ -4,10 +4,13 @@
 // GPU target: the PTX of `gpu.binary @ringc_kernels` is embedded as a global
 // string, the compute ops of each per-rank function become
 // `ringrt_cg_launch` calls that follow the launch ABI of Kernels.h, and the
-// function's buffers move to device memory. What remains (shifts,
-// coordinates, the C entry) is then lowered by `convert-ring-to-cpu`, which
-// sees the `ring.cpu.abi` marker and reuses the context and status
-// arguments added here.
+// function's buffers move to device memory. What remains (shifts, the
+// dim-slice all-reduce of the device score buffer, coordinates, the C
+// entry) is then lowered by `convert-ring-to-cpu`, which sees the
+// `ring.cpu.abi` marker and reuses the context and status arguments added
+// here; ringrt_cg_shift_* and ringrt_cg_allreduce_sum_f32 wait for the
+// device and stage device buffers through host memory where the
+// communicator cannot address them.
 //
 // This is the explicit launch path, not upstream `gpu-to-llvm` with an
 // `mgpu*` wrapper ABI: our kernels are generated as text with `!llvm.ptr`
@@ -94,6 +97,8 @@ private:
                            int64_t gridZ, int64_t block, int64_t smem,
                            ValueRange params);
   LogicalResult lower(BlockAttentionOp op);
+  LogicalResult lower(BlockScoresOp op);
+  LogicalResult lower(BlockSoftmaxVOp op);
   LogicalResult lower(FillPartialOp op);
   LogicalResult lower(MergeOp op);
   LogicalResult lower(FinalizeOp op);
@@ -234,6 +239,64 @@ LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
                     config.tiles.threads(), config.sharedBytes(), params);
 }
 
+LogicalResult LaunchEmitter::lower(BlockScoresOp op) {
+  ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
+                    s = shapeOf(op.getScores());
+  ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
+  if (qRows[1] == 0 || kvRows[1] == 0) { // nothing to compute
+    op->erase();
+    return success();
+  }
+  BlockScoresKernelConfig config = builder.configFor(op);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Value> params = {
+      dataPointer(b, loc, op.getQuery()), dataPointer(b, loc, op.getKey()),
+      dataPointer(b, loc, op.getScores()), i32(b, loc, q[1]),
+      i32(b, loc, k[1]), i32(b, loc, q[2]), i32(b, loc, k[2]),
+      i32(b, loc, s[2]), i32(b, loc, s[3]), i32(b, loc, qRows[0]),
+      i32(b, loc, qRows[1]), i32(b, loc, kvRows[0]), i32(b, loc, kvRows[1])};
+  int64_t tiles = ceilDiv(qRows[1], config.blockM()) *
+                  ceilDiv(kvRows[1], config.kBlockN);
+  return emitLaunch(op, tiles, q[1], q[0], config.threads(),
+                    config.sharedBytes(), params);
+}
+
+LogicalResult LaunchEmitter::lower(BlockSoftmaxVOp op) {
+  ArrayRef<int64_t> s = shapeOf(op.getScores()), v = shapeOf(op.getValue()),
+                    po = shapeOf(op.getPartialOutput());
+  ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
+  if (qRows[1] == 0) { // no query rows: nothing to compute
+    op->erase();
+    return success();
+  }
+  SoftmaxVKernelConfig config = builder.configFor(op);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  const double log2e = 1.4426950408889634;
+  SmallVector<Value> params = {
+      dataPointer(b, loc, op.getScores()),
+      dataPointer(b, loc, op.getValue()),
+      dataPointer(b, loc, op.getPartialOutput()),
+      dataPointer(b, loc, op.getPartialLse()),
+      i32(b, loc, po[1]),
+      i32(b, loc, v[1]),
+      i32(b, loc, v[2]),
+      i32(b, loc, s[2]),
+      i32(b, loc, s[3]),
+      i32(b, loc, po[2]),
+      i32(b, loc, qRows[0]),
+      i32(b, loc, qRows[1]),
+      i32(b, loc, kvRows[0]),
+      i32(b, loc, kvRows[1]),
+      indexToI32(b, loc, op.getQOwner()),
+      indexToI32(b, loc, op.getKvOwner()),
+      i32(b, loc, op.getRingSize()),
+      f32(b, loc, op.getScale().convertToDouble() * log2e)};
+  return emitLaunch(op, ceilDiv(qRows[1], config.kWarps), po[1], po[0],
+                    config.threads(), 0, params);
+}
+
 LogicalResult LaunchEmitter::lower(FillPartialOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -372,8 +435,8 @@ LogicalResult LaunchEmitter::run() {
   SmallVector<memref::AllocOp> allocs;
   SmallVector<Operation *> work;
   fn.walk([&](Operation *op) {
-    if (isa<BlockAttentionOp, FillPartialOp, MergeOp, FinalizeOp,
-            memref::AllocOp, memref::DeallocOp>(op))
+    if (isa<BlockAttentionOp, BlockScoresOp, BlockSoftmaxVOp, FillPartialOp,
+            MergeOp, FinalizeOp, memref::AllocOp, memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -390,6 +453,10 @@ LogicalResult LaunchEmitter::run() {
   for (Operation *op : work) {
     LogicalResult r = success();
     if (auto o = dyn_cast<BlockAttentionOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<BlockScoresOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<BlockSoftmaxVOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<FillPartialOp>(op))
       r = lower(o);

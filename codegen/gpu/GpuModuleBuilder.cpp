@@ -41,14 +41,47 @@ AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
   return c;
 }
 
+BlockScoresKernelConfig GpuModuleBuilder::configFor(BlockScoresOp op) const {
+  auto qTy = cast<MemRefType>(op.getQuery().getType());
+  BlockScoresKernelConfig c;
+  c.sliceDim = qTy.getShape().back();
+  c.dtype = dtypeOf(qTy.getElementType());
+  return c;
+}
+
+SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
+  auto vTy = cast<MemRefType>(op.getValue().getType());
+  SoftmaxVKernelConfig c;
+  c.sliceDim = vTy.getShape().back();
+  c.dtype = dtypeOf(vTy.getElementType());
+  c.mask = op.getMask();
+  c.layout = op.getLayout();
+  return c;
+}
+
+void GpuModuleBuilder::add(const std::string &name,
+                           const std::function<std::string()> &text) {
+  if (kernelNames.insert(name).second)
+    kernels.emplace_back(name, text());
+}
+
 LogicalResult GpuModuleBuilder::collect(Operation *root) {
   bool ok = true;
   auto tag = [&](Operation *op, const std::string &name,
                  const std::function<std::string()> &text) {
     op->setAttr(kKernelAttrName,
                 FlatSymbolRefAttr::get(op->getContext(), name));
-    if (kernelNames.insert(name).second)
-      kernels.emplace_back(name, text());
+    add(name, text);
+  };
+  // Tags `op` with the kernel of `c`, or diagnoses why there is none.
+  auto tagVariant = [&](Operation *op, const auto &c, auto write) {
+    std::string why = c.validate(target);
+    if (!why.empty()) {
+      op->emitError("cannot generate a GPU kernel for this block: ") << why;
+      ok = false;
+      return;
+    }
+    tag(op, c.kernelName(), [&] { return write(c); });
   };
   root->walk([&](Operation *op) {
     if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
@@ -69,11 +102,10 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
           cast<MemRefType>(fin.getOutput().getType()).getElementType());
       tag(op, "ringc_finalize_" + dt,
           [dt] { return writeFinalizeKernel(dt); });
-    } else if (isa<BlockScoresOp, BlockSoftmaxVOp>(op)) {
-      op->emitError("dim slices (head_dim split over a grid axis) are not "
-                    "supported on GPU target ")
-          << target.chip() << " yet; use --target=cpu or dim_slices=1";
-      ok = false;
+    } else if (auto bs = dyn_cast<BlockScoresOp>(op)) {
+      tagVariant(op, configFor(bs), writeBlockScoresKernel);
+    } else if (auto sv = dyn_cast<BlockSoftmaxVOp>(op)) {
+      tagVariant(op, configFor(sv), writeSoftmaxVKernel);
     }
   });
   return success(ok);
@@ -84,6 +116,16 @@ std::string GpuModuleBuilder::addAttention(const AttentionKernelConfig &c) {
   if (kernelNames.insert(name).second)
     kernels.emplace_back(name, writeAttentionKernel(c));
   return name;
+}
+
+std::string GpuModuleBuilder::addBlockScores(const BlockScoresKernelConfig &c) {
+  add(c.kernelName(), [&] { return writeBlockScoresKernel(c); });
+  return c.kernelName();
+}
+
+std::string GpuModuleBuilder::addSoftmaxV(const SoftmaxVKernelConfig &c) {
+  add(c.kernelName(), [&] { return writeSoftmaxVKernel(c); });
+  return c.kernelName();
 }
 
 void GpuModuleBuilder::addRowKernels(StringRef dtype) {

@@ -2,7 +2,8 @@
 //
 // This file declares the kernels the GPU target generates for the per-rank
 // ring program: the fused block-attention kernel (one variant per element
-// type, head dim, mask, layout and tile configuration) and the small fp32
+// type, head dim, mask, layout and tile configuration), the two kernels of
+// the dim-slice path (block_scores, block_softmax_v) and the small fp32
 // kernels for fill_partial, merge and finalize. Each generator returns the
 // text of one `gpu.func` (see MlirEmitter.h for why text); the parameter
 // lists documented here are the launch ABI the host side follows.
@@ -62,6 +63,69 @@ struct AttentionKernelConfig {
 /// Grid (ceil(qn / blockM), heads, batch), block (32 * warps), dynamic
 /// shared memory sharedBytes().
 std::string writeAttentionKernel(const AttentionKernelConfig &config);
+
+/// The dim-slice score kernel (ring.block_scores): partial S = Q_slice ·
+/// K_sliceᵀ in fp32 with mma.sync m16n8k16. A CTA of kWarps warps covers
+/// blockM() query rows (16 per warp) by kBlockN keys; the Q and K tiles go
+/// to shared memory with cp.async (rows padded by 16 bytes) and reach the
+/// tensor cores through ldmatrix.
+struct BlockScoresKernelConfig {
+  /// The local head dim (D / dim_slices).
+  int64_t sliceDim = 32;
+  /// "bf16" or "f16".
+  std::string dtype = "bf16";
+  static constexpr int kWarps = 4;
+  static constexpr int kBlockN = 64;
+  static constexpr int blockM() { return 16 * kWarps; }
+  static constexpr int threads() { return 32 * kWarps; }
+
+  /// "ringc_scores_bf16_d32".
+  std::string kernelName() const;
+  /// Dynamic shared memory of one CTA: (blockM() + kBlockN) padded rows.
+  int64_t sharedBytes() const;
+  /// Returns "" if the configuration can be generated for `target`, else a
+  /// message saying why not and what would work.
+  std::string validate(const TargetInfo &target) const;
+};
+
+/// Dim-slice score kernel. Parameters, in order:
+///   q, k, scores : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, s_rows, s_cols, q0, qn, k0, kn : i32
+/// writes scores[b,h,i−q0,j−k0] (a [B, heads, s_rows, s_cols] f32 buffer)
+/// for i in [q0, q0+qn), j in [k0, k0+kn); nothing else.
+/// Grid (ceil(qn / blockM) * ceil(kn / kBlockN), heads, batch), block
+/// threads(), dynamic shared memory sharedBytes().
+std::string writeBlockScoresKernel(const BlockScoresKernelConfig &config);
+
+/// The dim-slice softmax kernel (ring.block_softmax_v): scale, causal mask
+/// from global positions, row softmax with LSE, and P · V_slice, all in
+/// fp32, SIMT. One warp per query row: lanes split the keys for the row
+/// maximum (butterfly reduction), then every lane walks all keys and
+/// accumulates its columns (lane, lane + 32, ...) of the output.
+struct SoftmaxVKernelConfig {
+  int64_t sliceDim = 32;
+  std::string dtype = "bf16";
+  MaskKind mask = MaskKind::none;
+  Balance layout = Balance::none;
+  static constexpr int kWarps = 4;
+  static constexpr int threads() { return 32 * kWarps; }
+
+  /// "ringc_softmax_v_bf16_d32_causal_zigzag".
+  std::string kernelName() const;
+  std::string validate(const TargetInfo &target) const;
+};
+
+/// Dim-slice softmax kernel. Parameters, in order:
+///   scores, v, partial_o, partial_lse : !llvm.ptr (device, generic)
+///   heads, kv_heads, seq, s_rows, s_cols, p_len, q0, qn, k0, kn,
+///   q_owner, kv_owner, ring_size : i32
+///   scale_log2 : f32 (scale * log2(e))
+/// `seq` is the local sequence length (V's rows) that the layout formulas
+/// use for both owners. Writes partial_o[b,h,i−q0,:] ([B, heads, p_len,
+/// sliceDim] f32) and partial_lse[b,h,i−q0]; a fully masked row gets O = 0,
+/// LSE = −inf. Grid (ceil(qn / kWarps), heads, batch), block threads(), no
+/// shared memory.
+std::string writeSoftmaxVKernel(const SoftmaxVKernelConfig &config);
 
 /// `ringc_fill(o, lse : ptr, rows, d : i32)`: O = 0, LSE = -inf for `rows`
 /// rows of `d` floats. One thread per row, blocks of 128.

@@ -22,14 +22,17 @@ def RingGPUGenerateKernelsPass
     `nvvm.mma.sync` m16n8k16 with bf16/f16 operands and f32 accumulators,
     online softmax with ex2 on log2(e)-scaled scores, causal tiles skipped
     and masked from global positions, ragged tails masked, partial O and LSE
-    written in fp32. `ring.fill_partial`, `ring.merge` and `ring.finalize`
-    get small fp32 kernels. The kernels are then serialized by upstream
+    written in fp32. The dim-slice ops get two kernels: `ring.block_scores`
+    (partial scores Q_slice · K_sliceᵀ on ldmatrix + mma.sync, fp32 out)
+    and `ring.block_softmax_v` (scale, causal mask from global positions,
+    fp32 softmax with LSE, P · V_slice; SIMT, one warp per row).
+    `ring.fill_partial`, `ring.merge` and `ring.finalize` get small fp32
+    kernels. The kernels are then serialized by upstream
     `gpu-module-to-binary` (format isa: PTX text).
 
     A variant that cannot be generated (f32 inputs, a head dim that is not a
-    multiple of 16, tiles over the shared-memory budget) is an error at the
-    op, saying why and what works. Dim-slice ops (`ring.block_scores`,
-    `ring.block_softmax_v`) are rejected on GPU targets for now.
+    multiple of 16 or a dim-slice width that is not, tiles over the
+    shared-memory budget) is an error at the op, saying why and what works.
 
     Example:
 
@@ -75,14 +78,20 @@ def ConvertRingToGPULaunchPass
       arguments (marked `ring.cpu.abi`, so that `convert-ring-to-cpu`
       lowers what remains: shifts, coordinates, the C entry) and loads the
       module once at entry (`ringrt_cg_module_load`);
-    * `ring.block_attention`, `ring.fill_partial`, `ring.merge` and
-      `ring.finalize` become `ringrt_cg_launch` calls of the kernel tagged
+    * `ring.block_attention`, `ring.block_scores`, `ring.block_softmax_v`,
+      `ring.fill_partial`, `ring.merge` and `ring.finalize` become
+      `ringrt_cg_launch` calls of the kernel tagged
       on them (`ring.gpu_kernel`), with the grid, block, dynamic shared
       memory and parameter array of the launch ABI in Kernels.h;
     * `memref.alloc`/`memref.dealloc` become `ringrt_cg_device_alloc`/
       `ringrt_cg_device_free` (the memref is rebuilt from the device pointer
       with an unrealized cast of its LLVM descriptor), and the device is
-      synchronized before buffers are freed and before returning.
+      synchronized before buffers are freed and before returning;
+    * `ring.all_reduce` (the slice sum of the device score buffer) is left to
+      `convert-ring-to-cpu`, which calls `ringrt_cg_allreduce_sum_f32` on
+      the device pointer; ringrt synchronizes the device first and stages
+      the buffer through host memory when the communicator cannot address
+      device memory.
 
     This is the explicit `ringrt_cg_launch` path rather than upstream
     `gpu-to-llvm` + `mgpu*` wrappers: the kernels are generated as text with

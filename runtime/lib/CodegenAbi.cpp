@@ -7,7 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "ringrt/codegen_abi.h"
+#include "Context.h"
 #include "device/DeviceBackend.h"
+
+#include <vector>
 
 namespace {
 
@@ -17,6 +20,29 @@ bool ok(const int32_t *status) { return status && *status == RINGRT_OK; }
 void record(int32_t *status, ringrt_status st) {
   if (status && *status == RINGRT_OK && st != RINGRT_OK)
     *status = st;
+}
+
+/// The dim-slice all-reduce of a device buffer (GPU targets): waits for the
+/// device, since the kernels that wrote `buf` may still run, then sums in
+/// place over the dim-slice axis, through a host copy when the
+/// communicator cannot address device memory (the condition of the shift
+/// staging, ringrt::shiftNeedsHostStaging).
+ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
+                                    int64_t count, int32_t stage) {
+  ringrt::DeviceBackend &device = *ctx->deviceBackend;
+  if (ringrt_status st = device.synchronize())
+    return st;
+  if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0)
+    return ringrt_allreduce_sum_f32(ctx, buf, count, RINGRT_AXIS_DIM_SLICE,
+                                    stage);
+  int64_t bytes = count * static_cast<int64_t>(sizeof(float));
+  std::vector<float> host(static_cast<size_t>(count));
+  if (ringrt_status st = device.copyToHost(host.data(), buf, bytes))
+    return st;
+  if (ringrt_status st = ringrt_allreduce_sum_f32(
+          ctx, host.data(), count, RINGRT_AXIS_DIM_SLICE, stage))
+    return st;
+  return device.copyToDevice(buf, host.data(), bytes);
 }
 
 } // namespace
@@ -57,6 +83,10 @@ void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx, int32_t *status,
                                  float *buf, int64_t count, int32_t stage) {
   if (!ok(status))
     return;
+  // On GPU targets `buf` is a device buffer that kernels still in flight
+  // may be writing, and that the communicator may not be able to address.
+  if (ctx && ctx->deviceBackend)
+    return record(status, deviceAllreduceSumF32(ctx, buf, count, stage));
   record(status, ringrt_allreduce_sum_f32(ctx, buf, count,
                                           RINGRT_AXIS_DIM_SLICE, stage));
 }

@@ -1,8 +1,10 @@
 //===- ring-gpu-kernel.cpp - generate one GPU kernel variant ----*- C++ -*-===//
 //
 // This file implements `ring-gpu-kernel`, a developer tool of the GPU
-// target: it generates the block-attention kernel of one variant (plus the
-// fp32 row kernels) into `gpu.module @ringc_kernels`, lowers it with the
+// target: it generates one kernel variant (--kernel: the block-attention
+// kernel, or the dim-slice kernels block_scores / block_softmax_v, with
+// --head-dim the slice width), plus the fp32 row kernels, into
+// `gpu.module @ringc_kernels`, lowers it with the
 // target's pipeline and prints the MLIR (--emit=mlir), the lowered MLIR
 // (--emit=llvm) or the PTX (--emit=ptx). The ptxas matrix of the lit suite
 // and the emulator block checks use it.
@@ -37,6 +39,9 @@ static cl::opt<std::string> layout("layout", cl::init("none"),
                                    cl::desc("none, zigzag or striped"));
 static cl::opt<int> warps("warps", cl::init(0), cl::desc("warps per CTA"));
 static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
+static cl::opt<std::string>
+    kernel("kernel", cl::init("attention"),
+           cl::desc("attention, block_scores or block_softmax_v"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -66,7 +71,23 @@ int main(int argc, char **argv) {
     c.tiles.warps = warps;
   if (blockN > 0)
     c.tiles.blockN = blockN;
-  std::string why = c.validate(*info);
+  BlockScoresKernelConfig scores;
+  scores.sliceDim = headDim;
+  scores.dtype = dtype;
+  SoftmaxVKernelConfig softmax;
+  softmax.sliceDim = headDim;
+  softmax.dtype = dtype;
+  softmax.mask = c.mask;
+  softmax.layout = c.layout;
+  std::string why;
+  if (kernel == "attention")
+    why = c.validate(*info);
+  else if (kernel == "block_scores")
+    why = scores.validate(*info);
+  else if (kernel == "block_softmax_v")
+    why = softmax.validate(*info);
+  else
+    return fail("bad --kernel '" + kernel + "'");
   if (!why.empty())
     return fail(why);
 
@@ -77,7 +98,12 @@ int main(int argc, char **argv) {
   ctx.loadAllAvailableDialects();
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
   GpuModuleBuilder builder(*info);
-  builder.addAttention(c);
+  if (kernel == "attention")
+    builder.addAttention(c);
+  else if (kernel == "block_scores")
+    builder.addBlockScores(scores);
+  else
+    builder.addSoftmaxV(softmax);
   builder.addRowKernels(dtype);
   if (failed(builder.build(*module)))
     return 1;

@@ -41,8 +41,28 @@ func.func @f32_inputs(%q: memref<1x1x64x64xf32>, %po: memref<1x1x64x64xf32>, %pl
 
 // -----
 
-func.func @dim_slices(%q: memref<1x4x64x32xbf16>, %s: memref<1x4x64x64xf32>) {
-  // expected-error @below {{dim slices (head_dim split over a grid axis) are not supported on GPU target sm_80 yet; use --target=cpu or dim_slices=1}}
+// The dim-slice ops get the score (mma.sync) and softmax (SIMT) kernels.
+
+// CHECK-LABEL: module attributes {gpu.container_module}
+// CHECK: ring.block_scores {{.*}}ring.gpu_kernel = @ringc_scores_bf16_d32
+// CHECK: ring.block_softmax_v {{.*}}ring.gpu_kernel = @ringc_softmax_v_bf16_d32_causal_zigzag
+// CHECK: gpu.module @ringc_kernels
+// CHECK-DAG: gpu.func @ringc_scores_bf16_d32(
+// CHECK-DAG: gpu.func @ringc_softmax_v_bf16_d32_causal_zigzag(
+// CHECK-DAG: nvvm.mma.sync
+func.func @dim_slices(%q: memref<1x4x64x32xbf16>, %s: memref<1x4x64x64xf32>,
+                      %po: memref<1x4x64x32xf32>, %pl: memref<1x4x64xf32>, %p: index, %src: index) {
   ring.block_scores ins(%q, %q : memref<1x4x64x32xbf16>, memref<1x4x64x32xbf16>) outs(%s : memref<1x4x64x64xf32>) q_rows = [0, 64] kv_rows = [0, 64]
+  ring.block_softmax_v ins(%s, %q : memref<1x4x64x64xf32>, memref<1x4x64x32xbf16>)
+      outs(%po, %pl : memref<1x4x64x32xf32>, memref<1x4x64xf32>)
+      q_owner(%p) kv_owner(%src) q_rows = [0, 64] kv_rows = [0, 64] mask<causal> layout<zigzag> ring_size = 2 scale = 0.125
+  return
+}
+
+// -----
+
+func.func @dim_slice_width(%q: memref<1x4x64x24xbf16>, %s: memref<1x4x64x64xf32>) {
+  // expected-error @below {{cannot generate a GPU kernel for this block: dim-slice width (head_dim / dim_slices) 24 is not a multiple of 16: the mma.sync m16n8k16 score kernel needs slices of 16, 32, 48, ... columns (choose head_dim and dim_slices accordingly, or use --target=cpu)}}
+  ring.block_scores ins(%q, %q : memref<1x4x64x24xbf16>, memref<1x4x64x24xbf16>) outs(%s : memref<1x4x64x64xf32>) q_rows = [0, 64] kv_rows = [0, 64]
   return
 }

@@ -1,0 +1,159 @@
+//===- MmaFragments.cpp - warp-level MMA building blocks --------*- C++ -*-===//
+//
+// This file implements the fragment operations shared by the mma.sync
+// kernels: ring-layout positions, cp.async row copies, ldmatrix, mma.sync,
+// packing and shuffles (MmaFragments.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/MmaFragments.h"
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+
+std::string mlir::ring::gpu::globalPosition(MlirEmitter &e, Balance layout,
+                                            const std::string &i,
+                                            const std::string &owner,
+                                            const std::string &len,
+                                            const std::string &ring) {
+  switch (layout) {
+  case Balance::none:
+    return e.add(e.mul(owner, len), i);
+  case Balance::striped:
+    return e.add(e.mul(i, ring), owner);
+  case Balance::zigzag: {
+    std::string chunk = e.let("arith.shrui " + len + ", " + e.i32(1) + " : i32");
+    std::string lo = e.add(e.mul(owner, chunk), i);
+    std::string other = e.sub(e.sub(e.mul(ring, e.i32(2)), e.i32(1)), owner);
+    std::string hi = e.add(e.mul(other, chunk), e.sub(i, chunk));
+    return e.select(e.cmp("ult", i, chunk), lo, hi, "i32");
+  }
+  }
+  return i;
+}
+
+void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
+                            const std::string &gptr, const std::string &base,
+                            const std::string &r0, const std::string &last,
+                            const std::string &soff) {
+  int64_t perRow = rowElems / 8; // 16-byte chunks per row
+  int64_t total = rows * perRow;
+  int64_t iters = (total + threads - 1) / threads;
+  for (int64_t it = 0; it < iters; ++it) {
+    std::string idx = e.add(tid, e.i32(it * threads));
+    bool guarded = (it + 1) * threads > total;
+    if (guarded)
+      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
+    std::string r = e.divu(idx, e.i32(perRow));
+    std::string col = e.remu(idx, e.i32(perRow));
+    std::string grow = e.minu(e.add(r0, r), last);
+    std::string elem = e.add(
+        e.add(base, e.mul(e.ext64(grow), e.i64(rowElems), "i64"), "i64"),
+        e.ext64(e.mul(col, e.i32(8))), "i64");
+    std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
+    std::string so =
+        e.add(e.add(soff, e.mul(r, e.i32(rowBytes))), e.mul(col, e.i32(16)));
+    std::string dst = e.gep(smem, so, 3);
+    e.line("nvvm.cp.async.shared.global " + dst + ", " + src +
+           ", 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>");
+    if (guarded)
+      e.close();
+  }
+}
+
+std::string MmaFragments::pack(const std::string &lo, const std::string &hi) {
+  std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+  v = e.let("llvm.insertelement " + lo + ", " + v + "[" + e.i32(0) +
+            " : i32] : vector<2xf32>");
+  v = e.let("llvm.insertelement " + hi + ", " + v + "[" + e.i32(1) +
+            " : i32] : vector<2xf32>");
+  std::string h = e.let("arith.truncf " + v + " : vector<2xf32> to vector<2x" +
+                        halfTy + ">");
+  return e.let("llvm.bitcast " + h + " : vector<2x" + halfTy + "> to i32");
+}
+
+std::array<std::string, 4> MmaFragments::ldmatrix(const std::string &off,
+                                                  bool trans) {
+  std::string p = e.gep(smem, off, 3);
+  std::string s = e.let(
+      "nvvm.ldmatrix " + p + " {num = 4 : i32, layout = #nvvm.mma_layout<" +
+      (trans ? "col" : "row") +
+      ">, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>, eltType = "
+      "#nvvm.ld_st_matrix_elt_type<b16>} : (!llvm.ptr<3>) -> "
+      "!llvm.struct<(i32, i32, i32, i32)>");
+  std::array<std::string, 4> r;
+  for (int i = 0; i < 4; ++i)
+    r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
+                 "] : !llvm.struct<(i32, i32, i32, i32)>");
+  return r;
+}
+
+std::array<std::string, 4>
+MmaFragments::mma(const std::array<std::string, 4> &a, const std::string &b0,
+                  const std::string &b1,
+                  const std::array<std::string, 4> &acc) {
+  // The NVVM verifier wants f16 operands as vector<2xf16> and bf16 ones as
+  // i32 (the PTX registers are .b32 either way).
+  bool f16 = halfTy == "f16";
+  auto opnd = [&](const std::string &x) {
+    return f16 ? e.let("llvm.bitcast " + x + " : i32 to vector<2xf16>") : x;
+  };
+  std::string A[4] = {opnd(a[0]), opnd(a[1]), opnd(a[2]), opnd(a[3])};
+  std::string B0 = opnd(b0), B1 = opnd(b1);
+  std::string opTy = f16 ? "vector<2xf16>" : "i32";
+  std::string s = e.let(
+      "nvvm.mma.sync A[" + A[0] + ", " + A[1] + ", " + A[2] + ", " + A[3] +
+      "] B[" + B0 + ", " + B1 + "] C[" + acc[0] + ", " + acc[1] + ", " +
+      acc[2] + ", " + acc[3] +
+      "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
+      "shape = #nvvm.shape<m = 16, n = 8, k = 16>, multiplicandAPtxType = "
+      "#nvvm.mma_type<" +
+      halfTy + ">, multiplicandBPtxType = #nvvm.mma_type<" + halfTy +
+      ">} : (" + opTy + ", " + opTy +
+      ", f32) -> !llvm.struct<(f32, f32, f32, f32)>");
+  std::array<std::string, 4> r;
+  for (int i = 0; i < 4; ++i)
+    r[i] = e.let("llvm.extractvalue " + s + "[" + std::to_string(i) +
+                 "] : !llvm.struct<(f32, f32, f32, f32)>");
+  return r;
+}
+
+std::string MmaFragments::shflXor(const std::string &v, int mask) {
+  return e.let("nvvm.shfl.sync bfly " + e.i32(-1) + ", " + v + ", " +
+               e.i32(mask) + ", " + e.i32(31) + " : f32 -> f32");
+}
+
+std::string MmaFragments::aLaneOffset(const std::string &lane,
+                                      const std::string &row0,
+                                      int64_t rowBytes) {
+  // Row row0 + lane%16, column block 8 * (lane/16).
+  std::string l15 = e.let("arith.andi " + lane + ", " + e.i32(15) + " : i32");
+  std::string l4 = e.let("arith.shrui " + lane + ", " + e.i32(4) + " : i32");
+  return e.add(e.mul(e.add(row0, l15), e.i32(rowBytes)),
+               e.mul(l4, e.i32(16)));
+}
+
+std::string MmaFragments::bLaneOffset(const std::string &lane,
+                                      int64_t rowBytes) {
+  // Key 8*(lane/16) + lane%8, column block 8 * ((lane/8)%2).
+  std::string l7 = e.let("arith.andi " + lane + ", " + e.i32(7) + " : i32");
+  std::string l4 = e.let("arith.shrui " + lane + ", " + e.i32(4) + " : i32");
+  std::string l3b = e.let(
+      "arith.andi " + e.let("arith.shrui " + lane + ", " + e.i32(3) + " : i32") +
+      ", " + e.i32(1) + " : i32");
+  return e.add(e.mul(e.add(e.mul(l4, e.i32(8)), l7), e.i32(rowBytes)),
+               e.mul(l3b, e.i32(16)));
+}
+
+std::string MmaFragments::bTransLaneOffset(const std::string &lane,
+                                           int64_t rowBytes) {
+  // Key 8*((lane/8)%2) + lane%8, column block 8*(lane/16).
+  std::string l7 = e.let("arith.andi " + lane + ", " + e.i32(7) + " : i32");
+  std::string l4 = e.let("arith.shrui " + lane + ", " + e.i32(4) + " : i32");
+  std::string l3b = e.let(
+      "arith.andi " + e.let("arith.shrui " + lane + ", " + e.i32(3) + " : i32") +
+      ", " + e.i32(1) + " : i32");
+  return e.add(e.mul(e.add(e.mul(l3b, e.i32(8)), l7), e.i32(rowBytes)),
+               e.mul(l4, e.i32(16)));
+}

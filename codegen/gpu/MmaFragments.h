@@ -1,0 +1,84 @@
+//===- MmaFragments.h - warp-level MMA building blocks ----------*- C++ -*-===//
+//
+// This file declares the pieces the mma.sync kernels share: global token
+// positions of the ring layouts, cp.async row copies into padded shared
+// memory, ldmatrix / mma.sync m16n8k16 fragments with bf16/f16 operands and
+// f32 accumulators, bf16x2/f16x2 packing and warp shuffles. The block-
+// attention kernel (AttentionKernel.cpp) and the dim-slice score kernel
+// (SliceKernels.cpp) are written with them.
+//
+// Per-warp register fragments follow the PTX ISA's m16n8k16 layout: lane l
+// has g = l / 4, t = l % 4; accumulator elements c0,c1 are row g, columns
+// 2t, 2t+1 and c2,c3 are row g + 8.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_GPU_MMAFRAGMENTS_H
+#define RINGC_CODEGEN_GPU_MMAFRAGMENTS_H
+
+#include "codegen/gpu/MlirEmitter.h"
+#include "dialect/RingOps.h"
+
+#include <array>
+#include <string>
+
+namespace mlir::ring::gpu {
+
+/// Bytes of one padded shared-memory row of `rowElems` 16-bit elements (16
+/// bytes of padding against ldmatrix bank conflicts).
+inline int64_t paddedRowBytes(int64_t rowElems) { return rowElems * 2 + 16; }
+
+/// Global position (i32) of local row `i` of a block owned by `owner` whose
+/// buffer holds `len` rows, in a ring of `ring` ranks (the layout formulas
+/// of RingOps.td).
+std::string globalPosition(MlirEmitter &e, Balance layout, const std::string &i,
+                           const std::string &owner, const std::string &len,
+                           const std::string &ring);
+
+/// Emits the fragment operations of one kernel into `e`.
+class MmaFragments {
+public:
+  /// `halfTy` is "bf16" or "f16"; `smem` the !llvm.ptr<3> of the dynamic
+  /// shared memory; `tid` the i32 thread index; `threads` the CTA size.
+  MmaFragments(MlirEmitter &e, std::string halfTy, std::string smem,
+               std::string tid, int64_t threads)
+      : e(e), halfTy(std::move(halfTy)), smem(std::move(smem)),
+        tid(std::move(tid)), threads(threads) {}
+
+  /// cp.async of `rows` rows of `rowElems` 16-bit elements starting at
+  /// local row `r0` (clamped to `last`) of the matrix at element offset
+  /// `base` (i64) of `gptr` (!llvm.ptr<1>) into shared memory at byte
+  /// offset `soff` (i32), `rowBytes` per shared row. `rowElems` must be a
+  /// multiple of 8 (16-byte chunks).
+  void copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
+                const std::string &gptr, const std::string &base,
+                const std::string &r0, const std::string &last,
+                const std::string &soff);
+  /// Packs two f32 into a bf16x2/f16x2 register (round to nearest even).
+  std::string pack(const std::string &lo, const std::string &hi);
+  /// 4-register ldmatrix at shared byte offset `off`.
+  std::array<std::string, 4> ldmatrix(const std::string &off, bool trans);
+  /// c += a * b on one m16n8k16 tile.
+  std::array<std::string, 4> mma(const std::array<std::string, 4> &a,
+                                 const std::string &b0, const std::string &b1,
+                                 const std::array<std::string, 4> &c);
+  /// Butterfly shuffle of an f32 across the warp.
+  std::string shflXor(const std::string &v, int mask);
+
+  /// Lane byte offsets of the ldmatrix x4 loads, for shared rows of
+  /// `rowBytes`: A (row-major, 16 rows from `row0`), B not transposed (K:
+  /// 16 keys x 16 columns as two n8 tiles) and B transposed (V).
+  std::string aLaneOffset(const std::string &lane, const std::string &row0,
+                          int64_t rowBytes);
+  std::string bLaneOffset(const std::string &lane, int64_t rowBytes);
+  std::string bTransLaneOffset(const std::string &lane, int64_t rowBytes);
+
+private:
+  MlirEmitter &e;
+  const std::string halfTy, smem, tid;
+  const int64_t threads;
+};
+
+} // namespace mlir::ring::gpu
+
+#endif // RINGC_CODEGEN_GPU_MMAFRAGMENTS_H

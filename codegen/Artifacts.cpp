@@ -88,6 +88,37 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
   return out;
 }
 
+/// Which global rows, heads and head-dim columns the rank with ring
+/// coordinate p, head group g and dim slice s holds (DESIGN.md section 1;
+/// ringrt/Layout.h implements the same maps).
+std::string layoutComment(const AttentionPlan &plan) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  int64_t P = plan.ring(), Ll = plan.localSeq();
+  os << " * MPI world rank r has grid coordinates r in row-major order over\n"
+     << " * the grid shape (last axis fastest); the rank with ring coordinate\n"
+     << " * p, head group g and dim slice s holds:\n";
+  switch (plan.balance) {
+  case Balance::none:
+    os << " *   tokens: local i = global p*" << Ll << " + i\n";
+    break;
+  case Balance::zigzag:
+    os << " *   tokens (zigzag): local i < " << Ll / 2 << " = global p*"
+       << Ll / 2 << " + i; others = global (" << 2 * P - 1 << "-p)*" << Ll / 2
+       << " + (i-" << Ll / 2 << ")\n";
+    break;
+  case Balance::striped:
+    os << " *   tokens (striped): local i = global i*" << P << " + p\n";
+    break;
+  }
+  os << " *   query heads [g*" << plan.localHeads() << ", (g+1)*"
+     << plan.localHeads() << "), kv heads [g*" << plan.localKvHeads()
+     << ", (g+1)*" << plan.localKvHeads() << ")\n"
+     << " *   head_dim columns [s*" << plan.localHeadDim() << ", (s+1)*"
+     << plan.localHeadDim() << "); lse is the same on every dim slice\n";
+  return out;
+}
+
 std::string headerText(StringRef name, const AttentionPlan &plan,
                        StringRef target) {
   std::string guard = "RINGC_ARTIFACT_" + StringRef(name).upper() + "_H";
@@ -102,6 +133,9 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << " *   k, v  " << shapeJson(plan.localKVShape()) << " "
      << plan.dtypeName() << "\n"
      << " *   lse   " << shapeJson(plan.localLseShape()) << " f32\n"
+     << " * Strides must be the dense row-major ones and data aligned to the\n"
+     << " * element size; ringrt_check_tensor rejects anything else.\n"
+     << layoutComment(plan)
      << (target == "cpu" ? ""
                          : " * Tensor data are device pointers "
                            "(ringrt_device_alloc).\n")

@@ -22,8 +22,9 @@ struct ArtifactOptions {
   std::string target = "cpu";
   /// The x86-64 CPU the object is compiled for (see cpu::kDefaultCpu).
   std::string cpu = "haswell";
-  /// Query rows per tile of the attention kernel.
-  int64_t queryTile = 4;
+  /// Query rows per tile of the attention kernel (see
+  /// cpu::kDefaultQueryTile).
+  int64_t queryTile = 6;
 };
 
 /// Lowers `module` (at the overlapped phase, with exactly one per-rank

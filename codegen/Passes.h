@@ -34,8 +34,9 @@ class KernelCache;
 
 /// Options of the CPU lowering patterns.
 struct RingToCPUOptions {
-  /// Query rows per tile of the block-attention kernel.
-  int64_t queryTile = 4;
+  /// Query rows per tile of the block-attention kernel (see
+  /// cpu::kDefaultQueryTile).
+  int64_t queryTile = 6;
 };
 
 /// Adds the patterns that lower the per-rank ring ops (and

@@ -48,7 +48,7 @@ def ConvertRingToCPUPass : Pass<"convert-ring-to-cpu", "ModuleOp"> {
     ```
   }];
   let options = [
-    Option<"queryTile", "q-tile", "int64_t", "4",
+    Option<"queryTile", "q-tile", "int64_t", "6",
            "Query rows per tile of the attention kernel (1 to 8)">,
     Option<"emitEntry", "emit-entry", "bool", "true",
            "Add the C-ABI entry point NAME_attention of every per-rank "

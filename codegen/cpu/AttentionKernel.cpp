@@ -5,22 +5,36 @@
 //
 // Structure, for every batch b and key/value head hk:
 //   1. K rows [k0, k0+kn) are widened to f32 and transposed into
-//      Kt[KNP/16][D][16]
-//      and V rows into Vw[KNP][D] (KNP = kn rounded up to the key tile, 16;
-//      padded rows repeat the last row and are masked). Every query head of
-//      the GQA group of hk then reuses them.
-//   2. For every tile of `queryTile` query rows (the last tile is clamped to
-//      valid rows and only valid rows are written), Q is widened and
-//      pre-scaled into Qs[TQ][D], and for every key tile of 16 keys:
+//      Kt[KNP/16][D][16] (KNP = kn rounded up to the key tile, 16; padded
+//      rows repeat the last row and are masked). V is read in place when it
+//      is already f32 and kn is a multiple of the key tile; otherwise its
+//      rows are widened into Vw[KNP][D]. Every query head of the GQA group of
+//      hk then reuses them.
+//   2. Query rows are processed in blocks of QB = 16 tiles of `queryTile`
+//      (TQ) rows and keys in blocks of KB rows (Kt and V of one key block are
+//      ~128 KiB, so they stay in L2 while every query tile of the block
+//      walks them; without the blocking every tile streamed all of K and V
+//      from memory). Each query tile of the block (the last tile is clamped
+//      to valid rows and only valid rows are written) has Q widened and
+//      pre-scaled into its TQ rows of Qs[QB][D], and its softmax state
+//      (M[QB], L[QB][16], Acc[QB][D]) lives in scratch between key blocks.
+//      For every key block, every query tile loads its state and, for every
+//      key tile of 16 keys:
 //      * unless every key of the tile is masked for every row of the query
 //        tile (causal; then the tile is skipped),
-//      * scores S[i][0:16] = Σ_d Qs[i][d]·Kt[j0/16][d][0:16] as vector<16xf32>
-//        FMAs (no horizontal reductions),
+//      * scores S[i][0:16] = Σ_d Qs[i][d]·Kt[j0/16][d][0:16], a
+//        register-blocked TQ × vector<16xf32> micro-kernel: TQ·2 ymm
+//        accumulators live across the D loop, one K load serves every row,
 //      * the causal / padding mask from the global positions,
 //      * the online softmax in fp32: m' = max(m, max S), p = e^(S−m'),
-//        α = e^(m−m'), l' = α·l + Σp (with m' = −inf treated as 0 so that a
-//        row masked so far never produces NaN),
-//      * Acc[i][:] = α·Acc[i][:] + Σ_j p_j·Vw[j][:] over head_dim vectors.
+//        α = e^(m−m') for all rows at once as one vector exp, and the row
+//        sums kept as vector<16> partial sums (l' = α·l + p, reduced once
+//        at the end instead of once per tile); m' = −inf is treated as 0 so
+//        that a row masked so far never produces NaN,
+//      * Acc[i][:] = α·Acc[i][:] + Σ_j p_j·V[j][:], a TQ × `width` micro-kernel
+//        per head_dim chunk: the accumulators stay in registers across the
+//        16 keys and each p_j is one broadcast load from the P tile (a
+//        load-port µop on x86, no shuffle).
 //   3. Rows write O = Acc/l and LSE = m + log l, or O = 0, LSE = −inf when
 //      every key was masked (l = 0).
 // exp and log are expanded later into polynomial approximations that work
@@ -35,6 +49,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
 
@@ -43,6 +58,12 @@ using namespace mlir::ring;
 using namespace mlir::ring::cpu;
 
 namespace {
+
+/// Query tiles per query block: the block's rows share each key block while
+/// it is in cache.
+constexpr int64_t kQueryTilesPerBlock = 16;
+/// Bytes of f32 K plus V per key block (Kt and V of KB keys: 8·KB·D).
+constexpr int64_t kKeyBlockBytes = 128 * 1024;
 
 /// The compile-time shape of one block_attention variant.
 struct AttentionVariant {
@@ -68,9 +89,18 @@ public:
     kvHeads = var.kv.getDimSize(1);
     group = heads / kvHeads;
     tq = var.queryTile;
-    knPadded = llvm::divideCeil(var.kn, kKeyTile) * kKeyTile;
+    knPadded = static_cast<int64_t>(llvm::divideCeil(var.kn, kKeyTile)) *
+               kKeyTile;
     width = vectorWidthFor(headDim);
+    queryBlock = std::min<int64_t>(kQueryTilesPerBlock * tq,
+                                   llvm::divideCeil(var.qn, tq) * tq);
+    keyBlock = std::min(
+        knPadded,
+        std::max(kKeyTile, kKeyBlockBytes / (8 * headDim) / kKeyTile *
+                               kKeyTile));
     needMask = var.causal || var.kn % kKeyTile != 0;
+    directV = cast<MemRefType>(v.getType()).getElementType().isF32() &&
+              var.kn % kKeyTile == 0;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
     kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[6]);
   }
@@ -80,10 +110,34 @@ public:
 private:
   void emitKeyPositions();
   void emitWidenKV(Value bi, Value hk);
-  void emitQueryTile(Value bi, Value h, Value qt);
-  SmallVector<Value> emitKeyTile(Value bi, Value h, Value kt0,
+  void emitQueryBlock(Value bi, Value hk, Value h, Value qb);
+  SmallVector<Value> tileRows(Value qt);
+  SmallVector<Value> tilePositions(ArrayRef<Value> rows);
+  void emitInitTile(Value bi, Value h, Value slot, Value qt);
+  void emitTileKeyBlock(Value bi, Value hk, Value slot, Value qt, Value kb,
+                        Value kbEnd);
+  SmallVector<Value> emitKeyTile(Value bi, Value hk, Value slot, Value kt0,
                                  ArrayRef<Value> qpos, ValueRange state);
-  void emitWriteRows(Value bi, Value h, Value qt, ValueRange state);
+  SmallVector<Value> emitScores(Value slot, Value kt0);
+  SmallVector<Value> emitAlphas(ValueRange mOld, ArrayRef<Value> mSafe);
+  void emitValueUpdate(Value bi, Value hk, Value slot, Value kt0,
+                       ArrayRef<Value> alphas);
+  void emitWriteRows(Value bi, Value h, Value slot, Value qt);
+
+  /// Scratch row `slot + ii` of the query block.
+  Value slotRow(Value slot, int64_t ii) {
+    return arith::AddIOp::create(b, slot, b.index(ii));
+  }
+
+  /// The f32 vector<width> of value row `j` (relative to k0) at column `d`:
+  /// from V itself or from its widened copy Vw.
+  Value loadValueRow(Value bi, Value hk, Value j, Value d) {
+    auto rowType = VectorType::get({width}, b.getF32Type());
+    if (!directV)
+      return vector::LoadOp::create(b, rowType, vw, ValueRange{j, d});
+    Value row = arith::AddIOp::create(b, j, b.index(var.k0));
+    return vector::LoadOp::create(b, rowType, v, ValueRange{bi, hk, row, d});
+  }
 
   Value f32Memref(ArrayRef<int64_t> shape, bool onStack) {
     auto type = MemRefType::get(shape, b.getF32Type());
@@ -96,18 +150,23 @@ private:
   const AttentionVariant &var;
   Value q, k, v, po, pl, qOwner, kvOwner;
   int64_t batch, heads, headDim, kvHeads, group, tq, knPadded, width;
-  bool needMask;
+  /// Rows of a query block and keys of a key block.
+  int64_t queryBlock, keyBlock;
+  bool needMask, directV;
   // Scratch buffers.
-  Value kt, vw, kpos, qs, ps, acc;
+  Value kt, vw, kpos, qs, ps, acc, ms, ls;
 };
 
 void AttentionKernelEmitter::emit() {
   // Kt is tile-major, [KNP/16][D][16], so that the D vectors of one key
   // tile are contiguous (8 KiB at D = 128) instead of KNP floats apart.
   kt = f32Memref({knPadded / kKeyTile, headDim, kKeyTile}, /*onStack=*/false);
-  vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
-  qs = f32Memref({tq, headDim}, /*onStack=*/true);
-  acc = f32Memref({tq, headDim}, /*onStack=*/true);
+  if (!directV)
+    vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
+  qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
+  acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
+  ms = f32Memref({queryBlock}, /*onStack=*/true);
+  ls = f32Memref({queryBlock, kKeyTile}, /*onStack=*/false);
   ps = f32Memref({tq, kKeyTile}, /*onStack=*/true);
   if (needMask) {
     kpos = memref::AllocOp::create(
@@ -120,12 +179,15 @@ void AttentionKernelEmitter::emit() {
       b.forRange(0, group, 1, [&](Value g) {
         Value h = arith::AddIOp::create(
             b, arith::MulIOp::create(b, hk, b.index(group)), g);
-        b.forRange(0, var.qn, tq, [&](Value qt) { emitQueryTile(bi, h, qt); });
+        b.forRange(0, var.qn, queryBlock,
+                   [&](Value qb) { emitQueryBlock(bi, hk, h, qb); });
       });
     });
   });
-  memref::DeallocOp::create(b, kt);
-  memref::DeallocOp::create(b, vw);
+  for (Value buffer : {kt, qs, acc, ls})
+    memref::DeallocOp::create(b, buffer);
+  if (vw)
+    memref::DeallocOp::create(b, vw);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
 }
@@ -158,8 +220,9 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
     Value lane = arith::RemUIOp::create(b, j, b.index(kKeyTile));
     b.forRange(0, headDim, width, [&](Value d) {
       Value kvec = b.loadF32(k, {bi, hk, row, d}, width);
-      Value vvec = b.loadF32(v, {bi, hk, row, d}, width);
-      vector::StoreOp::create(b, vvec, vw, ValueRange{j, d});
+      if (!directV)
+        vector::StoreOp::create(b, b.loadF32(v, {bi, hk, row, d}, width), vw,
+                                ValueRange{j, d});
       for (int64_t l = 0; l < width; ++l) {
         Value e = vector::ExtractOp::create(b, kvec, ArrayRef<int64_t>{l});
         Value dl = arith::AddIOp::create(b, d, b.index(l));
@@ -169,35 +232,90 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
   });
 }
 
-void AttentionKernelEmitter::emitQueryTile(Value bi, Value h, Value qt) {
-  // Rows of this tile, clamped to the last valid row.
-  SmallVector<Value> rows, qpos;
+void AttentionKernelEmitter::emitQueryBlock(Value bi, Value hk, Value h,
+                                            Value qb) {
+  Value qbEnd = arith::MinSIOp::create(
+      b, arith::AddIOp::create(b, qb, b.index(queryBlock)), b.index(var.qn));
+  Value step = b.index(tq);
+  auto forTiles = [&](function_ref<void(Value slot, Value qt)> body) {
+    b.forRange(qb, qbEnd, step, [&](Value qt) {
+      body(arith::SubIOp::create(b, qt, qb), qt);
+    });
+  };
+  forTiles([&](Value slot, Value qt) { emitInitTile(bi, h, slot, qt); });
+  b.forRange(0, knPadded, keyBlock, [&](Value kb) {
+    Value kbEnd = arith::MinSIOp::create(
+        b, arith::AddIOp::create(b, kb, b.index(keyBlock)),
+        b.index(knPadded));
+    forTiles([&](Value slot, Value qt) {
+      emitTileKeyBlock(bi, hk, slot, qt, kb, kbEnd);
+    });
+  });
+  forTiles([&](Value slot, Value qt) { emitWriteRows(bi, h, slot, qt); });
+}
+
+/// The Q rows of the tile at local row `qt`, clamped to the last valid row.
+SmallVector<Value> AttentionKernelEmitter::tileRows(Value qt) {
+  SmallVector<Value> rows;
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value local = arith::MinSIOp::create(
         b, arith::AddIOp::create(b, qt, b.index(ii)), b.index(var.qn - 1));
     rows.push_back(arith::AddIOp::create(b, local, b.index(var.q0)));
+  }
+  return rows;
+}
+
+/// The global positions (i64) of `rows` for the mask: from the layout
+/// (causal), or INT64_MAX − 1, which sees every real key (padding only).
+SmallVector<Value>
+AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
+  SmallVector<Value> qpos;
+  for (Value row : rows) {
     if (var.causal)
       qpos.push_back(globalPosition(
           b, var.layout, var.q.getDimSize(2), var.ringSize, qOwner,
-          arith::IndexCastOp::create(b, b.getI64Type(), rows.back())));
+          arith::IndexCastOp::create(b, b.getI64Type(), row)));
     else if (needMask)
       qpos.push_back(b.i64(std::numeric_limits<int64_t>::max() - 1));
   }
-  // Qs = scale · Q (f32), Acc = 0.
+  return qpos;
+}
+
+/// Qs = scale · Q (f32), Acc = 0, M = −inf, L = 0 for the tile's rows.
+void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
+                                          Value qt) {
+  SmallVector<Value> rows = tileRows(qt);
   Value scale = b.splat(width, b.f32(var.scale));
   Value zero = b.splat(width, b.f32(0.0));
   for (int64_t ii = 0; ii < tq; ++ii) {
-    Value iiIdx = b.index(ii);
+    Value r = slotRow(slot, ii);
     b.forRange(0, headDim, width, [&](Value d) {
       Value x = b.loadF32(q, {bi, h, rows[ii], d}, width);
       vector::StoreOp::create(b, arith::MulFOp::create(b, x, scale), qs,
-                              ValueRange{iiIdx, d});
-      vector::StoreOp::create(b, zero, acc, ValueRange{iiIdx, d});
+                              ValueRange{r, d});
+      vector::StoreOp::create(b, zero, acc, ValueRange{r, d});
     });
+    memref::StoreOp::create(b, b.negInf(), ms, ValueRange{r});
+    vector::StoreOp::create(b, b.splat(kKeyTile, b.f32(0.0)), ls,
+                            ValueRange{r, b.index(0)});
   }
-  // State: m_0..m_{tq-1}, l_0..l_{tq-1}.
-  SmallVector<Value> init(tq, b.negInf());
-  init.append(tq, b.f32(0.0));
+}
+
+/// The tile's online softmax over key tiles [kb, kbEnd): the state is
+/// m_0..m_{tq-1} (f32) and the partial row sums l_0..l_{tq-1}
+/// (vector<16xf32>, reduced in emitWriteRows), loaded from and stored back
+/// to M and L around the key loop.
+void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
+                                              Value qt, Value kb,
+                                              Value kbEnd) {
+  SmallVector<Value> qpos = tilePositions(tileRows(qt));
+  auto sumType = VectorType::get({kKeyTile}, b.getF32Type());
+  SmallVector<Value> init;
+  for (int64_t ii = 0; ii < tq; ++ii)
+    init.push_back(memref::LoadOp::create(b, ms, ValueRange{slotRow(slot, ii)}));
+  for (int64_t ii = 0; ii < tq; ++ii)
+    init.push_back(vector::LoadOp::create(
+        b, sumType, ls, ValueRange{slotRow(slot, ii), b.index(0)}));
   Value qmax;
   if (var.causal) {
     qmax = qpos[0];
@@ -205,10 +323,10 @@ void AttentionKernelEmitter::emitQueryTile(Value bi, Value h, Value qt) {
       qmax = arith::MaxSIOp::create(b, qmax, qpos[ii]);
   }
   SmallVector<Value> state = b.forRangeIter(
-      0, knPadded, kKeyTile, init,
+      kb, kbEnd, b.index(kKeyTile), init,
       [&](Value kt0, ValueRange st) -> SmallVector<Value> {
         if (!var.causal)
-          return emitKeyTile(bi, h, kt0, qpos, st);
+          return emitKeyTile(bi, hk, slot, kt0, qpos, st);
         // Skip the tile when its first visible key comes after every query.
         Value kp = vector::LoadOp::create(
             b, VectorType::get({kKeyTile}, b.getI64Type()), kpos,
@@ -219,37 +337,72 @@ void AttentionKernelEmitter::emitQueryTile(Value bi, Value h, Value qt) {
                                            qmax);
         return b.ifElse(
             skip, [&] { return SmallVector<Value>(st); },
-            [&] { return emitKeyTile(bi, h, kt0, qpos, st); });
+            [&] { return emitKeyTile(bi, hk, slot, kt0, qpos, st); });
       });
-  emitWriteRows(bi, h, qt, state);
+  for (int64_t ii = 0; ii < tq; ++ii) {
+    Value r = slotRow(slot, ii);
+    memref::StoreOp::create(b, state[ii], ms, ValueRange{r});
+    vector::StoreOp::create(b, state[tq + ii], ls, ValueRange{r, b.index(0)});
+  }
 }
 
-SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value h,
-                                                       Value kt0,
-                                                       ArrayRef<Value> qpos,
-                                                       ValueRange state) {
+/// S_ii = Σ_d Qs[ii][d] · Kt[kt0/16][d][0:16] for the tq rows: one K load
+/// and tq broadcast loads feed tq FMAs on vector<16xf32> accumulators that
+/// stay in registers across the D loop.
+SmallVector<Value> AttentionKernelEmitter::emitScores(Value slot, Value kt0) {
   auto tileType = VectorType::get({kKeyTile}, b.getF32Type());
-  // Scores: S_ii = Σ_d Qs[ii][d] · Kt[kt0/16][d][0:16].
   SmallVector<Value> zeros(tq, b.splat(kKeyTile, b.f32(0.0)));
   Value tile = arith::DivUIOp::create(b, kt0, b.index(kKeyTile));
-  SmallVector<Value> scores = b.forRangeIter(
+  SmallVector<Value> rows;
+  for (int64_t ii = 0; ii < tq; ++ii)
+    rows.push_back(slotRow(slot, ii));
+  return b.forRangeIter(
       0, headDim, 1, zeros, [&](Value d, ValueRange s) -> SmallVector<Value> {
         Value kvec = vector::LoadOp::create(b, tileType, kt,
                                             ValueRange{tile, d, b.index(0)});
         SmallVector<Value> next;
         for (int64_t ii = 0; ii < tq; ++ii) {
-          Value qv = memref::LoadOp::create(b, qs, ValueRange{b.index(ii), d});
+          Value qv = memref::LoadOp::create(b, qs, ValueRange{rows[ii], d});
           next.push_back(vector::FMAOp::create(b, b.splat(kKeyTile, qv), kvec,
                                                s[ii]));
         }
         return next;
       });
+}
+
+/// α_ii = e^(mOld_ii − mSafe_ii) for every row as one vector exp (lanes
+/// rounded up to a power of two; the extra lanes compute e^0).
+SmallVector<Value>
+AttentionKernelEmitter::emitAlphas(ValueRange mOld, ArrayRef<Value> mSafe) {
+  int64_t lanes = llvm::PowerOf2Ceil(tq);
+  SmallVector<Value> diffs;
+  for (int64_t ii = 0; ii < lanes; ++ii)
+    diffs.push_back(ii < tq ? arith::SubFOp::create(b, mOld[ii], mSafe[ii])
+                                  .getResult()
+                            : b.f32(0.0));
+  Value alpha = math::ExpOp::create(
+      b, vector::FromElementsOp::create(
+             b, VectorType::get({lanes}, b.getF32Type()), diffs));
+  SmallVector<Value> alphas;
+  for (int64_t ii = 0; ii < tq; ++ii)
+    alphas.push_back(
+        vector::ExtractOp::create(b, alpha, ArrayRef<int64_t>{ii}));
+  return alphas;
+}
+
+SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value hk,
+                                                       Value slot, Value kt0,
+                                                       ArrayRef<Value> qpos,
+                                                       ValueRange state) {
+  SmallVector<Value> scores = emitScores(slot, kt0);
   Value kp;
   if (needMask)
     kp = vector::LoadOp::create(b, VectorType::get({kKeyTile}, b.getI64Type()),
                                 kpos, ValueRange{kt0});
   Value negInfTile = b.splat(kKeyTile, b.negInf());
-  SmallVector<Value> newM, newL, alphas;
+  // The scores are finite or −inf, never NaN: the max needs no NaN fixups.
+  auto noNaN = arith::FastMathFlags::nnan;
+  SmallVector<Value> newM, mSafes, probs;
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value s = scores[ii], visible;
     if (needMask) {
@@ -257,10 +410,9 @@ SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value h,
                                       b.splat(kKeyTile, qpos[ii]));
       s = arith::SelectOp::create(b, visible, s, negInfTile);
     }
-    Value m = state[ii], l = state[tq + ii];
-    Value tileMax =
-        vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, s);
-    Value mNew = arith::MaxNumFOp::create(b, m, tileMax);
+    Value tileMax = vector::ReductionOp::create(
+        b, vector::CombiningKind::MAXNUMF, s, noNaN);
+    Value mNew = arith::MaxNumFOp::create(b, state[ii], tileMax, noNaN);
     // A row with no visible key so far keeps m = −inf; subtracting 0
     // instead keeps exp(−inf − (−inf)) = NaN out.
     Value allMasked =
@@ -272,60 +424,85 @@ SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value h,
     // than 0: masked keys get p = 0 explicitly.
     if (needMask)
       p = arith::SelectOp::create(b, visible, p, b.splat(kKeyTile, b.f32(0.0)));
-    Value alpha = math::ExpOp::create(b, arith::SubFOp::create(b, m, mSafe));
-    Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD, p);
-    newL.push_back(arith::AddFOp::create(
-        b, arith::MulFOp::create(b, l, alpha), sum));
-    newM.push_back(mNew);
-    alphas.push_back(b.splat(width, alpha));
     vector::StoreOp::create(b, p, ps, ValueRange{b.index(ii), b.index(0)});
+    newM.push_back(mNew);
+    mSafes.push_back(mSafe);
+    probs.push_back(p);
   }
-  // Acc = α·Acc + P·V over head_dim vectors.
+  SmallVector<Value> alphas = emitAlphas(state.take_front(tq), mSafes);
+  SmallVector<Value> newL;
+  for (int64_t ii = 0; ii < tq; ++ii)
+    newL.push_back(vector::FMAOp::create(b, b.splat(kKeyTile, alphas[ii]),
+                                         state[tq + ii], probs[ii]));
+  emitValueUpdate(bi, hk, slot, kt0, alphas);
+  SmallVector<Value> next(newM);
+  next.append(newL);
+  return next;
+}
+
+/// Acc[ii][d:d+width] = α_ii·Acc[ii][d:d+width] + Σ_j P[ii][j]·V[kt0+j][d:..]
+/// per head_dim chunk: the tq accumulators stay in registers across the 16
+/// keys, each V row is loaded once for all rows and each P[ii][j] is one
+/// broadcast load.
+void AttentionKernelEmitter::emitValueUpdate(Value bi, Value hk, Value slot,
+                                             Value kt0,
+                                             ArrayRef<Value> alphas) {
   auto rowType = VectorType::get({width}, b.getF32Type());
+  SmallVector<Value> rows;
+  for (int64_t ii = 0; ii < tq; ++ii)
+    rows.push_back(slotRow(slot, ii));
+  SmallVector<Value> alphaRows;
+  for (Value alpha : alphas)
+    alphaRows.push_back(b.splat(width, alpha));
   b.forRange(0, headDim, width, [&](Value d) {
     SmallVector<Value> accs;
     for (int64_t ii = 0; ii < tq; ++ii) {
-      Value a = vector::LoadOp::create(b, rowType, acc,
-                                       ValueRange{b.index(ii), d});
-      accs.push_back(arith::MulFOp::create(b, a, alphas[ii]));
+      Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{rows[ii], d});
+      accs.push_back(arith::MulFOp::create(b, a, alphaRows[ii]));
     }
+    // The keys stay a loop: unrolled, every broadcast P[ii][j] would be
+    // invariant in the head_dim loop and LLVM would hoist (and spill) all
+    // 16·tq of them.
     SmallVector<Value> sums = b.forRangeIter(
-        0, kKeyTile, 1, accs, [&](Value jj, ValueRange a) -> SmallVector<Value> {
-          Value row = arith::AddIOp::create(b, kt0, jj);
-          Value vv = vector::LoadOp::create(b, rowType, vw, ValueRange{row, d});
+        0, kKeyTile, 1, accs,
+        [&](Value jj, ValueRange a) -> SmallVector<Value> {
+          Value vv =
+              loadValueRow(bi, hk, arith::AddIOp::create(b, kt0, jj), d);
           SmallVector<Value> next;
           for (int64_t ii = 0; ii < tq; ++ii) {
-            Value pj = memref::LoadOp::create(b, ps, ValueRange{b.index(ii), jj});
+            Value pj =
+                memref::LoadOp::create(b, ps, ValueRange{b.index(ii), jj});
             next.push_back(
                 vector::FMAOp::create(b, b.splat(width, pj), vv, a[ii]));
           }
           return next;
         });
     for (int64_t ii = 0; ii < tq; ++ii)
-      vector::StoreOp::create(b, sums[ii], acc, ValueRange{b.index(ii), d});
+      vector::StoreOp::create(b, sums[ii], acc, ValueRange{rows[ii], d});
   });
-  SmallVector<Value> next(newM);
-  next.append(newL);
-  return next;
 }
 
-void AttentionKernelEmitter::emitWriteRows(Value bi, Value h, Value qt,
-                                           ValueRange state) {
+void AttentionKernelEmitter::emitWriteRows(Value bi, Value h, Value slot,
+                                           Value qt) {
   auto rowType = VectorType::get({width}, b.getF32Type());
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value row = arith::AddIOp::create(b, qt, b.index(ii));
     Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row,
                                           b.index(var.qn));
     b.ifThen(inRange, [&] {
-      Value m = state[ii], l = state[tq + ii];
+      Value r = slotRow(slot, ii);
+      Value m = memref::LoadOp::create(b, ms, ValueRange{r});
+      Value l = vector::ReductionOp::create(
+          b, vector::CombiningKind::ADD,
+          vector::LoadOp::create(b, VectorType::get({kKeyTile}, b.getF32Type()),
+                                 ls, ValueRange{r, b.index(0)}));
       Value valid =
           arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, b.f32(0.0));
       Value inv = arith::SelectOp::create(
           b, valid, arith::DivFOp::create(b, b.f32(1.0), l), b.f32(0.0));
       Value invVec = b.splat(width, inv);
       b.forRange(0, headDim, width, [&](Value d) {
-        Value a = vector::LoadOp::create(b, rowType, acc,
-                                         ValueRange{b.index(ii), d});
+        Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{r, d});
         vector::StoreOp::create(b, arith::MulFOp::create(b, a, invVec), po,
                                 ValueRange{bi, h, row, d});
       });

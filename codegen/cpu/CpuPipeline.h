@@ -20,10 +20,16 @@ namespace mlir::ring::cpu {
 /// (__extendhfsf2, __truncsfhf2) is left for the linker.
 constexpr const char *kDefaultCpu = "haswell";
 
+/// Query rows per tile of the attention kernel when none is given: 6 rows ×
+/// vector<16xf32> (two ymm) are 12 accumulators, which with the K (or V)
+/// vector and a broadcast fill the 16 AVX2 registers without spilling and
+/// keep more than the 8 FMAs in flight that the FMA latency needs.
+constexpr int64_t kDefaultQueryTile = 6;
+
 /// Options of the CPU target.
 struct CpuTargetOptions {
   /// Query rows per tile of the attention kernel.
-  int64_t queryTile = 4;
+  int64_t queryTile = kDefaultQueryTile;
 };
 
 /// Adds the passes that take an overlapped module to the target phase

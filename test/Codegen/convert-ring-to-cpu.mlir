@@ -20,16 +20,26 @@
 // and the two case-selected off-diagonal blocks of stage 1).
 // CHECK-COUNT-3: func.func private @ring_cpu_block_attention_{{[0-9]+}}(%arg0: memref<1x4x32x32xbf16>, %arg1: memref<1x2x32x32xbf16>, %arg2: memref<1x2x32x32xbf16>, %arg3: memref<1x4x32x32xf32>, %arg4: memref<1x4x32xf32>, %arg5: index, %arg6: index)
 
-// The causal kernel: K transposed and widened once per kv head, the tile
-// skip (min reduction over key positions), scores as vector<16xf32> FMAs,
-// the mask from global positions, the online softmax.
+// The causal kernel: K transposed and widened once per kv head (bf16 V
+// through its widened copy), the tile skip (min reduction over key
+// positions), scores as vector<16xf32> FMAs for 6 query rows, the mask from
+// global positions, the online softmax with per-row maxima (f32) and
+// vector<16xf32> partial row sums, the 6 rescale factors as one
+// vector<8xf32> exp (already the polynomial, hence math.floor), and P·V with
+// each probability a broadcast.
 // KERNEL: memref.alloc() : memref<2x32x16xf32>
+// KERNEL: memref.alloc() : memref<32x32xf32>
 // KERNEL: arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
 // KERNEL: vector.reduction <minsi>, %{{.+}} : vector<16xi64> into i64
-// KERNEL: scf.if %{{.+}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// KERNEL: scf.if %{{.+}} -> (f32, f32, f32, f32, f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // KERNEL: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
 // KERNEL: arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi64>
-// KERNEL: vector.reduction <maxnumf>, %{{.+}} : vector<16xf32> into f32
+// KERNEL: vector.reduction <maxnumf>, %{{.+}} fastmath<nnan> : vector<16xf32> into f32
+// KERNEL: vector.from_elements %{{.+}} : vector<8xf32>
+// KERNEL: math.floor %{{.+}} : vector<8xf32>
+// KERNEL: memref.load %{{.+}} : memref<6x16xf32>
+// KERNEL: vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// KERNEL: vector.reduction <add>, %{{.+}} : vector<16xf32> into f32
 // KERNEL: memref.dealloc
 
 // One merge per row range, and the rounding to bf16.
@@ -68,8 +78,10 @@
 
 // L = 40 is not a multiple of the key tile (16): padding keys are masked
 // (positions INT64_MAX) even without a causal mask; head_dim 24 uses
-// vector<8xf32> for the P·V accumulation.
+// vector<8xf32> for the P·V accumulation; f32 V with a masked tail is
+// still copied (padded) into Vw[48][24].
 // TAIL-LABEL: func.func private @ring_cpu_block_attention_0(
+// TAIL: memref.alloc() : memref<48x24xf32>
 // TAIL: memref.alloc() : memref<48xi64>
 // TAIL: arith.select %{{.+}}, %{{.+}}, %c9223372036854775807_i64 : i64
 // TAIL: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>

@@ -153,9 +153,14 @@ LogicalResult LaunchEmitter::emitLaunch(Operation *op, int64_t gridX,
     return op->emitError("no '") << kKernelAttrName
                                  << "' on the op: run "
                                     "ring-gpu-generate-kernels first";
-  for (int64_t d : {gridX, gridY, gridZ})
-    if (d < 1 || d > INT32_MAX)
-      return op->emitError("launch grid dimension ") << d << " out of range";
+  // CUDA's grid limits: x up to 2^31 - 1, y and z up to 65535 (the kernels
+  // put heads on y and batch on z).
+  if (gridX < 1 || gridX > INT32_MAX || gridY < 1 || gridY > 65535 ||
+      gridZ < 1 || gridZ > 65535)
+    return op->emitError("launch grid ")
+           << gridX << "x" << gridY << "x" << gridZ
+           << " exceeds CUDA's limits (x <= 2147483647; y = heads per rank "
+              "and z = batch must be <= 65535)";
   Location loc = op->getLoc();
   int64_t n = static_cast<int64_t>(params.size());
   // Parameter storage (one 8-byte slot per parameter) and the array of

@@ -84,6 +84,22 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
     tag(op, c.kernelName(), [&] { return write(c); });
   };
   root->walk([&](Operation *op) {
+    // The kernels take sizes and row indices as i32 (Kernels.h); offsets are
+    // computed in i64.
+    if (isa<BlockAttentionOp, FillPartialOp, MergeOp, FinalizeOp,
+            BlockScoresOp, BlockSoftmaxVOp>(op))
+      for (Value v : op->getOperands())
+        if (auto t = dyn_cast<MemRefType>(v.getType()))
+          for (int64_t d : t.getShape())
+            if (d > INT32_MAX) {
+              op->emitError("cannot generate a GPU kernel for this block: "
+                            "dimension ")
+                  << d << " of " << t
+                  << " does not fit the kernels' 32-bit sizes; use more "
+                     "ranks";
+              ok = false;
+              return;
+            }
     if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
       AttentionKernelConfig c = configFor(ba);
       std::string why = c.validate(target);

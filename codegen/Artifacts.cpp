@@ -41,6 +41,15 @@ std::string shapeJson(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
+/// ptxas from PATH or the CUDA toolkit, if present.
+std::optional<std::string> findPtxas() {
+  if (auto p = llvm::sys::findProgramByName("ptxas"))
+    return *p;
+  if (auto p = llvm::sys::findProgramByName("ptxas", {"/usr/local/cuda/bin"}))
+    return *p;
+  return std::nullopt;
+}
+
 std::string manifestJson(StringRef name, const AttentionPlan &plan,
                          const ArtifactOptions &options,
                          StringRef features) {
@@ -79,8 +88,9 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << (options.target == "cpu"
              ? ""
              : "  \"gpu\": {\"chip\": \"" + options.target +
-                   "\", \"ptx\": \"" + name.str() +
-                   ".ptx\", \"tensors\": \"device\"},\n")
+                   "\", \"ptx\": \"" + name.str() + ".ptx\", \"cubin\": " +
+                   (findPtxas() ? "\"" + name.str() + ".cubin\"" : "null") +
+                   ", \"tensors\": \"device\"},\n")
      << "  \"cpu\": {\"arch\": \"x86-64\", \"cpu\": \""
      << cpu::resolveCpuName(options.cpu) << "\", \"features\": \"" << features
      << "\", \"object\": \"" << name << ".o\", \"header\": \"" << name
@@ -167,6 +177,32 @@ LogicalResult writeFile(StringRef file, StringRef contents,
   return success();
 }
 
+/// Runs `args` (args[0] is the program), capturing its output in a log in
+/// `workDir`; on failure `error` says `what` failed and includes the output.
+LogicalResult runTool(ArrayRef<StringRef> args, StringRef workDir,
+                      StringRef what, std::string &error) {
+  SmallString<256> log(workDir);
+  path::append(log, "tool.log");
+  std::string logPath = log.str().str();
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                          StringRef(logPath)};
+  std::string execError;
+  int rc = llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, redirects,
+                                     0, 0, &execError);
+  if (rc != 0) {
+    std::string output;
+    if (auto buf = llvm::MemoryBuffer::getFile(logPath))
+      output = (*buf)->getBuffer().str();
+    error = (what + " failed").str() +
+            (execError.empty() ? "" : ": " + execError) +
+            (output.empty() ? "" : ":\n" + output);
+    fs::remove(logPath);
+    return failure();
+  }
+  fs::remove(logPath);
+  return success();
+}
+
 /// Links `object` into the shared library `library` with the system C
 /// compiler driver.
 LogicalResult linkSharedLibrary(StringRef object, StringRef library,
@@ -180,26 +216,21 @@ LogicalResult linkSharedLibrary(StringRef object, StringRef library,
             "on PATH; install one (Debian: build-essential)";
     return failure();
   }
-  SmallString<256> log(workDir);
-  path::append(log, "link.log");
-  std::string logPath = log.str().str();
-  SmallVector<StringRef> args = {*cc, "-shared", "-o", library, object};
-  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
-                                          StringRef(logPath)};
-  std::string execError;
-  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, redirects, 0, 0,
-                                     &execError);
-  if (rc != 0) {
-    std::string output;
-    if (auto buf = llvm::MemoryBuffer::getFile(logPath))
-      output = (*buf)->getBuffer().str();
-    error = "linking " + library.str() + " with '" + *cc + " -shared' failed" +
-            (execError.empty() ? "" : ": " + execError) +
-            (output.empty() ? "" : ":\n" + output);
-    return failure();
-  }
-  fs::remove(logPath);
-  return success();
+  return runTool({*cc, "-shared", "-o", library, object}, workDir,
+                 "linking " + library.str() + " with '" + *cc + " -shared'",
+                 error);
+}
+
+/// Assembles `ptx` for `chip` into `cubin` with ptxas. The runtime loads the
+/// PTX embedded in the object (the driver JIT-compiles it for the device at
+/// hand); the cubin proves at compile time that ptxas accepts the code for
+/// the requested chip, and is there for inspection (cuobjdump).
+LogicalResult assembleCubin(StringRef ptxas, StringRef ptx, StringRef cubin,
+                            StringRef chip, StringRef workDir,
+                            std::string &error) {
+  std::string arch = ("-arch=" + chip).str();
+  return runTool({ptxas, arch, ptx, "-o", cubin}, workDir,
+                 "ptxas " + arch + " on the generated PTX", error);
 }
 
 /// Puts the finished directory `tmp` at `dir`, replacing an earlier
@@ -280,6 +311,13 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     }
     if (failed(writeFile(ptxPath, text.getValue().rtrim('\0'), error)))
       return failure();
+    if (auto ptxas = findPtxas()) {
+      SmallString<256> cubinPath(tmp);
+      path::append(cubinPath, name + ".cubin");
+      if (failed(assembleCubin(*ptxas, ptxPath, cubinPath, options.target,
+                               tmp, error)))
+        return failure();
+    }
   }
   SmallVector<char> object;
   if (failed(cpu::emitHostObject(module, options.cpu, object, error)))

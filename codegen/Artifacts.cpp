@@ -50,13 +50,20 @@ std::optional<std::string> findPtxas() {
   return std::nullopt;
 }
 
+/// The grid as the runtime sees it: a single-device plan is a grid of
+/// shape [1] with no role axes.
+SmallVector<int64_t> runtimeGridShape(const AttentionPlan &plan) {
+  SmallVector<int64_t> gridShape(plan.gridShape);
+  if (gridShape.empty())
+    gridShape.push_back(1);
+  return gridShape;
+}
+
 std::string manifestJson(StringRef name, const AttentionPlan &plan,
                          const ArtifactOptions &options,
                          StringRef features) {
-  SmallVector<int64_t> gridShape(plan.gridShape);
+  SmallVector<int64_t> gridShape = runtimeGridShape(plan);
   std::array<int64_t, 3> axes = plan.axisOfRole;
-  if (gridShape.empty())
-    gridShape.push_back(1);
   std::string out;
   llvm::raw_string_ostream os(out);
   os << "{\n  \"format\": \"ringc-artifact-1\",\n"
@@ -129,6 +136,44 @@ std::string layoutComment(const AttentionPlan &plan) {
   return out;
 }
 
+/// The C helpers of the header: the plan hash, the local shapes, and a
+/// function that fills ringrt_context_options for this artifact's grid.
+std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
+  std::string upper = StringRef(name).upper();
+  SmallVector<int64_t> grid = runtimeGridShape(plan);
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  auto array = [&](StringRef what, ArrayRef<int64_t> shape) {
+    os << "static const int64_t " << name << "_" << what << "_shape["
+       << shape.size() << "] = {";
+    llvm::interleaveComma(shape, os);
+    os << "};\n";
+  };
+  os << "/* Every rank must create its context with this plan hash. */\n"
+     << "#define " << upper << "_PLAN_HASH "
+     << llvm::format("0x%016llxULL", (unsigned long long)plan.hash())
+     << "\n\n/* Local shapes, for ringrt_tensor_init. */\n";
+  array("q", plan.localQShape());
+  array("kv", plan.localKVShape());
+  array("lse", plan.localLseShape());
+  os << "\n/* Fills the context options of this artifact's grid ("
+     << plan.numRanks() << " ranks): comm \"mpi\" or \"nccl\", device\n"
+     << " * \"cpu\", \"emu\" or \"cuda\". */\n"
+     << "static inline void " << name
+     << "_context_options(ringrt_context_options *o,\n"
+     << "    const char *comm, const char *device) {\n"
+     << "  memset(o, 0, sizeof(*o));\n"
+     << "  o->comm = comm;\n  o->device = device;\n"
+     << "  o->grid_rank = " << grid.size() << ";\n";
+  for (auto [i, d] : llvm::enumerate(grid))
+    os << "  o->grid_shape[" << i << "] = " << d << ";\n";
+  for (int role = 0; role < 3; ++role)
+    os << "  o->axis_of_role[" << role << "] = " << plan.axisOfRole[role]
+       << ";\n";
+  os << "  o->plan_hash = " << upper << "_PLAN_HASH;\n}\n\n";
+  return out;
+}
+
 std::string headerText(StringRef name, const AttentionPlan &plan,
                        StringRef target) {
   std::string guard = "RINGC_ARTIFACT_" + StringRef(name).upper() + "_H";
@@ -151,8 +196,9 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                            "(ringrt_device_alloc).\n")
      << " * Returns a ringrt_status (0 on success). */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-     << "#include \"ringrt/ringrt.h\"\n\n"
+     << "#include \"ringrt/ringrt.h\"\n\n#include <string.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << contextHelpers(name, plan)
      << "int32_t " << cpu::entryPointName(name)
      << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
      << "    const ringrt_tensor *k, const ringrt_tensor *v, "

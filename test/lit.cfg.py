@@ -18,6 +18,11 @@ config.test_exec_root = os.path.join(config.ringc_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%examples", os.path.join(os.path.dirname(config.test_source_root), "examples")))
+config.substitutions.append(("%ringrt_include", os.path.join(os.path.dirname(config.test_source_root), "runtime", "include")))
+config.substitutions.append(("%ringc_libdir", os.path.join(config.ringc_obj_root, "lib")))
+# mpicc: building a user's host program against an artifact.
+if shutil.which("mpicc"):
+    config.available_features.add("mpicc")
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 

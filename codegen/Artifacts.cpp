@@ -332,11 +332,13 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     PipelineOptions pipeline;
     pipeline.target = options.target;
     pipeline.inputPhase = Phase::Overlapped;
+    pipeline.hostFeatures = cpu::hostFeatureList(options.cpu);
     if (failed(buildPipelineToPhase(pm, Phase::LLVM, pipeline, error)))
       return failure();
   } else {
     cpu::CpuTargetOptions cpuOptions;
     cpuOptions.queryTile = options.queryTile;
+    cpuOptions.hostFeatures = cpu::hostFeatureList(options.cpu);
     cpu::buildCpuTargetPipeline(pm, cpuOptions);
     cpu::buildCpuToLLVMPipeline(pm);
   }

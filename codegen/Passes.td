@@ -52,7 +52,11 @@ def ConvertRingToCPUPass : Pass<"convert-ring-to-cpu", "ModuleOp"> {
            "Query rows per tile of the attention kernel (1 to 8)">,
     Option<"emitEntry", "emit-entry", "bool", "true",
            "Add the C-ABI entry point NAME_attention of every per-rank "
-           "function">
+           "function">,
+    Option<"hostFeatures", "host-features", "std::string", "\"\"",
+           "Comma-separated x86 features (LLVM names) the entry point "
+           "checks the running CPU for before anything else; empty: no "
+           "check">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

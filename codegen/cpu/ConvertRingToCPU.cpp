@@ -419,7 +419,8 @@ struct ConvertRingToCPUPass
       fn->removeAttr("ring.plan");
       fn.setPrivate();
       if (emitEntry &&
-          failed(emitEntryPoint(fn, AttentionPlan::fromAttr(planAttr), cache)))
+          failed(emitEntryPoint(fn, AttentionPlan::fromAttr(planAttr), cache,
+                                hostFeatures)))
         return signalPassFailure();
     }
 

@@ -31,6 +31,7 @@ void mlir::ring::cpu::buildCpuTargetPipeline(OpPassManager &pm,
                                              const CpuTargetOptions &opts) {
   ConvertRingToCPUPassOptions convert;
   convert.queryTile = opts.queryTile;
+  convert.hostFeatures = opts.hostFeatures;
   pm.addPass(createConvertRingToCPUPass(convert));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -61,8 +62,11 @@ void mlir::ring::cpu::buildCpuToLLVMPipeline(OpPassManager &pm) {
 static LogicalResult buildCpuPhases(OpPassManager &pm, Phase phase,
                                     const PipelineOptions &options,
                                     std::string &error) {
-  if (phase >= Phase::Target)
-    buildCpuTargetPipeline(pm, CpuTargetOptions());
+  if (phase >= Phase::Target) {
+    CpuTargetOptions cpuOptions;
+    cpuOptions.hostFeatures = options.hostFeatures;
+    buildCpuTargetPipeline(pm, cpuOptions);
+  }
   if (phase >= Phase::LLVM)
     buildCpuToLLVMPipeline(pm);
   // Phase::Binary: the object file is written by the artifact writer from

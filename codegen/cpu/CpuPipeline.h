@@ -30,6 +30,9 @@ constexpr int64_t kDefaultQueryTile = 6;
 struct CpuTargetOptions {
   /// Query rows per tile of the attention kernel.
   int64_t queryTile = kDefaultQueryTile;
+  /// x86 features the entry point checks the running CPU for
+  /// (hostFeatureList); empty: no check.
+  std::string hostFeatures;
 };
 
 /// Adds the passes that take an overlapped module to the target phase

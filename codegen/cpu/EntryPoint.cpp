@@ -51,7 +51,8 @@ static Value stringAddress(KernelBuilder &b, ModuleOp module, StringRef symbol,
 
 LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                                               const AttentionPlan &plan,
-                                              KernelCache &cache) {
+                                              KernelCache &cache,
+                                              StringRef hostFeatures) {
   MLIRContext *ctx = perRank.getContext();
   auto module = perRank->getParentOfType<ModuleOp>();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
@@ -105,6 +106,23 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   func::ReturnOp::create(b, failBlock->getArgument(0));
 
   b.setInsertionPointToStart(block);
+  // Branches to the failure exit when `status` is not RINGRT_OK.
+  auto exitOnFailure = [&](Value status) {
+    Value failed =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ne, status, b.i32(0));
+    Block *next = b.getBlock()->splitBlock(b.getInsertionPoint());
+    cf::CondBranchOp::create(b, failed, failBlock, ValueRange{status}, next,
+                             ValueRange{});
+    b.setInsertionPointToStart(next);
+  };
+  if (!hostFeatures.empty()) {
+    auto checkCpu = cache.declare("ringrt_cg_check_cpu",
+                                  FunctionType::get(ctx, {ptr}, {i32}));
+    Value features = stringAddress(b, module, "__ringc_host_features",
+                                   hostFeatures);
+    exitOnFailure(
+        func::CallOp::create(b, checkCpu, ValueRange{features}).getResult(0));
+  }
   Value one = b.i64(1);
   for (auto [i, t] : llvm::enumerate(tensors)) {
     int64_t rank = t.type.getRank();
@@ -123,12 +141,7 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                        b.i32(ringrtDType(t.type.getElementType())),
                        b.i32(rank), shape, b.i64(0)})
             .getResult(0);
-    Value failed =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ne, status, b.i32(0));
-    Block *next = b.getBlock()->splitBlock(b.getInsertionPoint());
-    cf::CondBranchOp::create(b, failed, failBlock, ValueRange{status}, next,
-                             ValueRange{});
-    b.setInsertionPointToStart(next);
+    exitOnFailure(status);
   }
   (void)one;
 

@@ -24,8 +24,11 @@ std::string entryPointName(StringRef name);
 /// failing status; otherwise it allocates the status cell, calls `perRank`
 /// on the data pointers and returns the cell. Fails (with a diagnostic) if
 /// the function's buffers disagree with the plan's local shapes.
+/// With a non-empty `hostFeatures` (comma-separated LLVM x86 feature
+/// names), the entry first calls ringrt_cg_check_cpu on them and returns its
+/// status if the running CPU lacks one.
 LogicalResult emitEntryPoint(func::FuncOp perRank, const AttentionPlan &plan,
-                             KernelCache &cache);
+                             KernelCache &cache, StringRef hostFeatures = "");
 
 } // namespace mlir::ring::cpu
 

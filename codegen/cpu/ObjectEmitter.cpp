@@ -24,6 +24,7 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -32,6 +33,23 @@ std::string mlir::ring::cpu::resolveCpuName(StringRef cpu) {
   if (cpu.empty() || cpu == "native")
     return llvm::sys::getHostCPUName().str();
   return cpu.str();
+}
+
+std::string mlir::ring::cpu::hostFeatureList(StringRef cpu) {
+  // The features ringrt can check with __builtin_cpu_supports.
+  static const char *const checkable[] = {
+      "sse3",     "ssse3",    "sse4.1",   "sse4.2",     "popcnt",
+      "avx",      "avx2",     "fma",      "f16c",       "bmi",
+      "bmi2",     "avx512f",  "avx512bw", "avx512dq",   "avx512vl",
+      "avx512cd", "avx512vnni", "avx512bf16", "avx512fp16"};
+  SmallVector<StringRef> features;
+  llvm::X86::getFeaturesForCPU(resolveCpuName(cpu), features,
+                               /*NeedPlus=*/false);
+  std::string out;
+  for (const char *f : checkable)
+    if (llvm::is_contained(features, StringRef(f)))
+      out += (out.empty() ? "" : ",") + std::string(f);
+  return out;
 }
 
 LogicalResult mlir::ring::cpu::emitHostObject(ModuleOp module, StringRef cpu,

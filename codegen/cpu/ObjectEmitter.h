@@ -27,6 +27,12 @@ LogicalResult emitHostObject(ModuleOp module, StringRef cpu,
 /// The resolved CPU name ("native" → the host's).
 std::string resolveCpuName(StringRef cpu);
 
+/// The x86 features of `cpu` (resolved as above) that the generated entry
+/// point checks on the running CPU (ringrt_cg_check_cpu), comma-separated
+/// in LLVM's spelling: the vector and bit-manipulation extensions beyond
+/// baseline x86-64 that code generation may use.
+std::string hostFeatureList(StringRef cpu);
+
 } // namespace mlir::ring::cpu
 
 #endif // RINGC_CODEGEN_CPU_OBJECTEMITTER_H

@@ -33,7 +33,9 @@ void mlir::ring::gpu::buildGpuTargetPipeline(OpPassManager &pm,
   launch.warps = opts.warps;
   launch.blockN = opts.blockN;
   pm.addPass(createConvertRingToGPULaunchPass(launch));
-  cpu::buildCpuTargetPipeline(pm, cpu::CpuTargetOptions());
+  cpu::CpuTargetOptions cpuOptions;
+  cpuOptions.hostFeatures = opts.hostFeatures;
+  cpu::buildCpuTargetPipeline(pm, cpuOptions);
 }
 
 LogicalResult mlir::ring::gpu::registerGpuTarget(StringRef target,
@@ -50,6 +52,7 @@ LogicalResult mlir::ring::gpu::registerGpuTarget(StringRef target,
         }
         GpuTargetOptions opts;
         opts.target = name;
+        opts.hostFeatures = options.hostFeatures;
         if (phase >= Phase::Target)
           buildGpuTargetPipeline(pm, opts);
         // Phase::Binary: the host object (PTX embedded) and NAME.ptx are

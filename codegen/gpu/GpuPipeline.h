@@ -25,6 +25,8 @@ struct GpuTargetOptions {
   std::string ptx;
   /// Tile overrides of the attention kernel (0 = defaults per head dim).
   int warps = 0, blockN = 0;
+  /// x86 features the host entry point checks (see cpu::CpuTargetOptions).
+  std::string hostFeatures;
 };
 
 /// Adds the passes that take an overlapped module to the target phase:

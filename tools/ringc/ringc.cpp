@@ -10,6 +10,7 @@
 #include "codegen/Artifacts.h"
 #include "codegen/InputPhase.h"
 #include "codegen/cpu/CpuPipeline.h"
+#include "codegen/cpu/ObjectEmitter.h"
 #include "codegen/gpu/GpuPipeline.h"
 #include "codegen/gpu/PtxSerializer.h"
 #include "dialect/RingDialect.h"
@@ -173,6 +174,7 @@ int main(int argc, char **argv) {
   options.target = targetName;
   options.overlap = !noOverlap;
   options.inputPhase = detectInputPhase(*module);
+  options.hostFeatures = cpu::hostFeatureList(cpuName);
   // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).
   Phase goal = phase.value_or(Phase::Overlapped);
   std::string error;

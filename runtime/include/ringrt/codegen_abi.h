@@ -44,6 +44,14 @@ RINGRT_API void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx,
                                             int32_t *status, float *buf,
                                             int64_t count, int32_t stage);
 
+/// Checks that the running CPU has every x86 feature of the comma-separated
+/// LLVM feature names in `features` (those the artifact's object was
+/// compiled for). RINGRT_ERR_UNSUPPORTED names the missing ones and how to
+/// recompile. Called first by the generated entry point. Testing hook: the
+/// environment variable RINGRT_PRETEND_CPU_LACKS (comma-separated names)
+/// makes it report those features as missing.
+RINGRT_API int32_t ringrt_cg_check_cpu(const char *features);
+
 /// This rank's coordinate on the axis playing `role` (a ringrt_axis; 0 if
 /// the role is absent or `ctx` is NULL).
 RINGRT_API int32_t ringrt_cg_coord(const ringrt_context *ctx, int32_t role);

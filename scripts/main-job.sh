@@ -26,6 +26,17 @@ if mpirun --version 2>/dev/null | grep -q "Open MPI"; then
 fi
 ranks=4
 
+# run_ring NAME ARGS...: runs ring-run on $ranks ranks, shows its output and
+# leaves its last ring-run line in $last. (It logs to a file rather than
+# teeing to /dev/stderr, which reopens and clobbers a redirected log.)
+run_ring() {
+  local log="$out/$1.log"
+  shift
+  "${mpirun[@]}" -np $ranks "$bin/ring-run" "$@" > "$log" 2>&1 || true
+  cat "$log"
+  last=$(grep -E '^ring-run: (PASS|FAIL|BENCH)' "$log" | tail -1)
+}
+
 echo "== ringc $(basename "$spec") --target=sm_90a"
 gpu="not built"
 if "$bin/ringc" "$spec" --target=sm_90a -o "$out/sm_90a"; then
@@ -45,14 +56,17 @@ echo "== ringc $(basename "$spec") --target=cpu"
 ls "$out/cpu"
 
 echo "== mpirun -np $ranks ring-run --check"
-check=$("${mpirun[@]}" -np $ranks "$bin/ring-run" "$out/cpu" --check --seed 1 2>&1 | tee /dev/stderr | grep -E '^ring-run: (PASS|FAIL)' | tail -1)
+run_ring check "$out/cpu" --check --seed 1
+check=$last
 echo "== mpirun -np $ranks ring-run --bench"
-bench=$("${mpirun[@]}" -np $ranks "$bin/ring-run" "$out/cpu" --bench --iters 10 2>&1 | tee /dev/stderr | grep -E '^ring-run: BENCH' | tail -1)
+run_ring bench "$out/cpu" --bench --iters 10
+bench=$last
 
 emu="not run"
 if [ -d "$out/sm_90a" ]; then
   echo "== mpirun -np $ranks ring-run sm_90a --device=emu --check"
-  emu=$("${mpirun[@]}" -np $ranks "$bin/ring-run" "$out/sm_90a" --device=emu --check --seed 1 2>&1 | tee /dev/stderr | grep -E '^ring-run: (PASS|FAIL)' | tail -1)
+  run_ring emu "$out/sm_90a" --device=emu --check --seed 1
+  emu=$last
 fi
 
 echo

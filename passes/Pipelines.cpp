@@ -22,11 +22,16 @@ ArrayRef<PhaseInfo> mlir::ring::allPhases() {
        "the P-stage ring schedule with online-softmax merges", true},
       {Phase::Overlapped, "overlapped",
        "async K/V shifts overlapped with compute, double buffers", true},
-      {Phase::Target, "target", "target dialects (vector/scf or gpu/nvvm)",
-       false},
-      {Phase::LLVM, "llvm", "the LLVM dialect", false},
-      {Phase::Binary, "binary", "PTX (GPU targets) or an object file (cpu)",
-       false},
+      {Phase::Target, "target",
+       "target dialects (cpu: vector/scf kernels and ringrt calls; GPU: "
+       "gpu.module kernels in nvvm, host launches)",
+       true},
+      {Phase::LLVM, "llvm", "the LLVM dialect (host code, PTX embedded)",
+       true},
+      {Phase::Binary, "binary",
+       "the LLVM module the object is emitted from (ringc -o DIR writes "
+       "the object, library and PTX)",
+       true},
   };
   return phases;
 }

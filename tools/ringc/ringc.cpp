@@ -53,8 +53,8 @@ static cl::opt<std::string>
                               "instead of an MLIR file"),
              cl::value_desc("K=V,..."), cl::init(""), cl::cat(ringcCat));
 static cl::opt<std::string>
-    targetName("target", cl::desc("Target: cpu, sm_90a (H100) or sm_80 "
-                                  "(A100-class)"),
+    targetName("target", cl::desc("Target: cpu, sm_90a (H100), sm_80 "
+                                  "(A100-class) or another sm_NN[a], NN >= 80"),
                cl::value_desc("T"), cl::init("cpu"), cl::cat(ringcCat));
 static cl::opt<std::string> outputDir("o",
                                       cl::desc("Artifact directory to write"),
@@ -62,9 +62,10 @@ static cl::opt<std::string> outputDir("o",
                                       cl::cat(ringcCat));
 static cl::opt<std::string> cpuName(
     "cpu",
-    cl::desc("--target=cpu: the x86-64 CPU to compile for (any LLVM -mcpu "
-             "name, or native). The default, haswell, is the oldest with "
-             "AVX2, FMA and F16C"),
+    cl::desc("The x86-64 CPU the host code is compiled for (any LLVM -mcpu "
+             "name; native: this machine; x86-64: any x86-64). The default, "
+             "haswell, is the oldest with AVX2, FMA and F16C; the entry "
+             "point checks the running CPU"),
     cl::value_desc("NAME"), cl::init(cpu::kDefaultCpu), cl::cat(ringcCat));
 static cl::opt<std::string> funcName(
     "name", cl::desc("Name of the function built from --spec, and of the "

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ProbeMain.h"
 #include "ringrt/ringrt.h"
 
 #include <mpi.h>
@@ -28,16 +29,10 @@
 
 namespace {
 
-int rank = 0, size = 1;
+using probe::check;
+using probe::rank;
+using probe::size;
 
-int check(bool ok, const std::string &what) {
-  if (ok)
-    return 0;
-  std::printf("probe: rank %d FAILED: %s (last error: %s)\n", rank,
-              what.c_str(), ringrt_last_error());
-  std::fflush(stdout);
-  return 1;
-}
 
 bool contains(const char *s, const char *part) {
   return std::strstr(s, part) != nullptr;
@@ -152,22 +147,8 @@ int shift() {
 } // namespace
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  std::string mode = argc > 1 ? argv[1] : "";
-  int bad = 1;
-  if (mode == "no-nccl")
-    bad = noNccl();
-  else if (mode == "no-device")
-    bad = noDevice();
-  else if (mode == "shift")
-    bad = shift();
-  else
-    std::printf("probe: unknown mode '%s'\n", mode.c_str());
-  if (!bad)
-    std::printf("probe: rank %d OK\n", rank);
-  std::fflush(stdout);
-  MPI_Finalize();
-  return bad;
+  return probe::run(argc, argv,
+                    {{"no-nccl", noNccl},
+                     {"no-device", noDevice},
+                     {"shift", shift}});
 }

@@ -41,6 +41,19 @@ AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
   return c;
 }
 
+WgmmaAttentionConfig
+GpuModuleBuilder::wgmmaConfigFor(BlockAttentionOp op) const {
+  auto qTy = cast<MemRefType>(op.getQuery().getType());
+  WgmmaAttentionConfig c =
+      defaultWgmmaAttentionConfig(qTy.getShape().back());
+  c.dtype = dtypeOf(qTy.getElementType());
+  c.mask = op.getMask();
+  c.layout = op.getLayout();
+  if (blockNOverride > 0)
+    c.blockN = blockNOverride;
+  return c;
+}
+
 BlockScoresKernelConfig GpuModuleBuilder::configFor(BlockScoresOp op) const {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
   BlockScoresKernelConfig c;
@@ -100,7 +113,10 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
               ok = false;
               return;
             }
-    if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
+    if (auto ba = dyn_cast<BlockAttentionOp>(op);
+        ba && attentionKind == AttentionKernelKind::wgmma) {
+      tagVariant(op, wgmmaConfigFor(ba), writeWgmmaAttentionKernel);
+    } else if (ba) {
       AttentionKernelConfig c = configFor(ba);
       std::string why = c.validate(target);
       if (!why.empty()) {
@@ -132,6 +148,12 @@ std::string GpuModuleBuilder::addAttention(const AttentionKernelConfig &c) {
   if (kernelNames.insert(name).second)
     kernels.emplace_back(name, writeAttentionKernel(c));
   return name;
+}
+
+std::string
+GpuModuleBuilder::addWgmmaAttention(const WgmmaAttentionConfig &c) {
+  add(c.kernelName(), [&] { return writeWgmmaAttentionKernel(c); });
+  return c.kernelName();
 }
 
 std::string GpuModuleBuilder::addBlockScores(const BlockScoresKernelConfig &c) {

@@ -36,6 +36,8 @@ public:
   /// Opens/closes a nested region (indentation only).
   void open(const llvm::Twine &text) { line(text); ++depth; }
   void close(const llvm::Twine &text = "}") { --depth; line(text); }
+  /// Closes a region and opens the next one of the same op ("} else {").
+  void reopen(const llvm::Twine &text) { --depth; line(text); ++depth; }
 
   /// Hoisted constants (emitted at function entry so they dominate all
   /// uses).

@@ -94,6 +94,14 @@ static cl::opt<bool> noOverlap(
              "blocks); for debugging and for measuring overlap"),
     cl::init(false), cl::cat(ringcCat));
 
+static cl::opt<std::string> gpuKernel(
+    "gpu-kernel",
+    cl::desc("GPU targets: the block-attention kernel. mma: mma.sync "
+             "(FlashAttention-2 style, every sm_80+ target); wgmma: TMA + "
+             "wgmma, warp-specialized (FlashAttention-3 style, sm_90a only); "
+             "auto: wgmma on sm_90a, mma elsewhere"),
+    cl::value_desc("auto|mma|wgmma"), cl::init("mma"), cl::cat(ringcCat));
+
 static cl::extrahelp specHelp(specKeysHelp().data());
 
 static int fail(const llvm::Twine &msg) {
@@ -176,6 +184,7 @@ int main(int argc, char **argv) {
   options.overlap = !noOverlap;
   options.inputPhase = detectInputPhase(*module);
   options.hostFeatures = cpu::hostFeatureList(cpuName);
+  options.gpuKernel = gpuKernel;
   // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).
   Phase goal = phase.value_or(Phase::Overlapped);
   std::string error;

@@ -76,6 +76,21 @@ RINGRT_API void ringrt_cg_launch(ringrt_context *ctx, int32_t *status,
                                  int32_t by, int32_t bz, int32_t smem_bytes,
                                  void **params);
 
+/// Encodes into `out` (128 bytes, 64-byte aligned host memory) the TMA
+/// tensor map (CUtensorMap) of the row-major [planes, rows, cols] tensor of
+/// 16-bit elements at device address `base` (dtype 0: bf16, 1: f16): box
+/// {box_cols, box_rows, 1} elements, 128-byte swizzle, elements outside the
+/// tensor read as zero, L2 promotion 128 bytes. The generated sm_90a
+/// attention kernels take such maps by value as `__grid_constant__`
+/// parameters: the params[i] of ringrt_cg_launch then points at the 128
+/// bytes themselves. Device "cuda" calls cuTensorMapEncodeTiled, "emu" its
+/// own encoder (Emu.h), "cpu" fails with RINGRT_ERR_UNSUPPORTED.
+RINGRT_API void ringrt_cg_tensor_map_3d(ringrt_context *ctx, int32_t *status,
+                                        void *out, const void *base,
+                                        int32_t dtype, int64_t cols,
+                                        int64_t rows, int64_t planes,
+                                        int32_t box_cols, int32_t box_rows);
+
 /// Allocates `bytes` of device memory; returns NULL (and records the
 /// failure) on error or after an earlier failure.
 RINGRT_API void *ringrt_cg_device_alloc(ringrt_context *ctx, int32_t *status,

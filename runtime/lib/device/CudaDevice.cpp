@@ -165,6 +165,21 @@ public:
                     kernel);
   }
 
+  ringrt_status encodeTensorMap(void *out,
+                                const TensorMapRequest &r) override {
+    if (!d.cuTensorMapEncodeTiled)
+      return setError(RINGRT_ERR_UNSUPPORTED,
+                      "device 'cuda': the driver has no "
+                      "cuTensorMapEncodeTiled (CUDA 12 or newer is needed "
+                      "for the sm_90a kernels)");
+    return s->check(d.cuTensorMapEncodeTiled(
+                        out, r.dataType, r.rank,
+                        const_cast<void *>(r.globalAddress), r.globalDim,
+                        r.globalStrides, r.boxDim, r.elementStrides,
+                        r.interleave, r.swizzle, r.l2Promotion, r.oobFill),
+                    "cuTensorMapEncodeTiled");
+  }
+
   ringrt_status alloc(int64_t bytes, void **out) override {
     cuda::DevicePtr p = 0;
     ringrt_status st =

@@ -85,7 +85,10 @@ if [ "$device" = cuda ]; then
   # libnccl.so.2 (NCCL cases): the system's, else PyTorch's wheel.
   if ! ldconfig -p 2>/dev/null | grep -q libnccl.so.2; then
     nccl_dir=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null)
-    [ -n "$nccl_dir" ] && export LD_LIBRARY_PATH=$nccl_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    if [ -n "$nccl_dir" ] && [ -e "$nccl_dir/libnccl.so.2" ]; then
+      export RINGRT_NCCL_LIBRARY=$nccl_dir/libnccl.so.2
+      echo "run.sh: NCCL from PyTorch's wheel: $RINGRT_NCCL_LIBRARY"
+    fi
   fi
 else
   gpus=1 cc=emu gpu_name="ringrt PTX emulator" driver=none

@@ -129,6 +129,11 @@ public:
                                }),
                 parts.end());
   }
+  /// Position of modifier `w` (0 when absent), for order-sensitive forms.
+  size_t position(std::string_view w) const {
+    auto it = std::find(parts.begin() + 1, parts.end(), w);
+    return it == parts.end() ? 0 : size_t(it - parts.begin());
+  }
   bool empty() const { return parts.size() == 1; }
   std::string_view first() const { return parts[1]; }
 
@@ -439,7 +444,10 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
         return fail(error, mnem, "expected a rank .1d .. .5d");
       if (!m.take("tile"))
         m.take("tile"); // .tile is the default load mode
-      if (m.take("global")) {
+      // .global.shared::cta is a store, .shared::X.global a load.
+      size_t g = m.position("global");
+      if (g && g < m.position("shared::cta")) {
+        m.take("global");
         I.op = Opcode::TmaStore;
         if (!m.take("shared::cta") || !m.take("bulk_group"))
           return fail(error, mnem, "expected .global.shared::cta.bulk_group");

@@ -72,6 +72,28 @@ public:
     total.shared_bytes += one.sharedBytes;
     total.global_bytes += one.globalBytes;
     total.barriers += one.barriers;
+    total.wgmma += one.wgmma;
+    total.wgmma_flops += one.wgmmaFlops;
+    total.tma_load_bytes += one.tmaLoadBytes;
+    total.tma_store_bytes += one.tmaStoreBytes;
+    total.mbarrier_waits += one.mbarrierWaits;
+    total.ex2 += one.ex2;
+    total.stmatrix += one.stmatrix;
+    return RINGRT_OK;
+  }
+
+  ringrt_status encodeTensorMap(void *out,
+                                const TensorMapRequest &r) override {
+    static_assert(kTensorMapBytes == emu::kTensorMapBytes,
+                  "tensor maps of the device layer and emu differ in size");
+    std::string error;
+    if (!emu::encodeTensorMapTiled(out, r.dataType, r.rank, r.globalAddress,
+                                   r.globalDim, r.globalStrides, r.boxDim,
+                                   r.elementStrides, r.interleave, r.swizzle,
+                                   r.l2Promotion, r.oobFill, error))
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "device 'emu': cannot encode the tensor map: %s",
+                       error.c_str());
     return RINGRT_OK;
   }
 

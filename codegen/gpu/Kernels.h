@@ -103,6 +103,10 @@ struct WgmmaAttentionConfig {
   int blockN = 128;
   /// Depth of the K/V shared-memory ring.
   int stages = 2;
+  /// FA3's ping-pong: the two consumer warpgroups take turns at the tensor
+  /// cores (named barriers 1 and 2), so that one's softmax overlaps the
+  /// other's GEMMs. Off: kernel name suffix "_nopp".
+  bool pingPong = true;
 
   static constexpr int kBlockM = 128;   ///< query rows per CTA
   static constexpr int kThreads = 384;  ///< three warpgroups
@@ -119,7 +123,7 @@ struct WgmmaAttentionConfig {
   int64_t qTileBytes() const { return panels() * kBlockM * 128; }
   int64_t kvTileBytes() const { return panels() * blockN * 128; }
 
-  /// "ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2".
+  /// "ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2" (+ "_nopp").
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA: 1024 bytes of alignment slack, the
   /// Q tile, `stages` K and V tiles and the mbarriers.

@@ -45,6 +45,7 @@ public:
   std::string i64(int64_t v);
   std::string f32(double v);
   std::string negInf();
+  std::string i1(bool v);
 
   // i32/i64 arithmetic (type given by `ty`, default i32).
   std::string add(const std::string &a, const std::string &b,

@@ -83,7 +83,8 @@ mlir::ring::gpu::defaultWgmmaAttentionConfig(int64_t headDim) {
 std::string WgmmaAttentionConfig::kernelName() const {
   return "ringc_attn_wgmma_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         "_n" + std::to_string(blockN) + "_s" + std::to_string(stages);
+         "_n" + std::to_string(blockN) + "_s" + std::to_string(stages) +
+         (pingPong ? "" : "_nopp");
 }
 
 /// Byte offsets of the shared-memory regions (from the aligned base).
@@ -334,12 +335,42 @@ private:
     return f32Asm(ptx, n, acc, a, descs);
   }
 
+  /// Ping-pong turns (no-ops without ping-pong): wait for this consumer's
+  /// turn; after the GEMM, if `cond` (i1; "" = always), hand the turn to
+  /// the other one. The ids are written as constants in the two branches of
+  /// a warp-uniform scf.if on the consumer; LLVM folds them into one
+  /// `bar.sync %id` again, so ptxas reserves all 16 named barriers, which
+  /// costs nothing here (384 threads x 168 registers fill the register file:
+  /// one CTA per SM).
+  void namedBarrier(const std::string &op, bool mine) {
+    e.open("scf.if " + isFirst + " {");
+    e.line(op + " id = " + e.i32(mine ? 1 : 2) + " number_of_threads = " +
+           e.i32(256));
+    e.reopen("} else {");
+    e.line(op + " id = " + e.i32(mine ? 2 : 1) + " number_of_threads = " +
+           e.i32(256));
+    e.close();
+  }
+  void turnBegin() {
+    if (c.pingPong)
+      namedBarrier("nvvm.barrier", /*mine=*/true);
+  }
+  void turnEnd(const std::string &cond) {
+    if (!c.pingPong)
+      return;
+    if (!cond.empty())
+      e.open("scf.if " + cond + " {");
+    namedBarrier("nvvm.barrier.arrive", /*mine=*/false);
+    if (!cond.empty())
+      e.close();
+  }
+
   const WgmmaAttentionConfig &c;
   const SharedLayout L;
   const int64_t D, BN, S, P;
   const std::string halfTy;
   MlirEmitter e;
-  std::string smem, smemAddr;
+  std::string smem, smemAddr, isFirst;
   std::optional<MmaFragments> f;
 };
 
@@ -494,6 +525,21 @@ std::string WgmmaWriter::run() {
                             " : i64"), "i64");
     };
     waitParity(bar(L.qFull()), e.i32(0));
+    // Ping-pong: the consumers take turns at the tensor cores, each GEMM
+    // phase behind a named barrier (id 1 + consumer) of both warpgroups
+    // (256 threads) that the other consumer arrives at after its own GEMM;
+    // so one consumer's softmax overlaps the other's GEMM. Consumer 0 goes
+    // first: consumer 1 arrives once up front.
+    isFirst = e.cmp("eq", cw, e.i32(0));
+    if (c.pingPong) {
+      e.open("scf.if " +
+             e.let("arith.andi " + e.cmp("eq", cw, e.i32(1)) + ", " +
+                   e.cmp("sgt", nt, e.i32(0)) + " : i1") +
+             " {");
+      e.line("nvvm.barrier.arrive id = " + e.i32(1) +
+             " number_of_threads = " + e.i32(256));
+      e.close();
+    }
 
     // The KV loop. Carried: O (nO x 4), m (2 rows), l (2 rows, partial sums
     // of this thread's columns).
@@ -533,7 +579,9 @@ std::string WgmmaWriter::run() {
         qds.push_back(descAdd(qDesc, e.i64(qOff)));
         kds.push_back(descAdd(kDesc, e.i64(kOff)));
       }
+      turnBegin();
       std::vector<std::string> sv = sGemm(qds, kds);
+      turnEnd("");
       std::vector<std::array<std::string, 4>> Sf(nS);
       for (int64_t n = 0; n < nS; ++n)
         for (int i = 0; i < 4; ++i)
@@ -633,7 +681,13 @@ std::string WgmmaWriter::run() {
       for (int64_t kk = 0; kk < pvSteps; ++kk)
         vDescs.push_back(descAdd(vDesc, e.i64(kk * 16 * 128)));
       waitParity(stageBar(L.vFull(0), st), par);
+      turnBegin();
       O = pvGemm(O, aRegs, vDescs);
+      // The second consumer's last GEMM hands the turn to nobody.
+      std::string lastPv = e.let(
+          "arith.andi " + e.cmp("eq", cw, e.i32(1)) + ", " +
+          e.cmp("eq", e.add(j, e.i32(1)), nt) + " : i1");
+      turnEnd(e.let("arith.xori " + lastPv + ", " + e.i1(true) + " : i1"));
       // Release the stage (K was consumed by the S GEMM, waited above).
       e.line("nvvm.mbarrier.arrive " + stageBar(L.empty(0), st) +
              " : !llvm.ptr<3>");

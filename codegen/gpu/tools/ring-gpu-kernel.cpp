@@ -48,6 +48,8 @@ static cl::opt<std::string> gpuKernel(
              "(sm_90a: TMA + wgmma, warp-specialized) or auto"));
 static cl::opt<int> stages("stages", cl::init(0),
                            cl::desc("K/V stages of the wgmma kernel"));
+static cl::opt<bool> pingPong("ping-pong", cl::init(true),
+                              cl::desc("wgmma kernel: consumer ping-pong"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -96,6 +98,7 @@ int main(int argc, char **argv) {
     wc.blockN = blockN;
   if (stages > 0)
     wc.stages = stages;
+  wc.pingPong = pingPong;
   bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
   if (wgmma)

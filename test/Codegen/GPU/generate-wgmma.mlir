@@ -10,23 +10,28 @@
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK: ring.block_attention {{.*}}ring.gpu_kernel = @ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2
 // CHECK: gpu.module @ringc_kernels [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
-// CHECK: gpu.func @ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2(%tm_q: !llvm.ptr, %tm_k: !llvm.ptr, %tm_v: !llvm.ptr, %po: !llvm.ptr, %pl: !llvm.ptr
+// CHECK: gpu.func @ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr,
 // CHECK-SAME: known_block_size = array<i32: 384, 1, 1>
 // CHECK-SAME: nvvm.maxnreg = 168
 // CHECK-SAME: ringc.grid_constant_args = array<i32: 0, 1, 2>
 // CHECK: nvvm.mbarrier.init
 // CHECK: nvvm.fence.mbarrier.init
-// CHECK: nvvm.setmaxregister decrease 24
-// CHECK: nvvm.mbarrier.arrive.expect_tx
-// CHECK: cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
-// CHECK: nvvm.setmaxregister increase 240
-// CHECK: mbarrier.try_wait.parity
-// CHECK: wgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, %first, 1, 1, 0, 0;
-// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, %acc, 1, 1, 0, 0;
-// CHECK-SAME: wgmma.commit_group.sync.aligned;\0Awgmma.wait_group.sync.aligned 0;
-// CHECK: ex2.approx
-// CHECK: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$128, $129, $130, $131}, $160, %acc, 1, 1, 1;
-// CHECK: nvvm.mbarrier.arrive
+// CHECK: nvvm.setmaxregister  decrease 24
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c32768_i32
+// CHECK: nvvm.inline_ptx "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [$0], [$1, {$2, $3, $4}], [$5];"
+// CHECK: nvvm.setmaxregister  increase 240
+// CHECK: mbarrier.try_wait.parity.shared.b64
+// CHECK: nvvm.barrier.arrive id = %c1_i32 number_of_threads = %c256_i32
+// CHECK: nvvm.barrier id = %c1_i32 number_of_threads = %c256_i32
+// CHECK: } else {
+// CHECK: nvvm.barrier id = %c2_i32 number_of_threads = %c256_i32
+// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "{\0A.reg .pred %first, %acc;\0Asetp.ne.b32 %first, 0, 0;\0Asetp.ne.b32 %acc, 1, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, $64, $72, %first, 1, 1, 0, 0;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, $65, $73, %acc, 1, 1, 0, 0;
+// CHECK-SAME: wgmma.commit_group.sync.aligned;\0Awgmma.wait_group.sync.aligned 0;\0A}"
+// CHECK: nvvm.barrier.arrive id
+// CHECK: llvm.nvvm.ex2.approx.ftz.f
+// CHECK: nvvm.barrier id
+// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "{\0A.reg .pred %acc;\0Asetp.ne.b32 %acc, 1, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$128, $129, $130, $131}, $160, %acc, 1, 1, 1;
+// CHECK: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
 func.func @per_rank(%q: memref<1x4x256x128xbf16>, %k: memref<1x2x256x128xbf16>, %v: memref<1x2x256x128xbf16>,
                     %po: memref<1x4x256x128xf32>, %pl: memref<1x4x256xf32>, %p: index, %src: index) {
   ring.block_attention ins(%q, %k, %v : memref<1x4x256x128xbf16>, memref<1x2x256x128xbf16>, memref<1x2x256x128xbf16>)

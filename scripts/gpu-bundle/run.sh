@@ -113,7 +113,7 @@ fi
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null | head -1)
 declare -a plan skipped
 # Stage budgets in seconds (sum 450: with start-up and the report, < 8 min).
-declare -A budget=([l5]=190 [nccl]=30 [sanitize]=100 [bench]=70 [sdpa]=40 [ring]=20)
+declare -A budget=([l5]=170 [nccl]=30 [sanitize]=100 [bench]=70 [sdpa]=60 [ring]=20)
 declare -A expect=([l5]=3 [nccl]=4 [sanitize]=15 [bench]=3 [ring]=6)
 while IFS=$'\t' read -r id stage ranks ngpu hop sm lim art args note; do
   why=

@@ -19,6 +19,26 @@ trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 cp -r "$src/examples/host" "$work/host"
+# A second user project: the spec as a .mlir file (the artifact takes the
+# name of its function, small_cpu, whatever the target is called).
+mkdir "$work/mlirhost"
+cp "$src/examples/small_cpu.mlir" "$src/examples/host/attention_host.c" "$work/mlirhost/"
+cat > "$work/mlirhost/CMakeLists.txt" <<'EOF2'
+cmake_minimum_required(VERSION 3.20)
+project(mlirhost LANGUAGES C)
+find_package(ringc REQUIRED)
+ringc_add_artifact(attn SPEC small_cpu.mlir TARGET cpu OPTIONS --cpu=x86-64)
+add_executable(mlirhost attention_host.c)
+target_link_libraries(mlirhost PRIVATE attn m)
+EOF2
+# A wrong call: a precise configure-time error.
+mkdir "$work/badtarget"
+cat > "$work/badtarget/CMakeLists.txt" <<'EOF2'
+cmake_minimum_required(VERSION 3.20)
+project(badtarget LANGUAGES C)
+find_package(ringc REQUIRED)
+ringc_add_artifact(attn SPEC "heads=1,seq=64,head_dim=64" TARGET gfx90a)
+EOF2
 mkdir "$work/empty"
 
 # The mpirun command line (a list) travels as arguments after --.
@@ -52,6 +72,18 @@ grep -o "ringc: compiling artifact small_cpu for cpu" build.log
 touch "$prefix/bin/ringc"
 ninja -C hb -n | grep -o "ringc: compiling artifact small_cpu" |
   sed 's/^/after touching ringc: /'
+
+# The .mlir spec; and the wrong TARGET.
+cmake -S mlirhost -B mb -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > mlir.log 2>&1 &&
+  cmake --build mb >> mlir.log 2>&1 || { cat mlir.log; exit 1; }
+"$@" -np 4 mb/mlirhost < /dev/null | sed 's/^/mlir spec: /'
+if cmake -S badtarget -B bb -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > bad.log 2>&1; then
+  echo "badtarget: configured (wrong)"
+else
+  # (CMake wraps and indents the message)
+  tr -s ' \n' ' ' < bad.log |
+    grep -o "ringc_add_artifact(attn): TARGET 'gfx90a' is not a ringc target; valid: cpu, sm_90a, sm_80"
+fi
 
 # Without CMake: the installed ringc, pkg-config and mpicc.
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig

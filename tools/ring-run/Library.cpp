@@ -1,9 +1,9 @@
 //===- Library.cpp - loading an artifact's shared library -------*- C++ -*-===//
 //
 // This file implements the checks ring-run makes before it calls into an
-// artifact's library: llvm::object parses the ELF file (headers, program
-// headers, section table) so that a damaged file is refused with a message
-// instead of being mapped; then NAME_artifact_info must say that the library
+// artifact's library: llvm::object's ELFFile parses the file (header,
+// program headers, section table) so that a damaged file is refused with a
+// message instead of being mapped; then NAME_artifact_info must say that the library
 // was built for the manifest's plan and entry.
 //
 //===----------------------------------------------------------------------===//
@@ -12,8 +12,8 @@
 #include "ringrt/codegen_abi.h"
 
 #include "llvm/BinaryFormat/ELF.h"
-#include "llvm/Object/ELFObjectFile.h"
-#include "llvm/Object/ObjectFile.h"
+#include "llvm/BinaryFormat/Magic.h"
+#include "llvm/Object/ELF.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -30,15 +30,17 @@ std::string ringrun::validateSharedObject(const std::string &path) {
     return "cannot read it: " + buffer.getError().message();
   if ((*buffer)->getBufferSize() == 0)
     return "the file is empty";
-  auto object = llvm::object::ObjectFile::createObjectFile(
-      (*buffer)->getMemBufferRef());
-  if (!object)
-    return "not a valid shared library (" +
-           llvm::toString(object.takeError()) + ")";
-  auto *elf = llvm::dyn_cast<llvm::object::ELF64LEObjectFile>(object->get());
-  if (!elf)
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  if (llvm::identify_magic(bytes) != llvm::file_magic::elf_shared_object)
+    return "not a valid shared library (not an ELF shared object)";
+  if (bytes[llvm::ELF::EI_CLASS] != llvm::ELF::ELFCLASS64 ||
+      bytes[llvm::ELF::EI_DATA] != llvm::ELF::ELFDATA2LSB)
     return "not a 64-bit little-endian ELF file";
-  const auto &file = elf->getELFFile();
+  auto parsed = llvm::object::ELF64LEFile::create(bytes);
+  if (!parsed)
+    return "not a valid shared library (" +
+           llvm::toString(parsed.takeError()) + ")";
+  const llvm::object::ELF64LEFile &file = *parsed;
   if (file.getHeader().e_type != llvm::ELF::ET_DYN)
     return "an ELF file but not a shared object";
   if (file.getHeader().e_machine != llvm::ELF::EM_X86_64)

@@ -622,6 +622,13 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                ringrtError(("entry '" + m.entry + "' (warm-up)").c_str(), st),
                isFatal(st)))
     return 1;
+  // On a GPU, CUDA events also time the kernels alone (no launch overhead
+  // or host work between them).
+  bool timeKernels = opt.device == "cuda";
+  if (timeKernels)
+    st = ringrt_device_time_kernels(ctx, 1);
+  if (!w.agree(st == RINGRT_OK, ringrtError("timing kernels", st)))
+    return 1;
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = MPI_Wtime();
   for (int64_t i = 0; i < opt.iters && st == RINGRT_OK; ++i)
@@ -633,6 +640,23 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                ringrtError(("entry '" + m.entry + "'").c_str(), st),
                isFatal(st)))
     return 1;
+  double kernelMs = 0;
+  int64_t launches = 0;
+  if (timeKernels)
+    st = ringrt_device_kernel_time(ctx, &kernelMs, &launches);
+  if (!w.agree(st == RINGRT_OK, ringrtError("timing kernels", st)))
+    return 1;
+  double maxKernelMs = 0;
+  MPI_Reduce(&kernelMs, &maxKernelMs, 1, MPI_DOUBLE, MPI_MAX, 0,
+             MPI_COMM_WORLD);
+  if (timeKernels && w.rank == 0)
+    std::fprintf(stdout,
+                 "ring-run: KERNEL ms_per_iter=%.4f launches_per_iter=%.6g "
+                 "(CUDA events around each launch, summed; max over "
+                 "ranks)\n",
+                 maxKernelMs / static_cast<double>(opt.iters),
+                 static_cast<double>(launches) /
+                     static_cast<double>(opt.iters));
   double maxElapsed = 0;
   MPI_Reduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX, 0,
              MPI_COMM_WORLD);

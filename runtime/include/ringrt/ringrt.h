@@ -269,6 +269,20 @@ typedef struct ringrt_device_profile {
 RINGRT_API ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,
                                                    ringrt_device_profile *out);
 
+/// Starts (on != 0; what was timed before is discarded) or stops timing
+/// each kernel launch of the context with device events (device "cuda":
+/// two CUDA events around each launch on the compute stream). Off by
+/// default. RINGRT_ERR_UNSUPPORTED for devices without events (cpu, emu).
+RINGRT_API ringrt_status ringrt_device_time_kernels(ringrt_context *ctx,
+                                                    int32_t on);
+
+/// Waits for the launches timed since ringrt_device_time_kernels(ctx, 1)
+/// and sets *ms to their summed GPU time (the kernels alone: no launch
+/// overhead, no gaps between them) and *launches to their number.
+RINGRT_API ringrt_status ringrt_device_kernel_time(ringrt_context *ctx,
+                                                   double *ms,
+                                                   int64_t *launches);
+
 /// Signature of the entry point of a ringc artifact (returns a
 /// ringrt_status). `o` has the inputs' dtype; `lse` is f32.
 typedef int32_t (*ringrt_attention_entry)(ringrt_context *ctx,

@@ -30,14 +30,29 @@ endforeach()
 
 # Component "runtime" (ringrt and ring-run) is what a machine that only runs
 # artifacts needs: scripts/gpu-bundle.sh installs just that.
-install(TARGETS ringrt ring-run
+# (Guarded: RINGC_EXCLUDE_DIRS may leave the tools out.)
+set(_ringc_runtime ringrt)
+set(_ringc_compiler)
+foreach(tool ring-run)
+  if(TARGET ${tool})
+    list(APPEND _ringc_runtime ${tool})
+  endif()
+endforeach()
+foreach(tool ringc ring-opt)
+  if(TARGET ${tool})
+    list(APPEND _ringc_compiler ${tool})
+  endif()
+endforeach()
+install(TARGETS ${_ringc_runtime}
   EXPORT ringcTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS ringc ring-opt
-  EXPORT ringcTargets
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(_ringc_compiler)
+  install(TARGETS ${_ringc_compiler}
+    EXPORT ringcTargets
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/ringrt
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h")

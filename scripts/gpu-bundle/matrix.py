@@ -14,7 +14,8 @@
 # the single-GPU kernel benchmark shapes and one ring comparison.
 #
 # cases.tsv columns: id, stage (l5 | nccl | sanitize | bench | ring), ranks,
-# GPUs needed, 1 if Hopper only, 1 if in the --small rehearsal set, time
+# GPUs needed, 1 if Hopper only, rehearsal (1: in the --small set too, 2:
+# in the --small set only, 0: not in it), time
 # limit in seconds, artifact id, ring-run arguments (run.sh adds --device),
 # and a stage-specific note (sanitizer tool; bench "B H L D causal").
 #
@@ -118,11 +119,11 @@ def main():
     cases.append((aid, "ring", 2, 1, 1, 0, LIMIT_BENCH, aid,
                   "--bench --iters 10 --comm=mpi", "1 16 16384 128 1"))
     # The rehearsal's benchmark stage: the smallest L5 artifact, on emu.
-    cases.append(("cuda.p1.sm_80.bench-small", "bench", 1, 1, 0, 1, LIMIT_BENCH,
+    cases.append(("cuda.p1.sm_80.bench-small", "bench", 1, 1, 0, 2, LIMIT_BENCH,
                   "cuda.p1.sm_80", "--bench --iters 1 --comm=mpi", "1 2 64 64 1"))
 
     if small_only:
-        cases = [c for c in cases if c[5]]
+        cases = [c for c in cases if c[5] in (1, 2)]
         used = {c[7] for c in cases}
         artifacts = {a: v for a, v in artifacts.items() if a in used}
     os.makedirs(out_dir, exist_ok=True)

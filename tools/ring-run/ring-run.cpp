@@ -369,24 +369,29 @@ bool isGpuTarget(const Manifest &m) { return m.target != "cpu"; }
 void printProfiles(World &w, ringrt_context *ctx) {
   ringrt_device_profile p{};
   ringrt_device_get_profile(ctx, &p);
-  uint64_t mine[8] = {p.launches, p.instructions, p.mma, p.ldmatrix,
-                      p.cp_async_bytes, p.shared_bytes, p.global_bytes,
-                      p.barriers};
-  std::vector<uint64_t> all(8 * static_cast<size_t>(w.size));
-  MPI_Gather(mine, 8, MPI_UINT64_T, all.data(), 8, MPI_UINT64_T, 0,
+  constexpr int kN = 15;
+  uint64_t mine[kN] = {p.launches,       p.instructions,    p.mma,
+                       p.ldmatrix,       p.cp_async_bytes,  p.shared_bytes,
+                       p.global_bytes,   p.barriers,        p.wgmma,
+                       p.wgmma_flops,    p.tma_load_bytes,  p.tma_store_bytes,
+                       p.mbarrier_waits, p.ex2,             p.stmatrix};
+  std::vector<uint64_t> all(kN * static_cast<size_t>(w.size));
+  MPI_Gather(mine, kN, MPI_UINT64_T, all.data(), kN, MPI_UINT64_T, 0,
              MPI_COMM_WORLD);
   if (w.rank != 0)
     return;
   for (int r = 0; r < w.size; ++r) {
-    const uint64_t *c = &all[8 * static_cast<size_t>(r)];
+    const uint64_t *c = &all[kN * static_cast<size_t>(r)];
+    auto u = [&](int i) { return (unsigned long long)c[i]; };
     std::fprintf(stdout,
                  "ring-run: profile rank %d: launches=%llu instructions=%llu "
                  "mma=%llu ldmatrix=%llu cp_async_bytes=%llu "
-                 "shared_bytes=%llu global_bytes=%llu barriers=%llu\n",
-                 r, (unsigned long long)c[0], (unsigned long long)c[1],
-                 (unsigned long long)c[2], (unsigned long long)c[3],
-                 (unsigned long long)c[4], (unsigned long long)c[5],
-                 (unsigned long long)c[6], (unsigned long long)c[7]);
+                 "shared_bytes=%llu global_bytes=%llu barriers=%llu "
+                 "wgmma=%llu wgmma_flops=%llu tma_load_bytes=%llu "
+                 "tma_store_bytes=%llu mbarrier_waits=%llu ex2=%llu "
+                 "stmatrix=%llu\n",
+                 r, u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8),
+                 u(9), u(10), u(11), u(12), u(13), u(14));
   }
   std::fflush(stdout);
 }

@@ -370,9 +370,12 @@ static void tmaStore(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
     if (!checkBox(I, w, l, x, box, src))
       return;
     for (uint64_t off = 0; off < bytes; off += 16) {
-      x.checkAsyncRead(w, l, w.vc, swizzled(src, off, m.swizzle),
-                       unsigned(std::min<uint64_t>(16, bytes - off)), idx,
-                       "TMA store source read");
+      uint32_t chunk = swizzled(src, off, m.swizzle);
+      unsigned n = unsigned(std::min<uint64_t>(16, bytes - off));
+      x.checkAsyncRead(w, l, w.vc, chunk, n, idx, "TMA store source read");
+      // Record the read, so that a later unordered write conflicts with it.
+      if (!x.failed)
+        x.checkShared(w, l, chunk, n, false, idx);
       if (x.failed)
         return;
     }

@@ -73,6 +73,8 @@ enum class SpecialReg : uint8_t {
   NctaidX, NctaidY, NctaidZ, LaneId, WarpId, NWarpId, Clock, Clock64,
   LanemaskEq, LanemaskLt, LanemaskLe, LanemaskGt, LanemaskGe,
   DynamicSmemSize, TotalSmemSize,
+  ClusterCtaRank,  ///< 0: launches are clusters of one CTA
+  ClusterNCtaRank, ///< 1
 };
 
 /// Instruction modifier flags (Instr::flags).
@@ -163,6 +165,7 @@ struct Kernel {
   unsigned dynSharedOffset = 0; ///< where extern .shared starts
   Dim3 reqntid{0, 0, 0};
   unsigned maxntid = 0;
+  unsigned maxnreg = 0;       ///< .maxnreg (0: none)
 };
 
 } // namespace ringrt::emu

@@ -262,6 +262,13 @@ typedef struct ringrt_device_profile {
   uint64_t shared_bytes;
   uint64_t global_bytes;
   uint64_t barriers;
+  uint64_t wgmma;           ///< warpgroup-wide wgmma.mma_async
+  uint64_t wgmma_flops;     ///< 2*M*N*K summed over wgmma.mma_async
+  uint64_t tma_load_bytes;  ///< bytes TMA loads wrote to shared memory
+  uint64_t tma_store_bytes; ///< bytes TMA stores read from shared memory
+  uint64_t mbarrier_waits;  ///< mbarrier test_wait/try_wait (per thread)
+  uint64_t ex2;             ///< ex2 operations (per thread)
+  uint64_t stmatrix;        ///< warp-wide stmatrix
 } ringrt_device_profile;
 
 /// Fills *out with the context's counters. RINGRT_ERR_UNSUPPORTED for

@@ -106,7 +106,14 @@ private:
   /// time (ringrt_cg_tensor_map_3d); returns its address.
   Value tensorMap(OpBuilder &b, Location loc, Value memref, int64_t boxRows);
   LogicalResult lower(BlockAttentionOp op);
-  LogicalResult lowerWgmma(BlockAttentionOp op);
+  LogicalResult lower(BlockAttentionAccumulateOp op);
+  /// The launch of either block op, writing to `outO`/`outLse` (the
+  /// partial or the accumulator; Kernels.h, AttentionEpilogue).
+  template <typename OpTy>
+  LogicalResult lowerAttention(OpTy op, Value outO, Value outLse);
+  /// The same with the sm_90a wgmma kernel (tensor maps for Q, K, V).
+  template <typename OpTy>
+  LogicalResult lowerWgmma(OpTy op, Value outO, Value outLse);
   LogicalResult lower(BlockScoresOp op);
   LogicalResult lower(BlockSoftmaxVOp op);
   LogicalResult lower(FillPartialOp op);
@@ -249,9 +256,10 @@ Value LaunchEmitter::tensorMap(OpBuilder &b, Location loc, Value memref,
   return map;
 }
 
-LogicalResult LaunchEmitter::lowerWgmma(BlockAttentionOp op) {
+template <typename OpTy>
+LogicalResult LaunchEmitter::lowerWgmma(OpTy op, Value outO, Value outLse) {
   ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
-                    po = shapeOf(op.getPartialOutput());
+                    po = shapeOf(outO);
   ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
   WgmmaAttentionConfig config = builder.wgmmaConfigFor(op);
   if (failed(checkTag(op, config.kernelName())))
@@ -263,8 +271,8 @@ LogicalResult LaunchEmitter::lowerWgmma(BlockAttentionOp op) {
       tensorMap(b, loc, op.getQuery(), WgmmaAttentionConfig::kBlockM),
       tensorMap(b, loc, op.getKey(), config.blockN),
       tensorMap(b, loc, op.getValue(), config.blockN),
-      dataPointer(b, loc, op.getPartialOutput()),
-      dataPointer(b, loc, op.getPartialLse()),
+      dataPointer(b, loc, outO),
+      dataPointer(b, loc, outLse),
       i32(b, loc, q[1]),
       i32(b, loc, k[1]),
       i32(b, loc, q[2]),
@@ -283,16 +291,18 @@ LogicalResult LaunchEmitter::lowerWgmma(BlockAttentionOp op) {
                     config.sharedBytes(), params, /*byRef=*/3);
 }
 
-LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
+template <typename OpTy>
+LogicalResult LaunchEmitter::lowerAttention(OpTy op, Value outO,
+                                            Value outLse) {
   ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
-                    po = shapeOf(op.getPartialOutput());
+                    po = shapeOf(outO);
   ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
   if (qRows[1] == 0) { // no query rows: nothing to compute
     op->erase();
     return success();
   }
   if (builder.attentionKernel() == AttentionKernelKind::wgmma)
-    return lowerWgmma(op);
+    return lowerWgmma(op, outO, outLse);
   AttentionKernelConfig config = builder.configFor(op);
   if (failed(checkTag(op, config.kernelName())))
     return failure();
@@ -303,8 +313,8 @@ LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
       dataPointer(b, loc, op.getQuery()),
       dataPointer(b, loc, op.getKey()),
       dataPointer(b, loc, op.getValue()),
-      dataPointer(b, loc, op.getPartialOutput()),
-      dataPointer(b, loc, op.getPartialLse()),
+      dataPointer(b, loc, outO),
+      dataPointer(b, loc, outLse),
       i32(b, loc, q[1]),
       i32(b, loc, k[1]),
       i32(b, loc, q[2]),
@@ -320,6 +330,14 @@ LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
       f32(b, loc, op.getScale().convertToDouble() * log2e)};
   return emitLaunch(op, ceilDiv(qRows[1], config.tiles.blockM()), q[1], q[0],
                     config.tiles.threads(), config.sharedBytes(), params);
+}
+
+LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
+  return lowerAttention(op, op.getPartialOutput(), op.getPartialLse());
+}
+
+LogicalResult LaunchEmitter::lower(BlockAttentionAccumulateOp op) {
+  return lowerAttention(op, op.getAccOutput(), op.getAccLse());
 }
 
 LogicalResult LaunchEmitter::lower(BlockScoresOp op) {
@@ -518,8 +536,9 @@ LogicalResult LaunchEmitter::run() {
   SmallVector<memref::AllocOp> allocs;
   SmallVector<Operation *> work;
   fn.walk([&](Operation *op) {
-    if (isa<BlockAttentionOp, BlockScoresOp, BlockSoftmaxVOp, FillPartialOp,
-            MergeOp, FinalizeOp, memref::AllocOp, memref::DeallocOp>(op))
+    if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, BlockScoresOp,
+            BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
+            memref::AllocOp, memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -536,6 +555,8 @@ LogicalResult LaunchEmitter::run() {
   for (Operation *op : work) {
     LogicalResult r = success();
     if (auto o = dyn_cast<BlockAttentionOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<BlockAttentionAccumulateOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<BlockScoresOp>(op))
       r = lower(o);

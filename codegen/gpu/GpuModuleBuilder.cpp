@@ -26,7 +26,10 @@ static std::string dtypeOf(Type t) {
   return "f32";
 }
 
-AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
+/// The variant of either block op (they share operands and attributes).
+template <typename OpTy>
+static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
+                                             int blockNOverride) {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
   AttentionKernelConfig c;
   c.headDim = qTy.getShape().back();
@@ -41,8 +44,21 @@ AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
   return c;
 }
 
-WgmmaAttentionConfig
-GpuModuleBuilder::wgmmaConfigFor(BlockAttentionOp op) const {
+AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
+  return attentionConfig(op, warpsOverride, blockNOverride);
+}
+
+AttentionKernelConfig
+GpuModuleBuilder::configFor(BlockAttentionAccumulateOp op) const {
+  AttentionKernelConfig c = attentionConfig(op, warpsOverride, blockNOverride);
+  c.epilogue = op.getFirst() ? AttentionEpilogue::AccumulateFirst
+                             : AttentionEpilogue::Accumulate;
+  return c;
+}
+
+/// The wgmma variant of either block op.
+template <typename OpTy>
+static WgmmaAttentionConfig wgmmaConfig(OpTy op, int blockNOverride) {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
   WgmmaAttentionConfig c =
       defaultWgmmaAttentionConfig(qTy.getShape().back());
@@ -51,6 +67,19 @@ GpuModuleBuilder::wgmmaConfigFor(BlockAttentionOp op) const {
   c.layout = op.getLayout();
   if (blockNOverride > 0)
     c.blockN = blockNOverride;
+  return c;
+}
+
+WgmmaAttentionConfig
+GpuModuleBuilder::wgmmaConfigFor(BlockAttentionOp op) const {
+  return wgmmaConfig(op, blockNOverride);
+}
+
+WgmmaAttentionConfig
+GpuModuleBuilder::wgmmaConfigFor(BlockAttentionAccumulateOp op) const {
+  WgmmaAttentionConfig c = wgmmaConfig(op, blockNOverride);
+  c.epilogue = op.getFirst() ? AttentionEpilogue::AccumulateFirst
+                             : AttentionEpilogue::Accumulate;
   return c;
 }
 
@@ -99,8 +128,8 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
   root->walk([&](Operation *op) {
     // The kernels take sizes and row indices as i32 (Kernels.h); offsets are
     // computed in i64.
-    if (isa<BlockAttentionOp, FillPartialOp, MergeOp, FinalizeOp,
-            BlockScoresOp, BlockSoftmaxVOp>(op))
+    if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, FillPartialOp,
+            MergeOp, FinalizeOp, BlockScoresOp, BlockSoftmaxVOp>(op))
       for (Value v : op->getOperands())
         if (auto t = dyn_cast<MemRefType>(v.getType()))
           for (int64_t d : t.getShape())
@@ -113,18 +142,16 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
               ok = false;
               return;
             }
-    if (auto ba = dyn_cast<BlockAttentionOp>(op);
-        ba && attentionKind == AttentionKernelKind::wgmma) {
+    const bool wgmma = attentionKind == AttentionKernelKind::wgmma;
+    if (auto ba = dyn_cast<BlockAttentionOp>(op); ba && wgmma) {
       tagVariant(op, wgmmaConfigFor(ba), writeWgmmaAttentionKernel);
-    } else if (ba) {
-      AttentionKernelConfig c = configFor(ba);
-      std::string why = c.validate(target);
-      if (!why.empty()) {
-        ba.emitError("cannot generate a GPU kernel for this block: ") << why;
-        ok = false;
-        return;
-      }
-      tag(op, c.kernelName(), [&] { return writeAttentionKernel(c); });
+    } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op);
+               acc && wgmma) {
+      tagVariant(op, wgmmaConfigFor(acc), writeWgmmaAttentionKernel);
+    } else if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
+      tagVariant(op, configFor(ba), writeAttentionKernel);
+    } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op)) {
+      tagVariant(op, configFor(acc), writeAttentionKernel);
     } else if (isa<FillPartialOp>(op)) {
       tag(op, "ringc_fill", [] { return writeFillKernel(); });
     } else if (isa<MergeOp>(op)) {

@@ -43,7 +43,10 @@ public:
 
   /// The kernel variant of a block_attention op (mma.sync / wgmma).
   AttentionKernelConfig configFor(BlockAttentionOp op) const;
+  /// The kernel variant of the accumulating form (fused merge).
+  AttentionKernelConfig configFor(BlockAttentionAccumulateOp op) const;
   WgmmaAttentionConfig wgmmaConfigFor(BlockAttentionOp op) const;
+  WgmmaAttentionConfig wgmmaConfigFor(BlockAttentionAccumulateOp op) const;
 
   /// The kernel variants of the dim-slice ops.
   BlockScoresKernelConfig configFor(BlockScoresOp op) const;

@@ -37,6 +37,18 @@ struct AttentionTiles {
 /// floats per thread, the scores blockN/2).
 AttentionTiles defaultAttentionTiles(int64_t headDim);
 
+/// What the block-attention kernel's epilogue writes.
+enum class AttentionEpilogue {
+  /// ring.block_attention: the normalised partial (O, LSE) of the block.
+  Partial,
+  /// ring.block_attention_accumulate: the block merged into the running
+  /// fp32 (O, LSE) of its rows (read, merged in registers, written back).
+  Accumulate,
+  /// ring.block_attention_accumulate `first`: the block's result written
+  /// into the accumulator without reading it.
+  AccumulateFirst,
+};
+
 /// One variant of the block-attention kernel.
 struct AttentionKernelConfig {
   int64_t headDim = 64;
@@ -45,8 +57,10 @@ struct AttentionKernelConfig {
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
   AttentionTiles tiles;
+  AttentionEpilogue epilogue = AttentionEpilogue::Partial;
 
-  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64".
+  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64", with "_acc" or
+  /// "_acc_first" for the accumulating epilogues.
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA in bytes (Q tile + 2 x (K + V) tiles,
   /// rows padded by 16 bytes against ldmatrix bank conflicts).
@@ -57,12 +71,27 @@ struct AttentionKernelConfig {
 };
 
 /// Block-attention kernel. Parameters, in order:
-///   q, k, v, partial_o, partial_lse : !llvm.ptr (device, generic)
-///   heads, kv_heads, q_len, kv_len, partial_len, q0, qn, k0, kn,
+///   q, k, v, out_o, out_lse : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, out_len, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2 : f32 (scale * log2(e))
 /// Grid (ceil(qn / blockM), heads, batch), block (32 * warps), dynamic
-/// shared memory sharedBytes().
+/// shared memory sharedBytes(). For query row i in [q0, q0+qn):
+///   - Partial: out_o/out_lse are the partial buffers ([B, heads, out_len,
+///     D] and [B, heads, out_len] f32); row i is written to row i − q0.
+///   - Accumulate (fused merge): out_o/out_lse are the accumulators
+///     (out_len = q_len rows, accumulator row = query row i). The epilogue
+///     reads the running (O, LSE) of row i, merges the block in registers
+///     with the rule of ring.merge, and writes the merged (O, LSE) back;
+///     when both LSEs are −inf the row is left as it is. Every row is read
+///     and written by one CTA only (rows are split between CTAs, and within
+///     a warp the four lanes of a row synchronise through a shuffle between
+///     the read and the write of its LSE).
+///   - AccumulateFirst: as Accumulate, but the accumulator is not read: row
+///     i gets the block's own result (O = 0, LSE = −inf when every key is
+///     masked).
+/// The parameter list is the same for all three, so the host side differs
+/// only in the buffers and out_len it passes.
 std::string writeAttentionKernel(const AttentionKernelConfig &config);
 
 /// Which block-attention kernel a GPU target generates: the FlashAttention-2
@@ -103,6 +132,8 @@ struct WgmmaAttentionConfig {
   int blockN = 128;
   /// Depth of the K/V shared-memory ring.
   int stages = 2;
+  /// What the epilogue writes (as for the mma.sync kernel).
+  AttentionEpilogue epilogue = AttentionEpilogue::Partial;
   /// FA3's ping-pong: the two consumer warpgroups take turns at the tensor
   /// cores (named barriers 1 and 2), so that one's softmax overlaps the
   /// other's GEMMs. Off: kernel name suffix "_nopp".
@@ -123,7 +154,8 @@ struct WgmmaAttentionConfig {
   int64_t qTileBytes() const { return panels() * kBlockM * 128; }
   int64_t kvTileBytes() const { return panels() * blockN * 128; }
 
-  /// "ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2" (+ "_nopp").
+  /// "ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2" (+ "_nopp", then
+  /// "_acc" / "_acc_first" for the accumulating epilogues).
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA: 1024 bytes of alignment slack, the
   /// Q tile, `stages` K and V tiles and the mbarriers.
@@ -144,12 +176,13 @@ WgmmaAttentionConfig defaultWgmmaAttentionConfig(int64_t headDim);
 ///     the tensor, rows = its sequence length) with box {64, rows_box, 1}
 ///     (rows_box = 128 for Q, blockN for K and V), 128-byte swizzle and
 ///     zero out-of-bounds fill (codegen_abi.h: ringrt_cg_tensor_map_3d)
-///   partial_o, partial_lse : !llvm.ptr (device, generic)
-///   heads, kv_heads, q_len, kv_len, partial_len, q0, qn, k0, kn,
+///   out_o, out_lse : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, out_len, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2 : f32 (scale * log2(e))
 /// Grid (ceil(qn / 128), heads, batch), block 384, dynamic shared memory
-/// sharedBytes() (above 48 KB: the launch opts in).
+/// sharedBytes() (above 48 KB: the launch opts in). The outputs per
+/// epilogue are those of writeAttentionKernel.
 std::string writeWgmmaAttentionKernel(const WgmmaAttentionConfig &config);
 
 /// The dim-slice score kernel (ring.block_scores): partial S = Q_slice ·
@@ -229,6 +262,21 @@ std::string writeFinalizeKernel(StringRef dtype);
 
 /// Threads per block of the fp32 row kernels.
 constexpr int kRowKernelThreads = 128;
+
+class MlirEmitter;
+
+/// The online-softmax merge weights of one row (natural-log LSEs).
+struct MergeWeights {
+  std::string lse, wa, wb;
+};
+
+/// Emits the merge of ring.merge for one row, shared by ringc_merge and the
+/// accumulating attention epilogue: m = max(la, lb); opens
+/// `scf.if m != −inf {` (both −inf: the row is left alone) and returns,
+/// inside it, lse = m + log(e^(la−m) + e^(lb−m)), wa = e^(la−lse) and
+/// wb = e^(lb−lse). The caller writes the row and closes the region.
+MergeWeights openMergeRow(MlirEmitter &e, const std::string &la,
+                          const std::string &lb);
 
 } // namespace mlir::ring::gpu
 

@@ -26,7 +26,9 @@
 //     tails; TMA fills rows past the tensor with zeros) are masked. A tile
 //     that a thread's rows see entirely skips the mask arithmetic.
 //   * output: the normalised partial O and its LSE in fp32, written from
-//     registers (the launch ABI of ring.block_attention's partials).
+//     registers, or (ring.block_attention_accumulate, the fused ring merge)
+//     merged in registers into the running fp32 (O, LSE) of the rows; the
+//     epilogue is the mma.sync kernel's (MmaFragments.h).
 //
 // Shared memory (offsets from the 1024-byte aligned base): the Q tile, the K
 // stages, the V stages, then the mbarriers. Every tile is a sequence of
@@ -84,7 +86,10 @@ std::string WgmmaAttentionConfig::kernelName() const {
   return "ringc_attn_wgmma_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          "_n" + std::to_string(blockN) + "_s" + std::to_string(stages) +
-         (pingPong ? "" : "_nopp");
+         (pingPong ? "" : "_nopp") +
+         (epilogue == AttentionEpilogue::Accumulate        ? "_acc"
+          : epilogue == AttentionEpilogue::AccumulateFirst ? "_acc_first"
+                                                           : "");
 }
 
 /// Byte offsets of the shared-memory regions (from the aligned base).
@@ -700,42 +705,12 @@ std::string WgmmaWriter::run() {
     }
     e.close();
 
-    // Epilogue: O / l and LSE = (m + log2 l) * ln 2, in fp32.
+    // Epilogue (shared with the mma.sync kernel): the partial, or the
+    // fused merge into the running (O, LSE) of the rows.
     auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
-    std::string plRow0 = e.mul(e.ext64(bh), e.ext64("%p_len"), "i64");
-    for (int r = 0; r < 2; ++r) {
-      std::string l = res(nO * 4 + 2 + r);
-      l = e.fadd(l, f->shflXor(l, 1));
-      l = e.fadd(l, f->shflXor(l, 2));
-      std::string m = res(nO * 4 + r);
-      std::string has = e.fcmp("ogt", l, e.f32(0.0));
-      std::string inv =
-          e.select(has, e.fdiv(e.f32(1.0), l), e.f32(0.0), "f32");
-      std::string lse = e.select(
-          has, e.fmul(e.fadd(m, e.log2(l)), e.f32(M_LN2)), e.negInf(), "f32");
-      e.open("scf.if " + e.cmp("slt", rows[r], qEnd) + " {");
-      std::string prow = e.ext64(e.sub(rows[r], "%q0"));
-      std::string rowElem = e.add(plRow0, prow, "i64");
-      std::string oRow = e.mul(rowElem, e.i64(D), "i64");
-      for (int64_t n = 0; n < nO; ++n) {
-        std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
-        std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
-        std::string p = e.gep(pog, off, 1, "i64");
-        std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-        v = e.let("llvm.insertelement " + e.fmul(res(n * 4 + 2 * r), inv) +
-                  ", " + v + "[" + e.i32(0) + " : i32] : vector<2xf32>");
-        v = e.let("llvm.insertelement " +
-                  e.fmul(res(n * 4 + 2 * r + 1), inv) + ", " + v + "[" +
-                  e.i32(1) + " : i32] : vector<2xf32>");
-        e.line("llvm.store " + v + ", " + p +
-               " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
-      }
-      e.open("scf.if " + e.cmp("eq", t4, e.i32(0)) + " {");
-      std::string lp = e.gep(plg, e.mul(rowElem, e.i64(4), "i64"), 1, "i64");
-      e.line("llvm.store " + lse + ", " + lp + " : f32, !llvm.ptr<1>");
-      e.close();
-      e.close();
-    }
+    std::string rowBase = e.mul(e.ext64(bh), e.ext64("%p_len"), "i64");
+    AttentionRows out{{rows[0], rows[1]}, qEnd, lastQ, rowBase, pog, plg, t4};
+    emitAttentionEpilogue(e, *f, c.epilogue, D, res, out);
   }
   e.close();
   e.line("gpu.return");

@@ -50,6 +50,10 @@ static cl::opt<int> stages("stages", cl::init(0),
                            cl::desc("K/V stages of the wgmma kernel"));
 static cl::opt<bool> pingPong("ping-pong", cl::init(true),
                               cl::desc("wgmma kernel: consumer ping-pong"));
+static cl::opt<std::string> epilogue(
+    "epilogue", cl::init("partial"),
+    cl::desc("attention epilogue: partial (ring.block_attention), acc or "
+             "acc_first (ring.block_attention_accumulate, fused merge)"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -79,6 +83,13 @@ int main(int argc, char **argv) {
     c.tiles.warps = warps;
   if (blockN > 0)
     c.tiles.blockN = blockN;
+  if (epilogue == "acc")
+    c.epilogue = AttentionEpilogue::Accumulate;
+  else if (epilogue == "acc_first")
+    c.epilogue = AttentionEpilogue::AccumulateFirst;
+  else if (epilogue != "partial")
+    return fail("bad --epilogue '" + epilogue +
+                "' (partial, acc or acc_first)");
   BlockScoresKernelConfig scores;
   scores.sliceDim = headDim;
   scores.dtype = dtype;
@@ -99,6 +110,7 @@ int main(int argc, char **argv) {
   if (stages > 0)
     wc.stages = stages;
   wc.pingPong = pingPong;
+  wc.epilogue = c.epilogue;
   bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
   if (wgmma)

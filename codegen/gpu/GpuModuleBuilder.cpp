@@ -143,15 +143,16 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
               return;
             }
     const bool wgmma = attentionKind == AttentionKernelKind::wgmma;
-    if (auto ba = dyn_cast<BlockAttentionOp>(op); ba && wgmma) {
-      tagVariant(op, wgmmaConfigFor(ba), writeWgmmaAttentionKernel);
-    } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op);
-               acc && wgmma) {
-      tagVariant(op, wgmmaConfigFor(acc), writeWgmmaAttentionKernel);
-    } else if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
-      tagVariant(op, configFor(ba), writeAttentionKernel);
+    if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
+      if (wgmma)
+        tagVariant(op, wgmmaConfigFor(ba), writeWgmmaAttentionKernel);
+      else
+        tagVariant(op, configFor(ba), writeAttentionKernel);
     } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op)) {
-      tagVariant(op, configFor(acc), writeAttentionKernel);
+      if (wgmma)
+        tagVariant(op, wgmmaConfigFor(acc), writeWgmmaAttentionKernel);
+      else
+        tagVariant(op, configFor(acc), writeAttentionKernel);
     } else if (isa<FillPartialOp>(op)) {
       tag(op, "ringc_fill", [] { return writeFillKernel(); });
     } else if (isa<MergeOp>(op)) {

@@ -60,7 +60,7 @@ struct PipelineOptions {
   std::string hostFeatures;
   /// GPU targets: the block-attention kernel ("mma", "wgmma" or "auto";
   /// codegen/gpu/Kernels.h selectAttentionKernel).
-  std::string gpuKernel = "mma";
+  std::string gpuKernel = "auto";
 };
 
 /// Adds the passes that take a spec module to `phase`. Fails, with a message

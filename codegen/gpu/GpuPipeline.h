@@ -27,7 +27,7 @@ struct GpuTargetOptions {
   int warps = 0, blockN = 0;
   /// The block-attention kernel: "mma", "wgmma" or "auto" (Kernels.h:
   /// selectAttentionKernel).
-  std::string gpuKernel = "mma";
+  std::string gpuKernel = "auto";
   /// x86 features the host entry point checks (see cpu::CpuTargetOptions).
   std::string hostFeatures;
 };

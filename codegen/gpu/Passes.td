@@ -54,7 +54,7 @@ def RingGPUGenerateKernelsPass
            "Warps per CTA of the attention kernel (0: default per head dim)">,
     Option<"blockN", "block-n", "int", "0",
            "Keys per KV tile (0: default per head dim)">,
-    Option<"gpuKernel", "gpu-kernel", "std::string", "\"mma\"",
+    Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
            "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
            "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a)">
   ];
@@ -120,7 +120,7 @@ def ConvertRingToGPULaunchPass
            "Warps per CTA of the attention kernel (0: default per head dim)">,
     Option<"blockN", "block-n", "int", "0",
            "Keys per KV tile (0: default per head dim)">,
-    Option<"gpuKernel", "gpu-kernel", "std::string", "\"mma\"",
+    Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
            "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
            "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a)">
   ];

@@ -109,7 +109,7 @@ static cl::opt<std::string> gpuKernel(
              "(FlashAttention-2 style, every sm_80+ target); wgmma: TMA + "
              "wgmma, warp-specialized (FlashAttention-3 style, sm_90a only); "
              "auto: wgmma on sm_90a, mma elsewhere"),
-    cl::value_desc("auto|mma|wgmma"), cl::init("mma"), cl::cat(ringcCat));
+    cl::value_desc("auto|mma|wgmma"), cl::init("auto"), cl::cat(ringcCat));
 static cl::opt<std::string> clusterName(
     "cluster",
     cl::desc("The cluster --explain / --auto plan for: dgx-h100, dgx-a100, "

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Calibrate.h"
 #include "HostData.h"
 #include "Manifest.h"
 #include "Npy.h"
@@ -44,6 +45,7 @@ const char *const kHelp =
     "[--comm=mpi|nccl] [--seed S] [--dump OUTDIR]\n"
     "       mpirun -np N ring-run DIR --bench [--iters K] "
     "[--device=cpu|emu|cuda] [--comm=mpi|nccl] [--seed S]\n"
+    "       mpirun -np 2 ring-run --calibrate -o FILE.json\n"
     "\n"
     "Runs the ringc artifact in DIR (manifest.json + the shared library it\n"
     "names) on N = ring x head_groups x dim_slices MPI ranks.\n"
@@ -76,6 +78,12 @@ const char *const kHelp =
     "                   o.npy [B,Hq,L,D] and lse.npy [B,Hq,L] as float32,\n"
     "                   natural token order.\n"
     "  --iters K        with --bench: timed iterations (default 20).\n"
+    "  --calibrate      measure this machine for ringc's cost model (kernel\n"
+    "                   GFLOP/s of artifacts it compiles with the ringc next\n"
+    "                   to ring-run, memory bandwidth, MPI shift, all-to-all\n"
+    "                   and all-reduce latency and bandwidth) and write the\n"
+    "                   cluster file -o FILE.json for ringc --cluster=FILE.json;\n"
+    "                   last line `ring-run: CALIBRATED FILE ...`.\n"
     "  --help           print this help.\n"
     "\n"
     "Environment: RINGRT_TIMEOUT_MS bounds every wait (default 300000).\n";
@@ -89,6 +97,11 @@ struct Options {
   uint64_t seed = 0;
   std::string dumpDir;
   int64_t iters = 20;
+  /// --calibrate -o FILE.json (Calibrate.h).
+  bool calibrate = false;
+  std::string output;
+  /// Set by --calibrate: where runBench leaves the ms per iteration.
+  double *benchMs = nullptr;
 };
 
 bool parseUnsigned(const std::string &s, uint64_t &out) {
@@ -128,6 +141,12 @@ std::string parseArgs(int argc, char **argv, Options &o) {
       o.bench = true;
     } else if (a == "--profile") {
       o.profile = true;
+    } else if (a == "--calibrate") {
+      o.calibrate = true;
+    } else if ((r = value("-o", v)) != 0) {
+      if (r < 0 || v.empty())
+        return "-o needs a file name";
+      o.output = v;
     } else if ((r = value("--device", v)) != 0) {
       if (r < 0)
         return "--device needs a value";
@@ -164,6 +183,13 @@ std::string parseArgs(int argc, char **argv, Options &o) {
     o.comm = o.device == "cuda" ? "nccl" : "mpi";
   if (o.help)
     return "";
+  if (o.calibrate)
+    return !o.dir.empty() || o.check || o.bench
+               ? "--calibrate takes no artifact, --check or --bench"
+           : o.output.empty() ? "--calibrate needs -o FILE.json"
+                              : "";
+  if (!o.output.empty())
+    return "-o FILE.json goes with --calibrate";
   if (o.dir.empty())
     return "missing the artifact directory (see --help)";
   if (o.check == o.bench)
@@ -601,8 +627,10 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                  static_cast<double>(launches) /
                      static_cast<double>(opt.iters));
   double maxElapsed = 0;
-  MPI_Reduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX, 0,
-             MPI_COMM_WORLD);
+  MPI_Allreduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX,
+                MPI_COMM_WORLD);
+  if (opt.benchMs)
+    *opt.benchMs = maxElapsed / static_cast<double>(opt.iters) * 1e3;
   if (w.rank == 0) {
     double perIter = maxElapsed / static_cast<double>(opt.iters);
     double L = static_cast<double>(s.seq);
@@ -618,6 +646,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   return 0;
 }
 
+int runArtifact(World &w, const Options &opt);
+
 int runMain(int argc, char **argv) {
   World w;
   Options opt;
@@ -629,6 +659,28 @@ int runMain(int argc, char **argv) {
       std::fputs(kHelp, stdout);
     return 0;
   }
+  if (opt.calibrate)
+    return runCalibrate(
+        opt.output, "", [&](const std::string &dir, std::string &error) {
+          Options o = opt;
+          o.calibrate = false;
+          o.dir = dir;
+          o.bench = true;
+          o.iters = 5;
+          double ms = -1;
+          o.benchMs = &ms;
+          if (runArtifact(w, o) != 0) {
+            error = "ring-run --bench " + dir + " failed (see above)";
+            return -1.0;
+          }
+          return ms;
+        });
+  return runArtifact(w, opt);
+}
+
+/// Loads the artifact in opt.dir and runs --check or --bench on it.
+int runArtifact(World &w, const Options &opt) {
+  std::string err;
 
   Manifest m;
   bool ok = loadManifest(opt.dir + "/manifest.json", m, err);

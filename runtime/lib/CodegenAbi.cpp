@@ -8,8 +8,10 @@
 
 #include "ringrt/codegen_abi.h"
 #include "Context.h"
+#include "Error.h"
 #include "device/DeviceBackend.h"
 
+#include <cstdlib>
 #include <vector>
 
 namespace {
@@ -48,6 +50,73 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
 } // namespace
 
 extern "C" {
+
+void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
+                          int64_t bytes) {
+  if (!ok(status))
+    return nullptr;
+  if (given) {
+    if (reinterpret_cast<uintptr_t>(given) % 256 != 0) {
+      record(status, ringrt::setErrorf(
+                         RINGRT_ERR_INVALID_ARGUMENT,
+                         "workspace %p is not 256-byte aligned (pass memory "
+                         "from ringrt_device_alloc or aligned_alloc(256, "
+                         "NAME_workspace_bytes()), or NULL for the "
+                         "context's)",
+                         given));
+      return nullptr;
+    }
+    return given;
+  }
+  if (bytes <= 0)
+    return nullptr;
+  if (!ctx) {
+    record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                    "generated entry point: context is null"));
+    return nullptr;
+  }
+  if (ctx->workspace && ctx->workspaceBytes >= bytes)
+    return ctx->workspace; // the steady state: nothing to allocate
+  // First use, or a larger artifact on this context: the old workspace
+  // goes once the device work that may still use it is done.
+  ringrt::DeviceBackend *device = ctx->deviceBackend.get();
+  if (ctx->workspace) {
+    if (device) {
+      ringrt_status st = device->synchronize();
+      if (st == RINGRT_OK)
+        st = device->free(ctx->workspace);
+      if (st != RINGRT_OK) {
+        record(status, st);
+        return nullptr;
+      }
+    } else {
+      std::free(ctx->workspace);
+    }
+    ctx->workspace = nullptr;
+    ctx->workspaceBytes = 0;
+  }
+  void *p = nullptr;
+  if (device) {
+    if (ringrt_status st = device->alloc(bytes, &p)) {
+      record(status, st);
+      return nullptr;
+    }
+  } else {
+    p = std::aligned_alloc(256, (static_cast<size_t>(bytes) + 255) &
+                                    ~size_t(255));
+    if (!p) {
+      record(status, ringrt::setErrorf(RINGRT_ERR_OUT_OF_MEMORY,
+                                       "cannot allocate a workspace of %lld "
+                                       "bytes",
+                                       static_cast<long long>(bytes)));
+      return nullptr;
+    }
+  }
+  ctx->workspace = p;
+  ctx->workspaceBytes = bytes;
+  ++ctx->workspaceAllocations;
+  return p;
+}
 
 void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
                            const void *send, void *recv, int64_t bytes,

@@ -23,6 +23,16 @@
 extern "C" {
 #endif
 
+/// The workspace of one call of a generated entry point: `given` when it is
+/// not NULL (the caller's, NAME_workspace_bytes() bytes, 256-byte aligned;
+/// RINGRT_ERR_INVALID_ARGUMENT when misaligned), else the context's own,
+/// which the context allocates on the first call that needs it (device
+/// memory on GPU targets), keeps for later calls, reallocates only when a
+/// call needs more, and frees when it is destroyed. NULL when `bytes` is 0,
+/// and after a failure.
+RINGRT_API void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status,
+                                     void *given, int64_t bytes);
+
 /// ringrt_shift_start(ctx, send, recv, bytes, stage, tag, slot): stores the
 /// request in *slot (NULL when nothing was started).
 RINGRT_API void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,

@@ -19,6 +19,9 @@ std::string entryPointName(StringRef name);
 /// The name of the function that returns the workspace size:
 /// NAME_workspace_bytes.
 std::string workspaceBytesName(StringRef name);
+/// The artifact descriptor of the per-rank function `name`:
+/// NAME_artifact_info, a ringrt_artifact_info (ringrt/codegen_abi.h).
+std::string artifactInfoName(StringRef name);
 
 /// Adds, after `perRank` (already lowered: its arguments are ctx, status,
 /// workspace, q, k, v, o, lse, and it records its workspace size in

@@ -303,12 +303,18 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
     } else {
       return fail(error, mnem, "only fence.proxy.async and .alias");
     }
+  } else if (b == "fence" && m.take("mbarrier_init")) {
+    // Releases this thread's earlier mbarrier.init, also to the async
+    // proxy (TMA complete_tx): tracked like fence.proxy.async for mbarriers.
+    I.op = Opcode::FenceProxyAsync;
+    I.flags |= FlagMbarrierInit;
+    m.take("release");
+    m.take("cluster");
   } else if (b == "membar" || b == "fence") {
     // Execution is sequentially consistent; other fences order nothing
     // further (the race checker's edges come from barriers and mbarriers).
     for (auto w : {"gl", "cta", "sys", "gpu", "sc", "acq_rel", "release",
-                   "acquire", "mbarrier_init", "shared::cta", "global",
-                   "cluster"})
+                   "acquire", "shared::cta", "global", "cluster"})
       m.take(w);
     I.op = Opcode::Nop;
   } else if (b == "mbarrier") {

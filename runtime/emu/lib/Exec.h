@@ -76,6 +76,7 @@ struct Warp {
   // Checking.
   VClock vc;                         ///< happens-before clock
   uint32_t proxyFence[kWarpSize] = {}; ///< fence.proxy.async count per lane
+  uint32_t initFence[kWarpSize] = {}; ///< the same plus fence.mbarrier_init
   uint64_t wgmmaFenceTick = 0;       ///< tick of the last wgmma.fence
   bool wgmmaFenced = false;          ///< a wgmma.fence was executed
   uint32_t wgmmaGroup = 1;           ///< id of the open wgmma group
@@ -99,6 +100,8 @@ struct MBarrier {
   int64_t tx = 0;        ///< tx-count of the current phase
   uint32_t phase = 0;    ///< current phase number
   uint32_t initInstr = 0;
+  uint8_t initWarp = 0, initLane = 0;
+  uint32_t initFence = 0; ///< the initializing lane's initFence then
   VClock cur;            ///< join of the releases of the current phase
   VClock done;           ///< join of the releases of all completed phases
 };

@@ -173,6 +173,9 @@ static void mbarrierLanes(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
       mb.expected = uint32_t(count);
       mb.pending = int64_t(count);
       mb.initInstr = idx;
+      mb.initWarp = uint8_t(w.index);
+      mb.initLane = uint8_t(l);
+      mb.initFence = w.initFence[l];
       ++x.epoch;
       return;
     }
@@ -331,6 +334,7 @@ static void setmaxnreg(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   }
   x.regPool -= delta;
   w.nreg = unsigned(n);
+  w.parkInstr = x.instrIndex(I); // names the setmaxnreg in later messages
   if (delta < 0) {
     ++x.epoch;
     for (Warp &o : *x.warps)
@@ -346,7 +350,11 @@ void ringrt::emu::execSync(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   case Opcode::Mbarrier:
     return mbarrier(I, w, exec, x);
   case Opcode::FenceProxyAsync:
-    forLanes(exec, [&](unsigned l) { ++w.proxyFence[l]; });
+    forLanes(exec, [&](unsigned l) {
+      ++w.initFence[l];
+      if (!(I.flags & FlagMbarrierInit))
+        ++w.proxyFence[l];
+    });
     return;
   case Opcode::Elect:
     return elect(I, w, exec, x);

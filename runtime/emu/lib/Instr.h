@@ -94,6 +94,7 @@ enum InstrFlag : uint32_t {
   FlagExpectTx = 1u << 12, ///< mbarrier.arrive.expect_tx
   FlagArriveOnly = 1u << 13, ///< bar.arrive / barrier.arrive
   FlagInc = 1u << 14,     ///< setmaxnreg.inc
+  FlagMbarrierInit = 1u << 15, ///< fence.mbarrier_init (FenceProxyAsync)
 };
 
 /// mbarrier sub-operations (Instr::mode when op == Mbarrier).

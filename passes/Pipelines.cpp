@@ -92,8 +92,12 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
   pm.addPass(createRingVerifyShardingsPass());
   if (phase >= Phase::Partitioned)
     pm.addPass(createRingPartitionPass());
-  if (phase >= Phase::Scheduled)
+  if (phase >= Phase::Scheduled) {
     pm.addPass(createRingSchedulePass());
+    RingScheduleBackwardPassOptions backward;
+    backward.gradComm = options.gradComm;
+    pm.addPass(createRingScheduleBackwardPass(backward));
+  }
   if (phase >= Phase::Overlapped && options.overlap)
     pm.addPass(createRingOverlapPass());
   // The checker proves whatever schedule the phase ends with.

@@ -52,6 +52,9 @@ struct PipelineOptions {
   /// Whether ring-overlap runs; without it every K/V shift blocks (for
   /// debugging and for measuring what overlap buys).
   bool overlap = true;
+  /// Element type of the travelling dK/dV accumulators of the backward
+  /// ring: "fp32" or "bf16" (ring-schedule-backward's grad-comm).
+  std::string gradComm = "fp32";
   /// x86 features the generated entry point checks the running CPU for
   /// (codegen/cpu/ObjectEmitter.h hostFeatureList); empty: no check.
   std::string hostFeatures;

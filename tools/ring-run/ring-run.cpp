@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GradCheck.h"
 #include "HostData.h"
 #include "Manifest.h"
 #include "Npy.h"
@@ -655,8 +656,21 @@ int runMain(int argc, char **argv) {
   RankCoords coords{ringrt_coord(ctx, RINGRT_AXIS_RING),
                     ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP),
                     ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE)};
-  int rc = opt.check ? runCheck(w, opt, m, entry, ctx, coords)
-                     : runBench(w, opt, m, entry, ctx, coords);
+  // A grad artifact also exports the backward entry (GradCheck.h).
+  auto backward = reinterpret_cast<BackwardEntry>(
+      dlsym(lib, backwardEntryName(m.entry).c_str()));
+  int rc;
+  if (backward) {
+    GradRun g{m,         ctx,          coords,    entry,
+              backward,  opt.seed,     opt.dumpDir, opt.iters,
+              [&](bool ok, const std::string &msg) { return w.agree(ok, msg); }};
+    rc = opt.check ? runGradCheck(g) : runGradBench(g);
+    if (rc == 0 && opt.bench)
+      rc = runBench(w, opt, m, entry, ctx, coords);
+  } else {
+    rc = opt.check ? runCheck(w, opt, m, entry, ctx, coords)
+                   : runBench(w, opt, m, entry, ctx, coords);
+  }
   ringrt_context_destroy(ctx);
   return rc;
 }

@@ -29,6 +29,8 @@ struct AttentionSpec {
   int64_t headGroups = 1;
   int64_t dimSlices = 1;
   bool causal = false;
+  /// Also compile the backward pass (NAME_attention_backward).
+  bool grad = false;
   /// none, zigzag or striped; empty: zigzag when causal, else none.
   std::string balance;
   /// bf16, f16 or f32.

@@ -187,22 +187,64 @@ static LogicalResult verifyPartials(Operation *op, MemRefType q,
   return success();
 }
 
-LogicalResult BlockAttentionOp::verify() {
-  auto q = cast<MemRefType>(getQuery().getType());
-  auto k = cast<MemRefType>(getKey().getType());
-  if (k != getValue().getType())
-    return emitOpError("key and value buffers must have the same type");
+/// The checks shared by ring.block_attention and its accumulating form:
+/// K and V alike, equal head dims, rows in range, GQA heads, scale.
+static LogicalResult verifyAttentionInputs(Operation *op, Value query,
+                                           Value key, Value value,
+                                           ArrayRef<int64_t> qRows,
+                                           ArrayRef<int64_t> kvRows,
+                                           double scale) {
+  auto q = cast<MemRefType>(query.getType());
+  auto k = cast<MemRefType>(key.getType());
+  if (k != value.getType())
+    return op->emitOpError("key and value buffers must have the same type");
   if (q.getRank() == 4 && k.getRank() == 4 &&
       q.getDimSize(3) != k.getDimSize(3))
-    return emitOpError() << "head_dim of query (" << q.getDimSize(3)
-                         << ") and key (" << k.getDimSize(3) << ") differ";
-  if (failed(verifyBlockShapes(*this, q, k, getQRows(), getKvRows())))
+    return op->emitOpError() << "head_dim of query (" << q.getDimSize(3)
+                             << ") and key (" << k.getDimSize(3) << ") differ";
+  if (failed(verifyBlockShapes(op, q, k, qRows, kvRows)))
     return failure();
-  if (getRingSize() < 1 || getScale().convertToDouble() <= 0)
-    return emitOpError("ring_size must be >= 1 and scale > 0");
+  if (!(scale > 0) || !std::isfinite(scale))
+    return op->emitOpError("scale must be positive and finite");
+  return success();
+}
+
+LogicalResult BlockAttentionOp::verify() {
+  if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
+                                   getQRows(), getKvRows(),
+                                   getScale().convertToDouble())))
+    return failure();
+  if (getRingSize() < 1)
+    return emitOpError("ring_size must be >= 1");
+  auto q = cast<MemRefType>(getQuery().getType());
   return verifyPartials(*this, q, getQRows(), q.getDimSize(3),
                         cast<MemRefType>(getPartialOutput().getType()),
                         cast<MemRefType>(getPartialLse().getType()));
+}
+
+LogicalResult BlockAttentionAccumulateOp::verify() {
+  if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
+                                   getQRows(), getKvRows(),
+                                   getScale().convertToDouble())))
+    return failure();
+  // The accumulator row of query row i is row i: the accumulators have the
+  // query buffer's [B, H, L] and Q's head_dim.
+  auto q = cast<MemRefType>(getQuery().getType());
+  auto ao = cast<MemRefType>(getAccOutput().getType());
+  auto al = cast<MemRefType>(getAccLse().getType());
+  ArrayRef<int64_t> qs = q.getShape();
+  SmallVector<int64_t> lseShape(qs.take_front(3));
+  if (ao.getShape() != qs || al.getShape() != ArrayRef<int64_t>(lseShape))
+    return emitOpError() << "accumulators must be " << shapeStr(qs)
+                         << "xf32 and " << shapeStr(lseShape)
+                         << "xf32 (the query buffer's rows), got "
+                         << shapeStr(ao.getShape()) << " and "
+                         << shapeStr(al.getShape());
+  for (Value in : {getQuery(), getKey(), getValue()})
+    if (in == getAccOutput())
+      return emitOpError("the accumulator must not be one of the Q, K, V "
+                         "buffers the block reads");
+  return success();
 }
 
 LogicalResult BlockScoresOp::verify() {

@@ -55,6 +55,9 @@ struct PipelineOptions {
   /// Element type of the travelling dK/dV accumulators of the backward
   /// ring: "fp32" or "bf16" (ring-schedule-backward's grad-comm).
   std::string gradComm = "fp32";
+  /// Whether ring-fuse-merge runs; without it every block writes an fp32
+  /// partial that a separate ring.merge reads back (for comparison).
+  bool fuseMerge = true;
   /// x86 features the generated entry point checks the running CPU for
   /// (codegen/cpu/ObjectEmitter.h hostFeatureList); empty: no check.
   std::string hostFeatures;

@@ -15,6 +15,7 @@ PKGS=(
   libfmt-dev libgtest-dev
   openmpi-bin libopenmpi-dev
   libopenblas-dev
+  pkg-config patchelf
 )
 
 missing=()

@@ -28,6 +28,9 @@ struct AttentionSpec {
   int64_t ring = 1;
   int64_t headGroups = 1;
   int64_t dimSlices = 1;
+  /// ranks=N: the compiler chooses the grid (--explain / --auto); 0 when the
+  /// grid keys give it.
+  int64_t ranks = 0;
   bool causal = false;
   /// Also compile the backward pass (NAME_attention_backward).
   bool grad = false;

@@ -79,13 +79,23 @@ private:
     uint32_t instr;
     std::string label;
     Token at;
+    std::vector<uint32_t> scopes; ///< block instances enclosing the branch
   };
+  /// Labels are scoped to their `{ }` block (inlined asm repeats names such
+  /// as LAB_WAIT): the key is the block instance and the name.
+  static std::string labelKey(uint32_t scope, const std::string &name) {
+    return std::to_string(scope) + ":" + name;
+  }
+  std::vector<uint32_t> scopeIds; ///< block instances, outermost first
+  uint32_t nextScopeId = 0;
   std::vector<Fixup> fixups;
   uint64_t sharedTop = 0;
   uint32_t regCount = 0;
   Kernel *curKernel = nullptr;
   std::vector<uint32_t> dynamicSyms;
   unsigned dynamicAlign = 16;
+  Operand pendingCoords; ///< coordinates of a [tensorMap, {...}] operand
+  bool hasCoords = false;
 };
 
 } // namespace ringrt::emu
@@ -137,7 +147,18 @@ bool Parser::parseNumber(const Token &t, Operand &o) {
 bool Parser::parseModule() {
   while (tok().kind != Token::End) {
     const Token &t = tok();
-    if (t.is(".version") || t.is(".target") || t.is(".address_size") ||
+    if (t.is(".target")) {
+      // `.target sm_90a[, texmode...]`: the architecture sets the limits of
+      // a launch (shared memory per block).
+      const Token &arch = toks[pos + 1];
+      if (arch.kind == Token::Word && arch.text.rfind("sm_", 0) == 0) {
+        mod.target = std::string(arch.text);
+        mod.sm = unsigned(std::strtoul(mod.target.c_str() + 3, nullptr, 10));
+      }
+      skipLine();
+      continue;
+    }
+    if (t.is(".version") || t.is(".address_size") ||
         t.is(".file") || t.is(".loc")) {
       skipLine();
       continue;
@@ -346,6 +367,7 @@ bool Parser::parseEntry() {
   symbolIndex.clear();
   labels.clear();
   fixups.clear();
+  scopeIds.assign(1, nextScopeId++);
   dynamicSyms.clear();
   sharedTop = 0;
   regCount = 0;
@@ -384,8 +406,15 @@ bool Parser::parseEntry() {
         k->maxntid = dims[0] * dims[1] * dims[2];
       continue;
     }
-    if (t.is(".minnctapersm") || t.is(".maxnreg") ||
-        t.is(".maxclusterrank")) {
+    if (t.is(".maxnreg")) {
+      ++pos;
+      int64_t v;
+      if (!parseInt(next(), v))
+        return false;
+      k->maxnreg = unsigned(v);
+      continue;
+    }
+    if (t.is(".minnctapersm") || t.is(".maxclusterrank")) {
       pos += 2;
       continue;
     }
@@ -405,7 +434,11 @@ bool Parser::parseEntry() {
   if (!parseBody(*k))
     return false;
   for (auto &f : fixups) {
-    auto it = labels.find(f.label);
+    auto it = labels.end();
+    for (auto sc = f.scopes.rbegin(); sc != f.scopes.rend() &&
+                                      it == labels.end();
+         ++sc)
+      it = labels.find(labelKey(*sc, f.label));
     if (it == labels.end())
       return failAt(f.at, "undefined label '" + f.label + "'");
     k->code[f.instr].ops[0].index = it->second;
@@ -428,7 +461,10 @@ bool Parser::parseRegDecl() {
   const bool isPred = ty.text == ".pred";
   for (;;) {
     const Token &name = next();
-    if (name.kind != Token::Word || name.text[0] != '%')
+    // Register names usually start with %, but PTX identifiers need not
+    // (inlined asm declares `.reg .pred P1;`).
+    if (name.kind != Token::Word || name.text[0] == '.' ||
+        (name.text[0] >= '0' && name.text[0] <= '9'))
       return failAt(name, "expected register name");
     auto &scope = regScopes.back();
     if (tok().is('<')) {
@@ -440,10 +476,13 @@ bool Parser::parseRegDecl() {
         scope[std::string(name.text) + std::to_string(i)] =
             uint32_t(regCount++);
         curKernel->isPredReg.push_back(isPred);
+        curKernel->regNames.push_back(std::string(name.text) +
+                                      std::to_string(i));
       }
     } else {
       scope[std::string(name.text)] = uint32_t(regCount++);
       curKernel->isPredReg.push_back(isPred);
+      curKernel->regNames.push_back(std::string(name.text));
     }
     if (tok().is(',')) {
       ++pos;
@@ -461,6 +500,7 @@ bool Parser::parseBody(Kernel &k) {
     if (t.is('{')) {
       ++pos;
       regScopes.emplace_back();
+      scopeIds.push_back(nextScopeId++);
       continue;
     }
     if (t.is('}')) {
@@ -468,6 +508,7 @@ bool Parser::parseBody(Kernel &k) {
       if (regScopes.size() == 1)
         return true;
       regScopes.pop_back();
+      scopeIds.pop_back();
       continue;
     }
     if (t.is(".reg")) {
@@ -498,7 +539,8 @@ bool Parser::parseBody(Kernel &k) {
     if (t.kind == Token::Word && t.text[0] == '.')
       return failAt(t, "unsupported directive '" + std::string(t.text) + "'");
     if (t.kind == Token::Word && toks[pos + 1].is(':')) {
-      labels[std::string(t.text)] = uint32_t(k.code.size());
+      labels[labelKey(scopeIds.back(), std::string(t.text))] =
+          uint32_t(k.code.size());
       pos += 2;
       continue;
     }
@@ -524,6 +566,14 @@ static bool specialReg(std::string_view name, SpecialReg &r) {
       {"%lanemask_gt", SpecialReg::LanemaskGt},
       {"%lanemask_ge", SpecialReg::LanemaskGe},
       {"%dynamic_smem_size", SpecialReg::DynamicSmemSize},
+      {"%cluster_ctarank", SpecialReg::ClusterCtaRank},
+      {"%cluster_nctarank", SpecialReg::ClusterNCtaRank},
+      {"%cluster_ctaid.x", SpecialReg::ClusterCtaRank},
+      {"%cluster_ctaid.y", SpecialReg::ClusterCtaRank},
+      {"%cluster_ctaid.z", SpecialReg::ClusterCtaRank},
+      {"%cluster_nctaid.x", SpecialReg::ClusterNCtaRank},
+      {"%cluster_nctaid.y", SpecialReg::ClusterNCtaRank},
+      {"%cluster_nctaid.z", SpecialReg::ClusterNCtaRank},
       {"%total_smem_size", SpecialReg::TotalSmemSize}};
   for (auto &n : names)
     if (n.first == name) {
@@ -544,6 +594,18 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
       }
     }
     return false;
+  };
+  // The `|%p` predicate of a `%d|%p` or `_|%p` destination.
+  auto parsePred2 = [&](Operand &dst) {
+    if (!tok().is('|'))
+      return true;
+    ++pos;
+    uint32_t p;
+    if (!lookupReg(tok(), p))
+      return failAt(tok(), "unknown predicate register");
+    ++pos;
+    dst.pred2 = p + 1;
+    return true;
   };
   if (t.is('[')) {
     ++pos;
@@ -574,6 +636,17 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
       o.imm += sign * v;
     }
     o.isAddr = true;
+    if (tok().is(',') && !inVector) {
+      // A tensor operand [tensorMap, {c0, ...}]: the coordinates become the
+      // next operand of the instruction.
+      ++pos;
+      if (!tok().is('{'))
+        return failAt(tok(), "expected '{' with tensor coordinates");
+      pendingCoords = Operand();
+      if (!parseOperand(k, pendingCoords, false))
+        return false;
+      hasCoords = true;
+    }
     return expect(']');
   }
   if (t.is('{') && !inVector) {
@@ -630,21 +703,19 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
     } else {
       return failAt(t, "unknown register");
     }
-    if (tok().is('|')) {
-      ++pos;
-      uint32_t p;
-      if (!lookupReg(tok(), p))
-        return failAt(tok(), "unknown predicate register");
-      ++pos;
-      o.pred2 = p + 1;
-    }
+    if (!parsePred2(o))
+      return false;
     return true;
   }
   if (t.text[0] >= '0' && t.text[0] <= '9')
     return parseNumber(t, o);
+  if (lookupReg(t, o.index)) { // a register named without %
+    o.kind = Operand::Reg;
+    return parsePred2(o);
+  }
   if (t.text == "_") {
     o.kind = Operand::Sink;
-    return true;
+    return parsePred2(o); // `_|%p`: only the predicate result is kept
   }
   if (lookupSymbol(k, t.text, o.index)) {
     o.kind = Operand::Symbol;
@@ -679,17 +750,23 @@ bool Parser::parseInstruction(Kernel &k) {
     return failAt(mnem, why);
   std::vector<Token> labelToks;
   while (!tok().is(';')) {
-    if (I.numOps == 6)
+    if (I.numOps == 8)
       return failAt(tok(), "too many operands");
     const Token opTok = tok();
     Operand &o = I.ops[I.numOps++];
     if (!parseOperand(k, o, false))
       return false;
+    if (hasCoords) {
+      hasCoords = false;
+      if (I.numOps == 8)
+        return failAt(tok(), "too many operands");
+      I.ops[I.numOps++] = pendingCoords;
+    }
     if (o.kind == Operand::Label) {
       if (I.op != Opcode::Bra)
         return failAt(opTok, "unknown symbol");
       fixups.push_back({uint32_t(k.code.size()), std::string(opTok.text),
-                        opTok});
+                        opTok, scopeIds});
     }
     if (tok().is(','))
       ++pos;
@@ -741,6 +818,9 @@ unsigned Module::staticSharedBytes(std::string_view name) const {
   const Kernel *k = findKernel(name);
   return k ? k->staticShared : 0;
 }
+
+unsigned Module::smVersion() const { return sm; }
+const std::string &Module::targetName() const { return target; }
 
 std::vector<std::string> Module::kernelNames() const {
   std::vector<std::string> names;

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <dlfcn.h>
 #include <limits>
 #include <sys/stat.h>
 #include <vector>
@@ -71,8 +72,9 @@ struct GradBuffers {
       t->init(dt, 4, m.local.k);
     lse.init(RINGRT_F32, 3, m.local.lse);
     auto fill = [&](Local &t, int which, int64_t heads) {
-      std::vector<float> global = generateInput(
-          run.seed, which, {s.batch, heads, s.seq, s.headDim}, dt);
+      std::vector<float> global =
+          generateInput(run.seed, which, {s.batch, heads, s.seq, s.headDim},
+                        dt, which < 2 ? run.inputScale : 1.0);
       forEachLocal(s, heads, true, run.coords, [&](int64_t l, int64_t g) {
         storeElement(t.bytes.data(), dt, l, global[static_cast<size_t>(g)]);
       });
@@ -142,6 +144,20 @@ std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
 
 } // namespace
 
+BackwardEntry ringrun::findBackwardEntry(const std::string &dir,
+                                        const Manifest &m) {
+  // The library is already loaded (RTLD_LOCAL); RTLD_NOLOAD returns its
+  // handle without loading anything.
+  void *lib = dlopen((dir + "/" + m.library).c_str(),
+                     RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (!lib)
+    return nullptr;
+  auto entry = reinterpret_cast<BackwardEntry>(
+      dlsym(lib, backwardEntryName(m.entry).c_str()));
+  dlclose(lib); // drops the reference RTLD_NOLOAD took
+  return entry;
+}
+
 int ringrun::runGradCheck(const GradRun &run) {
   const Manifest &m = run.manifest;
   const AttentionSpec &s = m.spec;
@@ -167,8 +183,10 @@ int ringrun::runGradCheck(const GradRun &run) {
     std::vector<int64_t> qShape = {s.batch, s.heads, s.seq, s.headDim};
     std::vector<int64_t> kvShape = {s.batch, s.kvHeads, s.seq, s.headDim};
     std::vector<int64_t> lseShape = {s.batch, s.heads, s.seq};
-    std::vector<float> q = generateInput(run.seed, 0, qShape, s.dtype);
-    std::vector<float> k = generateInput(run.seed, 1, kvShape, s.dtype);
+    std::vector<float> q =
+        generateInput(run.seed, 0, qShape, s.dtype, run.inputScale);
+    std::vector<float> k =
+        generateInput(run.seed, 1, kvShape, s.dtype, run.inputScale);
     std::vector<float> v = generateInput(run.seed, 2, kvShape, s.dtype);
     std::vector<float> dout = generateInput(run.seed, 3, qShape, s.dtype);
     std::vector<double> refO, refL, refDq, refDk, refDv;

@@ -32,6 +32,11 @@ inline std::string backwardEntryName(const std::string &forwardEntry) {
   return forwardEntry + "_backward";
 }
 
+/// The backward entry of the artifact in `dir` whose library
+/// loadArtifactEntry has loaded, or null when it has none (not a grad
+/// artifact).
+BackwardEntry findBackwardEntry(const std::string &dir, const Manifest &m);
+
 /// What the grad runs need from ring-run's driver.
 struct GradRun {
   const Manifest &manifest;
@@ -42,6 +47,8 @@ struct GradRun {
   uint64_t seed = 0;
   std::string dumpDir;
   int64_t iters = 20;
+  /// --input-scale: q and k are multiplied by it (as in the forward check).
+  double inputScale = 1.0;
   /// Collective: true if every rank is ok; otherwise rank 0 has printed
   /// `ring-run: FAIL ...` (World::agree of ring-run.cpp).
   std::function<bool(bool, const std::string &)> agree;

@@ -797,12 +797,19 @@ int runMain(int argc, char **argv) {
                     ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP),
                     ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE)};
   // A grad artifact also exports the backward entry (GradCheck.h).
-  auto backward = reinterpret_cast<BackwardEntry>(
-      dlsym(lib, backwardEntryName(m.entry).c_str()));
+  BackwardEntry backward = findBackwardEntry(opt.dir, m);
   int rc;
+  if (backward && opt.checkRows > 0)
+    err = "--check-rows: a grad artifact's check compares the whole dq, dk "
+          "and dv; run --check without --check-rows";
+  if (!w.agree(err.empty(), err)) {
+    ringrt_context_destroy(ctx);
+    return 1;
+  }
   if (backward) {
-    GradRun g{m,         ctx,          coords,    entry,
-              backward,  opt.seed,     opt.dumpDir, opt.iters,
+    GradRun g{m,        ctx,       coords,          entry,
+              backward, opt.seed,  opt.dumpDir,     opt.iters,
+              opt.inputScale,
               [&](bool ok, const std::string &msg) { return w.agree(ok, msg); }};
     rc = opt.check ? runGradCheck(g) : runGradBench(g);
     if (rc == 0 && opt.bench)

@@ -128,6 +128,8 @@ def main():
                 for plan in todo:
                     t = measure(args.build, problem, plan, args.ranks,
                                 args.iters, workdir, env)
+                    print(f"# {problem}: {plan}: run {rep + 1}: {t:.4g} ms",
+                          file=sys.stderr, flush=True)
                     measured[plan] = min(measured.get(plan, t), t)
             if args.measured:
                 with open(args.measured, "w") as f:
@@ -135,8 +137,8 @@ def main():
             best = min(measured.values())
             print(f"\n#### `{problem}`, {args.ranks} ranks, cluster "
                   f"{args.cluster}\n")
-            print("| plan | predicted ms | measured ms (best of "
-                  f"{args.repeat}) | measured / predicted |")
+            print("| plan | predicted ms | measured ms (best run) | "
+                  "measured / predicted |")
             print("|---|---|---|---|")
             for plan, pred in rows:
                 mark = " **(chosen)**" if plan == chosen else ""

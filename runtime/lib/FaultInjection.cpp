@@ -2,8 +2,9 @@
 //
 // This file implements RINGRT_FAULT=RANK:STAGE:KIND, which makes one world
 // rank die (SIGKILL, like kill -9), freeze (sleep forever, like a hung
-// process) or fail (RINGRT_ERR_COMM) at context creation (STAGE "create")
-// or when it starts the ring shift of a numbered stage. Tests use it to
+// process), fail (RINGRT_ERR_COMM) or arrive 3 s late (delay, then go on)
+// at context creation (STAGE "create") or when it starts the ring shift of
+// a numbered stage. Tests use it to
 // check that every such fault ends the whole job with a message naming the
 // rank, the stage and the peer, and that no rank is left running.
 //
@@ -35,10 +36,10 @@ ringrt_status ringrt::injectFault(const char *where, int64_t shiftStage) {
   if (std::sscanf(env, "%lld:%31[^:]:%31s%n", &rank, stage, kind, &used) != 3 ||
       env[used] != '\0' || rank < 0 ||
       (std::strcmp(kind, "die") && std::strcmp(kind, "freeze") &&
-       std::strcmp(kind, "fail")))
+       std::strcmp(kind, "fail") && std::strcmp(kind, "delay")))
     return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
                      "RINGRT_FAULT='%s' is not RANK:STAGE:KIND (STAGE create "
-                     "or a shift stage number, KIND die, freeze or fail)",
+                     "or a shift stage number, KIND die, freeze, fail or delay)",
                      env);
   bool atCreate = std::strcmp(stage, "create") == 0;
   if (atCreate != (std::strcmp(where, "create") == 0))
@@ -64,6 +65,10 @@ ringrt_status ringrt::injectFault(const char *where, int64_t shiftStage) {
   if (!std::strcmp(kind, "freeze"))
     for (;;)
       std::this_thread::sleep_for(std::chrono::seconds(1));
+  if (!std::strcmp(kind, "delay")) {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    return RINGRT_OK;
+  }
   return setErrorf(RINGRT_ERR_COMM,
                    "world rank %d: injected failure (RINGRT_FAULT=%s) at %s%s",
                    me, env, atCreate ? "context creation" : "the shift of stage ",

@@ -30,6 +30,7 @@ const char *const ringrun::kHelp =
     "[--input-scale X]\n"
     "       mpirun -np N ring-run DIR --bench [--iters K] "
     "[--device=cpu|emu|cuda] [--comm=mpi|nccl] [--seed S]\n"
+    "       mpirun -np 2 ring-run --calibrate -o FILE.json\n"
     "\n"
     "Runs the ringc artifact in DIR (manifest.json + the shared library it\n"
     "names) on N = ring x head_groups x dim_slices MPI ranks.\n"
@@ -80,6 +81,13 @@ const char *const ringrun::kHelp =
     "                   natural token order.\n"
     "  --iters K        with --bench: timed iterations in [1, 1000000]\n"
     "                   (default 20).\n"
+    "  --calibrate      measure this machine for ringc's cost model (kernel\n"
+    "                   GFLOP/s of artifacts it compiles with the ringc next\n"
+    "                   to ring-run, memory bandwidth, MPI shift, all-to-all\n"
+    "                   and all-reduce latency and bandwidth) and write the\n"
+    "                   cluster file -o FILE.json for ringc --cluster; an\n"
+    "                   even number of ranks; last line `ring-run: CALIBRATED\n"
+    "                   FILE ...`.\n"
     "  --help           print this help.\n"
     "\n"
     "Environment: RINGRT_TIMEOUT_MS bounds every wait, an integer in\n"
@@ -110,6 +118,11 @@ cl::opt<std::string> itersOpt("iters", cl::desc("timed iterations"),
 cl::opt<std::string> checkRowsOpt("check-rows",
                                   cl::desc("query rows to check per head"),
                                   cl::init("0"), cl::cat(optionCategory()));
+cl::opt<bool> calibrateOpt("calibrate",
+                           cl::desc("measure the machine for ringc"),
+                           cl::cat(optionCategory()));
+cl::opt<std::string> outputOpt("o", cl::desc("--calibrate's cluster file"),
+                               cl::cat(optionCategory()));
 cl::opt<std::string> inputScaleOpt("input-scale",
                                    cl::desc("factor on q and k"),
                                    cl::init("1"), cl::cat(optionCategory()));
@@ -204,6 +217,15 @@ std::string ringrun::parseOptions(int argc, char **argv, Options &o) {
     return "--comm: expected mpi or nccl, got ''";
   if (o.comm.empty())
     o.comm = o.device == "cuda" ? "nccl" : "mpi";
+  o.calibrate = calibrateOpt;
+  o.output = outputOpt;
+  if (o.calibrate)
+    return !o.dir.empty() || o.check || o.bench
+               ? "--calibrate takes no artifact, --check or --bench"
+           : o.output.empty() ? "--calibrate needs -o FILE.json"
+                              : "";
+  if (outputOpt.getNumOccurrences())
+    return "-o FILE.json goes with --calibrate";
   if (o.dir.empty())
     return "missing the artifact directory (see --help)";
   if (o.check == o.bench)

@@ -38,6 +38,11 @@ struct Options {
   int64_t iters = 20;
   int64_t checkRows = 0; ///< 0: check every row
   double inputScale = 1.0;
+  /// --calibrate -o FILE.json (Calibrate.h).
+  bool calibrate = false;
+  std::string output;
+  /// Set by --calibrate: where runBench leaves the ms per iteration.
+  double *benchMs = nullptr;
 };
 
 /// The text --help prints.

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Calibrate.h"
 #include "GradCheck.h"
 #include "HostData.h"
 #include "Library.h"
@@ -664,8 +665,10 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                  static_cast<double>(launches) /
                      static_cast<double>(opt.iters));
   double maxElapsed = 0;
-  MPI_Reduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX, 0,
-             MPI_COMM_WORLD);
+  MPI_Allreduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX,
+                MPI_COMM_WORLD);
+  if (opt.benchMs)
+    *opt.benchMs = maxElapsed / static_cast<double>(opt.iters) * 1e3;
   if (w.rank == 0) {
     double perIter = maxElapsed / static_cast<double>(opt.iters);
     double L = static_cast<double>(s.seq);
@@ -680,6 +683,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   }
   return 0;
 }
+
+int runArtifact(World &w, const Options &opt);
 
 int runMain(int argc, char **argv) {
   World w;
@@ -699,6 +704,28 @@ int runMain(int argc, char **argv) {
       std::fputs(kHelp, stdout);
     return 0;
   }
+  if (opt.calibrate)
+    return runCalibrate(
+        opt.output, "", [&](const std::string &dir, std::string &error) {
+          Options o = opt;
+          o.calibrate = false;
+          o.dir = dir;
+          o.bench = true;
+          o.iters = 5;
+          double ms = -1;
+          o.benchMs = &ms;
+          if (runArtifact(w, o) != 0) {
+            error = "ring-run --bench " + dir + " failed (see above)";
+            return -1.0;
+          }
+          return ms;
+        });
+  return runArtifact(w, opt);
+}
+
+/// Loads the artifact in opt.dir and runs --check or --bench on it.
+int runArtifact(World &w, const Options &opt) {
+  std::string err;
 
   Manifest m;
   bool ok = loadManifest(opt.dir + "/manifest.json", m, err);

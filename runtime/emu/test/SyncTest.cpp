@@ -397,6 +397,20 @@ END:
   EXPECT_NE(err.find(lineOf(ptx, "@INC")), std::string::npos) << err;
 }
 
+TEST(Sync, SetmaxnregNeedsTheWholeWarpgroup) {
+  // Only warp 0 of the warpgroup lowers its registers.
+  std::string ptx = ctaKernel("", R"(
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra END;
+  setmaxnreg.dec.sync.aligned.u32 40;
+END:
+)");
+  std::vector<uint32_t> out(1);
+  expectAll(runCta(ptx, 128, out),
+            {"the warps of warpgroup 0 hold different register counts "
+             "(warp 0: 40, warp 1: 256)"});
+}
+
 TEST(Sync, GenericAccessToAnMbarrierObject) {
   std::string ptx = ctaKernel(kShared, R"(
   mov.u32 %r8, bar;

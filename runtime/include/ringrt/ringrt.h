@@ -126,9 +126,9 @@ typedef struct ringrt_context ringrt_context;
 /// communicator setup are timed, so a rank that times out (or never calls
 /// it) makes the others time out too rather than wait in a collective.
 /// Testing hook: RINGRT_FAULT=RANK:STAGE:KIND makes world rank RANK die
-/// (SIGKILL), freeze (sleep forever) or fail (RINGRT_ERR_COMM) when it
-/// starts the ring shift of STAGE, or at context creation when STAGE is
-/// "create".
+/// (SIGKILL), freeze (sleep forever), fail (RINGRT_ERR_COMM) or arrive 3 s
+/// late (delay) when it starts the ring shift of STAGE, or at context
+/// creation when STAGE is "create".
 RINGRT_API ringrt_status ringrt_context_create(
     const ringrt_context_options *options, ringrt_context **out);
 

@@ -167,23 +167,8 @@ void checkLdmatrix(unsigned num, bool trans) {
                  num == 1 ? "{%r11}" : "{%r11, %r12}");
     body = "mov.u32 %r12, 0;\nmov.u32 %r13, 0;\nmov.u32 %r14, 0;\n" + body;
   }
-  std::string ptx = ".shared .align 16 .b8 tile[512];\n";
-  auto pos = warpKernel("").find(".visible");
-  (void)pos;
-  std::string err;
-  std::string full = warpKernel(body);
-  full.insert(full.find(".visible"), ptx);
-  auto m = Module::parse(full, err);
-  ASSERT_TRUE(m) << err;
-  Memory mem;
-  std::vector<uint32_t> out(128, 0xdeadbeef);
-  mem.registerRange(in.data(), 512);
-  mem.registerRange(out.data(), 512);
-  uint64_t pin = reinterpret_cast<uint64_t>(in.data());
-  uint64_t pout = reinterpret_cast<uint64_t>(out.data());
-  void *params[] = {&pin, &pout};
-  ASSERT_TRUE(launch(*m, "k", {1, 1, 1}, {32, 1, 1}, 0, params, mem, err))
-      << err;
+  std::vector<uint32_t> out =
+      runWarp(body, in, 128, nullptr, ".shared .align 16 .b8 tile[512];");
   auto elem = [&](unsigned j, unsigned r, unsigned c) {
     return uint32_t(tile[(j * 8 + r) * 8 + c]);
   };
@@ -232,25 +217,13 @@ void checkStmatrix(unsigned num, bool trans) {
   st.global.u32 [%rd5+256], %r3;
   st.global.u32 [%rd5+384], %r4;
 )";
-  std::string full = warpKernel(body);
   // The tile is filled first so the unwritten matrices read back as 0.
-  full.insert(full.find(".visible"), ".shared .align 16 .b8 tile[512];\n");
-  full.insert(full.find("  mul.wide.u32 %rd6"),
+  body.insert(body.find("  mul.wide.u32 %rd6"),
               "  mov.u64 %rd12, tile;\n  mul.wide.u32 %rd13, %r0, 16;\n"
               "  add.s64 %rd14, %rd12, %rd13;\n  mov.u32 %r20, 0;\n"
               "  st.shared.v4.u32 [%rd14], {%r20, %r20, %r20, %r20};\n");
-  std::string err;
-  auto m = Module::parse(full, err);
-  ASSERT_TRUE(m) << err;
-  Memory mem;
-  std::vector<uint32_t> out(128, 0xdeadbeef);
-  mem.registerRange(in.data(), 512);
-  mem.registerRange(out.data(), 512);
-  uint64_t pin = reinterpret_cast<uint64_t>(in.data());
-  uint64_t pout = reinterpret_cast<uint64_t>(out.data());
-  void *params[] = {&pin, &pout};
-  ASSERT_TRUE(launch(*m, "k", {1, 1, 1}, {32, 1, 1}, 0, params, mem, err))
-      << err;
+  std::vector<uint32_t> out =
+      runWarp(body, in, 128, nullptr, ".shared .align 16 .b8 tile[512];");
   // Element (r, c) of matrix j in the tile (row r of matrix j at
   // (8j + r) * 16 bytes): from lane 4r + c/2 (half c%2), or with .trans
   // from lane 4c + r/2 (half r%2).

@@ -11,6 +11,8 @@
 
 #include "EmuTestUtil.h"
 
+#include <cstdlib>
+
 using namespace emutest;
 
 namespace {
@@ -522,6 +524,17 @@ TEST(Sync, SeedDecidesTheInterleaving) {
   for (uint64_t s = 2; s < 10 && !differs; ++s)
     differs = run(s) != run(1);
   EXPECT_TRUE(differs);
+  // Seed 0 takes RINGRT_EMU_SEED, or 1 without it.
+  const char *saved = std::getenv("RINGRT_EMU_SEED");
+  std::string savedValue = saved ? saved : "";
+  ::unsetenv("RINGRT_EMU_SEED");
+  EXPECT_EQ(run(0), run(1));
+  ::setenv("RINGRT_EMU_SEED", "7", 1);
+  EXPECT_EQ(run(0), run(7));
+  if (saved)
+    ::setenv("RINGRT_EMU_SEED", savedValue.c_str(), 1);
+  else
+    ::unsetenv("RINGRT_EMU_SEED");
 }
 
 TEST(Sync, RunawayLaunchStops) {

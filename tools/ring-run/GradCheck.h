@@ -25,7 +25,8 @@ typedef int32_t (*BackwardEntry)(ringrt_context *ctx, const ringrt_tensor *q,
                                  const ringrt_tensor *o,
                                  const ringrt_tensor *lse,
                                  const ringrt_tensor *dout, ringrt_tensor *dq,
-                                 ringrt_tensor *dk, ringrt_tensor *dv);
+                                 ringrt_tensor *dk, ringrt_tensor *dv,
+                                 void *workspace);
 
 /// The backward entry's name for a forward entry `NAME_attention`.
 inline std::string backwardEntryName(const std::string &forwardEntry) {

@@ -56,6 +56,9 @@ const KeyInfo kKeys[] = {
     {"dtype", Kind::DType, "bf16 | f16 | f32 (default bf16)"},
     {"scale", Kind::Scale,
      "softmax scale, a positive finite number (default 1/sqrt(head_dim))"},
+    {"grad", Kind::Bool,
+     "0 or 1 (default 0); 1 also exports the backward pass, "
+     "NAME_attention_backward"},
 };
 
 Error specError(const Twine &msg) {
@@ -148,7 +151,7 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
       if (value != "0" && value != "1")
         return specError("spec key '" + key + "' needs 0 or 1, got '" +
                          value + "'");
-      spec.causal = value == "1";
+      (key == "grad" ? spec.grad : spec.causal) = value == "1";
       break;
     case Kind::Balance:
       if (value != "zigzag" && value != "striped" && value != "none")
@@ -224,6 +227,8 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
   os << " balance<" << spec.effectiveBalance() << ">";
   if (spec.scale)
     os << " scale(" << format("%.17g", *spec.scale) << ")";
+  if (spec.grad)
+    os << " grad";
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
      << lseT << "\n";
   os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";

@@ -558,12 +558,9 @@ LogicalResult LaunchEmitter::run() {
       return failure();
   }
 
-  // Every launch has finished when the function returns.
-  auto syncFn = declare("ringrt_cg_synchronize", {ptrTy, ptrTy});
-  fn.walk([&](func::ReturnOp ret) {
-    OpBuilder b(ret);
-    func::CallOp::create(b, ret.getLoc(), syncFn, ValueRange{context, status});
-  });
+  // The function returns without waiting for its launches: the entry
+  // point ends the call on the caller's stream (ringrt_cg_end), and
+  // NAME_attention_sync or ringrt_device_synchronize waits.
   return success();
 }
 

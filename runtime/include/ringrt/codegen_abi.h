@@ -33,6 +33,24 @@ extern "C" {
 RINGRT_API void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status,
                                      void *given, int64_t bytes);
 
+/// Starts one call of a generated entry point on `stream` (a CUstream on
+/// device "cuda", NULL for the context's own; the other devices take NULL
+/// only): its kernels and transfers are queued on it, after the work
+/// queued on the context's own stream before the call.
+RINGRT_API void ringrt_cg_begin(ringrt_context *ctx, int32_t *status,
+                                void *stream);
+
+/// Ends the call begun by ringrt_cg_begin without waiting for it: the
+/// call's stream waits for the communication stream, and the context's own
+/// stream for the call's. Runs even after a failure (the caller's stream
+/// is never kept); records a failure of its own only if there was none.
+RINGRT_API void ringrt_cg_end(ringrt_context *ctx, int32_t *status);
+
+/// Blocks until the work queued on `stream` (NULL: the context's own) has
+/// finished (NAME_attention_sync).
+RINGRT_API void ringrt_cg_stream_wait(ringrt_context *ctx, int32_t *status,
+                                      void *stream);
+
 /// ringrt_shift_start(ctx, send, recv, bytes, stage, tag, slot): stores the
 /// request in *slot (NULL when nothing was started).
 RINGRT_API void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
@@ -76,9 +94,10 @@ RINGRT_API int32_t ringrt_cg_check_cpu(const char *features);
 /// The manifest format ("ringc-artifact-1") this runtime reads.
 #define RINGRT_ARTIFACT_FORMAT_VERSION 1
 /// Entry kinds: the C ABI of ringrt_attention_entry (ringrt_tensor
-/// pointers and the workspace), the only kind a host program may call.
-/// 2 since the entry takes the workspace last; 1 was the entry without it.
-#define RINGRT_ENTRY_KIND_TENSOR_ABI 2
+/// pointers, the workspace and the stream), the only kind a host program
+/// may call. 3 since the entry ends with (workspace, stream); 2 ended with
+/// the workspace; 1 took the tensors only.
+#define RINGRT_ENTRY_KIND_TENSOR_ABI 3
 
 typedef struct ringrt_artifact_info {
   char magic[8];           ///< RINGRT_ARTIFACT_MAGIC, not NUL-terminated

@@ -221,6 +221,13 @@ public:
                     "cuMemcpyDtoH");
   }
   ringrt_status synchronize() override { return s->synchronize(); }
+  ringrt_status beginCall(void *stream) override {
+    return s->beginCall(static_cast<cuda::Stream>(stream));
+  }
+  ringrt_status endCall() override { return s->endCall(); }
+  ringrt_status waitStream(void *stream) override {
+    return s->waitStream(static_cast<cuda::Stream>(stream));
+  }
 
   ringrt_status allocStaging(int64_t bytes, void **host) override {
     return staging.acquire(bytes, host);

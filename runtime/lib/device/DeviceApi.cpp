@@ -51,6 +51,17 @@ ringrt_status DeviceBackend::encodeTensorMap(void *,
                    name());
 }
 
+ringrt_status DeviceBackend::beginCall(void *stream) {
+  if (!stream)
+    return RINGRT_OK;
+  return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                   "device '%s' has no streams: pass NULL as the stream "
+                   "(launches run synchronously)",
+                   name());
+}
+
+ringrt_status DeviceBackend::waitStream(void *) { return synchronize(); }
+
 ringrt_status DeviceBackend::timeKernels(bool) {
   return setErrorf(RINGRT_ERR_UNSUPPORTED,
                    "device '%s' has no kernel timing (CUDA events: cuda)",

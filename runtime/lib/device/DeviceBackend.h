@@ -86,6 +86,19 @@ public:
   /// Waits until every launch and copy issued so far has finished.
   virtual ringrt_status synchronize() = 0;
 
+  /// One call of a generated entry point (ringrt_cg_begin/end): its
+  /// launches and transfers go on `stream` (a CUstream for "cuda"; NULL:
+  /// the device's own), ordered after the work queued before the call;
+  /// endCall orders what follows on the device's own stream after the
+  /// call, and never blocks the host. The defaults suit devices whose
+  /// launches are synchronous: they have no streams, and a non-NULL one is
+  /// RINGRT_ERR_INVALID_ARGUMENT.
+  virtual ringrt_status beginCall(void *stream);
+  virtual ringrt_status endCall() { return RINGRT_OK; }
+  /// Blocks until the work queued on `stream` (NULL: the device's own)
+  /// has finished; synchronize() by default.
+  virtual ringrt_status waitStream(void *stream);
+
   /// Host staging of ring shifts (shiftNeedsHostStaging). The defaults suit
   /// backends whose launches and copies are synchronous; device "cuda"
   /// overrides them to put the copies on its communication stream, ordered

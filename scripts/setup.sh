@@ -15,6 +15,8 @@ PKGS=(
   libfmt-dev libgtest-dev
   openmpi-bin libopenmpi-dev
   libopenblas-dev
+  # libFuzzer targets (fuzz/): clang with its sanitizer and fuzzer runtimes
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()

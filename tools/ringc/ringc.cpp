@@ -39,6 +39,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <csignal>
+
 using namespace mlir;
 using namespace mlir::ring;
 namespace cl = llvm::cl;
@@ -103,6 +105,10 @@ static int fail(const llvm::Twine &msg) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Past a file size limit (ulimit -f) a write must fail with EFBIG, which
+  // the artifact writer reports, rather than kill ringc with SIGXFSZ and
+  // leave its temporary directory behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   cpu::registerCpuTarget();
   gpu::registerGpuTargets();
   cl::HideUnrelatedOptions(ringcCat);
@@ -149,28 +155,25 @@ int main(int argc, char **argv) {
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
   if (!specText.empty()) {
     auto spec = parseSpecString(specText);
     if (!spec)
       return fail(llvm::toString(spec.takeError()));
-    // The module is parsed from a named buffer so that diagnostics say
-    // "--spec" and show the line of the generated spec they are about.
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(renderSpecModule(*spec, funcName),
-                                             "--spec"),
-        llvm::SMLoc());
+    module = parseSpecModule(*spec, funcName, sourceMgr, &context);
   } else {
     std::string error;
     auto file = openInputFile(inputFile, &error);
     if (!file)
       return fail(error);
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   }
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
 
   PassManager pm(&context);
+  addFailureReporting(pm);
   PipelineOptions options;
   options.target = targetName;
   options.overlap = !noOverlap;

@@ -49,16 +49,31 @@ SmallVector<BlockCase> mlir::ring::classifyStage(Balance layout, bool causal,
   llvm_unreachable("unknown layout");
 }
 
+bool mlir::ring::appliesTo(const BlockCase &c, int64_t src, int64_t rank) {
+  return c.condition == BlockCondition::Always ||
+         (c.condition == BlockCondition::SrcBeforeRank && src < rank) ||
+         (c.condition == BlockCondition::SrcAfterRank && src > rank);
+}
+
+double mlir::ring::visibleFraction(const BlockCase &c) {
+  if (c.mask == MaskKind::none)
+    return 1.0;
+  // The zigzag stage-0 case of Q chunk 1 (C rows) against both K chunks
+  // (2C keys): chunk 0 fully visible, chunk 1 on the diagonal.
+  if (c.kn == 2 * c.qn)
+    return 0.75;
+  // A square diagonal block (none and zigzag at stage 0, striped always):
+  // j <= i, (n + 1) / 2n of it (striped with src > p: j < i, one row less).
+  return 0.5 * (1.0 + 1.0 / static_cast<double>(c.qn));
+}
+
 int64_t mlir::ring::stageWork(Balance layout, bool causal, int64_t ringSize,
                               int64_t localSeq, int64_t stage, int64_t rank) {
   int64_t src = ((rank - stage) % ringSize + ringSize) % ringSize;
   int64_t work = 0;
   for (const BlockCase &c :
        classifyStage(layout, causal, ringSize, localSeq, stage)) {
-    bool applies = c.condition == BlockCondition::Always ||
-                   (c.condition == BlockCondition::SrcBeforeRank && src < rank) ||
-                   (c.condition == BlockCondition::SrcAfterRank && src > rank);
-    if (applies)
+    if (appliesTo(c, src, rank))
       work += c.work();
   }
   return work;

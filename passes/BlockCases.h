@@ -36,6 +36,15 @@ SmallVector<BlockCase> classifyStage(Balance layout, bool causal,
                                      int64_t ringSize, int64_t localSeq,
                                      int64_t stage);
 
+/// Whether case `c` applies to ring rank `rank` when the stage holds the
+/// K/V block of rank `src`.
+bool appliesTo(const BlockCase &c, int64_t src, int64_t rank);
+
+/// The fraction of `c`'s score elements that the causal mask leaves visible
+/// (1 for an unmasked block): what a kernel that skips fully masked tiles
+/// computes, up to the tiles straddling the diagonal.
+double visibleFraction(const BlockCase &c);
+
 /// The score elements (per batch and head) that rank `rank` computes at
 /// `stage`: the sum of the work of the cases that apply to it.
 int64_t stageWork(Balance layout, bool causal, int64_t ringSize,

@@ -20,6 +20,17 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%examples", os.path.join(os.path.dirname(config.test_source_root), "examples")))
 config.substitutions.append(("%ringrt_include", os.path.join(os.path.dirname(config.test_source_root), "runtime", "include")))
 config.substitutions.append(("%ringc_libdir", os.path.join(config.ringc_obj_root, "lib")))
+config.substitutions.append(("%ringc_obj_root", config.ringc_obj_root))
+config.substitutions.append(("%ringc_src_root", os.path.dirname(config.test_source_root)))
+# A private mount namespace (root): the install test hides the trees in one.
+try:
+    if subprocess.run(["unshare", "--mount", "true"], capture_output=True, timeout=20).returncode == 0:
+        config.available_features.add("mount-namespace")
+except (OSError, subprocess.TimeoutExpired):
+    pass
+# patchelf: scripts/gpu-bundle.sh relocates the bundle's binaries with it.
+if shutil.which("patchelf"):
+    config.available_features.add("patchelf")
 # mpicc: building a user's host program against an artifact.
 if shutil.which("mpicc"):
     config.available_features.add("mpicc")

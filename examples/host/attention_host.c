@@ -3,12 +3,20 @@
  * This file is an example of the user side of ringc: a host program that
  * includes the generated header, links the generated object and libringrt,
  * and is launched with `mpirun -np 4`, one rank per device (here: CPU).
- * Build it against the artifact of examples/small_cpu.mlir:
+ *
+ * With CMake and an installed ringc, CMakeLists.txt beside this file does it
+ * all (find_package(ringc), ringc_add_artifact, add_executable):
+ *
+ *   cmake -S examples/host -B /tmp/host -DCMAKE_PREFIX_PATH=<ringc prefix>
+ *   cmake --build /tmp/host && mpirun -np 4 /tmp/host/attention_host
+ *
+ * Without CMake, compile the spec and build with mpicc (PREFIX: the install
+ * prefix; from a build tree, -I runtime/include -L build/lib):
  *
  *   ringc examples/small_cpu.mlir --target=cpu -o /tmp/a
- *   mpicc -I/tmp/a -Iruntime/include examples/host/attention_host.c \
- *         /tmp/a/small_cpu.o -Lbuild/lib -lringrt -Wl,-rpath,build/lib -lm \
- *         -o /tmp/host
+ *   mpicc -I/tmp/a -I$PREFIX/include examples/host/attention_host.c \
+ *         /tmp/a/small_cpu.o -L$PREFIX/lib -lringrt -Wl,-rpath,$PREFIX/lib \
+ *         -lm -o /tmp/host
  *   mpirun -np 4 /tmp/host
  *
  * Every rank fills its own share of Q, K and V from a formula of the global

@@ -145,6 +145,12 @@ cuda::Result eventSynchronize(cuda::Event e) {
   return cuda::Success;
 }
 cuda::Result eventDestroy(cuda::Event) { return cuda::Success; }
+/// Every timed launch takes 1.25 ms.
+cuda::Result eventElapsedTime(float *ms, cuda::Event a, cuda::Event b) {
+  logf("cuEventElapsedTime e%ld e%ld", eventId(a), eventId(b));
+  *ms = 1.25f;
+  return cuda::Success;
+}
 cuda::Result getErrorString(cuda::Result, const char **s) {
   *s = "fake CUDA error";
   return cuda::Success;
@@ -182,6 +188,7 @@ CudaDriver ringrt::fake::fakeCudaDriver() {
   d.cuEventQuery = eventQuery;
   d.cuEventSynchronize = eventSynchronize;
   d.cuEventDestroy = eventDestroy;
+  d.cuEventElapsedTime = eventElapsedTime;
   d.cuGetErrorString = getErrorString;
   return d;
 }

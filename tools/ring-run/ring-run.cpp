@@ -58,7 +58,9 @@ const char *const kHelp =
     "  --bench          time the entry (warm-up, then K iterations; max over\n"
     "                   ranks); last line `ring-run: BENCH ms_per_iter=<x>\n"
     "                   tokens_per_s=<y> gflops=<z>` (FLOPs 4*B*Hq*L^2*D,\n"
-    "                   halved when causal).\n"
+    "                   halved when causal). With --device=cuda the line\n"
+    "                   before it is the kernels' time alone, by CUDA events:\n"
+    "                   `ring-run: KERNEL ms_per_iter=<k> launches_per_iter=<n>`.\n"
     "  --device=D       device backend: cpu (default; CPU artifacts), emu\n"
     "                   (PTX emulator) or cuda (GPU artifacts, whose tensors\n"
     "                   ring-run allocates with ringrt_device_alloc).\n"
@@ -373,24 +375,29 @@ bool isGpuTarget(const Manifest &m) { return m.target != "cpu"; }
 void printProfiles(World &w, ringrt_context *ctx) {
   ringrt_device_profile p{};
   ringrt_device_get_profile(ctx, &p);
-  uint64_t mine[8] = {p.launches, p.instructions, p.mma, p.ldmatrix,
-                      p.cp_async_bytes, p.shared_bytes, p.global_bytes,
-                      p.barriers};
-  std::vector<uint64_t> all(8 * static_cast<size_t>(w.size));
-  MPI_Gather(mine, 8, MPI_UINT64_T, all.data(), 8, MPI_UINT64_T, 0,
+  constexpr int kN = 15;
+  uint64_t mine[kN] = {p.launches,       p.instructions,    p.mma,
+                       p.ldmatrix,       p.cp_async_bytes,  p.shared_bytes,
+                       p.global_bytes,   p.barriers,        p.wgmma,
+                       p.wgmma_flops,    p.tma_load_bytes,  p.tma_store_bytes,
+                       p.mbarrier_waits, p.ex2,             p.stmatrix};
+  std::vector<uint64_t> all(kN * static_cast<size_t>(w.size));
+  MPI_Gather(mine, kN, MPI_UINT64_T, all.data(), kN, MPI_UINT64_T, 0,
              MPI_COMM_WORLD);
   if (w.rank != 0)
     return;
   for (int r = 0; r < w.size; ++r) {
-    const uint64_t *c = &all[8 * static_cast<size_t>(r)];
+    const uint64_t *c = &all[kN * static_cast<size_t>(r)];
+    auto u = [&](int i) { return (unsigned long long)c[i]; };
     std::fprintf(stdout,
                  "ring-run: profile rank %d: launches=%llu instructions=%llu "
                  "mma=%llu ldmatrix=%llu cp_async_bytes=%llu "
-                 "shared_bytes=%llu global_bytes=%llu barriers=%llu\n",
-                 r, (unsigned long long)c[0], (unsigned long long)c[1],
-                 (unsigned long long)c[2], (unsigned long long)c[3],
-                 (unsigned long long)c[4], (unsigned long long)c[5],
-                 (unsigned long long)c[6], (unsigned long long)c[7]);
+                 "shared_bytes=%llu global_bytes=%llu barriers=%llu "
+                 "wgmma=%llu wgmma_flops=%llu tma_load_bytes=%llu "
+                 "tma_store_bytes=%llu mbarrier_waits=%llu ex2=%llu "
+                 "stmatrix=%llu\n",
+                 r, u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8),
+                 u(9), u(10), u(11), u(12), u(13), u(14));
   }
   std::fflush(stdout);
 }
@@ -559,6 +566,13 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "' (warm-up)").c_str(), st)))
     return 1;
+  // On a GPU, CUDA events also time the kernels alone (no launch overhead
+  // or host work between them).
+  bool timeKernels = opt.device == "cuda";
+  if (timeKernels)
+    st = ringrt_device_time_kernels(ctx, 1);
+  if (!w.agree(st == RINGRT_OK, ringrtError("timing kernels", st)))
+    return 1;
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = MPI_Wtime();
   for (int64_t i = 0; i < opt.iters && st == RINGRT_OK; ++i)
@@ -569,6 +583,23 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "'").c_str(), st)))
     return 1;
+  double kernelMs = 0;
+  int64_t launches = 0;
+  if (timeKernels)
+    st = ringrt_device_kernel_time(ctx, &kernelMs, &launches);
+  if (!w.agree(st == RINGRT_OK, ringrtError("timing kernels", st)))
+    return 1;
+  double maxKernelMs = 0;
+  MPI_Reduce(&kernelMs, &maxKernelMs, 1, MPI_DOUBLE, MPI_MAX, 0,
+             MPI_COMM_WORLD);
+  if (timeKernels && w.rank == 0)
+    std::fprintf(stdout,
+                 "ring-run: KERNEL ms_per_iter=%.4f launches_per_iter=%.6g "
+                 "(CUDA events around each launch, summed; max over "
+                 "ranks)\n",
+                 maxKernelMs / static_cast<double>(opt.iters),
+                 static_cast<double>(launches) /
+                     static_cast<double>(opt.iters));
   double maxElapsed = 0;
   MPI_Reduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX, 0,
              MPI_COMM_WORLD);

@@ -54,6 +54,12 @@ const KeyInfo kKeys[] = {
      "head groups n: ranks splitting the heads (default 1)"},
     {"dim_slices", Kind::PositiveInt,
      "dim slices m: ranks splitting head_dim (default 1)"},
+    {"a2a", Kind::PositiveInt,
+     "all-to-all (Ulysses) degree U (default 1); U > 1 is modelled by "
+     "--explain but not compiled yet"},
+    {"ranks", Kind::PositiveInt,
+     "with --explain / --auto, in place of the grid keys: the compiler "
+     "chooses ring x a2a x head_groups x dim_slices = ranks"},
     {"causal", Kind::Bool, "0 or 1 (default 0)"},
     {"balance", Kind::Balance,
      "zigzag | striped | none (default: zigzag when causal, else none)"},
@@ -86,7 +92,9 @@ StringRef mlir::ring::specKeysHelp() {
           "product, at most "
        << kMaxRanks
        << " (ring-verify-schedule checks every rank's schedule).\n"
-          "Shapes must fit 64-bit byte offsets in fp32.\n\n";
+          "Shapes must fit 64-bit byte offsets in fp32.\n"
+          "With ranks=N and --explain or --auto, the compiler chooses the "
+          "grid and the causal layout (--cluster).\n\n";
     return s;
   }();
   return help;
@@ -94,6 +102,7 @@ StringRef mlir::ring::specKeysHelp() {
 
 Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
   AttentionSpec spec;
+  int64_t a2a = 1;
   StringSet<> seen;
   SmallVector<StringRef> items;
   text.split(items, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
@@ -143,7 +152,9 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                           .Case("head_dim", &spec.headDim)
                           .Case("ring", &spec.ring)
                           .Case("head_groups", &spec.headGroups)
-                          .Case("dim_slices", &spec.dimSlices);
+                          .Case("dim_slices", &spec.dimSlices)
+                          .Case("a2a", &a2a)
+                          .Case("ranks", &spec.ranks);
       *slot = v;
       break;
     }
@@ -177,6 +188,16 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     }
     }
   }
+  if (a2a > 1)
+    return specError("spec key 'a2a': the all-to-all (Ulysses) schedule is "
+                     "not implemented yet; give a2a=1, or ranks=N with "
+                     "--explain to see what a2a plans would cost");
+  if (spec.ranks)
+    for (StringRef grid : {"ring", "a2a", "head_groups", "dim_slices"})
+      if (seen.contains(grid))
+        return specError(Twine("spec key 'ranks' replaces the grid keys "
+                               "(ring, a2a, head_groups, dim_slices); '") +
+                         grid + "' is given too");
   for (StringRef required : {"heads", "seq", "head_dim"})
     if (!seen.contains(required))
       return specError(Twine("spec key '") + required +
@@ -224,10 +245,11 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
 OwningOpRef<ModuleOp> mlir::ring::parseSpecModule(const AttentionSpec &spec,
                                                   StringRef funcName,
                                                   SourceMgr &sourceMgr,
-                                                  MLIRContext *context) {
+                                                  MLIRContext *context,
+                                                  StringRef bufferName) {
   sourceMgr.AddNewSourceBuffer(
       MemoryBuffer::getMemBufferCopy(renderSpecModule(spec, funcName),
-                                     "--spec"),
+                                     bufferName),
       SMLoc());
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, context);

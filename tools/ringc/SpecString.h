@@ -34,6 +34,9 @@ struct AttentionSpec {
   int64_t ring = 1;
   int64_t headGroups = 1;
   int64_t dimSlices = 1;
+  /// ranks=N: the compiler chooses the grid (--explain / --auto); 0 when the
+  /// grid keys give it.
+  int64_t ranks = 0;
   bool causal = false;
   /// none, zigzag or striped; empty: zigzag when causal, else none.
   std::string balance;
@@ -57,14 +60,15 @@ std::string renderSpecModule(const AttentionSpec &spec,
                              llvm::StringRef funcName);
 
 /// Builds and verifies the spec module of `spec`: the rendered text is
-/// parsed from a buffer named "--spec" added to `sourceMgr`, so diagnostics
+/// parsed from a buffer named `bufferName` added to `sourceMgr`, so diagnostics
 /// show the line they are about, and the scale is set with a builder rather
 /// than printed and re-parsed (a printed whole number such as "1" is not an
 /// f64 literal). Returns null after emitting a diagnostic.
 OwningOpRef<ModuleOp> parseSpecModule(const AttentionSpec &spec,
                                       llvm::StringRef funcName,
                                       llvm::SourceMgr &sourceMgr,
-                                      MLIRContext *context);
+                                      MLIRContext *context,
+                                      llvm::StringRef bufferName = "--spec");
 
 /// The help text describing every key and its default.
 llvm::StringRef specKeysHelp();

@@ -13,10 +13,12 @@
 #include "codegen/cpu/ObjectEmitter.h"
 #include "codegen/gpu/GpuPipeline.h"
 #include "codegen/gpu/PtxSerializer.h"
+#include "dialect/AttentionPlan.h"
 #include "dialect/RingDialect.h"
 #include "dialect/RingOps.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
+#include "tools/ringc/Explain.h"
 #include "tools/ringc/SpecString.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -96,11 +98,134 @@ static cl::opt<bool> noOverlap(
              "blocks); for debugging and for measuring overlap"),
     cl::init(false), cl::cat(ringcCat));
 
+static cl::opt<std::string> clusterName(
+    "cluster",
+    cl::desc("The cluster --explain / --auto plan for: dgx-h100, dgx-a100, "
+             "cpu-local, or FILE.json (as `ring-run --calibrate` writes). "
+             "Default: cpu-local for --target=cpu, dgx-a100 for sm_80, else "
+             "dgx-h100; without --target, the cluster's own target"),
+    cl::value_desc("C"), cl::init(""), cl::cat(ringcCat));
+static cl::opt<bool> explain(
+    "explain",
+    cl::desc("Print every valid plan (ring x a2a x head_groups x dim_slices "
+             "and causal layout) for the spec's rank count (ranks=N, or the "
+             "grid given) with predicted time, bytes, exposed communication, "
+             "memory, and why each loser lost; last line `ringc: CHOSEN "
+             "<plan> predicted_ms=<x>`"),
+    cl::init(false), cl::cat(ringcCat));
+static cl::opt<bool> autoPlan(
+    "auto",
+    cl::desc("Compile the plan the cost model chooses (as --explain), as if "
+             "its grid and shardings had been written in the spec"),
+    cl::init(false), cl::cat(ringcCat));
+
 static cl::extrahelp specHelp(specKeysHelp().data());
 
 static int fail(const llvm::Twine &msg) {
   llvm::WithColor::error(llvm::errs(), "ringc") << msg << "\n";
   return 1;
+}
+
+/// Registers the GPU target --target names (sm_90a, sm_80, any sm_NN[a]
+/// with NN >= 80; TargetInfo), or reports an unknown one.
+static LogicalResult checkTarget() {
+  if (targetName == "cpu")
+    return success();
+  std::string why;
+  if (succeeded(gpu::registerGpuTarget(targetName, why)))
+    return success();
+  fail("unknown --target '" + targetName +
+       "'; valid targets: cpu, sm_90a, sm_80 (any sm_NN[a], NN >= 80): " +
+       why);
+  return failure();
+}
+
+/// The --spec, when given.
+static std::optional<AttentionSpec> parsedSpec;
+
+/// --explain / --auto: chooses the plan for the spec (or the file's single
+/// ring.attention), prints the table for --explain, and for --auto replaces
+/// `module` with the spec module of the chosen plan.
+static LogicalResult planModule(MLIRContext &context,
+                                llvm::SourceMgr &sourceMgr,
+                                OwningOpRef<ModuleOp> &module) {
+  auto error = [](const llvm::Twine &msg) {
+    fail(msg);
+    return failure();
+  };
+  AttentionSpec spec;
+  std::optional<PlanShape> given;
+  std::string name = funcName;
+  int64_t ranks = 0;
+  if (parsedSpec && parsedSpec->ranks) {
+    spec = *parsedSpec;
+    ranks = spec.ranks;
+  } else {
+    // The grid is given (grid keys or an .mlir file): explain the
+    // alternatives for its rank count.
+    SmallVector<AttentionOp> ops;
+    module->walk([&](AttentionOp op) { ops.push_back(op); });
+    if (ops.size() != 1)
+      return error("--explain / --auto plan one ring.attention; the input "
+                   "has " + llvm::Twine(ops.size()));
+    SymbolTableCollection symbols;
+    FailureOr<AttentionPlan> plan = deriveAttentionPlan(ops[0], symbols);
+    if (failed(plan))
+      return failure();
+    if (auto func = ops[0]->getParentOfType<func::FuncOp>())
+      if (!parsedSpec)
+        name = func.getSymName().str();
+    spec.batch = plan->batch;
+    spec.heads = plan->heads;
+    spec.kvHeads = plan->kvHeads;
+    spec.seq = plan->seq;
+    spec.headDim = plan->headDim;
+    spec.causal = plan->isCausal();
+    spec.dtype = plan->dtypeName().str();
+    spec.scale = plan->scale;
+    ranks = plan->numRanks();
+    given = PlanShape{plan->ring(), 1, plan->headGroups(), plan->dimSlices(),
+                      plan->balance};
+  }
+
+  // The cluster and the target the model assumes.
+  bool targetGiven = targetName.getNumOccurrences() > 0;
+  std::string cluster = clusterName;
+  if (cluster.empty())
+    cluster = !targetGiven || targetName == "cpu" ? "cpu-local"
+              : StringRef(targetName).starts_with("sm_8") ? "dgx-a100"
+                                                           : "dgx-h100";
+  auto model = loadCluster(cluster);
+  if (!model)
+    return error(llvm::toString(model.takeError()));
+  ExplainOptions options;
+  options.cluster = std::move(*model);
+  if (!targetGiven) {
+    targetName = options.cluster.defaultTarget;
+    if (failed(checkTarget()))
+      return failure();
+  }
+  options.target = targetName;
+  options.overlap = !noOverlap;
+  options.print = explain;
+  std::string why;
+  // With --auto too, the table goes to stderr so stdout stays the MLIR.
+  FailureOr<PlanShape> chosen =
+      choosePlan(context, spec, ranks, options, given,
+                 autoPlan ? llvm::errs() : llvm::outs(), why);
+  if (failed(chosen))
+    return error(why);
+  if (!autoPlan)
+    return success();
+  if (!explain)
+    llvm::errs() << "ringc: CHOSEN " << chosen->str() << "\n";
+  spec.ranks = 0;
+  spec.ring = chosen->ring;
+  spec.headGroups = chosen->headGroups;
+  spec.dimSlices = chosen->dimSlices;
+  spec.balance = stringifyBalance(chosen->layout).str();
+  module = parseSpecModule(spec, name, sourceMgr, &context, "--auto");
+  return success(static_cast<bool>(module));
 }
 
 int main(int argc, char **argv) {
@@ -117,25 +242,20 @@ int main(int argc, char **argv) {
       "ringc: compile a distributed attention spec\n\n"
       "  ringc FILE.mlir --target=T -o DIR\n"
       "  ringc --spec \"K=V,...\" --target=T -o DIR\n"
-      "  ringc ... --compile-to=PHASE   (prints that phase's MLIR)\n");
+      "  ringc ... --compile-to=PHASE   (prints that phase's MLIR)\n"
+      "  ringc --spec \"...,ranks=N\" --cluster=C --explain | --auto\n");
 
   if (inputFile.empty() == specText.empty())
     return fail("give exactly one of a spec file or --spec \"K=V,...\"");
-  if (targetName != "cpu") {
-    // GPU targets: sm_90a, sm_80, any sm_NN[a] with NN >= 80 (TargetInfo).
-    std::string why;
-    if (failed(gpu::registerGpuTarget(targetName, why)))
-      return fail("unknown --target '" + targetName +
-                  "'; valid targets: cpu, sm_90a, sm_80 (any sm_NN[a], NN >= "
-                  "80): " + why);
-  }
+  if (failed(checkTarget()))
+    return 1;
   std::optional<Phase> phase;
   if (!compileTo.empty()) {
     phase = parsePhase(compileTo);
     if (!phase)
       return fail("unknown phase '" + compileTo + "' for --compile-to\n" +
                   phaseHelp());
-  } else if (outputDir.empty()) {
+  } else if (outputDir.empty() && !(explain && !autoPlan)) {
     return fail("give -o DIR (the artifact directory) or --compile-to=PHASE");
   }
 
@@ -160,6 +280,11 @@ int main(int argc, char **argv) {
     auto spec = parseSpecString(specText);
     if (!spec)
       return fail(llvm::toString(spec.takeError()));
+    if (spec->ranks && !explain && !autoPlan)
+      return fail("spec key 'ranks' lets the compiler choose the grid: give "
+                  "--explain or --auto, or the grid keys (ring, "
+                  "head_groups, dim_slices) instead");
+    parsedSpec = *spec;
     module = parseSpecModule(*spec, funcName, sourceMgr, &context);
   } else {
     std::string error;
@@ -171,6 +296,12 @@ int main(int argc, char **argv) {
   }
   if (!module)
     return 1;
+  if (explain || autoPlan) {
+    if (failed(planModule(context, sourceMgr, module)))
+      return 1;
+    if (!autoPlan)
+      return 0;
+  }
 
   PassManager pm(&context);
   addFailureReporting(pm);

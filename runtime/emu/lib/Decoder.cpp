@@ -10,6 +10,7 @@
 #include "FloatBits.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -128,6 +129,11 @@ public:
                                }),
                 parts.end());
   }
+  /// Position of modifier `w` (0 when absent), for order-sensitive forms.
+  size_t position(std::string_view w) const {
+    auto it = std::find(parts.begin() + 1, parts.end(), w);
+    return it == parts.end() ? 0 : size_t(it - parts.begin());
+  }
   bool empty() const { return parts.size() == 1; }
   std::string_view first() const { return parts[1]; }
 
@@ -217,6 +223,28 @@ static bool decodeArith(Mods &m, Instr &I, std::string &error,
   return true;
 }
 
+/// The shape of ldmatrix/stmatrix: .sync.aligned.m8n8.x{1,2,4}{.trans}
+/// {.shared}.b16.
+static bool decodeMatrixShape(Mods &m, Instr &I, std::string &error,
+                              std::string_view mnem) {
+  if (!m.take("sync") || !m.take("aligned") || !m.take("m8n8"))
+    return fail(error, mnem, "expected .sync.aligned.m8n8");
+  I.mode = m.take("x1") ? 1 : m.take("x2") ? 2 : m.take("x4") ? 4 : 0;
+  if (!I.mode)
+    return fail(error, mnem, "expected .x1, .x2 or .x4");
+  if (m.take("trans"))
+    I.flags |= FlagTrans;
+  I.space = Space::Generic;
+  if (auto sp = m.takeSpace()) {
+    if (*sp != Space::Shared)
+      return fail(error, mnem, "");
+    I.space = Space::Shared;
+  }
+  if (!m.take("b16"))
+    return fail(error, mnem, "expected .b16");
+  return true;
+}
+
 static bool decodeCmp(Mods &m, Instr &I) {
   static const std::pair<std::string_view, CmpOp> names[] = {
       {"eq", CmpOp::Eq},   {"ne", CmpOp::Ne},   {"lt", CmpOp::Lt},
@@ -238,6 +266,7 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
   Mods m(mnem);
   std::string_view b = m.base();
   m.dropHints();
+  const bool isCpAsync = b == "cp" && m.take("async");
   if (b == "bra") {
     I.op = Opcode::Bra;
     m.take("uni");
@@ -252,17 +281,123 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
         return fail(error, mnem, "");
       I.op = Opcode::Nop; // lanes of a warp execute in lockstep
     } else {
-      if (!m.take("sync"))
-        return fail(error, mnem, "only bar.sync is supported");
-      m.take("aligned");
       I.op = Opcode::Bar;
+      if (m.take("arrive"))
+        I.flags |= FlagArriveOnly;
+      else if (!m.take("sync"))
+        return fail(error, mnem,
+                    "only bar/barrier .sync and .arrive are supported");
+      // bar.sync is barrier.sync.aligned (PTX ISA).
+      if (m.take("aligned") || b == "bar")
+        I.flags |= FlagAligned;
+    }
+  } else if (b == "fence" && m.take("proxy")) {
+    if (m.take("async")) {
+      // Orders this thread's generic-proxy accesses before later
+      // async-proxy ones (wgmma operands, TMA): tracked for the proxy check.
+      I.op = Opcode::FenceProxyAsync;
+      for (auto w : {"shared::cta", "shared::cluster", "global", "shared"})
+        m.take(w);
+    } else if (m.take("alias")) {
+      I.op = Opcode::Nop;
+    } else {
+      return fail(error, mnem, "only fence.proxy.async and .alias");
     }
   } else if (b == "membar" || b == "fence") {
-    // Execution is sequentially consistent; fences order nothing further.
-    for (auto w : {"gl", "cta", "sys", "gpu", "sc", "acq_rel", "proxy",
-                   "async", "shared::cta", "global", "cluster"})
+    // Execution is sequentially consistent; other fences order nothing
+    // further (the race checker's edges come from barriers and mbarriers).
+    for (auto w : {"gl", "cta", "sys", "gpu", "sc", "acq_rel", "release",
+                   "acquire", "mbarrier_init", "shared::cta", "global",
+                   "cluster"})
       m.take(w);
     I.op = Opcode::Nop;
+  } else if (b == "mbarrier") {
+    I.op = Opcode::Mbarrier;
+    static const std::pair<std::string_view, MbarOp> subs[] = {
+        {"init", MbarOp::Init},           {"arrive_drop", MbarOp::ArriveDrop},
+        {"arrive", MbarOp::Arrive},       {"expect_tx", MbarOp::ExpectTx},
+        {"complete_tx", MbarOp::CompleteTx}, {"test_wait", MbarOp::TestWait},
+        {"try_wait", MbarOp::TryWait},    {"inval", MbarOp::Inval}};
+    bool found = false;
+    for (auto &sub : subs)
+      if (m.take(sub.first)) {
+        I.mode = uint8_t(sub.second);
+        found = true;
+        break;
+      }
+    if (!found)
+      return fail(error, mnem, "unknown mbarrier operation");
+    MbarOp op = MbarOp(I.mode);
+    if ((op == MbarOp::Arrive || op == MbarOp::ArriveDrop) &&
+        m.take("expect_tx"))
+      I.flags |= FlagExpectTx;
+    if ((op == MbarOp::TestWait || op == MbarOp::TryWait) && m.take("parity"))
+      I.flags |= FlagParity;
+    for (auto w : {"release", "acquire", "relaxed", "cta"})
+      m.take(w);
+    if (m.take("cluster"))
+      return fail(error, mnem, "cluster scope is not supported");
+    I.space = Space::Generic;
+    if (m.take("shared::cluster"))
+      I.space = Space::Shared;
+    else if (auto sp = m.takeSpace()) {
+      if (*sp != Space::Shared)
+        return fail(error, mnem, "an mbarrier lives in shared memory");
+      I.space = Space::Shared;
+    }
+    if (!m.take("b64"))
+      return fail(error, mnem, "expected .b64");
+    I.type = DType::B64;
+  } else if (b == "elect") {
+    I.op = Opcode::Elect;
+    if (!m.take("sync"))
+      return fail(error, mnem, "expected elect.sync");
+    I.type = DType::B32;
+  } else if (b == "setmaxnreg") {
+    I.op = Opcode::Setmaxnreg;
+    if (m.take("inc"))
+      I.flags |= FlagInc;
+    else if (!m.take("dec"))
+      return fail(error, mnem, "expected .inc or .dec");
+    if (!m.take("sync") || !m.take("aligned") || !m.take("u32"))
+      return fail(error, mnem, "expected .sync.aligned.u32");
+  } else if (b == "wgmma") {
+    if (m.take("fence"))
+      I.op = Opcode::WgmmaFence;
+    else if (m.take("commit_group"))
+      I.op = Opcode::WgmmaCommit;
+    else if (m.take("wait_group"))
+      I.op = Opcode::WgmmaWait;
+    else if (m.take("mma_async"))
+      I.op = Opcode::Wgmma;
+    else
+      return fail(error, mnem, "");
+    if (!m.take("sync") || !m.take("aligned"))
+      return fail(error, mnem, "expected .sync.aligned");
+    if (I.op == Opcode::Wgmma) {
+      if (m.empty())
+        return fail(error, mnem, "missing shape");
+      std::string shape(m.first());
+      unsigned n = 0;
+      if (shape.size() < 7 || shape.rfind("m64n", 0) != 0 ||
+          shape.substr(shape.size() - 3) != "k16" ||
+          (n = unsigned(std::atoi(shape.c_str() + 4))) == 0 || n % 8 ||
+          n > 256)
+        return fail(error, mnem, "only shapes m64nNk16 with N = 8..256 in "
+                                 "steps of 8 are supported");
+      m.take(shape);
+      I.n = uint16_t(n);
+      auto d = m.takeType(), a = m.takeType(), bt = m.takeType();
+      if (!d || !a || !bt || *d != DType::F32 || *a != *bt ||
+          (*a != DType::BF16 && *a != DType::F16))
+        return fail(error, mnem, "only .f32.bf16.bf16 and .f32.f16.f16");
+      I.type = DType::F32;
+      I.srcType = *a;
+    }
+  } else if (b == "ldmatrix" || b == "stmatrix") {
+    I.op = b == "ldmatrix" ? Opcode::Ldmatrix : Opcode::Stmatrix;
+    if (!decodeMatrixShape(m, I, error, mnem))
+      return false;
   } else if (b == "mov") {
     I.op = Opcode::Mov;
     if (!needType(m, I, error, mnem))
@@ -287,13 +422,50 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
   } else if (b == "cvta") {
     I.op = m.take("to") ? Opcode::CvtaTo : Opcode::Cvta;
     auto s = m.takeSpace();
-    if (!s || (*s != Space::Global && *s != Space::Shared))
-      return fail(error, mnem, "only global and shared cvta are supported");
+    if (!s || (*s != Space::Global && *s != Space::Shared &&
+               (*s != Space::Param || I.op != Opcode::Cvta)))
+      return fail(error, mnem,
+                  "only global, shared and (to generic) param cvta are "
+                  "supported");
     I.space = *s;
     if (!needType(m, I, error, mnem))
       return false;
+  } else if (isCpAsync && m.take("bulk")) {
+    if (m.take("commit_group")) {
+      I.op = Opcode::BulkCommit;
+    } else if (m.take("wait_group")) {
+      I.op = Opcode::BulkWait;
+      m.take("read");
+    } else if (m.take("tensor")) {
+      for (unsigned r = 1; r <= 5; ++r)
+        if (m.take(std::to_string(r) + "d"))
+          I.mode = uint8_t(r);
+      if (!I.mode)
+        return fail(error, mnem, "expected a rank .1d .. .5d");
+      if (!m.take("tile"))
+        m.take("tile"); // .tile is the default load mode
+      // .global.shared::cta is a store, .shared::X.global a load.
+      size_t g = m.position("global");
+      if (g && g < m.position("shared::cta")) {
+        m.take("global");
+        I.op = Opcode::TmaStore;
+        if (!m.take("shared::cta") || !m.take("bulk_group"))
+          return fail(error, mnem, "expected .global.shared::cta.bulk_group");
+      } else {
+        I.op = Opcode::TmaLoad;
+        if (!m.take("shared::cluster") && !m.take("shared::cta"))
+          return fail(error, mnem, "expected .shared::cluster.global");
+        if (!m.take("global") || !m.take("mbarrier::complete_tx::bytes"))
+          return fail(error, mnem,
+                      "expected .global.mbarrier::complete_tx::bytes");
+        if (m.take("multicast::cluster"))
+          return fail(error, mnem, "multicast is not supported");
+      }
+    } else {
+      return fail(error, mnem, "only cp.async.bulk.tensor and its groups");
+    }
   } else if (b == "cp") {
-    if (!m.take("async"))
+    if (!isCpAsync)
       return fail(error, mnem, "");
     if (m.take("commit_group")) {
       I.op = Opcode::CpAsyncCommit;
@@ -312,23 +484,6 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
       I.space = *d;
       I.space2 = *s;
     }
-  } else if (b == "ldmatrix") {
-    I.op = Opcode::Ldmatrix;
-    if (!m.take("sync") || !m.take("aligned") || !m.take("m8n8"))
-      return fail(error, mnem, "expected .sync.aligned.m8n8");
-    I.mode = m.take("x1") ? 1 : m.take("x2") ? 2 : m.take("x4") ? 4 : 0;
-    if (!I.mode)
-      return fail(error, mnem, "expected .x1, .x2 or .x4");
-    if (m.take("trans"))
-      I.flags |= FlagTrans;
-    I.space = Space::Generic;
-    if (auto s = m.takeSpace()) {
-      if (*s != Space::Shared)
-        return fail(error, mnem, "");
-      I.space = Space::Shared;
-    }
-    if (!m.take("b16"))
-      return fail(error, mnem, "expected .b16");
   } else if (b == "mma") {
     I.op = Opcode::Mma;
     if (!m.take("sync") || !m.take("aligned") || !m.take("m16n8k16") ||
@@ -411,6 +566,14 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
   return true;
 }
 
+/// Index of the address operand of an mbarrier instruction.
+static unsigned mbarAddrOperandIndex(MbarOp op) {
+  return op == MbarOp::Arrive || op == MbarOp::ArriveDrop ||
+                 op == MbarOp::TestWait || op == MbarOp::TryWait
+             ? 1
+             : 0;
+}
+
 /// Converts a floating literal to the bits of `t`.
 static void fixImm(Operand &o, DType t) {
   if (o.kind != Operand::Imm || o.isAddr)
@@ -429,7 +592,28 @@ bool ringrt::emu::finishOperands(Instr &I, const Kernel &K,
   case Opcode::Bra: lo = hi = 1; break;
   case Opcode::Ret: case Opcode::Exit: case Opcode::Nop:
   case Opcode::CpAsyncCommit: lo = 0; hi = 0; break;
-  case Opcode::Bar: lo = 1; hi = 2; break;
+  case Opcode::Bar: lo = (I.flags & FlagArriveOnly) ? 2 : 1; hi = 2; break;
+  case Opcode::Mbarrier:
+    switch (MbarOp(I.mode)) {
+    case MbarOp::Init: case MbarOp::ExpectTx: case MbarOp::CompleteTx:
+      lo = hi = 2; break;
+    case MbarOp::Arrive: case MbarOp::ArriveDrop:
+      lo = (I.flags & FlagExpectTx) ? 3 : 2; hi = 3; break;
+    case MbarOp::TestWait: lo = hi = 3; break;
+    case MbarOp::TryWait: lo = 3; hi = 4; break;
+    case MbarOp::Inval: lo = hi = 1; break;
+    }
+    break;
+  case Opcode::FenceProxyAsync: case Opcode::WgmmaFence:
+  case Opcode::WgmmaCommit: case Opcode::BulkCommit:
+    lo = hi = 0; break;
+  case Opcode::WgmmaWait: case Opcode::BulkWait: case Opcode::Setmaxnreg:
+    lo = hi = 1; break;
+  case Opcode::Elect: lo = hi = 2; break;
+  case Opcode::Wgmma: lo = 7; hi = 8; break;
+  case Opcode::TmaLoad: lo = hi = 4; break;
+  case Opcode::TmaStore: lo = hi = 3; break;
+  case Opcode::Stmatrix: lo = hi = 2; break;
   case Opcode::CpAsyncWait: lo = hi = (I.flags & FlagAll) ? 0 : 1; break;
   case Opcode::CpAsync: lo = 3; hi = 5; break;
   case Opcode::Mma: lo = hi = 4; break;
@@ -497,12 +681,70 @@ bool ringrt::emu::finishOperands(Instr &I, const Kernel &K,
     if (I.ops[0].kind != Operand::Label)
       return error = "branch target must be a label", false;
     break;
+  case Opcode::Stmatrix:
+    if (!I.ops[0].isAddr ||
+        !(isVec(1, I.mode) ||
+          (I.mode == 1 && I.ops[1].kind == Operand::Reg)))
+      return error = "malformed stmatrix operands", false;
+    break;
+  case Opcode::Mbarrier:
+    if (!I.ops[mbarAddrOperandIndex(MbarOp(I.mode))].isAddr)
+      return error = "the mbarrier operand must be an address [..]", false;
+    break;
+  case Opcode::WgmmaWait: case Opcode::BulkWait: case Opcode::Setmaxnreg:
+    if (I.ops[0].kind != Operand::Imm)
+      return error = "the operand must be an integer constant", false;
+    break;
+  case Opcode::Elect:
+    if (I.ops[0].kind != Operand::Reg && I.ops[0].kind != Operand::Sink)
+      return error = "malformed elect.sync destination", false;
+    break;
+  case Opcode::Wgmma: {
+    bool aDesc = I.numOps == 8;
+    if (!isVec(0, I.n / 2u))
+      return error = "the accumulator must be a vector of N/2 = " +
+                     std::to_string(I.n / 2) + " registers",
+             false;
+    if (aDesc ? I.ops[1].kind != Operand::Reg : !isVec(1, 4))
+      return error = "A must be a 64-bit descriptor register or a vector of "
+                     "4 registers",
+             false;
+    if (I.ops[2].kind != Operand::Reg)
+      return error = "B must be a 64-bit descriptor register", false;
+    for (unsigned i = 4; i < I.numOps; ++i)
+      if (I.ops[i].kind != Operand::Imm)
+        return error = "imm-scale-a/b and imm-trans-a/b must be constants",
+               false;
+    if (I.ops[4].imm != 1 && I.ops[4].imm != -1)
+      return error = "imm-scale-a must be 1 or -1", false;
+    if (I.ops[5].imm != 1 && I.ops[5].imm != -1)
+      return error = "imm-scale-b must be 1 or -1", false;
+    for (unsigned i = 6; i < I.numOps; ++i)
+      if (I.ops[i].imm != 0 && I.ops[i].imm != 1)
+        return error = "imm-trans-a/b must be 0 or 1", false;
+    break;
+  }
+  case Opcode::TmaLoad:
+    if (!I.ops[0].isAddr || !I.ops[1].isAddr || !isVec(2, I.mode) ||
+        !I.ops[3].isAddr)
+      return error = "expected [dstMem], [tensorMap, {" +
+                     std::to_string(I.mode) + " coordinates}], [mbar]",
+             false;
+    break;
+  case Opcode::TmaStore:
+    if (!I.ops[0].isAddr || !isVec(1, I.mode) || !I.ops[2].isAddr)
+      return error = "expected [tensorMap, {" + std::to_string(I.mode) +
+                     " coordinates}], [srcMem]",
+             false;
+    break;
   default:
     break;
   }
   for (unsigned i = 0; i < I.numOps; ++i)
     if (I.ops[i].isAddr && I.op != Opcode::Ld && I.op != Opcode::St &&
-        I.op != Opcode::CpAsync && I.op != Opcode::Ldmatrix)
+        I.op != Opcode::CpAsync && I.op != Opcode::Ldmatrix &&
+        I.op != Opcode::Stmatrix && I.op != Opcode::Mbarrier &&
+        I.op != Opcode::TmaLoad && I.op != Opcode::TmaStore)
       return error = "unexpected address operand", false;
   return true;
 }

@@ -68,7 +68,7 @@ static void floatOp(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     case Opcode::Rcp: r = T(1) / in(1, l); break;
     case Opcode::Sqrt: r = std::sqrt(in(1, l)); break;
     case Opcode::Rsqrt: r = T(1) / std::sqrt(in(1, l)); break;
-    case Opcode::Ex2: r = std::exp2(in(1, l)); break;
+    case Opcode::Ex2: r = std::exp2(in(1, l)); ++x.prof.ex2; break;
     case Opcode::Lg2: r = std::log2(in(1, l)); break;
     case Opcode::Sin: r = std::sin(in(1, l)); break;
     case Opcode::Cos: r = std::cos(in(1, l)); break;
@@ -277,7 +277,7 @@ static void setp(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     }
     x.write(I.ops[0], w, l, r);
     if (I.ops[0].pred2)
-      w.reg(I.ops[0].pred2 - 1, l) = !r;
+      x.writeReg(I.ops[0].pred2 - 1, w, l, !r);
   });
 }
 

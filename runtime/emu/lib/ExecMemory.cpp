@@ -20,7 +20,8 @@ static void load(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     if (x.failed)
       return;
     uint64_t addr = x.address(I.ops[1], w, l);
-    const uint8_t *p = x.access(I.space, addr, bytes, bytes, I, w, l);
+    const uint8_t *p =
+        x.access(I.space, addr, bytes, bytes, I, w, l, Exec::Use::Read);
     if (!p)
       return;
     for (unsigned i = 0; i < I.vec; ++i) {
@@ -36,28 +37,34 @@ static void load(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
 static void store(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
   const unsigned eb = typeBytes(I.type), bytes = eb * I.vec;
   uint8_t *ptrs[kWarpSize] = {};
-  forLanes(mask, [&](unsigned l) {
-    if (!x.failed)
-      ptrs[l] = x.access(I.space, x.address(I.ops[0], w, l), bytes, bytes, I,
-                         w, l);
-  });
-  if (x.failed)
-    return;
   if (I.space == Space::Param) {
     x.fault(I, w, __builtin_ctz(mask), "st.param is not supported");
     return;
   }
+  // Read every source first: a fault leaves memory untouched.
+  uint64_t vals[kWarpSize][8];
   forLanes(mask, [&](unsigned l) {
-    for (unsigned i = 0; i < I.vec; ++i) {
-      uint64_t v = x.read(x.elem(I.ops[1], i), w, l);
-      std::memcpy(ptrs[l] + i * eb, &v, eb);
-    }
+    for (unsigned i = 0; i < I.vec; ++i)
+      vals[l][i] = x.read(x.elem(I.ops[1], i), w, l);
+  });
+  forLanes(mask, [&](unsigned l) {
+    if (!x.failed)
+      ptrs[l] = x.access(I.space, x.address(I.ops[0], w, l), bytes, bytes, I,
+                         w, l, Exec::Use::Write);
+  });
+  if (x.failed)
+    return;
+  forLanes(mask, [&](unsigned l) {
+    for (unsigned i = 0; i < I.vec; ++i)
+      std::memcpy(ptrs[l] + i * eb, &vals[l][i], eb);
   });
 }
 
 static void cvta(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
   uint64_t base = I.space == Space::Shared
                       ? reinterpret_cast<uint64_t>(x.shared.data())
+                  : I.space == Space::Param
+                      ? reinterpret_cast<uint64_t>(x.params.data())
                       : 0;
   uint64_t m = widthMask(typeBytes(I.type));
   forLanes(mask, [&](unsigned l) {
@@ -93,6 +100,7 @@ static void cpAsync(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     x.prof.sharedBytes -= size; // counted when the copy completes
     PendingCopy c{};
     c.dst = dst;
+    c.instr = x.instrIndex(I);
     c.group = w.openGroup[l];
     c.bytes = uint8_t(size);
     if (srcBytes) {
@@ -116,6 +124,10 @@ void ringrt::emu::completeCopies(Warp &w, unsigned lane, uint32_t limit,
   size_t kept = 0;
   for (size_t i = 0; i < q.size(); ++i) {
     if (q[i].group < limit) {
+      // The copy lands now: it is a write by this thread, ordered after the
+      // cp.async and before the wait that completes it.
+      x.checkShared(w, lane, uint32_t(q[i].dst), q[i].bytes, true,
+                    q[i].instr);
       std::memcpy(x.shared.data() + q[i].dst, q[i].data, q[i].bytes);
       x.prof.sharedBytes += q[i].bytes;
     } else {
@@ -137,8 +149,8 @@ static void ldmatrix(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
   // m[j][r][c]: element (r, c) of matrix j; lane 8*j + r supplies row r.
   uint16_t m[4][8][8];
   for (unsigned t = 0; t < rows; ++t) {
-    const uint8_t *p =
-        x.access(I.space, x.address(I.ops[1], w, t), 16, 16, I, w, t);
+    const uint8_t *p = x.access(I.space, x.address(I.ops[1], w, t), 16, 16,
+                                I, w, t, Exec::Use::Read);
     if (!p)
       return;
     std::memcpy(m[t / 8][t % 8], p, 16);
@@ -153,6 +165,47 @@ static void ldmatrix(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
       x.write(x.elem(I.ops[0], j), w, l, lo | (hi << 16));
     }
   });
+}
+
+/// stmatrix: the inverse of ldmatrix. Register j of lane l holds elements
+/// (l/4, 2*(l%4)) and (l/4, 2*(l%4)+1) of matrix j (PTX ISA, stmatrix
+/// fragment layout); lanes 8j..8j+7 give the addresses of the 8 rows of
+/// matrix j. With .trans element (r, c) is stored at row c, column r.
+static void stmatrix(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
+  const unsigned n = I.mode, rows = 8 * n;
+  if (mask != ~0u) {
+    x.fault(I, w, __builtin_ctz(mask),
+            "stmatrix.sync.aligned executed by a partial warp");
+    return;
+  }
+  uint16_t m[4][8][8];
+  const bool trans = I.flags & FlagTrans;
+  for (unsigned l = 0; l < kWarpSize; ++l) {
+    unsigned r = l / 4, c = 2 * (l % 4);
+    for (unsigned j = 0; j < n; ++j) {
+      uint32_t v = uint32_t(x.read(x.elem(I.ops[1], j), w, l));
+      uint16_t lo = uint16_t(v), hi = uint16_t(v >> 16);
+      if (trans) {
+        m[j][c][r] = lo;
+        m[j][c + 1][r] = hi;
+      } else {
+        m[j][r][c] = lo;
+        m[j][r][c + 1] = hi;
+      }
+    }
+  }
+  if (x.failed)
+    return;
+  uint8_t *dst[32];
+  for (unsigned t = 0; t < rows; ++t) {
+    dst[t] = x.access(I.space, x.address(I.ops[0], w, t), 16, 16, I, w, t,
+                      Exec::Use::Write);
+    if (!dst[t])
+      return;
+  }
+  for (unsigned t = 0; t < rows; ++t)
+    std::memcpy(dst[t], m[t / 8][t % 8], 16);
+  ++x.prof.stmatrix;
 }
 
 void ringrt::emu::execMemory(const Instr &I, Warp &w, uint32_t mask,
@@ -184,6 +237,8 @@ void ringrt::emu::execMemory(const Instr &I, Warp &w, uint32_t mask,
     return;
   case Opcode::Ldmatrix:
     return ldmatrix(I, w, mask, x);
+  case Opcode::Stmatrix:
+    return stmatrix(I, w, mask, x);
   default:
     x.fault(I, w, __builtin_ctz(mask), "internal: not a memory op");
   }

@@ -15,9 +15,10 @@
 using namespace ringrt::emu;
 
 static void shfl(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
-  uint64_t src[kWarpSize];
-  for (unsigned l = 0; l < kWarpSize; ++l)
-    src[l] = w.live & (1u << l) ? x.read(I.ops[1], w, l) : 0;
+  // Only executing lanes supply values: a source lane outside `mask` is an
+  // error below, and an inactive lane's register may be unwritten.
+  uint64_t src[kWarpSize] = {};
+  forLanes(mask, [&](unsigned l) { src[l] = x.read(I.ops[1], w, l); });
   forLanes(mask, [&](unsigned lane) {
     int32_t b = int32_t(x.read(I.ops[2], w, lane) & 0x1f);
     uint32_t c = uint32_t(x.read(I.ops[3], w, lane));
@@ -36,14 +37,15 @@ static void shfl(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     if (!pval)
       j = l;
     uint32_t members = uint32_t(x.read(I.ops[4], w, lane));
-    if (!(members & (1u << j)) || !(w.live & (1u << j))) {
+    if (!(members & (1u << j)) || !(mask & (1u << j))) {
       x.fault(I, w, lane, "shfl.sync source lane " + std::to_string(j) +
-                              " is not in the member mask");
+                              " is not in the member mask or does not "
+                              "execute the shfl");
       return;
     }
     x.write(I.ops[0], w, lane, src[j] & 0xffffffff);
     if (I.ops[0].pred2)
-      w.reg(I.ops[0].pred2 - 1, lane) = pval;
+      x.writeReg(I.ops[0].pred2 - 1, w, lane, pval);
   });
 }
 

@@ -1,21 +1,23 @@
-//===- Executor.cpp - Grid, CTA and warp scheduling ---------------*- C++ -*-===//
+//===- Executor.cpp - Launch, operands and memory access ----------*- C++ -*-===//
 //
-// This file implements launch(): parameter marshalling, CTA-by-CTA
-// execution with per-CTA shared memory, warp scheduling around bar.sync,
-// and control flow. Divergence uses min-PC scheduling: each lane has its own
-// PC, and a warp issues the instruction at the smallest PC among its
-// runnable lanes, so lanes reconverge as soon as their PCs meet.
+// This file implements launch() (parameter marshalling, launch limits, the
+// per-target shared-memory limit, CTA-by-CTA execution through the
+// scheduler) and Exec's operand reads, register checks, checked memory
+// access and fault messages.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Exec.h"
+#include "Scheduler.h"
+
+#include <cstdlib>
 
 #include <cstdio>
 #include <cstring>
 
 using namespace ringrt::emu;
 
-static std::string hex(uint64_t v) {
+std::string ringrt::emu::hexAddr(uint64_t v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
   return buf;
@@ -35,11 +37,77 @@ void Exec::fault(const Instr &I, Warp &w, unsigned lane,
           std::to_string(I.line) + " '" + k.text[idx] + "': " + what;
 }
 
+std::string Exec::threadName(unsigned warp, unsigned lane) const {
+  unsigned t = warp * kWarpSize + lane;
+  return "thread (" + std::to_string(t % block.x) + "," +
+         std::to_string((t / block.x) % block.y) + "," +
+         std::to_string(t / (block.x * block.y)) + ")";
+}
+
+std::string Exec::lineName(uint32_t idx) const {
+  if (idx >= k.code.size())
+    return "the end of the kernel";
+  return "PTX line " + std::to_string(k.code[idx].line) + " '" + k.text[idx] +
+         "'";
+}
+
+void Exec::badRead(uint32_t r, Warp &w, unsigned lane) {
+  if (w.regState[r] == RegWgmmaAcc) {
+    fault(w, lane, "reads register " + regName(r) +
+                       ", an accumulator of the in-flight " +
+                       lineName(w.regInstr[r]) +
+                       " that no wgmma.wait_group has retired");
+    return;
+  }
+  fault(w, lane, "reads register " + regName(r) + " before any write to it");
+}
+
+void Exec::badWrite(uint32_t r, Warp &w, unsigned lane) {
+  fault(w, lane,
+        "writes register " + regName(r) + ", " +
+            (w.regState[r] == RegWgmmaAcc ? "an accumulator" : "an A fragment") +
+            " of the in-flight " + lineName(w.regInstr[r]) +
+            " that no wgmma.wait_group has retired");
+}
+
+bool Exec::sharedOffset(Space space, uint64_t addr, unsigned bytes,
+                        unsigned align, const Instr &I, Warp &w,
+                        unsigned lane, uint32_t &off) {
+  if (space == Space::Generic) {
+    uint64_t base = reinterpret_cast<uint64_t>(shared.data());
+    if (addr < base || addr - base >= shared.size()) {
+      fault(I, w, lane, "generic address " + hexAddr(addr) +
+                            " is not in the CTA's shared memory window");
+      return false;
+    }
+    addr -= base;
+  } else if (space != Space::Shared) {
+    fault(I, w, lane, std::string("expected a shared-memory address, not ") +
+                          spaceName(space));
+    return false;
+  }
+  if (align > 1 && addr % align) {
+    fault(I, w, lane, "misaligned shared address " + hexAddr(addr) + " (needs " +
+                          std::to_string(align) + "-byte alignment)");
+    return false;
+  }
+  if (addr >= shared.size() || bytes > shared.size() - addr) {
+    fault(I, w, lane, "out-of-bounds shared access of " +
+                          std::to_string(bytes) + " bytes at address " +
+                          hexAddr(addr) + " (shared size " +
+                          std::to_string(shared.size()) + ")");
+    return false;
+  }
+  off = uint32_t(addr);
+  return true;
+}
+
 uint8_t *Exec::access(Space space, uint64_t addr, unsigned bytes,
-                      unsigned align, const Instr &I, Warp &w, unsigned lane) {
+                      unsigned align, const Instr &I, Warp &w, unsigned lane,
+                      Use use) {
   auto desc = [&](const char *kind, Space s) {
     return std::string(kind) + " " + spaceName(s) + " access of " +
-           std::to_string(bytes) + " bytes at address " + hex(addr);
+           std::to_string(bytes) + " bytes at address " + hexAddr(addr);
   };
   if (align > 1 && addr % align) {
     fault(I, w, lane, desc("misaligned", space) + " (needs " +
@@ -55,17 +123,32 @@ uint8_t *Exec::access(Space space, uint64_t addr, unsigned bytes,
       return nullptr;
     }
     prof.sharedBytes += bytes;
-    return shared.data() + addr;
+    if (use != Use::None)
+      checkShared(w, lane, uint32_t(addr), bytes, use == Use::Write,
+                  instrIndex(I));
+    return failed ? nullptr : shared.data() + addr;
   case Space::Param:
     if (addr >= params.size() || bytes > params.size() - addr) {
       fault(I, w, lane, desc("out-of-bounds", space));
       return nullptr;
     }
     return params.data() + addr;
-  case Space::Generic:
+  case Space::Generic: {
     if (addr >= sharedBase && addr - sharedBase < shared.size())
-      return access(Space::Shared, addr - sharedBase, bytes, 1, I, w, lane);
+      return access(Space::Shared, addr - sharedBase, bytes, 1, I, w, lane,
+                    use);
+    // The generic address of a kernel parameter (cvta.param).
+    uint64_t paramBase = reinterpret_cast<uint64_t>(params.data());
+    if (addr >= paramBase && addr - paramBase < params.size()) {
+      if (use == Use::Write) {
+        fault(I, w, lane, "write to a kernel parameter at generic address " +
+                              hexAddr(addr));
+        return nullptr;
+      }
+      return access(Space::Param, addr - paramBase, bytes, 1, I, w, lane);
+    }
     [[fallthrough]];
+  }
   case Space::Global:
     if (!mem.contains(addr, bytes)) {
       fault(I, w, lane, desc("out-of-bounds", space) +
@@ -81,12 +164,8 @@ uint8_t *Exec::access(Space space, uint64_t addr, unsigned bytes,
   }
 }
 
-uint64_t Exec::read(const Operand &o, Warp &w, unsigned lane) {
+uint64_t Exec::readOther(const Operand &o, Warp &w, unsigned lane) {
   switch (o.kind) {
-  case Operand::Reg: {
-    uint64_t v = w.reg(o.index, lane);
-    return o.negated ? !v : v;
-  }
   case Operand::Imm:
     return o.isAddr ? 0 : uint64_t(o.imm);
   case Operand::Symbol:
@@ -125,175 +204,39 @@ uint64_t Exec::read(const Operand &o, Warp &w, unsigned lane) {
   }
 }
 
-namespace {
-/// Runs the warps of one CTA to completion.
-class CtaRunner {
-public:
-  explicit CtaRunner(Exec &x) : x(x) {}
-  bool run();
-
-private:
-  /// Issues instructions of `w` until it finishes or blocks in bar.sync.
-  void runWarp(Warp &w);
-  /// Releases barrier waiters once every live thread has arrived.
-  bool releaseBarriers();
-
-  Exec &x;
-  std::vector<Warp> warps;
-};
-} // namespace
-
-void CtaRunner::runWarp(Warp &w) {
-  const Kernel &k = x.k;
-  const uint32_t numInstrs = uint32_t(k.code.size());
-  for (;;) {
-    uint32_t runnable = w.live & ~w.exited & ~w.waiting;
-    if (!runnable || x.failed)
-      return;
-    // Min-PC scheduling: issue for the lanes at the smallest PC.
-    uint32_t pc = UINT32_MAX, mask = 0;
-    forLanes(runnable, [&](unsigned l) {
-      if (w.pc[l] < pc) {
-        pc = w.pc[l];
-        mask = 0;
-      }
-      if (w.pc[l] == pc)
-        mask |= 1u << l;
-    });
-    if (pc >= numInstrs) { // fell off the end: implicit ret
-      w.exited |= mask;
-      continue;
-    }
-    const Instr &I = k.code[pc];
-    uint32_t exec = mask;
-    if (I.guard >= 0) {
-      exec = 0;
-      forLanes(mask, [&](unsigned l) {
-        if ((w.reg(uint32_t(I.guard), l) != 0) != I.guardNeg)
-          exec |= 1u << l;
-      });
-    }
-    ++x.prof.instructions;
-    x.prof.laneInstructions += uint64_t(__builtin_popcount(exec));
-    forLanes(mask, [&](unsigned l) { w.pc[l] = pc + 1; });
-    if (!exec)
-      continue;
-    switch (I.op) {
-    case Opcode::Bra:
-      forLanes(exec, [&](unsigned l) { w.pc[l] = I.ops[0].index; });
-      break;
-    case Opcode::Ret:
-    case Opcode::Exit:
-      forLanes(exec, [&](unsigned l) { completeCopies(w, l, UINT32_MAX, x); });
-      w.exited |= exec;
-      break;
-    case Opcode::Bar: {
-      uint64_t id = x.read(I.ops[0], w, __builtin_ctz(exec));
-      if (id >= 16 || I.numOps > 1) {
-        x.fault(I, w, __builtin_ctz(exec),
-                "only bar.sync with barrier 0..15 and no thread count is "
-                "supported");
-        return;
-      }
-      forLanes(exec, [&](unsigned l) { w.barrierId[l] = uint8_t(id); });
-      w.waiting |= exec;
-      break;
-    }
-    case Opcode::Nop:
-      break;
-    case Opcode::Ld: case Opcode::St: case Opcode::Cvta: case Opcode::CvtaTo:
-    case Opcode::CpAsync: case Opcode::CpAsyncCommit:
-    case Opcode::CpAsyncWait: case Opcode::Ldmatrix:
-      execMemory(I, w, exec, x);
-      break;
-    case Opcode::Shfl: case Opcode::Vote: case Opcode::Mma:
-      execWarp(I, w, exec, x);
-      break;
-    case Opcode::Cvt:
-      execConvert(I, w, exec, x);
-      break;
-    default:
-      execArith(I, w, exec, x);
-      break;
-    }
+/// Largest static + dynamic shared memory a block may opt into on `sm`
+/// (CUDA C++ Programming Guide, compute capability table).
+static unsigned sharedOptInLimit(unsigned sm) {
+  switch (sm) {
+  case 70: case 72: return 98304;       // 96 KB
+  case 75: return 65536;                 // 64 KB
+  case 80: case 87: return 166912;      // 163 KB
+  case 86: case 89: return 101376;      // 99 KB
+  default: return sm >= 90 ? 232448 : 49152; // 227 KB
   }
 }
 
-bool CtaRunner::releaseBarriers() {
-  // A barrier completes when every thread that has not exited waits on it.
-  uint32_t waitingThreads = 0, liveThreads = 0;
-  for (Warp &w : warps) {
-    waitingThreads += unsigned(__builtin_popcount(w.waiting));
-    liveThreads += unsigned(__builtin_popcount(w.live & ~w.exited));
-  }
-  if (waitingThreads == 0 || waitingThreads != liveThreads)
-    return false;
-  for (Warp &w : warps) {
-    uint8_t id = 0;
-    bool first = true;
-    forLanes(w.waiting, [&](unsigned l) {
-      if (first)
-        id = w.barrierId[l];
-      first = false;
-      if (w.barrierId[l] != id && !x.failed) {
-        const Instr &I = x.k.code[w.pc[l] - 1];
-        x.fault(I, w, l, "threads of the CTA wait on different barriers");
-      }
-    });
-    w.waiting = 0;
-  }
-  ++x.prof.barriers;
-  return !x.failed;
-}
-
-bool CtaRunner::run() {
-  const Dim3 &b = x.block;
-  unsigned threads = b.x * b.y * b.z;
-  unsigned numWarps = (threads + kWarpSize - 1) / kWarpSize;
-  x.warpsPerCta = numWarps;
-  warps.resize(numWarps);
-  for (unsigned wi = 0; wi < numWarps; ++wi) {
-    Warp &w = warps[wi];
-    w.index = wi;
-    w.regs.assign(size_t(x.k.numRegs) * kWarpSize, 0);
-    for (unsigned l = 0; l < kWarpSize; ++l) {
-      unsigned t = wi * kWarpSize + l;
-      if (t < threads)
-        w.live |= 1u << l;
-      w.tid[l][0] = t % b.x;
-      w.tid[l][1] = (t / b.x) % b.y;
-      w.tid[l][2] = t / (b.x * b.y);
-    }
-  }
-  for (;;) {
-    for (Warp &w : warps)
-      runWarp(w);
-    if (x.failed)
-      return false;
-    bool anyBlocked = false;
-    for (Warp &w : warps)
-      anyBlocked |= w.waiting != 0;
-    if (!anyBlocked)
-      return true;
-    if (!releaseBarriers()) {
-      if (!x.failed) {
-        for (Warp &w : warps)
-          if (w.waiting) {
-            unsigned l = unsigned(__builtin_ctz(w.waiting));
-            x.fault(x.k.code[w.pc[l] - 1], w, l,
-                    "deadlock: bar.sync can never complete");
-            break;
-          }
-      }
-      return false;
-    }
-  }
+static uint64_t seedFromEnv() {
+  if (const char *s = std::getenv("RINGRT_EMU_SEED"))
+    if (*s)
+      return std::strtoull(s, nullptr, 0);
+  return 1;
 }
 
 bool ringrt::emu::launch(const Module &module, std::string_view kernel,
                          Dim3 grid, Dim3 block, unsigned dynamicSharedBytes,
                          void **params, Memory &mem, std::string &error,
                          Profile *profile) {
+  LaunchOptions opts;
+  opts.maxDynamicSharedBytes = dynamicSharedBytes;
+  return launch(module, kernel, grid, block, dynamicSharedBytes, params, mem,
+                error, profile, opts);
+}
+
+bool ringrt::emu::launch(const Module &module, std::string_view kernel,
+                         Dim3 grid, Dim3 block, unsigned dynamicSharedBytes,
+                         void **params, Memory &mem, std::string &error,
+                         Profile *profile, const LaunchOptions &opts) {
   const Kernel *k = module.findKernel(kernel);
   if (!k) {
     error = "no kernel named '" + std::string(kernel) + "' in the module";
@@ -331,19 +274,53 @@ bool ringrt::emu::launch(const Module &module, std::string_view kernel,
   size_t sharedBytes = size_t(k->dynSharedOffset) + dynamicSharedBytes;
   if (!dynamicSharedBytes)
     sharedBytes = k->staticShared;
-  if (sharedBytes > 227 * 1024) {
-    error = "kernel '" + k->name + "': " + std::to_string(sharedBytes) +
-            " bytes of shared memory exceed the 227 KiB limit";
+  // Shared-memory limits: 48 KiB of static shared memory, 48 KiB in total
+  // without an opt-in, and the target's opt-in maximum with one.
+  const unsigned sm = module.smVersion();
+  const std::string target =
+      module.targetName().empty() ? "the default target (sm_90)"
+                                  : module.targetName();
+  const unsigned limit = sharedOptInLimit(sm ? sm : 90);
+  if (k->staticShared > 49152) {
+    error = "kernel '" + k->name + "': " + std::to_string(k->staticShared) +
+            " bytes of static shared memory exceed the 49152-byte limit "
+            "(use dynamic shared memory above 48 KiB)";
     return false;
   }
+  if (opts.maxDynamicSharedBytes + size_t(k->staticShared) > limit) {
+    error = "kernel '" + k->name + "': the opt-in of " +
+            std::to_string(opts.maxDynamicSharedBytes) +
+            " bytes of dynamic shared memory (plus " +
+            std::to_string(k->staticShared) + " static) exceeds the " +
+            std::to_string(limit) + "-byte limit of " + target;
+    return false;
+  }
+  if (sharedBytes > limit) {
+    error = "kernel '" + k->name + "': " + std::to_string(sharedBytes) +
+            " bytes of shared memory exceed the " + std::to_string(limit) +
+            "-byte limit of " + target;
+    return false;
+  }
+  if (sharedBytes > 49152 && dynamicSharedBytes > opts.maxDynamicSharedBytes) {
+    error = "kernel '" + k->name + "': " + std::to_string(sharedBytes) +
+            " bytes of shared memory exceed 49152 bytes, but the kernel opted "
+            "into only " + std::to_string(opts.maxDynamicSharedBytes) +
+            " bytes of dynamic shared memory (set "
+            "MAX_DYNAMIC_SHARED_SIZE_BYTES to at least " +
+            std::to_string(dynamicSharedBytes) + ")";
+    return false;
+  }
+  SchedulerConfig cfg;
+  cfg.seed = opts.seed ? opts.seed : seedFromEnv();
+  cfg.maxInstructions = opts.maxInstructions ? opts.maxInstructions
+                                             : (uint64_t(1) << 31);
   for (unsigned cz = 0; cz < grid.z; ++cz)
     for (unsigned cy = 0; cy < grid.y; ++cy)
       for (unsigned cx = 0; cx < grid.x; ++cx) {
         x.ctaid = Dim3{cx, cy, cz};
         // Poison shared memory so reads of unwritten data are visible.
         x.shared.assign(sharedBytes, 0xcd);
-        CtaRunner runner(x);
-        if (!runner.run()) {
+        if (!runCta(x, cfg)) {
           error = x.error;
           if (profile)
             *profile = x.prof;

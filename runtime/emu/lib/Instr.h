@@ -21,8 +21,15 @@ namespace ringrt::emu {
 enum class Opcode : uint8_t {
   // Control flow and synchronization.
   Bra, Ret, Exit, Bar, Nop,
+  // Hopper synchronization: mbarrier.*, fence.proxy.async, elect.sync,
+  // setmaxnreg.
+  Mbarrier, FenceProxyAsync, Elect, Setmaxnreg,
+  // Asynchronous warpgroup MMA and bulk tensor copies.
+  WgmmaFence, WgmmaCommit, WgmmaWait, Wgmma, TmaLoad, TmaStore,
+  BulkCommit, BulkWait,
   // Data movement.
   Mov, Ld, St, Cvta, CvtaTo, CpAsync, CpAsyncCommit, CpAsyncWait, Ldmatrix,
+  Stmatrix,
   // Integer and floating-point arithmetic.
   Add, Sub, Mul, Mad, Fma, Div, Rem, Min, Max, Neg, Abs, Rcp, Sqrt, Rsqrt,
   Ex2, Lg2, Sin, Cos, Copysign,
@@ -80,6 +87,16 @@ enum InstrFlag : uint32_t {
   FlagIgnoreSrc = 1u << 7, ///< cp.async 4th operand is a predicate
   FlagAll = 1u << 8,    ///< cp.async.wait_all
   FlagCommit = 1u << 9, ///< cp.async.commit_group
+  FlagAligned = 1u << 10, ///< bar.sync / barrier.sync.aligned
+  FlagParity = 1u << 11,  ///< mbarrier test_wait/try_wait .parity
+  FlagExpectTx = 1u << 12, ///< mbarrier.arrive.expect_tx
+  FlagArriveOnly = 1u << 13, ///< bar.arrive / barrier.arrive
+  FlagInc = 1u << 14,     ///< setmaxnreg.inc
+};
+
+/// mbarrier sub-operations (Instr::mode when op == Mbarrier).
+enum class MbarOp : uint8_t {
+  Init, Arrive, ArriveDrop, ExpectTx, CompleteTx, TestWait, TryWait, Inval,
 };
 
 /// shfl.sync modes and vote modes (Instr::mode).
@@ -109,14 +126,16 @@ struct Instr {
   Space space2 = Space::Generic; ///< cp.async source space
   Round round = Round::None;
   CmpOp cmp = CmpOp::Eq;
-  uint8_t mode = 0;  ///< ShflMode, VoteMode, ldmatrix matrix count
+  uint8_t mode = 0;  ///< ShflMode, VoteMode, MbarOp, ldmatrix/stmatrix
+                     ///< matrix count, tensor copy rank
   uint8_t vec = 1;   ///< vector width of ld/st
   uint8_t numOps = 0;
   uint32_t flags = 0;
   int32_t guard = -1;     ///< predicate register guarding the instruction
   bool guardNeg = false;  ///< @!%p
   uint32_t line = 0;      ///< PTX source line
-  Operand ops[6];
+  uint16_t n = 0;         ///< wgmma N
+  Operand ops[8];
 };
 
 /// A module-level or kernel-level symbol.
@@ -138,6 +157,7 @@ struct Kernel {
   std::vector<Operand> vecPool;
   std::vector<Symbol> symbols;
   std::vector<bool> isPredReg; ///< per register: declared .pred
+  std::vector<std::string> regNames; ///< per register: its PTX name
   unsigned numRegs = 0;
   unsigned staticShared = 0;  ///< bytes of static .shared
   unsigned dynSharedOffset = 0; ///< where extern .shared starts

@@ -86,6 +86,8 @@ private:
   Kernel *curKernel = nullptr;
   std::vector<uint32_t> dynamicSyms;
   unsigned dynamicAlign = 16;
+  Operand pendingCoords; ///< coordinates of a [tensorMap, {...}] operand
+  bool hasCoords = false;
 };
 
 } // namespace ringrt::emu
@@ -137,7 +139,18 @@ bool Parser::parseNumber(const Token &t, Operand &o) {
 bool Parser::parseModule() {
   while (tok().kind != Token::End) {
     const Token &t = tok();
-    if (t.is(".version") || t.is(".target") || t.is(".address_size") ||
+    if (t.is(".target")) {
+      // `.target sm_90a[, texmode...]`: the architecture sets the limits of
+      // a launch (shared memory per block).
+      const Token &arch = toks[pos + 1];
+      if (arch.kind == Token::Word && arch.text.rfind("sm_", 0) == 0) {
+        mod.target = std::string(arch.text);
+        mod.sm = unsigned(std::strtoul(mod.target.c_str() + 3, nullptr, 10));
+      }
+      skipLine();
+      continue;
+    }
+    if (t.is(".version") || t.is(".address_size") ||
         t.is(".file") || t.is(".loc")) {
       skipLine();
       continue;
@@ -440,10 +453,13 @@ bool Parser::parseRegDecl() {
         scope[std::string(name.text) + std::to_string(i)] =
             uint32_t(regCount++);
         curKernel->isPredReg.push_back(isPred);
+        curKernel->regNames.push_back(std::string(name.text) +
+                                      std::to_string(i));
       }
     } else {
       scope[std::string(name.text)] = uint32_t(regCount++);
       curKernel->isPredReg.push_back(isPred);
+      curKernel->regNames.push_back(std::string(name.text));
     }
     if (tok().is(',')) {
       ++pos;
@@ -545,6 +561,18 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
     }
     return false;
   };
+  // The `|%p` predicate of a `%d|%p` or `_|%p` destination.
+  auto parsePred2 = [&](Operand &dst) {
+    if (!tok().is('|'))
+      return true;
+    ++pos;
+    uint32_t p;
+    if (!lookupReg(tok(), p))
+      return failAt(tok(), "unknown predicate register");
+    ++pos;
+    dst.pred2 = p + 1;
+    return true;
+  };
   if (t.is('[')) {
     ++pos;
     const Token &b = next();
@@ -574,6 +602,17 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
       o.imm += sign * v;
     }
     o.isAddr = true;
+    if (tok().is(',') && !inVector) {
+      // A tensor operand [tensorMap, {c0, ...}]: the coordinates become the
+      // next operand of the instruction.
+      ++pos;
+      if (!tok().is('{'))
+        return failAt(tok(), "expected '{' with tensor coordinates");
+      pendingCoords = Operand();
+      if (!parseOperand(k, pendingCoords, false))
+        return false;
+      hasCoords = true;
+    }
     return expect(']');
   }
   if (t.is('{') && !inVector) {
@@ -630,21 +669,15 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
     } else {
       return failAt(t, "unknown register");
     }
-    if (tok().is('|')) {
-      ++pos;
-      uint32_t p;
-      if (!lookupReg(tok(), p))
-        return failAt(tok(), "unknown predicate register");
-      ++pos;
-      o.pred2 = p + 1;
-    }
+    if (!parsePred2(o))
+      return false;
     return true;
   }
   if (t.text[0] >= '0' && t.text[0] <= '9')
     return parseNumber(t, o);
   if (t.text == "_") {
     o.kind = Operand::Sink;
-    return true;
+    return parsePred2(o); // `_|%p`: only the predicate result is kept
   }
   if (lookupSymbol(k, t.text, o.index)) {
     o.kind = Operand::Symbol;
@@ -679,12 +712,18 @@ bool Parser::parseInstruction(Kernel &k) {
     return failAt(mnem, why);
   std::vector<Token> labelToks;
   while (!tok().is(';')) {
-    if (I.numOps == 6)
+    if (I.numOps == 8)
       return failAt(tok(), "too many operands");
     const Token opTok = tok();
     Operand &o = I.ops[I.numOps++];
     if (!parseOperand(k, o, false))
       return false;
+    if (hasCoords) {
+      hasCoords = false;
+      if (I.numOps == 8)
+        return failAt(tok(), "too many operands");
+      I.ops[I.numOps++] = pendingCoords;
+    }
     if (o.kind == Operand::Label) {
       if (I.op != Opcode::Bra)
         return failAt(opTok, "unknown symbol");
@@ -741,6 +780,9 @@ unsigned Module::staticSharedBytes(std::string_view name) const {
   const Kernel *k = findKernel(name);
   return k ? k->staticShared : 0;
 }
+
+unsigned Module::smVersion() const { return sm; }
+const std::string &Module::targetName() const { return target; }
 
 std::vector<std::string> Module::kernelNames() const {
   std::vector<std::string> names;

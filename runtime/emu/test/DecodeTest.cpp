@@ -59,8 +59,8 @@ TEST(Decode, UnsupportedInstructionNamesItAndLine) {
   expectError(".version 8.0\n.target sm_90a\n.address_size 64\n"
               ".visible .entry k()\n{\n.reg .b32 %r<4>;\n"
               "mov.u32 %r1, 0;\n"
-              "wgmma.fence.sync.aligned;\nret;\n}\n",
-              "wgmma.fence.sync.aligned", 8);
+              "redux.sync.add.u32 %r2, %r1, 0xffffffff;\nret;\n}\n",
+              "redux.sync.add.u32", 8);
   expectError(".visible .entry k()\n{\n.reg .b32 %r<4>;\n"
               "add.cc.u32 %r1, %r2, %r3;\n}\n",
               "add.cc.u32", 4);

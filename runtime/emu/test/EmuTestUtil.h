@@ -92,6 +92,60 @@ inline std::vector<uint32_t> runWarp(const std::string &body,
   return out;
 }
 
+/// Wraps `body` in `.entry k(.param .u64 k_out)` with `decls` (shared
+/// arrays) before it: %rd1 = out, %r0 = %tid.x, %r1 = warp, %r2 = lane.
+/// Registers %r3-%r39, %rd2-%rd19, %p1-%p7, %f1-%f9 are free.
+inline std::string ctaKernel(const std::string &decls,
+                             const std::string &body,
+                             const std::string &target = "sm_90a") {
+  return ".version 8.0\n.target " + target + "\n.address_size 64\n" + decls +
+         R"(
+.visible .entry k(.param .u64 k_out)
+{
+  .reg .b32 %r<40>;
+  .reg .b64 %rd<20>;
+  .reg .pred %p<8>;
+  .reg .f32 %f<10>;
+  ld.param.u64 %rd1, [k_out];
+  mov.u32 %r0, %tid.x;
+  shr.u32 %r1, %r0, 5;
+  and.b32 %r2, %r0, 31;
+)" + body + R"(
+  ret;
+}
+)";
+}
+
+/// Runs ctaKernel-style `ptx` on one CTA of `threads` threads with `out`
+/// (poisoned words) as its parameter; returns the error ("" on success).
+inline std::string runCta(const std::string &ptx, unsigned threads,
+                          std::vector<uint32_t> &out,
+                          LaunchOptions opts = LaunchOptions(),
+                          unsigned dynamicShared = 0,
+                          Profile *prof = nullptr) {
+  std::string err;
+  auto m = Module::parse(ptx, err);
+  if (!m)
+    return "parse: " + err;
+  Memory mem;
+  mem.registerRange(out.data(), out.size() * 4);
+  uint64_t pout = reinterpret_cast<uint64_t>(out.data());
+  void *params[] = {&pout};
+  if (!launch(*m, "k", Dim3{1, 1, 1}, Dim3{threads, 1, 1}, dynamicShared,
+              params, mem, err, prof, opts))
+    return err;
+  return "";
+}
+
+/// Expects `err` to contain every string of `parts`.
+inline void expectAll(const std::string &err,
+                      std::initializer_list<const char *> parts) {
+  EXPECT_FALSE(err.empty()) << "expected an error";
+  for (const char *p : parts)
+    EXPECT_NE(err.find(p), std::string::npos)
+        << "missing '" << p << "' in: " << err;
+}
+
 inline uint32_t fbits(float f) {
   uint32_t b;
   std::memcpy(&b, &f, 4);

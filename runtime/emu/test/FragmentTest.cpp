@@ -158,9 +158,11 @@ void checkLdmatrix(unsigned num, bool trans) {
   std::string shape = "ldmatrix.sync.aligned.m8n8.x" + std::to_string(num) +
                       (trans ? ".trans" : "") + ".shared.b16";
   std::string body = ldmatrixBody(shape.c_str());
-  if (num < 4) // fewer destination registers
+  if (num < 4) { // fewer destination registers; the others are stored too
     body.replace(body.find("{%r11, %r12, %r13, %r14}"), 24,
                  num == 1 ? "{%r11}" : "{%r11, %r12}");
+    body = "mov.u32 %r12, 0;\nmov.u32 %r13, 0;\nmov.u32 %r14, 0;\n" + body;
+  }
   std::string ptx = ".shared .align 16 .b8 tile[512];\n";
   auto pos = warpKernel("").find(".visible");
   (void)pos;

@@ -226,12 +226,33 @@ typedef struct ringrt_device_profile {
   uint64_t shared_bytes;
   uint64_t global_bytes;
   uint64_t barriers;
+  uint64_t wgmma;           ///< warpgroup-wide wgmma.mma_async
+  uint64_t wgmma_flops;     ///< 2*M*N*K summed over wgmma.mma_async
+  uint64_t tma_load_bytes;  ///< bytes TMA loads wrote to shared memory
+  uint64_t tma_store_bytes; ///< bytes TMA stores read from shared memory
+  uint64_t mbarrier_waits;  ///< mbarrier test_wait/try_wait (per thread)
+  uint64_t ex2;             ///< ex2 operations (per thread)
+  uint64_t stmatrix;        ///< warp-wide stmatrix
 } ringrt_device_profile;
 
 /// Fills *out with the context's counters. RINGRT_ERR_UNSUPPORTED for
 /// devices that keep none (cpu, cuda).
 RINGRT_API ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,
                                                    ringrt_device_profile *out);
+
+/// Starts (on != 0; what was timed before is discarded) or stops timing
+/// each kernel launch of the context with device events (device "cuda":
+/// two CUDA events around each launch on the compute stream). Off by
+/// default. RINGRT_ERR_UNSUPPORTED for devices without events (cpu, emu).
+RINGRT_API ringrt_status ringrt_device_time_kernels(ringrt_context *ctx,
+                                                    int32_t on);
+
+/// Waits for the launches timed since ringrt_device_time_kernels(ctx, 1)
+/// and sets *ms to their summed GPU time (the kernels alone: no launch
+/// overhead, no gaps between them) and *launches to their number.
+RINGRT_API ringrt_status ringrt_device_kernel_time(ringrt_context *ctx,
+                                                   double *ms,
+                                                   int64_t *launches);
 
 /// Signature of the entry point of a ringc artifact (returns a
 /// ringrt_status). `o` has the inputs' dtype; `lse` is f32.

@@ -17,6 +17,7 @@
 
 #include "CudaStreams.h"
 #include "DeviceBackend.h"
+#include "KernelTimer.h"
 #include "../Error.h"
 
 #include <cstdlib>
@@ -106,7 +107,7 @@ private:
 class CudaDevice final : public DeviceBackend {
 public:
   explicit CudaDevice(std::shared_ptr<CudaStreams> streams)
-      : s(std::move(streams)), d(s->driver()), staging(*s) {}
+      : s(std::move(streams)), d(s->driver()), staging(*s), timer(*s) {}
   ~CudaDevice() override {
     (void)s->activate();
     (void)s->synchronize();
@@ -159,10 +160,20 @@ public:
         return st;
       optedIn = sharedBytes;
     }
-    return s->check(d.cuLaunchKernel(fn, grid.x, grid.y, grid.z, block.x,
-                                     block.y, block.z, sharedBytes,
-                                     s->computeStream(), params, nullptr),
-                    kernel);
+    if (ringrt_status st = timer.before(s->computeStream()))
+      return st;
+    if (ringrt_status st = s->check(
+            d.cuLaunchKernel(fn, grid.x, grid.y, grid.z, block.x, block.y,
+                             block.z, sharedBytes, s->computeStream(), params,
+                             nullptr),
+            kernel))
+      return st;
+    return timer.after(s->computeStream());
+  }
+
+  ringrt_status timeKernels(bool on) override { return timer.enable(on); }
+  ringrt_status kernelTime(double &ms, int64_t &launches) override {
+    return timer.total(ms, launches);
   }
 
   ringrt_status alloc(int64_t bytes, void **out) override {
@@ -251,6 +262,7 @@ private:
   std::shared_ptr<CudaStreams> s;
   const CudaDriver &d;
   StagingPool staging;
+  KernelTimer timer;
   void *copied = nullptr;
   std::map<std::string, cuda::Module> modules;
   /// (module, kernel) -> (function, dynamic shared bytes allowed so far).

@@ -56,6 +56,7 @@ bool ringrt::loadCudaDriver(CudaDriver &driver, std::string &error) {
   get(d.cuEventQuery, "cuEventQuery");
   get(d.cuEventSynchronize, "cuEventSynchronize");
   get(d.cuEventDestroy, "cuEventDestroy_v2");
+  get(d.cuEventElapsedTime, "cuEventElapsedTime");
   get(d.cuGetErrorString, "cuGetErrorString");
   if (!missing.empty()) {
     error = "libcuda.so.1 lacks " + missing;

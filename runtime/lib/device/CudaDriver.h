@@ -88,6 +88,9 @@ struct CudaDriver {
   cuda::Result (*cuEventSynchronize)(cuda::Event) = nullptr;
   /// cuEventDestroy_v2.
   cuda::Result (*cuEventDestroy)(cuda::Event) = nullptr;
+  /// Milliseconds between two completed events created with timing.
+  cuda::Result (*cuEventElapsedTime)(float *, cuda::Event,
+                                     cuda::Event) = nullptr;
   cuda::Result (*cuGetErrorString)(cuda::Result, const char **) = nullptr;
 };
 

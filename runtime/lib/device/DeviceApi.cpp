@@ -43,6 +43,18 @@ ringrt_status DeviceBackend::stageIn(void *dst, const void *src,
   return copyToDevice(dst, src, bytes);
 }
 
+ringrt_status DeviceBackend::timeKernels(bool) {
+  return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                   "device '%s' has no kernel timing (CUDA events: cuda)",
+                   name());
+}
+
+ringrt_status DeviceBackend::kernelTime(double &ms, int64_t &launches) {
+  ms = 0;
+  launches = 0;
+  return timeKernels(true);
+}
+
 namespace {
 /// A shift of device buffers through host staging buffers. The buffers
 /// belong to the device backend (allocStaging) and go back to it with
@@ -182,6 +194,24 @@ ringrt_status ringrt_device_synchronize(ringrt_context *ctx) {
 
 const char *ringrt_device_name(const ringrt_context *ctx) {
   return ctx && ctx->deviceBackend ? ctx->deviceBackend->name() : "";
+}
+
+ringrt_status ringrt_device_time_kernels(ringrt_context *ctx, int32_t on) {
+  if (ringrt_status st = requireDevice(ctx, "ringrt_device_time_kernels"))
+    return st;
+  return ctx->deviceBackend->timeKernels(on != 0);
+}
+
+ringrt_status ringrt_device_kernel_time(ringrt_context *ctx, double *ms,
+                                        int64_t *launches) {
+  if (!ms || !launches)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_device_kernel_time: ms or launches is null");
+  *ms = 0;
+  *launches = 0;
+  if (ringrt_status st = requireDevice(ctx, "ringrt_device_kernel_time"))
+    return st;
+  return ctx->deviceBackend->kernelTime(*ms, *launches);
 }
 
 ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,

@@ -88,6 +88,12 @@ public:
     (void)out;
     return false;
   }
+
+  /// Starts or stops timing each launch with device events, and returns
+  /// the summed time of the launches timed since it started
+  /// (ringrt_device_time_kernels); RINGRT_ERR_UNSUPPORTED by default.
+  virtual ringrt_status timeKernels(bool on);
+  virtual ringrt_status kernelTime(double &ms, int64_t &launches);
 };
 
 /// Creates the backend named `device` ("cpu", "emu", "cuda"). Fails with

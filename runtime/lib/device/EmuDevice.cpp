@@ -72,6 +72,13 @@ public:
     total.shared_bytes += one.sharedBytes;
     total.global_bytes += one.globalBytes;
     total.barriers += one.barriers;
+    total.wgmma += one.wgmma;
+    total.wgmma_flops += one.wgmmaFlops;
+    total.tma_load_bytes += one.tmaLoadBytes;
+    total.tma_store_bytes += one.tmaStoreBytes;
+    total.mbarrier_waits += one.mbarrierWaits;
+    total.ex2 += one.ex2;
+    total.stmatrix += one.stmatrix;
     return RINGRT_OK;
   }
 

@@ -2,9 +2,15 @@
 //
 // This file declares the public interface of the `emu` device backend: a CPU
 // emulator for the PTX that ringc emits. A Module is parsed once from PTX
-// text into decoded instructions; launch() runs a grid on the CPU with warps
-// of 32 lanes executing in lockstep, per-CTA shared memory, and
-// compute-sanitizer style memory checking against a Memory registry.
+// text into decoded instructions; launch() runs a grid on the CPU. The 32
+// lanes of a warp execute together; the warps of a CTA are interleaved at
+// instruction granularity in an order drawn from a seed, so a kernel whose
+// result depends on warp timing shows it. The emulator is stricter than a
+// GPU: besides compute-sanitizer style memory checking against a Memory
+// registry it reports shared-memory data races (vector clocks), missing
+// fence.proxy.async between generic writes and async-proxy reads, reads of
+// uninitialized registers, accesses to registers and shared memory that an
+// in-flight wgmma owns, and deadlocks, each with the PTX lines involved.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,6 +83,10 @@ public:
   unsigned staticSharedBytes(std::string_view name) const;
   /// Names of all kernels, in PTX order.
   std::vector<std::string> kernelNames() const;
+  /// The `.target` architecture, e.g. 90 for sm_90a (0 when absent).
+  unsigned smVersion() const;
+  /// The `.target` name, e.g. "sm_90a" (empty when absent).
+  const std::string &targetName() const;
 
   /// Internal: the decoded kernel, or null.
   const Kernel *findKernel(std::string_view name) const;
@@ -85,6 +95,8 @@ private:
   friend class Parser;
   Module();
   std::vector<std::unique_ptr<Kernel>> kernels;
+  std::string target;
+  unsigned sm = 0;
 };
 
 /// Dynamic counters of one launch (warp-level instruction counts; bytes are
@@ -98,12 +110,66 @@ struct Profile {
   uint64_t sharedBytes = 0;    ///< bytes read or written in .shared
   uint64_t globalBytes = 0;    ///< bytes read or written in global memory
   uint64_t barriers = 0;       ///< CTA barrier releases
+  uint64_t wgmma = 0;          ///< warpgroup-wide wgmma.mma_async
+  uint64_t wgmmaFlops = 0;     ///< 2*M*N*K summed over wgmma.mma_async
+  uint64_t tmaLoadBytes = 0;   ///< bytes written to shared memory by TMA
+  uint64_t tmaStoreBytes = 0;  ///< bytes read from shared memory by TMA
+  uint64_t mbarrierWaits = 0;  ///< test_wait/try_wait executions (lanes)
+  uint64_t ex2 = 0;            ///< ex2 lane operations
+  uint64_t stmatrix = 0;       ///< warp-wide stmatrix
 };
+
+/// Options of one launch beyond cuLaunchKernel's arguments.
+struct LaunchOptions {
+  /// Seed of the warp interleaving. 0 takes RINGRT_EMU_SEED from the
+  /// environment, or 1 when it is unset; the same seed gives the same order.
+  uint64_t seed = 0;
+  /// Dynamic shared memory the kernel opted into, like cuFuncSetAttribute(
+  /// CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). Static plus dynamic
+  /// shared memory above 48 KiB needs an opt-in that covers the dynamic part,
+  /// and the opt-in itself is limited by the module's `.target` (sm_80/87:
+  /// 166912 bytes, sm_86/89: 101376, sm_90: 232448).
+  unsigned maxDynamicSharedBytes = 0;
+  /// Warp instructions after which the launch fails as a runaway (0: 2^31).
+  uint64_t maxInstructions = 0;
+};
+
+/// Bytes of a tensor map (CUtensorMap): 128, 64-byte aligned.
+constexpr unsigned kTensorMapBytes = 128;
+
+/// Encodes a tiled tensor map like the CUDA driver's cuTensorMapEncodeTiled,
+/// with the same parameters and enum numbering (CUtensorMapDataType,
+/// CUtensorMapInterleave, CUtensorMapSwizzle, CUtensorMapL2promotion,
+/// CUtensorMapFloatOOBfill). `out` receives kTensorMapBytes bytes in an
+/// emulator-private encoding that only cp.async.bulk.tensor under this
+/// emulator understands (it is not the driver's format). It validates what
+/// the driver documents (rank 1..5, 16-byte aligned address, dims in
+/// [1, 2^32], strides multiples of 16 below 2^40, box dims in [1, 256] with
+/// 16-byte inner rows, element strides in [1, 8], inner box within the
+/// swizzle span, ...) and returns false with a message naming the
+/// parameter, its value and what would be valid. The emulator does not
+/// implement interleaved layouts, the packed 4/6-bit types or the
+/// 128B_ATOM_* swizzles and rejects them with a message saying so.
+bool encodeTensorMapTiled(void *out, unsigned dataType, unsigned rank,
+                          const void *globalAddress, const uint64_t *globalDim,
+                          const uint64_t *globalStrides,
+                          const uint32_t *boxDim,
+                          const uint32_t *elementStrides, unsigned interleave,
+                          unsigned swizzle, unsigned l2Promotion,
+                          unsigned oobFill, std::string &error);
 
 /// Runs `kernel` of `module` over `grid` x `block` like cuLaunchKernel:
 /// params[i] points at the value of the i-th .param. Returns false and sets
 /// `error` on the first fault (naming the kernel, CTA, thread and address);
 /// a faulting access is never performed.
+bool launch(const Module &module, std::string_view kernel, Dim3 grid,
+            Dim3 block, unsigned dynamicSharedBytes, void **params,
+            Memory &mem, std::string &error, Profile *profile,
+            const LaunchOptions &options);
+
+/// As above with default options, except that the kernel is taken to have
+/// opted into `dynamicSharedBytes` (as the cuda device backend does through
+/// cuFuncSetAttribute before each launch).
 bool launch(const Module &module, std::string_view kernel, Dim3 grid,
             Dim3 block, unsigned dynamicSharedBytes, void **params,
             Memory &mem, std::string &error, Profile *profile = nullptr);

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# ===- bench/plan_vs_measured.py - the cost model against measurements ---=== #
+#
+# For each problem, asks `ringc --explain` (cluster cpu-local, or --cluster)
+# for every plan of RANKS ranks with its prediction, then compiles every plan
+# ringc can compile for the CPU target and times it with `ring-run --bench`
+# on RANKS MPI ranks, REPEAT times (the best run counts: the machine is
+# shared, so slower runs are mostly other people's load). Prints a markdown
+# table per problem (predicted vs measured, ratio) and, per problem, the
+# Spearman rank correlation, the worst ratio, and whether the model's pick is
+# within 15 % of the best measured plan. A benchmark, not a test: the tables
+# go to bench/NOTES.md.
+#
+# Usage: bench/plan_vs_measured.py BUILD_DIR [--ranks 4] [--repeat 2]
+#        [--iters 3] [--cluster cpu-local] [--problem SPEC ...]
+#
+# ===---------------------------------------------------------------------=== #
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+DEFAULT_PROBLEMS = [
+    "heads=4,seq=4096,head_dim=64,causal=1",
+    "heads=8,kv_heads=2,seq=2048,head_dim=128",
+    "heads=2,seq=8192,head_dim=64,causal=1",
+]
+
+
+def mpirun():
+    cmd = ["mpirun"]
+    version = subprocess.run(["mpirun", "--version"], capture_output=True,
+                             text=True).stdout
+    if "Open MPI" in version:
+        cmd += ["--allow-run-as-root", "--oversubscribe", "--mca",
+                "mpi_yield_when_idle", "1", "--bind-to", "none"]
+    return cmd
+
+
+def explain(build, problem, ranks, cluster):
+    out = subprocess.run(
+        [f"{build}/bin/ringc", "--spec", f"{problem},ranks={ranks}",
+         f"--cluster={cluster}", "--explain"],
+        capture_output=True, text=True, check=True).stdout
+    rows, chosen = [], None
+    for line in out.splitlines():
+        m = re.match(r"^(ring=\S+)\s+([\d.e+-]+)\s+([\d.e+-]+)\s", line)
+        if m and "model only" not in line:
+            rows.append((m.group(1), float(m.group(2))))
+        m = re.match(r"^ringc: CHOSEN (\S+) predicted_ms=", line)
+        if m:
+            chosen = m.group(1)
+    return rows, chosen, out
+
+
+def measure(build, problem, plan, ranks, iters, workdir, env):
+    d = os.path.join(workdir, re.sub(r"[^a-z0-9]+", "_", plan))
+    if not os.path.exists(d):
+        subprocess.run([f"{build}/bin/ringc", "--spec", f"{problem},{plan}",
+                        "--target=cpu", "-o", d], check=True)
+    out = subprocess.run(mpirun() + ["-np", str(ranks),
+                                     f"{build}/bin/ring-run", d, "--bench",
+                                     "--iters", str(iters)],
+                         capture_output=True, text=True, env=env)
+    m = re.search(r"BENCH ms_per_iter=([\d.]+)", out.stdout)
+    if not m:
+        raise RuntimeError(f"{plan}: {out.stdout}{out.stderr}")
+    return float(m.group(1))
+
+
+def ranks_of(values):
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    r = [0.0] * len(values)
+    i = 0
+    while i < len(order):  # average ranks for ties
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[order[k]] = (i + j) / 2.0
+        i = j + 1
+    return r
+
+
+def spearman(a, b):
+    ra, rb = ranks_of(a), ranks_of(b)
+    n = len(a)
+    ma, mb = sum(ra) / n, sum(rb) / n
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    va = sum((x - ma) ** 2 for x in ra) ** 0.5
+    vb = sum((y - mb) ** 2 for y in rb) ** 0.5
+    return cov / (va * vb) if va and vb else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--ranks", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--cluster", default="cpu-local")
+    ap.add_argument("--problem", action="append")
+    args = ap.parse_args()
+    env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none")
+    workdir = tempfile.mkdtemp(prefix="plan_vs_measured.")
+    ok_all = True
+    try:
+        for problem in args.problem or DEFAULT_PROBLEMS:
+            rows, chosen, _ = explain(args.build, problem, args.ranks,
+                                      args.cluster)
+            measured = {}
+            for rep in range(args.repeat):
+                for plan, _ in rows:
+                    t = measure(args.build, problem, plan, args.ranks,
+                                args.iters, workdir, env)
+                    measured[plan] = min(measured.get(plan, t), t)
+            best = min(measured.values())
+            print(f"\n#### `{problem}`, {args.ranks} ranks, cluster "
+                  f"{args.cluster}\n")
+            print("| plan | predicted ms | measured ms (best of "
+                  f"{args.repeat}) | measured / predicted |")
+            print("|---|---|---|---|")
+            for plan, pred in rows:
+                mark = " **(chosen)**" if plan == chosen else ""
+                print(f"| {plan}{mark} | {pred:.4g} | {measured[plan]:.4g} | "
+                      f"{measured[plan] / pred:.2f} |")
+            preds = [p for _, p in rows]
+            meas = [measured[p] for p, _ in rows]
+            ratios = [m / p for m, p in zip(meas, preds)]
+            worst = max(max(ratios), 1 / min(ratios))
+            pick = measured[chosen] / best
+            ok = pick <= 1.15
+            ok_all = ok_all and ok
+            print(f"\nSpearman rank correlation {spearman(preds, meas):.3f}; "
+                  f"measured/predicted from {min(ratios):.2f} to "
+                  f"{max(ratios):.2f} (worst factor {worst:.2f}); chosen "
+                  f"{chosen}: {measured[chosen]:.4g} ms = {pick:.3f} x the "
+                  f"best measured ({best:.4g} ms): "
+                  f"{'within' if ok else 'NOT within'} 15 %")
+            sys.stdout.flush()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

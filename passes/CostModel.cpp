@@ -1,0 +1,292 @@
+//===- CostModel.cpp - predicted time, traffic and memory of a plan -*- C++ -*-===//
+//
+// This file implements the cost model. Notation: B batch, Hq/Hkv heads, L
+// sequence, D head dim, e element bytes; plan P ring × U a2a × n head groups
+// × m dim slices, N = P·U·n·m ranks. During attention a rank holds
+// Hl = Hq/(n·U) query heads, Hkvl = max(1, Hkv/(n·U)) key/value heads (a2a
+// replicates K/V heads when Hkv/n < U), Ll = L/P tokens and Dl = D/m columns.
+//
+// Compute, per ring stage t and ring rank r, over the block cases of
+// BlockCases.h that apply to r (the same classification ring-schedule emits
+// and ring-verify-schedule counts with emit-work):
+//   fused (m = 1):  4·B·Hl·D·visible(case) FLOPs at the target's attention
+//                   rate, visible = qn·kn·visibleFraction (the kernel skips
+//                   fully masked tiles);
+//   dim slices:     2 × 2·B·Hl·qn·kn·Dl FLOPs (scores, then softmax·V; whole
+//                   blocks) at the slice rate;
+//   merge:          fp32 read of the partial and read+write of the
+//                   accumulator, 4·B·Hl·qn·(3·Dl + 3) bytes at the memory
+//                   bandwidth; fill and finalize once, 4·B·Hl·Ll·(2·Dl + 2).
+// Ranks beyond the node's compute units share them: rates are divided by
+// max(1, ranks per node / compute units) (cpu-local runs 4 ranks on 2 cores).
+//
+// Communication, per stage:
+//   K/V shift (t < P−1): 2 messages of B·Hkvl·Ll·Dl·e bytes to the next ring
+//                   rank; over the inter-node link when N exceeds a node (the
+//                   ring is the outermost axis), else intra-node;
+//   score all-reduce (m > 1): a ring all-reduce of S = 4·B·Hl·work(t, r)
+//                   bytes over the m innermost ranks: 2(m−1)/m·S sent in
+//                   2(m−1) messages; blocking (between scores and softmax);
+//   a2a (U > 1): before the ring, Q, K and V go from sequence-sharded to
+//                   head-sharded, after it O and LSE come back; each rank
+//                   sends (U−1)/U of B·Hq/n·L/(P·U)·Dl·e (Q, and O), of
+//                   B·max(Hkv/n, U)·L/(P·U)·Dl·e twice (K and V) and of
+//                   4·B·Hq/n·L/(P·U) (LSE), in (U−1) messages each; blocking.
+// Time: stage t costs C_t = max_r(compute + all-reduce) and, with
+// ring-overlap on a cluster whose transfers progress during compute,
+// max(C_t, shift_t) (the shift for stage t+1 is in flight while
+// stage t computes; what sticks out is exposed); without overlap
+// C_t + shift_t. Total = Σ_t + a2a + fill/finalize. Stages are taken as
+// synchronous across ranks: a ring stage waits on its neighbour, so the
+// slowest rank sets the pace (load imbalance shows up as compute time).
+//
+// Peak memory per rank: Q, K, V, O (e bytes) and LSE (fp32) of the rank's
+// shard; with U > 1 also their head-sharded full-sequence copies; the fp32
+// accumulator and partial (O and LSE shapes); min(2, P−1) receive buffers
+// for K and V; the fp32 score buffers of the dim-slice path, one per block
+// shape. Kernel scratch (KBs) is left out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/CostModel.h"
+#include "passes/BlockCases.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::ring;
+
+std::string PlanShape::str() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "ring=" << ring;
+  if (a2a > 1)
+    os << ",a2a=" << a2a;
+  os << ",head_groups=" << headGroups << ",dim_slices=" << dimSlices
+     << ",balance=" << stringifyBalance(layout);
+  return s;
+}
+
+std::string mlir::ring::formatBytes(double bytes) {
+  const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 4) {
+    bytes /= 1000;
+    ++u;
+  }
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (u == 0)
+    os << static_cast<int64_t>(bytes) << " B";
+  else
+    os << llvm::format(bytes >= 100 ? "%.0f" : bytes >= 10 ? "%.1f" : "%.2f",
+                       bytes)
+       << " " << units[u];
+  return s;
+}
+
+std::string mlir::ring::checkAllToAll(const ProblemShape &pb,
+                                      const PlanShape &plan) {
+  if (plan.a2a == 1)
+    return "";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  int64_t groupHeads = pb.heads / plan.headGroups;
+  if (plan.a2a > groupHeads) {
+    os << "a2a " << plan.a2a << " > " << groupHeads << " heads";
+    return s;
+  }
+  if (groupHeads % plan.a2a != 0) {
+    os << "a2a " << plan.a2a << " does not divide " << groupHeads << " heads";
+    return s;
+  }
+  int64_t split = plan.ring * plan.a2a *
+                  (plan.layout == Balance::zigzag && plan.ring > 1 ? 2 : 1);
+  if (pb.seq % split != 0) {
+    os << "seq " << pb.seq << " not divisible by " << split;
+    return s;
+  }
+  return "";
+}
+
+Prediction mlir::ring::predictPlan(const ProblemShape &pb,
+                                   const PlanShape &plan,
+                                   const ClusterModel &cluster,
+                                   const KernelModel &kernels, bool overlap) {
+  Prediction pr;
+  const int64_t P = plan.ring, U = plan.a2a, n = plan.headGroups,
+                m = plan.dimSlices, N = plan.ranks();
+  const double B = pb.batch, e = pb.elementBytes;
+  const double Hl = double(pb.heads) / (n * U);
+  const int64_t groupKv = pb.kvHeads / n;
+  pr.kvReplicated = U > groupKv;
+  const double Hkvl = pr.kvReplicated ? 1.0 : double(groupKv) / U;
+  const int64_t Ll = pb.seq / P;
+  const double Dl = double(pb.headDim) / m;
+
+  // Ranks beyond the node's compute units share them.
+  const int64_t ranksPerNode = std::min(N, cluster.devicesPerNode);
+  const double share =
+      std::max(1.0, double(ranksPerNode) / double(cluster.computeUnits()));
+  const double attnRate = kernels.attentionFlops / share;
+  const double sliceRate = kernels.sliceFlops / share;
+  const double memRate = kernels.memoryBandwidth / share;
+
+  // Overlap needs the schedule (ring-overlap) and a transfer that moves
+  // while the rank computes.
+  overlap = overlap && cluster.commOverlapsCompute;
+  const bool multiNode = N > cluster.devicesPerNode;
+  pr.ringCrossesNodes = multiNode && P > 1;
+  const LinkModel &ringLink =
+      pr.ringCrossesNodes ? cluster.interNode : cluster.intraNode;
+  // Dim slices are innermost: m ranks in a row; a2a groups span U·n·m.
+  const LinkModel &sliceLink =
+      m > cluster.devicesPerNode ? cluster.interNode : cluster.intraNode;
+  const bool a2aIntra = U * n * m <= cluster.devicesPerNode;
+  const LinkModel &a2aLink =
+      !a2aIntra ? cluster.interNode
+      : cluster.intraAllToAll.bandwidth > 0 ? cluster.intraAllToAll
+                                            : cluster.intraNode;
+
+  // Per stage: compute and all-reduce of the slowest ring rank.
+  std::vector<double> rankWork(P, 0.0), rankAllReduce(P, 0.0);
+  const double shiftBytes = 2 * B * Hkvl * Ll * Dl * e;
+  for (int64_t t = 0; t < P; ++t) {
+    SmallVector<BlockCase> cases =
+        classifyStage(plan.layout, pb.causal, P, Ll, t);
+    double stageCompute = 0, stageCritical = 0;
+    for (int64_t r = 0; r < P; ++r) {
+      int64_t src = ((r - t) % P + P) % P;
+      double kernel = 0, merge = 0, work = 0;
+      for (const BlockCase &c : cases) {
+        if (!appliesTo(c, src, r))
+          continue;
+        double pairs = double(c.qn) * c.kn;
+        if (m == 1) {
+          double visible = pairs * visibleFraction(c);
+          kernel += 4 * B * Hl * Dl * visible / attnRate;
+          work += visible;
+        } else {
+          kernel += 2 * (2 * B * Hl * pairs * Dl) / sliceRate;
+          work += pairs;
+        }
+        merge += 4 * B * Hl * c.qn * (3 * Dl + 3) / memRate;
+      }
+      rankWork[r] += work;
+      double allReduce = 0;
+      if (m > 1) {
+        double scores = 4 * B * Hl * stageWork(plan.layout, pb.causal, P, Ll,
+                                               t, r);
+        double sent = 2.0 * (m - 1) / m * scores;
+        allReduce = sliceLink.time(sent, 2 * (m - 1));
+        rankAllReduce[r] += sent;
+      }
+      stageCompute = std::max(stageCompute, kernel + merge);
+      stageCritical = std::max(stageCritical, kernel + merge + allReduce);
+    }
+    double shift = t + 1 < P ? ringLink.time(shiftBytes, 2) : 0;
+    if (t + 1 < P)
+      pr.commBytes += shiftBytes;
+    double stage = overlap ? std::max(stageCritical, shift)
+                           : stageCritical + shift;
+    pr.computeTime += stageCompute;
+    pr.commTime += shift + (stageCritical - stageCompute);
+    pr.exposedComm += stage - stageCompute;
+    pr.totalTime += stage;
+  }
+  pr.allReduceBytes =
+      *std::max_element(rankAllReduce.begin(), rankAllReduce.end());
+  pr.commBytes += pr.allReduceBytes;
+
+  // Fill and finalize of the fp32 accumulator.
+  double fillFinal = 4 * B * Hl * Ll * (2 * Dl + 2) / memRate;
+  pr.computeTime += fillFinal;
+  pr.totalTime += fillFinal;
+
+  // a2a before and after the ring.
+  if (U > 1) {
+    const double chunk = double(pb.seq) / (P * U); // tokens per rank, input
+    const double frac = double(U - 1) / U;
+    const double qBytes = B * (double(pb.heads) / n) * chunk * Dl * e;
+    const double kvBytes =
+        B * double(std::max<int64_t>(groupKv, U)) * chunk * Dl * e;
+    const double lseBytes = 4 * B * (double(pb.heads) / n) * chunk;
+    pr.allToAllBytes = frac * (2 * qBytes + 2 * kvBytes + lseBytes);
+    double a2aTime = 5 * a2aLink.latency * (U - 1) +
+                     pr.allToAllBytes / a2aLink.bandwidth;
+    pr.commBytes += pr.allToAllBytes;
+    pr.commTime += a2aTime;
+    pr.exposedComm += a2aTime;
+    pr.totalTime += a2aTime;
+  }
+
+  // Load imbalance over the ring ranks.
+  double maxWork = *std::max_element(rankWork.begin(), rankWork.end());
+  double meanWork = 0;
+  for (double w : rankWork)
+    meanWork += w / P;
+  pr.imbalance = meanWork > 0 ? maxWork / meanWork : 1.0;
+
+  // Peak memory.
+  const double chunkIn = double(pb.seq) / (P * U);
+  double mem = B * (double(pb.heads) / n) * chunkIn * Dl * e * 2 // Q, O
+               + B * (double(groupKv)) * chunkIn * Dl * e * 2    // K, V
+               + 4 * B * (double(pb.heads) / n) * chunkIn;       // LSE
+  if (U > 1)
+    mem += B * Hl * Ll * Dl * e * 2 + B * Hkvl * Ll * Dl * e * 2 +
+           4 * B * Hl * Ll;
+  mem += 2 * (4 * B * Hl * Ll * Dl + 4 * B * Hl * Ll); // acc + partial
+  mem += std::min<int64_t>(2, P - 1) * 2 * B * Hkvl * Ll * Dl * e;
+  if (m > 1) {
+    std::set<std::pair<int64_t, int64_t>> shapes;
+    for (int64_t t = 0; t < P; ++t)
+      for (const BlockCase &c :
+           classifyStage(plan.layout, pb.causal, P, Ll, t))
+        shapes.insert({c.qn, c.kn});
+    for (auto [qn, kn] : shapes)
+      mem += 4 * B * Hl * double(qn) * kn;
+  }
+  pr.peakMemory = mem;
+  return pr;
+}
+
+std::string mlir::ring::lossReason(const PlanShape &plan,
+                                   const Prediction &loser,
+                                   const Prediction &best) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  double slower = loser.totalTime / best.totalTime;
+  if (slower < 1.01) {
+    os << "within 1% of the chosen plan (tie; enumeration order)";
+    return s;
+  }
+  // The terms of the difference; the largest names the reason.
+  double dExposed = loser.exposedComm - best.exposedComm;
+  double dCompute = loser.computeTime - best.computeTime;
+  if (dExposed >= dCompute && dExposed > 0) {
+    if (loser.allReduceBytes > 0 &&
+        loser.allReduceBytes >= loser.allToAllBytes)
+      os << "score all-reduce " << formatBytes(loser.allReduceBytes);
+    else if (loser.allToAllBytes > 0)
+      os << "all-to-all " << formatBytes(loser.allToAllBytes)
+         << " not overlapped";
+    else
+      os << "exposed K/V shift "
+         << llvm::format("%.3g", loser.exposedComm * 1e3) << " ms"
+         << (loser.ringCrossesNodes ? " (ring across nodes)" : "");
+  } else if (loser.imbalance > 1.05 && loser.imbalance > best.imbalance) {
+    os << "load imbalance " << llvm::format("%.2f", loser.imbalance) << "x";
+  } else if (plan.dimSlices > 1) {
+    os << "dim-slice kernels slower than the fused kernel";
+  } else {
+    os << "compute " << llvm::format("%.3g", loser.computeTime * 1e3)
+       << " ms";
+  }
+  os << "; " << llvm::format("%.2f", slower) << "x slower";
+  return s;
+}

@@ -1,0 +1,232 @@
+//===- Explain.cpp - choosing and explaining a plan ------------*- C++ -*-===//
+//
+// This file implements the plan chooser. A candidate's validity is decided
+// by the same rules as a hand-written spec: the candidate is rendered as a
+// spec module and its plan derived by deriveAttentionPlan, whose first
+// diagnostic becomes the rejection reason. Only the a2a rules (not yet
+// expressible in a spec) and the memory limit are checked here, through the
+// cost model.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/ringc/Explain.h"
+
+#include "dialect/AttentionPlan.h"
+#include "dialect/RingOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::ring;
+
+namespace {
+struct Row {
+  PlanShape plan;
+  Prediction pred;
+  std::string rejected; ///< why the plan is invalid, or ""
+  bool modelOnly = false; ///< valid but not compiled yet (a2a > 1)
+  bool given = false;
+};
+
+/// The first error deriveAttentionPlan reports for `spec`, or "".
+std::string specRuleError(MLIRContext &ctx, const AttentionSpec &spec) {
+  std::string message;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error && message.empty())
+      message = d.str();
+    return success();
+  });
+  llvm::SourceMgr sourceMgr;
+  OwningOpRef<ModuleOp> module =
+      parseSpecModule(spec, "candidate", sourceMgr, &ctx, "candidate");
+  if (!module)
+    return message.empty() ? "does not parse" : message;
+  SymbolTableCollection symbols;
+  module->walk([&](AttentionOp op) {
+    if (failed(deriveAttentionPlan(op, symbols)) && message.empty())
+      message = "invalid";
+  });
+  StringRef prefix = "'ring.attention' op ";
+  if (StringRef(message).starts_with(prefix))
+    message.erase(0, prefix.size());
+  return message;
+}
+
+SmallVector<Balance> layoutsFor(const AttentionSpec &spec, int64_t ring) {
+  if (!spec.balance.empty())
+    return {*symbolizeBalance(spec.balance)};
+  if (!spec.causal || ring == 1)
+    return {Balance::none};
+  return {Balance::zigzag, Balance::striped, Balance::none};
+}
+} // namespace
+
+FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
+                                            const AttentionSpec &spec,
+                                            int64_t ranks,
+                                            const ExplainOptions &options,
+                                            std::optional<PlanShape> given,
+                                            llvm::raw_ostream &os,
+                                            std::string &error) {
+  const ClusterModel &cluster = options.cluster;
+  const KernelModel *kernels = cluster.kernelsFor(options.target);
+  if (!kernels) {
+    std::string targets;
+    for (const auto &k : cluster.kernels)
+      targets += (targets.empty() ? "" : ", ") + k.getKey().str();
+    error = "cluster '" + cluster.name + "' has no kernel throughput for "
+            "target '" + options.target + "' (it has: " + targets + ")";
+    return failure();
+  }
+  if (ranks > cluster.maxRanks()) {
+    error = "ranks=" + std::to_string(ranks) + " exceeds cluster '" +
+            cluster.name + "' (" + std::to_string(cluster.nodes) +
+            " nodes x " + std::to_string(cluster.devicesPerNode) +
+            " devices = " + std::to_string(cluster.maxRanks()) + ")";
+    return failure();
+  }
+
+  ProblemShape pb;
+  pb.batch = spec.batch;
+  pb.heads = spec.heads;
+  pb.kvHeads = spec.effectiveKvHeads();
+  pb.seq = spec.seq;
+  pb.headDim = spec.headDim;
+  pb.causal = spec.causal;
+  pb.elementBytes = spec.dtype == "f32" ? 4 : 2;
+
+  std::vector<Row> rows;
+  for (int64_t P = 1; P <= ranks; ++P) {
+    if (ranks % P)
+      continue;
+    for (int64_t U = 1; U <= ranks / P; ++U) {
+      if ((ranks / P) % U)
+        continue;
+      for (int64_t n = 1; n <= ranks / (P * U); ++n) {
+        if ((ranks / (P * U)) % n)
+          continue;
+        int64_t m = ranks / (P * U * n);
+        for (Balance layout : layoutsFor(spec, P)) {
+          Row row;
+          row.plan = {P, U, n, m, layout};
+          if (given)
+            row.given = given->ring == P && given->a2a == U &&
+                        given->headGroups == n && given->dimSlices == m &&
+                        (given->layout == layout || P == 1);
+          AttentionSpec candidate = spec;
+          candidate.ranks = 0;
+          candidate.ring = P;
+          candidate.headGroups = n;
+          candidate.dimSlices = m;
+          candidate.balance = stringifyBalance(layout).str();
+          row.rejected = specRuleError(ctx, candidate);
+          if (row.rejected.empty())
+            row.rejected = checkAllToAll(pb, row.plan);
+          if (row.rejected.empty()) {
+            row.pred = predictPlan(pb, row.plan, cluster, *kernels,
+                                   options.overlap);
+            if (row.pred.peakMemory > cluster.deviceMemory)
+              row.rejected = "exceeds " + formatBytes(cluster.deviceMemory) +
+                             " (" + formatBytes(row.pred.peakMemory) +
+                             " per rank)";
+            row.modelOnly = U > 1;
+          }
+          rows.push_back(row);
+        }
+      }
+    }
+  }
+
+  // Valid plans by predicted time (ties: fewer bytes, then enumeration
+  // order), then the rejected ones.
+  std::stable_sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) {
+    if (a.rejected.empty() != b.rejected.empty())
+      return a.rejected.empty();
+    if (!a.rejected.empty())
+      return false;
+    if (a.pred.totalTime != b.pred.totalTime)
+      return a.pred.totalTime < b.pred.totalTime;
+    return a.pred.commBytes < b.pred.commBytes;
+  });
+  const Row *best = nullptr;
+  for (const Row &r : rows)
+    if (r.rejected.empty() && !r.modelOnly) {
+      best = &r;
+      break;
+    }
+  if (!best) {
+    error = "no valid plan for ranks=" + std::to_string(ranks) + ":";
+    for (const Row &r : rows)
+      error += "\n  " + r.plan.str() + ": " +
+               (r.rejected.empty() ? "a2a not compiled yet" : r.rejected);
+    return failure();
+  }
+
+  if (!options.print)
+    return best->plan;
+
+  os << "ringc: plans for batch=" << spec.batch << ",heads=" << spec.heads
+     << ",kv_heads=" << pb.kvHeads << ",seq=" << spec.seq
+     << ",head_dim=" << spec.headDim << ",causal=" << (spec.causal ? 1 : 0)
+     << ",dtype=" << spec.dtype << " on " << ranks << " ranks\n";
+  os << "cluster " << cluster.name << ": " << cluster.nodes << " node(s) x "
+     << cluster.devicesPerNode << " devices, intra "
+     << formatBytes(cluster.intraNode.bandwidth) << "/s, inter "
+     << formatBytes(cluster.interNode.bandwidth) << "/s, "
+     << formatBytes(cluster.deviceMemory) << " per device; target "
+     << options.target << ": attention "
+     << llvm::format("%.4g", kernels->attentionFlops / 1e12)
+     << " TFLOP/s, slices "
+     << llvm::format("%.4g", kernels->sliceFlops / 1e12) << " TFLOP/s ("
+     << kernels->source << ")\n";
+  os << "model: per rank; head groups take head-sharded inputs, a2a "
+        "sequence-sharded ones; "
+     << (!options.overlap ? "no overlap (--no-overlap)"
+         : cluster.commOverlapsCompute
+             ? "K/V shifts overlap compute"
+             : "K/V shifts do not progress during compute here (blocking)")
+     << "\n";
+  os << llvm::format("%-58s %10s %10s %10s %10s %10s %6s  %s\n", "plan",
+                     "pred_ms", "compute_ms", "comm", "exposed_ms", "memory",
+                     "imbal", "verdict");
+  for (const Row &r : rows) {
+    if (!r.rejected.empty())
+      continue;
+    std::string verdict;
+    if (&r == best)
+      verdict = "CHOSEN";
+    else if (r.modelOnly)
+      verdict = "model only: the a2a schedule is not compiled yet";
+    else
+      verdict = lossReason(r.plan, r.pred, best->pred);
+    if (r.pred.kvReplicated)
+      verdict += " (K/V heads replicated)";
+    std::string name = r.plan.str() + (r.given ? " (given)" : "");
+    os << llvm::format("%-58s %10.4g %10.4g %10s %10.4g %10s %6.2f  %s\n",
+                       name.c_str(), r.pred.totalTime * 1e3,
+                       r.pred.computeTime * 1e3,
+                       formatBytes(r.pred.commBytes).c_str(),
+                       r.pred.exposedComm * 1e3,
+                       formatBytes(r.pred.peakMemory).c_str(),
+                       r.pred.imbalance, verdict.c_str());
+  }
+  bool anyRejected = false;
+  for (const Row &r : rows) {
+    if (r.rejected.empty())
+      continue;
+    if (!anyRejected)
+      os << "rejected:\n";
+    anyRejected = true;
+    os << "  " << r.plan.str() << (r.given ? " (given)" : "") << ": "
+       << r.rejected << "\n";
+  }
+  os << "ringc: CHOSEN " << best->plan.str() << " predicted_ms="
+     << llvm::format("%.4g", best->pred.totalTime * 1e3) << "\n";
+  return best->plan;
+}

@@ -112,15 +112,11 @@ LogicalResult RingDialect::verifyOperationAttribute(Operation *op,
   for (auto [i, w] : llvm::enumerate(want)) {
     auto t = cast<MemRefType>(args[i]);
     if (t.getShape() != ArrayRef<int64_t>(w.shape) ||
-        t.getElementType() != w.elt) {
-      std::string shape;
-      llvm::raw_string_ostream os(shape);
-      llvm::interleave(w.shape, os, "x");
+        t.getElementType() != w.elt)
       return op->emitError()
              << "buffer '" << w.name << "' (argument " << i << ") has type "
-             << t << " but the plan's local shape is " << shape << "x"
-             << w.elt;
-    }
+             << t << " but the plan's local buffer is "
+             << MemRefType::get(w.shape, w.elt);
   }
   return success();
 }

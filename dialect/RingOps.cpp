@@ -115,11 +115,11 @@ LogicalResult AttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult StageOp::verify() {
-  if (getIndex() < 0)
+  // I64Attr getters are unsigned; the attribute itself is signed.
+  int64_t index = getIndexAttr().getInt();
+  if (index < 0)
     return emitOpError() << "stage index must be non-negative, got "
-                         << getIndex();
-  if (getBody().getBlocks().size() != 1)
-    return emitOpError() << "needs a body of exactly one block";
+                         << index;
   return success();
 }
 
@@ -214,7 +214,7 @@ LogicalResult BlockAttentionOp::verify() {
                          << ") and key (" << k.getDimSize(3) << ") differ";
   if (failed(verifyBlockShapes(*this, q, k, getQRows(), getKvRows())))
     return failure();
-  if (failed(verifyRingAndScale(*this, getRingSize(),
+  if (failed(verifyRingAndScale(*this, getRingSizeAttr().getInt(),
                                 getScale().convertToDouble(),
                                 q.getDimSize(3))))
     return failure();
@@ -264,7 +264,7 @@ LogicalResult BlockSoftmaxVOp::verify() {
     return emitOpError() << "score heads (" << s.getDimSize(1)
                          << ") must be a multiple of value heads ("
                          << v.getDimSize(1) << ") with equal batch";
-  if (failed(verifyRingAndScale(*this, getRingSize(),
+  if (failed(verifyRingAndScale(*this, getRingSizeAttr().getInt(),
                                 getScale().convertToDouble(),
                                 v.getDimSize(3))))
     return failure();
@@ -366,10 +366,10 @@ LogicalResult LocalAttentionOp::verify() {
     auto t = cast<MemRefType>(w.first.getType());
     if (t.getShape() != ArrayRef<int64_t>(w.second.first) ||
         t.getElementType() != w.second.second)
-      return emitOpError() << names[i] << " buffer " << t
-                           << " does not match the plan's local shape "
-                           << shapeStr(w.second.first) << "x"
-                           << w.second.second;
+      return emitOpError()
+             << names[i] << " buffer " << t
+             << " does not match the plan's local buffer "
+             << MemRefType::get(w.second.first, w.second.second);
   }
   return success();
 }
@@ -383,12 +383,14 @@ static LogicalResult verifyTransfer(Operation *op, int64_t stage) {
   return success();
 }
 
-LogicalResult ShiftOp::verify() { return verifyTransfer(*this, getStage()); }
+LogicalResult ShiftOp::verify() {
+  return verifyTransfer(*this, getStageAttr().getInt());
+}
 LogicalResult ShiftStartOp::verify() {
-  return verifyTransfer(*this, getStage());
+  return verifyTransfer(*this, getStageAttr().getInt());
 }
 LogicalResult AllReduceOp::verify() {
-  return verifyTransfer(*this, getStage());
+  return verifyTransfer(*this, getStageAttr().getInt());
 }
 
 LogicalResult ShiftWaitOp::verify() {

@@ -103,8 +103,8 @@ func.func @negative_stage(%a: memref<4xf32>, %b: memref<4xf32>) {
 // -----
 
 func.func @empty_stage() {
-  // An empty region (generic form) crashed the passes that walk stages.
-  // expected-error @+1 {{needs a body of exactly one block}}
+  // An empty region (generic form) is refused by ODS (SizedRegion<1>).
+  // expected-error @+1 {{region #0 ('body') failed to verify constraint: region with 1 blocks}}
   "ring.stage"() ({}) {index = 0 : i64} : () -> ()
   return
 }
@@ -113,7 +113,7 @@ func.func @empty_stage() {
 
 shard.grid @g(shape = 2)
 func.func @local_shapes(%q: memref<1x2x16x8xf32>, %k: memref<1x2x8x8xf32>, %v: memref<1x2x8x8xf32>, %o: memref<1x2x8x8xf32>, %lse: memref<1x2x8xf32>, %c: index) {
-  // expected-error @+1 {{query buffer 'memref<1x2x16x8xf32>' does not match the plan's local shape 1x2x8x8xf32}}
+  // expected-error @+1 {{query buffer 'memref<1x2x16x8xf32>' does not match the plan's local buffer 'memref<1x2x8x8xf32>'}}
   ring.local_attention ins(%q, %k, %v : memref<1x2x16x8xf32>, memref<1x2x8x8xf32>, memref<1x2x8x8xf32>) outs(%o, %lse : memref<1x2x8x8xf32>, memref<1x2x8xf32>) coords(%c, %c, %c) plan(#ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 16, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64>)
   return
 }
@@ -132,7 +132,7 @@ func.func @local_coords(%q: memref<1x2x8x8xf32>, %k: memref<1x2x8x8xf32>, %v: me
 shard.grid @g(shape = 2)
 // The per-rank function's buffers must be the plan's local shapes (the
 // entry point and the checker index them by the plan).
-// expected-error @+1 {{buffer 'k' (argument 1) has type 'memref<1x2x4x8xf32>' but the plan's local shape is 1x2x8x8xf32}}
+// expected-error @+1 {{buffer 'k' (argument 1) has type 'memref<1x2x4x8xf32>' but the plan's local buffer is 'memref<1x2x8x8xf32>'}}
 func.func @abi(%q: memref<1x2x8x8xf32>, %k: memref<1x2x4x8xf32>, %v: memref<1x2x8x8xf32>, %o: memref<1x2x8x8xf32>, %lse: memref<1x2x8xf32>) attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 16, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64>} {
   return
 }

@@ -77,7 +77,7 @@ func.func private @f11() attributes {ring.plan = #ring.plan<grid = @g, grid_shap
 // -----
 
 // A scale beyond fp32.
-// expected-error @+1 {{invalid #ring.plan: scale 1e+39 is outside [1.17549e-38, 2.35868e+38]}}
+// expected-error @+1 {{invalid #ring.plan: scale 1e+39 is outside [1.17549e-38, 2.35866e+38]}}
 func.func private @f12() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 16, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 1.0e+39 : f64>}
 
 // -----

@@ -247,12 +247,13 @@ OwningOpRef<ModuleOp> mlir::ring::parseSpecModule(const AttentionSpec &spec,
                                                   SourceMgr &sourceMgr,
                                                   MLIRContext *context,
                                                   StringRef bufferName) {
-  sourceMgr.AddNewSourceBuffer(
-      MemoryBuffer::getMemBufferCopy(renderSpecModule(spec, funcName),
-                                     bufferName),
-      SMLoc());
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, context);
+  // The buffer in `sourceMgr` lets a diagnostic handler on it show the
+  // line; the text is parsed by name, since it need not be the main file.
+  std::string text = renderSpecModule(spec, funcName);
+  sourceMgr.AddNewSourceBuffer(MemoryBuffer::getMemBufferCopy(text, bufferName),
+                               SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+      text, ParserConfig(context), bufferName);
   if (!module || !spec.scale)
     return module;
   Builder b(context);

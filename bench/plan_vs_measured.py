@@ -13,9 +13,15 @@
 #
 # Usage: bench/plan_vs_measured.py BUILD_DIR [--ranks 4] [--repeat 2]
 #        [--iters 3] [--cluster cpu-local] [--problem SPEC ...]
+#        [--measured FILE.json]
+#
+# --measured keeps the measurements in FILE.json (problem -> plan -> best
+# ms) and reuses them: the model can then be re-run against the same
+# measurements without timing everything again.
 #
 # ===---------------------------------------------------------------------=== #
 import argparse
+import json
 import os
 import re
 import shutil
@@ -103,7 +109,12 @@ def main():
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--cluster", default="cpu-local")
     ap.add_argument("--problem", action="append")
+    ap.add_argument("--measured")
     args = ap.parse_args()
+    cache = {}
+    if args.measured and os.path.exists(args.measured):
+        with open(args.measured) as f:
+            cache = json.load(f)
     env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none")
     workdir = tempfile.mkdtemp(prefix="plan_vs_measured.")
     ok_all = True
@@ -111,17 +122,23 @@ def main():
         for problem in args.problem or DEFAULT_PROBLEMS:
             rows, chosen, _ = explain(args.build, problem, args.ranks,
                                       args.cluster)
-            measured = {}
+            measured = cache.setdefault(problem, {})
+            todo = [p for p, _ in rows if p not in measured]
             for rep in range(args.repeat):
-                for plan, _ in rows:
+                for plan in todo:
                     t = measure(args.build, problem, plan, args.ranks,
                                 args.iters, workdir, env)
+                    print(f"# {problem}: {plan}: run {rep + 1}: {t:.4g} ms",
+                          file=sys.stderr, flush=True)
                     measured[plan] = min(measured.get(plan, t), t)
+            if args.measured:
+                with open(args.measured, "w") as f:
+                    json.dump(cache, f, indent=1)
             best = min(measured.values())
             print(f"\n#### `{problem}`, {args.ranks} ranks, cluster "
                   f"{args.cluster}\n")
-            print("| plan | predicted ms | measured ms (best of "
-                  f"{args.repeat}) | measured / predicted |")
+            print("| plan | predicted ms | measured ms (best run) | "
+                  "measured / predicted |")
             print("|---|---|---|---|")
             for plan, pred in rows:
                 mark = " **(chosen)**" if plan == chosen else ""

@@ -201,9 +201,14 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                            "(ringrt_device_alloc).\n")
      << " * Returns a ringrt_status (0 on success). */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-     << "#include \"ringrt/ringrt.h\"\n\n#include <string.h>\n\n"
+     << "#include \"ringrt/ringrt.h\"\n#include \"ringrt/codegen_abi.h\"\n\n"
+     << "#include <string.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << contextHelpers(name, plan)
+     << "/* What the library was built for; the entry checks it against\n"
+     << " * the context (plan hash) before it does anything. */\n"
+     << "extern const ringrt_artifact_info " << cpu::artifactInfoName(name)
+     << ";\n\n"
      << "int32_t " << cpu::entryPointName(name)
      << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
      << "    const ringrt_tensor *k, const ringrt_tensor *v, "

@@ -157,13 +157,12 @@ static LogicalResult verifyRange(Operation *op, StringRef name,
   return success();
 }
 
-/// Checks ring_size and scale of the block ops.
-static LogicalResult verifyRingAndScale(Operation *op, int64_t ringSize,
-                                        double scale, int64_t headDim) {
+/// Checks the ring_size of the block ops against the rank limit.
+static LogicalResult verifyRingSize(Operation *op, int64_t ringSize) {
   if (ringSize < 1 || ringSize > kMaxRanks)
     return op->emitOpError() << "ring_size " << ringSize
                              << " is outside [1, " << kMaxRanks << "]";
-  return verifyScale(scale, headDim, [&] { return op->emitOpError(); });
+  return success();
 }
 
 /// The checks shared by the fused and the split block ops: ranges in
@@ -203,24 +202,65 @@ static LogicalResult verifyPartials(Operation *op, MemRefType q,
   return success();
 }
 
-LogicalResult BlockAttentionOp::verify() {
-  auto q = cast<MemRefType>(getQuery().getType());
-  auto k = cast<MemRefType>(getKey().getType());
-  if (k != getValue().getType())
-    return emitOpError("key and value buffers must have the same type");
+/// The checks shared by ring.block_attention and its accumulating form:
+/// K and V alike, equal head dims, rows in range, GQA heads, scale.
+static LogicalResult verifyAttentionInputs(Operation *op, Value query,
+                                           Value key, Value value,
+                                           ArrayRef<int64_t> qRows,
+                                           ArrayRef<int64_t> kvRows,
+                                           double scale) {
+  auto q = cast<MemRefType>(query.getType());
+  auto k = cast<MemRefType>(key.getType());
+  if (k != value.getType())
+    return op->emitOpError("key and value buffers must have the same type");
   if (q.getRank() == 4 && k.getRank() == 4 &&
       q.getDimSize(3) != k.getDimSize(3))
-    return emitOpError() << "head_dim of query (" << q.getDimSize(3)
-                         << ") and key (" << k.getDimSize(3) << ") differ";
-  if (failed(verifyBlockShapes(*this, q, k, getQRows(), getKvRows())))
+    return op->emitOpError() << "head_dim of query (" << q.getDimSize(3)
+                             << ") and key (" << k.getDimSize(3) << ") differ";
+  if (failed(verifyBlockShapes(op, q, k, qRows, kvRows)))
     return failure();
-  if (failed(verifyRingAndScale(*this, getRingSizeAttr().getInt(),
-                                getScale().convertToDouble(),
-                                q.getDimSize(3))))
+  if (failed(verifyScale(scale, q.getDimSize(3),
+                         [&] { return op->emitOpError(); })))
     return failure();
+  return success();
+}
+
+LogicalResult BlockAttentionOp::verify() {
+  if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
+                                   getQRows(), getKvRows(),
+                                   getScale().convertToDouble())) ||
+      failed(verifyRingSize(*this, getRingSizeAttr().getInt())))
+    return failure();
+  auto q = cast<MemRefType>(getQuery().getType());
   return verifyPartials(*this, q, getQRows(), q.getDimSize(3),
                         cast<MemRefType>(getPartialOutput().getType()),
                         cast<MemRefType>(getPartialLse().getType()));
+}
+
+LogicalResult BlockAttentionAccumulateOp::verify() {
+  if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
+                                   getQRows(), getKvRows(),
+                                   getScale().convertToDouble())) ||
+      failed(verifyRingSize(*this, getRingSizeAttr().getInt())))
+    return failure();
+  // The accumulator row of query row i is row i: the accumulators have the
+  // query buffer's [B, H, L] and Q's head_dim.
+  auto q = cast<MemRefType>(getQuery().getType());
+  auto ao = cast<MemRefType>(getAccOutput().getType());
+  auto al = cast<MemRefType>(getAccLse().getType());
+  ArrayRef<int64_t> qs = q.getShape();
+  SmallVector<int64_t> lseShape(qs.take_front(3));
+  if (ao.getShape() != qs || al.getShape() != ArrayRef<int64_t>(lseShape))
+    return emitOpError() << "accumulators must be " << shapeStr(qs)
+                         << "xf32 and " << shapeStr(lseShape)
+                         << "xf32 (the query buffer's rows), got "
+                         << shapeStr(ao.getShape()) << " and "
+                         << shapeStr(al.getShape());
+  for (Value in : {getQuery(), getKey(), getValue()})
+    if (in == getAccOutput())
+      return emitOpError("the accumulator must not be one of the Q, K, V "
+                         "buffers the block reads");
+  return success();
 }
 
 LogicalResult BlockScoresOp::verify() {
@@ -264,9 +304,9 @@ LogicalResult BlockSoftmaxVOp::verify() {
     return emitOpError() << "score heads (" << s.getDimSize(1)
                          << ") must be a multiple of value heads ("
                          << v.getDimSize(1) << ") with equal batch";
-  if (failed(verifyRingAndScale(*this, getRingSizeAttr().getInt(),
-                                getScale().convertToDouble(),
-                                v.getDimSize(3))))
+  if (failed(verifyRingSize(*this, getRingSizeAttr().getInt())) ||
+      failed(verifyScale(getScale().convertToDouble(), v.getDimSize(3),
+                         [&] { return emitOpError(); })))
     return failure();
   auto po = cast<MemRefType>(getPartialOutput().getType());
   auto pl = cast<MemRefType>(getPartialLse().getType());

@@ -216,6 +216,60 @@ def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
   let hasVerifier = 1;
 }
 
+def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
+  let summary = "block attention that merges its block into the running fp32 (O, LSE)";
+  let description = [{
+    The fused form of `ring.block_attention` followed by `ring.merge` (made
+    by `ring-fuse-merge`). It computes the block exactly as
+    `ring.block_attention` does (same operands, rows, mask, layout, ring
+    size and scale) but, instead of writing a partial (O, LSE) for a
+    separate merge, it merges the block into the accumulator rows of its
+    queries in its epilogue: for query row i in `q_rows`, with (O_b, l_b)
+    the block's normalised result,
+    `l = max(l_acc, l_b)`, `lse = l + log(e^(l_acc−l) + e^(l_b−l))` and
+    `O = O_acc·e^(l_acc−lse) + O_b·e^(l_b−lse)`, written to
+    `acc_output[b,h,i,:]` and `acc_lse[b,h,i]` (accumulator row = query row;
+    the accumulators have the query buffer's rows). All in fp32; when both
+    LSEs are −inf the row is O = 0, LSE = −inf.
+
+    With `first`, the accumulator rows of `q_rows` are not read: they hold
+    no merged block yet, so the block's own result is written (a row with
+    every score masked gets O = 0, LSE = −inf). A schedule whose first
+    stage covers every row with `first` blocks needs no
+    `ring.fill_partial`. `ring-verify-schedule` proves that a `first` block
+    never overwrites merged rows and that a block without `first` only
+    reads initialised rows.
+
+    ```mlir
+    ring.block_attention_accumulate ins(%q, %kb, %vb : memref<1x4x64x64xbf16>, memref<1x2x64x64xbf16>, memref<1x2x64x64xbf16>)
+        acc(%acc_o, %acc_l : memref<1x4x64x64xf32>, memref<1x4x64xf32>)
+        q_owner(%p) kv_owner(%src) q_rows = [0, 64] kv_rows = [0, 32]
+        mask<none> layout<zigzag> ring_size = 4 scale = 1.250000e-01 first
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$query,
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$key,
+    Arg<Ring_AnyBuffer, "", [MemRead]>:$value,
+    Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$acc_output,
+    Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$acc_lse,
+    Index:$q_owner, Index:$kv_owner,
+    Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
+    Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    ConfinedAttr<I64Attr, [IntPositive]>:$ring_size, F64Attr:$scale,
+    UnitAttr:$first
+  );
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
+    `acc` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
+    `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
+    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale
+    (`first` $first^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 def Ring_BlockScoresOp : Ring_Op<"block_scores"> {
   let summary = "partial scores of one dim slice (before the slice all-reduce)";
   let description = [{

@@ -97,15 +97,17 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     return c;
   }
   if (name == "cpu-local") {
-    // This machine (bench/NOTES.md "cpu-local cluster"): one node whose MPI
+    // This machine (bench/NOTES.md "cpu-local calibration"): one node whose MPI
     // ranks share 2 cores over shared memory. `mpirun -np 2 ring-run
     // --calibrate -o FILE.json` measures these again; the defaults are the
     // numbers recorded there.
     c.nodes = 1;
     c.devicesPerNode = 64; // ranks that may share the node (oversubscribed)
     c.computeUnitsPerNode = 2;
-    c.intraNode = {2.0 * GB, 2 * us};
-    c.intraAllToAll = {1.5 * GB, 10 * us};
+    // bench/NOTES.md, "cpu-local calibration": ring shift 1.8 GB/s per
+    // direction, 2.5 us; all-to-all 1.1 GB/s, 3.2 us per message.
+    c.intraNode = {1.8 * GB, 2.5 * us};
+    c.intraAllToAll = {1.1 * GB, 3.2 * us};
     c.interNode = c.intraNode;
     c.deviceMemory = 12 * GB; // half of the 24 GiB the machine has
     // bench/NOTES.md, overlap_vs_blocking: overlapped and blocking shifts
@@ -117,8 +119,9 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     // bench/NOTES.md, cpu_kernel_vs_openblas v2: 61.5-68.7 GFLOP/s on one
     // core at L = 1k-16k, D = 64/128.
     k.attentionFlops = 64e9;
-    // bench/NOTES.md, "cpu-local cluster": the dim-slice loop kernels.
-    k.sliceFlops = 6e9;
+    // bench/NOTES.md, "cpu-local calibration": the dim-slice kernels ran
+    // 10.3x slower than the fused kernel under the same load.
+    k.sliceFlops = 64e9 / 10.3;
     // bench/NOTES.md, cpu_kernel_vs_openblas: ~10 GB/s DRAM for one core.
     k.memoryBandwidth = 10 * GB;
     k.source = "bench/NOTES.md cpu_kernel_vs_openblas v2 (64 GFLOP/s/core)";

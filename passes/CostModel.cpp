@@ -17,8 +17,14 @@
 //   merge:          fp32 read of the partial and read+write of the
 //                   accumulator, 4·B·Hl·qn·(3·Dl + 3) bytes at the memory
 //                   bandwidth; fill and finalize once, 4·B·Hl·Ll·(2·Dl + 2).
-// Ranks beyond the node's compute units share them: rates are divided by
-// max(1, ranks per node / compute units) (cpu-local runs 4 ranks on 2 cores).
+// Ranks beyond the node's compute units share them (cpu-local runs 4 ranks
+// on 2 cores): with share = ranks per node / compute units > 1, a rank that
+// waits yields its core to the others, so the compute time is
+// max(Σ_t max_r c(t, r), share · Σ_t mean_r c(t, r)) — the slowest rank's
+// chain, or the node's total work spread over its units, whichever is
+// longer. Load imbalance is then partly absorbed (measured: bench/NOTES.md
+// "Cost model vs measurements"). With share <= 1 (a GPU per rank) this is
+// the stage-synchronous Σ_t max_r.
 //
 // Communication, per stage:
 //   K/V shift (t < P−1): 2 messages of B·Hkvl·Ll·Dl·e bytes to the next ring
@@ -129,13 +135,14 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
   const int64_t Ll = pb.seq / P;
   const double Dl = double(pb.headDim) / m;
 
-  // Ranks beyond the node's compute units share them.
+  // Ranks beyond the node's compute units share them (see above).
   const int64_t ranksPerNode = std::min(N, cluster.devicesPerNode);
   const double share =
       std::max(1.0, double(ranksPerNode) / double(cluster.computeUnits()));
-  const double attnRate = kernels.attentionFlops / share;
-  const double sliceRate = kernels.sliceFlops / share;
-  const double memRate = kernels.memoryBandwidth / share;
+  const double attnRate = kernels.attentionFlops;
+  const double sliceRate = kernels.sliceFlops;
+  const double memRate = kernels.memoryBandwidth;
+  double syncCompute = 0, meanCompute = 0;
 
   // Overlap needs the schedule (ring-overlap) and a transfer that moves
   // while the rank computes.
@@ -159,7 +166,7 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
   for (int64_t t = 0; t < P; ++t) {
     SmallVector<BlockCase> cases =
         classifyStage(plan.layout, pb.causal, P, Ll, t);
-    double stageCompute = 0, stageCritical = 0;
+    double stageCompute = 0, stageCritical = 0, stageMean = 0;
     for (int64_t r = 0; r < P; ++r) {
       int64_t src = ((r - t) % P + P) % P;
       double kernel = 0, merge = 0, work = 0;
@@ -187,6 +194,7 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
         rankAllReduce[r] += sent;
       }
       stageCompute = std::max(stageCompute, kernel + merge);
+      stageMean += (kernel + merge) / P;
       stageCritical = std::max(stageCritical, kernel + merge + allReduce);
     }
     double shift = t + 1 < P ? ringLink.time(shiftBytes, 2) : 0;
@@ -194,19 +202,20 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
       pr.commBytes += shiftBytes;
     double stage = overlap ? std::max(stageCritical, shift)
                            : stageCritical + shift;
-    pr.computeTime += stageCompute;
+    syncCompute += stageCompute;
+    meanCompute += stageMean;
     pr.commTime += shift + (stageCritical - stageCompute);
     pr.exposedComm += stage - stageCompute;
-    pr.totalTime += stage;
   }
+  pr.computeTime = std::max(syncCompute, share * meanCompute);
   pr.allReduceBytes =
       *std::max_element(rankAllReduce.begin(), rankAllReduce.end());
   pr.commBytes += pr.allReduceBytes;
 
   // Fill and finalize of the fp32 accumulator.
-  double fillFinal = 4 * B * Hl * Ll * (2 * Dl + 2) / memRate;
+  double fillFinal = share * 4 * B * Hl * Ll * (2 * Dl + 2) / memRate;
   pr.computeTime += fillFinal;
-  pr.totalTime += fillFinal;
+  pr.totalTime = pr.computeTime + pr.exposedComm;
 
   // a2a before and after the ring.
   if (U > 1) {

@@ -139,6 +139,48 @@ def RingOverlapPass : Pass<"ring-overlap", "ModuleOp"> {
   }];
 }
 
+def RingFuseMergePass : Pass<"ring-fuse-merge", "ModuleOp"> {
+  let summary = "Fuse each block attention with the merge of its partial";
+  let description = [{
+    Rewrites every `ring.block_attention` whose partial (O, LSE) is read
+    only by the `ring.merge` that follows it (same rows, nothing in between
+    touching the partial or the accumulator) into one
+    `ring.block_attention_accumulate` on the accumulator: the kernel merges
+    its block in registers in its epilogue, so the fp32 partial is neither
+    written nor read back, and the separate merge kernel disappears.
+
+    Blocks that no earlier op merged into (the first blocks after the
+    `ring.fill_partial` of the accumulator, on disjoint rows, before any
+    branch) get `first`: they write their result without reading the
+    accumulator. When the `first` blocks cover every row of the
+    accumulator, the `ring.fill_partial` is removed; otherwise it stays, so
+    a row that no stage touches still finalizes to O = 0, LSE = −inf.
+    Partial buffers left without readers are removed.
+
+    The dim-slice path (`ring.block_scores` + `ring.all_reduce` +
+    `ring.block_softmax_v` + `ring.merge`) is left unfused: its softmax
+    kernel is SIMT with one warp per row and its merge is the small part.
+
+    It runs at the end of the overlapped phase (after `ring-overlap`, before
+    `ring-verify-schedule`, which proves the fused schedule); `ringc
+    --no-fuse-merge` and the pipelines' `fuse-merge=false` skip it.
+
+    ```mlir
+    // before
+    ring.fill_partial %ao, %al : ...
+    ring.stage 0 {
+      ring.block_attention ins(%q, %k, %v : ...) outs(%po, %pl : ...) ... q_rows = [0, 64] ...
+      ring.merge ins(%po, %pl : ...) outs(%ao, %al : ...) rows = [0, 64]
+    }
+    // after
+    ring.stage 0 {
+      ring.block_attention_accumulate ins(%q, %k, %v : ...) acc(%ao, %al : ...)
+          ... q_rows = [0, 64] ... first
+    }
+    ```
+  }];
+}
+
 def RingVerifySchedulePass : Pass<"ring-verify-schedule", "ModuleOp"> {
   let summary = "Prove that a per-rank ring schedule is deadlock-free and exact";
   let description = [{

@@ -27,7 +27,9 @@ ArrayRef<PhaseInfo> mlir::ring::allPhases() {
       {Phase::Scheduled, "scheduled",
        "the P-stage ring schedule with online-softmax merges", true},
       {Phase::Overlapped, "overlapped",
-       "async K/V shifts overlapped with compute, double buffers", true},
+       "async K/V shifts overlapped with compute, double buffers, merges "
+       "fused into the block kernels",
+       true},
       {Phase::Target, "target",
        "target dialects (cpu: vector/scf kernels and ringrt calls; GPU: "
        "gpu.module kernels in nvvm, host launches)",
@@ -106,6 +108,11 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
     pm.addPass(createRingSchedulePass());
   if (phase >= Phase::Overlapped && options.overlap)
     pm.addPass(createRingOverlapPass());
+  // Fusion ends the overlapped phase: the scheduled phase keeps the
+  // reference form (block + merge), and ring-overlap sees the same
+  // buffers either way (the fused op reads K/V as the block did).
+  if (phase >= Phase::Overlapped && options.fuseMerge)
+    pm.addPass(createRingFuseMergePass());
   // The checker proves whatever schedule the phase ends with.
   if (phase >= Phase::Scheduled)
     pm.addPass(createRingVerifySchedulePass());
@@ -166,17 +173,35 @@ void mlir::ring::addFailureReporting(PassManager &pm) {
   pm.addInstrumentation(std::make_unique<FailureReporter>(pm.getContext()));
 }
 
+namespace {
+/// The options of the `ring-to-<phase>` pipelines (a subset of
+/// PipelineOptions), e.g. `--ring-to-overlapped="fuse-merge=false"`.
+struct RingPipelineCLOptions
+    : public PassPipelineOptions<RingPipelineCLOptions> {
+  Option<bool> overlap{*this, "overlap",
+                       llvm::cl::desc("Run ring-overlap (async shifts)"),
+                       llvm::cl::init(true)};
+  Option<bool> fuseMerge{
+      *this, "fuse-merge",
+      llvm::cl::desc("Run ring-fuse-merge (merges in the block kernels)"),
+      llvm::cl::init(true)};
+};
+} // namespace
+
 void mlir::ring::registerRingPipelines() {
   for (const PhaseInfo &info : allPhases()) {
     if (!info.available)
       continue;
     Phase phase = info.phase;
-    PassPipelineRegistration<>(
+    PassPipelineRegistration<RingPipelineCLOptions>(
         ("ring-to-" + info.name).str(),
         ("Lower ring.attention specs to " + info.description).str(),
-        [phase](OpPassManager &pm) {
+        [phase](OpPassManager &pm, const RingPipelineCLOptions &cl) {
+          PipelineOptions options;
+          options.overlap = cl.overlap;
+          options.fuseMerge = cl.fuseMerge;
           std::string error;
-          (void)buildPipelineToPhase(pm, phase, PipelineOptions(), error);
+          (void)buildPipelineToPhase(pm, phase, options, error);
         });
   }
 }

@@ -56,6 +56,9 @@ struct PipelineOptions {
   /// Whether ring-overlap runs; without it every K/V shift blocks (for
   /// debugging and for measuring what overlap buys).
   bool overlap = true;
+  /// Whether ring-fuse-merge runs; without it every block writes an fp32
+  /// partial that a separate ring.merge reads back (for comparison).
+  bool fuseMerge = true;
   /// x86 features the generated entry point checks the running CPU for
   /// (codegen/cpu/ObjectEmitter.h hostFeatureList); empty: no check.
   std::string hostFeatures;

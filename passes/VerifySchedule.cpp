@@ -86,6 +86,10 @@ public:
         e.kind = Event::Block;
         if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
           return failure();
+      } else if (auto b = dyn_cast<BlockAttentionAccumulateOp>(op)) {
+        e.kind = Event::Block;
+        if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
+          return failure();
       } else if (auto b = dyn_cast<BlockSoftmaxVOp>(op)) {
         e.kind = Event::Block;
         if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
@@ -252,6 +256,121 @@ private:
 
   const Rank &rank;
   DenseMap<Value, int64_t> env;
+};
+
+/// Follows the fp32 accumulators of one rank's trace row by row: a merge
+/// (ring.merge, or ring.block_attention_accumulate without `first`) reads
+/// rows that a ring.fill_partial or a `first` block initialised; a `first`
+/// block never overwrites rows that hold merged blocks; the finalized
+/// accumulator has every row initialised; and every accumulator that
+/// blocks were merged into is finalized afterwards (else their results are
+/// lost).
+class AccumulatorChecker {
+public:
+  explicit AccumulatorChecker(const Rank &rank) : rank(rank) {}
+
+  LogicalResult check(const Event &e) {
+    if (auto fill = dyn_cast<FillPartialOp>(e.op)) {
+      Acc *acc = lookup(e, fill.getOutput(), fill.getLse());
+      if (!acc)
+        return failure();
+      for (auto [i, row] : llvm::enumerate(acc->rows))
+        if (row == Row::Merged && acc->lastMerge)
+          return error(e) << "resets accumulator row " << i
+                          << ", which already holds merged blocks (last at "
+                             "stage "
+                          << acc->lastStage << ")";
+      std::fill(acc->rows.begin(), acc->rows.end(), Row::Empty);
+      return success();
+    }
+    if (auto merge = dyn_cast<MergeOp>(e.op))
+      return merged(e, merge.getAccOutput(), merge.getAccLse(),
+                    merge.getRows(), /*first=*/false);
+    if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(e.op))
+      return merged(e, acc.getAccOutput(), acc.getAccLse(), acc.getQRows(),
+                    acc.getFirst());
+    if (auto fin = dyn_cast<FinalizeOp>(e.op)) {
+      Acc *acc = lookup(e, fin.getAccOutput(), fin.getAccLse());
+      if (!acc)
+        return failure();
+      for (auto [i, row] : llvm::enumerate(acc->rows))
+        if (row == Row::Uninit)
+          return error(e) << "finalizes accumulator row " << i
+                          << ", which nothing initialised (no "
+                             "ring.fill_partial and no `first` block wrote "
+                             "it)";
+      acc->lastMerge = nullptr;
+    }
+    return success();
+  }
+
+  /// Every accumulator that holds merged blocks was finalized after them.
+  LogicalResult checkAllFinalized() {
+    for (auto &[buffer, acc] : accs)
+      if (acc.lastMerge)
+        return acc.lastMerge->op->emitError()
+               << "on " << rank.str() << " at stage " << acc.lastMerge->stage
+               << " merges into a buffer that is never finalized afterwards; "
+                  "the merged result is lost";
+    return success();
+  }
+
+private:
+  enum class Row : uint8_t { Uninit, Empty, Merged };
+  struct Acc {
+    Value lse;
+    SmallVector<Row> rows;
+    /// The last merge not yet finalized, and the stage of the last merge.
+    const Event *lastMerge = nullptr;
+    int64_t lastStage = -1;
+  };
+
+  InFlightDiagnostic error(const Event &e) {
+    return e.op->emitError() << "on " << rank.str() << " at stage " << e.stage
+                             << " ";
+  }
+
+  /// The state of accumulator (o, lse); fails when `o` was paired with
+  /// another LSE buffer before.
+  Acc *lookup(const Event &e, Value o, Value lse) {
+    auto [it, inserted] = accs.try_emplace(o);
+    Acc &acc = it->second;
+    if (inserted) {
+      acc.lse = lse;
+      acc.rows.assign(cast<MemRefType>(lse.getType()).getDimSize(2),
+                      Row::Uninit);
+    } else if (acc.lse != lse) {
+      (void)(error(e) << "pairs an accumulator with another LSE buffer than "
+                         "its earlier uses");
+      return nullptr;
+    }
+    return &acc;
+  }
+
+  LogicalResult merged(const Event &e, Value o, Value lse,
+                       ArrayRef<int64_t> rows, bool first) {
+    Acc *acc = lookup(e, o, lse);
+    if (!acc)
+      return failure();
+    int64_t end = std::min<int64_t>(rows[0] + rows[1], acc->rows.size());
+    for (int64_t i = rows[0]; i < end; ++i) {
+      if (first && acc->rows[i] == Row::Merged && acc->lastMerge)
+        return error(e) << "is marked `first` but accumulator row " << i
+                        << " already holds merged blocks (last at stage "
+                        << acc->lastStage << "); writing it would drop them";
+      if (!first && acc->rows[i] == Row::Uninit)
+        return error(e) << "merges into accumulator row " << i
+                        << ", which nothing initialised (no "
+                           "ring.fill_partial and no `first` block wrote it)";
+      acc->rows[i] = Row::Merged;
+    }
+    acc->lastMerge = &e;
+    acc->lastStage = e.stage;
+    return success();
+  }
+
+  const Rank &rank;
+  DenseMap<Value, Acc> accs;
 };
 
 /// The checks over the traces of one function.
@@ -508,6 +627,8 @@ private:
           SmallVector<Value> kv;
           if (auto b = dyn_cast<BlockAttentionOp>(e.op))
             kv = {b.getKey(), b.getValue()};
+          else if (auto b = dyn_cast<BlockAttentionAccumulateOp>(e.op))
+            kv = {b.getKey(), b.getValue()};
           else if (auto b = dyn_cast<BlockSoftmaxVOp>(e.op))
             kv = {b.getValue()};
           else
@@ -626,7 +747,10 @@ private:
       std::map<std::pair<int64_t, int64_t>, const Event *> done;
       DenseMap<Value, const Event *> unmerged;
       bool finalized = false;
+      AccumulatorChecker accs(rank);
       for (const Event &e : trace) {
+        if (failed(accs.check(e)))
+          return failure();
         if (e.kind == Event::Merge) {
           auto merge = cast<MergeOp>(e.op);
           const Event *b = unmerged.lookup(merge.getPartialOutput());
@@ -661,20 +785,25 @@ private:
         }
         if (e.kind != Event::Block)
           continue;
-        Value partial = e.op->getOperand(isa<BlockAttentionOp>(e.op) ? 3 : 2);
         Value query = e.op->getOperand(0);
-        if (isa<BlockAttentionOp>(e.op) &&
+        if (isa<BlockAttentionOp, BlockAttentionAccumulateOp>(e.op) &&
             query != func.getBody().front().getArgument(0))
           return e.op->emitError()
                  << "on " << rank.str() << " at stage " << e.stage
                  << " reads queries from a buffer other than the function's "
                     "q argument";
-        if (unmerged.count(partial))
-          return e.op->emitError()
-                 << "on " << rank.str() << " at stage " << e.stage
-                 << " overwrites the partial result of stage "
-                 << unmerged.lookup(partial)->stage << " before it is merged";
-        unmerged[partial] = &e;
+        // The fused form merges its own result (AccumulatorChecker).
+        if (!isa<BlockAttentionAccumulateOp>(e.op)) {
+          Value partial =
+              e.op->getOperand(isa<BlockAttentionOp>(e.op) ? 3 : 2);
+          if (unmerged.count(partial))
+            return e.op->emitError()
+                   << "on " << rank.str() << " at stage " << e.stage
+                   << " overwrites the partial result of stage "
+                   << unmerged.lookup(partial)->stage
+                   << " before it is merged";
+          unmerged[partial] = &e;
+        }
         auto q = e.op->getAttrOfType<DenseI64ArrayAttr>("q_rows");
         auto k = e.op->getAttrOfType<DenseI64ArrayAttr>("kv_rows");
         auto mask = e.op->getAttrOfType<MaskKindAttr>("mask").getValue();
@@ -710,6 +839,8 @@ private:
       if (!finalized)
         return func.emitError() << "on " << rank.str()
                                 << " the result is never finalized";
+      if (failed(accs.checkAllFinalized()))
+        return failure();
       // Every visible pair was computed.
       for (int64_t qu = 0; qu < U; ++qu)
         for (int64_t owner = 0; owner < P; ++owner)

@@ -36,13 +36,18 @@
 //        16 keys and each p_j is one broadcast load from the P tile (a
 //        load-port µop on x86, no shuffle).
 //   3. Rows write O = Acc/l and LSE = m + log l, or O = 0, LSE = −inf when
-//      every key was masked (l = 0).
+//      every key was masked (l = 0). The accumulating form
+//      (ring.block_attention_accumulate) instead merges that row into the
+//      running accumulator row q0 + i with the online-softmax rule of
+//      ring.merge (emitMergeWeights, shared with the merge kernel), or
+//      with `first` writes it there without reading the accumulator.
 // exp and log are expanded later into polynomial approximations that work
 // on vectors (upstream populateMathPolynomialApproximationPatterns).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/AttentionKernel.h"
+#include "codegen/cpu/BlockKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -74,6 +79,10 @@ struct AttentionVariant {
   int64_t ringSize;
   double scale;
   int64_t queryTile;
+  /// ring.block_attention_accumulate: merge into the accumulator (row
+  /// q0 + i) instead of writing the partial (row i); `first`: without
+  /// reading it.
+  bool accumulate = false, first = false;
 };
 
 /// Builds the kernel body; see the file comment.
@@ -500,26 +509,51 @@ void AttentionKernelEmitter::emitWriteRows(Value bi, Value h, Value slot,
           arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, b.f32(0.0));
       Value inv = arith::SelectOp::create(
           b, valid, arith::DivFOp::create(b, b.f32(1.0), l), b.f32(0.0));
-      Value invVec = b.splat(width, inv);
-      b.forRange(0, headDim, width, [&](Value d) {
-        Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{r, d});
-        vector::StoreOp::create(b, arith::MulFOp::create(b, a, invVec), po,
-                                ValueRange{bi, h, row, d});
-      });
       Value lse = arith::SelectOp::create(
           b, valid, arith::AddFOp::create(b, m, math::LogOp::create(b, l)),
           b.negInf());
-      memref::StoreOp::create(b, lse, pl, ValueRange{bi, h, row});
+      // The partial's row is `row`; the accumulator's is q0 + row.
+      Value out = row;
+      if (var.accumulate)
+        out = arith::AddIOp::create(b, row, b.index(var.q0));
+      // O = Acc · c (+ O_acc · wa when merging).
+      auto writeRow = [&](Value c, Value wa) {
+        Value cVec = b.splat(width, c);
+        Value waVec = wa ? b.splat(width, wa) : Value();
+        b.forRange(0, headDim, width, [&](Value d) {
+          Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{r, d});
+          Value o = arith::MulFOp::create(b, a, cVec);
+          if (waVec) {
+            Value old = vector::LoadOp::create(b, rowType, po,
+                                               ValueRange{bi, h, out, d});
+            o = vector::FMAOp::create(b, old, waVec, o);
+          }
+          vector::StoreOp::create(b, o, po, ValueRange{bi, h, out, d});
+        });
+      };
+      if (!var.accumulate || var.first) {
+        writeRow(inv, Value());
+        memref::StoreOp::create(b, lse, pl, ValueRange{bi, h, out});
+        return;
+      }
+      Value lseAcc = memref::LoadOp::create(b, pl, ValueRange{bi, h, out});
+      emitMergeWeights(b, lseAcc, lse, [&](Value merged, Value wa, Value wb) {
+        writeRow(arith::MulFOp::create(b, wb, inv), wa);
+        memref::StoreOp::create(b, merged, pl, ValueRange{bi, h, out});
+      });
     });
   }
 }
 
 } // namespace
 
-func::FuncOp mlir::ring::cpu::getBlockAttentionKernel(KernelCache &cache,
-                                                      BlockAttentionOp op,
-                                                      int64_t queryTile) {
+/// The kernel of either block op: they share operands and attributes.
+template <typename OpTy>
+static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
+                              bool accumulate, bool first) {
   AttentionVariant var;
+  var.accumulate = accumulate;
+  var.first = first;
   var.q = cast<MemRefType>(op.getQuery().getType());
   var.kv = cast<MemRefType>(op.getKey().getType());
   var.q0 = op.getQRows()[0];
@@ -541,4 +575,16 @@ func::FuncOp mlir::ring::cpu::getBlockAttentionKernel(KernelCache &cache,
       [&](KernelBuilder &kb, func::FuncOp fn) {
         AttentionKernelEmitter(kb, var, fn.getArguments()).emit();
       });
+}
+
+func::FuncOp mlir::ring::cpu::getBlockAttentionKernel(KernelCache &cache,
+                                                      BlockAttentionOp op,
+                                                      int64_t queryTile) {
+  return getKernel(cache, op, queryTile, /*accumulate=*/false,
+                   /*first=*/false);
+}
+
+func::FuncOp mlir::ring::cpu::getBlockAttentionKernel(
+    KernelCache &cache, BlockAttentionAccumulateOp op, int64_t queryTile) {
+  return getKernel(cache, op, queryTile, /*accumulate=*/true, op.getFirst());
 }

@@ -1,6 +1,7 @@
 //===- AttentionKernel.h - blockwise flash attention on the CPU -*- C++ -*-===//
 //
-// This file declares the builder of the CPU kernel of ring.block_attention.
+// This file declares the builders of the CPU kernels of ring.block_attention
+// and ring.block_attention_accumulate.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,13 @@ namespace mlir::ring::cpu {
 /// with the op's buffer types; row ranges, mask, layout, ring size and
 /// scale are baked in.
 func::FuncOp getBlockAttentionKernel(KernelCache &cache, BlockAttentionOp op,
+                                     int64_t queryTile);
+
+/// The same for the accumulating form: @ring_cpu_block_attention_N(%q, %k,
+/// %v, %acc_o, %acc_lse, %q_owner, %kv_owner) merges each row into the
+/// accumulator (or, with `first`, writes it there).
+func::FuncOp getBlockAttentionKernel(KernelCache &cache,
+                                     BlockAttentionAccumulateOp op,
                                      int64_t queryTile);
 
 } // namespace mlir::ring::cpu

@@ -89,6 +89,23 @@ func::FuncOp mlir::ring::cpu::getFinalizeKernel(KernelCache &cache,
                       });
 }
 
+void mlir::ring::cpu::emitMergeWeights(
+    KernelBuilder &b, Value la, Value lb,
+    function_ref<void(Value lse, Value wa, Value wb)> body) {
+  Value l = arith::MaxNumFOp::create(b, la, lb);
+  // Both −inf: the row stays O = 0, LSE = −inf.
+  Value any =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::ONE, l, b.negInf());
+  b.ifThen(any, [&] {
+    Value ea = math::ExpOp::create(b, arith::SubFOp::create(b, la, l));
+    Value eb = math::ExpOp::create(b, arith::SubFOp::create(b, lb, l));
+    Value lse = arith::AddFOp::create(
+        b, l, math::LogOp::create(b, arith::AddFOp::create(b, ea, eb)));
+    body(lse, math::ExpOp::create(b, arith::SubFOp::create(b, la, lse)),
+         math::ExpOp::create(b, arith::SubFOp::create(b, lb, lse)));
+  });
+}
+
 func::FuncOp mlir::ring::cpu::getMergeKernel(KernelCache &cache, MergeOp op) {
   int64_t q0 = op.getRows()[0], qn = op.getRows()[1];
   return getKernelFor(
@@ -101,26 +118,15 @@ func::FuncOp mlir::ring::cpu::getMergeKernel(KernelCache &cache, MergeOp op) {
           Value row = arith::AddIOp::create(b, i, b.index(q0));
           Value lp = memref::LoadOp::create(b, pl, ValueRange{bi, h, i});
           Value la = memref::LoadOp::create(b, al, ValueRange{bi, h, row});
-          Value l = arith::MaxNumFOp::create(b, la, lp);
-          // Both −inf: the row stays O = 0, LSE = −inf.
-          Value any = arith::CmpFOp::create(b, arith::CmpFPredicate::ONE, l,
-                                            b.negInf());
-          b.ifThen(any, [&] {
-            Value ea = math::ExpOp::create(b, arith::SubFOp::create(b, la, l));
-            Value ep = math::ExpOp::create(b, arith::SubFOp::create(b, lp, l));
-            Value lse = arith::AddFOp::create(
-                b, l, math::LogOp::create(b, arith::AddFOp::create(b, ea, ep)));
-            Value wa = b.splat(
-                w, math::ExpOp::create(b, arith::SubFOp::create(b, la, lse)));
-            Value wp = b.splat(
-                w, math::ExpOp::create(b, arith::SubFOp::create(b, lp, lse)));
+          emitMergeWeights(b, la, lp, [&](Value lse, Value wa, Value wp) {
+            Value waVec = b.splat(w, wa), wpVec = b.splat(w, wp);
             b.forRange(0, headDim, w, [&](Value d) {
               Value a = vector::LoadOp::create(b, rowType, ao,
                                                ValueRange{bi, h, row, d});
               Value p = vector::LoadOp::create(b, rowType, po,
                                                ValueRange{bi, h, i, d});
               Value sum = vector::FMAOp::create(
-                  b, p, wp, arith::MulFOp::create(b, a, wa));
+                  b, p, wpVec, arith::MulFOp::create(b, a, waVec));
               vector::StoreOp::create(b, sum, ao, ValueRange{bi, h, row, d});
             });
             memref::StoreOp::create(b, lse, al, ValueRange{bi, h, row});

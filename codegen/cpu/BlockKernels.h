@@ -20,6 +20,14 @@ func::FuncOp getFinalizeKernel(KernelCache &cache, FinalizeOp op);
 func::FuncOp getBlockScoresKernel(KernelCache &cache, BlockScoresOp op);
 func::FuncOp getBlockSoftmaxVKernel(KernelCache &cache, BlockSoftmaxVOp op);
 
+/// The online-softmax merge of one row (ring.merge), shared by the merge
+/// kernel and the accumulating attention kernel: with l = max(la, lb),
+/// lse = l + log(e^(la−l) + e^(lb−l)), wa = e^(la−lse), wb = e^(lb−lse),
+/// calls `body(lse, wa, wb)` unless both are −inf (then the row keeps
+/// O = 0, LSE = −inf).
+void emitMergeWeights(KernelBuilder &b, Value la, Value lb,
+                      function_ref<void(Value lse, Value wa, Value wb)> body);
+
 } // namespace mlir::ring::cpu
 
 #endif // RINGC_CODEGEN_CPU_BLOCKKERNELS_H

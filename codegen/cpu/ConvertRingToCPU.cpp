@@ -278,6 +278,10 @@ void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
       ctx, [cache, queryTile](BlockAttentionOp op) {
         return getBlockAttentionKernel(*cache, op, queryTile);
       });
+  patterns.add<KernelCallLowering<BlockAttentionAccumulateOp>>(
+      ctx, [cache, queryTile](BlockAttentionAccumulateOp op) {
+        return getBlockAttentionKernel(*cache, op, queryTile);
+      });
   patterns.add<KernelCallLowering<FillPartialOp>>(
       ctx, [cache](FillPartialOp op) { return getFillPartialKernel(*cache, op); });
   patterns.add<KernelCallLowering<MergeOp>>(

@@ -24,6 +24,27 @@ std::string mlir::ring::cpu::entryPointName(StringRef name) {
   return (name + "_attention").str();
 }
 
+std::string mlir::ring::cpu::artifactInfoName(StringRef name) {
+  return (name + "_artifact_info").str();
+}
+
+/// The bytes of a ringrt_artifact_info (ringrt/codegen_abi.h): magic,
+/// format version, entry kind, plan hash (little-endian, as on every
+/// target whose host code ringc emits) and the entry's name.
+static std::string artifactInfoBytes(uint64_t planHash, StringRef entry) {
+  std::string bytes = "RINGRTAI";
+  auto append = [&](uint64_t v, int n) {
+    for (int i = 0; i < n; ++i)
+      bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  append(/*RINGRT_ARTIFACT_FORMAT_VERSION=*/1, 4);
+  append(/*RINGRT_ENTRY_KIND_TENSOR_ABI=*/1, 4);
+  append(planHash, 8);
+  std::string name = entry.str();
+  name.resize(112, '\0');
+  return bytes + name;
+}
+
 /// ringrt_dtype of an element type.
 static int32_t ringrtDType(Type t) {
   if (t.isBF16())
@@ -105,6 +126,27 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   b.setInsertionPointToStart(failBlock);
   func::ReturnOp::create(b, failBlock->getArgument(0));
 
+  // NAME_artifact_info: what this library was built for; the entry checks
+  // it against the context before anything else.
+  std::string infoName = artifactInfoName(perRank.getSymName());
+  if (name.size() >= 112)
+    return perRank.emitError() << "the entry name '" << name
+                               << "' is longer than the 111 characters an "
+                                  "artifact descriptor holds";
+  if (SymbolTable::lookupSymbolIn(module, infoName))
+    return perRank.emitError() << "the symbol '" << infoName
+                               << "' already exists in the module";
+  LLVM::GlobalOp info;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    std::string bytes = artifactInfoBytes(plan.hash(), name);
+    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), bytes.size());
+    info = LLVM::GlobalOp::create(b, type, /*isConstant=*/true,
+                                  LLVM::Linkage::External, infoName,
+                                  b.getStringAttr(bytes), /*alignment=*/8);
+  }
+
   b.setInsertionPointToStart(block);
   // Branches to the failure exit when `status` is not RINGRT_OK.
   auto exitOnFailure = [&](Value status) {
@@ -115,6 +157,13 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                              ValueRange{});
     b.setInsertionPointToStart(next);
   };
+  auto checkArtifact = cache.declare("ringrt_cg_check_artifact",
+                                    FunctionType::get(ctx, {ptr, ptr}, {i32}));
+  exitOnFailure(func::CallOp::create(
+                    b, checkArtifact,
+                    ValueRange{block->getArgument(0),
+                               LLVM::AddressOfOp::create(b, info)})
+                    .getResult(0));
   if (!hostFeatures.empty()) {
     auto checkCpu = cache.declare("ringrt_cg_check_cpu",
                                   FunctionType::get(ctx, {ptr}, {i32}));
@@ -144,6 +193,21 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     exitOnFailure(status);
   }
   (void)one;
+  // Inputs whose fp32 logits could overflow are refused, not turned into
+  // NaN (host tensors only; ringrt decides from the context's device).
+  auto checkInputs = cache.declare(
+      "ringrt_cg_check_inputs",
+      FunctionType::get(ctx, {ptr, ptr, ptr, Float64Type::get(ctx), i64},
+                        {i32}));
+  exitOnFailure(
+      func::CallOp::create(
+          b, checkInputs,
+          ValueRange{block->getArgument(0), block->getArgument(1),
+                     block->getArgument(2),
+                     arith::ConstantOp::create(
+                         b, b.getF64FloatAttr(plan.scale)),
+                     b.i64(plan.headDim)})
+          .getResult(0));
 
   // Memref descriptors over the data pointers (dense, offset 0).
   SmallVector<Value> args;

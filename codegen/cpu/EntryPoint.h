@@ -16,6 +16,10 @@ namespace mlir::ring::cpu {
 /// The entry-point name of the per-rank function `name`: NAME_attention.
 std::string entryPointName(StringRef name);
 
+/// The artifact descriptor of the per-rank function `name`:
+/// NAME_artifact_info, a ringrt_artifact_info (ringrt/codegen_abi.h).
+std::string artifactInfoName(StringRef name);
+
 /// Adds, after `perRank` (already lowered: its arguments are ctx, status,
 /// q, k, v, o, lse), the public function
 ///   func.func @NAME_attention(%ctx, %q, %k, %v, %o, %lse : !llvm.ptr) -> i32

@@ -10,8 +10,10 @@
 // visited, and the remaining scores are masked from global token positions
 // (the owners of the Q and K/V blocks are kernel arguments); ragged tails
 // are clamped on load and masked. The output is the normalised partial O and
-// its LSE in fp32 (ring.block_attention). The fragment operations and their
-// register layout are in MmaFragments.h.
+// its LSE in fp32 (ring.block_attention), or, for the fused merge
+// (ring.block_attention_accumulate), the block merged in registers into the
+// running fp32 (O, LSE) of its rows (Kernels.h, AttentionEpilogue). The
+// fragment operations and their register layout are in MmaFragments.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,10 +39,14 @@ AttentionTiles mlir::ring::gpu::defaultAttentionTiles(int64_t headDim) {
 }
 
 std::string AttentionKernelConfig::kernelName() const {
+  std::string suffix = epilogue == AttentionEpilogue::Accumulate ? "_acc"
+                       : epilogue == AttentionEpilogue::AccumulateFirst
+                           ? "_acc_first"
+                           : "";
   return "ringc_attn_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          "_w" + std::to_string(tiles.warps) + "_n" +
-         std::to_string(tiles.blockN);
+         std::to_string(tiles.blockN) + suffix;
 }
 
 int64_t AttentionKernelConfig::sharedBytes() const {
@@ -322,7 +328,10 @@ std::string AttentionWriter::run() {
   e.close();
   e.line("nvvm.cp.async.wait.group 0");
 
-  // Epilogue: O / l and LSE = (m + log2 l) * ln 2, in fp32.
+  // Epilogue: O / l and LSE = (m + log2 l) * ln 2, in fp32; written as the
+  // partial (row i − q0), or merged into the accumulator (row i).
+  const bool toAcc = c.epilogue != AttentionEpilogue::Partial;
+  const bool merge = c.epilogue == AttentionEpilogue::Accumulate;
   auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
   for (int r = 0; r < 2; ++r) {
     std::string l = res(nO * 4 + 2 + r);
@@ -333,26 +342,59 @@ std::string AttentionWriter::run() {
     std::string inv = e.select(has, e.fdiv(e.f32(1.0), l), e.f32(0.0), "f32");
     std::string lse = e.select(
         has, e.fmul(e.fadd(m, e.log2(l)), e.f32(M_LN2)), e.negInf(), "f32");
+    std::string la;
+    if (merge) {
+      // The running LSE of the row, read by all four lanes of the row (at
+      // the last valid row for lanes past the tail, so that every lane
+      // reaches the shuffles, which must not diverge). The shuffles order
+      // those reads before lane t4 = 0 writes the merged LSE.
+      std::string clamped = e.minu(rows[r], lastQ);
+      std::string at = e.add(plRow0, e.ext64(clamped), "i64");
+      la = e.let("llvm.load " +
+                 e.gep(plg, e.mul(at, e.i64(4), "i64"), 1, "i64") +
+                 " : !llvm.ptr<1> -> f32");
+      la = e.fmax(la, f->shflXor(la, 1));
+      la = e.fmax(la, f->shflXor(la, 2));
+    }
     e.open("scf.if " + e.cmp("slt", rows[r], qEnd) + " {");
-    std::string prow = e.ext64(e.sub(rows[r], "%q0"));
+    std::string prow = e.ext64(toAcc ? rows[r] : e.sub(rows[r], "%q0"));
     std::string rowElem = e.add(plRow0, prow, "i64");
     std::string oRow = e.mul(rowElem, e.i64(D), "i64");
+    std::string lp = e.gep(plg, e.mul(rowElem, e.i64(4), "i64"), 1, "i64");
+    // O = O_block · scale (+ O_acc · wa when merging).
+    std::string scale = inv, wa, lseOut = lse;
+    if (merge) {
+      MergeWeights w = openMergeRow(e, la, lse);
+      scale = e.fmul(w.wb, inv);
+      wa = w.wa;
+      lseOut = w.lse;
+    }
     for (int64_t n = 0; n < nO; ++n) {
       std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
       std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
       std::string p = e.gep(pog, off, 1, "i64");
+      std::string old;
+      if (merge)
+        old = e.let("llvm.load " + p +
+                    " {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>");
       std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-      v = e.let("llvm.insertelement " + e.fmul(res(n * 4 + 2 * r), inv) +
-                ", " + v + "[" + e.i32(0) + " : i32] : vector<2xf32>");
-      v = e.let("llvm.insertelement " + e.fmul(res(n * 4 + 2 * r + 1), inv) +
-                ", " + v + "[" + e.i32(1) + " : i32] : vector<2xf32>");
+      for (int col = 0; col < 2; ++col) {
+        std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
+        if (merge)
+          x = e.fadd(x, e.fmul(e.let("llvm.extractelement " + old + "[" +
+                                     e.i32(col) + " : i32] : vector<2xf32>"),
+                               wa));
+        v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
+                  " : i32] : vector<2xf32>");
+      }
       e.line("llvm.store " + v + ", " + p +
              " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
     }
     e.open("scf.if " + e.cmp("eq", t4, e.i32(0)) + " {");
-    std::string lp = e.gep(plg, e.mul(rowElem, e.i64(4), "i64"), 1, "i64");
-    e.line("llvm.store " + lse + ", " + lp + " : f32, !llvm.ptr<1>");
+    e.line("llvm.store " + lseOut + ", " + lp + " : f32, !llvm.ptr<1>");
     e.close();
+    if (merge)
+      e.close();
     e.close();
   }
   e.line("gpu.return");

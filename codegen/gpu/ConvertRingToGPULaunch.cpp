@@ -97,6 +97,11 @@ private:
                            int64_t gridZ, int64_t block, int64_t smem,
                            ValueRange params);
   LogicalResult lower(BlockAttentionOp op);
+  LogicalResult lower(BlockAttentionAccumulateOp op);
+  /// The launch of either block op, writing to `outO`/`outLse` (the
+  /// partial or the accumulator; Kernels.h, AttentionEpilogue).
+  template <typename OpTy>
+  LogicalResult lowerAttention(OpTy op, Value outO, Value outLse);
   LogicalResult lower(BlockScoresOp op);
   LogicalResult lower(BlockSoftmaxVOp op);
   LogicalResult lower(FillPartialOp op);
@@ -203,16 +208,18 @@ static ArrayRef<int64_t> shapeOf(Value v) {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
+template <typename OpTy>
+LogicalResult LaunchEmitter::lowerAttention(OpTy op, Value outO,
+                                            Value outLse) {
   ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
-                    po = shapeOf(op.getPartialOutput());
+                    po = shapeOf(outO);
   ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
   if (qRows[1] == 0) { // no query rows: nothing to compute
     op->erase();
     return success();
   }
   AttentionKernelConfig config = builder.configFor(op);
-  auto tagged = op->getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
+  auto tagged = op->template getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
   if (tagged && tagged.getValue() != config.kernelName())
     return op.emitError("tagged kernel ")
            << tagged << " does not match this pass's tiles ("
@@ -225,8 +232,8 @@ LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
       dataPointer(b, loc, op.getQuery()),
       dataPointer(b, loc, op.getKey()),
       dataPointer(b, loc, op.getValue()),
-      dataPointer(b, loc, op.getPartialOutput()),
-      dataPointer(b, loc, op.getPartialLse()),
+      dataPointer(b, loc, outO),
+      dataPointer(b, loc, outLse),
       i32(b, loc, q[1]),
       i32(b, loc, k[1]),
       i32(b, loc, q[2]),
@@ -242,6 +249,14 @@ LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
       f32(b, loc, op.getScale().convertToDouble() * log2e)};
   return emitLaunch(op, ceilDiv(qRows[1], config.tiles.blockM()), q[1], q[0],
                     config.tiles.threads(), config.sharedBytes(), params);
+}
+
+LogicalResult LaunchEmitter::lower(BlockAttentionOp op) {
+  return lowerAttention(op, op.getPartialOutput(), op.getPartialLse());
+}
+
+LogicalResult LaunchEmitter::lower(BlockAttentionAccumulateOp op) {
+  return lowerAttention(op, op.getAccOutput(), op.getAccLse());
 }
 
 LogicalResult LaunchEmitter::lower(BlockScoresOp op) {
@@ -440,8 +455,9 @@ LogicalResult LaunchEmitter::run() {
   SmallVector<memref::AllocOp> allocs;
   SmallVector<Operation *> work;
   fn.walk([&](Operation *op) {
-    if (isa<BlockAttentionOp, BlockScoresOp, BlockSoftmaxVOp, FillPartialOp,
-            MergeOp, FinalizeOp, memref::AllocOp, memref::DeallocOp>(op))
+    if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, BlockScoresOp,
+            BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
+            memref::AllocOp, memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -458,6 +474,8 @@ LogicalResult LaunchEmitter::run() {
   for (Operation *op : work) {
     LogicalResult r = success();
     if (auto o = dyn_cast<BlockAttentionOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<BlockAttentionAccumulateOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<BlockScoresOp>(op))
       r = lower(o);

@@ -26,7 +26,10 @@ static std::string dtypeOf(Type t) {
   return "f32";
 }
 
-AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
+/// The variant of either block op (they share operands and attributes).
+template <typename OpTy>
+static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
+                                             int blockNOverride) {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
   AttentionKernelConfig c;
   c.headDim = qTy.getShape().back();
@@ -38,6 +41,18 @@ AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
     c.tiles.warps = warpsOverride;
   if (blockNOverride > 0)
     c.tiles.blockN = blockNOverride;
+  return c;
+}
+
+AttentionKernelConfig GpuModuleBuilder::configFor(BlockAttentionOp op) const {
+  return attentionConfig(op, warpsOverride, blockNOverride);
+}
+
+AttentionKernelConfig
+GpuModuleBuilder::configFor(BlockAttentionAccumulateOp op) const {
+  AttentionKernelConfig c = attentionConfig(op, warpsOverride, blockNOverride);
+  c.epilogue = op.getFirst() ? AttentionEpilogue::AccumulateFirst
+                             : AttentionEpilogue::Accumulate;
   return c;
 }
 
@@ -86,8 +101,8 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
   root->walk([&](Operation *op) {
     // The kernels take sizes and row indices as i32 (Kernels.h); offsets are
     // computed in i64.
-    if (isa<BlockAttentionOp, FillPartialOp, MergeOp, FinalizeOp,
-            BlockScoresOp, BlockSoftmaxVOp>(op))
+    if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, FillPartialOp,
+            MergeOp, FinalizeOp, BlockScoresOp, BlockSoftmaxVOp>(op))
       for (Value v : op->getOperands())
         if (auto t = dyn_cast<MemRefType>(v.getType()))
           for (int64_t d : t.getShape())
@@ -101,14 +116,9 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
               return;
             }
     if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
-      AttentionKernelConfig c = configFor(ba);
-      std::string why = c.validate(target);
-      if (!why.empty()) {
-        ba.emitError("cannot generate a GPU kernel for this block: ") << why;
-        ok = false;
-        return;
-      }
-      tag(op, c.kernelName(), [&] { return writeAttentionKernel(c); });
+      tagVariant(op, configFor(ba), writeAttentionKernel);
+    } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op)) {
+      tagVariant(op, configFor(acc), writeAttentionKernel);
     } else if (isa<FillPartialOp>(op)) {
       tag(op, "ringc_fill", [] { return writeFillKernel(); });
     } else if (isa<MergeOp>(op)) {

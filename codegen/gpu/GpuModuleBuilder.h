@@ -39,6 +39,8 @@ public:
 
   /// The kernel variant of a block_attention op.
   AttentionKernelConfig configFor(BlockAttentionOp op) const;
+  /// The kernel variant of the accumulating form (fused merge).
+  AttentionKernelConfig configFor(BlockAttentionAccumulateOp op) const;
 
   /// The kernel variants of the dim-slice ops.
   BlockScoresKernelConfig configFor(BlockScoresOp op) const;

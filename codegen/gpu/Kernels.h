@@ -36,6 +36,18 @@ struct AttentionTiles {
 /// floats per thread, the scores blockN/2).
 AttentionTiles defaultAttentionTiles(int64_t headDim);
 
+/// What the block-attention kernel's epilogue writes.
+enum class AttentionEpilogue {
+  /// ring.block_attention: the normalised partial (O, LSE) of the block.
+  Partial,
+  /// ring.block_attention_accumulate: the block merged into the running
+  /// fp32 (O, LSE) of its rows (read, merged in registers, written back).
+  Accumulate,
+  /// ring.block_attention_accumulate `first`: the block's result written
+  /// into the accumulator without reading it.
+  AccumulateFirst,
+};
+
 /// One variant of the block-attention kernel.
 struct AttentionKernelConfig {
   int64_t headDim = 64;
@@ -44,8 +56,10 @@ struct AttentionKernelConfig {
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
   AttentionTiles tiles;
+  AttentionEpilogue epilogue = AttentionEpilogue::Partial;
 
-  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64".
+  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64", with "_acc" or
+  /// "_acc_first" for the accumulating epilogues.
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA in bytes (Q tile + 2 x (K + V) tiles,
   /// rows padded by 16 bytes against ldmatrix bank conflicts).
@@ -56,12 +70,27 @@ struct AttentionKernelConfig {
 };
 
 /// Block-attention kernel. Parameters, in order:
-///   q, k, v, partial_o, partial_lse : !llvm.ptr (device, generic)
-///   heads, kv_heads, q_len, kv_len, partial_len, q0, qn, k0, kn,
+///   q, k, v, out_o, out_lse : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, out_len, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2 : f32 (scale * log2(e))
 /// Grid (ceil(qn / blockM), heads, batch), block (32 * warps), dynamic
-/// shared memory sharedBytes().
+/// shared memory sharedBytes(). For query row i in [q0, q0+qn):
+///   - Partial: out_o/out_lse are the partial buffers ([B, heads, out_len,
+///     D] and [B, heads, out_len] f32); row i is written to row i − q0.
+///   - Accumulate (fused merge): out_o/out_lse are the accumulators
+///     (out_len = q_len rows, accumulator row = query row i). The epilogue
+///     reads the running (O, LSE) of row i, merges the block in registers
+///     with the rule of ring.merge, and writes the merged (O, LSE) back;
+///     when both LSEs are −inf the row is left as it is. Every row is read
+///     and written by one CTA only (rows are split between CTAs, and within
+///     a warp the four lanes of a row synchronise through a shuffle between
+///     the read and the write of its LSE).
+///   - AccumulateFirst: as Accumulate, but the accumulator is not read: row
+///     i gets the block's own result (O = 0, LSE = −inf when every key is
+///     masked).
+/// The parameter list is the same for all three, so the host side differs
+/// only in the buffers and out_len it passes.
 std::string writeAttentionKernel(const AttentionKernelConfig &config);
 
 /// The dim-slice score kernel (ring.block_scores): partial S = Q_slice ·
@@ -141,6 +170,21 @@ std::string writeFinalizeKernel(StringRef dtype);
 
 /// Threads per block of the fp32 row kernels.
 constexpr int kRowKernelThreads = 128;
+
+class MlirEmitter;
+
+/// The online-softmax merge weights of one row (natural-log LSEs).
+struct MergeWeights {
+  std::string lse, wa, wb;
+};
+
+/// Emits the merge of ring.merge for one row, shared by ringc_merge and the
+/// accumulating attention epilogue: m = max(la, lb); opens
+/// `scf.if m != −inf {` (both −inf: the row is left alone) and returns,
+/// inside it, lse = m + log(e^(la−m) + e^(lb−m)), wa = e^(la−lse) and
+/// wb = e^(lb−lse). The caller writes the row and closes the region.
+MergeWeights openMergeRow(MlirEmitter &e, const std::string &la,
+                          const std::string &lb);
 
 } // namespace mlir::ring::gpu
 

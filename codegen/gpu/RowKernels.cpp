@@ -93,17 +93,9 @@ std::string mlir::ring::gpu::writeMergeKernel() {
                            e.ext64(e.add("%q0", i)), "i64");
   std::string lp = loadF32(e, pl, pRow);
   std::string la = loadF32(e, al, aRow);
-  std::string m = e.fmax(la, lp);
-  // Both -inf: nothing to merge, the row stays O = 0, LSE = -inf.
-  e.open("scf.if " + e.fcmp("one", m, e.negInf()) + " {");
-  const double log2e = 1.4426950408889634;
-  std::string ea = e.exp2(e.fmul(e.fsub(la, m), e.f32(log2e)));
-  std::string ep = e.exp2(e.fmul(e.fsub(lp, m), e.f32(log2e)));
-  std::string lse =
-      e.fadd(m, e.fmul(e.log2(e.fadd(ea, ep)), e.f32(M_LN2)));
-  std::string wa = e.exp2(e.fmul(e.fsub(la, lse), e.f32(log2e)));
-  std::string wp = e.exp2(e.fmul(e.fsub(lp, lse), e.f32(log2e)));
-  storeF32(e, al, aRow, lse);
+  MergeWeights w = openMergeRow(e, la, lp);
+  const std::string &wa = w.wa, &wp = w.wb;
+  storeF32(e, al, aRow, w.lse);
   std::string pBase = e.mul(pRow, e.ext64("%dim"), "i64");
   std::string aBase = e.mul(aRow, e.ext64("%dim"), "i64");
   std::string d = openColumnLoop(e);
@@ -121,6 +113,22 @@ std::string mlir::ring::gpu::writeMergeKernel() {
               "!llvm.ptr, %bh: i32, %p_len: i32, %a_len: i32, %q0: i32, "
               "%qn: i32, %dim: i32",
               e);
+}
+
+MergeWeights mlir::ring::gpu::openMergeRow(MlirEmitter &e,
+                                           const std::string &la,
+                                           const std::string &lb) {
+  std::string m = e.fmax(la, lb);
+  // Both -inf: nothing to merge, the row stays as it is (O = 0, LSE = -inf).
+  e.open("scf.if " + e.fcmp("one", m, e.negInf()) + " {");
+  const double log2e = 1.4426950408889634;
+  std::string ea = e.exp2(e.fmul(e.fsub(la, m), e.f32(log2e)));
+  std::string eb = e.exp2(e.fmul(e.fsub(lb, m), e.f32(log2e)));
+  MergeWeights w;
+  w.lse = e.fadd(m, e.fmul(e.log2(e.fadd(ea, eb)), e.f32(M_LN2)));
+  w.wa = e.exp2(e.fmul(e.fsub(la, w.lse), e.f32(log2e)));
+  w.wb = e.exp2(e.fmul(e.fsub(lb, w.lse), e.f32(log2e)));
+  return w;
 }
 
 std::string mlir::ring::gpu::writeFinalizeKernel(StringRef dtype) {

@@ -8,9 +8,14 @@
 
 #include "ringrt/codegen_abi.h"
 #include "Context.h"
+#include "Error.h"
 #include "device/DeviceBackend.h"
 
+#include <cstring>
 #include <vector>
+
+#define RINGRT_STRINGIFY_(x) #x
+#define RINGRT_STRINGIFY(x) RINGRT_STRINGIFY_(x)
 
 namespace {
 
@@ -48,6 +53,43 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
 } // namespace
 
 extern "C" {
+
+const char *ringrt_artifact_info_problem(const ringrt_artifact_info *info) {
+  if (!info)
+    return "no artifact descriptor";
+  if (std::memcmp(info->magic, RINGRT_ARTIFACT_MAGIC, 8) != 0)
+    return "the artifact descriptor has no RINGRTAI magic (not a ringc "
+           "artifact library, or a damaged one)";
+  if (info->format_version != RINGRT_ARTIFACT_FORMAT_VERSION)
+    return "the library was built for another artifact format version than "
+           "this runtime's (" RINGRT_STRINGIFY(RINGRT_ARTIFACT_FORMAT_VERSION)
+           "); rebuild it with the matching ringc";
+  if (info->entry_kind != RINGRT_ENTRY_KIND_TENSOR_ABI)
+    return "the library's entry is not of the ringrt_tensor ABI";
+  if (std::memchr(info->entry, '\0', sizeof(info->entry)) == nullptr)
+    return "the artifact descriptor's entry name is not NUL-terminated";
+  return "";
+}
+
+int32_t ringrt_cg_check_artifact(const ringrt_context *ctx,
+                                 const ringrt_artifact_info *info) {
+  if (!ctx)
+    return ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                            "artifact entry: the context is null");
+  const char *problem = ringrt_artifact_info_problem(info);
+  if (*problem)
+    return ringrt::setErrorf(RINGRT_ERR_INVALID_ARGUMENT, "artifact entry: %s",
+                             problem);
+  if (info->plan_hash != ctx->planHash)
+    return ringrt::setErrorf(
+        RINGRT_ERR_PLAN_MISMATCH,
+        "%s: this library was compiled for plan hash %016llx, but the "
+        "context was created with plan hash %016llx (a stale library, or a "
+        "host program built against another artifact's header)",
+        info->entry, static_cast<unsigned long long>(info->plan_hash),
+        static_cast<unsigned long long>(ctx->planHash));
+  return RINGRT_OK;
+}
 
 void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
                            const void *send, void *recv, int64_t bytes,

@@ -40,6 +40,8 @@ ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,
                      "ringrt_shift_start: stage %d: send and recv buffers "
                      "overlap",
                      stage);
+  if (ringrt_status fault = ringrt::injectFault("shift", stage))
+    return fault;
   std::unique_ptr<ringrt_request> out;
   ringrt_status st = ctx->comm->shiftStart(send, recv, bytes, stage, tag, out);
   if (st == RINGRT_OK)

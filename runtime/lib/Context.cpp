@@ -110,19 +110,44 @@ ringrt_status ringrt::parseGridOptions(const ringrt_context_options &o,
   return RINGRT_OK;
 }
 
-int64_t ringrt::resolveTimeoutMs(int64_t fromOptions) {
-  if (fromOptions > 0)
-    return fromOptions;
-  if (const char *env = std::getenv("RINGRT_TIMEOUT_MS")) {
-    char *end = nullptr;
-    long long v = std::strtoll(env, &end, 10);
-    if (end != env && *end == '\0' && v > 0)
-      return v;
+ringrt_status ringrt::resolveTimeoutMs(int64_t fromOptions, int64_t &out) {
+  if (fromOptions < 0 || fromOptions > RINGRT_MAX_TIMEOUT_MS)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_context_create: timeout_ms %lld is not in [1, "
+                     "%d] (0 = RINGRT_TIMEOUT_MS or the default 300000)",
+                     static_cast<long long>(fromOptions),
+                     RINGRT_MAX_TIMEOUT_MS);
+  if (fromOptions > 0) {
+    out = fromOptions;
+    return RINGRT_OK;
   }
-  return 300000;
+  return ringrt_timeout_from_env(&out);
 }
 
 extern "C" {
+
+ringrt_status ringrt_timeout_from_env(int64_t *outMs) {
+  if (!outMs)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_timeout_from_env: out_ms is null");
+  *outMs = 300000;
+  const char *env = std::getenv("RINGRT_TIMEOUT_MS");
+  if (!env)
+    return RINGRT_OK;
+  // Digits only: "abc", "-5", "1e3", " 7" and values past the range are all
+  // refused, never replaced by the default.
+  bool digits = *env != '\0' && std::strlen(env) <= 12;
+  for (const char *c = env; *c && digits; ++c)
+    digits = *c >= '0' && *c <= '9';
+  long long v = digits ? std::strtoll(env, nullptr, 10) : 0;
+  if (!digits || v < 1 || v > RINGRT_MAX_TIMEOUT_MS)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "RINGRT_TIMEOUT_MS='%s' is not an integer number of "
+                     "milliseconds in [1, %d]",
+                     env, RINGRT_MAX_TIMEOUT_MS);
+  *outMs = v;
+  return RINGRT_OK;
+}
 
 ringrt_status ringrt_context_create(const ringrt_context_options *options,
                                     ringrt_context **out) {
@@ -135,10 +160,15 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
                     "ringrt_context_create: options is null");
   const char *comm = options->comm ? options->comm : "mpi";
   const char *device = options->device ? options->device : "cpu";
-  int64_t timeoutMs = resolveTimeoutMs(options->timeout_ms);
-
+  int64_t timeoutMs = 300000;
   GridInfo grid;
-  ringrt_status local = parseGridOptions(*options, grid);
+  // A bad timeout is a local error like a bad grid: it still takes part in
+  // the handshake (with the default timeout) so that every rank fails.
+  ringrt_status local = resolveTimeoutMs(options->timeout_ms, timeoutMs);
+  if (local == RINGRT_OK)
+    local = parseGridOptions(*options, grid);
+  if (local == RINGRT_OK)
+    local = injectFault("create", -1);
   std::unique_ptr<DeviceBackend> deviceBackend;
   if (local == RINGRT_OK)
     local = createDeviceBackend(device, deviceBackend);
@@ -173,6 +203,7 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
                     "ringrt_context_create: out of memory");
   ctx->grid = grid;
   ctx->timeoutMs = timeoutMs;
+  ctx->planHash = options->plan_hash;
   ctx->device = device;
   ctx->comm = std::move(backend);
   ctx->deviceBackend = std::move(deviceBackend);

@@ -48,7 +48,14 @@ ringrt_status parseGridOptions(const ringrt_context_options &options,
                                GridInfo &grid);
 
 /// Resolves the timeout: options, else env RINGRT_TIMEOUT_MS, else 300000.
-int64_t resolveTimeoutMs(int64_t fromOptions);
+/// Out-of-range values are RINGRT_ERR_INVALID_ARGUMENT.
+ringrt_status resolveTimeoutMs(int64_t fromOptions, int64_t &out);
+
+/// The RINGRT_FAULT testing hook (ringrt.h): if it names this process's
+/// world rank and `stage` ("create", or a shift stage as a number when
+/// `stage` is "shift"), dies, freezes or returns RINGRT_ERR_COMM. A
+/// malformed RINGRT_FAULT is RINGRT_ERR_INVALID_ARGUMENT.
+ringrt_status injectFault(const char *where, int64_t shiftStage);
 
 
 } // namespace ringrt
@@ -57,6 +64,7 @@ int64_t resolveTimeoutMs(int64_t fromOptions);
 struct ringrt_context {
   ringrt::GridInfo grid;
   int64_t timeoutMs = 300000;
+  uint64_t planHash = 0; ///< ringrt_context_options.plan_hash
   std::string device;
   std::unique_ptr<ringrt::CommBackend> comm;
   /// The device backend (device/DeviceBackend.h); destroyed before comm.

@@ -3,9 +3,20 @@
 // This file implements the MPI communicator backend: the collective
 // agreement at context creation (every rank's option status, plan hash and
 // grid are all-gathered, so errors and mismatches fail on every rank rather
-// than hang), one communicator per role axis (MPI_Comm_split), ring shifts
-// with MPI_Isend/MPI_Irecv, and all-reduces with MPI_Iallreduce. Every wait
-// is a timed MPI_Test loop whose timeout message names the peers and stage.
+// than hang), ring shifts with MPI_Isend/MPI_Irecv, and the sums and
+// broadcasts over a role axis as point-to-point messages among that axis's
+// ranks. Every wait is a timed MPI_Test loop whose timeout message names the
+// peers and stage.
+//
+// Nothing blocks without a deadline, creation included: the communicators
+// come from MPI_Comm_idup (timed), not MPI_Comm_dup/MPI_Comm_split, which
+// have no nonblocking form. Otherwise a rank that timed out in the handshake
+// while the others completed it would leave them blocked for ever in the
+// next collective. The role sums are point to point for the same reason
+// (no per-role communicator is needed); they add in coordinate order, so
+// every rank of an axis gets bit-identical results. A request that is still
+// pending after a timeout keeps its buffers: they are handed to abandon()
+// and never freed, so MPI can never write into freed memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +29,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <sched.h>
 #include <thread>
 #include <vector>
@@ -58,6 +70,15 @@ ringrt_status timedWait(MPI_Request *reqs, bool *done, int n,
   }
 }
 
+/// Keeps `buffers` (and whatever a pending request `req` points into)
+/// alive until the process ends. Called only after a timeout, when the
+/// context is failing anyway; the leak is bounded by the number of
+/// timeouts.
+template <typename T> void abandon(T *buffers) {
+  static std::vector<void *> *keep = new std::vector<void *>();
+  keep->push_back(buffers);
+}
+
 struct MpiShift : ringrt_request {
   MPI_Request reqs[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL}; // recv, send
   bool local = false; // size-1 ring: copied at start
@@ -71,11 +92,9 @@ public:
   MpiComm(const GridInfo &grid, int64_t timeoutMs)
       : grid(grid), timeoutMs(timeoutMs) {}
   ~MpiComm() override {
-    for (MPI_Comm &c : roleComms)
-      if (c != MPI_COMM_NULL)
-        MPI_Comm_free(&c);
-    if (world != MPI_COMM_NULL)
-      MPI_Comm_free(&world);
+    for (MPI_Comm *c : {&world, &roleComm})
+      if (*c != MPI_COMM_NULL)
+        MPI_Comm_free(c);
   }
 
   ringrt_status init();
@@ -93,32 +112,62 @@ public:
 private:
   GridInfo grid;
   int64_t timeoutMs;
-  MPI_Comm world = MPI_COMM_NULL;
-  MPI_Comm roleComms[3] = {MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL};
+  /// Duplicates of MPI_COMM_WORLD: ring shifts (tags up to 32767) and the
+  /// per-role sums and broadcasts.
+  MPI_Comm world = MPI_COMM_NULL, roleComm = MPI_COMM_NULL;
+
+  /// Timed MPI_Comm_idup of MPI_COMM_WORLD into *out.
+  ringrt_status dupWorld(MPI_Comm *out, const char *what);
+  /// World ranks of the axis playing `role`, by coordinate.
+  std::vector<int> roleRanks(int role) const;
+  /// Names the other ranks of `role` ("1,3") for messages.
+  std::string rolePeers(int role) const;
 };
 
-ringrt_status MpiComm::init() {
-  if (MPI_Comm_dup(MPI_COMM_WORLD, &world) != MPI_SUCCESS)
-    return setError(RINGRT_ERR_COMM, "ringrt_context_create: MPI_Comm_dup "
-                                     "failed");
-  for (int r = 0; r < 3; ++r) {
-    int a = grid.axisOfRole[r];
-    if (a < 0)
-      continue;
-    // Ranks sharing every other coordinate form the role's communicator,
-    // ordered by their coordinate on the role axis.
-    int64_t others[3] = {grid.coords[0], grid.coords[1], grid.coords[2]};
-    others[a] = 0;
-    int color =
-        static_cast<int>(layout::gridLinear(grid.shape, grid.gridRank, others));
-    if (MPI_Comm_split(world, color, static_cast<int>(grid.coords[a]),
-                       &roleComms[r]) != MPI_SUCCESS)
-      return setErrorf(RINGRT_ERR_COMM,
-                       "ringrt_context_create: MPI_Comm_split for the %s axis "
-                       "failed",
-                       kRoleNames[r]);
+ringrt_status MpiComm::dupWorld(MPI_Comm *out, const char *what) {
+  // The handle is written when the request completes: on a timeout it must
+  // outlive this object, so it lives in its own cell until then.
+  auto *cell = new MPI_Comm(MPI_COMM_NULL);
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Comm_idup(MPI_COMM_WORLD, cell, &req) != MPI_SUCCESS) {
+    delete cell;
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_context_create: MPI_Comm_idup (%s) failed", what);
   }
+  bool done = false;
+  if (timedWait(&req, &done, 1, timeoutMs) != RINGRT_OK) {
+    abandon(cell);
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "ringrt_context_create: world rank %lld timed out after "
+                     "%lld ms duplicating the world communicator (%s): some "
+                     "rank did not get this far",
+                     static_cast<long long>(grid.worldRank),
+                     static_cast<long long>(timeoutMs), what);
+  }
+  *out = *cell;
+  delete cell;
   return RINGRT_OK;
+}
+
+std::vector<int> MpiComm::roleRanks(int role) const {
+  std::vector<int> ranks;
+  for (int64_t c = 0, n = grid.roleSize(role); c < n; ++c)
+    ranks.push_back(static_cast<int>(grid.worldRankAlong(role, c)));
+  return ranks;
+}
+
+std::string MpiComm::rolePeers(int role) const {
+  std::string peers;
+  for (int r : roleRanks(role))
+    if (r != grid.worldRank)
+      peers += formatv("%s%d", peers.empty() ? "" : ",", r);
+  return peers;
+}
+
+ringrt_status MpiComm::init() {
+  if (ringrt_status st = dupWorld(&world, "ring shifts"))
+    return st;
+  return dupWorld(&roleComm, "sums and broadcasts");
 }
 
 ringrt_status MpiComm::shiftStart(const void *send, void *recv, int64_t bytes,
@@ -144,12 +193,11 @@ ringrt_status MpiComm::shiftStart(const void *send, void *recv, int64_t bytes,
                      "ringrt_shift_start: stage %d: %lld bytes exceed the MPI "
                      "backend's limit of %d per message",
                      stage, static_cast<long long>(bytes), INT_MAX);
-  MPI_Comm ring = roleComms[RINGRT_AXIS_RING];
   int mpiTag = (stage % 2048) * 16 + tag;
   int n = static_cast<int>(bytes);
-  if (MPI_Irecv(recv, n, MPI_BYTE, static_cast<int>((p + P - 1) % P), mpiTag,
-                ring, &req->reqs[0]) != MPI_SUCCESS ||
-      MPI_Isend(send, n, MPI_BYTE, static_cast<int>((p + 1) % P), mpiTag, ring,
+  if (MPI_Irecv(recv, n, MPI_BYTE, static_cast<int>(req->pred), mpiTag, world,
+                &req->reqs[0]) != MPI_SUCCESS ||
+      MPI_Isend(send, n, MPI_BYTE, static_cast<int>(req->succ), mpiTag, world,
                 &req->reqs[1]) != MPI_SUCCESS)
     return setErrorf(RINGRT_ERR_COMM,
                      "ringrt_shift_start: stage %d: posting MPI_Irecv/Isend "
@@ -191,36 +239,81 @@ ringrt_status MpiComm::wait(ringrt_request &base) {
 
 ringrt_status MpiComm::allreduceSumF32(float *buf, int64_t count, int role,
                                        int32_t stage) {
+  std::vector<int> ranks = roleRanks(role);
+  const int n = static_cast<int>(ranks.size());
+  if (n == 1 || count == 0)
+    return RINGRT_OK;
   if (count > INT_MAX)
     return setErrorf(RINGRT_ERR_UNSUPPORTED,
                      "ringrt_allreduce_sum_f32: stage %d: %lld floats exceed "
                      "the MPI backend's limit of %d",
                      stage, static_cast<long long>(count), INT_MAX);
-  MPI_Request req = MPI_REQUEST_NULL;
-  if (MPI_Iallreduce(MPI_IN_PLACE, buf, static_cast<int>(count), MPI_FLOAT,
-                     MPI_SUM, roleComms[role], &req) != MPI_SUCCESS)
-    return setErrorf(RINGRT_ERR_COMM,
-                     "ringrt_allreduce_sum_f32: stage %d: MPI_Iallreduce "
-                     "failed",
-                     stage);
-  bool done = false;
-  ringrt_status st = timedWait(&req, &done, 1, timeoutMs);
+  // Every rank sends its values to the others and receives theirs; all
+  // buffers belong to one heap object that a timeout abandons.
+  struct Buffers {
+    std::vector<float> parts;            // n x count, by coordinate
+    std::vector<MPI_Request> reqs;
+  };
+  auto *b = new Buffers();
+  const size_t len = static_cast<size_t>(count);
+  b->parts.resize(len * n);
+  const int64_t me = grid.roleCoord(role);
+  std::memcpy(&b->parts[len * me], buf, len * sizeof(float));
+  b->reqs.assign(2 * static_cast<size_t>(n), MPI_REQUEST_NULL);
+  const int tag = role;
+  for (int c = 0; c < n; ++c) {
+    if (c == me)
+      continue;
+    if (MPI_Irecv(&b->parts[len * c], static_cast<int>(count), MPI_FLOAT,
+                  ranks[c], tag, roleComm, &b->reqs[2 * c]) != MPI_SUCCESS ||
+        MPI_Isend(&b->parts[len * me], static_cast<int>(count), MPI_FLOAT,
+                  ranks[c], tag, roleComm, &b->reqs[2 * c + 1]) !=
+            MPI_SUCCESS) {
+      abandon(b);
+      return setErrorf(RINGRT_ERR_COMM,
+                       "ringrt_allreduce_sum_f32: stage %d: posting "
+                       "MPI_Irecv/Isend failed",
+                       stage);
+    }
+  }
+  std::unique_ptr<bool[]> doneFlags(new bool[b->reqs.size()]());
+  bool *done = doneFlags.get();
+  for (int c = 0; c < n; ++c)
+    if (c == me)
+      done[2 * c] = done[2 * c + 1] = true;
+  ringrt_status st = timedWait(b->reqs.data(), done,
+                               static_cast<int>(b->reqs.size()), timeoutMs);
   if (st == RINGRT_ERR_TIMEOUT) {
-    std::string peers;
-    for (int64_t c = 0, n = grid.roleSize(role); c < n; ++c)
-      if (grid.worldRankAlong(role, c) != grid.worldRank)
-        peers += formatv("%s%lld", peers.empty() ? "" : ",",
-                         static_cast<long long>(grid.worldRankAlong(role, c)));
+    std::string missing;
+    for (int c = 0; c < n; ++c)
+      if (c != me && !done[2 * c])
+        missing += formatv("%s%d", missing.empty() ? "" : ",", ranks[c]);
+    abandon(b);
     return setErrorf(RINGRT_ERR_TIMEOUT,
                      "ringrt_allreduce_sum_f32: world rank %lld timed out "
                      "after %lld ms at stage %d (%lld floats over the %s "
-                     "axis with world ranks %s)",
+                     "axis with world ranks %s): nothing arrived from world "
+                     "rank%s %s",
                      static_cast<long long>(grid.worldRank),
                      static_cast<long long>(timeoutMs), stage,
                      static_cast<long long>(count), kRoleNames[role],
-                     peers.c_str());
+                     rolePeers(role).c_str(),
+                     missing.find(',') == std::string::npos ? "" : "s",
+                     missing.c_str());
   }
-  return st;
+  if (st != RINGRT_OK) {
+    abandon(b);
+    return st;
+  }
+  // Coordinate order on every rank: identical sums everywhere.
+  for (size_t i = 0; i < len; ++i) {
+    float sum = b->parts[i];
+    for (int c = 1; c < n; ++c)
+      sum += b->parts[len * c + i];
+    buf[i] = sum;
+  }
+  delete b;
+  return RINGRT_OK;
 }
 
 ringrt_status MpiComm::barrier() {
@@ -245,15 +338,37 @@ ringrt_status MpiComm::broadcastBytes(void *buf, int64_t bytes, int role,
                      "broadcast over the %s axis: %lld bytes exceed the MPI "
                      "backend's limit of %d",
                      kRoleNames[role], static_cast<long long>(bytes), INT_MAX);
-  MPI_Request req = MPI_REQUEST_NULL;
-  if (MPI_Ibcast(buf, static_cast<int>(bytes), MPI_BYTE,
-                 static_cast<int>(root), roleComms[role],
-                 &req) != MPI_SUCCESS)
-    return setErrorf(RINGRT_ERR_COMM,
-                     "broadcast over the %s axis: MPI_Ibcast failed",
-                     kRoleNames[role]);
-  bool done = false;
-  if (timedWait(&req, &done, 1, timeoutMs) == RINGRT_ERR_TIMEOUT)
+  std::vector<int> ranks = roleRanks(role);
+  const int n = static_cast<int>(ranks.size());
+  const bool isRoot = grid.roleCoord(role) == root;
+  // The root sends from a copy and the others receive into one, so that a
+  // timeout can abandon the buffers without touching the caller's.
+  struct Buffers {
+    std::vector<char> data;
+    std::vector<MPI_Request> reqs;
+  };
+  auto *b = new Buffers();
+  b->data.assign(static_cast<const char *>(buf),
+                 static_cast<const char *>(buf) + bytes);
+  const int tag = 3 + role;
+  if (isRoot) {
+    for (int c = 0; c < n; ++c)
+      if (c != root) {
+        b->reqs.push_back(MPI_REQUEST_NULL);
+        MPI_Isend(b->data.data(), static_cast<int>(bytes), MPI_BYTE, ranks[c],
+                  tag, roleComm, &b->reqs.back());
+      }
+  } else {
+    b->reqs.push_back(MPI_REQUEST_NULL);
+    MPI_Irecv(b->data.data(), static_cast<int>(bytes), MPI_BYTE,
+              ranks[static_cast<size_t>(root)], tag, roleComm,
+              &b->reqs.back());
+  }
+  std::unique_ptr<bool[]> doneFlags(new bool[b->reqs.size()]());
+  if (timedWait(b->reqs.data(), doneFlags.get(),
+                static_cast<int>(b->reqs.size()),
+                timeoutMs) == RINGRT_ERR_TIMEOUT) {
+    abandon(b);
     return setErrorf(RINGRT_ERR_TIMEOUT,
                      "world rank %lld timed out after %lld ms in a broadcast "
                      "from world rank %lld (coordinate %lld of the %s axis)",
@@ -261,6 +376,10 @@ ringrt_status MpiComm::broadcastBytes(void *buf, int64_t bytes, int role,
                      static_cast<long long>(timeoutMs),
                      static_cast<long long>(grid.worldRankAlong(role, root)),
                      static_cast<long long>(root), kRoleNames[role]);
+  }
+  if (!isRoot)
+    std::memcpy(buf, b->data.data(), static_cast<size_t>(bytes));
+  delete b;
   return RINGRT_OK;
 }
 
@@ -309,14 +428,25 @@ ringrt_status ringrt::createMpiComm(GridInfo &grid, ringrt_status localStatus,
     mine[kShape + a] = grid.shape[a];
     mine[kAxes + a] = grid.axisOfRole[a];
   }
-  std::vector<int64_t> all(static_cast<size_t>(kLen) * size);
+  // Both buffers of the all-gather live on the heap: if it times out, the
+  // request stays pending and they are abandoned, not freed.
+  struct Handshake {
+    int64_t mine[kLen];
+    std::vector<int64_t> all;
+  };
+  auto *hs = new Handshake();
+  std::memcpy(hs->mine, mine, sizeof(mine));
+  hs->all.resize(static_cast<size_t>(kLen) * size);
   MPI_Request req = MPI_REQUEST_NULL;
-  if (MPI_Iallgather(mine, kLen, MPI_INT64_T, all.data(), kLen, MPI_INT64_T,
-                     MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+  if (MPI_Iallgather(hs->mine, kLen, MPI_INT64_T, hs->all.data(), kLen,
+                     MPI_INT64_T, MPI_COMM_WORLD, &req) != MPI_SUCCESS) {
+    delete hs;
     return setError(RINGRT_ERR_COMM,
                     "ringrt_context_create: MPI_Iallgather failed");
+  }
   bool done = false;
-  if (timedWait(&req, &done, 1, timeoutMs) != RINGRT_OK)
+  if (timedWait(&req, &done, 1, timeoutMs) != RINGRT_OK) {
+    abandon(hs);
     return setErrorf(RINGRT_ERR_TIMEOUT,
                      "ringrt_context_create: world rank %d timed out after "
                      "%lld ms waiting for the other ranks to create their "
@@ -324,6 +454,9 @@ ringrt_status ringrt::createMpiComm(GridInfo &grid, ringrt_status localStatus,
                      rank, static_cast<long long>(timeoutMs),
                      localStatus != RINGRT_OK ? "; also: " : "",
                      localStatus != RINGRT_OK ? localMessage.c_str() : "");
+  }
+  std::vector<int64_t> all = std::move(hs->all);
+  delete hs;
 
   // Every rank evaluates the same checks on the same data, so every rank
   // reaches the same verdict.

@@ -40,6 +40,26 @@ TEST(HostData, GeneratorIsSeededAndRounded) {
   EXPECT_EQ(splitmix64(st), 0xE220A8397B1DCDAFull); // reference value
 }
 
+// inputElement jumps straight to element e; it must equal the e-th output
+// of the documented sequential stream, so inputs are the same however a
+// rank generates them.
+TEST(HostData, ElementsMatchTheSequentialStream) {
+  for (int which = 0; which < 3; ++which) {
+    uint64_t state = 7 ^ (static_cast<uint64_t>(which + 1) *
+                          0xD1B54A32D192ED03ull);
+    for (int64_t e = 0; e < 1000; ++e) {
+      uint64_t x = splitmix64(state);
+      float u = static_cast<float>(x >> 40) * (1.0f / 8388608.0f) - 1.0f;
+      ASSERT_EQ(inputElement(7, which, e, RINGRT_F32), u) << e;
+    }
+  }
+  // --input-scale multiplies before rounding to the dtype.
+  float u = inputElement(3, 0, 5, RINGRT_F32);
+  EXPECT_EQ(inputElement(3, 0, 5, RINGRT_F32, 1e4), u * 1e4f);
+  EXPECT_EQ(inputElement(3, 0, 5, RINGRT_BF16, 1e4),
+            roundToDType(u * 1e4f, RINGRT_BF16));
+}
+
 TEST(HostData, BlocksCoverGlobalOnce) {
   AttentionSpec s;
   std::string err;

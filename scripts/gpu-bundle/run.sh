@@ -65,6 +65,8 @@ mpirun=$here/mpi/bin/mpirun
 
 rm -rf "$results/logs" "$results/logs.tar.gz" "$results/cases.out" "$results/sdpa.json"
 mkdir -p "$results/logs" || exit 2
+# A copy that dropped the executable bits (a transfer) still runs.
+chmod u+x "$here"/bin/* "$here"/mpi/bin/* 2>/dev/null
 t_start=$(date +%s)
 now() { date +%s.%N; }
 echo "run.sh: ringc L5 bundle $(cat "$here/BUNDLE_INFO" 2>/dev/null) on $(hostname 2>/dev/null || echo '?'), $(date -u +%FT%TZ)"
@@ -113,7 +115,7 @@ fi
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null | head -1)
 declare -a plan skipped
 # Stage budgets in seconds (sum 450: with start-up and the report, < 8 min).
-declare -A budget=([l5]=190 [nccl]=30 [sanitize]=100 [bench]=70 [sdpa]=40 [ring]=20)
+declare -A budget=([l5]=170 [nccl]=30 [sanitize]=100 [bench]=70 [sdpa]=60 [ring]=20)
 declare -A expect=([l5]=3 [nccl]=4 [sanitize]=15 [bench]=3 [ring]=6)
 while IFS=$'\t' read -r id stage ranks ngpu hop sm lim art args note; do
   why=
@@ -178,7 +180,7 @@ run_stage() {
     t0=$(now)
     # shellcheck disable=SC2086
     timeout -k 5 "$lim" "$mpirun" -np "$ranks" "${pre[@]}" "$here/bin/ring-run" \
-      "$here/art/$art" $args "--device=$device" > "$log" 2>&1
+      "$here/art/$art" $args "--device=$device" < /dev/null > "$log" 2>&1
     rc=$?
     local secs verdict detail last
     secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}')

@@ -54,19 +54,28 @@ void ringrun::storeElement(void *data, int32_t dtype, int64_t i, float x) {
   }
 }
 
+float ringrun::inputElement(uint64_t seed, int which, int64_t e,
+                            int32_t dtype, double scale) {
+  // splitmix64 adds its constant once per output, so the state before the
+  // e-th output is the seed plus e + 1 constants.
+  uint64_t state =
+      (seed ^ (static_cast<uint64_t>(which + 1) * 0xD1B54A32D192ED03ull)) +
+      static_cast<uint64_t>(e) * 0x9E3779B97F4A7C15ull;
+  uint64_t x = splitmix64(state);
+  float u = static_cast<float>(x >> 40) * (1.0f / 8388608.0f) - 1.0f;
+  if (scale != 1.0)
+    u = static_cast<float>(static_cast<double>(u) * scale);
+  return roundToDType(u, dtype);
+}
+
 std::vector<float> ringrun::generateInput(uint64_t seed, int which,
                                           const std::vector<int64_t> &shape,
-                                          int32_t dtype) {
+                                          int32_t dtype, double scale) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   std::vector<float> out(static_cast<size_t>(n));
-  uint64_t state =
-      seed ^ (static_cast<uint64_t>(which + 1) * 0xD1B54A32D192ED03ull);
-  for (int64_t e = 0; e < n; ++e) {
-    uint64_t x = splitmix64(state);
-    float u = static_cast<float>(x >> 40) * (1.0f / 8388608.0f) - 1.0f;
-    out[static_cast<size_t>(e)] = roundToDType(u, dtype);
-  }
+  for (int64_t e = 0; e < n; ++e)
+    out[static_cast<size_t>(e)] = inputElement(seed, which, e, dtype, scale);
   return out;
 }

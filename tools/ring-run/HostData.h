@@ -29,13 +29,20 @@ float loadElement(const void *data, int32_t dtype, int64_t i);
 /// Stores `x` (rounded to nearest even) as element `i` of `dtype`.
 void storeElement(void *data, int32_t dtype, int64_t i, float x);
 
-/// Global input tensor `which` (0 = q, 1 = k, 2 = v) of shape `shape`
-/// (row-major): element e is the e-th output of a splitmix64 stream seeded
-/// with seed ^ ((which + 1) * 0xD1B54A32D192ED03), mapped to a uniform value
-/// in [-1, 1) with 24 bits ((x >> 40) * 2^-23 - 1), then rounded to `dtype`.
+/// Element `e` of global input tensor `which` (0 = q, 1 = k, 2 = v): the
+/// e-th output of a splitmix64 stream seeded with
+/// seed ^ ((which + 1) * 0xD1B54A32D192ED03) (computed directly: splitmix64
+/// is counter based), mapped to a uniform value in [-1, 1) with 24 bits
+/// ((x >> 40) * 2^-23 - 1), multiplied by `scale` (ring-run applies
+/// --input-scale to q and k only) and rounded to `dtype`.
+float inputElement(uint64_t seed, int which, int64_t e, int32_t dtype,
+                   double scale = 1.0);
+
+/// Global input tensor `which` of shape `shape` (row-major): element e is
+/// inputElement(seed, which, e, dtype, scale).
 std::vector<float> generateInput(uint64_t seed, int which,
                                  const std::vector<int64_t> &shape,
-                                 int32_t dtype);
+                                 int32_t dtype, double scale = 1.0);
 
 /// A rank's place in the grid, by role.
 struct RankCoords {

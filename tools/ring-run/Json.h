@@ -1,41 +1,33 @@
-//===- Json.h - minimal JSON reader -----------------------------*- C++ -*-===//
+//===- Json.h - strict JSON parsing over llvm::json -------------*- C++ -*-===//
 //
-// This file declares a small, dependency-free JSON reader for artifact
-// manifests: a value tree and a parser whose errors give the line and column.
+// This file declares the JSON parsing of artifact manifests: llvm::json does
+// the parsing; around it sit a nesting bound and a duplicate-key check that
+// llvm::json does not do, and errors that give the line and column.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef RINGRUN_JSON_H
 #define RINGRUN_JSON_H
 
-#include <cstdint>
+#include "llvm/Support/JSON.h"
+
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace ringrun {
 
-/// A parsed JSON value.
-struct JsonValue {
-  enum Kind { Null, Bool, Number, String, Array, Object };
-  Kind kind = Null;
-  bool boolean = false;
-  double number = 0;
-  bool isInteger = false; ///< Number written without fraction or exponent.
-  int64_t integer = 0;    ///< Valid when isInteger.
-  std::string string;
-  std::vector<JsonValue> array;
-  std::vector<std::pair<std::string, JsonValue>> object;
+/// The deepest nesting of arrays and objects parseJson accepts. A manifest
+/// nests three deep; the bound keeps hostile input from exhausting the
+/// stack of llvm::json's recursive parser.
+constexpr int kMaxJsonDepth = 64;
 
-  /// Returns the member `key` of an object, or null if absent / not object.
-  const JsonValue *get(const std::string &key) const;
-  /// Returns "null", "boolean", "number", "string", "array" or "object".
-  const char *kindName() const;
-};
+/// Parses `text` into `out`. On failure returns false and sets `error` to
+/// "line L, column C: what". Rejects nesting deeper than kMaxJsonDepth and
+/// an object that holds the same key twice ("duplicate key "k" in spec").
+bool parseJson(const std::string &text, llvm::json::Value &out,
+               std::string &error);
 
-/// Parses `text` into `out`; on failure returns false and sets `error` to
-/// "line L, column C: what".
-bool parseJson(const std::string &text, JsonValue &out, std::string &error);
+/// "null", "boolean", "number", "string", "array" or "object".
+const char *jsonKindName(const llvm::json::Value &v);
 
 } // namespace ringrun
 

@@ -9,6 +9,8 @@
 #include "Manifest.h"
 #include "Json.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +55,17 @@ std::string AttentionSpec::validate() const {
                  divides(dimSlices, headDim, "dim_slices", "head_dim")})
     if (!r.empty())
       return r;
+  // Element counts of the global tensors must fit in int64 with room for
+  // byte sizes: every later size computation relies on it.
+  for (int64_t h : {heads, kvHeads}) {
+    int64_t n = 0;
+    if (__builtin_mul_overflow(batch, h, &n) ||
+        __builtin_mul_overflow(n, seq, &n) ||
+        __builtin_mul_overflow(n, headDim, &n) || n > (int64_t(1) << 56))
+      return "batch x heads x seq x head_dim (" + std::to_string(batch) +
+             " x " + std::to_string(h) + " x " + std::to_string(seq) + " x " +
+             std::to_string(headDim) + ") exceeds 2^56 elements";
+  }
   std::string seqWhy = ringrt::layout::checkSeqSplit(balance, seq, ring);
   if (!seqWhy.empty())
     return seqWhy;
@@ -78,63 +91,73 @@ LocalShapes ringrun::deriveLocalShapes(const AttentionSpec &s) {
 
 namespace {
 
+using llvm::json::Value;
+
 /// Typed, path-named access to a JSON object.
 class Reader {
 public:
   Reader(std::string &error) : error(error) {}
 
-  const JsonValue *member(const JsonValue &obj, const std::string &path,
-                          const std::string &key) {
-    const JsonValue *v = obj.get(key);
+  const Value *member(const Value &obj, const std::string &path,
+                      const std::string &key) {
+    const Value *v = obj.getAsObject() ? obj.getAsObject()->get(key) : nullptr;
     if (!v)
       error = path + key + ": missing";
     return v;
   }
 
-  bool string(const JsonValue &obj, const std::string &path,
+  bool string(const Value &obj, const std::string &path,
               const std::string &key, std::string &out) {
-    const JsonValue *v = member(obj, path, key);
+    const Value *v = member(obj, path, key);
     if (!v)
       return false;
-    if (v->kind != JsonValue::String)
+    std::optional<llvm::StringRef> s = v->getAsString();
+    if (!s)
       return typeError(path + key, "a string", *v);
-    out = v->string;
+    out = s->str();
     return true;
   }
 
-  bool integer(const JsonValue &obj, const std::string &path,
+  bool integer(const Value &obj, const std::string &path,
                const std::string &key, int64_t &out) {
-    const JsonValue *v = member(obj, path, key);
+    const Value *v = member(obj, path, key);
     return v && integerValue(*v, path + key, out);
   }
 
-  bool integerValue(const JsonValue &v, const std::string &name,
-                    int64_t &out) {
-    if (v.kind == JsonValue::Bool) {
-      out = v.boolean;
+  /// An integer is a JSON number with no fractional part and |x| < 2^62
+  /// (exactly representable, and far from int64's edge before the checked
+  /// products of AttentionSpec::validate), or a boolean (0/1).
+  bool integerValue(const Value &v, const std::string &name, int64_t &out) {
+    if (std::optional<bool> b = v.getAsBoolean()) {
+      out = *b;
       return true;
     }
-    if (v.kind != JsonValue::Number || !v.isInteger)
+    std::optional<int64_t> i = v.getAsInteger();
+    std::optional<double> d = v.getAsNumber();
+    if (!i || !d)
       return typeError(name, "an integer", v);
-    out = v.integer;
+    if (std::fabs(*d) >= 4.6e18)
+      return typeError(name, "an integer of magnitude below 2^62", v);
+    out = *i;
     return true;
   }
 
-  bool number(const JsonValue &obj, const std::string &path,
+  bool number(const Value &obj, const std::string &path,
               const std::string &key, double &out) {
-    const JsonValue *v = member(obj, path, key);
+    const Value *v = member(obj, path, key);
     if (!v)
       return false;
-    if (v->kind != JsonValue::Number)
+    std::optional<double> d = v->getAsNumber();
+    if (!d)
       return typeError(path + key, "a number", *v);
-    out = v->number;
+    out = *d;
     return true;
   }
 
-  bool intArray(const JsonValue &obj, const std::string &path,
+  bool intArray(const Value &obj, const std::string &path,
                 const std::string &key, int64_t *out, int minLen, int maxLen,
                 int *len) {
-    const JsonValue *v = member(obj, path, key);
+    const Value *v = member(obj, path, key);
     if (!v)
       return false;
     std::string expected =
@@ -142,23 +165,23 @@ public:
             ? "an array of " + std::to_string(minLen) + " integers"
             : "an array of " + std::to_string(minLen) + " to " +
                   std::to_string(maxLen) + " integers";
-    if (v->kind != JsonValue::Array ||
-        static_cast<int>(v->array.size()) < minLen ||
-        static_cast<int>(v->array.size()) > maxLen)
+    const llvm::json::Array *a = v->getAsArray();
+    if (!a || static_cast<int>(a->size()) < minLen ||
+        static_cast<int>(a->size()) > maxLen)
       return typeError(path + key, expected.c_str(), *v);
-    for (size_t i = 0; i < v->array.size(); ++i)
-      if (!integerValue(v->array[i], path + key + "[" + std::to_string(i) + "]",
+    for (size_t i = 0; i < a->size(); ++i)
+      if (!integerValue((*a)[i], path + key + "[" + std::to_string(i) + "]",
                         out[i]))
         return false;
     if (len)
-      *len = static_cast<int>(v->array.size());
+      *len = static_cast<int>(a->size());
     return true;
   }
 
-  const JsonValue *object(const JsonValue &obj, const std::string &path,
-                          const std::string &key) {
-    const JsonValue *v = member(obj, path, key);
-    if (v && v->kind != JsonValue::Object) {
+  const Value *object(const Value &obj, const std::string &path,
+                      const std::string &key) {
+    const Value *v = member(obj, path, key);
+    if (v && !v->getAsObject()) {
       typeError(path + key, "an object", *v);
       return nullptr;
     }
@@ -166,11 +189,14 @@ public:
   }
 
   bool typeError(const std::string &name, const char *expected,
-                 const JsonValue &got) {
-    error = name + ": expected " + expected + ", got " +
-            (got.kind == JsonValue::Array
-                 ? "an array of " + std::to_string(got.array.size())
-                 : std::string("a ") + got.kindName());
+                 const Value &got) {
+    const llvm::json::Array *a = got.getAsArray();
+    std::string what =
+        a ? "an array of " + std::to_string(a->size())
+        : got.kind() == Value::Number
+            ? "the number " + llvm::formatv("{0}", got).str()
+            : std::string("a ") + jsonKindName(got);
+    error = name + ": expected " + expected + ", got " + what;
     return false;
   }
 
@@ -188,10 +214,10 @@ std::string shapeString(const int64_t *s, int n) {
 
 bool ringrun::parseManifest(const std::string &text, Manifest &m,
                             std::string &error) {
-  JsonValue root;
+  Value root(nullptr);
   if (!parseJson(text, root, error))
     return false;
-  if (root.kind != JsonValue::Object) {
+  if (!root.getAsObject()) {
     error = "expected a JSON object at the top level";
     return false;
   }
@@ -208,7 +234,7 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       !rd.string(root, "", "target", m.target))
     return false;
 
-  const JsonValue *spec = rd.object(root, "", "spec");
+  const Value *spec = rd.object(root, "", "spec");
   if (!spec)
     return false;
   AttentionSpec &s = m.spec;
@@ -243,7 +269,7 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
     return false;
   }
 
-  const JsonValue *grid = rd.object(root, "", "grid");
+  const Value *grid = rd.object(root, "", "grid");
   if (!grid)
     return false;
   if (!rd.intArray(*grid, "grid.", "shape", m.gridShape, 1, 3, &m.gridRank))
@@ -279,7 +305,7 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       return false;
     }
 
-  const JsonValue *local = rd.object(root, "", "local");
+  const Value *local = rd.object(root, "", "local");
   if (!local)
     return false;
   LocalShapes want = deriveLocalShapes(s);

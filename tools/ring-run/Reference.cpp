@@ -12,7 +12,15 @@
 
 using namespace ringrun;
 
-void ringrun::referenceAttention(const AttentionSpec &s,
+double ringrun::checkBound(const AttentionSpec &s, const Conditioning &cond,
+                          double oRef2, double lseRef2) {
+  double base = s.dtype == RINGRT_F32 ? 1e-4 : 1e-2;
+  double o = oRef2 > 0 ? std::sqrt(cond.oErr2 / oRef2) : 0;
+  double l = lseRef2 > 0 ? std::sqrt(cond.lseErr2 / lseRef2) : 0;
+  return base + std::max(o, l);
+}
+
+Conditioning ringrun::referenceAttention(const AttentionSpec &s,
                                  const std::vector<float> &q,
                                  const std::vector<float> &k,
                                  const std::vector<float> &v,
@@ -22,7 +30,8 @@ void ringrun::referenceAttention(const AttentionSpec &s,
                 D = s.headDim, group = Hq / Hkv;
   o.assign(static_cast<size_t>(B * Hq * L * D), 0.0);
   lse.assign(static_cast<size_t>(B * Hq * L), 0.0);
-  std::vector<double> scores(static_cast<size_t>(L));
+  RowScratch scratch;
+  Conditioning cond;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h) {
       int64_t hk = h / group;
@@ -31,32 +40,14 @@ void ringrun::referenceAttention(const AttentionSpec &s,
       for (int64_t i = 0; i < L; ++i) {
         const float *qi = &q[static_cast<size_t>(((b * Hq + h) * L + i) * D)];
         double *oi = &o[static_cast<size_t>(((b * Hq + h) * L + i) * D)];
-        int64_t visible = s.causal ? i + 1 : L;
-        double m = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < visible; ++j) {
-          double dot = 0;
-          for (int64_t d = 0; d < D; ++d)
-            dot += static_cast<double>(qi[d]) * kb[j * D + d];
-          scores[j] = dot * s.scale;
-          m = std::max(m, scores[j]);
-        }
-        double &l = lse[static_cast<size_t>((b * Hq + h) * L + i)];
-        if (visible == 0) {
-          l = -std::numeric_limits<double>::infinity();
-          continue;
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < visible; ++j) {
-          double p = std::exp(scores[j] - m);
-          sum += p;
-          for (int64_t d = 0; d < D; ++d)
-            oi[d] += p * vb[j * D + d];
-        }
-        for (int64_t d = 0; d < D; ++d)
-          oi[d] /= sum;
-        l = m + std::log(sum);
+        lse[static_cast<size_t>((b * Hq + h) * L + i)] = attentionRow(
+            D, s.causal ? i + 1 : L, s.scale, [&](int64_t d) { return qi[d]; },
+            [&](int64_t j, int64_t d) { return kb[j * D + d]; },
+            [&](int64_t j, int64_t d) { return vb[j * D + d]; }, oi, scratch,
+            cond);
       }
     }
+  return cond;
 }
 
 namespace {
@@ -80,23 +71,16 @@ Comparison ringrun::compareOutput(const std::string &name, const float *out,
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
-  double diff2 = 0, ref2 = 0;
+  ErrorSum sum;
   for (int64_t i = 0; i < n; ++i) {
-    double got = out[i], want = ref[i];
-    bool gotNegInf = std::isinf(got) && got < 0;
-    bool wantNegInf = std::isinf(want) && want < 0;
-    if (std::isnan(got) || (std::isinf(got) && got > 0) ||
-        gotNegInf != wantNegInf) {
+    if (!sum.add(out[i], ref[i])) {
       c.ok = false;
-      c.why = name + indexString(i, shape) + " is " + std::to_string(got) +
-              ", expected " + std::to_string(want);
+      c.why = name + indexString(i, shape) + " is " + std::to_string(out[i]) +
+              ", expected " + std::to_string(ref[i]);
       return c;
     }
-    if (gotNegInf)
-      continue;
-    diff2 += (got - want) * (got - want);
-    ref2 += want * want;
   }
-  c.relErr = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+  c.relErr = sum.relErr();
+  c.ref2 = sum.ref2;
   return c;
 }

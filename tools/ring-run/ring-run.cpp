@@ -8,26 +8,35 @@
 // It reads DIR/manifest.json, dlopen()s the artifact's library, creates a
 // ringrt context, gives every rank its block of seeded global inputs, runs
 // the entry point, and either gathers O and LSE to rank 0 and compares them
-// with a float64 reference, or times the entry. Every failure is agreed on
-// by all ranks so that every rank exits, and rank 0's last line is
-// `ring-run: PASS ...`, `ring-run: FAIL ...` or `ring-run: BENCH ...`.
+// with a float64 reference (or, with --check-rows, every rank checks a
+// sample of its rows), or times the entry. Every failure is agreed on by all
+// ranks so that every rank exits, and rank 0's last line is
+// `ring-run: PASS ...`, `ring-run: FAIL ...` or `ring-run: BENCH ...`. A rank
+// that dies, freezes or times out ends the whole job (MPI_Abort) within the
+// timeout plus a margin, with a message naming the rank, stage and peer.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Calibrate.h"
 #include "HostData.h"
+#include "Library.h"
 #include "Manifest.h"
+#include "MemoryBudget.h"
 #include "Npy.h"
+#include "Options.h"
 #include "Reference.h"
+#include "SampledCheck.h"
 #include "ringrt/ringrt.h"
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
 #include <limits>
 #include <sched.h>
 #include <string>
@@ -39,143 +48,33 @@ using namespace ringrun;
 
 namespace {
 
-const char *const kHelp =
-    "usage: mpirun -np N ring-run DIR --check [--device=cpu|emu|cuda] "
-    "[--comm=mpi|nccl] [--seed S] [--dump OUTDIR]\n"
-    "       mpirun -np N ring-run DIR --bench [--iters K] "
-    "[--device=cpu|emu|cuda] [--comm=mpi|nccl] [--seed S]\n"
-    "\n"
-    "Runs the ringc artifact in DIR (manifest.json + the shared library it\n"
-    "names) on N = ring x head_groups x dim_slices MPI ranks.\n"
-    "\n"
-    "  --check          run once on seeded random inputs, gather O and LSE to\n"
-    "                   rank 0 and compare with a float64 reference; the last\n"
-    "                   line is `ring-run: PASS max_rel_err=<x> o_rel_err=<a>\n"
-    "                   lse_rel_err=<b> ranks=<N>` (exit 0) or `ring-run:\n"
-    "                   FAIL <why>` (exit 1). Relative error is\n"
-    "                   ||out-ref||_2/||ref||_2; bounds f32 1e-4, bf16/f16\n"
-    "                   1e-2.\n"
-    "  --bench          time the entry (warm-up, then K iterations; max over\n"
-    "                   ranks); last line `ring-run: BENCH ms_per_iter=<x>\n"
-    "                   tokens_per_s=<y> gflops=<z>` (FLOPs 4*B*Hq*L^2*D,\n"
-    "                   halved when causal). With --device=cuda the line\n"
-    "                   before it is the kernels' time alone, by CUDA events:\n"
-    "                   `ring-run: KERNEL ms_per_iter=<k> launches_per_iter=<n>`.\n"
-    "  --device=D       device backend: cpu (default; CPU artifacts), emu\n"
-    "                   (PTX emulator) or cuda (GPU artifacts, whose tensors\n"
-    "                   ring-run allocates with ringrt_device_alloc).\n"
-    "  --comm=C         communicator: nccl (default with --device=cuda:\n"
-    "                   shifts of device buffers on a CUDA stream of their\n"
-    "                   own) or mpi (default otherwise; with --device=cuda\n"
-    "                   shifts are staged through page-locked host memory).\n"
-    "  --profile        with --check and --device=emu: print each rank's\n"
-    "                   emulator counters summed over its launches.\n"
-    "  --seed S         input seed (default 0); inputs are uniform in [-1,1)\n"
-    "                   from splitmix64, rounded to the artifact's dtype.\n"
-    "  --dump OUTDIR    with --check: write q.npy k.npy v.npy [B,H,L,D],\n"
-    "                   o.npy [B,Hq,L,D] and lse.npy [B,Hq,L] as float32,\n"
-    "                   natural token order.\n"
-    "  --iters K        with --bench: timed iterations (default 20).\n"
-    "  --help           print this help.\n"
-    "\n"
-    "Environment: RINGRT_TIMEOUT_MS bounds every wait (default 300000).\n";
+/// How long past the timeout ranks wait for each other in an agreement.
+constexpr int64_t kMarginMs = 5000;
 
-struct Options {
-  std::string dir;
-  bool check = false, bench = false, help = false, profile = false;
-  std::string device = "cpu";
-  /// "mpi" or "nccl"; empty until parseArgs picks the device's default.
-  std::string comm;
-  uint64_t seed = 0;
-  std::string dumpDir;
-  int64_t iters = 20;
+/// What a rank reports to an agreement (fixed size: sent as bytes).
+struct Report {
+  int32_t ok = 1;
+  int32_t fatal = 0;
+  char message[2040] = {};
 };
 
-bool parseUnsigned(const std::string &s, uint64_t &out) {
-  if (s.empty() || s[0] == '-')
-    return false;
-  char *end = nullptr;
-  out = std::strtoull(s.c_str(), &end, 0);
-  return *end == '\0';
-}
-
-/// Parses argv; returns "" or the error.
-std::string parseArgs(int argc, char **argv, Options &o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    // Flags taking a value accept both `--flag=V` and `--flag V`.
-    auto value = [&](const char *flag, std::string &out) -> int {
-      std::string f = flag;
-      if (a == f) {
-        if (i + 1 >= argc)
-          return -1;
-        out = argv[++i];
-        return 1;
-      }
-      if (a.compare(0, f.size() + 1, f + "=") == 0) {
-        out = a.substr(f.size() + 1);
-        return 1;
-      }
-      return 0;
-    };
-    std::string v;
-    int r;
-    if (a == "--help" || a == "-h") {
-      o.help = true;
-    } else if (a == "--check") {
-      o.check = true;
-    } else if (a == "--bench") {
-      o.bench = true;
-    } else if (a == "--profile") {
-      o.profile = true;
-    } else if ((r = value("--device", v)) != 0) {
-      if (r < 0)
-        return "--device needs a value";
-      if (v != "cpu" && v != "emu" && v != "cuda")
-        return "--device: expected cpu, emu or cuda, got '" + v + "'";
-      o.device = v;
-    } else if ((r = value("--comm", v)) != 0) {
-      if (r < 0)
-        return "--comm needs a value";
-      if (v != "mpi" && v != "nccl")
-        return "--comm: expected mpi or nccl, got '" + v + "'";
-      o.comm = v;
-    } else if ((r = value("--seed", v)) != 0) {
-      if (r < 0 || !parseUnsigned(v, o.seed))
-        return "--seed needs a non-negative integer";
-    } else if ((r = value("--dump", v)) != 0) {
-      if (r < 0 || v.empty())
-        return "--dump needs a directory";
-      o.dumpDir = v;
-    } else if ((r = value("--iters", v)) != 0) {
-      uint64_t k = 0;
-      if (r < 0 || !parseUnsigned(v, k) || k == 0)
-        return "--iters needs a positive integer";
-      o.iters = static_cast<int64_t>(k);
-    } else if (!a.empty() && a[0] == '-') {
-      return "unknown option '" + a + "' (see --help)";
-    } else if (o.dir.empty()) {
-      o.dir = a;
-    } else {
-      return "unexpected argument '" + a + "' (one artifact directory only)";
-    }
-  }
-  if (o.comm.empty())
-    o.comm = o.device == "cuda" ? "nccl" : "mpi";
-  if (o.help)
-    return "";
-  if (o.dir.empty())
-    return "missing the artifact directory (see --help)";
-  if (o.check == o.bench)
-    return "give exactly one of --check and --bench";
-  if (!o.dumpDir.empty() && !o.check)
-    return "--dump needs --check";
-  if (o.profile && (!o.check || o.device != "emu"))
-    return "--profile needs --check and --device=emu";
-  return "";
-}
+/// Tags of the agreement's messages on MPI_COMM_WORLD (ringrt talks on
+/// communicators of its own).
+enum : int { kReportTag = 31001, kVerdictTag = 31002 };
 
 /// The MPI world and the all-ranks agreement on failures.
+///
+/// agree() is point to point with deadlines rather than a collective, so
+/// that rank 0 learns which ranks never report (killed, frozen, or blocked
+/// in a wait of their own) and can name them: every rank sends its report
+/// to rank 0, which answers with the verdict. Rank 0 waits for the reports
+/// up to the timeout plus a margin, and only a margin once some rank
+/// reported a fatal failure (a timeout: every live rank is then at most a
+/// margin away); the others wait for the verdict up to the timeout plus two
+/// margins, or two margins after a fatal failure of their own. A missing rank, or a fatal failure (timeouts and communication
+/// errors may leave MPI requests pending, so MPI_Finalize could hang), ends
+/// the job with MPI_Abort after rank 0 (or the rank that gave up waiting)
+/// printed the `ring-run: FAIL` line.
 class World {
 public:
   World() {
@@ -184,68 +83,155 @@ public:
   }
 
   int rank = 0, size = 1;
-  int64_t agreeTimeoutMs = 310000;
+  /// The wait bound of ringrt (RINGRT_TIMEOUT_MS or its default).
+  int64_t timeoutMs = 300000;
 
-  /// Collective: returns true if every rank is `ok`. Otherwise rank 0 prints
-  /// the failing ranks' messages (the first as `ring-run: FAIL ...`) and
-  /// every rank returns false. Aborts if the other ranks never arrive.
-  bool agree(bool ok, const std::string &message) {
-    int mine = ok ? 1 : 0, all = 0;
-    MPI_Request req;
-    MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(agreeTimeoutMs);
-    for (int flag = 0;;) {
-      MPI_Test(&req, &flag, MPI_STATUS_IGNORE);
-      if (flag)
-        break;
-      if (std::chrono::steady_clock::now() > deadline) {
-        std::fprintf(stdout,
-                     "ring-run: FAIL rank %d: the other ranks did not "
-                     "respond within %lld ms%s%s; aborting\n",
-                     rank, static_cast<long long>(agreeTimeoutMs),
-                     ok ? "" : " after: ", ok ? "" : message.c_str());
-        std::fflush(stdout);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+  /// Returns true if every rank is `ok`. Otherwise rank 0 prints the
+  /// failure (the first non-timeout message, as the root cause, else the
+  /// first) as `ring-run: FAIL ...` and every rank returns false, or the job
+  /// is aborted (see above).
+  bool agree(bool ok, const std::string &message, bool fatal = false) {
+    Report mine;
+    mine.ok = ok;
+    mine.fatal = !ok && fatal;
+    std::snprintf(mine.message, sizeof(mine.message), "%s",
+                  ok ? "" : message.c_str());
+    return rank == 0 ? decide(mine) : report(mine);
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+
+  static void pause() { std::this_thread::sleep_for(std::chrono::microseconds(200)); }
+
+  [[noreturn]] void abortJob(const std::string &line) {
+    std::fprintf(stdout, "ring-run: FAIL %s\n", line.c_str());
+    std::fflush(stdout);
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    std::_Exit(1); // MPI_Abort does not return; be sure.
+  }
+
+  bool report(const Report &mine) {
+    int verdict = 0;
+    MPI_Request reqs[2];
+    MPI_Isend(&mine, sizeof(Report), MPI_BYTE, 0, kReportTag, MPI_COMM_WORLD,
+              &reqs[0]);
+    MPI_Irecv(&verdict, 1, MPI_INT, 0, kVerdictTag, MPI_COMM_WORLD, &reqs[1]);
+    // A rank that failed by itself timing out knows the others are at most
+    // a margin behind; otherwise rank 0 may legitimately take the timeout
+    // plus a margin to decide.
+    int64_t waitMs = mine.fatal ? 2 * kMarginMs : timeoutMs + 2 * kMarginMs;
+    auto deadline = Clock::now() + std::chrono::milliseconds(waitMs);
+    for (int done = 0;;) {
+      MPI_Testall(2, reqs, &done, MPI_STATUSES_IGNORE);
+      if (done)
+        return verdict == 1;
+      if (Clock::now() > deadline)
+        abortJob("rank " + std::to_string(rank) + ": " +
+                 (mine.ok ? std::string() : mine.message + std::string("; ")) +
+                 "rank 0 gave no verdict within " + std::to_string(waitMs) +
+                 " ms (it died, froze or is blocked); aborting the job");
+      pause();
     }
-    if (all)
-      return true;
-    const int kLen = 2048;
-    std::vector<char> buf(kLen, '\0'), gathered;
-    std::snprintf(buf.data(), kLen, "%s", ok ? "" : message.c_str());
-    if (rank == 0)
-      gathered.resize(static_cast<size_t>(kLen) * size);
-    MPI_Gather(buf.data(), kLen, MPI_CHAR, gathered.data(), kLen, MPI_CHAR, 0,
-               MPI_COMM_WORLD);
-    if (rank == 0) {
-      std::string first, firstAt;
-      int distinct = 0;
-      for (int r = 0; r < size; ++r) {
-        std::string m(&gathered[static_cast<size_t>(r) * kLen]);
-        if (m.empty() || m == first)
+  }
+
+  bool decide(const Report &mine) {
+    std::vector<Report> all(static_cast<size_t>(size));
+    all[0] = mine;
+    std::vector<MPI_Request> reqs(static_cast<size_t>(size), MPI_REQUEST_NULL);
+    std::vector<bool> arrived(static_cast<size_t>(size), false);
+    arrived[0] = true;
+    for (int r = 1; r < size; ++r)
+      MPI_Irecv(&all[r], sizeof(Report), MPI_BYTE, r, kReportTag,
+                MPI_COMM_WORLD, &reqs[r]);
+    auto now = Clock::now();
+    auto deadline = now + std::chrono::milliseconds(timeoutMs + kMarginMs);
+    auto margin = std::chrono::milliseconds(kMarginMs);
+    if (mine.fatal)
+      deadline = std::min(deadline, now + margin);
+    for (int missing = size - 1; missing > 0;) {
+      for (int r = 1; r < size; ++r) {
+        if (arrived[r])
           continue;
-        if (first.empty()) {
-          first = m;
-          firstAt = size > 1 ? "rank " + std::to_string(r) + ": " : "";
-        } else {
-          ++distinct;
-          std::fprintf(stderr, "ring-run: rank %d: %s\n", r, m.c_str());
-        }
+        int flag = 0;
+        MPI_Test(&reqs[r], &flag, MPI_STATUS_IGNORE);
+        if (!flag)
+          continue;
+        arrived[r] = true;
+        --missing;
+        if (all[r].fatal)
+          deadline = std::min(deadline, Clock::now() + margin);
       }
-      std::fflush(stderr);
-      // An error every rank reports alike needs no rank prefix.
-      bool same = true;
+      if (missing == 0)
+        break;
+      if (Clock::now() > deadline) {
+        std::string absent;
+        for (int r = 1; r < size; ++r)
+          if (!arrived[r])
+            absent += (absent.empty() ? "" : ",") + std::to_string(r);
+        std::string cause = failureLine(all, arrived);
+        abortJob((cause.empty() ? "" : cause + "; ") + "rank" +
+                 (absent.find(',') == std::string::npos ? " " : "s ") +
+                 absent + " did not report within " +
+                 std::to_string(std::chrono::duration_cast<
+                                    std::chrono::milliseconds>(
+                                    Clock::now() - now)
+                                    .count()) +
+                 " ms (died, froze or blocked); aborting the job");
+      }
+      pause();
+    }
+    bool allOk = true, anyFatal = false;
+    for (const Report &r : all) {
+      allOk = allOk && r.ok;
+      anyFatal = anyFatal || r.fatal;
+    }
+    if (!allOk) {
+      std::string line = failureLine(all, arrived);
       for (int r = 0; r < size; ++r)
-        same = same && first == &gathered[static_cast<size_t>(r) * kLen];
-      std::fprintf(stdout, "ring-run: FAIL %s%s\n", same ? "" : firstAt.c_str(),
-                   first.c_str());
+        if (!all[r].ok && line.find(all[r].message) == std::string::npos)
+          std::fprintf(stderr, "ring-run: rank %d: %s\n", r, all[r].message);
+      std::fflush(stderr);
+      if (anyFatal)
+        abortJob(line);
+      std::fprintf(stdout, "ring-run: FAIL %s\n", line.c_str());
       std::fflush(stdout);
     }
-    return false;
+    int verdict = allOk ? 1 : 0;
+    for (int r = 1; r < size; ++r)
+      MPI_Send(&verdict, 1, MPI_INT, r, kVerdictTag, MPI_COMM_WORLD);
+    return allOk;
+  }
+
+  /// The failure to print: the first message that is not a timeout (the
+  /// root cause; a timeout is usually its echo on a peer), else the first.
+  /// "rank R: " prefixes it unless every rank reports the same.
+  std::string failureLine(const std::vector<Report> &all,
+                          const std::vector<bool> &arrived) {
+    int pick = -1;
+    for (int pass = 0; pass < 2 && pick < 0; ++pass)
+      for (int r = 0; r < size && pick < 0; ++r)
+        if (arrived[r] && !all[r].ok &&
+            (pass == 1 || !std::strstr(all[r].message, "RINGRT_ERR_TIMEOUT")))
+          pick = r;
+    if (pick < 0)
+      return "";
+    bool same = true;
+    for (int r = 0; r < size; ++r)
+      same = same && arrived[r] && !all[r].ok &&
+             std::strcmp(all[r].message, all[pick].message) == 0;
+    return (same && size > 1) || size == 1
+               ? std::string(all[pick].message)
+               : "rank " + std::to_string(pick) + ": " + all[pick].message;
   }
 };
+
+/// Whether a ringrt failure may leave MPI requests pending (the job must
+/// then end with MPI_Abort, not MPI_Finalize).
+bool isFatal(int32_t status) {
+  return status == RINGRT_ERR_TIMEOUT || status == RINGRT_ERR_COMM;
+}
 
 std::string ringrtError(const char *what, int32_t status) {
   return std::string(what) + " failed (" +
@@ -289,7 +275,12 @@ struct RankBuffers {
   /// Allocates the device tensors, copies the host data (inputs and the
   /// poisoned outputs) in, and points the tensors at them. Returns "" or
   /// the error.
-  std::string toDevice(ringrt_context *ctx) {
+  std::string toDevice(const Manifest &m, ringrt_context *ctx) {
+    // GPU entries cannot scan device memory; the host copies are checked
+    // here instead (a CPU entry checks its inputs itself).
+    if (ringrt_check_logit_range(&tq, &tk, m.spec.scale, m.spec.headDim) !=
+        RINGRT_OK)
+      return ringrt_last_error();
     deviceCtx = ctx;
     struct Item {
       void **dev;
@@ -358,12 +349,16 @@ struct RankBuffers {
   }
 };
 
-/// Copies the rank's block of global `src` into the typed local `dst`.
-void scatterLocal(const AttentionSpec &s, int64_t heads,
-                  const RankCoords &c, const std::vector<float> &src,
-                  void *dst) {
+/// Writes the rank's block of global input `which` (0 = q, 1 = k, 2 = v),
+/// generated element by element, into the typed local `dst`: no rank holds
+/// a global tensor it does not need.
+void fillLocalInput(const AttentionSpec &s, const Options &opt, int which,
+                    const RankCoords &c, void *dst) {
+  int64_t heads = which == 0 ? s.heads : s.kvHeads;
+  double scale = which == 2 ? 1.0 : opt.inputScale;
   forEachLocal(s, heads, true, c, [&](int64_t l, int64_t g) {
-    storeElement(dst, s.dtype, l, src[static_cast<size_t>(g)]);
+    storeElement(dst, s.dtype, l,
+                 inputElement(opt.seed, which, g, s.dtype, scale));
   });
 }
 
@@ -402,6 +397,70 @@ void printProfiles(World &w, ringrt_context *ctx) {
   std::fflush(stdout);
 }
 
+/// " bound=B (fp32 logit conditioning C)" when the reference's
+/// conditioning (Reference.h) raised the bound noticeably above the
+/// dtype's, else "".
+std::string boundNote(const AttentionSpec &s, double bound) {
+  double base = checkBound(s, Conditioning(), 1, 1);
+  if (bound <= base * 1.1)
+    return "";
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), " bound=%.3g (fp32 logit conditioning %.3g)",
+                bound, bound - base);
+  return buf;
+}
+
+/// --check-rows: every rank checks the sampled rows it holds; the squared
+/// error sums meet on rank 0.
+int checkSampled(World &w, const Options &opt, const Manifest &m,
+                 const RankCoords &coords, const RankBuffers &bufs) {
+  const AttentionSpec &s = m.spec;
+  std::vector<int64_t> tokens = sampledTokens(s.seq, opt.checkRows);
+  SampledErrors e = checkSampledRows(s, coords, opt.seed, opt.inputScale,
+                                     tokens, bufs.o.data(), bufs.lse.data());
+  if (!w.agree(e.failure.empty(), e.failure))
+    return 1;
+  double mine[5] = {e.oDiff2, e.oRef2, e.lseDiff2, e.lseRef2,
+                    static_cast<double>(e.rows)};
+  double sum[5] = {}, condMine[2] = {e.cond.oErr2, e.cond.lseErr2},
+         condSum[2] = {};
+  MPI_Reduce(mine, sum, 5, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+  MPI_Reduce(condMine, condSum, 2, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+  int rc = 0;
+  if (w.rank == 0) {
+    auto rel = [](double diff2, double ref2) {
+      return ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+    };
+    double oErr = rel(sum[0], sum[1]), lErr = rel(sum[2], sum[3]);
+    Conditioning cond;
+    cond.oErr2 = condSum[0];
+    cond.lseErr2 = condSum[1];
+    double maxErr = std::max(oErr, lErr),
+           bound = checkBound(s, cond, sum[1], sum[3]);
+    // Rows are counted once per dim slice; report (batch, head, token) rows.
+    long long rows = static_cast<long long>(sum[4]) / s.dimSlices;
+    if (maxErr <= bound) {
+      std::fprintf(stdout,
+                   "ring-run: PASS max_rel_err=%.3e o_rel_err=%.3e "
+                   "lse_rel_err=%.3e ranks=%d checked_rows=%lld of %lld%s\n",
+                   maxErr, oErr, lErr, w.size, rows,
+                   static_cast<long long>(s.batch * s.heads * s.seq),
+                   boundNote(s, bound).c_str());
+    } else {
+      std::fprintf(stdout,
+                   "ring-run: FAIL max_rel_err=%.3e exceeds the %s bound %g "
+                   "(o_rel_err=%.3e lse_rel_err=%.3e over %lld sampled "
+                   "rows)\n",
+                   maxErr, ringrt_dtype_name(s.dtype), bound, oErr, lErr,
+                   rows);
+      rc = 1;
+    }
+    std::fflush(stdout);
+  }
+  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return rc;
+}
+
 int runCheck(World &w, const Options &opt, const Manifest &m,
              ringrt_attention_entry entry, ringrt_context *ctx,
              const RankCoords &coords) {
@@ -409,30 +468,32 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
   auto qShape = globalShape(s, s.heads, true);
   auto kvShape = globalShape(s, s.kvHeads, true);
   auto lseShape = globalShape(s, s.heads, false);
-  std::vector<float> q = generateInput(opt.seed, 0, qShape, s.dtype);
-  std::vector<float> k = generateInput(opt.seed, 1, kvShape, s.dtype);
-  std::vector<float> v = generateInput(opt.seed, 2, kvShape, s.dtype);
 
   RankBuffers bufs;
   bufs.init(m);
-  scatterLocal(s, s.heads, coords, q, bufs.q.data());
-  scatterLocal(s, s.kvHeads, coords, k, bufs.k.data());
-  scatterLocal(s, s.kvHeads, coords, v, bufs.v.data());
+  for (int which = 0; which < 3; ++which)
+    fillLocalInput(s, opt, which, coords,
+                   which == 0 ? bufs.q.data()
+                   : which == 1 ? bufs.k.data()
+                                : bufs.v.data());
   bufs.poison(m);
   // GPU artifacts: the poisoned outputs are copied to the device too.
-  std::string devErr = isGpuTarget(m) ? bufs.toDevice(ctx) : "";
+  std::string devErr = isGpuTarget(m) ? bufs.toDevice(m, ctx) : "";
   if (!w.agree(devErr.empty(), devErr))
     return 1;
 
   int32_t st = entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse);
   if (!w.agree(st == RINGRT_OK,
-               ringrtError(("entry '" + m.entry + "'").c_str(), st)))
+               ringrtError(("entry '" + m.entry + "'").c_str(), st),
+               isFatal(st)))
     return 1;
   devErr = bufs.fromDevice();
   if (!w.agree(devErr.empty(), devErr))
     return 1;
   if (opt.profile)
     printProfiles(w, ctx);
+  if (opt.checkRows > 0)
+    return checkSampled(w, opt, m, coords, bufs);
 
   // Gather every rank's O (as float), LSE and coordinates to rank 0.
   int64_t nO = product(m.local.o, 4), nL = product(m.local.lse, 3);
@@ -455,7 +516,7 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
              MPI_COMM_WORLD);
 
   std::string failure;
-  double oErr = 0, lErr = 0;
+  double oErr = 0, lErr = 0, bound = 0;
   if (w.rank == 0) {
     float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> o(static_cast<size_t>(product(qShape.data(), 4)), nan);
@@ -490,25 +551,31 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
         });
       }
 
+    std::vector<float> q = generateInput(opt.seed, 0, qShape, s.dtype,
+                                         opt.inputScale);
+    std::vector<float> k = generateInput(opt.seed, 1, kvShape, s.dtype,
+                                         opt.inputScale);
+    std::vector<float> v = generateInput(opt.seed, 2, kvShape, s.dtype);
     std::vector<double> refO, refL;
-    referenceAttention(s, q, k, v, refO, refL);
+    Conditioning cond = referenceAttention(s, q, k, v, refO, refL);
     if (failure.empty()) {
       Comparison co = compareOutput("o", o.data(), refO.data(), qShape);
       Comparison cl = compareOutput("lse", lse.data(), refL.data(), lseShape);
       oErr = co.relErr;
       lErr = cl.relErr;
+      bound = checkBound(s, cond, co.ref2, cl.ref2);
       if (!co.ok)
         failure = co.why;
       else if (!cl.ok)
         failure = cl.why;
     }
-    double bound = s.dtype == RINGRT_F32 ? 1e-4 : 1e-2;
     double maxErr = std::max(oErr, lErr);
     if (failure.empty() && !(maxErr <= bound))
       failure = "max_rel_err=" + std::to_string(maxErr) + " exceeds the " +
                 ringrt_dtype_name(s.dtype) + " bound " +
                 std::to_string(bound) + " (o_rel_err=" + std::to_string(oErr) +
-                " lse_rel_err=" + std::to_string(lErr) + ")";
+                " lse_rel_err=" + std::to_string(lErr) + ")" +
+                boundNote(s, bound);
 
     if (!opt.dumpDir.empty()) {
       ::mkdir(opt.dumpDir.c_str(), 0755);
@@ -525,8 +592,9 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
     if (failure.empty())
       std::fprintf(stdout,
                    "ring-run: PASS max_rel_err=%.3e o_rel_err=%.3e "
-                   "lse_rel_err=%.3e ranks=%d\n",
-                   maxErr, oErr, lErr, w.size);
+                   "lse_rel_err=%.3e ranks=%d%s\n",
+                   maxErr, oErr, lErr, w.size,
+                   boundNote(s, bound).c_str());
     else
       std::fprintf(stdout, "ring-run: FAIL %s\n", failure.c_str());
     std::fflush(stdout);
@@ -542,19 +610,12 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   const AttentionSpec &s = m.spec;
   RankBuffers bufs;
   bufs.init(m);
-  scatterLocal(s, s.heads, coords,
-               generateInput(opt.seed, 0, globalShape(s, s.heads, true),
-                             s.dtype),
-               bufs.q.data());
-  scatterLocal(s, s.kvHeads, coords,
-               generateInput(opt.seed, 1, globalShape(s, s.kvHeads, true),
-                             s.dtype),
-               bufs.k.data());
-  scatterLocal(s, s.kvHeads, coords,
-               generateInput(opt.seed, 2, globalShape(s, s.kvHeads, true),
-                             s.dtype),
-               bufs.v.data());
-  std::string devErr = isGpuTarget(m) ? bufs.toDevice(ctx) : "";
+  for (int which = 0; which < 3; ++which)
+    fillLocalInput(s, opt, which, coords,
+                   which == 0 ? bufs.q.data()
+                   : which == 1 ? bufs.k.data()
+                                : bufs.v.data());
+  std::string devErr = isGpuTarget(m) ? bufs.toDevice(m, ctx) : "";
   if (!w.agree(devErr.empty(), devErr))
     return 1;
   auto run = [&] {
@@ -564,7 +625,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   for (int i = 0; i < 3 && st == RINGRT_OK; ++i)
     st = run();
   if (!w.agree(st == RINGRT_OK,
-               ringrtError(("entry '" + m.entry + "' (warm-up)").c_str(), st)))
+               ringrtError(("entry '" + m.entry + "' (warm-up)").c_str(), st),
+               isFatal(st)))
     return 1;
   // On a GPU, CUDA events also time the kernels alone (no launch overhead
   // or host work between them).
@@ -581,7 +643,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
     st = ringrt_device_synchronize(ctx);
   double elapsed = MPI_Wtime() - t0;
   if (!w.agree(st == RINGRT_OK,
-               ringrtError(("entry '" + m.entry + "'").c_str(), st)))
+               ringrtError(("entry '" + m.entry + "'").c_str(), st),
+               isFatal(st)))
     return 1;
   double kernelMs = 0;
   int64_t launches = 0;
@@ -601,8 +664,10 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                  static_cast<double>(launches) /
                      static_cast<double>(opt.iters));
   double maxElapsed = 0;
-  MPI_Reduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX, 0,
-             MPI_COMM_WORLD);
+  MPI_Allreduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX,
+                MPI_COMM_WORLD);
+  if (opt.benchMs)
+    *opt.benchMs = maxElapsed / static_cast<double>(opt.iters) * 1e3;
   if (w.rank == 0) {
     double perIter = maxElapsed / static_cast<double>(opt.iters);
     double L = static_cast<double>(s.seq);
@@ -618,10 +683,19 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   return 0;
 }
 
+int runArtifact(World &w, const Options &opt);
+
 int runMain(int argc, char **argv) {
   World w;
   Options opt;
-  std::string err = parseArgs(argc, argv, opt);
+  // A bad RINGRT_TIMEOUT_MS is an error on every rank, before anything
+  // waits (ringrt_context_create would refuse it too).
+  std::string err;
+  if (ringrt_timeout_from_env(&w.timeoutMs) != RINGRT_OK)
+    err = ringrt_last_error();
+  std::string argErr = parseOptions(argc, argv, opt);
+  if (err.empty())
+    err = argErr;
   if (!w.agree(err.empty(), err))
     return 2;
   if (opt.help) {
@@ -629,6 +703,28 @@ int runMain(int argc, char **argv) {
       std::fputs(kHelp, stdout);
     return 0;
   }
+  if (opt.calibrate)
+    return runCalibrate(
+        opt.output, "", [&](const std::string &dir, std::string &error) {
+          Options o = opt;
+          o.calibrate = false;
+          o.dir = dir;
+          o.bench = true;
+          o.iters = 5;
+          double ms = -1;
+          o.benchMs = &ms;
+          if (runArtifact(w, o) != 0) {
+            error = "ring-run --bench " + dir + " failed (see above)";
+            return -1.0;
+          }
+          return ms;
+        });
+  return runArtifact(w, opt);
+}
+
+/// Loads the artifact in opt.dir and runs --check or --bench on it.
+int runArtifact(World &w, const Options &opt) {
+  std::string err;
 
   Manifest m;
   bool ok = loadManifest(opt.dir + "/manifest.json", m, err);
@@ -653,18 +749,57 @@ int runMain(int argc, char **argv) {
                    "), mpirun started " + std::to_string(w.size)))
     return 1;
 
-  std::string libPath = opt.dir + "/" + m.library;
-  void *lib = dlopen(libPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ringrt_attention_entry entry = nullptr;
-  if (lib) {
-    entry = reinterpret_cast<ringrt_attention_entry>(
-        dlsym(lib, m.entry.c_str()));
-    if (!entry)
-      err = libPath + ": no entry point '" + m.entry + "'";
-  } else {
-    const char *why = dlerror();
-    err = "cannot load " + libPath + ": " + (why ? why : "unknown error");
+  // Memory: the ranks of a node share its memory; refuse, with the figures,
+  // a run that cannot fit rather than die in bad_alloc on every rank.
+  MemoryNeed need = estimateMemory(m, opt.check, opt.checkRows, w.size);
+  uint64_t mine = w.rank == 0 ? need.local + need.checkRoot : need.local;
+  if (mine < need.local)
+    mine = UINT64_MAX;
+  uint64_t avail = 0;
+  std::string availFrom;
+  bool availOk = availableMemory(avail, availFrom, err);
+  if (!w.agree(availOk, err))
+    return 1;
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, w.rank,
+                      MPI_INFO_NULL, &node);
+  // Summed as doubles: a saturated estimate must not wrap around.
+  double mineD = static_cast<double>(mine), nodeNeed = 0;
+  int nodeRanks = 0, one = 1;
+  MPI_Allreduce(&mineD, &nodeNeed, 1, MPI_DOUBLE, MPI_SUM, node);
+  MPI_Allreduce(&one, &nodeRanks, 1, MPI_INT, MPI_SUM, node);
+  MPI_Comm_free(&node);
+  err.clear();
+  if (nodeNeed > static_cast<double>(avail)) {
+    uint64_t total = nodeNeed >= 1.8e19 ? UINT64_MAX
+                                        : static_cast<uint64_t>(nodeNeed);
+    err = "not enough memory: this run needs about " + formatBytes(total) +
+          " on this node (" + std::to_string(nodeRanks) + " ranks x " +
+          formatBytes(need.local) + " of local tensors";
+    if (need.checkRoot)
+      err += ", plus " + formatBytes(need.checkRoot) +
+             " on rank 0 for --check: the float64 reference and the gathered "
+             "global tensors";
+    err += "), but " + formatBytes(avail) + " is available (" + availFrom +
+           ")";
+    if (need.checkRoot && nodeNeed - static_cast<double>(need.checkRoot) <=
+                              static_cast<double>(avail))
+      err += "; --check-rows K checks K query rows per head instead, in "
+             "O(K*L*D) per head without the global tensors";
   }
+  if (!w.agree(err.empty(), err))
+    return 1;
+  // The full check gathers whole local tensors with int counts.
+  if (opt.check && opt.checkRows == 0 &&
+      (product(m.local.o, 4) > INT_MAX || product(m.local.lse, 3) > INT_MAX))
+    err = "--check gathers every rank's O, but " +
+          std::to_string(product(m.local.o, 4)) +
+          " elements per rank exceed MPI's int counts; use --check-rows K";
+  if (!w.agree(err.empty(), err))
+    return 1;
+
+  ringrt_attention_entry entry = nullptr;
+  err = loadArtifactEntry(opt.dir, m, entry);
   if (!w.agree(entry != nullptr, err))
     return 1;
 
@@ -680,9 +815,10 @@ int runMain(int argc, char **argv) {
   ringrt_context *ctx = nullptr;
   ringrt_status st = ringrt_context_create(&co, &ctx);
   if (!w.agree(st == RINGRT_OK,
-               st == RINGRT_OK ? "" : ringrtError("creating the context", st)))
+               st == RINGRT_OK ? "" : ringrtError("creating the context", st),
+               isFatal(st)))
     return 1;
-  w.agreeTimeoutMs = ringrt_timeout_ms(ctx) + 10000;
+  w.timeoutMs = ringrt_timeout_ms(ctx);
   RankCoords coords{ringrt_coord(ctx, RINGRT_AXIS_RING),
                     ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP),
                     ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE)};

@@ -11,6 +11,8 @@
 
 #include "tools/ringc/Explain.h"
 
+#include "codegen/gpu/Kernels.h"
+#include "codegen/gpu/TargetInfo.h"
 #include "dialect/AttentionPlan.h"
 #include "dialect/RingOps.h"
 
@@ -56,6 +58,42 @@ std::string specRuleError(MLIRContext &ctx, const AttentionSpec &spec) {
   if (StringRef(message).starts_with(prefix))
     message.erase(0, prefix.size());
   return message;
+}
+
+/// The GPU kernels' own rules (codegen/gpu/Kernels.h) for the per-rank
+/// shapes of `candidate` on `target`; "" on the CPU target or when they hold.
+std::string targetRuleError(const AttentionSpec &candidate,
+                            StringRef target) {
+  if (!target.starts_with("sm_"))
+    return "";
+  std::string error;
+  auto info = gpu::TargetInfo::get(target, "", error);
+  if (!info)
+    return error;
+  int64_t sliceDim = candidate.headDim / candidate.dimSlices;
+  MaskKind mask = candidate.causal ? MaskKind::causal : MaskKind::none;
+  Balance layout = *symbolizeBalance(candidate.effectiveBalance());
+  if (candidate.dimSlices == 1) {
+    gpu::AttentionKernelConfig config;
+    config.headDim = sliceDim;
+    config.dtype = candidate.dtype;
+    config.mask = mask;
+    config.layout = layout;
+    config.tiles = gpu::defaultAttentionTiles(sliceDim);
+    return config.validate(*info);
+  }
+  gpu::BlockScoresKernelConfig scores;
+  scores.sliceDim = sliceDim;
+  scores.dtype = candidate.dtype;
+  error = scores.validate(*info);
+  if (!error.empty())
+    return error;
+  gpu::SoftmaxVKernelConfig softmax;
+  softmax.sliceDim = sliceDim;
+  softmax.dtype = candidate.dtype;
+  softmax.mask = mask;
+  softmax.layout = layout;
+  return softmax.validate(*info);
 }
 
 SmallVector<Balance> layoutsFor(const AttentionSpec &spec, int64_t ring) {
@@ -126,6 +164,8 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
           candidate.dimSlices = m;
           candidate.balance = stringifyBalance(layout).str();
           row.rejected = specRuleError(ctx, candidate);
+          if (row.rejected.empty())
+            row.rejected = targetRuleError(candidate, options.target);
           if (row.rejected.empty())
             row.rejected = checkAllToAll(pb, row.plan);
           if (row.rejected.empty()) {

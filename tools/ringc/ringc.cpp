@@ -98,6 +98,13 @@ static cl::opt<bool> noOverlap(
              "blocks); for debugging and for measuring overlap"),
     cl::init(false), cl::cat(ringcCat));
 
+static cl::opt<bool> noFuseMerge(
+    "no-fuse-merge",
+    cl::desc("Do not fuse the online-softmax merges into the block kernels "
+             "(every block writes an fp32 partial that a separate merge "
+             "reads back); for comparison"),
+    cl::init(false), cl::cat(ringcCat));
+
 static cl::opt<std::string> clusterName(
     "cluster",
     cl::desc("The cluster --explain / --auto plan for: dgx-h100, dgx-a100, "
@@ -308,6 +315,7 @@ int main(int argc, char **argv) {
   PipelineOptions options;
   options.target = targetName;
   options.overlap = !noOverlap;
+  options.fuseMerge = !noFuseMerge;
   options.inputPhase = detectInputPhase(*module);
   options.hostFeatures = cpu::hostFeatureList(cpuName);
   // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).

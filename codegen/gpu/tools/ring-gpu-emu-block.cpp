@@ -7,7 +7,12 @@
 // mask, GQA), and compares partial O and LSE with a float64 reference that
 // follows the op's definition. Prints `PASS max_rel_err=...` and the emulator
 // profile, or `FAIL ...` (exit 1). It also checks that rows outside q_rows
-// of the partial buffers are left alone.
+// of the partial buffers are left alone. With --epilogue=acc the kernel is
+// the fused-merge form (ring.block_attention_accumulate): the output buffers
+// are accumulators of q_len rows holding a random running (O, LSE) (some
+// rows empty: O = 0, LSE = −inf), and the reference merges the block into
+// them; --epilogue=acc_first writes the block into the accumulator rows
+// without reading them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,7 +63,7 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "usage: ring-gpu-emu-block --ptx=F --kernel=K "
                            "--d=64 [--b --h --hkv --lq --lkv --q0 --qn --k0 "
                            "--kn --qown --kvown --ring --causal --layout "
-                           "--dtype --warps --block-n --seed]\n");
+                           "--dtype --warps --block-n --seed --epilogue]\n");
       return 2;
     }
     args[a.substr(2, eq - 2)] = a.substr(eq + 1);
@@ -77,7 +82,16 @@ int main(int argc, char **argv) {
              q0 = geti("q0", 0), qn = geti("qn", LQ), k0 = geti("k0", 0),
              kn = geti("kn", LKV), qown = geti("qown", 0),
              kvown = geti("kvown", 0), P = geti("ring", 1),
-             warps = geti("warps", 4), PL = geti("plen", qn + 3);
+             warps = geti("warps", 4);
+  const std::string epilogue = gets("epilogue", "partial");
+  if (epilogue != "partial" && epilogue != "acc" && epilogue != "acc_first") {
+    std::printf("FAIL bad --epilogue '%s' (partial, acc, acc_first)\n",
+                epilogue.c_str());
+    return 1;
+  }
+  // Accumulators have the query buffer's rows; accumulator row = query row.
+  const bool toAcc = epilogue != "partial", merge = epilogue == "acc";
+  const long PL = toAcc ? LQ : geti("plen", qn + 3);
   const bool causal = geti("causal", 0) != 0;
   const std::string layout = gets("layout", "none");
   const bool f16 = gets("dtype", "bf16") == "f16";
@@ -108,6 +122,22 @@ int main(int argc, char **argv) {
     po[i] = sentinel;
   for (long i = 0; i < B * H * PL; ++i)
     pl[i] = sentinel;
+  // The running state the fused merge reads (rows of q_rows): random, with
+  // every fifth row empty (O = 0, LSE = −inf).
+  std::uniform_real_distribution<float> lseDist(-2.f, 4.f);
+  std::vector<double> runO(B * H * PL * D), runL(B * H * PL);
+  if (merge)
+    for (long bh = 0; bh < B * H; ++bh)
+      for (long r = q0; r < q0 + qn; ++r) {
+        bool empty = r % 5 == 0;
+        pl[bh * PL + r] = empty ? -INFINITY : lseDist(rng);
+        for (long d = 0; d < D; ++d)
+          po[(bh * PL + r) * D + d] = empty ? 0.f : U(rng);
+      }
+  for (long i = 0; i < B * H * PL * D; ++i)
+    runO[i] = po[i];
+  for (long i = 0; i < B * H * PL; ++i)
+    runL[i] = pl[i];
 
   int32_t iargs[12] = {int32_t(H),  int32_t(HKV), int32_t(LQ),
                        int32_t(LKV), int32_t(PL), int32_t(q0),
@@ -140,14 +170,15 @@ int main(int argc, char **argv) {
       for (long r = 0; r < PL; ++r) {
         float *orow = po + ((b * H + h) * PL + r) * D;
         float lse = pl[(b * H + h) * PL + r];
-        if (r >= qn) {
+        bool inRows = toAcc ? r >= q0 && r < q0 + qn : r < qn;
+        if (!inRows) {
           bool same = lse == sentinel;
           for (long d = 0; d < D; ++d)
             same &= orow[d] == sentinel;
           untouched += !same;
           continue;
         }
-        long i = q0 + r;
+        long i = toAcc ? r : q0 + r;
         std::vector<double> s(kn);
         double m = -INFINITY;
         for (long jj = 0; jj < kn; ++jj) {
@@ -171,6 +202,25 @@ int main(int argc, char **argv) {
               o[d] += p * hv[((b * HKV + hk_) * LKV + k0 + jj) * D + d];
           }
         double refLse = sum > 0 ? m + std::log(sum) : -INFINITY;
+        // The block's normalised output, then (acc) merged into the running
+        // state with the rule of ring.merge.
+        for (long d = 0; d < D; ++d)
+          o[d] = sum > 0 ? o[d] / sum : 0.0;
+        if (merge) {
+          double la = runL[(b * H + h) * PL + r];
+          const double *ra = &runO[((b * H + h) * PL + r) * D];
+          double l = std::max(la, refLse);
+          if (l == -INFINITY) {
+            for (long d = 0; d < D; ++d)
+              o[d] = ra[d];
+          } else {
+            double merged = l + std::log(std::exp(la - l) + std::exp(refLse - l));
+            for (long d = 0; d < D; ++d)
+              o[d] = ra[d] * std::exp(la - merged) +
+                     o[d] * std::exp(refLse - merged);
+            refLse = merged;
+          }
+        }
         if (refLse == -INFINITY) {
           if (lse != -INFINITY)
             lseErr = INFINITY;
@@ -179,7 +229,7 @@ int main(int argc, char **argv) {
                                         std::max(1.0, std::fabs(refLse)));
         }
         for (long d = 0; d < D; ++d) {
-          double ref = sum > 0 ? o[d] / sum : 0.0;
+          double ref = o[d];
           double diff = orow[d] - ref;
           if (std::isnan(orow[d]))
             diff = INFINITY;

@@ -42,6 +42,10 @@ static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
 static cl::opt<std::string>
     kernel("kernel", cl::init("attention"),
            cl::desc("attention, block_scores or block_softmax_v"));
+static cl::opt<std::string> epilogue(
+    "epilogue", cl::init("partial"),
+    cl::desc("attention epilogue: partial (ring.block_attention), acc or "
+             "acc_first (ring.block_attention_accumulate, fused merge)"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -71,6 +75,13 @@ int main(int argc, char **argv) {
     c.tiles.warps = warps;
   if (blockN > 0)
     c.tiles.blockN = blockN;
+  if (epilogue == "acc")
+    c.epilogue = AttentionEpilogue::Accumulate;
+  else if (epilogue == "acc_first")
+    c.epilogue = AttentionEpilogue::AccumulateFirst;
+  else if (epilogue != "partial")
+    return fail("bad --epilogue '" + epilogue +
+                "' (partial, acc or acc_first)");
   BlockScoresKernelConfig scores;
   scores.sliceDim = headDim;
   scores.dtype = dtype;

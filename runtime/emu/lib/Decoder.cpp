@@ -303,12 +303,18 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
     } else {
       return fail(error, mnem, "only fence.proxy.async and .alias");
     }
+  } else if (b == "fence" && m.take("mbarrier_init")) {
+    // Releases this thread's earlier mbarrier.init, also to the async
+    // proxy (TMA complete_tx): tracked like fence.proxy.async for mbarriers.
+    I.op = Opcode::FenceProxyAsync;
+    I.flags |= FlagMbarrierInit;
+    m.take("release");
+    m.take("cluster");
   } else if (b == "membar" || b == "fence") {
     // Execution is sequentially consistent; other fences order nothing
     // further (the race checker's edges come from barriers and mbarriers).
     for (auto w : {"gl", "cta", "sys", "gpu", "sc", "acq_rel", "release",
-                   "acquire", "mbarrier_init", "shared::cta", "global",
-                   "cluster"})
+                   "acquire", "shared::cta", "global", "cluster"})
       m.take(w);
     I.op = Opcode::Nop;
   } else if (b == "mbarrier") {
@@ -333,10 +339,9 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
       I.flags |= FlagExpectTx;
     if ((op == MbarOp::TestWait || op == MbarOp::TryWait) && m.take("parity"))
       I.flags |= FlagParity;
-    for (auto w : {"release", "acquire", "relaxed", "cta"})
+    // Launches are clusters of one CTA, where .cluster scope is .cta.
+    for (auto w : {"release", "acquire", "relaxed", "cta", "cluster"})
       m.take(w);
-    if (m.take("cluster"))
-      return fail(error, mnem, "cluster scope is not supported");
     I.space = Space::Generic;
     if (m.take("shared::cluster"))
       I.space = Space::Shared;
@@ -348,6 +353,13 @@ bool ringrt::emu::decodeMnemonic(std::string_view mnem, Instr &I,
     if (!m.take("b64"))
       return fail(error, mnem, "expected .b64");
     I.type = DType::B64;
+  } else if (b == "prefetch" || b == "prefetchu") {
+    // Cache hints (prefetch{.space}{.level}, prefetch.tensormap) change no
+    // result.
+    I.op = Opcode::Nop;
+    for (auto w : {"global", "local", "L1", "L2", "tensormap", "param",
+                   "const", "L2::evict_last", "L2::evict_normal"})
+      m.take(w);
   } else if (b == "elect") {
     I.op = Opcode::Elect;
     if (!m.take("sync"))
@@ -590,8 +602,11 @@ bool ringrt::emu::finishOperands(Instr &I, const Kernel &K,
   unsigned lo = 0, hi = 0;
   switch (I.op) {
   case Opcode::Bra: lo = hi = 1; break;
-  case Opcode::Ret: case Opcode::Exit: case Opcode::Nop:
-  case Opcode::CpAsyncCommit: lo = 0; hi = 0; break;
+  case Opcode::Ret: case Opcode::Exit: case Opcode::CpAsyncCommit:
+    lo = 0; hi = 0; break;
+  case Opcode::Nop: lo = 0; hi = 1; break; // bar.warp.sync mask, prefetch
+  case Opcode::TmaLoad: lo = 4; hi = 5; break; // + .L2::cache_hint policy
+  case Opcode::TmaStore: lo = 3; hi = 4; break;
   case Opcode::Bar: lo = (I.flags & FlagArriveOnly) ? 2 : 1; hi = 2; break;
   case Opcode::Mbarrier:
     switch (MbarOp(I.mode)) {
@@ -611,8 +626,6 @@ bool ringrt::emu::finishOperands(Instr &I, const Kernel &K,
     lo = hi = 1; break;
   case Opcode::Elect: lo = hi = 2; break;
   case Opcode::Wgmma: lo = 7; hi = 8; break;
-  case Opcode::TmaLoad: lo = hi = 4; break;
-  case Opcode::TmaStore: lo = hi = 3; break;
   case Opcode::Stmatrix: lo = hi = 2; break;
   case Opcode::CpAsyncWait: lo = hi = (I.flags & FlagAll) ? 0 : 1; break;
   case Opcode::CpAsync: lo = 3; hi = 5; break;
@@ -744,6 +757,7 @@ bool ringrt::emu::finishOperands(Instr &I, const Kernel &K,
     if (I.ops[i].isAddr && I.op != Opcode::Ld && I.op != Opcode::St &&
         I.op != Opcode::CpAsync && I.op != Opcode::Ldmatrix &&
         I.op != Opcode::Stmatrix && I.op != Opcode::Mbarrier &&
+        I.op != Opcode::Nop &&
         I.op != Opcode::TmaLoad && I.op != Opcode::TmaStore)
       return error = "unexpected address operand", false;
   return true;

@@ -36,6 +36,7 @@ enum class Park : uint8_t {
   None,
   Mbarrier, ///< mbarrier.try_wait that found its phase incomplete
   Wgmma,    ///< waiting for the other warps of its warpgroup at wgmma
+  Setmaxnreg, ///< setmaxnreg.inc waiting for registers to be released
 };
 
 /// Register ownership by an in-flight wgmma (Warp::regState).
@@ -75,9 +76,11 @@ struct Warp {
   // Checking.
   VClock vc;                         ///< happens-before clock
   uint32_t proxyFence[kWarpSize] = {}; ///< fence.proxy.async count per lane
+  uint32_t initFence[kWarpSize] = {}; ///< the same plus fence.mbarrier_init
   uint64_t wgmmaFenceTick = 0;       ///< tick of the last wgmma.fence
   bool wgmmaFenced = false;          ///< a wgmma.fence was executed
   uint32_t wgmmaGroup = 1;           ///< id of the open wgmma group
+  unsigned nreg = 0; ///< registers per thread (setmaxnreg accounting)
 
   uint64_t &reg(uint32_t r, unsigned lane) { return regs[r * kWarpSize + lane]; }
 };
@@ -97,6 +100,8 @@ struct MBarrier {
   int64_t tx = 0;        ///< tx-count of the current phase
   uint32_t phase = 0;    ///< current phase number
   uint32_t initInstr = 0;
+  uint8_t initWarp = 0, initLane = 0;
+  uint32_t initFence = 0; ///< the initializing lane's initFence then
   VClock cur;            ///< join of the releases of the current phase
   VClock done;           ///< join of the releases of all completed phases
 };
@@ -223,6 +228,8 @@ public:
   uint32_t wgInstr[8] = {};
   Shadow shadow;
   uint64_t epoch = 0; ///< bumped by every synchronization event
+  int64_t regPool = 0; ///< registers released by setmaxnreg.dec, not taken
+  bool mbarrierOp = false; ///< an mbarrier instruction may touch its object
 
 private:
   uint64_t readOther(const Operand &o, Warp &w, unsigned lane);

@@ -134,7 +134,15 @@ static unsigned mbarAddrOperand(MbarOp op) {
   }
 }
 
+static void mbarrierLanes(const Instr &I, Warp &w, uint32_t exec, Exec &x);
+
 static void mbarrier(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
+  x.mbarrierOp = true;
+  mbarrierLanes(I, w, exec, x);
+  x.mbarrierOp = false;
+}
+
+static void mbarrierLanes(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   const MbarOp op = MbarOp(I.mode);
   const unsigned ai = mbarAddrOperand(op);
   const uint32_t idx = x.instrIndex(I);
@@ -158,11 +166,16 @@ static void mbarrier(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
       // Initialization is a write of the object: other threads must be
       // ordered after it (bar.sync after mbarrier.init).
       x.checkShared(w, l, off, 8, true, idx);
+      for (uint32_t g = off / 4; g < off / 4 + 2 && g < x.shadow.size; ++g)
+        x.shadow.gran[g].wFlags |= GranMbarrier;
       MBarrier &mb = x.mbars[off];
       mb = MBarrier();
       mb.expected = uint32_t(count);
       mb.pending = int64_t(count);
       mb.initInstr = idx;
+      mb.initWarp = uint8_t(w.index);
+      mb.initLane = uint8_t(l);
+      mb.initFence = w.initFence[l];
       ++x.epoch;
       return;
     }
@@ -232,6 +245,8 @@ static void mbarrier(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
     }
     case MbarOp::Inval:
       x.mbars.erase(it);
+      for (uint32_t g = off / 4; g < off / 4 + 2 && g < x.shadow.size; ++g)
+        x.shadow.gran[g].wFlags &= uint8_t(~GranMbarrier);
       return;
     case MbarOp::Init:
       return;
@@ -286,6 +301,47 @@ static void elect(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   });
 }
 
+/// setmaxnreg: the CTA's 64K registers are a pool; .dec returns the
+/// difference to it, .inc takes it and waits (as the hardware does) while
+/// the pool is short, so an .inc that no .dec can satisfy deadlocks.
+static void setmaxnreg(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
+  int64_t n = I.ops[0].imm;
+  unsigned lane0 = unsigned(__builtin_ctz(exec));
+  if (exec != (w.live & ~w.exited)) {
+    x.fault(w, lane0, "setmaxnreg.sync.aligned executed by a diverged warp");
+    return;
+  }
+  if (n < 24 || n > 256 || n % 8) {
+    x.fault(w, lane0, "setmaxnreg register count " + std::to_string(n) +
+                          " must be a multiple of 8 in [24, 256]");
+    return;
+  }
+  const bool inc = I.flags & FlagInc;
+  if (inc ? n < int64_t(w.nreg) : n > int64_t(w.nreg)) {
+    x.fault(w, lane0, std::string("setmaxnreg.") + (inc ? "inc" : "dec") +
+                          " to " + std::to_string(n) +
+                          " registers, but the warp holds " +
+                          std::to_string(w.nreg) + " per thread");
+    return;
+  }
+  int64_t delta = (n - int64_t(w.nreg)) * kWarpSize;
+  if (delta > x.regPool) {
+    // Wait here until other warps release enough registers.
+    forLanes(exec, [&](unsigned l) { w.pc[l] = x.instrIndex(I); });
+    w.park = Park::Setmaxnreg;
+    w.parkInstr = x.instrIndex(I);
+    return;
+  }
+  x.regPool -= delta;
+  w.nreg = unsigned(n);
+  if (delta < 0) {
+    ++x.epoch;
+    for (Warp &o : *x.warps)
+      if (o.park == Park::Setmaxnreg)
+        o.park = Park::None;
+  }
+}
+
 void ringrt::emu::execSync(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   switch (I.op) {
   case Opcode::Bar:
@@ -293,25 +349,16 @@ void ringrt::emu::execSync(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   case Opcode::Mbarrier:
     return mbarrier(I, w, exec, x);
   case Opcode::FenceProxyAsync:
-    forLanes(exec, [&](unsigned l) { ++w.proxyFence[l]; });
+    forLanes(exec, [&](unsigned l) {
+      ++w.initFence[l];
+      if (!(I.flags & FlagMbarrierInit))
+        ++w.proxyFence[l];
+    });
     return;
   case Opcode::Elect:
     return elect(I, w, exec, x);
-  case Opcode::Setmaxnreg: {
-    int64_t n = I.ops[0].imm;
-    unsigned lane0 = unsigned(__builtin_ctz(exec));
-    if (exec != (w.live & ~w.exited)) {
-      x.fault(w, lane0, "setmaxnreg.sync.aligned executed by a diverged "
-                        "warp");
-      return;
-    }
-    if (n < 24 || n > 256 || n % 8) {
-      x.fault(w, lane0, "setmaxnreg register count " + std::to_string(n) +
-                            " must be a multiple of 8 in [24, 256]");
-      return;
-    }
-    return;
-  }
+  case Opcode::Setmaxnreg:
+    return setmaxnreg(I, w, exec, x);
   default:
     x.fault(w, unsigned(__builtin_ctz(exec)), "internal: not a sync op");
   }

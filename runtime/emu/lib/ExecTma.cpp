@@ -320,6 +320,24 @@ static void tmaLoad(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
                            hexAddr(mbarOff) + " (mbarrier.init it first)");
       return;
     }
+    // complete_tx is an async-proxy access of the mbarrier: its (generic)
+    // initialization must be ordered before it and fenced by its thread.
+    const MBarrier &init = it->second;
+    if ((*x.warps)[init.initWarp].initFence[init.initLane] == init.initFence) {
+      x.fault(I, w, l, "the complete_tx of this TMA uses the mbarrier at "
+                       "shared address " + hexAddr(mbarOff) +
+                       " initialized by " +
+                       x.threadName(init.initWarp, init.initLane) + " at " +
+                       x.lineName(init.initInstr) +
+                       ", which executed no fence.proxy.async or "
+                       "fence.mbarrier_init after the init");
+      return;
+    }
+    x.mbarrierOp = true;
+    x.checkShared(w, l, mbarOff, 8, false, idx);
+    x.mbarrierOp = false;
+    if (x.failed)
+      return;
     Box box(m, c);
     const unsigned eb = m.elemBytes;
     const uint64_t bytes = box.total * eb;

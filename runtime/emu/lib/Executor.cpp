@@ -196,6 +196,8 @@ uint64_t Exec::readOther(const Operand &o, Warp &w, unsigned lane) {
     case SpecialReg::LanemaskGe: return ~((1u << lane) - 1);
     case SpecialReg::DynamicSmemSize: return dynamicShared;
     case SpecialReg::TotalSmemSize: return shared.size();
+    case SpecialReg::ClusterCtaRank: return 0;
+    case SpecialReg::ClusterNCtaRank: return 1;
     }
     return 0;
   }

@@ -73,6 +73,8 @@ enum class SpecialReg : uint8_t {
   NctaidX, NctaidY, NctaidZ, LaneId, WarpId, NWarpId, Clock, Clock64,
   LanemaskEq, LanemaskLt, LanemaskLe, LanemaskGt, LanemaskGe,
   DynamicSmemSize, TotalSmemSize,
+  ClusterCtaRank,  ///< 0: launches are clusters of one CTA
+  ClusterNCtaRank, ///< 1
 };
 
 /// Instruction modifier flags (Instr::flags).
@@ -92,6 +94,7 @@ enum InstrFlag : uint32_t {
   FlagExpectTx = 1u << 12, ///< mbarrier.arrive.expect_tx
   FlagArriveOnly = 1u << 13, ///< bar.arrive / barrier.arrive
   FlagInc = 1u << 14,     ///< setmaxnreg.inc
+  FlagMbarrierInit = 1u << 15, ///< fence.mbarrier_init (FenceProxyAsync)
 };
 
 /// mbarrier sub-operations (Instr::mode when op == Mbarrier).
@@ -163,6 +166,7 @@ struct Kernel {
   unsigned dynSharedOffset = 0; ///< where extern .shared starts
   Dim3 reqntid{0, 0, 0};
   unsigned maxntid = 0;
+  unsigned maxnreg = 0;       ///< .maxnreg (0: none)
 };
 
 } // namespace ringrt::emu

@@ -79,7 +79,15 @@ private:
     uint32_t instr;
     std::string label;
     Token at;
+    std::vector<uint32_t> scopes; ///< block instances enclosing the branch
   };
+  /// Labels are scoped to their `{ }` block (inlined asm repeats names such
+  /// as LAB_WAIT): the key is the block instance and the name.
+  static std::string labelKey(uint32_t scope, const std::string &name) {
+    return std::to_string(scope) + ":" + name;
+  }
+  std::vector<uint32_t> scopeIds; ///< block instances, outermost first
+  uint32_t nextScopeId = 0;
   std::vector<Fixup> fixups;
   uint64_t sharedTop = 0;
   uint32_t regCount = 0;
@@ -359,6 +367,7 @@ bool Parser::parseEntry() {
   symbolIndex.clear();
   labels.clear();
   fixups.clear();
+  scopeIds.assign(1, nextScopeId++);
   dynamicSyms.clear();
   sharedTop = 0;
   regCount = 0;
@@ -397,8 +406,15 @@ bool Parser::parseEntry() {
         k->maxntid = dims[0] * dims[1] * dims[2];
       continue;
     }
-    if (t.is(".minnctapersm") || t.is(".maxnreg") ||
-        t.is(".maxclusterrank")) {
+    if (t.is(".maxnreg")) {
+      ++pos;
+      int64_t v;
+      if (!parseInt(next(), v))
+        return false;
+      k->maxnreg = unsigned(v);
+      continue;
+    }
+    if (t.is(".minnctapersm") || t.is(".maxclusterrank")) {
       pos += 2;
       continue;
     }
@@ -418,7 +434,11 @@ bool Parser::parseEntry() {
   if (!parseBody(*k))
     return false;
   for (auto &f : fixups) {
-    auto it = labels.find(f.label);
+    auto it = labels.end();
+    for (auto sc = f.scopes.rbegin(); sc != f.scopes.rend() &&
+                                      it == labels.end();
+         ++sc)
+      it = labels.find(labelKey(*sc, f.label));
     if (it == labels.end())
       return failAt(f.at, "undefined label '" + f.label + "'");
     k->code[f.instr].ops[0].index = it->second;
@@ -441,7 +461,10 @@ bool Parser::parseRegDecl() {
   const bool isPred = ty.text == ".pred";
   for (;;) {
     const Token &name = next();
-    if (name.kind != Token::Word || name.text[0] != '%')
+    // Register names usually start with %, but PTX identifiers need not
+    // (inlined asm declares `.reg .pred P1;`).
+    if (name.kind != Token::Word || name.text[0] == '.' ||
+        (name.text[0] >= '0' && name.text[0] <= '9'))
       return failAt(name, "expected register name");
     auto &scope = regScopes.back();
     if (tok().is('<')) {
@@ -477,6 +500,7 @@ bool Parser::parseBody(Kernel &k) {
     if (t.is('{')) {
       ++pos;
       regScopes.emplace_back();
+      scopeIds.push_back(nextScopeId++);
       continue;
     }
     if (t.is('}')) {
@@ -484,6 +508,7 @@ bool Parser::parseBody(Kernel &k) {
       if (regScopes.size() == 1)
         return true;
       regScopes.pop_back();
+      scopeIds.pop_back();
       continue;
     }
     if (t.is(".reg")) {
@@ -514,7 +539,8 @@ bool Parser::parseBody(Kernel &k) {
     if (t.kind == Token::Word && t.text[0] == '.')
       return failAt(t, "unsupported directive '" + std::string(t.text) + "'");
     if (t.kind == Token::Word && toks[pos + 1].is(':')) {
-      labels[std::string(t.text)] = uint32_t(k.code.size());
+      labels[labelKey(scopeIds.back(), std::string(t.text))] =
+          uint32_t(k.code.size());
       pos += 2;
       continue;
     }
@@ -540,6 +566,14 @@ static bool specialReg(std::string_view name, SpecialReg &r) {
       {"%lanemask_gt", SpecialReg::LanemaskGt},
       {"%lanemask_ge", SpecialReg::LanemaskGe},
       {"%dynamic_smem_size", SpecialReg::DynamicSmemSize},
+      {"%cluster_ctarank", SpecialReg::ClusterCtaRank},
+      {"%cluster_nctarank", SpecialReg::ClusterNCtaRank},
+      {"%cluster_ctaid.x", SpecialReg::ClusterCtaRank},
+      {"%cluster_ctaid.y", SpecialReg::ClusterCtaRank},
+      {"%cluster_ctaid.z", SpecialReg::ClusterCtaRank},
+      {"%cluster_nctaid.x", SpecialReg::ClusterNCtaRank},
+      {"%cluster_nctaid.y", SpecialReg::ClusterNCtaRank},
+      {"%cluster_nctaid.z", SpecialReg::ClusterNCtaRank},
       {"%total_smem_size", SpecialReg::TotalSmemSize}};
   for (auto &n : names)
     if (n.first == name) {
@@ -675,6 +709,10 @@ bool Parser::parseOperand(Kernel &k, Operand &o, bool inVector) {
   }
   if (t.text[0] >= '0' && t.text[0] <= '9')
     return parseNumber(t, o);
+  if (lookupReg(t, o.index)) { // a register named without %
+    o.kind = Operand::Reg;
+    return parsePred2(o);
+  }
   if (t.text == "_") {
     o.kind = Operand::Sink;
     return parsePred2(o); // `_|%p`: only the predicate result is kept
@@ -728,7 +766,7 @@ bool Parser::parseInstruction(Kernel &k) {
       if (I.op != Opcode::Bra)
         return failAt(opTok, "unknown symbol");
       fixups.push_back({uint32_t(k.code.size()), std::string(opTok.text),
-                        opTok});
+                        opTok, scopeIds});
     }
     if (tok().is(','))
       ++pos;

@@ -18,6 +18,7 @@
 
 #include "Scheduler.h"
 
+#include <algorithm>
 #include <cstdio>
 
 using namespace ringrt::emu;
@@ -197,6 +198,12 @@ std::string CtaRunner::whereBlocked(Warp &w) {
            " for the other warps of warpgroup " + std::to_string(g) +
            " (arrived: warps " + arrived + ")";
   }
+  if (w.park == Park::Setmaxnreg)
+    return s + "waits at " + x.lineName(w.parkInstr) + " for " +
+           std::to_string(x.k.code[w.parkInstr].ops[0].imm) +
+           " registers per thread (it holds " + std::to_string(w.nreg) +
+           "; the CTA's free pool has " + std::to_string(x.regPool) +
+           " registers, and setmaxnreg.dec by other warps is what fills it)";
   if (w.waiting) {
     unsigned l = unsigned(__builtin_ctz(w.waiting));
     unsigned id = w.barrierId[l];
@@ -270,6 +277,14 @@ bool CtaRunner::run() {
   for (unsigned g = 0; g < 8; ++g)
     x.wgArrived[g] = 0;
   x.shadow.reset(x.shared.size(), numWarps);
+  // Registers per thread at launch: .maxnreg, or the most 64K registers
+  // allow for the block (what ptxas may allocate at one CTA per SM); the
+  // rest of the register file is the pool setmaxnreg draws from.
+  unsigned cap = std::min(256u, 65536u / (numWarps * kWarpSize) / 8 * 8);
+  unsigned nreg = x.k.maxnreg ? std::min(x.k.maxnreg, cap) : cap;
+  x.regPool = 65536 - int64_t(nreg) * numWarps * kWarpSize;
+  for (Warp &w : warps)
+    w.nreg = nreg;
   const uint64_t start = x.prof.instructions;
   unsigned cand[kMaxWarps];
   for (;;) {

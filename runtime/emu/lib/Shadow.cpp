@@ -85,7 +85,19 @@ struct Access {
                 "); a wgmma.wait_group must retire it first");
     return true;
   }
+  /// Only mbarrier instructions may access an mbarrier object.
+  bool mbarrierObject(const Granule &s, uint32_t addr) {
+    if (!(s.wFlags & GranMbarrier) || x.mbarrierOp)
+      return false;
+    x.fault(w, lane, std::string("this ") + kind + " of shared memory address " +
+                         hexAddr(addr) +
+                         " touches an initialized mbarrier object; only "
+                         "mbarrier instructions may access it (mbarrier.inval "
+                         "it first to reuse the memory)");
+    return true;
+  }
   void recordWrite(Granule &s, uint8_t mask, uint8_t flags) {
+    flags |= s.wFlags & GranMbarrier;
     if ((s.wFlags & GranWritten) && s.wWarp == w.index &&
         s.wClock == w.vc.c[w.index])
       mask |= s.wMask;
@@ -116,7 +128,7 @@ void Exec::checkShared(Warp &w, unsigned lane, uint32_t off, unsigned bytes,
     Granule &s = shadow.gran[g];
     uint8_t mask = granuleMask(g, off, bytes);
     uint32_t addr = uint32_t(std::max<size_t>(off, g * 4));
-    if (a.raceWithWrite(s, mask, w.vc, addr))
+    if (a.mbarrierObject(s, addr) || a.raceWithWrite(s, mask, w.vc, addr))
       return;
     if (isWrite) {
       if (a.inflightWrite(s, g, addr) || a.raceWithReads(s, g, addr))
@@ -136,7 +148,7 @@ void Exec::checkAsyncWrite(Warp &w, unsigned lane, uint32_t off,
     Granule &s = shadow.gran[g];
     uint8_t mask = granuleMask(g, off, bytes);
     uint32_t addr = uint32_t(std::max<size_t>(off, g * 4));
-    if (a.raceWithWrite(s, mask, w.vc, addr) ||
+    if (a.mbarrierObject(s, addr) || a.raceWithWrite(s, mask, w.vc, addr) ||
         a.inflightWrite(s, g, addr) || a.raceWithReads(s, g, addr))
       return;
     a.recordWrite(s, mask, GranAsync);

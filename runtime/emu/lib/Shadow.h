@@ -36,6 +36,7 @@ struct VClock {
 enum : uint8_t {
   GranWritten = 1, ///< has a recorded write
   GranAsync = 2,   ///< the write came from the async proxy (TMA)
+  GranMbarrier = 4, ///< part of an initialized mbarrier object
 };
 
 /// Shadow of one 4-byte granule of shared memory.

@@ -368,6 +368,91 @@ TEST(Sync, Setmaxnreg) {
              "[24, 256]"});
 }
 
+TEST(Sync, SetmaxnregPoolFA3Split) {
+  // 384 threads start with 168 registers each (64K / 384, rounded down to
+  // 8), leaving 1024 in the pool. The producer warpgroup gives 128 per
+  // thread back (16384), the two consumer warpgroups take 64 more each
+  // (16384): it fits. Taking 72 more each (18432) never can.
+  auto kernel = [](unsigned consumerRegs) {
+    return ctaKernel("", R"(
+  setp.lt.u32 %p1, %r1, 4;
+  @%p1 bra PRODUCER;
+  setmaxnreg.inc.sync.aligned.u32 )" + std::to_string(consumerRegs) + R"(; // @INC
+  bra END;
+PRODUCER:
+  setmaxnreg.dec.sync.aligned.u32 40;
+END:
+)");
+  };
+  std::vector<uint32_t> out(1);
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    LaunchOptions o;
+    o.seed = seed;
+    EXPECT_EQ(runCta(kernel(232), 384, out, o), "");
+  }
+  std::string ptx = kernel(240);
+  std::string err = runCta(ptx, 384, out);
+  expectAll(err, {"deadlock", "for 240 registers per thread (it holds 168; "
+                              "the CTA's free pool has"});
+  EXPECT_NE(err.find(lineOf(ptx, "@INC")), std::string::npos) << err;
+}
+
+TEST(Sync, GenericAccessToAnMbarrierObject) {
+  std::string ptx = ctaKernel(kShared, R"(
+  mov.u32 %r8, bar;
+  mbarrier.init.shared::cta.b64 [%r8], 1;
+  st.shared.u32 [%r8+4], %r0;
+)");
+  std::vector<uint32_t> out(1);
+  expectAll(runCta(ptx, 1, out),
+            {"this write of shared memory address 0x4 touches an "
+             "initialized mbarrier object"});
+  // After mbarrier.inval the memory is ordinary again.
+  ptx = ctaKernel(kShared, R"(
+  mov.u32 %r8, bar;
+  mbarrier.init.shared::cta.b64 [%r8], 1;
+  mbarrier.inval.shared::cta.b64 [%r8];
+  st.shared.u32 [%r8+4], %r0;
+)");
+  EXPECT_EQ(runCta(ptx, 1, out), "");
+}
+
+TEST(Sync, LabelsAreScopedToTheirBlock) {
+  // Inlined asm (e.g. NVVM's mbarrier wait loops) repeats label names in
+  // separate { } blocks; each branch must go to its own block's label.
+  std::string ptx = ctaKernel("", R"(
+  {
+    .reg .pred P1;
+    mov.u32 %r3, 0;
+  LAB:
+    add.u32 %r3, %r3, 1;
+    setp.lt.u32 P1, %r3, 3;
+    @P1 bra LAB;
+    bra DONE;
+  DONE:
+  }
+  {
+    .reg .pred P1;
+    mov.u32 %r4, 0;
+  LAB:
+    add.u32 %r4, %r4, 2;
+    setp.lt.u32 P1, %r4, 10;
+    @P1 bra.uni LAB;
+    bra.uni DONE;
+  DONE:
+  }
+  prefetch.tensormap [%rd1];
+  bar.warp.sync -1;
+  mov.u32 %r5, %cluster_ctarank;
+  add.u32 %r3, %r3, %r5;
+  st.global.v2.u32 [%rd1], {%r3, %r4};
+)");
+  std::vector<uint32_t> out(2, 0xdeadbeef);
+  EXPECT_EQ(runCta(ptx, 1, out), "");
+  EXPECT_EQ(out[0], 3u);
+  EXPECT_EQ(out[1], 10u);
+}
+
 TEST(Sync, UninitializedRegisterRead) {
   std::string ptx = ctaKernel("", R"(
   add.u32 %r5, %r2, %r9; // @U

@@ -128,6 +128,7 @@ WAIT:
   add.u32 %r2, %r1, 32768;
   setp.eq.u32 %p1, %r0, 0;
   @%p1 mbarrier.init.shared::cta.b64 [%r2], 1;
+  @%p1 fence.mbarrier_init.release.cluster; // @INITFENCE
   bar.sync 0;
   @%p1 mbarrier.arrive.expect_tx.shared::cta.b64 _, [%r2], %r10; // @EXPECT
   @%p1 cp.async.bulk.tensor.)" +
@@ -333,6 +334,31 @@ TEST(Tma, WrongExpectTxDeadlocks) {
   expectAll(r.err, {"deadlock", "mbarrier at shared address 0x8000",
                     "current phase 0, parity 0: 0 of 1 arrivals pending, "
                     "tx-count 4096"});
+}
+
+TEST(Tma, MbarrierInitNeedsAFenceBeforeComplete) {
+  Tensor2d t;
+  Memory mem;
+  mem.registerRange(t.data.data(), t.data.size() * 2);
+  MapBytes map;
+  ASSERT_EQ(encode(map, kBF16, 2, t.data.data(), {72, 100}, {160}, {64, 32},
+                   {1, 1}, 3),
+            "");
+  std::string ptx = loadKernel(2, "", "k_map");
+  std::string noFence = ptx;
+  noFence.erase(noFence.find("  @%p1 fence.mbarrier_init"),
+                noFence.find("\n", noFence.find("@INITFENCE")) + 1 -
+                    noFence.find("  @%p1 fence.mbarrier_init"));
+  LoadRun r = runLoad(noFence, map, 4096, 0, 0, 0, mem);
+  expectAll(r.err, {"the complete_tx of this TMA uses the mbarrier at shared "
+                    "address 0x8000 initialized by thread (0,0,0)",
+                    "which executed no fence.proxy.async or "
+                    "fence.mbarrier_init after the init"});
+  // fence.proxy.async serves as well.
+  std::string proxy = ptx;
+  proxy.replace(proxy.find("fence.mbarrier_init.release.cluster"), 35,
+                "fence.proxy.async.shared::cta");
+  checkLoad(runLoad(proxy, map, 4096, 0, 0, 0, mem), t.expect(0, 0, 3));
 }
 
 TEST(Tma, StoreClipsAndNeedsAProxyFence) {

@@ -52,6 +52,50 @@ RINGRT_API void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx,
 /// makes it report those features as missing.
 RINGRT_API int32_t ringrt_cg_check_cpu(const char *features);
 
+/* Artifact descriptors. Every artifact library exports, next to its entry
+ * NAME_attention, the constant NAME_artifact_info: what the library was
+ * built for. ring-run compares it with the manifest before it calls
+ * anything, and the entry itself compares it with the context (created
+ * with the header's NAME_PLAN_HASH) before it touches a tensor, so a
+ * library that does not belong to its manifest or host program fails
+ * cleanly instead of computing the wrong thing. Fields are little-endian;
+ * the layout is fixed (136 bytes). */
+
+/// "RINGRTAI" in the first 8 bytes of every descriptor.
+#define RINGRT_ARTIFACT_MAGIC "RINGRTAI"
+/// The manifest format ("ringc-artifact-1") this runtime reads.
+#define RINGRT_ARTIFACT_FORMAT_VERSION 1
+/// Entry kinds: the C ABI of ringrt_attention_entry (ringrt_tensor
+/// pointers), the only kind a host program may call.
+#define RINGRT_ENTRY_KIND_TENSOR_ABI 1
+
+typedef struct ringrt_artifact_info {
+  char magic[8];           ///< RINGRT_ARTIFACT_MAGIC, not NUL-terminated
+  uint32_t format_version; ///< RINGRT_ARTIFACT_FORMAT_VERSION
+  uint32_t entry_kind;     ///< RINGRT_ENTRY_KIND_TENSOR_ABI
+  uint64_t plan_hash;      ///< the plan the library was compiled for
+  char entry[112];         ///< the entry's symbol, NUL-terminated
+} ringrt_artifact_info;
+
+/// Checks `info` (magic, format version, entry kind) and that its plan hash
+/// is the context's (ringrt_context_options.plan_hash). Called first by
+/// every generated entry; RINGRT_ERR_PLAN_MISMATCH names both hashes.
+RINGRT_API int32_t ringrt_cg_check_artifact(const ringrt_context *ctx,
+                                            const ringrt_artifact_info *info);
+
+/// Checks `info` alone (magic, version, kind, NUL-terminated entry); ""
+/// when it is well formed, else what is wrong. Not for generated code.
+RINGRT_API const char *ringrt_artifact_info_problem(
+    const ringrt_artifact_info *info);
+
+/// ringrt_check_logit_range(q, k, scale, head_dim) when the context's
+/// tensors live on the host (device "cpu"); RINGRT_OK otherwise. Called by
+/// every generated entry after the tensor checks.
+RINGRT_API int32_t ringrt_cg_check_inputs(const ringrt_context *ctx,
+                                          const ringrt_tensor *q,
+                                          const ringrt_tensor *k, double scale,
+                                          int64_t head_dim);
+
 /// This rank's coordinate on the axis playing `role` (a ringrt_axis; 0 if
 /// the role is absent or `ctx` is NULL).
 RINGRT_API int32_t ringrt_cg_coord(const ringrt_context *ctx, int32_t role);

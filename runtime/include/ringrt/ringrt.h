@@ -97,10 +97,20 @@ typedef struct ringrt_context_options {
   int32_t axis_of_role[3];
   /// Hash of the compiled plan; every rank must pass the same value.
   uint64_t plan_hash;
-  /// Deadline of every wait in milliseconds; 0 = env RINGRT_TIMEOUT_MS, else
-  /// 300000.
+  /// Deadline of every wait in milliseconds, in [1, RINGRT_MAX_TIMEOUT_MS];
+  /// 0 = env RINGRT_TIMEOUT_MS, else 300000. Anything else (negative, too
+  /// large, or a bad RINGRT_TIMEOUT_MS) fails context creation with
+  /// RINGRT_ERR_INVALID_ARGUMENT naming the valid range.
   int64_t timeout_ms;
 } ringrt_context_options;
+
+/// The longest timeout: one day.
+#define RINGRT_MAX_TIMEOUT_MS 86400000
+
+/// Reads RINGRT_TIMEOUT_MS into *out_ms: 300000 when unset; an integer in
+/// [1, RINGRT_MAX_TIMEOUT_MS] when set; else RINGRT_ERR_INVALID_ARGUMENT with
+/// a message that names the value and the valid range.
+RINGRT_API ringrt_status ringrt_timeout_from_env(int64_t *out_ms);
 
 /// Opaque per-run state: the rank's grid coordinates and communicators.
 typedef struct ringrt_context ringrt_context;
@@ -111,6 +121,14 @@ typedef struct ringrt_context ringrt_context;
 /// RINGRT_ERR_PLAN_MISMATCH if ranks disagree on plan_hash or the grid, and
 /// with RINGRT_ERR_INVALID_ARGUMENT if the world size differs from the
 /// grid's size. On failure *out is set to NULL.
+///
+/// Creation never blocks without a deadline: the handshake and the
+/// communicator setup are timed, so a rank that times out (or never calls
+/// it) makes the others time out too rather than wait in a collective.
+/// Testing hook: RINGRT_FAULT=RANK:STAGE:KIND makes world rank RANK die
+/// (SIGKILL), freeze (sleep forever), fail (RINGRT_ERR_COMM) or arrive 3 s
+/// late (delay) when it starts the ring shift of STAGE, or at context
+/// creation when STAGE is "create".
 RINGRT_API ringrt_status ringrt_context_create(
     const ringrt_context_options *options, ringrt_context **out);
 
@@ -189,6 +207,24 @@ RINGRT_API ringrt_status ringrt_check_tensor(const ringrt_tensor *t,
                                              int32_t rank,
                                              const int64_t *expected_shape,
                                              int64_t alignment_bytes);
+
+/// The largest input magnitude for which attention with `scale` over
+/// `head_dim` (the full head dimension) cannot overflow float anywhere:
+/// sqrt(FLT_MAX / (2 * head_dim * max(1, scale))). Every logit, and every
+/// partial dot product before or after scaling, then stays below FLT_MAX/2.
+RINGRT_API double ringrt_max_input_magnitude(double scale, int64_t head_dim);
+
+/// Checks q and k (dense f32, bf16 or f16 tensors on the host) before an
+/// attention: every element finite and at most ringrt_max_input_magnitude.
+/// Larger inputs would overflow the fp32 logits into inf and NaN, so they
+/// are refused: RINGRT_ERR_INVALID_ARGUMENT names the tensor, the element,
+/// its value and the limit. CPU entries call it first; GPU entries take
+/// device pointers and do not, so host programs call it on their host
+/// copies.
+RINGRT_API ringrt_status ringrt_check_logit_range(const ringrt_tensor *q,
+                                                  const ringrt_tensor *k,
+                                                  double scale,
+                                                  int64_t head_dim);
 
 /// Device memory of the context's device backend. GPU artifacts take device
 /// pointers as tensor data; hosts allocate them here. For device "cpu" these

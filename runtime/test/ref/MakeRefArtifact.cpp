@@ -19,7 +19,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Manifest.h"
+#include "ringrt/codegen_abi.h"
 
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -43,6 +45,30 @@ uint64_t fnv1a(const std::string &s) {
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+/// Writes `planHash` and `entry` into the library's ref_artifact_info
+/// placeholder (magic, version 1, kind 1, hash 0, empty name; exactly one).
+std::string stampArtifactInfo(std::string &bytes, uint64_t planHash,
+                              const std::string &entry) {
+  ringrt_artifact_info placeholder = {{'R', 'I', 'N', 'G', 'R', 'T', 'A', 'I'},
+                                      RINGRT_ARTIFACT_FORMAT_VERSION,
+                                      RINGRT_ENTRY_KIND_TENSOR_ABI,
+                                      0,
+                                      {0}};
+  std::string key(reinterpret_cast<const char *>(&placeholder),
+                  sizeof(placeholder));
+  size_t at = bytes.find(key);
+  if (at == std::string::npos || bytes.find(key, at + 1) != std::string::npos)
+    return "expected exactly one ref_artifact_info placeholder";
+  if (entry.size() >= sizeof(placeholder.entry))
+    return "entry name too long";
+  ringrt_artifact_info info = placeholder;
+  info.plan_hash = planHash;
+  std::memcpy(info.entry, entry.c_str(), entry.size() + 1);
+  bytes.replace(at, sizeof(info), reinterpret_cast<const char *>(&info),
+                sizeof(info));
+  return "";
 }
 
 } // namespace
@@ -113,8 +139,14 @@ int main(int argc, char **argv) {
   std::ifstream in(lib, std::ios::binary);
   if (!in)
     return fail("cannot read " + lib);
+  std::stringstream libBytes;
+  libBytes << in.rdbuf();
+  std::string bytes = libBytes.str();
+  std::string why = stampArtifactInfo(bytes, m.planHash, m.entry);
+  if (!why.empty())
+    return fail(lib + ": " + why);
   std::ofstream libOut(out + "/libref.so", std::ios::binary | std::ios::trunc);
-  libOut << in.rdbuf();
+  libOut << bytes;
   std::ofstream manifest(out + "/manifest.json", std::ios::trunc);
   manifest << writeManifest(m);
   if (!libOut || !manifest)

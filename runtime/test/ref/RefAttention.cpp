@@ -26,6 +26,7 @@
 
 #include "ringrt/DType.h"
 #include "ringrt/Layout.h"
+#include "ringrt/codegen_abi.h"
 #include "ringrt/ringrt.h"
 
 #include <cmath>
@@ -34,6 +35,19 @@
 #include <vector>
 
 using ringrt::layout::Balance;
+
+/// The artifact descriptor, as ringc emits one per artifact. This library
+/// serves many specs and entries, so it is built with plan hash 0 and no
+/// entry name, and ringrt-make-ref-artifact stamps both into each artifact's
+/// copy (it finds the descriptor by its magic). Not const: a constant would
+/// let the compiler fold the placeholder values into the entries.
+extern "C" __attribute__((visibility("default"), used))
+ringrt_artifact_info ref_artifact_info = {
+    {'R', 'I', 'N', 'G', 'R', 'T', 'A', 'I'},
+    RINGRT_ARTIFACT_FORMAT_VERSION,
+    RINGRT_ENTRY_KIND_TENSOR_ABI,
+    0,
+    {0}};
 
 namespace {
 
@@ -66,6 +80,8 @@ int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
                       const ringrt_tensor *q, const ringrt_tensor *k,
                       const ringrt_tensor *v, ringrt_tensor *o,
                       ringrt_tensor *lse) {
+  if (int32_t bad = ringrt_cg_check_artifact(ctx, &ref_artifact_info))
+    return bad;
   if (!q || !k)
     return ringrt_check_tensor(q ? k : q, q ? "k" : "q", RINGRT_F32, 4,
                                nullptr, 0);

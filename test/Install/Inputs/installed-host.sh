@@ -30,6 +30,22 @@ find_package(ringc REQUIRED)
 ringc_add_artifact(attn SPEC small_cpu.mlir TARGET cpu OPTIONS --cpu=x86-64)
 add_executable(mlirhost attention_host.c)
 target_link_libraries(mlirhost PRIVATE attn m)
+# A GPU target links the same way (the object embeds the PTX).
+ringc_add_artifact(attn_gpu SPEC "heads=2,seq=128,head_dim=64,ring=2,causal=1"
+  TARGET sm_90a)
+add_executable(gpulink gpulink.c)
+target_link_libraries(gpulink PRIVATE attn_gpu)
+EOF2
+cat > "$work/mlirhost/gpulink.c" <<'EOF2'
+#include "attn_gpu.h"
+#include <stdio.h>
+int main(void) {
+  ringrt_context_options o;
+  attn_gpu_context_options(&o, "mpi", "cuda");
+  printf("gpu artifact linked: entry %s, %d ranks\n",
+         attn_gpu_attention ? "present" : "missing", (int)o.grid_shape[0]);
+  return 0;
+}
 EOF2
 # A wrong call: a precise configure-time error.
 mkdir "$work/badtarget"
@@ -77,6 +93,7 @@ ninja -C hb -n | grep -o "ringc: compiling artifact small_cpu" |
 cmake -S mlirhost -B mb -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > mlir.log 2>&1 &&
   cmake --build mb >> mlir.log 2>&1 || { cat mlir.log; exit 1; }
 "$@" -np 4 mb/mlirhost < /dev/null | sed 's/^/mlir spec: /'
+mb/gpulink
 if cmake -S badtarget -B bb -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > bad.log 2>&1; then
   echo "badtarget: configured (wrong)"
 else

@@ -130,7 +130,9 @@ struct LaunchOptions {
   /// and the opt-in itself is limited by the module's `.target` (sm_80/87:
   /// 166912 bytes, sm_86/89: 101376, sm_90: 232448).
   unsigned maxDynamicSharedBytes = 0;
-  /// Warp instructions after which the launch fails as a runaway (0: 2^31).
+  /// Warp instructions one CTA may issue before the launch fails as a
+  /// runaway, the last resort against hangs that the deadlock detection
+  /// cannot see (a loop on ordinary memory). 0: 2^31.
   uint64_t maxInstructions = 0;
 };
 

@@ -1,0 +1,107 @@
+//===- InputRange.cpp - inputs whose logits fit in float --------*- C++ -*-===//
+//
+// This file implements ringrt_check_logit_range: the kernels compute logits
+// in fp32, so inputs large enough to overflow them (|q|, |k| around 1e19)
+// would turn into inf and NaN silently. The check bounds every logit by
+// Cauchy-Schwarz through the largest magnitude: |scale * q.k| <=
+// scale * D * max|q| * max|k|, and every partial sum of q_d * k_d by
+// D * max|q| * max|k|. It is per rank and local: a rank sees only its own
+// q and k, so the limit applies to each tensor alone (a global bound needs
+// no communication that way), which is conservative by at most the ratio
+// of the two magnitudes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Context.h"
+#include "Error.h"
+#include "ringrt/DType.h"
+#include "ringrt/codegen_abi.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+using namespace ringrt;
+
+namespace {
+
+float elementAt(const ringrt_tensor &t, int64_t i) {
+  switch (t.dtype) {
+  case RINGRT_BF16:
+    return bf16ToFloat(static_cast<const uint16_t *>(t.data)[i]);
+  case RINGRT_F16:
+    return f16ToFloat(static_cast<const uint16_t *>(t.data)[i]);
+  default:
+    return static_cast<const float *>(t.data)[i];
+  }
+}
+
+ringrt_status checkOne(const ringrt_tensor *t, const char *name, double limit,
+                       double scale, int64_t headDim) {
+  if (!t || !t->data)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_check_logit_range: %s is null", name);
+  int64_t n = 1;
+  for (int32_t d = 0; d < t->rank; ++d)
+    n *= t->shape[d];
+  // The common case is one pass with no branch on the data.
+  float maxAbs = 0;
+  bool finite = true;
+  for (int64_t i = 0; i < n; ++i) {
+    float x = std::fabs(elementAt(*t, i));
+    maxAbs = std::max(maxAbs, x);
+    finite = finite && x <= FLT_MAX;
+  }
+  if (finite && maxAbs <= limit)
+    return RINGRT_OK;
+  for (int64_t i = 0; i < n; ++i) {
+    float x = elementAt(*t, i);
+    if (!std::isfinite(x))
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "%s[%lld] (flat index) is %g: inputs must be finite",
+                       name, static_cast<long long>(i), static_cast<double>(x));
+    if (std::fabs(x) > limit)
+      return setErrorf(
+          RINGRT_ERR_INVALID_ARGUMENT,
+          "%s[%lld] (flat index) is %g, beyond %.4g = sqrt(FLT_MAX / (2 * "
+          "head_dim %lld * max(1, scale %g))): the fp32 logits could "
+          "overflow to inf and NaN; scale the inputs down",
+          name, static_cast<long long>(i), static_cast<double>(x), limit,
+          static_cast<long long>(headDim), scale);
+  }
+  return RINGRT_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+double ringrt_max_input_magnitude(double scale, int64_t headDim) {
+  double d = static_cast<double>(std::max<int64_t>(headDim, 1));
+  return std::sqrt(static_cast<double>(FLT_MAX) /
+                   (2.0 * d * std::max(1.0, scale)));
+}
+
+ringrt_status ringrt_check_logit_range(const ringrt_tensor *q,
+                                       const ringrt_tensor *k, double scale,
+                                       int64_t headDim) {
+  if (!(scale > 0) || !std::isfinite(scale) || headDim < 1)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_check_logit_range: scale %g must be positive "
+                     "and finite and head_dim %lld positive",
+                     scale, static_cast<long long>(headDim));
+  double limit = ringrt_max_input_magnitude(scale, headDim);
+  if (ringrt_status st = checkOne(q, "q", limit, scale, headDim))
+    return st;
+  return checkOne(k, "k", limit, scale, headDim);
+}
+
+int32_t ringrt_cg_check_inputs(const ringrt_context *ctx,
+                               const ringrt_tensor *q, const ringrt_tensor *k,
+                               double scale, int64_t headDim) {
+  if (!ctx || ctx->device != "cpu")
+    return RINGRT_OK;
+  return ringrt_check_logit_range(q, k, scale, headDim);
+}
+
+} // extern "C"

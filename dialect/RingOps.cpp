@@ -148,12 +148,16 @@ static LogicalResult verifyBuffers(Operation *op) {
 static LogicalResult verifyRange(Operation *op, StringRef name,
                                  ArrayRef<int64_t> range, int64_t extent) {
   std::optional<int64_t> end = llvm::checkedAdd(range[0], range[1]);
-  if (range[0] < 0 || range[1] < 1 || !end || *end > extent)
+  if (!end)
     return op->emitOpError()
            << name << " = [" << range[0] << ", " << range[1]
-           << "] must select rows [start, start + size) with start >= 0, "
-              "size >= 1 inside the buffer's "
-           << extent << " rows";
+           << "]: start + size overflows 64 bits; the buffer has " << extent
+           << " rows";
+  if (range[0] < 0 || range[1] < 1 || *end > extent)
+    return op->emitOpError()
+           << name << " = [" << range[0] << ", " << range[1]
+           << "] selects rows [" << range[0] << ", " << *end
+           << ") but the buffer has " << extent << " rows";
   return success();
 }
 

@@ -7,7 +7,7 @@
 // q_rows = [INT64_MAX, 4]: start + size overflows; it used to wrap around
 // and pass the bounds check.
 func.func @overflowing_rows(%q: memref<1x1x4x8xf32>, %k: memref<1x1x4x8xf32>, %v: memref<1x1x4x8xf32>, %po: memref<1x1x4x8xf32>, %pl: memref<1x1x4xf32>, %p: index) {
-  // expected-error @+1 {{q_rows = [9223372036854775807, 4] must select rows [start, start + size) with start >= 0, size >= 1 inside the buffer's 4 rows}}
+  // expected-error @+1 {{q_rows = [9223372036854775807, 4]: start + size overflows 64 bits; the buffer has 4 rows}}
   ring.block_attention ins(%q, %k, %v : memref<1x1x4x8xf32>, memref<1x1x4x8xf32>, memref<1x1x4x8xf32>) outs(%po, %pl : memref<1x1x4x8xf32>, memref<1x1x4xf32>) q_owner(%p) kv_owner(%p) q_rows = [9223372036854775807, 4] kv_rows = [0, 4] mask<none> layout<none> ring_size = 2 scale = 0.35
   return
 }
@@ -15,7 +15,7 @@ func.func @overflowing_rows(%q: memref<1x1x4x8xf32>, %k: memref<1x1x4x8xf32>, %v
 // -----
 
 func.func @negative_rows(%q: memref<1x1x4x8xf32>, %k: memref<1x1x4x8xf32>, %s: memref<1x1x4x4xf32>) {
-  // expected-error @+1 {{kv_rows = [-1, 4] must select rows}}
+  // expected-error @+1 {{kv_rows = [-1, 4] selects rows [-1, 3) but the buffer has 4 rows}}
   ring.block_scores ins(%q, %k : memref<1x1x4x8xf32>, memref<1x1x4x8xf32>) outs(%s : memref<1x1x4x4xf32>) q_rows = [0, 4] kv_rows = [-1, 4]
   return
 }
@@ -47,7 +47,7 @@ func.func @huge_buffer(%a: memref<4611686018427387904x4xf32>, %b: memref<4611686
 // -----
 
 func.func @merge_rows(%po: memref<1x1x4x8xf32>, %pl: memref<1x1x4xf32>, %ao: memref<1x1x8x8xf32>, %al: memref<1x1x8xf32>) {
-  // expected-error @+1 {{rows = [6, 4] must select rows [start, start + size) with start >= 0, size >= 1 inside the buffer's 8 rows}}
+  // expected-error @+1 {{rows = [6, 4] selects rows [6, 10) but the buffer has 8 rows}}
   ring.merge ins(%po, %pl : memref<1x1x4x8xf32>, memref<1x1x4xf32>) outs(%ao, %al : memref<1x1x8x8xf32>, memref<1x1x8xf32>) rows = [6, 4]
   return
 }

@@ -13,7 +13,7 @@
 #
 # Usage: bench/plan_vs_measured.py BUILD_DIR [--ranks 4] [--repeat 2]
 #        [--iters 3] [--cluster cpu-local] [--problem SPEC ...]
-#        [--measured FILE.json]
+#        [--measured FILE.json] [--ringc-arg=--no-fuse-merge ...]
 #
 # --measured keeps the measurements in FILE.json (problem -> plan -> best
 # ms) and reuses them: the model can then be re-run against the same
@@ -46,10 +46,10 @@ def mpirun():
     return cmd
 
 
-def explain(build, problem, ranks, cluster):
+def explain(build, problem, ranks, cluster, extra):
     out = subprocess.run(
         [f"{build}/bin/ringc", "--spec", f"{problem},ranks={ranks}",
-         f"--cluster={cluster}", "--explain"],
+         f"--cluster={cluster}", "--explain"] + extra,
         capture_output=True, text=True, check=True).stdout
     rows, chosen = [], None
     for line in out.splitlines():
@@ -62,11 +62,11 @@ def explain(build, problem, ranks, cluster):
     return rows, chosen, out
 
 
-def measure(build, problem, plan, ranks, iters, workdir, env):
+def measure(build, problem, plan, ranks, iters, workdir, env, extra):
     d = os.path.join(workdir, re.sub(r"[^a-z0-9]+", "_", plan))
     if not os.path.exists(d):
         subprocess.run([f"{build}/bin/ringc", "--spec", f"{problem},{plan}",
-                        "--target=cpu", "-o", d], check=True)
+                        "--target=cpu", "-o", d] + extra, check=True)
     out = subprocess.run(mpirun() + ["-np", str(ranks),
                                      f"{build}/bin/ring-run", d, "--bench",
                                      "--iters", str(iters)],
@@ -110,6 +110,9 @@ def main():
     ap.add_argument("--cluster", default="cpu-local")
     ap.add_argument("--problem", action="append")
     ap.add_argument("--measured")
+    ap.add_argument("--ringc-arg", action="append", default=[],
+                    help="passed to ringc for both the prediction and the "
+                         "artifacts (e.g. --no-fuse-merge)")
     args = ap.parse_args()
     cache = {}
     if args.measured and os.path.exists(args.measured):
@@ -121,13 +124,13 @@ def main():
     try:
         for problem in args.problem or DEFAULT_PROBLEMS:
             rows, chosen, _ = explain(args.build, problem, args.ranks,
-                                      args.cluster)
+                                      args.cluster, args.ringc_arg)
             measured = cache.setdefault(problem, {})
             todo = [p for p, _ in rows if p not in measured]
             for rep in range(args.repeat):
                 for plan in todo:
                     t = measure(args.build, problem, plan, args.ranks,
-                                args.iters, workdir, env)
+                                args.iters, workdir, env, args.ringc_arg)
                     print(f"# {problem}: {plan}: run {rep + 1}: {t:.4g} ms",
                           file=sys.stderr, flush=True)
                     measured[plan] = min(measured.get(plan, t), t)

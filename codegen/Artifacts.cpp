@@ -179,6 +179,34 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
   return out;
 }
 
+/// The header's description of the workspace every entry point takes.
+///
+/// Every entry point of an artifact (NAME_attention, and any later one such
+/// as NAME_attention_backward) takes its per-call scratch buffers from one
+/// workspace, `void *workspace` as its last argument, sized by
+/// NAME_workspace_bytes() (the largest of the entries' needs, per rank) and
+/// resolved by ringrt_cg_workspace (codegen_abi.h): the caller's, or the
+/// context's when NULL. A new entry point gets its buffers through
+/// assignWorkspace (codegen/Workspace.h) and must keep this convention.
+std::string workspaceDoc(StringRef name, StringRef target) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  bool cpu = target == "cpu";
+  os << "/* Workspace: the entry point's scratch buffers (partial O/LSE, K/V\n"
+     << " * double buffers) live in one workspace of "
+     << cpu::workspaceBytesName(name) << "()\n"
+     << " * bytes per rank, so that a call allocates and frees nothing. Pass\n"
+     << " * your own (256-byte aligned "
+     << (cpu ? "host memory, e.g. aligned_alloc(256, n)"
+             : "device memory, e.g. ringrt_device_alloc or\n"
+               " * cuMemAlloc")
+     << "; not used by two\n"
+     << " * calls at once), or NULL: the context then allocates one on the\n"
+     << " * first call, reuses it, and frees it in ringrt_context_destroy.\n"
+     << " * Every entry point of this artifact takes the workspace last. */\n";
+  return out;
+}
+
 std::string headerText(StringRef name, const AttentionPlan &plan,
                        StringRef target) {
   std::string guard = "RINGC_ARTIFACT_" + StringRef(name).upper() + "_H";
@@ -209,10 +237,12 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << " * the context (plan hash) before it does anything. */\n"
      << "extern const ringrt_artifact_info " << cpu::artifactInfoName(name)
      << ";\n\n"
+     << workspaceDoc(name, target)
+     << "int64_t " << cpu::workspaceBytesName(name) << "(void);\n\n"
      << "int32_t " << cpu::entryPointName(name)
      << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
      << "    const ringrt_tensor *k, const ringrt_tensor *v, "
-        "ringrt_tensor *o,\n    ringrt_tensor *lse);\n\n"
+        "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace);\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return out;
 }

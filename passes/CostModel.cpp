@@ -14,9 +14,13 @@
 //                   fully masked tiles);
 //   dim slices:     2 × 2·B·Hl·qn·kn·Dl FLOPs (scores, then softmax·V; whole
 //                   blocks) at the slice rate;
-//   merge:          fp32 read of the partial and read+write of the
-//                   accumulator, 4·B·Hl·qn·(3·Dl + 3) bytes at the memory
-//                   bandwidth; fill and finalize once, 4·B·Hl·Ll·(2·Dl + 2).
+//   merge:          the fp32 rows of O and LSE, 4·B·Hl·qn·k·(Dl + 1) bytes
+//                   at the memory bandwidth: k = 4 passes for a separate
+//                   ring.merge (the kernel writes the partial, the merge
+//                   reads it and reads and writes the accumulator), k = 2
+//                   when ring-fuse-merge merges in the fused kernel's
+//                   epilogue (the dim-slice path is never fused); fill and
+//                   finalize once, 4·B·Hl·Ll·(2·Dl + 2).
 // Ranks beyond the node's compute units share them (cpu-local runs 4 ranks
 // on 2 cores): with share = ranks per node / compute units > 1, a rank that
 // waits yields its core to the others, so the compute time is
@@ -123,7 +127,8 @@ std::string mlir::ring::checkAllToAll(const ProblemShape &pb,
 Prediction mlir::ring::predictPlan(const ProblemShape &pb,
                                    const PlanShape &plan,
                                    const ClusterModel &cluster,
-                                   const KernelModel &kernels, bool overlap) {
+                                   const KernelModel &kernels, bool overlap,
+                                   bool fuseMerge) {
   Prediction pr;
   const int64_t P = plan.ring, U = plan.a2a, n = plan.headGroups,
                 m = plan.dimSlices, N = plan.ranks();
@@ -182,7 +187,8 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
           kernel += 2 * (2 * B * Hl * pairs * Dl) / sliceRate;
           work += pairs;
         }
-        merge += 4 * B * Hl * c.qn * (3 * Dl + 3) / memRate;
+        const double passes = m == 1 && fuseMerge ? 2 : 4;
+        merge += 4 * B * Hl * c.qn * passes * (Dl + 1) / memRate;
       }
       rankWork[r] += work;
       double allReduce = 0;

@@ -60,9 +60,11 @@ struct Prediction {
 /// Predicts `plan` for `problem` on `cluster` with the target's `kernels`.
 /// `overlap`: the schedule overlaps K/V shifts with compute (ring-overlap);
 /// false for `ringc --no-overlap`. The plan must be valid for the problem.
+/// `fuseMerge`: the fused path merges in the kernel's epilogue
+/// (ring-fuse-merge); false for `ringc --no-fuse-merge`.
 Prediction predictPlan(const ProblemShape &problem, const PlanShape &plan,
                        const ClusterModel &cluster, const KernelModel &kernels,
-                       bool overlap);
+                       bool overlap, bool fuseMerge = true);
 
 /// The a2a rules: the degree must divide the query heads of a head group,
 /// and the sequence split over ring × a2a (× 2 for zigzag). Returns the

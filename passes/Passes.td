@@ -200,7 +200,13 @@ def RingVerifySchedulePass : Pass<"ring-verify-schedule", "ModuleOp"> {
     * **coverage**: every (query, key) pair that the mask leaves visible is
       computed exactly once per rank, across the whole grid, with a mask
       wherever the block is not fully visible; every partial result is
-      merged exactly once.
+      merged exactly once;
+    * **accumulators**: row by row, every merge (`ring.merge`, or
+      `ring.block_attention_accumulate` without `first`) reads rows that a
+      `ring.fill_partial` or a `first` block initialised, a `first` block
+      never overwrites merged rows, the finalized accumulator has every row
+      initialised, and every accumulator merged into is finalized afterwards
+      (a fused op on the wrong buffers loses its block).
 
     Each failure is an error at the op involved naming the rank, the stage
     and the blocks. With `emit-work`, it also reports, per stage, the score

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Workspace.h"
 #include "codegen/cpu/AttentionKernel.h"
 #include "codegen/cpu/BlockKernels.h"
 #include "codegen/cpu/EntryPoint.h"
@@ -30,8 +31,8 @@ using namespace mlir;
 using namespace mlir::ring;
 using namespace mlir::ring::cpu;
 
-/// Marks a per-rank function whose first two arguments are the ringrt
-/// context and the status cell.
+/// Marks a per-rank function whose first three arguments are the ringrt
+/// context, the status cell and the workspace (Workspace.h).
 static constexpr StringLiteral kAbiAttr = "ring.cpu.abi";
 /// The message tag (0..15) of a shift, numbered per stage in program order.
 static constexpr StringLiteral kTagAttr = "ring.cpu.tag";
@@ -334,6 +335,72 @@ void numberShifts(Block &block, llvm::DenseMap<int64_t, int64_t> &counters) {
   }
 }
 
+/// Whether `alloc` (in `entry`) is a buffer for the whole call: static,
+/// dense, and freed, if at all, in `entry`.
+bool isCallLongBuffer(memref::AllocOp alloc, Block &entry) {
+  MemRefType type = alloc.getType();
+  return type.hasStaticShape() && type.getLayout().isIdentity() &&
+         llvm::all_of(alloc->getUsers(), [&](Operation *u) {
+           return !isa<memref::DeallocOp>(u) || u->getBlock() == &entry;
+         });
+}
+
+/// The kernel attribute (i64) counting the trailing scratch arguments that
+/// hoistKernelScratch gave it.
+constexpr StringLiteral kScratchArgsAttr = "ring.cpu.scratch_args";
+
+/// Moves the scratch buffers that the kernels `fn` calls allocate for each
+/// call (tiles of K, widened V, query rows...) into `fn`: each kernel takes
+/// them as trailing memref arguments instead, and `fn` allocates one set
+/// per kernel in its entry block, shared by every call of that kernel
+/// (calls run one after the other), which assignWorkspace then places in
+/// the workspace. So a kernel call mallocs nothing.
+void hoistKernelScratch(func::FuncOp fn) {
+  Block &body = fn.getBody().front();
+  OpBuilder top = OpBuilder::atBlockBegin(&body);
+  llvm::DenseMap<Operation *, SmallVector<Value>> scratchOf;
+  SmallVector<func::CallOp> calls;
+  fn.walk([&](func::CallOp call) { calls.push_back(call); });
+  auto module = fn->getParentOfType<ModuleOp>();
+  for (func::CallOp call : calls) {
+    auto kernel = module.lookupSymbol<func::FuncOp>(call.getCallee());
+    if (!kernel || kernel.isExternal())
+      continue;
+    if (!kernel->hasAttr(kScratchArgsAttr)) {
+      Block &entry = kernel.getBody().front();
+      SmallVector<memref::AllocOp> allocs;
+      for (auto alloc : entry.getOps<memref::AllocOp>())
+        if (isCallLongBuffer(alloc, entry))
+          allocs.push_back(alloc);
+      for (memref::AllocOp alloc : allocs) {
+        unsigned n = kernel.getNumArguments();
+        if (failed(kernel.insertArgument(n, alloc.getType(), {},
+                                         alloc.getLoc())))
+          continue;
+        for (Operation *u : llvm::make_early_inc_range(alloc->getUsers()))
+          if (isa<memref::DeallocOp>(u))
+            u->erase();
+        alloc.getResult().replaceAllUsesWith(kernel.getArgument(n));
+        alloc->erase();
+      }
+      kernel->setAttr(kScratchArgsAttr,
+                      top.getI64IntegerAttr(static_cast<int64_t>(allocs.size())));
+    }
+    int64_t extra = kernel->getAttrOfType<IntegerAttr>(kScratchArgsAttr).getInt();
+    if (extra == 0)
+      continue;
+    auto [it, fresh] = scratchOf.try_emplace(kernel.getOperation());
+    if (fresh) {
+      unsigned first = kernel.getNumArguments() - extra;
+      for (unsigned i = first; i < kernel.getNumArguments(); ++i)
+        it->second.push_back(memref::AllocOp::create(
+            top, fn.getLoc(),
+            cast<MemRefType>(kernel.getArgument(i).getType())));
+    }
+    call->insertOperands(call->getNumOperands(), it->second);
+  }
+}
+
 /// Frees, before every return, the buffers the function allocates in its
 /// entry block and does not free itself.
 void freeLocalBuffers(func::FuncOp fn) {
@@ -389,12 +456,17 @@ struct ConvertRingToCPUPass
       }
       auto ptr = LLVM::LLVMPointerType::get(ctx);
       Location loc = fn.getLoc();
+      bool fromGpuLaunch = fn->hasAttr(kAbiAttr);
       // A function already marked (by the GPU target's
-      // convert-ring-to-gpu-launch) has the two arguments.
-      if (!fn->hasAttr(kAbiAttr) &&
-          failed(fn.insertArguments({0, 0}, {ptr, ptr}, {{}, {}}, {loc, loc}))) {
-        fn.emitError("cannot add the context and status arguments");
-        return signalPassFailure();
+      // convert-ring-to-gpu-launch) has the three arguments and its
+      // workspace.
+      if (!fn->hasAttr(kAbiAttr)) {
+        if (failed(fn.insertArguments({0, 0, 0}, {ptr, ptr, ptr}, {{}, {}, {}},
+                                      {loc, loc, loc}))) {
+          fn.emitError("cannot add the context, status and workspace "
+                       "arguments");
+          return signalPassFailure();
+        }
       }
       fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
       llvm::DenseMap<int64_t, int64_t> counters;
@@ -415,6 +487,12 @@ struct ConvertRingToCPUPass
       });
       if (left)
         return signalPassFailure();
+      // (The GPU launch pass has already placed its buffers.)
+      if (!fromGpuLaunch) {
+        hoistKernelScratch(fn);
+        if (failed(assignWorkspace(fn, fn.getArgument(2))))
+          return signalPassFailure();
+      }
       freeLocalBuffers(fn);
       fn.walk([](Operation *op) { op->removeAttr(kTagAttr); });
       fn->removeAttr(kAbiAttr);
@@ -427,6 +505,9 @@ struct ConvertRingToCPUPass
                                 hostFeatures)))
         return signalPassFailure();
     }
+
+    for (func::FuncOp kernel : cache.all())
+      kernel->removeAttr(kScratchArgsAttr);
 
     // The grids are no longer referenced.
     for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))

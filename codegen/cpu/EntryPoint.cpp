@@ -5,11 +5,14 @@
 // ABI layer. A ringrt_tensor starts with its data pointer; the entry builds
 // a memref descriptor over it (an `!llvm.struct` cast to the memref type,
 // which reconcile-unrealized-casts folds away after func-to-llvm) and calls
-// the per-rank function.
+// the per-rank function with the workspace that ringrt_cg_workspace
+// resolves (the caller's, or the context's, allocated once). It also emits
+// `NAME_workspace_bytes`.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/EntryPoint.h"
+#include "codegen/Workspace.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -22,6 +25,10 @@ using namespace mlir::ring::cpu;
 
 std::string mlir::ring::cpu::entryPointName(StringRef name) {
   return (name + "_attention").str();
+}
+
+std::string mlir::ring::cpu::workspaceBytesName(StringRef name) {
+  return (name + "_workspace_bytes").str();
 }
 
 std::string mlir::ring::cpu::artifactInfoName(StringRef name) {
@@ -38,7 +45,7 @@ static std::string artifactInfoBytes(uint64_t planHash, StringRef entry) {
       bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   };
   append(/*RINGRT_ARTIFACT_FORMAT_VERSION=*/1, 4);
-  append(/*RINGRT_ENTRY_KIND_TENSOR_ABI=*/1, 4);
+  append(/*RINGRT_ENTRY_KIND_TENSOR_ABI=*/2, 4);
   append(planHash, 8);
   std::string name = entry.str();
   name.resize(112, '\0');
@@ -78,9 +85,15 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   auto module = perRank->getParentOfType<ModuleOp>();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
   Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
-  if (perRank.getNumArguments() != 7)
-    return perRank.emitError("a per-rank function must take (q, k, v, o, "
-                             "lse) buffers");
+  if (perRank.getNumArguments() != 8)
+    return perRank.emitError("a per-rank function must take (context, "
+                             "status, workspace, q, k, v, o, lse)");
+  auto wsAttr = perRank->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr);
+  if (!wsAttr)
+    return perRank.emitError("a per-rank function must record its workspace "
+                             "size ('")
+           << kWorkspaceBytesAttr << "')";
+  int64_t workspaceBytes = wsAttr.getInt();
 
   // Expected local shapes, from the plan, and the function's buffer types.
   struct Tensor {
@@ -94,14 +107,14 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                                  {"o", plan.localQShape(), {}},
                                  {"lse", plan.localLseShape(), {}}};
   for (auto [i, t] : llvm::enumerate(tensors)) {
-    t.type = dyn_cast<MemRefType>(perRank.getArgument(2 + i).getType());
+    t.type = dyn_cast<MemRefType>(perRank.getArgument(3 + i).getType());
     Type want = t.name == StringRef("lse") ? Float32Type::get(ctx)
                                            : plan.elementType;
     if (!t.type || t.type.getShape() != ArrayRef<int64_t>(t.shape) ||
         t.type.getElementType() != want || !t.type.getLayout().isIdentity())
       return perRank.emitError()
              << "buffer '" << t.name << "' of the per-rank function has type "
-             << perRank.getArgument(2 + i).getType()
+             << perRank.getArgument(3 + i).getType()
              << " but the plan implies a dense memref of shape ["
              << llvm::make_range(t.shape.begin(), t.shape.end()) << "] of "
              << want;
@@ -117,8 +130,20 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   if (SymbolTable::lookupSymbolIn(module, name))
     return perRank.emitError() << "the entry point '" << name
                                << "' already exists in the module";
+  std::string wsName = workspaceBytesName(perRank.getSymName());
+  if (SymbolTable::lookupSymbolIn(module, wsName))
+    return perRank.emitError() << "the function '" << wsName
+                               << "' already exists in the module";
+  {
+    // NAME_workspace_bytes(): the per-rank size of a caller-owned workspace.
+    auto wsFn = func::FuncOp::create(b, wsName, FunctionType::get(ctx, {}, {i64}));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(wsFn.addEntryBlock());
+    func::ReturnOp::create(b, ValueRange{b.i64(workspaceBytes)});
+  }
   auto entry = func::FuncOp::create(
-      b, name, FunctionType::get(ctx, {ptr, ptr, ptr, ptr, ptr, ptr}, {i32}));
+      b, name,
+      FunctionType::get(ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr}, {i32}));
   Block *block = entry.addEntryBlock();
   Block *failBlock = new Block();
   failBlock->addArgument(i32, b.getLoc());
@@ -209,34 +234,28 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                      b.i64(plan.headDim)})
           .getResult(0));
 
-  // Memref descriptors over the data pointers (dense, offset 0).
+  // The workspace: the caller's, or the context's (allocated once).
   SmallVector<Value> args;
   Value ctxArg = block->getArgument(0);
   Value statusCell = LLVM::AllocaOp::create(b, ptr, i32, b.i64(1));
   LLVM::StoreOp::create(b, b.i32(0), statusCell);
+  auto wsFn = cache.declare("ringrt_cg_workspace",
+                            FunctionType::get(ctx, {ptr, ptr, ptr, i64}, {ptr}));
+  Value workspace =
+      func::CallOp::create(b, wsFn,
+                           ValueRange{ctxArg, statusCell,
+                                      block->getArgument(6),
+                                      b.i64(workspaceBytes)})
+          .getResult(0);
+  exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
+
+  // Memref descriptors over the data pointers (dense, offset 0).
   args.push_back(ctxArg);
   args.push_back(statusCell);
+  args.push_back(workspace);
   for (auto [i, t] : llvm::enumerate(tensors)) {
-    int64_t rank = t.type.getRank();
     Value data = LLVM::LoadOp::create(b, ptr, block->getArgument(1 + i));
-    auto arrayType = LLVM::LLVMArrayType::get(i64, rank);
-    auto descType = LLVM::LLVMStructType::getLiteral(
-        ctx, {ptr, ptr, i64, arrayType, arrayType});
-    Value desc = LLVM::PoisonOp::create(b, descType);
-    desc = LLVM::InsertValueOp::create(b, desc, data, ArrayRef<int64_t>{0});
-    desc = LLVM::InsertValueOp::create(b, desc, data, ArrayRef<int64_t>{1});
-    desc = LLVM::InsertValueOp::create(b, desc, b.i64(0), ArrayRef<int64_t>{2});
-    int64_t stride = 1;
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      desc = LLVM::InsertValueOp::create(b, desc, b.i64(t.shape[d]),
-                                         ArrayRef<int64_t>{3, d});
-      desc = LLVM::InsertValueOp::create(b, desc, b.i64(stride),
-                                         ArrayRef<int64_t>{4, d});
-      stride *= t.shape[d];
-    }
-    args.push_back(
-        UnrealizedConversionCastOp::create(b, TypeRange{t.type}, desc)
-            .getResult(0));
+    args.push_back(denseMemrefOver(b, b.getLoc(), data, t.type));
   }
   func::CallOp::create(b, perRank, args);
   Value result = LLVM::LoadOp::create(b, i32, statusCell);

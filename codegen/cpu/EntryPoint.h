@@ -16,17 +16,24 @@ namespace mlir::ring::cpu {
 /// The entry-point name of the per-rank function `name`: NAME_attention.
 std::string entryPointName(StringRef name);
 
+/// The name of the function that returns the workspace size:
+/// NAME_workspace_bytes.
+std::string workspaceBytesName(StringRef name);
 /// The artifact descriptor of the per-rank function `name`:
 /// NAME_artifact_info, a ringrt_artifact_info (ringrt/codegen_abi.h).
 std::string artifactInfoName(StringRef name);
 
 /// Adds, after `perRank` (already lowered: its arguments are ctx, status,
-/// q, k, v, o, lse), the public function
-///   func.func @NAME_attention(%ctx, %q, %k, %v, %o, %lse : !llvm.ptr) -> i32
-/// that checks every ringrt_tensor with ringrt_check_tensor (name, dtype,
-/// rank, the plan's local shape, element alignment) and returns the first
-/// failing status; otherwise it allocates the status cell, calls `perRank`
-/// on the data pointers and returns the cell. Fails (with a diagnostic) if
+/// workspace, q, k, v, o, lse, and it records its workspace size in
+/// kWorkspaceBytesAttr, Workspace.h), the public functions
+///   func.func @NAME_workspace_bytes() -> i64
+///   func.func @NAME_attention(%ctx, %q, %k, %v, %o, %lse, %workspace
+///                             : !llvm.ptr) -> i32
+/// The entry checks every ringrt_tensor with ringrt_check_tensor (name,
+/// dtype, rank, the plan's local shape, element alignment) and returns the
+/// first failing status; otherwise it allocates the status cell, resolves
+/// the workspace with ringrt_cg_workspace (null: the context's), calls
+/// `perRank` on the data pointers and returns the cell. Fails (with a diagnostic) if
 /// the function's buffers disagree with the plan's local shapes.
 /// With a non-empty `hostFeatures` (comma-separated LLVM x86 feature
 /// names), the entry first calls ringrt_cg_check_cpu on them and returns its

@@ -23,6 +23,7 @@
 #include "codegen/gpu/Passes.h"
 #include "codegen/gpu/PtxSerializer.h"
 #include "codegen/gpu/TargetInfo.h"
+#include "codegen/Workspace.h"
 #include "dialect/RingOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -39,7 +40,8 @@ using namespace mlir::ring;
 using namespace mlir::ring::gpu;
 
 /// The marker convert-ring-to-cpu reads: the function already takes the
-/// ringrt context and status cell as its first two arguments.
+/// ringrt context, the status cell and the workspace (device memory) as its
+/// first three arguments, and its per-call buffers live in the workspace.
 static constexpr StringLiteral kAbiAttr = "ring.cpu.abi";
 /// The global holding the PTX text.
 static constexpr StringLiteral kPtxGlobal = "ringc_ptx";
@@ -385,35 +387,7 @@ LogicalResult LaunchEmitter::lower(memref::AllocOp op) {
                                  ValueRange{context, status,
                                             i64(b, loc, bytes)})
                 .getResult(0);
-  // The memref over device memory: its LLVM descriptor (allocated and
-  // aligned pointer, offset 0, row-major sizes and strides) cast to the
-  // memref type; finalize-memref-to-llvm and reconcile-unrealized-casts
-  // fold the cast away.
-  int64_t rank = type.getRank();
-  Type i64Ty = b.getI64Type();
-  SmallVector<Type> fields = {ptrTy, ptrTy, i64Ty};
-  if (rank > 0) {
-    fields.push_back(LLVM::LLVMArrayType::get(i64Ty, rank));
-    fields.push_back(LLVM::LLVMArrayType::get(i64Ty, rank));
-  }
-  auto descTy = LLVM::LLVMStructType::getLiteral(ctx, fields);
-  Value desc = LLVM::PoisonOp::create(b, loc, descTy);
-  desc = LLVM::InsertValueOp::create(b, loc, desc, p, ArrayRef<int64_t>{0});
-  desc = LLVM::InsertValueOp::create(b, loc, desc, p, ArrayRef<int64_t>{1});
-  desc = LLVM::InsertValueOp::create(b, loc, desc, i64(b, loc, 0),
-                                     ArrayRef<int64_t>{2});
-  int64_t stride = 1;
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    desc = LLVM::InsertValueOp::create(b, loc, desc,
-                                       i64(b, loc, type.getDimSize(d)),
-                                       ArrayRef<int64_t>{3, d});
-    desc = LLVM::InsertValueOp::create(b, loc, desc, i64(b, loc, stride),
-                                       ArrayRef<int64_t>{4, d});
-    stride *= type.getDimSize(d);
-  }
-  Value memref =
-      UnrealizedConversionCastOp::create(b, loc, TypeRange{type}, desc)
-          .getResult(0);
+  Value memref = denseMemrefOver(b, loc, p, type);
   op.getResult().replaceAllUsesWith(memref);
   op->erase();
   return success();
@@ -434,11 +408,18 @@ void LaunchEmitter::lower(memref::DeallocOp op) {
 
 LogicalResult LaunchEmitter::run() {
   Location loc = fn.getLoc();
-  if (failed(fn.insertArguments({0, 0}, {ptrTy, ptrTy}, {{}, {}}, {loc, loc})))
-    return fn.emitError("cannot add the context and status arguments");
+  if (failed(fn.insertArguments({0, 0, 0}, {ptrTy, ptrTy, ptrTy},
+                                {{}, {}, {}}, {loc, loc, loc})))
+    return fn.emitError("cannot add the context, status and workspace "
+                        "arguments");
   fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
   context = fn.getArgument(0);
   status = fn.getArgument(1);
+  // The buffers that live for the whole call are views of the workspace
+  // (device memory the caller or the context owns): no cuMemAlloc or
+  // cuMemFree per call.
+  if (failed(assignWorkspace(fn, fn.getArgument(2))))
+    return failure();
   Block &body = fn.getBody().front();
   entry.emplace(OpBuilder::atBlockBegin(&body));
 
@@ -450,8 +431,9 @@ LogicalResult LaunchEmitter::run() {
   func::CallOp::create(*entry, loc, loadFn,
                        ValueRange{context, status, ptx, moduleSlot});
 
-  // Buffers the function allocates in its entry block and never frees
-  // are freed before every return.
+  // Any other buffer (none in the programs ring-schedule builds today) is
+  // allocated where it is and freed where the program frees it, or before
+  // every return.
   SmallVector<memref::AllocOp> allocs;
   SmallVector<Operation *> work;
   fn.walk([&](Operation *op) {

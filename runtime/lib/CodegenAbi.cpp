@@ -11,6 +11,7 @@
 #include "Error.h"
 #include "device/DeviceBackend.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -54,6 +55,73 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
 
 extern "C" {
 
+void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
+                          int64_t bytes) {
+  if (!ok(status))
+    return nullptr;
+  if (given) {
+    if (reinterpret_cast<uintptr_t>(given) % 256 != 0) {
+      record(status, ringrt::setErrorf(
+                         RINGRT_ERR_INVALID_ARGUMENT,
+                         "workspace %p is not 256-byte aligned (pass memory "
+                         "from ringrt_device_alloc or aligned_alloc(256, "
+                         "NAME_workspace_bytes()), or NULL for the "
+                         "context's)",
+                         given));
+      return nullptr;
+    }
+    return given;
+  }
+  if (bytes <= 0)
+    return nullptr;
+  if (!ctx) {
+    record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                    "generated entry point: context is null"));
+    return nullptr;
+  }
+  if (ctx->workspace && ctx->workspaceBytes >= bytes)
+    return ctx->workspace; // the steady state: nothing to allocate
+  // First use, or a larger artifact on this context: the old workspace
+  // goes once the device work that may still use it is done.
+  ringrt::DeviceBackend *device = ctx->deviceBackend.get();
+  if (ctx->workspace) {
+    if (device) {
+      ringrt_status st = device->synchronize();
+      if (st == RINGRT_OK)
+        st = device->free(ctx->workspace);
+      if (st != RINGRT_OK) {
+        record(status, st);
+        return nullptr;
+      }
+    } else {
+      std::free(ctx->workspace);
+    }
+    ctx->workspace = nullptr;
+    ctx->workspaceBytes = 0;
+  }
+  void *p = nullptr;
+  if (device) {
+    if (ringrt_status st = device->alloc(bytes, &p)) {
+      record(status, st);
+      return nullptr;
+    }
+  } else {
+    p = std::aligned_alloc(256, (static_cast<size_t>(bytes) + 255) &
+                                    ~size_t(255));
+    if (!p) {
+      record(status, ringrt::setErrorf(RINGRT_ERR_OUT_OF_MEMORY,
+                                       "cannot allocate a workspace of %lld "
+                                       "bytes",
+                                       static_cast<long long>(bytes)));
+      return nullptr;
+    }
+  }
+  ctx->workspace = p;
+  ctx->workspaceBytes = bytes;
+  ++ctx->workspaceAllocations;
+  return p;
+}
+
 const char *ringrt_artifact_info_problem(const ringrt_artifact_info *info) {
   if (!info)
     return "no artifact descriptor";
@@ -65,7 +133,10 @@ const char *ringrt_artifact_info_problem(const ringrt_artifact_info *info) {
            "this runtime's (" RINGRT_STRINGIFY(RINGRT_ARTIFACT_FORMAT_VERSION)
            "); rebuild it with the matching ringc";
   if (info->entry_kind != RINGRT_ENTRY_KIND_TENSOR_ABI)
-    return "the library's entry is not of the ringrt_tensor ABI";
+    return "the library's entry is not of this runtime's ringrt_tensor ABI "
+           "(kind " RINGRT_STRINGIFY(RINGRT_ENTRY_KIND_TENSOR_ABI)
+           ": tensors, then the workspace); rebuild it with the matching "
+           "ringc";
   if (std::memchr(info->entry, '\0', sizeof(info->entry)) == nullptr)
     return "the artifact descriptor's entry name is not NUL-terminated";
   return "";

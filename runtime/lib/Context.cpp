@@ -213,6 +213,17 @@ ringrt_status ringrt_context_create(const ringrt_context_options *options,
 
 void ringrt_context_destroy(ringrt_context *ctx) { delete ctx; }
 
+ringrt_context::~ringrt_context() {
+  if (!workspace)
+    return;
+  if (deviceBackend) {
+    (void)deviceBackend->synchronize();
+    (void)deviceBackend->free(workspace);
+  } else {
+    std::free(workspace);
+  }
+}
+
 int32_t ringrt_coord(const ringrt_context *ctx, ringrt_axis role) {
   if (!ctx || role < 0 || role > 2)
     return 0;

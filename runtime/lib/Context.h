@@ -69,6 +69,20 @@ struct ringrt_context {
   std::unique_ptr<ringrt::CommBackend> comm;
   /// The device backend (device/DeviceBackend.h); destroyed before comm.
   std::unique_ptr<ringrt::DeviceBackend> deviceBackend;
+  /// The workspace of generated entry points called without one
+  /// (ringrt_cg_workspace): device memory of deviceBackend (host memory
+  /// without one), allocated on first use, reallocated only when a larger
+  /// one is needed, freed with the context.
+  void *workspace = nullptr;
+  int64_t workspaceBytes = 0;
+  /// How many times the workspace was allocated (tests read it).
+  int64_t workspaceAllocations = 0;
+
+  ringrt_context() = default;
+  ringrt_context(const ringrt_context &) = delete;
+  ringrt_context &operator=(const ringrt_context &) = delete;
+  /// Frees the workspace (after the device work that may use it).
+  ~ringrt_context();
 };
 
 #endif // RINGRT_LIB_CONTEXT_H

@@ -85,10 +85,11 @@ double ringrt_max_input_magnitude(double scale, int64_t headDim) {
 ringrt_status ringrt_check_logit_range(const ringrt_tensor *q,
                                        const ringrt_tensor *k, double scale,
                                        int64_t headDim) {
-  if (!(scale > 0) || !std::isfinite(scale) || headDim < 1)
+  // The kernels hold the scale in fp32: beyond FLT_MAX it is inf.
+  if (!(scale > 0) || !(scale <= FLT_MAX) || headDim < 1)
     return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
-                     "ringrt_check_logit_range: scale %g must be positive "
-                     "and finite and head_dim %lld positive",
+                     "ringrt_check_logit_range: scale %g must be in (0, "
+                     "FLT_MAX] and head_dim %lld positive",
                      scale, static_cast<long long>(headDim));
   double limit = ringrt_max_input_magnitude(scale, headDim);
   if (ringrt_status st = checkOne(q, "q", limit, scale, headDim))

@@ -214,13 +214,21 @@ ringrt_status MpiComm::wait(ringrt_request &base) {
   bool done[2] = {false, false};
   ringrt_status st = timedWait(req.reqs, done, 2, timeoutMs);
   if (st == RINGRT_ERR_TIMEOUT) {
-    // Retire what is still pending so the buffers can be released.
+    // Retire what is still pending so the caller's buffers can be released:
+    // a receive cancels at once; a send is cancelled if MPI still can (it
+    // has not been matched), given 100 ms. One that cannot be cancelled is
+    // freed, and may still read the send buffer if a receive is posted for
+    // it later; the job should end (ring-run aborts it).
     if (!done[0]) {
       MPI_Cancel(&req.reqs[0]);
       MPI_Wait(&req.reqs[0], MPI_STATUS_IGNORE);
     }
-    if (!done[1])
-      MPI_Request_free(&req.reqs[1]);
+    if (!done[1]) {
+      MPI_Cancel(&req.reqs[1]);
+      bool cancelled = false;
+      if (timedWait(&req.reqs[1], &cancelled, 1, 100) != RINGRT_OK)
+        MPI_Request_free(&req.reqs[1]);
+    }
     return setErrorf(
         RINGRT_ERR_TIMEOUT,
         "ringrt_wait: world rank %lld timed out after %lld ms in the ring "

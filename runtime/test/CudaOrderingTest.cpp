@@ -16,6 +16,7 @@
 #include "CudaProgramCheck.h"
 #include "NcclComm.h"
 #include "FakeCudaDriver.h"
+#include "ringrt/codegen_abi.h"
 
 #include <gtest/gtest.h>
 
@@ -147,6 +148,58 @@ TEST_F(CudaOrderingTest, StagedShiftsOverlapCompute) {
   EXPECT_EQ(Log(sync, sync + 3),
             (Log{"--- synchronize", "cuStreamSynchronize s1",
                  "cuStreamSynchronize s2"}));
+}
+
+TEST_F(CudaOrderingTest, SteadyStateCallsAllocateNothing) {
+  // The first call allocates the context's workspace (one cuMemAlloc) and
+  // the page-locked staging buffers.
+  ASSERT_EQ(fake::runRingProgram(ctx, log, 3, 64), RINGRT_OK)
+      << ringrt_last_error();
+  EXPECT_EQ(fakes.memAllocs, 1);
+  EXPECT_EQ(ctx->workspaceAllocations, 1);
+  fake::FakeCuda before = fakes;
+  takeLog();
+  // Later calls: no cuMemAlloc/cuMemFree, no cuMemAllocHost/cuMemFreeHost,
+  // and no synchronize but the program's final one (the fake has no
+  // cuCtxSynchronize at all: ringrt never synchronizes the whole context).
+  for (int call = 0; call < 2; ++call)
+    ASSERT_EQ(fake::runRingProgram(ctx, log, 3, 64), RINGRT_OK)
+        << ringrt_last_error();
+  EXPECT_EQ(fakes.memAllocs, before.memAllocs);
+  EXPECT_EQ(fakes.memFrees, before.memFrees);
+  EXPECT_EQ(fakes.memAllocHosts, before.memAllocHosts);
+  EXPECT_EQ(fakes.memFreeHosts, before.memFreeHosts);
+  EXPECT_EQ(ctx->workspaceAllocations, 1);
+  Log l = takeLog();
+  EXPECT_EQ(std::count_if(l.begin(), l.end(),
+                          [](const std::string &line) {
+                            return line.rfind("cuStreamSynchronize", 0) == 0;
+                          }),
+            4) // s1 and s2 at each call's "--- synchronize"
+      << ::testing::PrintToString(l);
+  // A larger workspace replaces the old one after the device is idle.
+  int32_t status = RINGRT_OK;
+  EXPECT_NE(ringrt_cg_workspace(ctx, &status, nullptr, 1 << 20), nullptr);
+  EXPECT_EQ(status, RINGRT_OK);
+  EXPECT_EQ(fakes.memAllocs, before.memAllocs + 1);
+  EXPECT_EQ(fakes.memFrees, before.memFrees + 1);
+  // The context frees its workspace.
+  int frees = fakes.memFrees;
+  ringrt_context_destroy(ctx);
+  ctx = nullptr;
+  EXPECT_EQ(fakes.memFrees, frees + 1);
+}
+
+TEST_F(CudaOrderingTest, CallerWorkspaceMustBeAligned) {
+  int32_t status = RINGRT_OK;
+  alignas(256) static char mine[512];
+  EXPECT_EQ(ringrt_cg_workspace(ctx, &status, mine, 512), mine);
+  EXPECT_EQ(status, RINGRT_OK);
+  EXPECT_EQ(ringrt_cg_workspace(ctx, &status, mine + 8, 256), nullptr);
+  EXPECT_EQ(status, RINGRT_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ringrt_last_error(), "not 256-byte aligned"), nullptr)
+      << ringrt_last_error();
+  EXPECT_EQ(fakes.memAllocs, 0);
 }
 
 TEST_F(CudaOrderingTest, TimedOutStagedShiftQueuesNothing) {

@@ -37,8 +37,12 @@ int32_t fake::runRingProgram(ringrt_context *ctx,
   int32_t status = RINGRT_OK;
   void *module = nullptr;
   ringrt_cg_module_load(ctx, &status, "// fake PTX", &module);
-  void *kv[2] = {ringrt_cg_device_alloc(ctx, &status, bytes),
-                 ringrt_cg_device_alloc(ctx, &status, bytes)};
+  // The K/V double buffer lives in the workspace (the context's), at the
+  // 256-byte aligned offsets codegen/Workspace.cpp assigns.
+  int64_t slot = (bytes + 255) / 256 * 256;
+  char *ws = static_cast<char *>(
+      ringrt_cg_workspace(ctx, &status, nullptr, 2 * slot));
+  void *kv[2] = {ws, ws ? ws + slot : nullptr};
   launch(ctx, &status, module, "init", kv[0], kv[1]);
   for (int t = 0; t < stages; ++t) {
     ringrt_request *req = nullptr;
@@ -56,8 +60,6 @@ int32_t fake::runRingProgram(ringrt_context *ctx,
   launch(ctx, &status, module, "finalize", nullptr, nullptr);
   log.push_back("--- synchronize");
   ringrt_cg_synchronize(ctx, &status);
-  ringrt_cg_device_free(ctx, &status, kv[0]);
-  ringrt_cg_device_free(ctx, &status, kv[1]);
   return status;
 }
 

@@ -20,7 +20,8 @@
 namespace ringrt {
 namespace fake {
 
-/// Runs, on `ctx`, kernel "init"; then for each of `stages` stages t:
+/// Runs, on `ctx`, with its K/V double buffer in the context's workspace
+/// (ringrt_cg_workspace), kernel "init"; then for each of `stages` stages t:
 /// shift_start of stage t+1 (but for the last stage; send kv[t%2], receive
 /// into kv[(t+1)%2]), kernel "attn" (reading kv[t%2]), shift_wait; then
 /// kernel "finalize" and ringrt_cg_synchronize. Appends a marker line

@@ -79,17 +79,23 @@ cuda::Result launchKernel(cuda::Function f, unsigned, unsigned, unsigned,
   return cuda::Success;
 }
 cuda::Result memAlloc(cuda::DevicePtr *p, size_t bytes) {
+  ++fakeCuda->memAllocs;
   *p = fakeCuda->nextDevicePtr;
   fakeCuda->nextDevicePtr += (bytes + 0xffff) & ~size_t(0xffff);
   return cuda::Success;
 }
-cuda::Result memFree(cuda::DevicePtr) { return cuda::Success; }
+cuda::Result memFree(cuda::DevicePtr) {
+  ++fakeCuda->memFrees;
+  return cuda::Success;
+}
 cuda::Result memAllocHost(void **p, size_t bytes) {
   logf("cuMemAllocHost %zu", bytes);
+  ++fakeCuda->memAllocHosts;
   *p = std::malloc(bytes);
   return cuda::Success;
 }
 cuda::Result memFreeHost(void *p) {
+  ++fakeCuda->memFreeHosts;
   std::free(p);
   return cuda::Success;
 }

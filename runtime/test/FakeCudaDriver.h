@@ -26,6 +26,9 @@ struct FakeCuda {
   /// cuEventQuery answers CUDA_ERROR_NOT_READY forever.
   bool eventsNeverComplete = false;
   int streams = 0, events = 0;
+  /// Calls of cuMemAlloc, cuMemFree, cuMemAllocHost and cuMemFreeHost so
+  /// far (not logged, so that the ordering logs stay about ordering).
+  int memAllocs = 0, memFrees = 0, memAllocHosts = 0, memFreeHosts = 0;
   unsigned long long nextDevicePtr = 0x10000;
   std::vector<std::string> kernels; // function handle i+1 -> name
 };

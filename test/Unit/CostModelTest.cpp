@@ -81,13 +81,18 @@ TEST(CostModel, BalancedRingCompute) {
   ProblemShape pb = problem(8, 4096, 128, /*causal=*/false);
   PlanShape plan{4, 1, 1, 1, Balance::none};
   Prediction p = predictPlan(pb, plan, c, k, /*overlap=*/true);
-  // 4·H·L²·D / 4 ranks at 250 TFLOP/s, plus 4 fp32 merges of 8 heads ×
-  // 1024 rows × (3·128 + 3) floats and the fill + finalize (2·128 + 2).
+  // 4·H·L²·D / 4 ranks at 250 TFLOP/s, plus 4 fp32 merges fused into the
+  // kernel (read and write the accumulator: 2 × 8 heads × 1024 rows ×
+  // (128 + 1) floats) and the fill + finalize (2·128 + 2 floats a row).
   double flops = 4.0 * 8 * 4096.0 * 4096 * 128 / 4;
-  double mergeBytes = 4 * (4.0 * 8 * 1024 * 387) + 4.0 * 8 * 1024 * 258;
+  double mergeBytes = 4 * (4.0 * 8 * 1024 * 2 * 129) + 4.0 * 8 * 1024 * 258;
   EXPECT_NEAR(p.computeTime,
               flops / k.attentionFlops + mergeBytes / k.memoryBandwidth,
               1e-12);
+  // A separate ring.merge (--no-fuse-merge) moves the rows twice as often.
+  Prediction unfused = predictPlan(pb, plan, c, k, true, /*fuseMerge=*/false);
+  EXPECT_NEAR(unfused.computeTime - p.computeTime,
+              4 * (4.0 * 8 * 1024 * 2 * 129) / k.memoryBandwidth, 1e-12);
   EXPECT_DOUBLE_EQ(p.imbalance, 1.0);
   // 3 shifts of K and V: 2 · 8 · 1024 · 128 · 2 bytes each.
   EXPECT_DOUBLE_EQ(p.commBytes, 3 * 2.0 * 8 * 1024 * 128 * 2);

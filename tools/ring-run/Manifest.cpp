@@ -69,8 +69,10 @@ std::string AttentionSpec::validate() const {
   std::string seqWhy = ringrt::layout::checkSeqSplit(balance, seq, ring);
   if (!seqWhy.empty())
     return seqWhy;
-  if (!(scale > 0) || !std::isfinite(scale))
-    return "scale must be a positive finite number";
+  // The kernels compute in fp32: a scale beyond FLT_MAX is inf there.
+  if (!(scale > 0) || !(scale <= 3.4028234663852886e38))
+    return "scale must be a positive number no larger than FLT_MAX "
+           "(3.4028234663852886e38)";
   return "";
 }
 

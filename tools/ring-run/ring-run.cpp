@@ -482,7 +482,8 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
   if (!w.agree(devErr.empty(), devErr))
     return 1;
 
-  int32_t st = entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse);
+  int32_t st = entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse,
+                       /*workspace: the context's*/ nullptr);
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "'").c_str(), st),
                isFatal(st)))
@@ -619,7 +620,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (!w.agree(devErr.empty(), devErr))
     return 1;
   auto run = [&] {
-    return entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse);
+    return entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse,
+                       /*workspace: the context's*/ nullptr);
   };
   int32_t st = RINGRT_OK;
   for (int i = 0; i < 3 && st == RINGRT_OK; ++i)

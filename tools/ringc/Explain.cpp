@@ -170,7 +170,7 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
             row.rejected = checkAllToAll(pb, row.plan);
           if (row.rejected.empty()) {
             row.pred = predictPlan(pb, row.plan, cluster, *kernels,
-                                   options.overlap);
+                                   options.overlap, options.fuseMerge);
             if (row.pred.peakMemory > cluster.deviceMemory)
               row.rejected = "exceeds " + formatBytes(cluster.deviceMemory) +
                              " (" + formatBytes(row.pred.peakMemory) +

@@ -26,6 +26,7 @@ struct ExplainOptions {
   ClusterModel cluster;
   std::string target;
   bool overlap = true;
+  bool fuseMerge = true;
   /// Print the table and the CHOSEN line.
   bool print = false;
 };

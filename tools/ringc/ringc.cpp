@@ -214,6 +214,7 @@ static LogicalResult planModule(MLIRContext &context,
   }
   options.target = targetName;
   options.overlap = !noOverlap;
+  options.fuseMerge = !noFuseMerge;
   options.print = explain;
   std::string why;
   // With --auto too, the table goes to stderr so stdout stays the MLIR.

@@ -135,12 +135,14 @@ public:
   uint64_t address(const Operand &o, Warp &w, unsigned lane) {
     return read(o, w, lane) + uint64_t(o.imm);
   }
-  /// Writes `v` (already sized to the operation type) to a register or sink,
-  /// and the predicate of a `%d|%p` / `_|%p` destination when `pred` >= 0.
+  /// Writes `v` (already sized to the operation type) to a register or sink
+  /// (the `|%p` part of a destination is written by the handler).
   void write(const Operand &o, Warp &w, unsigned lane, uint64_t v) {
     if (o.kind == Operand::Reg)
       writeReg(o.index, w, lane, v);
   }
+  /// Writes register `r` of `lane`: an error while an in-flight wgmma owns
+  /// it; otherwise it becomes initialized for that lane.
   void writeReg(uint32_t r, Warp &w, unsigned lane, uint64_t v) {
     if (__builtin_expect(w.regState[r] != RegFree, 0)) {
       badWrite(r, w, lane);

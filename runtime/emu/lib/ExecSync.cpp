@@ -334,6 +334,7 @@ static void setmaxnreg(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   }
   x.regPool -= delta;
   w.nreg = unsigned(n);
+  w.parkInstr = x.instrIndex(I); // names the setmaxnreg in later messages
   if (delta < 0) {
     ++x.epoch;
     for (Warp &o : *x.warps)

@@ -299,6 +299,17 @@ static bool readCoords(const Instr &I, const Operand &v, Warp &w,
   return !x.failed;
 }
 
+/// The tensor map, coordinates and 128-byte aligned shared address of a
+/// tensor copy (map operand `mi`, coordinates `mi + 1`, shared `si`).
+static bool tensorOperands(const Instr &I, unsigned mi, unsigned si, Warp &w,
+                           unsigned l, Exec &x, TensorMap &m, int64_t *c,
+                           uint32_t &smem) {
+  return loadTensorMap(I, I.ops[mi], w, l, x, m) &&
+         readCoords(I, I.ops[mi + 1], w, l, x, c) &&
+         x.sharedOffset(Space::Shared, x.address(I.ops[si], w, l), 1, 128, I,
+                        w, l, smem);
+}
+
 static void tmaLoad(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
   const uint32_t idx = x.instrIndex(I);
   forLanes(exec, [&](unsigned l) {
@@ -307,10 +318,7 @@ static void tmaLoad(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
     TensorMap m;
     int64_t c[5];
     uint32_t dst, mbarOff;
-    if (!loadTensorMap(I, I.ops[1], w, l, x, m) ||
-        !readCoords(I, I.ops[2], w, l, x, c) ||
-        !x.sharedOffset(Space::Shared, x.address(I.ops[0], w, l), 1, 128, I,
-                        w, l, dst) ||
+    if (!tensorOperands(I, 1, 0, w, l, x, m, c, dst) ||
         !x.sharedOffset(Space::Shared, x.address(I.ops[3], w, l), 8, 8, I, w,
                         l, mbarOff))
       return;
@@ -377,10 +385,7 @@ static void tmaStore(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
     TensorMap m;
     int64_t c[5];
     uint32_t src;
-    if (!loadTensorMap(I, I.ops[0], w, l, x, m) ||
-        !readCoords(I, I.ops[1], w, l, x, c) ||
-        !x.sharedOffset(Space::Shared, x.address(I.ops[2], w, l), 1, 128, I,
-                        w, l, src))
+    if (!tensorOperands(I, 0, 2, w, l, x, m, c, src))
       return;
     Box box(m, c);
     const unsigned eb = m.elemBytes;

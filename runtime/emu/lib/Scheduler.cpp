@@ -53,6 +53,7 @@ private:
     return w.park == Park::None && (w.live & ~w.exited & ~w.waiting);
   }
   std::string whereBlocked(Warp &w);
+  bool checkWarpgroupRegisters();
   void reportDeadlock(bool spinning);
 
   Exec &x;
@@ -243,6 +244,27 @@ void CtaRunner::reportDeadlock(bool spinning) {
               ": " + what);
 }
 
+/// setmaxnreg is .sync.aligned over the warpgroup: all its warps must end
+/// with the same register count.
+bool CtaRunner::checkWarpgroupRegisters() {
+  for (size_t g = 0; g + 4 <= warps.size(); g += 4)
+    for (size_t i = 1; i < 4; ++i)
+      if (warps[g + i].nreg != warps[g].nreg) {
+        Warp &w = warps[g + i];
+        x.fault(x.k.code[std::min<size_t>(w.parkInstr, x.k.code.size() - 1)],
+                w, 0,
+                "the warps of warpgroup " + std::to_string(g / 4) +
+                    " hold different register counts (warp " +
+                    std::to_string(g) + ": " + std::to_string(warps[g].nreg) +
+                    ", warp " + std::to_string(g + i) + ": " +
+                    std::to_string(w.nreg) +
+                    "): setmaxnreg must be executed by all four warps of a "
+                    "warpgroup");
+        return false;
+      }
+  return true;
+}
+
 bool CtaRunner::run() {
   const Dim3 &b = x.block;
   unsigned threads = b.x * b.y * b.z;
@@ -302,7 +324,7 @@ bool CtaRunner::run() {
       }
     }
     if (!alive)
-      return true;
+      return checkWarpgroupRegisters();
     if (!n || spinners == n) {
       reportDeadlock(n != 0);
       return false;

@@ -164,8 +164,14 @@ void Exec::checkAsyncRead(Warp &w, unsigned lane, const VClock &vc,
     Granule &s = shadow.gran[g];
     uint8_t mask = granuleMask(g, off, bytes);
     uint32_t addr = uint32_t(std::max<size_t>(off, g * 4));
-    if (!(s.wFlags & GranWritten) || !(s.wMask & mask))
-      continue;
+    if (!(s.wFlags & GranWritten) || (s.wMask & mask) != mask) {
+      // Stricter than a GPU, which would read stale data: the async proxy
+      // only reads bytes something wrote in this CTA.
+      fault(w, lane, std::string("the async proxy (") + what +
+                         ") reads shared memory address " + hexAddr(addr) +
+                         ", which nothing in this CTA wrote");
+      return;
+    }
     if (!(s.wFlags & GranAsync) &&
         (*warps)[s.wWarp].proxyFence[s.wLane] == s.wFence) {
       fault(w, lane,

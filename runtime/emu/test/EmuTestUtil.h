@@ -40,10 +40,12 @@ inline std::unique_ptr<Module> parseOrDie(const std::string &ptx) {
 /// %rd5 = &out[lane] (u32 words; operand j of a lane is at [%rd4+128*j]),
 /// %r0 = lane. Registers %r1-%r39, %rd6-%rd19, %p1-%p7, %rs1-%rs9, %f1-%f9
 /// are free.
-inline std::string warpKernel(const std::string &body) {
+inline std::string warpKernel(const std::string &body,
+                              const std::string &decls = "") {
   return R"(.version 8.0
 .target sm_90a
 .address_size 64
+)" + decls + R"(
 .visible .entry k(.param .u64 k_in, .param .u64 k_out)
 {
   .reg .b32 %r<40>;
@@ -63,14 +65,15 @@ inline std::string warpKernel(const std::string &body) {
 )";
 }
 
-/// Runs warpKernel(body) on 32 lanes with `in` (32*j words) and returns
+/// Runs warpKernel(body, decls) on 32 lanes with `in` (32*j words) and returns
 /// `outWords` words of output (poisoned with 0xdeadbeef before the launch).
 inline std::vector<uint32_t> runWarp(const std::string &body,
                                      std::vector<uint32_t> in,
                                      size_t outWords = 32,
-                                     std::string *errorOut = nullptr) {
+                                     std::string *errorOut = nullptr,
+                                     const std::string &decls = "") {
   std::string err;
-  auto m = Module::parse(warpKernel(body), err);
+  auto m = Module::parse(warpKernel(body, decls), err);
   if (!m) {
     ADD_FAILURE() << err;
     return {};

@@ -17,6 +17,10 @@
 //   thread t receives, for each matrix j, register j = row t/4, elements
 //   2*(t%4) and 2*(t%4)+1 (lower index in the lower half); with .trans the
 //   matrix is transposed: elements (2*(t%4), t/4) and (2*(t%4)+1, t/4).
+// stmatrix.m8n8.b16 is the inverse: thread t supplies, for each matrix j,
+//   register j holding row t/4, elements 2*(t%4) and 2*(t%4)+1 (with
+//   .trans they land at rows 2*(t%4), 2*(t%4)+1 of column t/4), and threads
+//   8j..8j+7 give the row addresses of matrix j.
 //
 //===----------------------------------------------------------------------===//
 
@@ -163,23 +167,8 @@ void checkLdmatrix(unsigned num, bool trans) {
                  num == 1 ? "{%r11}" : "{%r11, %r12}");
     body = "mov.u32 %r12, 0;\nmov.u32 %r13, 0;\nmov.u32 %r14, 0;\n" + body;
   }
-  std::string ptx = ".shared .align 16 .b8 tile[512];\n";
-  auto pos = warpKernel("").find(".visible");
-  (void)pos;
-  std::string err;
-  std::string full = warpKernel(body);
-  full.insert(full.find(".visible"), ptx);
-  auto m = Module::parse(full, err);
-  ASSERT_TRUE(m) << err;
-  Memory mem;
-  std::vector<uint32_t> out(128, 0xdeadbeef);
-  mem.registerRange(in.data(), 512);
-  mem.registerRange(out.data(), 512);
-  uint64_t pin = reinterpret_cast<uint64_t>(in.data());
-  uint64_t pout = reinterpret_cast<uint64_t>(out.data());
-  void *params[] = {&pin, &pout};
-  ASSERT_TRUE(launch(*m, "k", {1, 1, 1}, {32, 1, 1}, 0, params, mem, err))
-      << err;
+  std::vector<uint32_t> out =
+      runWarp(body, in, 128, nullptr, ".shared .align 16 .b8 tile[512];");
   auto elem = [&](unsigned j, unsigned r, unsigned c) {
     return uint32_t(tile[(j * 8 + r) * 8 + c]);
   };
@@ -195,6 +184,68 @@ void checkLdmatrix(unsigned num, bool trans) {
                              << " lane " << t << " matrix " << j;
     }
 }
+
+void checkStmatrix(unsigned num, bool trans) {
+  // Registers: lane t, matrix j holds 0x<j><t>0 | 0x<j><t>1 << 16.
+  std::vector<uint32_t> in(128);
+  for (unsigned t = 0; t < 32; ++t)
+    for (unsigned j = 0; j < 4; ++j)
+      in[j * 32 + t] = (0x1000 * j + 0x10 * t) | ((0x1000 * j + 0x10 * t + 1)
+                                                   << 16);
+  std::string regs = num == 1 ? "{%r11}" : num == 2 ? "{%r11, %r12}"
+                                                    : "{%r11, %r12, %r13, %r14}";
+  std::string body = R"(
+  mul.wide.u32 %rd6, %r0, 4;
+  add.s64 %rd7, %rd1, %rd6;
+  ld.global.u32 %r11, [%rd7];
+  ld.global.u32 %r12, [%rd7+128];
+  ld.global.u32 %r13, [%rd7+256];
+  ld.global.u32 %r14, [%rd7+384];
+  mov.u64 %rd8, tile;
+  mul.wide.u32 %rd10, %r0, 16;
+  add.s64 %rd11, %rd8, %rd10;
+  stmatrix.sync.aligned.m8n8.x)" + std::to_string(num) +
+                     (trans ? ".trans" : "") + ".shared.b16 [%rd11], " +
+                     regs + R"(;
+  add.s64 %rd9, %rd8, %rd6;
+  ld.shared.u32 %r1, [%rd9];
+  ld.shared.u32 %r2, [%rd9+128];
+  ld.shared.u32 %r3, [%rd9+256];
+  ld.shared.u32 %r4, [%rd9+384];
+  st.global.u32 [%rd5], %r1;
+  st.global.u32 [%rd5+128], %r2;
+  st.global.u32 [%rd5+256], %r3;
+  st.global.u32 [%rd5+384], %r4;
+)";
+  // The tile is filled first so the unwritten matrices read back as 0.
+  body.insert(body.find("  mul.wide.u32 %rd6"),
+              "  mov.u64 %rd12, tile;\n  mul.wide.u32 %rd13, %r0, 16;\n"
+              "  add.s64 %rd14, %rd12, %rd13;\n  mov.u32 %r20, 0;\n"
+              "  st.shared.v4.u32 [%rd14], {%r20, %r20, %r20, %r20};\n");
+  std::vector<uint32_t> out =
+      runWarp(body, in, 128, nullptr, ".shared .align 16 .b8 tile[512];");
+  // Element (r, c) of matrix j in the tile (row r of matrix j at
+  // (8j + r) * 16 bytes): from lane 4r + c/2 (half c%2), or with .trans
+  // from lane 4c + r/2 (half r%2).
+  std::vector<uint16_t> tile(256);
+  std::memcpy(tile.data(), out.data(), 512);
+  for (unsigned j = 0; j < 4; ++j)
+    for (unsigned r = 0; r < 8; ++r)
+      for (unsigned c = 0; c < 8; ++c) {
+        unsigned lane = trans ? 4 * c + r / 2 : 4 * r + c / 2;
+        unsigned half = trans ? r % 2 : c % 2;
+        uint16_t expect =
+            j < num ? uint16_t(0x1000 * j + 0x10 * lane + half) : 0;
+        EXPECT_EQ(tile[(8 * j + r) * 8 + c], expect)
+            << "x" << num << (trans ? ".trans" : "") << " matrix " << j
+            << " (" << r << "," << c << ")";
+      }
+}
+
+TEST(Fragment, StmatrixX1) { checkStmatrix(1, false); }
+TEST(Fragment, StmatrixX2Trans) { checkStmatrix(2, true); }
+TEST(Fragment, StmatrixX4) { checkStmatrix(4, false); }
+TEST(Fragment, StmatrixX4Trans) { checkStmatrix(4, true); }
 
 TEST(Fragment, LdmatrixX1) { checkLdmatrix(1, false); }
 TEST(Fragment, LdmatrixX2) { checkLdmatrix(2, false); }

@@ -11,6 +11,8 @@
 
 #include "EmuTestUtil.h"
 
+#include <cstdlib>
+
 using namespace emutest;
 
 namespace {
@@ -397,6 +399,20 @@ END:
   EXPECT_NE(err.find(lineOf(ptx, "@INC")), std::string::npos) << err;
 }
 
+TEST(Sync, SetmaxnregNeedsTheWholeWarpgroup) {
+  // Only warp 0 of the warpgroup lowers its registers.
+  std::string ptx = ctaKernel("", R"(
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra END;
+  setmaxnreg.dec.sync.aligned.u32 40;
+END:
+)");
+  std::vector<uint32_t> out(1);
+  expectAll(runCta(ptx, 128, out),
+            {"the warps of warpgroup 0 hold different register counts "
+             "(warp 0: 40, warp 1: 256)"});
+}
+
 TEST(Sync, GenericAccessToAnMbarrierObject) {
   std::string ptx = ctaKernel(kShared, R"(
   mov.u32 %r8, bar;
@@ -508,6 +524,17 @@ TEST(Sync, SeedDecidesTheInterleaving) {
   for (uint64_t s = 2; s < 10 && !differs; ++s)
     differs = run(s) != run(1);
   EXPECT_TRUE(differs);
+  // Seed 0 takes RINGRT_EMU_SEED, or 1 without it.
+  const char *saved = std::getenv("RINGRT_EMU_SEED");
+  std::string savedValue = saved ? saved : "";
+  ::unsetenv("RINGRT_EMU_SEED");
+  EXPECT_EQ(run(0), run(1));
+  ::setenv("RINGRT_EMU_SEED", "7", 1);
+  EXPECT_EQ(run(0), run(7));
+  if (saved)
+    ::setenv("RINGRT_EMU_SEED", savedValue.c_str(), 1);
+  else
+    ::unsetenv("RINGRT_EMU_SEED");
 }
 
 TEST(Sync, RunawayLaunchStops) {

@@ -190,6 +190,13 @@ struct Tensor2d {
     for (size_t i = 0; i < data.size(); ++i)
       data[i] = uint16_t(0x1000 + i);
   }
+  /// Registers the tensor in `mem` and encodes its 64 x 32 box map with
+  /// CUtensorMapSwizzle `sw`.
+  std::string map(Memory &mem, MapBytes &m, unsigned sw) {
+    mem.registerRange(data.data(), data.size() * 2);
+    return encode(m, kBF16, 2, data.data(), {72, 100}, {160}, {64, 32},
+                  {1, 1}, sw);
+  }
   /// Expected bytes of the box in shared memory.
   std::vector<uint16_t> expect(int c0, int c1, unsigned sw) const {
     std::vector<uint16_t> e(64 * 32);
@@ -220,11 +227,8 @@ TEST(Tma, Load2dSwizzlesAndZeroFills) {
   for (unsigned sw : {0u, 3u})
     for (auto c : {std::pair<int, int>{0, 0}, {8, 80}, {-8, -4}, {16, 90}}) {
       Memory mem;
-      mem.registerRange(t.data.data(), t.data.size() * 2);
       MapBytes map;
-      ASSERT_EQ(encode(map, kBF16, 2, t.data.data(), {72, 100}, {160},
-                       {64, 32}, {1, 1}, sw),
-                "");
+      ASSERT_EQ(t.map(mem, map, sw), "");
       LoadRun r = runLoad(loadKernel(2, "", "k_map"), map, 4096, c.first,
                           c.second, 0, mem);
       checkLoad(r, t.expect(c.first, c.second, sw));
@@ -257,11 +261,8 @@ TEST(Tma, Swizzle32And64) {
 TEST(Tma, MapFromGenericParamAddressAndGlobalCopy) {
   Tensor2d t;
   Memory mem;
-  mem.registerRange(t.data.data(), t.data.size() * 2);
   MapBytes map;
-  ASSERT_EQ(encode(map, kBF16, 2, t.data.data(), {72, 100}, {160}, {64, 32},
-                   {1, 1}, 3),
-            "");
+  ASSERT_EQ(t.map(mem, map, 3), "");
   // cvta.param gives the generic address of the parameter.
   checkLoad(runLoad(loadKernel(2, "  mov.u64 %rd5, k_map;\n"
                                   "  cvta.param.u64 %rd6, %rd5;\n",
@@ -309,11 +310,8 @@ TEST(Tma, Load3dWithElementStrides) {
 TEST(Tma, ReadingBeforeTheMbarrierWaitIsARace) {
   Tensor2d t;
   Memory mem;
-  mem.registerRange(t.data.data(), t.data.size() * 2);
   MapBytes map;
-  ASSERT_EQ(encode(map, kBF16, 2, t.data.data(), {72, 100}, {160}, {64, 32},
-                   {1, 1}, 3),
-            "");
+  ASSERT_EQ(t.map(mem, map, 3), "");
   LoadRun r = runLoad(loadKernel(2, "", "k_map", ""), map, 4096, 0, 0, 0, mem);
   // In either order: a read before or after the TMA write, unordered.
   expectAll(r.err, {"data race on shared memory address", "TMA write",
@@ -323,11 +321,8 @@ TEST(Tma, ReadingBeforeTheMbarrierWaitIsARace) {
 TEST(Tma, WrongExpectTxDeadlocks) {
   Tensor2d t;
   Memory mem;
-  mem.registerRange(t.data.data(), t.data.size() * 2);
   MapBytes map;
-  ASSERT_EQ(encode(map, kBF16, 2, t.data.data(), {72, 100}, {160}, {64, 32},
-                   {1, 1}, 3),
-            "");
+  ASSERT_EQ(t.map(mem, map, 3), "");
   // The kernel expects 8192 bytes but the box has 4096.
   std::string ptx = loadKernel(2, "  add.u32 %r10, %r10, 4096;\n", "k_map");
   LoadRun r = runLoad(ptx, map, 4096, 0, 0, 0, mem);
@@ -339,11 +334,8 @@ TEST(Tma, WrongExpectTxDeadlocks) {
 TEST(Tma, MbarrierInitNeedsAFenceBeforeComplete) {
   Tensor2d t;
   Memory mem;
-  mem.registerRange(t.data.data(), t.data.size() * 2);
   MapBytes map;
-  ASSERT_EQ(encode(map, kBF16, 2, t.data.data(), {72, 100}, {160}, {64, 32},
-                   {1, 1}, 3),
-            "");
+  ASSERT_EQ(t.map(mem, map, 3), "");
   std::string ptx = loadKernel(2, "", "k_map");
   std::string noFence = ptx;
   noFence.erase(noFence.find("  @%p1 fence.mbarrier_init"),

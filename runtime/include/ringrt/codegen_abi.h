@@ -23,6 +23,16 @@
 extern "C" {
 #endif
 
+/// The workspace of one call of a generated entry point: `given` when it is
+/// not NULL (the caller's, NAME_workspace_bytes() bytes, 256-byte aligned;
+/// RINGRT_ERR_INVALID_ARGUMENT when misaligned), else the context's own,
+/// which the context allocates on the first call that needs it (device
+/// memory on GPU targets), keeps for later calls, reallocates only when a
+/// call needs more, and frees when it is destroyed. NULL when `bytes` is 0,
+/// and after a failure.
+RINGRT_API void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status,
+                                     void *given, int64_t bytes);
+
 /// ringrt_shift_start(ctx, send, recv, bytes, stage, tag, slot): stores the
 /// request in *slot (NULL when nothing was started).
 RINGRT_API void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
@@ -66,8 +76,9 @@ RINGRT_API int32_t ringrt_cg_check_cpu(const char *features);
 /// The manifest format ("ringc-artifact-1") this runtime reads.
 #define RINGRT_ARTIFACT_FORMAT_VERSION 1
 /// Entry kinds: the C ABI of ringrt_attention_entry (ringrt_tensor
-/// pointers), the only kind a host program may call.
-#define RINGRT_ENTRY_KIND_TENSOR_ABI 1
+/// pointers and the workspace), the only kind a host program may call.
+/// 2 since the entry takes the workspace last; 1 was the entry without it.
+#define RINGRT_ENTRY_KIND_TENSOR_ABI 2
 
 typedef struct ringrt_artifact_info {
   char magic[8];           ///< RINGRT_ARTIFACT_MAGIC, not NUL-terminated

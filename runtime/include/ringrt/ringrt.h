@@ -291,12 +291,19 @@ RINGRT_API ringrt_status ringrt_device_kernel_time(ringrt_context *ctx,
                                                    int64_t *launches);
 
 /// Signature of the entry point of a ringc artifact (returns a
-/// ringrt_status). `o` has the inputs' dtype; `lse` is f32.
+/// ringrt_status). `o` has the inputs' dtype; `lse` is f32. `workspace`
+/// holds the call's scratch buffers: NAME_workspace_bytes() bytes per rank,
+/// 256-byte aligned, in device memory on GPU targets; NULL uses one the
+/// context allocates once and reuses (the artifact's header says more).
 typedef int32_t (*ringrt_attention_entry)(ringrt_context *ctx,
                                           const ringrt_tensor *q,
                                           const ringrt_tensor *k,
                                           const ringrt_tensor *v,
-                                          ringrt_tensor *o, ringrt_tensor *lse);
+                                          ringrt_tensor *o, ringrt_tensor *lse,
+                                          void *workspace);
+
+/// Signature of NAME_workspace_bytes of a ringc artifact.
+typedef int64_t (*ringrt_workspace_bytes_fn)(void);
 
 #ifdef __cplusplus
 }

@@ -242,7 +242,8 @@ int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
 #define REF_ENTRY(NAME, CAUSAL, BALANCE, MERGE, SILENT)                        \
   extern "C" __attribute__((visibility("default"))) int32_t NAME(              \
       ringrt_context *ctx, const ringrt_tensor *q, const ringrt_tensor *k,     \
-      const ringrt_tensor *v, ringrt_tensor *o, ringrt_tensor *lse) {          \
+      const ringrt_tensor *v, ringrt_tensor *o, ringrt_tensor *lse,            \
+      void * /*workspace: the reference allocates its own*/) {                 \
     return ringAttention(Config{CAUSAL, BALANCE, MERGE, SILENT}, ctx, q, k, v, \
                          o, lse);                                              \
   }
@@ -257,7 +258,8 @@ REF_ENTRY(ref_attention_full_silent_rank1, false, Balance::None, true, true)
 extern "C" __attribute__((visibility("default"))) int32_t
 ref_attention_full_lazy_rank1(ringrt_context *ctx, const ringrt_tensor *q,
                               const ringrt_tensor *k, const ringrt_tensor *v,
-                              ringrt_tensor *o, ringrt_tensor *lse) {
+                              ringrt_tensor *o, ringrt_tensor *lse,
+                              void * /*workspace*/) {
   return ringAttention(Config{false, Balance::None, true, false, true}, ctx, q,
                        k, v, o, lse);
 }

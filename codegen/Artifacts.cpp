@@ -65,8 +65,8 @@ SmallVector<int64_t> runtimeGridShape(const AttentionPlan &plan) {
 }
 
 std::string manifestJson(StringRef name, const AttentionPlan &plan,
-                         const ArtifactOptions &options,
-                         StringRef features) {
+                         const ArtifactOptions &options, StringRef features,
+                         bool grad) {
   SmallVector<int64_t> gridShape = runtimeGridShape(plan);
   std::array<int64_t, 3> axes = plan.axisOfRole;
   std::string out;
@@ -74,6 +74,9 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
   os << "{\n  \"format\": \"ringc-artifact-1\",\n"
      << "  \"name\": \"" << name << "\",\n"
      << "  \"entry\": \"" << cpu::entryPointName(name) << "\",\n"
+     << (grad ? "  \"backward_entry\": \"" +
+                    cpu::backwardEntryPointName(name) + "\",\n"
+              : std::string())
      << "  \"library\": \"lib" << name << ".so\",\n"
      << "  \"target\": \"" << options.target << "\",\n"
      << "  \"spec\": {\"batch\": " << plan.batch << ", \"heads\": "
@@ -85,7 +88,8 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << ", \"causal\": " << (plan.isCausal() ? 1 : 0) << ", \"balance\": \""
      << stringifyBalance(plan.balance) << "\", \"dtype\": \""
      << plan.dtypeName() << "\", \"scale\": "
-     << llvm::format("%.17g", plan.scale) << "},\n"
+     << llvm::format("%.17g", plan.scale) << (grad ? ", \"grad\": 1" : "")
+     << "},\n"
      << "  \"grid\": {\"shape\": " << shapeJson(gridShape)
      << ", \"ring_axis\": " << axes[0] << ", \"head_group_axis\": " << axes[1]
      << ", \"dim_slice_axis\": " << axes[2] << "},\n"
@@ -208,7 +212,7 @@ std::string workspaceDoc(StringRef name, StringRef target) {
 }
 
 std::string headerText(StringRef name, const AttentionPlan &plan,
-                       StringRef target) {
+                       StringRef target, bool grad) {
   std::string guard = "RINGC_ARTIFACT_" + StringRef(name).upper() + "_H";
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -243,6 +247,23 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
      << "    const ringrt_tensor *k, const ringrt_tensor *v, "
         "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace);\n\n"
+     << (grad ? "/* The backward pass (grad=1): from the forward's q, k, v, o, "
+                "lse and the\n * output gradient do (the shape and dtype of "
+                "o), writes dq, dk, dv (the\n * shapes and dtype of q, k, v). "
+                "Accumulation is fp32 throughout; rows\n * whose every score "
+                "is masked get dq = 0. A caller-owned workspace must\n * hold " +
+                    cpu::workspaceBytesName(name.str() + "_backward") +
+                    "() bytes. */\nint32_t " +
+                    cpu::backwardEntryPointName(name) +
+                    "(ringrt_context *ctx,\n    const ringrt_tensor *q, "
+                    "const ringrt_tensor *k, const ringrt_tensor *v,\n    "
+                    "const ringrt_tensor *o, const ringrt_tensor *lse, "
+                    "const ringrt_tensor *do_,\n    ringrt_tensor *dq, "
+                    "ringrt_tensor *dk, ringrt_tensor *dv, void *workspace);\n"
+                    "int64_t " +
+                    cpu::workspaceBytesName(name.str() + "_backward") +
+                    "(void);\n\n"
+              : std::string())
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return out;
 }
@@ -366,7 +387,8 @@ LogicalResult installDirectory(StringRef tmp, StringRef dir,
 /// The files of the artifact, written into the temporary directory `tmp`.
 LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
                         const AttentionPlan &plan,
-                        const ArtifactOptions &options, std::string &error) {
+                        const ArtifactOptions &options, bool grad,
+                        std::string &error) {
   PassManager pm(module.getContext());
   addFailureReporting(pm);
   bool gpu = options.target != "cpu";
@@ -427,13 +449,13 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
   path::append(manifestPath, "manifest.json");
   if (failed(writeFile(objectPath, StringRef(object.data(), object.size()),
                        error)) ||
-      failed(writeFile(headerPath, headerText(name, plan, options.target), error)) ||
+      failed(writeFile(headerPath, headerText(name, plan, options.target, grad), error)) ||
       failed(linkSharedLibrary(objectPath, libraryPath, tmp, error)))
     return failure();
   std::string features = "+avx2,+fma,+f16c";
   if (options.cpu != cpu::kDefaultCpu)
     features = "cpu " + cpu::resolveCpuName(options.cpu);
-  return writeFile(manifestPath, manifestJson(name, plan, options, features),
+  return writeFile(manifestPath, manifestJson(name, plan, options, features, grad),
                    error);
 }
 
@@ -487,9 +509,20 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
                                          const ArtifactOptions &options,
                                          std::string &error) {
   SmallVector<func::FuncOp> perRank;
-  for (auto fn : module.getOps<func::FuncOp>())
-    if (fn->hasAttr("ring.plan"))
+  bool grad = false;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    // The backward function (grad=1) belongs to the forward one.
+    if (fn->hasAttr("ring.backward"))
+      grad = true;
+    else if (fn->hasAttr("ring.plan"))
       perRank.push_back(fn);
+  }
+  if (grad && options.target != "cpu") {
+    error = "grad=1: the backward pass has CPU kernels only so far; compile "
+            "it with --target=cpu (target " +
+            options.target + " has no backward kernels yet)";
+    return failure();
+  }
   if (perRank.size() != 1) {
     error = "an artifact holds exactly one attention; the module has " +
             std::to_string(perRank.size()) +
@@ -534,7 +567,7 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
             "': " + ec.message();
     return failure();
   }
-  if (failed(writeInto(module, tmp, name, plan, options, error)) ||
+  if (failed(writeInto(module, tmp, name, plan, options, grad, error)) ||
       failed(installDirectory(tmp, absDir, error))) {
     (void)fs::remove_directories(tmp);
     return failure();

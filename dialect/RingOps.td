@@ -36,6 +36,9 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     * `scale` defaults to 1/sqrt(D) and must be positive and finite.
     * `balance` is the sequence layout over the ring axis; when absent it is
       `zigzag` for a causal mask and `none` otherwise.
+    * `grad` asks for the backward pass too: the artifact then also exports
+      `NAME_attention_backward(q, k, v, o, lse, do) -> (dq, dk, dv)`
+      (`ring.local_attention_backward` after `ring-partition`).
 
     How the work spreads over devices comes from the `shard.shard`
     annotations of the operands (see the dialect documentation); the
@@ -56,7 +59,8 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     Ring_QKVTensor:$value,
     DefaultValuedAttr<Ring_MaskAttr, "::mlir::ring::MaskKind::none">:$mask,
     OptionalAttr<Ring_BalanceAttr>:$balance,
-    OptionalAttr<F64Attr>:$scale
+    OptionalAttr<F64Attr>:$scale,
+    UnitAttr:$grad
   );
   let results = (outs
     Ring_QKVTensor:$output,
@@ -68,6 +72,7 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     (`mask` `` $mask^)?
     (`balance` `` $balance^)?
     (`scale` `(` $scale^ `)`)?
+    (`grad` $grad^)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($output) `,` type($lse)
   }];
@@ -459,5 +464,7 @@ def Ring_AllReduceOp : Ring_Op<"all_reduce"> {
   let assemblyFormat = "$buffer `stage` $stage attr-dict `:` type($buffer)";
   let hasVerifier = 1;
 }
+
+include "dialect/RingGradOps.td"
 
 #endif // RING_OPS_TD

@@ -19,6 +19,9 @@
 
 #include "passes/BlockCases.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
 using namespace mlir;
 using namespace mlir::ring;
 
@@ -77,4 +80,30 @@ int64_t mlir::ring::stageWork(Balance layout, bool causal, int64_t ringSize,
       work += c.work();
   }
   return work;
+}
+
+void mlir::ring::emitBlockCases(OpBuilder &b, Location loc,
+                                ArrayRef<BlockCase> cases, Value src,
+                                Value rank,
+                                function_ref<void(const BlockCase &)> emit) {
+  SmallVector<const BlockCase *> always, before, after;
+  for (const BlockCase &c : cases)
+    (c.condition == BlockCondition::Always          ? always
+     : c.condition == BlockCondition::SrcBeforeRank ? before
+                                                    : after)
+        .push_back(&c);
+  for (const BlockCase *c : always)
+    emit(*c);
+  if (before.empty() && after.empty())
+    return;
+  Value isBefore =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, src, rank);
+  auto ifOp = scf::IfOp::create(b, loc, isBefore, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  for (const BlockCase *c : before)
+    emit(*c);
+  b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+  for (const BlockCase *c : after)
+    emit(*c);
 }

@@ -11,6 +11,7 @@
 #define RINGC_PASSES_BLOCKCASES_H
 
 #include "dialect/RingDialect.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/Support/LLVM.h"
 
 namespace mlir::ring {
@@ -49,6 +50,14 @@ double visibleFraction(const BlockCase &c);
 /// `stage`: the sum of the work of the cases that apply to it.
 int64_t stageWork(Balance layout, bool causal, int64_t ringSize,
                   int64_t localSeq, int64_t stage, int64_t rank);
+
+/// Emits `emit(c)` for every case of one stage at `b`: the unconditional
+/// ones directly, the rank-dependent ones in the two branches of an scf.if
+/// on src < rank (index values). Shared by the forward and backward
+/// schedules, so that both skip exactly the same blocks.
+void emitBlockCases(OpBuilder &b, Location loc, ArrayRef<BlockCase> cases,
+                    Value src, Value rank,
+                    function_ref<void(const BlockCase &)> emit);
 
 } // namespace mlir::ring
 

@@ -4,6 +4,7 @@
 // ring.attention on shard-annotated global tensors becomes the per-rank
 // function of the artifact's C ABI, (Q, K, V, O, LSE) local memrefs, whose
 // body reads the grid coordinates and performs one ring.local_attention.
+// With `grad`, a second per-rank function performs the backward pass.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +26,54 @@ using namespace mlir;
 using namespace mlir::ring;
 
 namespace {
+
+/// The grid coordinates of the rank, per role (0 for a role without a grid
+/// axis), read with shard.process_multi_index at `b`.
+SmallVector<Value> emitCoords(OpBuilder &b, Location loc,
+                              const AttentionPlan &plan) {
+  MLIRContext *ctx = b.getContext();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> axisCoords, coords;
+  if (!plan.grid.empty()) {
+    SmallVector<Type> idx(plan.gridShape.size(), b.getIndexType());
+    auto pmi = shard::ProcessMultiIndexOp::create(
+        b, loc, idx, FlatSymbolRefAttr::get(ctx, plan.grid),
+        DenseI16ArrayAttr::get(ctx, {}));
+    axisCoords.assign(pmi.getResults().begin(), pmi.getResults().end());
+  }
+  for (int64_t axis : plan.axisOfRole)
+    coords.push_back(axis < 0 ? zero : axisCoords[axis]);
+  return coords;
+}
+
+/// Adds, after the forward per-rank function `forward`, the backward one:
+/// `@<forward>_backward(q, k, v, o, lse, do, dq, dk, dv)` with one
+/// ring.local_attention_backward. Its `ring.backward` attribute names the
+/// forward function (the entry point is `<forward>_attention_backward`).
+void addBackwardFunction(func::FuncOp forward, const AttentionPlan &plan,
+                         Location loc) {
+  MLIRContext *ctx = forward.getContext();
+  auto qT = MemRefType::get(plan.localQShape(), plan.elementType);
+  auto kvT = MemRefType::get(plan.localKVShape(), plan.elementType);
+  auto lseT = MemRefType::get(plan.localLseShape(), Float32Type::get(ctx));
+  SmallVector<Type> types = {qT, kvT, kvT, qT, lseT, qT, qT, kvT, kvT};
+  OpBuilder b(ctx);
+  b.setInsertionPointAfter(forward);
+  auto fn = func::FuncOp::create(b, loc, (forward.getSymName() + "_backward").str(),
+                                 FunctionType::get(ctx, types, {}));
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  SmallVector<Value> coords = emitCoords(b, loc, plan);
+  ValueRange a = body->getArguments();
+  LocalAttentionBackwardOp::create(b, loc, a[0], a[1], a[2], a[3], a[4], a[5],
+                                   a[6], a[7], a[8], coords, plan.toAttr(ctx));
+  func::ReturnOp::create(b, loc);
+  fn->setAttr("ring.plan", plan.toAttr(ctx));
+  fn->setAttr("ring.backward", forward.getSymNameAttr());
+  StringRef names[] = {"q", "k", "v", "o", "lse", "do", "dq", "dk", "dv"};
+  for (auto [i, name] : llvm::enumerate(names))
+    fn.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
+}
 
 /// Rewrites `func`, whose results must be exactly the outputs of `op`.
 LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
@@ -62,22 +111,12 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   OpBuilder b = OpBuilder::atBlockBegin(body);
 
   // Grid coordinates per role; a role without a grid axis has coordinate 0.
-  SmallVector<Value> coords;
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  SmallVector<Value> axisCoords;
-  if (!plan.grid.empty()) {
-    SmallVector<Type> idx(plan.gridShape.size(), b.getIndexType());
-    auto pmi = shard::ProcessMultiIndexOp::create(
-        b, loc, idx, FlatSymbolRefAttr::get(ctx, plan.grid),
-        DenseI16ArrayAttr::get(ctx, {}));
-    axisCoords.assign(pmi.getResults().begin(), pmi.getResults().end());
-  }
-  for (int64_t axis : plan.axisOfRole)
-    coords.push_back(axis < 0 ? zero : axisCoords[axis]);
+  SmallVector<Value> coords = emitCoords(b, loc, plan);
 
   LocalAttentionOp::create(b, loc, args[0], args[1], args[2], args[3],
                            args[4], coords, plan.toAttr(ctx));
   func::ReturnOp::create(b, ret.getLoc());
+  bool grad = op.getGrad();
   oldBody->dropAllDefinedValueUses();
   oldBody->erase();
 
@@ -87,6 +126,8 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   StringRef names[] = {"q", "k", "v", "o", "lse"};
   for (auto [i, name] : llvm::enumerate(names))
     func.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
+  if (grad)
+    addBackwardFunction(func, plan, loc);
   return success();
 }
 

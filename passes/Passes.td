@@ -116,6 +116,67 @@ def RingSchedulePass : Pass<"ring-schedule", "ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def RingScheduleBackwardPass : Pass<"ring-schedule-backward", "ModuleOp"> {
+  let summary = "Expand each ring.local_attention_backward into the P-stage backward ring";
+  let description = [{
+    The FlashAttention-2 backward on the ring (DESIGN.md section 1). Once per
+    rank: D = rowsum(dO∘O) (`ring.grad_delta`; all-reduced over dim slices).
+    Stage t holds the K/V block of ring rank src = (p − t) mod P, exactly as
+    the forward's stage t, and computes the same blocks (the forward's
+    BlockCases: causal skipping, zigzag/striped/none). Each
+    `ring.block_attention_backward` recomputes P from LSE and adds to dQ,
+    which stays home in fp32, and to a dK/dV accumulator of the block.
+
+    **Which ring variant.** The accumulators travel with their K/V block,
+    one hop behind it: stage 0's contribution to a rank's own block stays in
+    a home accumulator; at stage t ≥ 1 the rank adds its contribution to a
+    fresh accumulator of the block it holds, src = (p − t) mod P. The
+    accumulator of the same block that its predecessor finished in stage
+    t − 1 travels during stage t (the shift follows the compute in the
+    blocking form, so `ring-overlap` starts it at the top of the stage and
+    only the `ring.accumulate` after the compute waits for it), and is added
+    in. After the last stage the finished accumulator makes one more hop and
+    reaches its owner after exactly P − 1 hops, where it joins the home
+    accumulator. The variant that starts the accumulator at the owner costs
+    P hops; this one saves a whole dK/dV transfer per block.
+
+    **Bytes per stage** (per rank, E the bytes of one local K or V block,
+    e its element size): stages 0..P−2 send K and V, 2·E; the dK/dV
+    accumulators move P − 1 times (during stages 2..P−1 and once after the
+    last), 2·E·4/e each time in fp32 (the default, since the precision of
+    merged gradients is a known complaint about existing libraries) or
+    2·E·2/e with `grad-comm=bf16`, which halves them. The pass emits a
+    remark with the numbers. With dim slices, Q·Kᵀ and dP = dO·Vᵀ are sums
+    over head_dim: each block needs two score-sized all-reduces over the
+    slice axis (`ring.block_scores` + `ring.all_reduce`), also in a remark,
+    and D = rowsum(dO∘O) one row-sized all-reduce.
+    With P = 1 there is one stage and no communication.
+
+    ```mlir
+    ring.stage 2 {
+      ring.zero %dk1 : memref<1x2x64x64xf32>
+      ring.zero %dv1 : memref<1x2x64x64xf32>
+      ring.block_attention_backward ins(%q, %kb1, %vb1, %do, %lse, %delta : ...)
+          outs(%dq, %dk1, %dv1 : ...) q_owner(%p) kv_owner(%src) ...
+      ring.shift %dk0, %dk_recv stage 2 : memref<1x2x64x64xf32>
+      ring.shift %dv0, %dv_recv stage 2 : memref<1x2x64x64xf32>
+      ring.accumulate ins(%dk_recv : ...) outs(%dk1 : ...)
+      ring.accumulate ins(%dv_recv : ...) outs(%dv1 : ...)
+      ring.shift %kb1, %kb0 stage 2 : memref<1x2x64x64xbf16>
+      ring.shift %vb1, %vb0 stage 2 : memref<1x2x64x64xbf16>
+    }
+    ```
+  }];
+  let options = [
+    Option<"gradComm", "grad-comm", "std::string", "\"fp32\"",
+           "Element type of the travelling dK/dV accumulators: fp32 or bf16 "
+           "(half the bytes)">
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def RingOverlapPass : Pass<"ring-overlap", "ModuleOp"> {
   let summary = "Overlap each stage's K/V transfer with its compute";
   let description = [{
@@ -126,7 +187,10 @@ def RingOverlapPass : Pass<"ring-overlap", "ModuleOp"> {
     make this legal: the buffer being received into is not the one the
     stage computes on. The pass checks that nothing in the stage reads or
     writes the receive buffer, or writes the send buffer, before hoisting;
-    a shift that cannot be hoisted stays blocking and gets a remark.
+    a shift that cannot be hoisted stays blocking and gets a remark. The
+    backward ring's dK/dV shifts overlap the same way: the schedule sends,
+    in stage t, the accumulator finished in stage t − 1, so only the
+    accumulate after the compute waits for it.
 
     ```mlir
     ring.stage 1 {
@@ -207,6 +271,18 @@ def RingVerifySchedulePass : Pass<"ring-verify-schedule", "ModuleOp"> {
       never overwrites merged rows, the finalized accumulator has every row
       initialised, and every accumulator merged into is finalized afterwards
       (a fused op on the wrong buffers loses its block).
+
+    For a backward function (`ring.backward`, from
+    `ring-schedule-backward`) it proves matching as above, and, following
+    K/V blocks, D, scores and gradient accumulators through the buffers in
+    lockstep:
+
+    * every visible (query, key) pair contributes exactly once to the
+      rank's dQ and exactly once to the owner's dK and dV (with masks where
+      the block is not fully visible); no accumulator mixes two blocks;
+    * every dK/dV accumulator ends on its owner after exactly P − 1 hops;
+    * D is computed (and all-reduced over dim slices) and scores are
+      all-reduced before use; no in-flight buffer is read or written.
 
     Each failure is an error at the op involved naming the rank, the stage
     and the blocks. With `emit-work`, it also reports, per stage, the score

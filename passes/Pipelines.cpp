@@ -104,8 +104,12 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
   pm.addPass(createRingVerifyShardingsPass());
   if (phase >= Phase::Partitioned)
     pm.addPass(createRingPartitionPass());
-  if (phase >= Phase::Scheduled)
+  if (phase >= Phase::Scheduled) {
     pm.addPass(createRingSchedulePass());
+    RingScheduleBackwardPassOptions backward;
+    backward.gradComm = options.gradComm;
+    pm.addPass(createRingScheduleBackwardPass(backward));
+  }
   if (phase >= Phase::Overlapped && options.overlap)
     pm.addPass(createRingOverlapPass());
   // Fusion ends the overlapped phase: the scheduled phase keeps the
@@ -185,6 +189,11 @@ struct RingPipelineCLOptions
       *this, "fuse-merge",
       llvm::cl::desc("Run ring-fuse-merge (merges in the block kernels)"),
       llvm::cl::init(true)};
+  Option<std::string> gradComm{
+      *this, "grad-comm",
+      llvm::cl::desc("Element type of the backward ring's travelling dK/dV "
+                     "accumulators: fp32 or bf16"),
+      llvm::cl::init("fp32")};
 };
 } // namespace
 
@@ -200,6 +209,7 @@ void mlir::ring::registerRingPipelines() {
           PipelineOptions options;
           options.overlap = cl.overlap;
           options.fuseMerge = cl.fuseMerge;
+          options.gradComm = cl.gradComm;
           std::string error;
           (void)buildPipelineToPhase(pm, phase, options, error);
         });

@@ -56,6 +56,9 @@ struct PipelineOptions {
   /// Whether ring-overlap runs; without it every K/V shift blocks (for
   /// debugging and for measuring what overlap buys).
   bool overlap = true;
+  /// Element type of the travelling dK/dV accumulators of the backward
+  /// ring: "fp32" or "bf16" (ring-schedule-backward's grad-comm).
+  std::string gradComm = "fp32";
   /// Whether ring-fuse-merge runs; without it every block writes an fp32
   /// partial that a separate ring.merge reads back (for comparison).
   bool fuseMerge = true;

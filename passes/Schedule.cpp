@@ -134,28 +134,9 @@ private:
   /// rank-dependent cases with scf.if on src < p.
   void emitCases(ArrayRef<BlockCase> cases, Value src, Value k, Value v,
                  int64_t stage) {
-    SmallVector<const BlockCase *> always, before, after;
-    for (const BlockCase &c : cases)
-      (c.condition == BlockCondition::Always          ? always
-       : c.condition == BlockCondition::SrcBeforeRank ? before
-                                                      : after)
-          .push_back(&c);
-    for (const BlockCase *c : always)
-      emitBlock(*c, src, k, v, stage);
-    if (before.empty() && after.empty())
-      return;
-    Value isBefore = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           src, rank);
-    auto ifOp = scf::IfOp::create(b, loc, isBefore, /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      for (const BlockCase *c : before)
-        emitBlock(*c, src, k, v, stage);
-      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-      for (const BlockCase *c : after)
-        emitBlock(*c, src, k, v, stage);
-    }
+    emitBlockCases(b, loc, cases, src, rank, [&](const BlockCase &c) {
+      emitBlock(c, src, k, v, stage);
+    });
   }
 
   void emitBlock(const BlockCase &c, Value src, Value k, Value v,

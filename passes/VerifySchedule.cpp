@@ -8,11 +8,14 @@
 // follows which rank's K/V block every buffer holds, checks that no buffer
 // in flight is touched, and counts every (query block, key block) pair that
 // the mask leaves visible: each must be computed exactly once per rank.
+// Backward schedules (functions with `ring.backward`) are proved by
+// VerifyBackward.cpp on the same traces.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialect/AttentionPlan.h"
 #include "passes/Passes.h"
+#include "passes/ScheduleTrace.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -33,26 +36,6 @@ using namespace mlir;
 using namespace mlir::ring;
 
 namespace {
-
-/// One rank of the grid.
-struct Rank {
-  SmallVector<int64_t> axisCoords;
-  int64_t role[kNumGridRoles] = {0, 0, 0};
-  std::string str() const {
-    return "rank (ring " + std::to_string(role[0]) + ", head group " +
-           std::to_string(role[1]) + ", dim slice " + std::to_string(role[2]) +
-           ")";
-  }
-};
-
-/// What one rank does, in order.
-struct Event {
-  enum Kind { Block, Scores, Merge, Fill, Finalize, Start, Wait, Shift, Reduce };
-  Kind kind;
-  Operation *op;
-  int64_t stage = -1;
-  int64_t qOwner = -1, kvOwner = -1;
-};
 
 int64_t bytesOf(Value v) {
   auto t = cast<MemRefType>(v.getType());
@@ -94,6 +77,12 @@ public:
         e.kind = Event::Block;
         if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
           return failure();
+      } else if (auto b = dyn_cast<BlockAttentionBackwardOp>(op)) {
+        e.kind = Event::GradBlock;
+        if (failed(owners(b.getQOwner(), b.getKvOwner(), e)))
+          return failure();
+      } else if (isa<ZeroOp, GradDeltaOp, AccumulateOp, ConvertOp>(op)) {
+        e.kind = Event::GradOther;
       } else if (isa<BlockScoresOp>(op)) {
         e.kind = Event::Scores;
       } else if (isa<MergeOp>(op)) {
@@ -110,7 +99,7 @@ public:
         e.kind = Event::Shift;
       } else if (isa<AllReduceOp>(op)) {
         e.kind = Event::Reduce;
-      } else if (isa<LocalAttentionOp>(op)) {
+      } else if (isa<LocalAttentionOp, LocalAttentionBackwardOp>(op)) {
         return op.emitOpError()
                << "is not scheduled; run ring-schedule before "
                   "ring-verify-schedule";
@@ -430,6 +419,14 @@ public:
       if (failed(tracer.trace(func.getBody().front(), -1, traces.back())))
         return failure();
     }
+    if (func->hasAttr("ring.backward")) {
+      SmallVector<SmallVector<int64_t>> rings;
+      for (auto &[key, members] : groupsAlong(static_cast<int>(GridRole::Ring)))
+        rings.push_back(members);
+      return success(succeeded(checkMatching()) &&
+                     succeeded(verifyBackwardTraces(func, plan, ranks, traces,
+                                                    rings)));
+    }
     return success(succeeded(checkMatching()) && succeeded(checkDataFlow()) &&
                    succeeded(checkCoverage()));
   }
@@ -698,21 +695,7 @@ private:
   /// Global position range [min, max] of local rows [r0, r1) of `owner`.
   std::pair<int64_t, int64_t> positions(int64_t owner, int64_t r0,
                                         int64_t r1) const {
-    int64_t P = plan.ring(), Ll = plan.localSeq();
-    auto pos = [&](int64_t r) {
-      switch (plan.balance) {
-      case Balance::none:
-        return owner * Ll + r;
-      case Balance::zigzag: {
-        int64_t c = Ll / 2;
-        return r < c ? owner * c + r : (2 * P - 1 - owner) * c + (r - c);
-      }
-      case Balance::striped:
-        return r * P + owner;
-      }
-      llvm_unreachable("unknown layout");
-    };
-    return {pos(r0), pos(r1 - 1)};
+    return {globalRow(plan, owner, r0), globalRow(plan, owner, r1 - 1)};
   }
 
   LogicalResult checkCoverage() {

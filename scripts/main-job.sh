@@ -7,7 +7,9 @@
 #      reference, and with --bench;
 #   3. runs the sm_90a build's PTX on 4 MPI ranks under the PTX emulator
 #      (--device=emu) with --check (no GPU is needed);
-#   4. prints a short summary.
+#   4. compiles the same spec with grad (examples/small_cpu_grad.mlir) for
+#      cpu and checks forward + backward (dq, dk, dv) on 4 ranks;
+#   5. prints a short summary.
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
@@ -17,6 +19,7 @@ bash "$root/scripts/setup.sh"
 bash "$root/scripts/build.sh"
 bin=$build/bin
 spec=$root/examples/small_cpu.mlir
+grad_spec=$root/examples/small_cpu_grad.mlir
 out=$(mktemp -d /tmp/ringc-main-job.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
@@ -69,6 +72,14 @@ if [ -d "$out/sm_90a" ]; then
   emu=$last
 fi
 
+echo "== ringc $(basename "$grad_spec") --target=cpu (backward pass)"
+grad="not built"
+if "$bin/ringc" "$grad_spec" --target=cpu -o "$out/cpu_grad"; then
+  echo "== mpirun -np $ranks ring-run cpu_grad --check (forward, then backward)"
+  run_ring grad "$out/cpu_grad" --check --seed 1
+  grad=$last
+fi
+
 echo
 echo "== summary"
 echo "spec:   $(basename "$spec") ($("$bin/ring-opt" "$spec" --ring-verify-shardings=emit-plan-remarks -o /dev/null 2>&1 | sed -n 's/.*remark: plan: //p'))"
@@ -76,4 +87,8 @@ echo "sm_90a: $gpu"
 echo "cpu:    $check"
 echo "emu:    $emu (sm_90a PTX, emulated)"
 echo "bench:  $bench"
-case "$check|$emu" in "ring-run: PASS"*"|ring-run: PASS"*) exit 0 ;; *) exit 1 ;; esac
+echo "grad:   $grad (cpu, forward + backward gradients)"
+case "$check|$emu|$grad" in
+  "ring-run: PASS"*"|ring-run: PASS"*"|ring-run: PASS"*) exit 0 ;;
+  *) exit 1 ;;
+esac

@@ -21,9 +21,7 @@ using namespace mlir;
 using namespace mlir::ring;
 using namespace mlir::ring::cpu;
 
-/// The kernel of `op` with the op's operand types as arguments.
-static func::FuncOp
-getKernelFor(KernelCache &cache, Operation *op, StringRef prefix,
+func::FuncOp mlir::ring::cpu::getKernelFor(KernelCache &cache, Operation *op, StringRef prefix,
              function_ref<void(KernelBuilder &, ValueRange)> build) {
   Builder b(op->getContext());
   SmallVector<Type> inputs(op->getOperandTypes());
@@ -38,8 +36,7 @@ static int64_t numElements(Value memref) {
   return cast<MemRefType>(memref.getType()).getNumElements();
 }
 
-/// Stores `value` (an f32 scalar) into every element of `memref`.
-static void fillBuffer(KernelBuilder &b, Value memref, double value) {
+void mlir::ring::cpu::fillBuffer(KernelBuilder &b, Value memref, double value) {
   Value flat = b.flatten(memref);
   int64_t n = numElements(memref), w = vectorWidthFor(n);
   Value splat = b.splat(w, b.f32(value));
@@ -60,8 +57,7 @@ static void copyBuffer(KernelBuilder &b, Value src, Value dst) {
   });
 }
 
-/// Loops over batch, heads and `rows` rows of a [B, H, ...] buffer.
-static void forEachRow(KernelBuilder &b, MemRefType type, int64_t rows,
+void mlir::ring::cpu::forEachRow(KernelBuilder &b, MemRefType type, int64_t rows,
                        function_ref<void(Value, Value, Value)> body) {
   b.forRange(0, type.getDimSize(0), 1, [&](Value bi) {
     b.forRange(0, type.getDimSize(1), 1, [&](Value h) {

@@ -14,6 +14,16 @@
 
 namespace mlir::ring::cpu {
 
+/// The kernel of `op` with the op's operand types as arguments, created
+/// once per variant by `build`.
+func::FuncOp getKernelFor(KernelCache &cache, Operation *op, StringRef prefix,
+                          function_ref<void(KernelBuilder &, ValueRange)> build);
+/// Stores `value` (an f32 scalar) into every element of `memref`.
+void fillBuffer(KernelBuilder &b, Value memref, double value);
+/// Loops over batch, heads and `rows` rows of a [B, H, ...] buffer.
+void forEachRow(KernelBuilder &b, MemRefType type, int64_t rows,
+                function_ref<void(Value, Value, Value)> body);
+
 func::FuncOp getFillPartialKernel(KernelCache &cache, FillPartialOp op);
 func::FuncOp getMergeKernel(KernelCache &cache, MergeOp op);
 func::FuncOp getFinalizeKernel(KernelCache &cache, FinalizeOp op);

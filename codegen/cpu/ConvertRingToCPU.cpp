@@ -13,6 +13,7 @@
 #include "codegen/cpu/AttentionKernel.h"
 #include "codegen/cpu/BlockKernels.h"
 #include "codegen/cpu/EntryPoint.h"
+#include "codegen/cpu/GradKernels.h"
 #include "codegen/cpu/KernelBuilder.h"
 #include "dialect/AttentionPlan.h"
 
@@ -295,6 +296,19 @@ void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
       ctx, [cache](BlockSoftmaxVOp op) {
         return getBlockSoftmaxVKernel(*cache, op);
       });
+  // The backward pass (RingGradOps.td).
+  patterns.add<KernelCallLowering<ZeroOp>>(
+      ctx, [cache](ZeroOp op) { return getZeroKernel(*cache, op); });
+  patterns.add<KernelCallLowering<AccumulateOp>>(
+      ctx, [cache](AccumulateOp op) { return getAccumulateKernel(*cache, op); });
+  patterns.add<KernelCallLowering<ConvertOp>>(
+      ctx, [cache](ConvertOp op) { return getConvertKernel(*cache, op); });
+  patterns.add<KernelCallLowering<GradDeltaOp>>(
+      ctx, [cache](GradDeltaOp op) { return getGradDeltaKernel(*cache, op); });
+  patterns.add<KernelCallLowering<BlockAttentionBackwardOp>>(
+      ctx, [cache](BlockAttentionBackwardOp op) {
+        return getBlockAttentionBackwardKernel(*cache, op);
+      });
   patterns.add<AllReduceLowering, ShiftLowering, ShiftStartLowering,
                ProcessMultiIndexLowering>(ctx, kernels);
 }
@@ -444,7 +458,7 @@ struct ConvertRingToCPUPass
       }
       Operation *early = nullptr;
       fn.walk([&](Operation *op) {
-        if (isa<AttentionOp, LocalAttentionOp>(op))
+        if (isa<AttentionOp, LocalAttentionOp, LocalAttentionBackwardOp>(op))
           early = op;
       });
       if (early) {

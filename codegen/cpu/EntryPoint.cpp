@@ -18,6 +18,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -25,6 +26,10 @@ using namespace mlir::ring::cpu;
 
 std::string mlir::ring::cpu::entryPointName(StringRef name) {
   return (name + "_attention").str();
+}
+
+std::string mlir::ring::cpu::backwardEntryPointName(StringRef name) {
+  return (name + "_attention_backward").str();
 }
 
 std::string mlir::ring::cpu::workspaceBytesName(StringRef name) {
@@ -85,9 +90,16 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   auto module = perRank->getParentOfType<ModuleOp>();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
   Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
-  if (perRank.getNumArguments() != 8)
-    return perRank.emitError("a per-rank function must take (context, "
-                             "status, workspace, q, k, v, o, lse)");
+  // The backward per-rank function (ring.backward names the forward one)
+  // takes the forward's tensors, dO, and the three gradients.
+  auto forwardName = perRank->getAttrOfType<StringAttr>("ring.backward");
+  SmallVector<StringRef> names = {"q", "k", "v", "o", "lse"};
+  if (forwardName)
+    names.append({"do", "dq", "dk", "dv"});
+  if (perRank.getNumArguments() != 3 + names.size())
+    return perRank.emitError()
+           << "a per-rank function must take (context, status, workspace, "
+           << llvm::join(names, ", ") << ")";
   auto wsAttr = perRank->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr);
   if (!wsAttr)
     return perRank.emitError("a per-rank function must record its workspace "
@@ -97,19 +109,21 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
 
   // Expected local shapes, from the plan, and the function's buffer types.
   struct Tensor {
-    const char *name;
+    StringRef name;
     SmallVector<int64_t> shape;
     MemRefType type;
   };
-  SmallVector<Tensor> tensors = {{"q", plan.localQShape(), {}},
-                                 {"k", plan.localKVShape(), {}},
-                                 {"v", plan.localKVShape(), {}},
-                                 {"o", plan.localQShape(), {}},
-                                 {"lse", plan.localLseShape(), {}}};
+  SmallVector<Tensor> tensors;
+  for (StringRef n : names)
+    tensors.push_back({n,
+                       n == "lse" ? plan.localLseShape()
+                       : (n == "k" || n == "v" || n == "dk" || n == "dv")
+                           ? plan.localKVShape()
+                           : plan.localQShape(),
+                       {}});
   for (auto [i, t] : llvm::enumerate(tensors)) {
     t.type = dyn_cast<MemRefType>(perRank.getArgument(3 + i).getType());
-    Type want = t.name == StringRef("lse") ? Float32Type::get(ctx)
-                                           : plan.elementType;
+    Type want = t.name == "lse" ? Float32Type::get(ctx) : plan.elementType;
     if (!t.type || t.type.getShape() != ArrayRef<int64_t>(t.shape) ||
         t.type.getElementType() != want || !t.type.getLayout().isIdentity())
       return perRank.emitError()
@@ -126,7 +140,9 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
 
   KernelBuilder b(perRank.getLoc(), ctx);
   b.setInsertionPointAfter(perRank);
-  std::string name = entryPointName(perRank.getSymName());
+  std::string name = forwardName
+                         ? backwardEntryPointName(forwardName.getValue())
+                         : entryPointName(perRank.getSymName());
   if (SymbolTable::lookupSymbolIn(module, name))
     return perRank.emitError() << "the entry point '" << name
                                << "' already exists in the module";
@@ -141,9 +157,10 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     b.setInsertionPointToStart(wsFn.addEntryBlock());
     func::ReturnOp::create(b, ValueRange{b.i64(workspaceBytes)});
   }
-  auto entry = func::FuncOp::create(
-      b, name,
-      FunctionType::get(ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr}, {i32}));
+  // (context, the tensors, workspace).
+  SmallVector<Type> entryArgs(2 + tensors.size(), ptr);
+  auto entry =
+      func::FuncOp::create(b, name, FunctionType::get(ctx, entryArgs, {i32}));
   Block *block = entry.addEntryBlock();
   Block *failBlock = new Block();
   failBlock->addArgument(i32, b.getLoc());
@@ -207,7 +224,7 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
       LLVM::StoreOp::create(b, b.i64(t.shape[d]), slot);
     }
     Value nameAddr = stringAddress(
-        b, module, ("__ringc_tensor_name_" + Twine(t.name)).str(), t.name);
+        b, module, ("__ringc_tensor_name_" + t.name).str(), t.name);
     Value status =
         func::CallOp::create(
             b, checkFn,
@@ -244,7 +261,7 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   Value workspace =
       func::CallOp::create(b, wsFn,
                            ValueRange{ctxArg, statusCell,
-                                      block->getArgument(6),
+                                      block->getArgument(1 + tensors.size()),
                                       b.i64(workspaceBytes)})
           .getResult(0);
   exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));

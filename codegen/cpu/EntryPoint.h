@@ -15,6 +15,9 @@ namespace mlir::ring::cpu {
 
 /// The entry-point name of the per-rank function `name`: NAME_attention.
 std::string entryPointName(StringRef name);
+/// The C entry of the backward pass of the per-rank function `name`:
+/// `name`_attention_backward (q, k, v, o, lse, do, dq, dk, dv).
+std::string backwardEntryPointName(StringRef name);
 
 /// The name of the function that returns the workspace size:
 /// NAME_workspace_bytes.

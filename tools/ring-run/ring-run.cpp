@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Calibrate.h"
+#include "GradCheck.h"
 #include "HostData.h"
 #include "Library.h"
 #include "Manifest.h"
@@ -824,8 +825,28 @@ int runArtifact(World &w, const Options &opt) {
   RankCoords coords{ringrt_coord(ctx, RINGRT_AXIS_RING),
                     ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP),
                     ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE)};
-  int rc = opt.check ? runCheck(w, opt, m, entry, ctx, coords)
-                     : runBench(w, opt, m, entry, ctx, coords);
+  // A grad artifact also exports the backward entry (GradCheck.h).
+  BackwardEntry backward = findBackwardEntry(opt.dir, m);
+  int rc;
+  if (backward && opt.checkRows > 0)
+    err = "--check-rows: a grad artifact's check compares the whole dq, dk "
+          "and dv; run --check without --check-rows";
+  if (!w.agree(err.empty(), err)) {
+    ringrt_context_destroy(ctx);
+    return 1;
+  }
+  if (backward) {
+    GradRun g{m,        ctx,       coords,          entry,
+              backward, opt.seed,  opt.dumpDir,     opt.iters,
+              opt.inputScale,
+              [&](bool ok, const std::string &msg) { return w.agree(ok, msg); }};
+    rc = opt.check ? runGradCheck(g) : runGradBench(g);
+    if (rc == 0 && opt.bench)
+      rc = runBench(w, opt, m, entry, ctx, coords);
+  } else {
+    rc = opt.check ? runCheck(w, opt, m, entry, ctx, coords)
+                   : runBench(w, opt, m, entry, ctx, coords);
+  }
   ringrt_context_destroy(ctx);
   return rc;
 }

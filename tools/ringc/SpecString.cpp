@@ -67,6 +67,9 @@ const KeyInfo kKeys[] = {
     {"scale", Kind::Scale,
      "softmax scale, a positive number in [1.2e-38, 2.3e38], where it and "
      "scale*log2(e) are normal fp32 numbers (default 1/sqrt(head_dim))"},
+    {"grad", Kind::Bool,
+     "0 or 1 (default 0); 1 also exports the backward pass, "
+     "NAME_attention_backward"},
 };
 
 Error specError(const Twine &msg) {
@@ -162,7 +165,7 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
       if (value != "0" && value != "1")
         return specError("spec key '" + key + "' needs 0 or 1, got '" +
                          value + "'");
-      spec.causal = value == "1";
+      (key == "grad" ? spec.grad : spec.causal) = value == "1";
       break;
     case Kind::Balance:
       if (value != "zigzag" && value != "striped" && value != "none")
@@ -236,6 +239,8 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
   if (spec.causal)
     os << " mask<causal>";
   os << " balance<" << spec.effectiveBalance() << ">";
+  if (spec.grad)
+    os << " grad";
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
      << lseT << "\n";
   os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";

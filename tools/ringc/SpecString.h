@@ -38,6 +38,8 @@ struct AttentionSpec {
   /// grid keys give it.
   int64_t ranks = 0;
   bool causal = false;
+  /// Also compile the backward pass (NAME_attention_backward).
+  bool grad = false;
   /// none, zigzag or striped; empty: zigzag when causal, else none.
   std::string balance;
   /// bf16, f16 or f32.

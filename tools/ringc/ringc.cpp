@@ -92,6 +92,11 @@ static cl::opt<std::string> compileTo("compile-to", cl::desc(phaseHelp()),
                                       cl::value_desc("PHASE"), cl::init(""),
                                       cl::cat(ringcCat));
 
+static cl::opt<std::string> gradComm(
+    "grad-comm", cl::init("fp32"),
+    cl::desc("With grad=1: element type of the dK/dV accumulators that travel "
+             "the backward ring, fp32 (default) or bf16 (half the bytes)"));
+
 static cl::opt<bool> noOverlap(
     "no-overlap",
     cl::desc("Do not overlap K/V transfers with compute (every shift "
@@ -316,6 +321,7 @@ int main(int argc, char **argv) {
   PipelineOptions options;
   options.target = targetName;
   options.overlap = !noOverlap;
+  options.gradComm = gradComm;
   options.fuseMerge = !noFuseMerge;
   options.inputPhase = detectInputPhase(*module);
   options.hostFeatures = cpu::hostFeatureList(cpuName);

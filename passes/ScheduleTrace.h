@@ -1,0 +1,85 @@
+//===- ScheduleTrace.h - per-rank traces of a ring schedule ----*- C++ -*-===//
+//
+// This file declares what ring-verify-schedule records when it executes a
+// per-rank function for one grid coordinate (the ranks and their event
+// traces), the global position of a local row, and the prover of backward
+// schedules (VerifyBackward.cpp), which works on those traces.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_PASSES_SCHEDULETRACE_H
+#define RINGC_PASSES_SCHEDULETRACE_H
+
+#include "dialect/AttentionPlan.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+
+namespace mlir::ring {
+
+/// One rank of the grid.
+struct Rank {
+  SmallVector<int64_t> axisCoords;
+  int64_t role[kNumGridRoles] = {0, 0, 0};
+  std::string str() const {
+    return "rank (ring " + std::to_string(role[0]) + ", head group " +
+           std::to_string(role[1]) + ", dim slice " + std::to_string(role[2]) +
+           ")";
+  }
+};
+
+/// What one rank does, in order.
+struct Event {
+  enum Kind {
+    Block,
+    Scores,
+    Merge,
+    Fill,
+    Finalize,
+    Start,
+    Wait,
+    Shift,
+    Reduce,
+    /// ring.block_attention_backward (owners evaluated).
+    GradBlock,
+    /// ring.zero, ring.grad_delta, ring.accumulate, ring.convert.
+    GradOther
+  };
+  Kind kind;
+  Operation *op;
+  int64_t stage = -1;
+  int64_t qOwner = -1, kvOwner = -1;
+};
+
+/// The global token position of local row `row` of ring rank `owner`'s
+/// buffers under the plan's layout (RingOps.td).
+inline int64_t globalRow(const AttentionPlan &plan, int64_t owner,
+                         int64_t row) {
+  int64_t P = plan.ring(), Ll = plan.localSeq();
+  switch (plan.balance) {
+  case Balance::none:
+    return owner * Ll + row;
+  case Balance::zigzag: {
+    int64_t c = Ll / 2;
+    return row < c ? owner * c + row : (2 * P - 1 - owner) * c + (row - c);
+  }
+  case Balance::striped:
+    return row * P + owner;
+  }
+  llvm_unreachable("unknown layout");
+}
+
+/// Proves a backward schedule from its traces (whose transfers
+/// checkMatching already matched): K/V and dK/dV data flow through the
+/// buffers of every ring in `rings` (grid rank indices ordered by ring
+/// coordinate), no use of in-flight buffers, every visible (q, k) pair
+/// contributing exactly once to dQ and to dK/dV, and every dK/dV
+/// accumulator reaching its owner after exactly P − 1 hops.
+LogicalResult verifyBackwardTraces(func::FuncOp func, const AttentionPlan &plan,
+                                   ArrayRef<Rank> ranks,
+                                   ArrayRef<SmallVector<Event>> traces,
+                                   ArrayRef<SmallVector<int64_t>> rings);
+
+} // namespace mlir::ring
+
+#endif // RINGC_PASSES_SCHEDULETRACE_H

@@ -97,18 +97,28 @@ LogicalResult RingDialect::verifyOperationAttribute(Operation *op,
     StringRef name;
     SmallVector<int64_t> shape;
     Type elt;
-  } want[] = {{"q", plan.localQShape(), plan.elementType},
-              {"k", plan.localKVShape(), plan.elementType},
-              {"v", plan.localKVShape(), plan.elementType},
-              {"o", plan.localQShape(), plan.elementType},
-              {"lse", plan.localLseShape(), f32}};
-  if (args.size() != 5 || fn.getNumResults() != 0)
+  };
+  SmallVector<Want> want = {{"q", plan.localQShape(), plan.elementType},
+                            {"k", plan.localKVShape(), plan.elementType},
+                            {"v", plan.localKVShape(), plan.elementType},
+                            {"o", plan.localQShape(), plan.elementType},
+                            {"lse", plan.localLseShape(), f32}};
+  // The backward function (`ring.backward`) also takes do, dq, dk, dv.
+  bool backward = fn->hasAttr("ring.backward");
+  if (backward)
+    want.append({{"do", plan.localQShape(), plan.elementType},
+                 {"dq", plan.localQShape(), plan.elementType},
+                 {"dk", plan.localKVShape(), plan.elementType},
+                 {"dv", plan.localKVShape(), plan.elementType}});
+  if (args.size() != want.size() || fn.getNumResults() != 0)
     return op->emitError() << "a per-rank function with a ring.plan takes "
-                              "the buffers (q, k, v, o, lse) and returns "
-                              "nothing; @"
-                           << fn.getSymName() << " takes " << args.size()
-                           << " arguments and returns "
-                           << fn.getNumResults() << " results";
+                           << (backward ? "the buffers (q, k, v, o, lse, do, "
+                                          "dq, dk, dv)"
+                                        : "the buffers (q, k, v, o, lse)")
+                           << " and returns nothing; @" << fn.getSymName()
+                           << " takes " << args.size()
+                           << " arguments and returns " << fn.getNumResults()
+                           << " results";
   for (auto [i, w] : llvm::enumerate(want)) {
     auto t = cast<MemRefType>(args[i]);
     if (t.getShape() != ArrayRef<int64_t>(w.shape) ||

@@ -110,7 +110,7 @@ int runRingc(const std::string &dir, long L, long D, int iters) {
   ringrt_tensor_init(&tl, lse.data(), RINGRT_F32, 3, lseShape);
   int32_t status = 0;
   double ms = timeMs(iters, [&] {
-    status |= entry(ctx, &tq, &tk, &tv, &to, &tl, /*workspace=*/nullptr);
+    status |= entry(ctx, &tq, &tk, &tv, &to, &tl, /*workspace=*/nullptr, nullptr);
   });
   if (status) {
     std::fprintf(stderr, "entry failed: %s\n", ringrt_last_error());

@@ -186,12 +186,15 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
 /// The header's description of the workspace every entry point takes.
 ///
 /// Every entry point of an artifact (NAME_attention, and any later one such
-/// as NAME_attention_backward) takes its per-call scratch buffers from one
-/// workspace, `void *workspace` as its last argument, sized by
+/// as NAME_attention_backward) ends with `void *workspace, void *stream`:
+/// its per-call scratch buffers come from one workspace sized by
 /// NAME_workspace_bytes() (the largest of the entries' needs, per rank) and
 /// resolved by ringrt_cg_workspace (codegen_abi.h): the caller's, or the
-/// context's when NULL. A new entry point gets its buffers through
-/// assignWorkspace (codegen/Workspace.h) and must keep this convention.
+/// context's when NULL; its work goes on `stream` between ringrt_cg_begin
+/// and ringrt_cg_end, and it returns without waiting. A new entry point
+/// gets its buffers through assignWorkspace (codegen/Workspace.h), is
+/// emitted like emitEntryPoint (with a _sync variant) and must keep this
+/// convention.
 std::string workspaceDoc(StringRef name, StringRef target) {
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -207,7 +210,16 @@ std::string workspaceDoc(StringRef name, StringRef target) {
      << "; not used by two\n"
      << " * calls at once), or NULL: the context then allocates one on the\n"
      << " * first call, reuses it, and frees it in ringrt_context_destroy.\n"
-     << " * Every entry point of this artifact takes the workspace last. */\n";
+     << " * Stream: " 
+     << (cpu ? "pass NULL (CPU calls finish before they return).\n"
+             : "the CUstream the call is queued on (NULL: the context's\n"
+               " * own), ordered with the transfers through events. The call\n"
+               " * returns without waiting for the device, except where comm\n"
+               " * \"mpi\" must (each shift copies its block to the host and\n"
+               " * waits in MPI; a dim-slice all-reduce waits for the device).\n"
+               " * " + cpu::entryPointName(name) +
+                   "_sync waits for the stream too.\n")
+     << " * Every entry point of this artifact ends with (workspace, stream). */\n";
   return out;
 }
 
@@ -246,7 +258,12 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << "int32_t " << cpu::entryPointName(name)
      << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
      << "    const ringrt_tensor *k, const ringrt_tensor *v, "
-        "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace);\n\n"
+        "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace, void *stream);\n\n"
+     << "/* " << cpu::entryPointName(name) << ", then a wait for its stream. */\n"
+     << "int32_t " << cpu::entryPointName(name)
+     << "_sync(ringrt_context *ctx, const ringrt_tensor *q,\n"
+     << "    const ringrt_tensor *k, const ringrt_tensor *v, "
+        "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace, void *stream);\n\n"
      << (grad ? "/* The backward pass (grad=1): from the forward's q, k, v, o, "
                 "lse and the\n * output gradient do (the shape and dtype of "
                 "o), writes dq, dk, dv (the\n * shapes and dtype of q, k, v). "
@@ -259,7 +276,7 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                     "const ringrt_tensor *k, const ringrt_tensor *v,\n    "
                     "const ringrt_tensor *o, const ringrt_tensor *lse, "
                     "const ringrt_tensor *do_,\n    ringrt_tensor *dq, "
-                    "ringrt_tensor *dk, ringrt_tensor *dv, void *workspace);\n"
+                    "ringrt_tensor *dk, ringrt_tensor *dv, void *workspace,\n    void *stream);\n"
                     "int64_t " +
                     cpu::workspaceBytesName(name.str() + "_backward") +
                     "(void);\n\n"

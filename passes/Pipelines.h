@@ -65,6 +65,9 @@ struct PipelineOptions {
   /// x86 features the generated entry point checks the running CPU for
   /// (codegen/cpu/ObjectEmitter.h hostFeatureList); empty: no check.
   std::string hostFeatures;
+  /// GPU targets: the block-attention kernel ("mma", "wgmma" or "auto";
+  /// codegen/gpu/Kernels.h selectAttentionKernel).
+  std::string gpuKernel = "auto";
 };
 
 /// Adds the passes that take a spec module to `phase`. Fails, with a message

@@ -50,7 +50,7 @@ static std::string artifactInfoBytes(uint64_t planHash, StringRef entry) {
       bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   };
   append(/*RINGRT_ARTIFACT_FORMAT_VERSION=*/1, 4);
-  append(/*RINGRT_ENTRY_KIND_TENSOR_ABI=*/2, 4);
+  append(/*RINGRT_ENTRY_KIND_TENSOR_ABI=*/3, 4);
   append(planHash, 8);
   std::string name = entry.str();
   name.resize(112, '\0');
@@ -157,10 +157,10 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     b.setInsertionPointToStart(wsFn.addEntryBlock());
     func::ReturnOp::create(b, ValueRange{b.i64(workspaceBytes)});
   }
-  // (context, the tensors, workspace).
-  SmallVector<Type> entryArgs(2 + tensors.size(), ptr);
-  auto entry =
-      func::FuncOp::create(b, name, FunctionType::get(ctx, entryArgs, {i32}));
+  // (context, the tensors, workspace, stream).
+  SmallVector<Type> entryArgs(3 + tensors.size(), ptr);
+  auto entryType = FunctionType::get(ctx, entryArgs, {i32});
+  auto entry = func::FuncOp::create(b, name, entryType);
   Block *block = entry.addEntryBlock();
   Block *failBlock = new Block();
   failBlock->addArgument(i32, b.getLoc());
@@ -265,6 +265,13 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                                       b.i64(workspaceBytes)})
           .getResult(0);
   exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
+  // The call's stream: the caller's, or the context's own.
+  auto beginFn = cache.declare("ringrt_cg_begin",
+                               FunctionType::get(ctx, {ptr, ptr, ptr}, {}));
+  func::CallOp::create(
+      b, beginFn,
+      ValueRange{ctxArg, statusCell, block->getArgument(2 + tensors.size())});
+  exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
 
   // Memref descriptors over the data pointers (dense, offset 0).
   args.push_back(ctxArg);
@@ -275,7 +282,29 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     args.push_back(denseMemrefOver(b, b.getLoc(), data, t.type));
   }
   func::CallOp::create(b, perRank, args);
+  // Returns without waiting for the device (GPU targets).
+  auto endFn = cache.declare("ringrt_cg_end",
+                             FunctionType::get(ctx, {ptr, ptr}, {}));
+  func::CallOp::create(b, endFn, ValueRange{ctxArg, statusCell});
   Value result = LLVM::LoadOp::create(b, i32, statusCell);
   func::ReturnOp::create(b, result);
+
+  // NAME_sync: the entry, then a wait for its stream.
+  b.setInsertionPointAfter(entry);
+  std::string syncName = name + "_sync";
+  if (SymbolTable::lookupSymbolIn(module, syncName))
+    return perRank.emitError() << "the function '" << syncName
+                               << "' already exists in the module";
+  auto sync = func::FuncOp::create(b, syncName, entryType);
+  b.setInsertionPointToStart(sync.addEntryBlock());
+  Value st = func::CallOp::create(b, entry, sync.getArguments()).getResult(0);
+  Value cell = LLVM::AllocaOp::create(b, ptr, i32, b.i64(1));
+  LLVM::StoreOp::create(b, st, cell);
+  auto waitFn = cache.declare("ringrt_cg_stream_wait",
+                              FunctionType::get(ctx, {ptr, ptr, ptr}, {}));
+  func::CallOp::create(b, waitFn,
+                       ValueRange{sync.getArgument(0), cell,
+                                  sync.getArgument(2 + tensors.size())});
+  func::ReturnOp::create(b, ValueRange{LLVM::LoadOp::create(b, i32, cell)});
   return success();
 }

@@ -30,13 +30,17 @@ std::string artifactInfoName(StringRef name);
 /// workspace, q, k, v, o, lse, and it records its workspace size in
 /// kWorkspaceBytesAttr, Workspace.h), the public functions
 ///   func.func @NAME_workspace_bytes() -> i64
-///   func.func @NAME_attention(%ctx, %q, %k, %v, %o, %lse, %workspace
-///                             : !llvm.ptr) -> i32
+///   func.func @NAME_attention(%ctx, %q, %k, %v, %o, %lse, %workspace,
+///                             %stream : !llvm.ptr) -> i32
+///   func.func @NAME_attention_sync(same) -> i32
 /// The entry checks every ringrt_tensor with ringrt_check_tensor (name,
 /// dtype, rank, the plan's local shape, element alignment) and returns the
 /// first failing status; otherwise it allocates the status cell, resolves
-/// the workspace with ringrt_cg_workspace (null: the context's), calls
-/// `perRank` on the data pointers and returns the cell. Fails (with a diagnostic) if
+/// the workspace with ringrt_cg_workspace (null: the context's), begins the
+/// call on `stream` (ringrt_cg_begin; null: the context's), calls `perRank`
+/// on the data pointers, ends the call without waiting (ringrt_cg_end) and
+/// returns the cell. NAME_attention_sync calls it, then waits for the
+/// stream (ringrt_cg_stream_wait). Fails (with a diagnostic) if
 /// the function's buffers disagree with the plan's local shapes.
 /// With a non-empty `hostFeatures` (comma-separated LLVM x86 feature
 /// names), the entry first calls ringrt_cg_check_cpu on them and returns its

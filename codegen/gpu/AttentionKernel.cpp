@@ -328,75 +328,9 @@ std::string AttentionWriter::run() {
   e.close();
   e.line("nvvm.cp.async.wait.group 0");
 
-  // Epilogue: O / l and LSE = (m + log2 l) * ln 2, in fp32; written as the
-  // partial (row i − q0), or merged into the accumulator (row i).
-  const bool toAcc = c.epilogue != AttentionEpilogue::Partial;
-  const bool merge = c.epilogue == AttentionEpilogue::Accumulate;
   auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
-  for (int r = 0; r < 2; ++r) {
-    std::string l = res(nO * 4 + 2 + r);
-    l = e.fadd(l, f->shflXor(l, 1));
-    l = e.fadd(l, f->shflXor(l, 2));
-    std::string m = res(nO * 4 + r);
-    std::string has = e.fcmp("ogt", l, e.f32(0.0));
-    std::string inv = e.select(has, e.fdiv(e.f32(1.0), l), e.f32(0.0), "f32");
-    std::string lse = e.select(
-        has, e.fmul(e.fadd(m, e.log2(l)), e.f32(M_LN2)), e.negInf(), "f32");
-    std::string la;
-    if (merge) {
-      // The running LSE of the row, read by all four lanes of the row (at
-      // the last valid row for lanes past the tail, so that every lane
-      // reaches the shuffles, which must not diverge). The shuffles order
-      // those reads before lane t4 = 0 writes the merged LSE.
-      std::string clamped = e.minu(rows[r], lastQ);
-      std::string at = e.add(plRow0, e.ext64(clamped), "i64");
-      la = e.let("llvm.load " +
-                 e.gep(plg, e.mul(at, e.i64(4), "i64"), 1, "i64") +
-                 " : !llvm.ptr<1> -> f32");
-      la = e.fmax(la, f->shflXor(la, 1));
-      la = e.fmax(la, f->shflXor(la, 2));
-    }
-    e.open("scf.if " + e.cmp("slt", rows[r], qEnd) + " {");
-    std::string prow = e.ext64(toAcc ? rows[r] : e.sub(rows[r], "%q0"));
-    std::string rowElem = e.add(plRow0, prow, "i64");
-    std::string oRow = e.mul(rowElem, e.i64(D), "i64");
-    std::string lp = e.gep(plg, e.mul(rowElem, e.i64(4), "i64"), 1, "i64");
-    // O = O_block · scale (+ O_acc · wa when merging).
-    std::string scale = inv, wa, lseOut = lse;
-    if (merge) {
-      MergeWeights w = openMergeRow(e, la, lse);
-      scale = e.fmul(w.wb, inv);
-      wa = w.wa;
-      lseOut = w.lse;
-    }
-    for (int64_t n = 0; n < nO; ++n) {
-      std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
-      std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
-      std::string p = e.gep(pog, off, 1, "i64");
-      std::string old;
-      if (merge)
-        old = e.let("llvm.load " + p +
-                    " {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>");
-      std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-      for (int col = 0; col < 2; ++col) {
-        std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
-        if (merge)
-          x = e.fadd(x, e.fmul(e.let("llvm.extractelement " + old + "[" +
-                                     e.i32(col) + " : i32] : vector<2xf32>"),
-                               wa));
-        v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
-                  " : i32] : vector<2xf32>");
-      }
-      e.line("llvm.store " + v + ", " + p +
-             " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
-    }
-    e.open("scf.if " + e.cmp("eq", t4, e.i32(0)) + " {");
-    e.line("llvm.store " + lseOut + ", " + lp + " : f32, !llvm.ptr<1>");
-    e.close();
-    if (merge)
-      e.close();
-    e.close();
-  }
+  AttentionRows out{{rows[0], rows[1]}, qEnd, lastQ, plRow0, pog, plg, t4};
+  emitAttentionEpilogue(e, *f, c.epilogue, D, res, out);
   e.line("gpu.return");
 
   return "  gpu.func @" + c.kernelName() +

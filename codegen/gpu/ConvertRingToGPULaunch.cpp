@@ -55,10 +55,11 @@ using ParamList = SmallVector<Value>;
 class LaunchEmitter {
 public:
   LaunchEmitter(ModuleOp module, func::FuncOp fn, const TargetInfo &target,
-                int warps, int blockN)
+                int warps, int blockN, AttentionKernelKind kind)
       : module(module), fn(fn), builder(target), ctx(module.getContext()),
         ptrTy(LLVM::LLVMPointerType::get(ctx)) {
     builder.setTileOverrides(warps, blockN);
+    builder.setAttentionKernel(kind);
   }
 
   LogicalResult run();
@@ -94,16 +95,27 @@ private:
   func::FuncOp declare(StringRef name, ArrayRef<Type> inputs,
                        ArrayRef<Type> results = {});
 
-  /// Replaces `op` with the launch of its tagged kernel.
+  /// Replaces `op` with the launch of its tagged kernel. The first
+  /// `byRef` params are pointers to the parameter's bytes themselves (the
+  /// 128-byte tensor maps); the rest are values stored in 8-byte slots.
   LogicalResult emitLaunch(Operation *op, int64_t gridX, int64_t gridY,
                            int64_t gridZ, int64_t block, int64_t smem,
-                           ValueRange params);
+                           ValueRange params, int64_t byRef = 0);
+  /// Checks that `op`'s tag is the kernel `name` this pass would launch.
+  LogicalResult checkTag(Operation *op, StringRef name);
+  /// A 128-byte, 64-byte aligned tensor map of `memref` ([B, H, L, D],
+  /// 16-bit elements) with box {64, boxRows}, encoded on the device at run
+  /// time (ringrt_cg_tensor_map_3d); returns its address.
+  Value tensorMap(OpBuilder &b, Location loc, Value memref, int64_t boxRows);
   LogicalResult lower(BlockAttentionOp op);
   LogicalResult lower(BlockAttentionAccumulateOp op);
   /// The launch of either block op, writing to `outO`/`outLse` (the
   /// partial or the accumulator; Kernels.h, AttentionEpilogue).
   template <typename OpTy>
   LogicalResult lowerAttention(OpTy op, Value outO, Value outLse);
+  /// The same with the sm_90a wgmma kernel (tensor maps for Q, K, V).
+  template <typename OpTy>
+  LogicalResult lowerWgmma(OpTy op, Value outO, Value outLse);
   LogicalResult lower(BlockScoresOp op);
   LogicalResult lower(BlockSoftmaxVOp op);
   LogicalResult lower(FillPartialOp op);
@@ -154,7 +166,7 @@ func::FuncOp LaunchEmitter::declare(StringRef name, ArrayRef<Type> inputs,
 LogicalResult LaunchEmitter::emitLaunch(Operation *op, int64_t gridX,
                                         int64_t gridY, int64_t gridZ,
                                         int64_t block, int64_t smem,
-                                        ValueRange params) {
+                                        ValueRange params, int64_t byRef) {
   auto kernel = op->getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
   if (!kernel)
     return op->emitError("no '") << kKernelAttrName
@@ -181,9 +193,12 @@ LogicalResult LaunchEmitter::emitLaunch(Operation *op, int64_t gridX,
 
   OpBuilder b(op);
   for (auto [i, v] : llvm::enumerate(params)) {
-    Value slot = LLVM::GEPOp::create(b, loc, ptrTy, b.getI64Type(), storage,
-                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
-    LLVM::StoreOp::create(b, loc, v, slot);
+    Value slot = v;
+    if (static_cast<int64_t>(i) >= byRef) {
+      slot = LLVM::GEPOp::create(b, loc, ptrTy, b.getI64Type(), storage,
+                                 ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      LLVM::StoreOp::create(b, loc, v, slot);
+    }
     Value entrySlot = LLVM::GEPOp::create(b, loc, ptrTy, ptrTy, array,
                                           ArrayRef<LLVM::GEPArg>{int32_t(i)});
     LLVM::StoreOp::create(b, loc, slot, entrySlot);
@@ -210,6 +225,74 @@ static ArrayRef<int64_t> shapeOf(Value v) {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+LogicalResult LaunchEmitter::checkTag(Operation *op, StringRef name) {
+  auto tagged = op->getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
+  if (tagged && tagged.getValue() != name)
+    return op->emitError("tagged kernel ")
+           << tagged << " does not match this pass's kernel (" << name
+           << "); give both passes the same target, warps, block-n and "
+              "gpu-kernel";
+  return success();
+}
+
+Value LaunchEmitter::tensorMap(OpBuilder &b, Location loc, Value memref,
+                               int64_t boxRows) {
+  ArrayRef<int64_t> shape = shapeOf(memref);
+  Type i32Ty = b.getI32Type(), i64Ty = b.getI64Type();
+  // 128 bytes at 64-byte alignment, at function entry like the parameter
+  // slots.
+  Value map = LLVM::AllocaOp::create(
+      *entry, loc, ptrTy, LLVM::LLVMArrayType::get(b.getI8Type(), 128),
+      i64(*entry, loc, 1), 64);
+  bool f16 = cast<MemRefType>(memref.getType()).getElementType().isF16();
+  auto encode = declare("ringrt_cg_tensor_map_3d",
+                        {ptrTy, ptrTy, ptrTy, ptrTy, i32Ty, i64Ty, i64Ty,
+                         i64Ty, i32Ty, i32Ty});
+  func::CallOp::create(
+      b, loc, encode,
+      ValueRange{context, status, map, dataPointer(b, loc, memref),
+                 i32(b, loc, f16 ? 1 : 0), i64(b, loc, shape[3]),
+                 i64(b, loc, shape[2]), i64(b, loc, shape[0] * shape[1]),
+                 i32(b, loc, WgmmaAttentionConfig::kPanelCols),
+                 i32(b, loc, boxRows)});
+  return map;
+}
+
+template <typename OpTy>
+LogicalResult LaunchEmitter::lowerWgmma(OpTy op, Value outO, Value outLse) {
+  ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
+                    po = shapeOf(outO);
+  ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
+  WgmmaAttentionConfig config = builder.wgmmaConfigFor(op);
+  if (failed(checkTag(op, config.kernelName())))
+    return failure();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  const double log2e = 1.4426950408889634;
+  SmallVector<Value> params = {
+      tensorMap(b, loc, op.getQuery(), WgmmaAttentionConfig::kBlockM),
+      tensorMap(b, loc, op.getKey(), config.blockN),
+      tensorMap(b, loc, op.getValue(), config.blockN),
+      dataPointer(b, loc, outO),
+      dataPointer(b, loc, outLse),
+      i32(b, loc, q[1]),
+      i32(b, loc, k[1]),
+      i32(b, loc, q[2]),
+      i32(b, loc, k[2]),
+      i32(b, loc, po[2]),
+      i32(b, loc, qRows[0]),
+      i32(b, loc, qRows[1]),
+      i32(b, loc, kvRows[0]),
+      i32(b, loc, kvRows[1]),
+      indexToI32(b, loc, op.getQOwner()),
+      indexToI32(b, loc, op.getKvOwner()),
+      i32(b, loc, op.getRingSize()),
+      f32(b, loc, op.getScale().convertToDouble() * log2e)};
+  return emitLaunch(op, ceilDiv(qRows[1], WgmmaAttentionConfig::kBlockM),
+                    q[1], q[0], WgmmaAttentionConfig::kThreads,
+                    config.sharedBytes(), params, /*byRef=*/3);
+}
+
 template <typename OpTy>
 LogicalResult LaunchEmitter::lowerAttention(OpTy op, Value outO,
                                             Value outLse) {
@@ -220,13 +303,11 @@ LogicalResult LaunchEmitter::lowerAttention(OpTy op, Value outO,
     op->erase();
     return success();
   }
+  if (builder.attentionKernel() == AttentionKernelKind::wgmma)
+    return lowerWgmma(op, outO, outLse);
   AttentionKernelConfig config = builder.configFor(op);
-  auto tagged = op->template getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
-  if (tagged && tagged.getValue() != config.kernelName())
-    return op.emitError("tagged kernel ")
-           << tagged << " does not match this pass's tiles ("
-           << config.kernelName()
-           << "); give both passes the same target, warps and block-n";
+  if (failed(checkTag(op, config.kernelName())))
+    return failure();
   OpBuilder b(op);
   Location loc = op.getLoc();
   const double log2e = 1.4426950408889634;
@@ -477,12 +558,9 @@ LogicalResult LaunchEmitter::run() {
       return failure();
   }
 
-  // Every launch has finished when the function returns.
-  auto syncFn = declare("ringrt_cg_synchronize", {ptrTy, ptrTy});
-  fn.walk([&](func::ReturnOp ret) {
-    OpBuilder b(ret);
-    func::CallOp::create(b, ret.getLoc(), syncFn, ValueRange{context, status});
-  });
+  // The function returns without waiting for its launches: the entry
+  // point ends the call on the caller's stream (ringrt_cg_end), and
+  // NAME_attention_sync or ringrt_device_synchronize waits.
   return success();
 }
 
@@ -496,6 +574,11 @@ struct ConvertRingToGPULaunchPass
     std::string error;
     auto target = TargetInfo::get(this->target, ptx, error);
     if (!target) {
+      module.emitError(error);
+      return signalPassFailure();
+    }
+    auto kind = selectAttentionKernel(gpuKernel, *target, error);
+    if (!kind) {
       module.emitError(error);
       return signalPassFailure();
     }
@@ -527,7 +610,7 @@ struct ConvertRingToGPULaunchPass
       if (fn->hasAttr("ring.plan") && !fn.isExternal())
         perRank.push_back(fn);
     for (func::FuncOp fn : perRank) {
-      LaunchEmitter emitter(module, fn, *target, warps, blockN);
+      LaunchEmitter emitter(module, fn, *target, warps, blockN, *kind);
       if (failed(emitter.run()))
         return signalPassFailure();
     }

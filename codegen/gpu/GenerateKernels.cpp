@@ -47,8 +47,14 @@ struct GenerateKernelsPass
       module.emitError(error);
       return signalPassFailure();
     }
+    auto kind = selectAttentionKernel(gpuKernel, *target, error);
+    if (!kind) {
+      module.emitError(error);
+      return signalPassFailure();
+    }
     GpuModuleBuilder builder(*target);
     builder.setTileOverrides(warps, blockN);
+    builder.setAttentionKernel(*kind);
     if (failed(builder.collect(module)) || failed(builder.build(module)))
       return signalPassFailure();
   }

@@ -56,6 +56,33 @@ GpuModuleBuilder::configFor(BlockAttentionAccumulateOp op) const {
   return c;
 }
 
+/// The wgmma variant of either block op.
+template <typename OpTy>
+static WgmmaAttentionConfig wgmmaConfig(OpTy op, int blockNOverride) {
+  auto qTy = cast<MemRefType>(op.getQuery().getType());
+  WgmmaAttentionConfig c =
+      defaultWgmmaAttentionConfig(qTy.getShape().back());
+  c.dtype = dtypeOf(qTy.getElementType());
+  c.mask = op.getMask();
+  c.layout = op.getLayout();
+  if (blockNOverride > 0)
+    c.blockN = blockNOverride;
+  return c;
+}
+
+WgmmaAttentionConfig
+GpuModuleBuilder::wgmmaConfigFor(BlockAttentionOp op) const {
+  return wgmmaConfig(op, blockNOverride);
+}
+
+WgmmaAttentionConfig
+GpuModuleBuilder::wgmmaConfigFor(BlockAttentionAccumulateOp op) const {
+  WgmmaAttentionConfig c = wgmmaConfig(op, blockNOverride);
+  c.epilogue = op.getFirst() ? AttentionEpilogue::AccumulateFirst
+                             : AttentionEpilogue::Accumulate;
+  return c;
+}
+
 BlockScoresKernelConfig GpuModuleBuilder::configFor(BlockScoresOp op) const {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
   BlockScoresKernelConfig c;
@@ -115,10 +142,17 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
               ok = false;
               return;
             }
+    const bool wgmma = attentionKind == AttentionKernelKind::wgmma;
     if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
-      tagVariant(op, configFor(ba), writeAttentionKernel);
+      if (wgmma)
+        tagVariant(op, wgmmaConfigFor(ba), writeWgmmaAttentionKernel);
+      else
+        tagVariant(op, configFor(ba), writeAttentionKernel);
     } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op)) {
-      tagVariant(op, configFor(acc), writeAttentionKernel);
+      if (wgmma)
+        tagVariant(op, wgmmaConfigFor(acc), writeWgmmaAttentionKernel);
+      else
+        tagVariant(op, configFor(acc), writeAttentionKernel);
     } else if (isa<FillPartialOp>(op)) {
       tag(op, "ringc_fill", [] { return writeFillKernel(); });
     } else if (isa<MergeOp>(op)) {
@@ -142,6 +176,12 @@ std::string GpuModuleBuilder::addAttention(const AttentionKernelConfig &c) {
   if (kernelNames.insert(name).second)
     kernels.emplace_back(name, writeAttentionKernel(c));
   return name;
+}
+
+std::string
+GpuModuleBuilder::addWgmmaAttention(const WgmmaAttentionConfig &c) {
+  add(c.kernelName(), [&] { return writeWgmmaAttentionKernel(c); });
+  return c.kernelName();
 }
 
 std::string GpuModuleBuilder::addBlockScores(const BlockScoresKernelConfig &c) {

@@ -37,10 +37,16 @@ public:
     blockNOverride = blockN;
   }
 
-  /// The kernel variant of a block_attention op.
+  /// Which block-attention kernel collect() and the launch use.
+  void setAttentionKernel(AttentionKernelKind kind) { attentionKind = kind; }
+  AttentionKernelKind attentionKernel() const { return attentionKind; }
+
+  /// The kernel variant of a block_attention op (mma.sync / wgmma).
   AttentionKernelConfig configFor(BlockAttentionOp op) const;
   /// The kernel variant of the accumulating form (fused merge).
   AttentionKernelConfig configFor(BlockAttentionAccumulateOp op) const;
+  WgmmaAttentionConfig wgmmaConfigFor(BlockAttentionOp op) const;
+  WgmmaAttentionConfig wgmmaConfigFor(BlockAttentionAccumulateOp op) const;
 
   /// The kernel variants of the dim-slice ops.
   BlockScoresKernelConfig configFor(BlockScoresOp op) const;
@@ -53,6 +59,7 @@ public:
 
   /// Adds a kernel variant directly (tools and tests); returns its name.
   std::string addAttention(const AttentionKernelConfig &config);
+  std::string addWgmmaAttention(const WgmmaAttentionConfig &config);
   /// Adds the dim-slice kernels (tools and tests); return their names.
   std::string addBlockScores(const BlockScoresKernelConfig &config);
   std::string addSoftmaxV(const SoftmaxVKernelConfig &config);
@@ -72,6 +79,7 @@ private:
 
   const TargetInfo &target;
   int warpsOverride = 0, blockNOverride = 0;
+  AttentionKernelKind attentionKind = AttentionKernelKind::mma;
   /// Kernel name -> gpu.func text, in first-use order.
   std::vector<std::pair<std::string, std::string>> kernels;
   llvm::StringSet<> kernelNames;

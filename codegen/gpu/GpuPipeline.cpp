@@ -24,6 +24,7 @@ void mlir::ring::gpu::buildGpuTargetPipeline(OpPassManager &pm,
   generate.ptx = opts.ptx;
   generate.warps = opts.warps;
   generate.blockN = opts.blockN;
+  generate.gpuKernel = opts.gpuKernel;
   pm.addPass(createRingGPUGenerateKernelsPass(generate));
   buildKernelLoweringPipeline(pm);
   buildPtxSerializationPipeline(pm);
@@ -32,6 +33,7 @@ void mlir::ring::gpu::buildGpuTargetPipeline(OpPassManager &pm,
   launch.ptx = opts.ptx;
   launch.warps = opts.warps;
   launch.blockN = opts.blockN;
+  launch.gpuKernel = opts.gpuKernel;
   pm.addPass(createConvertRingToGPULaunchPass(launch));
   cpu::CpuTargetOptions cpuOptions;
   cpuOptions.hostFeatures = opts.hostFeatures;
@@ -53,6 +55,7 @@ LogicalResult mlir::ring::gpu::registerGpuTarget(StringRef target,
         GpuTargetOptions opts;
         opts.target = name;
         opts.hostFeatures = options.hostFeatures;
+        opts.gpuKernel = options.gpuKernel;
         if (phase >= Phase::Target)
           buildGpuTargetPipeline(pm, opts);
         // Phase::Binary: the host object (PTX embedded) and NAME.ptx are

@@ -25,6 +25,9 @@ struct GpuTargetOptions {
   std::string ptx;
   /// Tile overrides of the attention kernel (0 = defaults per head dim).
   int warps = 0, blockN = 0;
+  /// The block-attention kernel: "mma", "wgmma" or "auto" (Kernels.h:
+  /// selectAttentionKernel).
+  std::string gpuKernel = "auto";
   /// x86 features the host entry point checks (see cpu::CpuTargetOptions).
   std::string hostFeatures;
 };

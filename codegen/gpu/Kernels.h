@@ -15,6 +15,7 @@
 
 #include "dialect/RingOps.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir::ring::gpu {
@@ -92,6 +93,97 @@ struct AttentionKernelConfig {
 /// The parameter list is the same for all three, so the host side differs
 /// only in the buffers and out_len it passes.
 std::string writeAttentionKernel(const AttentionKernelConfig &config);
+
+/// Which block-attention kernel a GPU target generates: the FlashAttention-2
+/// style mma.sync kernel (every sm_80+ target) or the FlashAttention-3 style
+/// warp-specialized wgmma + TMA kernel (sm_90a only).
+enum class AttentionKernelKind { mma, wgmma };
+
+/// The kernel kind of `option` ("auto", "mma" or "wgmma") for a target with
+/// SM version `sm` and arch-specific features (`sm_90a`): "auto" picks
+/// wgmma on sm_90a and mma elsewhere. Returns std::nullopt and sets `error`
+/// for an unknown option or wgmma on a target without it.
+std::optional<AttentionKernelKind>
+selectAttentionKernel(StringRef option, const TargetInfo &target,
+                      std::string &error);
+
+/// The gpu.func attribute listing the parameters (indices) that are
+/// 128-byte `__grid_constant__` tensor maps; gpu.func cannot carry
+/// `nvvm.grid_constant` itself, so ring-gpu-grid-constants moves it onto the
+/// llvm.func after convert-gpu-to-nvvm (PtxSerializer.cpp).
+constexpr StringLiteral kGridConstantArgsAttr = "ringc.grid_constant_args";
+
+/// One variant of the warp-specialized sm_90a block-attention kernel
+/// (WgmmaAttentionKernel.cpp). A CTA has three warpgroups: warpgroup 0
+/// produces (one thread issues the TMA loads of the Q tile and of K/V tiles
+/// into a `stages`-deep shared-memory ring, completing on mbarriers), and
+/// warpgroups 1 and 2 consume 64 query rows each with wgmma.mma_async
+/// m64nNk16. Shared tiles are stored in 64-column panels (128 bytes a row,
+/// 128-byte swizzle, the layout TMA's SWIZZLE_128B writes and wgmma's
+/// swizzled descriptors read); a head dim that is not a multiple of 64 is
+/// padded to one in shared memory, and TMA zero-fills the padding.
+struct WgmmaAttentionConfig {
+  int64_t headDim = 128;
+  /// "bf16" or "f16".
+  std::string dtype = "bf16";
+  MaskKind mask = MaskKind::none;
+  Balance layout = Balance::none;
+  /// Keys per K/V tile (the N of S = Q·Kᵀ, the K of O += P·V).
+  int blockN = 128;
+  /// Depth of the K/V shared-memory ring.
+  int stages = 2;
+  /// What the epilogue writes (as for the mma.sync kernel).
+  AttentionEpilogue epilogue = AttentionEpilogue::Partial;
+  /// FA3's ping-pong: the two consumer warpgroups take turns at the tensor
+  /// cores (named barriers 1 and 2), so that one's softmax overlaps the
+  /// other's GEMMs. Off: kernel name suffix "_nopp".
+  bool pingPong = true;
+
+  static constexpr int kBlockM = 128;   ///< query rows per CTA
+  static constexpr int kThreads = 384;  ///< three warpgroups
+  static constexpr int kPanelCols = 64; ///< 128 bytes of 16-bit elements
+  /// Registers per thread after setmaxnreg: producer and consumers
+  /// (128 * 24 + 256 * 240 = 64512 <= 65536).
+  static constexpr int kProducerRegs = 24, kConsumerRegs = 240;
+  /// Registers per thread at entry (65536 / 384 rounded down to 8).
+  static constexpr int kEntryRegs = 168;
+
+  /// 64-column panels of a shared tile row.
+  int64_t panels() const { return (headDim + kPanelCols - 1) / kPanelCols; }
+  /// Bytes of the Q tile and of one K (or V) stage in shared memory.
+  int64_t qTileBytes() const { return panels() * kBlockM * 128; }
+  int64_t kvTileBytes() const { return panels() * blockN * 128; }
+
+  /// "ringc_attn_wgmma_bf16_d128_causal_zigzag_n128_s2" (+ "_nopp", then
+  /// "_acc" / "_acc_first" for the accumulating epilogues).
+  std::string kernelName() const;
+  /// Dynamic shared memory of one CTA: 1024 bytes of alignment slack, the
+  /// Q tile, `stages` K and V tiles and the mbarriers.
+  int64_t sharedBytes() const;
+  /// Returns "" if the configuration can be generated for `target`, else a
+  /// message saying why not and what would work.
+  std::string validate(const TargetInfo &target) const;
+};
+
+/// The default tiles of the wgmma kernel per head dim (blockN 128 up to
+/// d = 128, 96 for d <= 192, 64 beyond; two stages).
+WgmmaAttentionConfig defaultWgmmaAttentionConfig(int64_t headDim);
+
+/// The wgmma block-attention kernel. Parameters, in order:
+///   tm_q, tm_k, tm_v : 128-byte CUtensorMap, passed by value as
+///     `__grid_constant__` (`.param .align 64 .b8 [128]`); each describes a
+///     row-major [planes, rows, head_dim] tensor (planes = batch * heads of
+///     the tensor, rows = its sequence length) with box {64, rows_box, 1}
+///     (rows_box = 128 for Q, blockN for K and V), 128-byte swizzle and
+///     zero out-of-bounds fill (codegen_abi.h: ringrt_cg_tensor_map_3d)
+///   out_o, out_lse : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, out_len, q0, qn, k0, kn,
+///   q_owner, kv_owner, ring_size : i32
+///   scale_log2 : f32 (scale * log2(e))
+/// Grid (ceil(qn / 128), heads, batch), block 384, dynamic shared memory
+/// sharedBytes() (above 48 KB: the launch opts in). The outputs per
+/// epilogue are those of writeAttentionKernel.
+std::string writeWgmmaAttentionKernel(const WgmmaAttentionConfig &config);
 
 /// The dim-slice score kernel (ring.block_scores): partial S = Q_slice ·
 /// K_sliceᵀ in fp32 with mma.sync m16n8k16. A CTA of kWarps warps covers

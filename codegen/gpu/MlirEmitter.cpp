@@ -49,6 +49,11 @@ std::string MlirEmitter::i64(int64_t v) {
                 "arith.constant " + std::to_string(v) + " : i64");
 }
 
+std::string MlirEmitter::i1(bool v) {
+  return cached(constCache, consts, next,
+                std::string("arith.constant ") + (v ? "true" : "false"));
+}
+
 std::string MlirEmitter::f32(double v) {
   // Exact: the f32 value as a hexadecimal bit pattern.
   float f = static_cast<float>(v);

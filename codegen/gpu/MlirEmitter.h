@@ -36,6 +36,8 @@ public:
   /// Opens/closes a nested region (indentation only).
   void open(const llvm::Twine &text) { line(text); ++depth; }
   void close(const llvm::Twine &text = "}") { --depth; line(text); }
+  /// Closes a region and opens the next one of the same op ("} else {").
+  void reopen(const llvm::Twine &text) { --depth; line(text); ++depth; }
 
   /// Hoisted constants (emitted at function entry so they dominate all
   /// uses).
@@ -43,6 +45,7 @@ public:
   std::string i64(int64_t v);
   std::string f32(double v);
   std::string negInf();
+  std::string i1(bool v);
 
   // i32/i64 arithmetic (type given by `ty`, default i32).
   std::string add(const std::string &a, const std::string &b,

@@ -20,6 +20,7 @@
 #include "dialect/RingOps.h"
 
 #include <array>
+#include <functional>
 #include <string>
 
 namespace mlir::ring::gpu {
@@ -78,6 +79,33 @@ private:
   const std::string halfTy, smem, tid;
   const int64_t threads;
 };
+
+enum class AttentionEpilogue;
+
+/// One thread's two output rows of a block-attention kernel, in the
+/// accumulator layout both kernels share (rows[0] = row g, rows[1] =
+/// row g + 8 of the thread's 16-row slice, columns 2 t4 + 8 n (+1)).
+struct AttentionRows {
+  std::string rows[2];
+  /// q0 + qn and q0 + qn − 1 (i32).
+  std::string qEnd, lastQ;
+  /// (b · heads + h) · out_len (i64): the first row of this head in the
+  /// output buffers.
+  std::string rowBase;
+  /// The output O and LSE buffers (!llvm.ptr<1>) and t4 = lane % 4.
+  std::string outO, outLse, t4;
+};
+
+/// The epilogue of the block-attention kernels (mma.sync and wgmma):
+/// O / l and LSE = (m + log2 l) · ln 2 in fp32, written as the partial (row
+/// i − q0) or merged into / written to the accumulator (row i) per `kind`
+/// (Kernels.h, AttentionEpilogue). res(i) names the KV loop's results: O
+/// fragments for i < D/2, then m of rows 0 and 1, then l of rows 0 and 1
+/// (per-thread partial sums).
+void emitAttentionEpilogue(MlirEmitter &e, MmaFragments &frag,
+                           AttentionEpilogue kind, int64_t D,
+                           const std::function<std::string(int64_t)> &res,
+                           const AttentionRows &a);
 
 } // namespace mlir::ring::gpu
 

@@ -53,7 +53,10 @@ def RingGPUGenerateKernelsPass
     Option<"warps", "warps", "int", "0",
            "Warps per CTA of the attention kernel (0: default per head dim)">,
     Option<"blockN", "block-n", "int", "0",
-           "Keys per KV tile (0: default per head dim)">
+           "Keys per KV tile (0: default per head dim)">,
+    Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
+           "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
+           "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a)">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect",
@@ -116,12 +119,47 @@ def ConvertRingToGPULaunchPass
     Option<"warps", "warps", "int", "0",
            "Warps per CTA of the attention kernel (0: default per head dim)">,
     Option<"blockN", "block-n", "int", "0",
-           "Keys per KV tile (0: default per head dim)">
+           "Keys per KV tile (0: default per head dim)">,
+    Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
+           "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
+           "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a)">
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"
   ];
+}
+
+def RingGPUGridConstantsPass
+    : Pass<"ring-gpu-grid-constants", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Pass the tensor-map parameters of lowered kernels by value "
+                "as __grid_constant__";
+  let description = [{
+    Runs after `convert-gpu-to-nvvm`. For every kernel `llvm.func` carrying
+    `ringc.grid_constant_args = array<i32: ...>` (set by the wgmma attention
+    generator, Kernels.h), marks each listed `!llvm.ptr` parameter
+    `llvm.byval = !llvm.array<128 x i8>`, `llvm.align = 64` and
+    `nvvm.grid_constant`, so that the NVPTX backend declares it as
+    `.param .align 64 .b8 name[128]` and takes its generic address with
+    `cvta.param` (what `cp.async.bulk.tensor` needs for a CUtensorMap passed
+    by value). Upstream `gpu.func` cannot carry `nvvm.grid_constant` (the
+    NVVM verifier accepts it only on kernel `llvm.func` arguments) and
+    `convert-gpu-to-nvvm` does not forward `llvm.byval` argument attributes,
+    hence this pass.
+
+    Example:
+
+    ```mlir
+    llvm.func @k(%tm: !llvm.ptr) attributes {nvvm.kernel,
+        ringc.grid_constant_args = array<i32: 0>}
+    // becomes
+    llvm.func @k(%tm: !llvm.ptr {llvm.align = 64 : i64,
+        llvm.byval = !llvm.array<128 x i8>, nvvm.grid_constant})
+        attributes {nvvm.kernel}
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 #endif // RINGC_CODEGEN_GPU_PASSES_TD

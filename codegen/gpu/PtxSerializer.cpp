@@ -7,11 +7,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/PtxSerializer.h"
+#include "codegen/gpu/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -36,11 +38,15 @@ void mlir::ring::gpu::buildKernelLoweringPipeline(OpPassManager &pm) {
   OpPassManager &gm = pm.nest<mlir::gpu::GPUModuleOp>();
   gm.addPass(createSCFToControlFlowPass());
   gm.addPass(createConvertGpuOpsToNVVMOps());
+  gm.addPass(createRingGPUGridConstantsPass());
   gm.addPass(createArithToLLVMConversionPass());
   gm.addPass(createConvertIndexToLLVMPass());
   // MLIR 22 anchors convert-cf-to-llvm on builtin.module (it cannot nest on
   // gpu.module); at module level it converts the kernels' cf ops too.
   pm.addPass(createConvertControlFlowToLLVMPass());
+  // The NVVM ops that are PTX builders (mbarrier waits, wgmma.mma_async,
+  // TMA) become inline PTX.
+  pm.addPass(createConvertNVVMToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

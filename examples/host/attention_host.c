@@ -106,7 +106,8 @@ int main(int argc, char **argv) {
   ringrt_tensor_init(&tv, v, RINGRT_BF16, 4, small_cpu_kv_shape);
   ringrt_tensor_init(&to, o, RINGRT_BF16, 4, small_cpu_q_shape);
   ringrt_tensor_init(&tl, lse, RINGRT_F32, 3, small_cpu_lse_shape);
-  st = small_cpu_attention(ctx, &tq, &tk, &tv, &to, &tl, /*workspace=*/NULL);
+  st = small_cpu_attention(ctx, &tq, &tk, &tv, &to, &tl, /*workspace=*/NULL,
+                           /*stream=*/NULL);
   if (st != RINGRT_OK)
     return fail(world, "small_cpu_attention", st);
 

@@ -122,6 +122,28 @@ void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
   return p;
 }
 
+void ringrt_cg_begin(ringrt_context *ctx, int32_t *status, void *stream) {
+  if (!ok(status))
+    return;
+  if (ctx && ctx->deviceBackend)
+    return record(status, ctx->deviceBackend->beginCall(stream));
+  if (stream)
+    record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                    "a context without a device has no "
+                                    "streams: pass NULL as the stream"));
+}
+
+void ringrt_cg_end(ringrt_context *ctx, int32_t *status) {
+  if (ctx && ctx->deviceBackend)
+    record(status, ctx->deviceBackend->endCall());
+}
+
+void ringrt_cg_stream_wait(ringrt_context *ctx, int32_t *status,
+                           void *stream) {
+  if (ok(status) && ctx && ctx->deviceBackend)
+    record(status, ctx->deviceBackend->waitStream(stream));
+}
+
 const char *ringrt_artifact_info_problem(const ringrt_artifact_info *info) {
   if (!info)
     return "no artifact descriptor";
@@ -135,7 +157,7 @@ const char *ringrt_artifact_info_problem(const ringrt_artifact_info *info) {
   if (info->entry_kind != RINGRT_ENTRY_KIND_TENSOR_ABI)
     return "the library's entry is not of this runtime's ringrt_tensor ABI "
            "(kind " RINGRT_STRINGIFY(RINGRT_ENTRY_KIND_TENSOR_ABI)
-           ": tensors, then the workspace); rebuild it with the matching "
+           ": tensors, workspace, stream); rebuild it with the matching "
            "ringc";
   if (std::memchr(info->entry, '\0', sizeof(info->entry)) == nullptr)
     return "the artifact descriptor's entry name is not NUL-terminated";

@@ -190,6 +190,51 @@ TEST_F(CudaOrderingTest, SteadyStateCallsAllocateNothing) {
   EXPECT_EQ(fakes.memFrees, frees + 1);
 }
 
+TEST_F(CudaOrderingTest, EntryRunsOnTheCallersStreamWithoutWaiting) {
+  void *mine = nullptr;
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  ASSERT_EQ(fake::runEntryProgram(ctx, log, 3, 64, nullptr), RINGRT_OK)
+      << ringrt_last_error(); // first call: workspace and staging buffers
+  takeLog();
+  ASSERT_EQ(fake::runEntryProgram(ctx, log, 3, 64, mine), RINGRT_OK)
+      << ringrt_last_error();
+  Log l = takeLog();
+  // The call starts after the context's own stream (s1: the previous call
+  // used the same workspace), queues every kernel on the caller's stream
+  // s3, blocks the host only for the staged copies MPI needs
+  // (cuEventSynchronize of the device-to-host copy), never synchronizes a
+  // stream, and ends with s3 after the comm stream and s1 after s3.
+  ASSERT_GE(l.size(), 3u);
+  EXPECT_EQ(Log(l.begin(), l.begin() + 3),
+            (Log{"--- begin", "cuEventRecord e1 s1",
+                 "cuStreamWaitEvent s3 e1"}))
+      << ::testing::PrintToString(l);
+  auto end = std::find(l.begin(), l.end(), "--- end");
+  ASSERT_NE(end, l.end());
+  EXPECT_EQ(Log(end, l.end()),
+            (Log{"--- end", "cuEventRecord e5 s2", "cuStreamWaitEvent s3 e5",
+                 "cuEventRecord e1 s3", "cuStreamWaitEvent s1 e1"}))
+      << ::testing::PrintToString(l);
+  for (const std::string &line : l) {
+    EXPECT_NE(line.rfind("cuStreamSynchronize", 0), 0u) << line;
+    if (line.rfind("cuLaunchKernel", 0) == 0)
+      EXPECT_EQ(line.substr(line.size() - 3), " s3") << line;
+  }
+  // NAME_attention_sync's wait: the caller's stream only.
+  int32_t status = RINGRT_OK;
+  ringrt_cg_stream_wait(ctx, &status, mine);
+  EXPECT_EQ(status, RINGRT_OK);
+  EXPECT_EQ(takeLog(), Log{"cuStreamSynchronize s3"});
+  // The context's own stream: the ordering rules hold and nothing waits
+  // for a stream at all.
+  ASSERT_EQ(fake::runEntryProgram(ctx, log, 3, 64, nullptr), RINGRT_OK);
+  EXPECT_EQ(fake::checkOverlapOrdering(takeLog(), "s2", {"cuMemcpyDtoHAsync"},
+                                       {"cuMemcpyHtoDAsync"}),
+            Log{});
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
 TEST_F(CudaOrderingTest, CallerWorkspaceMustBeAligned) {
   int32_t status = RINGRT_OK;
   alignas(256) static char mine[512];

@@ -31,9 +31,11 @@ void launch(ringrt_context *ctx, int32_t *status, void *module,
 
 } // namespace
 
-int32_t fake::runRingProgram(ringrt_context *ctx,
-                             std::vector<std::string> &log, int stages,
-                             int64_t bytes) {
+namespace {
+
+/// runRingProgram, or with `asEntry` runEntryProgram on `stream`.
+int32_t runProgram(ringrt_context *ctx, std::vector<std::string> &log,
+                   int stages, int64_t bytes, bool asEntry, void *stream) {
   int32_t status = RINGRT_OK;
   void *module = nullptr;
   ringrt_cg_module_load(ctx, &status, "// fake PTX", &module);
@@ -43,6 +45,10 @@ int32_t fake::runRingProgram(ringrt_context *ctx,
   char *ws = static_cast<char *>(
       ringrt_cg_workspace(ctx, &status, nullptr, 2 * slot));
   void *kv[2] = {ws, ws ? ws + slot : nullptr};
+  if (asEntry) {
+    log.push_back("--- begin");
+    ringrt_cg_begin(ctx, &status, stream);
+  }
   launch(ctx, &status, module, "init", kv[0], kv[1]);
   for (int t = 0; t < stages; ++t) {
     ringrt_request *req = nullptr;
@@ -58,9 +64,28 @@ int32_t fake::runRingProgram(ringrt_context *ctx,
     }
   }
   launch(ctx, &status, module, "finalize", nullptr, nullptr);
+  if (asEntry) {
+    log.push_back("--- end");
+    ringrt_cg_end(ctx, &status);
+    return status;
+  }
   log.push_back("--- synchronize");
   ringrt_cg_synchronize(ctx, &status);
   return status;
+}
+
+} // namespace
+
+int32_t fake::runRingProgram(ringrt_context *ctx,
+                             std::vector<std::string> &log, int stages,
+                             int64_t bytes) {
+  return runProgram(ctx, log, stages, bytes, false, nullptr);
+}
+
+int32_t fake::runEntryProgram(ringrt_context *ctx,
+                              std::vector<std::string> &log, int stages,
+                              int64_t bytes, void *stream) {
+  return runProgram(ctx, log, stages, bytes, true, stream);
 }
 
 std::vector<std::string>

@@ -30,6 +30,12 @@ namespace fake {
 int32_t runRingProgram(ringrt_context *ctx, std::vector<std::string> &log,
                        int stages, int64_t bytes);
 
+/// The same program as a generated entry point runs it: between
+/// ringrt_cg_begin on `stream` ("--- begin") and ringrt_cg_end ("--- end"),
+/// without the final synchronize.
+int32_t runEntryProgram(ringrt_context *ctx, std::vector<std::string> &log,
+                        int stages, int64_t bytes, void *stream);
+
 /// Checks the overlap rules over `log` (compute stream "s1", transfers on
 /// `commStream`): every line starting with one of `transferOut` inside a
 /// shift_start (the send/receive of the transfer) comes after the comm

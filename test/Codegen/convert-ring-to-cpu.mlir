@@ -79,16 +79,23 @@
 // The C-ABI entry checks every tensor, resolves the workspace (the
 // caller's, or the context's), then calls the per-rank function with the
 // status cell and returns it.
-// PERRANK-LABEL: func.func @p2zz_attention(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr, %arg3: !llvm.ptr, %arg4: !llvm.ptr, %arg5: !llvm.ptr, %arg6: !llvm.ptr) -> i32
+// PERRANK-LABEL: func.func @p2zz_attention(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr, %arg3: !llvm.ptr, %arg4: !llvm.ptr, %arg5: !llvm.ptr, %arg6: !llvm.ptr, %arg7: !llvm.ptr) -> i32
 // PERRANK: llvm.mlir.addressof @__ringc_tensor_name_q
 // PERRANK: call @ringrt_check_tensor(%arg1,
 // PERRANK: cf.cond_br
 // PERRANK: call @ringrt_check_tensor(%arg5,
 // PERRANK: %[[STATUS:.+]] = llvm.alloca %{{.+}} x i32
 // PERRANK: %[[WS:.+]] = call @ringrt_cg_workspace(%arg0, %[[STATUS]], %arg6, %{{.+}}) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> !llvm.ptr
+// PERRANK: call @ringrt_cg_begin(%arg0, %[[STATUS]], %arg7)
 // PERRANK: call @p2zz(%arg0, %[[STATUS]], %[[WS]],
+// PERRANK: call @ringrt_cg_end(%arg0, %[[STATUS]])
 // PERRANK: %[[RC:.+]] = llvm.load %[[STATUS]] : !llvm.ptr -> i32
 // PERRANK: return %[[RC]] : i32
+
+// NAME_attention_sync: the entry, then a wait for the stream.
+// PERRANK-LABEL: func.func @p2zz_attention_sync(
+// PERRANK: call @p2zz_attention(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7)
+// PERRANK: call @ringrt_cg_stream_wait(%arg0, %{{.+}}, %arg7)
 
 // L = 40 is not a multiple of the key tile (16): padding keys are masked
 // (positions INT64_MAX) even without a causal mask; head_dim 24 uses

@@ -59,6 +59,17 @@ TEST(SpecString, CausalDefaultsToZigzag) {
   EXPECT_EQ(spec->effectiveBalance(), "zigzag");
 }
 
+TEST(SpecString, GradIsItsOwnBool) {
+  auto spec = parseSpecString("heads=8,seq=256,head_dim=64,grad=1");
+  ASSERT_TRUE(!!spec) << llvm::toString(spec.takeError());
+  EXPECT_TRUE(spec->grad);
+  EXPECT_FALSE(spec->causal); // grad=1 must not set causal
+  EXPECT_NE(renderSpecModule(*spec, "f").find(" grad :"), std::string::npos);
+  EXPECT_NE(errorOf("heads=8,seq=256,head_dim=64,grad=2")
+                .find("spec key 'grad' needs 0 or 1, got '2'"),
+            std::string::npos);
+}
+
 TEST(SpecString, Errors) {
   EXPECT_NE(errorOf("heds=8,seq=256,head_dim=64").find("did you mean 'heads'"),
             std::string::npos);

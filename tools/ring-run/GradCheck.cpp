@@ -89,11 +89,12 @@ struct GradBuffers {
 
   int32_t forward(const GradRun &run) {
     // A null workspace: the context's (ringrt_cg_workspace).
-    return run.forward(run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, nullptr);
+    return run.forward(run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, nullptr,
+                       nullptr);
   }
   int32_t backward(const GradRun &run) {
     return run.backward(run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, &dout.t,
-                        &dq.t, &dk.t, &dv.t, nullptr);
+                        &dq.t, &dk.t, &dv.t, nullptr, nullptr);
   }
 };
 

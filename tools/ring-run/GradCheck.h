@@ -26,7 +26,7 @@ typedef int32_t (*BackwardEntry)(ringrt_context *ctx, const ringrt_tensor *q,
                                  const ringrt_tensor *lse,
                                  const ringrt_tensor *dout, ringrt_tensor *dq,
                                  ringrt_tensor *dk, ringrt_tensor *dv,
-                                 void *workspace);
+                                 void *workspace, void *stream);
 
 /// The backward entry's name for a forward entry `NAME_attention`.
 inline std::string backwardEntryName(const std::string &forwardEntry) {

@@ -484,7 +484,8 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
     return 1;
 
   int32_t st = entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse,
-                       /*workspace: the context's*/ nullptr);
+                       /*workspace: the context's*/ nullptr,
+                       /*stream: the context's*/ nullptr);
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "'").c_str(), st),
                isFatal(st)))
@@ -622,7 +623,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
     return 1;
   auto run = [&] {
     return entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse,
-                       /*workspace: the context's*/ nullptr);
+                       /*workspace: the context's*/ nullptr,
+                       /*stream: the context's*/ nullptr);
   };
   int32_t st = RINGRT_OK;
   for (int i = 0; i < 3 && st == RINGRT_OK; ++i)

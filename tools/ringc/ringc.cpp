@@ -110,6 +110,13 @@ static cl::opt<bool> noFuseMerge(
              "reads back); for comparison"),
     cl::init(false), cl::cat(ringcCat));
 
+static cl::opt<std::string> gpuKernel(
+    "gpu-kernel",
+    cl::desc("GPU targets: the block-attention kernel. mma: mma.sync "
+             "(FlashAttention-2 style, every sm_80+ target); wgmma: TMA + "
+             "wgmma, warp-specialized (FlashAttention-3 style, sm_90a only); "
+             "auto: wgmma on sm_90a, mma elsewhere"),
+    cl::value_desc("auto|mma|wgmma"), cl::init("auto"), cl::cat(ringcCat));
 static cl::opt<std::string> clusterName(
     "cluster",
     cl::desc("The cluster --explain / --auto plan for: dgx-h100, dgx-a100, "
@@ -325,6 +332,7 @@ int main(int argc, char **argv) {
   options.fuseMerge = !noFuseMerge;
   options.inputPhase = detectInputPhase(*module);
   options.hostFeatures = cpu::hostFeatureList(cpuName);
+  options.gpuKernel = gpuKernel;
   // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).
   Phase goal = phase.value_or(Phase::Overlapped);
   std::string error;

@@ -12,7 +12,10 @@
 // are accumulators of q_len rows holding a random running (O, LSE) (some
 // rows empty: O = 0, LSE = −inf), and the reference merges the block into
 // them; --epilogue=acc_first writes the block into the accumulator rows
-// without reading them.
+// without reading them. With --wgmma=1 the kernel is the sm_90a one
+// (Kernels.h: writeWgmmaAttentionKernel): its Q, K and V come as tensor maps
+// (encoded with the emulator's cuTensorMapEncodeTiled), and it runs 384
+// threads over 128-row query tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,7 +66,8 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "usage: ring-gpu-emu-block --ptx=F --kernel=K "
                            "--d=64 [--b --h --hkv --lq --lkv --q0 --qn --k0 "
                            "--kn --qown --kvown --ring --causal --layout "
-                           "--dtype --warps --block-n --seed --epilogue]\n");
+                           "--dtype --warps --block-n --seed --epilogue "
+                           "--wgmma]\n");
       return 2;
     }
     args[a.substr(2, eq - 2)] = a.substr(eq + 1);
@@ -152,8 +156,37 @@ int main(int argc, char **argv) {
     params[5 + i] = &iargs[i];
   params[17] = &scaleLog2;
   long bm = 16 * warps;
-  emu::Dim3 grid{unsigned((qn + bm - 1) / bm), unsigned(H), unsigned(B)};
   emu::Dim3 block{unsigned(32 * warps), 1, 1};
+  // The wgmma kernel: tensor maps of [planes, rows, D] with boxes {64, 128}
+  // (Q) and {64, block-n} (K, V), 128-byte swizzle, zero fill (as
+  // ringrt_cg_tensor_map_3d encodes them), by value in the first three
+  // parameters.
+  alignas(64) unsigned char maps[3][emu::kTensorMapBytes];
+  if (geti("wgmma", 0)) {
+    const long rowsOf[3] = {LQ, LKV, LKV}, planesOf[3] = {B * H, B * HKV,
+                                                          B * HKV};
+    const uint32_t boxRows[3] = {128, uint32_t(geti("block-n", 128)),
+                                 uint32_t(geti("block-n", 128))};
+    void *bases[3] = {q, k, v};
+    for (int t = 0; t < 3; ++t) {
+      uint64_t dims[3] = {uint64_t(D), uint64_t(rowsOf[t]),
+                          uint64_t(planesOf[t])};
+      uint64_t strides[2] = {uint64_t(D) * 2, uint64_t(D * rowsOf[t]) * 2};
+      uint32_t box[3] = {64, boxRows[t], 1}, unit[3] = {1, 1, 1};
+      if (!emu::encodeTensorMapTiled(maps[t], f16 ? 6 : 9, 3, bases[t], dims,
+                                     strides, box, unit, 0, 3, 2, 0, err)) {
+        std::printf("FAIL tensor map: %s\n", err.c_str());
+        return 1;
+      }
+    }
+    for (int t = 0; t < 3; ++t)
+      params[t] = maps[t];
+    params[3] = &ptrs[3];
+    params[4] = &ptrs[4];
+    bm = 128;
+    block = {384, 1, 1};
+  }
+  emu::Dim3 grid{unsigned((qn + bm - 1) / bm), unsigned(H), unsigned(B)};
   unsigned smem = unsigned(geti("smem", 0));
   emu::Profile prof;
   if (!emu::launch(*mod, kernel, grid, block, smem, params, mem, err, &prof)) {
@@ -241,14 +274,20 @@ int main(int argc, char **argv) {
   double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
   std::printf("profile: instructions=%llu mma=%llu ldmatrix=%llu "
               "cp_async_bytes=%llu shared_bytes=%llu global_bytes=%llu "
-              "barriers=%llu\n",
+              "barriers=%llu wgmma=%llu wgmma_flops=%llu tma_load_bytes=%llu "
+              "mbarrier_waits=%llu ex2=%llu\n",
               (unsigned long long)prof.instructions,
               (unsigned long long)prof.mma,
               (unsigned long long)prof.ldmatrix,
               (unsigned long long)prof.cpAsyncBytes,
               (unsigned long long)prof.sharedBytes,
               (unsigned long long)prof.globalBytes,
-              (unsigned long long)prof.barriers);
+              (unsigned long long)prof.barriers,
+              (unsigned long long)prof.wgmma,
+              (unsigned long long)prof.wgmmaFlops,
+              (unsigned long long)prof.tmaLoadBytes,
+              (unsigned long long)prof.mbarrierWaits,
+              (unsigned long long)prof.ex2);
   // Partial O is fp32 from bf16/f16 products: bound 1e-2 (DESIGN.md 4); the
   // LSE is fp32 throughout: 1e-4 relative.
   bool ok = rel <= 1e-2 && lseErr <= 1e-4 && untouched == 0;

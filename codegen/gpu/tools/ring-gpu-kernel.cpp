@@ -42,6 +42,14 @@ static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
 static cl::opt<std::string>
     kernel("kernel", cl::init("attention"),
            cl::desc("attention, block_scores or block_softmax_v"));
+static cl::opt<std::string> gpuKernel(
+    "gpu-kernel", cl::init("mma"),
+    cl::desc("block-attention kernel: mma (mma.sync, any sm_80+), wgmma "
+             "(sm_90a: TMA + wgmma, warp-specialized) or auto"));
+static cl::opt<int> stages("stages", cl::init(0),
+                           cl::desc("K/V stages of the wgmma kernel"));
+static cl::opt<bool> pingPong("ping-pong", cl::init(true),
+                              cl::desc("wgmma kernel: consumer ping-pong"));
 static cl::opt<std::string> epilogue(
     "epilogue", cl::init("partial"),
     cl::desc("attention epilogue: partial (ring.block_attention), acc or "
@@ -90,8 +98,24 @@ int main(int argc, char **argv) {
   softmax.dtype = dtype;
   softmax.mask = c.mask;
   softmax.layout = c.layout;
+  auto kind = selectAttentionKernel(gpuKernel, *info, error);
+  if (!kind)
+    return fail(error);
+  WgmmaAttentionConfig wc = defaultWgmmaAttentionConfig(headDim);
+  wc.dtype = dtype;
+  wc.mask = c.mask;
+  wc.layout = c.layout;
+  if (blockN > 0)
+    wc.blockN = blockN;
+  if (stages > 0)
+    wc.stages = stages;
+  wc.pingPong = pingPong;
+  wc.epilogue = c.epilogue;
+  bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
-  if (kernel == "attention")
+  if (wgmma)
+    why = wc.validate(*info);
+  else if (kernel == "attention")
     why = c.validate(*info);
   else if (kernel == "block_scores")
     why = scores.validate(*info);
@@ -109,7 +133,9 @@ int main(int argc, char **argv) {
   ctx.loadAllAvailableDialects();
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
   GpuModuleBuilder builder(*info);
-  if (kernel == "attention")
+  if (wgmma)
+    builder.addWgmmaAttention(wc);
+  else if (kernel == "attention")
     builder.addAttention(c);
   else if (kernel == "block_scores")
     builder.addBlockScores(scores);

@@ -33,6 +33,24 @@ extern "C" {
 RINGRT_API void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status,
                                      void *given, int64_t bytes);
 
+/// Starts one call of a generated entry point on `stream` (a CUstream on
+/// device "cuda", NULL for the context's own; the other devices take NULL
+/// only): its kernels and transfers are queued on it, after the work
+/// queued on the context's own stream before the call.
+RINGRT_API void ringrt_cg_begin(ringrt_context *ctx, int32_t *status,
+                                void *stream);
+
+/// Ends the call begun by ringrt_cg_begin without waiting for it: the
+/// call's stream waits for the communication stream, and the context's own
+/// stream for the call's. Runs even after a failure (the caller's stream
+/// is never kept); records a failure of its own only if there was none.
+RINGRT_API void ringrt_cg_end(ringrt_context *ctx, int32_t *status);
+
+/// Blocks until the work queued on `stream` (NULL: the context's own) has
+/// finished (NAME_attention_sync).
+RINGRT_API void ringrt_cg_stream_wait(ringrt_context *ctx, int32_t *status,
+                                      void *stream);
+
 /// ringrt_shift_start(ctx, send, recv, bytes, stage, tag, slot): stores the
 /// request in *slot (NULL when nothing was started).
 RINGRT_API void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
@@ -76,9 +94,10 @@ RINGRT_API int32_t ringrt_cg_check_cpu(const char *features);
 /// The manifest format ("ringc-artifact-1") this runtime reads.
 #define RINGRT_ARTIFACT_FORMAT_VERSION 1
 /// Entry kinds: the C ABI of ringrt_attention_entry (ringrt_tensor
-/// pointers and the workspace), the only kind a host program may call.
-/// 2 since the entry takes the workspace last; 1 was the entry without it.
-#define RINGRT_ENTRY_KIND_TENSOR_ABI 2
+/// pointers, the workspace and the stream), the only kind a host program
+/// may call. 3 since the entry ends with (workspace, stream); 2 ended with
+/// the workspace; 1 took the tensors only.
+#define RINGRT_ENTRY_KIND_TENSOR_ABI 3
 
 typedef struct ringrt_artifact_info {
   char magic[8];           ///< RINGRT_ARTIFACT_MAGIC, not NUL-terminated
@@ -130,6 +149,21 @@ RINGRT_API void ringrt_cg_launch(ringrt_context *ctx, int32_t *status,
                                  int32_t gy, int32_t gz, int32_t bx,
                                  int32_t by, int32_t bz, int32_t smem_bytes,
                                  void **params);
+
+/// Encodes into `out` (128 bytes, 64-byte aligned host memory) the TMA
+/// tensor map (CUtensorMap) of the row-major [planes, rows, cols] tensor of
+/// 16-bit elements at device address `base` (dtype 0: bf16, 1: f16): box
+/// {box_cols, box_rows, 1} elements, 128-byte swizzle, elements outside the
+/// tensor read as zero, L2 promotion 128 bytes. The generated sm_90a
+/// attention kernels take such maps by value as `__grid_constant__`
+/// parameters: the params[i] of ringrt_cg_launch then points at the 128
+/// bytes themselves. Device "cuda" calls cuTensorMapEncodeTiled, "emu" its
+/// own encoder (Emu.h), "cpu" fails with RINGRT_ERR_UNSUPPORTED.
+RINGRT_API void ringrt_cg_tensor_map_3d(ringrt_context *ctx, int32_t *status,
+                                        void *out, const void *base,
+                                        int32_t dtype, int64_t cols,
+                                        int64_t rows, int64_t planes,
+                                        int32_t box_cols, int32_t box_rows);
 
 /// Allocates `bytes` of device memory; returns NULL (and records the
 /// failure) on error or after an earlier failure.

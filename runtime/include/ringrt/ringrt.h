@@ -295,12 +295,16 @@ RINGRT_API ringrt_status ringrt_device_kernel_time(ringrt_context *ctx,
 /// holds the call's scratch buffers: NAME_workspace_bytes() bytes per rank,
 /// 256-byte aligned, in device memory on GPU targets; NULL uses one the
 /// context allocates once and reuses (the artifact's header says more).
+/// `stream`: on device "cuda" the CUstream the call is queued on (NULL: the
+/// context's own); the call returns without waiting for the device (the
+/// MPI-staged shifts block where MPI must); NAME_attention_sync waits. NULL
+/// on the other devices.
 typedef int32_t (*ringrt_attention_entry)(ringrt_context *ctx,
                                           const ringrt_tensor *q,
                                           const ringrt_tensor *k,
                                           const ringrt_tensor *v,
                                           ringrt_tensor *o, ringrt_tensor *lse,
-                                          void *workspace);
+                                          void *workspace, void *stream);
 
 /// Signature of NAME_workspace_bytes of a ringc artifact.
 typedef int64_t (*ringrt_workspace_bytes_fn)(void);

@@ -176,6 +176,21 @@ public:
     return timer.total(ms, launches);
   }
 
+  ringrt_status encodeTensorMap(void *out,
+                                const TensorMapRequest &r) override {
+    if (!d.cuTensorMapEncodeTiled)
+      return setError(RINGRT_ERR_UNSUPPORTED,
+                      "device 'cuda': the driver has no "
+                      "cuTensorMapEncodeTiled (CUDA 12 or newer is needed "
+                      "for the sm_90a kernels)");
+    return s->check(d.cuTensorMapEncodeTiled(
+                        out, r.dataType, r.rank,
+                        const_cast<void *>(r.globalAddress), r.globalDim,
+                        r.globalStrides, r.boxDim, r.elementStrides,
+                        r.interleave, r.swizzle, r.l2Promotion, r.oobFill),
+                    "cuTensorMapEncodeTiled");
+  }
+
   ringrt_status alloc(int64_t bytes, void **out) override {
     cuda::DevicePtr p = 0;
     ringrt_status st =
@@ -206,6 +221,13 @@ public:
                     "cuMemcpyDtoH");
   }
   ringrt_status synchronize() override { return s->synchronize(); }
+  ringrt_status beginCall(void *stream) override {
+    return s->beginCall(static_cast<cuda::Stream>(stream));
+  }
+  ringrt_status endCall() override { return s->endCall(); }
+  ringrt_status waitStream(void *stream) override {
+    return s->waitStream(static_cast<cuda::Stream>(stream));
+  }
 
   ringrt_status allocStaging(int64_t bytes, void **host) override {
     return staging.acquire(bytes, host);

@@ -58,6 +58,10 @@ bool ringrt::loadCudaDriver(CudaDriver &driver, std::string &error) {
   get(d.cuEventDestroy, "cuEventDestroy_v2");
   get(d.cuEventElapsedTime, "cuEventElapsedTime");
   get(d.cuGetErrorString, "cuGetErrorString");
+  // Optional: a driver without it can still run the sm_80 kernels.
+  d.cuTensorMapEncodeTiled =
+      reinterpret_cast<decltype(d.cuTensorMapEncodeTiled)>(
+          dlsym(d.handle, "cuTensorMapEncodeTiled"));
   if (!missing.empty()) {
     error = "libcuda.so.1 lacks " + missing;
     return false;

@@ -92,6 +92,12 @@ struct CudaDriver {
   cuda::Result (*cuEventElapsedTime)(float *, cuda::Event,
                                      cuda::Event) = nullptr;
   cuda::Result (*cuGetErrorString)(cuda::Result, const char **) = nullptr;
+  /// cuTensorMapEncodeTiled (CUDA 12+ drivers; optional: null on an older
+  /// driver, where only the sm_90a kernels that need it fail).
+  cuda::Result (*cuTensorMapEncodeTiled)(
+      void *, unsigned, unsigned, void *, const uint64_t *, const uint64_t *,
+      const uint32_t *, const uint32_t *, unsigned, unsigned, unsigned,
+      unsigned) = nullptr;
 };
 
 /// Opens libcuda.so.1 and resolves every entry point of CudaDriver. On

@@ -31,10 +31,11 @@ ringrt_status CudaStreams::init() {
   retained = true;
   if (ringrt_status st = activate())
     return st;
-  if (ringrt_status st = check(d.cuStreamCreate(&compute,
+  if (ringrt_status st = check(d.cuStreamCreate(&own,
                                                 cuda::StreamNonBlocking),
                                "cuStreamCreate(compute)"))
     return st;
+  compute = own;
   if (ringrt_status st = check(d.cuStreamCreate(&comm, cuda::StreamNonBlocking),
                                "cuStreamCreate(communication)"))
     return st;
@@ -48,7 +49,9 @@ CudaStreams::~CudaStreams() {
   d.cuCtxSetCurrent(context);
   if (computeDone)
     d.cuEventDestroy(computeDone);
-  for (cuda::Stream s : {compute, comm})
+  if (callEvent)
+    d.cuEventDestroy(callEvent);
+  for (cuda::Stream s : {own, comm})
     if (s)
       d.cuStreamDestroy(s);
   d.cuDevicePrimaryCtxRelease(device);
@@ -129,6 +132,43 @@ ringrt_status CudaStreams::computeAfterComm(void *event) {
 ringrt_status CudaStreams::hostWait(void *event) {
   return check(d.cuEventSynchronize(static_cast<cuda::Event>(event)),
                "cuEventSynchronize");
+}
+
+ringrt_status CudaStreams::beginCall(cuda::Stream caller) {
+  compute = own;
+  if (!caller || caller == own)
+    return RINGRT_OK;
+  if (ringrt_status st = orderAfterCompute(caller))
+    return st;
+  compute = caller;
+  return RINGRT_OK;
+}
+
+ringrt_status CudaStreams::endCall() {
+  cuda::Stream callStream = compute;
+  compute = own; // even after a failure: never keep the caller's stream
+  if (!callEvent)
+    if (ringrt_status st = check(
+            d.cuEventCreate(&callEvent, cuda::EventDisableTiming),
+            "cuEventCreate"))
+      return st;
+  if (ringrt_status st = recordEvent(callEvent, comm))
+    return st;
+  if (ringrt_status st =
+          check(d.cuStreamWaitEvent(callStream, callEvent, 0),
+                "cuStreamWaitEvent(call after communication)"))
+    return st;
+  if (callStream == own)
+    return RINGRT_OK;
+  if (ringrt_status st = recordEvent(computeDone, callStream))
+    return st;
+  return check(d.cuStreamWaitEvent(own, computeDone, 0),
+               "cuStreamWaitEvent(own stream after the call)");
+}
+
+ringrt_status CudaStreams::waitStream(cuda::Stream stream) {
+  return check(d.cuStreamSynchronize(stream ? stream : own),
+               "cuStreamSynchronize");
 }
 
 ringrt_status CudaStreams::synchronize() {

@@ -62,6 +62,18 @@ public:
   /// Waits for everything queued on both streams.
   ringrt_status synchronize();
 
+  /// Starts a call on `caller` (null: the own compute stream): `caller`
+  /// waits for the own compute stream (the previous call, which used the
+  /// same workspace), then takes its place as the compute stream.
+  ringrt_status beginCall(cuda::Stream caller);
+  /// Ends the call without blocking the host: the compute stream waits for
+  /// the communication stream, the own compute stream waits for the
+  /// caller's, and the own stream becomes the compute stream again (so the
+  /// caller may destroy its stream afterwards).
+  ringrt_status endCall();
+  /// cuStreamSynchronize of `stream` (null: the own compute stream).
+  ringrt_status waitStream(cuda::Stream stream);
+
   // StreamProvider.
   const char *name() const override { return "cuda"; }
   ringrt_status activate() override;
@@ -84,7 +96,11 @@ private:
   cuda::Device device = 0;
   cuda::Context context = nullptr;
   bool retained = false;
-  cuda::Stream compute = nullptr, comm = nullptr;
+  /// The compute stream in use (own, or a caller's during a call), the
+  /// one this object created, and the communication stream.
+  cuda::Stream compute = nullptr, own = nullptr, comm = nullptr;
+  /// Orders compute after comm at the end of a call (created on first use).
+  cuda::Event callEvent = nullptr;
   /// Re-recorded on the compute stream by every orderAfterCompute: a wait
   /// captures the event's latest record at the time of the wait, so one
   /// event serves every transfer.

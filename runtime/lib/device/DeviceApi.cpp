@@ -43,6 +43,25 @@ ringrt_status DeviceBackend::stageIn(void *dst, const void *src,
   return copyToDevice(dst, src, bytes);
 }
 
+ringrt_status DeviceBackend::encodeTensorMap(void *,
+                                             const TensorMapRequest &) {
+  return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                   "device '%s' has no TMA tensor maps (the sm_90a kernels "
+                   "run on device emu or cuda)",
+                   name());
+}
+
+ringrt_status DeviceBackend::beginCall(void *stream) {
+  if (!stream)
+    return RINGRT_OK;
+  return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                   "device '%s' has no streams: pass NULL as the stream "
+                   "(launches run synchronously)",
+                   name());
+}
+
+ringrt_status DeviceBackend::waitStream(void *) { return synchronize(); }
+
 ringrt_status DeviceBackend::timeKernels(bool) {
   return setErrorf(RINGRT_ERR_UNSUPPORTED,
                    "device '%s' has no kernel timing (CUDA events: cuda)",
@@ -275,6 +294,50 @@ void ringrt_cg_launch(ringrt_context *ctx, int32_t *status, void *module,
         {unsigned(gx), unsigned(gy), unsigned(gz)},
         {unsigned(bx), unsigned(by), unsigned(bz)}, unsigned(smem_bytes),
         params);
+  record(status, st);
+}
+
+void ringrt_cg_tensor_map_3d(ringrt_context *ctx, int32_t *status,
+                             void *out, const void *base, int32_t dtype,
+                             int64_t cols, int64_t rows, int64_t planes,
+                             int32_t box_cols, int32_t box_rows) {
+  if (!ok(status))
+    return;
+  ringrt_status st = requireDevice(ctx, "ringrt_cg_tensor_map_3d");
+  if (st == RINGRT_OK &&
+      (!out || reinterpret_cast<uintptr_t>(out) % 64 != 0 ||
+       (dtype != 0 && dtype != 1) || cols < 1 || rows < 1 || planes < 1 ||
+       box_cols < 1 || box_rows < 1))
+    st = setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                   "ringrt_cg_tensor_map_3d: invalid arguments (out %p must "
+                   "be 64-byte aligned, dtype %d must be 0 (bf16) or 1 "
+                   "(f16), sizes [%lld, %lld, %lld] and box %dx%d must be "
+                   "positive)",
+                   out, dtype, static_cast<long long>(planes),
+                   static_cast<long long>(rows), static_cast<long long>(cols),
+                   box_rows, box_cols);
+  if (st == RINGRT_OK) {
+    // cuda.h: CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9, FLOAT16 = 6;
+    // SWIZZLE_128B = 3; L2_PROMOTION_L2_128B = 2; OOB_FILL_NONE = 0 (zeros).
+    const uint64_t dims[3] = {uint64_t(cols), uint64_t(rows), uint64_t(planes)};
+    const uint64_t strides[2] = {uint64_t(cols) * 2,
+                                 uint64_t(cols) * uint64_t(rows) * 2};
+    const uint32_t box[3] = {uint32_t(box_cols), uint32_t(box_rows), 1};
+    const uint32_t unit[3] = {1, 1, 1};
+    TensorMapRequest r;
+    r.dataType = dtype == 0 ? 9 : 6;
+    r.rank = 3;
+    r.globalAddress = base;
+    r.globalDim = dims;
+    r.globalStrides = strides;
+    r.boxDim = box;
+    r.elementStrides = unit;
+    r.interleave = 0;
+    r.swizzle = 3;
+    r.l2Promotion = 2;
+    r.oobFill = 0;
+    st = ctx->deviceBackend->encodeTensorMap(out, r);
+  }
   record(status, st);
 }
 

@@ -26,6 +26,25 @@ struct LaunchDims {
   unsigned x = 1, y = 1, z = 1;
 };
 
+/// The arguments of cuTensorMapEncodeTiled, in its order and with cuda.h's
+/// enum numbering (CUtensorMapDataType, CUtensorMapInterleave,
+/// CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill).
+/// Arrays have `rank` entries (globalStrides: rank - 1, bytes, for
+/// dimensions 1..rank-1).
+struct TensorMapRequest {
+  unsigned dataType = 0;
+  unsigned rank = 0;
+  const void *globalAddress = nullptr;
+  const uint64_t *globalDim = nullptr;
+  const uint64_t *globalStrides = nullptr;
+  const uint32_t *boxDim = nullptr;
+  const uint32_t *elementStrides = nullptr;
+  unsigned interleave = 0, swizzle = 0, l2Promotion = 0, oobFill = 0;
+};
+
+/// Bytes of an encoded tensor map (CUtensorMap, 64-byte aligned).
+constexpr unsigned kTensorMapBytes = 128;
+
 /// A device: where generated kernels run and their buffers live.
 class DeviceBackend {
 public:
@@ -48,6 +67,12 @@ public:
                                LaunchDims grid, LaunchDims block,
                                unsigned sharedBytes, void **params) = 0;
 
+  /// Encodes a TMA tensor map for `r` into `out` (kTensorMapBytes,
+  /// 64-byte aligned host memory) that kernels of this device take as a
+  /// `__grid_constant__` parameter. The default (device "cpu") fails with
+  /// RINGRT_ERR_UNSUPPORTED.
+  virtual ringrt_status encodeTensorMap(void *out, const TensorMapRequest &r);
+
   /// Allocates `bytes` (> 0) of device memory, 256-byte aligned.
   virtual ringrt_status alloc(int64_t bytes, void **out) = 0;
   /// Frees memory from alloc(); null is a no-op.
@@ -60,6 +85,19 @@ public:
 
   /// Waits until every launch and copy issued so far has finished.
   virtual ringrt_status synchronize() = 0;
+
+  /// One call of a generated entry point (ringrt_cg_begin/end): its
+  /// launches and transfers go on `stream` (a CUstream for "cuda"; NULL:
+  /// the device's own), ordered after the work queued before the call;
+  /// endCall orders what follows on the device's own stream after the
+  /// call, and never blocks the host. The defaults suit devices whose
+  /// launches are synchronous: they have no streams, and a non-NULL one is
+  /// RINGRT_ERR_INVALID_ARGUMENT.
+  virtual ringrt_status beginCall(void *stream);
+  virtual ringrt_status endCall() { return RINGRT_OK; }
+  /// Blocks until the work queued on `stream` (NULL: the device's own)
+  /// has finished; synchronize() by default.
+  virtual ringrt_status waitStream(void *stream);
 
   /// Host staging of ring shifts (shiftNeedsHostStaging). The defaults suit
   /// backends whose launches and copies are synchronous; device "cuda"

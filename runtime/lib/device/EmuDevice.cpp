@@ -82,6 +82,21 @@ public:
     return RINGRT_OK;
   }
 
+  ringrt_status encodeTensorMap(void *out,
+                                const TensorMapRequest &r) override {
+    static_assert(kTensorMapBytes == emu::kTensorMapBytes,
+                  "tensor maps of the device layer and emu differ in size");
+    std::string error;
+    if (!emu::encodeTensorMapTiled(out, r.dataType, r.rank, r.globalAddress,
+                                   r.globalDim, r.globalStrides, r.boxDim,
+                                   r.elementStrides, r.interleave, r.swizzle,
+                                   r.l2Promotion, r.oobFill, error))
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "device 'emu': cannot encode the tensor map: %s",
+                       error.c_str());
+    return RINGRT_OK;
+  }
+
   ringrt_status alloc(int64_t bytes, void **out) override {
     *out = memory.alloc(static_cast<size_t>(bytes));
     if (!*out)

@@ -243,7 +243,7 @@ int32_t ringAttention(const Config &cfg, ringrt_context *ctx,
   extern "C" __attribute__((visibility("default"))) int32_t NAME(              \
       ringrt_context *ctx, const ringrt_tensor *q, const ringrt_tensor *k,     \
       const ringrt_tensor *v, ringrt_tensor *o, ringrt_tensor *lse,            \
-      void * /*workspace: the reference allocates its own*/) {                 \
+      void * /*workspace: the reference allocates its own*/, void *) {         \
     return ringAttention(Config{CAUSAL, BALANCE, MERGE, SILENT}, ctx, q, k, v, \
                          o, lse);                                              \
   }
@@ -259,7 +259,7 @@ extern "C" __attribute__((visibility("default"))) int32_t
 ref_attention_full_lazy_rank1(ringrt_context *ctx, const ringrt_tensor *q,
                               const ringrt_tensor *k, const ringrt_tensor *v,
                               ringrt_tensor *o, ringrt_tensor *lse,
-                              void * /*workspace*/) {
+                              void * /*workspace*/, void * /*stream*/) {
   return ringAttention(Config{false, Balance::None, true, false, true}, ctx, q,
                        k, v, o, lse);
 }

@@ -81,7 +81,7 @@ static long call(ringrt_context *ctx, void *workspace, int32_t *status) {
     o[i] = NAN; /* poison: unwritten outputs show up */
   bigAllocs = 0;
   counting = 1;
-  *status = ws_attention(ctx, &tq, &tk, &tv, &to, &tl, workspace);
+  *status = ws_attention(ctx, &tq, &tk, &tv, &to, &tl, workspace, NULL);
   counting = 0;
   for (size_t i = 0; i < sizeof o / sizeof o[0]; ++i)
     if (*status == RINGRT_OK && !isfinite(o[i]))

@@ -24,8 +24,13 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -288,6 +293,9 @@ LogicalResult writeFile(StringRef file, StringRef contents,
     os << contents;
     os.close();
     ec = os.error();
+    // A write error (a full disk, a file size limit) is reported here; the
+    // stream must not report it again as a fatal "IO failure" when it dies.
+    os.clear_error();
   }
   if (ec) {
     error = ("cannot write " + file + ": " + ec.message()).str();
@@ -399,6 +407,7 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
                         const ArtifactOptions &options, bool grad,
                         std::string &error) {
   PassManager pm(module.getContext());
+  addFailureReporting(pm);
   bool gpu = options.target != "cpu";
   if (gpu) {
     // GPU targets: the pipeline their code generator registered
@@ -406,6 +415,9 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     PipelineOptions pipeline;
     pipeline.target = options.target;
     pipeline.inputPhase = Phase::Overlapped;
+    // The driver has verified the schedule of this module (ringc runs
+    // ring-verify-schedule on every per-rank input).
+    pipeline.verifyPerRankInput = false;
     pipeline.hostFeatures = cpu::hostFeatureList(options.cpu);
     if (failed(buildPipelineToPhase(pm, Phase::LLVM, pipeline, error)))
       return failure();
@@ -417,7 +429,8 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     cpu::buildCpuToLLVMPipeline(pm);
   }
   if (failed(pm.run(module))) {
-    error = "lowering to the LLVM dialect failed";
+    // The failing pass has reported the cause (addFailureReporting).
+    error = "lowering to the LLVM dialect failed (the errors above say why)";
     return failure();
   }
   if (gpu) {
@@ -461,6 +474,44 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     features = "cpu " + cpu::resolveCpuName(options.cpu);
   return writeFile(manifestPath, manifestJson(name, plan, options, features, grad),
                    error);
+}
+
+/// This machine's name, as temporary directories record it (pids are only
+/// meaningful on the machine that wrote them).
+std::string hostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || !buf[0])
+    return "localhost";
+  std::string s(buf);
+  for (char &c : s)
+    if (c == '-' || c == '/')
+      c = '_';
+  return s;
+}
+
+/// Removes temporary directories `DIR/STEM<host>-<pid>-*` (and their `.old`
+/// siblings) left by ringc runs on this machine that no longer exist: a
+/// killed ringc (kill -9) cannot clean up after itself. Directories of live
+/// processes and of other machines are left alone.
+void removeStaleTemporaries(StringRef dir, StringRef stem) {
+  std::string mine = (stem + hostName() + "-").str();
+  std::error_code ec;
+  SmallVector<std::string> stale;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    StringRef name = path::filename(it->path());
+    if (!name.consume_front(mine))
+      continue;
+    int pid;
+    if (name.consumeInteger(10, pid) || !name.starts_with("-") || pid <= 0)
+      continue;
+    // kill(pid, 0) fails with ESRCH only when no such process exists.
+    if (::kill(pid, 0) == 0 || errno != ESRCH)
+      continue;
+    stale.push_back(it->path());
+  }
+  for (const std::string &d : stale)
+    (void)fs::remove_directories(d);
 }
 
 bool isCIdentifier(StringRef s) {
@@ -522,8 +573,11 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
       return failure();
     }
   }
+  std::string stem = ("." + path::filename(absDir) + ".ringc-tmp-").str();
+  removeStaleTemporaries(parent.empty() ? StringRef(".") : parent, stem);
   SmallString<256> prefix(parent);
-  path::append(prefix, "." + path::filename(absDir) + ".ringc-tmp");
+  path::append(prefix, stem + hostName() + "-" +
+                           std::to_string(llvm::sys::Process::getProcessId()));
   SmallString<256> tmp;
   if (std::error_code ec = fs::createUniqueDirectory(prefix, tmp)) {
     error = "cannot create a temporary directory beside '" + dir.str() +

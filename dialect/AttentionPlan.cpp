@@ -13,11 +13,88 @@
 
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cfloat>
+#include <cmath>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::ring;
+
+//===----------------------------------------------------------------------===//
+// Limits and checked arithmetic
+//===----------------------------------------------------------------------===//
+
+double mlir::ring::minScale() { return FLT_MIN; }
+double mlir::ring::maxScale() { return FLT_MAX / kLog2E; }
+
+std::optional<int64_t> mlir::ring::checkedProduct(ArrayRef<int64_t> dims,
+                                                  int64_t init) {
+  std::optional<int64_t> p = init;
+  for (int64_t d : dims) {
+    if (d < 0)
+      return std::nullopt;
+    p = llvm::checkedMul(*p, d);
+    if (!p)
+      return std::nullopt;
+  }
+  return p;
+}
+
+std::string mlir::ring::divisorsHint(int64_t a, int64_t b) {
+  // Divisors of g = gcd(a, b) come in pairs (d, g/d) with d <= sqrt(g); the
+  // search stops after kMaxHintTrials candidates so that a huge prime cannot
+  // make a diagnostic hang.
+  int64_t g = std::gcd(a, b);
+  SmallVector<int64_t> small, large;
+  bool complete = true;
+  for (int64_t d = 1; d <= g / d; ++d) {
+    if (d > kMaxHintTrials) {
+      complete = false;
+      break;
+    }
+    if (g % d == 0) {
+      small.push_back(d);
+      if (d != g / d)
+        large.push_back(g / d);
+    }
+  }
+  SmallVector<int64_t> all(small);
+  if (complete)
+    all.append(large.rbegin(), large.rend());
+  bool more = !complete || all.size() > 16;
+  if (all.size() > 16)
+    all.resize(16);
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(all, os);
+  if (more)
+    os << ", ...";
+  return s;
+}
+
+LogicalResult
+mlir::ring::verifyScale(double scale, int64_t headDim,
+                        function_ref<InFlightDiagnostic()> emitError) {
+  auto fmt = [](double d) { return llvm::formatv("{0}", llvm::format("%g", d)).str(); };
+  if (!std::isfinite(scale) || scale <= 0.0)
+    return emitError() << "scale must be positive and finite, got "
+                       << fmt(scale) << " (the default is 1/sqrt(head_dim) = "
+                       << fmt(1.0 / std::sqrt(static_cast<double>(headDim)))
+                       << ")";
+  if (scale < minScale() || scale > maxScale())
+    return emitError() << "scale " << fmt(scale)
+                       << " is outside [" << fmt(minScale()) << ", "
+                       << fmt(maxScale())
+                       << "]: the kernels compute in fp32 and fold log2(e) "
+                          "into the scale, so scale and scale*log2(e) must be "
+                          "normal fp32 numbers";
+  return success();
+}
 
 StringRef mlir::ring::gridRoleName(GridRole role) {
   switch (role) {
@@ -137,22 +214,19 @@ std::string nearestMultiples(int64_t v, int64_t q) {
   std::string s;
   llvm::raw_string_ostream os(s);
   if (lo > 0)
-    os << lo << " or ";
-  os << lo + q;
+    os << lo;
+  if (std::optional<int64_t> hi = llvm::checkedAdd(lo, q))
+    os << (lo > 0 ? " or " : "") << *hi;
   return s;
 }
 
-std::string commonDivisors(int64_t a, int64_t b) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  bool first = true;
-  for (int64_t d = 1; d <= std::min(a, b); ++d)
-    if (a % d == 0 && b % d == 0) {
-      os << (first ? "" : ", ") << d;
-      first = false;
-    }
-  return s;
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string dims;
+  llvm::raw_string_ostream os(dims);
+  llvm::interleave(shape, os, "x");
+  return dims;
 }
+
 } // namespace
 
 FailureOr<AttentionPlan>
@@ -174,19 +248,12 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
   // Byte offsets of every tensor must fit in 64 bits (with fp32 accumulators
   // of Q's shape), or sizes computed later would silently wrap.
   for (auto [name, shape] :
-       {std::pair<StringRef, ArrayRef<int64_t>>{"query", q}, {"key", k}}) {
-    int64_t bytes = 4;
-    for (int64_t d : shape)
-      if (__builtin_mul_overflow(bytes, d, &bytes)) {
-        std::string dims;
-        llvm::raw_string_ostream os(dims);
-        llvm::interleave(shape, os, "x");
-        return op.emitOpError()
-               << name << " of shape " << dims
-               << " is too large: its size in fp32 overflows 64-bit byte "
-                  "offsets";
-      }
-  }
+       {std::pair<StringRef, ArrayRef<int64_t>>{"query", q}, {"key", k}})
+    if (!checkedProduct(shape, 4))
+      return op.emitOpError()
+             << name << " of shape " << shapeStr(shape)
+             << " is too large: its size in fp32 overflows 64-bit byte "
+                "offsets";
 
   // The sharding op of each operand, or null when it is not annotated.
   std::array<shard::ShardingOp, 3> shardings;
@@ -294,43 +361,110 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
                   "same way";
       }
   plan.axisOfRole = roleAxis[0];
-  for (auto [axis, size] : llvm::enumerate(plan.gridShape))
-    if (size != 1 && !llvm::is_contained(plan.axisOfRole,
-                                         static_cast<int64_t>(axis)))
-      return op.emitOpError()
-             << "grid axis " << axis << " of @" << gridName << " has size "
-             << size
-             << " but no dimension is split over it; the work would be "
+
+  if (failed(plan.verify([&] { return op.emitOpError(); })))
+    return failure();
+  return plan;
+}
+
+//===----------------------------------------------------------------------===//
+// Verification
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
+  // The grid: positive sizes, at most kMaxRanks ranks in all.
+  for (auto [axis, size] : llvm::enumerate(gridShape))
+    if (size < 1)
+      return emitError() << "grid axis " << axis << " has size " << size
+                         << "; every grid axis needs size >= 1";
+  std::optional<int64_t> gridRanks = checkedProduct(gridShape);
+  if (!gridRanks || *gridRanks > kMaxRanks)
+    return emitError() << "the grid of shape " << shapeStr(gridShape)
+                       << " has "
+                       << (gridRanks ? std::to_string(*gridRanks)
+                                     : std::string("more than 2^63"))
+                       << " ranks; ringc supports at most " << kMaxRanks
+                       << " (ring-verify-schedule checks every rank's "
+                          "schedule, at a cost of ranks x ring stages)";
+  for (int role = 0; role < kNumGridRoles; ++role) {
+    int64_t axis = axisOfRole[role];
+    StringRef name = gridRoleName(static_cast<GridRole>(role));
+    if (axis < -1 || axis >= static_cast<int64_t>(gridShape.size()))
+      return emitError() << "the " << name << " axis is " << axis
+                         << " but the grid has " << gridShape.size()
+                         << " axes; valid: -1 (no axis) or 0.."
+                         << static_cast<int64_t>(gridShape.size()) - 1;
+    for (int other = 0; other < role; ++other)
+      if (axis >= 0 && axisOfRole[other] == axis)
+        return emitError()
+               << "grid axis " << axis << " plays two roles ("
+               << gridRoleName(static_cast<GridRole>(other)) << " and "
+               << name << "); each role needs its own axis";
+  }
+  for (auto [axis, size] : llvm::enumerate(gridShape))
+    if (size != 1 &&
+        !llvm::is_contained(axisOfRole, static_cast<int64_t>(axis)))
+      return emitError()
+             << "grid axis " << axis << (grid.empty() ? "" : " of @" + grid)
+             << " has size " << size << " but no dimension is split over it; the work would be "
                 "replicated "
              << size << " times. Give that axis size 1 or split a dimension "
              << "over it";
 
+  // The problem: positive sizes that fit 64-bit byte offsets.
+  std::pair<StringRef, int64_t> dims[] = {{"batch", batch},
+                                         {"heads", heads},
+                                         {"kv_heads", kvHeads},
+                                         {"seq", seq},
+                                         {"head_dim", headDim}};
+  for (auto [name, v] : dims)
+    if (v < 1)
+      return emitError() << name << " is " << v << "; it must be at least 1";
+  if (!checkedProduct({batch, std::max(heads, kvHeads), seq, headDim}, 4))
+    return emitError() << "a tensor of shape " << batch << "x"
+                       << std::max(heads, kvHeads) << "x" << seq << "x"
+                       << headDim
+                       << " is too large: its size in fp32 overflows 64-bit "
+                          "byte offsets";
+  if (heads % kvHeads != 0)
+    return emitError() << "query heads (" << heads
+                       << ") must be a multiple of key/value heads ("
+                       << kvHeads << "); valid key/value head counts: "
+                       << divisorsHint(heads, heads);
+  if (!elementType || !(elementType.isBF16() || elementType.isF16() ||
+                        elementType.isF32()))
+    return emitError() << "element type " << elementType
+                       << " is not supported; valid: bf16, f16, f32";
+  if (failed(verifyScale(scale, headDim, emitError)))
+    return failure();
+
   // Divisibility the layouts need.
-  int64_t P = plan.ring(), n = plan.headGroups(), m = plan.dimSlices();
-  if (plan.balance == Balance::zigzag && plan.seq % (2 * P) != 0)
-    return op.emitOpError()
-           << "sequence length " << plan.seq << " is not divisible by 2·ring = "
+  int64_t P = ring(), n = headGroups(), m = dimSlices();
+  if (balance == Balance::zigzag && seq % (2 * P) != 0)
+    return emitError()
+           << "sequence length " << seq << " is not divisible by 2·ring = "
            << 2 * P
            << ", which the zigzag layout needs (it cuts the sequence into "
               "2·ring chunks); valid lengths near it: "
-           << nearestMultiples(plan.seq, 2 * P);
-  if (plan.seq % P != 0)
-    return op.emitOpError() << "sequence length " << plan.seq
-                            << " is not divisible by the ring size " << P
-                            << "; valid lengths near it: "
-                            << nearestMultiples(plan.seq, P);
-  if (plan.heads % n != 0 || plan.kvHeads % n != 0)
-    return op.emitOpError()
-           << (plan.heads % n != 0 ? "query heads (" : "key/value heads (")
-           << (plan.heads % n != 0 ? plan.heads : plan.kvHeads)
+           << nearestMultiples(seq, 2 * P);
+  if (seq % P != 0)
+    return emitError() << "sequence length " << seq
+                       << " is not divisible by the ring size " << P
+                       << "; valid lengths near it: "
+                       << nearestMultiples(seq, P);
+  if (heads % n != 0 || kvHeads % n != 0)
+    return emitError()
+           << (heads % n != 0 ? "query heads (" : "key/value heads (")
+           << (heads % n != 0 ? heads : kvHeads)
            << ") are not divisible by head_groups (" << n
-           << "); valid head_groups divide both query heads (" << plan.heads
-           << ") and key/value heads (" << plan.kvHeads
-           << "): " << commonDivisors(plan.heads, plan.kvHeads);
-  if (plan.headDim % m != 0)
-    return op.emitOpError() << "head_dim (" << plan.headDim
-                            << ") is not divisible by dim_slices (" << m
-                            << "); valid dim_slices divide " << plan.headDim
-                            << ": " << commonDivisors(plan.headDim, plan.headDim);
-  return plan;
+           << "); valid head_groups divide both query heads (" << heads
+           << ") and key/value heads (" << kvHeads
+           << "): " << divisorsHint(heads, kvHeads);
+  if (headDim % m != 0)
+    return emitError() << "head_dim (" << headDim
+                       << ") is not divisible by dim_slices (" << m
+                       << "); valid dim_slices divide " << headDim << ": "
+                       << divisorsHint(headDim, headDim);
+  return success();
 }

@@ -17,6 +17,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <array>
+#include <optional>
 #include <string>
 
 namespace mlir::ring {
@@ -28,6 +29,43 @@ constexpr int kNumGridRoles = 3;
 
 /// Returns "ring", "head_groups" or "dim_slices".
 StringRef gridRoleName(GridRole role);
+
+//===----------------------------------------------------------------------===//
+// Limits
+//===----------------------------------------------------------------------===//
+//
+// The limits every plan must respect (README "Limits"); the plan verifier
+// reports each with its value and the reason.
+
+/// At most this many ranks (ring x head_groups x dim_slices, and the product
+/// of all grid axes). ring-verify-schedule executes every rank's program
+/// symbolically, which costs ranks x ring stages of events; 1024 ranks keep
+/// the check (and the P-stage unrolling of ring-schedule) to about a second.
+constexpr int64_t kMaxRanks = 1024;
+
+/// The kernels compute in fp32 and fold log2(e) into the scale, so scale and
+/// scale*log2(e) must be normal fp32 numbers: scale in
+/// [FLT_MIN, FLT_MAX / log2(e)].
+constexpr double kLog2E = 1.4426950408889634;
+double minScale();
+double maxScale();
+
+/// Hint computation is bounded: at most this many trial divisors.
+constexpr int64_t kMaxHintTrials = 1 << 20;
+
+/// The product of `dims` times `init`, or nullopt on signed 64-bit overflow
+/// (or a negative dimension).
+std::optional<int64_t> checkedProduct(ArrayRef<int64_t> dims,
+                                      int64_t init = 1);
+
+/// "1, 2, 4, 8, ..., 64": the common divisors of `a` and `b` (`a` alone
+/// when equal), at most 16, found in bounded time (trial division up to
+/// kMaxHintTrials; a longer list ends with "...").
+std::string divisorsHint(int64_t a, int64_t b);
+
+/// Checks a scale value against the fp32 range above; `what` names it.
+LogicalResult verifyScale(double scale, int64_t headDim,
+                          function_ref<InFlightDiagnostic()> emitError);
 
 struct AttentionPlan {
   // The global problem.
@@ -66,6 +104,13 @@ struct AttentionPlan {
   std::string str() const;
   /// FNV-1a hash of str(): the plan hash all ranks must agree on.
   uint64_t hash() const;
+
+  /// Checks everything a pass may assume of a plan: positive sizes, axes in
+  /// range and distinct, the divisibility of the layouts, sizes that fit 64-bit
+  /// byte offsets, a supported element type and scale, and the limits above.
+  /// Every failure is reported through `emitError` with the values and what
+  /// would be valid.
+  LogicalResult verify(function_ref<InFlightDiagnostic()> emitError) const;
 
   /// The plan as the `#ring.plan` attribute, and back.
   PlanAttr toAttr(MLIRContext *ctx) const;

@@ -6,7 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/RingDialect.h"
+#include "dialect/AttentionPlan.h"
 #include "dialect/RingOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -37,4 +40,93 @@ void RingDialect::initialize() {
 #define GET_TYPEDEF_LIST
 #include "dialect/RingTypes.cpp.inc"
       >();
+}
+
+LogicalResult
+PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                 FlatSymbolRefAttr grid, DenseI64ArrayAttr gridShape,
+                 int64_t ringAxis, int64_t headGroupAxis, int64_t dimSliceAxis,
+                 int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
+                 int64_t headDim, Type elementType, MaskKind mask,
+                 Balance balance, FloatAttr scale) {
+  if (!grid || !gridShape || !scale)
+    return emitError() << "#ring.plan needs grid, grid_shape and scale";
+  AttentionPlan plan;
+  plan.grid = grid.getValue().str();
+  plan.gridShape.assign(gridShape.asArrayRef().begin(),
+                        gridShape.asArrayRef().end());
+  plan.axisOfRole = {ringAxis, headGroupAxis, dimSliceAxis};
+  plan.batch = batch;
+  plan.heads = heads;
+  plan.kvHeads = kvHeads;
+  plan.seq = seq;
+  plan.headDim = headDim;
+  plan.elementType = elementType;
+  plan.mask = mask;
+  plan.balance = balance;
+  plan.scale = scale.getValueAsDouble();
+  if (plan.grid.empty() && !plan.gridShape.empty())
+    return emitError() << "#ring.plan without a grid must have an empty "
+                          "grid_shape";
+  return plan.verify([&] {
+    InFlightDiagnostic d = emitError();
+    d << "invalid #ring.plan: ";
+    return d;
+  });
+}
+
+LogicalResult RingDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  if (attr.getName() != "ring.plan")
+    return success();
+  auto planAttr = dyn_cast<PlanAttr>(attr.getValue());
+  if (!planAttr)
+    return op->emitError() << "'ring.plan' must be a #ring.plan attribute";
+  auto fn = dyn_cast<func::FuncOp>(op);
+  if (!fn)
+    return op->emitError() << "'ring.plan' belongs on a func.func";
+  // In the per-rank phases (every argument a memref) the function is the
+  // C ABI (q, k, v, o, lse) with the plan's local shapes; the code
+  // generators later add arguments and drop the plan.
+  ArrayRef<Type> args = fn.getArgumentTypes();
+  if (!llvm::all_of(args, [](Type t) { return isa<MemRefType>(t); }))
+    return success();
+  AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+  Type f32 = Float32Type::get(op->getContext());
+  struct Want {
+    StringRef name;
+    SmallVector<int64_t> shape;
+    Type elt;
+  };
+  SmallVector<Want> want = {{"q", plan.localQShape(), plan.elementType},
+                            {"k", plan.localKVShape(), plan.elementType},
+                            {"v", plan.localKVShape(), plan.elementType},
+                            {"o", plan.localQShape(), plan.elementType},
+                            {"lse", plan.localLseShape(), f32}};
+  // The backward function (`ring.backward`) also takes do, dq, dk, dv.
+  bool backward = fn->hasAttr("ring.backward");
+  if (backward)
+    want.append({{"do", plan.localQShape(), plan.elementType},
+                 {"dq", plan.localQShape(), plan.elementType},
+                 {"dk", plan.localKVShape(), plan.elementType},
+                 {"dv", plan.localKVShape(), plan.elementType}});
+  if (args.size() != want.size() || fn.getNumResults() != 0)
+    return op->emitError() << "a per-rank function with a ring.plan takes "
+                           << (backward ? "the buffers (q, k, v, o, lse, do, "
+                                          "dq, dk, dv)"
+                                        : "the buffers (q, k, v, o, lse)")
+                           << " and returns nothing; @" << fn.getSymName()
+                           << " takes " << args.size()
+                           << " arguments and returns " << fn.getNumResults()
+                           << " results";
+  for (auto [i, w] : llvm::enumerate(want)) {
+    auto t = cast<MemRefType>(args[i]);
+    if (t.getShape() != ArrayRef<int64_t>(w.shape) ||
+        t.getElementType() != w.elt)
+      return op->emitError()
+             << "buffer '" << w.name << "' (argument " << i << ") has type "
+             << t << " but the plan's local buffer is "
+             << MemRefType::get(w.shape, w.elt);
+  }
+  return success();
 }

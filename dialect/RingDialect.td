@@ -53,9 +53,24 @@ def Ring_Dialect : Dialect {
     ```
 
     A spec without any `shard` annotation runs on a single device.
+
+    Limits (checked by the verifiers, with the value and the reason):
+
+    * at most 1024 ranks (the product of the grid axes):
+      `ring-verify-schedule` executes every rank's schedule symbolically,
+      at a cost of ranks × ring stages;
+    * every size at least 1, and every tensor's size in fp32 bytes within
+      64-bit offsets;
+    * `scale` within [FLT_MIN, FLT_MAX / log2(e)] ≈ [1.2e-38, 2.4e38]: the
+      kernels compute in fp32 and fold log2(e) into the scale. A scale so
+      large that inputs with |q|, |k| ≤ 1 overflow the fp32 logits gets a
+      warning from `ring-verify-shardings`.
   }];
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
+  // `ring.plan` on a per-rank function must be a #ring.plan that matches the
+  // function's buffers.
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
@@ -141,6 +156,9 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     "::mlir::FloatAttr":$scale
   );
   let assemblyFormat = "`<` struct(params) `>`";
+  // Every pass may divide by the grid sizes and multiply the shapes: the
+  // verifier (AttentionPlan::verify) proves that is safe.
+  let genVerifyDecl = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -8,14 +8,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/RingOps.h"
+#include "dialect/AttentionPlan.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -36,20 +39,6 @@ static std::string shapeStr(ArrayRef<int64_t> shape) {
           os << d;
       },
       "x");
-  return s;
-}
-
-/// Lists the divisors of `n`, for "what would be valid" hints.
-static std::string divisorsStr(int64_t n) {
-  SmallVector<int64_t> divs;
-  for (int64_t d = 1; d <= n && divs.size() < 16; ++d)
-    if (n % d == 0)
-      divs.push_back(d);
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(divs, os);
-  if (divs.size() == 16)
-    os << ", ...";
   return s;
 }
 
@@ -102,7 +91,7 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "query heads (" << q[1]
                          << ") must be a multiple of key/value heads (" << k[1]
                          << ") for GQA/MQA; valid key/value head counts for "
-                         << q[1] << " query heads: " << divisorsStr(q[1]);
+                         << q[1] << " query heads: " << divisorsHint(q[1], q[1]);
 
   auto oT = getOutput().getType();
   if (oT.getShape() != q)
@@ -115,18 +104,9 @@ LogicalResult AttentionOp::verify() {
                          << " must be [batch, query heads, sequence] = "
                          << shapeStr(lseShape);
 
-  if (auto s = getScale()) {
-    double d = s->convertToDouble();
-    if (!std::isfinite(d) || d <= 0.0)
-      return emitOpError()
-             << "scale must be positive and finite, got "
-             << llvm::formatv("{0}", llvm::format("%g", d)).str()
-             << " (the default is 1/sqrt(head_dim) = "
-             << llvm::formatv("{0}", llvm::format(
-                                          "%g", 1.0 / std::sqrt(static_cast<double>(q[3]))))
-                    .str()
-             << ")";
-  }
+  if (auto s = getScale())
+    return verifyScale(s->convertToDouble(), q[3],
+                       [&] { return emitOpError(); });
   return success();
 }
 
@@ -135,20 +115,57 @@ LogicalResult AttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult StageOp::verify() {
-  if (getIndex() < 0)
+  // I64Attr getters are unsigned; the attribute itself is signed.
+  int64_t index = getIndexAttr().getInt();
+  if (index < 0)
     return emitOpError() << "stage index must be non-negative, got "
-                         << getIndex();
+                         << index;
+  return success();
+}
+
+/// Checks that every memref operand has a static shape with sizes >= 1
+/// whose byte size fits 64 bits, so that passes may multiply shapes freely.
+static LogicalResult verifyBuffers(Operation *op) {
+  for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+    auto t = dyn_cast<MemRefType>(v.getType());
+    if (!t)
+      continue;
+    if (!t.hasStaticShape() ||
+        llvm::any_of(t.getShape(), [](int64_t d) { return d < 1; }))
+      return op->emitOpError()
+             << "operand #" << i << " has type " << t
+             << "; ring ops take static buffers with every size >= 1";
+    if (!checkedProduct(t.getShape(),
+                        std::max<int64_t>(1, t.getElementTypeBitWidth() / 8)))
+      return op->emitOpError()
+             << "operand #" << i << " of shape " << shapeStr(t.getShape())
+             << " is too large: its byte size overflows 64 bits";
+  }
   return success();
 }
 
 /// Checks that `range` = [start, size] lies inside [0, extent).
 static LogicalResult verifyRange(Operation *op, StringRef name,
                                  ArrayRef<int64_t> range, int64_t extent) {
-  if (range[0] < 0 || range[1] < 1 || range[0] + range[1] > extent)
+  std::optional<int64_t> end = llvm::checkedAdd(range[0], range[1]);
+  if (!end)
     return op->emitOpError()
            << name << " = [" << range[0] << ", " << range[1]
-           << "] selects rows [" << range[0] << ", " << range[0] + range[1]
+           << "]: start + size overflows 64 bits; the buffer has " << extent
+           << " rows";
+  if (range[0] < 0 || range[1] < 1 || *end > extent)
+    return op->emitOpError()
+           << name << " = [" << range[0] << ", " << range[1]
+           << "] selects rows [" << range[0] << ", " << *end
            << ") but the buffer has " << extent << " rows";
+  return success();
+}
+
+/// Checks the ring_size of the block ops against the rank limit.
+static LogicalResult verifyRingSize(Operation *op, int64_t ringSize) {
+  if (ringSize < 1 || ringSize > kMaxRanks)
+    return op->emitOpError() << "ring_size " << ringSize
+                             << " is outside [1, " << kMaxRanks << "]";
   return success();
 }
 
@@ -157,6 +174,8 @@ static LogicalResult verifyRange(Operation *op, StringRef name,
 static LogicalResult verifyBlockShapes(Operation *op, MemRefType q,
                                        MemRefType kv, ArrayRef<int64_t> qRows,
                                        ArrayRef<int64_t> kvRows) {
+  if (failed(verifyBuffers(op)))
+    return failure();
   if (q.getRank() != 4 || kv.getRank() != 4)
     return op->emitOpError() << "query and key/value buffers must be 4-d "
                                 "[B, H, L, D]";
@@ -204,18 +223,18 @@ static LogicalResult verifyAttentionInputs(Operation *op, Value query,
                              << ") and key (" << k.getDimSize(3) << ") differ";
   if (failed(verifyBlockShapes(op, q, k, qRows, kvRows)))
     return failure();
-  if (!(scale > 0) || !std::isfinite(scale))
-    return op->emitOpError("scale must be positive and finite");
+  if (failed(verifyScale(scale, q.getDimSize(3),
+                         [&] { return op->emitOpError(); })))
+    return failure();
   return success();
 }
 
 LogicalResult BlockAttentionOp::verify() {
   if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
                                    getQRows(), getKvRows(),
-                                   getScale().convertToDouble())))
+                                   getScale().convertToDouble())) ||
+      failed(verifyRingSize(*this, getRingSizeAttr().getInt())))
     return failure();
-  if (getRingSize() < 1)
-    return emitOpError("ring_size must be >= 1");
   auto q = cast<MemRefType>(getQuery().getType());
   return verifyPartials(*this, q, getQRows(), q.getDimSize(3),
                         cast<MemRefType>(getPartialOutput().getType()),
@@ -225,7 +244,8 @@ LogicalResult BlockAttentionOp::verify() {
 LogicalResult BlockAttentionAccumulateOp::verify() {
   if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
                                    getQRows(), getKvRows(),
-                                   getScale().convertToDouble())))
+                                   getScale().convertToDouble())) ||
+      failed(verifyRingSize(*this, getRingSizeAttr().getInt())))
     return failure();
   // The accumulator row of query row i is row i: the accumulators have the
   // query buffer's [B, H, L] and Q's head_dim.
@@ -252,11 +272,174 @@ LogicalResult BlockScoresOp::verify() {
   auto k = cast<MemRefType>(getKey().getType());
   if (failed(verifyBlockShapes(*this, q, k, getQRows(), getKvRows())))
     return failure();
+  if (q.getDimSize(3) != k.getDimSize(3))
+    return emitOpError() << "head_dim of query (" << q.getDimSize(3)
+                         << ") and key (" << k.getDimSize(3) << ") differ";
   auto s = cast<MemRefType>(getScores().getType());
   SmallVector<int64_t> expected = {q.getDimSize(0), q.getDimSize(1),
                                    getQRows()[1], getKvRows()[1]};
   if (s.getShape() != ArrayRef<int64_t>(expected))
     return emitOpError() << "scores must be " << shapeStr(expected)
                          << ", got " << shapeStr(s.getShape());
+  return success();
+}
+
+LogicalResult BlockSoftmaxVOp::verify() {
+  if (failed(verifyBuffers(*this)))
+    return failure();
+  auto s = cast<MemRefType>(getScores().getType());
+  auto v = cast<MemRefType>(getValue().getType());
+  if (s.getRank() != 4 || v.getRank() != 4)
+    return emitOpError("scores and value buffers must be 4-d");
+  // The query rows only name positions (the scores hold them); the key rows
+  // index the V block.
+  if (failed(verifyRange(*this, "q_rows", getQRows(),
+                         std::numeric_limits<int64_t>::max())) ||
+      failed(verifyRange(*this, "kv_rows", getKvRows(), v.getDimSize(2))))
+    return failure();
+  SmallVector<int64_t> expected = {s.getDimSize(0), s.getDimSize(1),
+                                   getQRows()[1], getKvRows()[1]};
+  if (s.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "scores must be " << shapeStr(expected)
+                         << " (batch, heads, q_rows size, kv_rows size), got "
+                         << shapeStr(s.getShape());
+  if (s.getDimSize(0) != v.getDimSize(0) ||
+      s.getDimSize(1) % v.getDimSize(1) != 0)
+    return emitOpError() << "score heads (" << s.getDimSize(1)
+                         << ") must be a multiple of value heads ("
+                         << v.getDimSize(1) << ") with equal batch";
+  if (failed(verifyRingSize(*this, getRingSizeAttr().getInt())) ||
+      failed(verifyScale(getScale().convertToDouble(), v.getDimSize(3),
+                         [&] { return emitOpError(); })))
+    return failure();
+  auto po = cast<MemRefType>(getPartialOutput().getType());
+  auto pl = cast<MemRefType>(getPartialLse().getType());
+  if (po.getRank() != 4 || pl.getRank() != 3 ||
+      po.getDimSize(0) != s.getDimSize(0) ||
+      po.getDimSize(1) != s.getDimSize(1) || po.getDimSize(2) < getQRows()[1] ||
+      po.getDimSize(3) != v.getDimSize(3) || pl.getDimSize(0) != s.getDimSize(0) ||
+      pl.getDimSize(1) != s.getDimSize(1) || pl.getDimSize(2) < getQRows()[1])
+    return emitOpError() << "partial output must be [" << s.getDimSize(0)
+                         << ", " << s.getDimSize(1) << ", >=" << getQRows()[1]
+                         << ", " << v.getDimSize(3) << "] and partial lse ["
+                         << s.getDimSize(0) << ", " << s.getDimSize(1)
+                         << ", >=" << getQRows()[1] << "]";
+  return success();
+}
+
+/// An accumulator pair: O [B, H, L, D] and LSE [B, H, L].
+static LogicalResult verifyOLsePair(Operation *op, StringRef what,
+                                    MemRefType o, MemRefType lse) {
+  if (o.getRank() != 4 || lse.getRank() != 3 ||
+      o.getShape().take_front(3) != lse.getShape())
+    return op->emitOpError()
+           << what << " must be O [B, H, L, D] and LSE [B, H, L], got "
+           << shapeStr(o.getShape()) << " and " << shapeStr(lse.getShape());
+  return success();
+}
+
+LogicalResult FillPartialOp::verify() {
+  if (failed(verifyBuffers(*this)))
+    return failure();
+  return verifyOLsePair(*this, "the accumulator",
+                        cast<MemRefType>(getOutput().getType()),
+                        cast<MemRefType>(getLse().getType()));
+}
+
+LogicalResult MergeOp::verify() {
+  if (failed(verifyBuffers(*this)))
+    return failure();
+  auto po = cast<MemRefType>(getPartialOutput().getType());
+  auto pl = cast<MemRefType>(getPartialLse().getType());
+  auto ao = cast<MemRefType>(getAccOutput().getType());
+  auto al = cast<MemRefType>(getAccLse().getType());
+  if (failed(verifyOLsePair(*this, "the partial", po, pl)) ||
+      failed(verifyOLsePair(*this, "the accumulator", ao, al)))
+    return failure();
+  if (po.getDimSize(0) != ao.getDimSize(0) ||
+      po.getDimSize(1) != ao.getDimSize(1) ||
+      po.getDimSize(3) != ao.getDimSize(3))
+    return emitOpError() << "partial " << shapeStr(po.getShape())
+                         << " and accumulator " << shapeStr(ao.getShape())
+                         << " differ in batch, heads or head_dim";
+  if (failed(verifyRange(*this, "rows", getRows(), ao.getDimSize(2))))
+    return failure();
+  if (getRows()[1] > po.getDimSize(2))
+    return emitOpError() << "rows = [" << getRows()[0] << ", "
+                         << getRows()[1] << "] needs " << getRows()[1]
+                         << " partial rows but the partial has "
+                         << po.getDimSize(2);
+  return success();
+}
+
+LogicalResult FinalizeOp::verify() {
+  if (failed(verifyBuffers(*this)))
+    return failure();
+  auto ao = cast<MemRefType>(getAccOutput().getType());
+  auto al = cast<MemRefType>(getAccLse().getType());
+  auto o = cast<MemRefType>(getOutput().getType());
+  auto l = cast<MemRefType>(getLse().getType());
+  if (failed(verifyOLsePair(*this, "the accumulator", ao, al)))
+    return failure();
+  if (ao.getShape() != o.getShape() || al.getShape() != l.getShape())
+    return emitOpError() << "the accumulator " << shapeStr(ao.getShape())
+                         << "/" << shapeStr(al.getShape())
+                         << " and the outputs " << shapeStr(o.getShape())
+                         << "/" << shapeStr(l.getShape())
+                         << " must have equal shapes";
+  return success();
+}
+
+LogicalResult LocalAttentionOp::verify() {
+  if (failed(verifyBuffers(*this)))
+    return failure();
+  if (getCoords().size() != kNumGridRoles)
+    return emitOpError() << "expects " << kNumGridRoles
+                         << " coordinates (ring, head group, dim slice), got "
+                         << getCoords().size();
+  AttentionPlan plan = AttentionPlan::fromAttr(getPlan());
+  Type f32 = Float32Type::get(getContext());
+  std::pair<Value, std::pair<SmallVector<int64_t>, Type>> want[] = {
+      {getQuery(), {plan.localQShape(), plan.elementType}},
+      {getKey(), {plan.localKVShape(), plan.elementType}},
+      {getValue(), {plan.localKVShape(), plan.elementType}},
+      {getOutput(), {plan.localQShape(), plan.elementType}},
+      {getLse(), {plan.localLseShape(), f32}}};
+  StringRef names[] = {"query", "key", "value", "output", "lse"};
+  for (auto [i, w] : llvm::enumerate(want)) {
+    auto t = cast<MemRefType>(w.first.getType());
+    if (t.getShape() != ArrayRef<int64_t>(w.second.first) ||
+        t.getElementType() != w.second.second)
+      return emitOpError()
+             << names[i] << " buffer " << t
+             << " does not match the plan's local buffer "
+             << MemRefType::get(w.second.first, w.second.second);
+  }
+  return success();
+}
+
+/// A transfer moves a whole buffer at a stage >= 0.
+static LogicalResult verifyTransfer(Operation *op, int64_t stage) {
+  if (failed(verifyBuffers(op)))
+    return failure();
+  if (stage < 0)
+    return op->emitOpError() << "stage must be non-negative, got " << stage;
+  return success();
+}
+
+LogicalResult ShiftOp::verify() {
+  return verifyTransfer(*this, getStageAttr().getInt());
+}
+LogicalResult ShiftStartOp::verify() {
+  return verifyTransfer(*this, getStageAttr().getInt());
+}
+LogicalResult AllReduceOp::verify() {
+  return verifyTransfer(*this, getStageAttr().getInt());
+}
+
+LogicalResult ShiftWaitOp::verify() {
+  if (!getTransfer().getDefiningOp<ShiftStartOp>())
+    return emitOpError("waits for a transfer that no ring.shift_start in "
+                       "this function produced");
   return success();
 }

@@ -140,6 +140,7 @@ def Ring_LocalAttentionOp : Ring_Op<"local_attention"> {
     `outs` `(` $output `,` $lse `:` type($output) `,` type($lse) `)`
     (`coords` `(` $coords^ `)`)? `plan` `(` $plan `)` attr-dict
   }];
+  let hasVerifier = 1;
 }
 
 def Ring_StageOp : Ring_Op<"stage", [
@@ -176,6 +177,7 @@ def Ring_FillPartialOp : Ring_Op<"fill_partial"> {
   let arguments = (ins Arg<Ring_F32Buffer, "", [MemWrite]>:$output,
                        Arg<Ring_F32Buffer, "", [MemWrite]>:$lse);
   let assemblyFormat = "$output `,` $lse attr-dict `:` type($output) `,` type($lse)";
+  let hasVerifier = 1;
 }
 
 def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
@@ -332,6 +334,7 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
     `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
   }];
+  let hasVerifier = 1;
 }
 
 def Ring_MergeOp : Ring_Op<"merge"> {
@@ -360,6 +363,7 @@ def Ring_MergeOp : Ring_Op<"merge"> {
     `outs` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
     `rows` `=` $rows attr-dict
   }];
+  let hasVerifier = 1;
 }
 
 def Ring_FinalizeOp : Ring_Op<"finalize"> {
@@ -383,6 +387,7 @@ def Ring_FinalizeOp : Ring_Op<"finalize"> {
     `ins` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
     `outs` `(` $output `,` $lse `:` type($output) `,` type($lse) `)` attr-dict
   }];
+  let hasVerifier = 1;
 }
 
 // Why our own transfer ops rather than upstream `shard.shift`: shard.shift is
@@ -407,6 +412,7 @@ def Ring_ShiftOp : Ring_Op<"shift", [AllTypesMatch<["send", "recv"]>]> {
                        Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
                        I64Attr:$stage);
   let assemblyFormat = "$send `,` $recv `stage` $stage attr-dict `:` type($send)";
+  let hasVerifier = 1;
 }
 
 def Ring_ShiftStartOp : Ring_Op<"shift_start", [AllTypesMatch<["send", "recv"]>]> {
@@ -427,6 +433,7 @@ def Ring_ShiftStartOp : Ring_Op<"shift_start", [AllTypesMatch<["send", "recv"]>]
                        I64Attr:$stage);
   let results = (outs Ring_TransferType:$transfer);
   let assemblyFormat = "$send `,` $recv `stage` $stage attr-dict `:` type($send)";
+  let hasVerifier = 1;
 }
 
 def Ring_ShiftWaitOp : Ring_Op<"shift_wait"> {
@@ -438,6 +445,7 @@ def Ring_ShiftWaitOp : Ring_Op<"shift_wait"> {
   }];
   let arguments = (ins Arg<Ring_TransferType, "", [MemWrite]>:$transfer);
   let assemblyFormat = "$transfer attr-dict";
+  let hasVerifier = 1;
 }
 
 def Ring_AllReduceOp : Ring_Op<"all_reduce"> {
@@ -454,6 +462,7 @@ def Ring_AllReduceOp : Ring_Op<"all_reduce"> {
   let arguments = (ins Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$buffer,
                        I64Attr:$stage);
   let assemblyFormat = "$buffer `stage` $stage attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
 }
 
 include "dialect/RingGradOps.td"

@@ -8,8 +8,14 @@
 #include "passes/Pipelines.h"
 #include "passes/Passes.h"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -66,9 +72,14 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
                                                const PipelineOptions &options,
                                                std::string &error) {
   // An input already at (or past) the phase needs no passes; a spec always
-  // gets verified.
-  if (options.inputPhase > Phase::Spec && options.inputPhase >= phase)
+  // gets verified, and so does a per-rank schedule: hand-written or edited
+  // per-rank IR is checked whatever phase it starts from, because nothing
+  // later could tell a broken schedule from a working one.
+  if (options.inputPhase > Phase::Spec && options.inputPhase >= phase) {
+    if (options.inputPhase >= Phase::Scheduled && options.verifyPerRankInput)
+      pm.addPass(createRingVerifySchedulePass());
     return success();
+  }
   // The phases after overlapped belong to the target's code generator; the
   // target-independent phases run first unless the input is past them.
   if (phase > Phase::Overlapped) {
@@ -80,8 +91,7 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
                   .str();
       return failure();
     }
-    if (options.inputPhase < Phase::Overlapped &&
-        failed(buildPipelineToPhase(pm, Phase::Overlapped, options, error)))
+    if (failed(buildPipelineToPhase(pm, Phase::Overlapped, options, error)))
       return failure();
     return it->second(pm, phase, options, error);
   }
@@ -111,6 +121,60 @@ LogicalResult mlir::ring::buildPipelineToPhase(OpPassManager &pm, Phase phase,
   if (phase >= Phase::Scheduled)
     pm.addPass(createRingVerifySchedulePass());
   return success();
+}
+
+namespace {
+/// Counts the errors emitted while a pass runs; a pass that fails without
+/// one gets an error naming it, at the op it ran on. Upstream passes
+/// (conversions especially) may signal failure silently, and "lowering
+/// failed" alone does not tell a user what to change.
+class FailureReporter : public PassInstrumentation {
+public:
+  explicit FailureReporter(MLIRContext *ctx) : ctx(ctx) {
+    handler = ctx->getDiagEngine().registerHandler([this](Diagnostic &d) {
+      if (d.getSeverity() == DiagnosticSeverity::Error)
+        ++errors;
+      return failure(); // the other handlers still print it
+    });
+  }
+  ~FailureReporter() override { ctx->getDiagEngine().eraseHandler(handler); }
+
+  void runBeforePass(Pass *pass, Operation *op) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    start[{pass, op}] = errors.load();
+  }
+  void runAfterPass(Pass *pass, Operation *op) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    start.erase({pass, op});
+  }
+  void runAfterPassFailed(Pass *pass, Operation *op) override {
+    int64_t before;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      before = start[{pass, op}];
+      start.erase({pass, op});
+    }
+    if (errors.load() != before)
+      return;
+    StringRef name = pass->getArgument();
+    if (name.empty())
+      name = pass->getName();
+    op->emitError() << "pass '" << name << "' failed on '" << op->getName()
+                    << "' without saying why; this is a bug in ringc, "
+                       "please report it with this input";
+  }
+
+private:
+  MLIRContext *ctx;
+  DiagnosticEngine::HandlerID handler;
+  std::atomic<int64_t> errors{0};
+  std::mutex mutex;
+  std::map<std::pair<Pass *, Operation *>, int64_t> start;
+};
+} // namespace
+
+void mlir::ring::addFailureReporting(PassManager &pm) {
+  pm.addInstrumentation(std::make_unique<FailureReporter>(pm.getContext()));
 }
 
 namespace {

@@ -49,6 +49,10 @@ struct PipelineOptions {
   /// The phase the input module is already at (see detectInputPhase in
   /// codegen/InputPhase.h); the passes of the phases up to it are skipped.
   Phase inputPhase = Phase::Spec;
+  /// Whether ring-verify-schedule runs on per-rank input (scheduled or
+  /// overlapped) that needs no schedule passes. Only a caller that has just
+  /// run the checker on the same module (writeArtifacts) turns it off.
+  bool verifyPerRankInput = true;
   /// Whether ring-overlap runs; without it every K/V shift blocks (for
   /// debugging and for measuring what overlap buys).
   bool overlap = true;
@@ -81,6 +85,10 @@ using TargetPipelineBuilder = std::function<LogicalResult(
 /// buildPipelineToPhase; code generators call it from their registration.
 void registerTargetPipelineBuilder(StringRef target,
                                    TargetPipelineBuilder builder);
+
+/// Makes every pass failure in `pm` carry a diagnostic: a pass that fails
+/// without emitting an error gets one at the op it ran on, naming the pass.
+void addFailureReporting(PassManager &pm);
 
 /// Registers the named pipelines `ring-to-<phase>` with ring-opt.
 void registerRingPipelines();

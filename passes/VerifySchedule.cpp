@@ -24,6 +24,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+#include <limits>
 #include <numeric>
 
 namespace mlir::ring {
@@ -103,7 +104,21 @@ public:
                << "is not scheduled; run ring-schedule before "
                   "ring-verify-schedule";
       } else {
-        continue; // allocations, index arithmetic, terminators
+        // Allocations, index arithmetic, terminators. Ring ops inside
+        // another region (a loop, say) would escape the trace: refuse them.
+        if (op.getNumRegions() != 0) {
+          Operation *hidden = nullptr;
+          op.walk([&](Operation *nested) {
+            if (!hidden && isa<RingDialect>(nested->getDialect()))
+              hidden = nested;
+          });
+          if (hidden)
+            return hidden->emitOpError()
+                   << "is nested in '" << op.getName()
+                   << "', which ring-verify-schedule cannot follow (it "
+                      "follows ring.stage and scf.if)";
+        }
+        continue;
       }
       out.push_back(e);
     }
@@ -149,8 +164,10 @@ private:
     } else if (auto pmi = dyn_cast<shard::ProcessMultiIndexOp>(def)) {
       unsigned idx = cast<OpResult>(v).getResultNumber();
       ArrayRef<int16_t> axes = pmi.getAxes();
+      if (!axes.empty() && idx >= axes.size())
+        return fail();
       int64_t axis = axes.empty() ? idx : axes[idx];
-      if (axis >= static_cast<int64_t>(rank.axisCoords.size()))
+      if (axis < 0 || axis >= static_cast<int64_t>(rank.axisCoords.size()))
         return fail();
       result = rank.axisCoords[axis];
     } else if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def)) {
@@ -167,20 +184,28 @@ private:
       FailureOr<int64_t> a = operand(0), b = operand(1);
       if (failed(a) || failed(b))
         return failure();
+      // Index arithmetic wraps (two's complement), as the hardware does;
+      // division by zero and INT64_MIN / -1 are refused.
+      uint64_t ua = static_cast<uint64_t>(*a), ub = static_cast<uint64_t>(*b);
       if (isa<arith::RemUIOp, arith::RemSIOp, arith::DivUIOp,
               arith::DivSIOp>(def) &&
-          *b == 0)
+          (*b == 0 || (isa<arith::RemSIOp, arith::DivSIOp>(def) &&
+                       *b == -1 && *a == std::numeric_limits<int64_t>::min())))
         return fail();
       if (isa<arith::AddIOp>(def))
-        result = *a + *b;
+        result = static_cast<int64_t>(ua + ub);
       else if (isa<arith::SubIOp>(def))
-        result = *a - *b;
+        result = static_cast<int64_t>(ua - ub);
       else if (isa<arith::MulIOp>(def))
-        result = *a * *b;
-      else if (isa<arith::RemUIOp, arith::RemSIOp>(def))
+        result = static_cast<int64_t>(ua * ub);
+      else if (isa<arith::RemSIOp>(def))
         result = *a % *b;
-      else if (isa<arith::DivUIOp, arith::DivSIOp>(def))
+      else if (isa<arith::RemUIOp>(def))
+        result = static_cast<int64_t>(ua % ub);
+      else if (isa<arith::DivSIOp>(def))
         result = *a / *b;
+      else if (isa<arith::DivUIOp>(def))
+        result = static_cast<int64_t>(ua / ub);
       else
         result = evalCmp(cast<arith::CmpIOp>(def).getPredicate(), *a, *b);
     } else {
@@ -533,7 +558,7 @@ private:
   /// transfer, and checks owners and in-flight buffers.
   LogicalResult checkDataFlow() {
     Block &body = func.getBody().front();
-    if (body.getNumArguments() < 3)
+    if (body.getNumArguments() < 5)
       return func.emitError("ring-verify-schedule expects the per-rank ABI "
                             "(q, k, v, o, lse)");
     Value argK = body.getArgument(1), argV = body.getArgument(2);
@@ -687,6 +712,16 @@ private:
             unit = std::gcd(unit, std::gcd(r[0], r[0] + r[1]));
           }
     int64_t U = Ll / unit;
+    // The check enumerates (query unit, key unit) pairs per rank: bound it
+    // so that a schedule cut into tiny blocks fails fast instead of hanging.
+    constexpr int64_t kMaxPairs = int64_t(1) << 22;
+    if (U > kMaxPairs / U / P)
+      return func.emitError()
+             << "the blocks of this schedule cut the local sequence of " << Ll
+             << " rows into " << U << " units of " << unit
+             << " rows; ring-verify-schedule checks at most " << kMaxPairs
+             << " (query unit, key unit) pairs per rank, not " << U << "x"
+             << U << "x" << P;
 
     for (auto [ri, trace] : llvm::enumerate(traces)) {
       const Rank &rank = ranks[ri];
@@ -716,6 +751,14 @@ private:
           continue;
         }
         if (e.kind == Event::Finalize) {
+          auto fin = cast<FinalizeOp>(e.op);
+          Block &body = func.getBody().front();
+          if (fin.getOutput() != body.getArgument(3) ||
+              fin.getLse() != body.getArgument(4))
+            return e.op->emitError()
+                   << "on " << rank.str()
+                   << " finalizes into buffers other than the function's "
+                      "o and lse arguments; the result would be lost";
           if (!unmerged.empty())
             return unmerged.begin()->second->op->emitError()
                    << "on " << rank.str()
@@ -725,6 +768,13 @@ private:
         }
         if (e.kind != Event::Block)
           continue;
+        Value query = e.op->getOperand(0);
+        if (isa<BlockAttentionOp, BlockAttentionAccumulateOp>(e.op) &&
+            query != func.getBody().front().getArgument(0))
+          return e.op->emitError()
+                 << "on " << rank.str() << " at stage " << e.stage
+                 << " reads queries from a buffer other than the function's "
+                    "q argument";
         // The fused form merges its own result (AccumulatorChecker).
         if (!isa<BlockAttentionAccumulateOp>(e.op)) {
           Value partial =
@@ -812,6 +862,12 @@ struct RingVerifySchedulePass
       auto planAttr = func->getAttrOfType<PlanAttr>("ring.plan");
       if (!planAttr)
         return;
+      if (func.isExternal()) {
+        func.emitError() << "@" << func.getSymName()
+                         << " has a ring.plan but no body to check";
+        ok = false;
+        return;
+      }
       AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
       ScheduleChecker checker(func, plan);
       if (failed(checker.run()))

@@ -16,6 +16,8 @@ PKGS=(
   openmpi-bin libopenmpi-dev
   libopenblas-dev
   pkg-config patchelf
+  # libFuzzer targets (fuzz/): clang with its sanitizer and fuzzer runtimes
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()

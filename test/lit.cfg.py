@@ -42,6 +42,17 @@ llvm_config.with_environment("PATH", config.ringc_tools_dir, append_path=True)
 tools = ["ring-opt", "ringc", "ring-run"]
 llvm_config.add_tool_substitutions(tools, [config.ringc_tools_dir])
 
+# libFuzzer targets (clang-22 + ASan/UBSan; fuzz/): bounded runs in test/Fuzz.
+fuzz_dir = getattr(config, "ringc_fuzz_dir", "")
+if fuzz_dir and all(os.path.exists(os.path.join(fuzz_dir, "ringc-fuzz-" + t))
+                    for t in ("spec", "pipeline")):
+    config.available_features.add("fuzzer")
+    config.substitutions.append(("%fuzz_dir", fuzz_dir))
+    config.substitutions.append(("%fuzz_corpus", os.path.join(
+        os.path.dirname(config.test_source_root), "fuzz", "corpus")))
+else:
+    lit_config.note("fuzz targets not built (need clang-22 and libclang-rt-22-dev): test/Fuzz is UNSUPPORTED")
+
 # ptxas (CUDA toolkit): the L3 rung of the verification ladder.
 if config.ptxas and os.path.exists(config.ptxas):
     config.available_features.add("ptxas")

@@ -12,6 +12,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 
+#include "llvm/Support/SourceMgr.h"
+
 #include "gtest/gtest.h"
 
 using namespace mlir;
@@ -32,8 +34,7 @@ protected:
     EXPECT_TRUE(!!spec);
     if (!spec)
       return failure();
-    module = parseSourceString<ModuleOp>(renderSpecModule(*spec, "attn"),
-                                         context.get());
+    module = parseSpecModule(*spec, "attn", sourceMgr, context.get());
     EXPECT_TRUE(!!module);
     if (!module)
       return failure();
@@ -45,6 +46,7 @@ protected:
 
   DialectRegistry registry;
   std::unique_ptr<MLIRContext> context;
+  llvm::SourceMgr sourceMgr;
   OwningOpRef<ModuleOp> module;
 };
 
@@ -104,3 +106,29 @@ TEST_F(AttentionPlanTest, RejectsIndivisibleRing) {
   EXPECT_TRUE(failed(plan("heads=6,seq=256,head_dim=64,head_groups=4")));
 }
 } // namespace
+
+// A whole-number scale prints as "1" with %.17g, which the attribute parser
+// refuses as an f64; the spec module sets it with a builder instead.
+TEST_F(AttentionPlanTest, WholeNumberScales) {
+  for (auto [text, want] : {std::pair<const char *, double>{"scale=1", 1.0},
+                            {"scale=1.0", 1.0},
+                            {"scale=3e2", 300.0},
+                            {"scale=2", 2.0}}) {
+    auto p = plan(std::string("heads=8,seq=256,head_dim=64,") + text);
+    ASSERT_TRUE(succeeded(p)) << text;
+    EXPECT_DOUBLE_EQ(p->scale, want) << text;
+  }
+}
+
+// Hints are computed in bounded time, even for a huge prime-like head_dim.
+TEST(DivisorsHint, Bounded) {
+  EXPECT_EQ(divisorsHint(64, 64), "1, 2, 4, 8, 16, 32, 64");
+  EXPECT_EQ(divisorsHint(6, 4), "1, 2");
+  // 94143178827 = 3^3 * 3486784401 / ... ; whatever its factors, the list
+  // comes back at once and starts with 1.
+  std::string h = divisorsHint(94143178827, 94143178827);
+  EXPECT_EQ(h.rfind("1, ", 0), 0u) << h;
+  // A prime near 2^62 hits the trial bound: the list ends with "...".
+  std::string big = divisorsHint(4611686018427387847, 4611686018427387847);
+  EXPECT_EQ(big, "1, ...");
+}

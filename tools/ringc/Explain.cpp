@@ -20,6 +20,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
 
@@ -43,8 +44,9 @@ std::string specRuleError(MLIRContext &ctx, const AttentionSpec &spec) {
       message = d.str();
     return success();
   });
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-      renderSpecModule(spec, "candidate"), ParserConfig(&ctx));
+  llvm::SourceMgr sourceMgr;
+  OwningOpRef<ModuleOp> module =
+      parseSpecModule(spec, "candidate", sourceMgr, &ctx, "candidate");
   if (!module)
     return message.empty() ? "does not parse" : message;
   SymbolTableCollection symbols;

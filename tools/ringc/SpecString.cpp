@@ -8,18 +8,28 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/ringc/SpecString.h"
+#include "dialect/AttentionPlan.h"
+#include "dialect/RingOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 
 using namespace llvm;
 using namespace mlir::ring;
+using mlir::ModuleOp;
+using mlir::OwningOpRef;
 
 namespace {
 enum class Kind { PositiveInt, Bool, Balance, DType, Scale };
@@ -55,7 +65,8 @@ const KeyInfo kKeys[] = {
      "zigzag | striped | none (default: zigzag when causal, else none)"},
     {"dtype", Kind::DType, "bf16 | f16 | f32 (default bf16)"},
     {"scale", Kind::Scale,
-     "softmax scale, a positive finite number (default 1/sqrt(head_dim))"},
+     "softmax scale, a positive number in [1.2e-38, 2.3e38], where it and "
+     "scale*log2(e) are normal fp32 numbers (default 1/sqrt(head_dim))"},
     {"grad", Kind::Bool,
      "0 or 1 (default 0); 1 also exports the backward pass, "
      "NAME_attention_backward"},
@@ -81,7 +92,10 @@ StringRef mlir::ring::specKeysHelp() {
     for (const KeyInfo &k : kKeys)
       os << "  " << left_justify(k.name, 12) << " " << k.doc << "\n";
     os << "The grid is ring x head_groups x dim_slices; ranks = their "
-          "product.\n"
+          "product, at most "
+       << kMaxRanks
+       << " (ring-verify-schedule checks every rank's schedule).\n"
+          "Shapes must fit 64-bit byte offsets in fp32.\n"
           "With ranks=N and --explain or --auto, the compiler chooses the "
           "grid and the causal layout (--cluster).\n\n";
     return s;
@@ -225,12 +239,33 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
   if (spec.causal)
     os << " mask<causal>";
   os << " balance<" << spec.effectiveBalance() << ">";
-  if (spec.scale)
-    os << " scale(" << format("%.17g", *spec.scale) << ")";
   if (spec.grad)
     os << " grad";
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
      << lseT << "\n";
   os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";
   return s;
+}
+
+OwningOpRef<ModuleOp> mlir::ring::parseSpecModule(const AttentionSpec &spec,
+                                                  StringRef funcName,
+                                                  SourceMgr &sourceMgr,
+                                                  MLIRContext *context,
+                                                  StringRef bufferName) {
+  // The buffer in `sourceMgr` lets a diagnostic handler on it show the
+  // line; the text is parsed by name, since it need not be the main file.
+  std::string text = renderSpecModule(spec, funcName);
+  sourceMgr.AddNewSourceBuffer(MemoryBuffer::getMemBufferCopy(text, bufferName),
+                               SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+      text, ParserConfig(context), bufferName);
+  if (!module || !spec.scale)
+    return module;
+  Builder b(context);
+  module->walk([&](AttentionOp op) {
+    op.setScaleAttr(b.getF64FloatAttr(*spec.scale));
+  });
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
 }

@@ -10,12 +10,18 @@
 #ifndef RINGC_TOOLS_RINGC_SPECSTRING_H
 #define RINGC_TOOLS_RINGC_SPECSTRING_H
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <optional>
 #include <string>
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
 
 namespace mlir::ring {
 
@@ -50,9 +56,21 @@ struct AttentionSpec {
 /// Parses "K=V,K=V,...". Errors name the key and what would be valid.
 llvm::Expected<AttentionSpec> parseSpecString(llvm::StringRef text);
 
-/// The spec module, as MLIR text, that the driver then parses and verifies.
+/// The spec module as MLIR text, without the scale (parseSpecModule sets
+/// it with a builder).
 std::string renderSpecModule(const AttentionSpec &spec,
                              llvm::StringRef funcName);
+
+/// Builds and verifies the spec module of `spec`: the rendered text is
+/// parsed from a buffer named `bufferName` added to `sourceMgr`, so diagnostics
+/// show the line they are about, and the scale is set with a builder rather
+/// than printed and re-parsed (a printed whole number such as "1" is not an
+/// f64 literal). Returns null after emitting a diagnostic.
+OwningOpRef<ModuleOp> parseSpecModule(const AttentionSpec &spec,
+                                      llvm::StringRef funcName,
+                                      llvm::SourceMgr &sourceMgr,
+                                      MLIRContext *context,
+                                      llvm::StringRef bufferName = "--spec");
 
 /// The help text describing every key and its default.
 llvm::StringRef specKeysHelp();

@@ -41,6 +41,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <csignal>
+
 using namespace mlir;
 using namespace mlir::ring;
 namespace cl = llvm::cl;
@@ -242,13 +244,16 @@ static LogicalResult planModule(MLIRContext &context,
   spec.headGroups = chosen->headGroups;
   spec.dimSlices = chosen->dimSlices;
   spec.balance = stringifyBalance(chosen->layout).str();
-  module = parseSourceString<ModuleOp>(renderSpecModule(spec, name),
-                                      ParserConfig(&context), "--auto");
+  module = parseSpecModule(spec, name, sourceMgr, &context, "--auto");
   return success(static_cast<bool>(module));
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Past a file size limit (ulimit -f) a write must fail with EFBIG, which
+  // the artifact writer reports, rather than kill ringc with SIGXFSZ and
+  // leave its temporary directory behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   cpu::registerCpuTarget();
   gpu::registerGpuTargets();
   cl::HideUnrelatedOptions(ringcCat);
@@ -290,6 +295,7 @@ int main(int argc, char **argv) {
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
   if (!specText.empty()) {
     auto spec = parseSpecString(specText);
     if (!spec)
@@ -299,20 +305,15 @@ int main(int argc, char **argv) {
                   "--explain or --auto, or the grid keys (ring, "
                   "head_groups, dim_slices) instead");
     parsedSpec = *spec;
-    // The module is parsed from a named buffer so that diagnostics say
-    // "--spec" and show the line of the generated spec they are about.
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(renderSpecModule(*spec, funcName),
-                                             "--spec"),
-        llvm::SMLoc());
+    module = parseSpecModule(*spec, funcName, sourceMgr, &context);
   } else {
     std::string error;
     auto file = openInputFile(inputFile, &error);
     if (!file)
       return fail(error);
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   }
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
   if (explain || autoPlan) {
@@ -323,6 +324,7 @@ int main(int argc, char **argv) {
   }
 
   PassManager pm(&context);
+  addFailureReporting(pm);
   PipelineOptions options;
   options.target = targetName;
   options.overlap = !noOverlap;

@@ -1,0 +1,11 @@
+shard.grid @g(shape = 2x2)
+func.func @f(%q: tensor<1x4x64x16xf32>, %k: tensor<1x4x64x16xf32>, %v: tensor<1x4x64x16xf32>) -> (tensor<1x4x64x16xf32>, tensor<1x4x64xf32>) {
+  %sq = shard.sharding @g split_axes = [[], [], [0]] : !shard.sharding
+  %skv = shard.sharding @g split_axes = [[], [0]] : !shard.sharding
+  %q1 = shard.shard %q to %sq : tensor<1x4x64x16xf32>
+  %k1 = shard.shard %k to %skv : tensor<1x4x64x16xf32>
+  %v1 = shard.shard %v to %skv : tensor<1x4x64x16xf32>
+  // expected-error @+1 {{the sequence dimension is split over grid axis 0 for query but over no axis for key; query, key and value must split each dimension the same way}}
+  %o, %lse = ring.attention %q1, %k1, %v1 : tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32> -> tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
+  return %o, %lse : tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
+}

@@ -1,0 +1,8 @@
+// P = 2 without a mask: full blocks, one shift of K and V.
+shard.grid @cluster(shape = 2x1x1)
+func.func @p2_full(%arg0: memref<1x2x16x16xf32> {ring.name = "q"}, %arg1: memref<1x2x16x16xf32> {ring.name = "k"}, %arg2: memref<1x2x16x16xf32> {ring.name = "v"}, %arg3: memref<1x2x16x16xf32> {ring.name = "o"}, %arg4: memref<1x2x16xf32> {ring.name = "lse"}) attributes {ring.plan = #ring.plan<grid = @cluster, grid_shape = [2, 1, 1], ring_axis = 0, head_group_axis = 1, dim_slice_axis = 2, batch = 1, heads = 2, kv_heads = 2, seq = 32, head_dim = 16, element_type = f32, mask = none, balance = none, scale = 2.500000e-01 : f64>} {
+  %c0 = arith.constant 0 : index
+  %proc_linear_idx:3 = shard.process_multi_index on @cluster : index, index, index
+  ring.local_attention ins(%arg0, %arg1, %arg2 : memref<1x2x16x16xf32>, memref<1x2x16x16xf32>, memref<1x2x16x16xf32>) outs(%arg3, %arg4 : memref<1x2x16x16xf32>, memref<1x2x16xf32>) coords(%proc_linear_idx#0, %proc_linear_idx#1, %proc_linear_idx#2) plan(<grid = @cluster, grid_shape = [2, 1, 1], ring_axis = 0, head_group_axis = 1, dim_slice_axis = 2, batch = 1, heads = 2, kv_heads = 2, seq = 32, head_dim = 16, element_type = f32, mask = none, balance = none, scale = 2.500000e-01 : f64>)
+  return
+}

@@ -1,0 +1,8 @@
+// P = 4, causal zigzag, GQA 8/2: half blocks after stage 0.
+shard.grid @cluster(shape = 4x1x1)
+func.func @p4_zigzag_gqa(%arg0: memref<1x8x16x16xbf16> {ring.name = "q"}, %arg1: memref<1x2x16x16xbf16> {ring.name = "k"}, %arg2: memref<1x2x16x16xbf16> {ring.name = "v"}, %arg3: memref<1x8x16x16xbf16> {ring.name = "o"}, %arg4: memref<1x8x16xf32> {ring.name = "lse"}) attributes {ring.plan = #ring.plan<grid = @cluster, grid_shape = [4, 1, 1], ring_axis = 0, head_group_axis = 1, dim_slice_axis = 2, batch = 1, heads = 8, kv_heads = 2, seq = 64, head_dim = 16, element_type = bf16, mask = causal, balance = zigzag, scale = 2.500000e-01 : f64>} {
+  %c0 = arith.constant 0 : index
+  %proc_linear_idx:3 = shard.process_multi_index on @cluster : index, index, index
+  ring.local_attention ins(%arg0, %arg1, %arg2 : memref<1x8x16x16xbf16>, memref<1x2x16x16xbf16>, memref<1x2x16x16xbf16>) outs(%arg3, %arg4 : memref<1x8x16x16xbf16>, memref<1x8x16xf32>) coords(%proc_linear_idx#0, %proc_linear_idx#1, %proc_linear_idx#2) plan(<grid = @cluster, grid_shape = [4, 1, 1], ring_axis = 0, head_group_axis = 1, dim_slice_axis = 2, batch = 1, heads = 8, kv_heads = 2, seq = 64, head_dim = 16, element_type = bf16, mask = causal, balance = zigzag, scale = 2.500000e-01 : f64>)
+  return
+}

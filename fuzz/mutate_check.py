@@ -84,6 +84,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--target", default="")
     ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--keep", default="", help="directory for flagged IR inputs")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     specs = [open(f).read().strip()
@@ -121,6 +122,10 @@ def main():
             if why:
                 # An IR input is shown by its text (the file goes with tmp).
                 shown = what if i % 2 == 0 else open(path).read()[:2000]
+                if args.keep and i % 2:
+                    os.makedirs(args.keep, exist_ok=True)
+                    with open(os.path.join(args.keep, "flagged-%d.mlir" % i), "w") as f:
+                        f.write(open(path).read())
                 flagged.append((shown, why))
     for what, why in flagged:
         print("FLAGGED (%s):\n%s\n" % (why, what))

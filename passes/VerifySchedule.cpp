@@ -326,8 +326,18 @@ private:
     Acc &acc = it->second;
     if (inserted) {
       acc.lse = lse;
-      acc.rows.assign(cast<MemRefType>(lse.getType()).getDimSize(2),
-                      Row::Uninit);
+      // The state is kept per row: bound it, so that a huge local sequence
+      // is a diagnostic rather than an out-of-memory abort.
+      constexpr int64_t kMaxTrackedRows = int64_t(1) << 24;
+      int64_t n = cast<MemRefType>(lse.getType()).getDimSize(2);
+      if (n > kMaxTrackedRows) {
+        (void)(error(e) << "accumulates " << n
+                        << " local rows; ring-verify-schedule follows at most "
+                        << kMaxTrackedRows
+                        << " rows per rank (use a larger ring)");
+        return nullptr;
+      }
+      acc.rows.assign(n, Row::Uninit);
     } else if (acc.lse != lse) {
       (void)(error(e) << "pairs an accumulator with another LSE buffer than "
                          "its earlier uses");

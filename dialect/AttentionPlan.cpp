@@ -466,5 +466,13 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                        << ") is not divisible by dim_slices (" << m
                        << "); valid dim_slices divide " << headDim << ": "
                        << divisorsHint(headDim, headDim);
+  // Dim slices all-reduce a stage's fp32 scores [batch, local heads, local
+  // seq, local seq]: that buffer's byte size must fit in 64 bits too, or the
+  // schedule's sizes and remarks would wrap (found by the spec fuzzer).
+  if (m > 1 && !checkedProduct({batch, heads / n, seq / P, seq / P}, 4))
+    return emitError() << "the dim-slice score buffer of a stage (" << batch
+                       << "x" << heads / n << "x" << seq / P << "x" << seq / P
+                       << " fp32) overflows 64-bit byte offsets; use a larger "
+                          "ring, more head groups or dim_slices=1";
   return success();
 }

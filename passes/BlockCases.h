@@ -13,6 +13,7 @@
 #include "dialect/RingDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mlir::ring {
 
@@ -26,8 +27,13 @@ struct BlockCase {
   BlockCondition condition;
   int64_t q0, qn, k0, kn;
   MaskKind mask;
-  /// Score elements per (batch, head): qn·kn.
-  int64_t work() const { return qn * kn; }
+  /// Score elements per (batch, head): qn·kn, saturated at INT64_MAX so that
+  /// a cost estimate for a huge sequence cannot wrap (the plan verifier
+  /// bounds every size that a schedule allocates).
+  int64_t work() const {
+    int64_t w;
+    return llvm::MulOverflow(qn, kn, w) ? INT64_MAX : w;
+  }
 };
 
 /// The blocks of stage `stage` of a ring of `ringSize` ranks holding

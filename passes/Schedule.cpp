@@ -87,7 +87,8 @@ public:
       SmallVector<BlockCase> cases = classifyStage(
           plan.balance, plan.isCausal(), P, Ll, t);
       emitCases(cases, src, curK, curV, t);
-      maxScoreBytes = std::max(maxScoreBytes, scoreBytes(cases));
+      if (plan.dimSlices() > 1) // bounded by the plan verifier only then
+        maxScoreBytes = std::max(maxScoreBytes, scoreBytes(cases));
 
       if (t + 1 < P) {
         ShiftOp::create(b, loc, curK, bufK[t % 2], t);

@@ -19,6 +19,9 @@
 
 #include "passes/BlockCases.h"
 
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -106,4 +109,19 @@ void mlir::ring::emitBlockCases(OpBuilder &b, Location loc,
   b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
   for (const BlockCase *c : after)
     emit(*c);
+}
+
+std::string mlir::ring::ringAllReduceSentBytes(int64_t bytes, int64_t m,
+                                               int64_t copies) {
+  // Split as (bytes / m)·2(m−1) + (bytes % m)·2(m−1)/m so that no
+  // intermediate exceeds the result; checked, since copies·2 may not fit.
+  int64_t perCopy, total;
+  if (m > 0 && bytes >= 0 && copies >= 0 &&
+      !llvm::MulOverflow(bytes / m, 2 * (m - 1), perCopy) &&
+      !llvm::AddOverflow(perCopy, bytes % m * 2 * (m - 1) / m, perCopy) &&
+      !llvm::MulOverflow(perCopy, copies, total))
+    return std::to_string(total);
+  return llvm::formatv("{0:e3}", double(copies) * 2.0 * double(m - 1) /
+                                     double(m) * double(bytes))
+      .str();
 }

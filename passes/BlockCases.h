@@ -13,6 +13,7 @@
 #include "dialect/RingDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Support/LLVM.h"
+#include <string>
 #include "llvm/Support/MathExtras.h"
 
 namespace mlir::ring {
@@ -56,6 +57,12 @@ double visibleFraction(const BlockCase &c);
 /// `stage`: the sum of the work of the cases that apply to it.
 int64_t stageWork(Balance layout, bool causal, int64_t ringSize,
                   int64_t localSeq, int64_t stage, int64_t rank);
+
+/// What one rank sends in a ring all-reduce of `copies` buffers of `bytes`
+/// each over `m` ranks, copies · 2(m−1)/m · bytes, as text for a remark:
+/// exact where it fits 64 bits, else in floating point (never wrapped).
+std::string ringAllReduceSentBytes(int64_t bytes, int64_t m,
+                                   int64_t copies = 1);
 
 /// Emits `emit(c)` for every case of one stage at `b`: the unconditional
 /// ones directly, the rank-dependent ones in the two branches of an scf.if

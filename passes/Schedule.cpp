@@ -101,14 +101,15 @@ public:
     for (Value buf : allocs)
       memref::DeallocOp::create(b, loc, buf);
 
-    if (plan.dimSlices() > 1)
+    if (plan.dimSlices() > 1) {
+      std::string sent =
+          ringAllReduceSentBytes(maxScoreBytes, plan.dimSlices());
       op.emitRemark() << "dim slices: a stage all-reduces up to "
                       << maxScoreBytes << " bytes of partial scores over the "
                       << plan.dimSlices()
-                      << " dim-slice ranks (a ring all-reduce sends "
-                      << 2 * (plan.dimSlices() - 1) * maxScoreBytes /
-                             plan.dimSlices()
+                      << " dim-slice ranks (a ring all-reduce sends " << sent
                       << " bytes per rank), in each of " << P << " stages";
+    }
     op.erase();
   }
 

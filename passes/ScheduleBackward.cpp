@@ -208,8 +208,11 @@ private:
       int64_t elems = 1;
       for (int64_t d : plan.localKVShape())
         elems *= d;
-      int64_t kvBytes = 2 * elems * plan.elementType.getIntOrFloatBitWidth() / 8;
-      int64_t gradBytes = 2 * elems * (bf16Comm ? 2 : 4);
+      // Unsigned: the plan verifier bounds elems·4 by INT64_MAX, so these
+      // products (at most elems·8) fit 64 unsigned bits.
+      uint64_t kvBytes = uint64_t(elems) *
+                         (plan.elementType.getIntOrFloatBitWidth() / 8) * 2;
+      uint64_t gradBytes = uint64_t(elems) * (bf16Comm ? 2 : 4) * 2;
       op.emitRemark() << "backward ring: stages 0.." << P - 2
                       << " send the K/V block (" << kvBytes
                       << " bytes); the dK/dV accumulators reach their owner "
@@ -224,8 +227,8 @@ private:
                       << " bytes (scores Q·Kᵀ and dP = dO·Vᵀ) over the "
                       << plan.dimSlices() << " dim-slice ranks (a ring "
                       << "all-reduce sends "
-                      << 2 * 2 * (plan.dimSlices() - 1) * maxScoreBytes /
-                             plan.dimSlices()
+                      << ringAllReduceSentBytes(maxScoreBytes,
+                                                plan.dimSlices(), 2)
                       << " bytes per rank), in each of " << P
                       << " stages, plus the rows of D once";
   }

@@ -39,7 +39,9 @@ namespace {
 
 int64_t bytesOf(Value v) {
   auto t = cast<MemRefType>(v.getType());
-  return t.getNumElements() * t.getElementTypeBitWidth() / 8;
+  // Bytes per element first: the op verifiers bound elements·bytes, not
+  // elements·bits.
+  return t.getNumElements() * (t.getElementTypeBitWidth() / 8);
 }
 
 /// Traces one rank through a function.

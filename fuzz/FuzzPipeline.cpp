@@ -13,13 +13,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 using namespace mlir;
 using namespace mlir::ring;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   auto ctx = fuzz::makeContext();
-  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  // A NUL-terminated copy: MLIR's lexer relies on the terminator that every
+  // buffer ringc and ring-opt parse has (llvm::MemoryBuffer), and libFuzzer's
+  // data has none, so parsing it in place reads past the end.
+  std::string text(reinterpret_cast<const char *>(data), size);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, ctx.get());
   if (module)
     fuzz::runPipeline(*module);

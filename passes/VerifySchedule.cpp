@@ -258,7 +258,14 @@ private:
 /// lost).
 class AccumulatorChecker {
 public:
-  explicit AccumulatorChecker(const Rank &rank) : rank(rank) {}
+  /// `budget` counts the row updates left for the whole pass (all ranks):
+  /// rows are followed one by one, so this bounds the pass's time.
+  AccumulatorChecker(const Rank &rank, int64_t &budget)
+      : budget(budget), rank(rank) {}
+
+  /// Row updates the checker follows over all ranks before it gives up with
+  /// a diagnostic (about a second of work; found as a fuzzer time-out).
+  static constexpr int64_t kRowBudget = int64_t(1) << 28;
 
   LogicalResult check(const Event &e) {
     if (auto fill = dyn_cast<FillPartialOp>(e.op)) {
@@ -307,6 +314,7 @@ public:
   }
 
 private:
+  int64_t &budget;
   enum class Row : uint8_t { Uninit, Empty, Merged };
   struct Acc {
     Value lse;
@@ -354,6 +362,12 @@ private:
     if (!acc)
       return failure();
     int64_t end = std::min<int64_t>(rows[0] + rows[1], acc->rows.size());
+    budget -= std::max<int64_t>(0, end - rows[0]);
+    if (budget < 0)
+      return error(e) << "exceeds the " << kRowBudget
+                      << " accumulator-row updates that ring-verify-schedule "
+                         "follows over all ranks (ranks x stages x local "
+                         "rows); use fewer tokens per rank or a smaller ring";
     for (int64_t i = rows[0]; i < end; ++i) {
       if (first && acc->rows[i] == Row::Merged && acc->lastMerge)
         return error(e) << "is marked `first` but accumulator row " << i
@@ -735,6 +749,7 @@ private:
              << " (query unit, key unit) pairs per rank, not " << U << "x"
              << U << "x" << P;
 
+    int64_t rowBudget = AccumulatorChecker::kRowBudget;
     for (auto [ri, trace] : llvm::enumerate(traces)) {
       const Rank &rank = ranks[ri];
       int64_t p = rank.role[0];
@@ -742,7 +757,7 @@ private:
       std::map<std::pair<int64_t, int64_t>, const Event *> done;
       DenseMap<Value, const Event *> unmerged;
       bool finalized = false;
-      AccumulatorChecker accs(rank);
+      AccumulatorChecker accs(rank, rowBudget);
       for (const Event &e : trace) {
         if (failed(accs.check(e)))
           return failure();

@@ -238,3 +238,33 @@ void mlir::ring::gpu::emitAttentionEpilogue(
     e.close();
   }
 }
+
+OnlineSoftmaxStep mlir::ring::gpu::emitOnlineSoftmaxStep(
+    MlirEmitter &e, MmaFragments &frag,
+    std::vector<std::array<std::string, 4>> &S,
+    const std::vector<std::string> &state, size_t mOffset) {
+  OnlineSoftmaxStep st;
+  for (int r = 0; r < 2; ++r) {
+    std::string mx = e.negInf();
+    for (auto &tile : S)
+      mx = e.fmax(e.fmax(mx, tile[2 * r]), tile[2 * r + 1]);
+    mx = e.fmax(mx, frag.shflXor(mx, 1));
+    mx = e.fmax(mx, frag.shflXor(mx, 2));
+    const std::string &mOld = state[mOffset + r];
+    st.mNew[r] = e.fmax(mOld, mx);
+    // A row with nothing visible yet keeps m = -inf; subtract 0 instead so
+    // that exp2 sees -inf - 0 = -inf, never -inf - -inf = NaN.
+    std::string mUse = e.select(e.fcmp("oeq", st.mNew[r], e.negInf()),
+                                e.f32(0.0), st.mNew[r], "f32");
+    st.alpha[r] = e.exp2(e.fsub(mOld, mUse));
+    std::string sum = e.f32(0.0);
+    for (auto &tile : S)
+      for (int col = 0; col < 2; ++col) {
+        std::string &s = tile[2 * r + col];
+        s = e.exp2(e.fsub(s, mUse));
+        sum = e.fadd(sum, s);
+      }
+    st.lNew[r] = e.fadd(e.fmul(state[mOffset + 2 + r], st.alpha[r]), sum);
+  }
+  return st;
+}

@@ -22,6 +22,7 @@
 #include <array>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mlir::ring::gpu {
 
@@ -106,6 +107,24 @@ void emitAttentionEpilogue(MlirEmitter &e, MmaFragments &frag,
                            AttentionEpilogue kind, int64_t D,
                            const std::function<std::string(int64_t)> &res,
                            const AttentionRows &a);
+
+/// One KV tile's fp32 online-softmax step for a thread's two rows (r = 0:
+/// row g, r = 1: row g + 8), shared by the mma.sync and wgmma kernels.
+struct OnlineSoftmaxStep {
+  std::string mNew[2]; ///< new row maxima (log2-scaled)
+  std::string alpha[2]; ///< factor that rescales the old O and l
+  std::string lNew[2]; ///< new per-thread row sums
+};
+
+/// Emits that step over the scaled scores S (m16n8 accumulator fragments,
+/// overwritten in place by exp2(S − m)); `state` holds the loop-carried
+/// values, with m of rows 0/1 at mOffset, mOffset + 1 and l at mOffset + 2,
+/// mOffset + 3. A row with nothing visible yet keeps m = −inf and gets
+/// exp2(−inf − 0), never NaN.
+OnlineSoftmaxStep
+emitOnlineSoftmaxStep(MlirEmitter &e, MmaFragments &frag,
+                      std::vector<std::array<std::string, 4>> &S,
+                      const std::vector<std::string> &state, size_t mOffset);
 
 } // namespace mlir::ring::gpu
 

@@ -645,30 +645,8 @@ std::string WgmmaWriter::run() {
         for (int i = 0; i < 4; ++i)
           Sf[n][i] = masked + "#" + std::to_string(n * 4 + i);
 
-      // Online softmax per row (r = 0: row g, r = 1: row g + 8).
-      std::string mNew[2], alpha[2], lNew[2];
-      for (int r = 0; r < 2; ++r) {
-        std::string mx = e.negInf();
-        for (int64_t n = 0; n < nS; ++n)
-          mx = e.fmax(e.fmax(mx, Sf[n][2 * r]), Sf[n][2 * r + 1]);
-        mx = e.fmax(mx, f->shflXor(mx, 1));
-        mx = e.fmax(mx, f->shflXor(mx, 2));
-        std::string mOld = names[nO * 4 + r];
-        mNew[r] = e.fmax(mOld, mx);
-        // A row with nothing visible yet keeps m = -inf; subtract 0 then so
-        // that ex2 sees -inf - 0, never -inf - -inf = NaN.
-        std::string mUse = e.select(e.fcmp("oeq", mNew[r], e.negInf()),
-                                    e.f32(0.0), mNew[r], "f32");
-        alpha[r] = e.exp2(e.fsub(mOld, mUse));
-        std::string sum = e.f32(0.0);
-        for (int64_t n = 0; n < nS; ++n)
-          for (int col = 0; col < 2; ++col) {
-            std::string &s = Sf[n][2 * r + col];
-            s = e.exp2(e.fsub(s, mUse));
-            sum = e.fadd(sum, s);
-          }
-        lNew[r] = e.fadd(e.fmul(names[nO * 4 + 2 + r], alpha[r]), sum);
-      }
+      OnlineSoftmaxStep sm = emitOnlineSoftmaxStep(e, *f, Sf, names, nO * 4);
+      const auto &mNew = sm.mNew, &alpha = sm.alpha, &lNew = sm.lNew;
       std::vector<std::string> O(nO * 4);
       for (int64_t i = 0; i < nO * 4; ++i)
         O[i] = e.fmul(names[i], alpha[(i % 4) / 2]);

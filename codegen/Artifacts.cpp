@@ -22,6 +22,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -85,7 +86,13 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << ", \"ring\": " << plan.ring()
      << ", \"head_groups\": " << plan.headGroups()
      << ", \"dim_slices\": " << plan.dimSlices()
-     << ", \"causal\": " << (plan.isCausal() ? 1 : 0) << ", \"balance\": \""
+     << ", \"causal\": " << (plan.isCausal() ? 1 : 0)
+     << (plan.hasWindow()
+             ? llvm::formatv(", \"window_left\": {0}, \"window_right\": {1}",
+                             plan.windowLeft, plan.windowRight)
+                   .str()
+             : std::string())
+     << ", \"balance\": \""
      << stringifyBalance(plan.balance) << "\", \"dtype\": \""
      << plan.dtypeName() << "\", \"scale\": "
      << llvm::format("%.17g", plan.scale) << (grad ? ", \"grad\": 1" : "")

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/AttentionPlan.h"
+#include "dialect/Visibility.h"
 
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/STLExtras.h"
@@ -139,6 +140,9 @@ std::string AttentionPlan::str() const {
      << ",causal=" << (isCausal() ? 1 : 0)
      << ",balance=" << stringifyBalance(balance) << ",scale=";
   os << llvm::format("%.17g", scale);
+  // Only with a window, so that the hashes of window-free plans stay.
+  if (hasWindow())
+    os << ",window=" << windowLeft << ":" << windowRight;
   os << ",grid=[";
   llvm::interleave(gridShape, os, "x");
   os << "],axes=[" << axisOfRole[0] << "," << axisOfRole[1] << ","
@@ -161,7 +165,12 @@ PlanAttr AttentionPlan::toAttr(MLIRContext *ctx) const {
       DenseI64ArrayAttr::get(ctx, gridShape),
       axisOfRole[0], axisOfRole[1], axisOfRole[2], batch, heads, kvHeads, seq,
       headDim, elementType, mask, balance,
-      FloatAttr::get(Float64Type::get(ctx), scale));
+      FloatAttr::get(Float64Type::get(ctx), scale), windowAttr(ctx));
+}
+
+WindowAttr AttentionPlan::windowAttr(MLIRContext *ctx) const {
+  return hasWindow() ? WindowAttr::get(ctx, windowLeft, windowRight)
+                     : WindowAttr();
 }
 
 AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
@@ -180,6 +189,10 @@ AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
   plan.mask = attr.getMask();
   plan.balance = attr.getBalance();
   plan.scale = attr.getScale().getValueAsDouble();
+  if (WindowAttr w = attr.getWindow()) {
+    plan.windowLeft = w.getLeft();
+    plan.windowRight = w.getRight();
+  }
   return plan;
 }
 
@@ -244,6 +257,10 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
   plan.mask = op.getMask();
   plan.balance = op.getEffectiveBalance();
   plan.scale = op.getEffectiveScale();
+  if (WindowAttr w = op.getWindowAttr()) {
+    plan.windowLeft = w.getLeft();
+    plan.windowRight = w.getRight();
+  }
 
   // Byte offsets of every tensor must fit in 64 bits (with fp32 accumulators
   // of Q's shape), or sizes computed later would silently wrap.
@@ -437,6 +454,8 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
     return emitError() << "element type " << elementType
                        << " is not supported; valid: bf16, f16, f32";
   if (failed(verifyScale(scale, headDim, emitError)))
+    return failure();
+  if (hasWindow() && failed(verifyWindow(windowLeft, windowRight, emitError)))
     return failure();
 
   // Divisibility the layouts need.

@@ -74,6 +74,9 @@ struct AttentionPlan {
   MaskKind mask = MaskKind::none;
   Balance balance = Balance::none;
   double scale = 1.0;
+  /// Sliding window sides in tokens (#ring.window); −1 = unlimited, both −1
+  /// = no window.
+  int64_t windowLeft = -1, windowRight = -1;
 
   // The grid. An empty name means a single device.
   std::string grid;
@@ -88,6 +91,9 @@ struct AttentionPlan {
   int64_t dimSlices() const { return size(GridRole::DimSlice); }
   int64_t numRanks() const { return ring() * headGroups() * dimSlices(); }
   bool isCausal() const { return mask == MaskKind::causal; }
+  bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
+  /// The #ring.window attribute, or null without a window.
+  WindowAttr windowAttr(MLIRContext *ctx) const;
 
   // Per-rank shapes.
   int64_t localHeads() const { return heads / headGroups(); }

@@ -8,6 +8,7 @@
 #include "dialect/RingDialect.h"
 #include "dialect/AttentionPlan.h"
 #include "dialect/RingOps.h"
+#include "dialect/Visibility.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -42,13 +43,22 @@ void RingDialect::initialize() {
       >();
 }
 
+LogicalResult WindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t left, int64_t right) {
+  return verifyWindow(left, right, emitError);
+}
+
+std::pair<int64_t, int64_t> WindowAttr::diffBounds(bool causal) const {
+  return windowDiffBounds(causal, getLeft(), getRight());
+}
+
 LogicalResult
 PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  FlatSymbolRefAttr grid, DenseI64ArrayAttr gridShape,
                  int64_t ringAxis, int64_t headGroupAxis, int64_t dimSliceAxis,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
-                 Balance balance, FloatAttr scale) {
+                 Balance balance, FloatAttr scale, WindowAttr window) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -65,6 +75,10 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   plan.mask = mask;
   plan.balance = balance;
   plan.scale = scale.getValueAsDouble();
+  if (window) {
+    plan.windowLeft = window.getLeft();
+    plan.windowRight = window.getRight();
+  }
   if (plan.grid.empty() && !plan.gridShape.empty())
     return emitError() << "#ring.plan without a grid must have an empty "
                           "grid_shape";

@@ -119,6 +119,40 @@ def Ring_BalanceAttr : EnumAttr<Ring_Dialect, Ring_Balance, "balance"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Sliding window
+//===----------------------------------------------------------------------===//
+
+def Ring_WindowAttr : AttrDef<Ring_Dialect, "Window"> {
+  let mnemonic = "window";
+  let summary = "a sliding attention window (Mistral/Gemma-style local attention)";
+  let description = [{
+    Key j is visible to query i (global token positions) only if
+    `pos(i) − pos(j) ≤ left` (at most `left` tokens back) and
+    `pos(j) − pos(i) ≤ right` (at most `right` tokens ahead); −1 leaves that
+    side unlimited. The window combines with the causal mask (both must
+    allow the key), so under `mask<causal>` `right` has no effect. Every
+    query sees at least its own key, so no row is ever fully masked.
+
+    The window is a property of the spec: `ring-schedule` skips every block
+    that lies wholly outside it at compile time (and with it ring stages,
+    see the pass), the kernels mask the blocks it cuts through.
+
+    ```mlir
+    %o, %lse = ring.attention %q, %k, %v mask<causal> window<left = 128, right = -1> : ...
+    ```
+  }];
+  let parameters = (ins "int64_t":$left, "int64_t":$right);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The visible range of pos(query) − pos(key) under this window and
+    /// (when `causal`) the causal mask: [lo, hi], INT64_MIN / INT64_MAX
+    /// for an unlimited side.
+    std::pair<int64_t, int64_t> diffBounds(bool causal) const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Plan attribute
 //===----------------------------------------------------------------------===//
 
@@ -138,6 +172,8 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
                element_type = bf16, mask = causal, balance = zigzag,
                scale = 0.088388347648318433 : f64>
     ```
+
+    A sliding window adds `window = #ring.window<left = L, right = R>`.
   }];
   let parameters = (ins
     "::mlir::FlatSymbolRefAttr":$grid,
@@ -153,7 +189,8 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     "::mlir::Type":$element_type,
     "::mlir::ring::MaskKind":$mask,
     "::mlir::ring::Balance":$balance,
-    "::mlir::FloatAttr":$scale
+    "::mlir::FloatAttr":$scale,
+    OptionalParameter<"::mlir::ring::WindowAttr">:$window
   );
   let assemblyFormat = "`<` struct(params) `>`";
   // Every pass may divide by the grid sizes and multiply the shapes: the

@@ -128,6 +128,7 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
     Index:$q_owner, Index:$kv_owner,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    OptionalAttr<Ring_WindowAttr>:$window,
     I64Attr:$ring_size, F64Attr:$scale
   );
   let assemblyFormat = [{
@@ -139,7 +140,7 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
       `,` type($grad_key) `,` type($grad_value) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
   }];
   let hasVerifier = 1;
 }

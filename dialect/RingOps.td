@@ -36,6 +36,9 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     * `scale` defaults to 1/sqrt(D) and must be positive and finite.
     * `balance` is the sequence layout over the ring axis; when absent it is
       `zigzag` for a causal mask and `none` otherwise.
+    * `window<left = L, right = R>` is a sliding window (#ring.window):
+      key j is visible to query i only if pos(i) − pos(j) ≤ L and
+      pos(j) − pos(i) ≤ R (−1: unlimited), combined with the mask.
     * `grad` asks for the backward pass too: the artifact then also exports
       `NAME_attention_backward(q, k, v, o, lse, do) -> (dq, dk, dv)`
       (`ring.local_attention_backward` after `ring-partition`).
@@ -60,7 +63,8 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     DefaultValuedAttr<Ring_MaskAttr, "::mlir::ring::MaskKind::none">:$mask,
     OptionalAttr<Ring_BalanceAttr>:$balance,
     OptionalAttr<F64Attr>:$scale,
-    UnitAttr:$grad
+    UnitAttr:$grad,
+    OptionalAttr<Ring_WindowAttr>:$window
   );
   let results = (outs
     Ring_QKVTensor:$output,
@@ -71,6 +75,7 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     $query `,` $key `,` $value
     (`mask` `` $mask^)?
     (`balance` `` $balance^)?
+    (`window` `` $window^)?
     (`scale` `(` $scale^ `)`)?
     (`grad` $grad^)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
@@ -108,6 +113,9 @@ def Ring_AttentionOp : Ring_Op<"attention", [
 //            else (2P−1−owner)·C + (i − C)
 //   striped: pos(i) = i·P + owner
 // Under `mask = causal`, key j is visible to query i iff pos(j) ≤ pos(i).
+// With `window<left = L, right = R>` it must also satisfy
+// pos(i) − pos(j) ≤ L and pos(j) − pos(i) ≤ R (−1: unlimited); a block op
+// carries the window only when the window cuts through its block.
 
 def Ring_F32Buffer : MemRefOf<[F32]>;
 def Ring_AnyBuffer : MemRefOf<[BF16, F16, F32]>;
@@ -209,6 +217,7 @@ def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
     Index:$q_owner, Index:$kv_owner,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    OptionalAttr<Ring_WindowAttr>:$window,
     I64Attr:$ring_size, F64Attr:$scale
   );
   let assemblyFormat = [{
@@ -216,7 +225,7 @@ def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
     `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -261,6 +270,7 @@ def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
     Index:$q_owner, Index:$kv_owner,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    OptionalAttr<Ring_WindowAttr>:$window,
     ConfinedAttr<I64Attr, [IntPositive]>:$ring_size, F64Attr:$scale,
     UnitAttr:$first
   );
@@ -269,7 +279,7 @@ def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
     `acc` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
     (`first` $first^)? attr-dict
   }];
   let hasVerifier = 1;
@@ -325,6 +335,7 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     Index:$q_owner, Index:$kv_owner,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
+    OptionalAttr<Ring_WindowAttr>:$window,
     I64Attr:$ring_size, F64Attr:$scale
   );
   let assemblyFormat = [{
@@ -332,7 +343,7 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -401,7 +412,9 @@ def Ring_ShiftOp : Ring_Op<"shift", [AllTypesMatch<["send", "recv"]>]> {
   let description = [{
     Sends `send` to ring rank (p+1) mod P and receives the predecessor's
     buffer into `recv`, among the ranks that share this rank's head-group and
-    dim-slice coordinates. `ring-overlap` splits it into
+    dim-slice coordinates. With `backward` the direction is reversed: it
+    sends to (p−1) mod P and receives from (p+1) mod P (the backward half of
+    a sliding window's halo exchange). `ring-overlap` splits it into
     `ring.shift_start` / `ring.shift_wait`.
 
     ```mlir
@@ -410,8 +423,8 @@ def Ring_ShiftOp : Ring_Op<"shift", [AllTypesMatch<["send", "recv"]>]> {
   }];
   let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$send,
                        Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
-                       I64Attr:$stage);
-  let assemblyFormat = "$send `,` $recv `stage` $stage attr-dict `:` type($send)";
+                       I64Attr:$stage, UnitAttr:$backward);
+  let assemblyFormat = "$send `,` $recv `stage` $stage (`backward` $backward^)? attr-dict `:` type($send)";
   let hasVerifier = 1;
 }
 
@@ -430,9 +443,9 @@ def Ring_ShiftStartOp : Ring_Op<"shift_start", [AllTypesMatch<["send", "recv"]>]
   }];
   let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$send,
                        Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
-                       I64Attr:$stage);
+                       I64Attr:$stage, UnitAttr:$backward);
   let results = (outs Ring_TransferType:$transfer);
-  let assemblyFormat = "$send `,` $recv `stage` $stage attr-dict `:` type($send)";
+  let assemblyFormat = "$send `,` $recv `stage` $stage (`backward` $backward^)? attr-dict `:` type($send)";
   let hasVerifier = 1;
 }
 

@@ -10,6 +10,7 @@
 #ifndef RINGC_PASSES_BLOCKCASES_H
 #define RINGC_PASSES_BLOCKCASES_H
 
+#include "dialect/AttentionPlan.h"
 #include "dialect/RingDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Support/LLVM.h"
@@ -28,6 +29,11 @@ struct BlockCase {
   BlockCondition condition;
   int64_t q0, qn, k0, kn;
   MaskKind mask;
+  /// Only ring ranks in [rankLo, rankHi] compute the block (windows: which
+  /// ranks the block is visible to depends on the rank, not only on src).
+  int64_t rankLo = 0, rankHi = INT64_MAX;
+  /// The sliding window cuts through the block: the kernel masks it.
+  bool window = false;
   /// Score elements per (batch, head): qn·kn, saturated at INT64_MAX so that
   /// a cost estimate for a huge sequence cannot wrap (the plan verifier
   /// bounds every size that a schedule allocates).
@@ -43,6 +49,33 @@ struct BlockCase {
 SmallVector<BlockCase> classifyStage(Balance layout, bool causal,
                                      int64_t ringSize, int64_t localSeq,
                                      int64_t stage);
+
+/// The blocks of the stage whose K/V block is that of ring rank
+/// (p − offset) mod P under the plan's mask and sliding window, classified
+/// exactly per rank (Visibility.h): blocks wholly outside the window are
+/// absent, a block the window cuts through has `window` set, and each case
+/// names the ranks it applies to. Offsets < 0 are the backward stages of a
+/// bidirectional schedule. Without a window this is classifyStage.
+SmallVector<BlockCase> classifyStage(const AttentionPlan &plan,
+                                     int64_t offset);
+
+/// The stages of a schedule: the offset of each (stage i holds the K/V
+/// block of ring rank (p − offsets[i]) mod P). Without a window, or when a
+/// window leaves blocks visible at every distance, the whole ring:
+/// 0, 1, ..., P − 1 (P − 1 forward shifts). With a window that hides every
+/// block beyond some distances, the ring is truncated: 0, 1, ..., A
+/// forward (blocks of the A predecessors) and then −1, ..., −B (of the B
+/// successors, shifted backward starting from the rank's own block), with
+/// A + B < P − 1 chosen as small as possible: a halo exchange.
+struct RingStages {
+  SmallVector<int64_t> offsets;
+  int64_t forward = 0, backward = 0;
+  /// Stages (and shifts of K and V) the window saves against P.
+  int64_t saved(int64_t ringSize) const {
+    return ringSize - static_cast<int64_t>(offsets.size());
+  }
+};
+RingStages planRingStages(const AttentionPlan &plan);
 
 /// Whether case `c` applies to ring rank `rank` when the stage holds the
 /// K/V block of rank `src`.
@@ -71,6 +104,11 @@ std::string ringAllReduceSentBytes(int64_t bytes, int64_t m,
 void emitBlockCases(OpBuilder &b, Location loc, ArrayRef<BlockCase> cases,
                     Value src, Value rank,
                     function_ref<void(const BlockCase &)> emit);
+
+/// The K/V source of a stage with `offset` on ring rank `rank` (an index
+/// value): (rank − offset) mod P, emitted at `b`.
+Value emitStageSource(OpBuilder &b, Location loc, Value rank, int64_t offset,
+                      int64_t ringSize);
 
 } // namespace mlir::ring
 

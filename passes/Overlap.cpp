@@ -69,7 +69,7 @@ void overlapStage(StageOp stage) {
       b.setInsertionPointToStart(&body);
     auto start = ShiftStartOp::create(
         b, shift.getLoc(), TransferType::get(stage.getContext()), shift.getSend(),
-                                      shift.getRecv(), shift.getStage());
+        shift.getRecv(), shift.getStage(), shift.getBackward());
     startPoint = start;
     b.setInsertionPoint(shift);
     ShiftWaitOp::create(b, shift.getLoc(), start.getTransfer());

@@ -110,6 +110,23 @@ def RingSchedulePass : Pass<"ring-schedule", "ModuleOp"> {
     `ring.block_softmax_v`, and the pass emits a remark with the bytes the
     all-reduce moves per stage. With P = 1 there is one stage and no
     communication.
+
+    **Sliding windows** (`#ring.window` in the plan). Every (query block,
+    key block) pair is classified exactly per rank (BlockCases,
+    Visibility.h): blocks wholly outside the window are not emitted, blocks
+    the window cuts through carry `window<...>` (the kernels mask them),
+    and cases whose visibility depends on the rank itself (zigzag chunks
+    near the middle of the sequence) are guarded by `scf.if` on the rank.
+    The ring then keeps only the stages that hold a visible block for some
+    rank: the distances d = (p − src) mod P that no rank needs form runs,
+    and the longest run is dropped. The stages are 0, then 1..A forward
+    (K/V shifted to p+1, as above) and then 1..B backward (starting again
+    from the rank's own block, shifted to p−1 with `ring.shift ... backward`):
+    a halo exchange of A + B shifts instead of P − 1 when the window is
+    shorter than the rank's share. A causal window under the contiguous
+    layout needs A = ⌈left / (L/P)⌉, B = 0; zigzag needs both directions
+    (chunk 2P−1−p neighbours chunks on ranks p ± 1). The pass emits a
+    remark with the stages and bytes the window saves.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",

@@ -4,7 +4,9 @@
 // becomes P ring.stage ops. Stage t computes the rank's queries against the
 // K/V block of ring rank (p − t) mod P (the blocks of BlockCases.h), merges
 // each fp32 partial into the accumulator, and shifts K and V to rank p+1.
-// The result is finalised into O and LSE once, at the end.
+// The result is finalised into O and LSE once, at the end. With a sliding
+// window the ring is truncated to the stages that hold visible blocks,
+// forward and then backward (planRingStages, BlockCases.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <map>
 
@@ -40,7 +43,6 @@ public:
     MLIRContext *ctx = op.getContext();
     Type f32 = Float32Type::get(ctx);
     int64_t P = plan.ring();
-    int64_t Ll = plan.localSeq();
     auto qShape = plan.localQShape();
     accO = alloc(MemRefType::get(qShape, f32));
     accL = alloc(MemRefType::get(plan.localLseShape(), f32));
@@ -49,10 +51,12 @@ public:
     FillPartialOp::create(b, loc, accO, accL);
 
     rank = op.getCoords()[static_cast<int>(GridRole::Ring)];
+    RingStages stages = planRingStages(plan);
+    const int64_t S = stages.offsets.size();
     Value curK = op.getKey(), curV = op.getValue();
     Value bufK[2], bufV[2];
-    // Received blocks ping-pong between two buffers (one when P = 2).
-    for (int64_t i = 0; i < std::min<int64_t>(2, P - 1); ++i) {
+    // Received blocks ping-pong between two buffers (one with two stages).
+    for (int64_t i = 0; i < std::min<int64_t>(2, S - 1); ++i) {
       bufK[i] = alloc(cast<MemRefType>(curK.getType()));
       bufV[i] = alloc(cast<MemRefType>(curV.getType()));
     }
@@ -60,9 +64,8 @@ public:
     // The dim-slice path needs a score buffer per block shape; allocate them
     // all up front so that they dominate every stage.
     if (plan.dimSlices() > 1)
-      for (int64_t t = 0; t < P; ++t)
-        for (const BlockCase &c :
-             classifyStage(plan.balance, plan.isCausal(), P, Ll, t)) {
+      for (int64_t offset : stages.offsets)
+        for (const BlockCase &c : classifyStage(plan, offset)) {
           auto key = std::make_pair(c.qn, c.kn);
           if (!scores.count(key))
             scores[key] = alloc(MemRefType::get(
@@ -70,29 +73,28 @@ public:
         }
 
     int64_t maxScoreBytes = 0;
-    for (int64_t t = 0; t < P; ++t) {
+    for (int64_t t = 0; t < S; ++t) {
+      int64_t offset = stages.offsets[t];
       auto stage = StageOp::create(b, loc, t);
       stage.getBody().push_back(new Block());
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&stage.getBody().front());
 
-      Value src = rank;
-      if (t > 0) {
-        // src = (p + P − t) mod P.
-        Value shifted = arith::AddIOp::create(
-            b, loc, rank, arith::ConstantIndexOp::create(b, loc, P - t));
-        src = arith::RemUIOp::create(b, loc, shifted,
-                                     arith::ConstantIndexOp::create(b, loc, P));
-      }
-      SmallVector<BlockCase> cases = classifyStage(
-          plan.balance, plan.isCausal(), P, Ll, t);
+      Value src = emitStageSource(b, loc, rank, offset, P);
+      SmallVector<BlockCase> cases = classifyStage(plan, offset);
       emitCases(cases, src, curK, curV, t);
       if (plan.dimSlices() > 1) // bounded by the plan verifier only then
         maxScoreBytes = std::max(maxScoreBytes, scoreBytes(cases));
 
-      if (t + 1 < P) {
-        ShiftOp::create(b, loc, curK, bufK[t % 2], t);
-        ShiftOp::create(b, loc, curV, bufV[t % 2], t);
+      if (t + 1 < S) {
+        // Forward stages pass the block on to p+1; the first backward stage
+        // starts again from the rank's own block, sent to p−1.
+        int64_t next = stages.offsets[t + 1];
+        bool backward = next < 0;
+        Value sendK = next == -1 ? op.getKey() : curK;
+        Value sendV = next == -1 ? op.getValue() : curV;
+        ShiftOp::create(b, loc, sendK, bufK[t % 2], t, backward);
+        ShiftOp::create(b, loc, sendV, bufV[t % 2], t, backward);
         curK = bufK[t % 2];
         curV = bufV[t % 2];
       }
@@ -109,6 +111,24 @@ public:
                       << plan.dimSlices()
                       << " dim-slice ranks (a ring all-reduce sends " << sent
                       << " bytes per rank), in each of " << P << " stages";
+    }
+    if (plan.hasWindow()) {
+      int64_t kvBytes = 2 * cast<MemRefType>(op.getKey().getType())
+                                .getNumElements() *
+                        (plan.elementType.getIntOrFloatBitWidth() / 8);
+      int64_t saved = stages.saved(P);
+      InFlightDiagnostic d = op.emitRemark();
+      d << "sliding window (left " << plan.windowLeft << ", right "
+        << plan.windowRight << "): " << S << " of " << P << " ring stages ("
+        << stages.forward << " forward, " << stages.backward
+        << " backward shifts of K and V); saves " << saved
+        << " stages and " << saved << " x " << kvBytes << " = ";
+      int64_t bytes;
+      if (llvm::MulOverflow(saved, kvBytes, bytes))
+        d << "more than 2^63";
+      else
+        d << bytes;
+      d << " bytes per rank";
     }
     op.erase();
   }
@@ -148,18 +168,19 @@ private:
     auto kvRows = DenseI64ArrayAttr::get(ctx, {c.k0, c.kn});
     auto mask = MaskKindAttr::get(ctx, c.mask);
     auto layout = BalanceAttr::get(ctx, plan.balance);
+    WindowAttr window = c.window ? plan.windowAttr(ctx) : WindowAttr();
     auto ringSize = b.getI64IntegerAttr(plan.ring());
     auto scale = b.getF64FloatAttr(plan.scale);
     if (plan.dimSlices() == 1) {
       BlockAttentionOp::create(b, loc, op.getQuery(), k, v, partO, partL,
-                               rank, src, qRows, kvRows, mask, layout,
+                               rank, src, qRows, kvRows, mask, layout, window,
                                ringSize, scale);
     } else {
       Value s = scores.at(std::make_pair(c.qn, c.kn));
       BlockScoresOp::create(b, loc, op.getQuery(), k, s, qRows, kvRows);
       AllReduceOp::create(b, loc, s, stage);
       BlockSoftmaxVOp::create(b, loc, s, v, partO, partL, rank, src, qRows,
-                              kvRows, mask, layout, ringSize, scale);
+                              kvRows, mask, layout, window, ringSize, scale);
     }
     MergeOp::create(b, loc, partO, partL, accO, accL, qRows);
   }

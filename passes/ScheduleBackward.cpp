@@ -104,9 +104,9 @@ public:
         ZeroOp::create(b, loc, accK);
         ZeroOp::create(b, loc, accV);
       }
-      emitBlockCases(b, loc,
-                     classifyStage(plan.balance, plan.isCausal(), P, Ll, t),
-                     src, rank, [&](const BlockCase &c) {
+      // A window skips blocks here too, but the ring keeps all P stages:
+      // the dK/dV accumulators come home by completing it.
+      emitBlockCases(b, loc, classifyStage(plan, t), src, rank, [&](const BlockCase &c) {
                        emitBlock(c, src, curK, curV, accK, accV, t);
                      });
       if (t >= 2) {
@@ -168,8 +168,7 @@ private:
       return;
     Type f32 = Float32Type::get(op.getContext());
     for (int64_t t = 0; t < plan.ring(); ++t)
-      for (const BlockCase &c : classifyStage(plan.balance, plan.isCausal(),
-                                              plan.ring(), plan.localSeq(), t)) {
+      for (const BlockCase &c : classifyStage(plan, t)) {
         auto key = std::make_pair(c.qn, c.kn);
         if (scores.count(key))
           continue;
@@ -199,6 +198,7 @@ private:
         b, loc, op.getQuery(), k, v, op.getGradOutput(), op.getLse(), delta, s,
         ds, dq, accK, accV, rank, src, qRows, kvRows,
         MaskKindAttr::get(ctx, c.mask), BalanceAttr::get(ctx, plan.balance),
+        c.window ? plan.windowAttr(ctx) : WindowAttr(),
         b.getI64IntegerAttr(plan.ring()), b.getF64FloatAttr(plan.scale));
   }
 

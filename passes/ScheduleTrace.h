@@ -11,7 +11,10 @@
 #define RINGC_PASSES_SCHEDULETRACE_H
 
 #include "dialect/AttentionPlan.h"
+#include "dialect/Visibility.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
 
 #include <string>
 
@@ -67,6 +70,44 @@ inline int64_t globalRow(const AttentionPlan &plan, int64_t owner,
     return row * P + owner;
   }
   llvm_unreachable("unknown layout");
+}
+
+/// How local rows [q0, q0+qn) of ring rank `qOwner` relate to the mask
+/// (causal and sliding window) against rows [k0, k0+kn) of ring rank
+/// `kOwner`'s block. The rows must not straddle a zigzag chunk boundary
+/// (the checkers count in units that no block boundary splits).
+inline BlockVisibility rowsVisibility(const AttentionPlan &plan,
+                                      int64_t qOwner, int64_t q0, int64_t qn,
+                                      int64_t kOwner, int64_t k0,
+                                      int64_t kn) {
+  int64_t stride = plan.balance == Balance::striped ? plan.ring() : 1;
+  return classifyPairs(DiffSet::of(globalRow(plan, qOwner, q0), qn,
+                                   globalRow(plan, kOwner, k0), kn, stride),
+                       plan.isCausal(), plan.windowLeft, plan.windowRight);
+}
+
+/// Checks the masks a block op applies: mask<causal> only under a causal
+/// plan, and a window only if it is the plan's. Emits the error at `op`
+/// (prefixed by `where`) and fails otherwise.
+inline LogicalResult checkBlockMaskAttrs(Operation *op,
+                                         const AttentionPlan &plan,
+                                         const std::string &where) {
+  auto mask = op->getAttrOfType<MaskKindAttr>("mask");
+  if (!plan.isCausal() && mask && mask.getValue() == MaskKind::causal)
+    return op->emitError() << where
+                           << "applies a causal mask, but the attention has "
+                              "no mask";
+  if (auto w = op->getAttrOfType<WindowAttr>("window"))
+    if (w != plan.windowAttr(op->getContext()))
+      return op->emitError()
+             << where << "applies the window " << w << ", but the attention's "
+             << (plan.hasWindow() ? "is " : "has none")
+             << (plan.hasWindow()
+                     ? llvm::formatv("<left = {0}, right = {1}>",
+                                     plan.windowLeft, plan.windowRight)
+                           .str()
+                     : std::string());
+  return success();
 }
 
 /// Proves a backward schedule from its traces (whose transfers

@@ -93,14 +93,9 @@ private:
 
   /// Whether query unit `qu` of ring rank `qr` sees some (`all`: every) key
   /// of unit `ku` of ring rank `kr`'s block.
-  bool visible(int64_t qr, int64_t qu, int64_t kr, int64_t ku, bool all) const {
-    if (!plan.isCausal())
-      return true;
-    int64_t qmin = globalRow(plan, qr, qu * unit);
-    int64_t qmax = globalRow(plan, qr, (qu + 1) * unit - 1);
-    int64_t kmin = globalRow(plan, kr, ku * unit);
-    int64_t kmax = globalRow(plan, kr, (ku + 1) * unit - 1);
-    return all ? kmax <= qmin : kmin <= qmax;
+  BlockVisibility visible(int64_t qr, int64_t qu, int64_t kr,
+                          int64_t ku) const {
+    return rowsVisibility(plan, qr, qu * unit, unit, kr, ku * unit, unit);
   }
 
   InFlightDiagnostic error(const Event &e, const Rank &rank) {
@@ -180,9 +175,13 @@ private:
       }
     }
     auto mask = op.getMask();
-    if (!plan.isCausal() && mask == MaskKind::causal)
-      return error(e, rank) << "applies a causal mask, but the attention has "
-                               "no mask";
+    bool windowed = static_cast<bool>(op.getWindowAttr());
+    {
+      std::string where = "on " + rank.str() + " at stage " +
+                          std::to_string(e.stage) + " ";
+      if (failed(checkBlockMaskAttrs(op, plan, where)))
+        return failure();
+    }
     Content &dq = s.content[op.getGradQuery()];
     if (dq.kind != Content::Grad || (dq.owner >= 0 && !dq.dq))
       return error(e, rank) << "adds dQ into a buffer that is not a zeroed "
@@ -205,13 +204,18 @@ private:
     auto q = op.getQRows(), k = op.getKvRows();
     for (int64_t qu = q[0] / unit; qu < (q[0] + q[1]) / unit; ++qu)
       for (int64_t ku = k[0] / unit; ku < (k[0] + k[1]) / unit; ++ku) {
-        if (mask == MaskKind::none && !visible(p, qu, e.kvOwner, ku, true))
+        BlockVisibility vis = visible(p, qu, e.kvOwner, ku);
+        if ((mask == MaskKind::none && vis.causalCut) ||
+            (!windowed && vis.windowCut))
           return error(e, rank)
                  << "computes query rows [" << qu * unit << ", "
                  << (qu + 1) * unit << ") against rows [" << ku * unit << ", "
                  << (ku + 1) * unit << ") of ring rank " << e.kvOwner
-                 << "'s keys without a mask, but the causal mask hides some "
-                    "of those pairs";
+                 << "'s keys without "
+                 << (vis.causalCut && mask == MaskKind::none
+                         ? "a mask, but the causal mask"
+                         : "the window mask, but the sliding window")
+                 << " hides some of those pairs";
         dq.pairs[{e.kvOwner, ku, qu}] += 1;
         s.content[op.getGradKey()].pairs[{p, qu, ku}] += 1;
         s.content[op.getGradValue()].pairs[{p, qu, ku}] += 1;
@@ -395,8 +399,8 @@ private:
             // dq: (key owner, key unit, query unit); dk/dv: (query rank,
             // query unit, key unit).
             std::array<int64_t, 3> key = {other, a, b};
-            bool vis = i == 0 ? visible(p, b, other, a, false)
-                              : visible(other, a, p, b, false);
+            bool vis = i == 0 ? visible(p, b, other, a).any
+                              : visible(other, a, p, b).any;
             auto found = c.pairs.find(key);
             int64_t count = found == c.pairs.end() ? 0 : found->second;
             if (count <= 1 && (count == 1 || !vis))

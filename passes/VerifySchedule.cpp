@@ -147,7 +147,7 @@ private:
       if (def)
         def->emitOpError() << "cannot be evaluated by ring-verify-schedule "
                               "(it evaluates constants, index arithmetic, "
-                              "comparisons, select and "
+                              "comparisons, and/or, select and "
                               "shard.process_multi_index)";
       else
         mlir::emitError(v.getLoc())
@@ -182,7 +182,8 @@ private:
     } else if (def->getNumOperands() == 2 &&
                isa<arith::AddIOp, arith::SubIOp, arith::MulIOp,
                    arith::RemUIOp, arith::RemSIOp, arith::DivUIOp,
-                   arith::DivSIOp, arith::CmpIOp>(def)) {
+                   arith::DivSIOp, arith::CmpIOp, arith::AndIOp,
+                   arith::OrIOp>(def)) {
       FailureOr<int64_t> a = operand(0), b = operand(1);
       if (failed(a) || failed(b))
         return failure();
@@ -208,6 +209,10 @@ private:
         result = *a / *b;
       else if (isa<arith::DivUIOp>(def))
         result = static_cast<int64_t>(ua / ub);
+      else if (isa<arith::AndIOp>(def))
+        result = *a & *b;
+      else if (isa<arith::OrIOp>(def))
+        result = *a | *b;
       else
         result = evalCmp(cast<arith::CmpIOp>(def).getPredicate(), *a, *b);
     } else {
@@ -468,6 +473,11 @@ private:
     return out;
   }
 
+  /// Whether a transfer goes to ring rank p−1 (`backward`).
+  static bool isBackward(const Event &e) {
+    return e.op->hasAttr("backward");
+  }
+
   static int64_t commBytes(const Event &e) {
     return bytesOf(e.op->getOperand(0));
   }
@@ -505,6 +515,14 @@ private:
                      << " issues " << ref.size()
                      << "; the unmatched one would never complete";
             }
+            if (!reduce && isBackward(*mine[i]) != isBackward(*ref[i]))
+              return mine[i]->op->emitError()
+                     << ranks[m].str() << " shifts transfer #" << i
+                     << " at stage " << mine[i]->stage
+                     << (isBackward(*mine[i]) ? " backward" : " forward")
+                     << " but " << ranks[members[0]].str() << " shifts it "
+                     << (isBackward(*ref[i]) ? "backward" : "forward")
+                     << "; the ring would deadlock";
             if (mine[i]->stage != ref[i]->stage ||
                 commBytes(*mine[i]) != commBytes(*ref[i]))
               return mine[i]->op->emitError()
@@ -697,10 +715,10 @@ private:
         }
         for (size_t i = 0; i < n; ++i) {
           const Event &e = traces[members[i]][st[i].cursor];
-          size_t succ = (i + 1) % n;
-          // The successor receives our block; we receive the predecessor's.
-          int64_t incoming = payload[(i + n - 1) % n];
-          (void)succ;
+          // Forward, the successor receives our block and we receive the
+          // predecessor's; backward the reverse.
+          int64_t incoming =
+              isBackward(e) ? payload[(i + 1) % n] : payload[(i + n - 1) % n];
           Value recv = e.op->getOperand(1);
           if (e.kind == Event::Shift) {
             st[i].content[recv] = incoming;
@@ -716,12 +734,6 @@ private:
       }
     }
     return success();
-  }
-
-  /// Global position range [min, max] of local rows [r0, r1) of `owner`.
-  std::pair<int64_t, int64_t> positions(int64_t owner, int64_t r0,
-                                        int64_t r1) const {
-    return {globalRow(plan, owner, r0), globalRow(plan, owner, r1 - 1)};
   }
 
   LogicalResult checkCoverage() {
@@ -817,23 +829,27 @@ private:
         auto q = e.op->getAttrOfType<DenseI64ArrayAttr>("q_rows");
         auto k = e.op->getAttrOfType<DenseI64ArrayAttr>("kv_rows");
         auto mask = e.op->getAttrOfType<MaskKindAttr>("mask").getValue();
-        if (!plan.isCausal() && mask == MaskKind::causal)
-          return e.op->emitError() << "applies a causal mask, but the "
-                                      "attention has no mask";
+        bool windowed = e.op->hasAttr("window");
+        std::string where = "on " + rank.str() + " at stage " +
+                            std::to_string(e.stage) + " ";
+        if (failed(checkBlockMaskAttrs(e.op, plan, where)))
+          return failure();
         int64_t owner = blockOwner[e.op].lookup(ri);
         for (int64_t qu = q[0] / unit; qu < (q[0] + q[1]) / unit; ++qu)
           for (int64_t ku = k[0] / unit; ku < (k[0] + k[1]) / unit; ++ku) {
-            auto [qmin, qmax] = positions(p, qu * unit, (qu + 1) * unit);
-            auto [kmin, kmax] = positions(owner, ku * unit, (ku + 1) * unit);
-            bool all = !plan.isCausal() || kmax <= qmin;
-            if (mask == MaskKind::none && !all)
+            BlockVisibility vis = rowsVisibility(plan, p, qu * unit, unit,
+                                                 owner, ku * unit, unit);
+            if ((mask == MaskKind::none && vis.causalCut) ||
+                (!windowed && vis.windowCut))
               return e.op->emitError()
-                     << "on " << rank.str() << " at stage " << e.stage
-                     << " computes query rows [" << qu * unit << ", "
+                     << where << "computes query rows [" << qu * unit << ", "
                      << (qu + 1) * unit << ") against rows [" << ku * unit
                      << ", " << (ku + 1) * unit << ") of ring rank " << owner
-                     << "'s keys without a mask, but the causal mask hides "
-                        "some of those pairs";
+                     << "'s keys without "
+                     << (vis.causalCut && mask == MaskKind::none
+                             ? "a mask, but the causal mask"
+                             : "the window mask, but the sliding window")
+                     << " hides some of those pairs";
             auto key = std::make_pair(qu, owner * U + ku);
             auto [it, inserted] = done.insert({key, &e});
             if (!inserted)
@@ -855,16 +871,19 @@ private:
       for (int64_t qu = 0; qu < U; ++qu)
         for (int64_t owner = 0; owner < P; ++owner)
           for (int64_t ku = 0; ku < U; ++ku) {
-            auto [qmin, qmax] = positions(p, qu * unit, (qu + 1) * unit);
-            auto [kmin, kmax] = positions(owner, ku * unit, (ku + 1) * unit);
-            bool any = !plan.isCausal() || kmin <= qmax;
+            bool any = rowsVisibility(plan, p, qu * unit, unit, owner,
+                                      ku * unit, unit)
+                           .any;
             if (any && !done.count({qu, owner * U + ku}))
               return func.emitError()
                      << "on " << rank.str() << " query rows [" << qu * unit
                      << ", " << (qu + 1) * unit << ") never see rows ["
                      << ku * unit << ", " << (ku + 1) * unit
                      << ") of ring rank " << owner
-                     << "'s keys, which the mask leaves visible";
+                     << "'s keys, which the mask"
+                     << (plan.hasWindow() ? " and the window leave"
+                                          : " leaves")
+                     << " visible";
           }
     }
     return success();

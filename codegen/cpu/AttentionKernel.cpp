@@ -25,7 +25,10 @@
 //      * scores S[i][0:16] = Σ_d Qs[i][d]·Kt[j0/16][d][0:16], a
 //        register-blocked TQ × vector<16xf32> micro-kernel: TQ·2 ymm
 //        accumulators live across the D loop, one K load serves every row,
-//      * the causal / padding mask from the global positions,
+//      * the causal / sliding-window / padding mask from the global
+//        positions (key kp visible to query qp iff qp − hi <= kp <= qp − lo,
+//        Visibility.h; with a window, key tiles wholly before every
+//        query's window are skipped too),
 //      * the online softmax in fp32: m' = max(m, max S), p = e^(S−m'),
 //        α = e^(m−m') for all rows at once as one vector exp, and the row
 //        sums kept as vector<16> partial sums (l' = α·l + p, reduced once
@@ -48,6 +51,7 @@
 
 #include "codegen/cpu/AttentionKernel.h"
 #include "codegen/cpu/BlockKernels.h"
+#include "dialect/Visibility.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -75,8 +79,13 @@ struct AttentionVariant {
   MemRefType q, kv;
   int64_t q0, qn, k0, kn;
   bool causal;
+  /// Sliding window sides (−1 unlimited); both −1 without a window.
+  int64_t windowLeft = -1, windowRight = -1;
   Balance layout;
   int64_t ringSize;
+  bool windowed() const { return windowLeft != -1 || windowRight != -1; }
+  /// Masks from global positions (causal or window), not only padding.
+  bool positional() const { return causal || windowed(); }
   double scale;
   int64_t queryTile;
   /// ring.block_attention_accumulate: merge into the accumulator (row
@@ -107,7 +116,12 @@ public:
         knPadded,
         std::max(kKeyTile, kKeyBlockBytes / (8 * headDim) / kKeyTile *
                                kKeyTile));
-    needMask = var.causal || var.kn % kKeyTile != 0;
+    needMask = var.positional() || var.kn % kKeyTile != 0;
+    // Key kp is visible to query qp iff qp − hi <= kp <= qp − lo
+    // (Visibility.h; clamped to the sequence so that nothing overflows).
+    std::tie(diffLo, diffHi) = clampedDiffBounds(
+        var.causal, var.windowLeft, var.windowRight,
+        var.q.getDimSize(2) * var.ringSize);
     directV = cast<MemRefType>(v.getType()).getElementType().isF32() &&
               var.kn % kKeyTile == 0;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
@@ -122,11 +136,13 @@ private:
   void emitQueryBlock(Value bi, Value hk, Value h, Value qb);
   SmallVector<Value> tileRows(Value qt);
   SmallVector<Value> tilePositions(ArrayRef<Value> rows);
+  SmallVector<Value> tileLowerBounds(ArrayRef<Value> qpos);
   void emitInitTile(Value bi, Value h, Value slot, Value qt);
   void emitTileKeyBlock(Value bi, Value hk, Value slot, Value qt, Value kb,
                         Value kbEnd);
   SmallVector<Value> emitKeyTile(Value bi, Value hk, Value slot, Value kt0,
-                                 ArrayRef<Value> qpos, ValueRange state);
+                                 ArrayRef<Value> qpos, ArrayRef<Value> qlo,
+                                 ValueRange state);
   SmallVector<Value> emitScores(Value slot, Value kt0);
   SmallVector<Value> emitAlphas(ValueRange mOld, ArrayRef<Value> mSafe);
   void emitValueUpdate(Value bi, Value hk, Value slot, Value kt0,
@@ -162,6 +178,7 @@ private:
   /// Rows of a query block and keys of a key block.
   int64_t queryBlock, keyBlock;
   bool needMask, directV;
+  int64_t diffLo = 0, diffHi = 0;
   // Scratch buffers.
   Value kt, vw, kpos, qs, ps, acc, ms, ls;
 };
@@ -201,14 +218,14 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, kpos);
 }
 
-/// kpos[j] = the global position of key row k0 + j (causal), 0 (no mask),
-/// or INT64_MAX for padding rows, so that `kpos[j] <= qpos` is the
-/// visibility test in every case.
+/// kpos[j] = the global position of key row k0 + j (causal or window), 0
+/// (no mask), or INT64_MAX for padding rows, so that `kpos[j] <= qpos` (and
+/// with a window `kpos[j] >= qlo`) is the visibility test in every case.
 void AttentionKernelEmitter::emitKeyPositions() {
   b.forRange(0, knPadded, 1, [&](Value j) {
     Value j64 = arith::IndexCastOp::create(b, b.getI64Type(), j);
     Value pos = b.i64(0);
-    if (var.causal)
+    if (var.positional())
       pos = globalPosition(b, var.layout, var.kv.getDimSize(2), var.ringSize,
                            kvOwner, arith::AddIOp::create(b, j64, b.i64(var.k0)));
     Value real = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j64,
@@ -274,20 +291,38 @@ SmallVector<Value> AttentionKernelEmitter::tileRows(Value qt) {
   return rows;
 }
 
-/// The global positions (i64) of `rows` for the mask: from the layout
-/// (causal), or INT64_MAX − 1, which sees every real key (padding only).
+/// The last visible key position (i64) of each of `rows`: pos − lo from
+/// the layout (causal or window), or INT64_MAX − 1, which sees every real
+/// key (padding only).
 SmallVector<Value>
 AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
   SmallVector<Value> qpos;
   for (Value row : rows) {
-    if (var.causal)
-      qpos.push_back(globalPosition(
+    if (var.positional()) {
+      Value pos = globalPosition(
           b, var.layout, var.q.getDimSize(2), var.ringSize, qOwner,
-          arith::IndexCastOp::create(b, b.getI64Type(), row)));
-    else if (needMask)
+          arith::IndexCastOp::create(b, b.getI64Type(), row));
+      qpos.push_back(diffLo == 0 ? pos
+                                 : arith::SubIOp::create(b, pos, b.i64(diffLo))
+                                       .getResult());
+    } else if (needMask) {
       qpos.push_back(b.i64(std::numeric_limits<int64_t>::max() - 1));
+    }
   }
   return qpos;
+}
+
+/// With a window bounding how far back a query sees: the first visible key
+/// position of each row, (pos − lo) − (hi − lo) = pos − hi. Empty
+/// otherwise.
+SmallVector<Value>
+AttentionKernelEmitter::tileLowerBounds(ArrayRef<Value> qpos) {
+  SmallVector<Value> qlo;
+  if (var.windowLeft < 0)
+    return qlo;
+  for (Value hiPos : qpos)
+    qlo.push_back(arith::SubIOp::create(b, hiPos, b.i64(diffHi - diffLo)));
+  return qlo;
 }
 
 /// Qs = scale · Q (f32), Acc = 0, M = −inf, L = 0 for the tile's rows.
@@ -325,18 +360,26 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
   for (int64_t ii = 0; ii < tq; ++ii)
     init.push_back(vector::LoadOp::create(
         b, sumType, ls, ValueRange{slotRow(slot, ii), b.index(0)}));
-  Value qmax;
-  if (var.causal) {
+  SmallVector<Value> qlo = tileLowerBounds(qpos);
+  Value qmax, qmin;
+  if (var.positional()) {
     qmax = qpos[0];
     for (int64_t ii = 1; ii < tq; ++ii)
       qmax = arith::MaxSIOp::create(b, qmax, qpos[ii]);
   }
+  if (!qlo.empty()) {
+    qmin = qlo[0];
+    for (int64_t ii = 1; ii < tq; ++ii)
+      qmin = arith::MinSIOp::create(b, qmin, qlo[ii]);
+  }
   SmallVector<Value> state = b.forRangeIter(
       kb, kbEnd, b.index(kKeyTile), init,
       [&](Value kt0, ValueRange st) -> SmallVector<Value> {
-        if (!var.causal)
-          return emitKeyTile(bi, hk, slot, kt0, qpos, st);
-        // Skip the tile when its first visible key comes after every query.
+        if (!var.positional())
+          return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st);
+        // Skip the tile when its first key comes after every query's last
+        // visible key, or (window) its last real key before every query's
+        // first visible key (padding keys have INT64_MAX: never skipped).
         Value kp = vector::LoadOp::create(
             b, VectorType::get({kKeyTile}, b.getI64Type()), kpos,
             ValueRange{kt0});
@@ -344,9 +387,16 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
             b, vector::CombiningKind::MINSI, kp);
         Value skip = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, kmin,
                                            qmax);
+        if (qmin) {
+          Value kmax = vector::ReductionOp::create(
+              b, vector::CombiningKind::MAXSI, kp);
+          skip = arith::OrIOp::create(
+              b, skip,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, kmax, qmin));
+        }
         return b.ifElse(
             skip, [&] { return SmallVector<Value>(st); },
-            [&] { return emitKeyTile(bi, hk, slot, kt0, qpos, st); });
+            [&] { return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st); });
       });
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value r = slotRow(slot, ii);
@@ -402,6 +452,7 @@ AttentionKernelEmitter::emitAlphas(ValueRange mOld, ArrayRef<Value> mSafe) {
 SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value hk,
                                                        Value slot, Value kt0,
                                                        ArrayRef<Value> qpos,
+                                                       ArrayRef<Value> qlo,
                                                        ValueRange state) {
   SmallVector<Value> scores = emitScores(slot, kt0);
   Value kp;
@@ -417,6 +468,11 @@ SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value hk,
     if (needMask) {
       visible = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kp,
                                       b.splat(kKeyTile, qpos[ii]));
+      if (!qlo.empty())
+        visible = arith::AndIOp::create(
+            b, visible,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kp,
+                                  b.splat(kKeyTile, qlo[ii])));
       s = arith::SelectOp::create(b, visible, s, negInfTile);
     }
     Value tileMax = vector::ReductionOp::create(
@@ -561,6 +617,10 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   var.k0 = op.getKvRows()[0];
   var.kn = op.getKvRows()[1];
   var.causal = op.getMask() == MaskKind::causal;
+  if (WindowAttr w = op.getWindowAttr()) {
+    var.windowLeft = w.getLeft();
+    var.windowRight = w.getRight();
+  }
   var.layout = op.getLayout();
   var.ringSize = op.getRingSize();
   var.scale = op.getScale().convertToDouble();

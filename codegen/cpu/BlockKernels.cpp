@@ -167,6 +167,8 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
   int64_t q0 = op.getQRows()[0], qn = op.getQRows()[1];
   int64_t k0 = op.getKvRows()[0], kn = op.getKvRows()[1];
   bool causal = op.getMask() == MaskKind::causal;
+  WindowAttr window = op.getWindowAttr();
+  bool masked = causal || window;
   Balance layout = op.getLayout();
   int64_t ringSize = op.getRingSize();
   double scale = op.getScale().convertToDouble();
@@ -187,7 +189,7 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
         forEachRow(b, poType, qn, [&](Value bi, Value h, Value i) {
           Value hk = arith::DivUIOp::create(b, h, b.index(group));
           Value qPos;
-          if (causal)
+          if (masked)
             qPos = globalPosition(
                 b, layout, localSeq, ringSize, qOwner,
                 arith::IndexCastOp::create(
@@ -198,15 +200,15 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
             Value x = arith::MulFOp::create(
                 b, memref::LoadOp::create(b, s, ValueRange{bi, h, i, j}),
                 b.f32(scale));
-            if (!causal)
+            if (!masked)
               return x;
             Value kPos = globalPosition(
                 b, layout, localSeq, ringSize, kvOwner,
                 arith::IndexCastOp::create(
                     b, b.getI64Type(),
                     arith::AddIOp::create(b, j, b.index(k0))));
-            Value visible = arith::CmpIOp::create(
-                b, arith::CmpIPredicate::sle, kPos, qPos);
+            Value visible = keyVisible(b, qPos, kPos, causal, window,
+                                       localSeq * ringSize);
             return arith::SelectOp::create(b, visible, x, b.negInf());
           };
           Value m = b.forRangeIter(0, kn, 1, {b.negInf()},

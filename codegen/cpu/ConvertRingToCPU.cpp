@@ -160,14 +160,23 @@ struct ShiftLowering : OpRewritePattern<ShiftOp> {
       return failure();
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
-    auto fn = declareAbi(
-        cache, op.getContext(), "ringrt_cg_shift",
-        {ptr, ptr, ptr, ptr, b.getI64Type(), b.getI32Type(), b.getI32Type()});
-    func::CallOp::create(
-        b, fn,
-        ValueRange{abi->context, abi->status, dataPointer(b, op.getSend()),
-                   dataPointer(b, op.getRecv()), b.i64(byteSize(op.getSend())),
-                   b.i32(op.getStage()), b.i32(tagOf(op))});
+    SmallVector<Type> types = {ptr,           ptr,           ptr,
+                               ptr,           b.getI64Type(), b.getI32Type(),
+                               b.getI32Type()};
+    SmallVector<Value> args = {
+        abi->context, abi->status, dataPointer(b, op.getSend()),
+        dataPointer(b, op.getRecv()), b.i64(byteSize(op.getSend())),
+        b.i32(op.getStage()), b.i32(tagOf(op))};
+    // Backward shifts (a window's halo) name their direction.
+    if (op.getBackward()) {
+      types.push_back(b.getI32Type());
+      args.push_back(b.i32(-1));
+    }
+    auto fn = declareAbi(cache, op.getContext(),
+                         op.getBackward() ? "ringrt_cg_shift_dir"
+                                          : "ringrt_cg_shift",
+                         types);
+    func::CallOp::create(b, fn, args);
     rewriter.eraseOp(op);
     return success();
   }
@@ -190,9 +199,16 @@ struct ShiftStartLowering : OpRewritePattern<ShiftStartOp> {
     MLIRContext *ctx = op.getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     KernelBuilder b(op.getLoc(), rewriter);
-    auto startFn = declareAbi(cache, ctx, "ringrt_cg_shift_start",
-                              {ptr, ptr, ptr, ptr, b.getI64Type(),
-                               b.getI32Type(), b.getI32Type(), ptr});
+    SmallVector<Type> startTypes = {ptr,           ptr,           ptr,
+                                    ptr,           b.getI64Type(), b.getI32Type(),
+                                    b.getI32Type()};
+    if (op.getBackward())
+      startTypes.push_back(b.getI32Type());
+    startTypes.push_back(ptr);
+    auto startFn = declareAbi(cache, ctx,
+                              op.getBackward() ? "ringrt_cg_shift_start_dir"
+                                               : "ringrt_cg_shift_start",
+                              startTypes);
     auto waitFn = declareAbi(cache, ctx, "ringrt_cg_shift_wait", {ptr, ptr, ptr});
 
     // The request slot lives at function entry so that every wait, in
@@ -205,11 +221,14 @@ struct ShiftStartLowering : OpRewritePattern<ShiftStartOp> {
       slot = LLVM::AllocaOp::create(b, ptr, ptr, b.i64(1));
       LLVM::StoreOp::create(b, LLVM::ZeroOp::create(b, ptr), slot);
     }
-    func::CallOp::create(
-        b, startFn,
-        ValueRange{abi->context, abi->status, dataPointer(b, op.getSend()),
-                   dataPointer(b, op.getRecv()), b.i64(byteSize(op.getSend())),
-                   b.i32(op.getStage()), b.i32(tagOf(op)), slot});
+    SmallVector<Value> startArgs = {
+        abi->context, abi->status, dataPointer(b, op.getSend()),
+        dataPointer(b, op.getRecv()), b.i64(byteSize(op.getSend())),
+        b.i32(op.getStage()), b.i32(tagOf(op))};
+    if (op.getBackward())
+      startArgs.push_back(b.i32(-1));
+    startArgs.push_back(slot);
+    func::CallOp::create(b, startFn, startArgs);
     for (Operation *user : llvm::make_early_inc_range(op->getUsers())) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPoint(user);

@@ -101,6 +101,8 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
   int64_t q0 = op.getQRows()[0], qn = op.getQRows()[1];
   int64_t k0 = op.getKvRows()[0], kn = op.getKvRows()[1];
   bool causal = op.getMask() == MaskKind::causal;
+  WindowAttr window = op.getWindowAttr();
+  bool masked = causal || window;
   bool givenScores = static_cast<bool>(op.getScores());
   Balance layout = op.getLayout();
   int64_t ringSize = op.getRingSize();
@@ -141,7 +143,7 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
           b.ifThen(live, [&] {
             Value dl = memref::LoadOp::create(b, delta, ValueRange{bi, h, row});
             Value qPos;
-            if (causal)
+            if (masked)
               qPos = globalPosition(b, layout, localSeq, ringSize, qOwner,
                                     toI64(i, q0));
             SmallVector<Value> zeros(chunks, b.splat(w, b.f32(0.0)));
@@ -183,12 +185,12 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
             };
             SmallVector<Value> dqRow = b.forRangeIter(
                 0, kn, 1, zeros, [&](Value j, ValueRange acc) {
-                  if (!causal)
+                  if (!masked)
                     return pair(j, acc);
                   Value kPos = globalPosition(b, layout, localSeq, ringSize,
                                               kvOwner, toI64(j, k0));
-                  Value vis = arith::CmpIOp::create(
-                      b, arith::CmpIPredicate::sle, kPos, qPos);
+                  Value vis = keyVisible(b, qPos, kPos, causal, window,
+                                         localSeq * ringSize);
                   return b.ifElse(
                       vis, [&] { return pair(j, acc); },
                       [&] { return SmallVector<Value>(acc); });

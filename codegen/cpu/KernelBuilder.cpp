@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelBuilder.h"
+#include "dialect/Visibility.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -167,6 +168,25 @@ Value mlir::ring::cpu::globalPosition(KernelBuilder &b, Balance layout,
   }
   }
   llvm_unreachable("unknown layout");
+}
+
+Value mlir::ring::cpu::keyVisible(KernelBuilder &b, Value qPos, Value kPos,
+                                  bool causal, WindowAttr window,
+                                  int64_t seq) {
+  if (!causal && !window)
+    return Value();
+  auto [lo, hi] = clampedDiffBounds(causal, window ? window.getLeft() : -1,
+                                    window ? window.getRight() : -1, seq);
+  // lo <= qPos − kPos <= hi, i.e. qPos − hi <= kPos <= qPos − lo.
+  Value visible = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::sle, kPos,
+      arith::SubIOp::create(b, qPos, b.i64(lo)));
+  if (window && window.getLeft() >= 0)
+    visible = arith::AndIOp::create(
+        b, visible,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kPos,
+                              arith::SubIOp::create(b, qPos, b.i64(hi))));
+  return visible;
 }
 
 int64_t mlir::ring::cpu::vectorWidthFor(int64_t n) {

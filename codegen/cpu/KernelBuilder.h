@@ -74,6 +74,13 @@ public:
 Value globalPosition(KernelBuilder &b, Balance layout, int64_t localSeq,
                      int64_t ringSize, Value owner, Value row);
 
+/// Whether key position `kPos` is visible to query position `qPos` (i64
+/// scalars) under the causal mask and the sliding window `window` (null:
+/// none) of a sequence of `seq` tokens (Visibility.h), or a null Value when
+/// neither masks anything.
+Value keyVisible(KernelBuilder &b, Value qPos, Value kPos, bool causal,
+                 WindowAttr window, int64_t seq);
+
 /// The widest vector (a power of two, at most 16 lanes) that divides `n`.
 int64_t vectorWidthFor(int64_t n);
 

@@ -45,7 +45,7 @@ std::string AttentionKernelConfig::kernelName() const {
                            : "";
   return "ringc_attn_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         "_w" + std::to_string(tiles.warps) + "_n" +
+         window.suffix() + "_w" + std::to_string(tiles.warps) + "_n" +
          std::to_string(tiles.blockN) + suffix;
 }
 
@@ -181,9 +181,12 @@ std::string AttentionWriter::run() {
     e.line("scf.yield " + e.add(acc, inc) + " : i32");
     e.close();
     nt = cnt;
+  }
+  // Positions for the causal mask and the sliding window.
+  const bool positional = causal || c.window.any();
+  if (positional)
     for (int r = 0; r < 2; ++r)
       qPos[r] = pos(rows[r], "%q_owner", "%q_len");
-  }
 
   auto kOff = [&](const std::string &buf) {
     return e.add(e.i32(qBytes), e.mul(buf, e.i32(kvBytes)));
@@ -255,19 +258,21 @@ std::string AttentionWriter::run() {
       }
     }
 
-    // Scale to log2 units and mask (ragged tail; causal from positions).
+    // Scale to log2 units and mask (ragged tail; causal and window from
+    // positions).
     std::string key0 = e.add(e.add("%k0", e.mul(j, e.i32(BN))),
                              e.mul(t4, e.i32(2)));
     for (int64_t n = 0; n < nS; ++n) {
       for (int col = 0; col < 2; ++col) {
         std::string key = e.add(key0, e.i32(n * 8 + col));
         std::string ok = e.cmp("slt", key, kEnd);
-        std::string kp = causal ? pos(key, "%kv_owner", "%kv_len") : "";
+        std::string kp = positional ? pos(key, "%kv_owner", "%kv_len") : "";
         for (int r = 0; r < 2; ++r) {
           std::string vis = ok;
           if (causal)
             vis = e.let("arith.andi " + ok + ", " +
                         e.cmp("sle", kp, qPos[r]) + " : i1");
+          vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
           std::string &s = S[n][2 * r + col];
           s = e.select(vis, e.fmul(s, "%scale_log2"), e.negInf(), "f32");
         }

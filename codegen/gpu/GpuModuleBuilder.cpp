@@ -26,6 +26,16 @@ static std::string dtypeOf(Type t) {
   return "f32";
 }
 
+/// The kernel window of a block op (its global sequence: the local rows of
+/// its K/V buffer times the ring size).
+template <typename OpTy>
+static KernelWindow windowOf(OpTy op) {
+  int64_t localSeq = cast<MemRefType>(op.getValue().getType()).getDimSize(2);
+  return KernelWindow::of(op.getMask() == MaskKind::causal,
+                          op.getWindowAttr(),
+                          localSeq * static_cast<int64_t>(op.getRingSize()));
+}
+
 /// The variant of either block op (they share operands and attributes).
 template <typename OpTy>
 static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
@@ -36,6 +46,7 @@ static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
   c.dtype = dtypeOf(qTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();
+  c.window = windowOf(op);
   c.tiles = defaultAttentionTiles(c.headDim);
   if (warpsOverride > 0)
     c.tiles.warps = warpsOverride;
@@ -65,6 +76,7 @@ static WgmmaAttentionConfig wgmmaConfig(OpTy op, int blockNOverride) {
   c.dtype = dtypeOf(qTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();
+  c.window = windowOf(op);
   if (blockNOverride > 0)
     c.blockN = blockNOverride;
   return c;
@@ -98,6 +110,7 @@ SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
   c.dtype = dtypeOf(vTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();
+  c.window = windowOf(op);
   return c;
 }
 

@@ -22,6 +22,23 @@ namespace mlir::ring::gpu {
 
 class TargetInfo;
 
+/// The sliding window a kernel variant masks with (#ring.window, see
+/// Visibility.h): key position kp is visible to query position qp only if
+/// d = qp − kp satisfies d <= maxDiff (the left side) and d >= minDiff (the
+/// right side, −right, absent under a causal mask, which implies d >= 0).
+/// The sides are clamped to the sequence length, so they fit i32 whenever
+/// positions do, and d is formed from two positions (no overflow).
+struct KernelWindow {
+  std::optional<int64_t> maxDiff, minDiff;
+
+  /// The window of a block op with mask `causal` and window `w` (null: none)
+  /// over a sequence of `seq` tokens.
+  static KernelWindow of(bool causal, WindowAttr w, int64_t seq);
+  bool any() const { return maxDiff || minDiff; }
+  /// "" or "_wl<maxDiff>" / "_wr<−minDiff>" for kernel names.
+  std::string suffix() const;
+};
+
 /// Tiles of the block-attention kernel. Each warp owns 16 query rows, so a
 /// CTA covers blockM = 16 * warps rows; K/V stream through shared memory in
 /// tiles of blockN keys, double buffered.
@@ -56,6 +73,7 @@ struct AttentionKernelConfig {
   std::string dtype = "bf16";
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
+  KernelWindow window;
   AttentionTiles tiles;
   AttentionEpilogue epilogue = AttentionEpilogue::Partial;
 
@@ -128,6 +146,7 @@ struct WgmmaAttentionConfig {
   std::string dtype = "bf16";
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
+  KernelWindow window;
   /// Keys per K/V tile (the N of S = Q·Kᵀ, the K of O += P·V).
   int blockN = 128;
   /// Depth of the K/V shared-memory ring.
@@ -228,10 +247,11 @@ struct SoftmaxVKernelConfig {
   std::string dtype = "bf16";
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
+  KernelWindow window;
   static constexpr int kWarps = 4;
   static constexpr int threads() { return 32 * kWarps; }
 
-  /// "ringc_softmax_v_bf16_d32_causal_zigzag".
+  /// "ringc_softmax_v_bf16_d32_causal_zigzag" (+ the window's suffix).
   std::string kernelName() const;
   std::string validate(const TargetInfo &target) const;
 };

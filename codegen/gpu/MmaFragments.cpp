@@ -8,6 +8,7 @@
 
 #include "codegen/gpu/MmaFragments.h"
 #include "codegen/gpu/Kernels.h"
+#include "dialect/Visibility.h"
 
 #include <cmath>
 
@@ -34,6 +35,51 @@ std::string mlir::ring::gpu::globalPosition(MlirEmitter &e, Balance layout,
   }
   }
   return i;
+}
+
+KernelWindow KernelWindow::of(bool causal, WindowAttr w, int64_t seq) {
+  KernelWindow k;
+  if (!w)
+    return k;
+  auto [lo, hi] = clampedDiffBounds(causal, w.getLeft(), w.getRight(), seq);
+  if (w.getLeft() >= 0)
+    k.maxDiff = hi;
+  if (!causal && w.getRight() >= 0)
+    k.minDiff = lo;
+  return k;
+}
+
+std::string KernelWindow::suffix() const {
+  std::string s;
+  if (maxDiff)
+    s += "_wl" + std::to_string(*maxDiff);
+  if (minDiff)
+    s += "_wr" + std::to_string(-*minDiff);
+  return s;
+}
+
+std::string mlir::ring::gpu::andI1(MlirEmitter &e, const std::string &a,
+                                   const std::string &b) {
+  if (a.empty())
+    return b;
+  if (b.empty())
+    return a;
+  return e.let("arith.andi " + a + ", " + b + " : i1");
+}
+
+std::string mlir::ring::gpu::windowAdmits(MlirEmitter &e,
+                                          const KernelWindow &w,
+                                          const std::string &qp,
+                                          const std::string &kp) {
+  if (!w.any())
+    return "";
+  std::string d = e.sub(qp, kp);
+  std::string ok;
+  if (w.maxDiff)
+    ok = e.cmp("sle", d, e.i32(*w.maxDiff));
+  if (w.minDiff)
+    ok = andI1(e, ok, e.cmp("sge", d, e.i32(*w.minDiff)));
+  return ok;
 }
 
 void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,

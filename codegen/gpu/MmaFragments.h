@@ -37,6 +37,17 @@ std::string globalPosition(MlirEmitter &e, Balance layout, const std::string &i,
                            const std::string &owner, const std::string &len,
                            const std::string &ring);
 
+struct KernelWindow;
+
+/// The window's test for key position `kp` of query position `qp` (i32):
+/// an i1 value, or "" when the window admits every key (none). Shared by
+/// every GPU kernel that masks (mma.sync, wgmma, dim-slice softmax).
+std::string windowAdmits(MlirEmitter &e, const KernelWindow &w,
+                         const std::string &qp, const std::string &kp);
+
+/// `a` and `b` (i1 values, "" for true).
+std::string andI1(MlirEmitter &e, const std::string &a, const std::string &b);
+
 /// Emits the fragment operations of one kernel into `e`.
 class MmaFragments {
 public:

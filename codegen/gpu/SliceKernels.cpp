@@ -195,7 +195,8 @@ mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
 
 std::string SoftmaxVKernelConfig::kernelName() const {
   return "ringc_softmax_v_" + dtype + "_d" + std::to_string(sliceDim) + "_" +
-         stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str();
+         stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
+         window.suffix();
 }
 
 std::string SoftmaxVKernelConfig::validate(const TargetInfo &target) const {
@@ -243,7 +244,8 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
   std::string row = e.add(e.mul("%bx", e.i32(c.kWarps)), warp);
   e.open("scf.if " + e.cmp("ult", row, "%qn") + " {");
   std::string qPos;
-  if (causal)
+  const bool positional = causal || c.window.any();
+  if (positional)
     qPos = globalPosition(e, c.layout, e.add("%q0", row), "%q_owner", "%seq",
                           "%ring");
   std::string sRow = e.mul(
@@ -257,11 +259,13 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
   auto score = [&](const std::string &j) {
     std::string x = e.fmul(loadF32(e, sg, e.add(sRow, e.ext64(j), "i64")),
                            "%scale_log2");
-    if (!causal)
+    if (!positional)
       return x;
     std::string kPos = globalPosition(e, c.layout, e.add("%k0", j),
                                       "%kv_owner", "%seq", "%ring");
-    return e.select(e.cmp("sle", kPos, qPos), x, e.negInf(), "f32");
+    std::string vis = causal ? e.cmp("sle", kPos, qPos) : "";
+    vis = andI1(e, vis, windowAdmits(e, c.window, qPos, kPos));
+    return e.select(vis, x, e.negInf(), "f32");
   };
 
   // Pass 1: the row maximum, lanes striding over the keys.

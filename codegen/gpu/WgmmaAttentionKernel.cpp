@@ -85,7 +85,7 @@ mlir::ring::gpu::defaultWgmmaAttentionConfig(int64_t headDim) {
 std::string WgmmaAttentionConfig::kernelName() const {
   return "ringc_attn_wgmma_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         "_n" + std::to_string(blockN) + "_s" + std::to_string(stages) +
+         window.suffix() + "_n" + std::to_string(blockN) + "_s" + std::to_string(stages) +
          (pingPong ? "" : "_nopp") +
          (epilogue == AttentionEpilogue::Accumulate        ? "_acc"
           : epilogue == AttentionEpilogue::AccumulateFirst ? "_acc_first"
@@ -511,7 +511,8 @@ std::string WgmmaWriter::run() {
         e.add(rowQ0, e.add(e.mul(cw, e.i32(64)), e.mul(wq, e.i32(16))));
     std::string rows[2] = {e.add(warpRow, g), e.add(e.add(warpRow, g), e.i32(8))};
     std::string qPos[2];
-    if (causal)
+    const bool positional = causal || c.window.any();
+    if (positional)
       for (int r = 0; r < 2; ++r)
         qPos[r] = pos(rows[r], "%q_owner", "%q_len");
 
@@ -603,6 +604,19 @@ std::string WgmmaWriter::run() {
                      e.cmp("sle", pos(tileLast, "%kv_owner", "%kv_len"),
                            qPos[0]) +
                      " : i1");
+      // Positions grow with the local row: the window admits the whole
+      // tile for both rows iff it admits the tile's last key for the
+      // earlier row and its first key for the later row.
+      if (c.window.any()) {
+        KernelWindow left{c.window.maxDiff, std::nullopt};
+        KernelWindow right{std::nullopt, c.window.minDiff};
+        full = andI1(e, full,
+                     windowAdmits(e, left, qPos[1],
+                                  pos(tile0, "%kv_owner", "%kv_len")));
+        full = andI1(e, full,
+                     windowAdmits(e, right, qPos[0],
+                                  pos(tileLast, "%kv_owner", "%kv_len")));
+      }
       std::string fTypes;
       for (int64_t i = 0; i < BN / 2; ++i)
         fTypes += i ? ", f32" : "f32";
@@ -624,12 +638,14 @@ std::string WgmmaWriter::run() {
           for (int col = 0; col < 2; ++col) {
             std::string key = e.add(key0, e.i32(n * 8 + col));
             std::string ok = e.cmp("slt", key, kEnd);
-            std::string kp = causal ? pos(key, "%kv_owner", "%kv_len") : "";
+            std::string kp =
+                positional ? pos(key, "%kv_owner", "%kv_len") : "";
             for (int r = 0; r < 2; ++r) {
               std::string vis = ok;
               if (causal)
                 vis = e.let("arith.andi " + ok + ", " +
                             e.cmp("sle", kp, qPos[r]) + " : i1");
+              vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
               out[n * 4 + 2 * r + col] =
                   e.select(vis, e.fmul(Sf[n][2 * r + col], "%scale_log2"),
                            e.negInf(), "f32");

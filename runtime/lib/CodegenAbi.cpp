@@ -187,15 +187,25 @@ int32_t ringrt_cg_check_artifact(const ringrt_context *ctx,
 void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
                            const void *send, void *recv, int64_t bytes,
                            int32_t stage, int32_t tag, ringrt_request **slot) {
+  ringrt_cg_shift_start_dir(ctx, status, send, recv, bytes, stage, tag, 1,
+                            slot);
+}
+
+void ringrt_cg_shift_start_dir(ringrt_context *ctx, int32_t *status,
+                               const void *send, void *recv, int64_t bytes,
+                               int32_t stage, int32_t tag, int32_t direction,
+                               ringrt_request **slot) {
   if (slot)
     *slot = nullptr;
   if (!ok(status))
     return;
   // Device buffers the communicator cannot address go through host copies.
   if (ringrt::shiftNeedsHostStaging(ctx))
-    return record(status, ringrt::stagedShiftStart(ctx, send, recv, bytes,
-                                                   stage, tag, slot));
-  record(status, ringrt_shift_start(ctx, send, recv, bytes, stage, tag, slot));
+    return record(status,
+                  ringrt::stagedShiftStart(ctx, send, recv, bytes, stage, tag,
+                                           slot, direction));
+  record(status, ringrt_shift_start_dir(ctx, send, recv, bytes, stage, tag,
+                                        direction, slot));
 }
 
 void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
@@ -209,8 +219,15 @@ void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
 
 void ringrt_cg_shift(ringrt_context *ctx, int32_t *status, const void *send,
                      void *recv, int64_t bytes, int32_t stage, int32_t tag) {
+  ringrt_cg_shift_dir(ctx, status, send, recv, bytes, stage, tag, 1);
+}
+
+void ringrt_cg_shift_dir(ringrt_context *ctx, int32_t *status,
+                         const void *send, void *recv, int64_t bytes,
+                         int32_t stage, int32_t tag, int32_t direction) {
   ringrt_request *req = nullptr;
-  ringrt_cg_shift_start(ctx, status, send, recv, bytes, stage, tag, &req);
+  ringrt_cg_shift_start_dir(ctx, status, send, recv, bytes, stage, tag,
+                            direction, &req);
   ringrt_cg_shift_wait(ctx, status, &req);
 }
 

@@ -18,6 +18,13 @@ extern "C" {
 ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,
                                  void *recv, int64_t bytes, int32_t stage,
                                  int32_t tag, ringrt_request **req) {
+  return ringrt_shift_start_dir(ctx, send, recv, bytes, stage, tag, 1, req);
+}
+
+ringrt_status ringrt_shift_start_dir(ringrt_context *ctx, const void *send,
+                                     void *recv, int64_t bytes, int32_t stage,
+                                     int32_t tag, int32_t direction,
+                                     ringrt_request **req) {
   if (req)
     *req = nullptr;
   if (!ctx || !req)
@@ -40,10 +47,21 @@ ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,
                      "ringrt_shift_start: stage %d: send and recv buffers "
                      "overlap",
                      stage);
+  if (direction != 1 && direction != -1)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_shift_start_dir: stage %d: direction %d must be "
+                     "1 (to the ring successor) or -1 (to the predecessor)",
+                     stage, direction);
   if (ringrt_status fault = ringrt::injectFault("shift", stage))
     return fault;
   std::unique_ptr<ringrt_request> out;
-  ringrt_status st = ctx->comm->shiftStart(send, recv, bytes, stage, tag, out);
+  ringrt_status st = ctx->comm->shiftStartDir(send, recv, bytes, stage, tag,
+                                              direction, out);
+  if (st == RINGRT_ERR_UNSUPPORTED && direction == -1)
+    return setErrorf(st,
+                     "ringrt_shift_start_dir: stage %d: this communicator "
+                     "shifts only to the ring successor",
+                     stage);
   if (st == RINGRT_OK)
     *req = out.release();
   return st;

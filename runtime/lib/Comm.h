@@ -35,6 +35,19 @@ public:
                                    int64_t bytes, int32_t stage, int32_t tag,
                                    std::unique_ptr<ringrt_request> &out) = 0;
 
+  /// Starts a shift in `direction`: +1 is shiftStart; −1 sends to the ring
+  /// predecessor (p−1 mod P) and receives from the successor (the backward
+  /// half of a sliding window's halo exchange). The default serves +1 only
+  /// and returns RINGRT_ERR_UNSUPPORTED for −1, without a message.
+  virtual ringrt_status shiftStartDir(const void *send, void *recv,
+                                      int64_t bytes, int32_t stage,
+                                      int32_t tag, int32_t direction,
+                                      std::unique_ptr<ringrt_request> &out) {
+    if (direction == 1)
+      return shiftStart(send, recv, bytes, stage, tag, out);
+    return RINGRT_ERR_UNSUPPORTED;
+  }
+
   /// Completes `req` within the context's timeout.
   virtual ringrt_status wait(ringrt_request &req) = 0;
 

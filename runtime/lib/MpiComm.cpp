@@ -84,7 +84,8 @@ struct MpiShift : ringrt_request {
   bool local = false; // size-1 ring: copied at start
   int32_t stage = 0, tag = 0;
   int64_t bytes = 0;
-  int64_t succ = 0, pred = 0; // world ranks
+  int64_t succ = 0, pred = 0; // world ranks: sent to, received from
+  bool backward = false;      // succ is the ring predecessor
 };
 
 class MpiComm final : public CommBackend {
@@ -101,7 +102,12 @@ public:
 
   ringrt_status shiftStart(const void *send, void *recv, int64_t bytes,
                            int32_t stage, int32_t tag,
-                           std::unique_ptr<ringrt_request> &out) override;
+                           std::unique_ptr<ringrt_request> &out) override {
+    return shiftStartDir(send, recv, bytes, stage, tag, 1, out);
+  }
+  ringrt_status shiftStartDir(const void *send, void *recv, int64_t bytes,
+                              int32_t stage, int32_t tag, int32_t direction,
+                              std::unique_ptr<ringrt_request> &out) override;
   ringrt_status wait(ringrt_request &req) override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
@@ -170,17 +176,20 @@ ringrt_status MpiComm::init() {
   return dupWorld(&roleComm, "sums and broadcasts");
 }
 
-ringrt_status MpiComm::shiftStart(const void *send, void *recv, int64_t bytes,
-                                  int32_t stage, int32_t tag,
-                                  std::unique_ptr<ringrt_request> &out) {
+ringrt_status MpiComm::shiftStartDir(const void *send, void *recv,
+                                     int64_t bytes, int32_t stage,
+                                     int32_t tag, int32_t direction,
+                                     std::unique_ptr<ringrt_request> &out) {
   auto req = std::make_unique<MpiShift>();
   req->stage = stage;
   req->tag = tag;
   req->bytes = bytes;
   int64_t P = grid.roleSize(RINGRT_AXIS_RING);
   int64_t p = grid.roleCoord(RINGRT_AXIS_RING);
-  req->succ = grid.worldRankAlong(RINGRT_AXIS_RING, (p + 1) % P);
-  req->pred = grid.worldRankAlong(RINGRT_AXIS_RING, (p + P - 1) % P);
+  int64_t step = direction < 0 ? P - 1 : 1;
+  req->backward = direction < 0;
+  req->succ = grid.worldRankAlong(RINGRT_AXIS_RING, (p + step) % P);
+  req->pred = grid.worldRankAlong(RINGRT_AXIS_RING, (p + P - step) % P);
   if (P == 1) {
     if (bytes > 0)
       std::memcpy(recv, send, static_cast<size_t>(bytes));
@@ -233,13 +242,14 @@ ringrt_status MpiComm::wait(ringrt_request &base) {
         RINGRT_ERR_TIMEOUT,
         "ringrt_wait: world rank %lld timed out after %lld ms in the ring "
         "shift of stage %d (tag %d, %lld bytes): receive from world rank "
-        "%lld (ring predecessor) %s; send to world rank %lld (ring "
-        "successor) %s",
+        "%lld (ring %s) %s; send to world rank %lld (ring %s) %s",
         static_cast<long long>(grid.worldRank),
         static_cast<long long>(timeoutMs), req.stage, req.tag,
         static_cast<long long>(req.bytes), static_cast<long long>(req.pred),
+        req.backward ? "successor" : "predecessor",
         done[0] ? "completed" : "never arrived",
         static_cast<long long>(req.succ),
+        req.backward ? "predecessor" : "successor",
         done[1] ? "completed" : "was never received");
   }
   return st;

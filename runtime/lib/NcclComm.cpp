@@ -101,7 +101,12 @@ public:
 
   ringrt_status shiftStart(const void *send, void *recv, int64_t bytes,
                            int32_t stage, int32_t tag,
-                           std::unique_ptr<ringrt_request> &out) override;
+                           std::unique_ptr<ringrt_request> &out) override {
+    return shiftStartDir(send, recv, bytes, stage, tag, 1, out);
+  }
+  ringrt_status shiftStartDir(const void *send, void *recv, int64_t bytes,
+                              int32_t stage, int32_t tag, int32_t direction,
+                              std::unique_ptr<ringrt_request> &out) override;
   ringrt_status wait(ringrt_request &req) override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
@@ -305,9 +310,10 @@ ringrt_status NcclComm::poll(void *event, int role, nccl::Result &asyncError) {
   }
 }
 
-ringrt_status NcclComm::shiftStart(const void *send, void *recv, int64_t bytes,
-                                   int32_t stage, int32_t tag,
-                                   std::unique_ptr<ringrt_request> &out) {
+ringrt_status NcclComm::shiftStartDir(const void *send, void *recv,
+                                      int64_t bytes, int32_t stage,
+                                      int32_t tag, int32_t direction,
+                                      std::unique_ptr<ringrt_request> &out) {
   const int ring = RINGRT_AXIS_RING;
   ringrt_status st = checkUsable(ring, "ringrt_shift_start", stage);
   if (st != RINGRT_OK)
@@ -318,8 +324,10 @@ ringrt_status NcclComm::shiftStart(const void *send, void *recv, int64_t bytes,
   req->tag = tag;
   req->bytes = bytes;
   int64_t P = grid.roleSize(ring), p = grid.roleCoord(ring);
-  int succ = static_cast<int>((p + 1) % P);
-  int pred = static_cast<int>((p + P - 1) % P);
+  // Backward (direction −1): to the predecessor, from the successor.
+  int64_t step = direction < 0 ? P - 1 : 1;
+  int succ = static_cast<int>((p + step) % P);
+  int pred = static_cast<int>((p + P - step) % P);
   req->succ = grid.worldRankAlong(ring, succ);
   req->pred = grid.worldRankAlong(ring, pred);
 

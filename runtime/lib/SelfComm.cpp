@@ -29,6 +29,12 @@ public:
     return RINGRT_OK;
   }
 
+  ringrt_status shiftStartDir(const void *send, void *recv, int64_t bytes,
+                              int32_t stage, int32_t tag, int32_t,
+                              std::unique_ptr<ringrt_request> &out) override {
+    return shiftStart(send, recv, bytes, stage, tag, out);
+  }
+
   ringrt_status wait(ringrt_request &) override { return RINGRT_OK; }
 
   ringrt_status allreduceSumF32(float *, int64_t, int, int32_t) override {

@@ -32,14 +32,18 @@ void ringrun::referenceAttentionBackward(
         size_t row = static_cast<size_t>(((b * Hq + h) * L + i) * D);
         const float *qi = &q[row], *doi = &dout[row];
         double *dqi = &dq[row];
-        int64_t visible = s.causal ? i + 1 : L;
+        // The keys the row sees, [j0, j0 + visible) (causal, window).
+        auto [j0, j1] = s.visibleKeys(i);
+        int64_t visible = j1 - j0;
+        const float *kr = kb + j0 * D, *vr = vb + j0 * D;
+        double *dkr = dkb + j0 * D, *dvr = dvb + j0 * D;
         if (visible == 0)
           continue; // every score masked: no gradient
         double m = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < visible; ++j) {
           double dot = 0;
           for (int64_t d = 0; d < D; ++d)
-            dot += static_cast<double>(qi[d]) * kb[j * D + d];
+            dot += static_cast<double>(qi[d]) * kr[j * D + d];
           p[j] = dot * s.scale;
           m = std::max(m, p[j]);
         }
@@ -50,7 +54,7 @@ void ringrun::referenceAttentionBackward(
         for (int64_t j = 0; j < visible; ++j) {
           p[j] /= sum;
           for (int64_t d = 0; d < D; ++d)
-            o[d] += p[j] * vb[j * D + d];
+            o[d] += p[j] * vr[j * D + d];
         }
         double delta = 0;
         for (int64_t d = 0; d < D; ++d)
@@ -58,12 +62,12 @@ void ringrun::referenceAttentionBackward(
         for (int64_t j = 0; j < visible; ++j) {
           double dp = 0;
           for (int64_t d = 0; d < D; ++d)
-            dp += static_cast<double>(doi[d]) * vb[j * D + d];
+            dp += static_cast<double>(doi[d]) * vr[j * D + d];
           double ds = p[j] * (dp - delta) * s.scale;
           for (int64_t d = 0; d < D; ++d) {
-            dqi[d] += ds * kb[j * D + d];
-            dkb[j * D + d] += ds * qi[d];
-            dvb[j * D + d] += p[j] * doi[d];
+            dqi[d] += ds * kr[j * D + d];
+            dkr[j * D + d] += ds * qi[d];
+            dvr[j * D + d] += p[j] * doi[d];
           }
         }
       }

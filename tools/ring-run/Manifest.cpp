@@ -43,6 +43,8 @@ std::string AttentionSpec::validate() const {
                  positive(dimSlices, "dim_slices")})
     if (!r.empty())
       return r;
+  if (windowLeft < -1 || windowRight < -1)
+    return "window_left and window_right must be >= -1 (-1 = unlimited)";
   auto divides = [](int64_t a, int64_t b, const char *an, const char *bn) {
     return b % a == 0 ? std::string()
                       : std::string(bn) + " " + std::to_string(b) +
@@ -256,6 +258,13 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       !rd.number(*spec, "spec.", "scale", s.scale))
     return false;
   s.causal = causal != 0;
+  // The window keys are present only in artifacts with a window.
+  for (auto [key, slot] : {std::pair<const char *, int64_t *>{
+                               "window_left", &s.windowLeft},
+                           {"window_right", &s.windowRight}})
+    if (spec->getAsObject() && spec->getAsObject()->get(key) &&
+        !rd.integer(*spec, "spec.", key, *slot))
+      return false;
   if (!ringrt::layout::parseBalance(balance, s.balance)) {
     error = "spec.balance: expected zigzag, striped or none, got \"" +
             balance + "\"";
@@ -378,7 +387,11 @@ std::string ringrun::writeManifest(const Manifest &m) {
      << ", \"head_dim\": " << s.headDim << ", \"ring\": " << s.ring
      << ", \"head_groups\": " << s.headGroups
      << ", \"dim_slices\": " << s.dimSlices
-     << ", \"causal\": " << (s.causal ? 1 : 0) << ", \"balance\": \""
+     << ", \"causal\": " << (s.causal ? 1 : 0);
+  if (s.hasWindow())
+    os << ", \"window_left\": " << s.windowLeft
+       << ", \"window_right\": " << s.windowRight;
+  os << ", \"balance\": \""
      << ringrt::layout::balanceName(s.balance) << "\", \"dtype\": \""
      << ringrt_dtype_name(s.dtype) << "\", \"scale\": " << scale << "},\n"
      << "  \"grid\": {\"shape\": " << shapeString(m.gridShape, m.gridRank)
@@ -426,8 +439,9 @@ bool ringrun::parseSpecKeyValues(const std::string &text, AttentionSpec &s,
       continue;
     }
     static const char *const kIntegerKeys[] = {
-        "batch", "heads",       "kv_heads",   "seq",   "head_dim",
-        "ring",  "head_groups", "dim_slices", "causal"};
+        "batch",      "heads",       "kv_heads",    "seq",
+        "head_dim",   "ring",        "head_groups", "dim_slices",
+        "causal",     "window_left", "window_right"};
     bool known = key == "scale";
     for (const char *k : kIntegerKeys)
       known = known || key == k;
@@ -466,6 +480,10 @@ bool ringrun::parseSpecKeyValues(const std::string &text, AttentionSpec &s,
       s.headGroups = v;
     else if (key == "dim_slices")
       s.dimSlices = v;
+    else if (key == "window_left")
+      s.windowLeft = v;
+    else if (key == "window_right")
+      s.windowRight = v;
     else
       s.causal = v != 0;
   }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace ringrun {
 
@@ -23,12 +24,25 @@ struct AttentionSpec {
   int64_t batch = 1, heads = 1, kvHeads = 1, seq = 1, headDim = 1;
   int64_t ring = 1, headGroups = 1, dimSlices = 1;
   bool causal = false;
+  /// Sliding window sides in tokens (-1 = unlimited): key j is visible to
+  /// query i only if i - j <= windowLeft and j - i <= windowRight.
+  int64_t windowLeft = -1, windowRight = -1;
   ringrt::layout::Balance balance = ringrt::layout::Balance::None;
   int32_t dtype = RINGRT_BF16;
   double scale = 1.0;
 
   /// Number of ranks: ring * head_groups * dim_slices.
   int64_t ranks() const { return ring * headGroups * dimSlices; }
+  bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
+  /// The keys query token i sees: [first, end) in global token order (the
+  /// causal mask and the window both cut a contiguous range).
+  std::pair<int64_t, int64_t> visibleKeys(int64_t i) const {
+    int64_t first = windowLeft >= 0 && i - windowLeft > 0 ? i - windowLeft : 0;
+    int64_t end = causal ? i + 1 : seq;
+    if (windowRight >= 0 && i + windowRight + 1 < end)
+      end = i + windowRight + 1;
+    return {first, end};
+  }
   /// "" if the spec is consistent (divisibility etc.), else why not.
   std::string validate() const;
 };

@@ -40,11 +40,12 @@ Conditioning ringrun::referenceAttention(const AttentionSpec &s,
       for (int64_t i = 0; i < L; ++i) {
         const float *qi = &q[static_cast<size_t>(((b * Hq + h) * L + i) * D)];
         double *oi = &o[static_cast<size_t>(((b * Hq + h) * L + i) * D)];
+        auto [j0, j1] = s.visibleKeys(i);
         lse[static_cast<size_t>((b * Hq + h) * L + i)] = attentionRow(
-            D, s.causal ? i + 1 : L, s.scale, [&](int64_t d) { return qi[d]; },
-            [&](int64_t j, int64_t d) { return kb[j * D + d]; },
-            [&](int64_t j, int64_t d) { return vb[j * D + d]; }, oi, scratch,
-            cond);
+            D, j1 - j0, s.scale, [&](int64_t d) { return qi[d]; },
+            [&](int64_t j, int64_t d) { return kb[(j0 + j) * D + d]; },
+            [&](int64_t j, int64_t d) { return vb[(j0 + j) * D + d]; }, oi,
+            scratch, cond);
       }
     }
   return cond;

@@ -58,14 +58,16 @@ SampledErrors ringrun::checkSampledRows(const AttentionSpec &s,
         int64_t kvBase = (b * Hkv + hk) * L * D;
         for (int64_t d = 0; d < D; ++d)
           q[d] = inputElement(seed, 0, qBase + d, s.dtype, inputScale);
+        auto [j0, j1] = s.visibleKeys(t);
         double lse = attentionRow(
-            D, s.causal ? t + 1 : L, s.scale, [&](int64_t d) { return q[d]; },
+            D, j1 - j0, s.scale, [&](int64_t d) { return q[d]; },
             [&](int64_t j, int64_t d) {
-              return inputElement(seed, 1, kvBase + j * D + d, s.dtype,
+              return inputElement(seed, 1, kvBase + (j0 + j) * D + d, s.dtype,
                                   inputScale);
             },
             [&](int64_t j, int64_t d) {
-              return inputElement(seed, 2, kvBase + j * D + d, s.dtype);
+              return inputElement(seed, 2, kvBase + (j0 + j) * D + d,
+                                  s.dtype);
             },
             ref.data(), scratch, out.cond);
         int64_t row = (b * HqLocal + (h - hr.begin)) * Ll + i;

@@ -32,7 +32,7 @@ using mlir::ModuleOp;
 using mlir::OwningOpRef;
 
 namespace {
-enum class Kind { PositiveInt, Bool, Balance, DType, Scale };
+enum class Kind { PositiveInt, Bool, Balance, DType, Scale, Window };
 
 struct KeyInfo {
   StringLiteral name;
@@ -67,6 +67,12 @@ const KeyInfo kKeys[] = {
     {"scale", Kind::Scale,
      "softmax scale, a positive number in [1.2e-38, 2.3e38], where it and "
      "scale*log2(e) are normal fp32 numbers (default 1/sqrt(head_dim))"},
+    {"window_left", Kind::Window,
+     "sliding window: tokens a query sees before itself, -1 = unlimited "
+     "(default -1); combines with causal"},
+    {"window_right", Kind::Window,
+     "sliding window: tokens a query sees after itself, -1 = unlimited "
+     "(default -1; no effect under causal=1)"},
     {"grad", Kind::Bool,
      "0 or 1 (default 0); 1 also exports the backward pass, "
      "NAME_attention_backward"},
@@ -180,6 +186,16 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                          value + "'");
       spec.dtype = value.str();
       break;
+    case Kind::Window: {
+      int64_t v;
+      if (value.getAsInteger(10, v) || v < -1)
+        return specError("spec key '" + key +
+                         "' needs a token count >= 0, or -1 for unlimited, "
+                         "got '" +
+                         value + "'");
+      (key == "window_left" ? spec.windowLeft : spec.windowRight) = v;
+      break;
+    }
     case Kind::Scale: {
       double d;
       if (value.getAsDouble(d) || !std::isfinite(d) || d <= 0)
@@ -239,6 +255,9 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
   if (spec.causal)
     os << " mask<causal>";
   os << " balance<" << spec.effectiveBalance() << ">";
+  if (spec.windowLeft != -1 || spec.windowRight != -1)
+    os << " window<left = " << spec.windowLeft
+       << ", right = " << spec.windowRight << ">";
   if (spec.grad)
     os << " grad";
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "

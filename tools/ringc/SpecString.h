@@ -40,6 +40,8 @@ struct AttentionSpec {
   bool causal = false;
   /// Also compile the backward pass (NAME_attention_backward).
   bool grad = false;
+  /// Sliding window sides (tokens; -1 = unlimited).
+  int64_t windowLeft = -1, windowRight = -1;
   /// none, zigzag or striped; empty: zigzag when causal, else none.
   std::string balance;
   /// bf16, f16 or f32.

@@ -200,6 +200,8 @@ static LogicalResult planModule(MLIRContext &context,
     spec.seq = plan->seq;
     spec.headDim = plan->headDim;
     spec.causal = plan->isCausal();
+    spec.windowLeft = plan->windowLeft;
+    spec.windowRight = plan->windowRight;
     spec.dtype = plan->dtypeName().str();
     spec.scale = plan->scale;
     ranks = plan->numRanks();

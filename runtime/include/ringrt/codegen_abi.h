@@ -58,6 +58,15 @@ RINGRT_API void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
                                       int64_t bytes, int32_t stage,
                                       int32_t tag, ringrt_request **slot);
 
+/// ringrt_cg_shift_start in `direction` (ringrt_shift_start_dir: 1 to the
+/// ring successor, -1 to the predecessor).
+RINGRT_API void ringrt_cg_shift_start_dir(ringrt_context *ctx,
+                                          int32_t *status, const void *send,
+                                          void *recv, int64_t bytes,
+                                          int32_t stage, int32_t tag,
+                                          int32_t direction,
+                                          ringrt_request **slot);
+
 /// Waits for the request in *slot (if any) and clears the slot.
 RINGRT_API void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
                                      ringrt_request **slot);
@@ -66,6 +75,12 @@ RINGRT_API void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
 RINGRT_API void ringrt_cg_shift(ringrt_context *ctx, int32_t *status,
                                 const void *send, void *recv, int64_t bytes,
                                 int32_t stage, int32_t tag);
+
+/// A blocking ring shift in `direction`.
+RINGRT_API void ringrt_cg_shift_dir(ringrt_context *ctx, int32_t *status,
+                                    const void *send, void *recv,
+                                    int64_t bytes, int32_t stage, int32_t tag,
+                                    int32_t direction);
 
 /// In-place sum of `count` floats over the dim-slice axis.
 RINGRT_API void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx,

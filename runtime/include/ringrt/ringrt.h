@@ -166,6 +166,16 @@ RINGRT_API ringrt_status ringrt_shift_start(ringrt_context *ctx,
                                             int32_t tag,
                                             ringrt_request **req);
 
+/// As ringrt_shift_start in `direction`: 1 is ringrt_shift_start; -1 sends
+/// to the ring predecessor (p-1 mod P) and receives from the successor
+/// (p+1 mod P), the backward half of a sliding window's halo exchange.
+/// RINGRT_ERR_INVALID_ARGUMENT for any other direction.
+RINGRT_API ringrt_status ringrt_shift_start_dir(ringrt_context *ctx,
+                                                const void *send, void *recv,
+                                                int64_t bytes, int32_t stage,
+                                                int32_t tag, int32_t direction,
+                                                ringrt_request **req);
+
 /// Waits for a shift to complete and frees `req`. Returns
 /// RINGRT_ERR_TIMEOUT after the context's timeout, with a message naming the
 /// peer world ranks, the stage and the byte count.

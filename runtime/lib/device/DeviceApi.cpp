@@ -104,7 +104,8 @@ bool ringrt::shiftNeedsHostStaging(const ringrt_context *ctx) {
 ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
                                        void *recv, int64_t bytes,
                                        int32_t stage, int32_t tag,
-                                       ringrt_request **req) {
+                                       ringrt_request **req,
+                                       int32_t direction) {
   *req = nullptr;
   auto staged = std::make_unique<StagedRequest>();
   DeviceBackend &dev = *ctx->deviceBackend;
@@ -117,8 +118,8 @@ ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
   if (st == RINGRT_OK)
     st = dev.stageOut(staged->sendHost, send, bytes);
   if (st == RINGRT_OK)
-    st = ringrt_shift_start(ctx, staged->sendHost, staged->recvHost, bytes,
-                            stage, tag, &staged->inner);
+    st = ringrt_shift_start_dir(ctx, staged->sendHost, staged->recvHost,
+                                bytes, stage, tag, direction, &staged->inner);
   if (st != RINGRT_OK) {
     staged->release();
     return st;

@@ -163,7 +163,8 @@ RINGRT_TESTING_API bool shiftNeedsHostStaging(const ringrt_context *ctx);
 /// (DeviceBackend::stageOut) and starts the host shift.
 ringrt_status stagedShiftStart(ringrt_context *ctx, const void *send,
                                void *recv, int64_t bytes, int32_t stage,
-                               int32_t tag, ringrt_request **req);
+                               int32_t tag, ringrt_request **req,
+                               int32_t direction = 1);
 
 /// Completes a shift: for a staged request, waits for the host shift and
 /// copies the received bytes to the device (DeviceBackend::stageIn);

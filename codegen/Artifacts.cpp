@@ -534,12 +534,6 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
     else if (fn->hasAttr("ring.plan"))
       perRank.push_back(fn);
   }
-  if (grad && options.target != "cpu") {
-    error = "grad=1: the backward pass has CPU kernels only so far; compile "
-            "it with --target=cpu (target " +
-            options.target + " has no backward kernels yet)";
-    return failure();
-  }
   if (perRank.size() != 1) {
     error = "an artifact holds exactly one attention; the module has " +
             std::to_string(perRank.size()) +

@@ -270,7 +270,9 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                 "Accumulation is fp32 throughout; rows\n * whose every score "
                 "is masked get dq = 0. A caller-owned workspace must\n * hold " +
                     cpu::workspaceBytesName(name.str() + "_backward") +
-                    "() bytes. */\nint32_t " +
+                    "() bytes (" + cpu::workspaceBytesName(name) +
+                    "() is at least that:\n * one workspace serves both "
+                    "entries). */\nint32_t " +
                     cpu::backwardEntryPointName(name) +
                     "(ringrt_context *ctx,\n    const ringrt_tensor *q, "
                     "const ringrt_tensor *k, const ringrt_tensor *v,\n    "

@@ -139,10 +139,9 @@ SmallVector<BlockCase> mlir::ring::classifyStage(const AttentionPlan &plan,
         if (cls >= 0) {
           BlockCase c{BlockCondition::Always, q0, qn, k0, kn,
                       (cls & 1) ? MaskKind::causal : MaskKind::none};
-          if (p > 0 || end < P) {
-            c.rankLo = p;
-            c.rankHi = end - 1;
-          }
+          // Ranks [p, end): bounds only where they exclude a rank.
+          c.rankLo = p;
+          c.rankHi = end < P ? end - 1 : INT64_MAX;
           c.window = cls & 2;
           cases.push_back(c);
         }
@@ -250,14 +249,18 @@ void mlir::ring::emitBlockCases(OpBuilder &b, Location loc,
     const BlockCase *first = ranged[i];
     assert(first->condition == BlockCondition::Always &&
            "rank ranges only on unconditional cases");
-    Value inRange = arith::AndIOp::create(
-        b, loc,
-        arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::uge, rank,
-            arith::ConstantIndexOp::create(b, loc, first->rankLo)),
-        arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ule, rank,
-            arith::ConstantIndexOp::create(b, loc, first->rankHi)));
+    Value inRange;
+    if (first->rankLo > 0)
+      inRange = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::uge, rank,
+          arith::ConstantIndexOp::create(b, loc, first->rankLo));
+    if (first->rankHi != INT64_MAX) {
+      Value below = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ule, rank,
+          arith::ConstantIndexOp::create(b, loc, first->rankHi));
+      inRange = inRange ? arith::AndIOp::create(b, loc, inRange, below)
+                        : below;
+    }
     auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());

@@ -48,7 +48,7 @@ BackwardKernelConfig mlir::ring::gpu::defaultBackwardConfig(int64_t headDim) {
 std::string BackwardKernelConfig::suffix() const {
   return dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         "_w" + std::to_string(warps) + "_n" + std::to_string(blockN);
+         window.suffix() + "_w" + std::to_string(warps) + "_n" + std::to_string(blockN);
 }
 
 std::string BackwardKernelConfig::dqKernelName() const {
@@ -103,13 +103,15 @@ std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
 }
 
 std::string mlir::ring::gpu::maskVisible(MlirEmitter &e, MaskKind mask,
+                                         const KernelWindow &window,
                                          const std::string &inRange,
                                          const std::string &qPos,
                                          const std::string &kPos) {
-  if (mask != MaskKind::causal)
-    return inRange;
-  return e.let("arith.andi " + inRange + ", " + e.cmp("sle", kPos, qPos) +
-               " : i1");
+  std::string vis = inRange;
+  if (mask == MaskKind::causal)
+    vis = e.let("arith.andi " + inRange + ", " + e.cmp("sle", kPos, qPos) +
+                " : i1");
+  return andI1(e, vis, windowAdmits(e, window, qPos, kPos));
 }
 
 namespace {
@@ -344,9 +346,12 @@ std::string BackwardWriter::dq() {
            " : i32");
     e.close();
     nt = cnt;
+  }
+  // Positions for the causal mask and the sliding window.
+  const bool positional = causal || c.window.any();
+  if (positional)
     for (int r = 0; r < 2; ++r)
       qPos[r] = pos(rows[r], "%q_owner", "%q_len");
-  }
   // Per row: lse · log2 e and D (rows past the tail read the last row).
   std::string lseL2[2], dl[2];
   for (int r = 0; r < 2; ++r) {
@@ -403,9 +408,9 @@ std::string BackwardWriter::dq() {
       for (int col = 0; col < 2; ++col) {
         std::string key = e.add(key0, e.i32(n * 8 + col));
         std::string ok = e.cmp("slt", key, kEnd);
-        std::string kp = causal ? pos(key, "%kv_owner", "%kv_len") : "";
+        std::string kp = positional ? pos(key, "%kv_owner", "%kv_len") : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, ok, qPos[r], kp);
+          std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
           std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2[r]));
           p = e.select(vis, p, e.f32(0.0), "f32");
@@ -466,9 +471,11 @@ std::string BackwardWriter::dkdv() {
            " : i32");
     e.close();
     first = cnt;
+  }
+  const bool positional = causal || c.window.any();
+  if (positional)
     for (int r = 0; r < 2; ++r)
       kPos[r] = pos(rows[r], "%kv_owner", "%kv_len");
-  }
   std::string nt = e.sub(ntAll, first);
   std::string total = e.mul(nt, group);
   // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
@@ -534,9 +541,9 @@ std::string BackwardWriter::dkdv() {
         std::string at = e.add(qRowBase, e.ext64(e.minu(qi, lastQ)), "i64");
         std::string l2 = lseLog2(at);
         std::string dl = loadF32(deltag, at);
-        std::string qp = causal ? pos(qi, "%q_owner", "%q_len") : "";
+        std::string qp = positional ? pos(qi, "%q_owner", "%q_len") : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, ok, qp, kPos[r]);
+          std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];
           std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), l2));
           p = e.select(vis, p, e.f32(0.0), "f32");

@@ -121,6 +121,7 @@ GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
   c.dtype = dtypeOf(qTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();
+  c.window = windowOf(op);
   if (warpsOverride > 0)
     c.warps = warpsOverride;
   if (blockNOverride > 0)

@@ -292,6 +292,7 @@ struct BackwardKernelConfig {
   std::string dtype = "bf16";
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
+  KernelWindow window;
   int warps = 4;
   int blockN = 64;
 
@@ -336,10 +337,11 @@ std::string writeBackwardDkDvKernel(const BackwardKernelConfig &config);
 class MlirEmitter;
 
 /// Whether a score is visible: `inRange` (i1: the key and query are inside
-/// their row ranges) and, under a causal mask, kPos <= qPos (global
-/// positions, i32). The one place the backward kernels derive visibility,
-/// so that further masks (windows) extend it here.
+/// their row ranges), under a causal mask kPos <= qPos, and inside the
+/// sliding window (global positions, i32). The one place the backward
+/// kernels derive visibility.
 std::string maskVisible(MlirEmitter &e, MaskKind mask,
+                        const KernelWindow &window,
                         const std::string &inRange, const std::string &qPos,
                         const std::string &kPos);
 

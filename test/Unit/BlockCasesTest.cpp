@@ -2,11 +2,16 @@
 //
 // This file tests the compile-time block classification of ring-schedule:
 // zigzag and striped give every rank the same causal work at every stage,
-// the contiguous layout does not, and no mask means full blocks.
+// the contiguous layout does not, and no mask means full blocks. With
+// sliding windows, the truncated stages and their per-rank cases cover
+// every visible (query, key) pair exactly once, with the masks they need
+// (checked pair by pair against the definition).
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/BlockCases.h"
+#include "passes/ScheduleTrace.h"
+#include "mlir/IR/MLIRContext.h"
 
 #include "gtest/gtest.h"
 
@@ -61,5 +66,81 @@ TEST(BlockCases, NoMaskMeansFullBlocks) {
       EXPECT_EQ(cases[0].work(), 24 * 24);
       EXPECT_EQ(cases[0].mask, MaskKind::none);
     }
+}
+
+/// Whether key token j is visible to query token i (RingOps.td, brute force).
+bool visible(int64_t i, int64_t j, bool causal, int64_t left, int64_t right) {
+  return (!causal || j <= i) && (left < 0 || i - j <= left) &&
+         (right < 0 || j - i <= right);
+}
+
+TEST(BlockCases, WindowStagesCoverEveryVisiblePairOnce) {
+  struct Window {
+    int64_t left, right;
+  };
+  for (Balance layout : {Balance::none, Balance::zigzag, Balance::striped})
+    for (bool causal : {false, true})
+      for (int64_t P : {1, 2, 3, 5, 8})
+        for (Window w : {Window{0, -1}, Window{3, -1}, Window{-1, 2},
+                         Window{5, 1}, Window{17, 9}, Window{100, 100}}) {
+          AttentionPlan plan;
+          plan.gridShape = {P};
+          plan.axisOfRole = {0, -1, -1};
+          plan.seq = 8 * P;
+          plan.balance = layout;
+          plan.mask = causal ? MaskKind::causal : MaskKind::none;
+          plan.windowLeft = w.left;
+          plan.windowRight = w.right;
+          const int64_t Ll = plan.localSeq(), L = plan.seq;
+          RingStages stages = planRingStages(plan);
+          EXPECT_EQ(stages.offsets.size(),
+                    size_t(1 + stages.forward + stages.backward));
+          std::vector<int> seen(L * L, 0);
+          for (int64_t offset : stages.offsets)
+            for (const BlockCase &c : classifyStage(plan, offset))
+              for (int64_t p = 0; p < P; ++p) {
+                int64_t src = ((p - offset) % P + P) % P;
+                if (!appliesTo(c, src, p))
+                  continue;
+                for (int64_t a = c.q0; a < c.q0 + c.qn; ++a)
+                  for (int64_t b = c.k0; b < c.k0 + c.kn; ++b) {
+                    int64_t i = globalRow(plan, p, a), j = globalRow(plan, src, b);
+                    ++seen[i * L + j];
+                    bool vis = visible(i, j, causal, w.left, w.right);
+                    // A hidden pair inside a block needs the mask that
+                    // hides it.
+                    if (!vis && causal && j > i)
+                      EXPECT_EQ(c.mask, MaskKind::causal);
+                    else if (!vis)
+                      EXPECT_TRUE(c.window)
+                          << "layout " << int(layout) << " P " << P;
+                  }
+              }
+          for (int64_t i = 0; i < L; ++i)
+            for (int64_t j = 0; j < L; ++j)
+              if (visible(i, j, causal, w.left, w.right))
+                ASSERT_EQ(seen[i * L + j], 1)
+                    << "pair (" << i << ", " << j << "), layout "
+                    << int(layout) << ", causal " << causal << ", P " << P
+                    << ", window " << w.left << "/" << w.right;
+          (void)Ll;
+        }
+}
+
+TEST(BlockCases, ShortWindowIsAHalo) {
+  AttentionPlan plan;
+  plan.gridShape = {16};
+  plan.axisOfRole = {0, -1, -1};
+  plan.seq = 16 * 64;
+  plan.mask = MaskKind::causal;
+  plan.windowLeft = 10;
+  for (Balance layout : {Balance::none, Balance::zigzag}) {
+    plan.balance = layout;
+    RingStages s = planRingStages(plan);
+    // Contiguous: only the predecessor; zigzag: both neighbours.
+    EXPECT_EQ(s.forward, 1);
+    EXPECT_EQ(s.backward, layout == Balance::zigzag ? 1 : 0);
+    EXPECT_EQ(s.saved(16), layout == Balance::zigzag ? 13 : 14);
+  }
 }
 } // namespace

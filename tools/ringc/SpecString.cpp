@@ -67,15 +67,15 @@ const KeyInfo kKeys[] = {
     {"scale", Kind::Scale,
      "softmax scale, a positive number in [1.2e-38, 2.3e38], where it and "
      "scale*log2(e) are normal fp32 numbers (default 1/sqrt(head_dim))"},
+    {"grad", Kind::Bool,
+     "0 or 1 (default 0); 1 also exports the backward pass, "
+     "NAME_attention_backward"},
     {"window_left", Kind::Window,
      "sliding window: tokens a query sees before itself, -1 = unlimited "
      "(default -1); combines with causal"},
     {"window_right", Kind::Window,
      "sliding window: tokens a query sees after itself, -1 = unlimited "
      "(default -1; no effect under causal=1)"},
-    {"grad", Kind::Bool,
-     "0 or 1 (default 0); 1 also exports the backward pass, "
-     "NAME_attention_backward"},
 };
 
 Error specError(const Twine &msg) {

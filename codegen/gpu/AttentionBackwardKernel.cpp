@@ -277,16 +277,7 @@ private:
 } // namespace
 
 void BackwardWriter::prologue() {
-  e.line("%tidx = gpu.thread_id x");
-  e.line("%tid = arith.index_cast %tidx : index to i32");
-  e.line("%bxx = gpu.block_id x");
-  e.line("%bx = arith.index_cast %bxx : index to i32");
-  e.line("%hx = gpu.block_id y");
-  e.line("%h = arith.index_cast %hx : index to i32");
-  e.line("%bbx = gpu.block_id z");
-  e.line("%b = arith.index_cast %bbx : index to i32");
-  lane = e.let("arith.andi %tid, " + e.i32(31) + " : i32");
-  warp = e.let("arith.shrui %tid, " + e.i32(5) + " : i32");
+  emitBlockCoordinates(e, lane, warp);
   g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
@@ -334,16 +325,11 @@ std::string BackwardWriter::dq() {
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
-    std::string j = e.newName(), acc = e.newName(), cnt = e.newName();
-    e.open(cnt + " = scf.for " + j + " = " + e.i32(0) + " to " + nt +
-           " step " + e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
-           ") -> (i32) : i32 {");
-    std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
-    std::string vis = e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
-    e.line("scf.yield " + e.add(acc, e.let("arith.extui " + vis + " : i1 to i32")) +
-           " : i32");
-    e.close();
-    nt = cnt;
+    std::string count = emitCount(e, nt, [&](const std::string &j) {
+      std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
+      return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
+    });
+    nt = count;
     for (int r = 0; r < 2; ++r)
       qPos[r] = pos(rows[r], "%q_owner", "%q_len");
   }
@@ -454,18 +440,11 @@ std::string BackwardWriter::dkdv() {
   std::string kPos[2];
   if (causal) {
     std::string minPos = pos(rowK0, "%kv_owner", "%kv_len");
-    std::string t = e.newName(), acc = e.newName(), cnt = e.newName();
-    e.open(cnt + " = scf.for " + t + " = " + e.i32(0) + " to " + ntAll +
-           " step " + e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
-           ") -> (i32) : i32 {");
-    std::string last =
-        e.minu(e.add(e.add("%q0", e.mul(t, e.i32(BN))), e.i32(BN - 1)), lastQ);
-    std::string hidden = e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
-    e.line("scf.yield " +
-           e.add(acc, e.let("arith.extui " + hidden + " : i1 to i32")) +
-           " : i32");
-    e.close();
-    first = cnt;
+    first = emitCount(e, ntAll, [&](const std::string &t) {
+      std::string last = e.minu(
+          e.add(e.add("%q0", e.mul(t, e.i32(BN))), e.i32(BN - 1)), lastQ);
+      return e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
+    });
     for (int r = 0; r < 2; ++r)
       kPos[r] = pos(rows[r], "%kv_owner", "%kv_len");
   }

@@ -368,7 +368,9 @@ void fillLocalInput(const AttentionSpec &s, const Options &opt, int which,
 bool isGpuTarget(const Manifest &m) { return m.target != "cpu"; }
 
 /// Prints (rank 0) every rank's emulator counters. Collective.
-void printProfiles(World &w, ringrt_context *ctx) {
+/// Prints every rank's device counters (cumulative since the context was
+/// created); `after`, if given, names what ran last ("forward").
+void printProfiles(World &w, ringrt_context *ctx, const char *after = nullptr) {
   ringrt_device_profile p{};
   ringrt_device_get_profile(ctx, &p);
   constexpr int kN = 15;
@@ -386,13 +388,15 @@ void printProfiles(World &w, ringrt_context *ctx) {
     const uint64_t *c = &all[kN * static_cast<size_t>(r)];
     auto u = [&](int i) { return (unsigned long long)c[i]; };
     std::fprintf(stdout,
-                 "ring-run: profile rank %d: launches=%llu instructions=%llu "
+                 "ring-run: profile rank %d%s%s%s: launches=%llu instructions=%llu "
                  "mma=%llu ldmatrix=%llu cp_async_bytes=%llu "
                  "shared_bytes=%llu global_bytes=%llu barriers=%llu "
                  "wgmma=%llu wgmma_flops=%llu tma_load_bytes=%llu "
                  "tma_store_bytes=%llu mbarrier_waits=%llu ex2=%llu "
                  "stmatrix=%llu\n",
-                 r, u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8),
+                 r, after ? " (cumulative, after the " : "", after ? after : "",
+                 after ? ")" : "", u(0), u(1), u(2), u(3), u(4), u(5), u(6),
+                 u(7), u(8),
                  u(9), u(10), u(11), u(12), u(13), u(14));
   }
   std::fflush(stdout);
@@ -895,6 +899,8 @@ int runArtifact(World &w, const Options &opt) {
               backward, opt.seed,  opt.dumpDir,     opt.iters,
               opt.inputScale,
               [&](bool ok, const std::string &msg) { return w.agree(ok, msg); }};
+    if (opt.profile)
+      g.profile = [&](const char *after) { printProfiles(w, ctx, after); };
     rc = opt.check ? runGradCheck(g) : runGradBench(g);
     if (rc == 0 && opt.bench)
       rc = runBench(w, opt, m, entry, ctx, coords);

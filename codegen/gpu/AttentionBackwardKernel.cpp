@@ -32,6 +32,8 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -161,6 +163,16 @@ private:
                     e.f32(std::numeric_limits<float>::infinity()),
                     e.fmul(l, e.f32(1.4426950408889634)), "f32");
   }
+  /// P = exp2(s · scale · log2 e − lse · log2 e) where `vis`, else 0, and
+  /// dS = P ∘ (dP − D) of one score (both kernels).
+  std::pair<std::string, std::string>
+  gradScore(const std::string &s, const std::string &dp,
+            const std::string &lseL2, const std::string &delta,
+            const std::string &vis) {
+    std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2));
+    p = e.select(vis, p, e.f32(0.0), "f32");
+    return {p, e.fmul(p, e.fsub(dp, delta))};
+  }
   /// C += A·B over k = 16·kSteps for `nTiles` n8 tiles: A from shared
   /// memory at `aBase` + the warp's lane offset, B (not transposed) at
   /// `bBase` + bLaneOffset.
@@ -279,16 +291,7 @@ private:
 } // namespace
 
 void BackwardWriter::prologue() {
-  e.line("%tidx = gpu.thread_id x");
-  e.line("%tid = arith.index_cast %tidx : index to i32");
-  e.line("%bxx = gpu.block_id x");
-  e.line("%bx = arith.index_cast %bxx : index to i32");
-  e.line("%hx = gpu.block_id y");
-  e.line("%h = arith.index_cast %hx : index to i32");
-  e.line("%bbx = gpu.block_id z");
-  e.line("%b = arith.index_cast %bbx : index to i32");
-  lane = e.let("arith.andi %tid, " + e.i32(31) + " : i32");
-  warp = e.let("arith.shrui %tid, " + e.i32(5) + " : i32");
+  emitBlockCoordinates(e, lane, warp);
   g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
@@ -336,16 +339,11 @@ std::string BackwardWriter::dq() {
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
-    std::string j = e.newName(), acc = e.newName(), cnt = e.newName();
-    e.open(cnt + " = scf.for " + j + " = " + e.i32(0) + " to " + nt +
-           " step " + e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
-           ") -> (i32) : i32 {");
-    std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
-    std::string vis = e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
-    e.line("scf.yield " + e.add(acc, e.let("arith.extui " + vis + " : i1 to i32")) +
-           " : i32");
-    e.close();
-    nt = cnt;
+    std::string count = emitCount(e, nt, [&](const std::string &j) {
+      std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
+      return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
+    });
+    nt = count;
   }
   // Positions for the causal mask and the sliding window.
   const bool positional = causal || c.window.any();
@@ -412,9 +410,7 @@ std::string BackwardWriter::dq() {
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
-          std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2[r]));
-          p = e.select(vis, p, e.f32(0.0), "f32");
-          s = e.fmul(p, e.fsub(dP[n][2 * r + col], dl[r]));
+          s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
         }
       }
     // dQ += dS K (K read transposed: keys are the k dimension).
@@ -459,18 +455,11 @@ std::string BackwardWriter::dkdv() {
   std::string kPos[2];
   if (causal) {
     std::string minPos = pos(rowK0, "%kv_owner", "%kv_len");
-    std::string t = e.newName(), acc = e.newName(), cnt = e.newName();
-    e.open(cnt + " = scf.for " + t + " = " + e.i32(0) + " to " + ntAll +
-           " step " + e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
-           ") -> (i32) : i32 {");
-    std::string last =
-        e.minu(e.add(e.add("%q0", e.mul(t, e.i32(BN))), e.i32(BN - 1)), lastQ);
-    std::string hidden = e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
-    e.line("scf.yield " +
-           e.add(acc, e.let("arith.extui " + hidden + " : i1 to i32")) +
-           " : i32");
-    e.close();
-    first = cnt;
+    first = emitCount(e, ntAll, [&](const std::string &t) {
+      std::string last = e.minu(
+          e.add(e.add("%q0", e.mul(t, e.i32(BN))), e.i32(BN - 1)), lastQ);
+      return e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
+    });
   }
   const bool positional = causal || c.window.any();
   if (positional)
@@ -545,10 +534,8 @@ std::string BackwardWriter::dkdv() {
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];
-          std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), l2));
-          p = e.select(vis, p, e.f32(0.0), "f32");
-          P[n][2 * r + col] = p;
-          s = e.fmul(p, e.fsub(dP[n][2 * r + col], dl));
+          std::tie(P[n][2 * r + col], s) =
+              gradScore(s, dP[n][2 * r + col], l2, dl, vis);
         }
       }
     std::vector<std::array<std::string, 4>> dK(nO), dV(nO);

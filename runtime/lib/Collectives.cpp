@@ -8,6 +8,7 @@
 
 #include "Context.h"
 #include "Error.h"
+#include "StageStats.h"
 
 #include <new>
 
@@ -55,6 +56,7 @@ ringrt_status ringrt_shift_start_dir(ringrt_context *ctx, const void *send,
   if (ringrt_status fault = ringrt::injectFault("shift", stage))
     return fault;
   std::unique_ptr<ringrt_request> out;
+  double startedAt = nowSeconds();
   ringrt_status st = ctx->comm->shiftStartDir(send, recv, bytes, stage, tag,
                                               direction, out);
   if (st == RINGRT_ERR_UNSUPPORTED && direction == -1)
@@ -62,9 +64,13 @@ ringrt_status ringrt_shift_start_dir(ringrt_context *ctx, const void *send,
                      "ringrt_shift_start_dir: stage %d: this communicator "
                      "shifts only to the ring successor",
                      stage);
-  if (st == RINGRT_OK)
-    *req = out.release();
-  return st;
+  if (st != RINGRT_OK)
+    return st;
+  out->statStage = stage;
+  out->startedAt = startedAt;
+  ctx->stats.onStart(*out);
+  *req = out.release();
+  return RINGRT_OK;
 }
 
 ringrt_status ringrt_wait(ringrt_context *ctx, ringrt_request *req) {
@@ -72,7 +78,13 @@ ringrt_status ringrt_wait(ringrt_context *ctx, ringrt_request *req) {
     return setError(RINGRT_ERR_INVALID_ARGUMENT,
                     "ringrt_wait: null context or request");
   std::unique_ptr<ringrt_request> owned(req);
-  return ctx->comm->wait(*owned);
+  if (!ctx->stats.enabled())
+    return ctx->comm->wait(*owned);
+  double enteredAt = nowSeconds(), enteredCpu = threadCpuSeconds();
+  ringrt_status st = ctx->comm->wait(*owned);
+  if (st == RINGRT_OK)
+    ctx->stats.onWait(*owned, enteredAt, enteredCpu);
+  return st;
 }
 
 ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx, float *buf,

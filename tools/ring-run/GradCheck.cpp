@@ -226,10 +226,14 @@ int ringrun::runGradCheck(const GradRun &run) {
   int32_t st = bufs.forward(run);
   if (!run.agree(st == RINGRT_OK, statusError("entry '" + m.entry + "'", st)))
     return 1;
+  if (run.profile)
+    run.profile("forward");
   st = bufs.backward(run);
   if (!run.agree(st == RINGRT_OK,
                  statusError("entry '" + backwardEntryName(m.entry) + "'", st)))
     return 1;
+  if (run.profile)
+    run.profile("backward");
   devErr = bufs.fromDevice();
   if (!run.agree(devErr.empty(), devErr))
     return 1;

@@ -346,9 +346,7 @@ int ringrun::runGradBench(const GradRun &run) {
   if (rank == 0) {
     double perIter = maxElapsed / static_cast<double>(run.iters);
     double L = static_cast<double>(s.seq);
-    double flops = 2.5 * 4.0 * s.batch * s.heads * L * L * s.headDim;
-    if (s.causal)
-      flops /= 2;
+    double flops = 2.5 * 4.0 * s.batch * s.heads * s.scorePairs() * s.headDim;
     std::fprintf(stdout,
                  "ring-run: BENCH backward ms_per_iter=%.4f tokens_per_s=%.6g "
                  "gflops=%.6g\n",

@@ -43,6 +43,19 @@ struct AttentionSpec {
       end = i + windowRight + 1;
     return {first, end};
   }
+  /// Score pairs per (batch, head) for FLOP counts: L² unmasked, L²/2
+  /// causal, and with a window the exact count of visible pairs.
+  double scorePairs() const {
+    double L = static_cast<double>(seq);
+    if (!hasWindow())
+      return causal ? L * L / 2 : L * L;
+    double pairs = 0;
+    for (int64_t i = 0; i < seq; ++i) {
+      auto [first, end] = visibleKeys(i);
+      pairs += static_cast<double>(end - first);
+    }
+    return pairs;
+  }
   /// "" if the spec is consistent (divisibility etc.), else why not.
   std::string validate() const;
 };

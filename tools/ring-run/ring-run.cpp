@@ -733,9 +733,7 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (w.rank == 0) {
     double perIter = maxElapsed / static_cast<double>(opt.iters);
     double L = static_cast<double>(s.seq);
-    double flops = 4.0 * s.batch * s.heads * L * L * s.headDim;
-    if (s.causal)
-      flops /= 2;
+    double flops = 4.0 * s.batch * s.heads * s.scorePairs() * s.headDim;
     std::fprintf(stdout,
                  "ring-run: BENCH ms_per_iter=%.4f tokens_per_s=%.6g "
                  "gflops=%.6g\n",

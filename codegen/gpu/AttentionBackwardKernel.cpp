@@ -32,6 +32,8 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -158,6 +160,16 @@ private:
     return e.select(e.fcmp("oeq", l, e.negInf()),
                     e.f32(std::numeric_limits<float>::infinity()),
                     e.fmul(l, e.f32(1.4426950408889634)), "f32");
+  }
+  /// P = exp2(s · scale · log2 e − lse · log2 e) where `vis`, else 0, and
+  /// dS = P ∘ (dP − D) of one score (both kernels).
+  std::pair<std::string, std::string>
+  gradScore(const std::string &s, const std::string &dp,
+            const std::string &lseL2, const std::string &delta,
+            const std::string &vis) {
+    std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2));
+    p = e.select(vis, p, e.f32(0.0), "f32");
+    return {p, e.fmul(p, e.fsub(dp, delta))};
   }
   /// C += A·B over k = 16·kSteps for `nTiles` n8 tiles: A from shared
   /// memory at `aBase` + the warp's lane offset, B (not transposed) at
@@ -393,9 +405,7 @@ std::string BackwardWriter::dq() {
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
-          std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2[r]));
-          p = e.select(vis, p, e.f32(0.0), "f32");
-          s = e.fmul(p, e.fsub(dP[n][2 * r + col], dl[r]));
+          s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
         }
       }
     // dQ += dS K (K read transposed: keys are the k dimension).
@@ -517,10 +527,8 @@ std::string BackwardWriter::dkdv() {
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];
-          std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), l2));
-          p = e.select(vis, p, e.f32(0.0), "f32");
-          P[n][2 * r + col] = p;
-          s = e.fmul(p, e.fsub(dP[n][2 * r + col], dl));
+          std::tie(P[n][2 * r + col], s) =
+              gradScore(s, dP[n][2 * r + col], l2, dl, vis);
         }
       }
     std::vector<std::array<std::string, 4>> dK(nO), dV(nO);

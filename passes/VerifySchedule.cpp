@@ -29,6 +29,7 @@
 #include <map>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 namespace mlir::ring {
 #define GEN_PASS_DEF_RINGVERIFYSCHEDULEPASS
@@ -1004,6 +1005,18 @@ private:
       return success();
     const int a2aRole = kNumGridRoles;
     int64_t unit = plan.abiSeq();
+    // Cells are followed one by one: bound them, so that a huge batch or
+    // head count is a diagnostic rather than an out-of-memory abort.
+    constexpr int64_t kMaxCells = int64_t(1) << 22;
+    std::optional<int64_t> cells = checkedProduct(
+        {plan.batch, std::max(plan.heads, plan.kvHeads) / plan.headGroups(),
+         plan.numRanks()});
+    if (!cells || *cells > kMaxCells)
+      return func.emitError()
+             << "the all-to-all check follows batch x heads per group x ranks "
+                "= "
+             << (cells ? std::to_string(*cells) : std::string("> 2^63"))
+             << " cells; ring-verify-schedule follows at most " << kMaxCells;
     for (auto &[key, members] : groupsAlong(a2aRole)) {
       size_t n = members.size();
       auto a2aEvents = [&](size_t i) {

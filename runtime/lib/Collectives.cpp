@@ -14,20 +14,6 @@
 
 using namespace ringrt;
 
-ringrt_status CommBackend::allToAll(const void *send, void *recv,
-                                    const layout::A2ABlock *sendBlocks,
-                                    const layout::A2ABlock *recvBlocks,
-                                    int64_t U, int32_t id) {
-  if (U != 1)
-    return setErrorf(RINGRT_ERR_UNSUPPORTED,
-                     "ringrt_all_to_all #%d: this communicator has no "
-                     "all-to-all over %lld ranks",
-                     id, static_cast<long long>(U));
-  layout::copyA2ABlock(static_cast<const char *>(send), sendBlocks[0],
-                       static_cast<char *>(recv), recvBlocks[0]);
-  return RINGRT_OK;
-}
-
 ringrt_status ringrt::prepareAllToAll(const ringrt_context *ctx, int32_t mode,
                                       const layout::A2AShape &shape,
                                       int32_t id, A2APlan &out) {
@@ -86,8 +72,14 @@ ringrt_status ringrt_all_to_all(ringrt_context *ctx, const void *send,
     return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
                      "ringrt_all_to_all #%d: send and recv buffers overlap",
                      id);
-  return ctx->comm->allToAll(send, recv, plan.send.data(), plan.recv.data(),
-                             plan.U, id);
+  ringrt_status st = ctx->comm->allToAll(send, recv, plan.send.data(),
+                                         plan.recv.data(), plan.U, id);
+  if (st == RINGRT_ERR_UNSUPPORTED && lastError().empty())
+    return setErrorf(st,
+                     "ringrt_all_to_all #%d: this communicator has no "
+                     "all-to-all over %lld ranks",
+                     id, static_cast<long long>(plan.U));
+  return st;
 }
 
 ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,

@@ -46,11 +46,20 @@ public:
   /// The all-to-all over the a2a axis (ringrt_all_to_all): sends
   /// `sendBlocks[j]` of `send` to a2a rank j and receives a2a rank j's into
   /// `recvBlocks[j]` of `recv`, for every j of the U ranks (the rank's own
-  /// block is copied). The default serves a2a axes of size 1 only.
+  /// block is copied). The default serves a2a axes of size 1 only and
+  /// returns RINGRT_ERR_UNSUPPORTED without a message otherwise (the caller
+  /// reports it).
   virtual ringrt_status allToAll(const void *send, void *recv,
                                  const layout::A2ABlock *sendBlocks,
                                  const layout::A2ABlock *recvBlocks,
-                                 int64_t U, int32_t id);
+                                 int64_t U, int32_t id) {
+    (void)id;
+    if (U != 1)
+      return RINGRT_ERR_UNSUPPORTED;
+    layout::copyA2ABlock(static_cast<const char *>(send), sendBlocks[0],
+                         static_cast<char *>(recv), recvBlocks[0]);
+    return RINGRT_OK;
+  }
 
   /// Synchronizes every rank of the grid.
   virtual ringrt_status barrier() = 0;

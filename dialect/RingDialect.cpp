@@ -58,7 +58,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t ringAxis, int64_t headGroupAxis, int64_t dimSliceAxis,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
-                 Balance balance, FloatAttr scale, WindowAttr window) {
+                 Balance balance, FloatAttr scale, int64_t a2aAxis,
+                 WindowAttr window) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -75,6 +76,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   plan.mask = mask;
   plan.balance = balance;
   plan.scale = scale.getValueAsDouble();
+  plan.a2aAxis = a2aAxis;
   if (window) {
     plan.windowLeft = window.getLeft();
     plan.windowRight = window.getRight();
@@ -112,18 +114,18 @@ LogicalResult RingDialect::verifyOperationAttribute(Operation *op,
     SmallVector<int64_t> shape;
     Type elt;
   };
-  SmallVector<Want> want = {{"q", plan.localQShape(), plan.elementType},
-                            {"k", plan.localKVShape(), plan.elementType},
-                            {"v", plan.localKVShape(), plan.elementType},
-                            {"o", plan.localQShape(), plan.elementType},
-                            {"lse", plan.localLseShape(), f32}};
+  SmallVector<Want> want = {{"q", plan.abiQShape(), plan.elementType},
+                            {"k", plan.abiKVShape(), plan.elementType},
+                            {"v", plan.abiKVShape(), plan.elementType},
+                            {"o", plan.abiQShape(), plan.elementType},
+                            {"lse", plan.abiLseShape(), f32}};
   // The backward function (`ring.backward`) also takes do, dq, dk, dv.
   bool backward = fn->hasAttr("ring.backward");
   if (backward)
-    want.append({{"do", plan.localQShape(), plan.elementType},
-                 {"dq", plan.localQShape(), plan.elementType},
-                 {"dk", plan.localKVShape(), plan.elementType},
-                 {"dv", plan.localKVShape(), plan.elementType}});
+    want.append({{"do", plan.abiQShape(), plan.elementType},
+                 {"dq", plan.abiQShape(), plan.elementType},
+                 {"dk", plan.abiKVShape(), plan.elementType},
+                 {"dv", plan.abiKVShape(), plan.elementType}});
   if (args.size() != want.size() || fn.getNumResults() != 0)
     return op->emitError() << "a per-rank function with a ring.plan takes "
                            << (backward ? "the buffers (q, k, v, o, lse, do, "

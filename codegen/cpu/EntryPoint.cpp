@@ -126,10 +126,10 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   SmallVector<Tensor> tensors;
   for (StringRef n : names)
     tensors.push_back({n,
-                       n == "lse" ? plan.localLseShape()
+                       n == "lse" ? plan.abiLseShape()
                        : (n == "k" || n == "v" || n == "dk" || n == "dv")
-                           ? plan.localKVShape()
-                           : plan.localQShape(),
+                           ? plan.abiKVShape()
+                           : plan.abiQShape(),
                        {}});
   for (auto [i, t] : llvm::enumerate(tensors)) {
     t.type = dyn_cast<MemRefType>(perRank.getArgument(3 + i).getType());

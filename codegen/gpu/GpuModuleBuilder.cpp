@@ -137,6 +137,7 @@ GpuModuleBuilder::sliceBackwardConfigFor(BlockAttentionBackwardOp op) const {
   c.dtype = dtypeOf(qTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();
+  c.window = windowOf(op);
   return c;
 }
 

@@ -343,6 +343,7 @@ struct SliceBackwardKernelConfig {
   std::string dtype = "bf16";
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
+  KernelWindow window;
   static constexpr int kWarps = 4;
   static constexpr int threads() { return 32 * kWarps; }
 

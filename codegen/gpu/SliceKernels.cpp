@@ -339,13 +339,13 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
 std::string SliceBackwardKernelConfig::dqKernelName() const {
   return "ringc_bwd_slice_dq_" + dtype + "_d" + std::to_string(sliceDim) +
          "_" + stringifyMaskKind(mask).str() + "_" +
-         stringifyBalance(layout).str();
+         stringifyBalance(layout).str() + window.suffix();
 }
 
 std::string SliceBackwardKernelConfig::dkdvKernelName() const {
   return "ringc_bwd_slice_dkdv_" + dtype + "_d" + std::to_string(sliceDim) +
          "_" + stringifyMaskKind(mask).str() + "_" +
-         stringifyBalance(layout).str();
+         stringifyBalance(layout).str() + window.suffix();
 }
 
 std::string SliceBackwardKernelConfig::validate(const TargetInfo &target) const {
@@ -387,9 +387,9 @@ private:
         e.ext64(j), "i64");
     std::string s = loadF32(e, sg, at), dp = loadF32(e, dpg, at);
     std::string vis = e.i1(true);
-    if (causal)
+    if (causal || c.window.any())
       vis = maskVisible(
-          e, c.mask, vis,
+          e, c.mask, c.window, vis,
           globalPosition(e, c.layout, e.add("%q0", i), "%q_owner", "%q_len",
                          "%ring"),
           globalPosition(e, c.layout, e.add("%k0", j), "%kv_owner", "%kv_len",

@@ -48,7 +48,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t ringAxis, int64_t headGroupAxis, int64_t dimSliceAxis,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
-                 Balance balance, FloatAttr scale) {
+                 Balance balance, FloatAttr scale, int64_t dModel,
+                 bool bias) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -65,6 +66,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   plan.mask = mask;
   plan.balance = balance;
   plan.scale = scale.getValueAsDouble();
+  plan.dModel = dModel;
+  plan.bias = bias;
   if (plan.grid.empty() && !plan.gridShape.empty())
     return emitError() << "#ring.plan without a grid must have an empty "
                           "grid_shape";
@@ -92,41 +95,29 @@ LogicalResult RingDialect::verifyOperationAttribute(Operation *op,
   if (!llvm::all_of(args, [](Type t) { return isa<MemRefType>(t); }))
     return success();
   AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
-  Type f32 = Float32Type::get(op->getContext());
-  struct Want {
-    StringRef name;
-    SmallVector<int64_t> shape;
-    Type elt;
-  };
-  SmallVector<Want> want = {{"q", plan.localQShape(), plan.elementType},
-                            {"k", plan.localKVShape(), plan.elementType},
-                            {"v", plan.localKVShape(), plan.elementType},
-                            {"o", plan.localQShape(), plan.elementType},
-                            {"lse", plan.localLseShape(), f32}};
-  // The backward function (`ring.backward`) also takes do, dq, dk, dv.
+  // The backward function (`ring.backward`) also takes do, dq, dk, dv; a
+  // layer's takes (x, wq, wk, wv, wo, [bq, bk, bv, bo], y, lse).
   bool backward = fn->hasAttr("ring.backward");
-  if (backward)
-    want.append({{"do", plan.localQShape(), plan.elementType},
-                 {"dq", plan.localQShape(), plan.elementType},
-                 {"dk", plan.localKVShape(), plan.elementType},
-                 {"dv", plan.localKVShape(), plan.elementType}});
-  if (args.size() != want.size() || fn.getNumResults() != 0)
+  SmallVector<PerRankBuffer> want = perRankBuffers(plan, backward);
+  if (args.size() != want.size() || fn.getNumResults() != 0) {
+    std::string names;
+    for (const PerRankBuffer &w : want)
+      names += (names.empty() ? "" : ", ") + w.name.str();
     return op->emitError() << "a per-rank function with a ring.plan takes "
-                           << (backward ? "the buffers (q, k, v, o, lse, do, "
-                                          "dq, dk, dv)"
-                                        : "the buffers (q, k, v, o, lse)")
-                           << " and returns nothing; @" << fn.getSymName()
+                           << "the buffers (" << names
+                           << ") and returns nothing; @" << fn.getSymName()
                            << " takes " << args.size()
                            << " arguments and returns " << fn.getNumResults()
                            << " results";
+  }
   for (auto [i, w] : llvm::enumerate(want)) {
     auto t = cast<MemRefType>(args[i]);
     if (t.getShape() != ArrayRef<int64_t>(w.shape) ||
-        t.getElementType() != w.elt)
+        t.getElementType() != w.elementType)
       return op->emitError()
              << "buffer '" << w.name << "' (argument " << i << ") has type "
              << t << " but the plan's local buffer is "
-             << MemRefType::get(w.shape, w.elt);
+             << MemRefType::get(w.shape, w.elementType);
   }
   return success();
 }

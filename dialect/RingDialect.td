@@ -127,7 +127,11 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
   let summary = "how one attention is spread over the grid";
   let description = [{
     The plan of a partitioned attention: the global problem, the grid, and
-    the grid axis of each role (-1 when the role is absent). It is attached
+    the grid axis of each role (-1 when the role is absent). With
+    `d_model` (> 0) the plan is a whole attention layer
+    (`ring.attention_layer`): the per-rank function also projects X into
+    Q, K, V and O into Y; `bias` says whether the projections add biases.
+    Both are omitted when absent. It is attached
     to the per-rank function by `ring-partition` as `ring.plan` and read by
     every later pass, the code generators and the artifact manifest.
 
@@ -153,7 +157,11 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     "::mlir::Type":$element_type,
     "::mlir::ring::MaskKind":$mask,
     "::mlir::ring::Balance":$balance,
-    "::mlir::FloatAttr":$scale
+    "::mlir::FloatAttr":$scale,
+    DefaultValuedParameter<"int64_t", "0",
+        "d_model of the whole layer (0: attention only)">:$d_model,
+    DefaultValuedParameter<"bool", "false",
+        "whether the layer's projections have biases">:$bias
   );
   let assemblyFormat = "`<` struct(params) `>`";
   // Every pass may divide by the grid sizes and multiply the shapes: the

@@ -101,6 +101,12 @@ public:
         e.kind = Event::Shift;
       } else if (isa<AllReduceOp>(op)) {
         e.kind = Event::Reduce;
+      } else if (isa<ProjectOp>(op)) {
+        e.kind = Event::Project;
+      } else if (isa<OutProjectOp>(op)) {
+        e.kind = Event::OutProject;
+      } else if (isa<OutputAllReduceOp>(op)) {
+        e.kind = Event::OutputReduce;
       } else if (isa<LocalAttentionOp, LocalAttentionBackwardOp>(op)) {
         return op.emitOpError()
                << "is not scheduled; run ring-schedule before "
@@ -453,8 +459,16 @@ public:
                      succeeded(verifyBackwardTraces(func, plan, ranks, traces,
                                                     rings)));
     }
-    return success(succeeded(checkMatching()) && succeeded(checkDataFlow()) &&
-                   succeeded(checkCoverage()));
+    FailureOr<AttentionBuffers> found = findAttentionBuffers(func, plan);
+    if (failed(found))
+      return failure();
+    buffers = *found;
+    if (failed(checkMatching()) || failed(checkDataFlow()) ||
+        failed(checkCoverage()))
+      return failure();
+    return success(!plan.isLayer() ||
+                   succeeded(verifyLayerTraces(func, plan, buffers, ranks,
+                                               traces)));
   }
 
 private:
@@ -583,11 +597,7 @@ private:
   /// Follows K/V blocks through the buffers of every ring, in lockstep by
   /// transfer, and checks owners and in-flight buffers.
   LogicalResult checkDataFlow() {
-    Block &body = func.getBody().front();
-    if (body.getNumArguments() < 5)
-      return func.emitError("ring-verify-schedule expects the per-rank ABI "
-                            "(q, k, v, o, lse)");
-    Value argK = body.getArgument(1), argV = body.getArgument(2);
+    Value argK = buffers.k, argV = buffers.v;
     for (auto &[key, members] : groupsAlong(static_cast<int>(GridRole::Ring))) {
       size_t n = members.size();
       struct State {
@@ -779,13 +789,16 @@ private:
         }
         if (e.kind == Event::Finalize) {
           auto fin = cast<FinalizeOp>(e.op);
-          Block &body = func.getBody().front();
-          if (fin.getOutput() != body.getArgument(3) ||
-              fin.getLse() != body.getArgument(4))
+          if (fin.getOutput() != buffers.o || fin.getLse() != buffers.lse)
             return e.op->emitError()
                    << "on " << rank.str()
-                   << " finalizes into buffers other than the function's "
-                      "o and lse arguments; the result would be lost";
+                   << (plan.isLayer()
+                           ? " finalizes into buffers other than the O that "
+                             "ring.out_project reads and the function's lse "
+                             "argument; the result would be lost"
+                           : " finalizes into buffers other than the "
+                             "function's o and lse arguments; the result "
+                             "would be lost");
           if (!unmerged.empty())
             return unmerged.begin()->second->op->emitError()
                    << "on " << rank.str()
@@ -797,11 +810,14 @@ private:
           continue;
         Value query = e.op->getOperand(0);
         if (isa<BlockAttentionOp, BlockAttentionAccumulateOp>(e.op) &&
-            query != func.getBody().front().getArgument(0))
+            query != buffers.q)
           return e.op->emitError()
                  << "on " << rank.str() << " at stage " << e.stage
-                 << " reads queries from a buffer other than the function's "
-                    "q argument";
+                 << (plan.isLayer()
+                         ? " reads queries from a buffer other than the Q "
+                           "that ring.project writes"
+                         : " reads queries from a buffer other than the "
+                           "function's q argument");
         // The fused form merges its own result (AccumulatorChecker).
         if (!isa<BlockAttentionAccumulateOp>(e.op)) {
           Value partial =
@@ -874,6 +890,7 @@ private:
   const AttentionPlan &plan;
   SmallVector<Rank> ranks;
   SmallVector<SmallVector<Event>> traces;
+  AttentionBuffers buffers;
   /// Block op -> (rank index -> ring rank whose K/V it read).
   DenseMap<Operation *, DenseMap<int64_t, int64_t>> blockOwner;
 };

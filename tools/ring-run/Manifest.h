@@ -26,7 +26,11 @@ struct AttentionSpec {
   ringrt::layout::Balance balance = ringrt::layout::Balance::None;
   int32_t dtype = RINGRT_BF16;
   double scale = 1.0;
+  /// The whole layer (manifest spec.d_model, spec.bias): 0 = attention only.
+  int64_t dModel = 0;
+  bool bias = false;
 
+  bool isLayer() const { return dModel > 0; }
   /// Number of ranks: ring * head_groups * dim_slices.
   int64_t ranks() const { return ring * headGroups * dimSlices; }
   /// "" if the spec is consistent (divisibility etc.), else why not.

@@ -40,6 +40,11 @@ struct AttentionSpec {
   bool causal = false;
   /// Also compile the backward pass (NAME_attention_backward).
   bool grad = false;
+  /// d_model=N: the whole layer (ring.attention_layer) with projections;
+  /// 0: attention alone.
+  int64_t dModel = 0;
+  /// bias=1: the layer's projections add biases.
+  bool bias = false;
   /// none, zigzag or striped; empty: zigzag when causal, else none.
   std::string balance;
   /// bf16, f16 or f32.

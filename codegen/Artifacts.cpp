@@ -30,6 +30,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
 #include <unistd.h>
 
 using namespace mlir;
@@ -333,7 +336,9 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                 "Accumulation is fp32 throughout; rows\n * whose every score "
                 "is masked get dq = 0. A caller-owned workspace must\n * hold " +
                     cpu::workspaceBytesName(name.str() + "_backward") +
-                    "() bytes. */\nint32_t " +
+                    "() bytes (" + cpu::workspaceBytesName(name) +
+                    "() is at least that:\n * one workspace serves both "
+                    "entries). */\nint32_t " +
                     cpu::backwardEntryPointName(name) +
                     "(ringrt_context *ctx,\n    const ringrt_tensor *q, "
                     "const ringrt_tensor *k, const ringrt_tensor *v,\n    "
@@ -423,10 +428,38 @@ LogicalResult assembleCubin(StringRef ptxas, StringRef ptx, StringRef cubin,
                  "ptxas " + arch + " on the generated PTX", error);
 }
 
+/// Fault injection for tests of an interrupted write: RINGC_FAULT=kill:POINT
+/// makes ringc kill itself with SIGKILL (nothing runs after it, exactly as
+/// with `kill -9`) when it reaches POINT: "write" (half of the artifact's
+/// files written) or "install" (all written, just before the directory is
+/// put in place).
+void faultPoint(StringRef point) {
+  const char *fault = std::getenv("RINGC_FAULT");
+  if (fault && StringRef(fault) == ("kill:" + point).str())
+    ::raise(SIGKILL);
+}
+
+/// Exchanges the directories `a` and `b` in one step (renameat2 with
+/// RENAME_EXCHANGE, Linux 3.15+). Returns false where the kernel or the
+/// file system cannot (EINVAL, ENOSYS, EXDEV on some overlay mounts).
+bool exchangeDirectories(const char *a, const char *b) {
+#ifdef RENAME_EXCHANGE
+  return ::renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0;
+#else
+  errno = ENOSYS;
+  return false;
+#endif
+}
+
 /// Puts the finished directory `tmp` at `dir`, replacing an earlier
-/// artifact there.
+/// artifact there. Where the file system can exchange two names in one
+/// step, `dir` holds the complete old or the complete new artifact at every
+/// instant, even if ringc is killed; otherwise the old one is moved aside
+/// first, and a kill between the two renames leaves no `dir` (never a
+/// partial one) plus temporaries that the next ringc run removes.
 LogicalResult installDirectory(StringRef tmp, StringRef dir,
                                std::string &error) {
+  faultPoint("install");
   if (fs::exists(dir)) {
     bool isDir = fs::is_directory(dir);
     SmallString<256> manifest(dir);
@@ -440,6 +473,13 @@ LogicalResult installDirectory(StringRef tmp, StringRef dir,
                   .str();
       return failure();
     }
+    std::string tmpPath = tmp.str(), dirPath = dir.str();
+    if (exchangeDirectories(tmpPath.c_str(), dirPath.c_str())) {
+      (void)fs::remove_directories(tmp); // now the old artifact
+      return success();
+    }
+    // The exchange failed (no kernel or file-system support, or anything
+    // else): the two-rename path below reports its own errors.
     SmallString<256> old(tmp);
     old += ".old";
     if (std::error_code ec = fs::rename(dir, old)) {
@@ -529,8 +569,10 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
   path::append(manifestPath, "manifest.json");
   if (failed(writeFile(objectPath, StringRef(object.data(), object.size()),
                        error)) ||
-      failed(writeFile(headerPath, headerText(name, plan, options.target, grad), error)) ||
-      failed(linkSharedLibrary(objectPath, libraryPath, tmp, error)))
+      failed(writeFile(headerPath, headerText(name, plan, options.target, grad), error)))
+    return failure();
+  faultPoint("write");
+  if (failed(linkSharedLibrary(objectPath, libraryPath, tmp, error)))
     return failure();
   std::string features = "+avx2,+fma,+f16c";
   if (options.cpu != cpu::kDefaultCpu)
@@ -596,12 +638,6 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
       grad = true;
     else if (fn->hasAttr("ring.plan"))
       perRank.push_back(fn);
-  }
-  if (grad && options.target != "cpu") {
-    error = "grad=1: the backward pass has CPU kernels only so far; compile "
-            "it with --target=cpu (target " +
-            options.target + " has no backward kernels yet)";
-    return failure();
   }
   if (perRank.size() != 1) {
     error = "an artifact holds exactly one attention; the module has " +

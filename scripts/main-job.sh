@@ -9,7 +9,9 @@
 #      (--device=emu) with --check (no GPU is needed);
 #   4. compiles the same spec with grad (examples/small_cpu_grad.mlir) for
 #      cpu and checks forward + backward (dq, dk, dv) on 4 ranks;
-#   5. prints a short summary.
+#   5. compiles the grad spec for sm_90a and checks forward + backward on 4
+#      ranks under the PTX emulator;
+#   6. prints a short summary.
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
@@ -80,6 +82,14 @@ if "$bin/ringc" "$grad_spec" --target=cpu -o "$out/cpu_grad"; then
   grad=$last
 fi
 
+echo "== ringc $(basename "$grad_spec") --target=sm_90a (backward pass, emulated)"
+emugrad="not built"
+if "$bin/ringc" "$grad_spec" --target=sm_90a -o "$out/sm_90a_grad"; then
+  echo "== mpirun -np $ranks ring-run sm_90a_grad --device=emu --check"
+  run_ring emugrad "$out/sm_90a_grad" --device=emu --check --seed 1
+  emugrad=$last
+fi
+
 echo
 echo "== summary"
 echo "spec:   $(basename "$spec") ($("$bin/ring-opt" "$spec" --ring-verify-shardings=emit-plan-remarks -o /dev/null 2>&1 | sed -n 's/.*remark: plan: //p'))"
@@ -88,7 +98,8 @@ echo "cpu:    $check"
 echo "emu:    $emu (sm_90a PTX, emulated)"
 echo "bench:  $bench"
 echo "grad:   $grad (cpu, forward + backward gradients)"
-case "$check|$emu|$grad" in
-  "ring-run: PASS"*"|ring-run: PASS"*"|ring-run: PASS"*) exit 0 ;;
+echo "emugrad: $emugrad (sm_90a PTX, forward + backward gradients, emulated)"
+case "$check|$emu|$grad|$emugrad" in
+  "ring-run: PASS"*"|ring-run: PASS"*"|ring-run: PASS"*"|ring-run: PASS"*) exit 0 ;;
   *) exit 1 ;;
 esac

@@ -155,10 +155,34 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                                << "' already exists in the module";
   {
     // NAME_workspace_bytes(): the per-rank size of a caller-owned workspace.
+    // With grad, the forward's is the larger of both entries' needs, so that
+    // one workspace serves both; NAME_backward_workspace_bytes() is the
+    // backward's own. The entries are emitted in either order: the second
+    // one raises the forward's size.
+    int64_t own = workspaceBytes;
+    std::string forwardWs =
+        forwardName ? workspaceBytesName(forwardName.getValue()) : wsName;
+    std::string backwardWs =
+        workspaceBytesName((perRank.getSymName() + "_backward").str());
+    auto returned = [&](StringRef fnName) -> arith::ConstantOp {
+      auto f = module.lookupSymbol<func::FuncOp>(fnName);
+      if (!f || f.isExternal())
+        return {};
+      auto ret = cast<func::ReturnOp>(f.getBody().front().getTerminator());
+      return ret.getOperand(0).getDefiningOp<arith::ConstantOp>();
+    };
+    int64_t exported = own;
+    if (!forwardName)
+      if (auto c = returned(backwardWs))
+        exported = std::max(own, cast<IntegerAttr>(c.getValue()).getInt());
     auto wsFn = func::FuncOp::create(b, wsName, FunctionType::get(ctx, {}, {i64}));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(wsFn.addEntryBlock());
-    func::ReturnOp::create(b, ValueRange{b.i64(workspaceBytes)});
+    func::ReturnOp::create(b, ValueRange{b.i64(exported)});
+    if (forwardName)
+      if (auto c = returned(forwardWs))
+        if (own > cast<IntegerAttr>(c.getValue()).getInt())
+          c.setValueAttr(b.getI64IntegerAttr(own));
   }
   // (context, the tensors, workspace, stream).
   SmallVector<Type> entryArgs(3 + tensors.size(), ptr);

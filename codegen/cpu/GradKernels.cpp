@@ -105,6 +105,9 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
   Balance layout = op.getLayout();
   int64_t ringSize = op.getRingSize();
   double scale = op.getScale().convertToDouble();
+  Builder types(op.getContext());
+  func::FuncOp progress = cache.declare(
+      "ringrt_cg_progress", types.getFunctionType({}, {types.getI32Type()}));
   return getKernelFor(
       cache, op, "ring_cpu_block_attention_backward",
       [&](KernelBuilder &b, ValueRange args) {
@@ -200,6 +203,9 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
                                       dq, idx);
             }
           });
+          // Let the shifts in flight move (codegen_abi.h): once per query
+          // row, 8·kn·D FLOPs apart.
+          func::CallOp::create(b, progress, ValueRange{});
         });
       });
 }

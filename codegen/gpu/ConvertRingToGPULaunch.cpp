@@ -98,9 +98,12 @@ private:
   /// Replaces `op` with the launch of its tagged kernel. The first
   /// `byRef` params are pointers to the parameter's bytes themselves (the
   /// 128-byte tensor maps); the rest are values stored in 8-byte slots.
+  /// `kernelName` launches that kernel instead of the tagged one, and
+  /// leaves `op` in place (an op with two kernels).
   LogicalResult emitLaunch(Operation *op, int64_t gridX, int64_t gridY,
                            int64_t gridZ, int64_t block, int64_t smem,
-                           ValueRange params, int64_t byRef = 0);
+                           ValueRange params, int64_t byRef = 0,
+                           StringRef kernelName = "");
   /// Checks that `op`'s tag is the kernel `name` this pass would launch.
   LogicalResult checkTag(Operation *op, StringRef name);
   /// A 128-byte, 64-byte aligned tensor map of `memref` ([B, H, L, D],
@@ -121,6 +124,10 @@ private:
   LogicalResult lower(FillPartialOp op);
   LogicalResult lower(MergeOp op);
   LogicalResult lower(FinalizeOp op);
+  LogicalResult lower(BlockAttentionBackwardOp op);
+  LogicalResult lower(GradDeltaOp op);
+  /// ring.zero, ring.accumulate, ring.convert: one thread per element.
+  LogicalResult lowerElementwise(Operation *op, ValueRange buffers);
   LogicalResult lower(memref::AllocOp op);
   void lower(memref::DeallocOp op);
 
@@ -166,8 +173,11 @@ func::FuncOp LaunchEmitter::declare(StringRef name, ArrayRef<Type> inputs,
 LogicalResult LaunchEmitter::emitLaunch(Operation *op, int64_t gridX,
                                         int64_t gridY, int64_t gridZ,
                                         int64_t block, int64_t smem,
-                                        ValueRange params, int64_t byRef) {
+                                        ValueRange params, int64_t byRef,
+                                        StringRef kernelName) {
   auto kernel = op->getAttrOfType<FlatSymbolRefAttr>(kKernelAttrName);
+  if (kernel && !kernelName.empty())
+    kernel = FlatSymbolRefAttr::get(ctx, kernelName);
   if (!kernel)
     return op->emitError("no '") << kKernelAttrName
                                  << "' on the op: run "
@@ -215,7 +225,8 @@ LogicalResult LaunchEmitter::emitLaunch(Operation *op, int64_t gridX,
       ValueRange{context, status, mod, name, i32(b, loc, gridX),
                  i32(b, loc, gridY), i32(b, loc, gridZ), i32(b, loc, block),
                  i32(b, loc, 1), i32(b, loc, 1), i32(b, loc, smem), array});
-  op->erase();
+  if (kernelName.empty())
+    op->erase();
   return success();
 }
 
@@ -452,6 +463,73 @@ LogicalResult LaunchEmitter::lower(FinalizeOp op) {
                     kRowKernelThreads, 0, params);
 }
 
+LogicalResult LaunchEmitter::lower(BlockAttentionBackwardOp op) {
+  ArrayRef<int64_t> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey());
+  ArrayRef<int64_t> qRows = op.getQRows(), kvRows = op.getKvRows();
+  if (qRows[1] == 0 || kvRows[1] == 0) { // no visible pair
+    op->erase();
+    return success();
+  }
+  BackwardKernelConfig config = builder.configFor(op);
+  if (failed(checkTag(op, config.dqKernelName())))
+    return failure();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  const double log2e = 1.4426950408889634;
+  double scale = op.getScale().convertToDouble();
+  SmallVector<Value> params;
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(),
+                  op.getGradOutput(), op.getLse(), op.getDelta(),
+                  op.getGradQuery(), op.getGradKey(), op.getGradValue()})
+    params.push_back(dataPointer(b, loc, v));
+  for (int64_t v : {q[1], k[1], q[2], k[2], qRows[0], qRows[1], kvRows[0],
+                    kvRows[1]})
+    params.push_back(i32(b, loc, v));
+  params.push_back(indexToI32(b, loc, op.getQOwner()));
+  params.push_back(indexToI32(b, loc, op.getKvOwner()));
+  params.push_back(i32(b, loc, op.getRingSize()));
+  params.push_back(f32(b, loc, scale * log2e));
+  params.push_back(f32(b, loc, scale));
+  int64_t rowsPerCta = 16 * config.warps;
+  // dK/dV first, then dQ (which erases the op); both on the same stream.
+  if (failed(emitLaunch(op, ceilDiv(kvRows[1], rowsPerCta), k[1], k[0],
+                        32 * config.warps, config.sharedBytes(), params,
+                        /*byRef=*/0, config.dkdvKernelName())))
+    return failure();
+  return emitLaunch(op, ceilDiv(qRows[1], rowsPerCta), q[1], q[0],
+                    32 * config.warps, config.sharedBytes(), params);
+}
+
+LogicalResult LaunchEmitter::lower(GradDeltaOp op) {
+  ArrayRef<int64_t> o = shapeOf(op.getOutput());
+  int64_t rows = o[0] * o[1] * o[2];
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Value> params = {dataPointer(b, loc, op.getOutput()),
+                               dataPointer(b, loc, op.getGradOutput()),
+                               dataPointer(b, loc, op.getDelta()),
+                               i64(b, loc, rows), i64(b, loc, o[3])};
+  return emitLaunch(op, ceilDiv(rows, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
+LogicalResult LaunchEmitter::lowerElementwise(Operation *op,
+                                              ValueRange buffers) {
+  int64_t n = cast<MemRefType>(buffers[0].getType()).getNumElements();
+  if (n == 0) {
+    op->erase();
+    return success();
+  }
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  SmallVector<Value> params;
+  for (Value v : buffers)
+    params.push_back(dataPointer(b, loc, v));
+  params.push_back(i64(b, loc, n));
+  return emitLaunch(op, ceilDiv(n, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
 LogicalResult LaunchEmitter::lower(memref::AllocOp op) {
   MemRefType type = op.getType();
   if (!type.hasStaticShape() || !type.getLayout().isIdentity())
@@ -520,7 +598,8 @@ LogicalResult LaunchEmitter::run() {
   fn.walk([&](Operation *op) {
     if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, BlockScoresOp,
             BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
-            memref::AllocOp, memref::DeallocOp>(op))
+            BlockAttentionBackwardOp, GradDeltaOp, ZeroOp, AccumulateOp,
+            ConvertOp, memref::AllocOp, memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -550,6 +629,16 @@ LogicalResult LaunchEmitter::run() {
       r = lower(o);
     else if (auto o = dyn_cast<FinalizeOp>(op))
       r = lower(o);
+    else if (auto o = dyn_cast<BlockAttentionBackwardOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<GradDeltaOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<ZeroOp>(op))
+      r = lowerElementwise(o, o.getBuffer());
+    else if (auto o = dyn_cast<AccumulateOp>(op))
+      r = lowerElementwise(o, {o.getSource(), o.getAccumulator()});
+    else if (auto o = dyn_cast<ConvertOp>(op))
+      r = lowerElementwise(o, {o.getSource(), o.getDest()});
     else if (auto o = dyn_cast<memref::AllocOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<memref::DeallocOp>(op))

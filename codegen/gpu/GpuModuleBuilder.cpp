@@ -101,6 +101,20 @@ SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
   return c;
 }
 
+BackwardKernelConfig
+GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
+  auto qTy = cast<MemRefType>(op.getQuery().getType());
+  BackwardKernelConfig c = defaultBackwardConfig(qTy.getShape().back());
+  c.dtype = dtypeOf(qTy.getElementType());
+  c.mask = op.getMask();
+  c.layout = op.getLayout();
+  if (warpsOverride > 0)
+    c.warps = warpsOverride;
+  if (blockNOverride > 0)
+    c.blockN = blockNOverride;
+  return c;
+}
+
 void GpuModuleBuilder::add(const std::string &name,
                            const std::function<std::string()> &text) {
   if (kernelNames.insert(name).second)
@@ -129,7 +143,8 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
     // The kernels take sizes and row indices as i32 (Kernels.h); offsets are
     // computed in i64.
     if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, FillPartialOp,
-            MergeOp, FinalizeOp, BlockScoresOp, BlockSoftmaxVOp>(op))
+            MergeOp, FinalizeOp, BlockScoresOp, BlockSoftmaxVOp,
+            BlockAttentionBackwardOp, GradDeltaOp>(op))
       for (Value v : op->getOperands())
         if (auto t = dyn_cast<MemRefType>(v.getType()))
           for (int64_t d : t.getShape())
@@ -166,6 +181,45 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
       tagVariant(op, configFor(bs), writeBlockScoresKernel);
     } else if (auto sv = dyn_cast<BlockSoftmaxVOp>(op)) {
       tagVariant(op, configFor(sv), writeSoftmaxVKernel);
+    } else if (auto bw = dyn_cast<BlockAttentionBackwardOp>(op)) {
+      if (bw.getScores()) {
+        op->emitError("cannot generate a GPU kernel for this block: the "
+                      "backward with dim slices (scores given) has CPU "
+                      "kernels only; use dim_slices=1 on GPU targets, or "
+                      "--target=cpu");
+        ok = false;
+        return;
+      }
+      // Tagged with the dQ kernel; the dK/dV kernel of the same variant is
+      // launched beside it.
+      BackwardKernelConfig c = configFor(bw);
+      std::string why = c.validate(target);
+      if (!why.empty()) {
+        op->emitError("cannot generate a GPU kernel for this block: ") << why;
+        ok = false;
+        return;
+      }
+      tag(op, c.dqKernelName(), [&] { return writeBackwardDqKernel(c); });
+      add(c.dkdvKernelName(), [&] { return writeBackwardDkDvKernel(c); });
+    } else if (isa<ZeroOp>(op)) {
+      tag(op, "ringc_zero", [] { return writeZeroKernel(); });
+    } else if (auto a = dyn_cast<AccumulateOp>(op)) {
+      std::string src = dtypeOf(
+          cast<MemRefType>(a.getSource().getType()).getElementType());
+      tag(op, accumulateKernelName(src),
+          [src] { return writeAccumulateKernel(src); });
+    } else if (auto cv = dyn_cast<ConvertOp>(op)) {
+      std::string src = dtypeOf(
+          cast<MemRefType>(cv.getSource().getType()).getElementType());
+      std::string dst = dtypeOf(
+          cast<MemRefType>(cv.getDest().getType()).getElementType());
+      tag(op, convertKernelName(src, dst),
+          [src, dst] { return writeConvertKernel(src, dst); });
+    } else if (auto gd = dyn_cast<GradDeltaOp>(op)) {
+      std::string dt = dtypeOf(
+          cast<MemRefType>(gd.getOutput().getType()).getElementType());
+      tag(op, gradDeltaKernelName(dt),
+          [dt] { return writeGradDeltaKernel(dt); });
     }
   });
   return success(ok);
@@ -192,6 +246,23 @@ std::string GpuModuleBuilder::addBlockScores(const BlockScoresKernelConfig &c) {
 std::string GpuModuleBuilder::addSoftmaxV(const SoftmaxVKernelConfig &c) {
   add(c.kernelName(), [&] { return writeSoftmaxVKernel(c); });
   return c.kernelName();
+}
+
+void GpuModuleBuilder::addBackward(const BackwardKernelConfig &c) {
+  add(c.dqKernelName(), [&] { return writeBackwardDqKernel(c); });
+  add(c.dkdvKernelName(), [&] { return writeBackwardDkDvKernel(c); });
+}
+
+void GpuModuleBuilder::addGradRowKernels(StringRef dtype) {
+  add("ringc_zero", [] { return writeZeroKernel(); });
+  add(accumulateKernelName("f32"), [] { return writeAccumulateKernel("f32"); });
+  add(accumulateKernelName("bf16"),
+      [] { return writeAccumulateKernel("bf16"); });
+  add(convertKernelName("f32", dtype),
+      [&] { return writeConvertKernel("f32", dtype); });
+  add(convertKernelName("f32", "bf16"),
+      [] { return writeConvertKernel("f32", "bf16"); });
+  add(gradDeltaKernelName(dtype), [&] { return writeGradDeltaKernel(dtype); });
 }
 
 void GpuModuleBuilder::addRowKernels(StringRef dtype) {

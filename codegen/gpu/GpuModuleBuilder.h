@@ -51,6 +51,8 @@ public:
   /// The kernel variants of the dim-slice ops.
   BlockScoresKernelConfig configFor(BlockScoresOp op) const;
   SoftmaxVKernelConfig configFor(BlockSoftmaxVOp op) const;
+  /// The backward kernels' variant of a block_attention_backward op.
+  BackwardKernelConfig configFor(BlockAttentionBackwardOp op) const;
 
   /// Collects the variants of every device op under `root`, tags each op
   /// with `ring.gpu_kernel`, and emits an error for every op the GPU target
@@ -63,6 +65,10 @@ public:
   /// Adds the dim-slice kernels (tools and tests); return their names.
   std::string addBlockScores(const BlockScoresKernelConfig &config);
   std::string addSoftmaxV(const SoftmaxVKernelConfig &config);
+  /// Adds the two backward kernels (tools and tests).
+  void addBackward(const BackwardKernelConfig &config);
+  /// Adds the backward's elementwise kernels for input type `dtype`.
+  void addGradRowKernels(StringRef dtype);
   /// Adds the fill, merge and finalize kernels for output type `dtype`.
   void addRowKernels(StringRef dtype);
 

@@ -260,6 +260,85 @@ std::string writeMergeKernel();
 /// to nearest even into `dtype`, LSE copied. One thread per row.
 std::string writeFinalizeKernel(StringRef dtype);
 
+/// One variant of the backward kernels of ring.block_attention_backward
+/// (AttentionBackwardKernel.cpp): the dQ kernel (a CTA holds 16·warps query
+/// rows and streams K/V tiles of blockN keys) and the dK/dV kernel (a CTA
+/// holds 16·warps keys and streams Q/dO tiles of blockN queries of every
+/// query head of its GQA group). Both are FlashAttention-2 style on
+/// mma.sync m16n8k16 with fp32 accumulators and P recomputed from the LSE.
+struct BackwardKernelConfig {
+  int64_t headDim = 64;
+  /// "bf16" or "f16".
+  std::string dtype = "bf16";
+  MaskKind mask = MaskKind::none;
+  Balance layout = Balance::none;
+  int warps = 4;
+  int blockN = 64;
+
+  /// "ringc_bwd_dq_bf16_d64_causal_zigzag_w4_n64" and
+  /// "ringc_bwd_dkdv_...".
+  std::string dqKernelName() const;
+  std::string dkdvKernelName() const;
+  /// Dynamic shared memory of one CTA of either kernel: two resident tiles
+  /// of 16·warps rows and two double-buffered tiles of blockN rows (padded
+  /// rows, as the forward's).
+  int64_t sharedBytes() const;
+  /// Returns "" if the configuration can be generated for `target`, else a
+  /// message saying why not and what would work.
+  std::string validate(const TargetInfo &target) const;
+
+private:
+  std::string suffix() const;
+};
+
+/// The default backward tiles: 4 warps; blockN 64 up to D = 64, else 32.
+BackwardKernelConfig defaultBackwardConfig(int64_t headDim);
+
+/// The backward kernels. Parameters, in order (both):
+///   q, k, v, do, lse, delta, dq, dk, dv : !llvm.ptr (device, generic)
+///   heads, kv_heads, q_len, kv_len, q0, qn, k0, kn, q_owner, kv_owner,
+///   ring_size : i32
+///   scale_log2 : f32 (scale · log2 e), scale : f32
+/// q, do are [B, heads, q_len, D], k, v [B, kv_heads, kv_len, D] (input
+/// dtype); lse, delta [B, heads, q_len] f32; dq [B, heads, q_len, D] and
+/// dk, dv [B, kv_heads, kv_len, D] are fp32 accumulators. For visible pairs
+/// (i, j), i in [q0, q0+qn), j in [k0, k0+kn):
+///   - dQ kernel: grid (ceil(qn / (16·warps)), heads, batch); adds
+///     scale · Σ_j dS_ij K_j to dq row i;
+///   - dK/dV kernel: grid (ceil(kn / (16·warps)), kv_heads, batch); adds
+///     Σ_i P_ij dO_i to dv row j and scale · Σ_i dS_ij Q_i to dk row j,
+///     summed over the query heads of the key/value head.
+/// Each accumulator row has one writer (no atomics); block (32·warps),
+/// dynamic shared memory sharedBytes().
+std::string writeBackwardDqKernel(const BackwardKernelConfig &config);
+std::string writeBackwardDkDvKernel(const BackwardKernelConfig &config);
+
+class MlirEmitter;
+
+/// Whether a score is visible: `inRange` (i1: the key and query are inside
+/// their row ranges) and, under a causal mask, kPos <= qPos (global
+/// positions, i32). The one place the backward kernels derive visibility,
+/// so that further masks (windows) extend it here.
+std::string maskVisible(MlirEmitter &e, MaskKind mask,
+                        const std::string &inRange, const std::string &qPos,
+                        const std::string &kPos);
+
+/// The elementwise kernels of the backward (GradRowKernels.cpp), one thread
+/// per element, blocks of kRowKernelThreads:
+///   ringc_zero(p : ptr, n : i64): p[i] = 0 (f32);
+///   ringc_accumulate_<src>(src, acc : ptr, n : i64): acc[i] += src[i];
+///   ringc_convert_<src>_<dst>(src, dst : ptr, n : i64): dst[i] = src[i]
+///     (round to nearest even when narrowing);
+///   ringc_grad_delta_<dt>(o, do, delta : ptr, n, dim : i64): one thread
+///     per row, delta[r] = Σ_d o[r,d] · do[r,d] in fp32.
+std::string writeZeroKernel();
+std::string writeAccumulateKernel(StringRef srcType);
+std::string writeConvertKernel(StringRef srcType, StringRef dstType);
+std::string writeGradDeltaKernel(StringRef dtype);
+std::string accumulateKernelName(StringRef srcType);
+std::string convertKernelName(StringRef srcType, StringRef dstType);
+std::string gradDeltaKernelName(StringRef dtype);
+
 /// Threads per block of the fp32 row kernels.
 constexpr int kRowKernelThreads = 128;
 

@@ -36,6 +36,33 @@ std::string mlir::ring::gpu::globalPosition(MlirEmitter &e, Balance layout,
   return i;
 }
 
+void mlir::ring::gpu::emitBlockCoordinates(MlirEmitter &e, std::string &lane,
+                                           std::string &warp) {
+  e.line("%tidx = gpu.thread_id x");
+  e.line("%tid = arith.index_cast %tidx : index to i32");
+  e.line("%bxx = gpu.block_id x");
+  e.line("%bx = arith.index_cast %bxx : index to i32");
+  e.line("%hx = gpu.block_id y");
+  e.line("%h = arith.index_cast %hx : index to i32");
+  e.line("%bbx = gpu.block_id z");
+  e.line("%b = arith.index_cast %bbx : index to i32");
+  lane = e.let("arith.andi %tid, " + e.i32(31) + " : i32");
+  warp = e.let("arith.shrui %tid, " + e.i32(5) + " : i32");
+}
+
+std::string mlir::ring::gpu::emitCount(
+    MlirEmitter &e, const std::string &n,
+    const std::function<std::string(const std::string &)> &pred) {
+  std::string t = e.newName(), acc = e.newName(), cnt = e.newName();
+  e.open(cnt + " = scf.for " + t + " = " + e.i32(0) + " to " + n + " step " +
+         e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
+         ") -> (i32) : i32 {");
+  std::string inc = e.let("arith.extui " + pred(t) + " : i1 to i32");
+  e.line("scf.yield " + e.add(acc, inc) + " : i32");
+  e.close();
+  return cnt;
+}
+
 void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                             const std::string &gptr, const std::string &base,
                             const std::string &r0, const std::string &last,

@@ -37,6 +37,18 @@ std::string globalPosition(MlirEmitter &e, Balance layout, const std::string &i,
                            const std::string &owner, const std::string &len,
                            const std::string &ring);
 
+/// Opens a kernel body: thread, block and head coordinates as i32 (%tid,
+/// %bx, %h, %b) and the lane / warp split.
+void emitBlockCoordinates(MlirEmitter &e, std::string &lane,
+                          std::string &warp);
+
+/// Emits an scf.for over t in [0, n) (i32) that counts the t for which
+/// `pred(t)` (an i1 emitted in the loop body) holds; returns the count.
+/// The causal tile skipping uses it: the visible (or hidden) tiles of a
+/// block are a prefix, since positions grow with the local index.
+std::string emitCount(MlirEmitter &e, const std::string &n,
+                      const std::function<std::string(const std::string &)> &pred);
+
 /// Emits the fragment operations of one kernel into `e`.
 class MmaFragments {
 public:

@@ -27,12 +27,18 @@ def RingGPUGenerateKernelsPass
     and `ring.block_softmax_v` (scale, causal mask from global positions,
     fp32 softmax with LSE, P · V_slice; SIMT, one warp per row).
     `ring.fill_partial`, `ring.merge` and `ring.finalize` get small fp32
-    kernels. The kernels are then serialized by upstream
+    kernels. The backward (`grad`): `ring.block_attention_backward` gets two
+    FlashAttention-2 style mma.sync kernels (dQ per query tile; dK/dV per key
+    tile over the query heads of its GQA group; P recomputed from the LSE,
+    fp32 accumulators, one writer per accumulator row, no atomics), and
+    `ring.grad_delta`, `ring.zero`, `ring.accumulate`, `ring.convert` small
+    SIMT kernels. The kernels are then serialized by upstream
     `gpu-module-to-binary` (format isa: PTX text).
 
     A variant that cannot be generated (f32 inputs, a head dim that is not a
     multiple of 16 or a dim-slice width that is not, tiles over the
-    shared-memory budget) is an error at the op, saying why and what works.
+    shared-memory budget; for the backward also a head dim above 128 and
+    dim slices) is an error at the op, saying why and what works.
 
     Example:
 
@@ -82,8 +88,10 @@ def ConvertRingToGPULaunchPass
       lowers what remains: shifts, coordinates, the C entry) and loads the
       module once at entry (`ringrt_cg_module_load`);
     * `ring.block_attention`, `ring.block_scores`, `ring.block_softmax_v`,
-      `ring.fill_partial`, `ring.merge` and `ring.finalize` become
-      `ringrt_cg_launch` calls of the kernel tagged
+      `ring.fill_partial`, `ring.merge`, `ring.finalize` and the backward's
+      `ring.grad_delta`, `ring.zero`, `ring.accumulate`, `ring.convert` and
+      `ring.block_attention_backward` (two launches: dK/dV, then dQ)
+      become `ringrt_cg_launch` calls of the kernel tagged
       on them (`ring.gpu_kernel`), with the grid, block, dynamic shared
       memory and parameter array of the launch ABI in Kernels.h;
     * `memref.alloc`/`memref.dealloc` become `ringrt_cg_device_alloc`/

@@ -34,22 +34,6 @@ static std::string checkDtype(const std::string &dtype,
          " (use --target=cpu for f32)";
 }
 
-/// Opens a kernel body: thread, block and head coordinates as i32 (%tid,
-/// %bx, %h, %b) and the lane / warp split.
-static void emitCoordinates(MlirEmitter &e, std::string &lane,
-                            std::string &warp) {
-  e.line("%tidx = gpu.thread_id x");
-  e.line("%tid = arith.index_cast %tidx : index to i32");
-  e.line("%bxx = gpu.block_id x");
-  e.line("%bx = arith.index_cast %bxx : index to i32");
-  e.line("%hx = gpu.block_id y");
-  e.line("%h = arith.index_cast %hx : index to i32");
-  e.line("%bbx = gpu.block_id z");
-  e.line("%b = arith.index_cast %bbx : index to i32");
-  lane = e.let("arith.andi %tid, " + e.i32(31) + " : i32");
-  warp = e.let("arith.shrui %tid, " + e.i32(5) + " : i32");
-}
-
 static std::string globalPtr(MlirEmitter &e, const std::string &p) {
   return e.let("llvm.addrspacecast " + p + " : !llvm.ptr to !llvm.ptr<1>");
 }
@@ -115,7 +99,7 @@ mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
   const int64_t RB = paddedRowBytes(D);
   MlirEmitter e;
   std::string lane, warp;
-  emitCoordinates(e, lane, warp);
+  emitBlockCoordinates(e, lane, warp);
   std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   std::string t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   std::string smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
@@ -233,7 +217,7 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
   const bool causal = c.mask == MaskKind::causal;
   MlirEmitter e;
   std::string lane, warp;
-  emitCoordinates(e, lane, warp);
+  emitBlockCoordinates(e, lane, warp);
   std::string sg = globalPtr(e, "%s"), vg = globalPtr(e, "%v"),
               pog = globalPtr(e, "%po"), plg = globalPtr(e, "%pl");
   std::string hk = e.divu("%h", e.divu("%heads", "%kv_heads"));

@@ -9,6 +9,7 @@
 #include "ringrt/codegen_abi.h"
 #include "Context.h"
 #include "Error.h"
+#include "StageStats.h"
 #include "device/DeviceBackend.h"
 
 #include <cstdlib>
@@ -22,6 +23,16 @@ namespace {
 
 /// Whether generated code may go on (no earlier failure).
 bool ok(const int32_t *status) { return status && *status == RINGRT_OK; }
+
+/// The context of the generated entry's call running on this thread
+/// (ringrt_cg_begin to ringrt_cg_end), which ringrt_cg_progress serves.
+/// Per thread, and only for the span of one call: two contexts, on two
+/// threads or one after the other, never see each other's.
+thread_local ringrt_context *callContext = nullptr;
+/// When ringrt_cg_progress last polled (steady-clock seconds), and how
+/// many shifts were in flight then.
+thread_local double lastProgress = 0;
+thread_local int32_t lastInFlight = 0;
 
 void record(int32_t *status, ringrt_status st) {
   if (status && *status == RINGRT_OK && st != RINGRT_OK)
@@ -126,6 +137,9 @@ void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
 void ringrt_cg_begin(ringrt_context *ctx, int32_t *status, void *stream) {
   if (!ok(status))
     return;
+  callContext = ctx;
+  if (ctx)
+    ctx->stats.beginCall();
   if (ctx && ctx->deviceBackend)
     return record(status, ctx->deviceBackend->beginCall(stream));
   if (stream)
@@ -135,6 +149,10 @@ void ringrt_cg_begin(ringrt_context *ctx, int32_t *status, void *stream) {
 }
 
 void ringrt_cg_end(ringrt_context *ctx, int32_t *status) {
+  if (callContext == ctx)
+    callContext = nullptr;
+  if (ctx && ok(status))
+    ctx->stats.endCall();
   if (ctx && ctx->deviceBackend)
     record(status, ctx->deviceBackend->endCall());
 }
@@ -206,6 +224,19 @@ void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
   ringrt_request *req = *slot;
   *slot = nullptr;
   record(status, ringrt::deviceShiftWait(ctx, req));
+}
+
+int32_t ringrt_cg_progress(void) {
+  ringrt_context *ctx = callContext;
+  if (!ctx || !ctx->comm || !ctx->progressCalls)
+    return 0;
+  // Polling more often than every 10 µs costs more than it moves.
+  double now = ringrt::nowSeconds();
+  if (now - lastProgress < 10e-6)
+    return lastInFlight;
+  lastProgress = now;
+  lastInFlight = ctx->comm->progress();
+  return lastInFlight;
 }
 
 void ringrt_cg_shift(ringrt_context *ctx, int32_t *status, const void *send,

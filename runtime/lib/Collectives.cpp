@@ -8,6 +8,7 @@
 
 #include "Context.h"
 #include "Error.h"
+#include "StageStats.h"
 
 #include <new>
 
@@ -43,10 +44,15 @@ ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,
   if (ringrt_status fault = ringrt::injectFault("shift", stage))
     return fault;
   std::unique_ptr<ringrt_request> out;
+  double startedAt = nowSeconds();
   ringrt_status st = ctx->comm->shiftStart(send, recv, bytes, stage, tag, out);
-  if (st == RINGRT_OK)
-    *req = out.release();
-  return st;
+  if (st != RINGRT_OK)
+    return st;
+  out->statStage = stage;
+  out->startedAt = startedAt;
+  ctx->stats.onStart(*out);
+  *req = out.release();
+  return RINGRT_OK;
 }
 
 ringrt_status ringrt_wait(ringrt_context *ctx, ringrt_request *req) {
@@ -54,7 +60,13 @@ ringrt_status ringrt_wait(ringrt_context *ctx, ringrt_request *req) {
     return setError(RINGRT_ERR_INVALID_ARGUMENT,
                     "ringrt_wait: null context or request");
   std::unique_ptr<ringrt_request> owned(req);
-  return ctx->comm->wait(*owned);
+  if (!ctx->stats.enabled())
+    return ctx->comm->wait(*owned);
+  double enteredAt = nowSeconds(), enteredCpu = threadCpuSeconds();
+  ringrt_status st = ctx->comm->wait(*owned);
+  if (st == RINGRT_OK)
+    ctx->stats.onWait(*owned, enteredAt, enteredCpu);
+  return st;
 }
 
 ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx, float *buf,

@@ -18,6 +18,11 @@
 /// Base of every backend's in-flight shift; the C API hands it out opaquely.
 struct ringrt_request {
   virtual ~ringrt_request() = default;
+  /// The shift's stage, when it started, and when a progress call or the
+  /// wait first saw it complete (0: not yet); seconds on the steady clock
+  /// (StageStats.h). The timings feed the context's stage statistics.
+  int32_t statStage = 0;
+  double startedAt = 0, completedAt = 0;
 };
 
 namespace ringrt {
@@ -37,6 +42,13 @@ public:
 
   /// Completes `req` within the context's timeout.
   virtual ringrt_status wait(ringrt_request &req) = 0;
+
+  /// Lets the transfers in flight advance without blocking (the generated
+  /// kernels call it between tiles through ringrt_cg_progress) and sets
+  /// completedAt of those it finds complete. Returns how many shifts are
+  /// still in flight. Backends whose transfers advance by themselves (the
+  /// self copy, NCCL on its stream) keep the default: nothing to do.
+  virtual int progress() { return 0; }
 
   /// In-place f32 sum over the ranks of the axis playing `role`.
   virtual ringrt_status allreduceSumF32(float *buf, int64_t count, int role,

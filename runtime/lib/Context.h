@@ -10,6 +10,7 @@
 #define RINGRT_LIB_CONTEXT_H
 
 #include "Comm.h"
+#include "StageStats.h"
 #include "device/DeviceBackend.h"
 
 #include <memory>
@@ -77,6 +78,10 @@ struct ringrt_context {
   int64_t workspaceBytes = 0;
   /// How many times the workspace was allocated (tests read it).
   int64_t workspaceAllocations = 0;
+  /// Stage statistics of the generated entry's calls (ringrt_stage_stats_*).
+  ringrt::StageStats stats;
+  /// Whether ringrt_cg_progress polls (RINGRT_PROGRESS=0 turns it off).
+  bool progressCalls = true;
 
   ringrt_context() = default;
   ringrt_context(const ringrt_context &) = delete;

@@ -22,10 +22,12 @@
 
 #include "Context.h"
 #include "Error.h"
+#include "StageStats.h"
 #include "ringrt/Layout.h"
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -103,6 +105,7 @@ public:
                            int32_t stage, int32_t tag,
                            std::unique_ptr<ringrt_request> &out) override;
   ringrt_status wait(ringrt_request &req) override;
+  int progress() override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
   ringrt_status barrier() override;
@@ -115,6 +118,11 @@ private:
   /// Duplicates of MPI_COMM_WORLD: ring shifts (tags up to 32767) and the
   /// per-role sums and broadcasts.
   MPI_Comm world = MPI_COMM_NULL, roleComm = MPI_COMM_NULL;
+  /// Shifts started and not yet waited for, which progress() tests. A
+  /// shift of a failed call that is never waited for stays here; its
+  /// request object is never freed then (codegen_abi.h), so the pointer
+  /// stays valid.
+  std::vector<MpiShift *> inFlight;
 
   /// Timed MPI_Comm_idup of MPI_COMM_WORLD into *out.
   ringrt_status dupWorld(MPI_Comm *out, const char *what);
@@ -203,16 +211,49 @@ ringrt_status MpiComm::shiftStart(const void *send, void *recv, int64_t bytes,
                      "ringrt_shift_start: stage %d: posting MPI_Irecv/Isend "
                      "failed",
                      stage);
+  inFlight.push_back(req.get());
   out = std::move(req);
   return RINGRT_OK;
+}
+
+/// MPI moves a nonblocking message only inside MPI calls (OpenMPI's ob1 and
+/// UCX alike have no asynchronous progress for shared memory or TCP): a
+/// message above the eager limit sends a request-to-send and waits for the
+/// receiver to match it, and the data moves only when both ranks next
+/// enter MPI. Without calls during compute, a shift started at the top of
+/// a stage would move only inside the wait at its end. MPI_Test on each
+/// pending request runs the progress engine once.
+int MpiComm::progress() {
+  int pending = 0;
+  for (MpiShift *req : inFlight) {
+    if (req->completedAt != 0)
+      continue;
+    bool all = true;
+    for (MPI_Request &r : req->reqs) {
+      int flag = 1;
+      if (r != MPI_REQUEST_NULL)
+        MPI_Test(&r, &flag, MPI_STATUS_IGNORE);
+      all = all && flag;
+    }
+    if (all)
+      req->completedAt = nowSeconds();
+    else
+      ++pending;
+  }
+  return pending;
 }
 
 ringrt_status MpiComm::wait(ringrt_request &base) {
   auto &req = static_cast<MpiShift &>(base);
   if (req.local)
     return RINGRT_OK;
+  inFlight.erase(std::remove(inFlight.begin(), inFlight.end(), &req),
+                 inFlight.end());
+  // Completed requests are MPI_REQUEST_NULL, which MPI_Test reports done.
   bool done[2] = {false, false};
   ringrt_status st = timedWait(req.reqs, done, 2, timeoutMs);
+  if (st == RINGRT_OK && req.completedAt == 0)
+    req.completedAt = nowSeconds();
   if (st == RINGRT_ERR_TIMEOUT) {
     // Retire what is still pending so the caller's buffers can be released:
     // a receive cancels at once; a send is cancelled if MPI still can (it

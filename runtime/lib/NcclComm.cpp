@@ -19,8 +19,12 @@
 #include <dlfcn.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <system_error>
 #include <sched.h>
 #include <thread>
 #include <type_traits>
@@ -81,6 +85,65 @@ struct PooledEvent {
   std::shared_ptr<EventPool> pool;
   void *event = nullptr;
 };
+
+/// The state an ncclCommInitRank call shares with the rank that waits for
+/// it (see initRankWithDeadline).
+struct PendingInit {
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  bool abandoned = false;
+  nccl::Result result = nccl::InternalError;
+  nccl::Comm comm = nullptr;
+};
+
+/// Calls api.commInitRank(n, id, rank) but waits at most `timeoutMs` for it.
+/// ncclCommInitRank blocks until every peer of the communicator has joined,
+/// and it has no timeout of its own: a peer that dies or freezes between
+/// the id broadcast and its own call would hang this rank for ever. The
+/// non-blocking alternative (ncclCommInitRankConfig with blocking = 0, then
+/// polling ncclCommGetAsyncError) needs ncclConfig_t, a struct whose layout
+/// changes between NCCL versions and that ringrt would have to mirror by
+/// hand without nccl.h (see NcclApi.h), so the call runs on a helper thread
+/// instead. On time-out the thread is abandoned: if NCCL returns later it
+/// aborts the communicator it got (the library stays mapped, RTLD_NODELETE),
+/// and the caller fails context creation with RINGRT_ERR_TIMEOUT.
+ringrt_status initRankWithDeadline(const NcclApi &api, int n,
+                                   const nccl::UniqueId &id, int rank,
+                                   int64_t timeoutMs, nccl::Comm &comm,
+                                   nccl::Result &result) {
+  auto pending = std::make_shared<PendingInit>();
+  try {
+    std::thread([api, n, id, rank, pending] {
+      nccl::Comm c = nullptr;
+      nccl::Result r = api.commInitRank(&c, n, id, rank);
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      if (pending->abandoned) {
+        if (r == nccl::Success && c)
+          api.commAbort(c);
+        return;
+      }
+      pending->finished = true;
+      pending->result = r;
+      pending->comm = c;
+      pending->done.notify_all();
+    }).detach();
+  } catch (const std::system_error &e) {
+    return setErrorf(RINGRT_ERR_COMM,
+                     "ringrt_context_create: comm 'nccl': cannot start the "
+                     "thread that calls ncclCommInitRank: %s",
+                     e.what());
+  }
+  std::unique_lock<std::mutex> lock(pending->mutex);
+  if (!pending->done.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                              [&] { return pending->finished; })) {
+    pending->abandoned = true;
+    return RINGRT_ERR_TIMEOUT;
+  }
+  comm = pending->comm;
+  result = pending->result;
+  return RINGRT_OK;
+}
 
 /// The payload a role's root broadcasts: its ncclGetUniqueId outcome and id.
 struct IdPayload {
@@ -219,8 +282,25 @@ ringrt_status NcclComm::initRole(int role) {
         "axis): %s",
         static_cast<long long>(grid.worldRankAlong(role, 0)), kRoleNames[role],
         ncclMessage(static_cast<nccl::Result>(payload.result)).c_str());
-  nccl::Result r = api.commInitRank(&comms[role], static_cast<int>(n),
-                                    payload.id, static_cast<int>(c));
+  nccl::Result r = nccl::InternalError;
+  ringrt_status waited =
+      initRankWithDeadline(api, static_cast<int>(n), payload.id,
+                           static_cast<int>(c), timeoutMs, comms[role], r);
+  if (waited != RINGRT_OK)
+    comms[role] = nullptr;
+  if (waited != RINGRT_OK && waited != RINGRT_ERR_TIMEOUT)
+    return waited;
+  if (waited == RINGRT_ERR_TIMEOUT) {
+    return setErrorf(
+        RINGRT_ERR_TIMEOUT,
+        "ringrt_context_create: comm 'nccl': world rank %lld: "
+        "ncclCommInitRank for the %s axis (%lld ranks, rank %lld) did not "
+        "return within %lld ms (RINGRT_TIMEOUT_MS): a peer of that axis died, "
+        "froze or never called it",
+        static_cast<long long>(grid.worldRank), kRoleNames[role],
+        static_cast<long long>(n), static_cast<long long>(c),
+        static_cast<long long>(timeoutMs));
+  }
   if (r != nccl::Success) {
     comms[role] = nullptr;
     return setErrorf(RINGRT_ERR_COMM,

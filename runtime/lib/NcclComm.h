@@ -115,9 +115,11 @@ RINGRT_TESTING_API void unloadNcclApi(NcclApi &api);
 /// it has more than one rank), the rank with coordinate 0 calls
 /// ncclGetUniqueId and broadcasts {its status, the id} over that axis, and
 /// every rank calls ncclCommInitRank(size, id, coordinate); the ranks agree
-/// once more. So a failure on any rank fails creation on every rank, except
-/// that ncclCommInitRank itself blocks until its peers join (NCCL has no
-/// timeout there). On success `out` owns `api`, `streams` and `control`; on
+/// once more. So a failure on any rank fails creation on every rank. An
+/// ncclCommInitRank that has not returned after `timeoutMs` (a peer died or
+/// froze after the id broadcast) fails with RINGRT_ERR_TIMEOUT; the call is
+/// left on a helper thread that aborts the communicator if it ever comes
+/// back (NCCL has no timeout of its own there). On success `out` owns `api`, `streams` and `control`; on
 /// failure everything made so far is released (the api too).
 RINGRT_TESTING_API ringrt_status createNcclCommFromParts(
     const GridInfo &grid, int64_t timeoutMs, NcclApi api,

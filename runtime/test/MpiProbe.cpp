@@ -10,16 +10,21 @@
 //   world-size     the grid needs 2 ranks, mpirun started 3 (np 3)
 //   collectives    ring shifts and dim-slice all-reduce on a 2x1x2 grid
 //                  (np 4) deliver the right data
+//   progress       an 8 MiB shift (above every eager limit) completes
+//                  through ringrt_cg_progress alone, before its wait, and
+//                  the stage statistics say so (np 2)
 //
 // Prints `probe: rank R OK` and exits 0 on success.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ProbeMain.h"
+#include "ringrt/codegen_abi.h"
 #include "ringrt/ringrt.h"
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -142,6 +147,46 @@ int collectives() {
   return bad;
 }
 
+int progress() {
+  ringrt_context_options o = ringOptions(2);
+  ringrt_context *ctx = nullptr;
+  if (check(ringrt_context_create(&o, &ctx) == RINGRT_OK, "create"))
+    return 1;
+  int bad = check(ringrt_cg_progress() == 0, "no call, nothing in flight");
+  bad |= check(ringrt_stage_stats_enable(ctx, 1) == RINGRT_OK, "enable");
+  const size_t n = size_t(2) << 20; // 8 MiB of int32
+  std::vector<int32_t> send(n, rank + 1), recv(n, -1);
+  int32_t status = RINGRT_OK;
+  ringrt_cg_begin(ctx, &status, nullptr);
+  ringrt_request *req = nullptr;
+  ringrt_cg_shift_start(ctx, &status, send.data(), recv.data(),
+                        static_cast<int64_t>(n * 4), 0, 0, &req);
+  bad |= check(status == RINGRT_OK && req, "shift_start");
+  // What a kernel does between tiles; no wait until the shift is done.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int32_t left = 1;
+  while (left > 0 && std::chrono::steady_clock::now() < deadline)
+    left = ringrt_cg_progress();
+  bad |= check(left == 0, "the shift completes through progress calls");
+  ringrt_cg_shift_wait(ctx, &status, &req);
+  ringrt_cg_end(ctx, &status);
+  bad |= check(status == RINGRT_OK, "wait");
+  int pred = (rank + 1) % 2 + 1;
+  bad |= check(recv[0] == pred && recv[n - 1] == pred, "data delivered");
+  bad |= check(ringrt_cg_progress() == 0, "after the call, nothing to do");
+  ringrt_stage_stats stats[4];
+  int32_t count = 0;
+  bad |= check(ringrt_stage_stats_get(ctx, stats, 4, &count) == RINGRT_OK &&
+                   count == 1 && stats[0].stage == 0 &&
+                   stats[0].calls == 1 && stats[0].shifts == 1 &&
+                   stats[0].done_before_wait == 1 &&
+                   stats[0].transfer_ms > 0 &&
+                   stats[0].exposed_ms <= stats[0].stage_ms,
+               "stage statistics: one stage, its shift done before the wait");
+  ringrt_context_destroy(ctx);
+  return bad;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -149,5 +194,6 @@ int main(int argc, char **argv) {
                     {{"plan-mismatch", planMismatch},
                      {"timeout", timeout},
                      {"world-size", worldSize},
-                     {"collectives", collectives}});
+                     {"collectives", collectives},
+                     {"progress", progress}});
 }

@@ -18,6 +18,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -42,6 +45,12 @@ struct FakeWorld {
   nccl::Result initResult = nccl::Success;
   float peersFailing = 0;       // added by the control plane's all-reduce
   std::vector<char> lastInitId; // the id passed to ncclCommInitRank
+  // When set, ncclCommInitRank blocks until `releaseInit` (a peer that
+  // never joins) and then makes communicator 7; `lateAborted` says that
+  // communicator 7 was aborted. These calls run on ringrt's helper thread,
+  // so they touch only atomics, never the log.
+  bool initBlocks = false;
+  std::atomic<bool> releaseInit{false}, lateAborted{false};
 };
 FakeWorld *world = nullptr;
 
@@ -68,6 +77,12 @@ nccl::Result fakeGetUniqueId(nccl::UniqueId *id) {
 }
 nccl::Result fakeCommInitRank(nccl::Comm *comm, int nranks, nccl::UniqueId id,
                               int rank) {
+  if (world->initBlocks) {
+    while (!world->releaseInit.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    *comm = fakeComm(7);
+    return nccl::Success;
+  }
   logf("commInitRank n=%d rank=%d id=%s", nranks, rank, id.internal);
   world->lastInitId.assign(id.internal, id.internal + sizeof(id.internal));
   if (world->initResult != nccl::Success)
@@ -81,6 +96,10 @@ nccl::Result fakeCommDestroy(nccl::Comm c) {
   return nccl::Success;
 }
 nccl::Result fakeCommAbort(nccl::Comm c) {
+  if (commId(c) == 7) {
+    world->lateAborted.store(true);
+    return nccl::Success;
+  }
   logf("commAbort %ld", commId(c));
   return nccl::Success;
 }
@@ -509,6 +528,30 @@ TEST_F(NcclCommTest, InitFailureIsReportedWithNcclsMessage) {
                                        "activate", "destroyStream 0x5"}));
 }
 
+TEST_F(NcclCommTest, InitThatNeverReturnsTimesOutAndAbortsTheLateComm) {
+  // A peer froze after the id broadcast: ncclCommInitRank would block for
+  // ever. Creation fails after the timeout, naming the axis, and the
+  // communicator NCCL hands back later is aborted, never leaked or used.
+  w.initBlocks = true;
+  std::unique_ptr<CommBackend> comm;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(create(ringGrid(0, 0), comm, /*timeoutMs=*/50), RINGRT_ERR_TIMEOUT);
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(comm, nullptr);
+  EXPECT_GE(waited, std::chrono::milliseconds(50));
+  std::string msg = ringrt_last_error();
+  EXPECT_NE(msg.find("ncclCommInitRank for the ring axis (4 ranks, rank 0) "
+                     "did not return within 50 ms"),
+            std::string::npos)
+      << msg;
+  EXPECT_FALSE(logHas("commDestroy 7"));
+  EXPECT_FALSE(w.lateAborted.load());
+  // The stuck call returns at last: its communicator is aborted.
+  w.releaseInit.store(true);
+  for (int i = 0; i < 10000 && !w.lateAborted.load(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(w.lateAborted.load());
+}
 
 /// Device "cuda" over the fake driver and comm "nccl" over the fake NCCL,
 /// sharing the device's StreamProvider as Context.cpp wires them; driver and

@@ -32,12 +32,41 @@ int64_t product(const int64_t *v, int n) {
   return p;
 }
 
-/// One local tensor: its typed bytes and the ringrt_tensor over them.
+/// One local tensor: its typed bytes and the ringrt_tensor over them (or,
+/// for GPU artifacts, over a device copy of them).
 struct Local {
   std::vector<unsigned char> bytes;
   ringrt_tensor t{};
   int64_t count = 0;
   int32_t dtype = RINGRT_F32;
+  ringrt_context *deviceCtx = nullptr;
+  void *dev = nullptr;
+
+  Local() = default;
+  Local(const Local &) = delete;
+  Local &operator=(const Local &) = delete;
+  ~Local() {
+    if (dev)
+      ringrt_device_free(deviceCtx, dev);
+  }
+  /// Allocates the device copy, copies the bytes in and points t at it.
+  int32_t toDevice(ringrt_context *ctx) {
+    deviceCtx = ctx;
+    int64_t n = static_cast<int64_t>(bytes.size());
+    int32_t st = ringrt_device_alloc(ctx, n, &dev);
+    if (st == RINGRT_OK)
+      st = ringrt_memcpy_to_device(ctx, dev, bytes.data(), n);
+    if (st == RINGRT_OK)
+      t.data = dev;
+    return st;
+  }
+  /// Copies the device copy back into the bytes (no-op on host).
+  int32_t fromDevice() {
+    if (!dev)
+      return RINGRT_OK;
+    return ringrt_memcpy_to_host(deviceCtx, bytes.data(), dev,
+                                 static_cast<int64_t>(bytes.size()));
+  }
 
   void init(int32_t dt, int rank, const int64_t *shape) {
     dtype = dt;
@@ -85,6 +114,33 @@ struct GradBuffers {
     fill(dout, 3, s.heads);
     for (Local *t : {&o, &lse, &dq, &dk, &dv})
       t->poison();
+  }
+
+  /// GPU artifacts: every tensor (inputs and poisoned outputs) gets a
+  /// device copy, and the entries see those. Returns "" or the error.
+  std::string toDevice(const GradRun &run) {
+    if (run.manifest.target == "cpu")
+      return "";
+    // GPU entries cannot scan device memory; the host copies are checked
+    // here instead (as ring-run's forward check does).
+    if (ringrt_check_logit_range(&q.t, &k.t, run.manifest.spec.scale,
+                                 run.manifest.spec.headDim) != RINGRT_OK)
+      return ringrt_last_error();
+    for (Local *t : {&q, &k, &v, &o, &lse, &dout, &dq, &dk, &dv})
+      if (int32_t st = t->toDevice(run.ctx); st != RINGRT_OK)
+        return std::string("device buffers: ") +
+               ringrt_status_string(static_cast<ringrt_status>(st)) + ": " +
+               ringrt_last_error();
+    return "";
+  }
+  /// Copies the outputs back from the device (no-op for host tensors).
+  std::string fromDevice() {
+    for (Local *t : {&o, &lse, &dq, &dk, &dv})
+      if (int32_t st = t->fromDevice(); st != RINGRT_OK)
+        return std::string("copying the outputs back: ") +
+               ringrt_status_string(static_cast<ringrt_status>(st)) + ": " +
+               ringrt_last_error();
+    return "";
   }
 
   int32_t forward(const GradRun &run) {
@@ -164,12 +220,22 @@ int ringrun::runGradCheck(const GradRun &run) {
   const Manifest &m = run.manifest;
   const AttentionSpec &s = m.spec;
   GradBuffers bufs(run);
+  std::string devErr = bufs.toDevice(run);
+  if (!run.agree(devErr.empty(), devErr))
+    return 1;
   int32_t st = bufs.forward(run);
   if (!run.agree(st == RINGRT_OK, statusError("entry '" + m.entry + "'", st)))
     return 1;
+  if (run.profile)
+    run.profile("forward");
   st = bufs.backward(run);
   if (!run.agree(st == RINGRT_OK,
                  statusError("entry '" + backwardEntryName(m.entry) + "'", st)))
+    return 1;
+  if (run.profile)
+    run.profile("backward");
+  devErr = bufs.fromDevice();
+  if (!run.agree(devErr.empty(), devErr))
     return 1;
 
   std::vector<float> o = gatherGlobal(run, bufs.o, s.heads, true);
@@ -252,15 +318,24 @@ int ringrun::runGradBench(const GradRun &run) {
   const AttentionSpec &s = run.manifest.spec;
   std::string name = "entry '" + backwardEntryName(run.manifest.entry) + "'";
   GradBuffers bufs(run);
+  std::string devErr = bufs.toDevice(run);
+  if (!run.agree(devErr.empty(), devErr))
+    return 1;
   int32_t st = bufs.forward(run);
   for (int i = 0; i < 2 && st == RINGRT_OK; ++i)
     st = bufs.backward(run);
   if (!run.agree(st == RINGRT_OK, statusError(name + " (warm-up)", st)))
     return 1;
+  // GPU entries return without waiting: the device is drained before each
+  // clock reading.
+  if (st == RINGRT_OK)
+    st = ringrt_device_synchronize(run.ctx);
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = MPI_Wtime();
   for (int64_t i = 0; i < run.iters && st == RINGRT_OK; ++i)
     st = bufs.backward(run);
+  if (st == RINGRT_OK)
+    st = ringrt_device_synchronize(run.ctx);
   double elapsed = MPI_Wtime() - t0, maxElapsed = 0;
   if (!run.agree(st == RINGRT_OK, statusError(name, st)))
     return 1;

@@ -53,6 +53,9 @@ struct GradRun {
   /// Collective: true if every rank is ok; otherwise rank 0 has printed
   /// `ring-run: FAIL ...` (World::agree of ring-run.cpp).
   std::function<bool(bool, const std::string &)> agree;
+  /// --profile: prints the device counters (collective), after the forward
+  /// and after the backward of --check; null without --profile.
+  std::function<void(const char *after)> profile;
 };
 
 /// --check: forward, backward with a random dO, gather to rank 0, compare.

@@ -235,6 +235,9 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       !rd.string(root, "", "library", m.library) ||
       !rd.string(root, "", "target", m.target))
     return false;
+  if (root.getAsObject()->get("backward_entry") &&
+      !rd.string(root, "", "backward_entry", m.backwardEntry))
+    return false;
 
   const Value *spec = rd.object(root, "", "spec");
   if (!spec)
@@ -385,6 +388,9 @@ std::string ringrun::writeManifest(const Manifest &m) {
   os << "{\n  \"format\": \"ringc-artifact-1\",\n"
      << "  \"name\": \"" << m.name << "\",\n"
      << "  \"entry\": \"" << m.entry << "\",\n"
+     << (m.backwardEntry.empty()
+             ? std::string()
+             : "  \"backward_entry\": \"" + m.backwardEntry + "\",\n")
      << "  \"library\": \"" << m.library << "\",\n"
      << "  \"target\": \"" << m.target << "\",\n"
      << "  \"spec\": {\"batch\": " << s.batch << ", \"heads\": " << s.heads

@@ -48,6 +48,8 @@ LocalShapes deriveLocalShapes(const AttentionSpec &spec);
 /// A parsed manifest.json.
 struct Manifest {
   std::string format, name, entry, library, target;
+  /// NAME_attention_backward for grad artifacts, else empty (optional key).
+  std::string backwardEntry;
   AttentionSpec spec;
   int gridRank = 3;
   int64_t gridShape[3] = {1, 1, 1};

@@ -68,6 +68,13 @@ MemoryNeed ringrun::estimateMemory(const Manifest &m, bool check,
   need.local = add(mul(es, add(mul(2, nQ), mul(2, nKV))), mul(4, nL));
   if (check)
     need.local = add(need.local, mul(4, nQ));
+  if (!m.backwardEntry.empty()) {
+    // GradBuffers: do, dq (Q's shape) and dk, dv (K's) in the dtype; with
+    // --check float copies of dq, dk, dv for the gathers.
+    need.local = add(need.local, mul(es, add(mul(2, nQ), mul(2, nKV))));
+    if (check)
+      need.local = add(need.local, mul(4, add(nQ, mul(2, nKV))));
+  }
   if (check && checkRows == 0) {
     uint64_t gq = mul(mul(mul(static_cast<uint64_t>(s.batch),
                               static_cast<uint64_t>(s.heads)),
@@ -88,6 +95,14 @@ MemoryNeed ringrun::estimateMemory(const Manifest &m, bool check,
                          mul(4, add(mul(nQ, ranks), mul(nL, ranks))));
     need.checkRoot = add(need.checkRoot, mul(8, add(gq, gl)));
     need.checkRoot = add(need.checkRoot, mul(8, static_cast<uint64_t>(s.seq)));
+    if (!m.backwardEntry.empty()) {
+      // GradCheck: global dO (float); assembled dq, dk, dv (float) and the
+      // gathered every-rank buffer of one of them at a time; the float64
+      // references dq, dk, dv.
+      need.checkRoot = add(need.checkRoot, mul(4, add(mul(2, gq), mul(2, gkv))));
+      need.checkRoot = add(need.checkRoot, mul(4, mul(nQ, ranks)));
+      need.checkRoot = add(need.checkRoot, mul(8, add(gq, mul(2, gkv))));
+    }
   }
   return need;
 }

@@ -61,6 +61,14 @@ const char *const ringrun::kHelp =
     "                   halved when causal). With --device=cuda the line\n"
     "                   before it is the kernels' time alone, by CUDA events:\n"
     "                   `ring-run: KERNEL ms_per_iter=<k> launches_per_iter=<n>`.\n"
+    "  --stage-stats    with --bench: before the BENCH line, one line per rank\n"
+    "                   and ring stage with a shift, averaged over the timed\n"
+    "                   calls: `ring-run: STAGE rank=<r> stage=<t>\n"
+    "                   stage_ms=<wall> compute_ms=<stage-exposed>\n"
+    "                   transfer_ms=<start to completion> exposed_ms=<blocked\n"
+    "                   in the wait> stage_cpu_ms=<thread CPU>\n"
+    "                   compute_cpu_ms=<stage CPU-wait CPU> done_before_wait=<n/m>`\n"
+    "                   (ringrt_stage_stats_get).\n"
     "  --device=D       device backend: cpu (default; CPU artifacts), emu\n"
     "                   (PTX emulator) or cuda (GPU artifacts, whose tensors\n"
     "                   ring-run allocates with ringrt_device_alloc).\n"
@@ -105,6 +113,9 @@ cl::opt<bool> benchOpt("bench", cl::desc("time the entry"),
                        cl::cat(optionCategory()));
 cl::opt<bool> profileOpt("profile", cl::desc("emulator counters"),
                          cl::cat(optionCategory()));
+cl::opt<bool> stageStatsOpt("stage-stats",
+                            cl::desc("time each ring stage (with --bench)"),
+                            cl::cat(optionCategory()));
 cl::opt<std::string> deviceOpt("device", cl::desc("cpu, emu or cuda"),
                                cl::init("cpu"), cl::cat(optionCategory()));
 cl::opt<std::string> commOpt("comm", cl::desc("mpi or nccl"),
@@ -185,6 +196,7 @@ std::string ringrun::parseOptions(int argc, char **argv, Options &o) {
   o.check = checkOpt;
   o.bench = benchOpt;
   o.profile = profileOpt;
+  o.stageStats = stageStatsOpt;
   o.device = deviceOpt;
   o.comm = commOpt;
   o.dumpDir = dumpOpt;
@@ -239,6 +251,8 @@ std::string ringrun::parseOptions(int argc, char **argv, Options &o) {
   if (o.checkRows && !o.dumpDir.empty())
     return "--check-rows cannot be combined with --dump (it computes only "
            "the sampled rows of the reference)";
+  if (o.stageStats && !o.bench)
+    return "--stage-stats needs --bench";
   if (o.profile && (!o.check || o.device != "emu"))
     return "--profile needs --check and --device=emu";
   return "";

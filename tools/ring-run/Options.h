@@ -31,6 +31,8 @@ constexpr double kMaxInputScale = 1e30;
 struct Options {
   std::string dir;
   bool check = false, bench = false, help = false, profile = false;
+  /// --stage-stats: with --bench, where each ring stage's time went.
+  bool stageStats = false;
   std::string device = "cpu";
   std::string comm; ///< "mpi" or "nccl" (the device's default if not given)
   uint64_t seed = 0;

@@ -369,7 +369,9 @@ void fillLocalInput(const AttentionSpec &s, const Options &opt, int which,
 bool isGpuTarget(const Manifest &m) { return m.target != "cpu"; }
 
 /// Prints (rank 0) every rank's emulator counters. Collective.
-void printProfiles(World &w, ringrt_context *ctx) {
+/// Prints every rank's device counters (cumulative since the context was
+/// created); `after`, if given, names what ran last ("forward").
+void printProfiles(World &w, ringrt_context *ctx, const char *after = nullptr) {
   ringrt_device_profile p{};
   ringrt_device_get_profile(ctx, &p);
   constexpr int kN = 15;
@@ -387,13 +389,15 @@ void printProfiles(World &w, ringrt_context *ctx) {
     const uint64_t *c = &all[kN * static_cast<size_t>(r)];
     auto u = [&](int i) { return (unsigned long long)c[i]; };
     std::fprintf(stdout,
-                 "ring-run: profile rank %d: launches=%llu instructions=%llu "
+                 "ring-run: profile rank %d%s%s%s: launches=%llu instructions=%llu "
                  "mma=%llu ldmatrix=%llu cp_async_bytes=%llu "
                  "shared_bytes=%llu global_bytes=%llu barriers=%llu "
                  "wgmma=%llu wgmma_flops=%llu tma_load_bytes=%llu "
                  "tma_store_bytes=%llu mbarrier_waits=%llu ex2=%llu "
                  "stmatrix=%llu\n",
-                 r, u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8),
+                 r, after ? " (cumulative, after the " : "", after ? after : "",
+                 after ? ")" : "", u(0), u(1), u(2), u(3), u(4), u(5), u(6),
+                 u(7), u(8),
                  u(9), u(10), u(11), u(12), u(13), u(14));
   }
   std::fflush(stdout);
@@ -608,6 +612,55 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
   return rc;
 }
 
+/// --stage-stats: every rank's stage records, gathered to rank 0 and
+/// printed in rank order, per call.
+void printStageStats(World &w, ringrt_context *ctx) {
+  constexpr int kMaxStages = 64, kFields = 10;
+  std::vector<ringrt_stage_stats> recs(kMaxStages);
+  int32_t count = 0;
+  if (ringrt_stage_stats_get(ctx, recs.data(), kMaxStages, &count) !=
+      RINGRT_OK)
+    count = 0;
+  count = std::min(count, kMaxStages);
+  std::vector<double> mine(kMaxStages * kFields + 1, 0.0);
+  mine[0] = count;
+  for (int i = 0; i < count; ++i) {
+    const ringrt_stage_stats &r = recs[i];
+    double n = r.calls > 0 ? static_cast<double>(r.calls) : 1.0;
+    double *f = &mine[1 + i * kFields];
+    f[0] = r.stage;
+    f[1] = r.stage_ms / n;
+    f[2] = (r.stage_ms - r.exposed_ms) / n;
+    f[3] = r.transfer_ms / n;
+    f[4] = r.exposed_ms / n;
+    f[5] = r.stage_cpu_ms / n;
+    f[6] = (r.stage_cpu_ms - r.exposed_cpu_ms) / n;
+    f[7] = static_cast<double>(r.done_before_wait);
+    f[8] = static_cast<double>(r.shifts);
+    f[9] = static_cast<double>(r.calls);
+  }
+  std::vector<double> all(w.rank == 0 ? mine.size() * w.size : 0);
+  MPI_Gather(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE,
+             all.data(), static_cast<int>(mine.size()), MPI_DOUBLE, 0,
+             MPI_COMM_WORLD);
+  if (w.rank != 0)
+    return;
+  for (int r = 0; r < w.size; ++r) {
+    const double *rec = &all[static_cast<size_t>(r) * mine.size()];
+    for (int i = 0; i < static_cast<int>(rec[0]); ++i) {
+      const double *f = &rec[1 + i * kFields];
+      std::fprintf(stdout,
+                   "ring-run: STAGE rank=%d stage=%d stage_ms=%.3f "
+                   "compute_ms=%.3f transfer_ms=%.3f exposed_ms=%.3f "
+                   "stage_cpu_ms=%.3f compute_cpu_ms=%.3f "
+                   "done_before_wait=%.0f/%.0f\n",
+                   r, static_cast<int>(f[0]), f[1], f[2], f[3], f[4], f[5],
+                   f[6], f[7], f[8]);
+    }
+  }
+  std::fflush(stdout);
+}
+
 int runBench(World &w, const Options &opt, const Manifest &m,
              ringrt_attention_entry entry, ringrt_context *ctx,
              const RankCoords &coords) {
@@ -641,6 +694,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
     st = ringrt_device_time_kernels(ctx, 1);
   if (!w.agree(st == RINGRT_OK, ringrtError("timing kernels", st)))
     return 1;
+  if (opt.stageStats)
+    st = ringrt_stage_stats_enable(ctx, 1);
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = MPI_Wtime();
   for (int64_t i = 0; i < opt.iters && st == RINGRT_OK; ++i)
@@ -669,6 +724,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                  maxKernelMs / static_cast<double>(opt.iters),
                  static_cast<double>(launches) /
                      static_cast<double>(opt.iters));
+  if (opt.stageStats)
+    printStageStats(w, ctx);
   double maxElapsed = 0;
   MPI_Allreduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX,
                 MPI_COMM_WORLD);
@@ -867,6 +924,8 @@ int runArtifact(World &w, const Options &opt) {
               backward, opt.seed,  opt.dumpDir,     opt.iters,
               opt.inputScale,
               [&](bool ok, const std::string &msg) { return w.agree(ok, msg); }};
+    if (opt.profile)
+      g.profile = [&](const char *after) { printProfiles(w, ctx, after); };
     rc = opt.check ? runGradCheck(g) : runGradBench(g);
     if (rc == 0 && opt.bench)
       rc = runBench(w, opt, m, entry, ctx, coords);

@@ -41,7 +41,9 @@ static cl::opt<int> warps("warps", cl::init(0), cl::desc("warps per CTA"));
 static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
 static cl::opt<std::string>
     kernel("kernel", cl::init("attention"),
-           cl::desc("attention, block_scores or block_softmax_v"));
+           cl::desc("attention, block_scores, block_softmax_v or backward "
+                    "(the dQ and dK/dV kernels of the backward pass and "
+                    "its elementwise kernels)"));
 static cl::opt<std::string> gpuKernel(
     "gpu-kernel", cl::init("mma"),
     cl::desc("block-attention kernel: mma (mma.sync, any sm_80+), wgmma "
@@ -111,6 +113,14 @@ int main(int argc, char **argv) {
     wc.stages = stages;
   wc.pingPong = pingPong;
   wc.epilogue = c.epilogue;
+  BackwardKernelConfig bwd = defaultBackwardConfig(headDim);
+  bwd.dtype = dtype;
+  bwd.mask = c.mask;
+  bwd.layout = c.layout;
+  if (warps > 0)
+    bwd.warps = warps;
+  if (blockN > 0)
+    bwd.blockN = blockN;
   bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
   if (wgmma)
@@ -121,6 +131,8 @@ int main(int argc, char **argv) {
     why = scores.validate(*info);
   else if (kernel == "block_softmax_v")
     why = softmax.validate(*info);
+  else if (kernel == "backward")
+    why = bwd.validate(*info);
   else
     return fail("bad --kernel '" + kernel + "'");
   if (!why.empty())
@@ -139,7 +151,10 @@ int main(int argc, char **argv) {
     builder.addAttention(c);
   else if (kernel == "block_scores")
     builder.addBlockScores(scores);
-  else
+  else if (kernel == "backward") {
+    builder.addBackward(bwd);
+    builder.addGradRowKernels(dtype);
+  } else
     builder.addSoftmaxV(softmax);
   builder.addRowKernels(dtype);
   if (failed(builder.build(*module)))

@@ -3,7 +3,8 @@
 // This file implements the memory instructions. Every access is checked
 // (bounds and alignment) for all lanes before any lane writes, so a faulting
 // instruction leaves memory untouched. cp.async data becomes visible in
-// shared memory only when a wait_group/wait_all completes its group.
+// shared memory only when a wait_group/wait_all completes its group; for the
+// race check its write spans the interval from the issue to that wait.
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,7 +96,10 @@ static void cpAsync(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     }
     uint64_t dst = x.address(I.ops[0], w, l);
     uint64_t src = x.address(I.ops[1], w, l);
-    if (!x.access(Space::Shared, dst, size, size, I, w, l))
+    // The copy may land any time from here to the wait that completes it:
+    // it is checked as a write both now (against reads and writes no
+    // barrier orders before the issue) and when it lands (completeCopies).
+    if (!x.access(Space::Shared, dst, size, size, I, w, l, Exec::Use::Write))
       return;
     x.prof.sharedBytes -= size; // counted when the copy completes
     PendingCopy c{};

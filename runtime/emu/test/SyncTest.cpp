@@ -76,6 +76,60 @@ TEST(Sync, MissingBarrierIsARace) {
   EXPECT_NE(err.find("thread (32,0,0)"), std::string::npos) << err;
 }
 
+/// Warp 0 writes buf word `lane`, a barrier publishes it, warp 1 reads it
+/// (@R), then warp 0 refills the word with cp.async (@C) after `sync`; the
+/// copy is waited for only after a second barrier. Thread t < 32 stores
+/// nothing; the kernel is about the order of @R and @C.
+std::string cpAsyncRefill(const std::string &sync) {
+  return ctaKernel(kShared, R"(
+  mov.u32 %r3, buf;
+  shl.b32 %r4, %r2, 2;
+  add.u32 %r5, %r3, %r4;
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra W1;
+  st.shared.u32 [%r5], %r2;
+W1:
+  bar.sync 0;
+  setp.ne.u32 %p2, %r1, 1;
+  @%p2 bra R1;
+  ld.shared.u32 %r7, [%r5]; // @R
+  mul.wide.u32 %rd2, %r0, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.u32 [%rd3], %r7;
+R1:
+)" + sync + R"(
+  @%p1 bra C1;
+  cp.async.ca.shared.global [%r5], [%rd1], 4; // @C
+  cp.async.commit_group;
+C1:
+  bar.sync 0;
+  @%p1 bra DONE;
+  cp.async.wait_all;
+DONE:
+)");
+}
+
+TEST(Sync, CpAsyncRefillRacesWithReadsBeforeIt) {
+  // The copy may land as soon as it is issued, so a read that no barrier
+  // orders before the issue races with it, although the wait comes after
+  // a barrier that follows the read.
+  std::string ptx = cpAsyncRefill("");
+  std::vector<uint32_t> out(64, 0);
+  std::string err = runCta(ptx, 64, out);
+  expectAll(err, {"data race on shared memory address", "cp.async"});
+  EXPECT_NE(err.find(lineOf(ptx, "@R")), std::string::npos) << err;
+  EXPECT_NE(err.find(lineOf(ptx, "@C")), std::string::npos) << err;
+  // A barrier between the read and the refill orders them.
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    LaunchOptions o;
+    o.seed = seed;
+    std::vector<uint32_t> ok(64, 0);
+    EXPECT_EQ(runCta(cpAsyncRefill("  bar.sync 0;\n"), 64, ok, o), "");
+    for (unsigned t = 32; t < 64; ++t)
+      EXPECT_EQ(ok[t], t % 32) << "thread " << t;
+  }
+}
+
 TEST(Sync, NamedBarriersPairWarps) {
   // Warp w writes its row, pairs (0,1) and (2,3) meet at barriers 1 and 2
   // with 64 threads each, and warp w reads the row of warp w ^ 1.

@@ -62,6 +62,17 @@ RINGRT_API void ringrt_cg_shift_start(ringrt_context *ctx, int32_t *status,
 RINGRT_API void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
                                      ringrt_request **slot);
 
+/// Lets the shifts in flight of the call running on this thread (between
+/// its ringrt_cg_begin and ringrt_cg_end) advance without blocking, and
+/// returns how many were still in flight at the last poll (0 outside a
+/// call). The generated
+/// CPU kernels call it between tiles, so that a shift started at the top of
+/// a stage moves during the stage's compute: MPI moves data only inside MPI
+/// calls. Cheap when nothing is in flight, and polls at most every 10 µs.
+/// The environment variable RINGRT_PROGRESS=0 (read when a context is
+/// created) turns it off, for benchmarks of what it buys.
+RINGRT_API int32_t ringrt_cg_progress(void);
+
 /// A blocking ring shift: start and wait.
 RINGRT_API void ringrt_cg_shift(ringrt_context *ctx, int32_t *status,
                                 const void *send, void *recv, int64_t bytes,

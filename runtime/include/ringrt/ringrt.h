@@ -182,6 +182,40 @@ RINGRT_API ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx,
 /// Waits until every rank of the context arrives (timed).
 RINGRT_API ringrt_status ringrt_barrier(ringrt_context *ctx);
 
+/// Where the time of each ring stage of a generated entry's calls went, summed
+/// over the calls since ringrt_stage_stats_enable (divide by `calls`). A
+/// stage's span runs from the end of the previous stage's last wait (or the
+/// start of the call) to the end of its own last wait; stage_ms − exposed_ms
+/// is its compute, whether the shift overlapped that compute or followed it
+/// (--no-overlap). Times are on this rank; CPU times are the calling
+/// thread's (CLOCK_THREAD_CPUTIME_ID), which on a loaded machine count only
+/// the time the rank actually ran.
+typedef struct ringrt_stage_stats {
+  int32_t stage;
+  int64_t calls;            ///< calls in which the stage had a shift
+  int64_t shifts;           ///< shifts of the stage waited for
+  int64_t done_before_wait; ///< of those, found complete before their wait
+  double stage_ms;          ///< wall time of the stage's span
+  double stage_cpu_ms;      ///< thread CPU time of the span
+  double transfer_ms;       ///< first shift start to last completion seen
+                            ///< (by a progress call between kernel tiles,
+                            ///< or by the wait: an upper bound)
+  double exposed_ms;        ///< wall time blocked in ringrt_wait
+  double exposed_cpu_ms;    ///< thread CPU time inside ringrt_wait
+} ringrt_stage_stats;
+
+/// Starts (on != 0, clearing earlier records) or stops recording stage
+/// statistics on `ctx`. Off by default.
+RINGRT_API ringrt_status ringrt_stage_stats_enable(ringrt_context *ctx,
+                                                   int32_t on);
+
+/// Copies up to `capacity` records, by stage, into `out` and sets *count to
+/// the number of stages recorded.
+RINGRT_API ringrt_status ringrt_stage_stats_get(const ringrt_context *ctx,
+                                                ringrt_stage_stats *out,
+                                                int32_t capacity,
+                                                int32_t *count);
+
 /// A tensor crossing the artifact's ABI. Strides are in elements.
 typedef struct ringrt_tensor {
   void *data;

@@ -1,0 +1,571 @@
+//===- AttentionBackwardKernel.cpp - FA2 backward GPU kernels ---*- C++ -*-===//
+//
+// This file implements the generators of the two mma.sync kernels of
+// ring.block_attention_backward (FlashAttention-2 form, DESIGN.md section
+// 1), with P recomputed from the forward's LSE:
+//
+//   - the dQ kernel: one CTA per (query tile, head, batch) holds its Q and
+//     dO tiles in shared memory and streams the block's K/V tiles (cp.async,
+//     double buffered): S = Q Kᵀ, dP = dO Vᵀ, dS = P ∘ (dP − D),
+//     dQ += dS K; dQ · scale is added to the fp32 dQ accumulator;
+//   - the dK/dV kernel: one CTA per (key tile, key/value head, batch) holds
+//     its K and V tiles and streams the Q and dO tiles of every query head
+//     of its GQA group: Sᵀ = K Qᵀ, dPᵀ = V dOᵀ, dSᵀ = Pᵀ ∘ (dPᵀ − D),
+//     dV += Pᵀ dO, dK += dSᵀ Q; both are added to the fp32 accumulators.
+//
+// Why two kernels rather than FA2's one with atomic dQ: every accumulator
+// row has exactly one writer and a fixed summation order, so the gradients
+// are deterministic and need no global atomics (which the emulator would
+// have to order); the price is recomputing S and dP once more (7 GEMMs of
+// the block instead of 5). Masks (causal from global positions; ragged row
+// ranges) and the causal tile skipping are those of the forward kernel
+// (AttentionKernel.cpp), through maskVisible below.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/Kernels.h"
+#include "codegen/gpu/MlirEmitter.h"
+#include "codegen/gpu/MmaFragments.h"
+#include "codegen/gpu/TargetInfo.h"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+
+BackwardKernelConfig mlir::ring::gpu::defaultBackwardConfig(int64_t headDim) {
+  BackwardKernelConfig c;
+  c.headDim = headDim;
+  c.warps = 4;
+  c.blockN = headDim <= 64 ? 64 : 32;
+  return c;
+}
+
+std::string BackwardKernelConfig::suffix() const {
+  return dtype + "_d" + std::to_string(headDim) + "_" +
+         stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
+         "_w" + std::to_string(warps) + "_n" + std::to_string(blockN);
+}
+
+std::string BackwardKernelConfig::dqKernelName() const {
+  return "ringc_bwd_dq_" + suffix();
+}
+
+std::string BackwardKernelConfig::dkdvKernelName() const {
+  return "ringc_bwd_dkdv_" + suffix();
+}
+
+int64_t BackwardKernelConfig::sharedBytes() const {
+  // Either kernel: two resident tiles of 16·warps rows and two
+  // double-buffered streamed tiles of blockN rows.
+  return (2 * 16 * warps + 4 * blockN) * paddedRowBytes(headDim);
+}
+
+std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
+  if (dtype != "bf16" && dtype != "f16")
+    return "the GPU kernels take bf16 or f16 inputs (mma.sync m16n8k16); "
+           "element type '" +
+           dtype + "' is not supported on " + target.chip().str() +
+           " (use --target=cpu for f32)";
+  if (headDim <= 0 || headDim % 16 != 0)
+    return "local head_dim " + std::to_string(headDim) +
+           " is not a multiple of 16: the mma.sync backward kernels need a "
+           "multiple of 16 (e.g. 64, 80, 128)";
+  if (headDim > 128)
+    return "local head_dim " + std::to_string(headDim) +
+           " is above 128: the backward dK/dV kernel keeps both fp32 "
+           "accumulators in registers (head_dim floats per thread); use "
+           "head_dim <= 128 on GPU, or --target=cpu";
+  if (warps < 1 || warps > 8)
+    return "warps per CTA must be in 1..8, got " + std::to_string(warps);
+  if (blockN < 16 || blockN % 16 != 0)
+    return "the streamed tile (block-n) must be a positive multiple of 16, "
+           "got " +
+           std::to_string(blockN);
+  if (sharedBytes() > target.maxSharedBytes())
+    return "the backward tiles need " + std::to_string(sharedBytes()) +
+           " bytes of shared memory, more than " + target.chip().str() +
+           " offers (" + std::to_string(target.maxSharedBytes()) +
+           "); use fewer warps or a smaller block-n";
+  // Registers per thread of the dK/dV kernel: dK and dV (head_dim floats),
+  // Sᵀ and dPᵀ (blockN floats), addressing.
+  int64_t regs = headDim + blockN + 64;
+  if (regs > 230)
+    return "head_dim " + std::to_string(headDim) + " with block-n " +
+           std::to_string(blockN) + " needs about " + std::to_string(regs) +
+           " registers per thread in the backward kernels; use a smaller "
+           "block-n";
+  return "";
+}
+
+std::string mlir::ring::gpu::maskVisible(MlirEmitter &e, MaskKind mask,
+                                         const std::string &inRange,
+                                         const std::string &qPos,
+                                         const std::string &kPos) {
+  if (mask != MaskKind::causal)
+    return inRange;
+  return e.let("arith.andi " + inRange + ", " + e.cmp("sle", kPos, qPos) +
+               " : i1");
+}
+
+namespace {
+
+/// The parameter list both backward kernels share (Kernels.h).
+constexpr const char *kBackwardParams =
+    "%q: !llvm.ptr, %k: !llvm.ptr, %v: !llvm.ptr, %do: !llvm.ptr, "
+    "%lse: !llvm.ptr, %delta: !llvm.ptr, %dq: !llvm.ptr, %dk: !llvm.ptr, "
+    "%dv: !llvm.ptr, %heads: i32, %kv_heads: i32, %q_len: i32, "
+    "%kv_len: i32, %q0: i32, %qn: i32, %k0: i32, %kn: i32, %q_owner: i32, "
+    "%kv_owner: i32, %ring: i32, %scale_log2: f32, %scale: f32";
+
+/// Writes one of the two backward kernels; the shared prologue, fragments
+/// and epilogue live here, the two loops in dq() and dkdv().
+class BackwardWriter {
+public:
+  explicit BackwardWriter(const BackwardKernelConfig &c)
+      : c(c), D(c.headDim), BN(c.blockN), BM(16 * c.warps), T(32 * c.warps),
+        RB(paddedRowBytes(c.headDim)), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
+        causal(c.mask == MaskKind::causal) {}
+
+  std::string dq();
+  std::string dkdv();
+
+private:
+  void prologue();
+  std::string pos(const std::string &i, const std::string &owner,
+                  const std::string &len) {
+    return globalPosition(e, c.layout, i, owner, len, "%ring");
+  }
+  void copyTile(int64_t rows, const std::string &gptr, const std::string &base,
+                const std::string &r0, const std::string &last,
+                const std::string &soff) {
+    f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+  }
+  /// An f32 load of element `elem` (i64) of the global buffer `p`.
+  std::string loadF32(const std::string &p, const std::string &elem) {
+    return e.let("llvm.load " + e.gep(p, e.mul(elem, e.i64(4), "i64"), 1, "i64") +
+                 " : !llvm.ptr<1> -> f32");
+  }
+  /// lse · log2(e) of query row `row` (clamped into the range by the
+  /// caller); +inf for a fully masked row (LSE = −inf), so that P =
+  /// exp2(s − lse) is 0 there, never inf.
+  std::string lseLog2(const std::string &elem) {
+    std::string l = loadF32(lseg, elem);
+    return e.select(e.fcmp("oeq", l, e.negInf()),
+                    e.f32(std::numeric_limits<float>::infinity()),
+                    e.fmul(l, e.f32(1.4426950408889634)), "f32");
+  }
+  /// P = exp2(s · scale · log2 e − lse · log2 e) where `vis`, else 0, and
+  /// dS = P ∘ (dP − D) of one score (both kernels).
+  std::pair<std::string, std::string>
+  gradScore(const std::string &s, const std::string &dp,
+            const std::string &lseL2, const std::string &delta,
+            const std::string &vis) {
+    std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2));
+    p = e.select(vis, p, e.f32(0.0), "f32");
+    return {p, e.fmul(p, e.fsub(dp, delta))};
+  }
+  /// C += A·B over k = 16·kSteps for `nTiles` n8 tiles: A from shared
+  /// memory at `aBase` + the warp's lane offset, B (not transposed) at
+  /// `bBase` + bLaneOffset.
+  std::vector<std::array<std::string, 4>>
+  gemmABt(const std::string &aBase, const std::string &bBase, int64_t nTiles,
+          int64_t kSteps) {
+    std::vector<std::array<std::string, 4>> C(nTiles);
+    for (auto &t : C)
+      t = {e.f32(0.0), e.f32(0.0), e.f32(0.0), e.f32(0.0)};
+    for (int64_t kk = 0; kk < kSteps; ++kk) {
+      auto a = f->ldmatrix(e.add(aBase, e.i32(kk * 32)), /*trans=*/false);
+      for (int64_t np = 0; np < nTiles / 2; ++np) {
+        auto b = f->ldmatrix(e.add(bBase, e.i32(np * 16 * RB + kk * 32)),
+                             /*trans=*/false);
+        C[2 * np] = f->mma(a, b[0], b[1], C[2 * np]);
+        C[2 * np + 1] = f->mma(a, b[2], b[3], C[2 * np + 1]);
+      }
+    }
+    return C;
+  }
+  /// Acc += X·B where X (16 × 16·kSteps, fp32 accumulator fragments) is
+  /// packed into A fragments and B is a row-major [16·kSteps, D] shared tile
+  /// read transposed at `bBase` + bTransLaneOffset.
+  void gemmXB(std::vector<std::array<std::string, 4>> &acc,
+              const std::vector<std::array<std::string, 4>> &X,
+              const std::string &bBase) {
+    for (size_t kk = 0; kk < X.size() / 2; ++kk) {
+      std::array<std::string, 4> a = {
+          f->pack(X[2 * kk][0], X[2 * kk][1]),
+          f->pack(X[2 * kk][2], X[2 * kk][3]),
+          f->pack(X[2 * kk + 1][0], X[2 * kk + 1][1]),
+          f->pack(X[2 * kk + 1][2], X[2 * kk + 1][3])};
+      for (int64_t dp = 0; dp < D / 16; ++dp) {
+        auto b = f->ldmatrix(
+            e.add(bBase, e.i32(static_cast<int64_t>(kk) * 16 * RB + dp * 32)),
+            /*trans=*/true);
+        acc[2 * dp] = f->mma(a, b[0], b[1], acc[2 * dp]);
+        acc[2 * dp + 1] = f->mma(a, b[2], b[3], acc[2 * dp + 1]);
+      }
+    }
+  }
+  /// Adds `factor` · the fragments `acc` (D/8 n8 tiles, starting at
+  /// loop-result index `first`) to the fp32 rows `rows` (< end) of `out`,
+  /// whose row `row` starts at element (rowBase + row) · D.
+  void addRows(const std::function<std::string(int64_t)> &acc,
+               const std::string rows[2], const std::string &end,
+               const std::string &rowBase, const std::string &out,
+               const std::string &factor) {
+    for (int r = 0; r < 2; ++r) {
+      e.open("scf.if " + e.cmp("slt", rows[r], end) + " {");
+      std::string row =
+          e.mul(e.add(rowBase, e.ext64(rows[r]), "i64"), e.i64(D), "i64");
+      for (int64_t n = 0; n < D / 8; ++n) {
+        std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
+        std::string p = e.gep(
+            out, e.mul(e.add(row, d, "i64"), e.i64(4), "i64"), 1, "i64");
+        std::string old = e.let("llvm.load " + p +
+                                " {alignment = 8 : i64} : !llvm.ptr<1> -> "
+                                "vector<2xf32>");
+        std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+        for (int col = 0; col < 2; ++col) {
+          std::string x = e.fadd(
+              e.let("llvm.extractelement " + old + "[" + e.i32(col) +
+                    " : i32] : vector<2xf32>"),
+              factor.empty() ? acc(n * 4 + 2 * r + col)
+                             : e.fmul(acc(n * 4 + 2 * r + col), factor));
+          v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
+                    " : i32] : vector<2xf32>");
+        }
+        e.line("llvm.store " + v + ", " + p +
+               " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+      }
+      e.close();
+    }
+  }
+  /// Opens `scf.for` over [lo, hi) carrying `init` (all f32); returns the
+  /// loop's result name, the induction variable and the carried names.
+  std::string openLoop(const std::string &lo, const std::string &hi,
+                       const std::vector<std::string> &init, std::string &iv,
+                       std::vector<std::string> &names, std::string &types) {
+    std::string header;
+    names.clear();
+    types.clear();
+    for (size_t i = 0; i < init.size(); ++i) {
+      names.push_back(e.newName());
+      header += (i ? ", " : "") + names[i] + " = " + init[i];
+      types += (i ? ", f32" : "f32");
+    }
+    std::string loop = e.newName();
+    iv = e.newName();
+    e.open(loop + ":" + std::to_string(init.size()) + " = scf.for " + iv +
+           " = " + lo + " to " + hi + " step " + e.i32(1) + " iter_args(" +
+           header + ") -> (" + types + ") : i32 {");
+    return loop;
+  }
+  std::string wrap(const std::string &name) {
+    return "  gpu.func @" + name + "(" + kBackwardParams +
+           ") kernel attributes {known_block_size = array<i32: " +
+           std::to_string(T) +
+           ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
+           std::to_string(TargetInfo::kMaxRegisters) + " : i32} {\n" +
+           e.str() + "  }\n";
+  }
+
+  const BackwardKernelConfig &c;
+  const int64_t D, BN, BM, T, RB;
+  const std::string halfTy;
+  const bool causal;
+  MlirEmitter e;
+  std::optional<MmaFragments> f;
+  std::string smem, lane, warp, g, t4;
+  std::string qg, kg, vg, dog, lseg, deltag, dqg, dkg, dvg;
+  std::string hk, group, qEnd, lastQ, kEnd, lastK;
+};
+
+} // namespace
+
+void BackwardWriter::prologue() {
+  emitBlockCoordinates(e, lane, warp);
+  g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
+  t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
+  smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
+  f.emplace(e, halfTy, smem, "%tid", T);
+  auto global = [&](const char *p) {
+    return e.let(std::string("llvm.addrspacecast %") + p +
+                 " : !llvm.ptr to !llvm.ptr<1>");
+  };
+  qg = global("q");
+  kg = global("k");
+  vg = global("v");
+  dog = global("do");
+  lseg = global("lse");
+  deltag = global("delta");
+  dqg = global("dq");
+  dkg = global("dk");
+  dvg = global("dv");
+  group = e.divu("%heads", "%kv_heads");
+  qEnd = e.add("%q0", "%qn");
+  lastQ = e.sub(qEnd, e.i32(1));
+  kEnd = e.add("%k0", "%kn");
+  lastK = e.sub(kEnd, e.i32(1));
+}
+
+std::string BackwardWriter::dq() {
+  prologue();
+  // Grid (ceil(qn / BM), heads, batch): query head %h, key/value head hk.
+  hk = e.divu("%h", group);
+  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t qBytes = BM * RB, kvBytes = BN * RB;
+  std::string rowQ0 = e.add("%q0", e.mul("%bx", e.i32(BM)));
+  std::string bh = e.add(e.mul("%b", "%heads"), "%h");
+  std::string bhk = e.add(e.mul("%b", "%kv_heads"), hk);
+  std::string qRowBase = e.mul(e.ext64(bh), e.ext64("%q_len"), "i64");
+  std::string qBase = e.mul(qRowBase, e.i64(D), "i64");
+  std::string kvBase =
+      e.mul(e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64"), e.i64(D), "i64");
+  std::string warpRow = e.add(rowQ0, e.mul(warp, e.i32(16)));
+  std::string rows[2] = {e.add(warpRow, g), e.add(e.add(warpRow, g), e.i32(8))};
+
+  // KV tiles to visit: under a causal mask the prefix visible to the CTA's
+  // last query (as in the forward kernel).
+  std::string nt = e.divu(e.add("%kn", e.i32(BN - 1)), e.i32(BN));
+  std::string qPos[2];
+  if (causal) {
+    std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
+    std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
+    std::string count = emitCount(e, nt, [&](const std::string &j) {
+      std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
+      return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
+    });
+    nt = count;
+    for (int r = 0; r < 2; ++r)
+      qPos[r] = pos(rows[r], "%q_owner", "%q_len");
+  }
+  // Per row: lse · log2 e and D (rows past the tail read the last row).
+  std::string lseL2[2], dl[2];
+  for (int r = 0; r < 2; ++r) {
+    std::string at = e.add(qRowBase, e.ext64(e.minu(rows[r], lastQ)), "i64");
+    lseL2[r] = lseLog2(at);
+    dl[r] = loadF32(deltag, at);
+  }
+
+  // Shared memory: Q, dO, then K[2], V[2].
+  auto kOff = [&](const std::string &buf) {
+    return e.add(e.i32(2 * qBytes), e.mul(buf, e.i32(kvBytes)));
+  };
+  auto vOff = [&](const std::string &buf) {
+    return e.add(e.i32(2 * qBytes + 2 * kvBytes), e.mul(buf, e.i32(kvBytes)));
+  };
+  auto copyKV = [&](const std::string &tile) {
+    std::string buf = e.let("arith.andi " + tile + ", " + e.i32(1) + " : i32");
+    std::string r0 = e.add("%k0", e.mul(tile, e.i32(BN)));
+    copyTile(BN, kg, kvBase, r0, lastK, kOff(buf));
+    copyTile(BN, vg, kvBase, r0, lastK, vOff(buf));
+  };
+  copyTile(BM, qg, qBase, rowQ0, lastQ, e.i32(0));
+  copyTile(BM, dog, qBase, rowQ0, lastQ, e.i32(qBytes));
+  e.open("scf.if " + e.cmp("sgt", nt, e.i32(0)) + " {");
+  copyKV(e.i32(0));
+  e.close();
+  e.line("nvvm.cp.async.commit.group");
+
+  std::string aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
+  std::string bLane = f->bLaneOffset(lane, RB);
+  std::string btLane = f->bTransLaneOffset(lane, RB);
+
+  std::vector<std::string> init(nO * 4, e.f32(0.0)), names;
+  std::string j, types;
+  std::string loop = openLoop(e.i32(0), nt, init, j, names, types);
+  {
+    std::string jn = e.add(j, e.i32(1));
+    e.open("scf.if " + e.cmp("slt", jn, nt) + " {");
+    copyKV(jn);
+    e.close();
+    e.line("nvvm.cp.async.commit.group");
+    e.line("nvvm.cp.async.wait.group 1");
+    e.line("gpu.barrier");
+    std::string buf = e.let("arith.andi " + j + ", " + e.i32(1) + " : i32");
+    // S = Q Kᵀ and dP = dO Vᵀ.
+    auto S = gemmABt(aLane, e.add(kOff(buf), bLane), nS, D / 16);
+    auto dP = gemmABt(e.add(aLane, e.i32(qBytes)), e.add(vOff(buf), bLane),
+                      nS, D / 16);
+    // P = exp2(S · scale · log2 e − lse · log2 e) where visible, else 0;
+    // dS = P ∘ (dP − D), in place of S.
+    std::string key0 =
+        e.add(e.add("%k0", e.mul(j, e.i32(BN))), e.mul(t4, e.i32(2)));
+    for (int64_t n = 0; n < nS; ++n)
+      for (int col = 0; col < 2; ++col) {
+        std::string key = e.add(key0, e.i32(n * 8 + col));
+        std::string ok = e.cmp("slt", key, kEnd);
+        std::string kp = causal ? pos(key, "%kv_owner", "%kv_len") : "";
+        for (int r = 0; r < 2; ++r) {
+          std::string vis = maskVisible(e, c.mask, ok, qPos[r], kp);
+          std::string &s = S[n][2 * r + col];
+          s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
+        }
+      }
+    // dQ += dS K (K read transposed: keys are the k dimension).
+    std::vector<std::array<std::string, 4>> acc(nO);
+    for (int64_t n = 0; n < nO; ++n)
+      for (int i = 0; i < 4; ++i)
+        acc[n][i] = names[n * 4 + i];
+    gemmXB(acc, S, e.add(kOff(buf), btLane));
+    e.line("gpu.barrier");
+    std::string yield;
+    for (int64_t n = 0; n < nO; ++n)
+      for (int i = 0; i < 4; ++i)
+        yield += (yield.empty() ? "" : ", ") + acc[n][i];
+    e.line("scf.yield " + yield + " : " + types);
+  }
+  e.close();
+  e.line("nvvm.cp.async.wait.group 0");
+  auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
+  addRows(res, rows, qEnd, qRowBase, dqg, "%scale");
+  e.line("gpu.return");
+  return wrap(c.dqKernelName());
+}
+
+std::string BackwardWriter::dkdv() {
+  prologue();
+  // Grid (ceil(kn / BM), kv_heads, batch): key/value head %h; the CTA walks
+  // the query heads hk·group .. hk·group + group − 1 of its GQA group.
+  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t kBytes = BM * RB, qTile = BN * RB;
+  std::string rowK0 = e.add("%k0", e.mul("%bx", e.i32(BM)));
+  std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");
+  std::string kRowBase = e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64");
+  std::string kBase = e.mul(kRowBase, e.i64(D), "i64");
+  std::string warpRow = e.add(rowK0, e.mul(warp, e.i32(16)));
+  std::string rows[2] = {e.add(warpRow, g), e.add(e.add(warpRow, g), e.i32(8))};
+
+  // Query tiles: under a causal mask those whose last query precedes the
+  // CTA's first key see nothing; positions grow with the local index, so
+  // they are a prefix, skipped.
+  std::string ntAll = e.divu(e.add("%qn", e.i32(BN - 1)), e.i32(BN));
+  std::string first = e.i32(0);
+  std::string kPos[2];
+  if (causal) {
+    std::string minPos = pos(rowK0, "%kv_owner", "%kv_len");
+    first = emitCount(e, ntAll, [&](const std::string &t) {
+      std::string last = e.minu(
+          e.add(e.add("%q0", e.mul(t, e.i32(BN))), e.i32(BN - 1)), lastQ);
+      return e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
+    });
+    for (int r = 0; r < 2; ++r)
+      kPos[r] = pos(rows[r], "%kv_owner", "%kv_len");
+  }
+  std::string nt = e.sub(ntAll, first);
+  std::string total = e.mul(nt, group);
+  // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
+  auto qTileOf = [&](const std::string &it, std::string &qRowBase) {
+    std::string hq = e.add(e.mul("%h", group), e.divu(it, nt));
+    std::string tile = e.add(first, e.remu(it, nt));
+    std::string bh = e.add(e.mul("%b", "%heads"), hq);
+    qRowBase = e.mul(e.ext64(bh), e.ext64("%q_len"), "i64");
+    return e.add("%q0", e.mul(tile, e.i32(BN)));
+  };
+  auto qOff = [&](const std::string &buf) {
+    return e.add(e.i32(2 * kBytes), e.mul(buf, e.i32(qTile)));
+  };
+  auto doOff = [&](const std::string &buf) {
+    return e.add(e.i32(2 * kBytes + 2 * qTile), e.mul(buf, e.i32(qTile)));
+  };
+  auto copyQ = [&](const std::string &it) {
+    std::string buf = e.let("arith.andi " + it + ", " + e.i32(1) + " : i32");
+    std::string qRowBase;
+    std::string r0 = qTileOf(it, qRowBase);
+    std::string base = e.mul(qRowBase, e.i64(D), "i64");
+    copyTile(BN, qg, base, r0, lastQ, qOff(buf));
+    copyTile(BN, dog, base, r0, lastQ, doOff(buf));
+  };
+  // Shared memory: K, V, then Q[2], dO[2].
+  copyTile(BM, kg, kBase, rowK0, lastK, e.i32(0));
+  copyTile(BM, vg, kBase, rowK0, lastK, e.i32(kBytes));
+  e.open("scf.if " + e.cmp("sgt", total, e.i32(0)) + " {");
+  copyQ(e.i32(0));
+  e.close();
+  e.line("nvvm.cp.async.commit.group");
+
+  std::string aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
+  std::string bLane = f->bLaneOffset(lane, RB);
+  std::string btLane = f->bTransLaneOffset(lane, RB);
+
+  // Carried: dK (nO x 4), then dV (nO x 4).
+  std::vector<std::string> init(2 * nO * 4, e.f32(0.0)), names;
+  std::string it, types;
+  std::string loop = openLoop(e.i32(0), total, init, it, names, types);
+  {
+    std::string itn = e.add(it, e.i32(1));
+    e.open("scf.if " + e.cmp("slt", itn, total) + " {");
+    copyQ(itn);
+    e.close();
+    e.line("nvvm.cp.async.commit.group");
+    e.line("nvvm.cp.async.wait.group 1");
+    e.line("gpu.barrier");
+    std::string buf = e.let("arith.andi " + it + ", " + e.i32(1) + " : i32");
+    std::string qRowBase;
+    std::string qr0 = qTileOf(it, qRowBase);
+    // Sᵀ = K Qᵀ and dPᵀ = V dOᵀ (keys are the rows).
+    auto S = gemmABt(aLane, e.add(qOff(buf), bLane), nS, D / 16);
+    auto dP = gemmABt(e.add(aLane, e.i32(kBytes)), e.add(doOff(buf), bLane),
+                      nS, D / 16);
+    // Pᵀ and dSᵀ; columns are queries qr0 + 8n + 2 t4 (+1).
+    std::string qc0 = e.add(qr0, e.mul(t4, e.i32(2)));
+    std::vector<std::array<std::string, 4>> P(nS);
+    for (int64_t n = 0; n < nS; ++n)
+      for (int col = 0; col < 2; ++col) {
+        std::string qi = e.add(qc0, e.i32(n * 8 + col));
+        std::string ok = e.cmp("slt", qi, qEnd);
+        std::string at = e.add(qRowBase, e.ext64(e.minu(qi, lastQ)), "i64");
+        std::string l2 = lseLog2(at);
+        std::string dl = loadF32(deltag, at);
+        std::string qp = causal ? pos(qi, "%q_owner", "%q_len") : "";
+        for (int r = 0; r < 2; ++r) {
+          std::string vis = maskVisible(e, c.mask, ok, qp, kPos[r]);
+          std::string &s = S[n][2 * r + col];
+          std::tie(P[n][2 * r + col], s) =
+              gradScore(s, dP[n][2 * r + col], l2, dl, vis);
+        }
+      }
+    std::vector<std::array<std::string, 4>> dK(nO), dV(nO);
+    for (int64_t n = 0; n < nO; ++n)
+      for (int i = 0; i < 4; ++i) {
+        dK[n][i] = names[n * 4 + i];
+        dV[n][i] = names[nO * 4 + n * 4 + i];
+      }
+    // dV += Pᵀ dO and dK += dSᵀ Q (queries are the k dimension).
+    gemmXB(dV, P, e.add(doOff(buf), btLane));
+    gemmXB(dK, S, e.add(qOff(buf), btLane));
+    e.line("gpu.barrier");
+    std::string yield;
+    for (auto *acc : {&dK, &dV})
+      for (int64_t n = 0; n < nO; ++n)
+        for (int i = 0; i < 4; ++i)
+          yield += (yield.empty() ? "" : ", ") + (*acc)[n][i];
+    e.line("scf.yield " + yield + " : " + types);
+  }
+  e.close();
+  e.line("nvvm.cp.async.wait.group 0");
+  auto resK = [&](int64_t i) { return loop + "#" + std::to_string(i); };
+  auto resV = [&](int64_t i) {
+    return loop + "#" + std::to_string(nO * 4 + i);
+  };
+  addRows(resK, rows, kEnd, kRowBase, dkg, "%scale");
+  addRows(resV, rows, kEnd, kRowBase, dvg, "");
+  e.line("gpu.return");
+  return wrap(c.dkdvKernelName());
+}
+
+std::string
+mlir::ring::gpu::writeBackwardDqKernel(const BackwardKernelConfig &config) {
+  return BackwardWriter(config).dq();
+}
+
+std::string
+mlir::ring::gpu::writeBackwardDkDvKernel(const BackwardKernelConfig &config) {
+  return BackwardWriter(config).dkdv();
+}

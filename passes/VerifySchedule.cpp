@@ -264,14 +264,63 @@ private:
 /// lost).
 class AccumulatorChecker {
 public:
-  /// `budget` counts the row updates left for the whole pass (all ranks):
-  /// rows are followed one by one, so this bounds the pass's time.
-  AccumulatorChecker(const Rank &rank, int64_t &budget)
-      : budget(budget), rank(rank) {}
+  explicit AccumulatorChecker(const Rank &rank) : rank(rank) {}
 
-  /// Row updates the checker follows over all ranks before it gives up with
-  /// a diagnostic (about a second of work; found as a fuzzer time-out).
+  /// Local rows per accumulator that the checker follows: the state is kept
+  /// per row, so a huge local sequence is a diagnostic, not an
+  /// out-of-memory abort.
+  static constexpr int64_t kMaxTrackedRows = int64_t(1) << 24;
+  /// Row visits (fills, merges and finalizes, over all ranks) that the
+  /// checker follows before it gives up with a diagnostic: about a second of
+  /// work (found as a fuzzer time-out).
   static constexpr int64_t kRowBudget = int64_t(1) << 28;
+
+  /// Refuses, before any row is followed, a schedule whose accumulators or
+  /// row visits exceed the bounds above, with the first event past them.
+  /// Checking up front keeps a refused schedule cheap to refuse.
+  static LogicalResult checkBounds(ArrayRef<Rank> ranks,
+                                   ArrayRef<SmallVector<Event>> traces) {
+    int64_t visits = 0;
+    for (auto [rank, trace] : llvm::zip(ranks, traces))
+      for (const Event &e : trace) {
+        Value lse;
+        int64_t start = 0, count = -1; // -1: every row
+        if (auto fill = dyn_cast<FillPartialOp>(e.op)) {
+          lse = fill.getLse();
+        } else if (auto fin = dyn_cast<FinalizeOp>(e.op)) {
+          lse = fin.getAccLse();
+        } else if (auto merge = dyn_cast<MergeOp>(e.op)) {
+          lse = merge.getAccLse();
+          start = merge.getRows()[0], count = merge.getRows()[1];
+        } else if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(e.op)) {
+          lse = acc.getAccLse();
+          start = acc.getQRows()[0], count = acc.getQRows()[1];
+        } else {
+          continue;
+        }
+        int64_t n = rowsOf(lse);
+        auto fail = [&]() {
+          return e.op->emitError()
+                 << "on " << rank.str() << " at stage " << e.stage << " ";
+        };
+        if (n > kMaxTrackedRows)
+          return fail() << "accumulates " << n
+                        << " local rows; ring-verify-schedule follows at most "
+                        << kMaxTrackedRows << " rows per rank (use a larger "
+                                              "ring)";
+        // Verified ops keep start and count within [0, n].
+        int64_t rows = count < 0 ? n
+                                 : std::max<int64_t>(
+                                       0, std::min(start + count, n) - start);
+        visits += rows;
+        if (visits > kRowBudget)
+          return fail() << "exceeds the " << kRowBudget
+                        << " accumulator-row updates that ring-verify-schedule "
+                           "follows over all ranks (ranks x stages x local "
+                           "rows); use fewer tokens per rank or a smaller ring";
+      }
+    return success();
+  }
 
   LogicalResult check(const Event &e) {
     if (auto fill = dyn_cast<FillPartialOp>(e.op)) {
@@ -320,7 +369,10 @@ public:
   }
 
 private:
-  int64_t &budget;
+  static int64_t rowsOf(Value lse) {
+    return cast<MemRefType>(lse.getType()).getDimSize(2);
+  }
+
   enum class Row : uint8_t { Uninit, Empty, Merged };
   struct Acc {
     Value lse;
@@ -342,18 +394,8 @@ private:
     Acc &acc = it->second;
     if (inserted) {
       acc.lse = lse;
-      // The state is kept per row: bound it, so that a huge local sequence
-      // is a diagnostic rather than an out-of-memory abort.
-      constexpr int64_t kMaxTrackedRows = int64_t(1) << 24;
-      int64_t n = cast<MemRefType>(lse.getType()).getDimSize(2);
-      if (n > kMaxTrackedRows) {
-        (void)(error(e) << "accumulates " << n
-                        << " local rows; ring-verify-schedule follows at most "
-                        << kMaxTrackedRows
-                        << " rows per rank (use a larger ring)");
-        return nullptr;
-      }
-      acc.rows.assign(n, Row::Uninit);
+      // checkBounds has bounded the rows (and the work over them).
+      acc.rows.assign(rowsOf(lse), Row::Uninit);
     } else if (acc.lse != lse) {
       (void)(error(e) << "pairs an accumulator with another LSE buffer than "
                          "its earlier uses");
@@ -368,12 +410,6 @@ private:
     if (!acc)
       return failure();
     int64_t end = std::min<int64_t>(rows[0] + rows[1], acc->rows.size());
-    budget -= std::max<int64_t>(0, end - rows[0]);
-    if (budget < 0)
-      return error(e) << "exceeds the " << kRowBudget
-                      << " accumulator-row updates that ring-verify-schedule "
-                         "follows over all ranks (ranks x stages x local "
-                         "rows); use fewer tokens per rank or a smaller ring";
     for (int64_t i = rows[0]; i < end; ++i) {
       if (first && acc->rows[i] == Row::Merged && acc->lastMerge)
         return error(e) << "is marked `first` but accumulator row " << i
@@ -759,7 +795,8 @@ private:
              << " (query unit, key unit) pairs per rank, not " << U << "x"
              << U << "x" << P;
 
-    int64_t rowBudget = AccumulatorChecker::kRowBudget;
+    if (failed(AccumulatorChecker::checkBounds(ranks, traces)))
+      return failure();
     for (auto [ri, trace] : llvm::enumerate(traces)) {
       const Rank &rank = ranks[ri];
       int64_t p = rank.role[0];
@@ -767,7 +804,7 @@ private:
       std::map<std::pair<int64_t, int64_t>, const Event *> done;
       DenseMap<Value, const Event *> unmerged;
       bool finalized = false;
-      AccumulatorChecker accs(rank, rowBudget);
+      AccumulatorChecker accs(rank);
       for (const Event &e : trace) {
         if (failed(accs.check(e)))
           return failure();

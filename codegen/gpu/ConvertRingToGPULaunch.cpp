@@ -470,34 +470,61 @@ LogicalResult LaunchEmitter::lower(BlockAttentionBackwardOp op) {
     op->erase();
     return success();
   }
-  BackwardKernelConfig config = builder.configFor(op);
-  if (failed(checkTag(op, config.dqKernelName())))
+  // The mma.sync kernels, or with dim slices (scores given) the SIMT ones;
+  // their parameter lists differ only in the score buffers (Kernels.h).
+  const bool slices = static_cast<bool>(op.getScores());
+  std::string dq, dkdv;
+  int64_t rowsPerCta, threads, smem;
+  if (slices) {
+    SliceBackwardKernelConfig c = builder.sliceBackwardConfigFor(op);
+    dq = c.dqKernelName();
+    dkdv = c.dkdvKernelName();
+    rowsPerCta = c.kWarps;
+    threads = c.threads();
+    smem = 0;
+  } else {
+    BackwardKernelConfig c = builder.configFor(op);
+    dq = c.dqKernelName();
+    dkdv = c.dkdvKernelName();
+    rowsPerCta = 16 * c.warps;
+    threads = 32 * c.warps;
+    smem = c.sharedBytes();
+  }
+  if (failed(checkTag(op, dq)))
     return failure();
   OpBuilder b(op);
   Location loc = op.getLoc();
   const double log2e = 1.4426950408889634;
   double scale = op.getScale().convertToDouble();
+  SmallVector<Value> buffers = {op.getQuery(), op.getKey()};
+  if (!slices)
+    buffers.push_back(op.getValue());
+  buffers.append({op.getGradOutput(), op.getLse(), op.getDelta()});
+  if (slices)
+    buffers.append({op.getScores(), op.getScoreGrad()});
+  buffers.append({op.getGradQuery(), op.getGradKey(), op.getGradValue()});
+  SmallVector<int64_t> sizes = {q[1], k[1], q[2], k[2]};
+  if (slices) {
+    ArrayRef<int64_t> sc = shapeOf(op.getScores());
+    sizes.append({sc[2], sc[3]});
+  }
+  sizes.append({qRows[0], qRows[1], kvRows[0], kvRows[1]});
   SmallVector<Value> params;
-  for (Value v : {op.getQuery(), op.getKey(), op.getValue(),
-                  op.getGradOutput(), op.getLse(), op.getDelta(),
-                  op.getGradQuery(), op.getGradKey(), op.getGradValue()})
+  for (Value v : buffers)
     params.push_back(dataPointer(b, loc, v));
-  for (int64_t v : {q[1], k[1], q[2], k[2], qRows[0], qRows[1], kvRows[0],
-                    kvRows[1]})
+  for (int64_t v : sizes)
     params.push_back(i32(b, loc, v));
   params.push_back(indexToI32(b, loc, op.getQOwner()));
   params.push_back(indexToI32(b, loc, op.getKvOwner()));
   params.push_back(i32(b, loc, op.getRingSize()));
   params.push_back(f32(b, loc, scale * log2e));
   params.push_back(f32(b, loc, scale));
-  int64_t rowsPerCta = 16 * config.warps;
   // dK/dV first, then dQ (which erases the op); both on the same stream.
   if (failed(emitLaunch(op, ceilDiv(kvRows[1], rowsPerCta), k[1], k[0],
-                        32 * config.warps, config.sharedBytes(), params,
-                        /*byRef=*/0, config.dkdvKernelName())))
+                        threads, smem, params, /*byRef=*/0, dkdv)))
     return failure();
-  return emitLaunch(op, ceilDiv(qRows[1], rowsPerCta), q[1], q[0],
-                    32 * config.warps, config.sharedBytes(), params);
+  return emitLaunch(op, ceilDiv(qRows[1], rowsPerCta), q[1], q[0], threads,
+                    smem, params);
 }
 
 LogicalResult LaunchEmitter::lower(GradDeltaOp op) {

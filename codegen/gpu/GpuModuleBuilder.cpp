@@ -115,6 +115,17 @@ GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
   return c;
 }
 
+SliceBackwardKernelConfig
+GpuModuleBuilder::sliceBackwardConfigFor(BlockAttentionBackwardOp op) const {
+  auto qTy = cast<MemRefType>(op.getQuery().getType());
+  SliceBackwardKernelConfig c;
+  c.sliceDim = qTy.getShape().back();
+  c.dtype = dtypeOf(qTy.getElementType());
+  c.mask = op.getMask();
+  c.layout = op.getLayout();
+  return c;
+}
+
 void GpuModuleBuilder::add(const std::string &name,
                            const std::function<std::string()> &text) {
   if (kernelNames.insert(name).second)
@@ -183,11 +194,18 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
       tagVariant(op, configFor(sv), writeSoftmaxVKernel);
     } else if (auto bw = dyn_cast<BlockAttentionBackwardOp>(op)) {
       if (bw.getScores()) {
-        op->emitError("cannot generate a GPU kernel for this block: the "
-                      "backward with dim slices (scores given) has CPU "
-                      "kernels only; use dim_slices=1 on GPU targets, or "
-                      "--target=cpu");
-        ok = false;
+        // Dim slices: the SIMT kernels on the all-reduced scores.
+        SliceBackwardKernelConfig c = sliceBackwardConfigFor(bw);
+        std::string why = c.validate(target);
+        if (!why.empty()) {
+          op->emitError("cannot generate a GPU kernel for this block: ")
+              << why;
+          ok = false;
+          return;
+        }
+        tag(op, c.dqKernelName(),
+            [&] { return writeSliceBackwardDqKernel(c); });
+        add(c.dkdvKernelName(), [&] { return writeSliceBackwardDkDvKernel(c); });
         return;
       }
       // Tagged with the dQ kernel; the dK/dV kernel of the same variant is
@@ -251,6 +269,11 @@ std::string GpuModuleBuilder::addSoftmaxV(const SoftmaxVKernelConfig &c) {
 void GpuModuleBuilder::addBackward(const BackwardKernelConfig &c) {
   add(c.dqKernelName(), [&] { return writeBackwardDqKernel(c); });
   add(c.dkdvKernelName(), [&] { return writeBackwardDkDvKernel(c); });
+}
+
+void GpuModuleBuilder::addSliceBackward(const SliceBackwardKernelConfig &c) {
+  add(c.dqKernelName(), [&] { return writeSliceBackwardDqKernel(c); });
+  add(c.dkdvKernelName(), [&] { return writeSliceBackwardDkDvKernel(c); });
 }
 
 void GpuModuleBuilder::addGradRowKernels(StringRef dtype) {

@@ -53,6 +53,9 @@ public:
   SoftmaxVKernelConfig configFor(BlockSoftmaxVOp op) const;
   /// The backward kernels' variant of a block_attention_backward op.
   BackwardKernelConfig configFor(BlockAttentionBackwardOp op) const;
+  /// The same op with dim slices (scores given): the SIMT kernels.
+  SliceBackwardKernelConfig
+  sliceBackwardConfigFor(BlockAttentionBackwardOp op) const;
 
   /// Collects the variants of every device op under `root`, tags each op
   /// with `ring.gpu_kernel`, and emits an error for every op the GPU target
@@ -67,6 +70,8 @@ public:
   std::string addSoftmaxV(const SoftmaxVKernelConfig &config);
   /// Adds the two backward kernels (tools and tests).
   void addBackward(const BackwardKernelConfig &config);
+  /// Adds the two dim-slice backward kernels (tools and tests).
+  void addSliceBackward(const SliceBackwardKernelConfig &config);
   /// Adds the backward's elementwise kernels for input type `dtype`.
   void addGradRowKernels(StringRef dtype);
   /// Adds the fill, merge and finalize kernels for output type `dtype`.

@@ -313,6 +313,38 @@ BackwardKernelConfig defaultBackwardConfig(int64_t headDim);
 std::string writeBackwardDqKernel(const BackwardKernelConfig &config);
 std::string writeBackwardDkDvKernel(const BackwardKernelConfig &config);
 
+/// The dim-slice backward (ring.block_attention_backward with scores and
+/// score_grad, the all-reduced Q·Kᵀ and dO·Vᵀ of the block): two SIMT
+/// kernels (SliceKernels.cpp), one warp per output row, lanes over the
+/// columns of the slice, fp32 throughout.
+struct SliceBackwardKernelConfig {
+  int64_t sliceDim = 32;
+  std::string dtype = "bf16";
+  MaskKind mask = MaskKind::none;
+  Balance layout = Balance::none;
+  static constexpr int kWarps = 4;
+  static constexpr int threads() { return 32 * kWarps; }
+
+  /// "ringc_bwd_slice_dq_bf16_d32_causal_zigzag" and "..._dkdv_...".
+  std::string dqKernelName() const;
+  std::string dkdvKernelName() const;
+  std::string validate(const TargetInfo &target) const;
+};
+
+/// The dim-slice backward kernels. Parameters, in order (both):
+///   q, k, do, lse, delta, scores, score_grad, dq, dk, dv : !llvm.ptr
+///   heads, kv_heads, q_len, kv_len, s_rows, s_cols, q0, qn, k0, kn,
+///   q_owner, kv_owner, ring_size : i32
+///   scale_log2, scale : f32
+/// scores/score_grad are [B, heads, s_rows, s_cols] f32 (row i − q0, column
+/// j − k0); the rest as for the mma.sync backward kernels, with the slice
+/// width as head dim. dQ: grid (ceil(qn / kWarps), heads, batch); dK/dV:
+/// grid (ceil(kn / kWarps), kv_heads, batch); block threads(), no shared
+/// memory. Each accumulator row has one writer.
+std::string writeSliceBackwardDqKernel(const SliceBackwardKernelConfig &config);
+std::string
+writeSliceBackwardDkDvKernel(const SliceBackwardKernelConfig &config);
+
 class MlirEmitter;
 
 /// Whether a score is visible: `inRange` (i1: the key and query are inside

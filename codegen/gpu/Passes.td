@@ -30,15 +30,16 @@ def RingGPUGenerateKernelsPass
     kernels. The backward (`grad`): `ring.block_attention_backward` gets two
     FlashAttention-2 style mma.sync kernels (dQ per query tile; dK/dV per key
     tile over the query heads of its GQA group; P recomputed from the LSE,
-    fp32 accumulators, one writer per accumulator row, no atomics), and
+    fp32 accumulators, one writer per accumulator row, no atomics; with dim
+    slices two SIMT kernels on the all-reduced scores, one warp per row), and
     `ring.grad_delta`, `ring.zero`, `ring.accumulate`, `ring.convert` small
     SIMT kernels. The kernels are then serialized by upstream
     `gpu-module-to-binary` (format isa: PTX text).
 
     A variant that cannot be generated (f32 inputs, a head dim that is not a
     multiple of 16 or a dim-slice width that is not, tiles over the
-    shared-memory budget; for the backward also a head dim above 128 and
-    dim slices) is an error at the op, saying why and what works.
+    shared-memory budget; for the mma.sync backward also a head dim above
+    128) is an error at the op, saying why and what works.
 
     Example:
 

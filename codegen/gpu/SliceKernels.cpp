@@ -17,6 +17,9 @@
 
 #include <array>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <utility>
 #include <vector>
 
 using namespace mlir;
@@ -327,4 +330,244 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
       "%p_len: i32, %q0: i32, %qn: i32, %k0: i32, %kn: i32, %q_owner: i32, "
       "%kv_owner: i32, %ring: i32, %scale_log2: f32",
       c.threads(), e);
+}
+
+std::string SliceBackwardKernelConfig::dqKernelName() const {
+  return "ringc_bwd_slice_dq_" + dtype + "_d" + std::to_string(sliceDim) +
+         "_" + stringifyMaskKind(mask).str() + "_" +
+         stringifyBalance(layout).str();
+}
+
+std::string SliceBackwardKernelConfig::dkdvKernelName() const {
+  return "ringc_bwd_slice_dkdv_" + dtype + "_d" + std::to_string(sliceDim) +
+         "_" + stringifyMaskKind(mask).str() + "_" +
+         stringifyBalance(layout).str();
+}
+
+std::string SliceBackwardKernelConfig::validate(const TargetInfo &target) const {
+  if (std::string why = checkDtype(dtype, target); !why.empty())
+    return why;
+  if (sliceDim <= 0 || sliceDim > 256)
+    return "dim-slice width " + std::to_string(sliceDim) +
+           " is outside 1..256 for the GPU backward slice kernels; use more "
+           "dim slices";
+  return "";
+}
+
+namespace {
+/// The two SIMT kernels of the dim-slice backward: one warp per output row
+/// (a query row for dQ, a key row for dK/dV), lanes over its columns
+/// lane + 32c, a sequential walk over the other side's rows.
+class SliceBackwardWriter {
+public:
+  explicit SliceBackwardWriter(const SliceBackwardKernelConfig &c)
+      : c(c), D(c.sliceDim), cols((c.sliceDim + 31) / 32),
+        causal(c.mask == MaskKind::causal) {}
+
+  std::string dq();
+  std::string dkdv();
+
+private:
+  /// Coordinates, pointers and the output row `row` (relative to its range
+  /// start); opens `scf.if row < n`.
+  void prologue(const std::string &n);
+  /// P and dS of query row i (relative to q0) of head bh against key row j
+  /// (relative to k0), with the row's lse · log2 e and D.
+  std::pair<std::string, std::string>
+  grad(const std::string &bh, const std::string &i, const std::string &j,
+       const std::string &lseL2, const std::string &delta) {
+    std::string at = e.add(
+        e.mul(e.add(e.mul(e.ext64(bh), e.ext64("%s_rows"), "i64"), e.ext64(i),
+                    "i64"),
+              e.ext64("%s_cols"), "i64"),
+        e.ext64(j), "i64");
+    std::string s = loadF32(e, sg, at), dp = loadF32(e, dpg, at);
+    std::string vis = e.i1(true);
+    if (causal)
+      vis = maskVisible(
+          e, c.mask, vis,
+          globalPosition(e, c.layout, e.add("%q0", i), "%q_owner", "%q_len",
+                         "%ring"),
+          globalPosition(e, c.layout, e.add("%k0", j), "%kv_owner", "%kv_len",
+                         "%ring"));
+    std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2));
+    p = e.select(vis, p, e.f32(0.0), "f32");
+    return {p, e.fmul(p, e.fsub(dp, delta))};
+  }
+  /// lse · log2 e (+inf for a fully masked row) and D of query row
+  /// `qElem` (i64 element index into lse/delta).
+  std::pair<std::string, std::string> rowStats(const std::string &qElem) {
+    std::string l = loadF32(e, lseg, qElem);
+    l = e.select(e.fcmp("oeq", l, e.negInf()),
+                 e.f32(std::numeric_limits<float>::infinity()),
+                 e.fmul(l, e.f32(1.4426950408889634)), "f32");
+    return {l, loadF32(e, deltag, qElem)};
+  }
+  /// Element (row, column ci of this lane) of a [.., D] 16-bit tensor.
+  std::string loadCol(const std::string &base, const std::string &rowElem,
+                      int64_t ci) {
+    return loadHalfAsF32(
+        e, base,
+        e.add(e.mul(rowElem, e.i64(D), "i64"), e.ext64(colIdx[ci]), "i64"),
+        c.dtype);
+  }
+  /// out[rowElem, lane + 32 ci] += factor · acc(ci) for this lane's columns.
+  void addRow(const std::string &out, const std::string &rowElem,
+              const std::function<std::string(int64_t)> &acc,
+              const std::string &factor) {
+    for (int64_t ci = 0; ci < cols; ++ci) {
+      bool guarded = 32 * (ci + 1) > D;
+      std::string col = e.add(lane, e.i32(32 * ci));
+      if (guarded)
+        e.open("scf.if " + e.cmp("ult", col, e.i32(D)) + " {");
+      std::string at =
+          e.add(e.mul(rowElem, e.i64(D), "i64"), e.ext64(col), "i64");
+      std::string x = acc(ci);
+      if (!factor.empty())
+        x = e.fmul(x, factor);
+      storeF32(e, out, at, e.fadd(loadF32(e, out, at), x));
+      if (guarded)
+        e.close();
+    }
+  }
+  /// `scf.for iv = 0 to n` carrying `count` f32 accumulators (0); returns
+  /// the loop name; `carried` gets their names.
+  std::string openLoop(const std::string &n, std::string &iv, int64_t count,
+                       std::vector<std::string> &carried, std::string &types) {
+    std::string header;
+    carried.clear();
+    types.clear();
+    for (int64_t k = 0; k < count; ++k) {
+      carried.push_back(e.newName());
+      header += (k ? ", " : "") + carried[k] + " = " + e.f32(0.0);
+      types += k ? ", f32" : "f32";
+    }
+    std::string loop = e.newName();
+    iv = e.newName();
+    e.open(loop + ":" + std::to_string(count) + " = scf.for " + iv + " = " +
+           e.i32(0) + " to " + n + " step " + e.i32(1) + " iter_args(" +
+           header + ") -> (" + types + ") : i32 {");
+    return loop;
+  }
+  std::string finish(const std::string &name) {
+    e.close();
+    e.line("gpu.return");
+    return wrapKernel(
+        name,
+        "%q: !llvm.ptr, %k: !llvm.ptr, %do: !llvm.ptr, %lse: !llvm.ptr, "
+        "%delta: !llvm.ptr, %s: !llvm.ptr, %dp: !llvm.ptr, %dq: !llvm.ptr, "
+        "%dk: !llvm.ptr, %dv: !llvm.ptr, %heads: i32, %kv_heads: i32, "
+        "%q_len: i32, %kv_len: i32, %s_rows: i32, %s_cols: i32, %q0: i32, "
+        "%qn: i32, %k0: i32, %kn: i32, %q_owner: i32, %kv_owner: i32, "
+        "%ring: i32, %scale_log2: f32, %scale: f32",
+        c.threads(), e);
+  }
+
+  const SliceBackwardKernelConfig &c;
+  const int64_t D, cols;
+  const bool causal;
+  MlirEmitter e;
+  std::string lane, warp, row, group;
+  std::string qg, kg, dog, lseg, deltag, sg, dpg, dqg, dkg, dvg;
+  std::vector<std::string> colIdx;
+};
+} // namespace
+
+void SliceBackwardWriter::prologue(const std::string &n) {
+  emitBlockCoordinates(e, lane, warp);
+  qg = globalPtr(e, "%q");
+  kg = globalPtr(e, "%k");
+  dog = globalPtr(e, "%do");
+  lseg = globalPtr(e, "%lse");
+  deltag = globalPtr(e, "%delta");
+  sg = globalPtr(e, "%s");
+  dpg = globalPtr(e, "%dp");
+  dqg = globalPtr(e, "%dq");
+  dkg = globalPtr(e, "%dk");
+  dvg = globalPtr(e, "%dv");
+  group = e.divu("%heads", "%kv_heads");
+  for (int64_t ci = 0; ci < cols; ++ci)
+    colIdx.push_back(e.minu(e.add(lane, e.i32(32 * ci)), e.i32(D - 1)));
+  row = e.add(e.mul("%bx", e.i32(c.kWarps)), warp);
+  e.open("scf.if " + e.cmp("ult", row, n) + " {");
+}
+
+std::string SliceBackwardWriter::dq() {
+  // Grid (ceil(qn / kWarps), heads, batch): query head %h, row q0 + row.
+  prologue("%qn");
+  std::string bh = e.add(e.mul("%b", "%heads"), "%h");
+  std::string bhk = e.add(e.mul("%b", "%kv_heads"), e.divu("%h", group));
+  std::string qElem = e.add(e.mul(e.ext64(bh), e.ext64("%q_len"), "i64"),
+                            e.ext64(e.add("%q0", row)), "i64");
+  auto [lseL2, delta] = rowStats(qElem);
+  std::string kRow0 = e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64");
+  std::string j, types;
+  std::vector<std::string> acc;
+  std::string loop = openLoop("%kn", j, cols, acc, types);
+  {
+    std::string ds = grad(bh, row, j, lseL2, delta).second;
+    std::string kElem = e.add(kRow0, e.ext64(e.add("%k0", j)), "i64");
+    std::string yield;
+    for (int64_t ci = 0; ci < cols; ++ci)
+      yield += (ci ? ", " : "") +
+               e.let("llvm.intr.fma(" + ds + ", " + loadCol(kg, kElem, ci) +
+                     ", " + acc[ci] + ") : (f32, f32, f32) -> f32");
+    e.line("scf.yield " + yield + " : " + types);
+  }
+  e.close();
+  addRow(dqg, qElem,
+         [&](int64_t ci) { return loop + "#" + std::to_string(ci); },
+         "%scale");
+  return finish(c.dqKernelName());
+}
+
+std::string SliceBackwardWriter::dkdv() {
+  // Grid (ceil(kn / kWarps), kv_heads, batch): key/value head %h, key row
+  // k0 + row, summed over the query heads of its group and the rows of the
+  // query range.
+  prologue("%kn");
+  std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");
+  std::string kElem = e.add(e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64"),
+                            e.ext64(e.add("%k0", row)), "i64");
+  std::string it, types;
+  std::vector<std::string> acc;
+  std::string loop =
+      openLoop(e.mul(group, "%qn"), it, 2 * cols, acc, types);
+  {
+    std::string hq = e.add(e.mul("%h", group), e.divu(it, "%qn"));
+    std::string i = e.remu(it, "%qn");
+    std::string bh = e.add(e.mul("%b", "%heads"), hq);
+    std::string qElem = e.add(e.mul(e.ext64(bh), e.ext64("%q_len"), "i64"),
+                              e.ext64(e.add("%q0", i)), "i64");
+    auto [lseL2, delta] = rowStats(qElem);
+    auto [p, ds] = grad(bh, i, row, lseL2, delta);
+    std::string yield;
+    for (int64_t ci = 0; ci < cols; ++ci) // dK += dS Q
+      yield += (ci ? ", " : "") +
+               e.let("llvm.intr.fma(" + ds + ", " + loadCol(qg, qElem, ci) +
+                     ", " + acc[ci] + ") : (f32, f32, f32) -> f32");
+    for (int64_t ci = 0; ci < cols; ++ci) // dV += P dO
+      yield += ", " + e.let("llvm.intr.fma(" + p + ", " +
+                            loadCol(dog, qElem, ci) + ", " + acc[cols + ci] +
+                            ") : (f32, f32, f32) -> f32");
+    e.line("scf.yield " + yield + " : " + types);
+  }
+  e.close();
+  addRow(dkg, kElem,
+         [&](int64_t ci) { return loop + "#" + std::to_string(ci); },
+         "%scale");
+  addRow(dvg, kElem,
+         [&](int64_t ci) { return loop + "#" + std::to_string(cols + ci); },
+         "");
+  return finish(c.dkdvKernelName());
+}
+
+std::string mlir::ring::gpu::writeSliceBackwardDqKernel(
+    const SliceBackwardKernelConfig &config) {
+  return SliceBackwardWriter(config).dq();
+}
+
+std::string mlir::ring::gpu::writeSliceBackwardDkDvKernel(
+    const SliceBackwardKernelConfig &config) {
+  return SliceBackwardWriter(config).dkdv();
 }

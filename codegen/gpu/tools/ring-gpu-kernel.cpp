@@ -42,7 +42,8 @@ static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
 static cl::opt<std::string>
     kernel("kernel", cl::init("attention"),
            cl::desc("attention, block_scores, block_softmax_v or backward "
-                    "(the dQ and dK/dV kernels of the backward pass and "
+                    "(the dQ and dK/dV kernels of the backward pass, its "
+                    "dim-slice kernels with --head-dim the slice width, and "
                     "its elementwise kernels)"));
 static cl::opt<std::string> gpuKernel(
     "gpu-kernel", cl::init("mma"),
@@ -121,6 +122,11 @@ int main(int argc, char **argv) {
     bwd.warps = warps;
   if (blockN > 0)
     bwd.blockN = blockN;
+  SliceBackwardKernelConfig sliceBwd;
+  sliceBwd.sliceDim = headDim;
+  sliceBwd.dtype = dtype;
+  sliceBwd.mask = c.mask;
+  sliceBwd.layout = c.layout;
   bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
   if (wgmma)
@@ -131,9 +137,11 @@ int main(int argc, char **argv) {
     why = scores.validate(*info);
   else if (kernel == "block_softmax_v")
     why = softmax.validate(*info);
-  else if (kernel == "backward")
+  else if (kernel == "backward") {
     why = bwd.validate(*info);
-  else
+    if (why.empty())
+      why = sliceBwd.validate(*info);
+  } else
     return fail("bad --kernel '" + kernel + "'");
   if (!why.empty())
     return fail(why);
@@ -153,6 +161,7 @@ int main(int argc, char **argv) {
     builder.addBlockScores(scores);
   else if (kernel == "backward") {
     builder.addBackward(bwd);
+    builder.addSliceBackward(sliceBwd);
     builder.addGradRowKernels(dtype);
   } else
     builder.addSoftmaxV(softmax);

@@ -11,6 +11,7 @@
 
 #include "codegen/Artifacts.h"
 #include "codegen/cpu/CpuPipeline.h"
+#include "codegen/cpu/CpuVariants.h"
 #include "codegen/cpu/EntryPoint.h"
 #include "codegen/cpu/ObjectEmitter.h"
 #include "dialect/AttentionPlan.h"
@@ -171,7 +172,24 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << "  \"cpu\": {\"arch\": \"x86-64\", \"cpu\": \""
      << cpu::resolveCpuName(options.cpu) << "\", \"features\": \"" << features
      << "\", \"object\": \"" << name << ".o\", \"header\": \"" << name
-     << ".h\", \"query_tile\": " << options.queryTile << "}\n}\n";
+     << ".h\", \"query_tile\": " << options.queryTile;
+  // The kernels' ISA variants, best first: the entry runs the first the
+  // running CPU has every feature of.
+  SmallVector<StringRef> variants;
+  StringRef(options.cpuVariants).split(variants, ',', -1, false);
+  if (!variants.empty()) {
+    os << ", \"variants\": [";
+    for (auto [i, n] : llvm::enumerate(variants)) {
+      const cpu::CpuVariant *v = cpu::lookupCpuVariant(n);
+      if (!v)
+        continue;
+      os << (i ? ", " : "") << "{\"name\": \"" << v->name << "\", \"cpu\": \""
+         << v->cpu << "\", \"features\": \"" << cpu::hostFeatureList(v->cpu)
+         << "\", \"query_tile\": " << v->queryTile << "}";
+    }
+    os << "]";
+  }
+  os << "}\n}\n";
   return out;
 }
 
@@ -528,6 +546,7 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     cpu::CpuTargetOptions cpuOptions;
     cpuOptions.queryTile = options.queryTile;
     cpuOptions.hostFeatures = cpu::hostFeatureList(options.cpu);
+    cpuOptions.cpuVariants = options.cpuVariants;
     cpu::buildCpuTargetPipeline(pm, cpuOptions);
     cpu::buildCpuToLLVMPipeline(pm);
   }

@@ -25,6 +25,11 @@ struct ArtifactOptions {
   /// Query rows per tile of the attention kernel (see
   /// cpu::kDefaultQueryTile).
   int64_t queryTile = 6;
+  /// The ISA variants of the CPU kernels, best first (cpu::CpuVariants.h),
+  /// comma-separated: the entry runs the best the running CPU supports, and
+  /// the entry itself is compiled for `cpu`. Empty: one set of kernels,
+  /// compiled for `cpu` (ringc --cpu=NAME pins one).
+  std::string cpuVariants;
 };
 
 /// Lowers `module` (at the overlapped phase, with exactly one per-rank

@@ -49,14 +49,20 @@ def ConvertRingToCPUPass : Pass<"convert-ring-to-cpu", "ModuleOp"> {
   }];
   let options = [
     Option<"queryTile", "q-tile", "int64_t", "6",
-           "Query rows per tile of the attention kernel (1 to 8)">,
+           "Query rows per tile of the attention kernel (1 to 16)">,
     Option<"emitEntry", "emit-entry", "bool", "true",
            "Add the C-ABI entry point NAME_attention of every per-rank "
            "function">,
     Option<"hostFeatures", "host-features", "std::string", "\"\"",
            "Comma-separated x86 features (LLVM names) the entry point "
            "checks the running CPU for before anything else; empty: no "
-           "check">
+           "check">,
+    Option<"cpuVariants", "cpu-variants", "std::string", "\"\"",
+           "Comma-separated ISA variants (avx512, avx2), best first: each "
+           "gets its own copy of the per-rank function and kernels (tile "
+           "shapes of its own, compiled for its CPU) and the entry runs the "
+           "best one the running CPU supports; empty: one set of kernels "
+           "with q-tile">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -65,6 +65,9 @@ struct PipelineOptions {
   /// x86 features the generated entry point checks the running CPU for
   /// (codegen/cpu/ObjectEmitter.h hostFeatureList); empty: no check.
   std::string hostFeatures;
+  /// CPU target: the ISA variants of the kernels, comma-separated, best
+  /// first (codegen/cpu/CpuVariants.h); empty: one set, for the object's CPU.
+  std::string cpuVariants;
   /// GPU targets: the block-attention kernel ("mma", "wgmma" or "auto";
   /// codegen/gpu/Kernels.h selectAttentionKernel).
   std::string gpuKernel = "auto";

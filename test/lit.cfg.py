@@ -95,3 +95,14 @@ if has_cuda_gpu():
         config.available_features.add("cuda-gpus-2")
 else:
     lit_config.note("no CUDA GPU found: tests that REQUIRE cuda-gpu are skipped (UNSUPPORTED)")
+
+# x86 features of the running CPU that tests of the CPU kernels' ISA
+# variants need (test/Execution/cpu-variants*.test).
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+except OSError:
+    flags = []
+for flag in ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"):
+    if flag in flags:
+        config.available_features.add("cpu-" + flag.replace("_", ""))

@@ -570,7 +570,7 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   var.layout = op.getLayout();
   var.ringSize = op.getRingSize();
   var.scale = op.getScale().convertToDouble();
-  var.queryTile = std::clamp<int64_t>(queryTile, 1, 8);
+  var.queryTile = std::clamp<int64_t>(queryTile, 1, 16);
 
   Builder b(op.getContext());
   SmallVector<Type> inputs(op->getOperandTypes());

@@ -12,6 +12,7 @@
 #include "codegen/Workspace.h"
 #include "codegen/cpu/AttentionKernel.h"
 #include "codegen/cpu/BlockKernels.h"
+#include "codegen/cpu/CpuVariants.h"
 #include "codegen/cpu/EntryPoint.h"
 #include "codegen/cpu/GemmKernels.h"
 #include "codegen/cpu/GradKernels.h"
@@ -480,21 +481,92 @@ struct ConvertRingToCPUPass
     : public mlir::ring::impl::ConvertRingToCPUPassBase<ConvertRingToCPUPass> {
   using ConvertRingToCPUPassBase::ConvertRingToCPUPassBase;
 
+  /// Lowers the per-rank function `fn` with the kernels of `cache` (one
+  /// ISA variant's); the entry point is added by the caller.
+  LogicalResult lowerPerRank(func::FuncOp fn, KernelCache &cache,
+                             int64_t tile) {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    RingToCPUOptions options;
+    options.queryTile = tile;
+    populateRingToCPUPatterns(patterns, cache, options);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    auto ptr = LLVM::LLVMPointerType::get(ctx);
+    Location loc = fn.getLoc();
+    bool fromGpuLaunch = fn->hasAttr(kAbiAttr);
+    // A function already marked (by the GPU target's
+    // convert-ring-to-gpu-launch) has the three arguments and its
+    // workspace.
+    if (!fn->hasAttr(kAbiAttr)) {
+      if (failed(fn.insertArguments({0, 0, 0}, {ptr, ptr, ptr}, {{}, {}, {}},
+                                    {loc, loc, loc})))
+        return fn.emitError("cannot add the context, status and workspace "
+                            "arguments");
+    }
+    fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
+    llvm::DenseMap<int64_t, int64_t> counters;
+    numberShifts(fn.getBody().front(), counters);
+
+    if (failed(applyPatternsGreedily(fn, frozen)))
+      return fn.emitError("convert-ring-to-cpu did not converge");
+    bool left = false;
+    fn.walk([&](Operation *op) {
+      if (isa<RingDialect, shard::ShardDialect>(op->getDialect())) {
+        op->emitError() << "'" << op->getName()
+                        << "' could not be lowered to the CPU (the CPU "
+                           "kernels take static, dense buffers)";
+        left = true;
+      }
+    });
+    if (left)
+      return failure();
+    // (The GPU launch pass has already placed its buffers.)
+    if (!fromGpuLaunch) {
+      hoistKernelScratch(fn);
+      if (failed(assignWorkspace(fn, fn.getArgument(2))))
+        return failure();
+    }
+    freeLocalBuffers(fn);
+    fn.walk([](Operation *op) { op->removeAttr(kTagAttr); });
+    fn->removeAttr(kAbiAttr);
+    // The plan names the grid, which has no LLVM translation; nothing
+    // after this pass reads it (the artifact writer reads it before).
+    fn->removeAttr("ring.plan");
+    fn.setPrivate();
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    KernelCache cache(module);
-    RingToCPUOptions options;
-    options.queryTile = queryTile;
+
+    // The ISA variants (CpuVariants.h), best first; none: one set of
+    // kernels for the object's CPU with the q-tile option.
+    SmallVector<const CpuVariant *> variants;
+    SmallVector<StringRef> names;
+    StringRef(cpuVariants).split(names, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef name : names) {
+      const CpuVariant *v = lookupCpuVariant(name.trim());
+      if (!v) {
+        module.emitError() << "unknown CPU variant '" << name.trim()
+                           << "' (known: avx512, avx2)";
+        return signalPassFailure();
+      }
+      variants.push_back(v);
+    }
 
     SmallVector<func::FuncOp> perRank;
     for (auto fn : module.getOps<func::FuncOp>())
       if (fn->hasAttr("ring.plan") && !fn.isExternal())
         perRank.push_back(fn);
 
-    RewritePatternSet patterns(ctx);
-    populateRingToCPUPatterns(patterns, cache, options);
-    FrozenRewritePatternSet frozen(std::move(patterns));
+    // Every kernel cache, for the cleanups at the end (a cache per
+    // variant; the first also holds the entry's declarations).
+    std::vector<std::unique_ptr<KernelCache>> caches;
+    caches.push_back(std::make_unique<KernelCache>(
+        module, variants.empty() ? nullptr : variants.front()));
+    for (size_t i = 1; i < variants.size(); ++i)
+      caches.push_back(std::make_unique<KernelCache>(module, variants[i]));
 
     for (func::FuncOp fn : perRank) {
       auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
@@ -515,60 +587,43 @@ struct ConvertRingToCPUPass
                               "convert-ring-to-cpu";
         return signalPassFailure();
       }
-      auto ptr = LLVM::LLVMPointerType::get(ctx);
-      Location loc = fn.getLoc();
-      bool fromGpuLaunch = fn->hasAttr(kAbiAttr);
-      // A function already marked (by the GPU target's
-      // convert-ring-to-gpu-launch) has the three arguments and its
-      // workspace.
-      if (!fn->hasAttr(kAbiAttr)) {
-        if (failed(fn.insertArguments({0, 0, 0}, {ptr, ptr, ptr}, {{}, {}, {}},
-                                      {loc, loc, loc}))) {
-          fn.emitError("cannot add the context, status and workspace "
-                       "arguments");
+      // The other variants are copies of the function, named
+      // NAME_<variant>, taken before it is lowered.
+      SmallVector<func::FuncOp> alternates;
+      for (size_t i = 1; i < variants.size(); ++i) {
+        OpBuilder b(fn);
+        b.setInsertionPointAfter(fn);
+        auto copy = cast<func::FuncOp>(b.clone(*fn));
+        std::string copyName =
+            (fn.getSymName() + "_" + variants[i]->name).str();
+        if (SymbolTable::lookupSymbolIn(module, copyName)) {
+          fn.emitError() << "the function '" << copyName
+                         << "' already exists in the module";
           return signalPassFailure();
         }
+        copy.setSymName(copyName);
+        alternates.push_back(copy);
       }
-      fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
-      llvm::DenseMap<int64_t, int64_t> counters;
-      numberShifts(fn.getBody().front(), counters);
-
-      if (failed(applyPatternsGreedily(fn, frozen))) {
-        fn.emitError("convert-ring-to-cpu did not converge");
+      if (failed(lowerPerRank(fn, *caches[0],
+                              variants.empty() ? int64_t(queryTile)
+                                               : variants[0]->queryTile)))
         return signalPassFailure();
-      }
-      bool left = false;
-      fn.walk([&](Operation *op) {
-        if (isa<RingDialect, shard::ShardDialect>(op->getDialect())) {
-          op->emitError() << "'" << op->getName()
-                          << "' could not be lowered to the CPU (the CPU "
-                             "kernels take static, dense buffers)";
-          left = true;
-        }
-      });
-      if (left)
-        return signalPassFailure();
-      // (The GPU launch pass has already placed its buffers.)
-      if (!fromGpuLaunch) {
-        hoistKernelScratch(fn);
-        if (failed(assignWorkspace(fn, fn.getArgument(2))))
+      SmallVector<CpuVariantFunction> dispatch;
+      for (auto [i, copy] : llvm::enumerate(alternates)) {
+        if (failed(lowerPerRank(copy, *caches[i + 1], variants[i + 1]->queryTile)))
           return signalPassFailure();
+        compileForVariant(copy, *variants[i + 1]);
+        dispatch.push_back({variants[i + 1], copy});
       }
-      freeLocalBuffers(fn);
-      fn.walk([](Operation *op) { op->removeAttr(kTagAttr); });
-      fn->removeAttr(kAbiAttr);
-      // The plan names the grid, which has no LLVM translation; nothing
-      // after this pass reads it (the artifact writer reads it before).
-      fn->removeAttr("ring.plan");
-      fn.setPrivate();
+      if (!variants.empty()) {
+        compileForVariant(fn, *variants[0]);
+        dispatch.insert(dispatch.begin(), {variants[0], fn});
+      }
       if (emitEntry &&
-          failed(emitEntryPoint(fn, AttentionPlan::fromAttr(planAttr), cache,
-                                hostFeatures)))
+          failed(emitEntryPoint(fn, AttentionPlan::fromAttr(planAttr),
+                                *caches[0], hostFeatures, dispatch)))
         return signalPassFailure();
     }
-
-    for (func::FuncOp kernel : cache.all())
-      kernel->removeAttr(kScratchArgsAttr);
 
     // The grids are no longer referenced.
     for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
@@ -580,9 +635,12 @@ struct ConvertRingToCPUPass
     RewritePatternSet mathPatterns(ctx);
     populateMathPolynomialApproximationPatterns(mathPatterns);
     FrozenRewritePatternSet frozenMath(std::move(mathPatterns));
-    for (func::FuncOp kernel : cache.all())
-      if (failed(applyPatternsGreedily(kernel, frozenMath)))
-        return signalPassFailure();
+    for (auto &cache : caches)
+      for (func::FuncOp kernel : cache->all()) {
+        kernel->removeAttr(kScratchArgsAttr);
+        if (failed(applyPatternsGreedily(kernel, frozenMath)))
+          return signalPassFailure();
+      }
   }
 };
 

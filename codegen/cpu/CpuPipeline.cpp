@@ -32,6 +32,7 @@ void mlir::ring::cpu::buildCpuTargetPipeline(OpPassManager &pm,
   ConvertRingToCPUPassOptions convert;
   convert.queryTile = opts.queryTile;
   convert.hostFeatures = opts.hostFeatures;
+  convert.cpuVariants = opts.cpuVariants;
   pm.addPass(createConvertRingToCPUPass(convert));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -65,6 +66,7 @@ static LogicalResult buildCpuPhases(OpPassManager &pm, Phase phase,
   if (phase >= Phase::Target) {
     CpuTargetOptions cpuOptions;
     cpuOptions.hostFeatures = options.hostFeatures;
+    cpuOptions.cpuVariants = options.cpuVariants;
     buildCpuTargetPipeline(pm, cpuOptions);
   }
   if (phase >= Phase::LLVM)

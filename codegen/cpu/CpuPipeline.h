@@ -33,6 +33,9 @@ struct CpuTargetOptions {
   /// x86 features the entry point checks the running CPU for
   /// (hostFeatureList); empty: no check.
   std::string hostFeatures;
+  /// ISA variants, comma-separated, best first (CpuVariants.h); empty: one
+  /// set of kernels, for the object's CPU, with queryTile.
+  std::string cpuVariants;
 };
 
 /// Adds the passes that take an overlapped module to the target phase

@@ -13,6 +13,7 @@
 
 #include "codegen/cpu/EntryPoint.h"
 #include "codegen/Workspace.h"
+#include "codegen/cpu/CpuVariants.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -89,7 +90,8 @@ static Value stringAddress(KernelBuilder &b, ModuleOp module, StringRef symbol,
 LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                                               const AttentionPlan &plan,
                                               KernelCache &cache,
-                                              StringRef hostFeatures) {
+                                              StringRef hostFeatures,
+                                              ArrayRef<CpuVariantFunction> variants) {
   MLIRContext *ctx = perRank.getContext();
   auto module = perRank->getParentOfType<ModuleOp>();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
@@ -122,6 +124,14 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                              "size ('")
            << kWorkspaceBytesAttr << "')";
   int64_t workspaceBytes = wsAttr.getInt();
+  for (CpuVariantFunction v : variants) {
+    auto attr = v.fn->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr);
+    if (!attr)
+      return v.fn.emitError("a per-rank function must record its workspace "
+                            "size ('")
+             << kWorkspaceBytesAttr << "')";
+    workspaceBytes = std::max(workspaceBytes, attr.getInt());
+  }
 
   for (auto [i, t] : llvm::enumerate(tensors)) {
     t.type = dyn_cast<MemRefType>(perRank.getArgument(3 + i).getType());
@@ -312,7 +322,42 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     Value data = LLVM::LoadOp::create(b, ptr, block->getArgument(1 + i));
     args.push_back(denseMemrefOver(b, b.getLoc(), data, t.type));
   }
-  func::CallOp::create(b, perRank, args);
+  if (variants.size() < 2) {
+    func::CallOp::create(b, perRank, args);
+  } else {
+    // The best variant the running CPU supports (or RINGRT_CPU_VARIANT's).
+    SmallVector<const CpuVariant *> table;
+    for (const CpuVariantFunction &v : variants)
+      table.push_back(v.variant);
+    auto selectFn = cache.declare("ringrt_cg_select_cpu_variant",
+                                  FunctionType::get(ctx, {ptr, ptr, ptr}, {i32}));
+    Value tableAddr = stringAddress(b, module, "__ringc_cpu_variants",
+                                    cpuVariantTable(table));
+    Value index = func::CallOp::create(b, selectFn,
+                                       ValueRange{ctxArg, statusCell, tableAddr})
+                      .getResult(0);
+    exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
+    // switch (index) { case i: call variant i } (default: the last, the
+    // baseline; the selection returns a valid index on success).
+    Block *before = b.getBlock();
+    Block *join = before->splitBlock(b.getInsertionPoint());
+    SmallVector<Block *> cases;
+    SmallVector<int32_t> caseValues;
+    for (auto [i, variant] : llvm::enumerate(variants)) {
+      CpuVariantFunction v = variant;
+      Block *c = new Block();
+      entry.getBody().getBlocks().insert(join->getIterator(), c);
+      b.setInsertionPointToStart(c);
+      func::CallOp::create(b, v.fn, args);
+      cf::BranchOp::create(b, join);
+      cases.push_back(c);
+      caseValues.push_back(static_cast<int32_t>(i));
+    }
+    b.setInsertionPointToEnd(before);
+    cf::SwitchOp::create(b, index, cases.back(), ValueRange{}, caseValues,
+                         cases, SmallVector<ValueRange>(cases.size()));
+    b.setInsertionPointToStart(join);
+  }
   // Returns without waiting for the device (GPU targets).
   auto endFn = cache.declare("ringrt_cg_end",
                              FunctionType::get(ctx, {ptr, ptr}, {}));

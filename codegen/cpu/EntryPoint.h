@@ -13,6 +13,14 @@
 
 namespace mlir::ring::cpu {
 
+struct CpuVariant;
+
+/// The per-rank function of one ISA variant (CpuVariants.h).
+struct CpuVariantFunction {
+  const CpuVariant *variant;
+  func::FuncOp fn;
+};
+
 /// The entry-point name of the per-rank function `name`: NAME_attention.
 std::string entryPointName(StringRef name);
 /// The C entry of the backward pass of the per-rank function `name`:
@@ -48,8 +56,12 @@ std::string artifactInfoName(StringRef name);
 /// With a non-empty `hostFeatures` (comma-separated LLVM x86 feature
 /// names), the entry first calls ringrt_cg_check_cpu on them and returns its
 /// status if the running CPU lacks one.
+/// With two or more `variants` (best first; `perRank` among them), the
+/// entry calls the one ringrt_cg_select_cpu_variant picks instead, and
+/// NAME_workspace_bytes is the largest of their workspaces.
 LogicalResult emitEntryPoint(func::FuncOp perRank, const AttentionPlan &plan,
-                             KernelCache &cache, StringRef hostFeatures = "");
+                             KernelCache &cache, StringRef hostFeatures = "",
+                             ArrayRef<CpuVariantFunction> variants = {});
 
 } // namespace mlir::ring::cpu
 

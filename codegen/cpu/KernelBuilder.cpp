@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelBuilder.h"
+#include "codegen/cpu/CpuVariants.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -192,6 +193,10 @@ func::FuncOp KernelCache::getOrCreate(
   auto it = kernels.find(key);
   if (it != kernels.end())
     return it->second;
+  std::string base = prefix.str();
+  if (variant)
+    base += "_" + std::string(variant->name);
+  prefix = base;
   std::string name =
       (prefix + "_" + Twine(counters[prefix]++)).str();
   while (SymbolTable::lookupSymbolIn(module, name))
@@ -200,6 +205,8 @@ func::FuncOp KernelCache::getOrCreate(
   b.setInsertionPointToStart(module.getBody());
   auto fn = func::FuncOp::create(b, name, type);
   fn.setPrivate();
+  if (variant)
+    compileForVariant(fn, *variant);
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
   build(b, fn);

@@ -19,6 +19,8 @@
 
 namespace mlir::ring::cpu {
 
+struct CpuVariant;
+
 /// Width in lanes of the key tile of the attention kernel.
 constexpr int64_t kKeyTile = 16;
 
@@ -84,7 +86,10 @@ std::string variantKey(Operation *op);
 /// the module, and external declarations.
 class KernelCache {
 public:
-  explicit KernelCache(ModuleOp module) : module(module) {}
+  /// With a `variant` (CpuVariants.h), kernels are named
+  /// `prefix`_`variant`_N and compiled for it.
+  explicit KernelCache(ModuleOp module, const CpuVariant *variant = nullptr)
+      : module(module), variant(variant) {}
 
   /// Returns the kernel `prefix`_N for `key`; the first time, creates it
   /// with `type` and calls `build` with a builder in its entry block (the
@@ -101,6 +106,7 @@ public:
 
 private:
   ModuleOp module;
+  const CpuVariant *variant;
   llvm::StringMap<func::FuncOp> kernels;
   SmallVector<func::FuncOp> created;
   llvm::StringMap<unsigned> counters;

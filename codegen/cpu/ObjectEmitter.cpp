@@ -104,6 +104,9 @@ LogicalResult mlir::ring::cpu::emitHostObject(ModuleOp module, StringRef cpu,
   for (llvm::Function &fn : *llvmModule) {
     if (fn.isDeclaration())
       continue;
+    // The functions of an ISA variant have theirs (CpuVariants.h).
+    if (fn.hasFnAttribute("target-cpu"))
+      continue;
     fn.addFnAttr("target-cpu", cpuName);
     if (!features.empty())
       fn.addFnAttr("target-features", features);

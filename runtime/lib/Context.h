@@ -82,6 +82,9 @@ struct ringrt_context {
   ringrt::StageStats stats;
   /// Whether ringrt_cg_progress polls (RINGRT_PROGRESS=0 turns it off).
   bool progressCalls = true;
+  /// The CPU variant the last call of a multi-variant entry ran
+  /// (ringrt_cg_select_cpu_variant); "" before.
+  std::string cpuVariant;
 
   ringrt_context() = default;
   ringrt_context(const ringrt_context &) = delete;

@@ -8,11 +8,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Context.h"
 #include "Error.h"
 #include "ringrt/codegen_abi.h"
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -60,21 +62,90 @@ int hostHas(const std::string &f) {
   return -1;
 }
 
+/// Splits "a,b,c" (or with another separator).
+std::vector<std::string> split(const std::string &s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos)
+      end = s.size();
+    if (end > start)
+      out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+/// Whether the running CPU has every feature of the comma-separated list
+/// (RINGRT_PRETEND_CPU_LACKS applies; unknown names count as missing).
+bool hostHasAll(const std::string &list) {
+  for (const std::string &f : split(list, ','))
+    if (hostHas(f) <= 0 || pretendLacks(f))
+      return false;
+  return true;
+}
+
 } // namespace
+
+extern "C" int32_t ringrt_cg_select_cpu_variant(ringrt_context *ctx,
+                                                int32_t *status,
+                                                const char *table) {
+  if (!status || *status != RINGRT_OK)
+    return -1;
+  auto fail = [&](ringrt_status st, const std::string &msg) {
+    *status = ringrt::setError(st, msg);
+    return -1;
+  };
+  if (!ctx || !table)
+    return fail(RINGRT_ERR_INVALID_ARGUMENT,
+                "ringrt_cg_select_cpu_variant: null context or table");
+  std::vector<std::string> names, supported;
+  std::vector<bool> ok;
+  for (const std::string &entry : split(table, ';')) {
+    size_t colon = entry.find(':');
+    names.push_back(entry.substr(0, colon));
+    ok.push_back(hostHasAll(colon == std::string::npos
+                                ? ""
+                                : entry.substr(colon + 1)));
+    if (ok.back())
+      supported.push_back(names.back());
+  }
+  std::string all;
+  for (const std::string &n : names)
+    all += (all.empty() ? "" : ", ") + n;
+  const char *forced = std::getenv("RINGRT_CPU_VARIANT");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (forced && *forced && names[i] != forced)
+      continue;
+    if (!ok[i]) {
+      if (forced && *forced)
+        return fail(RINGRT_ERR_UNSUPPORTED,
+                    "RINGRT_CPU_VARIANT=" + names[i] +
+                        ": this CPU lacks features of that variant");
+      continue;
+    }
+    ctx->cpuVariant = names[i];
+    return static_cast<int32_t>(i);
+  }
+  if (forced && *forced)
+    return fail(RINGRT_ERR_INVALID_ARGUMENT,
+                std::string("RINGRT_CPU_VARIANT=") + forced +
+                    ": this artifact's CPU variants are " + all);
+  return fail(RINGRT_ERR_UNSUPPORTED,
+              "this CPU supports none of the artifact's CPU variants (" + all +
+                  "); recompile it with ringc --cpu=native");
+}
+
+extern "C" const char *ringrt_cpu_variant(const ringrt_context *ctx) {
+  return ctx ? ctx->cpuVariant.c_str() : "";
+}
 
 extern "C" int32_t ringrt_cg_check_cpu(const char *features) {
   if (!features)
     return RINGRT_OK;
   std::string list(features), missing, unknown;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find(',', start);
-    if (end == std::string::npos)
-      end = list.size();
-    std::string f = list.substr(start, end - start);
-    start = end + 1;
-    if (f.empty())
-      continue;
+  for (const std::string &f : split(list, ',')) {
     int has = hostHas(f);
     if (has > 0 && pretendLacks(f))
       has = 0;

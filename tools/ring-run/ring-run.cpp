@@ -467,6 +467,16 @@ int checkSampled(World &w, const Options &opt, const Manifest &m,
   return rc;
 }
 
+/// Which ISA variant of the kernels the last call ran (multi-variant CPU
+/// artifacts; rank 0's).
+void printCpuVariant(World &w, ringrt_context *ctx) {
+  if (w.rank == 0 && *ringrt_cpu_variant(ctx)) {
+    std::fprintf(stdout, "ring-run: CPU variant=%s\n",
+                 ringrt_cpu_variant(ctx));
+    std::fflush(stdout);
+  }
+}
+
 int runCheck(World &w, const Options &opt, const Manifest &m,
              ringrt_attention_entry entry, ringrt_context *ctx,
              const RankCoords &coords) {
@@ -495,6 +505,7 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
                ringrtError(("entry '" + m.entry + "'").c_str(), st),
                isFatal(st)))
     return 1;
+  printCpuVariant(w, ctx);
   devErr = bufs.fromDevice();
   if (!w.agree(devErr.empty(), devErr))
     return 1;
@@ -724,8 +735,12 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                  maxKernelMs / static_cast<double>(opt.iters),
                  static_cast<double>(launches) /
                      static_cast<double>(opt.iters));
-  if (opt.stageStats)
+  // (With --stage-stats only: the BENCH lines of a grad artifact stay
+  // adjacent.)
+  if (opt.stageStats) {
     printStageStats(w, ctx);
+    printCpuVariant(w, ctx);
+  }
   double maxElapsed = 0;
   MPI_Allreduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX,
                 MPI_COMM_WORLD);

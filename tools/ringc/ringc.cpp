@@ -10,6 +10,7 @@
 #include "codegen/Artifacts.h"
 #include "codegen/InputPhase.h"
 #include "codegen/cpu/CpuPipeline.h"
+#include "codegen/cpu/CpuVariants.h"
 #include "codegen/cpu/ObjectEmitter.h"
 #include "codegen/gpu/GpuPipeline.h"
 #include "codegen/gpu/PtxSerializer.h"
@@ -67,8 +68,11 @@ static cl::opt<std::string> outputDir("o",
 static cl::opt<std::string> cpuName(
     "cpu",
     cl::desc("The x86-64 CPU the host code is compiled for (any LLVM -mcpu "
-             "name; native: this machine; x86-64: any x86-64). The default, "
-             "haswell, is the oldest with AVX2, FMA and F16C; the entry "
+             "name; native: this machine; x86-64: any x86-64). Without it, "
+             "a cpu artifact carries kernels for AVX-512 and AVX2 and runs "
+             "the best the running CPU supports (RINGRT_CPU_VARIANT picks "
+             "one), its entry compiled for haswell, the oldest with AVX2, FMA "
+             "and F16C; with it, one set of kernels for that CPU. The entry "
              "point checks the running CPU"),
     cl::value_desc("NAME"), cl::init(cpu::kDefaultCpu), cl::cat(ringcCat));
 static cl::opt<std::string> funcName(
@@ -339,6 +343,12 @@ int main(int argc, char **argv) {
   options.fuseMerge = !noFuseMerge;
   options.inputPhase = detectInputPhase(*module);
   options.hostFeatures = cpu::hostFeatureList(cpuName);
+  // Not pinned to one CPU: kernels for every ISA level, picked at run time.
+  std::string cpuVariants;
+  if (targetName == "cpu" && !cpuName.getNumOccurrences())
+    for (const cpu::CpuVariant &v : cpu::defaultCpuVariants())
+      cpuVariants += (cpuVariants.empty() ? "" : ",") + std::string(v.name);
+  options.cpuVariants = cpuVariants;
   options.gpuKernel = gpuKernel;
   // Artifacts are written from the overlapped phase on (codegen/Artifacts.h).
   Phase goal = phase.value_or(Phase::Overlapped);
@@ -355,6 +365,7 @@ int main(int argc, char **argv) {
   ArtifactOptions artifact;
   artifact.target = targetName;
   artifact.cpu = cpuName;
+  artifact.cpuVariants = cpuVariants;
   if (failed(writeArtifacts(*module, outputDir, artifact, error)))
     return fail(error);
   return 0;

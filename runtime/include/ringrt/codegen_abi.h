@@ -100,6 +100,19 @@ RINGRT_API void ringrt_cg_allreduce_sum_f32_axis(ringrt_context *ctx,
 /// makes it report those features as missing.
 RINGRT_API int32_t ringrt_cg_check_cpu(const char *features);
 
+/// The entry of a CPU artifact with kernels for several ISA levels calls it
+/// to pick one: `table` lists them best first, "name:f1,f2;name:f3,...",
+/// each with the x86 features (LLVM names) it needs. Returns the index of
+/// the first the running CPU has every feature of (RINGRT_PRETEND_CPU_LACKS
+/// applies) and records its name (ringrt_cpu_variant). The environment
+/// variable RINGRT_CPU_VARIANT=name picks that one instead, or fails
+/// (RINGRT_ERR_UNSUPPORTED when the CPU lacks its features,
+/// RINGRT_ERR_INVALID_ARGUMENT when the artifact has no such variant).
+/// -1 and the failure in *status when none fits.
+RINGRT_API int32_t ringrt_cg_select_cpu_variant(ringrt_context *ctx,
+                                                int32_t *status,
+                                                const char *table);
+
 /* Artifact descriptors. Every artifact library exports, next to its entry
  * NAME_attention, the constant NAME_artifact_info: what the library was
  * built for. ring-run compares it with the manifest before it calls

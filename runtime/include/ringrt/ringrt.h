@@ -204,6 +204,11 @@ typedef struct ringrt_stage_stats {
   double exposed_cpu_ms;    ///< thread CPU time inside ringrt_wait
 } ringrt_stage_stats;
 
+/// The ISA variant of the kernels the last call of a CPU artifact ran on
+/// `ctx` ("avx512", "avx2"; manifest.json lists an artifact's), "" when no
+/// call has picked one (single-variant artifacts, --cpu=NAME, GPU targets).
+RINGRT_API const char *ringrt_cpu_variant(const ringrt_context *ctx);
+
 /// Starts (on != 0, clearing earlier records) or stops recording stage
 /// statistics on `ctx`. Off by default.
 RINGRT_API ringrt_status ringrt_stage_stats_enable(ringrt_context *ctx,

@@ -143,6 +143,8 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << ", \"ring\": " << plan.ring()
      << ", \"head_groups\": " << plan.headGroups()
      << ", \"dim_slices\": " << plan.dimSlices()
+     << (plan.a2aAxis >= 0 ? ", \"a2a\": " + std::to_string(plan.a2a())
+                           : std::string())
      << ", \"causal\": " << (plan.isCausal() ? 1 : 0) << ", \"balance\": \""
      << stringifyBalance(plan.balance) << "\", \"dtype\": \""
      << plan.dtypeName() << "\", \"scale\": "
@@ -153,12 +155,15 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << "},\n"
      << "  \"grid\": {\"shape\": " << shapeJson(gridShape)
      << ", \"ring_axis\": " << axes[0] << ", \"head_group_axis\": " << axes[1]
-     << ", \"dim_slice_axis\": " << axes[2] << "},\n"
-     << "  \"local\": {\"q\": " << shapeJson(plan.localQShape())
-     << ", \"k\": " << shapeJson(plan.localKVShape())
-     << ", \"v\": " << shapeJson(plan.localKVShape())
-     << ", \"o\": " << shapeJson(plan.localQShape())
-     << ", \"lse\": " << shapeJson(plan.localLseShape()) << "},\n"
+     << ", \"dim_slice_axis\": " << axes[2]
+     << (plan.a2aAxis >= 0 ? ", \"a2a_axis\": " + std::to_string(plan.a2aAxis)
+                           : std::string())
+     << "},\n"
+     << "  \"local\": {\"q\": " << shapeJson(plan.abiQShape())
+     << ", \"k\": " << shapeJson(plan.abiKVShape())
+     << ", \"v\": " << shapeJson(plan.abiKVShape())
+     << ", \"o\": " << shapeJson(plan.abiQShape())
+     << ", \"lse\": " << shapeJson(plan.abiLseShape()) << "},\n"
      << layerManifest(plan)
      << "  \"plan_hash\": \"" << llvm::format("%016llx",
                                               (unsigned long long)plan.hash())
@@ -202,7 +207,13 @@ std::string layoutComment(const AttentionPlan &plan) {
   int64_t P = plan.ring(), Ll = plan.localSeq();
   os << " * MPI world rank r has grid coordinates r in row-major order over\n"
      << " * the grid shape (last axis fastest); the rank with ring coordinate\n"
-     << " * p, head group g and dim slice s holds:\n";
+     << " * p, head group g and dim slice s holds";
+  if (plan.a2a() > 1)
+    os << ", with a2a coordinate u,\n * local tokens [u*" << plan.abiSeq()
+       << ", (u+1)*" << plan.abiSeq() << ") of the ring rank's " << Ll
+       << " below (all heads of group g):\n";
+  else
+    os << ":\n";
   switch (plan.balance) {
   case Balance::none:
     os << " *   tokens: local i = global p*" << Ll << " + i\n";
@@ -216,9 +227,10 @@ std::string layoutComment(const AttentionPlan &plan) {
     os << " *   tokens (striped): local i = global i*" << P << " + p\n";
     break;
   }
-  os << " *   query heads [g*" << plan.localHeads() << ", (g+1)*"
-     << plan.localHeads() << "), kv heads [g*" << plan.localKvHeads()
-     << ", (g+1)*" << plan.localKvHeads() << ")\n"
+  int64_t hq = plan.heads / plan.headGroups();
+  int64_t hkv = plan.kvHeads / plan.headGroups();
+  os << " *   query heads [g*" << hq << ", (g+1)*" << hq << "), kv heads [g*"
+     << hkv << ", (g+1)*" << hkv << ")\n"
      << " *   head_dim columns [s*" << plan.localHeadDim() << ", (s+1)*"
      << plan.localHeadDim() << "); lse is the same on every dim slice\n";
   return out;
@@ -241,9 +253,9 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
      << "#define " << upper << "_PLAN_HASH "
      << llvm::format("0x%016llxULL", (unsigned long long)plan.hash())
      << "\n\n/* Local shapes, for ringrt_tensor_init. */\n";
-  array("q", plan.localQShape());
-  array("kv", plan.localKVShape());
-  array("lse", plan.localLseShape());
+  array("q", plan.abiQShape());
+  array("kv", plan.abiKVShape());
+  array("lse", plan.abiLseShape());
   os << "\n/* Fills the context options of this artifact's grid ("
      << plan.numRanks() << " ranks): comm \"mpi\" or \"nccl\", device\n"
      << " * \"cpu\", \"emu\" or \"cuda\". */\n"
@@ -257,6 +269,9 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
     os << "  o->grid_shape[" << i << "] = " << d << ";\n";
   for (int role = 0; role < 3; ++role)
     os << "  o->axis_of_role[" << role << "] = " << plan.axisOfRole[role]
+       << ";\n";
+  if (plan.a2aAxis >= 0)
+    os << "  o->has_a2a_axis = 1;\n  o->a2a_axis = " << plan.a2aAxis
        << ";\n";
   os << "  o->plan_hash = " << upper << "_PLAN_HASH;\n}\n\n";
   return out;
@@ -311,11 +326,11 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << "); do not edit.\n"
      << " *\n * plan: " << plan.str() << "\n *\n"
      << " * Local (per-rank) tensors, dense row-major:\n"
-     << " *   q, o  " << shapeJson(plan.localQShape()) << " "
+     << " *   q, o  " << shapeJson(plan.abiQShape()) << " "
      << plan.dtypeName() << "\n"
-     << " *   k, v  " << shapeJson(plan.localKVShape()) << " "
+     << " *   k, v  " << shapeJson(plan.abiKVShape()) << " "
      << plan.dtypeName() << "\n"
-     << " *   lse   " << shapeJson(plan.localLseShape()) << " f32\n"
+     << " *   lse   " << shapeJson(plan.abiLseShape()) << " f32\n"
      << " * Strides must be the dense row-major ones and data aligned to the\n"
      << " * element size; ringrt_check_tensor rejects anything else.\n"
      << layoutComment(plan)

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -104,12 +105,15 @@ StringRef mlir::ring::gridRoleName(GridRole role) {
     return "head_groups";
   case GridRole::DimSlice:
     return "dim_slices";
+  case GridRole::A2A:
+    return "a2a";
   }
   llvm_unreachable("unknown grid role");
 }
 
 int64_t AttentionPlan::size(GridRole role) const {
-  int64_t axis = axisOfRole[static_cast<int>(role)];
+  int64_t axis = role == GridRole::A2A ? a2aAxis
+                                       : axisOfRole[static_cast<int>(role)];
   return axis < 0 ? 1 : gridShape[axis];
 }
 
@@ -121,6 +125,15 @@ SmallVector<int64_t> AttentionPlan::localKVShape() const {
 }
 SmallVector<int64_t> AttentionPlan::localLseShape() const {
   return {batch, localHeads(), localSeq()};
+}
+SmallVector<int64_t> AttentionPlan::abiQShape() const {
+  return {batch, heads / headGroups(), abiSeq(), localHeadDim()};
+}
+SmallVector<int64_t> AttentionPlan::abiKVShape() const {
+  return {batch, kvHeads / headGroups(), abiSeq(), localHeadDim()};
+}
+SmallVector<int64_t> AttentionPlan::abiLseShape() const {
+  return {batch, heads / headGroups(), abiSeq()};
 }
 SmallVector<int64_t> AttentionPlan::localXShape() const {
   return {batch, localSeq(), dModel};
@@ -147,16 +160,16 @@ SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
     b.append({{"y", plan.localXShape(), elt}, {"lse", plan.localLseShape(), f32}});
     return b;
   }
-  SmallVector<PerRankBuffer> b = {{"q", plan.localQShape(), elt},
-                                  {"k", plan.localKVShape(), elt},
-                                  {"v", plan.localKVShape(), elt},
-                                  {"o", plan.localQShape(), elt},
-                                  {"lse", plan.localLseShape(), f32}};
+  SmallVector<PerRankBuffer> b = {{"q", plan.abiQShape(), elt},
+                                  {"k", plan.abiKVShape(), elt},
+                                  {"v", plan.abiKVShape(), elt},
+                                  {"o", plan.abiQShape(), elt},
+                                  {"lse", plan.abiLseShape(), f32}};
   if (backward)
-    b.append({{"do", plan.localQShape(), elt},
-              {"dq", plan.localQShape(), elt},
-              {"dk", plan.localKVShape(), elt},
-              {"dv", plan.localKVShape(), elt}});
+    b.append({{"do", plan.abiQShape(), elt},
+              {"dq", plan.abiQShape(), elt},
+              {"dk", plan.abiKVShape(), elt},
+              {"dv", plan.abiKVShape(), elt}});
   return b;
 }
 
@@ -180,6 +193,10 @@ std::string AttentionPlan::str() const {
   llvm::interleave(gridShape, os, "x");
   os << "],axes=[" << axisOfRole[0] << "," << axisOfRole[1] << ","
      << axisOfRole[2] << "]";
+  // Appended only when present, so that plans without an a2a axis keep
+  // their hash.
+  if (a2aAxis >= 0)
+    os << ",a2a_axis=" << a2aAxis;
   // Attention-only plans keep the hash they had before layers existed.
   if (isLayer())
     os << ",d_model=" << dModel << ",bias=" << (bias ? 1 : 0);
@@ -201,7 +218,7 @@ PlanAttr AttentionPlan::toAttr(MLIRContext *ctx) const {
       DenseI64ArrayAttr::get(ctx, gridShape),
       axisOfRole[0], axisOfRole[1], axisOfRole[2], batch, heads, kvHeads, seq,
       headDim, elementType, mask, balance,
-      FloatAttr::get(Float64Type::get(ctx), scale), dModel, bias);
+      FloatAttr::get(Float64Type::get(ctx), scale), a2aAxis, dModel, bias);
 }
 
 AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
@@ -220,6 +237,7 @@ AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
   plan.mask = attr.getMask();
   plan.balance = attr.getBalance();
   plan.scale = attr.getScale().getValueAsDouble();
+  plan.a2aAxis = attr.getA2aAxis();
   plan.dModel = attr.getDModel();
   plan.bias = attr.getBias();
   return plan;
@@ -356,8 +374,19 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
       return op.emitOpError() << "grid @" << gridName << " has a dynamic size on axis " << axis
                               << "; ringc needs a static grid";
 
+  // The all-to-all axis named by the op (a2a_axis), if any.
+  std::optional<int64_t> a2aAttr;
+  if (std::optional<uint64_t> a = op.getA2aAxis()) {
+    if (*a >= plan.gridShape.size())
+      return op.emitOpError()
+             << "a2a_axis(" << *a << ") names no axis of grid @" << gridName
+             << ", which has " << plan.gridShape.size() << " axes";
+    a2aAttr = static_cast<int64_t>(*a);
+  }
+
   // Role -> axis for each operand, with the per-tensor rules.
   std::array<std::array<int64_t, 3>, 3> roleAxis;
+  std::array<int64_t, 3> a2aAxis = {-1, -1, -1};
   for (unsigned t = 0; t < 3; ++t) {
     roleAxis[t] = {-1, -1, -1};
     ArrayRef<shard::GridAxesAttr> split = shardings[t].getSplitAxes().getAxes();
@@ -368,12 +397,37 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
     for (auto [dim, axes] : llvm::enumerate(split)) {
       if (axes.empty())
         continue;
-      if (axes.size() > 1)
+      // The sequence may split over [ring axis, a2a axis] or [a2a axis]
+      // when the op names its a2a axis; the a2a axis is the minor one.
+      if (dim == 2 && a2aAttr && axes.asArrayRef().back() == *a2aAttr &&
+          axes.size() <= 2) {
+        a2aAxis[t] = *a2aAttr;
+        if (axes.size() == 1)
+          continue;
+      } else if (dim == 2 && a2aAttr && llvm::is_contained(axes.asArrayRef(),
+                                                           *a2aAttr)) {
+        return op.emitOpError()
+               << "the sequence dimension of " << kOperandNames[t]
+               << " is split over grid axes ["
+               << llvm::join(llvm::map_range(axes.asArrayRef(),
+                                             [](int16_t a) {
+                                               return std::to_string(a);
+                                             }),
+                             ", ")
+               << "]; with a2a_axis(" << *a2aAttr
+               << ") it splits over [ring axis, " << *a2aAttr << "] or ["
+               << *a2aAttr << "] (the a2a axis last)";
+      }
+      if (axes.size() > 1 && !(dim == 2 && a2aAxis[t] >= 0))
         return op.emitOpError()
                << "the " << kDimNames[dim] << " dimension of "
                << kOperandNames[t] << " is split over " << axes.size()
                << " grid axes; ringc splits each dimension over at most one "
-                  "grid axis";
+                  "grid axis"
+               << (dim == 2 ? " (or the sequence over [ring axis, a2a axis] "
+                              "when ring.attention names its all-to-all axis "
+                              "with a2a_axis(A))"
+                            : "");
       int64_t axis = axes[0];
       if (axis < 0 || axis >= static_cast<int64_t>(plan.gridShape.size()))
         return op.emitOpError()
@@ -403,6 +457,28 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
                   "same way";
       }
   plan.axisOfRole = roleAxis[0];
+  for (unsigned t = 0; t < 3; ++t)
+    if (a2aAxis[t] != a2aAxis[0])
+      return op.emitOpError()
+             << "the sequence dimension is split over the a2a axis for "
+             << (a2aAxis[0] >= 0 ? kOperandNames[0] : kOperandNames[t])
+             << " but not for "
+             << (a2aAxis[0] >= 0 ? kOperandNames[t] : kOperandNames[0])
+             << "; query, key and value must split each dimension the same "
+                "way";
+  if (a2aAttr && a2aAxis[0] < 0)
+    return op.emitOpError()
+           << "a2a_axis(" << *a2aAttr
+           << ") names the all-to-all axis, but the sequence dimension is not "
+              "split over it; split it over [ring axis, "
+           << *a2aAttr << "] or [" << *a2aAttr << "]";
+  plan.a2aAxis = a2aAxis[0];
+  if (plan.a2a() > 1 && op.getGrad())
+    return op.emitOpError()
+           << "grad with an all-to-all axis (a2a = " << plan.a2a()
+           << ") is not supported yet: the backward schedule has no "
+              "all-to-all; use ring, head_groups or dim_slices for a grad "
+              "artifact";
 
   if (failed(plan.verify([&] { return op.emitOpError(); })))
     return failure();
@@ -444,9 +520,20 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                << gridRoleName(static_cast<GridRole>(other)) << " and "
                << name << "); each role needs its own axis";
   }
+  if (a2aAxis < -1 || a2aAxis >= static_cast<int64_t>(gridShape.size()))
+    return emitError() << "the a2a axis is " << a2aAxis
+                       << " but the grid has " << gridShape.size()
+                       << " axes; valid: -1 (no axis) or 0.."
+                       << static_cast<int64_t>(gridShape.size()) - 1;
+  for (int role = 0; role < kNumGridRoles; ++role)
+    if (a2aAxis >= 0 && axisOfRole[role] == a2aAxis)
+      return emitError() << "grid axis " << a2aAxis << " plays two roles ("
+                         << gridRoleName(static_cast<GridRole>(role))
+                         << " and a2a); each role needs its own axis";
   for (auto [axis, size] : llvm::enumerate(gridShape))
     if (size != 1 &&
-        !llvm::is_contained(axisOfRole, static_cast<int64_t>(axis)))
+        !llvm::is_contained(axisOfRole, static_cast<int64_t>(axis)) &&
+        a2aAxis != static_cast<int64_t>(axis))
       return emitError()
              << "grid axis " << axis << (grid.empty() ? "" : " of @" + grid)
              << " has size " << size << " but no dimension is split over it; the work would be "
@@ -516,6 +603,41 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
            << "); valid head_groups divide both query heads (" << heads
            << ") and key/value heads (" << kvHeads
            << "): " << divisorsHint(heads, kvHeads);
+  // The all-to-all: U divides the ring's local block and the query heads
+  // of a head group; key/value heads split over U or, when fewer than U,
+  // are replicated (U a multiple of them, so that the query heads of one
+  // a2a rank share one key/value head).
+  int64_t U = a2a();
+  if (U > 1) {
+    if ((seq / P) % U != 0)
+      return emitError() << "the ring's local block of " << seq / P
+                         << " tokens is not divisible by a2a = " << U
+                         << "; valid sequence lengths near " << seq << ": "
+                         << nearestMultiples(seq, std::lcm(P * U, balance == Balance::zigzag ? 2 * P : P));
+    int64_t hq = heads / n, hkv = kvHeads / n;
+    if (hq % U != 0)
+      return emitError() << "a2a = " << U << " does not divide the "
+                         << hq << " query heads of a head group (heads "
+                         << heads << " / head_groups " << n
+                         << "); the all-to-all gives each rank whole heads. "
+                            "Valid a2a degrees: "
+                         << divisorsHint(hq, hq);
+    if (hkv % U != 0 && U % hkv != 0) {
+      // Valid: divisors of hq that divide hkv or are multiples of it.
+      std::string valid;
+      llvm::raw_string_ostream os(valid);
+      int64_t listed = 0;
+      for (int64_t d = 1; d <= hq && d <= kMaxHintTrials && listed < 16; ++d)
+        if (hq % d == 0 && (hkv % d == 0 || d % hkv == 0))
+          os << (listed++ ? ", " : "") << d;
+      return emitError() << "a2a = " << U << " neither divides the " << hkv
+                         << " key/value heads of a head group nor is a "
+                            "multiple of them, so an a2a rank's query heads "
+                            "would need parts of two key/value heads; valid "
+                            "a2a degrees: "
+                         << valid;
+    }
+  }
   if (headDim % m != 0)
     return emitError() << "head_dim (" << headDim
                        << ") is not divisible by dim_slices (" << m

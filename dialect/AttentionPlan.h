@@ -22,12 +22,15 @@
 
 namespace mlir::ring {
 
-/// The three roles a grid axis can play. The numbering is shared with the
-/// runtime (ringrt_axis) and the manifest.
-enum class GridRole : int { Ring = 0, HeadGroup = 1, DimSlice = 2 };
+/// The roles a grid axis can play. The numbering is shared with the runtime
+/// (ringrt_axis) and the manifest. The first kNumGridRoles are the roles of
+/// the attention itself (ring.local_attention takes one coordinate each);
+/// the all-to-all (Ulysses) axis A2A only exchanges Q, K, V, O and LSE
+/// around it (ring.all_to_all) and is kept apart, in AttentionPlan::a2aAxis.
+enum class GridRole : int { Ring = 0, HeadGroup = 1, DimSlice = 2, A2A = 3 };
 constexpr int kNumGridRoles = 3;
 
-/// Returns "ring", "head_groups" or "dim_slices".
+/// Returns "ring", "head_groups", "dim_slices" or "a2a".
 StringRef gridRoleName(GridRole role);
 
 //===----------------------------------------------------------------------===//
@@ -87,18 +90,36 @@ struct AttentionPlan {
   /// Grid axis of each role, or -1 when the role is absent (size 1).
   std::array<int64_t, kNumGridRoles> axisOfRole = {-1, -1, -1};
 
-  /// P, n and m: the sizes of the ring, head-group and dim-slice axes.
+  /// Grid axis of the all-to-all (Ulysses) role, or -1. Its ranks hold
+  /// sequence shards of the ring's local block; an all-to-all turns them
+  /// into head shards of the whole local block before the attention and
+  /// back after it (DESIGN.md section 1, "All-to-all").
+  int64_t a2aAxis = -1;
+
+  /// P, n, m and U: the sizes of the ring, head-group, dim-slice and
+  /// all-to-all axes.
   int64_t size(GridRole role) const;
   int64_t ring() const { return size(GridRole::Ring); }
   int64_t headGroups() const { return size(GridRole::HeadGroup); }
   int64_t dimSlices() const { return size(GridRole::DimSlice); }
-  int64_t numRanks() const { return ring() * headGroups() * dimSlices(); }
+  int64_t a2a() const { return size(GridRole::A2A); }
+  int64_t numRanks() const {
+    return ring() * headGroups() * dimSlices() * a2a();
+  }
   bool isCausal() const { return mask == MaskKind::causal; }
   bool isLayer() const { return dModel > 0; }
 
-  // Per-rank shapes.
-  int64_t localHeads() const { return heads / headGroups(); }
-  int64_t localKvHeads() const { return kvHeads / headGroups(); }
+  // Per-rank shapes of the attention (after the all-to-all when U > 1): the
+  // heads of one a2a rank, the ring's whole local block of tokens.
+  int64_t localHeads() const { return heads / headGroups() / a2a(); }
+  /// Key/value heads of one a2a rank: Hkv / (n·U), or 1 when U exceeds the
+  /// group's Hkv / n and the heads are replicated (each a2a rank gets the
+  /// one key/value head its query heads use).
+  int64_t localKvHeads() const {
+    return std::max<int64_t>(kvHeads / headGroups() / a2a(), 1);
+  }
+  /// Whether the all-to-all replicates key/value heads (Hkv / n < U).
+  bool replicatesKvHeads() const { return kvHeads / headGroups() < a2a(); }
   int64_t localSeq() const { return seq / ring(); }
   int64_t localHeadDim() const { return headDim / dimSlices(); }
   SmallVector<int64_t> localQShape() const;
@@ -106,6 +127,14 @@ struct AttentionPlan {
   SmallVector<int64_t> localLseShape() const;
   /// Layer shapes: X and Y [B, L/P, d_model].
   SmallVector<int64_t> localXShape() const;
+
+  // Per-rank shapes of the C ABI (the function's q, k, v, o, lse): equal to
+  // the local shapes above unless U > 1, where a rank holds all heads of its
+  // head group for 1/U of the ring's local block.
+  int64_t abiSeq() const { return seq / ring() / a2a(); }
+  SmallVector<int64_t> abiQShape() const;
+  SmallVector<int64_t> abiKVShape() const;
+  SmallVector<int64_t> abiLseShape() const;
 
   /// "bf16", "f16" or "f32".
   StringRef dtypeName() const;

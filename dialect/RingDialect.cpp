@@ -48,8 +48,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t ringAxis, int64_t headGroupAxis, int64_t dimSliceAxis,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
-                 Balance balance, FloatAttr scale, int64_t dModel,
-                 bool bias) {
+                 Balance balance, FloatAttr scale, int64_t a2aAxis,
+                 int64_t dModel, bool bias) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -66,6 +66,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   plan.mask = mask;
   plan.balance = balance;
   plan.scale = scale.getValueAsDouble();
+  plan.a2aAxis = a2aAxis;
   plan.dModel = dModel;
   plan.bias = bias;
   if (plan.grid.empty() && !plan.gridShape.empty())

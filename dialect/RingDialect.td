@@ -118,6 +118,20 @@ def Ring_BalanceAttr : EnumAttr<Ring_Dialect, Ring_Balance, "balance"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Ring_A2AMode : I32EnumAttr<"A2AMode",
+    "the direction of an all-to-all over the a2a axis", [
+    I32EnumAttrCase<"seq_to_heads", 0>,
+    I32EnumAttrCase<"heads_to_seq", 1>
+  ]> {
+  let cppNamespace = "::mlir::ring";
+  let genSpecializedAttr = 0;
+}
+
+def Ring_A2AModeAttr : EnumAttr<Ring_Dialect, Ring_A2AMode, "a2a_mode"> {
+  let summary = "seq_to_heads (before the attention) or heads_to_seq (after)";
+  let assemblyFormat = "`<` $value `>`";
+}
+
 //===----------------------------------------------------------------------===//
 // Plan attribute
 //===----------------------------------------------------------------------===//
@@ -127,7 +141,8 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
   let summary = "how one attention is spread over the grid";
   let description = [{
     The plan of a partitioned attention: the global problem, the grid, and
-    the grid axis of each role (-1 when the role is absent). With
+    the grid axis of each role (-1 when the role is absent; `a2a_axis`, the
+    all-to-all axis, may be left out then). With
     `d_model` (> 0) the plan is a whole attention layer
     (`ring.attention_layer`): the per-rank function also projects X into
     Q, K, V and O into Y; `bias` says whether the projections add biases.
@@ -158,6 +173,7 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     "::mlir::ring::MaskKind":$mask,
     "::mlir::ring::Balance":$balance,
     "::mlir::FloatAttr":$scale,
+    DefaultValuedParameter<"int64_t", "-1">:$a2a_axis,
     DefaultValuedParameter<"int64_t", "0",
         "d_model of the whole layer (0: attention only)">:$d_model,
     DefaultValuedParameter<"bool", "false",

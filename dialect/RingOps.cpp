@@ -9,6 +9,8 @@
 
 #include "dialect/RingOps.h"
 #include "dialect/AttentionPlan.h"
+// Header-only maps shared with ringrt and ring-run.
+#include "runtime/include/ringrt/Layout.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -433,6 +435,45 @@ LogicalResult ShiftOp::verify() {
 LogicalResult ShiftStartOp::verify() {
   return verifyTransfer(*this, getStageAttr().getInt());
 }
+int64_t AllToAllOp::getDegree() {
+  auto s = cast<MemRefType>(getSend().getType()).getShape();
+  auto r = cast<MemRefType>(getRecv().getType()).getShape();
+  if (s.size() < 3 || r.size() < 3 || s[2] < 1 || r[2] < 1)
+    return 0;
+  return getMode() == A2AMode::seq_to_heads ? r[2] / s[2] : s[2] / r[2];
+}
+
+LogicalResult AllToAllOp::verify() {
+  auto s = cast<MemRefType>(getSend().getType());
+  auto r = cast<MemRefType>(getRecv().getType());
+  if (s.getElementType() != r.getElementType())
+    return emitOpError() << "sends " << s.getElementType()
+                         << " but receives " << r.getElementType();
+  if (s.getRank() != r.getRank() || (s.getRank() != 4 && s.getRank() != 3))
+    return emitOpError() << "needs two [B, H, S, D] or two [B, H, S] "
+                            "buffers, got "
+                         << s << " and " << r;
+  if (!s.hasStaticShape() || !r.hasStaticShape())
+    return emitOpError() << "needs static shapes";
+  if (s.getDimSize(0) != r.getDimSize(0) ||
+      (s.getRank() == 4 && s.getDimSize(3) != r.getDimSize(3)))
+    return emitOpError() << "buffers " << s << " and " << r
+                         << " differ in batch or head_dim";
+  int64_t U = getDegree();
+  ringrt::layout::A2AShape shape;
+  shape.batch = s.getDimSize(0);
+  shape.srcHeads = s.getDimSize(1);
+  shape.srcSeq = s.getDimSize(2);
+  shape.dstHeads = r.getDimSize(1);
+  shape.dstSeq = r.getDimSize(2);
+  std::string why = ringrt::layout::checkA2A(
+      static_cast<ringrt::layout::A2AMode>(getMode()), shape, U);
+  if (!why.empty())
+    return emitOpError() << "buffers " << s << " and " << r
+                         << " are no all-to-all: " << why;
+  return success();
+}
+
 LogicalResult AllReduceOp::verify() {
   return verifyTransfer(*this, getStageAttr().getInt());
 }

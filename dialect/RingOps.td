@@ -44,6 +44,22 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     annotations of the operands (see the dialect documentation); the
     `ring-verify-shardings` pass checks them.
 
+    `a2a_axis(A)` names grid axis A as the all-to-all (Ulysses) axis. The
+    sequence dimension is then split over `[R, A]` (ring axis R, major; the
+    hierarchical plan) or over `[A]` alone (pure Ulysses): a rank (p, u)
+    holds part u of the U parts of ring rank p's local block. Before the
+    attention an all-to-all over A gives each rank Hq/(n·U) query heads of
+    the whole block (and the key/value heads they use: replicated when
+    Hkv/n < U), after it a second one returns O and LSE to the sequence
+    layout.
+
+    ```mlir
+    shard.grid @cluster(shape = 2x4)
+    %s = shard.sharding @cluster split_axes = [[], [], [0, 1]] : !shard.sharding
+    ...
+    %o, %lse = ring.attention %q1, %k1, %v1 mask<causal> a2a_axis(1) : ...
+    ```
+
     Example (single device):
 
     ```mlir
@@ -60,7 +76,8 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     DefaultValuedAttr<Ring_MaskAttr, "::mlir::ring::MaskKind::none">:$mask,
     OptionalAttr<Ring_BalanceAttr>:$balance,
     OptionalAttr<F64Attr>:$scale,
-    UnitAttr:$grad
+    UnitAttr:$grad,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$a2a_axis
   );
   let results = (outs
     Ring_QKVTensor:$output,
@@ -73,6 +90,7 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     (`balance` `` $balance^)?
     (`scale` `(` $scale^ `)`)?
     (`grad` $grad^)?
+    (`a2a_axis` `(` $a2a_axis^ `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($output) `,` type($lse)
   }];
@@ -445,6 +463,45 @@ def Ring_ShiftWaitOp : Ring_Op<"shift_wait"> {
   }];
   let arguments = (ins Arg<Ring_TransferType, "", [MemWrite]>:$transfer);
   let assemblyFormat = "$transfer attr-dict";
+  let hasVerifier = 1;
+}
+
+def Ring_AllToAllOp : Ring_Op<"all_to_all"> {
+  let summary = "all-to-all over the a2a axis: sequence shards <-> head shards";
+  let description = [{
+    The exchange of the all-to-all (Ulysses) strategy among the U ranks of
+    the a2a axis (same ring, head-group and dim-slice coordinates). Buffers
+    are `[B, H, S, D]` (or `[B, H, S]` for an LSE); U follows from the
+    shapes.
+
+    * `seq_to_heads`: `send` holds every head of the group for this rank's
+      S/U tokens, `recv` receives H/U heads (1 replicated key/value head
+      when H < U) for all S tokens of the ring's local block: rank j gets
+      heads [⌊j·H/U⌋, +H/U), source i's tokens land at [i·S/U, (i+1)·S/U).
+    * `heads_to_seq`: the inverse for query-head tensors (O and LSE).
+
+    Blocking and collective over the a2a axis; `id` names it in
+    diagnostics. `ring-verify-schedule` proves that every rank of an a2a
+    group issues the same all-to-alls in the same order and that they
+    deliver every (head, token) where the attention and the caller expect
+    it.
+
+    ```mlir
+    ring.all_to_all <seq_to_heads> %q, %qh id 0
+        : memref<1x8x64x64xbf16>, memref<1x2x256x64xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$send,
+                       Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
+                       Ring_A2AModeAttr:$mode,
+                       I64Attr:$id);
+  let assemblyFormat = [{
+    $mode $send `,` $recv `id` $id attr-dict `:` type($send) `,` type($recv)
+  }];
+  let extraClassDeclaration = [{
+    /// The a2a degree U the shapes imply.
+    int64_t getDegree();
+  }];
   let hasVerifier = 1;
 }
 

@@ -76,6 +76,36 @@ void addBackwardFunction(func::FuncOp forward, const AttentionPlan &plan,
     fn.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
 }
 
+/// The all-to-all (Ulysses) form of the per-rank body: Q, K and V go from
+/// sequence shards to head shards of the ring's local block, the attention
+/// runs on those, and O and LSE come back to the sequence layout.
+void emitAllToAllAttention(OpBuilder &b, Location loc,
+                           const AttentionPlan &plan, ArrayRef<Value> args,
+                           ArrayRef<Value> coords) {
+  MLIRContext *ctx = b.getContext();
+  Type elt = plan.elementType;
+  Type f32 = Float32Type::get(ctx);
+  SmallVector<Type> types = {MemRefType::get(plan.localQShape(), elt),
+                             MemRefType::get(plan.localKVShape(), elt),
+                             MemRefType::get(plan.localKVShape(), elt),
+                             MemRefType::get(plan.localQShape(), elt),
+                             MemRefType::get(plan.localLseShape(), f32)};
+  SmallVector<Value> heads;
+  for (Type t : types)
+    heads.push_back(memref::AllocOp::create(b, loc, cast<MemRefType>(t)));
+  auto toHeads = A2AModeAttr::get(ctx, A2AMode::seq_to_heads);
+  auto toSeq = A2AModeAttr::get(ctx, A2AMode::heads_to_seq);
+  for (int i = 0; i < 3; ++i)
+    AllToAllOp::create(b, loc, args[i], heads[i], toHeads,
+                       b.getI64IntegerAttr(i));
+  LocalAttentionOp::create(b, loc, heads[0], heads[1], heads[2], heads[3],
+                           heads[4], coords, plan.toAttr(ctx));
+  AllToAllOp::create(b, loc, heads[3], args[3], toSeq, b.getI64IntegerAttr(3));
+  AllToAllOp::create(b, loc, heads[4], args[4], toSeq, b.getI64IntegerAttr(4));
+  for (Value v : heads)
+    memref::DeallocOp::create(b, loc, v);
+}
+
 /// Checks that `func` holds only the spec op `op` (and its shard
 /// annotations) and returns exactly its (`out`, `lse`), described as
 /// `what` in the error; sets `ret` to the function's return.
@@ -108,9 +138,9 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   MLIRContext *ctx = func.getContext();
   Type elt = plan.elementType;
   Type f32 = Float32Type::get(ctx);
-  auto qT = MemRefType::get(plan.localQShape(), elt);
-  auto kvT = MemRefType::get(plan.localKVShape(), elt);
-  auto lseT = MemRefType::get(plan.localLseShape(), f32);
+  auto qT = MemRefType::get(plan.abiQShape(), elt);
+  auto kvT = MemRefType::get(plan.abiKVShape(), elt);
+  auto lseT = MemRefType::get(plan.abiLseShape(), f32);
   SmallVector<Type> argTypes = {qT, kvT, kvT, qT, lseT};
 
   // Replace the body: a fresh block with the local buffers as arguments.
@@ -126,8 +156,21 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   // Grid coordinates per role; a role without a grid axis has coordinate 0.
   SmallVector<Value> coords = emitCoords(b, loc, plan);
 
-  LocalAttentionOp::create(b, loc, args[0], args[1], args[2], args[3],
-                           args[4], coords, plan.toAttr(ctx));
+  if (plan.a2a() == 1) {
+    LocalAttentionOp::create(b, loc, args[0], args[1], args[2], args[3],
+                             args[4], coords, plan.toAttr(ctx));
+  } else {
+    emitAllToAllAttention(b, loc, plan, args, coords);
+    if (plan.replicatesKvHeads())
+      op.emitRemark() << "a2a: the " << plan.kvHeads / plan.headGroups()
+                      << " key/value heads of a head group are fewer than "
+                         "a2a = "
+                      << plan.a2a()
+                      << ", so the all-to-all replicates each on "
+                      << plan.a2a() / (plan.kvHeads / plan.headGroups())
+                      << " ranks (" << plan.localHeads()
+                      << " query heads and 1 key/value head per rank)";
+  }
   func::ReturnOp::create(b, ret.getLoc());
   bool grad = op.getGrad();
   oldBody->dropAllDefinedValueUses();

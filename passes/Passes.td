@@ -50,7 +50,13 @@ def RingPartitionPass : Pass<"ring-partition", "ModuleOp"> {
       artifact;
     * the grid coordinates come from upstream `shard.process_multi_index`;
     * the work is one `ring.local_attention` carrying the `#ring.plan`, which
-      is also attached to the function as `ring.plan`.
+      is also attached to the function as `ring.plan`;
+    * with an all-to-all axis of size U (`a2a_axis`), the buffers hold
+      L/(P·U) tokens of every head of the group, and the attention runs on
+      head-sharded copies of the ring's whole local block: three
+      `ring.all_to_all <seq_to_heads>` fill them (key/value heads
+      replicated when Hkv/n < U, with a remark), two
+      `ring.all_to_all <heads_to_seq>` return O and LSE.
 
     The local Q, K and V already hold the rank's tokens in the order of the
     balance layout (contiguous, zigzag chunks p and 2P−1−p, or striped token

@@ -20,11 +20,14 @@ namespace mlir::ring {
 /// One rank of the grid.
 struct Rank {
   SmallVector<int64_t> axisCoords;
-  int64_t role[kNumGridRoles] = {0, 0, 0};
+  /// Coordinates by GridRole: ring, head group, dim slice, a2a.
+  int64_t role[kNumGridRoles + 1] = {0, 0, 0, 0};
+  /// Whether the plan has an a2a axis (str() names the coordinate then).
+  bool hasA2A = false;
   std::string str() const {
     return "rank (ring " + std::to_string(role[0]) + ", head group " +
            std::to_string(role[1]) + ", dim slice " + std::to_string(role[2]) +
-           ")";
+           (hasA2A ? ", a2a " + std::to_string(role[3]) : std::string()) + ")";
   }
 };
 
@@ -44,6 +47,8 @@ struct Event {
     GradBlock,
     /// ring.zero, ring.grad_delta, ring.accumulate, ring.convert.
     GradOther,
+    /// ring.all_to_all.
+    AllToAll,
     /// The whole layer: ring.project, ring.out_project,
     /// ring.output_all_reduce.
     Project,

@@ -16,6 +16,8 @@
 #include "dialect/AttentionPlan.h"
 #include "passes/Passes.h"
 #include "passes/ScheduleTrace.h"
+// Header-only maps shared with ringrt: the all-to-all blocks it executes.
+#include "runtime/include/ringrt/Layout.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,9 +25,11 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <array>
 #include <map>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 namespace mlir::ring {
 #define GEN_PASS_DEF_RINGVERIFYSCHEDULEPASS
@@ -101,6 +105,8 @@ public:
         e.kind = Event::Shift;
       } else if (isa<AllReduceOp>(op)) {
         e.kind = Event::Reduce;
+      } else if (isa<AllToAllOp>(op)) {
+        e.kind = Event::AllToAll;
       } else if (isa<ProjectOp>(op)) {
         e.kind = Event::Project;
       } else if (isa<OutProjectOp>(op)) {
@@ -442,7 +448,7 @@ public:
     std::map<int64_t, SmallVector<int64_t>> work; // stage -> per ring rank
     for (auto [ri, trace] : llvm::enumerate(traces)) {
       const Rank &rank = ranks[ri];
-      if (rank.role[1] != 0 || rank.role[2] != 0)
+      if (rank.role[1] != 0 || rank.role[2] != 0 || rank.role[3] != 0)
         continue;
       for (const Event &e : trace) {
         if (e.kind != Event::Block)
@@ -481,6 +487,9 @@ public:
       for (int role = 0; role < kNumGridRoles; ++role)
         if (plan.axisOfRole[role] >= 0)
           rank.role[role] = rank.axisCoords[plan.axisOfRole[role]];
+      rank.hasA2A = plan.a2aAxis >= 0;
+      if (rank.hasA2A)
+        rank.role[kNumGridRoles] = rank.axisCoords[plan.a2aAxis];
       ranks.push_back(rank);
       traces.emplace_back();
       Tracer tracer(ranks.back());
@@ -495,15 +504,13 @@ public:
                      succeeded(verifyBackwardTraces(func, plan, ranks, traces,
                                                     rings)));
     }
-    FailureOr<AttentionBuffers> found = findAttentionBuffers(func, plan);
-    if (failed(found))
+    if (failed(findAttentionBuffers()))
       return failure();
-    buffers = *found;
-    if (failed(checkMatching()) || failed(checkDataFlow()) ||
-        failed(checkCoverage()))
+    if (failed(checkMatching()) || failed(checkAllToAll()) ||
+        failed(checkDataFlow()) || failed(checkCoverage()))
       return failure();
     return success(!plan.isLayer() ||
-                   succeeded(verifyLayerTraces(func, plan, buffers, ranks,
+                   succeeded(verifyLayerTraces(func, plan, layerBuffers, ranks,
                                                traces)));
   }
 
@@ -522,13 +529,17 @@ private:
     return bytesOf(e.op->getOperand(0));
   }
 
-  /// Ranks grouped by the coordinates other than `role`, ordered by `role`.
-  std::map<std::pair<int64_t, int64_t>, SmallVector<int64_t>>
+  /// Ranks grouped by the coordinates other than `role` (a GridRole, A2A
+  /// included), ordered by `role`.
+  std::map<std::array<int64_t, kNumGridRoles>, SmallVector<int64_t>>
   groupsAlong(int role) const {
-    std::map<std::pair<int64_t, int64_t>, SmallVector<int64_t>> groups;
+    std::map<std::array<int64_t, kNumGridRoles>, SmallVector<int64_t>> groups;
     for (auto [i, r] : llvm::enumerate(ranks)) {
-      int o1 = role == 0 ? 1 : 0, o2 = role == 2 ? 1 : 2;
-      groups[{r.role[o1], r.role[o2]}].push_back(i);
+      std::array<int64_t, kNumGridRoles> key;
+      for (int k = 0, o = 0; o <= kNumGridRoles; ++o)
+        if (o != role)
+          key[k++] = r.role[o];
+      groups[key].push_back(i);
     }
     for (auto &[key, members] : groups)
       llvm::sort(members, [&](int64_t a, int64_t b) {
@@ -633,7 +644,10 @@ private:
   /// Follows K/V blocks through the buffers of every ring, in lockstep by
   /// transfer, and checks owners and in-flight buffers.
   LogicalResult checkDataFlow() {
-    Value argK = buffers.k, argV = buffers.v;
+    // A layer's own K/V block is in the buffers its projections write.
+    Block &body = func.getBody().front();
+    Value argK = plan.isLayer() ? attn[1] : body.getArgument(1);
+    Value argV = plan.isLayer() ? attn[2] : body.getArgument(2);
     for (auto &[key, members] : groupsAlong(static_cast<int>(GridRole::Ring))) {
       size_t n = members.size();
       struct State {
@@ -646,10 +660,14 @@ private:
         size_t cursor = 0;
       };
       SmallVector<State> st(n);
-      for (size_t i = 0; i < n; ++i) {
-        st[i].content[argK] = ranks[members[i]].role[0];
-        st[i].content[argV] = ranks[members[i]].role[0];
-      }
+      // Without an all-to-all the rank's own block is in the arguments from
+      // the start; with one, it arrives in attn[1], attn[2] by ring.all_to_all
+      // (checkAllToAll proved what they hold).
+      if (attn[1] == argK && attn[2] == argV)
+        for (size_t i = 0; i < n; ++i) {
+          st[i].content[argK] = ranks[members[i]].role[0];
+          st[i].content[argV] = ranks[members[i]].role[0];
+        }
       // Runs rank i up to (not including) its next transfer start.
       auto runSegment = [&](size_t i) -> LogicalResult {
         State &s = st[i];
@@ -676,6 +694,12 @@ private:
                      << " uses a buffer whose transfer (started at stage "
                      << s.inRecv.lookup(operand)
                      << ") has not been waited on";
+          if (e.kind == Event::AllToAll) {
+            Value recv = cast<AllToAllOp>(e.op).getRecv();
+            if (recv == attn[1] || recv == attn[2])
+              s.content[recv] = rank.role[0];
+            continue;
+          }
           if (e.kind == Event::Reduce) {
             auto it = s.scores.find(e.op->getOperand(0));
             if (it != s.scores.end())
@@ -826,16 +850,17 @@ private:
         }
         if (e.kind == Event::Finalize) {
           auto fin = cast<FinalizeOp>(e.op);
-          if (fin.getOutput() != buffers.o || fin.getLse() != buffers.lse)
+          if (fin.getOutput() != attn[3] || fin.getLse() != attn[4])
             return e.op->emitError()
                    << "on " << rank.str()
+                   << " finalizes into buffers other than the "
                    << (plan.isLayer()
-                           ? " finalizes into buffers other than the O that "
-                             "ring.out_project reads and the function's lse "
-                             "argument; the result would be lost"
-                           : " finalizes into buffers other than the "
-                             "function's o and lse arguments; the result "
-                             "would be lost");
+                           ? "O that ring.out_project reads and the "
+                             "function's lse argument"
+                       : attn[3] == func.getBody().front().getArgument(3)
+                           ? "function's o and lse arguments"
+                           : "o and lse that the all-to-all returns")
+                   << "; the result would be lost";
           if (!unmerged.empty())
             return unmerged.begin()->second->op->emitError()
                    << "on " << rank.str()
@@ -847,14 +872,14 @@ private:
           continue;
         Value query = e.op->getOperand(0);
         if (isa<BlockAttentionOp, BlockAttentionAccumulateOp>(e.op) &&
-            query != buffers.q)
+            query != attn[0])
           return e.op->emitError()
                  << "on " << rank.str() << " at stage " << e.stage
-                 << (plan.isLayer()
-                         ? " reads queries from a buffer other than the Q "
-                           "that ring.project writes"
-                         : " reads queries from a buffer other than the "
-                           "function's q argument");
+                 << " reads queries from a buffer other than the "
+                 << (plan.isLayer() ? "Q that ring.project writes"
+                     : attn[0] == func.getBody().front().getArgument(0)
+                         ? "function's q argument"
+                         : "head-sharded q of the all-to-all");
         // The fused form merges its own result (AccumulatorChecker).
         if (!isa<BlockAttentionAccumulateOp>(e.op)) {
           Value partial =
@@ -923,11 +948,329 @@ private:
     return success();
   }
 
+  /// The buffers the attention reads and writes (q, k, v, o, lse): the
+  /// function's arguments, or with an a2a axis the head-sharded buffers
+  /// that ring.all_to_all fills from them and returns into them.
+  Value attn[5];
+
+  LogicalResult findAttentionBuffers() {
+    Block &body = func.getBody().front();
+    if (plan.isLayer()) {
+      FailureOr<AttentionBuffers> found =
+          mlir::ring::findAttentionBuffers(func, plan);
+      if (failed(found))
+        return failure();
+      layerBuffers = *found;
+      Value bufs[] = {found->q, found->k, found->v, found->o, found->lse};
+      for (int i = 0; i < 5; ++i)
+        attn[i] = bufs[i];
+      return success();
+    }
+    if (body.getNumArguments() < 5)
+      return func.emitError("ring-verify-schedule expects the per-rank ABI "
+                            "(q, k, v, o, lse)");
+    for (int i = 0; i < 5; ++i)
+      attn[i] = body.getArgument(i);
+    SmallVector<AllToAllOp> a2as;
+    func.walk([&](AllToAllOp op) { a2as.push_back(op); });
+    if (plan.a2a() == 1 && a2as.empty())
+      return success();
+    if (plan.a2a() == 1)
+      return a2as.front().emitError()
+             << "exchanges over an a2a axis, but the plan has none";
+    for (int i = 0; i < 5; ++i) {
+      bool in = i < 3;
+      SmallVector<AllToAllOp> mine;
+      for (AllToAllOp op : a2as)
+        if ((in ? op.getSend() : op.getRecv()) == body.getArgument(i) &&
+            op.getMode() ==
+                (in ? A2AMode::seq_to_heads : A2AMode::heads_to_seq))
+          mine.push_back(op);
+      StringRef names[] = {"q", "k", "v", "o", "lse"};
+      if (mine.size() != 1)
+        return func.emitError()
+               << "with a2a = " << plan.a2a() << " the " << names[i]
+               << " argument must be " << (in ? "sent" : "received")
+               << " by exactly one " << (in ? "seq_to_heads" : "heads_to_seq")
+               << " ring.all_to_all, not " << mine.size();
+      attn[i] = in ? mine[0].getRecv() : mine[0].getSend();
+    }
+    return success();
+  }
+
+  /// A cell of an all-to-all buffer: batch, global head, and the unit of
+  /// `plan.abiSeq()` tokens starting at ring-local row `row` of ring rank
+  /// `owner`. -1 everywhere: nothing.
+  struct Cell {
+    /// 0, 1, 2: from the q, k, v argument (o and lse rows are q's).
+    int64_t tensor = -1;
+    int64_t batch = -1, head = -1, owner = -1, row = -1;
+    bool operator==(const Cell &o) const {
+      return tensor == o.tensor && batch == o.batch && head == o.head &&
+             owner == o.owner && row == o.row;
+    }
+    std::string str() const {
+      if (head < 0)
+        return "nothing";
+      const char *names[] = {"q", "k", "v"};
+      return std::string(names[tensor]) + " head " + std::to_string(head) +
+             " rows [" + std::to_string(row) + ", +" +
+             std::to_string(unitRows) + ") of ring rank " +
+             std::to_string(owner) + " (batch " + std::to_string(batch) + ")";
+    }
+    int64_t unitRows = 0;
+  };
+
+  /// The cells buffer `v` should hold on `rank` (`which` 0..4 = q, k, v, o,
+  /// lse), as the argument (`abi`) or as the attention's buffer.
+  SmallVector<Cell> expectedCells(const Rank &rank, int which, bool abi) const {
+    int64_t Ls = plan.abiSeq(), U = plan.a2a();
+    int64_t hqGroup = plan.heads / plan.headGroups();
+    int64_t hkvGroup = plan.kvHeads / plan.headGroups();
+    int64_t g = rank.role[1], u = rank.role[3], p = rank.role[0];
+    bool kv = which == 1 || which == 2;
+    int64_t heads = abi ? (kv ? hkvGroup : hqGroup)
+                        : (kv ? plan.localKvHeads() : plan.localHeads());
+    int64_t units = abi ? 1 : U;
+    SmallVector<Cell> cells;
+    for (int64_t b = 0; b < plan.batch; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t c = 0; c < units; ++c) {
+          int64_t head;
+          if (abi) {
+            head = (kv ? hkvGroup : hqGroup) * g + h;
+          } else {
+            // Query head of the attention's local head; a key/value head is
+            // the one its first query head uses (GQA: h / (Hq / Hkv)).
+            int64_t qLocal =
+                kv ? h * (plan.localHeads() / plan.localKvHeads()) : h;
+            head = hqGroup * g + plan.localHeads() * u + qLocal;
+            if (kv)
+              head /= plan.heads / plan.kvHeads;
+          }
+          Cell cell{kv ? which : 0, b, head, p, abi ? u * Ls : c * Ls};
+          cell.unitRows = Ls;
+          cells.push_back(cell);
+        }
+    return cells;
+  }
+
+  /// Proves the all-to-alls of an a2a plan: every rank of an a2a group
+  /// issues the same ones in the same order; executed on cells, they give
+  /// the attention exactly the heads and tokens of its plan before the
+  /// first block, and give back every output cell exactly once after the
+  /// finalize.
+  LogicalResult checkAllToAll() {
+    if (plan.a2a() == 1)
+      return success();
+    const int a2aRole = kNumGridRoles;
+    int64_t unit = plan.abiSeq();
+    // Cells are followed one by one: bound them, so that a huge batch or
+    // head count is a diagnostic rather than an out-of-memory abort.
+    constexpr int64_t kMaxCells = int64_t(1) << 22;
+    std::optional<int64_t> cells = checkedProduct(
+        {plan.batch, std::max(plan.heads, plan.kvHeads) / plan.headGroups(),
+         plan.numRanks()});
+    if (!cells || *cells > kMaxCells)
+      return func.emitError()
+             << "the all-to-all check follows batch x heads per group x ranks "
+                "= "
+             << (cells ? std::to_string(*cells) : std::string("> 2^63"))
+             << " cells; ring-verify-schedule follows at most " << kMaxCells;
+    for (auto &[key, members] : groupsAlong(a2aRole)) {
+      size_t n = members.size();
+      auto a2aEvents = [&](size_t i) {
+        SmallVector<const Event *> out;
+        for (const Event &e : traces[members[i]])
+          if (e.kind == Event::AllToAll)
+            out.push_back(&e);
+        return out;
+      };
+      // Matching: same count, ids, modes and byte sizes in the same order.
+      auto ref = a2aEvents(0);
+      for (size_t i = 1; i < n; ++i) {
+        auto mine = a2aEvents(i);
+        if (mine.size() != ref.size())
+          return (mine.size() > ref.size() ? mine[ref.size()] : ref[mine.size()])
+                     ->op->emitError()
+                 << ranks[members[i]].str() << " issues " << mine.size()
+                 << " all-to-alls but " << ranks[members[0]].str()
+                 << " issues " << ref.size()
+                 << "; the unmatched one would never complete";
+        for (size_t k = 0; k < ref.size(); ++k) {
+          auto a = cast<AllToAllOp>(mine[k]->op), b = cast<AllToAllOp>(ref[k]->op);
+          if (a.getId() != b.getId() || a.getMode() != b.getMode() ||
+              bytesOf(a.getSend()) != bytesOf(b.getSend()) ||
+              bytesOf(a.getRecv()) != bytesOf(b.getRecv()))
+            return a.emitError()
+                   << ranks[members[i]].str() << " issues all-to-all #" << k
+                   << " (id " << a.getId() << ") but "
+                   << ranks[members[0]].str() << " issues id " << b.getId()
+                   << " with another mode or size there; the exchange would "
+                      "deadlock or mix tensors";
+        }
+      }
+      // Execution on cells, in lockstep by all-to-all.
+      SmallVector<DenseMap<Value, SmallVector<Cell>>> content(n);
+      Block &body = func.getBody().front();
+      for (size_t i = 0; i < n; ++i)
+        for (int w = 0; w < 3; ++w)
+          content[i][body.getArgument(w)] =
+              expectedCells(ranks[members[i]], w, /*abi=*/true);
+      SmallVector<size_t> cursor(n, 0);
+      SmallVector<bool> computed(n, false), finalized(n, false);
+      for (;;) {
+        // Run every rank to its next all-to-all.
+        for (size_t i = 0; i < n; ++i) {
+          auto &trace = traces[members[i]];
+          for (; cursor[i] < trace.size(); ++cursor[i]) {
+            const Event &e = trace[cursor[i]];
+            if (e.kind == Event::AllToAll)
+              break;
+            if (e.kind == Event::Block || e.kind == Event::Scores) {
+              // The attention's inputs: a buffer that came by all-to-all
+              // must hold exactly the cells of its role; the first block
+              // must find all of them in place (later ones may read K/V
+              // that ring shifts brought).
+              Value roles[3];
+              if (auto b = dyn_cast<BlockAttentionOp>(e.op))
+                roles[0] = b.getQuery(), roles[1] = b.getKey(),
+                roles[2] = b.getValue();
+              else if (auto b = dyn_cast<BlockAttentionAccumulateOp>(e.op))
+                roles[0] = b.getQuery(), roles[1] = b.getKey(),
+                roles[2] = b.getValue();
+              else if (auto b = dyn_cast<BlockScoresOp>(e.op))
+                roles[0] = b.getQuery(), roles[1] = b.getKey();
+              else if (auto b = dyn_cast<BlockSoftmaxVOp>(e.op))
+                roles[2] = b.getValue();
+              StringRef names[] = {"queries", "keys", "values"};
+              for (int w = 0; w < 3; ++w) {
+                if (!roles[w])
+                  continue;
+                auto it = content[i].find(roles[w]);
+                if (it == content[i].end()) {
+                  if (!computed[i] || w == 0)
+                    return e.op->emitError()
+                           << "on " << ranks[members[i]].str()
+                           << " at stage " << e.stage << " runs before the "
+                           << names[w] << " arrive by all-to-all";
+                  continue;
+                }
+                SmallVector<Cell> want =
+                    expectedCells(ranks[members[i]], w, /*abi=*/false);
+                for (size_t c = 0; c < want.size(); ++c)
+                  if (c >= it->second.size() || !(it->second[c] == want[c]))
+                    return e.op->emitError()
+                           << "on " << ranks[members[i]].str()
+                           << " reads as its " << names[w] << " cell " << c
+                           << " "
+                           << (c < it->second.size() ? it->second[c].str()
+                                                     : std::string("nothing"))
+                           << ", but the plan needs " << want[c].str();
+              }
+              computed[i] = true;
+            }
+            if (e.kind == Event::Finalize) {
+              // The result rows are those of the attention's queries.
+              auto fin = cast<FinalizeOp>(e.op);
+              auto q = content[i].find(attn[0]);
+              if (q != content[i].end()) {
+                content[i][fin.getOutput()] = q->second;
+                content[i][fin.getLse()] = q->second;
+              }
+              finalized[i] = true;
+            }
+          }
+        }
+        if (cursor[0] >= traces[members[0]].size())
+          break;
+        // One all-to-all on every rank of the group.
+        auto op0 = cast<AllToAllOp>(traces[members[0]][cursor[0]].op);
+        auto sT = cast<MemRefType>(op0.getSend().getType());
+        auto rT = cast<MemRefType>(op0.getRecv().getType());
+        int64_t U = static_cast<int64_t>(n);
+        if (sT.getDimSize(2) % unit != 0 || rT.getDimSize(2) % unit != 0 ||
+            op0.getDegree() != U)
+          return op0.emitError()
+                 << "exchanges " << sT << " for " << rT << " over an a2a "
+                 << "axis of " << U << " ranks; the shapes must be an "
+                    "all-to-all of that degree in units of "
+                 << unit << " tokens";
+        ringrt::layout::A2AShape shape;
+        shape.batch = sT.getDimSize(0);
+        shape.srcHeads = sT.getDimSize(1);
+        shape.srcSeq = sT.getDimSize(2) / unit;
+        shape.dstHeads = rT.getDimSize(1);
+        shape.dstSeq = rT.getDimSize(2) / unit;
+        shape.rowBytes = 1;
+        auto mode = static_cast<ringrt::layout::A2AMode>(op0.getMode());
+        SmallVector<SmallVector<Cell>> received(n);
+        for (size_t m = 0; m < n; ++m) {
+          auto op = cast<AllToAllOp>(traces[members[m]][cursor[m]].op);
+          SmallVector<Cell> &out = received[m];
+          out.assign(shape.batch * shape.dstHeads * shape.dstSeq, Cell());
+          SmallVector<int> writes(out.size(), 0);
+          for (size_t j = 0; j < n; ++j) {
+            auto src = cast<AllToAllOp>(traces[members[j]][cursor[j]].op);
+            auto it = content[j].find(src.getSend());
+            auto from = ringrt::layout::a2aSendBlock(mode, shape, U, m);
+            auto to = ringrt::layout::a2aRecvBlock(mode, shape, U, j);
+            SmallVector<int64_t> fromIdx, toIdx;
+            for (int64_t r = 0; r < from.rows; ++r)
+              for (int64_t x = 0; x < from.rowBytes; ++x)
+                fromIdx.push_back(from.offset + r * from.stride + x);
+            for (int64_t r = 0; r < to.rows; ++r)
+              for (int64_t x = 0; x < to.rowBytes; ++x)
+                toIdx.push_back(to.offset + r * to.stride + x);
+            for (size_t c = 0; c < toIdx.size() && c < fromIdx.size(); ++c) {
+              if (++writes[toIdx[c]] > 1)
+                return op->emitError()
+                       << "on " << ranks[members[m]].str()
+                       << " receives cell " << toIdx[c] << " twice";
+              out[toIdx[c]] = it == content[j].end()
+                                  ? Cell()
+                                  : it->second[fromIdx[c]];
+            }
+          }
+          for (auto [c, w] : llvm::enumerate(writes))
+            if (w == 0)
+              return op->emitError() << "on " << ranks[members[m]].str()
+                                     << " leaves cell " << c
+                                     << " of its receive buffer unwritten";
+        }
+        for (size_t m = 0; m < n; ++m) {
+          auto op = cast<AllToAllOp>(traces[members[m]][cursor[m]].op);
+          content[m][op.getRecv()] = std::move(received[m]);
+          ++cursor[m];
+        }
+      }
+      // What the caller gets: every output cell exactly the rank's own rows.
+      for (size_t i = 0; i < n; ++i)
+        for (int w = 3; w < 5; ++w) {
+          SmallVector<Cell> want =
+              expectedCells(ranks[members[i]], w, /*abi=*/true);
+          auto it = content[i].find(body.getArgument(w));
+          for (size_t c = 0; c < want.size(); ++c)
+            if (it == content[i].end() || !(it->second[c] == want[c]))
+              return func.emitError()
+                     << "on " << ranks[members[i]].str() << " the "
+                     << (w == 3 ? "o" : "lse") << " argument's cell " << c
+                     << " receives "
+                     << (it == content[i].end() ? std::string("nothing")
+                                                : it->second[c].str())
+                     << " but must hold the rank's own " << want[c].str()
+                     << " (the finalized result, returned by all-to-all)";
+        }
+    }
+    return success();
+  }
+
   func::FuncOp func;
   const AttentionPlan &plan;
   SmallVector<Rank> ranks;
   SmallVector<SmallVector<Event>> traces;
-  AttentionBuffers buffers;
+  /// A layer's attention buffers (findAttentionBuffers of ScheduleTrace.h).
+  AttentionBuffers layerBuffers;
   /// Block op -> (rank index -> ring rank whose K/V it read).
   DenseMap<Operation *, DenseMap<int64_t, int64_t>> blockOwner;
 };

@@ -119,8 +119,10 @@ done
 # 3. The artifacts and the case list.
 mkdir -p "$out/art"
 python3 "$root/scripts/gpu-bundle/matrix.py" "$root/test/Execution" "$out" $([ $small = 1 ] && echo --small)
-compile() {  # id spec target
-  "$build/bin/ringc" --spec "$2" --target="$3" -o "$out/art/$1" > "$out/art/$1.log" 2>&1 ||
+compile() {  # id spec target options (comma-separated, or -)
+  local opts=()
+  [ "$4" = - ] || IFS=, read -r -a opts <<< "$4"
+  "$build/bin/ringc" --spec "$2" --target="$3" -o "$out/art/$1" "${opts[@]}" > "$out/art/$1.log" 2>&1 ||
     { echo "gpu-bundle.sh: ringc failed for $1 ($2, $3):" >&2; cat "$out/art/$1.log" >&2; return 1; }
   rm -f "$out/art/$1.log"
   # The host loads NAME.so (with the PTX in it); the object, cubin and
@@ -128,9 +130,9 @@ compile() {  # id spec target
   rm -f "$out/art/$1"/*.o "$out/art/$1"/*.cubin
 }
 export -f compile; export build out
-# (ids, specs and targets hold no spaces)
-awk -F'\t' '{print $1, $2, $3}' "$out/artifacts.tsv" |
-  xargs -n3 -P"${RINGC_JOBS:-2}" bash -c 'compile "$@"' _
+# (ids, specs, targets and options hold no spaces)
+awk -F'\t' '{print $1, $2, $3, $4}' "$out/artifacts.tsv" |
+  xargs -n4 -P"${RINGC_JOBS:-2}" bash -c 'compile "$@"' _
 cp "$root/scripts/gpu-bundle/run.sh" "$root/scripts/gpu-bundle/report.py" \
   "$root/scripts/gpu-bundle/sdpa_bench.py" "$root/scripts/gpu-bundle/check-ldd.sh" "$out/"
 echo "ringc $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$([ $small = 1 ] && echo ' (small)'), built $(date -u +%FT%TZ)" > "$out/BUNDLE_INFO"

@@ -186,6 +186,52 @@ struct OutputAllReduceLowering : OpRewritePattern<OutputAllReduceOp> {
   KernelCache &cache;
 };
 
+/// The ringrt_cg_all_to_all arguments after (ctx, status) of `op`: send,
+/// recv, mode, batch, source heads and tokens, destination heads and
+/// tokens, bytes per token row, id (codegen_abi.h).
+SmallVector<Value> allToAllArgs(KernelBuilder &b, AllToAllOp op, Value send,
+                                Value recv) {
+  auto s = cast<MemRefType>(op.getSend().getType());
+  auto r = cast<MemRefType>(op.getRecv().getType());
+  int64_t rowBytes = llvm::divideCeil(s.getElementTypeBitWidth(), 8) *
+                     (s.getRank() == 4 ? s.getDimSize(3) : 1);
+  return {send,
+          recv,
+          b.i32(static_cast<int32_t>(op.getMode())),
+          b.i64(s.getDimSize(0)),
+          b.i64(s.getDimSize(1)),
+          b.i64(s.getDimSize(2)),
+          b.i64(r.getDimSize(1)),
+          b.i64(r.getDimSize(2)),
+          b.i64(rowBytes),
+          b.i32(static_cast<int32_t>(op.getId()))};
+}
+
+/// ring.all_to_all → ringrt_cg_all_to_all (blocking, over the a2a axis).
+struct AllToAllLowering : OpRewritePattern<AllToAllOp> {
+  AllToAllLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(AllToAllOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi) || failed(requireDense(rewriter, op)))
+      return failure();
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto ptr = LLVM::LLVMPointerType::get(op.getContext());
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    auto fn = declareAbi(cache, op.getContext(), "ringrt_cg_all_to_all",
+                         {ptr, ptr, ptr, ptr, i32, i64, i64, i64, i64, i64,
+                          i64, i32});
+    SmallVector<Value> args = {abi->context, abi->status};
+    args.append(allToAllArgs(b, op, dataPointer(b, op.getSend()),
+                             dataPointer(b, op.getRecv())));
+    func::CallOp::create(b, fn, args);
+    rewriter.eraseOp(op);
+    return success();
+  }
+  KernelCache &cache;
+};
+
 int32_t tagOf(Operation *op) {
   auto tag = op->getAttrOfType<IntegerAttr>(kTagAttr);
   return tag ? static_cast<int32_t>(tag.getInt()) : 0;
@@ -356,8 +402,9 @@ void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
       ctx, [cache](ProjectOp op) { return getProjectKernel(*cache, op); });
   patterns.add<KernelCallLowering<OutProjectOp>>(
       ctx, [cache](OutProjectOp op) { return getOutProjectKernel(*cache, op); });
-  patterns.add<AllReduceLowering, OutputAllReduceLowering, ShiftLowering,
-               ShiftStartLowering, ProcessMultiIndexLowering>(ctx, kernels);
+  patterns.add<AllReduceLowering, AllToAllLowering, OutputAllReduceLowering,
+               ShiftLowering, ShiftStartLowering, ProcessMultiIndexLowering>(
+      ctx, kernels);
 }
 
 //===----------------------------------------------------------------------===//

@@ -63,9 +63,56 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
   return device.copyToDevice(buf, host.data(), bytes);
 }
 
+/// The all-to-all of device buffers (GPU targets): waits for the kernels
+/// that wrote `send`, then exchanges through host copies of both buffers
+/// unless the communicator takes device pointers (NCCL, which orders it on
+/// its own stream).
+ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
+                             void *recv, int32_t mode,
+                             const ringrt::layout::A2AShape &shape,
+                             int32_t id) {
+  ringrt::DeviceBackend &device = *ctx->deviceBackend;
+  ringrt::A2APlan plan;
+  if (ringrt_status st = ringrt::prepareAllToAll(ctx, mode, shape, id, plan))
+    return st;
+  if (ringrt_status st = device.synchronize())
+    return st;
+  if (!ringrt::shiftNeedsHostStaging(ctx))
+    return ctx->comm->allToAll(send, recv, plan.send.data(),
+                               plan.recv.data(), plan.U, id);
+  std::vector<char> hostSend(static_cast<size_t>(plan.sendBytes));
+  std::vector<char> hostRecv(static_cast<size_t>(plan.recvBytes));
+  if (ringrt_status st =
+          device.copyToHost(hostSend.data(), send, plan.sendBytes))
+    return st;
+  if (ringrt_status st = ctx->comm->allToAll(hostSend.data(), hostRecv.data(),
+                                             plan.send.data(),
+                                             plan.recv.data(), plan.U, id))
+    return st;
+  return device.copyToDevice(recv, hostRecv.data(), plan.recvBytes);
+}
+
 } // namespace
 
 extern "C" {
+
+void ringrt_cg_all_to_all(ringrt_context *ctx, int32_t *status,
+                          const void *send, void *recv, int32_t mode,
+                          int64_t batch, int64_t src_heads, int64_t src_seq,
+                          int64_t dst_heads, int64_t dst_seq,
+                          int64_t row_bytes, int32_t id) {
+  if (!ok(status))
+    return;
+  if (ctx && ctx->deviceBackend)
+    return record(status,
+                  deviceAllToAll(ctx, send, recv, mode,
+                                 {batch, src_heads, src_seq, dst_heads,
+                                  dst_seq, row_bytes},
+                                 id));
+  record(status, ringrt_all_to_all(ctx, send, recv, mode, batch, src_heads,
+                                   src_seq, dst_heads, dst_seq, row_bytes,
+                                   id));
+}
 
 void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
                           int64_t bytes) {
@@ -278,7 +325,7 @@ void ringrt_cg_allreduce_sum_f32_axis(ringrt_context *ctx, int32_t *status,
 }
 
 int32_t ringrt_cg_coord(const ringrt_context *ctx, int32_t role) {
-  if (!ctx || role < RINGRT_AXIS_RING || role > RINGRT_AXIS_DIM_SLICE)
+  if (!ctx || role < RINGRT_AXIS_RING || role > RINGRT_AXIS_A2A)
     return 0;
   return ringrt_coord(ctx, static_cast<ringrt_axis>(role));
 }

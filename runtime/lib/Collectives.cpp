@@ -11,10 +11,77 @@
 #include "StageStats.h"
 
 #include <new>
+#include <string>
 
 using namespace ringrt;
 
+ringrt_status ringrt::prepareAllToAll(const ringrt_context *ctx, int32_t mode,
+                                      const layout::A2AShape &shape,
+                                      int32_t id, A2APlan &out) {
+  if (!ctx)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_all_to_all: null context");
+  if (mode != RINGRT_A2A_SEQ_TO_HEADS && mode != RINGRT_A2A_HEADS_TO_SEQ)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_all_to_all #%d: mode %d is not 0 "
+                     "(RINGRT_A2A_SEQ_TO_HEADS) or 1 (RINGRT_A2A_HEADS_TO_SEQ)",
+                     id, mode);
+  int64_t U = ctx->grid.roleSize(RINGRT_AXIS_A2A);
+  auto m = static_cast<layout::A2AMode>(mode);
+  std::string why = layout::checkA2A(m, shape, U);
+  if (!why.empty())
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_all_to_all #%d: send [%lld, %lld, %lld] x %lld "
+                     "bytes, recv [%lld, %lld, %lld]: %s",
+                     id, static_cast<long long>(shape.batch),
+                     static_cast<long long>(shape.srcHeads),
+                     static_cast<long long>(shape.srcSeq),
+                     static_cast<long long>(shape.rowBytes),
+                     static_cast<long long>(shape.batch),
+                     static_cast<long long>(shape.dstHeads),
+                     static_cast<long long>(shape.dstSeq), why.c_str());
+  out.U = U;
+  out.sendBytes = shape.batch * shape.srcHeads * shape.srcSeq * shape.rowBytes;
+  out.recvBytes = shape.batch * shape.dstHeads * shape.dstSeq * shape.rowBytes;
+  out.send.clear();
+  out.recv.clear();
+  for (int64_t j = 0; j < U; ++j) {
+    out.send.push_back(layout::a2aSendBlock(m, shape, U, j));
+    out.recv.push_back(layout::a2aRecvBlock(m, shape, U, j));
+  }
+  return RINGRT_OK;
+}
+
 extern "C" {
+
+ringrt_status ringrt_all_to_all(ringrt_context *ctx, const void *send,
+                                void *recv, int32_t mode, int64_t batch,
+                                int64_t src_heads, int64_t src_seq,
+                                int64_t dst_heads, int64_t dst_seq,
+                                int64_t row_bytes, int32_t id) {
+  layout::A2AShape shape{batch, src_heads, src_seq, dst_heads, dst_seq,
+                         row_bytes};
+  A2APlan plan;
+  if (ringrt_status st = prepareAllToAll(ctx, mode, shape, id, plan))
+    return st;
+  if (!send || !recv)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_all_to_all #%d: null buffer", id);
+  auto s = static_cast<const char *>(send);
+  auto r = static_cast<const char *>(recv);
+  if (s < r + plan.recvBytes && r < s + plan.sendBytes)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_all_to_all #%d: send and recv buffers overlap",
+                     id);
+  ringrt_status st = ctx->comm->allToAll(send, recv, plan.send.data(),
+                                         plan.recv.data(), plan.U, id);
+  if (st == RINGRT_ERR_UNSUPPORTED && lastError().empty())
+    return setErrorf(st,
+                     "ringrt_all_to_all #%d: this communicator has no "
+                     "all-to-all over %lld ranks",
+                     id, static_cast<long long>(plan.U));
+  return st;
+}
 
 ringrt_status ringrt_shift_start(ringrt_context *ctx, const void *send,
                                  void *recv, int64_t bytes, int32_t stage,

@@ -11,6 +11,7 @@
 #ifndef RINGRT_LIB_COMM_H
 #define RINGRT_LIB_COMM_H
 
+#include "ringrt/Layout.h"
 #include "ringrt/ringrt.h"
 
 #include <memory>
@@ -53,6 +54,24 @@ public:
   /// In-place f32 sum over the ranks of the axis playing `role`.
   virtual ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                         int32_t stage) = 0;
+
+  /// The all-to-all over the a2a axis (ringrt_all_to_all): sends
+  /// `sendBlocks[j]` of `send` to a2a rank j and receives a2a rank j's into
+  /// `recvBlocks[j]` of `recv`, for every j of the U ranks (the rank's own
+  /// block is copied). The default serves a2a axes of size 1 only and
+  /// returns RINGRT_ERR_UNSUPPORTED without a message otherwise (the caller
+  /// reports it).
+  virtual ringrt_status allToAll(const void *send, void *recv,
+                                 const layout::A2ABlock *sendBlocks,
+                                 const layout::A2ABlock *recvBlocks,
+                                 int64_t U, int32_t id) {
+    (void)id;
+    if (U != 1)
+      return RINGRT_ERR_UNSUPPORTED;
+    layout::copyA2ABlock(static_cast<const char *>(send), sendBlocks[0],
+                         static_cast<char *>(recv), recvBlocks[0]);
+    return RINGRT_OK;
+  }
 
   /// Synchronizes every rank of the grid.
   virtual ringrt_status barrier() = 0;

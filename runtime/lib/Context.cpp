@@ -18,8 +18,10 @@
 using namespace ringrt;
 
 namespace {
-const char *const kRoleNames[3] = {"ring", "head_group", "dim_slice"};
-const char *const kRolePlurals[3] = {"ring", "head_groups", "dim_slices"};
+const char *const kRoleNames[kNumRoles] = {"ring", "head_group",
+                                           "dim_slice", "a2a"};
+const char *const kRolePlurals[kNumRoles] = {"ring", "head_groups",
+                                             "dim_slices", "a2a"};
 } // namespace
 
 int64_t GridInfo::size() const {
@@ -43,7 +45,7 @@ int64_t GridInfo::worldRankAlong(int role, int64_t c) const {
   int a = axisOfRole[role];
   if (a < 0)
     return worldRank;
-  int64_t other[3] = {coords[0], coords[1], coords[2]};
+  int64_t other[kMaxGridRank] = {coords[0], coords[1], coords[2], coords[3]};
   other[a] = c;
   return layout::gridLinear(shape, gridRank, other);
 }
@@ -55,27 +57,30 @@ void GridInfo::place(int64_t rank) {
 
 std::string GridInfo::describe() const {
   std::string s = formatShape(shape, gridRank) + " (";
-  for (int r = 0; r < 3; ++r)
-    s += formatv("%s%s axis %d", r ? ", " : "", kRoleNames[r], axisOfRole[r]);
+  for (int r = 0; r < kNumRoles; ++r)
+    if (r < 3 || axisOfRole[r] >= 0)
+      s += formatv("%s%s axis %d", r ? ", " : "", kRoleNames[r],
+                   axisOfRole[r]);
   return s + ")";
 }
 
 std::string GridInfo::describeRoles() const {
   std::string s;
-  for (int r = 0; r < 3; ++r)
-    s += formatv("%s%s %lld", r ? " x " : "", kRolePlurals[r],
-                 static_cast<long long>(roleSize(r)));
+  for (int r = 0; r < kNumRoles; ++r)
+    if (r < 3 || axisOfRole[r] >= 0)
+      s += formatv("%s%s %lld", r ? " x " : "", kRolePlurals[r],
+                   static_cast<long long>(roleSize(r)));
   return s;
 }
 
 ringrt_status ringrt::parseGridOptions(const ringrt_context_options &o,
                                        GridInfo &grid) {
-  if (o.grid_rank < 1 || o.grid_rank > 3)
+  if (o.grid_rank < 1 || o.grid_rank > kMaxGridRank)
     return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
-                     "ringrt_context_create: grid_rank %d is not in 1..3",
-                     o.grid_rank);
+                     "ringrt_context_create: grid_rank %d is not in 1..%d",
+                     o.grid_rank, kMaxGridRank);
   grid.gridRank = o.grid_rank;
-  for (int a = 0; a < 3; ++a)
+  for (int a = 0; a < kMaxGridRank; ++a)
     grid.shape[a] = a < o.grid_rank ? o.grid_shape[a] : 1;
   for (int a = 0; a < o.grid_rank; ++a)
     if (grid.shape[a] < 1)
@@ -83,9 +88,9 @@ ringrt_status ringrt::parseGridOptions(const ringrt_context_options &o,
                        "ringrt_context_create: grid_shape[%d] = %lld must be "
                        ">= 1",
                        a, static_cast<long long>(grid.shape[a]));
-  bool used[3] = {false, false, false};
-  for (int r = 0; r < 3; ++r) {
-    int a = o.axis_of_role[r];
+  bool used[kMaxGridRank] = {false, false, false, false};
+  for (int r = 0; r < kNumRoles; ++r) {
+    int a = r < 3 ? o.axis_of_role[r] : o.has_a2a_axis ? o.a2a_axis : -1;
     grid.axisOfRole[r] = a;
     if (a == -1)
       continue;
@@ -104,7 +109,7 @@ ringrt_status ringrt::parseGridOptions(const ringrt_context_options &o,
     if (!used[a] && grid.shape[a] != 1)
       return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
                        "ringrt_context_create: grid axis %d has size %lld but "
-                       "no role (ring, head_group, dim_slice); replicated "
+                       "no role (ring, head_group, dim_slice, a2a); replicated "
                        "axes are not supported",
                        a, static_cast<long long>(grid.shape[a]));
   return RINGRT_OK;
@@ -229,13 +234,13 @@ ringrt_context::~ringrt_context() {
 }
 
 int32_t ringrt_coord(const ringrt_context *ctx, ringrt_axis role) {
-  if (!ctx || role < 0 || role > 2)
+  if (!ctx || role < 0 || role >= kNumRoles)
     return 0;
   return static_cast<int32_t>(ctx->grid.roleCoord(role));
 }
 
 int32_t ringrt_size(const ringrt_context *ctx, ringrt_axis role) {
-  if (!ctx || role < 0 || role > 2)
+  if (!ctx || role < 0 || role >= kNumRoles)
     return 1;
   return static_cast<int32_t>(ctx->grid.roleSize(role));
 }

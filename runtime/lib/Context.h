@@ -15,17 +15,23 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ringrt {
 
 /// The shard grid and this rank's place in it.
+/// The roles (ringrt_axis): ring, head group, dim slice, all-to-all.
+constexpr int kNumRoles = 4;
+/// The most grid axes: one per role.
+constexpr int kMaxGridRank = 4;
+
 struct GridInfo {
   int gridRank = 1;
-  int64_t shape[3] = {1, 1, 1};
-  int32_t axisOfRole[3] = {-1, -1, -1};
+  int64_t shape[kMaxGridRank] = {1, 1, 1, 1};
+  int32_t axisOfRole[kNumRoles] = {-1, -1, -1, -1};
   int64_t worldRank = 0;
   int64_t worldSize = 1;
-  int64_t coords[3] = {0, 0, 0};
+  int64_t coords[kMaxGridRank] = {0, 0, 0, 0};
 
   /// Number of ranks in the grid.
   int64_t size() const;
@@ -43,6 +49,18 @@ struct GridInfo {
   /// "ring 4 x head_groups 2 x dim_slices 1".
   std::string describeRoles() const;
 };
+
+/// The per-peer blocks of one all-to-all over the context's a2a axis.
+struct A2APlan {
+  int64_t U = 1, sendBytes = 0, recvBytes = 0;
+  std::vector<layout::A2ABlock> send, recv;
+};
+
+/// Checks an all-to-all of `mode` (a ringrt_a2a_mode) with `shape` against
+/// the context's a2a axis and computes its blocks (ringrt_all_to_all).
+ringrt_status prepareAllToAll(const ringrt_context *ctx, int32_t mode,
+                              const layout::A2AShape &shape, int32_t id,
+                              A2APlan &out);
 
 /// Validates `options` into `grid` (everything but the world placement).
 ringrt_status parseGridOptions(const ringrt_context_options &options,

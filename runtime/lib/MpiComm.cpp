@@ -40,7 +40,8 @@ using namespace ringrt;
 
 namespace {
 
-const char *const kRoleNames[3] = {"ring", "head_group", "dim_slice"};
+const char *const kRoleNames[kNumRoles] = {"ring", "head_group",
+                                           "dim_slice", "a2a"};
 
 using Clock = std::chrono::steady_clock;
 
@@ -108,6 +109,10 @@ public:
   int progress() override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
+  ringrt_status allToAll(const void *send, void *recv,
+                         const layout::A2ABlock *sendBlocks,
+                         const layout::A2ABlock *recvBlocks, int64_t U,
+                         int32_t id) override;
   ringrt_status barrier() override;
   ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
                                int64_t root) override;
@@ -365,6 +370,104 @@ ringrt_status MpiComm::allreduceSumF32(float *buf, int64_t count, int role,
   return RINGRT_OK;
 }
 
+ringrt_status MpiComm::allToAll(const void *send, void *recv,
+                                const layout::A2ABlock *sendBlocks,
+                                const layout::A2ABlock *recvBlocks, int64_t U,
+                                int32_t id) {
+  const int role = RINGRT_AXIS_A2A;
+  std::vector<int> ranks = roleRanks(role);
+  const int64_t me = grid.roleCoord(role);
+  if (static_cast<int64_t>(ranks.size()) != U)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_all_to_all #%d: the a2a axis has %zu ranks, the "
+                     "shapes imply %lld",
+                     id, ranks.size(), static_cast<long long>(U));
+  // Pairwise point-to-point, like the role sums (no untimed collective).
+  // Each peer's block is one message of an hvector datatype (rows of
+  // rowBytes, stride apart), so nothing is packed; the own block is a copy.
+  // Send and receive blocks are described per peer, so a timeout can name
+  // exactly who did not deliver.
+  struct Pending {
+    std::vector<MPI_Request> reqs;
+    std::vector<MPI_Datatype> types;
+  };
+  auto *p = new Pending();
+  p->reqs.assign(2 * static_cast<size_t>(U), MPI_REQUEST_NULL);
+  auto freeTypes = [&] {
+    for (MPI_Datatype &t : p->types)
+      MPI_Type_free(&t);
+    p->types.clear();
+  };
+  auto blockType = [&](const layout::A2ABlock &b, MPI_Datatype *out) {
+    if (b.rows > INT_MAX || b.rowBytes > INT_MAX)
+      return false;
+    if (MPI_Type_create_hvector(static_cast<int>(b.rows),
+                                static_cast<int>(b.rowBytes), b.stride,
+                                MPI_BYTE, out) != MPI_SUCCESS ||
+        MPI_Type_commit(out) != MPI_SUCCESS)
+      return false;
+    p->types.push_back(*out);
+    return true;
+  };
+  // Tag 16: above the role sums (0..2) and broadcasts (3..6) on roleComm.
+  const int tag = 16;
+  for (int64_t j = 0; j < U; ++j) {
+    if (j == me)
+      continue;
+    MPI_Datatype st, rt;
+    if (!blockType(sendBlocks[j], &st) || !blockType(recvBlocks[j], &rt)) {
+      freeTypes();
+      delete p;
+      return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                       "ringrt_all_to_all #%d: a block of %lld rows of %lld "
+                       "bytes exceeds the MPI backend's limit of %d",
+                       id, static_cast<long long>(sendBlocks[j].rows),
+                       static_cast<long long>(sendBlocks[j].rowBytes),
+                       INT_MAX);
+    }
+    char *r = static_cast<char *>(recv) + recvBlocks[j].offset;
+    const char *sb = static_cast<const char *>(send) + sendBlocks[j].offset;
+    if (MPI_Irecv(r, 1, rt, ranks[j], tag, roleComm, &p->reqs[2 * j]) !=
+            MPI_SUCCESS ||
+        MPI_Isend(sb, 1, st, ranks[j], tag, roleComm, &p->reqs[2 * j + 1]) !=
+            MPI_SUCCESS) {
+      abandon(p);
+      return setErrorf(RINGRT_ERR_COMM,
+                       "ringrt_all_to_all #%d: posting MPI_Irecv/Isend to "
+                       "world rank %d failed",
+                       id, ranks[j]);
+    }
+  }
+  layout::copyA2ABlock(static_cast<const char *>(send), sendBlocks[me],
+                       static_cast<char *>(recv), recvBlocks[me]);
+  std::unique_ptr<bool[]> doneFlags(new bool[p->reqs.size()]());
+  bool *done = doneFlags.get();
+  done[2 * me] = done[2 * me + 1] = true;
+  ringrt_status st = timedWait(p->reqs.data(), done,
+                               static_cast<int>(p->reqs.size()), timeoutMs);
+  if (st == RINGRT_ERR_TIMEOUT) {
+    std::string missing;
+    for (int64_t j = 0; j < U; ++j)
+      if (j != me && !done[2 * j])
+        missing += formatv("%s%d", missing.empty() ? "" : ",", ranks[j]);
+    // The requests may still write into `recv`: the caller's buffers are
+    // the caller's, but the request objects and datatypes stay alive.
+    abandon(p);
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "ringrt_all_to_all #%d: world rank %lld timed out after "
+                     "%lld ms (a2a axis with world ranks %s): nothing arrived "
+                     "from world rank%s %s",
+                     id, static_cast<long long>(grid.worldRank),
+                     static_cast<long long>(timeoutMs),
+                     rolePeers(role).c_str(),
+                     missing.find(',') == std::string::npos ? "" : "s",
+                     missing.empty() ? "(sends incomplete)" : missing.c_str());
+  }
+  freeTypes();
+  delete p;
+  return st;
+}
+
 ringrt_status MpiComm::barrier() {
   MPI_Request req = MPI_REQUEST_NULL;
   if (MPI_Ibarrier(world, &req) != MPI_SUCCESS)
@@ -433,17 +536,24 @@ ringrt_status MpiComm::broadcastBytes(void *buf, int64_t bytes, int role,
 }
 
 /// The record each rank contributes to the creation handshake.
-enum : int { kStatus, kHash, kGridRank, kShape, kAxes = kShape + 3, kLen = kAxes + 3 };
+enum : int {
+  kStatus,
+  kHash,
+  kGridRank,
+  kShape,
+  kAxes = kShape + kMaxGridRank,
+  kLen = kAxes + kNumRoles
+};
 
 std::string describeRecord(const int64_t *rec) {
   GridInfo g;
   g.gridRank = static_cast<int>(rec[kGridRank]);
-  if (g.gridRank < 1 || g.gridRank > 3)
-    g.gridRank = 3;
-  for (int a = 0; a < 3; ++a) {
+  if (g.gridRank < 1 || g.gridRank > kMaxGridRank)
+    g.gridRank = kMaxGridRank;
+  for (int a = 0; a < kMaxGridRank; ++a)
     g.shape[a] = rec[kShape + a];
-    g.axisOfRole[a] = static_cast<int32_t>(rec[kAxes + a]);
-  }
+  for (int r = 0; r < kNumRoles; ++r)
+    g.axisOfRole[r] = static_cast<int32_t>(rec[kAxes + r]);
   return formatv("plan_hash %016llx, grid %s",
                  static_cast<unsigned long long>(rec[kHash]),
                  g.describe().c_str());
@@ -473,10 +583,10 @@ ringrt_status ringrt::createMpiComm(GridInfo &grid, ringrt_status localStatus,
   mine[kStatus] = localStatus;
   mine[kHash] = static_cast<int64_t>(planHash);
   mine[kGridRank] = grid.gridRank;
-  for (int a = 0; a < 3; ++a) {
+  for (int a = 0; a < kMaxGridRank; ++a)
     mine[kShape + a] = grid.shape[a];
-    mine[kAxes + a] = grid.axisOfRole[a];
-  }
+  for (int r = 0; r < kNumRoles; ++r)
+    mine[kAxes + r] = grid.axisOfRole[r];
   // Both buffers of the all-gather live on the heap: if it times out, the
   // request stays pending and they are abandoned, not freed.
   struct Handshake {

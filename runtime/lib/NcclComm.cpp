@@ -34,7 +34,8 @@ using namespace ringrt;
 
 namespace {
 
-const char *const kRoleNames[3] = {"ring", "head_group", "dim_slice"};
+const char *const kRoleNames[kNumRoles] = {"ring", "head_group",
+                                           "dim_slice", "a2a"};
 
 using Clock = std::chrono::steady_clock;
 
@@ -168,6 +169,10 @@ public:
   ringrt_status wait(ringrt_request &req) override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
+  ringrt_status allToAll(const void *send, void *recv,
+                         const layout::A2ABlock *sendBlocks,
+                         const layout::A2ABlock *recvBlocks, int64_t U,
+                         int32_t id) override;
   ringrt_status barrier() override { return control->barrier(); }
   bool takesDevicePointers() const override { return true; }
   ringrt_status broadcastBytes(void *buf, int64_t bytes, int role,
@@ -199,8 +204,8 @@ private:
   std::unique_ptr<CommBackend> control;
   std::shared_ptr<EventPool> events;
   void *stream = nullptr;
-  nccl::Comm comms[3] = {nullptr, nullptr, nullptr};
-  int32_t abortedAt[3] = {-1, -1, -1};
+  nccl::Comm comms[kNumRoles] = {nullptr, nullptr, nullptr, nullptr};
+  int32_t abortedAt[kNumRoles] = {-1, -1, -1, -1};
 };
 
 NcclComm::~NcclComm() {
@@ -235,7 +240,7 @@ std::string NcclComm::peersOf(int role) const {
 ringrt_status NcclComm::agree(ringrt_status local, const char *what) {
   std::string mine = local != RINGRT_OK ? lastError() : std::string();
   float failed = local != RINGRT_OK ? 1.0f : 0.0f;
-  for (int role = 0; role < 3; ++role) {
+  for (int role = 0; role < kNumRoles; ++role) {
     if (grid.roleSize(role) == 1)
       continue;
     ringrt_status st = control->allreduceSumF32(&failed, 1, role, 0);
@@ -325,12 +330,15 @@ ringrt_status NcclComm::init() {
   // The ring communicator always exists (a one-rank ring shift is a device
   // copy that NCCL does as a send to self); the slice one only when there is
   // something to reduce. The order is the same on every rank.
-  const int roles[2] = {RINGRT_AXIS_RING, RINGRT_AXIS_DIM_SLICE};
+  const int roles[3] = {RINGRT_AXIS_RING, RINGRT_AXIS_DIM_SLICE,
+                        RINGRT_AXIS_A2A};
   for (int role : roles) {
     if (role != RINGRT_AXIS_RING && grid.roleSize(role) == 1)
       continue;
     st = agree(initRole(role), role == RINGRT_AXIS_RING
                                    ? "creating the NCCL ring communicator"
+                               : role == RINGRT_AXIS_A2A
+                                   ? "creating the NCCL a2a communicator"
                                    : "creating the NCCL dim_slice "
                                      "communicator");
     if (st != RINGRT_OK)
@@ -358,7 +366,8 @@ ringrt_status NcclComm::checkUsable(int role, const char *fn, int32_t stage) {
                      static_cast<long long>(grid.worldRank), abortedAt[role]);
   return setErrorf(RINGRT_ERR_UNSUPPORTED,
                    "%s: stage %d: comm 'nccl' has no communicator for the %s "
-                   "axis (it reduces over the ring and dim_slice axes only)",
+                   "axis (it has the ring axis, and the dim_slice and a2a "
+                   "axes when they have more than one rank)",
                    fn, stage, kRoleNames[role]);
 }
 
@@ -526,6 +535,94 @@ ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
                                : "failed",
       stage, static_cast<long long>(count), kRoleNames[role],
       peersOf(role).c_str());
+  if (st == RINGRT_ERR_TIMEOUT)
+    return setErrorf(st, "%s: %s; the NCCL %s communicator was aborted", fn,
+                     where.c_str(), kRoleNames[role]);
+  return setErrorf(st,
+                   "%s: %s: NCCL reported an asynchronous error: %s; the "
+                   "NCCL %s communicator was aborted",
+                   fn, where.c_str(), ncclMessage(async).c_str(),
+                   kRoleNames[role]);
+}
+
+ringrt_status NcclComm::allToAll(const void *send, void *recv,
+                                 const layout::A2ABlock *sendBlocks,
+                                 const layout::A2ABlock *recvBlocks, int64_t U,
+                                 int32_t id) {
+  const char *fn = "ringrt_all_to_all";
+  // A one-rank axis has no communicator of its own: the rank's block is a
+  // send to itself on the ring communicator, which always exists.
+  const int role = U > 1 ? RINGRT_AXIS_A2A : RINGRT_AXIS_RING;
+  ringrt_status st = checkUsable(role, fn, id);
+  if (st != RINGRT_OK)
+    return st;
+  PooledEvent event(events);
+  if ((st = streams->activate()) != RINGRT_OK ||
+      (st = events->get(event.event)) != RINGRT_OK ||
+      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
+    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
+  // One group of device-pointer sends and receives, a pair per row of every
+  // peer's block (rows are contiguous; NCCL has no strided types), the
+  // rank's own block as a send to itself. NCCL matches them per peer in
+  // issue order, which is the same row order on both sides.
+  auto s = static_cast<nccl::Stream>(stream);
+  const int64_t me = U > 1 ? grid.roleCoord(RINGRT_AXIS_A2A)
+                           : grid.roleCoord(RINGRT_AXIS_RING);
+  nccl::Result r = api.groupStart();
+  const char *what = "ncclGroupStart";
+  int64_t badPeer = -1;
+  if (r == nccl::Success) {
+    for (int64_t j = 0; j < U && r == nccl::Success; ++j) {
+      int peer = static_cast<int>(U > 1 ? j : me);
+      const layout::A2ABlock &sb = sendBlocks[j], &rb = recvBlocks[j];
+      for (int64_t row = 0; row < sb.rows && r == nccl::Success; ++row)
+        r = api.send(static_cast<const char *>(send) + sb.offset +
+                         row * sb.stride,
+                     static_cast<std::size_t>(sb.rowBytes), nccl::Int8, peer,
+                     comms[role], s);
+      what = "ncclSend";
+      for (int64_t row = 0; row < rb.rows && r == nccl::Success; ++row)
+        r = api.recv(static_cast<char *>(recv) + rb.offset + row * rb.stride,
+                     static_cast<std::size_t>(rb.rowBytes), nccl::Int8, peer,
+                     comms[role], s);
+      if (r != nccl::Success) {
+        what = "ncclSend/ncclRecv";
+        badPeer = j;
+      }
+    }
+    nccl::Result re = api.groupEnd();
+    if (r == nccl::Success) {
+      r = re;
+      what = "ncclGroupEnd";
+    }
+  }
+  if (r != nccl::Success && r != nccl::InProgress)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "%s #%d: %s over the %s axis failed (peer coordinate "
+                     "%lld): %s",
+                     fn, id, what, kRoleNames[role],
+                     static_cast<long long>(badPeer), ncclMessage(r).c_str());
+  if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
+    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
+  nccl::Result async = nccl::Success;
+  st = poll(event.event, role, async);
+  if (st == RINGRT_OK &&
+      (st = streams->orderComputeAfter(event.event)) != RINGRT_OK)
+    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
+  if (st == RINGRT_OK)
+    return st;
+  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
+    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
+  abortRole(role, id);
+  std::string where = formatv(
+      "world rank %lld %s in all-to-all #%d over the %s axis with world "
+      "ranks %s",
+      static_cast<long long>(grid.worldRank),
+      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
+                                         static_cast<long long>(timeoutMs))
+                                     .c_str()
+                               : "failed",
+      id, kRoleNames[role], peersOf(role).c_str());
   if (st == RINGRT_ERR_TIMEOUT)
     return setErrorf(st, "%s: %s; the NCCL %s communicator was aborted", fn,
                      where.c_str(), kRoleNames[role]);

@@ -64,4 +64,63 @@ TEST(Layout, GridRowMajor) {
   EXPECT_EQ(r.end, 8);
 }
 
+/// Runs one all-to-all over U in-memory ranks: recv[m] gets every peer's
+/// block for m, as ringrt's backends move it.
+std::vector<std::vector<int32_t>>
+exchange(A2AMode mode, const A2AShape &s, int64_t U,
+         const std::vector<std::vector<int32_t>> &send) {
+  std::vector<std::vector<int32_t>> recv(
+      U, std::vector<int32_t>(s.batch * s.dstHeads * s.dstSeq, -1));
+  for (int64_t m = 0; m < U; ++m)
+    for (int64_t j = 0; j < U; ++j)
+      copyA2ABlock(reinterpret_cast<const char *>(send[j].data()),
+                   a2aSendBlock(mode, s, U, m),
+                   reinterpret_cast<char *>(recv[m].data()),
+                   a2aRecvBlock(mode, s, U, j));
+  return recv;
+}
+
+TEST(Layout, AllToAllTurnsSequenceShardsIntoHeadShardsAndBack) {
+  // U = 4 ranks, B = 2, H = 8 heads, 3 tokens per rank; one int32 per
+  // (batch, head, token) cell (row_bytes 4): value = b*1000 + h*100 + t.
+  const int64_t U = 4, B = 2, H = 8, S = 3;
+  A2AShape toHeads{B, H, S, H / U, U * S, 4};
+  ASSERT_EQ(checkA2A(A2AMode::SeqToHeads, toHeads, U), "");
+  std::vector<std::vector<int32_t>> seq(U);
+  for (int64_t u = 0; u < U; ++u)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t t = 0; t < S; ++t)
+          seq[u].push_back(b * 1000 + h * 100 + u * S + t);
+  auto heads = exchange(A2AMode::SeqToHeads, toHeads, U, seq);
+  for (int64_t m = 0; m < U; ++m)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H / U; ++h)
+        for (int64_t t = 0; t < U * S; ++t)
+          EXPECT_EQ(heads[m][(b * (H / U) + h) * U * S + t],
+                    b * 1000 + (m * (H / U) + h) * 100 + t);
+  A2AShape toSeq{B, H / U, U * S, H, S, 4};
+  ASSERT_EQ(checkA2A(A2AMode::HeadsToSeq, toSeq, U), "");
+  EXPECT_EQ(exchange(A2AMode::HeadsToSeq, toSeq, U, heads), seq);
+}
+
+TEST(Layout, AllToAllReplicatesKeyValueHeadsBeyondTheirCount) {
+  // 2 key/value heads over U = 4: rank m gets head m / 2, all tokens.
+  const int64_t U = 4, H = 2, S = 2;
+  A2AShape s{1, H, S, 1, U * S, 4};
+  ASSERT_EQ(checkA2A(A2AMode::SeqToHeads, s, U), "");
+  std::vector<std::vector<int32_t>> seq(U);
+  for (int64_t u = 0; u < U; ++u)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < S; ++t)
+        seq[u].push_back(h * 100 + u * S + t);
+  auto heads = exchange(A2AMode::SeqToHeads, s, U, seq);
+  for (int64_t m = 0; m < U; ++m)
+    for (int64_t t = 0; t < U * S; ++t)
+      EXPECT_EQ(heads[m][t], (m / 2) * 100 + t);
+  // 3 heads over 4 ranks would split a rank's query heads: refused.
+  EXPECT_NE(checkA2A(A2AMode::SeqToHeads, A2AShape{1, 3, S, 1, U * S, 4}, U),
+            "");
+}
+
 } // namespace

@@ -124,7 +124,7 @@ TEST(Manifest, ErrorsNameTheKey) {
             "spec: batch x heads x seq x head_dim (1 x 8 x 288230376151711744 "
             "x 64) exceeds 2^56 elements");
   EXPECT_EQ(parseError(replace(kManifest, "\"shape\":[4,1,1]", "\"shape\":4")),
-            "grid.shape: expected an array of 1 to 3 integers, got the number "
+            "grid.shape: expected an array of 1 to 4 integers, got the number "
             "4");
   EXPECT_EQ(parseError(replace(kManifest, "\"lse\":[1,8,64]", "\"lse\":[1,8]")),
             "local.lse: expected an array of 3 integers, got an array of 2");

@@ -439,6 +439,69 @@ TEST_F(NcclCommTest, ShiftIsAGroupedSendToSuccessorAndRecvFromPredecessor) {
   ASSERT_EQ(comm->wait(*req), RINGRT_OK);
 }
 
+/// Grid [a2a 2] (axis 0) at a2a coordinate `u`: the ring communicator
+/// (one rank) first, then the a2a one.
+GridInfo a2aGrid(int u) {
+  GridInfo grid;
+  grid.gridRank = 1;
+  grid.shape[0] = 2;
+  grid.axisOfRole[RINGRT_AXIS_RING] = -1;
+  grid.axisOfRole[RINGRT_AXIS_HEAD_GROUP] = -1;
+  grid.axisOfRole[RINGRT_AXIS_DIM_SLICE] = -1;
+  grid.axisOfRole[RINGRT_AXIS_A2A] = 0;
+  grid.worldSize = 2;
+  grid.worldRank = u;
+  grid.coords[0] = u;
+  return grid;
+}
+
+TEST_F(NcclCommTest, AllToAllIsOneGroupOfRowSendsAndRecvsPerPeer) {
+  std::unique_ptr<CommBackend> comm;
+  ASSERT_EQ(create(a2aGrid(0), comm), RINGRT_OK) << ringrt_last_error();
+  Log log = takeLog();
+  EXPECT_NE(std::find(log.begin(), log.end(),
+                      "commInitRank n=2 rank=0 id=fake-id-2"),
+            log.end());
+  // Sequence to heads: [2 batch, 2 heads, 2 tokens, 8 bytes] to
+  // [2, 1, 4, 8]: two rows of 16 bytes to and from each peer.
+  layout::A2AShape shape{2, 2, 2, 1, 4, 8};
+  layout::A2ABlock sb[2], rb[2];
+  for (int j = 0; j < 2; ++j) {
+    sb[j] = layout::a2aSendBlock(layout::A2AMode::SeqToHeads, shape, 2, j);
+    rb[j] = layout::a2aRecvBlock(layout::A2AMode::SeqToHeads, shape, 2, j);
+  }
+  char send[64], recv[64];
+  ASSERT_EQ(comm->allToAll(send, recv, sb, rb, 2, 5), RINGRT_OK)
+      << ringrt_last_error();
+  log = takeLog();
+  Log rowsOf = {"send peer=0 count=16 type=0 comm=3 stream=0x5",
+                "send peer=0 count=16 type=0 comm=3 stream=0x5",
+                "recv peer=0 count=16 type=0 comm=3 stream=0x5",
+                "recv peer=0 count=16 type=0 comm=3 stream=0x5",
+                "send peer=1 count=16 type=0 comm=3 stream=0x5",
+                "send peer=1 count=16 type=0 comm=3 stream=0x5",
+                "recv peer=1 count=16 type=0 comm=3 stream=0x5",
+                "recv peer=1 count=16 type=0 comm=3 stream=0x5"};
+  Log expect = {"activate", "orderAfterCompute 0x5", "groupStart"};
+  expect.insert(expect.end(), rowsOf.begin(), rowsOf.end());
+  expect.insert(expect.end(), {"groupEnd", "recordEvent 0x100 stream=0x5"});
+  ASSERT_GE(log.size(), expect.size());
+  EXPECT_EQ(Log(log.begin(), log.begin() + expect.size()), expect);
+
+  // A transfer that never completes: the a2a communicator is aborted and
+  // the message names the all-to-all and the peers.
+  w.eventNeverCompletes = true;
+  std::unique_ptr<CommBackend> slow;
+  ASSERT_EQ(create(a2aGrid(0), slow, /*timeoutMs=*/50), RINGRT_OK);
+  takeLog();
+  EXPECT_EQ(slow->allToAll(send, recv, sb, rb, 2, 5), RINGRT_ERR_TIMEOUT);
+  std::string msg = ringrt_last_error();
+  EXPECT_NE(msg.find("all-to-all #5 over the a2a axis with world ranks 1"),
+            std::string::npos)
+      << msg;
+  EXPECT_TRUE(logHas("commAbort 3"));
+}
+
 TEST_F(NcclCommTest, TimeoutAbortsAndNamesPeersAndStage) {
   std::unique_ptr<CommBackend> comm;
   // World rank 6 = head group 1, ring coordinate 2: predecessor world rank

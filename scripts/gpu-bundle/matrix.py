@@ -5,7 +5,8 @@
 #
 # Reads the L5 lit tests (test/Execution/gpu-cuda*.test that REQUIRE a CUDA
 # GPU) and writes OUT_DIR/artifacts.tsv (id, spec, target: what
-# gpu-bundle.sh compiles) and OUT_DIR/cases.tsv (what run.sh runs). The L5
+# gpu-bundle.sh compiles, plus the test's extra ringc options joined by
+# commas, or "-") and OUT_DIR/cases.tsv (what run.sh runs). The L5
 # matrix is taken from the tests themselves, so the bundle cannot drift from
 # the suite: every `ringc --spec S --target=T -o %t.X` and every
 # `%mpirun -np N ring-run %t.X --check|--bench ...` in them. Each sm_80
@@ -24,7 +25,10 @@ import os
 import re
 import sys
 
-SPEC_RE = re.compile(r'ringc --spec "([^"]+)" --target=(\S+) -o %t\.([\w.-]+)')
+# The ringc options after `-o %t.X` (e.g. --grad-comm=bf16) travel with the
+# artifact, so the bundle compiles exactly what the test compiles.
+SPEC_RE = re.compile(r'ringc --spec "([^"]+)" --target=(\S+) -o %t\.([\w.-]+)'
+                     r'((?:\s+--[\w-]+(?:=[^\s"&|;]+)?)*)')
 RUN_RE = re.compile(r'%mpirun -np (\d+) ring-run %t\.([\w.-]+) (--(?:check|bench)[^|;]*?)\s*2>&1')
 
 # The rehearsal (`run.sh --device=emu --small`): one case of each kind of
@@ -48,14 +52,14 @@ def spec_ranks(spec):
 def main():
     test_dir, out_dir = sys.argv[1], sys.argv[2]
     small_only = "--small" in sys.argv[3:]
-    artifacts = {}  # id -> (spec, target)
+    artifacts = {}  # id -> (spec, target, options)
     cases = []
-    specs = {}      # "file.X" -> (spec, target)
+    specs = {}      # "file.X" -> (spec, target, options)
 
     def artifact(key, target):
-        spec = specs[key][0]
+        spec, _, options = specs[key]
         aid = f"{key}.{target}"
-        artifacts[aid] = (spec, target)
+        artifacts[aid] = (spec, target, options)
         return aid
 
     for name in sorted(os.listdir(test_dir)):
@@ -65,13 +69,18 @@ def main():
         requires = re.findall(r"^REQUIRES:(.*)$", text, re.M)
         if not any("cuda-gpu" in r for r in requires):
             continue  # e.g. the no-driver test
-        stem = "nccl" if "nccl" in name else "cuda"
+        # Ids are namespaced by file (gpu-cuda.test -> cuda, gpu-cuda-grad.test
+        # -> cuda-grad, gpu-cuda-nccl.test -> nccl), so two files may use the
+        # same %t name; NCCL cases need one GPU per rank.
+        kind_of_file = "nccl" if "nccl" in name else "cuda"
+        stem = "nccl" if kind_of_file == "nccl" else name[len("gpu-"):-len(".test")]
         for line in text.splitlines():
             if not line.startswith("RUN:"):
                 continue
             m = SPEC_RE.search(line)
             if m:
-                specs[f"{stem}.{m.group(3)}"] = (m.group(1), m.group(2))
+                options = ",".join(m.group(4).split()) or "-"
+                specs[f"{stem}.{m.group(3)}"] = (m.group(1), m.group(2), options)
                 continue
             m = RUN_RE.search(line)
             if not m:
@@ -85,8 +94,8 @@ def main():
                 small = key in SMALL and (t == target)
                 cid = f"{aid}" + ("" if kind == "check" else ".bench")
                 limit = LIMIT_CHECK_8 if ranks > 4 else LIMIT_CHECK
-                gpus = ranks if stem == "nccl" else 1
-                cases.append((cid, "l5" if stem == "cuda" else "nccl", ranks,
+                gpus = ranks if kind_of_file == "nccl" else 1
+                cases.append((cid, "l5" if kind_of_file == "cuda" else "nccl", ranks,
                               gpus, int(t == "sm_90a"), int(small), limit,
                               aid, args, kind))
 
@@ -108,14 +117,14 @@ def main():
                     b, h = 16384 // L, 2048 // d
                     aid = f"bench.d{d}.L{L // 1024}k.{'causal' if causal else 'full'}.{target}"
                     artifacts[aid] = (f"batch={b},heads={h},seq={L},head_dim={d},"
-                                      f"ring=1,causal={causal}", target)
+                                      f"ring=1,causal={causal}", target, "-")
                     cases.append((aid, "bench", 1, 1, int(target == "sm_90a"), 0,
                                   LIMIT_BENCH, aid, "--bench --iters 10 --comm=mpi",
                                   f"{b} {h} {L} {d} {causal}"))
     # One ring case: P = 2 ranks sharing one GPU (--comm=mpi) against P = 1.
     aid = "ring.d128.L16k.causal.P2.sm_90a"
     artifacts[aid] = ("batch=1,heads=16,seq=16384,head_dim=128,ring=2,causal=1",
-                      "sm_90a")
+                      "sm_90a", "-")
     cases.append((aid, "ring", 2, 1, 1, 0, LIMIT_BENCH, aid,
                   "--bench --iters 10 --comm=mpi", "1 16 16384 128 1"))
     # The rehearsal's benchmark stage: the smallest L5 artifact, on emu.
@@ -128,8 +137,8 @@ def main():
         artifacts = {a: v for a, v in artifacts.items() if a in used}
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "artifacts.tsv"), "w") as f:
-        for aid, (spec, target) in sorted(artifacts.items()):
-            f.write(f"{aid}\t{spec}\t{target}\n")
+        for aid, (spec, target, options) in sorted(artifacts.items()):
+            f.write(f"{aid}\t{spec}\t{target}\t{options}\n")
     with open(os.path.join(out_dir, "cases.tsv"), "w") as f:
         for c in cases:
             f.write("\t".join(str(x) for x in c) + "\n")

@@ -46,8 +46,16 @@ std::vector<float> generateInput(uint64_t seed, int which,
 
 /// A rank's place in the grid, by role.
 struct RankCoords {
-  int64_t ring = 0, headGroup = 0, dimSlice = 0;
+  int64_t ring = 0, headGroup = 0, dimSlice = 0, a2a = 0;
 };
+
+/// The global token of the rank's local token `i` (0 <= i < rankSeq()):
+/// ring-local token a2a·rankSeq() + i of ring rank `ring`.
+inline int64_t rankToken(const AttentionSpec &s, const RankCoords &c,
+                         int64_t i) {
+  return ringrt::layout::globalToken(s.balance, s.seq, s.ring, c.ring,
+                                     c.a2a * s.rankSeq() + i);
+}
 
 /// Calls f(localIndex, globalIndex) for every element of the rank's block of
 /// a global tensor with `heads` heads: [B,H,L,D] when `withDim`, else
@@ -60,12 +68,12 @@ void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
   Range dr = withDim ? evenBlock(s.headDim, s.dimSlices, c.dimSlice)
                      : Range{0, 1};
   int64_t D = withDim ? s.headDim : 1;
-  int64_t Ll = s.seq / s.ring;
+  int64_t Ll = s.rankSeq();
   int64_t local = 0;
   for (int64_t b = 0; b < s.batch; ++b)
     for (int64_t h = hr.begin; h < hr.end; ++h)
       for (int64_t i = 0; i < Ll; ++i) {
-        int64_t t = globalToken(s.balance, s.seq, s.ring, c.ring, i);
+        int64_t t = rankToken(s, c, i);
         int64_t row = ((b * heads + h) * s.seq + t) * D;
         for (int64_t d = dr.begin; d < dr.end; ++d)
           f(local++, row + d);

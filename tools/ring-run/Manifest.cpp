@@ -40,7 +40,7 @@ std::string AttentionSpec::validate() const {
                  positive(kvHeads, "kv_heads"), positive(seq, "seq"),
                  positive(headDim, "head_dim"), positive(ring, "ring"),
                  positive(headGroups, "head_groups"),
-                 positive(dimSlices, "dim_slices")})
+                 positive(dimSlices, "dim_slices"), positive(a2a, "a2a")})
     if (!r.empty())
       return r;
   auto divides = [](int64_t a, int64_t b, const char *an, const char *bn) {
@@ -52,9 +52,21 @@ std::string AttentionSpec::validate() const {
   for (auto r : {divides(kvHeads, heads, "kv_heads", "heads"),
                  divides(headGroups, heads, "head_groups", "heads"),
                  divides(headGroups, kvHeads, "head_groups", "kv_heads"),
-                 divides(dimSlices, headDim, "dim_slices", "head_dim")})
+                 divides(dimSlices, headDim, "dim_slices", "head_dim"),
+                 divides(a2a, heads / headGroups, "a2a",
+                         "heads per head group")})
     if (!r.empty())
       return r;
+  if (a2a > 1) {
+    int64_t hkv = kvHeads / headGroups;
+    if (hkv % a2a != 0 && a2a % hkv != 0)
+      return "a2a " + std::to_string(a2a) +
+             " neither divides nor is a multiple of the " +
+             std::to_string(hkv) + " kv heads per head group";
+    if ((seq / ring) % a2a != 0)
+      return "the ring's local block of " + std::to_string(seq / ring) +
+             " tokens is not divisible by a2a " + std::to_string(a2a);
+  }
   // Element counts of the global tensors must fit in int64 with room for
   // byte sizes: every later size computation relies on it.
   for (int64_t h : {heads, kvHeads}) {
@@ -78,7 +90,7 @@ std::string AttentionSpec::validate() const {
 
 LocalShapes ringrun::deriveLocalShapes(const AttentionSpec &s) {
   LocalShapes l;
-  int64_t Ll = s.seq / s.ring, Dl = s.headDim / s.dimSlices;
+  int64_t Ll = s.rankSeq(), Dl = s.headDim / s.dimSlices;
   int64_t Hq = s.heads / s.headGroups, Hkv = s.kvHeads / s.headGroups;
   int64_t q[4] = {s.batch, Hq, Ll, Dl}, kv[4] = {s.batch, Hkv, Ll, Dl};
   for (int i = 0; i < 4; ++i) {
@@ -258,6 +270,10 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       !rd.string(*spec, "spec.", "dtype", dtype) ||
       !rd.number(*spec, "spec.", "scale", s.scale))
     return false;
+  // "a2a" is optional (artifacts without an all-to-all axis omit it).
+  if (spec->getAsObject()->get("a2a") &&
+      !rd.integer(*spec, "spec.", "a2a", s.a2a))
+    return false;
   s.causal = causal != 0;
   // A whole-layer artifact (optional keys).
   if (spec->getAsObject()->get("d_model")) {
@@ -291,11 +307,29 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
   const Value *grid = rd.object(root, "", "grid");
   if (!grid)
     return false;
-  if (!rd.intArray(*grid, "grid.", "shape", m.gridShape, 1, 3, &m.gridRank))
+  if (!rd.intArray(*grid, "grid.", "shape", m.gridShape, 1, 4, &m.gridRank))
     return false;
   const char *axisKeys[3] = {"ring_axis", "head_group_axis", "dim_slice_axis"};
   const int64_t roleSizes[3] = {s.ring, s.headGroups, s.dimSlices};
-  bool used[3] = {false, false, false};
+  bool used[4] = {false, false, false, false};
+  // The optional a2a axis first, so that the roles below cannot reuse it.
+  if (grid->getAsObject()->get("a2a_axis")) {
+    int64_t a = -1;
+    if (!rd.integer(*grid, "grid.", "a2a_axis", a))
+      return false;
+    if (a < 0 || a >= m.gridRank || m.gridShape[a] != s.a2a) {
+      error = "grid.a2a_axis: " + std::to_string(a) +
+              " is not an axis of grid.shape " +
+              shapeString(m.gridShape, m.gridRank) + " of size spec.a2a = " +
+              std::to_string(s.a2a);
+      return false;
+    }
+    used[a] = true;
+    m.a2aAxis = static_cast<int32_t>(a);
+  } else if (s.a2a != 1) {
+    error = "grid.a2a_axis: missing, but spec.a2a is " + std::to_string(s.a2a);
+    return false;
+  }
   for (int r = 0; r < 3; ++r) {
     int64_t a = -1;
     if (!rd.integer(*grid, "grid.", axisKeys[r], a))
@@ -398,13 +432,17 @@ std::string ringrun::writeManifest(const Manifest &m) {
      << ", \"head_dim\": " << s.headDim << ", \"ring\": " << s.ring
      << ", \"head_groups\": " << s.headGroups
      << ", \"dim_slices\": " << s.dimSlices
+     << (m.a2aAxis >= 0 ? ", \"a2a\": " + std::to_string(s.a2a) : "")
      << ", \"causal\": " << (s.causal ? 1 : 0) << ", \"balance\": \""
      << ringrt::layout::balanceName(s.balance) << "\", \"dtype\": \""
      << ringrt_dtype_name(s.dtype) << "\", \"scale\": " << scale << "},\n"
      << "  \"grid\": {\"shape\": " << shapeString(m.gridShape, m.gridRank)
      << ", \"ring_axis\": " << m.axisOfRole[0]
      << ", \"head_group_axis\": " << m.axisOfRole[1]
-     << ", \"dim_slice_axis\": " << m.axisOfRole[2] << "},\n"
+     << ", \"dim_slice_axis\": " << m.axisOfRole[2]
+     << (m.a2aAxis >= 0 ? ", \"a2a_axis\": " + std::to_string(m.a2aAxis)
+                        : "")
+     << "},\n"
      << "  \"local\": {\"q\": " << shapeString(m.local.q, 4)
      << ", \"k\": " << shapeString(m.local.k, 4)
      << ", \"v\": " << shapeString(m.local.v, 4)

@@ -22,6 +22,10 @@ namespace ringrun {
 struct AttentionSpec {
   int64_t batch = 1, heads = 1, kvHeads = 1, seq = 1, headDim = 1;
   int64_t ring = 1, headGroups = 1, dimSlices = 1;
+  /// The all-to-all (Ulysses) degree U: rank (p, u) holds local tokens
+  /// [u·Ls, (u+1)·Ls) of ring rank p's block, Ls = seq / ring / a2a, with
+  /// every head of its head group.
+  int64_t a2a = 1;
   bool causal = false;
   ringrt::layout::Balance balance = ringrt::layout::Balance::None;
   int32_t dtype = RINGRT_BF16;
@@ -31,8 +35,10 @@ struct AttentionSpec {
   bool bias = false;
 
   bool isLayer() const { return dModel > 0; }
-  /// Number of ranks: ring * head_groups * dim_slices.
-  int64_t ranks() const { return ring * headGroups * dimSlices; }
+  /// Number of ranks: ring * head_groups * dim_slices * a2a.
+  int64_t ranks() const { return ring * headGroups * dimSlices * a2a; }
+  /// Tokens per rank (of the entry's tensors): seq / (ring * a2a).
+  int64_t rankSeq() const { return seq / ring / a2a; }
   /// "" if the spec is consistent (divisibility etc.), else why not.
   std::string validate() const;
 };
@@ -52,8 +58,9 @@ struct Manifest {
   std::string backwardEntry;
   AttentionSpec spec;
   int gridRank = 3;
-  int64_t gridShape[3] = {1, 1, 1};
+  int64_t gridShape[4] = {1, 1, 1, 1};
   int32_t axisOfRole[3] = {-1, -1, -1}; ///< ring, head_group, dim_slice
+  int32_t a2aAxis = -1;                 ///< grid.a2a_axis (optional)
   LocalShapes local{};
   uint64_t planHash = 0;
 };

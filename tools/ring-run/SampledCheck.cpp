@@ -39,7 +39,7 @@ SampledErrors ringrun::checkSampledRows(const AttentionSpec &s,
                                         const float *localLse) {
   SampledErrors out;
   const int64_t L = s.seq, D = s.headDim, Hq = s.heads, Hkv = s.kvHeads;
-  const int64_t group = Hq / Hkv, Ll = s.seq / s.ring;
+  const int64_t group = Hq / Hkv, Ll = s.rankSeq();
   Range hr = evenBlock(Hq, s.headGroups, c.headGroup);
   Range dr = evenBlock(D, s.dimSlices, c.dimSlice);
   const int64_t HqLocal = hr.end - hr.begin, Dl = dr.end - dr.begin;
@@ -50,7 +50,7 @@ SampledErrors ringrun::checkSampledRows(const AttentionSpec &s,
   for (int64_t b = 0; b < s.batch; ++b)
     for (int64_t h = hr.begin; h < hr.end; ++h)
       for (int64_t i = 0; i < Ll; ++i) {
-        int64_t t = globalToken(s.balance, L, s.ring, c.ring, i);
+        int64_t t = rankToken(s, c, i);
         if (!std::binary_search(tokens.begin(), tokens.end(), t))
           continue;
         int64_t hk = h / group;

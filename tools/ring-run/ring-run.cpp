@@ -519,19 +519,20 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
   std::vector<float> localO(static_cast<size_t>(nO));
   for (int64_t i = 0; i < nO; ++i)
     localO[static_cast<size_t>(i)] = loadElement(bufs.o.data(), s.dtype, i);
-  int64_t myCoords[3] = {coords.ring, coords.headGroup, coords.dimSlice};
+  int64_t myCoords[4] = {coords.ring, coords.headGroup, coords.dimSlice,
+                         coords.a2a};
   std::vector<float> allO, allL;
   std::vector<int64_t> allC;
   if (w.rank == 0) {
     allO.resize(static_cast<size_t>(nO) * w.size);
     allL.resize(static_cast<size_t>(nL) * w.size);
-    allC.resize(3 * static_cast<size_t>(w.size));
+    allC.resize(4 * static_cast<size_t>(w.size));
   }
   MPI_Gather(localO.data(), static_cast<int>(nO), MPI_FLOAT, allO.data(),
              static_cast<int>(nO), MPI_FLOAT, 0, MPI_COMM_WORLD);
   MPI_Gather(bufs.lse.data(), static_cast<int>(nL), MPI_FLOAT, allL.data(),
              static_cast<int>(nL), MPI_FLOAT, 0, MPI_COMM_WORLD);
-  MPI_Gather(myCoords, 3, MPI_INT64_T, allC.data(), 3, MPI_INT64_T, 0,
+  MPI_Gather(myCoords, 4, MPI_INT64_T, allC.data(), 4, MPI_INT64_T, 0,
              MPI_COMM_WORLD);
 
   std::string failure;
@@ -544,7 +545,8 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
     // LSE comes from dim slice 0; the other slices must agree with it.
     for (int pass = 0; pass < 2; ++pass)
       for (int r = 0; r < w.size && failure.empty(); ++r) {
-        RankCoords c{allC[3 * r], allC[3 * r + 1], allC[3 * r + 2]};
+        RankCoords c{allC[4 * r], allC[4 * r + 1], allC[4 * r + 2],
+                     allC[4 * r + 3]};
         if ((c.dimSlice == 0) != (pass == 0))
           continue;
         const float *ro = &allO[static_cast<size_t>(r) * nO];
@@ -824,6 +826,7 @@ int runArtifact(World &w, const Options &opt) {
                    " ranks (ring " + std::to_string(s.ring) +
                    " x head_groups " + std::to_string(s.headGroups) +
                    " x dim_slices " + std::to_string(s.dimSlices) +
+                   (s.a2a > 1 ? " x a2a " + std::to_string(s.a2a) : "") +
                    "), mpirun started " + std::to_string(w.size)))
     return 1;
 
@@ -885,10 +888,12 @@ int runArtifact(World &w, const Options &opt) {
   co.comm = opt.comm.c_str();
   co.device = opt.device.c_str();
   co.grid_rank = m.gridRank;
-  for (int a = 0; a < 3; ++a) {
+  for (int a = 0; a < 4; ++a)
     co.grid_shape[a] = m.gridShape[a];
-    co.axis_of_role[a] = m.axisOfRole[a];
-  }
+  for (int r = 0; r < 3; ++r)
+    co.axis_of_role[r] = m.axisOfRole[r];
+  co.has_a2a_axis = m.a2aAxis >= 0;
+  co.a2a_axis = m.a2aAxis;
   co.plan_hash = m.planHash;
   ringrt_context *ctx = nullptr;
   ringrt_status st = ringrt_context_create(&co, &ctx);
@@ -899,7 +904,8 @@ int runArtifact(World &w, const Options &opt) {
   w.timeoutMs = ringrt_timeout_ms(ctx);
   RankCoords coords{ringrt_coord(ctx, RINGRT_AXIS_RING),
                     ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP),
-                    ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE)};
+                    ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE),
+                    ringrt_coord(ctx, RINGRT_AXIS_A2A)};
   // A layer artifact (LayerCheck.h): NAME_layer takes X and the weights.
   if (s.isLayer()) {
     if (opt.checkRows > 0)

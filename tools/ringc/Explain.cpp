@@ -3,9 +3,8 @@
 // This file implements the plan chooser. A candidate's validity is decided
 // by the same rules as a hand-written spec: the candidate is rendered as a
 // spec module and its plan derived by deriveAttentionPlan, whose first
-// diagnostic becomes the rejection reason. Only the a2a rules (not yet
-// expressible in a spec) and the memory limit are checked here, through the
-// cost model.
+// diagnostic becomes the rejection reason (the a2a rules included). The
+// memory limit is checked here, through the cost model.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,7 +31,6 @@ struct Row {
   PlanShape plan;
   Prediction pred;
   std::string rejected; ///< why the plan is invalid, or ""
-  bool modelOnly = false; ///< valid but not compiled yet (a2a > 1)
   bool given = false;
 };
 
@@ -162,12 +160,15 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
           candidate.ring = P;
           candidate.headGroups = n;
           candidate.dimSlices = m;
+          candidate.a2a = U;
           candidate.balance = stringifyBalance(layout).str();
-          row.rejected = specRuleError(ctx, candidate);
+          // The cost model's short a2a reasons ("a2a 16 > 8 heads") first,
+          // then the full spec rules.
+          row.rejected = checkAllToAll(pb, row.plan);
+          if (row.rejected.empty())
+            row.rejected = specRuleError(ctx, candidate);
           if (row.rejected.empty())
             row.rejected = targetRuleError(candidate, options.target);
-          if (row.rejected.empty())
-            row.rejected = checkAllToAll(pb, row.plan);
           if (row.rejected.empty()) {
             row.pred = predictPlan(pb, row.plan, cluster, *kernels,
                                    options.overlap, options.fuseMerge);
@@ -175,7 +176,6 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
               row.rejected = "exceeds " + formatBytes(cluster.deviceMemory) +
                              " (" + formatBytes(row.pred.peakMemory) +
                              " per rank)";
-            row.modelOnly = U > 1;
           }
           rows.push_back(row);
         }
@@ -196,7 +196,7 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   });
   const Row *best = nullptr;
   for (const Row &r : rows)
-    if (r.rejected.empty() && !r.modelOnly) {
+    if (r.rejected.empty()) {
       best = &r;
       break;
     }
@@ -204,7 +204,7 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
     error = "no valid plan for ranks=" + std::to_string(ranks) + ":";
     for (const Row &r : rows)
       error += "\n  " + r.plan.str() + ": " +
-               (r.rejected.empty() ? "a2a not compiled yet" : r.rejected);
+               r.rejected;
     return failure();
   }
 
@@ -241,8 +241,6 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
     std::string verdict;
     if (&r == best)
       verdict = "CHOSEN";
-    else if (r.modelOnly)
-      verdict = "model only: the a2a schedule is not compiled yet";
     else
       verdict = lossReason(r.plan, r.pred, best->pred);
     if (r.pred.kvReplicated)

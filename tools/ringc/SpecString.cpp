@@ -55,8 +55,10 @@ const KeyInfo kKeys[] = {
     {"dim_slices", Kind::PositiveInt,
      "dim slices m: ranks splitting head_dim (default 1)"},
     {"a2a", Kind::PositiveInt,
-     "all-to-all (Ulysses) degree U (default 1); U > 1 is modelled by "
-     "--explain but not compiled yet"},
+     "all-to-all (Ulysses) degree U (default 1): ranks splitting the "
+     "sequence that an all-to-all turns into head splits; with ring > 1 "
+     "the hierarchical plan (a2a inside, ring outside). U divides "
+     "heads/head_groups"},
     {"ranks", Kind::PositiveInt,
      "with --explain / --auto, in place of the grid keys: the compiler "
      "chooses ring x a2a x head_groups x dim_slices = ranks"},
@@ -98,8 +100,8 @@ StringRef mlir::ring::specKeysHelp() {
     os << "Spec keys for --spec \"K=V,K=V,...\":\n";
     for (const KeyInfo &k : kKeys)
       os << "  " << left_justify(k.name, 12) << " " << k.doc << "\n";
-    os << "The grid is ring x head_groups x dim_slices; ranks = their "
-          "product, at most "
+    os << "The grid is ring x head_groups x dim_slices (x a2a when a2a > 1, "
+          "the last axis); ranks = their product, at most "
        << kMaxRanks
        << " (ring-verify-schedule checks every rank's schedule).\n"
           "Shapes must fit 64-bit byte offsets in fp32.\n"
@@ -200,10 +202,7 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     }
     }
   }
-  if (a2a > 1)
-    return specError("spec key 'a2a': the all-to-all (Ulysses) schedule is "
-                     "not implemented yet; give a2a=1, or ranks=N with "
-                     "--explain to see what a2a plans would cost");
+  spec.a2a = a2a;
   if (spec.bias && !spec.dModel)
     return specError("spec key 'bias' needs d_model: biases belong to the "
                      "layer's projections");
@@ -215,6 +214,11 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     return specError("spec keys 'd_model' and 'ranks': --explain / --auto "
                      "plan the attention alone; give the grid keys (ring, "
                      "head_groups, dim_slices) with d_model");
+  if (spec.dModel && a2a > 1)
+    return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "
+                     "ring x head_groups x dim_slices grids only so far; give "
+                     "a2a=1 with d_model, or compile the attention alone "
+                     "with a2a");
   if (spec.ranks)
     for (StringRef grid : {"ring", "a2a", "head_groups", "dim_slices"})
       if (seen.contains(grid))
@@ -312,12 +316,19 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
                      std::to_string(spec.seq) + "xf32>";
   // Axis 0 is the ring, 1 the head groups, 2 the dim slices; sequence (dim 2)
   // splits over axis 0, heads (dim 1) over axis 1, head_dim (dim 3) over 2.
+  // With a2a > 1, axis 3 is the all-to-all axis: the last, fastest-varying
+  // one, so that an a2a group is consecutive world ranks (one node), and
+  // the sequence splits over [0, 3] (ring major).
+  bool a2a = spec.a2a > 1;
   os << "shard.grid @cluster(shape = " << spec.ring << "x" << spec.headGroups
-     << "x" << spec.dimSlices << ")\n";
+     << "x" << spec.dimSlices;
+  if (a2a)
+    os << "x" << spec.a2a;
+  os << ")\n";
   os << "func.func @" << funcName << "(%q: " << qT << ", %k: " << kvT
      << ", %v: " << kvT << ") -> (" << qT << ", " << lseT << ") {\n";
-  os << "  %s = shard.sharding @cluster split_axes = [[], [1], [0], [2]] : "
-        "!shard.sharding\n";
+  os << "  %s = shard.sharding @cluster split_axes = [[], [1], "
+     << (a2a ? "[0, 3]" : "[0]") << ", [2]] : !shard.sharding\n";
   os << "  %q1 = shard.shard %q to %s : " << qT << "\n";
   os << "  %k1 = shard.shard %k to %s : " << kvT << "\n";
   os << "  %v1 = shard.shard %v to %s : " << kvT << "\n";
@@ -327,6 +338,8 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
   os << " balance<" << spec.effectiveBalance() << ">";
   if (spec.grad)
     os << " grad";
+  if (a2a)
+    os << " a2a_axis(3)";
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
      << lseT << "\n";
   os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";

@@ -34,6 +34,8 @@ struct AttentionSpec {
   int64_t ring = 1;
   int64_t headGroups = 1;
   int64_t dimSlices = 1;
+  /// The all-to-all (Ulysses) degree U (spec key a2a).
+  int64_t a2a = 1;
   /// ranks=N: the compiler chooses the grid (--explain / --auto); 0 when the
   /// grid keys give it.
   int64_t ranks = 0;

@@ -214,8 +214,8 @@ static LogicalResult planModule(MLIRContext &context,
     spec.dtype = plan->dtypeName().str();
     spec.scale = plan->scale;
     ranks = plan->numRanks();
-    given = PlanShape{plan->ring(), 1, plan->headGroups(), plan->dimSlices(),
-                      plan->balance};
+    given = PlanShape{plan->ring(), plan->a2a(), plan->headGroups(),
+                      plan->dimSlices(), plan->balance};
   }
 
   // The cluster and the target the model assumes.
@@ -254,6 +254,7 @@ static LogicalResult planModule(MLIRContext &context,
   spec.ring = chosen->ring;
   spec.headGroups = chosen->headGroups;
   spec.dimSlices = chosen->dimSlices;
+  spec.a2a = chosen->a2a;
   spec.balance = stringifyBalance(chosen->layout).str();
   module = parseSpecModule(spec, name, sourceMgr, &context, "--auto");
   return success(static_cast<bool>(module));
@@ -289,6 +290,13 @@ int main(int argc, char **argv) {
   } else if (outputDir.empty() && !(explain && !autoPlan)) {
     return fail("give -o DIR (the artifact directory) or --compile-to=PHASE");
   }
+  // --explain alone prints the table and compiles nothing: an -o DIR would
+  // silently stay empty.
+  if (explain && !autoPlan && !outputDir.empty())
+    return fail("--explain prints the plans and writes no artifact, so -o " +
+                outputDir +
+                " would stay empty; add --auto to also compile the chosen "
+                "plan into it, or drop -o");
 
   DialectRegistry registry;
   registry.insert<RingDialect, shard::ShardDialect, func::FuncDialect>();

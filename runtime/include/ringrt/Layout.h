@@ -114,6 +114,117 @@ inline Range evenBlock(int64_t total, int64_t parts, int64_t part) {
   return {part * per, (part + 1) * per};
 }
 
+//===----------------------------------------------------------------------===//
+// The all-to-all (Ulysses) exchange over an a2a axis of U ranks
+//===----------------------------------------------------------------------===//
+//
+// Tensors are [B, H, S, W]: batch, heads, tokens, and W bytes per token row
+// (head_dim x element size; 4 for an LSE). Rank u of the a2a axis holds
+// tokens [u·S/U, (u+1)·S/U) of its ring rank's local block of S tokens.
+//
+// SeqToHeads turns src [B, Hs, Ss, W] (all heads, Ss = S/U tokens) into
+// dst [B, Hd, U·Ss, W] (Hd heads, all S tokens): a2a rank j gets heads
+// [floor(j·Hs/U), +Hd), where Hd = Hs/U, or Hd = 1 when Hs < U and U is a
+// multiple of Hs (key/value heads of GQA replicated: the query heads of
+// rank j all use head floor(j·Hs/U)). Tokens of source i land at
+// [i·Ss, (i+1)·Ss).
+// HeadsToSeq is the inverse for query-head tensors: src [B, Hs, U·Sd, W] to
+// dst [B, U·Hs, Sd, W]; source i's heads land at [i·Hs, (i+1)·Hs).
+
+/// The direction of an all-to-all (the numbering of ring.all_to_all's mode
+/// and of ringrt_all_to_all).
+enum class A2AMode { SeqToHeads = 0, HeadsToSeq = 1 };
+
+/// The shape of one all-to-all: source and destination [B, H, S, W].
+struct A2AShape {
+  int64_t batch = 1, srcHeads = 1, srcSeq = 1, dstHeads = 1, dstSeq = 1;
+  int64_t rowBytes = 1;
+};
+
+/// `rows` runs of `rowBytes` bytes, `stride` bytes apart, from `offset`.
+struct A2ABlock {
+  int64_t offset = 0, rows = 0, stride = 0, rowBytes = 0;
+  int64_t bytes() const { return rows * rowBytes; }
+};
+
+/// Returns "" if `s` is a valid all-to-all of `mode` over `U` ranks, else
+/// what is wrong.
+inline std::string checkA2A(A2AMode mode, const A2AShape &s, int64_t U) {
+  if (U < 1 || s.batch < 1 || s.srcHeads < 1 || s.srcSeq < 1 ||
+      s.dstHeads < 1 || s.dstSeq < 1 || s.rowBytes < 1)
+    return "sizes must be positive";
+  auto str = [](int64_t v) { return std::to_string(v); };
+  if (mode == A2AMode::SeqToHeads) {
+    if (s.dstSeq != U * s.srcSeq)
+      return "sequence to heads over " + str(U) + " ranks needs " +
+             str(U * s.srcSeq) + " destination tokens, not " + str(s.dstSeq);
+    bool split = s.srcHeads == U * s.dstHeads;
+    bool replicated = s.dstHeads == 1 && s.srcHeads < U && U % s.srcHeads == 0;
+    if (!split && !replicated)
+      return "sequence to heads over " + str(U) + " ranks cannot turn " +
+             str(s.srcHeads) + " heads into " + str(s.dstHeads) +
+             " per rank (heads/U, or 1 when U is a multiple of heads)";
+    return "";
+  }
+  if (s.srcSeq != U * s.dstSeq)
+    return "heads to sequence over " + str(U) + " ranks needs " +
+           str(U * s.dstSeq) + " source tokens, not " + str(s.srcSeq);
+  if (s.dstHeads != U * s.srcHeads)
+    return "heads to sequence over " + str(U) + " ranks needs " +
+           str(U * s.srcHeads) + " destination heads, not " +
+           str(s.dstHeads);
+  return "";
+}
+
+/// The bytes of the source that go to a2a rank `peer` (offsets from the
+/// source's base). `s` must pass checkA2A.
+inline A2ABlock a2aSendBlock(A2AMode mode, const A2AShape &s, int64_t U,
+                             int64_t peer) {
+  const int64_t W = s.rowBytes;
+  if (mode == A2AMode::SeqToHeads) // heads of peer, all my tokens
+    return {(peer * s.srcHeads / U) * s.srcSeq * W, s.batch,
+            s.srcHeads * s.srcSeq * W, s.dstHeads * s.srcSeq * W};
+  // tokens of peer, all my heads
+  return {peer * s.dstSeq * W, s.batch * s.srcHeads, s.srcSeq * W,
+          s.dstSeq * W};
+}
+
+/// Where the bytes from a2a rank `peer` land in the destination.
+inline A2ABlock a2aRecvBlock(A2AMode mode, const A2AShape &s, int64_t U,
+                             int64_t peer) {
+  const int64_t W = s.rowBytes;
+  (void)U;
+  if (mode == A2AMode::SeqToHeads) // peer's tokens, all my heads
+    return {peer * s.srcSeq * W, s.batch * s.dstHeads, s.dstSeq * W,
+            s.srcSeq * W};
+  // peer's heads, all my tokens
+  return {peer * s.srcHeads * s.dstSeq * W, s.batch,
+          s.dstHeads * s.dstSeq * W, s.srcHeads * s.dstSeq * W};
+}
+
+/// Copies block `from` of `src` to block `to` of `dst` (equal byte counts;
+/// row boundaries may differ). Used for the rank's own block and to pack
+/// and unpack staging buffers.
+inline void copyA2ABlock(const char *src, const A2ABlock &from, char *dst,
+                         const A2ABlock &to) {
+  int64_t fr = 0, fo = 0, tr = 0, to2 = 0;
+  while (fr < from.rows && tr < to.rows) {
+    int64_t n = from.rowBytes - fo;
+    if (to.rowBytes - to2 < n)
+      n = to.rowBytes - to2;
+    const char *a = src + from.offset + fr * from.stride + fo;
+    char *b = dst + to.offset + tr * to.stride + to2;
+    for (int64_t i = 0; i < n; ++i)
+      b[i] = a[i];
+    fo += n;
+    to2 += n;
+    if (fo == from.rowBytes)
+      ++fr, fo = 0;
+    if (to2 == to.rowBytes)
+      ++tr, to2 = 0;
+  }
+}
+
 /// Grid coordinates of world rank `rank` in a grid of `gridRank` axes with
 /// row-major linearization (last axis fastest, upstream `shard` convention).
 inline void gridCoords(const int64_t *shape, int gridRank, int64_t rank,

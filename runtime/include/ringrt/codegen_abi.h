@@ -78,6 +78,17 @@ RINGRT_API void ringrt_cg_shift(ringrt_context *ctx, int32_t *status,
                                 const void *send, void *recv, int64_t bytes,
                                 int32_t stage, int32_t tag);
 
+/// ringrt_all_to_all(ctx, send, recv, mode, ...) for generated code; on GPU
+/// targets `send` and `recv` are device buffers (waits for the device
+/// first, then goes through host copies unless the communicator takes
+/// device pointers).
+RINGRT_API void ringrt_cg_all_to_all(ringrt_context *ctx, int32_t *status,
+                                     const void *send, void *recv,
+                                     int32_t mode, int64_t batch,
+                                     int64_t src_heads, int64_t src_seq,
+                                     int64_t dst_heads, int64_t dst_seq,
+                                     int64_t row_bytes, int32_t id);
+
 /// In-place sum of `count` floats over the dim-slice axis.
 RINGRT_API void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx,
                                             int32_t *status, float *buf,

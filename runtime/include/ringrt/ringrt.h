@@ -71,7 +71,9 @@ RINGRT_API const char *ringrt_dtype_name(int32_t dtype);
 typedef enum ringrt_axis {
   RINGRT_AXIS_RING = 0,
   RINGRT_AXIS_HEAD_GROUP = 1,
-  RINGRT_AXIS_DIM_SLICE = 2
+  RINGRT_AXIS_DIM_SLICE = 2,
+  /// The all-to-all (Ulysses) axis: ringrt_context_options.a2a_axis.
+  RINGRT_AXIS_A2A = 3
 } ringrt_axis;
 
 /// Options of ringrt_context_create. Zero-initialize, then fill in.
@@ -87,10 +89,10 @@ typedef struct ringrt_context_options {
   /// driver through dlopen; RINGRT_ERR_NO_CUDA_DRIVER without one; device
   /// index = env OMPI_COMM_WORLD_LOCAL_RANK mod device count). NULL = "cpu".
   const char *device;
-  /// Number of grid axes, 1..3.
+  /// Number of grid axes, 1..4.
   int32_t grid_rank;
   /// The shard grid's shape in its axis order; entries >= grid_rank ignored.
-  int64_t grid_shape[3];
+  int64_t grid_shape[4];
   /// Grid axis index of the ring, head-group and dim-slice roles (indexed by
   /// ringrt_axis); -1 when the role is absent (size 1). Axes with no role
   /// must have size 1.
@@ -102,6 +104,10 @@ typedef struct ringrt_context_options {
   /// large, or a bad RINGRT_TIMEOUT_MS) fails context creation with
   /// RINGRT_ERR_INVALID_ARGUMENT naming the valid range.
   int64_t timeout_ms;
+  /// Nonzero when grid axis `a2a_axis` plays the all-to-all role
+  /// (RINGRT_AXIS_A2A, used by ringrt_all_to_all). Zero-initialized: none.
+  int32_t has_a2a_axis;
+  int32_t a2a_axis;
 } ringrt_context_options;
 
 /// The longest timeout: one day.
@@ -178,6 +184,30 @@ RINGRT_API ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx,
                                                   float *buf, int64_t count,
                                                   ringrt_axis role,
                                                   int32_t stage);
+
+/// The direction of ringrt_all_to_all (ringrt/Layout.h, A2AMode).
+typedef enum ringrt_a2a_mode {
+  /// [B, H, S, W] sequence shards -> [B, H/U (or 1), U*S, W] head shards.
+  RINGRT_A2A_SEQ_TO_HEADS = 0,
+  /// [B, H, U*S, W] head shards -> [B, U*H, S, W] sequence shards.
+  RINGRT_A2A_HEADS_TO_SEQ = 1
+} ringrt_a2a_mode;
+
+/// The all-to-all of the Ulysses strategy over the ranks of the a2a axis
+/// (same ring, head-group and dim-slice coordinates). `send` is
+/// [batch, src_heads, src_seq, row_bytes] and `recv` [batch, dst_heads,
+/// dst_seq, row_bytes] (bytes; row_bytes = head_dim x element size, or 4
+/// for an LSE); which bytes go where is ringrt/Layout.h's a2aSendBlock and
+/// a2aRecvBlock. Blocking and collective over that axis, timed like
+/// ringrt_wait (the message names the peers and `id`). With no a2a axis
+/// (or one of size 1) it is a local copy. Host memory; shapes that are no
+/// all-to-all of the axis's size are RINGRT_ERR_INVALID_ARGUMENT.
+RINGRT_API ringrt_status ringrt_all_to_all(ringrt_context *ctx,
+                                           const void *send, void *recv,
+                                           int32_t mode, int64_t batch,
+                                           int64_t src_heads, int64_t src_seq,
+                                           int64_t dst_heads, int64_t dst_seq,
+                                           int64_t row_bytes, int32_t id);
 
 /// Waits until every rank of the context arrives (timed).
 RINGRT_API ringrt_status ringrt_barrier(ringrt_context *ctx);

@@ -555,6 +555,7 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     // ring-verify-schedule on every per-rank input).
     pipeline.verifyPerRankInput = false;
     pipeline.hostFeatures = cpu::hostFeatureList(options.cpu);
+    pipeline.gpuKernel = options.gpuKernel;
     if (failed(buildPipelineToPhase(pm, Phase::LLVM, pipeline, error)))
       return failure();
   } else {

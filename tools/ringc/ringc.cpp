@@ -374,6 +374,7 @@ int main(int argc, char **argv) {
   artifact.target = targetName;
   artifact.cpu = cpuName;
   artifact.cpuVariants = cpuVariants;
+  artifact.gpuKernel = gpuKernel;
   if (failed(writeArtifacts(*module, outputDir, artifact, error)))
     return fail(error);
   return 0;

@@ -69,6 +69,57 @@ SmallVector<int64_t> runtimeGridShape(const AttentionPlan &plan) {
   return gridShape;
 }
 
+/// The manifest's "layer" object of a whole-layer artifact: the local
+/// shapes of the layer entry's tensors, in argument order; "" otherwise.
+std::string layerManifest(const AttentionPlan &plan) {
+  if (!plan.isLayer())
+    return "";
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "  \"layer\": {\"reduction\": \"all_reduce\", \"local\": {";
+  for (auto [i, b] : llvm::enumerate(perRankBuffers(plan, false)))
+    os << (i ? ", " : "") << "\"" << b.name << "\": " << shapeJson(b.shape);
+  os << "}},\n";
+  return out;
+}
+
+/// The header's declaration and description of a layer entry.
+std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  std::string entry = cpu::layerEntryPointName(name);
+  os << "/* The whole attention layer (d_model = " << plan.dModel
+     << "): Q = X Wq" << (plan.bias ? " + bq" : "") << ", K = X Wk"
+     << (plan.bias ? " + bk" : "") << ", V = X Wv" << (plan.bias ? " + bv" : "")
+     << ",\n * ring attention, Y = O Wo" << (plan.bias ? " + bo" : "")
+     << "; fp32 accumulation, Q/K/V/O rounded to " << plan.dtypeName()
+     << ".\n * Local tensors (dense row-major, " << plan.dtypeName()
+     << "; lse f32):\n";
+  for (const PerRankBuffer &b : perRankBuffers(plan, false))
+    os << " *   " << b.name << std::string(4 - std::min<size_t>(4, b.name.size()), ' ')
+       << shapeJson(b.shape) << "\n";
+  os << " * x and y hold this rank's tokens (the token map below). Weight\n"
+     << " * columns (rows of wo) are head-major, D = " << plan.headDim
+     << " per head: the rank with\n * head group g and dim slice s holds, "
+        "for each of its heads h (query\n * heads [g*"
+     << plan.localHeads() << ", (g+1)*" << plan.localHeads()
+     << "), kv heads [g*" << plan.localKvHeads() << ", (g+1)*"
+     << plan.localKvHeads() << ")),\n * global columns h*" << plan.headDim
+     << " + [s*" << plan.localHeadDim() << ", (s+1)*" << plan.localHeadDim()
+     << "), in that order" << (plan.bias ? " (biases alike; bo whole)" : "")
+     << ".\n * y is all-reduced over the head-group x dim-slice ranks: each "
+        "holds\n * the whole Y of its tokens. lse as for attention. */\n"
+     << "int32_t " << entry << "(ringrt_context *ctx, const ringrt_tensor *x,\n"
+     << "    const ringrt_tensor *wq, const ringrt_tensor *wk,\n"
+     << "    const ringrt_tensor *wv, const ringrt_tensor *wo,\n";
+  if (plan.bias)
+    os << "    const ringrt_tensor *bq, const ringrt_tensor *bk,\n"
+       << "    const ringrt_tensor *bv, const ringrt_tensor *bo,\n";
+  os << "    ringrt_tensor *y, ringrt_tensor *lse, void *workspace, void "
+        "*stream);\n\n";
+  return out;
+}
+
 std::string manifestJson(StringRef name, const AttentionPlan &plan,
                          const ArtifactOptions &options, StringRef features,
                          bool grad) {
@@ -78,7 +129,10 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
   llvm::raw_string_ostream os(out);
   os << "{\n  \"format\": \"ringc-artifact-1\",\n"
      << "  \"name\": \"" << name << "\",\n"
-     << "  \"entry\": \"" << cpu::entryPointName(name) << "\",\n"
+     << "  \"entry\": \""
+     << (plan.isLayer() ? cpu::layerEntryPointName(name)
+                        : cpu::entryPointName(name))
+     << "\",\n"
      << (grad ? "  \"backward_entry\": \"" +
                     cpu::backwardEntryPointName(name) + "\",\n"
               : std::string())
@@ -102,6 +156,9 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << stringifyBalance(plan.balance) << "\", \"dtype\": \""
      << plan.dtypeName() << "\", \"scale\": "
      << llvm::format("%.17g", plan.scale) << (grad ? ", \"grad\": 1" : "")
+     << (plan.isLayer() ? ", \"d_model\": " + std::to_string(plan.dModel) +
+                              ", \"bias\": " + (plan.bias ? "1" : "0")
+                        : std::string())
      << "},\n"
      << "  \"grid\": {\"shape\": " << shapeJson(gridShape)
      << ", \"ring_axis\": " << axes[0] << ", \"head_group_axis\": " << axes[1]
@@ -114,6 +171,7 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << ", \"v\": " << shapeJson(plan.abiKVShape())
      << ", \"o\": " << shapeJson(plan.abiQShape())
      << ", \"lse\": " << shapeJson(plan.abiLseShape()) << "},\n"
+     << layerManifest(plan)
      << "  \"plan_hash\": \"" << llvm::format("%016llx",
                                               (unsigned long long)plan.hash())
      << "\",\n"
@@ -298,15 +356,20 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << ";\n\n"
      << workspaceDoc(name, target)
      << "int64_t " << cpu::workspaceBytesName(name) << "(void);\n\n"
-     << "int32_t " << cpu::entryPointName(name)
-     << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
-     << "    const ringrt_tensor *k, const ringrt_tensor *v, "
-        "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace, void *stream);\n\n"
-     << "/* " << cpu::entryPointName(name) << ", then a wait for its stream. */\n"
-     << "int32_t " << cpu::entryPointName(name)
-     << "_sync(ringrt_context *ctx, const ringrt_tensor *q,\n"
-     << "    const ringrt_tensor *k, const ringrt_tensor *v, "
-        "ringrt_tensor *o,\n    ringrt_tensor *lse, void *workspace, void *stream);\n\n"
+     << (plan.isLayer()
+             ? layerEntryDoc(name, plan)
+             : "int32_t " + cpu::entryPointName(name) +
+                   "(ringrt_context *ctx, const ringrt_tensor *q,\n"
+                   "    const ringrt_tensor *k, const ringrt_tensor *v, "
+                   "ringrt_tensor *o,\n    ringrt_tensor *lse, void "
+                   "*workspace, void *stream);\n\n"
+                   "/* " + cpu::entryPointName(name) +
+                   ", then a wait for its stream. */\n"
+                   "int32_t " + cpu::entryPointName(name) +
+                   "_sync(ringrt_context *ctx, const ringrt_tensor *q,\n"
+                   "    const ringrt_tensor *k, const ringrt_tensor *v, "
+                   "ringrt_tensor *o,\n    ringrt_tensor *lse, void "
+                   "*workspace, void *stream);\n\n")
      << (grad ? "/* The backward pass (grad=1): from the forward's q, k, v, o, "
                 "lse and the\n * output gradient do (the shape and dtype of "
                 "o), writes dq, dk, dv (the\n * shapes and dtype of q, k, v). "
@@ -499,6 +562,7 @@ LogicalResult writeInto(ModuleOp module, StringRef tmp, StringRef name,
     // ring-verify-schedule on every per-rank input).
     pipeline.verifyPerRankInput = false;
     pipeline.hostFeatures = cpu::hostFeatureList(options.cpu);
+    pipeline.gpuKernel = options.gpuKernel;
     if (failed(buildPipelineToPhase(pm, Phase::LLVM, pipeline, error)))
       return failure();
   } else {
@@ -630,6 +694,14 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
     return failure();
   }
   AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+  if (plan.isLayer() && options.target != "cpu") {
+    error = "d_model: the whole layer has CPU GEMM kernels only so far; "
+            "compile it with --target=cpu (target " +
+            options.target +
+            " has no projection kernels yet), or compile the attention alone "
+            "(without d_model) for the GPU";
+    return failure();
+  }
   std::string name = perRank[0].getSymName().str();
   if (!isCIdentifier(name)) {
     error = "the function name '" + name + "' is not a C identifier";

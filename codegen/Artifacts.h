@@ -30,6 +30,8 @@ struct ArtifactOptions {
   /// the entry itself is compiled for `cpu`. Empty: one set of kernels,
   /// compiled for `cpu` (ringc --cpu=NAME pins one).
   std::string cpuVariants;
+  /// The GPU attention kernel: auto, mma or wgmma (PipelineOptions).
+  std::string gpuKernel = "auto";
 };
 
 /// Lowers `module` (at the overlapped phase, with exactly one per-rank

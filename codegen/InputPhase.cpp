@@ -15,7 +15,7 @@ using namespace mlir::ring;
 Phase mlir::ring::detectInputPhase(ModuleOp module) {
   bool spec = false, perRank = false, local = false, blockingShift = false;
   module.walk([&](Operation *op) {
-    if (isa<AttentionOp>(op))
+    if (isa<AttentionOp, AttentionLayerOp>(op))
       spec = true;
     else if (isa<LocalAttentionOp>(op))
       local = true;

@@ -136,6 +136,43 @@ SmallVector<int64_t> AttentionPlan::abiKVShape() const {
 SmallVector<int64_t> AttentionPlan::abiLseShape() const {
   return {batch, heads / headGroups(), abiSeq()};
 }
+SmallVector<int64_t> AttentionPlan::localXShape() const {
+  return {batch, localSeq(), dModel};
+}
+
+SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
+                                                      bool backward) {
+  Type elt = plan.elementType;
+  Type f32 = Float32Type::get(elt.getContext());
+  if (plan.isLayer()) {
+    int64_t q = plan.localHeads() * plan.localHeadDim();
+    int64_t kv = plan.localKvHeads() * plan.localHeadDim();
+    int64_t dm = plan.dModel;
+    SmallVector<PerRankBuffer> b = {{"x", plan.localXShape(), elt},
+                                    {"wq", {dm, q}, elt},
+                                    {"wk", {dm, kv}, elt},
+                                    {"wv", {dm, kv}, elt},
+                                    {"wo", {q, dm}, elt}};
+    if (plan.bias)
+      b.append({{"bq", {q}, elt},
+                {"bk", {kv}, elt},
+                {"bv", {kv}, elt},
+                {"bo", {dm}, elt}});
+    b.append({{"y", plan.localXShape(), elt}, {"lse", plan.localLseShape(), f32}});
+    return b;
+  }
+  SmallVector<PerRankBuffer> b = {{"q", plan.abiQShape(), elt},
+                                  {"k", plan.abiKVShape(), elt},
+                                  {"v", plan.abiKVShape(), elt},
+                                  {"o", plan.abiQShape(), elt},
+                                  {"lse", plan.abiLseShape(), f32}};
+  if (backward)
+    b.append({{"do", plan.abiQShape(), elt},
+              {"dq", plan.abiQShape(), elt},
+              {"dk", plan.abiKVShape(), elt},
+              {"dv", plan.abiKVShape(), elt}});
+  return b;
+}
 
 StringRef AttentionPlan::dtypeName() const {
   if (elementType.isBF16())
@@ -164,6 +201,9 @@ std::string AttentionPlan::str() const {
   // their hash.
   if (a2aAxis >= 0)
     os << ",a2a_axis=" << a2aAxis;
+  // Attention-only plans keep the hash they had before layers existed.
+  if (isLayer())
+    os << ",d_model=" << dModel << ",bias=" << (bias ? 1 : 0);
   return s;
 }
 
@@ -182,7 +222,7 @@ PlanAttr AttentionPlan::toAttr(MLIRContext *ctx) const {
       DenseI64ArrayAttr::get(ctx, gridShape),
       axisOfRole[0], axisOfRole[1], axisOfRole[2], batch, heads, kvHeads, seq,
       headDim, elementType, mask, balance,
-      FloatAttr::get(Float64Type::get(ctx), scale), a2aAxis,
+      FloatAttr::get(Float64Type::get(ctx), scale), a2aAxis, dModel, bias,
       windowAttr(ctx));
 }
 
@@ -208,6 +248,8 @@ AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
   plan.balance = attr.getBalance();
   plan.scale = attr.getScale().getValueAsDouble();
   plan.a2aAxis = attr.getA2aAxis();
+  plan.dModel = attr.getDModel();
+  plan.bias = attr.getBias();
   if (WindowAttr w = attr.getWindow()) {
     plan.windowLeft = w.getLeft();
     plan.windowRight = w.getRight();
@@ -543,6 +585,19 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                        << " is not supported; valid: bf16, f16, f32";
   if (failed(verifyScale(scale, headDim, emitError)))
     return failure();
+  if (dModel < 0)
+    return emitError() << "d_model is " << dModel
+                       << "; it must be at least 1 (or 0: attention only)";
+  if (!isLayer() && bias)
+    return emitError() << "bias needs a layer (d_model >= 1)";
+  // The layer's weights ([d_model, Hq*D] and [Hq*D, d_model]) and X/Y
+  // ([B, L, d_model]) must fit 64-bit byte offsets in fp32 too.
+  if (isLayer() && (!checkedProduct({dModel, std::max(heads, kvHeads),
+                                     headDim}, 4) ||
+                    !checkedProduct({batch, seq, dModel}, 4)))
+    return emitError() << "the layer with d_model " << dModel
+                       << " is too large: its weights or X/Y in fp32 "
+                          "overflow 64-bit byte offsets";
   if (hasWindow() && failed(verifyWindow(windowLeft, windowRight, emitError)))
     return failure();
   if (hasWindow() && a2aAxis >= 0 && a2a() > 1)
@@ -550,6 +605,9 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                        << a2a()
                        << ") is not supported yet: the window is applied by "
                           "the ring schedule only; use a2a = 1";
+  if (hasWindow() && isLayer())
+    return emitError() << "a sliding window with the whole layer (d_model = "
+                       << dModel << ") is not supported yet; use d_model = 0";
 
   // Divisibility the layouts need.
   int64_t P = ring(), n = headGroups(), m = dimSlices();
@@ -622,4 +680,169 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                        << " fp32) overflows 64-bit byte offsets; use a larger "
                           "ring, more head groups or dim_slices=1";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The whole layer
+//===----------------------------------------------------------------------===//
+
+FailureOr<AttentionPlan>
+mlir::ring::deriveLayerPlan(AttentionLayerOp op,
+                            SymbolTableCollection &symbols) {
+  AttentionPlan plan;
+  ArrayRef<int64_t> x = op.getX().getType().getShape();
+  plan.batch = x[0];
+  plan.seq = x[1];
+  plan.dModel = x[2];
+  plan.heads = op.getHeads();
+  plan.headDim = op.getHeadDim();
+  plan.kvHeads = op.getKvHeads();
+  plan.elementType = op.getX().getType().getElementType();
+  plan.mask = op.getMask();
+  plan.balance = op.getEffectiveBalance();
+  plan.scale = op.getEffectiveScale();
+  plan.bias = !op.getBiases().empty();
+
+  // Operands in order, with the split each may have: X splits dim 1 over
+  // the ring axis; W_q/W_k/W_v (and bq/bk/bv) their column dim over
+  // [head groups(, dim slices)]; W_o its rows the same way; b_o nothing.
+  struct Operand {
+    StringRef name;
+    Value value;
+    int64_t dim; // the dimension that may be split; -1: none
+  };
+  SmallVector<Operand> operands = {{"x", op.getX(), 1},
+                                   {"wq", op.getWq(), 1},
+                                   {"wk", op.getWk(), 1},
+                                   {"wv", op.getWv(), 1},
+                                   {"wo", op.getWo(), 0}};
+  if (plan.bias) {
+    StringRef names[] = {"bq", "bk", "bv", "bo"};
+    for (auto [i, b] : llvm::enumerate(op.getBiases()))
+      operands.push_back({names[i], b, i < 3 ? 0 : -1});
+  }
+  SmallVector<shard::ShardingOp> shardings;
+  for (const Operand &o : operands) {
+    shard::ShardingOp sop;
+    if (auto sh = o.value.getDefiningOp<shard::ShardOp>()) {
+      sop = sh.getSharding().getDefiningOp<shard::ShardingOp>();
+      if (!sop)
+        return op.emitOpError()
+               << "the sharding of " << o.name
+               << " must be defined by a shard.sharding op in the same "
+                  "function";
+      if (!sop.getStaticHaloSizes().empty() ||
+          !sop.getDynamicHaloSizes().empty() ||
+          !sop.getStaticShardedDimsOffsets().empty() ||
+          !sop.getDynamicShardedDimsOffsets().empty())
+        return op.emitOpError()
+               << "the sharding of " << o.name
+               << " has halo sizes or sharded_dims_offsets; the layer "
+                  "shards into equal blocks without halos";
+    }
+    shardings.push_back(sop);
+  }
+  unsigned annotated = llvm::count_if(shardings, [](auto s) { return !!s; });
+  if (annotated != 0 && annotated != operands.size()) {
+    unsigned missing = llvm::find(shardings, nullptr) - shardings.begin();
+    return op.emitOpError()
+           << operands[missing].name
+           << " has no shard.shard annotation but other operands have one; "
+              "annotate every operand of the layer on the same grid (b_o "
+              "with split_axes = [[]])";
+  }
+  if (annotated != 0) {
+    StringRef gridName = shardings[0].getGrid();
+    for (auto [i, s] : llvm::enumerate(shardings))
+      if (s.getGrid() != gridName)
+        return op.emitOpError()
+               << "x is sharded on grid @" << gridName << " but "
+               << operands[i].name << " on grid @" << s.getGrid()
+               << "; the layer's operands must use one grid";
+    shard::GridOp gridOp =
+        shard::getGridOrNull(op, shardings[0].getGridAttr(), symbols);
+    if (!gridOp)
+      return op.emitOpError() << "unknown grid @" << gridName;
+    plan.grid = gridName.str();
+    plan.gridShape.assign(gridOp.getShape().begin(), gridOp.getShape().end());
+    for (auto [axis, size] : llvm::enumerate(plan.gridShape))
+      if (ShapedType::isDynamic(size))
+        return op.emitOpError() << "grid @" << gridName
+                                << " has a dynamic size on axis " << axis
+                                << "; ringc needs a static grid";
+    int64_t gridRank = static_cast<int64_t>(plan.gridShape.size());
+    // The axes each operand splits its one splittable dimension over.
+    std::optional<SmallVector<int64_t>> weightAxes;
+    StringRef weightAxesFrom;
+    for (auto [i, o] : llvm::enumerate(operands)) {
+      ArrayRef<shard::GridAxesAttr> split = shardings[i].getSplitAxes().getAxes();
+      SmallVector<int64_t> axes;
+      for (auto [dim, list] : llvm::enumerate(split)) {
+        if (list.empty())
+          continue;
+        for (int16_t a : list.asArrayRef())
+          if (a < 0 || a >= gridRank)
+            return op.emitOpError()
+                   << o.name << " is split over grid axis " << a
+                   << " but grid @" << gridName << " has " << gridRank
+                   << " axes";
+        if (static_cast<int64_t>(dim) != o.dim)
+          return op.emitOpError()
+                 << o.name << " splits its dimension " << dim
+                 << "; the layer splits only "
+                 << (o.dim < 0 ? std::string("nothing of b_o")
+                     : o.name == "x" ? std::string("x's sequence (dim 1) over "
+                                                   "the ring axis")
+                     : o.name == "wo" ? std::string("W_o's rows (dim 0) over "
+                                                    "[head_group_axis(, "
+                                                    "dim_slice_axis)]")
+                                      : o.name + " along dim " +
+                                            std::to_string(o.dim) +
+                                            " over [head_group_axis(, "
+                                            "dim_slice_axis)]");
+        axes.assign(list.asArrayRef().begin(), list.asArrayRef().end());
+      }
+      if (o.name == "x") {
+        if (axes.size() > 1)
+          return op.emitOpError()
+                 << "x's sequence is split over " << axes.size()
+                 << " grid axes; it splits over the ring axis alone";
+        plan.axisOfRole[0] = axes.empty() ? -1 : axes[0];
+        continue;
+      }
+      if (o.dim < 0)
+        continue;
+      if (axes.size() > 2)
+        return op.emitOpError()
+               << o.name << " is split over " << axes.size()
+               << " grid axes; weights split over [head_group_axis] or "
+                  "[head_group_axis, dim_slice_axis]";
+      if (!weightAxes) {
+        weightAxes = axes;
+        weightAxesFrom = o.name;
+      } else if (*weightAxes != axes) {
+        auto str = [](ArrayRef<int64_t> a) {
+          std::string s = "[";
+          for (auto [j, v] : llvm::enumerate(a))
+            s += (j ? ", " : "") + std::to_string(v);
+          return s + "]";
+        };
+        return op.emitOpError()
+               << o.name << " is split over grid axes " << str(axes)
+               << " but " << weightAxesFrom << " over " << str(*weightAxes)
+               << "; every weight (and bias) of the layer splits its heads "
+                  "the same way";
+      }
+    }
+    if (weightAxes && !weightAxes->empty()) {
+      plan.axisOfRole[1] = (*weightAxes)[0];
+      if (weightAxes->size() == 2)
+        plan.axisOfRole[2] = (*weightAxes)[1];
+    }
+  }
+  if (plan.headDim == 0)
+    return op.emitOpError() << "heads must divide wq's columns";
+  if (failed(plan.verify([&] { return op.emitOpError(); })))
+    return failure();
+  return plan;
 }

@@ -77,6 +77,12 @@ struct AttentionPlan {
   MaskKind mask = MaskKind::none;
   Balance balance = Balance::none;
   double scale = 1.0;
+  /// The whole layer (ring.attention_layer): d_model > 0 adds the QKV
+  /// projections of X [B, L, d_model] before the ring and the output
+  /// projection to Y [B, L, d_model] after it; 0 is attention alone.
+  int64_t dModel = 0;
+  /// Whether the layer's projections add biases (bq, bk, bv, bo).
+  bool bias = false;
   /// Sliding window sides in tokens (#ring.window); −1 = unlimited, both −1
   /// = no window.
   int64_t windowLeft = -1, windowRight = -1;
@@ -104,6 +110,7 @@ struct AttentionPlan {
     return ring() * headGroups() * dimSlices() * a2a();
   }
   bool isCausal() const { return mask == MaskKind::causal; }
+  bool isLayer() const { return dModel > 0; }
   bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
   /// The #ring.window attribute, or null without a window.
   WindowAttr windowAttr(MLIRContext *ctx) const;
@@ -124,6 +131,8 @@ struct AttentionPlan {
   SmallVector<int64_t> localQShape() const;
   SmallVector<int64_t> localKVShape() const;
   SmallVector<int64_t> localLseShape() const;
+  /// Layer shapes: X and Y [B, L/P, d_model].
+  SmallVector<int64_t> localXShape() const;
 
   // Per-rank shapes of the C ABI (the function's q, k, v, o, lse): equal to
   // the local shapes above unless U > 1, where a rank holds all heads of its
@@ -152,11 +161,33 @@ struct AttentionPlan {
   static AttentionPlan fromAttr(PlanAttr attr);
 };
 
+/// One buffer of a per-rank function's C ABI.
+struct PerRankBuffer {
+  StringRef name;
+  SmallVector<int64_t> shape;
+  Type elementType;
+};
+
+/// The buffers of the per-rank function of `plan`, in argument order:
+/// (q, k, v, o, lse), plus (do, dq, dk, dv) for the backward function; for
+/// a layer (x, wq, wk, wv, wo, [bq, bk, bv, bo], y, lse), the weights
+/// sharded as ring.attention_layer describes (local W_q [d_model,
+/// Hq/n · D/m], ...). The verifier of `ring.plan`, ring-partition and the
+/// entry-point generators share it.
+SmallVector<PerRankBuffer> perRankBuffers(const AttentionPlan &plan,
+                                          bool backward);
+
 /// Derives the plan of `op` from the `shard.shard` annotations of its
 /// operands. On a spec ringc cannot compile, emits an error at `op` that
 /// names the values and what would be valid, and fails.
 FailureOr<AttentionPlan> deriveAttentionPlan(AttentionOp op,
                                              SymbolTableCollection &symbols);
+
+/// Derives the plan of a whole layer from the `shard.shard` annotations of
+/// its operands (ring.attention_layer's description says which), with a
+/// precise error at `op` for every spec ringc cannot compile.
+FailureOr<AttentionPlan> deriveLayerPlan(AttentionLayerOp op,
+                                         SymbolTableCollection &symbols);
 
 } // namespace mlir::ring
 

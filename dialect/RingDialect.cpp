@@ -59,7 +59,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
                  Balance balance, FloatAttr scale, int64_t a2aAxis,
-                 WindowAttr window) {
+                 int64_t dModel, bool bias, WindowAttr window) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -77,6 +77,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   plan.balance = balance;
   plan.scale = scale.getValueAsDouble();
   plan.a2aAxis = a2aAxis;
+  plan.dModel = dModel;
+  plan.bias = bias;
   if (window) {
     plan.windowLeft = window.getLeft();
     plan.windowRight = window.getRight();
@@ -108,41 +110,29 @@ LogicalResult RingDialect::verifyOperationAttribute(Operation *op,
   if (!llvm::all_of(args, [](Type t) { return isa<MemRefType>(t); }))
     return success();
   AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
-  Type f32 = Float32Type::get(op->getContext());
-  struct Want {
-    StringRef name;
-    SmallVector<int64_t> shape;
-    Type elt;
-  };
-  SmallVector<Want> want = {{"q", plan.abiQShape(), plan.elementType},
-                            {"k", plan.abiKVShape(), plan.elementType},
-                            {"v", plan.abiKVShape(), plan.elementType},
-                            {"o", plan.abiQShape(), plan.elementType},
-                            {"lse", plan.abiLseShape(), f32}};
-  // The backward function (`ring.backward`) also takes do, dq, dk, dv.
+  // The backward function (`ring.backward`) also takes do, dq, dk, dv; a
+  // layer's takes (x, wq, wk, wv, wo, [bq, bk, bv, bo], y, lse).
   bool backward = fn->hasAttr("ring.backward");
-  if (backward)
-    want.append({{"do", plan.abiQShape(), plan.elementType},
-                 {"dq", plan.abiQShape(), plan.elementType},
-                 {"dk", plan.abiKVShape(), plan.elementType},
-                 {"dv", plan.abiKVShape(), plan.elementType}});
-  if (args.size() != want.size() || fn.getNumResults() != 0)
+  SmallVector<PerRankBuffer> want = perRankBuffers(plan, backward);
+  if (args.size() != want.size() || fn.getNumResults() != 0) {
+    std::string names;
+    for (const PerRankBuffer &w : want)
+      names += (names.empty() ? "" : ", ") + w.name.str();
     return op->emitError() << "a per-rank function with a ring.plan takes "
-                           << (backward ? "the buffers (q, k, v, o, lse, do, "
-                                          "dq, dk, dv)"
-                                        : "the buffers (q, k, v, o, lse)")
-                           << " and returns nothing; @" << fn.getSymName()
+                           << "the buffers (" << names
+                           << ") and returns nothing; @" << fn.getSymName()
                            << " takes " << args.size()
                            << " arguments and returns " << fn.getNumResults()
                            << " results";
+  }
   for (auto [i, w] : llvm::enumerate(want)) {
     auto t = cast<MemRefType>(args[i]);
     if (t.getShape() != ArrayRef<int64_t>(w.shape) ||
-        t.getElementType() != w.elt)
+        t.getElementType() != w.elementType)
       return op->emitError()
              << "buffer '" << w.name << "' (argument " << i << ") has type "
              << t << " but the plan's local buffer is "
-             << MemRefType::get(w.shape, w.elt);
+             << MemRefType::get(w.shape, w.elementType);
   }
   return success();
 }

@@ -176,7 +176,11 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
   let description = [{
     The plan of a partitioned attention: the global problem, the grid, and
     the grid axis of each role (-1 when the role is absent; `a2a_axis`, the
-    all-to-all axis, may be left out then). It is attached
+    all-to-all axis, may be left out then). With
+    `d_model` (> 0) the plan is a whole attention layer
+    (`ring.attention_layer`): the per-rank function also projects X into
+    Q, K, V and O into Y; `bias` says whether the projections add biases.
+    Both are omitted when absent. It is attached
     to the per-rank function by `ring-partition` as `ring.plan` and read by
     every later pass, the code generators and the artifact manifest.
 
@@ -206,6 +210,10 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     "::mlir::ring::Balance":$balance,
     "::mlir::FloatAttr":$scale,
     DefaultValuedParameter<"int64_t", "-1">:$a2a_axis,
+    DefaultValuedParameter<"int64_t", "0",
+        "d_model of the whole layer (0: attention only)">:$d_model,
+    DefaultValuedParameter<"bool", "false",
+        "whether the layer's projections have biases">:$bias,
     OptionalParameter<"::mlir::ring::WindowAttr">:$window
   );
   let assemblyFormat = "`<` struct(params) `>`";

@@ -536,5 +536,6 @@ def Ring_AllReduceOp : Ring_Op<"all_reduce"> {
 }
 
 include "dialect/RingGradOps.td"
+include "dialect/RingLayerOps.td"
 
 #endif // RING_OPS_TD

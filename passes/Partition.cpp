@@ -16,6 +16,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace mlir::ring {
 #define GEN_PASS_DEF_RINGPARTITIONPASS
@@ -105,22 +106,34 @@ void emitAllToAllAttention(OpBuilder &b, Location loc,
     memref::DeallocOp::create(b, loc, v);
 }
 
-/// Rewrites `func`, whose results must be exactly the outputs of `op`.
-LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
-                                const AttentionPlan &plan) {
-  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
-  if (ret.getNumOperands() != 2 || ret.getOperand(0) != op.getOutput() ||
-      ret.getOperand(1) != op.getLse())
-    return op.emitOpError()
+/// Checks that `func` holds only the spec op `op` (and its shard
+/// annotations) and returns exactly its (`out`, `lse`), described as
+/// `what` in the error; sets `ret` to the function's return.
+LogicalResult checkSpecFunction(func::FuncOp func, Operation *op, Value out,
+                                Value lse, StringRef what,
+                                func::ReturnOp &ret) {
+  ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  if (ret.getNumOperands() != 2 || ret.getOperand(0) != out ||
+      ret.getOperand(1) != lse)
+    return op->emitOpError()
            << "ring-partition needs the function to return exactly the "
-              "attention's (output, lse); @"
-           << func.getSymName() << " returns something else";
+           << what << "; @" << func.getSymName() << " returns something else";
   for (Operation &other : func.getBody().front())
     if (&other != op && &other != ret &&
         !isa<shard::ShardOp, shard::ShardingOp>(other))
       return other.emitOpError()
              << "ring-partition supports functions that contain only the "
                 "attention and its shard annotations";
+  return success();
+}
+
+/// Rewrites `func`, whose results must be exactly the outputs of `op`.
+LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
+                                const AttentionPlan &plan) {
+  func::ReturnOp ret;
+  if (failed(checkSpecFunction(func, op, op.getOutput(), op.getLse(),
+                               "attention's (output, lse)", ret)))
+    return failure();
 
   MLIRContext *ctx = func.getContext();
   Type elt = plan.elementType;
@@ -174,19 +187,86 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   return success();
 }
 
+/// Rewrites `func`, whose results must be exactly the outputs of the layer
+/// `op`, into the per-rank layer function (x, wq, wk, wv, wo, [bq, bk, bv,
+/// bo], y, lse): the projections of the rank's tokens before the ring
+/// (ring.project into Q, K, V workspace buffers in the attention's layout),
+/// the ring (ring.local_attention, which ring-schedule expands), then the
+/// output projection and the all-reduce of Y over the head-group ×
+/// dim-slice ranks.
+LogicalResult partitionLayerFunction(func::FuncOp func, AttentionLayerOp op,
+                                     const AttentionPlan &plan) {
+  func::ReturnOp ret;
+  if (failed(checkSpecFunction(func, op, op.getY(), op.getLse(),
+                               "layer's (y, lse)", ret)))
+    return failure();
+
+  MLIRContext *ctx = func.getContext();
+  SmallVector<PerRankBuffer> buffers = perRankBuffers(plan, false);
+  SmallVector<Type> argTypes;
+  for (const PerRankBuffer &b : buffers)
+    argTypes.push_back(MemRefType::get(b.shape, b.elementType));
+  Location loc = op.getLoc();
+  Block *oldBody = &func.getBody().front();
+  Block *body = new Block();
+  func.getBody().push_front(body);
+  llvm::StringMap<Value> arg;
+  for (auto [t, b] : llvm::zip(argTypes, buffers))
+    arg[b.name] = body->addArgument(t, func.getLoc());
+  OpBuilder b = OpBuilder::atBlockBegin(body);
+  SmallVector<Value> coords = emitCoords(b, loc, plan);
+
+  Type elt = plan.elementType;
+  auto qT = MemRefType::get(plan.localQShape(), elt);
+  auto kvT = MemRefType::get(plan.localKVShape(), elt);
+  SmallVector<Value> allocs;
+  auto alloc = [&](MemRefType t) {
+    allocs.push_back(memref::AllocOp::create(b, loc, t));
+    return allocs.back();
+  };
+  Value q = alloc(qT), k = alloc(kvT), v = alloc(kvT), o = alloc(qT);
+  Value yPart =
+      alloc(MemRefType::get(plan.localXShape(), Float32Type::get(ctx)));
+  auto bias = [&](StringRef name) {
+    return plan.bias ? arg[name] : Value();
+  };
+  ProjectOp::create(b, loc, arg["x"], arg["wq"], bias("bq"), q);
+  ProjectOp::create(b, loc, arg["x"], arg["wk"], bias("bk"), k);
+  ProjectOp::create(b, loc, arg["x"], arg["wv"], bias("bv"), v);
+  LocalAttentionOp::create(b, loc, q, k, v, o, arg["lse"], coords,
+                           plan.toAttr(ctx));
+  OutProjectOp::create(b, loc, o, arg["wo"], yPart);
+  OutputAllReduceOp::create(b, loc, yPart, bias("bo"), arg["y"]);
+  for (Value a : allocs)
+    memref::DeallocOp::create(b, loc, a);
+  func::ReturnOp::create(b, ret.getLoc());
+  oldBody->dropAllDefinedValueUses();
+  oldBody->erase();
+
+  func.setFunctionType(FunctionType::get(ctx, argTypes, {}));
+  func->setAttr("ring.plan", plan.toAttr(ctx));
+  for (auto [i, buf] : llvm::enumerate(buffers))
+    func.setArgAttr(i, "ring.name", StringAttr::get(ctx, buf.name));
+  return success();
+}
+
 struct RingPartitionPass
     : public mlir::ring::impl::RingPartitionPassBase<RingPartitionPass> {
   void runOnOperation() override {
     SymbolTableCollection symbols;
-    SmallVector<std::pair<func::FuncOp, AttentionOp>> work;
+    SmallVector<std::pair<func::FuncOp, Operation *>> work;
     bool ok = true;
     getOperation().walk([&](func::FuncOp func) {
-      SmallVector<AttentionOp> ops;
-      func.walk([&](AttentionOp op) { ops.push_back(op); });
+      SmallVector<Operation *> ops;
+      func.walk([&](Operation *op) {
+        if (isa<AttentionOp, AttentionLayerOp>(op))
+          ops.push_back(op);
+      });
       if (ops.size() > 1) {
-        ops[1].emitOpError() << "ring-partition handles one ring.attention "
-                                "per function; @"
-                             << func.getSymName() << " has " << ops.size();
+        ops[1]->emitOpError()
+            << "ring-partition handles one ring.attention or "
+               "ring.attention_layer per function; @"
+            << func.getSymName() << " has " << ops.size();
         ok = false;
       } else if (ops.size() == 1) {
         work.push_back({func, ops[0]});
@@ -195,8 +275,15 @@ struct RingPartitionPass
     if (!ok)
       return signalPassFailure();
     for (auto [func, op] : work) {
-      FailureOr<AttentionPlan> plan = deriveAttentionPlan(op, symbols);
-      if (failed(plan) || failed(partitionFunction(func, op, *plan)))
+      if (auto layer = dyn_cast<AttentionLayerOp>(op)) {
+        FailureOr<AttentionPlan> plan = deriveLayerPlan(layer, symbols);
+        if (failed(plan) || failed(partitionLayerFunction(func, layer, *plan)))
+          return signalPassFailure();
+        continue;
+      }
+      auto attn = cast<AttentionOp>(op);
+      FailureOr<AttentionPlan> plan = deriveAttentionPlan(attn, symbols);
+      if (failed(plan) || failed(partitionFunction(func, attn, *plan)))
         return signalPassFailure();
     }
   }

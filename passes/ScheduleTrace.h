@@ -51,7 +51,12 @@ struct Event {
     /// ring.zero, ring.grad_delta, ring.accumulate, ring.convert.
     GradOther,
     /// ring.all_to_all.
-    AllToAll
+    AllToAll,
+    /// The whole layer: ring.project, ring.out_project,
+    /// ring.output_all_reduce.
+    Project,
+    OutProject,
+    OutputReduce
   };
   Kind kind;
   Operation *op;
@@ -125,6 +130,33 @@ LogicalResult verifyBackwardTraces(func::FuncOp func, const AttentionPlan &plan,
                                    ArrayRef<Rank> ranks,
                                    ArrayRef<SmallVector<Event>> traces,
                                    ArrayRef<SmallVector<int64_t>> rings);
+
+/// The buffers the attention of a per-rank function reads and writes: the
+/// function's (q, k, v, o, lse) arguments, or, for a layer, the buffers its
+/// ring.project ops write from x and wq/wk/wv, the O that its
+/// ring.out_project reads and its lse argument.
+struct AttentionBuffers {
+  Value q, k, v, o, lse;
+};
+
+/// Finds the AttentionBuffers of `func`; for a layer, every projection must
+/// be at the top level of the function and read the function's own x and
+/// weights. Emits an error and fails otherwise.
+FailureOr<AttentionBuffers> findAttentionBuffers(func::FuncOp func,
+                                                 const AttentionPlan &plan);
+
+/// Proves the layer part of a whole-layer schedule from its traces (after
+/// the attention itself is proved): on every rank Q, K and V are projected
+/// once each from x with the right weight columns (and bias) before any
+/// block reads them; O is projected once with W_o after it is finalized;
+/// the partial Y goes through exactly one ring.output_all_reduce into the
+/// y argument (with b_o when the plan has biases); and the all-reduces of
+/// the head-group × dim-slice ranks of each ring coordinate match (same
+/// count and bytes), so none would wait forever.
+LogicalResult verifyLayerTraces(func::FuncOp func, const AttentionPlan &plan,
+                                const AttentionBuffers &buffers,
+                                ArrayRef<Rank> ranks,
+                                ArrayRef<SmallVector<Event>> traces);
 
 } // namespace mlir::ring
 

@@ -107,6 +107,12 @@ public:
         e.kind = Event::Reduce;
       } else if (isa<AllToAllOp>(op)) {
         e.kind = Event::AllToAll;
+      } else if (isa<ProjectOp>(op)) {
+        e.kind = Event::Project;
+      } else if (isa<OutProjectOp>(op)) {
+        e.kind = Event::OutProject;
+      } else if (isa<OutputAllReduceOp>(op)) {
+        e.kind = Event::OutputReduce;
       } else if (isa<LocalAttentionOp, LocalAttentionBackwardOp>(op)) {
         return op.emitOpError()
                << "is not scheduled; run ring-schedule before "
@@ -505,9 +511,12 @@ public:
     }
     if (failed(findAttentionBuffers()))
       return failure();
-    return success(succeeded(checkMatching()) &&
-                   succeeded(checkAllToAll()) && succeeded(checkDataFlow()) &&
-                   succeeded(checkCoverage()));
+    if (failed(checkMatching()) || failed(checkAllToAll()) ||
+        failed(checkDataFlow()) || failed(checkCoverage()))
+      return failure();
+    return success(!plan.isLayer() ||
+                   succeeded(verifyLayerTraces(func, plan, layerBuffers, ranks,
+                                               traces)));
   }
 
 private:
@@ -653,11 +662,10 @@ private:
   /// Follows K/V blocks through the buffers of every ring, in lockstep by
   /// transfer, and checks owners and in-flight buffers.
   LogicalResult checkDataFlow() {
+    // A layer's own K/V block is in the buffers its projections write.
     Block &body = func.getBody().front();
-    if (body.getNumArguments() < 5)
-      return func.emitError("ring-verify-schedule expects the per-rank ABI "
-                            "(q, k, v, o, lse)");
-    Value argK = body.getArgument(1), argV = body.getArgument(2);
+    Value argK = plan.isLayer() ? attn[1] : body.getArgument(1);
+    Value argV = plan.isLayer() ? attn[2] : body.getArgument(2);
     for (auto &[key, members] : groupsAlong(static_cast<int>(GridRole::Ring))) {
       size_t n = members.size();
       struct State {
@@ -858,7 +866,10 @@ private:
             return e.op->emitError()
                    << "on " << rank.str()
                    << " finalizes into buffers other than the "
-                   << (attn[3] == func.getBody().front().getArgument(3)
+                   << (plan.isLayer()
+                           ? "O that ring.out_project reads and the "
+                             "function's lse argument"
+                       : attn[3] == func.getBody().front().getArgument(3)
                            ? "function's o and lse arguments"
                            : "o and lse that the all-to-all returns")
                    << "; the result would be lost";
@@ -877,7 +888,8 @@ private:
           return e.op->emitError()
                  << "on " << rank.str() << " at stage " << e.stage
                  << " reads queries from a buffer other than the "
-                 << (attn[0] == func.getBody().front().getArgument(0)
+                 << (plan.isLayer() ? "Q that ring.project writes"
+                     : attn[0] == func.getBody().front().getArgument(0)
                          ? "function's q argument"
                          : "head-sharded q of the all-to-all");
         // The fused form merges its own result (AccumulatorChecker).
@@ -962,6 +974,17 @@ private:
 
   LogicalResult findAttentionBuffers() {
     Block &body = func.getBody().front();
+    if (plan.isLayer()) {
+      FailureOr<AttentionBuffers> found =
+          mlir::ring::findAttentionBuffers(func, plan);
+      if (failed(found))
+        return failure();
+      layerBuffers = *found;
+      Value bufs[] = {found->q, found->k, found->v, found->o, found->lse};
+      for (int i = 0; i < 5; ++i)
+        attn[i] = bufs[i];
+      return success();
+    }
     if (body.getNumArguments() < 5)
       return func.emitError("ring-verify-schedule expects the per-rank ABI "
                             "(q, k, v, o, lse)");
@@ -1265,6 +1288,8 @@ private:
   const AttentionPlan &plan;
   SmallVector<Rank> ranks;
   SmallVector<SmallVector<Event>> traces;
+  /// A layer's attention buffers (findAttentionBuffers of ScheduleTrace.h).
+  AttentionBuffers layerBuffers;
   /// Block op -> (rank index -> ring rank whose K/V it read).
   DenseMap<Operation *, DenseMap<int64_t, int64_t>> blockOwner;
 };

@@ -64,6 +64,16 @@ struct RingVerifyShardingsPass
         op.emitRemark() << "plan: " << plan->str() << " ranks="
                         << plan->numRanks();
     });
+    getOperation().walk([&](AttentionLayerOp op) {
+      FailureOr<AttentionPlan> plan = deriveLayerPlan(op, symbols);
+      if (failed(plan)) {
+        anyFailed = true;
+        return;
+      }
+      if (emitPlanRemarks)
+        op.emitRemark() << "plan: " << plan->str() << " ranks="
+                        << plan->numRanks();
+    });
     if (anyFailed)
       signalPassFailure();
   }

@@ -14,6 +14,7 @@
 #include "codegen/cpu/BlockKernels.h"
 #include "codegen/cpu/CpuVariants.h"
 #include "codegen/cpu/EntryPoint.h"
+#include "codegen/cpu/GemmKernels.h"
 #include "codegen/cpu/GradKernels.h"
 #include "codegen/cpu/KernelBuilder.h"
 #include "dialect/AttentionPlan.h"
@@ -140,6 +141,46 @@ struct AllReduceLowering : OpRewritePattern<AllReduceOp> {
                                     dataPointer(b, op.getBuffer()),
                                     b.i64(count), b.i32(op.getStage())});
     rewriter.eraseOp(op);
+    return success();
+  }
+  KernelCache &cache;
+};
+
+/// ring.output_all_reduce → ringrt_cg_allreduce_sum_f32_axis over the
+/// dim-slice axis, then over the head-group axis (the sum over the
+/// head-group × dim-slice ranks of this ring coordinate), then the kernel
+/// that adds the bias and rounds Y.
+struct OutputAllReduceLowering : OpRewritePattern<OutputAllReduceOp> {
+  OutputAllReduceLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(OutputAllReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi) || failed(requireDense(rewriter, op)))
+      return failure();
+    auto fn = op->getParentOfType<func::FuncOp>();
+    auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
+    if (!planAttr)
+      return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
+    AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto ptr = LLVM::LLVMPointerType::get(op.getContext());
+    auto sumFn = declareAbi(cache, op.getContext(),
+                            "ringrt_cg_allreduce_sum_f32_axis",
+                            {ptr, ptr, ptr, b.getI64Type(), b.getI32Type(),
+                             b.getI32Type()});
+    auto count = cast<MemRefType>(op.getPartial().getType()).getNumElements();
+    // Diagnostics name it as the stage after the ring's last.
+    int64_t stage = plan.ring();
+    for (GridRole role : {GridRole::DimSlice, GridRole::HeadGroup})
+      if (plan.size(role) > 1)
+        func::CallOp::create(
+            b, sumFn,
+            ValueRange{abi->context, abi->status,
+                       dataPointer(b, op.getPartial()), b.i64(count),
+                       b.i32(static_cast<int>(role)), b.i32(stage)});
+    rewriter.replaceOpWithNewOp<func::CallOp>(
+        op, getOutputFinishKernel(cache, op), op->getOperands());
     return success();
   }
   KernelCache &cache;
@@ -375,9 +416,14 @@ void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
       ctx, [cache](BlockAttentionBackwardOp op) {
         return getBlockAttentionBackwardKernel(*cache, op);
       });
-  patterns.add<AllReduceLowering, AllToAllLowering, ShiftLowering,
-               ShiftStartLowering,
-               ProcessMultiIndexLowering>(ctx, kernels);
+  // The whole layer (RingLayerOps.td).
+  patterns.add<KernelCallLowering<ProjectOp>>(
+      ctx, [cache](ProjectOp op) { return getProjectKernel(*cache, op); });
+  patterns.add<KernelCallLowering<OutProjectOp>>(
+      ctx, [cache](OutProjectOp op) { return getOutProjectKernel(*cache, op); });
+  patterns.add<AllReduceLowering, AllToAllLowering, OutputAllReduceLowering,
+               ShiftLowering, ShiftStartLowering, ProcessMultiIndexLowering>(
+      ctx, kernels);
 }
 
 //===----------------------------------------------------------------------===//
@@ -596,7 +642,8 @@ struct ConvertRingToCPUPass
       }
       Operation *early = nullptr;
       fn.walk([&](Operation *op) {
-        if (isa<AttentionOp, LocalAttentionOp, LocalAttentionBackwardOp>(op))
+        if (isa<AttentionOp, AttentionLayerOp, LocalAttentionOp,
+                LocalAttentionBackwardOp>(op))
           early = op;
       });
       if (early) {

@@ -29,6 +29,10 @@ std::string mlir::ring::cpu::entryPointName(StringRef name) {
   return (name + "_attention").str();
 }
 
+std::string mlir::ring::cpu::layerEntryPointName(StringRef name) {
+  return (name + "_layer").str();
+}
+
 std::string mlir::ring::cpu::backwardEntryPointName(StringRef name) {
   return (name + "_attention_backward").str();
 }
@@ -95,9 +99,21 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   // The backward per-rank function (ring.backward names the forward one)
   // takes the forward's tensors, dO, and the three gradients.
   auto forwardName = perRank->getAttrOfType<StringAttr>("ring.backward");
-  SmallVector<StringRef> names = {"q", "k", "v", "o", "lse"};
-  if (forwardName)
-    names.append({"do", "dq", "dk", "dv"});
+  // Expected local buffers, from the plan (a layer's take x, the weights,
+  // y and lse), and the function's buffer types.
+  struct Tensor {
+    StringRef name;
+    SmallVector<int64_t> shape;
+    MemRefType type;
+  };
+  SmallVector<Tensor> tensors;
+  SmallVector<StringRef> names;
+  SmallVector<PerRankBuffer> buffers =
+      perRankBuffers(plan, static_cast<bool>(forwardName));
+  for (const PerRankBuffer &buf : buffers) {
+    tensors.push_back({buf.name, buf.shape, {}});
+    names.push_back(buf.name);
+  }
   if (perRank.getNumArguments() != 3 + names.size())
     return perRank.emitError()
            << "a per-rank function must take (context, status, workspace, "
@@ -117,23 +133,9 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     workspaceBytes = std::max(workspaceBytes, attr.getInt());
   }
 
-  // Expected local shapes, from the plan, and the function's buffer types.
-  struct Tensor {
-    StringRef name;
-    SmallVector<int64_t> shape;
-    MemRefType type;
-  };
-  SmallVector<Tensor> tensors;
-  for (StringRef n : names)
-    tensors.push_back({n,
-                       n == "lse" ? plan.abiLseShape()
-                       : (n == "k" || n == "v" || n == "dk" || n == "dv")
-                           ? plan.abiKVShape()
-                           : plan.abiQShape(),
-                       {}});
   for (auto [i, t] : llvm::enumerate(tensors)) {
     t.type = dyn_cast<MemRefType>(perRank.getArgument(3 + i).getType());
-    Type want = t.name == "lse" ? Float32Type::get(ctx) : plan.elementType;
+    Type want = buffers[i].elementType;
     if (!t.type || t.type.getShape() != ArrayRef<int64_t>(t.shape) ||
         t.type.getElementType() != want || !t.type.getLayout().isIdentity())
       return perRank.emitError()
@@ -152,7 +154,8 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   b.setInsertionPointAfter(perRank);
   std::string name = forwardName
                          ? backwardEntryPointName(forwardName.getValue())
-                         : entryPointName(perRank.getSymName());
+                     : plan.isLayer() ? layerEntryPointName(perRank.getSymName())
+                                      : entryPointName(perRank.getSymName());
   if (SymbolTable::lookupSymbolIn(module, name))
     return perRank.emitError() << "the entry point '" << name
                                << "' already exists in the module";
@@ -270,7 +273,10 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   }
   (void)one;
   // Inputs whose fp32 logits could overflow are refused, not turned into
-  // NaN (host tensors only; ringrt decides from the context's device).
+  // NaN (host tensors only; ringrt decides from the context's device). A
+  // layer's Q and K are made inside the call, so its entry cannot scan them
+  // first; its host program bounds X and the weights instead.
+  if (!plan.isLayer()) {
   auto checkInputs = cache.declare(
       "ringrt_cg_check_inputs",
       FunctionType::get(ctx, {ptr, ptr, ptr, Float64Type::get(ctx), i64},
@@ -284,6 +290,7 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                          b, b.getF64FloatAttr(plan.scale)),
                      b.i64(plan.headDim)})
           .getResult(0));
+  }
 
   // The workspace: the caller's, or the context's (allocated once).
   SmallVector<Value> args;

@@ -26,6 +26,9 @@ std::string entryPointName(StringRef name);
 /// The C entry of the backward pass of the per-rank function `name`:
 /// `name`_attention_backward (q, k, v, o, lse, do, dq, dk, dv).
 std::string backwardEntryPointName(StringRef name);
+/// The C entry of a whole layer (d_model): `name`_layer (x, wq, wk, wv, wo,
+/// [bq, bk, bv, bo], y, lse).
+std::string layerEntryPointName(StringRef name);
 
 /// The name of the function that returns the workspace size:
 /// NAME_workspace_bytes.

@@ -39,25 +39,26 @@ void record(int32_t *status, ringrt_status st) {
     *status = st;
 }
 
-/// The dim-slice all-reduce of a device buffer (GPU targets): waits for the
+/// The all-reduce over the axis playing `role` of a device buffer (GPU
+/// targets): waits for the
 /// device, since the kernels that wrote `buf` may still run, then sums in
 /// place over the dim-slice axis, through a host copy when the
 /// communicator cannot address device memory (the condition of the shift
 /// staging, ringrt::shiftNeedsHostStaging).
 ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
-                                    int64_t count, int32_t stage) {
+                                    int64_t count, ringrt_axis role,
+                                    int32_t stage) {
   ringrt::DeviceBackend &device = *ctx->deviceBackend;
   if (ringrt_status st = device.synchronize())
     return st;
   if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0)
-    return ringrt_allreduce_sum_f32(ctx, buf, count, RINGRT_AXIS_DIM_SLICE,
-                                    stage);
+    return ringrt_allreduce_sum_f32(ctx, buf, count, role, stage);
   int64_t bytes = count * static_cast<int64_t>(sizeof(float));
   std::vector<float> host(static_cast<size_t>(count));
   if (ringrt_status st = device.copyToHost(host.data(), buf, bytes))
     return st;
-  if (ringrt_status st = ringrt_allreduce_sum_f32(
-          ctx, host.data(), count, RINGRT_AXIS_DIM_SLICE, stage))
+  if (ringrt_status st =
+          ringrt_allreduce_sum_f32(ctx, host.data(), count, role, stage))
     return st;
   return device.copyToDevice(buf, host.data(), bytes);
 }
@@ -316,9 +317,28 @@ void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx, int32_t *status,
   // On GPU targets `buf` is a device buffer that kernels still in flight
   // may be writing, and that the communicator may not be able to address.
   if (ctx && ctx->deviceBackend)
-    return record(status, deviceAllreduceSumF32(ctx, buf, count, stage));
+    return record(status, deviceAllreduceSumF32(ctx, buf, count,
+                                                RINGRT_AXIS_DIM_SLICE, stage));
   record(status, ringrt_allreduce_sum_f32(ctx, buf, count,
                                           RINGRT_AXIS_DIM_SLICE, stage));
+}
+
+void ringrt_cg_allreduce_sum_f32_axis(ringrt_context *ctx, int32_t *status,
+                                      float *buf, int64_t count, int32_t role,
+                                      int32_t stage) {
+  if (!ok(status))
+    return;
+  if (role < RINGRT_AXIS_RING || role > RINGRT_AXIS_DIM_SLICE)
+    return record(status, ringrt::setErrorf(
+                              RINGRT_ERR_INVALID_ARGUMENT,
+                              "ringrt_cg_allreduce_sum_f32_axis: invalid "
+                              "role %d (valid: 0 ring, 1 head groups, 2 dim "
+                              "slices)",
+                              role));
+  auto axis = static_cast<ringrt_axis>(role);
+  if (ctx && ctx->deviceBackend)
+    return record(status, deviceAllreduceSumF32(ctx, buf, count, axis, stage));
+  record(status, ringrt_allreduce_sum_f32(ctx, buf, count, axis, stage));
 }
 
 int32_t ringrt_cg_coord(const ringrt_context *ctx, int32_t role) {

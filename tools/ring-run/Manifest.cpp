@@ -277,6 +277,20 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       !rd.integer(*spec, "spec.", "a2a", s.a2a))
     return false;
   s.causal = causal != 0;
+  // A whole-layer artifact (optional keys).
+  if (spec->getAsObject()->get("d_model")) {
+    int64_t bias = 0;
+    if (!rd.integer(*spec, "spec.", "d_model", s.dModel))
+      return false;
+    if (spec->getAsObject()->get("bias") &&
+        !rd.integer(*spec, "spec.", "bias", bias))
+      return false;
+    if (s.dModel < 1 || (bias != 0 && bias != 1)) {
+      error = "spec.d_model must be >= 1 and spec.bias 0 or 1";
+      return false;
+    }
+    s.bias = bias == 1;
+  }
   // The window keys are present only in artifacts with a window.
   for (auto [key, slot] : {std::pair<const char *, int64_t *>{
                                "window_left", &s.windowLeft},

@@ -34,7 +34,11 @@ struct AttentionSpec {
   ringrt::layout::Balance balance = ringrt::layout::Balance::None;
   int32_t dtype = RINGRT_BF16;
   double scale = 1.0;
+  /// The whole layer (manifest spec.d_model, spec.bias): 0 = attention only.
+  int64_t dModel = 0;
+  bool bias = false;
 
+  bool isLayer() const { return dModel > 0; }
   /// Number of ranks: ring * head_groups * dim_slices * a2a.
   int64_t ranks() const { return ring * headGroups * dimSlices * a2a; }
   /// Tokens per rank (of the entry's tensors): seq / (ring * a2a).

@@ -19,6 +19,7 @@
 
 #include "Calibrate.h"
 #include "GradCheck.h"
+#include "LayerCheck.h"
 #include "HostData.h"
 #include "Library.h"
 #include "Manifest.h"
@@ -903,6 +904,30 @@ int runArtifact(World &w, const Options &opt) {
                     ringrt_coord(ctx, RINGRT_AXIS_HEAD_GROUP),
                     ringrt_coord(ctx, RINGRT_AXIS_DIM_SLICE),
                     ringrt_coord(ctx, RINGRT_AXIS_A2A)};
+  // A layer artifact (LayerCheck.h): NAME_layer takes X and the weights.
+  if (s.isLayer()) {
+    if (opt.checkRows > 0)
+      err = "--check-rows: a layer artifact's check compares the whole Y; "
+            "run --check without --check-rows";
+    if (!w.agree(err.empty(), err)) {
+      ringrt_context_destroy(ctx);
+      return 1;
+    }
+    LayerRun run{m,
+                 ctx,
+                 coords,
+                 reinterpret_cast<void *>(entry),
+                 opt.seed,
+                 opt.dumpDir,
+                 opt.iters,
+                 opt.inputScale,
+                 [&](bool ok, const std::string &msg) {
+                   return w.agree(ok, msg);
+                 }};
+    int rc = opt.check ? runLayerCheck(run) : runLayerBench(run);
+    ringrt_context_destroy(ctx);
+    return rc;
+  }
   // A grad artifact also exports the backward entry (GradCheck.h).
   BackwardEntry backward = findBackwardEntry(opt.dir, m);
   int rc;

@@ -72,6 +72,13 @@ const KeyInfo kKeys[] = {
     {"grad", Kind::Bool,
      "0 or 1 (default 0); 1 also exports the backward pass, "
      "NAME_attention_backward"},
+    {"d_model", Kind::PositiveInt,
+     "model width: compiles the whole layer (X [B, seq, d_model] -> QKV "
+     "projections -> ring attention -> output projection -> Y), entry "
+     "NAME_layer; default: attention alone"},
+    {"bias", Kind::Bool,
+     "with d_model: 1 adds biases bq, bk, bv, bo to the projections "
+     "(default 0)"},
     {"window_left", Kind::Window,
      "sliding window: tokens a query sees before itself, -1 = unlimited "
      "(default -1); combines with causal"},
@@ -165,6 +172,7 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                           .Case("head_groups", &spec.headGroups)
                           .Case("dim_slices", &spec.dimSlices)
                           .Case("a2a", &a2a)
+                          .Case("d_model", &spec.dModel)
                           .Case("ranks", &spec.ranks);
       *slot = v;
       break;
@@ -173,7 +181,8 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
       if (value != "0" && value != "1")
         return specError("spec key '" + key + "' needs 0 or 1, got '" +
                          value + "'");
-      (key == "grad" ? spec.grad : spec.causal) = value == "1";
+      (key == "grad" ? spec.grad : key == "bias" ? spec.bias : spec.causal) =
+          value == "1";
       break;
     case Kind::Balance:
       if (value != "zigzag" && value != "striped" && value != "none")
@@ -210,6 +219,29 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     }
   }
   spec.a2a = a2a;
+  if (spec.bias && !spec.dModel)
+    return specError("spec key 'bias' needs d_model: biases belong to the "
+                     "layer's projections");
+  if (spec.dModel && spec.grad)
+    return specError("spec keys 'd_model' and 'grad': the backward pass "
+                     "through the projections is not built yet; give "
+                     "grad=1 without d_model for the attention's gradients");
+  if (spec.dModel && spec.ranks)
+    return specError("spec keys 'd_model' and 'ranks': --explain / --auto "
+                     "plan the attention alone; give the grid keys (ring, "
+                     "head_groups, dim_slices) with d_model");
+  if ((spec.windowLeft != -1 || spec.windowRight != -1) &&
+      (spec.dModel || a2a > 1))
+    return specError(Twine("spec keys 'window_left'/'window_right' and '") +
+                     (spec.dModel ? "d_model" : "a2a") +
+                     "': the sliding window is applied by the ring schedule "
+                     "of the attention alone so far; give a2a=1 and no "
+                     "d_model with a window");
+  if (spec.dModel && a2a > 1)
+    return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "
+                     "ring x head_groups x dim_slices grids only so far; give "
+                     "a2a=1 with d_model, or compile the attention alone "
+                     "with a2a");
   if (spec.ranks)
     for (StringRef grid : {"ring", "a2a", "head_groups", "dim_slices"})
       if (seen.contains(grid))
@@ -223,8 +255,74 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
   return spec;
 }
 
+/// The layer form of renderSpecModule (d_model > 0): X [B, L, d_model] and
+/// the weights, sharded on the same ring x head_groups x dim_slices grid.
+static std::string renderLayerModule(const AttentionSpec &spec,
+                                     StringRef funcName) {
+  std::string s;
+  raw_string_ostream os(s);
+  auto tensor = [&](ArrayRef<int64_t> shape) {
+    std::string t = "tensor<";
+    for (int64_t d : shape)
+      t += std::to_string(d) + "x";
+    return t + spec.dtype + ">";
+  };
+  int64_t q = spec.heads * spec.headDim;
+  int64_t kv = spec.effectiveKvHeads() * spec.headDim;
+  int64_t dm = spec.dModel;
+  std::string xT = tensor({spec.batch, spec.seq, dm});
+  std::string wqT = tensor({dm, q}), wkT = tensor({dm, kv}),
+              woT = tensor({q, dm});
+  std::string lseT = "tensor<" + std::to_string(spec.batch) + "x" +
+                     std::to_string(spec.heads) + "x" +
+                     std::to_string(spec.seq) + "xf32>";
+  os << "shard.grid @cluster(shape = " << spec.ring << "x" << spec.headGroups
+     << "x" << spec.dimSlices << ")\n";
+  os << "func.func @" << funcName << "(%x: " << xT << ", %wq: " << wqT
+     << ", %wk: " << wkT << ", %wv: " << wkT << ", %wo: " << woT;
+  if (spec.bias)
+    os << ", %bq: " << tensor({q}) << ", %bk: " << tensor({kv})
+       << ", %bv: " << tensor({kv}) << ", %bo: " << tensor({dm});
+  os << ") -> (" << xT << ", " << lseT << ") {\n";
+  // X splits its sequence over axis 0; the weights their heads over axis 1
+  // and each head's dim over axis 2 (RingLayerOps.td).
+  os << "  %sx = shard.sharding @cluster split_axes = [[], [0]] : "
+        "!shard.sharding\n";
+  os << "  %sw = shard.sharding @cluster split_axes = [[], [1, 2]] : "
+        "!shard.sharding\n";
+  os << "  %so = shard.sharding @cluster split_axes = [[1, 2]] : "
+        "!shard.sharding\n";
+  os << "  %x1 = shard.shard %x to %sx : " << xT << "\n";
+  os << "  %wq1 = shard.shard %wq to %sw : " << wqT << "\n";
+  os << "  %wk1 = shard.shard %wk to %sw : " << wkT << "\n";
+  os << "  %wv1 = shard.shard %wv to %sw : " << wkT << "\n";
+  os << "  %wo1 = shard.shard %wo to %so : " << woT << "\n";
+  if (spec.bias) {
+    os << "  %sn = shard.sharding @cluster split_axes = [[]] : "
+          "!shard.sharding\n";
+    os << "  %bq1 = shard.shard %bq to %so : " << tensor({q}) << "\n";
+    os << "  %bk1 = shard.shard %bk to %so : " << tensor({kv}) << "\n";
+    os << "  %bv1 = shard.shard %bv to %so : " << tensor({kv}) << "\n";
+    os << "  %bo1 = shard.shard %bo to %sn : " << tensor({dm}) << "\n";
+  }
+  os << "  %y, %lse = ring.attention_layer %x1, %wq1, %wk1, %wv1, %wo1";
+  if (spec.bias)
+    os << " bias(%bq1, %bk1, %bv1, %bo1 : " << tensor({q}) << ", "
+       << tensor({kv}) << ", " << tensor({kv}) << ", " << tensor({dm}) << ")";
+  os << " heads = " << spec.heads;
+  if (spec.causal)
+    os << " mask<causal>";
+  os << " balance<" << spec.effectiveBalance() << ">";
+  os << " : " << xT << ", " << wqT << ", " << wkT << ", " << wkT << ", "
+     << woT << " -> " << xT << ", " << lseT << "\n";
+  os << "  return %y, %lse : " << xT << ", " << lseT << "\n}\n";
+  return s;
+}
+
 std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
                                          StringRef funcName) {
+  if (spec.dModel)
+    return renderLayerModule(spec, funcName);
   std::string s;
   raw_string_ostream os(s);
   auto tensor = [&](int64_t h, StringRef elt) {
@@ -290,6 +388,9 @@ OwningOpRef<ModuleOp> mlir::ring::parseSpecModule(const AttentionSpec &spec,
     return module;
   Builder b(context);
   module->walk([&](AttentionOp op) {
+    op.setScaleAttr(b.getF64FloatAttr(*spec.scale));
+  });
+  module->walk([&](AttentionLayerOp op) {
     op.setScaleAttr(b.getF64FloatAttr(*spec.scale));
   });
   if (failed(verify(*module)))

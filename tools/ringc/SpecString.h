@@ -42,6 +42,11 @@ struct AttentionSpec {
   bool causal = false;
   /// Also compile the backward pass (NAME_attention_backward).
   bool grad = false;
+  /// d_model=N: the whole layer (ring.attention_layer) with projections;
+  /// 0: attention alone.
+  int64_t dModel = 0;
+  /// bias=1: the layer's projections add biases.
+  bool bias = false;
   /// Sliding window sides (tokens; -1 = unlimited).
   int64_t windowLeft = -1, windowRight = -1;
   /// none, zigzag or striped; empty: zigzag when causal, else none.

@@ -109,6 +109,15 @@ RINGRT_API void ringrt_cg_allreduce_sum_f32(ringrt_context *ctx,
                                             int32_t *status, float *buf,
                                             int64_t count, int32_t stage);
 
+/// In-place sum of `count` floats over the axis playing `role` (a
+/// ringrt_axis): the whole layer's Y is summed over the dim-slice axis,
+/// then over the head-group axis. `stage` names the transfer in
+/// diagnostics.
+RINGRT_API void ringrt_cg_allreduce_sum_f32_axis(ringrt_context *ctx,
+                                                 int32_t *status, float *buf,
+                                                 int64_t count, int32_t role,
+                                                 int32_t stage);
+
 /// Checks that the running CPU has every x86 feature of the comma-separated
 /// LLVM feature names in `features` (those the artifact's object was
 /// compiled for). RINGRT_ERR_UNSUPPORTED names the missing ones and how to

@@ -12,7 +12,7 @@ func.func @extra_use(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tenso
 func.func @two(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>)
     -> (tensor<1x2x8x4xf32>, tensor<1x2x8xf32>) {
   %o, %lse = ring.attention %q, %k, %v : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x8x4xf32>, tensor<1x2x8xf32>
-  // expected-error @+1 {{ring-partition handles one ring.attention per function; @two has 2}}
+  // expected-error @+1 {{ring-partition handles one ring.attention or ring.attention_layer per function; @two has 2}}
   %o2, %lse2 = ring.attention %q, %k, %v : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x8x4xf32>, tensor<1x2x8xf32>
   return %o2, %lse : tensor<1x2x8x4xf32>, tensor<1x2x8xf32>
 }

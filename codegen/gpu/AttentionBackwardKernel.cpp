@@ -68,11 +68,8 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 }
 
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
-  if (dtype != "bf16" && dtype != "f16")
-    return "the GPU kernels take bf16 or f16 inputs (mma.sync m16n8k16); "
-           "element type '" +
-           dtype + "' is not supported on " + target.chip().str() +
-           " (use --target=cpu for f32)";
+  if (std::string error = checkMmaDtype(dtype, target); !error.empty())
+    return error;
   if (headDim <= 0 || headDim % 16 != 0)
     return "local head_dim " + std::to_string(headDim) +
            " is not a multiple of 16: the mma.sync backward kernels need a "
@@ -339,11 +336,10 @@ std::string BackwardWriter::dq() {
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
-    std::string count = emitCount(e, nt, [&](const std::string &j) {
+    nt = emitCount(e, nt, [&](const std::string &j) {
       std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
       return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
     });
-    nt = count;
   }
   // Positions for the causal mask and the sliding window.
   const bool positional = causal || c.window.any();

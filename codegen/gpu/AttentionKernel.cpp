@@ -53,12 +53,19 @@ int64_t AttentionKernelConfig::sharedBytes() const {
   return (tiles.blockM() + 4 * tiles.blockN) * paddedRowBytes(headDim);
 }
 
+std::string gpu::checkMmaDtype(const std::string &dtype,
+                              const TargetInfo &target) {
+  if (dtype == "bf16" || dtype == "f16")
+    return "";
+  return "the GPU kernels take bf16 or f16 inputs (mma.sync m16n8k16); "
+         "element type '" +
+         dtype + "' is not supported on " + target.chip().str() +
+         " (use --target=cpu for f32)";
+}
+
 std::string AttentionKernelConfig::validate(const TargetInfo &target) const {
-  if (dtype != "bf16" && dtype != "f16")
-    return "the GPU kernels take bf16 or f16 inputs (mma.sync m16n8k16); "
-           "element type '" +
-           dtype + "' is not supported on " + target.chip().str() +
-           " (use --target=cpu for f32)";
+  if (std::string error = checkMmaDtype(dtype, target); !error.empty())
+    return error;
   if (headDim <= 0 || headDim % 16 != 0)
     return "local head_dim " + std::to_string(headDim) +
            " is not a multiple of 16: the mma.sync m16n8k16 kernel needs "
@@ -128,16 +135,8 @@ std::string AttentionWriter::run() {
   const int64_t nO = D / 8;  // output n-tiles per warp
 
   // Thread and block coordinates.
-  e.line("%tidx = gpu.thread_id x");
-  e.line("%tid = arith.index_cast %tidx : index to i32");
-  e.line("%bxx = gpu.block_id x");
-  e.line("%bx = arith.index_cast %bxx : index to i32");
-  e.line("%hx = gpu.block_id y");
-  e.line("%h = arith.index_cast %hx : index to i32");
-  e.line("%bbx = gpu.block_id z");
-  e.line("%b = arith.index_cast %bbx : index to i32");
-  lane = e.let("arith.andi %tid, " + e.i32(31) + " : i32");
-  std::string warp = e.let("arith.shrui %tid, " + e.i32(5) + " : i32");
+  std::string warp;
+  emitBlockCoordinates(e, lane, warp);
   std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   std::string t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
@@ -171,16 +170,10 @@ std::string AttentionWriter::run() {
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
-    std::string j = e.newName(), acc = e.newName(), cnt = e.newName();
-    e.open(cnt + " = scf.for " + j + " = " + e.i32(0) + " to " + nt +
-           " step " + e.i32(1) + " iter_args(" + acc + " = " + e.i32(0) +
-           ") -> (i32) : i32 {");
-    std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
-    std::string vis = e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
-    std::string inc = e.let("arith.extui " + vis + " : i1 to i32");
-    e.line("scf.yield " + e.add(acc, inc) + " : i32");
-    e.close();
-    nt = cnt;
+    nt = emitCount(e, nt, [&](const std::string &j) {
+      std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
+      return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
+    });
   }
   // Positions for the causal mask and the sliding window.
   const bool positional = causal || c.window.any();

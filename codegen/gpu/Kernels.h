@@ -22,6 +22,10 @@ namespace mlir::ring::gpu {
 
 class TargetInfo;
 
+/// The diagnostic for an element type the mma.sync kernels do not take
+/// (they take bf16 and f16, m16n8k16); empty when `dtype` is one of them.
+std::string checkMmaDtype(const std::string &dtype, const TargetInfo &target);
+
 /// The sliding window a kernel variant masks with (#ring.window, see
 /// Visibility.h): key position kp is visible to query position qp only if
 /// d = qp − kp satisfies d <= maxDiff (the left side) and d >= minDiff (the

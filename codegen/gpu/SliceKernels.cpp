@@ -26,17 +26,6 @@ using namespace mlir;
 using namespace mlir::ring;
 using namespace mlir::ring::gpu;
 
-/// The diagnostic for element types the GPU kernels do not take.
-static std::string checkDtype(const std::string &dtype,
-                              const TargetInfo &target) {
-  if (dtype == "bf16" || dtype == "f16")
-    return "";
-  return "the GPU kernels take bf16 or f16 inputs (mma.sync m16n8k16); "
-         "element type '" +
-         dtype + "' is not supported on " + target.chip().str() +
-         " (use --target=cpu for f32)";
-}
-
 static std::string globalPtr(MlirEmitter &e, const std::string &p) {
   return e.let("llvm.addrspacecast " + p + " : !llvm.ptr to !llvm.ptr<1>");
 }
@@ -79,7 +68,7 @@ int64_t BlockScoresKernelConfig::sharedBytes() const {
 }
 
 std::string BlockScoresKernelConfig::validate(const TargetInfo &target) const {
-  if (std::string why = checkDtype(dtype, target); !why.empty())
+  if (std::string why = checkMmaDtype(dtype, target); !why.empty())
     return why;
   if (sliceDim <= 0 || sliceDim % 16 != 0)
     return "dim-slice width (head_dim / dim_slices) " +
@@ -187,7 +176,7 @@ std::string SoftmaxVKernelConfig::kernelName() const {
 }
 
 std::string SoftmaxVKernelConfig::validate(const TargetInfo &target) const {
-  if (std::string why = checkDtype(dtype, target); !why.empty())
+  if (std::string why = checkMmaDtype(dtype, target); !why.empty())
     return why;
   // One accumulator per 32 columns per lane; past 256 columns the SIMT
   // kernel would want more registers than it is worth.
@@ -349,7 +338,7 @@ std::string SliceBackwardKernelConfig::dkdvKernelName() const {
 }
 
 std::string SliceBackwardKernelConfig::validate(const TargetInfo &target) const {
-  if (std::string why = checkDtype(dtype, target); !why.empty())
+  if (std::string why = checkMmaDtype(dtype, target); !why.empty())
     return why;
   if (sliceDim <= 0 || sliceDim > 256)
     return "dim-slice width " + std::to_string(sliceDim) +

@@ -197,6 +197,21 @@ private:
   ringrt_status poll(void *event, int role, nccl::Result &asyncError);
   /// Aborts `role`'s communicator after a failure at `stage`.
   void abortRole(int role, int32_t stage);
+  /// Starts an operation on the communication stream: makes the device
+  /// current, takes `event` from the pool and orders the stream after the
+  /// compute enqueued so far. Errors are prefixed with `fn` and
+  /// formatv(labelFmt, label), e.g. "fn: stage 3" or "fn #2".
+  ringrt_status beginOperation(void *&event, const char *fn,
+                               const char *labelFmt, int32_t label);
+  /// Completes an operation whose `event` is recorded: polls it and orders
+  /// compute after it. On a timeout or an asynchronous NCCL error aborts
+  /// `role`'s communicator (as of `label`) and fails with "fn: world rank R
+  /// timed out after T ms|failed <what()><timeoutTail>; ..." naming the
+  /// cause; `what` runs only then. Other errors are prefixed as above.
+  template <typename What>
+  ringrt_status finishOperation(void *event, int role, const char *fn,
+                                const char *labelFmt, int32_t label,
+                                What what, const char *timeoutTail = "");
   /// Fails if `role`'s communicator was aborted or never made.
   ringrt_status checkUsable(int role, const char *fn, int32_t stage);
   std::string ncclMessage(nccl::Result r) const;
@@ -359,6 +374,52 @@ void NcclComm::abortRole(int role, int32_t stage) {
   abortedAt[role] = stage;
 }
 
+ringrt_status NcclComm::beginOperation(void *&event, const char *fn,
+                                       const char *labelFmt, int32_t label) {
+  ringrt_status st;
+  if ((st = streams->activate()) != RINGRT_OK ||
+      (st = events->get(event)) != RINGRT_OK ||
+      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
+    return setErrorf(st, "%s%s: %s", fn, formatv(labelFmt, label).c_str(),
+                     lastError().c_str());
+  return RINGRT_OK;
+}
+
+template <typename What>
+ringrt_status NcclComm::finishOperation(void *event, int role, const char *fn,
+                                        const char *labelFmt, int32_t label,
+                                        What what, const char *timeoutTail) {
+  nccl::Result async = nccl::Success;
+  ringrt_status st = poll(event, role, async);
+  // Kernels enqueued from now on read what the operation wrote: the compute
+  // stream waits on its event (the host already knows it is done; the
+  // device-side wait orders the streams).
+  if (st == RINGRT_OK && (st = streams->orderComputeAfter(event)) != RINGRT_OK)
+    return setErrorf(st, "%s%s: %s", fn, formatv(labelFmt, label).c_str(),
+                     lastError().c_str());
+  if (st == RINGRT_OK)
+    return st;
+  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
+    return setErrorf(st, "%s%s: %s", fn, formatv(labelFmt, label).c_str(),
+                     lastError().c_str());
+  abortRole(role, label);
+  std::string where = formatv(
+      "world rank %lld %s %s", static_cast<long long>(grid.worldRank),
+      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
+                                         static_cast<long long>(timeoutMs))
+                                     .c_str()
+                               : "failed",
+      std::string(what()).c_str());
+  if (st == RINGRT_ERR_TIMEOUT)
+    return setErrorf(st, "%s: %s%s; the NCCL %s communicator was aborted", fn,
+                     where.c_str(), timeoutTail, kRoleNames[role]);
+  return setErrorf(st,
+                   "%s: %s: NCCL reported an asynchronous error: %s; the "
+                   "NCCL %s communicator was aborted",
+                   fn, where.c_str(), ncclMessage(async).c_str(),
+                   kRoleNames[role]);
+}
+
 ringrt_status NcclComm::checkUsable(int role, const char *fn, int32_t stage) {
   if (comms[role])
     return RINGRT_OK;
@@ -420,11 +481,9 @@ ringrt_status NcclComm::shiftStartDir(const void *send, void *recv,
   req->succ = grid.worldRankAlong(ring, succ);
   req->pred = grid.worldRankAlong(ring, pred);
 
-  if ((st = streams->activate()) != RINGRT_OK ||
-      (st = events->get(req->event)) != RINGRT_OK ||
-      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
-    return setErrorf(st, "ringrt_shift_start: stage %d: %s", stage,
-                     lastError().c_str());
+  if ((st = beginOperation(req->event, "ringrt_shift_start", ": stage %d",
+                           stage)) != RINGRT_OK)
+    return st;
 
   // NCCL matches sends and receives between two peers by issue order, not
   // by tag: every rank issues its shifts in the schedule's order on one
@@ -466,41 +525,17 @@ ringrt_status NcclComm::wait(ringrt_request &base) {
   ringrt_status st = checkUsable(ring, "ringrt_wait", req.stage);
   if (st != RINGRT_OK)
     return st;
-  nccl::Result async = nccl::Success;
-  st = poll(req.event, ring, async);
-  // Kernels enqueued from now on read the received buffer: the compute
-  // stream waits on the transfer's event (the host already knows it is
-  // done; the device-side wait orders the streams).
-  if (st == RINGRT_OK &&
-      (st = streams->orderComputeAfter(req.event)) != RINGRT_OK)
-    return setErrorf(st, "ringrt_wait: stage %d: %s", req.stage,
-                     lastError().c_str());
-  if (st == RINGRT_OK)
-    return st;
-  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
-    return setErrorf(st, "ringrt_wait: stage %d: %s", req.stage,
-                     lastError().c_str());
-  abortRole(ring, req.stage);
-  std::string where = formatv(
-      "world rank %lld %s in the ring shift of stage %d (tag %d, %lld "
-      "bytes): the grouped NCCL receive from world rank %lld (ring "
-      "predecessor) and send to world rank %lld (ring successor)",
-      static_cast<long long>(grid.worldRank),
-      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
-                                         static_cast<long long>(timeoutMs))
-                                     .c_str()
-                               : "failed",
-      req.stage, req.tag, static_cast<long long>(req.bytes),
-      static_cast<long long>(req.pred), static_cast<long long>(req.succ));
-  if (st == RINGRT_ERR_TIMEOUT)
-    return setErrorf(st,
-                     "ringrt_wait: %s did not complete; the NCCL ring "
-                     "communicator was aborted",
-                     where.c_str());
-  return setErrorf(st,
-                   "ringrt_wait: %s: NCCL reported an asynchronous error: "
-                   "%s; the NCCL ring communicator was aborted",
-                   where.c_str(), ncclMessage(async).c_str());
+  return finishOperation(
+      req.event, ring, "ringrt_wait", ": stage %d", req.stage,
+      [&] {
+        return formatv(
+            "in the ring shift of stage %d (tag %d, %lld bytes): the grouped "
+            "NCCL receive from world rank %lld (ring predecessor) and send to "
+            "world rank %lld (ring successor)",
+            req.stage, req.tag, static_cast<long long>(req.bytes),
+            static_cast<long long>(req.pred), static_cast<long long>(req.succ));
+      },
+      " did not complete");
 }
 
 ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
@@ -510,10 +545,8 @@ ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
   if (st != RINGRT_OK)
     return st;
   PooledEvent event(events);
-  if ((st = streams->activate()) != RINGRT_OK ||
-      (st = events->get(event.event)) != RINGRT_OK ||
-      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
-    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
+  if ((st = beginOperation(event.event, fn, ": stage %d", stage)) != RINGRT_OK)
+    return st;
   nccl::Result r =
       api.allReduce(buf, buf, static_cast<std::size_t>(count), nccl::Float32,
                     nccl::Sum, comms[role], static_cast<nccl::Stream>(stream));
@@ -523,34 +556,12 @@ ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
                      fn, stage, kRoleNames[role], ncclMessage(r).c_str());
   if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
     return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
-  nccl::Result async = nccl::Success;
-  st = poll(event.event, role, async);
-  if (st == RINGRT_OK &&
-      (st = streams->orderComputeAfter(event.event)) != RINGRT_OK)
-    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
-  if (st == RINGRT_OK)
-    return st;
-  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
-    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
-  abortRole(role, stage);
-  std::string where = formatv(
-      "world rank %lld %s at stage %d (%lld floats over the %s axis with "
-      "world ranks %s)",
-      static_cast<long long>(grid.worldRank),
-      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
-                                         static_cast<long long>(timeoutMs))
-                                     .c_str()
-                               : "failed",
-      stage, static_cast<long long>(count), kRoleNames[role],
-      peersOf(role).c_str());
-  if (st == RINGRT_ERR_TIMEOUT)
-    return setErrorf(st, "%s: %s; the NCCL %s communicator was aborted", fn,
-                     where.c_str(), kRoleNames[role]);
-  return setErrorf(st,
-                   "%s: %s: NCCL reported an asynchronous error: %s; the "
-                   "NCCL %s communicator was aborted",
-                   fn, where.c_str(), ncclMessage(async).c_str(),
-                   kRoleNames[role]);
+  return finishOperation(event.event, role, fn, ": stage %d", stage, [&] {
+    return formatv("at stage %d (%lld floats over the %s axis with world "
+                   "ranks %s)",
+                   stage, static_cast<long long>(count), kRoleNames[role],
+                   peersOf(role).c_str());
+  });
 }
 
 ringrt_status NcclComm::allToAll(const void *send, void *recv,
@@ -565,10 +576,8 @@ ringrt_status NcclComm::allToAll(const void *send, void *recv,
   if (st != RINGRT_OK)
     return st;
   PooledEvent event(events);
-  if ((st = streams->activate()) != RINGRT_OK ||
-      (st = events->get(event.event)) != RINGRT_OK ||
-      (st = streams->orderAfterCompute(stream)) != RINGRT_OK)
-    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
+  if ((st = beginOperation(event.event, fn, " #%d", id)) != RINGRT_OK)
+    return st;
   // One group of device-pointer sends and receives, a pair per row of every
   // peer's block (rows are contiguous; NCCL has no strided types), the
   // rank's own block as a send to itself. NCCL matches them per peer in
@@ -612,33 +621,10 @@ ringrt_status NcclComm::allToAll(const void *send, void *recv,
                      static_cast<long long>(badPeer), ncclMessage(r).c_str());
   if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
     return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
-  nccl::Result async = nccl::Success;
-  st = poll(event.event, role, async);
-  if (st == RINGRT_OK &&
-      (st = streams->orderComputeAfter(event.event)) != RINGRT_OK)
-    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
-  if (st == RINGRT_OK)
-    return st;
-  if (st != RINGRT_ERR_TIMEOUT && st != RINGRT_ERR_COMM)
-    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
-  abortRole(role, id);
-  std::string where = formatv(
-      "world rank %lld %s in all-to-all #%d over the %s axis with world "
-      "ranks %s",
-      static_cast<long long>(grid.worldRank),
-      st == RINGRT_ERR_TIMEOUT ? formatv("timed out after %lld ms",
-                                         static_cast<long long>(timeoutMs))
-                                     .c_str()
-                               : "failed",
-      id, kRoleNames[role], peersOf(role).c_str());
-  if (st == RINGRT_ERR_TIMEOUT)
-    return setErrorf(st, "%s: %s; the NCCL %s communicator was aborted", fn,
-                     where.c_str(), kRoleNames[role]);
-  return setErrorf(st,
-                   "%s: %s: NCCL reported an asynchronous error: %s; the "
-                   "NCCL %s communicator was aborted",
-                   fn, where.c_str(), ncclMessage(async).c_str(),
-                   kRoleNames[role]);
+  return finishOperation(event.event, role, fn, " #%d", id, [&] {
+    return formatv("in all-to-all #%d over the %s axis with world ranks %s",
+                   id, kRoleNames[role], peersOf(role).c_str());
+  });
 }
 
 /// Resolves `name` in `handle` into `fn`; false if absent.

@@ -12,6 +12,7 @@
 
 #include "Manifest.h"
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -51,6 +52,15 @@ struct RankCoords {
 
 /// The global token of the rank's local token `i` (0 <= i < rankSeq()):
 /// ring-local token a2a·rankSeq() + i of ring rank `ring`.
+/// Whether two dim slices' LSE values for the same row agree: every slice
+/// computes the row's LSE from the same all-reduced scores, so they differ
+/// at most by rounding (NaN agrees with NaN so that the NaN check reports
+/// it, not this one).
+inline bool lseAgreesAcrossSlices(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) || a == b ||
+         std::fabs(a - b) <= 1e-5f * (1.0f + std::fabs(a));
+}
+
 inline int64_t rankToken(const AttentionSpec &s, const RankCoords &c,
                          int64_t i) {
   return ringrt::layout::globalToken(s.balance, s.seq, s.ring, c.ring,

@@ -362,10 +362,7 @@ int ringrun::runLayerCheck(const LayerRun &run) {
               dst = rl[l];
               return;
             }
-            bool same = (std::isnan(dst) && std::isnan(rl[l])) ||
-                        dst == rl[l] ||
-                        std::fabs(dst - rl[l]) <= 1e-5f * (1.0f + std::fabs(dst));
-            if (!same && failure.empty())
+            if (!lseAgreesAcrossSlices(dst, rl[l]) && failure.empty())
               failure = "lse of rank " + std::to_string(r) +
                         " (dim slice " + std::to_string(c.dimSlice) +
                         ") disagrees with dim slice 0 at flat index " +

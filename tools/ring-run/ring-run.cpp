@@ -560,11 +560,7 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
             dst = rl[l];
             return;
           }
-          bool agreeVal = (std::isnan(dst) && std::isnan(rl[l])) ||
-                          dst == rl[l] ||
-                          std::fabs(dst - rl[l]) <=
-                              1e-5f * (1.0f + std::fabs(dst));
-          if (!agreeVal && failure.empty())
+          if (!lseAgreesAcrossSlices(dst, rl[l]) && failure.empty())
             failure = "lse of rank " + std::to_string(r) + " (dim slice " +
                       std::to_string(c.dimSlice) + ") disagrees with dim " +
                       "slice 0 at flat index " + std::to_string(g) + ": " +

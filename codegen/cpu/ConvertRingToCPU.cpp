@@ -528,6 +528,36 @@ void hoistKernelScratch(func::FuncOp fn) {
   }
 }
 
+/// Brackets every kernel call of `fn` (a callee named ring_cpu_*) with
+/// ringrt_cg_kernel_begin/end: while ringrt_device_time_kernels is on they
+/// time it on the host clock (ring-run --bench's host overhead is the
+/// entry's time minus the kernels'), and otherwise cost two calls and a
+/// branch per kernel call (a few per ring stage).
+void timeKernelCalls(func::FuncOp fn, KernelCache &cache) {
+  SmallVector<func::CallOp> calls;
+  fn.walk([&](func::CallOp c) {
+    if (c.getCallee().starts_with("ring_cpu_"))
+      calls.push_back(c);
+  });
+  if (calls.empty())
+    return;
+  MLIRContext *ctx = fn.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  func::FuncOp begin =
+      declareAbi(cache, ctx, "ringrt_cg_kernel_begin", {ptr}, {i64});
+  func::FuncOp end = declareAbi(cache, ctx, "ringrt_cg_kernel_end", {ptr, i64});
+  Value context = fn.getArgument(0);
+  for (func::CallOp c : calls) {
+    OpBuilder b(c);
+    Value start =
+        func::CallOp::create(b, c.getLoc(), begin, ValueRange{context})
+            .getResult(0);
+    b.setInsertionPointAfter(c);
+    func::CallOp::create(b, c.getLoc(), end, ValueRange{context, start});
+  }
+}
+
 /// Frees, before every return, the buffers the function allocates in its
 /// entry block and does not free itself.
 void freeLocalBuffers(func::FuncOp fn) {
@@ -588,6 +618,7 @@ struct ConvertRingToCPUPass
       return failure();
     // (The GPU launch pass has already placed its buffers.)
     if (!fromGpuLaunch) {
+      timeKernelCalls(fn, cache);
       hoistKernelScratch(fn);
       if (failed(assignWorkspace(fn, fn.getArgument(2))))
         return failure();

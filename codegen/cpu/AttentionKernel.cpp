@@ -209,19 +209,22 @@ private:
 void AttentionKernelEmitter::emit() {
   // Kt is tile-major, [KNP/16][D][16], so that the D vectors of one key
   // tile are contiguous (8 KiB at D = 128) instead of KNP floats apart.
-  if (var.bf16Dot) {
+  // (The scratch buffers become the kernel's trailing arguments in this
+  // order.)
+  if (var.bf16Dot)
     kt = memref::AllocOp::create(
         b, MemRefType::get({knPadded / kKeyTile, headDim / 2, kKeyTile},
                            b.getI32Type()));
-    qs = memref::AllocOp::create(
-        b, MemRefType::get({queryBlock, headDim / 2}, b.getI32Type()));
-  } else {
+  else
     kt = f32Memref({knPadded / kKeyTile, headDim, kKeyTile},
                    /*onStack=*/false);
-    qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
-  }
   if (!directV)
     vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
+  if (var.bf16Dot)
+    qs = memref::AllocOp::create(
+        b, MemRefType::get({queryBlock, headDim / 2}, b.getI32Type()));
+  else
+    qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   ms = f32Memref({queryBlock}, /*onStack=*/true);
   ls = f32Memref({queryBlock, kKeyTile}, /*onStack=*/false);

@@ -694,14 +694,6 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
     return failure();
   }
   AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
-  if (plan.isLayer() && options.target != "cpu") {
-    error = "d_model: the whole layer has CPU GEMM kernels only so far; "
-            "compile it with --target=cpu (target " +
-            options.target +
-            " has no projection kernels yet), or compile the attention alone "
-            "(without d_model) for the GPU";
-    return failure();
-  }
   std::string name = perRank[0].getSymName().str();
   if (!isCIdentifier(name)) {
     error = "the function name '" + name + "' is not a C identifier";

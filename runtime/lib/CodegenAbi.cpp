@@ -184,21 +184,42 @@ void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
 void ringrt_cg_begin(ringrt_context *ctx, int32_t *status, void *stream) {
   if (!ok(status))
     return;
+  if (!ctx)
+    return record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                           "ringrt_cg_begin: null context"));
+  // A call left open would keep its state (callContext, the stage
+  // statistics, the device's call stream) into the next one: an entry that
+  // returned between ringrt_cg_begin and ringrt_cg_end, or two threads
+  // calling entries on one context at once.
+  if (ctx->callOpen)
+    return record(status,
+                  ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                   "a call of a generated entry point is "
+                                   "still open on this context (an entry "
+                                   "returned without ringrt_cg_end, or "
+                                   "another thread is calling one); use one "
+                                   "context per thread"));
+  if (ctx->deviceBackend) {
+    if (ringrt_status st = ctx->deviceBackend->beginCall(stream))
+      return record(status, st);
+  } else if (stream) {
+    return record(status,
+                  ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                   "a context without a device has no "
+                                   "streams: pass NULL as the stream"));
+  }
+  ctx->callOpen = true;
   callContext = ctx;
-  if (ctx)
-    ctx->stats.beginCall();
-  if (ctx && ctx->deviceBackend)
-    return record(status, ctx->deviceBackend->beginCall(stream));
-  if (stream)
-    record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
-                                    "a context without a device has no "
-                                    "streams: pass NULL as the stream"));
+  ctx->stats.beginCall();
 }
 
 void ringrt_cg_end(ringrt_context *ctx, int32_t *status) {
   if (callContext == ctx)
     callContext = nullptr;
-  if (ctx && ok(status))
+  if (!ctx || !ctx->callOpen)
+    return;
+  ctx->callOpen = false;
+  if (ok(status))
     ctx->stats.endCall();
   if (ctx && ctx->deviceBackend)
     record(status, ctx->deviceBackend->endCall());

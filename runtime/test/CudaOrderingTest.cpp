@@ -235,6 +235,39 @@ TEST_F(CudaOrderingTest, EntryRunsOnTheCallersStreamWithoutWaiting) {
   ctx->deviceBackend->streamProvider()->destroyStream(mine);
 }
 
+TEST_F(CudaOrderingTest, ACallLeftOpenIsRefused) {
+  void *mine = nullptr;
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  int32_t status = RINGRT_OK;
+  ringrt_cg_begin(ctx, &status, mine);
+  ASSERT_EQ(status, RINGRT_OK) << ringrt_last_error();
+  // A second begin before the end (an entry that returned early, or two
+  // threads on one context) is refused and leaves the open call alone.
+  int32_t second = RINGRT_OK;
+  ringrt_cg_begin(ctx, &second, nullptr);
+  EXPECT_EQ(second, RINGRT_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ringrt_last_error(), "still open on this context"),
+            nullptr)
+      << ringrt_last_error();
+  takeLog();
+  ringrt_cg_end(ctx, &status);
+  EXPECT_EQ(status, RINGRT_OK);
+  // The end of the open call ends it on the caller's stream s3.
+  Log l = takeLog();
+  EXPECT_NE(std::find(l.begin(), l.end(), "cuEventRecord e1 s3"), l.end())
+      << ::testing::PrintToString(l);
+  // Ended: the next call begins; an end without a begin does nothing.
+  ringrt_cg_begin(ctx, &status, nullptr);
+  EXPECT_EQ(status, RINGRT_OK) << ringrt_last_error();
+  ringrt_cg_end(ctx, &status);
+  takeLog();
+  ringrt_cg_end(ctx, &status);
+  EXPECT_EQ(status, RINGRT_OK);
+  EXPECT_EQ(takeLog(), Log{});
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
 TEST_F(CudaOrderingTest, CallerWorkspaceMustBeAligned) {
   int32_t status = RINGRT_OK;
   alignas(256) static char mine[512];

@@ -564,7 +564,7 @@ LogicalResult LaunchEmitter::lowerGemm(Operation *op, Value a, Value w,
       i32(b, loc, headSide[2]), i32(b, loc, headSide[1]),
       i32(b, loc, headSide[3])};
   GemmKernelConfig config;
-  return emitLaunch(op, ceilDiv(m, config.kBlockM), ceilDiv(n, config.kBlockN),
+  return emitLaunch(op, ceilDiv(n, config.kBlockN), ceilDiv(m, config.kBlockM),
                     1, config.threads(), config.sharedBytes(), params);
 }
 

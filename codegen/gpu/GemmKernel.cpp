@@ -10,8 +10,9 @@
 //     the [B, H, Ll, Dl] layout the attention writes (A[m = (b, l), k =
 //     (h, d)]), W_o [K = H·Dl, N = d_model]; Y [M, N] row-major;
 //   - the device half of ring.output_all_reduce: Y = round(partial + b_o).
-// A CTA of four warps computes a 64 x 64 tile of C, each warp 32 x 32 (2 x 4
-// m16n8 tiles); A and B tiles of 32 along K stream through shared memory
+// A CTA of eight warps (2 x 4) computes a 128 x 128 tile of C, each warp
+// 64 x 32 (4 x 4 m16n8 tiles: 64 FLOP per byte loaded from L2, twice a
+// 64 x 64 tile's); A and B tiles of 32 along K stream through shared memory
 // with cp.async, double buffered, and reach the tensor cores through
 // ldmatrix (B transposed, as V in the attention kernel). Ragged tails: rows
 // of A past M and columns of B past N are clamped on load and never stored;
@@ -58,9 +59,11 @@ std::string GemmKernelConfig::validate(const TargetInfo &target) const {
 
 std::string GemmKernelConfig::checkShape(int64_t m, int64_t n,
                                          int64_t k) const {
-  if (m <= 0 || m > INT32_MAX)
+  // Row tiles go on grid y (at most 65535 CTAs).
+  if (m <= 0 || m > 65535LL * kBlockM)
     return "the projection GEMM's rows (batch x tokens per rank) are " +
-           std::to_string(m) + "; they must be in 1..2^31-1";
+           std::to_string(m) + "; they must be in 1.." +
+           std::to_string(65535LL * kBlockM) + " (use more ranks)";
   // Rows are copied one by one (clamped at the tail); columns and the
   // reduction in 16-byte chunks.
   for (auto [what, v] : {std::pair<const char *, int64_t>{"columns (N)", n},
@@ -88,7 +91,15 @@ private:
   static constexpr int64_t BM = GemmKernelConfig::kBlockM,
                            BN = GemmKernelConfig::kBlockN,
                            BK = GemmKernelConfig::kBlockK,
-                           T = GemmKernelConfig::threads();
+                           T = GemmKernelConfig::threads(),
+                           kWarpsN = GemmKernelConfig::kWarpsN;
+  /// A warp's tile of C, and its m16 x n8 tiles.
+  static constexpr int64_t WM = BM / GemmKernelConfig::kWarpsM,
+                           WN = BN / kWarpsN, MI = WM / 16, NJ = WN / 8;
+  static_assert(GemmKernelConfig::kWarpsM * kWarpsN ==
+                        GemmKernelConfig::kWarps &&
+                    WM % 16 == 0 && WN % 16 == 0,
+                "warp tiles of whole m16 tiles and n16 pairs");
   /// Shared row bytes of the A tile (BK elements) and B tile (BN elements).
   const int64_t RA = paddedRowBytes(BK), RB = paddedRowBytes(BN);
   const int64_t aBytes = BM * RA, bBytes = BK * RB;
@@ -145,7 +156,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string idx = e.add("%tid", e.i32(it * T));
     std::string r = e.divu(idx, e.i32(BK / 8));
     std::string col = e.remu(idx, e.i32(BK / 8));
-    std::string row = e.minu(e.add(e.mul("%bx", e.i32(BM)), r), "%last_m");
+    std::string row = e.minu(e.add(e.mul("%h", e.i32(BM)), r), "%last_m");
     std::string kc = e.add(k0, e.mul(col, e.i32(8)));
     std::string elem;
     if (c.kind == GemmKind::Project) {
@@ -174,7 +185,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string r = e.divu(idx, e.i32(BN / 8));
     std::string col = e.remu(idx, e.i32(BN / 8));
     std::string kr = e.add(k0, r);
-    std::string nc = e.minu(e.add(e.mul("%h", e.i32(BN)), e.mul(col, e.i32(8))),
+    std::string nc = e.minu(e.add(e.mul("%bx", e.i32(BN)), e.mul(col, e.i32(8))),
                             e.sub("%n", e.i32(8)));
     std::string elem = e.add(e.mul(e.ext64(kr), e.ext64("%n"), "i64"),
                              e.ext64(nc), "i64");
@@ -185,8 +196,10 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
 }
 
 std::string GemmWriter::run() {
-  // Block x: the M tile (%bx), block y: the N tile (%h in the shared
-  // coordinate names).
+  // Block x: the N tile (%bx), block y: the M tile (%h in the shared
+  // coordinate names). N tiles vary fastest, so the CTAs resident at one
+  // time share their A rows, and W (a few tens of MB at d_model 4096)
+  // stays in L2 while A and C stream through DRAM once.
   std::string lane, warp;
   emitBlockCoordinates(e, lane, warp);
   std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
@@ -198,20 +211,20 @@ std::string GemmWriter::run() {
   bg = e.let("llvm.addrspacecast %w : !llvm.ptr to !llvm.ptr<1>");
   std::string cg = e.let("llvm.addrspacecast %c : !llvm.ptr to !llvm.ptr<1>");
   e.line("%last_m = arith.subi %m, " + e.i32(1) + " : i32");
-  std::string wm = e.let("arith.shrui " + warp + ", " + e.i32(1) + " : i32");
-  std::string wn = e.let("arith.andi " + warp + ", " + e.i32(1) + " : i32");
+  std::string wm = e.divu(warp, e.i32(kWarpsN));
+  std::string wn = e.remu(warp, e.i32(kWarpsN));
   std::string nk = e.divu(e.add("%k", e.i32(BK - 1)), e.i32(BK));
 
   // Prologue: K tile 0 (K >= 8, so there is one).
   copyTiles(e.i32(0), e.i32(0));
   e.line("nvvm.cp.async.commit.group");
 
-  std::string aLane = f->aLaneOffset(lane, e.mul(wm, e.i32(32)), RA);
+  std::string aLane = f->aLaneOffset(lane, e.mul(wm, e.i32(WM)), RA);
   std::string bLane =
-      e.add(f->bTransLaneOffset(lane, RB), e.mul(wn, e.i32(32 * 2)));
+      e.add(f->bTransLaneOffset(lane, RB), e.mul(wn, e.i32(WN * 2)));
 
-  // The K loop; carried: the 2 x 4 m16n8 accumulators.
-  const int kAcc = 2 * 4 * 4;
+  // The K loop; carried: the MI x NJ m16n8 accumulators.
+  const int kAcc = MI * NJ * 4;
   std::vector<std::string> names;
   std::string header, types;
   for (int i = 0; i < kAcc; ++i) {
@@ -234,20 +247,20 @@ std::string GemmWriter::run() {
     std::string buf = e.let("arith.andi " + j + ", " + e.i32(1) + " : i32");
     std::string aS = e.add(aOff(buf), aLane);
     std::string bS = e.add(bOff(buf), bLane);
-    std::array<std::array<std::string, 4>, 4> acc[2];
-    for (int mi = 0; mi < 2; ++mi)
-      for (int nj = 0; nj < 4; ++nj)
+    std::array<std::array<std::string, 4>, NJ> acc[MI];
+    for (int mi = 0; mi < MI; ++mi)
+      for (int nj = 0; nj < NJ; ++nj)
         for (int i = 0; i < 4; ++i)
-          acc[mi][nj][i] = names[(mi * 4 + nj) * 4 + i];
+          acc[mi][nj][i] = names[(mi * NJ + nj) * 4 + i];
     for (int64_t kk = 0; kk < BK / 16; ++kk) {
-      std::array<std::string, 4> a[2];
-      for (int mi = 0; mi < 2; ++mi)
+      std::array<std::string, 4> a[MI];
+      for (int mi = 0; mi < MI; ++mi)
         a[mi] = f->ldmatrix(e.add(aS, e.i32(mi * 16 * RA + kk * 32)),
                             /*trans=*/false);
-      for (int np = 0; np < 2; ++np) {
+      for (int np = 0; np < NJ / 2; ++np) {
         auto b = f->ldmatrix(e.add(bS, e.i32(kk * 16 * RB + np * 32)),
                              /*trans=*/true);
-        for (int mi = 0; mi < 2; ++mi) {
+        for (int mi = 0; mi < MI; ++mi) {
           acc[mi][2 * np] = f->mma(a[mi], b[0], b[1], acc[mi][2 * np]);
           acc[mi][2 * np + 1] = f->mma(a[mi], b[2], b[3], acc[mi][2 * np + 1]);
         }
@@ -256,8 +269,8 @@ std::string GemmWriter::run() {
     // Every warp is done with this stage before it is refilled.
     e.line("gpu.barrier");
     std::string yield;
-    for (int mi = 0; mi < 2; ++mi)
-      for (int nj = 0; nj < 4; ++nj)
+    for (int mi = 0; mi < MI; ++mi)
+      for (int nj = 0; nj < NJ; ++nj)
         for (int i = 0; i < 4; ++i)
           yield += (yield.empty() ? "" : ", ") + acc[mi][nj][i];
     e.line("scf.yield " + yield + " : " + types);
@@ -267,13 +280,13 @@ std::string GemmWriter::run() {
 
   // Epilogue: thread (g, t4) holds rows g and g + 8 of each m16 tile,
   // columns 2 t4 and 2 t4 + 1 of each n8 tile.
-  std::string row0 = e.add(e.add(e.mul("%bx", e.i32(BM)), e.mul(wm, e.i32(32))), g);
-  std::string col0 = e.add(e.add(e.mul("%h", e.i32(BN)), e.mul(wn, e.i32(32))),
+  std::string row0 = e.add(e.add(e.mul("%h", e.i32(BM)), e.mul(wm, e.i32(WM))), g);
+  std::string col0 = e.add(e.add(e.mul("%bx", e.i32(BN)), e.mul(wn, e.i32(WN))),
                            e.mul(t4, e.i32(2)));
   std::string biasG;
   if (c.bias)
     biasG = e.let("llvm.addrspacecast %bias : !llvm.ptr to !llvm.ptr<1>");
-  for (int mi = 0; mi < 2; ++mi)
+  for (int mi = 0; mi < MI; ++mi)
     for (int half = 0; half < 2; ++half) {
       std::string row = e.add(row0, e.i32(mi * 16 + half * 8));
       e.open("scf.if " + e.cmp("slt", row, "%m") + " {");
@@ -284,11 +297,12 @@ std::string GemmWriter::run() {
       } else {
         rowElem = e.mul(e.ext64(row), e.ext64("%n"), "i64");
       }
-      for (int nj = 0; nj < 4; ++nj) {
+      for (int nj = 0; nj < NJ; ++nj) {
         std::string col = e.add(col0, e.i32(nj * 8));
         e.open("scf.if " + e.cmp("slt", col, "%n") + " {");
-        std::string v0 = loop + "#" + std::to_string((mi * 4 + nj) * 4 + 2 * half);
-        std::string v1 = loop + "#" + std::to_string((mi * 4 + nj) * 4 + 2 * half + 1);
+        int64_t at = (mi * NJ + nj) * 4 + 2 * half;
+        std::string v0 = loop + "#" + std::to_string(at);
+        std::string v1 = loop + "#" + std::to_string(at + 1);
         if (c.kind == GemmKind::Project) {
           if (c.bias) {
             std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),

@@ -427,7 +427,7 @@ enum class GemmKind {
 
 /// One variant of the layer's kernels. The GEMMs run on mma.sync m16n8k16
 /// (bf16/f16 operands, fp32 accumulators): a CTA of kWarps warps computes a
-/// kBlockM x kBlockN tile of C (each warp 32 x 32), with kBlockK-deep A and
+/// kBlockM x kBlockN tile of C (each warp 64 x 32), with kBlockK-deep A and
 /// B tiles double buffered in shared memory through cp.async.
 struct GemmKernelConfig {
   GemmKind kind = GemmKind::Project;
@@ -436,8 +436,9 @@ struct GemmKernelConfig {
   /// Project and Finish: add a bias vector of the element type.
   bool bias = false;
 
-  static constexpr int kWarps = 4;
-  static constexpr int kBlockM = 64, kBlockN = 64, kBlockK = 32;
+  /// Warps of a CTA, as kWarpsM rows x kWarpsN columns of warp tiles.
+  static constexpr int kWarpsM = 2, kWarpsN = 4, kWarps = kWarpsM * kWarpsN;
+  static constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 32;
   static constexpr int threads() { return 32 * kWarps; }
 
   /// "ringc_gemm_project_bf16_bias", "ringc_gemm_out_project_f16",
@@ -448,7 +449,8 @@ struct GemmKernelConfig {
   /// Returns "" if the variant can be generated for `target`, else why not.
   std::string validate(const TargetInfo &target) const;
   /// Returns "" if a GEMM of M x N x K fits the kernel (N and K positive
-  /// multiples of 8, all below 2^31), else a message naming the size.
+  /// multiples of 8 below 2^31, M at most 65535 row tiles), else a message
+  /// naming the size.
   std::string checkShape(int64_t m, int64_t n, int64_t k) const;
 };
 
@@ -457,7 +459,7 @@ struct GemmKernelConfig {
 ///   m, n, k, seq, heads, dl : i32
 /// with M = B·Ll rows, N columns, K the reduction length, seq = Ll, heads =
 /// H and dl = Dl of the [B, H, Ll, Dl] side (C for Project, A for
-/// OutProject). Grid (ceil(M / kBlockM), ceil(N / kBlockN), 1), block
+/// OutProject). Grid (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
 /// threads(), dynamic shared memory sharedBytes(). Finish takes
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /

@@ -417,6 +417,8 @@ constexpr int kRowKernelThreads = 128;
 enum class GemmKind {
   /// ring.project: X · W (+ bias) rounded into Q, K or V [B, H, Ll, Dl].
   Project,
+  /// The three ring.project of Q, K and V from one X in one launch.
+  ProjectQKV,
   /// ring.out_project: the fp32 partial Y = O · W_o, O read as attention
   /// writes it ([B, H, Ll, Dl]).
   OutProject,
@@ -441,7 +443,8 @@ struct GemmKernelConfig {
   static constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 32;
   static constexpr int threads() { return 32 * kWarps; }
 
-  /// "ringc_gemm_project_bf16_bias", "ringc_gemm_out_project_f16",
+  /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
+  /// "ringc_gemm_out_project_f16",
   /// "ringc_layer_finish_bf16_bias".
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
@@ -464,6 +467,11 @@ struct GemmKernelConfig {
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /
 /// kRowKernelThreads), block kRowKernelThreads, no shared memory.
+/// ProjectQKV takes
+///   a, wq, wk, wv, bq, bk, bv, q, k, v : !llvm.ptr
+///   m, nq, nkv, k, seq, hq, hkv, dl : i32
+/// (nq = Hq·Dl, nkv = Hkv·Dl) on grid (ceil(nq / kBlockN) + 2 ·
+/// ceil(nkv / kBlockN), ceil(M / kBlockM), 1); the rest as Project.
 std::string writeGemmKernel(const GemmKernelConfig &config);
 
 class MlirEmitter;

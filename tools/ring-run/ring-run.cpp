@@ -919,7 +919,8 @@ int runArtifact(World &w, const Options &opt) {
                  opt.inputScale,
                  [&](bool ok, const std::string &msg) {
                    return w.agree(ok, msg);
-                 }};
+                 },
+                 opt.benchMs};
     int rc = opt.check ? runLayerCheck(run) : runLayerBench(run);
     ringrt_context_destroy(ctx);
     return rc;

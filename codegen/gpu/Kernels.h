@@ -314,8 +314,8 @@ struct BackwardKernelConfig {
   int64_t tileBytes(int64_t rows) const;
   /// Dynamic shared memory of one CTA of either kernel: two resident tiles
   /// of 16·warps rows and two double-buffered tiles of blockN rows (padded
-  /// rows, as the forward's; wgmma: swizzled panels and 1024 bytes of
-  /// alignment slack).
+  /// rows, as the forward's; wgmma: swizzled panels, 1024 bytes of
+  /// alignment slack and the streamed tiles' lse and D, 16·blockN bytes).
   int64_t sharedBytes() const;
   /// Returns "" if the configuration can be generated for `target`, else a
   /// message saying why not and what would work.

@@ -120,7 +120,12 @@ SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
 BackwardKernelConfig
 GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
-  BackwardKernelConfig c = defaultBackwardConfig(qTy.getShape().back());
+  // The backward follows the forward's kernel kind (--gpu-kernel): wgmma on
+  // sm_90a unless mma.sync is asked for.
+  int64_t d = qTy.getShape().back();
+  BackwardKernelConfig c = attentionKind == AttentionKernelKind::wgmma
+                               ? defaultWgmmaBackwardConfig(d)
+                               : defaultBackwardConfig(d);
   c.dtype = dtypeOf(qTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();

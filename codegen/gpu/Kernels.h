@@ -299,14 +299,23 @@ struct BackwardKernelConfig {
   KernelWindow window;
   int warps = 4;
   int blockN = 64;
+  /// The sm_90a form: the same two kernels with the GEMMs on
+  /// wgmma.mma_async m64nNk16 (one warpgroup per 64 resident rows, so warps
+  /// is 4 or 8), operands from 128-byte-swizzled shared tiles through
+  /// descriptors (WgmmaFragments.h), filled by the same cp.async pipeline.
+  bool wgmma = false;
 
   /// "ringc_bwd_dq_bf16_d64_causal_zigzag_w4_n64" and
-  /// "ringc_bwd_dkdv_...".
+  /// "ringc_bwd_dkdv_..." ("ringc_bwd_wgmma_dq_..." for the wgmma form).
   std::string dqKernelName() const;
   std::string dkdvKernelName() const;
+  /// Bytes of one shared tile of `rows` rows: padded rows (mma.sync) or
+  /// 64-column panels of rows x 128 bytes (wgmma).
+  int64_t tileBytes(int64_t rows) const;
   /// Dynamic shared memory of one CTA of either kernel: two resident tiles
   /// of 16·warps rows and two double-buffered tiles of blockN rows (padded
-  /// rows, as the forward's).
+  /// rows, as the forward's; wgmma: swizzled panels, 1024 bytes of
+  /// alignment slack and the streamed tiles' lse and D, 16·blockN bytes).
   int64_t sharedBytes() const;
   /// Returns "" if the configuration can be generated for `target`, else a
   /// message saying why not and what would work.
@@ -318,6 +327,9 @@ private:
 
 /// The default backward tiles: 4 warps; blockN 64 up to D = 64, else 32.
 BackwardKernelConfig defaultBackwardConfig(int64_t headDim);
+/// The default wgmma backward (sm_90a): 8 warps (two warpgroups, 128
+/// resident rows per CTA); blockN 64 up to D = 64, else 32 (registers).
+BackwardKernelConfig defaultWgmmaBackwardConfig(int64_t headDim);
 
 /// The backward kernels. Parameters, in order (both):
 ///   q, k, v, do, lse, delta, dq, dk, dv : !llvm.ptr (device, generic)
@@ -410,6 +422,10 @@ enum class GemmKind {
   /// ring.out_project: the fp32 partial Y = O · W_o, O read as attention
   /// writes it ([B, H, Ll, Dl]).
   OutProject,
+  /// ring.out_project and ring.output_all_reduce of a rank with nothing to
+  /// reduce (one head group, one dim slice): Y = round(O · W_o + b_o) from
+  /// the fp32 accumulators, with no partial in memory.
+  OutProjectY,
   /// The device half of ring.output_all_reduce after the sums: Y =
   /// round(partial + b_o).
   Finish,
@@ -432,7 +448,7 @@ struct GemmKernelConfig {
   static constexpr int threads() { return 32 * kWarps; }
 
   /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
-  /// "ringc_gemm_out_project_f16",
+  /// "ringc_gemm_out_project_f16", "ringc_gemm_out_y_bf16_bias",
   /// "ringc_layer_finish_bf16_bias".
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
@@ -445,12 +461,14 @@ struct GemmKernelConfig {
   std::string checkShape(int64_t m, int64_t n, int64_t k) const;
 };
 
-/// The layer's kernels. The GEMMs (Project, OutProject) take, in order:
+/// The layer's kernels. The GEMMs (Project, OutProject, OutProjectY) take,
+/// in order:
 ///   a, w, bias, c : !llvm.ptr (device, generic; bias unused without it)
 ///   m, n, k, seq, heads, dl : i32
 /// with M = B·Ll rows, N columns, K the reduction length, seq = Ll, heads =
 /// H and dl = Dl of the [B, H, Ll, Dl] side (C for Project, A for
-/// OutProject). Grid (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
+/// OutProject and OutProjectY; c is Y for OutProjectY, bias b_o). Grid
+/// (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
 /// threads(), dynamic shared memory sharedBytes(). Finish takes
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /

@@ -119,7 +119,8 @@ static cl::opt<std::string> gpuKernel(
     cl::desc("GPU targets: the block-attention kernel. mma: mma.sync "
              "(FlashAttention-2 style, every sm_80+ target); wgmma: TMA + "
              "wgmma, warp-specialized (FlashAttention-3 style, sm_90a only); "
-             "auto: wgmma on sm_90a, mma elsewhere"),
+             "auto: wgmma on sm_90a, mma elsewhere. The backward (grad=1) "
+             "follows: its dQ and dK/dV kernels on mma.sync or on wgmma"),
     cl::value_desc("auto|mma|wgmma"), cl::init("auto"), cl::cat(ringcCat));
 static cl::opt<std::string> clusterName(
     "cluster",

@@ -50,7 +50,8 @@ static cl::opt<std::string>
 static cl::opt<std::string> gpuKernel(
     "gpu-kernel", cl::init("mma"),
     cl::desc("block-attention kernel: mma (mma.sync, any sm_80+), wgmma "
-             "(sm_90a: TMA + wgmma, warp-specialized) or auto"));
+             "(sm_90a: TMA + wgmma, warp-specialized; with --kernel=backward "
+             "the wgmma backward kernels) or auto"));
 static cl::opt<int> stages("stages", cl::init(0),
                            cl::desc("K/V stages of the wgmma kernel"));
 static cl::opt<bool> pingPong("ping-pong", cl::init(true),
@@ -116,7 +117,9 @@ int main(int argc, char **argv) {
     wc.stages = stages;
   wc.pingPong = pingPong;
   wc.epilogue = c.epilogue;
-  BackwardKernelConfig bwd = defaultBackwardConfig(headDim);
+  BackwardKernelConfig bwd = *kind == AttentionKernelKind::wgmma
+                                 ? defaultWgmmaBackwardConfig(headDim)
+                                 : defaultBackwardConfig(headDim);
   bwd.dtype = dtype;
   bwd.mask = c.mask;
   bwd.layout = c.layout;
@@ -171,7 +174,8 @@ int main(int argc, char **argv) {
     builder.addGradRowKernels(dtype);
   } else if (kernel == "layer") {
     for (GemmKind k : {GemmKind::Project, GemmKind::ProjectQKV,
-                       GemmKind::OutProject, GemmKind::Finish})
+                       GemmKind::OutProject, GemmKind::OutProjectY,
+                       GemmKind::Finish})
       for (bool bias : {false, true}) {
         GemmKernelConfig g;
         g.kind = k;

@@ -51,12 +51,11 @@ public:
                  ArrayRef<Rank> ranks, ArrayRef<SmallVector<Event>> traces)
       : func(func), plan(plan), ranks(ranks), traces(traces) {}
 
-  LogicalResult run(ArrayRef<SmallVector<int64_t>> rings) {
-    Block &body = func.getBody().front();
-    if (body.getNumArguments() != 9)
-      return func.emitError("ring-verify-schedule expects the backward "
-                            "per-rank ABI (q, k, v, o, lse, do, dq, dk, dv)");
-    args.assign(body.getArguments().begin(), body.getArguments().end());
+  LogicalResult run(ArrayRef<SmallVector<int64_t>> rings,
+                    ArrayRef<Value> attn) {
+    // `args` are the buffers of the ring backward (the function's
+    // arguments unless all-to-alls exchange them).
+    args.assign(attn.begin(), attn.end());
     computeUnit();
     for (const SmallVector<int64_t> &ring : rings)
       if (failed(runRing(ring)))
@@ -282,6 +281,11 @@ private:
                                 << " is still sending";
       }
       switch (e.kind) {
+      case Event::AllToAll:
+      case Event::SumReplicas:
+        // Around the ring backward; ScheduleChecker::checkAllToAll proves
+        // what they deliver and where.
+        break;
       case Event::Reduce:
         s.content[e.op->getOperand(0)].reduced = true;
         break;
@@ -440,6 +444,6 @@ private:
 LogicalResult mlir::ring::verifyBackwardTraces(
     func::FuncOp func, const AttentionPlan &plan, ArrayRef<Rank> ranks,
     ArrayRef<SmallVector<Event>> traces,
-    ArrayRef<SmallVector<int64_t>> rings) {
-  return BackwardProver(func, plan, ranks, traces).run(rings);
+    ArrayRef<SmallVector<int64_t>> rings, ArrayRef<Value> attn) {
+  return BackwardProver(func, plan, ranks, traces).run(rings, attn);
 }

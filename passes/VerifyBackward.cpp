@@ -35,6 +35,8 @@ struct Content {
   /// KV: the block's owner. Grad: the block whose dK/dV this is (−1: not
   /// yet known, a zeroed accumulator). Scores: the key block's owner.
   int64_t owner = -1;
+  /// KV: 1 for K, 2 for V (an op reading V as its K is caught).
+  int tensor = 0;
   bool reduced = false;
   /// Grad: this is the rank's dQ.
   bool dq = false;
@@ -131,10 +133,15 @@ private:
       return error(e, rank) << "says its queries belong to ring rank "
                             << e.qOwner << " but they are the rank's own (ring "
                             << "rank " << p << ")";
-    for (Value buf : {op.getKey(), op.getValue()}) {
+    for (auto [buf, want] : {std::pair{op.getKey(), 1},
+                             std::pair{op.getValue(), 2}}) {
       Content &c = s.content[buf];
       if (c.kind != Content::KV)
         return error(e, rank) << "reads a K/V buffer that holds no block";
+      if (c.tensor != want)
+        return error(e, rank) << "reads as its " << (want == 1 ? "keys" : "values")
+                              << " a buffer that holds ring rank " << c.owner
+                              << "'s " << (want == 1 ? "V" : "K") << " block";
       if (c.owner != e.kvOwner)
         return error(e, rank) << "says its K/V block comes from ring rank "
                               << e.kvOwner << " but the buffer holds ring rank "
@@ -298,6 +305,11 @@ private:
         Content &key = s.content[sc.getKey()];
         if (key.kind != Content::KV)
           return error(e, rank) << "reads a K/V buffer that holds no block";
+        // Q·Kᵀ reads K, dO·Vᵀ reads V.
+        if (key.tensor != (isGrad ? 2 : 1))
+          return error(e, rank) << "computes " << (isGrad ? "dO·Vᵀ" : "Q·Kᵀ")
+                                << " from ring rank " << key.owner << "'s "
+                                << (isGrad ? "K" : "V") << " block";
         Content c{Content::Scores};
         c.owner = key.owner;
         c.isGrad = isGrad;
@@ -332,6 +344,7 @@ private:
       for (int a : {1, 2}) {
         Content kv{Content::KV};
         kv.owner = p;
+        kv.tensor = a;
         st[i].content[args[a]] = kv;
       }
     }

@@ -674,6 +674,10 @@ private:
       size_t n = members.size();
       struct State {
         DenseMap<Value, int64_t> content;   // buffer -> owner of its block
+        // buffer -> which tensor its block is (1: K, 2: V; 0: unknown), so
+        // that an op reading V as its K (or the reverse) is caught.
+        DenseMap<Value, int> tensor;
+        DenseMap<Value, int> deliveredTensor; // token -> payload's tensor
         DenseMap<Value, int64_t> inRecv;    // buffer -> stage of transfer
         DenseMap<Value, int64_t> inSend;
         DenseMap<Value, int64_t> delivered; // token -> payload owner
@@ -689,6 +693,8 @@ private:
         for (size_t i = 0; i < n; ++i) {
           st[i].content[argK] = ranks[members[i]].role[0];
           st[i].content[argV] = ranks[members[i]].role[0];
+          st[i].tensor[argK] = 1;
+          st[i].tensor[argV] = 2;
         }
       // Runs rank i up to (not including) its next transfer start.
       auto runSegment = [&](size_t i) -> LogicalResult {
@@ -703,6 +709,7 @@ private:
             Value t = e.op->getOperand(0);
             Value recv = s.tokenRecv.lookup(t);
             s.content[recv] = s.delivered.lookup(t);
+            s.tensor[recv] = s.deliveredTensor.lookup(t);
             s.inRecv.erase(recv);
             Operation *start = t.getDefiningOp();
             s.inSend.erase(start->getOperand(0));
@@ -718,8 +725,10 @@ private:
                      << ") has not been waited on";
           if (e.kind == Event::AllToAll) {
             Value recv = cast<AllToAllOp>(e.op).getRecv();
-            if (recv == attn[1] || recv == attn[2])
+            if (recv == attn[1] || recv == attn[2]) {
               s.content[recv] = rank.role[0];
+              s.tensor[recv] = recv == attn[1] ? 1 : 2;
+            }
             continue;
           }
           if (e.kind == Event::Reduce) {
@@ -738,17 +747,18 @@ private:
                    << " says its queries belong to ring rank " << e.qOwner
                    << " but they are the rank's own (ring rank "
                    << rank.role[0] << ")";
-          // The K/V operands: key and value, or the value of softmax_v.
-          SmallVector<Value> kv;
+          // The K/V operands (1: key, 2: value): key and value, or the
+          // value of softmax_v, or the key of block_scores.
+          SmallVector<std::pair<Value, int>> kv;
           if (auto b = dyn_cast<BlockAttentionOp>(e.op))
-            kv = {b.getKey(), b.getValue()};
+            kv = {{b.getKey(), 1}, {b.getValue(), 2}};
           else if (auto b = dyn_cast<BlockAttentionAccumulateOp>(e.op))
-            kv = {b.getKey(), b.getValue()};
+            kv = {{b.getKey(), 1}, {b.getValue(), 2}};
           else if (auto b = dyn_cast<BlockSoftmaxVOp>(e.op))
-            kv = {b.getValue()};
+            kv = {{b.getValue(), 2}};
           else
-            kv = {cast<BlockScoresOp>(e.op).getKey()};
-          for (Value buf : kv) {
+            kv = {{cast<BlockScoresOp>(e.op).getKey(), 1}};
+          for (auto [buf, want] : kv) {
             auto it = s.content.find(buf);
             if (it == s.content.end() || it->second < 0)
               return e.op->emitError()
@@ -760,6 +770,14 @@ private:
                      << " says its K/V block comes from ring rank "
                      << e.kvOwner << " but the buffer holds ring rank "
                      << it->second << "'s block";
+            if (int held = s.tensor.lookup(buf); held != want)
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " reads as its " << (want == 1 ? "keys" : "values")
+                     << " a buffer that holds ring rank " << it->second
+                     << "'s "
+                     << (held == 1 ? "K" : held == 2 ? "V" : "unknown")
+                     << " block";
             if (e.kind == Event::Block)
               blockOwner[e.op][members[i]] = it->second;
           }
@@ -774,6 +792,7 @@ private:
           break;
         // All ranks are at the same transfer (checkMatching proved it).
         SmallVector<int64_t> payload(n);
+        SmallVector<int> payloadTensor(n);
         for (size_t i = 0; i < n; ++i) {
           const Event &e = traces[members[i]][st[i].cursor];
           Value send = e.op->getOperand(0), recv = e.op->getOperand(1);
@@ -786,19 +805,22 @@ private:
                       "flight";
           auto it = st[i].content.find(send);
           payload[i] = it == st[i].content.end() ? -1 : it->second;
+          payloadTensor[i] = st[i].tensor.lookup(send);
         }
         for (size_t i = 0; i < n; ++i) {
           const Event &e = traces[members[i]][st[i].cursor];
           // Forward, the successor receives our block and we receive the
           // predecessor's; backward the reverse.
-          int64_t incoming =
-              isBackward(e) ? payload[(i + 1) % n] : payload[(i + n - 1) % n];
+          size_t from = isBackward(e) ? (i + 1) % n : (i + n - 1) % n;
+          int64_t incoming = payload[from];
           Value recv = e.op->getOperand(1);
           if (e.kind == Event::Shift) {
             st[i].content[recv] = incoming;
+            st[i].tensor[recv] = payloadTensor[from];
           } else {
             Value t = e.op->getResult(0);
             st[i].delivered[t] = incoming;
+            st[i].deliveredTensor[t] = payloadTensor[from];
             st[i].tokenRecv[t] = recv;
             st[i].inRecv[recv] = e.stage;
             st[i].inSend[e.op->getOperand(0)] = e.stage;

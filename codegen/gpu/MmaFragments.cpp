@@ -113,6 +113,43 @@ void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                             const std::string &gptr, const std::string &base,
                             const std::string &r0, const std::string &last,
                             const std::string &soff) {
+  copyChunks(rows, rowElems, gptr, base, r0, last,
+             [&](const std::string &r, const std::string &col) {
+               return e.add(e.add(soff, e.mul(r, e.i32(rowBytes))),
+                            e.mul(col, e.i32(16)));
+             });
+}
+
+void MmaFragments::copyRowsSwizzled(int64_t rows, int64_t rowElems,
+                                    const std::string &gptr,
+                                    const std::string &base,
+                                    const std::string &r0,
+                                    const std::string &last,
+                                    const std::string &soff) {
+  // Chunk c of row r: panel c / 8 (rows · 128 bytes each), row r · 128,
+  // 16-byte chunk (c mod 8) xor (r mod 8): the 128-byte swizzle on absolute
+  // address bits [4, 7) ^ [7, 10) of a 1024-byte aligned tile.
+  copyChunks(rows, rowElems, gptr, base, r0, last,
+             [&](const std::string &r, const std::string &col) {
+               std::string panel = e.let("arith.shrui " + col + ", " +
+                                         e.i32(3) + " : i32");
+               std::string chunk = e.let("arith.andi " + col + ", " +
+                                         e.i32(7) + " : i32");
+               std::string r8 = e.let("arith.andi " + r + ", " + e.i32(7) +
+                                      " : i32");
+               chunk = e.let("arith.xori " + chunk + ", " + r8 + " : i32");
+               return e.add(
+                   e.add(soff, e.add(e.mul(panel, e.i32(rows * 128)),
+                                     e.mul(r, e.i32(128)))),
+                   e.mul(chunk, e.i32(16)));
+             });
+}
+
+void MmaFragments::copyChunks(
+    int64_t rows, int64_t rowElems, const std::string &gptr,
+    const std::string &base, const std::string &r0, const std::string &last,
+    const std::function<std::string(const std::string &, const std::string &)>
+        &dstOffset) {
   int64_t perRow = rowElems / 8; // 16-byte chunks per row
   int64_t total = rows * perRow;
   int64_t iters = (total + threads - 1) / threads;
@@ -128,9 +165,7 @@ void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
         e.add(base, e.mul(e.ext64(grow), e.i64(rowElems), "i64"), "i64"),
         e.ext64(e.mul(col, e.i32(8))), "i64");
     std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
-    std::string so =
-        e.add(e.add(soff, e.mul(r, e.i32(rowBytes))), e.mul(col, e.i32(16)));
-    std::string dst = e.gep(smem, so, 3);
+    std::string dst = e.gep(smem, dstOffset(r, col), 3);
     e.line("nvvm.cp.async.shared.global " + dst + ", " + src +
            ", 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>");
     if (guarded)

@@ -143,3 +143,20 @@ func.func @abi(%q: memref<1x2x8x8xf32>, %k: memref<1x2x4x8xf32>, %v: memref<1x2x
 func.func @not_a_plan() attributes {ring.plan = 3 : i64} {
   return
 }
+
+// -----
+
+// ring.sum_replicas adds R = Hs / Hd whole heads of equal rows.
+func.func @sum_replicas_heads(%rep: memref<1x3x16x64xf32>, %dk: memref<1x2x16x64xf32>) {
+  // expected-error @+1 {{source [1, 3, 16, 64] and dest [1, 2, 16, 64] must be static [B, H, S, D] with equal B, S and D, and source heads a multiple of dest heads}}
+  ring.sum_replicas ins(%rep : memref<1x3x16x64xf32>) outs(%dk : memref<1x2x16x64xf32>)
+  return
+}
+
+// -----
+
+func.func @sum_replicas_type(%rep: memref<1x4x16x64xf32>, %dk: memref<1x2x16x64xbf16>) {
+  // expected-error @+1 {{sums 'f32' replicas into 'bf16'; source and dest need the same element type}}
+  ring.sum_replicas ins(%rep : memref<1x4x16x64xf32>) outs(%dk : memref<1x2x16x64xbf16>)
+  return
+}

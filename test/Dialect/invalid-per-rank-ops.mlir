@@ -143,3 +143,21 @@ func.func @abi(%q: memref<1x2x8x8xf32>, %k: memref<1x2x4x8xf32>, %v: memref<1x2x
 func.func @not_a_plan() attributes {ring.plan = 3 : i64} {
   return
 }
+
+// -----
+
+// seq_len must match the buffers: 9 tokens over a ring of 2 pad to 5 rows.
+func.func @seq_len_rows(%q: memref<1x1x4x8xf32>, %k: memref<1x1x4x8xf32>, %v: memref<1x1x4x8xf32>, %po: memref<1x1x4x8xf32>, %pl: memref<1x1x4xf32>, %p: index) {
+  // expected-error @+1 {{seq_len = 9 over a ring of 2 (none) needs buffers of 5 rows, not 4}}
+  ring.block_attention ins(%q, %k, %v : memref<1x1x4x8xf32>, memref<1x1x4x8xf32>, memref<1x1x4x8xf32>) outs(%po, %pl : memref<1x1x4x8xf32>, memref<1x1x4xf32>) q_owner(%p) kv_owner(%p) q_rows = [0, 4] kv_rows = [0, 4] mask<none> layout<none> ring_size = 2 scale = 0.35 seq_len = 9
+  return
+}
+
+// -----
+
+// zigzag pads each of the 2P chunks: 7 tokens over a ring of 2 need 2 x 2 rows.
+func.func @seq_len_zigzag(%q: memref<1x1x4x8xf32>, %k: memref<1x1x6x8xf32>, %v: memref<1x1x6x8xf32>, %po: memref<1x1x4x8xf32>, %pl: memref<1x1x4xf32>, %p: index) {
+  // expected-error @+1 {{seq_len = 7 over a ring of 2 (zigzag) needs buffers of 4 rows, not 6}}
+  ring.block_attention ins(%q, %k, %v : memref<1x1x4x8xf32>, memref<1x1x6x8xf32>, memref<1x1x6x8xf32>) outs(%po, %pl : memref<1x1x4x8xf32>, memref<1x1x4xf32>) q_owner(%p) kv_owner(%p) q_rows = [0, 4] kv_rows = [0, 4] mask<causal> layout<zigzag> ring_size = 2 scale = 0.35 seq_len = 7
+  return
+}

@@ -398,6 +398,56 @@ std::string workspaceDoc(StringRef name, StringRef target) {
   return out;
 }
 
+/// The header's account of what a GPU artifact's calls can be captured
+/// into a CUDA graph, and how (runtime/lib/device/CudaStreams.h, NcclComm.cpp
+/// and refuseUnderCapture in DeviceBackend.h implement it); "" for cpu.
+std::string graphDoc(StringRef name, StringRef target) {
+  if (target == "cpu")
+    return "";
+  std::string entry = cpu::entryPointName(name);
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "/* CUDA graphs: with comm \"nccl\" and device \"cuda\", a call of "
+        "an entry point\n"
+     << " * (" << entry << ", or the backward one) on a stream in capture\n"
+     << " * (cuStreamBeginCapture) is captured: its kernels and\n"
+     << " * NCCL transfers become graph nodes ordered by events, and the "
+        "call neither\n"
+     << " * waits, synchronizes, allocates nor frees. Capture after one call "
+        "outside\n"
+     << " * the capture (it loads the kernels and allocates the context's "
+        "workspace\n"
+     << " * and events), pass the stream being captured, and launch the "
+        "graph after the\n"
+     << " * calls made outside it that used the same workspace (a captured "
+        "call does not\n"
+     << " * wait for the context's own stream; give the graph its own "
+        "workspace to\n"
+     << " * avoid sharing). The graph keeps the tensors' and the workspace's "
+        "addresses.\n"
+     << " * While the capture is open, make no other call on the context.\n"
+     << " * Not capturable (a precise RINGRT_ERR_UNSUPPORTED, or the driver's "
+        "capture\n"
+     << " * error with a hint): comm \"mpi\", which blocks the host in "
+        "each ring shift\n"
+     << " * (device-to-host copy, then MPI), in the dim-slice all-reduce and "
+        "in the\n"
+     << " * all-to-all (the device is synchronized first); " << entry
+     << "_sync\n"
+     << " * (it waits for the stream); and a first call (allocation). "
+        "Time-outs:\n"
+     << " * RINGRT_TIMEOUT_MS bounds each transfer of a call outside a "
+        "capture (then the\n"
+     << " * NCCL communicator is aborted); a captured call has nothing to "
+        "wait for, and\n"
+     << " * a graph launch is not watched by ringrt: a peer that never "
+        "joins stalls the\n"
+     << " * stream, so bound your own wait on it (cuStreamQuery, "
+        "cuEventQuery). Stage\n"
+     << " * statistics and kernel timing skip captured calls. */\n";
+  return out;
+}
+
 std::string headerText(StringRef name, const AttentionPlan &plan,
                        StringRef target, bool grad) {
   std::string guard = "RINGC_ARTIFACT_" + StringRef(name).upper() + "_H";
@@ -430,6 +480,7 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << ";\n\n"
      << workspaceDoc(name, target)
      << "int64_t " << cpu::workspaceBytesName(name) << "(void);\n\n"
+     << graphDoc(name, target)
      << (plan.isLayer()
              ? layerEntryDoc(name, plan)
              : "int32_t " + cpu::entryPointName(name) +
@@ -768,14 +819,6 @@ LogicalResult mlir::ring::writeArtifacts(ModuleOp module, StringRef dir,
     return failure();
   }
   AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
-  if (plan.isLayer() && options.target != "cpu") {
-    error = "d_model: the whole layer has CPU GEMM kernels only so far; "
-            "compile it with --target=cpu (target " +
-            options.target +
-            " has no projection kernels yet), or compile the attention alone "
-            "(without d_model) for the GPU";
-    return failure();
-  }
   std::string name = perRank[0].getSymName().str();
   if (!isCIdentifier(name)) {
     error = "the function name '" + name + "' is not a C identifier";

@@ -306,6 +306,24 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
                                       b.i64(workspaceBytes)})
           .getResult(0);
   exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
+  // The best variant the running CPU supports (or RINGRT_CPU_VARIANT's),
+  // chosen before the call begins: between ringrt_cg_begin and
+  // ringrt_cg_end the entry has no early exit, so a failed selection
+  // leaves no call open on the context.
+  Value variantIndex;
+  if (variants.size() >= 2) {
+    SmallVector<const CpuVariant *> table;
+    for (const CpuVariantFunction &v : variants)
+      table.push_back(v.variant);
+    auto selectFn = cache.declare("ringrt_cg_select_cpu_variant",
+                                  FunctionType::get(ctx, {ptr, ptr, ptr}, {i32}));
+    Value tableAddr = stringAddress(b, module, "__ringc_cpu_variants",
+                                    cpuVariantTable(table));
+    variantIndex = func::CallOp::create(b, selectFn,
+                                        ValueRange{ctxArg, statusCell, tableAddr})
+                       .getResult(0);
+    exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
+  }
   // The call's stream: the caller's, or the context's own.
   auto beginFn = cache.declare("ringrt_cg_begin",
                                FunctionType::get(ctx, {ptr, ptr, ptr}, {}));
@@ -325,18 +343,6 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   if (variants.size() < 2) {
     func::CallOp::create(b, perRank, args);
   } else {
-    // The best variant the running CPU supports (or RINGRT_CPU_VARIANT's).
-    SmallVector<const CpuVariant *> table;
-    for (const CpuVariantFunction &v : variants)
-      table.push_back(v.variant);
-    auto selectFn = cache.declare("ringrt_cg_select_cpu_variant",
-                                  FunctionType::get(ctx, {ptr, ptr, ptr}, {i32}));
-    Value tableAddr = stringAddress(b, module, "__ringc_cpu_variants",
-                                    cpuVariantTable(table));
-    Value index = func::CallOp::create(b, selectFn,
-                                       ValueRange{ctxArg, statusCell, tableAddr})
-                      .getResult(0);
-    exitOnFailure(LLVM::LoadOp::create(b, i32, statusCell));
     // switch (index) { case i: call variant i } (default: the last, the
     // baseline; the selection returns a valid index on success).
     Block *before = b.getBlock();
@@ -354,7 +360,7 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
       caseValues.push_back(static_cast<int32_t>(i));
     }
     b.setInsertionPointToEnd(before);
-    cf::SwitchOp::create(b, index, cases.back(), ValueRange{}, caseValues,
+    cf::SwitchOp::create(b, variantIndex, cases.back(), ValueRange{}, caseValues,
                          cases, SmallVector<ValueRange>(cases.size()));
     b.setInsertionPointToStart(join);
   }

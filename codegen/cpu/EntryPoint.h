@@ -57,8 +57,9 @@ std::string artifactInfoName(StringRef name);
 /// names), the entry first calls ringrt_cg_check_cpu on them and returns its
 /// status if the running CPU lacks one.
 /// With two or more `variants` (best first; `perRank` among them), the
-/// entry calls the one ringrt_cg_select_cpu_variant picks instead, and
-/// NAME_workspace_bytes is the largest of their workspaces.
+/// entry calls the one ringrt_cg_select_cpu_variant picks instead (it
+/// picks before ringrt_cg_begin, so that a failed selection returns with no
+/// call begun), and NAME_workspace_bytes is the largest of their workspaces.
 LogicalResult emitEntryPoint(func::FuncOp perRank, const AttentionPlan &plan,
                              KernelCache &cache, StringRef hostFeatures = "",
                              ArrayRef<CpuVariantFunction> variants = {});

@@ -24,6 +24,7 @@
 #include "codegen/gpu/PtxSerializer.h"
 #include "codegen/gpu/TargetInfo.h"
 #include "codegen/Workspace.h"
+#include "dialect/AttentionPlan.h"
 #include "dialect/RingOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -126,6 +127,12 @@ private:
   LogicalResult lower(FinalizeOp op);
   LogicalResult lower(BlockAttentionBackwardOp op);
   LogicalResult lower(GradDeltaOp op);
+  /// The whole layer: the projection GEMMs, and the output all-reduce
+  /// (ringrt's axis all-reduce of the device partial, then the kernel that
+  /// adds b_o and rounds Y).
+  LogicalResult lowerGemm(Operation *op, Value a, Value w, Value bias,
+                          Value c, ArrayRef<int64_t> headSide);
+  LogicalResult lower(OutputAllReduceOp op);
   /// ring.zero, ring.accumulate, ring.convert: one thread per element.
   LogicalResult lowerElementwise(Operation *op, ValueRange buffers);
   LogicalResult lower(memref::AllocOp op);
@@ -540,6 +547,60 @@ LogicalResult LaunchEmitter::lower(GradDeltaOp op) {
                     kRowKernelThreads, 0, params);
 }
 
+LogicalResult LaunchEmitter::lowerGemm(Operation *op, Value a, Value w,
+                                       Value bias, Value c,
+                                       ArrayRef<int64_t> headSide) {
+  // headSide is the [B, H, Ll, Dl] operand (C of ring.project, A of
+  // ring.out_project); W is [K, N].
+  ArrayRef<int64_t> ws = shapeOf(w);
+  int64_t m = headSide[0] * headSide[2], n = ws[1], k = ws[0];
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  Value biasPtr = bias ? dataPointer(b, loc, bias)
+                       : LLVM::ZeroOp::create(b, loc, ptrTy).getResult();
+  SmallVector<Value> params = {
+      dataPointer(b, loc, a), dataPointer(b, loc, w), biasPtr,
+      dataPointer(b, loc, c), i32(b, loc, m), i32(b, loc, n), i32(b, loc, k),
+      i32(b, loc, headSide[2]), i32(b, loc, headSide[1]),
+      i32(b, loc, headSide[3])};
+  GemmKernelConfig config;
+  return emitLaunch(op, ceilDiv(n, config.kBlockN), ceilDiv(m, config.kBlockM),
+                    1, config.threads(), config.sharedBytes(), params);
+}
+
+LogicalResult LaunchEmitter::lower(OutputAllReduceOp op) {
+  auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
+  if (!planAttr)
+    return op.emitError("no ring.plan on the per-rank function");
+  AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type i32Ty = b.getI32Type(), i64Ty = b.getI64Type();
+  int64_t count = cast<MemRefType>(op.getPartial().getType()).getNumElements();
+  // The sums as on the CPU target (ConvertRingToCPU.cpp): dim slices, then
+  // head groups, in place; ringrt waits for the device and uses NCCL or
+  // stages through host memory. Diagnostics name it as the stage after the
+  // ring's last.
+  auto sumFn = declare("ringrt_cg_allreduce_sum_f32_axis",
+                       {ptrTy, ptrTy, ptrTy, i64Ty, i32Ty, i32Ty});
+  for (GridRole role : {GridRole::DimSlice, GridRole::HeadGroup})
+    if (plan.size(role) > 1)
+      func::CallOp::create(
+          b, loc, sumFn,
+          ValueRange{context, status, dataPointer(b, loc, op.getPartial()),
+                     i64(b, loc, count), i32(b, loc, static_cast<int>(role)),
+                     i32(b, loc, plan.ring())});
+  Value bias = op.getBias();
+  SmallVector<Value> params = {
+      dataPointer(b, loc, op.getPartial()),
+      bias ? dataPointer(b, loc, bias)
+           : LLVM::ZeroOp::create(b, loc, ptrTy).getResult(),
+      dataPointer(b, loc, op.getOutput()), i64(b, loc, count),
+      i64(b, loc, shapeOf(op.getOutput()).back())};
+  return emitLaunch(op, ceilDiv(count, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
 LogicalResult LaunchEmitter::lowerElementwise(Operation *op,
                                               ValueRange buffers) {
   int64_t n = cast<MemRefType>(buffers[0].getType()).getNumElements();
@@ -626,7 +687,8 @@ LogicalResult LaunchEmitter::run() {
     if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, BlockScoresOp,
             BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
             BlockAttentionBackwardOp, GradDeltaOp, ZeroOp, AccumulateOp,
-            ConvertOp, memref::AllocOp, memref::DeallocOp>(op))
+            ConvertOp, ProjectOp, OutProjectOp, OutputAllReduceOp,
+            memref::AllocOp, memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -666,6 +728,14 @@ LogicalResult LaunchEmitter::run() {
       r = lowerElementwise(o, {o.getSource(), o.getAccumulator()});
     else if (auto o = dyn_cast<ConvertOp>(op))
       r = lowerElementwise(o, {o.getSource(), o.getDest()});
+    else if (auto o = dyn_cast<ProjectOp>(op))
+      r = lowerGemm(o, o.getInput(), o.getWeight(), o.getBias(),
+                    o.getOutput(), shapeOf(o.getOutput()));
+    else if (auto o = dyn_cast<OutProjectOp>(op))
+      r = lowerGemm(o, o.getInput(), o.getWeight(), Value(), o.getPartial(),
+                    shapeOf(o.getInput()));
+    else if (auto o = dyn_cast<OutputAllReduceOp>(op))
+      r = lower(o);
     else if (auto o = dyn_cast<memref::AllocOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<memref::DeallocOp>(op))

@@ -34,17 +34,6 @@ struct GenerateKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // The whole layer (d_model) has no GPU GEMM kernels yet.
-    for (auto fn : module.getOps<func::FuncOp>())
-      if (auto plan = fn->getAttrOfType<PlanAttr>("ring.plan"))
-        if (plan.getDModel() > 0) {
-          fn.emitError() << "d_model: the whole layer has CPU GEMM kernels "
-                            "only so far (no projection kernels for "
-                         << this->target
-                         << " yet); compile it with --target=cpu, or the "
-                            "attention alone (without d_model) for the GPU";
-          return signalPassFailure();
-        }
     std::string error;
     auto target = TargetInfo::get(this->target, ptx, error);
     if (!target) {

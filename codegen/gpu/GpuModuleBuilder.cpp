@@ -160,6 +160,44 @@ void GpuModuleBuilder::add(const std::string &name,
     kernels.emplace_back(name, text());
 }
 
+GemmKernelConfig GpuModuleBuilder::configFor(ProjectOp op) const {
+  GemmKernelConfig c;
+  c.kind = GemmKind::Project;
+  c.dtype = dtypeOf(
+      cast<MemRefType>(op.getInput().getType()).getElementType());
+  c.bias = static_cast<bool>(op.getBias());
+  return c;
+}
+
+GemmKernelConfig GpuModuleBuilder::configFor(OutProjectOp op) const {
+  GemmKernelConfig c;
+  c.kind = GemmKind::OutProject;
+  c.dtype = dtypeOf(
+      cast<MemRefType>(op.getInput().getType()).getElementType());
+  return c;
+}
+
+GemmKernelConfig GpuModuleBuilder::configFor(OutputAllReduceOp op) const {
+  GemmKernelConfig c;
+  c.kind = GemmKind::Finish;
+  c.dtype = dtypeOf(
+      cast<MemRefType>(op.getOutput().getType()).getElementType());
+  c.bias = static_cast<bool>(op.getBias());
+  return c;
+}
+
+/// M, N, K of a layer GEMM: rows B·Ll, then N and K per kind.
+static std::array<int64_t, 3> gemmShape(Operation *op) {
+  auto shape = [](Value v) { return cast<MemRefType>(v.getType()).getShape(); };
+  if (auto p = dyn_cast<ProjectOp>(op)) {
+    ArrayRef<int64_t> x = shape(p.getInput()), w = shape(p.getWeight());
+    return {x[0] * x[1], w[1], w[0]};
+  }
+  auto o = cast<OutProjectOp>(op);
+  ArrayRef<int64_t> in = shape(o.getInput()), w = shape(o.getWeight());
+  return {in[0] * in[2], w[1], w[0]};
+}
+
 LogicalResult GpuModuleBuilder::collect(Operation *root) {
   bool ok = true;
   auto tag = [&](Operation *op, const std::string &name,
@@ -264,6 +302,20 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
       }
       tag(op, c.dqKernelName(), [&] { return writeBackwardDqKernel(c); });
       add(c.dkdvKernelName(), [&] { return writeBackwardDkDvKernel(c); });
+    } else if (isa<ProjectOp, OutProjectOp>(op)) {
+      GemmKernelConfig c = isa<ProjectOp>(op)
+                               ? configFor(cast<ProjectOp>(op))
+                               : configFor(cast<OutProjectOp>(op));
+      auto [m, n, k] = gemmShape(op);
+      if (std::string why = c.checkShape(m, n, k); !why.empty()) {
+        op->emitError("cannot generate a GPU kernel for this projection: ")
+            << why;
+        ok = false;
+        return;
+      }
+      tagVariant(op, c, writeGemmKernel);
+    } else if (auto ar = dyn_cast<OutputAllReduceOp>(op)) {
+      tagVariant(op, configFor(ar), writeGemmKernel);
     } else if (isa<ZeroOp>(op)) {
       tag(op, "ringc_zero", [] { return writeZeroKernel(); });
     } else if (auto a = dyn_cast<AccumulateOp>(op)) {
@@ -308,6 +360,11 @@ std::string GpuModuleBuilder::addBlockScores(const BlockScoresKernelConfig &c) {
 
 std::string GpuModuleBuilder::addSoftmaxV(const SoftmaxVKernelConfig &c) {
   add(c.kernelName(), [&] { return writeSoftmaxVKernel(c); });
+  return c.kernelName();
+}
+
+std::string GpuModuleBuilder::addGemm(const GemmKernelConfig &c) {
+  add(c.kernelName(), [&] { return writeGemmKernel(c); });
   return c.kernelName();
 }
 

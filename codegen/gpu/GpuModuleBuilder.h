@@ -56,6 +56,10 @@ public:
   /// The same op with dim slices (scores given): the SIMT kernels.
   SliceBackwardKernelConfig
   sliceBackwardConfigFor(BlockAttentionBackwardOp op) const;
+  /// The whole layer's kernels (GemmKernel.cpp).
+  GemmKernelConfig configFor(ProjectOp op) const;
+  GemmKernelConfig configFor(OutProjectOp op) const;
+  GemmKernelConfig configFor(OutputAllReduceOp op) const;
 
   /// Collects the variants of every device op under `root`, tags each op
   /// with `ring.gpu_kernel`, and emits an error for every op the GPU target
@@ -74,6 +78,8 @@ public:
   void addSliceBackward(const SliceBackwardKernelConfig &config);
   /// Adds the backward's elementwise kernels for input type `dtype`.
   void addGradRowKernels(StringRef dtype);
+  /// Adds a layer kernel (tools and tests); returns its name.
+  std::string addGemm(const GemmKernelConfig &config);
   /// Adds the fill, merge and finalize kernels for output type `dtype`.
   void addRowKernels(StringRef dtype);
 

@@ -435,6 +435,59 @@ std::string gradDeltaKernelName(StringRef dtype);
 /// Threads per block of the fp32 row kernels.
 constexpr int kRowKernelThreads = 128;
 
+/// Which kernel of the whole layer (RingLayerOps.td, GemmKernel.cpp).
+enum class GemmKind {
+  /// ring.project: X · W (+ bias) rounded into Q, K or V [B, H, Ll, Dl].
+  Project,
+  /// ring.out_project: the fp32 partial Y = O · W_o, O read as attention
+  /// writes it ([B, H, Ll, Dl]).
+  OutProject,
+  /// The device half of ring.output_all_reduce after the sums: Y =
+  /// round(partial + b_o).
+  Finish,
+};
+
+/// One variant of the layer's kernels. The GEMMs run on mma.sync m16n8k16
+/// (bf16/f16 operands, fp32 accumulators): a CTA of kWarps warps computes a
+/// kBlockM x kBlockN tile of C (each warp 64 x 32), with kBlockK-deep A and
+/// B tiles double buffered in shared memory through cp.async.
+struct GemmKernelConfig {
+  GemmKind kind = GemmKind::Project;
+  /// "bf16" or "f16".
+  std::string dtype = "bf16";
+  /// Project and Finish: add a bias vector of the element type.
+  bool bias = false;
+
+  /// Warps of a CTA, as kWarpsM rows x kWarpsN columns of warp tiles.
+  static constexpr int kWarpsM = 2, kWarpsN = 4, kWarps = kWarpsM * kWarpsN;
+  static constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 32;
+  static constexpr int threads() { return 32 * kWarps; }
+
+  /// "ringc_gemm_project_bf16_bias", "ringc_gemm_out_project_f16",
+  /// "ringc_layer_finish_bf16_bias".
+  std::string kernelName() const;
+  /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
+  int64_t sharedBytes() const;
+  /// Returns "" if the variant can be generated for `target`, else why not.
+  std::string validate(const TargetInfo &target) const;
+  /// Returns "" if a GEMM of M x N x K fits the kernel (N and K positive
+  /// multiples of 8 below 2^31, M at most 65535 row tiles), else a message
+  /// naming the size.
+  std::string checkShape(int64_t m, int64_t n, int64_t k) const;
+};
+
+/// The layer's kernels. The GEMMs (Project, OutProject) take, in order:
+///   a, w, bias, c : !llvm.ptr (device, generic; bias unused without it)
+///   m, n, k, seq, heads, dl : i32
+/// with M = B·Ll rows, N columns, K the reduction length, seq = Ll, heads =
+/// H and dl = Dl of the [B, H, Ll, Dl] side (C for Project, A for
+/// OutProject). Grid (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
+/// threads(), dynamic shared memory sharedBytes(). Finish takes
+///   partial, bias, y : !llvm.ptr, count, cols : i64
+/// (count = B·Ll·d_model, cols = d_model); grid ceil(count /
+/// kRowKernelThreads), block kRowKernelThreads, no shared memory.
+std::string writeGemmKernel(const GemmKernelConfig &config);
+
 class MlirEmitter;
 
 /// The online-softmax merge weights of one row (natural-log LSEs).

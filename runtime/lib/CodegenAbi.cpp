@@ -49,6 +49,17 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
                                     int64_t count, ringrt_axis role,
                                     int32_t stage) {
   ringrt::DeviceBackend &device = *ctx->deviceBackend;
+  // NCCL orders itself after the kernels on the device (and can be
+  // captured into a CUDA graph); the others need the kernels finished.
+  if (ctx->comm && ctx->comm->takesDevicePointers())
+    return ringrt_allreduce_sum_f32(ctx, buf, count, role, stage);
+  if (ringrt_status st = ringrt::refuseUnderCapture(
+          ctx, ringrt::formatv("ringrt_allreduce_sum_f32: stage %d: comm "
+                               "'mpi' waits for the device, then sums in "
+                               "host memory",
+                               stage)
+                   .c_str()))
+    return st;
   if (ringrt_status st = device.synchronize())
     return st;
   if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0)
@@ -74,6 +85,16 @@ ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
   ringrt::DeviceBackend &device = *ctx->deviceBackend;
   ringrt::A2APlan plan;
   if (ringrt_status st = ringrt::prepareAllToAll(ctx, mode, shape, id, plan))
+    return st;
+  // NCCL orders itself after the kernels on the device (see above).
+  if (ctx->comm && ctx->comm->takesDevicePointers())
+    return ctx->comm->allToAll(send, recv, plan.send.data(),
+                               plan.recv.data(), plan.U, id);
+  if (ringrt_status st = ringrt::refuseUnderCapture(
+          ctx, ringrt::formatv("ringrt_all_to_all #%d: comm 'mpi' waits for "
+                               "the device, then exchanges host copies",
+                               id)
+                   .c_str()))
     return st;
   if (ringrt_status st = device.synchronize())
     return st;
@@ -184,21 +205,44 @@ void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
 void ringrt_cg_begin(ringrt_context *ctx, int32_t *status, void *stream) {
   if (!ok(status))
     return;
+  if (!ctx)
+    return record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                           "ringrt_cg_begin: null context"));
+  // A call left open would keep its state (callContext, the stage
+  // statistics, the device's call stream) into the next one: an entry that
+  // returned between ringrt_cg_begin and ringrt_cg_end, or two threads
+  // calling entries on one context at once.
+  if (ctx->callOpen)
+    return record(status,
+                  ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                   "a call of a generated entry point is "
+                                   "still open on this context (an entry "
+                                   "returned without ringrt_cg_end, or "
+                                   "another thread is calling one); use one "
+                                   "context per thread"));
+  if (ctx->deviceBackend) {
+    if (ringrt_status st = ctx->deviceBackend->beginCall(stream))
+      return record(status, st);
+  } else if (stream) {
+    return record(status,
+                  ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
+                                   "a context without a device has no "
+                                   "streams: pass NULL as the stream"));
+  }
+  ctx->callOpen = true;
   callContext = ctx;
-  if (ctx)
+  // A call captured into a CUDA graph runs nothing now: nothing to time.
+  if (!ctx->deviceBackend || !ctx->deviceBackend->capturing())
     ctx->stats.beginCall();
-  if (ctx && ctx->deviceBackend)
-    return record(status, ctx->deviceBackend->beginCall(stream));
-  if (stream)
-    record(status, ringrt::setError(RINGRT_ERR_INVALID_ARGUMENT,
-                                    "a context without a device has no "
-                                    "streams: pass NULL as the stream"));
 }
 
 void ringrt_cg_end(ringrt_context *ctx, int32_t *status) {
   if (callContext == ctx)
     callContext = nullptr;
-  if (ctx && ok(status))
+  if (!ctx || !ctx->callOpen)
+    return;
+  ctx->callOpen = false;
+  if (ok(status))
     ctx->stats.endCall();
   if (ctx && ctx->deviceBackend)
     record(status, ctx->deviceBackend->endCall());

@@ -98,6 +98,9 @@ struct ringrt_context {
   int64_t workspaceAllocations = 0;
   /// Stage statistics of the generated entry's calls (ringrt_stage_stats_*).
   ringrt::StageStats stats;
+  /// Whether a generated entry's call is open on this context (between
+  /// ringrt_cg_begin and ringrt_cg_end): ringrt_cg_begin refuses a second.
+  bool callOpen = false;
   /// Whether ringrt_cg_progress polls (RINGRT_PROGRESS=0 turns it off).
   bool progressCalls = true;
   /// The CPU variant the last call of a multi-variant entry ran

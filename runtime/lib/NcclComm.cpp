@@ -390,10 +390,15 @@ ringrt_status NcclComm::finishOperation(void *event, int role, const char *fn,
                                         const char *labelFmt, int32_t label,
                                         What what, const char *timeoutTail) {
   nccl::Result async = nccl::Success;
-  ringrt_status st = poll(event, role, async);
+  // Captured into a CUDA graph, the operation has not run: it runs at each
+  // replay of the graph. Its event cannot be queried (it is a captured
+  // event), and the host has nothing to wait for, so there is no polling,
+  // no time-out and no abort here; only the device-side order below.
+  ringrt_status st =
+      streams->capturing() ? RINGRT_OK : poll(event, role, async);
   // Kernels enqueued from now on read what the operation wrote: the compute
-  // stream waits on its event (the host already knows it is done; the
-  // device-side wait orders the streams).
+  // stream waits on its event (the host already knows it is done, unless
+  // captured; the device-side wait orders the streams).
   if (st == RINGRT_OK && (st = streams->orderComputeAfter(event)) != RINGRT_OK)
     return setErrorf(st, "%s%s: %s", fn, formatv(labelFmt, label).c_str(),
                      lastError().c_str());

@@ -17,7 +17,9 @@
 //     head-group and dim-slice coordinates, NCCL rank = ring coordinate) and
 //     one for the dim-slice axis when it has more than one rank (the slice
 //     all-reduce). Shifts and all-reduces are enqueued on one communication
-//     stream, separate from compute, and completed by polling an event.
+//     stream, separate from compute, and completed by polling an event;
+//     inside a CUDA graph capture (StreamProvider::capturing) they are not
+//     polled, only ordered before the compute that reads them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,6 +64,11 @@ struct GridInfo;
 ///   * queryEvent(event, done): cuEventQuery; CUDA_SUCCESS -> done = true,
 ///     CUDA_ERROR_NOT_READY -> done = false, RINGRT_OK in both cases; any
 ///     other result -> RINGRT_ERR_DEVICE with a message (setError).
+///   * capturing(): whether the call in progress is being captured into a
+///     CUDA graph (its stream was capturing when it began). The NCCL
+///     backend then only orders the streams on the device: a captured
+///     event cannot be queried, and the operation runs at each replay, not
+///     now.
 ///   * destroyStream/destroyEvent: never fail; called from destructors.
 ///   * Every method is called from the thread that uses the context; the
 ///     provider must outlive nothing but the shared_ptrs that hold it.
@@ -82,6 +89,7 @@ public:
   }
   virtual ringrt_status recordEvent(void *event, void *stream) = 0;
   virtual ringrt_status queryEvent(void *event, bool &done) = 0;
+  virtual bool capturing() const { return false; }
 };
 
 /// The library comm "nccl" loads unless env RINGRT_NCCL_LIBRARY names

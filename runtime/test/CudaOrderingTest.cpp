@@ -235,6 +235,89 @@ TEST_F(CudaOrderingTest, EntryRunsOnTheCallersStreamWithoutWaiting) {
   ctx->deviceBackend->streamProvider()->destroyStream(mine);
 }
 
+TEST_F(CudaOrderingTest, ACallLeftOpenIsRefused) {
+  void *mine = nullptr;
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  int32_t status = RINGRT_OK;
+  ringrt_cg_begin(ctx, &status, mine);
+  ASSERT_EQ(status, RINGRT_OK) << ringrt_last_error();
+  // A second begin before the end (an entry that returned early, or two
+  // threads on one context) is refused and leaves the open call alone.
+  int32_t second = RINGRT_OK;
+  ringrt_cg_begin(ctx, &second, nullptr);
+  EXPECT_EQ(second, RINGRT_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ringrt_last_error(), "still open on this context"),
+            nullptr)
+      << ringrt_last_error();
+  takeLog();
+  ringrt_cg_end(ctx, &status);
+  EXPECT_EQ(status, RINGRT_OK);
+  // The end of the open call ends it on the caller's stream s3.
+  Log l = takeLog();
+  EXPECT_NE(std::find(l.begin(), l.end(), "cuEventRecord e1 s3"), l.end())
+      << ::testing::PrintToString(l);
+  // Ended: the next call begins; an end without a begin does nothing.
+  ringrt_cg_begin(ctx, &status, nullptr);
+  EXPECT_EQ(status, RINGRT_OK) << ringrt_last_error();
+  ringrt_cg_end(ctx, &status);
+  takeLog();
+  ringrt_cg_end(ctx, &status);
+  EXPECT_EQ(status, RINGRT_OK);
+  EXPECT_EQ(takeLog(), Log{});
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
+TEST_F(CudaOrderingTest, StagedShiftsCannotBeCaptured) {
+  void *mine = nullptr; // s3
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  ASSERT_EQ(fake::runEntryProgram(ctx, log, 3, 64, mine), RINGRT_OK)
+      << ringrt_last_error();
+  takeLog();
+  fakes.beginCapture(3);
+  // Comm "mpi" must block the host at each shift: a precise refusal
+  // before anything is staged, sent or waited for.
+  EXPECT_EQ(fake::runEntryProgram(ctx, log, 3, 64, mine),
+            RINGRT_ERR_UNSUPPORTED);
+  std::string err = ringrt_last_error();
+  EXPECT_NE(err.find("ringrt_shift_start: stage 1: comm 'mpi' stages the "
+                     "ring shift through host memory"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("only comm 'nccl' can be captured"), std::string::npos)
+      << err;
+  // NAME_attention_sync cannot be captured either: it waits for the stream.
+  int32_t status = RINGRT_OK;
+  ringrt_cg_stream_wait(ctx, &status, mine);
+  EXPECT_EQ(status, RINGRT_ERR_UNSUPPORTED);
+  EXPECT_NE(std::string(ringrt_last_error()).find("capture the entry point "
+                                                  "without _sync"),
+            std::string::npos)
+      << ringrt_last_error();
+  EXPECT_EQ(fakes.endCapture(3), 0);
+  Log l = takeLog();
+  // (The program goes on past the failure; ringrt skips the rest.)
+  EXPECT_EQ(l, (Log{"cuStreamBeginCapture s3", "--- begin",
+                    "cuLaunchKernel init s3", "--- shift_start stage=1",
+                    "--- shift_wait stage=1", "--- shift_start stage=2",
+                    "--- shift_wait stage=2", "--- end",
+                    "cuStreamEndCapture s3"}))
+      << ::testing::PrintToString(l);
+  // A capture that something else invalidated is reported as such.
+  fakes.beginCapture(3);
+  fakes.captureInvalidated = true;
+  EXPECT_EQ(fake::runEntryProgram(ctx, log, 1, 64, mine), RINGRT_ERR_DEVICE);
+  EXPECT_NE(std::string(ringrt_last_error()).find("capture was invalidated"),
+            std::string::npos)
+      << ringrt_last_error();
+  fakes.endCapture(3);
+  // Outside the capture the context works as before.
+  EXPECT_EQ(fake::runEntryProgram(ctx, log, 3, 64, mine), RINGRT_OK)
+      << ringrt_last_error();
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
 TEST_F(CudaOrderingTest, CallerWorkspaceMustBeAligned) {
   int32_t status = RINGRT_OK;
   alignas(256) static char mine[512];

@@ -9,6 +9,7 @@
 
 #include "FakeCudaDriver.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +39,21 @@ long streamId(cuda::Stream s) { return static_cast<long>(uintptr_t(s)); }
 long eventId(cuda::Event e) {
   return static_cast<long>(uintptr_t(e) - kEventBase);
 }
+
+constexpr cuda::Result kCaptureUnsupported = 900, kCaptureIsolation = 905,
+                       kCapturedEvent = 907, kCaptureUnjoined = 904;
+
+/// Fails `what` with `code` (logged with "!") and invalidates the capture.
+cuda::Result captureError(cuda::Result code, const std::string &what) {
+  logf("! %s during capture (%d)", what.c_str(), code);
+  fakeCuda->captureInvalidated = true;
+  return code;
+}
+bool inCapture() { return !fakeCuda->capturing.empty(); }
+bool isCapturing(cuda::Stream s) {
+  return fakeCuda->capturing.count(streamId(s)) != 0;
+}
+void work(cuda::Stream s) { fakeCuda->lastWork[streamId(s)] = ++fakeCuda->seq; }
 
 cuda::Result init(unsigned) { return cuda::Success; }
 cuda::Result deviceGetCount(int *n) {
@@ -76,25 +92,34 @@ cuda::Result launchKernel(cuda::Function f, unsigned, unsigned, unsigned,
                           cuda::Stream s, void **, void **) {
   logf("cuLaunchKernel %s s%ld",
        fakeCuda->kernels[uintptr_t(f) - 1].c_str(), streamId(s));
+  work(s);
   return cuda::Success;
 }
 cuda::Result memAlloc(cuda::DevicePtr *p, size_t bytes) {
+  if (inCapture())
+    return captureError(kCaptureUnsupported, "cuMemAlloc");
   ++fakeCuda->memAllocs;
   *p = fakeCuda->nextDevicePtr;
   fakeCuda->nextDevicePtr += (bytes + 0xffff) & ~size_t(0xffff);
   return cuda::Success;
 }
 cuda::Result memFree(cuda::DevicePtr) {
+  if (inCapture())
+    return captureError(kCaptureUnsupported, "cuMemFree");
   ++fakeCuda->memFrees;
   return cuda::Success;
 }
 cuda::Result memAllocHost(void **p, size_t bytes) {
+  if (inCapture())
+    return captureError(kCaptureUnsupported, "cuMemAllocHost");
   logf("cuMemAllocHost %zu", bytes);
   ++fakeCuda->memAllocHosts;
   *p = std::malloc(bytes);
   return cuda::Success;
 }
 cuda::Result memFreeHost(void *p) {
+  if (inCapture())
+    return captureError(kCaptureUnsupported, "cuMemFreeHost");
   ++fakeCuda->memFreeHosts;
   std::free(p);
   return cuda::Success;
@@ -110,11 +135,13 @@ cuda::Result memcpyDtoH(void *, cuda::DevicePtr, size_t) {
 cuda::Result memcpyHtoDAsync(cuda::DevicePtr, const void *, size_t bytes,
                              cuda::Stream s) {
   logf("cuMemcpyHtoDAsync %zu s%ld", bytes, streamId(s));
+  work(s);
   return cuda::Success;
 }
 cuda::Result memcpyDtoHAsync(void *, cuda::DevicePtr, size_t bytes,
                              cuda::Stream s) {
   logf("cuMemcpyDtoHAsync %zu s%ld", bytes, streamId(s));
+  work(s);
   return cuda::Success;
 }
 cuda::Result streamCreate(cuda::Stream *s, unsigned flags) {
@@ -127,11 +154,35 @@ cuda::Result streamDestroy(cuda::Stream s) {
   return cuda::Success;
 }
 cuda::Result streamSynchronize(cuda::Stream s) {
+  if (isCapturing(s))
+    return captureError(kCaptureUnsupported,
+                        "cuStreamSynchronize s" + std::to_string(streamId(s)));
   logf("cuStreamSynchronize s%ld", streamId(s));
   return cuda::Success;
 }
 cuda::Result streamWaitEvent(cuda::Stream s, cuda::Event e, unsigned) {
+  auto rec = fakeCuda->capturedRecord.find(eventId(e));
+  bool capturedEvent = rec != fakeCuda->capturedRecord.end();
+  if (isCapturing(s) && !capturedEvent)
+    return captureError(kCaptureIsolation,
+                        "cuStreamWaitEvent s" + std::to_string(streamId(s)) +
+                            " on e" + std::to_string(eventId(e)) +
+                            " recorded outside the capture");
   logf("cuStreamWaitEvent s%ld e%ld", streamId(s), eventId(e));
+  if (capturedEvent) {
+    fakeCuda->capturing.insert(streamId(s)); // joins (or stays in) it
+    if (streamId(s) == fakeCuda->captureOrigin) {
+      long &upTo = fakeCuda->joinedUpTo[rec->second.first];
+      upTo = std::max(upTo, rec->second.second);
+    }
+  }
+  work(s);
+  return cuda::Success;
+}
+cuda::Result streamIsCapturing(cuda::Stream s, int *status) {
+  *status = !isCapturing(s)                   ? cuda::CaptureStatusNone
+            : fakeCuda->captureInvalidated ? cuda::CaptureStatusInvalidated
+                                           : cuda::CaptureStatusActive;
   return cuda::Success;
 }
 cuda::Result eventCreate(cuda::Event *e, unsigned flags) {
@@ -141,18 +192,32 @@ cuda::Result eventCreate(cuda::Event *e, unsigned flags) {
 }
 cuda::Result eventRecord(cuda::Event e, cuda::Stream s) {
   logf("cuEventRecord e%ld s%ld", eventId(e), streamId(s));
+  if (isCapturing(s))
+    fakeCuda->capturedRecord[eventId(e)] = {streamId(s), ++fakeCuda->seq};
+  else
+    fakeCuda->capturedRecord.erase(eventId(e));
   return cuda::Success;
 }
-cuda::Result eventQuery(cuda::Event) {
+cuda::Result eventQuery(cuda::Event e) {
+  ++fakeCuda->eventQueries;
+  if (fakeCuda->capturedRecord.count(eventId(e)))
+    return captureError(kCapturedEvent,
+                        "cuEventQuery e" + std::to_string(eventId(e)));
   return fakeCuda->eventsNeverComplete ? cuda::NotReady : cuda::Success;
 }
 cuda::Result eventSynchronize(cuda::Event e) {
+  if (fakeCuda->capturedRecord.count(eventId(e)))
+    return captureError(kCapturedEvent,
+                        "cuEventSynchronize e" + std::to_string(eventId(e)));
   logf("cuEventSynchronize e%ld", eventId(e));
   return cuda::Success;
 }
 cuda::Result eventDestroy(cuda::Event) { return cuda::Success; }
 /// Every timed launch takes 1.25 ms.
 cuda::Result eventElapsedTime(float *ms, cuda::Event a, cuda::Event b) {
+  if (fakeCuda->capturedRecord.count(eventId(a)) ||
+      fakeCuda->capturedRecord.count(eventId(b)))
+    return captureError(kCapturedEvent, "cuEventElapsedTime");
   logf("cuEventElapsedTime e%ld e%ld", eventId(a), eventId(b));
   *ms = 1.25f;
   return cuda::Success;
@@ -163,6 +228,30 @@ cuda::Result getErrorString(cuda::Result, const char **s) {
 }
 
 } // namespace
+
+void FakeCuda::beginCapture(long stream) {
+  logf("cuStreamBeginCapture s%ld", stream);
+  captureOrigin = stream;
+  captureInvalidated = false;
+  capturing = {stream};
+  capturedRecord.clear();
+  joinedUpTo.clear();
+}
+
+int FakeCuda::endCapture(long stream) {
+  logf("cuStreamEndCapture s%ld", stream);
+  int result = captureInvalidated ? 901 /* CAPTURE_INVALIDATED */ : 0;
+  for (long s : capturing)
+    if (s != stream && joinedUpTo[s] < lastWork[s]) {
+      logf("! s%ld was not joined back into the capture (%d)", s,
+           kCaptureUnjoined);
+      result = result ? result : kCaptureUnjoined;
+    }
+  capturing.clear();
+  capturedRecord.clear();
+  captureOrigin = 0;
+  return result;
+}
 
 CudaDriver ringrt::fake::fakeCudaDriver() {
   CudaDriver d;
@@ -189,6 +278,7 @@ CudaDriver ringrt::fake::fakeCudaDriver() {
   d.cuStreamDestroy = streamDestroy;
   d.cuStreamSynchronize = streamSynchronize;
   d.cuStreamWaitEvent = streamWaitEvent;
+  d.cuStreamIsCapturing = streamIsCapturing;
   d.cuEventCreate = eventCreate;
   d.cuEventRecord = eventRecord;
   d.cuEventQuery = eventQuery;

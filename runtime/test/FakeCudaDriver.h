@@ -13,6 +13,8 @@
 
 #include "device/CudaDriver.h"
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,33 @@ struct FakeCuda {
   int memAllocs = 0, memFrees = 0, memAllocHosts = 0, memFreeHosts = 0;
   unsigned long long nextDevicePtr = 0x10000;
   std::vector<std::string> kernels; // function handle i+1 -> name
+  /// cuEventQuery calls so far (not logged: polling loops make many).
+  int eventQueries = 0;
+
+  /// Stream capture, as the CUDA programming guide describes it for the
+  /// global capture mode: beginCapture(s) puts stream s<N> in capture;
+  /// a stream that waits on an event recorded in the capture joins it; an
+  /// event recorded on a capturing stream is a captured event. While a
+  /// capture is active, cuMemAlloc/cuMemFree/cuMemAllocHost/cuMemFreeHost
+  /// fail (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED), and so do synchronizing
+  /// a capturing stream, querying or synchronizing a captured event
+  /// (CUDA_ERROR_CAPTURED_EVENT) and a capturing stream's wait on an event
+  /// recorded outside the capture (CUDA_ERROR_STREAM_CAPTURE_ISOLATION);
+  /// each such failure is logged ("! ...") and invalidates the capture.
+  /// endCapture fails (CUDA_ERROR_STREAM_CAPTURE_UNJOINED) if a stream that
+  /// joined has work the origin did not wait for.
+  void beginCapture(long stream);
+  int endCapture(long stream);
+  long captureOrigin = 0;
+  bool captureInvalidated = false;
+  std::set<long> capturing;
+  /// Sequence numbers: each stream's last work (launch, copy, wait), the
+  /// stream and time of each captured event's last record, and per stream
+  /// the latest of its records the origin stream waited on.
+  long seq = 0;
+  std::map<long, long> lastWork;
+  std::map<long, std::pair<long, long>> capturedRecord;
+  std::map<long, long> joinedUpTo;
 };
 
 /// The fake in use; the driver's functions dereference it.

@@ -697,6 +697,85 @@ TEST_F(CudaNcclTest, ShiftsUseTheProviderAndOverlapCompute) {
       << ::testing::PrintToString(down);
 }
 
+TEST_F(CudaNcclTest, ACapturedCallOnlyOrdersTheStreamsOnTheDevice) {
+  ASSERT_EQ(makeContext(50), RINGRT_OK) << ringrt_last_error();
+  void *mine = nullptr; // s4: the caller's stream
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  // One call outside the capture loads the kernels, allocates the
+  // workspace and the events.
+  ASSERT_EQ(fake::runEntryProgram(ctx, w.log, 3, 64, mine), RINGRT_OK)
+      << ringrt_last_error();
+  fake::FakeCuda before = cuda;
+  int polls = w.asyncPolls;
+  // Transfers that never complete change nothing: a captured call runs
+  // nothing, so it has nothing to wait for and nothing can time out.
+  cuda.eventsNeverComplete = true;
+  takeLog();
+  cuda.beginCapture(4);
+  ASSERT_EQ(fake::runEntryProgram(ctx, w.log, 3, 64, mine), RINGRT_OK)
+      << ringrt_last_error();
+  EXPECT_EQ(cuda.endCapture(4), 0) << ::testing::PrintToString(w.log);
+  Log l = takeLog();
+  // No host wait (no event query or synchronize, no NCCL error polling),
+  // no allocation or free, no abort; the capture was never invalidated.
+  EXPECT_EQ(cuda.eventQueries, before.eventQueries);
+  EXPECT_EQ(w.asyncPolls, polls);
+  EXPECT_EQ(cuda.memAllocs, before.memAllocs);
+  EXPECT_EQ(cuda.memFrees, before.memFrees);
+  EXPECT_EQ(cuda.memAllocHosts, before.memAllocHosts);
+  EXPECT_EQ(cuda.memFreeHosts, before.memFreeHosts);
+  for (const std::string &line : l) {
+    EXPECT_NE(line[0], '!') << line;
+    EXPECT_EQ(line.find("Synchronize"), std::string::npos) << line;
+    EXPECT_EQ(line.find("commAbort"), std::string::npos) << line;
+    EXPECT_EQ(line.find("cuEventCreate"), std::string::npos) << line;
+    // The own stream s1 and the staging stream s2 stay out of the capture.
+    EXPECT_EQ(line.find(" s1"), std::string::npos) << line;
+    EXPECT_EQ(line.find(" s2"), std::string::npos) << line;
+  }
+  // The device-side order: NCCL's stream s3 waits for the kernels queued
+  // on s4, its transfer's event is recorded on s3, and s4 waits on it
+  // before the kernels that read the received block.
+  auto wait = std::find(l.begin(), l.end(), "--- shift_wait stage=1");
+  ASSERT_NE(wait, l.end());
+  EXPECT_EQ(Log(l.begin(), wait + 2),
+            (Log{"cuStreamBeginCapture s4", "--- begin",
+                 "cuLaunchKernel init s4", "--- shift_start stage=1",
+                 "cuEventRecord e1 s4", "cuStreamWaitEvent s3 e1",
+                 "groupStart",
+                 "send peer=1 count=64 type=0 comm=1 stream=0x3",
+                 "recv peer=3 count=64 type=0 comm=1 stream=0x3",
+                 "groupEnd", "cuEventRecord e2 s3", "cuLaunchKernel attn s4",
+                 "--- shift_wait stage=1", "cuStreamWaitEvent s4 e2"}))
+      << ::testing::PrintToString(l);
+  EXPECT_EQ(Log(l.end() - 3, l.end()),
+            (Log{"cuLaunchKernel finalize s4", "--- end",
+                 "cuStreamEndCapture s4"}))
+      << ::testing::PrintToString(l);
+  // Outside the capture the context works as before.
+  cuda.eventsNeverComplete = false;
+  EXPECT_EQ(fake::runEntryProgram(ctx, w.log, 3, 64, mine), RINGRT_OK)
+      << ringrt_last_error();
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
+TEST_F(CudaNcclTest, CapturingTheFirstCallSaysToRunOneOutsideFirst) {
+  ASSERT_EQ(makeContext(20000), RINGRT_OK) << ringrt_last_error();
+  void *mine = nullptr;
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  cuda.beginCapture(4);
+  EXPECT_EQ(fake::runEntryProgram(ctx, w.log, 3, 64, mine),
+            RINGRT_ERR_DEVICE);
+  std::string err = ringrt_last_error();
+  EXPECT_NE(err.find("cuMemAlloc failed"), std::string::npos) << err;
+  EXPECT_NE(err.find("after one call outside the capture"), std::string::npos)
+      << err;
+  cuda.endCapture(4);
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
 TEST_F(CudaNcclTest, TimeoutNamesPeerAndStageAndQueuesNoComputeWait) {
   ASSERT_EQ(makeContext(50), RINGRT_OK) << ringrt_last_error();
   cuda.eventsNeverComplete = true;

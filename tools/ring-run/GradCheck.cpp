@@ -9,6 +9,7 @@
 
 #include "GradCheck.h"
 #include "GradReference.h"
+#include "LocalTensor.h"
 #include "Npy.h"
 #include "Reference.h"
 
@@ -25,67 +26,8 @@ using namespace ringrun;
 
 namespace {
 
-int64_t product(const int64_t *v, int n) {
-  int64_t p = 1;
-  for (int i = 0; i < n; ++i)
-    p *= v[i];
-  return p;
-}
-
-/// One local tensor: its typed bytes and the ringrt_tensor over them (or,
-/// for GPU artifacts, over a device copy of them).
-struct Local {
-  std::vector<unsigned char> bytes;
-  ringrt_tensor t{};
-  int64_t count = 0;
-  int32_t dtype = RINGRT_F32;
-  ringrt_context *deviceCtx = nullptr;
-  void *dev = nullptr;
-
-  Local() = default;
-  Local(const Local &) = delete;
-  Local &operator=(const Local &) = delete;
-  ~Local() {
-    if (dev)
-      ringrt_device_free(deviceCtx, dev);
-  }
-  /// Allocates the device copy, copies the bytes in and points t at it.
-  int32_t toDevice(ringrt_context *ctx) {
-    deviceCtx = ctx;
-    int64_t n = static_cast<int64_t>(bytes.size());
-    int32_t st = ringrt_device_alloc(ctx, n, &dev);
-    if (st == RINGRT_OK)
-      st = ringrt_memcpy_to_device(ctx, dev, bytes.data(), n);
-    if (st == RINGRT_OK)
-      t.data = dev;
-    return st;
-  }
-  /// Copies the device copy back into the bytes (no-op on host).
-  int32_t fromDevice() {
-    if (!dev)
-      return RINGRT_OK;
-    return ringrt_memcpy_to_host(deviceCtx, bytes.data(), dev,
-                                 static_cast<int64_t>(bytes.size()));
-  }
-
-  void init(int32_t dt, int rank, const int64_t *shape) {
-    dtype = dt;
-    count = product(shape, rank);
-    bytes.assign(static_cast<size_t>(count * ringrt_dtype_size(dt)), 0);
-    ringrt_tensor_init(&t, bytes.data(), dt, rank, shape);
-  }
-  void poison() {
-    for (int64_t i = 0; i < count; ++i)
-      storeElement(bytes.data(), dtype, i,
-                   std::numeric_limits<float>::quiet_NaN());
-  }
-  std::vector<float> asFloat() const {
-    std::vector<float> out(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i)
-      out[static_cast<size_t>(i)] = loadElement(bytes.data(), dtype, i);
-    return out;
-  }
-};
+/// Host bytes with an optional device copy (LocalTensor.h).
+using Local = LocalTensor;
 
 /// The tensors of both entries on one rank.
 struct GradBuffers {

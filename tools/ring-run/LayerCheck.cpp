@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LayerCheck.h"
+#include "LocalTensor.h"
 #include "Npy.h"
 #include "Reference.h"
 
@@ -89,26 +90,8 @@ int64_t count(const std::vector<int64_t> &shape) {
   return n;
 }
 
-/// One local tensor: typed bytes and the ringrt_tensor over them.
-struct Local {
-  std::vector<unsigned char> bytes;
-  ringrt_tensor t{};
-  int64_t n = 0;
-  int32_t dtype = RINGRT_F32;
-  void init(int32_t dt, const std::vector<int64_t> &shape) {
-    dtype = dt;
-    n = count(shape);
-    bytes.assign(static_cast<size_t>(n * ringrt_dtype_size(dt)), 0);
-    ringrt_tensor_init(&t, bytes.data(), dt, static_cast<int32_t>(shape.size()),
-                       shape.data());
-  }
-  std::vector<float> asFloat() const {
-    std::vector<float> out(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-      out[static_cast<size_t>(i)] = loadElement(bytes.data(), dtype, i);
-    return out;
-  }
-};
+/// Host bytes with an optional device copy (LocalTensor.h).
+using Local = LocalTensor;
 
 /// The global column of local column `lc` of a weight with `heads` heads
 /// held by head group g and dim slice s (RingLayerOps.td's layout).
@@ -122,6 +105,11 @@ int64_t globalColumn(const AttentionSpec &s, int64_t heads,
 /// Every tensor of the layer entry on one rank.
 struct LayerBuffers {
   Local x, wq, wk, wv, wo, bq, bk, bv, bo, y, lse;
+  bool onDevice = false;
+
+  static void init(Local &t, int32_t dt, std::vector<int64_t> shape) {
+    t.init(dt, static_cast<int>(shape.size()), shape.data());
+  }
 
   explicit LayerBuffers(const LayerRun &run) {
     const AttentionSpec &s = run.manifest.spec;
@@ -130,18 +118,18 @@ struct LayerBuffers {
     int64_t Ll = s.seq / s.ring, Hl = s.heads / s.headGroups,
             Hkvl = s.kvHeads / s.headGroups, Dl = s.headDim / s.dimSlices;
     int64_t ql = Hl * Dl, kvl = Hkvl * Dl;
-    x.init(dt, {s.batch, Ll, s.dModel});
-    y.init(dt, {s.batch, Ll, s.dModel});
-    wq.init(dt, {s.dModel, ql});
-    wk.init(dt, {s.dModel, kvl});
-    wv.init(dt, {s.dModel, kvl});
-    wo.init(dt, {ql, s.dModel});
-    lse.init(RINGRT_F32, {s.batch, Hl, Ll});
+    init(x, dt, {s.batch, Ll, s.dModel});
+    init(y, dt, {s.batch, Ll, s.dModel});
+    init(wq, dt, {s.dModel, ql});
+    init(wk, dt, {s.dModel, kvl});
+    init(wv, dt, {s.dModel, kvl});
+    init(wo, dt, {ql, s.dModel});
+    init(lse, RINGRT_F32, {s.batch, Hl, Ll});
     if (s.bias) {
-      bq.init(dt, {ql});
-      bk.init(dt, {kvl});
-      bv.init(dt, {kvl});
-      bo.init(dt, {s.dModel});
+      init(bq, dt, {ql});
+      init(bk, dt, {kvl});
+      init(bv, dt, {kvl});
+      init(bo, dt, {s.dModel});
     }
     auto element = [&](int which, int64_t e) {
       return inputElement(run.seed, which, e, dt,
@@ -191,10 +179,45 @@ struct LayerBuffers {
   }
 
   void poison() {
-    float nan = std::numeric_limits<float>::quiet_NaN();
+    y.poison();
+    lse.poison();
+  }
+
+  std::vector<Local *> all() {
+    std::vector<Local *> v = {&x, &wq, &wk, &wv, &wo, &y, &lse};
+    for (Local *b : {&bq, &bk, &bv, &bo})
+      if (b->count)
+        v.push_back(b);
+    return v;
+  }
+
+  /// GPU artifacts: every tensor (inputs and the poisoned outputs) gets a
+  /// device copy, and the entry sees those. Returns "" or the error.
+  std::string toDevice(const LayerRun &run) {
+    if (run.manifest.target == "cpu")
+      return "";
+    onDevice = true;
+    for (Local *t : all())
+      if (int32_t st = t->toDevice(run.ctx); st != RINGRT_OK)
+        return std::string("device buffers: ") +
+               ringrt_status_string(static_cast<ringrt_status>(st)) + ": " +
+               ringrt_last_error();
+    return "";
+  }
+
+  /// Waits for the device and copies Y and LSE back (no-op on the host).
+  std::string fromDevice(const LayerRun &run) {
+    if (!onDevice)
+      return "";
+    int32_t st = ringrt_device_synchronize(run.ctx);
     for (Local *t : {&y, &lse})
-      for (int64_t i = 0; i < t->n; ++i)
-        storeElement(t->bytes.data(), t->dtype, i, nan);
+      if (st == RINGRT_OK)
+        st = t->fromDevice();
+    if (st != RINGRT_OK)
+      return std::string("copying Y and LSE back: ") +
+             ringrt_status_string(static_cast<ringrt_status>(st)) + ": " +
+             ringrt_last_error();
+    return "";
   }
 
   int32_t call(const LayerRun &run) {
@@ -290,15 +313,21 @@ int ringrun::runLayerCheck(const LayerRun &run) {
   const Manifest &m = run.manifest;
   const AttentionSpec &s = m.spec;
   LayerBuffers bufs(run);
+  std::string devErr = bufs.toDevice(run);
+  if (!run.agree(devErr.empty(), devErr))
+    return 1;
   int32_t st = bufs.call(run);
   if (!run.agree(st == RINGRT_OK, statusError("entry '" + m.entry + "'", st)))
+    return 1;
+  devErr = bufs.fromDevice(run);
+  if (!run.agree(devErr.empty(), devErr))
     return 1;
 
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   std::vector<float> myY = bufs.y.asFloat(), myL = bufs.lse.asFloat();
-  int64_t nY = bufs.y.n, nL = bufs.lse.n;
+  int64_t nY = bufs.y.count, nL = bufs.lse.count;
   int64_t coords[3] = {run.coords.ring, run.coords.headGroup,
                        run.coords.dimSlice};
   std::vector<float> allY, allL;
@@ -430,15 +459,26 @@ int ringrun::runLayerBench(const LayerRun &run) {
   const AttentionSpec &s = run.manifest.spec;
   std::string name = "entry '" + run.manifest.entry + "'";
   LayerBuffers bufs(run);
+  std::string devErr = bufs.toDevice(run);
+  if (!run.agree(devErr.empty(), devErr))
+    return 1;
+  // GPU entries return before the device is done: wait after the warm-up
+  // and after the timed calls.
+  auto wait = [&](int32_t st) {
+    return st == RINGRT_OK && bufs.onDevice ? ringrt_device_synchronize(run.ctx)
+                                            : st;
+  };
   int32_t st = RINGRT_OK;
   for (int i = 0; i < 2 && st == RINGRT_OK; ++i)
     st = bufs.call(run);
+  st = wait(st);
   if (!run.agree(st == RINGRT_OK, statusError(name + " (warm-up)", st)))
     return 1;
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = MPI_Wtime();
   for (int64_t i = 0; i < run.iters && st == RINGRT_OK; ++i)
     st = bufs.call(run);
+  st = wait(st);
   double elapsed = MPI_Wtime() - t0, maxElapsed = 0;
   if (!run.agree(st == RINGRT_OK, statusError(name, st)))
     return 1;

@@ -160,15 +160,18 @@ public:
         return st;
       optedIn = sharedBytes;
     }
-    if (ringrt_status st = timer.before(s->computeStream()))
-      return st;
+    // A captured launch is not timed: its events could not be queried.
+    bool timed = !s->capturing();
+    if (timed)
+      if (ringrt_status st = timer.before(s->computeStream()))
+        return st;
     if (ringrt_status st = s->check(
             d.cuLaunchKernel(fn, grid.x, grid.y, grid.z, block.x, block.y,
                              block.z, sharedBytes, s->computeStream(), params,
                              nullptr),
             kernel))
       return st;
-    return timer.after(s->computeStream());
+    return timed ? timer.after(s->computeStream()) : RINGRT_OK;
   }
 
   ringrt_status timeKernels(bool on) override { return timer.enable(on); }
@@ -225,6 +228,7 @@ public:
     return s->beginCall(static_cast<cuda::Stream>(stream));
   }
   ringrt_status endCall() override { return s->endCall(); }
+  bool capturing() const override { return s->capturing(); }
   ringrt_status waitStream(void *stream) override {
     return s->waitStream(static_cast<cuda::Stream>(stream));
   }

@@ -51,6 +51,7 @@ bool ringrt::loadCudaDriver(CudaDriver &driver, std::string &error) {
   get(d.cuStreamDestroy, "cuStreamDestroy_v2");
   get(d.cuStreamSynchronize, "cuStreamSynchronize");
   get(d.cuStreamWaitEvent, "cuStreamWaitEvent");
+  get(d.cuStreamIsCapturing, "cuStreamIsCapturing");
   get(d.cuEventCreate, "cuEventCreate");
   get(d.cuEventRecord, "cuEventRecord");
   get(d.cuEventQuery, "cuEventQuery");

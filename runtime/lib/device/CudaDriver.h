@@ -37,6 +37,14 @@ constexpr Result NotReady = 600;   // CUDA_ERROR_NOT_READY
 constexpr int FuncAttributeMaxDynamicSharedSizeBytes = 8;
 constexpr unsigned StreamNonBlocking = 1; // CU_STREAM_NON_BLOCKING
 constexpr unsigned EventDisableTiming = 2; // CU_EVENT_DISABLE_TIMING
+// CUstreamCaptureStatus.
+constexpr int CaptureStatusNone = 0;
+constexpr int CaptureStatusActive = 1;
+constexpr int CaptureStatusInvalidated = 2;
+// The stream-capture errors (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED ..
+// CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD; 907 is CUDA_ERROR_CAPTURED_EVENT).
+constexpr Result StreamCaptureUnsupported = 900;
+constexpr Result StreamCaptureLast = 908;
 
 } // namespace cuda
 
@@ -82,6 +90,8 @@ struct CudaDriver {
   cuda::Result (*cuStreamSynchronize)(cuda::Stream) = nullptr;
   cuda::Result (*cuStreamWaitEvent)(cuda::Stream, cuda::Event,
                                     unsigned) = nullptr;
+  /// The stream's CUstreamCaptureStatus (cuda::CaptureStatus*).
+  cuda::Result (*cuStreamIsCapturing)(cuda::Stream, int *) = nullptr;
   cuda::Result (*cuEventCreate)(cuda::Event *, unsigned) = nullptr;
   cuda::Result (*cuEventRecord)(cuda::Event, cuda::Stream) = nullptr;
   cuda::Result (*cuEventQuery)(cuda::Event) = nullptr;

@@ -63,8 +63,17 @@ ringrt_status CudaStreams::check(cuda::Result r, const char *what) const {
   const char *msg = nullptr;
   if (d.cuGetErrorString)
     d.cuGetErrorString(r, &msg);
-  return setErrorf(RINGRT_ERR_DEVICE, "device 'cuda' %d: %s failed: %s (%d)",
-                   index, what, msg ? msg : "unknown error", r);
+  bool capture =
+      r >= cuda::StreamCaptureUnsupported && r <= cuda::StreamCaptureLast;
+  return setErrorf(RINGRT_ERR_DEVICE, "device 'cuda' %d: %s failed: %s (%d)%s",
+                   index, what, msg ? msg : "unknown error", r,
+                   capture ? "; a CUDA graph is being captured: only an "
+                             "entry point's call with comm 'nccl' can be "
+                             "captured, after one call outside the capture "
+                             "(it loads the kernels and allocates the "
+                             "context's workspace); see 'CUDA graphs' in the "
+                             "artifact's header"
+                           : "");
 }
 
 ringrt_status CudaStreams::activate() {
@@ -136,17 +145,47 @@ ringrt_status CudaStreams::hostWait(void *event) {
 
 ringrt_status CudaStreams::beginCall(cuda::Stream caller) {
   compute = own;
+  captured = false;
+  int capture = cuda::CaptureStatusNone;
+  if (ringrt_status st = check(d.cuStreamIsCapturing(caller ? caller : own,
+                                                     &capture),
+                               "cuStreamIsCapturing"))
+    return st;
+  if (capture == cuda::CaptureStatusInvalidated)
+    return setErrorf(RINGRT_ERR_DEVICE,
+                     "device 'cuda' %d: the stream's CUDA graph capture was "
+                     "invalidated by an earlier call that cannot be "
+                     "captured (cuStreamIsCapturing: "
+                     "CU_STREAM_CAPTURE_STATUS_INVALIDATED); end that "
+                     "capture and capture again",
+                     index);
+  captured = capture == cuda::CaptureStatusActive;
   if (!caller || caller == own)
     return RINGRT_OK;
-  if (ringrt_status st = orderAfterCompute(caller))
-    return st;
+  // Outside a capture the caller's stream waits for the previous call on
+  // the own stream; inside one it cannot wait on an event recorded outside
+  // the capture, and the graph's launch orders it instead.
+  if (!captured)
+    if (ringrt_status st = orderAfterCompute(caller))
+      return st;
   compute = caller;
   return RINGRT_OK;
 }
 
 ringrt_status CudaStreams::endCall() {
   cuda::Stream callStream = compute;
+  bool wasCaptured = captured;
   compute = own; // even after a failure: never keep the caller's stream
+  captured = false;
+  // A captured call is complete as captured: its NCCL transfers were each
+  // waited for on the device (comm 'nccl' orders the compute stream after
+  // them), and the communication stream, used only by comm 'mpi' (which
+  // cannot be captured), is outside the capture, so the caller's stream
+  // must not wait on it (CUDA_ERROR_STREAM_CAPTURE_ISOLATION). Nor may the
+  // own stream wait for the captured call: it would join the capture,
+  // which could then not end (CUDA_ERROR_STREAM_CAPTURE_UNJOINED).
+  if (wasCaptured)
+    return RINGRT_OK;
   if (!callEvent)
     if (ringrt_status st = check(
             d.cuEventCreate(&callEvent, cuda::EventDisableTiming),
@@ -167,8 +206,19 @@ ringrt_status CudaStreams::endCall() {
 }
 
 ringrt_status CudaStreams::waitStream(cuda::Stream stream) {
-  return check(d.cuStreamSynchronize(stream ? stream : own),
-               "cuStreamSynchronize");
+  cuda::Stream s = stream ? stream : own;
+  int capture = cuda::CaptureStatusNone;
+  if (ringrt_status st =
+          check(d.cuStreamIsCapturing(s, &capture), "cuStreamIsCapturing"))
+    return st;
+  if (capture != cuda::CaptureStatusNone)
+    return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                     "device 'cuda' %d: the stream is capturing a CUDA "
+                     "graph and cannot be waited for: capture the entry "
+                     "point without _sync, and wait after launching the "
+                     "graph",
+                     index);
+  return check(d.cuStreamSynchronize(s), "cuStreamSynchronize");
 }
 
 ringrt_status CudaStreams::synchronize() {

@@ -50,7 +50,8 @@ public:
   cuda::Stream commStream() const { return comm; }
 
   /// RINGRT_OK for CUDA_SUCCESS; otherwise RINGRT_ERR_DEVICE with
-  /// "device 'cuda' <index>: <what> failed: <driver message> (<code>)".
+  /// "device 'cuda' <index>: <what> failed: <driver message> (<code>)",
+  /// and for a stream-capture error (900-908) what ringrt can capture.
   ringrt_status check(cuda::Result r, const char *what) const;
 
   /// Records `event` on the communication stream, then makes the compute
@@ -65,14 +66,22 @@ public:
   /// Starts a call on `caller` (null: the own compute stream): `caller`
   /// waits for the own compute stream (the previous call, which used the
   /// same workspace), then takes its place as the compute stream.
+  /// When `caller` is capturing a CUDA graph (cuStreamIsCapturing), the
+  /// call is captured: `caller` does not wait for the own stream (an event
+  /// recorded outside the capture cannot be waited on inside it), so the
+  /// graph is ordered only by the stream it is launched on. A capture that
+  /// an earlier call invalidated is an error.
   ringrt_status beginCall(cuda::Stream caller);
   /// Ends the call without blocking the host: the compute stream waits for
   /// the communication stream, the own compute stream waits for the
   /// caller's, and the own stream becomes the compute stream again (so the
-  /// caller may destroy its stream afterwards).
+  /// caller may destroy its stream afterwards). A captured call only does
+  /// the last: neither stream may take part in the capture.
   ringrt_status endCall();
-  /// cuStreamSynchronize of `stream` (null: the own compute stream).
+  /// cuStreamSynchronize of `stream` (null: the own compute stream); a
+  /// capturing stream is RINGRT_ERR_UNSUPPORTED (it cannot be waited for).
   ringrt_status waitStream(cuda::Stream stream);
+  bool capturing() const override { return captured; }
 
   // StreamProvider.
   const char *name() const override { return "cuda"; }
@@ -99,6 +108,8 @@ private:
   /// The compute stream in use (own, or a caller's during a call), the
   /// one this object created, and the communication stream.
   cuda::Stream compute = nullptr, own = nullptr, comm = nullptr;
+  /// Whether the call in progress is captured into a CUDA graph.
+  bool captured = false;
   /// Orders compute after comm at the end of a call (created on first use).
   cuda::Event callEvent = nullptr;
   /// Re-recorded on the compute stream by every orderAfterCompute: a wait

@@ -101,12 +101,30 @@ bool ringrt::shiftNeedsHostStaging(const ringrt_context *ctx) {
          !(ctx->comm && ctx->comm->takesDevicePointers());
 }
 
+ringrt_status ringrt::refuseUnderCapture(const ringrt_context *ctx,
+                                         const char *what) {
+  if (!ctx || !ctx->deviceBackend || !ctx->deviceBackend->capturing())
+    return RINGRT_OK;
+  return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                   "%s, which cannot be captured: the call's stream is "
+                   "capturing a CUDA graph; only comm 'nccl' can be captured "
+                   "(see 'CUDA graphs' in the artifact's header)",
+                   what);
+}
+
 ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
                                        void *recv, int64_t bytes,
                                        int32_t stage, int32_t tag,
                                        ringrt_request **req,
                                        int32_t direction) {
   *req = nullptr;
+  if (ringrt_status st = refuseUnderCapture(
+          ctx, formatv("ringrt_shift_start: stage %d: comm 'mpi' stages the "
+                       "ring shift through host memory (the host waits for "
+                       "the device-to-host copy, then in MPI)",
+                       stage)
+                   .c_str()))
+    return st;
   auto staged = std::make_unique<StagedRequest>();
   DeviceBackend &dev = *ctx->deviceBackend;
   staged->device = &dev;
@@ -347,6 +365,10 @@ void *ringrt_cg_device_alloc(ringrt_context *ctx, int32_t *status,
   if (!ok(status))
     return nullptr;
   void *p = nullptr;
+  if (ringrt_status st = refuseUnderCapture(
+          ctx, "a GPU entry point's buffer outside the workspace "
+               "(ringrt_cg_device_alloc) is allocated per call"))
+    return record(status, st), nullptr;
   record(status, ringrt_device_alloc(ctx, bytes, &p));
   return p;
 }
@@ -358,6 +380,9 @@ void ringrt_cg_device_free(ringrt_context *ctx, int32_t *status, void *ptr) {
 }
 
 void ringrt_cg_synchronize(ringrt_context *ctx, int32_t *status) {
+  if (ringrt_status st = refuseUnderCapture(
+          ctx, "ringrt_cg_synchronize waits for the device"))
+    return record(status, st);
   // Also after a failure: the buffers freed next must not be in use.
   record(status, ringrt_device_synchronize(ctx));
 }

@@ -95,6 +95,10 @@ public:
   /// RINGRT_ERR_INVALID_ARGUMENT.
   virtual ringrt_status beginCall(void *stream);
   virtual ringrt_status endCall() { return RINGRT_OK; }
+  /// Whether the call in progress (beginCall to endCall) is being captured
+  /// into a CUDA graph: its work is recorded, not run, so nothing of it may
+  /// block the host, allocate or free (refuseUnderCapture).
+  virtual bool capturing() const { return false; }
   /// Blocks until the work queued on `stream` (NULL: the device's own)
   /// has finished; synchronize() by default.
   virtual ringrt_status waitStream(void *stream);
@@ -157,6 +161,14 @@ createCudaDeviceWithDriver(const CudaDriver &driver,
 /// the device's memory is not host-addressable and the communicator takes
 /// host pointers (false for comm "nccl", which takes device pointers).
 RINGRT_TESTING_API bool shiftNeedsHostStaging(const ringrt_context *ctx);
+
+/// RINGRT_ERR_UNSUPPORTED when the call in progress on `ctx` is being
+/// captured into a CUDA graph (DeviceBackend::capturing): "<what>, which
+/// cannot be captured: ..." (`what` says how it blocks the host);
+/// RINGRT_OK otherwise. Called where a GPU entry's
+/// call must block: the MPI-staged shift, all-reduce and all-to-all, and
+/// synchronize.
+ringrt_status refuseUnderCapture(const ringrt_context *ctx, const char *what);
 
 /// Starts a ring shift of device buffers through host staging buffers:
 /// copies `send` to the host after the device work queued so far

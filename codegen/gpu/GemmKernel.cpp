@@ -1,0 +1,393 @@
+//===- GemmKernel.cpp - the whole layer's projection GEMMs ------*- C++ -*-===//
+//
+// This file implements the GPU kernels of the whole-layer ops
+// (RingLayerOps.td) on mma.sync m16n8k16 with fp32 accumulators:
+//   - ring.project: C = X · W (+ bias), X [M = B·Ll, K = d_model] row-major,
+//     W [K, N = H·Dl] row-major; C is rounded once and written straight into
+//     the [B, H, Ll, Dl] layout the attention kernels read (column n is head
+//     n / Dl, element n % Dl; no transpose through memory);
+//   - ring.out_project: the fp32 partial Y = O · W_o, with A read from O in
+//     the [B, H, Ll, Dl] layout the attention writes (A[m = (b, l), k =
+//     (h, d)]), W_o [K = H·Dl, N = d_model]; Y [M, N] row-major;
+//   - the device half of ring.output_all_reduce: Y = round(partial + b_o).
+// A CTA of eight warps (2 x 4) computes a 128 x 128 tile of C, each warp
+// 64 x 32 (4 x 4 m16n8 tiles: 64 FLOP per byte loaded from L2, twice a
+// 64 x 64 tile's); A and B tiles of 32 along K stream through shared memory
+// with cp.async, double buffered, and reach the tensor cores through
+// ldmatrix (B transposed, as V in the attention kernel). Ragged tails: rows
+// of A past M and columns of B past N are clamped on load and never stored;
+// 16-byte chunks past K are zero-filled in shared memory (they enter the
+// sums), so N and K need only be multiples of 8 (whole 16-byte chunks),
+// and M is any size.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/Kernels.h"
+#include "codegen/gpu/MlirEmitter.h"
+#include "codegen/gpu/MmaFragments.h"
+#include "codegen/gpu/TargetInfo.h"
+
+#include <optional>
+
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
+
+std::string GemmKernelConfig::kernelName() const {
+  if (kind == GemmKind::Finish)
+    return "ringc_layer_finish_" + dtype + (bias ? "_bias" : "");
+  return std::string(kind == GemmKind::Project ? "ringc_gemm_project_"
+                                               : "ringc_gemm_out_project_") +
+         dtype + (bias ? "_bias" : "");
+}
+
+int64_t GemmKernelConfig::sharedBytes() const {
+  if (kind == GemmKind::Finish)
+    return 0;
+  return 2 * (kBlockM * paddedRowBytes(kBlockK) +
+              kBlockK * paddedRowBytes(kBlockN));
+}
+
+std::string GemmKernelConfig::validate(const TargetInfo &target) const {
+  if (std::string error = checkMmaDtype(dtype, target); !error.empty())
+    return error;
+  if (kind == GemmKind::OutProject && bias)
+    return "the output projection's bias is added after the all-reduce "
+           "(ring.output_all_reduce), not by its GEMM";
+  return "";
+}
+
+std::string GemmKernelConfig::checkShape(int64_t m, int64_t n,
+                                         int64_t k) const {
+  // Row tiles go on grid y (at most 65535 CTAs).
+  if (m <= 0 || m > 65535LL * kBlockM)
+    return "the projection GEMM's rows (batch x tokens per rank) are " +
+           std::to_string(m) + "; they must be in 1.." +
+           std::to_string(65535LL * kBlockM) + " (use more ranks)";
+  // Rows are copied one by one (clamped at the tail); columns and the
+  // reduction in 16-byte chunks.
+  for (auto [what, v] : {std::pair<const char *, int64_t>{"columns (N)", n},
+                         {"reduction length (K)", k}})
+    if (v <= 0 || v % 8 != 0 || v > INT32_MAX)
+      return std::string("the projection GEMM's ") + what + " is " +
+             std::to_string(v) +
+             "; the mma.sync GEMM copies 16-byte chunks and needs a positive "
+             "multiple of 8 below 2^31 (d_model and the local head_dim "
+             "must be multiples of 8)";
+  return "";
+}
+
+namespace {
+
+/// Writes one projection GEMM kernel.
+class GemmWriter {
+public:
+  explicit GemmWriter(const GemmKernelConfig &c)
+      : c(c), halfTy(c.dtype == "f16" ? "f16" : "bf16") {}
+
+  std::string run();
+
+private:
+  static constexpr int64_t BM = GemmKernelConfig::kBlockM,
+                           BN = GemmKernelConfig::kBlockN,
+                           BK = GemmKernelConfig::kBlockK,
+                           T = GemmKernelConfig::threads(),
+                           kWarpsN = GemmKernelConfig::kWarpsN;
+  /// A warp's tile of C, and its m16 x n8 tiles.
+  static constexpr int64_t WM = BM / GemmKernelConfig::kWarpsM,
+                           WN = BN / kWarpsN, MI = WM / 16, NJ = WN / 8;
+  static_assert(GemmKernelConfig::kWarpsM * kWarpsN ==
+                        GemmKernelConfig::kWarps &&
+                    WM % 16 == 0 && WN % 16 == 0,
+                "warp tiles of whole m16 tiles and n16 pairs");
+  /// Shared row bytes of the A tile (BK elements) and B tile (BN elements).
+  const int64_t RA = paddedRowBytes(BK), RB = paddedRowBytes(BN);
+  const int64_t aBytes = BM * RA, bBytes = BK * RB;
+
+  /// Shared byte offset of stage `buf`'s A and B tiles.
+  std::string aOff(const std::string &buf) {
+    return e.mul(buf, e.i32(aBytes + bBytes));
+  }
+  std::string bOff(const std::string &buf) {
+    return e.add(aOff(buf), e.i32(aBytes));
+  }
+  /// One 16-byte chunk into shared byte offset `soff`: cp.async from the
+  /// global element `elem` (i64) of `gptr` if `inK`, else zeros.
+  void chunk(const std::string &inK, const std::string &gptr,
+             const std::string &elem, const std::string &soff);
+  /// The A (BM x BK) and B (BK x BN) tiles of K tile `kt` into stage `buf`.
+  void copyTiles(const std::string &kt, const std::string &buf);
+
+  const GemmKernelConfig &c;
+  const std::string halfTy;
+  MlirEmitter e;
+  std::string smem, ag, bg, zero16;
+  std::optional<MmaFragments> f;
+};
+
+} // namespace
+
+void GemmWriter::chunk(const std::string &inK, const std::string &gptr,
+                       const std::string &elem, const std::string &soff) {
+  std::string dst = e.gep(smem, soff, 3);
+  e.open("scf.if " + inK + " {");
+  std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
+  e.line("nvvm.cp.async.shared.global " + dst + ", " + src +
+         ", 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>");
+  e.reopen("} else {");
+  e.line("llvm.store " + zero16 + ", " + dst +
+         " {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>");
+  e.close();
+}
+
+void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
+  std::string k0 = e.mul(kt, e.i32(BK));
+  // A: BM rows x BK/8 chunks (rows clamped to the last; chunks past K zero).
+  const int64_t aChunks = BM * (BK / 8), bChunks = BK * (BN / 8);
+  static_assert(GemmKernelConfig::kBlockM * (GemmKernelConfig::kBlockK / 8) %
+                            GemmKernelConfig::threads() ==
+                        0 &&
+                    GemmKernelConfig::kBlockK *
+                            (GemmKernelConfig::kBlockN / 8) %
+                            GemmKernelConfig::threads() ==
+                        0,
+                "whole copy rounds per thread");
+  for (int64_t it = 0; it < aChunks / T; ++it) {
+    std::string idx = e.add("%tid", e.i32(it * T));
+    std::string r = e.divu(idx, e.i32(BK / 8));
+    std::string col = e.remu(idx, e.i32(BK / 8));
+    std::string row = e.minu(e.add(e.mul("%h", e.i32(BM)), r), "%last_m");
+    std::string kc = e.add(k0, e.mul(col, e.i32(8)));
+    std::string elem;
+    if (c.kind == GemmKind::Project) {
+      elem = e.add(e.mul(e.ext64(row), e.ext64("%k"), "i64"), e.ext64(kc),
+                   "i64");
+    } else {
+      // O [B, H, Ll, Dl]: row = (b, l), column kc = (h, d); a chunk stays
+      // inside one head (Dl is a multiple of 8).
+      std::string b = e.divu(row, "%seq"), l = e.remu(row, "%seq");
+      std::string h = e.divu(kc, "%dl"), d = e.remu(kc, "%dl");
+      std::string plane = e.add(e.mul(b, "%heads"), h);
+      elem = e.add(
+          e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
+                      e.ext64(l), "i64"),
+                e.ext64("%dl"), "i64"),
+          e.ext64(d), "i64");
+    }
+    std::string soff = e.add(e.add(aOff(buf), e.mul(r, e.i32(RA))),
+                             e.mul(col, e.i32(16)));
+    chunk(e.cmp("ult", kc, "%k"), ag, elem, soff);
+  }
+  // B: BK rows (k) x BN/8 chunks (n clamped to the last chunk; rows past K
+  // zero).
+  for (int64_t it = 0; it < bChunks / T; ++it) {
+    std::string idx = e.add("%tid", e.i32(it * T));
+    std::string r = e.divu(idx, e.i32(BN / 8));
+    std::string col = e.remu(idx, e.i32(BN / 8));
+    std::string kr = e.add(k0, r);
+    std::string nc = e.minu(e.add(e.mul("%bx", e.i32(BN)), e.mul(col, e.i32(8))),
+                            e.sub("%n", e.i32(8)));
+    std::string elem = e.add(e.mul(e.ext64(kr), e.ext64("%n"), "i64"),
+                             e.ext64(nc), "i64");
+    std::string soff = e.add(e.add(bOff(buf), e.mul(r, e.i32(RB))),
+                             e.mul(col, e.i32(16)));
+    chunk(e.cmp("ult", kr, "%k"), bg, elem, soff);
+  }
+}
+
+std::string GemmWriter::run() {
+  // Block x: the N tile (%bx), block y: the M tile (%h in the shared
+  // coordinate names). N tiles vary fastest, so the CTAs resident at one
+  // time share their A rows, and W (a few tens of MB at d_model 4096)
+  // stays in L2 while A and C stream through DRAM once.
+  std::string lane, warp;
+  emitBlockCoordinates(e, lane, warp);
+  std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
+  std::string t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
+  smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
+  f.emplace(e, halfTy, smem, "%tid", T);
+  zero16 = e.let("llvm.mlir.zero : vector<4xi32>");
+  ag = e.let("llvm.addrspacecast %a : !llvm.ptr to !llvm.ptr<1>");
+  bg = e.let("llvm.addrspacecast %w : !llvm.ptr to !llvm.ptr<1>");
+  std::string cg = e.let("llvm.addrspacecast %c : !llvm.ptr to !llvm.ptr<1>");
+  e.line("%last_m = arith.subi %m, " + e.i32(1) + " : i32");
+  std::string wm = e.divu(warp, e.i32(kWarpsN));
+  std::string wn = e.remu(warp, e.i32(kWarpsN));
+  std::string nk = e.divu(e.add("%k", e.i32(BK - 1)), e.i32(BK));
+
+  // Prologue: K tile 0 (K >= 8, so there is one).
+  copyTiles(e.i32(0), e.i32(0));
+  e.line("nvvm.cp.async.commit.group");
+
+  std::string aLane = f->aLaneOffset(lane, e.mul(wm, e.i32(WM)), RA);
+  std::string bLane =
+      e.add(f->bTransLaneOffset(lane, RB), e.mul(wn, e.i32(WN * 2)));
+
+  // The K loop; carried: the MI x NJ m16n8 accumulators.
+  const int kAcc = MI * NJ * 4;
+  std::vector<std::string> names;
+  std::string header, types;
+  for (int i = 0; i < kAcc; ++i) {
+    names.push_back(e.newName());
+    header += (i ? ", " : "") + names[i] + " = " + e.f32(0.0);
+    types += (i ? ", f32" : "f32");
+  }
+  std::string loop = e.newName(), j = e.newName();
+  e.open(loop + ":" + std::to_string(kAcc) + " = scf.for " + j + " = " +
+         e.i32(0) + " to " + nk + " step " + e.i32(1) + " iter_args(" +
+         header + ") -> (" + types + ") : i32 {");
+  {
+    std::string jn = e.add(j, e.i32(1));
+    e.open("scf.if " + e.cmp("slt", jn, nk) + " {");
+    copyTiles(jn, e.let("arith.andi " + jn + ", " + e.i32(1) + " : i32"));
+    e.close();
+    e.line("nvvm.cp.async.commit.group");
+    e.line("nvvm.cp.async.wait.group 1");
+    e.line("gpu.barrier");
+    std::string buf = e.let("arith.andi " + j + ", " + e.i32(1) + " : i32");
+    std::string aS = e.add(aOff(buf), aLane);
+    std::string bS = e.add(bOff(buf), bLane);
+    std::array<std::array<std::string, 4>, NJ> acc[MI];
+    for (int mi = 0; mi < MI; ++mi)
+      for (int nj = 0; nj < NJ; ++nj)
+        for (int i = 0; i < 4; ++i)
+          acc[mi][nj][i] = names[(mi * NJ + nj) * 4 + i];
+    for (int64_t kk = 0; kk < BK / 16; ++kk) {
+      std::array<std::string, 4> a[MI];
+      for (int mi = 0; mi < MI; ++mi)
+        a[mi] = f->ldmatrix(e.add(aS, e.i32(mi * 16 * RA + kk * 32)),
+                            /*trans=*/false);
+      for (int np = 0; np < NJ / 2; ++np) {
+        auto b = f->ldmatrix(e.add(bS, e.i32(kk * 16 * RB + np * 32)),
+                             /*trans=*/true);
+        for (int mi = 0; mi < MI; ++mi) {
+          acc[mi][2 * np] = f->mma(a[mi], b[0], b[1], acc[mi][2 * np]);
+          acc[mi][2 * np + 1] = f->mma(a[mi], b[2], b[3], acc[mi][2 * np + 1]);
+        }
+      }
+    }
+    // Every warp is done with this stage before it is refilled.
+    e.line("gpu.barrier");
+    std::string yield;
+    for (int mi = 0; mi < MI; ++mi)
+      for (int nj = 0; nj < NJ; ++nj)
+        for (int i = 0; i < 4; ++i)
+          yield += (yield.empty() ? "" : ", ") + acc[mi][nj][i];
+    e.line("scf.yield " + yield + " : " + types);
+  }
+  e.close();
+  e.line("nvvm.cp.async.wait.group 0");
+
+  // Epilogue: thread (g, t4) holds rows g and g + 8 of each m16 tile,
+  // columns 2 t4 and 2 t4 + 1 of each n8 tile.
+  std::string row0 = e.add(e.add(e.mul("%h", e.i32(BM)), e.mul(wm, e.i32(WM))), g);
+  std::string col0 = e.add(e.add(e.mul("%bx", e.i32(BN)), e.mul(wn, e.i32(WN))),
+                           e.mul(t4, e.i32(2)));
+  std::string biasG;
+  if (c.bias)
+    biasG = e.let("llvm.addrspacecast %bias : !llvm.ptr to !llvm.ptr<1>");
+  for (int mi = 0; mi < MI; ++mi)
+    for (int half = 0; half < 2; ++half) {
+      std::string row = e.add(row0, e.i32(mi * 16 + half * 8));
+      e.open("scf.if " + e.cmp("slt", row, "%m") + " {");
+      std::string b, l, rowElem;
+      if (c.kind == GemmKind::Project) {
+        b = e.divu(row, "%seq");
+        l = e.remu(row, "%seq");
+      } else {
+        rowElem = e.mul(e.ext64(row), e.ext64("%n"), "i64");
+      }
+      for (int nj = 0; nj < NJ; ++nj) {
+        std::string col = e.add(col0, e.i32(nj * 8));
+        e.open("scf.if " + e.cmp("slt", col, "%n") + " {");
+        int64_t at = (mi * NJ + nj) * 4 + 2 * half;
+        std::string v0 = loop + "#" + std::to_string(at);
+        std::string v1 = loop + "#" + std::to_string(at + 1);
+        if (c.kind == GemmKind::Project) {
+          if (c.bias) {
+            std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),
+                                   1, "i64");
+            std::string pair = e.let("llvm.load " + bp +
+                                     " {alignment = 4 : i64} : !llvm.ptr<1> "
+                                     "-> vector<2x" + halfTy + ">");
+            std::string wide = e.let("arith.extf " + pair + " : vector<2x" +
+                                     halfTy + "> to vector<2xf32>");
+            v0 = e.fadd(v0, e.let("llvm.extractelement " + wide + "[" +
+                                  e.i32(0) + " : i32] : vector<2xf32>"));
+            v1 = e.fadd(v1, e.let("llvm.extractelement " + wide + "[" +
+                                  e.i32(1) + " : i32] : vector<2xf32>"));
+          }
+          // Column col = (h, d) of row (b, l) -> out[b, h, l, d].
+          std::string h = e.divu(col, "%dl"), d = e.remu(col, "%dl");
+          std::string plane = e.add(e.mul(b, "%heads"), h);
+          std::string elem = e.add(
+              e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
+                          e.ext64(l), "i64"),
+                    e.ext64("%dl"), "i64"),
+              e.ext64(d), "i64");
+          std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
+          e.line("llvm.store " + f->pack(v0, v1) + ", " + p +
+                 " {alignment = 4 : i64} : i32, !llvm.ptr<1>");
+        } else {
+          std::string elem = e.add(rowElem, e.ext64(col), "i64");
+          std::string p = e.gep(cg, e.mul(elem, e.i64(4), "i64"), 1, "i64");
+          std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+          v = e.let("llvm.insertelement " + v0 + ", " + v + "[" + e.i32(0) +
+                    " : i32] : vector<2xf32>");
+          v = e.let("llvm.insertelement " + v1 + ", " + v + "[" + e.i32(1) +
+                    " : i32] : vector<2xf32>");
+          e.line("llvm.store " + v + ", " + p +
+                 " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+        }
+        e.close();
+      }
+      e.close();
+    }
+  e.line("gpu.return");
+
+  return "  gpu.func @" + c.kernelName() +
+         "(%a: !llvm.ptr, %w: !llvm.ptr, %bias: !llvm.ptr, %c: !llvm.ptr, "
+         "%m: i32, %n: i32, %k: i32, %seq: i32, %heads: i32, %dl: i32) "
+         "kernel attributes {known_block_size = array<i32: " +
+         std::to_string(T) + ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
+         std::to_string(TargetInfo::kMaxRegisters) + " : i32} {\n" + e.str() +
+         "  }\n";
+}
+
+/// The device half of ring.output_all_reduce: one thread per element.
+static std::string writeFinishKernel(const GemmKernelConfig &c) {
+  MlirEmitter e;
+  e.line("%tidx = gpu.thread_id x");
+  e.line("%bidx = gpu.block_id x");
+  std::string tid = e.let("arith.index_cast %tidx : index to i64");
+  std::string bid = e.let("arith.index_cast %bidx : index to i64");
+  std::string i = e.add(e.mul(bid, e.i64(kRowKernelThreads), "i64"), tid, "i64");
+  std::string pg = e.let("llvm.addrspacecast %partial : !llvm.ptr to !llvm.ptr<1>");
+  std::string yg = e.let("llvm.addrspacecast %y : !llvm.ptr to !llvm.ptr<1>");
+  e.open("scf.if " + e.cmp("slt", i, "%count", "i64") + " {");
+  std::string x = e.let("llvm.load " + e.gep(pg, e.mul(i, e.i64(4), "i64"), 1, "i64") +
+                        " : !llvm.ptr<1> -> f32");
+  if (c.bias) {
+    std::string bg = e.let("llvm.addrspacecast %bias : !llvm.ptr to !llvm.ptr<1>");
+    std::string col = e.let("arith.remui " + i + ", %cols : i64");
+    std::string bv = e.let("llvm.load " +
+                           e.gep(bg, e.mul(col, e.i64(2), "i64"), 1, "i64") +
+                           " : !llvm.ptr<1> -> " + c.dtype);
+    x = e.fadd(x, e.let("arith.extf " + bv + " : " + c.dtype + " to f32"));
+  }
+  std::string h = e.let("arith.truncf " + x + " : f32 to " + c.dtype);
+  e.line("llvm.store " + h + ", " + e.gep(yg, e.mul(i, e.i64(2), "i64"), 1, "i64") +
+         " : " + c.dtype + ", !llvm.ptr<1>");
+  e.close();
+  e.line("gpu.return");
+  return "  gpu.func @" + c.kernelName() +
+         "(%partial: !llvm.ptr, %bias: !llvm.ptr, %y: !llvm.ptr, %count: i64, "
+         "%cols: i64) kernel attributes {known_block_size = array<i32: " +
+         std::to_string(kRowKernelThreads) + ", 1, 1>} {\n" + e.str() + "  }\n";
+}
+
+std::string mlir::ring::gpu::writeGemmKernel(const GemmKernelConfig &config) {
+  if (config.kind == GemmKind::Finish)
+    return writeFinishKernel(config);
+  return GemmWriter(config).run();
+}

@@ -186,8 +186,9 @@ TEST(Visibility, TokenRowsMatchTheLayout) {
                 int64_t g = plan.globalToken(p, r);
                 bool inRun = r - r0 < t.count;
                 ASSERT_EQ(g >= 0, inRun) << "row " << r << " rank " << p;
-                if (inRun)
+                if (inRun) {
                   ASSERT_EQ(g, t.first + (r - r0) * t.stride);
+                }
               }
             }
           }

@@ -56,10 +56,13 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     c.deviceMemory = 80 * GB;
     c.defaultTarget = "sm_90a";
     KernelModel k;
-    // bench/NOTES.md, "H100 prediction": ringc's mma.sync FA2-style kernel
-    // is predicted at ~200-300 TFLOP/s at D = 128 (issue bound and latency
-    // hiding); we take the midpoint. Not measured (no GPU where we work).
-    k.attentionFlops = 250e12;
+    // The default sm_90a kernel is the wgmma ping-pong kernel
+    // (--gpu-kernel=auto). bench/NOTES.md's model of it predicts 729-779
+    // TFLOP/s at D = 128 (causal, non-causal) and calls that an upper bound
+    // (no bank conflicts or TMA/L2 stalls); FA3's published 616-700 at
+    // D = 128 bounds what such a kernel reaches, so we take 650. Not
+    // measured (no GPU where we work).
+    k.attentionFlops = 650e12;
     // The dim-slice softmax·V kernel is SIMT (bench/NOTES.md, "Dim slices on
     // GPU targets"); assumed half the H100 SXM fp32 SIMT peak of 67 TFLOP/s
     // (datasheet). The score kernel is on mma.sync and much faster, so the
@@ -67,8 +70,13 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     k.sliceFlops = 33e12;
     // bench/NOTES.md, "H100 prediction": 3.35 TB/s HBM3.
     k.memoryBandwidth = 3350 * GB;
-    k.source = "bench/NOTES.md H100 prediction (mma.sync kernel ~250 "
-               "TFLOP/s, not measured)";
+    // bench/NOTES.md, "Layer costs in --explain": the mma.sync projection
+    // GEMM (128x128x32 CTA tiles, 64 FLOP per L2 byte) is bound by L2 at
+    // ~5.5 TB/s x 64 = 350 TFLOP/s and by mma.sync issue at ~590; ~300
+    // predicted. Not measured.
+    k.gemmFlops = 300e12;
+    k.source = "bench/NOTES.md wgmma model (650 TFLOP/s, below its 729-779 "
+               "upper bound; not measured)";
     c.kernels["sm_90a"] = k;
     return c;
   }
@@ -91,6 +99,10 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     k.sliceFlops = 10e12;
     // A100 SXM 80 GB HBM2e: 2.04 TB/s (datasheet).
     k.memoryBandwidth = 2040 * GB;
+    // bench/NOTES.md, "Layer costs in --explain": the same GEMM is bound by
+    // the tensor cores on A100 (312 TFLOP/s peak); ~200 predicted with the
+    // 2-stage pipeline's exposed latency. Not measured.
+    k.gemmFlops = 200e12;
     k.source = "scaled from bench/NOTES.md H100 prediction (~140 TFLOP/s, "
                "not measured)";
     c.kernels["sm_80"] = k;
@@ -124,6 +136,10 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     k.sliceFlops = 64e9 / 10.3;
     // bench/NOTES.md, cpu_kernel_vs_openblas: ~10 GB/s DRAM for one core.
     k.memoryBandwidth = 10 * GB;
+    // bench/NOTES.md, "Whole layer with projections": side by side under
+    // the same load the projection GEMMs ran at 0.68x the attention kernel's
+    // rate (23 vs 33.7 GFLOP/s per rank); applied to the 64 above.
+    k.gemmFlops = 0.68 * 64e9;
     k.source = "bench/NOTES.md cpu_kernel_vs_openblas v2 (64 GFLOP/s/core)";
     c.kernels["cpu"] = k;
     return c;
@@ -261,7 +277,8 @@ Expected<ClusterModel> mlir::ring::parseClusterJson(StringRef text,
       ok = r.number(*ko, path, "attention_GFLOPs", k.attentionFlops, true,
                     1e9) &&
            r.number(*ko, path, "slice_GFLOPs", k.sliceFlops, true, 1e9) &&
-           r.number(*ko, path, "memory_GBps", k.memoryBandwidth, true, GB);
+           r.number(*ko, path, "memory_GBps", k.memoryBandwidth, true, GB) &&
+           r.number(*ko, path, "gemm_GFLOPs", k.gemmFlops, false, 1e9);
       if (!ok)
         break;
       k.source = ko->getString("source").value_or(name).str();

@@ -44,6 +44,9 @@ struct KernelModel {
   double sliceFlops = 0;
   /// Memory bandwidth seen by the fp32 merge/fill/finalize kernels, bytes/s.
   double memoryBandwidth = 0;
+  /// The layer's projection GEMMs (ring.project, ring.out_project), FLOP/s
+  /// with FLOPs = 2·M·N·K; 0 when unknown (a layer cannot be explained).
+  double gemmFlops = 0;
   /// Where the numbers come from (printed by --explain).
   std::string source;
 };
@@ -95,6 +98,7 @@ llvm::Expected<ClusterModel> getClusterPreset(llvm::StringRef name);
 ///   "comm_overlaps_compute": true,                     // optional
 ///   "kernels": {"sm_90a": {"attention_GFLOPs": 250000,
 ///                          "slice_GFLOPs": 30000, "memory_GBps": 3000,
+///                          "gemm_GFLOPs": 400000,   // optional (layers)
 ///                          "source": "..."}} }
 /// ```
 /// GB are 10^9 bytes. Errors name the member and what is expected.

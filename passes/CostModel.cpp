@@ -50,6 +50,25 @@
 // synchronous across ranks: a ring stage waits on its neighbour, so the
 // slowest rank sets the pace (load imbalance shows up as compute time).
 //
+// The whole layer (d_model = M > 0; a2a is not allowed, U = 1): each rank
+// projects its T = L/P tokens (Hkvl = Hkv/n here: no replication)
+//   QKV GEMM:       2·B·T·M·(Hl + 2·Hkvl)·Dl FLOPs (X times the rank's
+//                   column slices of W_q, W_k, W_v),
+//   output GEMM:    2·B·T·(Hl·Dl)·M FLOPs (O times the rank's rows of W_o),
+// at the target's GEMM rate (times share, like the attention); biases are
+// left out (B·T·columns additions). The fp32 partial Y [B, T, M] is then
+// summed over the dim slices and then over the head groups, as
+// ring.output_all_reduce does: two ring all-reduces, 2(m−1)/m·Y and
+// 2(n−1)/n·Y bytes sent in 2(m−1) and 2(n−1) messages, blocking (nothing
+// left to overlap them with). The head-group all-reduce is intra-node when
+// n·m ranks fit a node. With n·m = 1 there is nothing to reduce. Megatron's
+// tensor parallelism is the plan ring = 1, head groups = N (X replicated,
+// W_q/W_k/W_v column-split, W_o row-split, Y all-reduced), so it is one of
+// the candidates. The projection FLOPs split evenly over every grid (each
+// rank has 1/N of tokens × columns), so plans differ in the all-reduce of Y,
+// the ring's shifts and the attention, not in the projections. Memory adds X and Y (e bytes), the fp32 partial Y and the
+// rank's weights, e·M·((Hl + 2·Hkvl)·Dl + Hl·Dl).
+//
 // Peak memory per rank: Q, K, V, O (e bytes) and LSE (fp32) of the rank's
 // shard; with U > 1 also their head-sharded full-sequence copies; the fp32
 // accumulator and partial (O and LSE shapes); min(2, P−1) receive buffers
@@ -243,6 +262,28 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
     pr.totalTime += a2aTime;
   }
 
+  // The layer's projections and the all-reduce of Y (see above).
+  if (pb.dModel > 0) {
+    const double M = double(pb.dModel), T = double(pb.seq) / P;
+    const double qkvCols = (Hl + 2 * Hkvl) * Dl, oCols = Hl * Dl;
+    const double flops = 2 * B * T * M * (qkvCols + oCols);
+    pr.projectionTime = share * flops / kernels.gemmFlops;
+    const double yBytes = 4 * B * T * M;
+    const LinkModel &groupLink =
+        n * m > cluster.devicesPerNode ? cluster.interNode : cluster.intraNode;
+    double sliceSent = 2.0 * (m - 1) / m * yBytes;
+    double groupSent = 2.0 * (n - 1) / n * yBytes;
+    pr.outputReduceBytes = sliceSent + groupSent;
+    pr.outputReduceTime =
+        (m > 1 ? sliceLink.time(sliceSent, 2 * (m - 1)) : 0) +
+        (n > 1 ? groupLink.time(groupSent, 2 * (n - 1)) : 0);
+    pr.computeTime += pr.projectionTime;
+    pr.commBytes += pr.outputReduceBytes;
+    pr.commTime += pr.outputReduceTime;
+    pr.exposedComm += pr.outputReduceTime;
+    pr.totalTime += pr.projectionTime + pr.outputReduceTime;
+  }
+
   // Load imbalance over the ring ranks.
   double maxWork = *std::max_element(rankWork.begin(), rankWork.end());
   double meanWork = 0;
@@ -269,8 +310,22 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
     for (auto [qn, kn] : shapes)
       mem += 4 * B * Hl * double(qn) * kn;
   }
+  if (pb.dModel > 0) {
+    const double M = double(pb.dModel), T = double(pb.seq) / P;
+    mem += 2 * B * T * M * e + 4 * B * T * M;          // X, Y; fp32 Y
+    mem += M * ((Hl + 2 * Hkvl) * Dl + Hl * Dl) * e;    // the rank's weights
+  }
   pr.peakMemory = mem;
   return pr;
+}
+
+std::string mlir::ring::checkLayer(const ProblemShape &pb,
+                                   const PlanShape &plan) {
+  if (pb.dModel > 0 && plan.a2a > 1)
+    return "the whole layer runs on ring x head_groups x dim_slices grids "
+           "only (a2a " +
+           std::to_string(plan.a2a) + ")";
+  return "";
 }
 
 std::string mlir::ring::lossReason(const PlanShape &plan,
@@ -287,7 +342,9 @@ std::string mlir::ring::lossReason(const PlanShape &plan,
   double dExposed = loser.exposedComm - best.exposedComm;
   double dCompute = loser.computeTime - best.computeTime;
   if (dExposed >= dCompute && dExposed > 0) {
-    if (loser.allReduceBytes > 0 &&
+    if (loser.outputReduceTime - best.outputReduceTime > dExposed / 2)
+      os << "output all-reduce " << formatBytes(loser.outputReduceBytes);
+    else if (loser.allReduceBytes > 0 &&
         loser.allReduceBytes >= loser.allToAllBytes)
       os << "score all-reduce " << formatBytes(loser.allReduceBytes);
     else if (loser.allToAllBytes > 0)

@@ -26,6 +26,10 @@ struct ProblemShape {
   int64_t batch = 1, heads = 1, kvHeads = 1, seq = 1, headDim = 1;
   bool causal = false;
   int64_t elementBytes = 2; ///< bf16/f16: 2, f32: 4
+  /// The whole layer (d_model > 0): the QKV projections of X [B, L, d_model]
+  /// before the ring, the output projection after it and the all-reduce of
+  /// the fp32 partial Y over head groups × dim slices. 0: attention alone.
+  int64_t dModel = 0;
 };
 
 /// One candidate plan. Ranks are laid out row-major over (ring, a2a, head
@@ -50,6 +54,9 @@ struct Prediction {
   double exposedComm = 0;   ///< communication time not hidden by compute
   double allReduceBytes = 0; ///< dim-slice score all-reduce (sent)
   double allToAllBytes = 0;  ///< a2a of Q, K, V, O, LSE (sent)
+  double projectionTime = 0; ///< layer: the QKV and output GEMMs
+  double outputReduceBytes = 0; ///< layer: all-reduce of fp32 Y (sent)
+  double outputReduceTime = 0;  ///< layer: its time (blocking)
   double peakMemory = 0;
   double imbalance = 1;     ///< max over ring ranks of work / mean work
   double totalTime = 0;     ///< the prediction
@@ -75,6 +82,10 @@ std::string checkAllToAll(const ProblemShape &problem, const PlanShape &plan);
 /// difference ("score all-reduce 4.8 GB", "load imbalance 1.9x", ...).
 std::string lossReason(const PlanShape &loserPlan, const Prediction &loser,
                        const Prediction &best);
+
+/// The layer rule of the cost model: the whole layer runs on ring × head
+/// groups × dim slices grids only (no a2a). Returns the reason, or "".
+std::string checkLayer(const ProblemShape &problem, const PlanShape &plan);
 
 /// "4.8 GB", "512 KB", ...: decimal units, three significant digits.
 std::string formatBytes(double bytes);

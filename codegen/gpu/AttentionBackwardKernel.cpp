@@ -21,12 +21,33 @@
 // global positions, Visibility.h; ragged row ranges) and the causal tile skipping are those of the forward kernel
 // (AttentionKernel.cpp), through maskVisible below.
 //
+// The sm_90a form (BackwardKernelConfig::wgmma, chosen with the forward's
+// kernel kind, --gpu-kernel) is the same two kernels with the same loops,
+// masks and epilogue; only the tiles and the GEMMs differ:
+//   - a warpgroup owns 64 resident rows (its warps' 16-row slices, so the
+//     fragment layout of every thread is the mma.sync one); 8 warps = 128
+//     rows per CTA;
+//   - tiles are 64-column panels with the 128-byte swizzle, filled by the
+//     same double-buffered cp.async pipeline (each thread fences its landed
+//     copies to the async proxy before the barrier that publishes them);
+//   - S/dP (or Sᵀ/dPᵀ) = wgmma m64n<blockN>k16 with both operands from
+//     K-major descriptors; dQ/dK/dV += wgmma m64n<D>k16 with the fp32
+//     P/dS rounded into A fragments in registers (the accumulator layout is
+//     the A layout) and B from an MN-major descriptor of the streamed tile.
+// The descriptor and GEMM pieces are the forward wgmma kernel's
+// (WgmmaFragments.h). Why cp.async rather than the forward's TMA producer
+// warpgroup: the backward launch passes plain pointers (no tensor maps),
+// and the pipeline, its race checks and its tests stay those of the
+// mma.sync kernels; a TMA / warp-specialized producer (setmaxnreg giving
+// the consumers 240 registers) is the next step, to tune on a real GPU.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
 #include "codegen/gpu/MmaFragments.h"
 #include "codegen/gpu/TargetInfo.h"
+#include "codegen/gpu/WgmmaFragments.h"
 
 #include <cmath>
 #include <functional>
@@ -47,6 +68,16 @@ BackwardKernelConfig mlir::ring::gpu::defaultBackwardConfig(int64_t headDim) {
   return c;
 }
 
+BackwardKernelConfig
+mlir::ring::gpu::defaultWgmmaBackwardConfig(int64_t headDim) {
+  BackwardKernelConfig c;
+  c.headDim = headDim;
+  c.wgmma = true;
+  c.warps = 8;
+  c.blockN = headDim <= 64 ? 64 : 32;
+  return c;
+}
+
 std::string BackwardKernelConfig::suffix() const {
   return dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
@@ -55,17 +86,28 @@ std::string BackwardKernelConfig::suffix() const {
 }
 
 std::string BackwardKernelConfig::dqKernelName() const {
-  return "ringc_bwd_dq_" + suffix();
+  return std::string(wgmma ? "ringc_bwd_wgmma_dq_" : "ringc_bwd_dq_") +
+         suffix();
 }
 
 std::string BackwardKernelConfig::dkdvKernelName() const {
-  return "ringc_bwd_dkdv_" + suffix();
+  return std::string(wgmma ? "ringc_bwd_wgmma_dkdv_" : "ringc_bwd_dkdv_") +
+         suffix();
+}
+
+int64_t BackwardKernelConfig::tileBytes(int64_t rows) const {
+  if (!wgmma)
+    return rows * paddedRowBytes(headDim);
+  int64_t panels = (headDim + WgmmaAttentionConfig::kPanelCols - 1) /
+                   WgmmaAttentionConfig::kPanelCols;
+  return panels * rows * 128;
 }
 
 int64_t BackwardKernelConfig::sharedBytes() const {
   // Either kernel: two resident tiles of 16·warps rows and two
-  // double-buffered streamed tiles of blockN rows.
-  return (2 * 16 * warps + 4 * blockN) * paddedRowBytes(headDim);
+  // double-buffered streamed tiles of blockN rows; wgmma: 1024 bytes of
+  // alignment slack (the 128-byte swizzle works on absolute address bits).
+  return (wgmma ? 1024 : 0) + 2 * tileBytes(16 * warps) + 4 * tileBytes(blockN);
 }
 
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
@@ -86,6 +128,19 @@ std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
     return "the streamed tile (block-n) must be a positive multiple of 16, "
            "got " +
            std::to_string(blockN);
+  if (wgmma) {
+    if (target.smVersion() != 90 || !target.chip().ends_with("a"))
+      return "the wgmma backward kernels need sm_90a, not " +
+             target.chip().str() + " (use --gpu-kernel=mma)";
+    if (warps % 4 != 0)
+      return "the wgmma backward kernels take whole warpgroups: warps per "
+             "CTA must be 4 or 8, got " +
+             std::to_string(warps);
+    if (blockN > 256)
+      return "the streamed tile (block-n) is the N of wgmma m64nNk16: at "
+             "most 256, got " +
+             std::to_string(blockN);
+  }
   if (sharedBytes() > target.maxSharedBytes())
     return "the backward tiles need " + std::to_string(sharedBytes()) +
            " bytes of shared memory, more than " + target.chip().str() +
@@ -93,7 +148,9 @@ std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
            "); use fewer warps or a smaller block-n";
   // Registers per thread of the dK/dV kernel: dK and dV (head_dim floats),
   // Sᵀ and dPᵀ (blockN floats), addressing.
-  int64_t regs = headDim + blockN + 64;
+  // The wgmma form keeps no B fragments in registers (operands come from
+  // shared memory), which leaves about 32 more.
+  int64_t regs = headDim + blockN + (wgmma ? 32 : 64);
   if (regs > 230)
     return "head_dim " + std::to_string(headDim) + " with block-n " +
            std::to_string(blockN) + " needs about " + std::to_string(regs) +
@@ -131,7 +188,7 @@ public:
   explicit BackwardWriter(const BackwardKernelConfig &c)
       : c(c), D(c.headDim), BN(c.blockN), BM(16 * c.warps), T(32 * c.warps),
         RB(paddedRowBytes(c.headDim)), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
-        causal(c.mask == MaskKind::causal) {}
+        causal(c.mask == MaskKind::causal), wg(c.wgmma) {}
 
   std::string dq();
   std::string dkdv();
@@ -154,10 +211,65 @@ private:
                       const std::string &len, bool isKey) {
     return maskPosition(e, c.layout, i, owner, len, "%ring", c.padding, isKey);
   }
+  /// cp.async of a tile: padded rows (ldmatrix) or swizzled panels
+  /// (wgmma descriptors).
   void copyTile(int64_t rows, const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
                 const std::string &soff) {
-    f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+    if (wg)
+      f->copyRowsSwizzled(rows, D, gptr, base, r0, last, soff);
+    else
+      f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+  }
+  /// Waits for all but the newest cp.async group and makes the tiles visible
+  /// to every thread (and, for wgmma, to the async proxy that reads the
+  /// descriptors: each thread fences its own completed copies first).
+  void waitTiles() {
+    e.line("nvvm.cp.async.wait.group 1");
+    if (wg)
+      e.line("nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, "
+             "space = #nvvm.shared_space<cta>}");
+    e.line("gpu.barrier");
+  }
+  /// X = R · Sᵀ over the head dim (the score-shaped GEMMs: S = Q Kᵀ, dP =
+  /// dO Vᵀ, or their transposes in the dK/dV kernel): R is the resident
+  /// tile at byte offset `resOff` (the thread's 16 rows: its warp's), S the
+  /// streamed tile of BN rows at `strOff` (i32). Returns BN/8 n8 fragments.
+  std::vector<std::array<std::string, 4>> scoreGemm(int64_t resOff,
+                                                    const std::string &strOff) {
+    const int64_t nS = BN / 8;
+    if (!wg)
+      return gemmABt(resOff ? e.add(aLane, e.i32(resOff)) : aLane,
+                     e.add(strOff, bLane), nS, D / 16);
+    // The warpgroup's 64 rows start 64 rows into each panel of the tile.
+    std::string wgRows = e.mul(warpgroup, e.i32(64 * 128));
+    auto ad = w->kMajorSteps(e.add(e.i32(resOff), wgRows), D, BM);
+    auto bd = w->kMajorSteps(strOff, D, BN);
+    std::vector<std::string> v = w->ssGemm(BN, ad, bd);
+    std::vector<std::array<std::string, 4>> X(nS);
+    for (int64_t n = 0; n < nS; ++n)
+      for (int i = 0; i < 4; ++i)
+        X[n][i] = v[n * 4 + i];
+    return X;
+  }
+  /// acc += X · S where X (the thread's 16 rows x BN, fp32 fragments) is
+  /// rounded into A fragments and S is the streamed [BN, D] tile at `strOff`
+  /// (its rows are the k dimension).
+  void accGemm(std::vector<std::array<std::string, 4>> &acc,
+               const std::vector<std::array<std::string, 4>> &X,
+               const std::string &strOff) {
+    if (!wg) {
+      gemmXB(acc, X, e.add(strOff, btLane));
+      return;
+    }
+    std::vector<std::string> flat;
+    for (auto &t : acc)
+      flat.insert(flat.end(), t.begin(), t.end());
+    flat = w->rsGemm(flat, WgmmaFragments::packA(*f, X),
+                     w->mnMajorSteps(strOff, BN, BN));
+    for (size_t n = 0; n < acc.size(); ++n)
+      for (int i = 0; i < 4; ++i)
+        acc[n][i] = flat[n * 4 + i];
   }
   /// An f32 load of element `elem` (i64) of the global buffer `p`.
   std::string loadF32(const std::string &p, const std::string &elem) {
@@ -290,10 +402,13 @@ private:
   const BackwardKernelConfig &c;
   const int64_t D, BN, BM, T, RB;
   const std::string halfTy;
-  const bool causal;
+  const bool causal, wg;
   MlirEmitter e;
   std::optional<MmaFragments> f;
+  std::optional<WgmmaFragments> w;
   std::string smem, lane, warp, g, t4;
+  /// ldmatrix lane offsets (mma.sync) or the warpgroup index (wgmma).
+  std::string aLane, bLane, btLane, warpgroup;
   std::string qg, kg, vg, dog, lseg, deltag, dqg, dkg, dvg;
   std::string hk, group, qEnd, lastQ, kEnd, lastK;
 };
@@ -305,6 +420,17 @@ void BackwardWriter::prologue() {
   g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
+  if (wg) {
+    // Aligned up to 1024 bytes (sharedBytes() reserves the slack), as in
+    // the forward wgmma kernel.
+    std::string rawAddr =
+        e.let("llvm.ptrtoint " + smem + " : !llvm.ptr<3> to i32");
+    std::string pad = e.let("arith.andi " + e.sub(e.i32(0), rawAddr) + ", " +
+                            e.i32(1023) + " : i32");
+    smem = e.gep(smem, pad, 3);
+    w.emplace(e, halfTy, e.add(rawAddr, pad));
+    warpgroup = e.let("arith.shrui %tid, " + e.i32(7) + " : i32");
+  }
   f.emplace(e, halfTy, smem, "%tid", T);
   auto global = [&](const char *p) {
     return e.let(std::string("llvm.addrspacecast %") + p +
@@ -331,7 +457,7 @@ std::string BackwardWriter::dq() {
   // Grid (ceil(qn / BM), heads, batch): query head %h, key/value head hk.
   hk = e.divu("%h", group);
   const int64_t nS = BN / 8, nO = D / 8;
-  const int64_t qBytes = BM * RB, kvBytes = BN * RB;
+  const int64_t qBytes = c.tileBytes(BM), kvBytes = c.tileBytes(BN);
   std::string rowQ0 = e.add("%q0", e.mul("%bx", e.i32(BM)));
   std::string bh = e.add(e.mul("%b", "%heads"), "%h");
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), hk);
@@ -387,9 +513,11 @@ std::string BackwardWriter::dq() {
   e.close();
   e.line("nvvm.cp.async.commit.group");
 
-  std::string aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
-  std::string bLane = f->bLaneOffset(lane, RB);
-  std::string btLane = f->bTransLaneOffset(lane, RB);
+  if (!wg) {
+    aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
+    bLane = f->bLaneOffset(lane, RB);
+    btLane = f->bTransLaneOffset(lane, RB);
+  }
 
   std::vector<std::string> init(nO * 4, e.f32(0.0)), names;
   std::string j, types;
@@ -400,13 +528,11 @@ std::string BackwardWriter::dq() {
     copyKV(jn);
     e.close();
     e.line("nvvm.cp.async.commit.group");
-    e.line("nvvm.cp.async.wait.group 1");
-    e.line("gpu.barrier");
+    waitTiles();
     std::string buf = e.let("arith.andi " + j + ", " + e.i32(1) + " : i32");
     // S = Q Kᵀ and dP = dO Vᵀ.
-    auto S = gemmABt(aLane, e.add(kOff(buf), bLane), nS, D / 16);
-    auto dP = gemmABt(e.add(aLane, e.i32(qBytes)), e.add(vOff(buf), bLane),
-                      nS, D / 16);
+    auto S = scoreGemm(0, kOff(buf));
+    auto dP = scoreGemm(qBytes, vOff(buf));
     // P = exp2(S · scale · log2 e − lse · log2 e) where visible, else 0;
     // dS = P ∘ (dP − D), in place of S.
     std::string key0 =
@@ -429,7 +555,7 @@ std::string BackwardWriter::dq() {
     for (int64_t n = 0; n < nO; ++n)
       for (int i = 0; i < 4; ++i)
         acc[n][i] = names[n * 4 + i];
-    gemmXB(acc, S, e.add(kOff(buf), btLane));
+    accGemm(acc, S, kOff(buf));
     e.line("gpu.barrier");
     std::string yield;
     for (int64_t n = 0; n < nO; ++n)
@@ -450,7 +576,7 @@ std::string BackwardWriter::dkdv() {
   // Grid (ceil(kn / BM), kv_heads, batch): key/value head %h; the CTA walks
   // the query heads hk·group .. hk·group + group − 1 of its GQA group.
   const int64_t nS = BN / 8, nO = D / 8;
-  const int64_t kBytes = BM * RB, qTile = BN * RB;
+  const int64_t kBytes = c.tileBytes(BM), qTile = c.tileBytes(BN);
   std::string rowK0 = e.add("%k0", e.mul("%bx", e.i32(BM)));
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");
   std::string kRowBase = e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64");
@@ -508,9 +634,11 @@ std::string BackwardWriter::dkdv() {
   e.close();
   e.line("nvvm.cp.async.commit.group");
 
-  std::string aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
-  std::string bLane = f->bLaneOffset(lane, RB);
-  std::string btLane = f->bTransLaneOffset(lane, RB);
+  if (!wg) {
+    aLane = f->aLaneOffset(lane, e.mul(warp, e.i32(16)), RB);
+    bLane = f->bLaneOffset(lane, RB);
+    btLane = f->bTransLaneOffset(lane, RB);
+  }
 
   // Carried: dK (nO x 4), then dV (nO x 4).
   std::vector<std::string> init(2 * nO * 4, e.f32(0.0)), names;
@@ -522,15 +650,13 @@ std::string BackwardWriter::dkdv() {
     copyQ(itn);
     e.close();
     e.line("nvvm.cp.async.commit.group");
-    e.line("nvvm.cp.async.wait.group 1");
-    e.line("gpu.barrier");
+    waitTiles();
     std::string buf = e.let("arith.andi " + it + ", " + e.i32(1) + " : i32");
     std::string qRowBase;
     std::string qr0 = qTileOf(it, qRowBase);
     // Sᵀ = K Qᵀ and dPᵀ = V dOᵀ (keys are the rows).
-    auto S = gemmABt(aLane, e.add(qOff(buf), bLane), nS, D / 16);
-    auto dP = gemmABt(e.add(aLane, e.i32(kBytes)), e.add(doOff(buf), bLane),
-                      nS, D / 16);
+    auto S = scoreGemm(0, qOff(buf));
+    auto dP = scoreGemm(kBytes, doOff(buf));
     // Pᵀ and dSᵀ; columns are queries qr0 + 8n + 2 t4 (+1).
     std::string qc0 = e.add(qr0, e.mul(t4, e.i32(2)));
     std::vector<std::array<std::string, 4>> P(nS);
@@ -558,8 +684,8 @@ std::string BackwardWriter::dkdv() {
         dV[n][i] = names[nO * 4 + n * 4 + i];
       }
     // dV += Pᵀ dO and dK += dSᵀ Q (queries are the k dimension).
-    gemmXB(dV, P, e.add(doOff(buf), btLane));
-    gemmXB(dK, S, e.add(qOff(buf), btLane));
+    accGemm(dV, P, doOff(buf));
+    accGemm(dK, S, qOff(buf));
     e.line("gpu.barrier");
     std::string yield;
     for (auto *acc : {&dK, &dV})

@@ -30,6 +30,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::ring::gpu {
 #define GEN_PASS_DEF_CONVERTRINGTOGPULAUNCHPASS
@@ -133,6 +134,8 @@ private:
   LogicalResult lowerGemm(Operation *op, Value a, Value w, Value bias,
                           Value c, ArrayRef<int64_t> headSide);
   LogicalResult lower(OutputAllReduceOp op);
+  /// The three projections of qkvGroup() as one launch (erases them).
+  LogicalResult lowerQkv(SmallVector<ProjectOp, 3> group);
   /// ring.zero, ring.accumulate, ring.convert: one thread per element.
   LogicalResult lowerElementwise(Operation *op, ValueRange buffers);
   LogicalResult lower(memref::AllocOp op);
@@ -568,6 +571,35 @@ LogicalResult LaunchEmitter::lowerGemm(Operation *op, Value a, Value w,
                     1, config.threads(), config.sharedBytes(), params);
 }
 
+LogicalResult LaunchEmitter::lowerQkv(SmallVector<ProjectOp, 3> group) {
+  ProjectOp q = group[0];
+  ArrayRef<int64_t> qs = shapeOf(q.getOutput()), ks = shapeOf(group[1].getOutput());
+  int64_t m = qs[0] * qs[2], nq = shapeOf(q.getWeight())[1],
+          nkv = shapeOf(group[1].getWeight())[1],
+          k = shapeOf(q.getWeight())[0];
+  OpBuilder b(q);
+  Location loc = q.getLoc();
+  SmallVector<Value> params = {dataPointer(b, loc, q.getInput())};
+  for (ProjectOp p : group)
+    params.push_back(dataPointer(b, loc, p.getWeight()));
+  for (ProjectOp p : group)
+    params.push_back(p.getBias()
+                         ? dataPointer(b, loc, p.getBias())
+                         : LLVM::ZeroOp::create(b, loc, ptrTy).getResult());
+  for (ProjectOp p : group)
+    params.push_back(dataPointer(b, loc, p.getOutput()));
+  for (int64_t v : {m, nq, nkv, k, qs[2], qs[1], ks[1], qs[3]})
+    params.push_back(i32(b, loc, v));
+  GemmKernelConfig config;
+  int64_t tiles = ceilDiv(nq, config.kBlockN) + 2 * ceilDiv(nkv, config.kBlockN);
+  if (failed(emitLaunch(q, tiles, ceilDiv(m, config.kBlockM), 1,
+                        config.threads(), config.sharedBytes(), params)))
+    return failure();
+  group[1]->erase();
+  group[2]->erase();
+  return success();
+}
+
 LogicalResult LaunchEmitter::lower(OutputAllReduceOp op) {
   auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
   if (!planAttr)
@@ -683,7 +715,18 @@ LogicalResult LaunchEmitter::run() {
   // every return.
   SmallVector<memref::AllocOp> allocs;
   SmallVector<Operation *> work;
+  // The fused QKV launch replaces a group's three ops at its first one.
+  llvm::DenseSet<Operation *> fusedLater;
+  fn.walk([&](ProjectOp p) {
+    auto group = qkvGroup(p);
+    if (!group.empty() && group[0] == p) {
+      fusedLater.insert(group[1]);
+      fusedLater.insert(group[2]);
+    }
+  });
   fn.walk([&](Operation *op) {
+    if (fusedLater.contains(op))
+      return;
     if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, BlockScoresOp,
             BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
             BlockAttentionBackwardOp, GradDeltaOp, ZeroOp, AccumulateOp,
@@ -728,6 +771,9 @@ LogicalResult LaunchEmitter::run() {
       r = lowerElementwise(o, {o.getSource(), o.getAccumulator()});
     else if (auto o = dyn_cast<ConvertOp>(op))
       r = lowerElementwise(o, {o.getSource(), o.getDest()});
+    else if (auto o = dyn_cast<ProjectOp>(op);
+             o && !qkvGroup(o).empty())
+      r = lowerQkv(qkvGroup(o));
     else if (auto o = dyn_cast<ProjectOp>(op))
       r = lowerGemm(o, o.getInput(), o.getWeight(), o.getBias(),
                     o.getOutput(), shapeOf(o.getOutput()));

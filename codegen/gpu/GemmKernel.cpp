@@ -5,7 +5,9 @@
 //   - ring.project: C = X · W (+ bias), X [M = B·Ll, K = d_model] row-major,
 //     W [K, N = H·Dl] row-major; C is rounded once and written straight into
 //     the [B, H, Ll, Dl] layout the attention kernels read (column n is head
-//     n / Dl, element n % Dl; no transpose through memory);
+//     n / Dl, element n % Dl; no transpose through memory); the three
+//     projections of Q, K and V from one X run as one launch (ProjectQKV:
+//     grid x spans the N tiles of all three);
 //   - ring.out_project: the fp32 partial Y = O · W_o, with A read from O in
 //     the [B, H, Ll, Dl] layout the attention writes (A[m = (b, l), k =
 //     (h, d)]), W_o [K = H·Dl, N = d_model]; Y [M, N] row-major;
@@ -36,9 +38,10 @@ using namespace mlir::ring::gpu;
 std::string GemmKernelConfig::kernelName() const {
   if (kind == GemmKind::Finish)
     return "ringc_layer_finish_" + dtype + (bias ? "_bias" : "");
-  return std::string(kind == GemmKind::Project ? "ringc_gemm_project_"
-                                               : "ringc_gemm_out_project_") +
-         dtype + (bias ? "_bias" : "");
+  const char *stem = kind == GemmKind::Project      ? "ringc_gemm_project_"
+                     : kind == GemmKind::ProjectQKV ? "ringc_gemm_qkv_"
+                                                    : "ringc_gemm_out_project_";
+  return stem + dtype + (bias ? "_bias" : "");
 }
 
 int64_t GemmKernelConfig::sharedBytes() const {
@@ -122,6 +125,11 @@ private:
   const std::string halfTy;
   MlirEmitter e;
   std::string smem, ag, bg, zero16;
+  /// This CTA's N tile, its projection's columns and heads, and its W,
+  /// bias and C pointers: parameters, or picked from the three of a fused
+  /// QKV kernel.
+  std::string nTile = "%bx", nCols = "%n", headsV = "%heads", wPtr = "%w",
+              biasPtr = "%bias", cPtr = "%c";
   std::optional<MmaFragments> f;
 };
 
@@ -159,7 +167,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string row = e.minu(e.add(e.mul("%h", e.i32(BM)), r), "%last_m");
     std::string kc = e.add(k0, e.mul(col, e.i32(8)));
     std::string elem;
-    if (c.kind == GemmKind::Project) {
+    if (c.kind != GemmKind::OutProject) {
       elem = e.add(e.mul(e.ext64(row), e.ext64("%k"), "i64"), e.ext64(kc),
                    "i64");
     } else {
@@ -185,9 +193,9 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string r = e.divu(idx, e.i32(BN / 8));
     std::string col = e.remu(idx, e.i32(BN / 8));
     std::string kr = e.add(k0, r);
-    std::string nc = e.minu(e.add(e.mul("%bx", e.i32(BN)), e.mul(col, e.i32(8))),
-                            e.sub("%n", e.i32(8)));
-    std::string elem = e.add(e.mul(e.ext64(kr), e.ext64("%n"), "i64"),
+    std::string nc = e.minu(e.add(e.mul(nTile, e.i32(BN)), e.mul(col, e.i32(8))),
+                            e.sub(nCols, e.i32(8)));
+    std::string elem = e.add(e.mul(e.ext64(kr), e.ext64(nCols), "i64"),
                              e.ext64(nc), "i64");
     std::string soff = e.add(e.add(bOff(buf), e.mul(r, e.i32(RB))),
                              e.mul(col, e.i32(16)));
@@ -208,8 +216,28 @@ std::string GemmWriter::run() {
   f.emplace(e, halfTy, smem, "%tid", T);
   zero16 = e.let("llvm.mlir.zero : vector<4xi32>");
   ag = e.let("llvm.addrspacecast %a : !llvm.ptr to !llvm.ptr<1>");
-  bg = e.let("llvm.addrspacecast %w : !llvm.ptr to !llvm.ptr<1>");
-  std::string cg = e.let("llvm.addrspacecast %c : !llvm.ptr to !llvm.ptr<1>");
+  if (c.kind == GemmKind::ProjectQKV) {
+    // Grid x covers the N tiles of Q, then K, then V: pick this CTA's
+    // projection and its N tile within it.
+    std::string tq = e.divu(e.add("%nq", e.i32(BN - 1)), e.i32(BN));
+    std::string tkv = e.divu(e.add("%nkv", e.i32(BN - 1)), e.i32(BN));
+    std::string isQ = e.cmp("ult", "%bx", tq);
+    std::string kEnd = e.add(tq, tkv);
+    std::string isK = e.cmp("ult", "%bx", kEnd);
+    auto pick = [&](const std::string &q, const std::string &k,
+                    const std::string &v, StringRef ty) {
+      return e.select(isQ, q, e.select(isK, k, v, ty), ty);
+    };
+    wPtr = pick("%wq", "%wk", "%wv", "!llvm.ptr");
+    biasPtr = pick("%bq", "%bk", "%bv", "!llvm.ptr");
+    cPtr = pick("%q", "%kk", "%v", "!llvm.ptr");
+    nCols = e.select(isQ, "%nq", "%nkv", "i32");
+    headsV = e.select(isQ, "%hq", "%hkv", "i32");
+    nTile = e.sub("%bx", pick(e.i32(0), tq, kEnd, "i32"));
+  }
+  bg = e.let("llvm.addrspacecast " + wPtr + " : !llvm.ptr to !llvm.ptr<1>");
+  std::string cg =
+      e.let("llvm.addrspacecast " + cPtr + " : !llvm.ptr to !llvm.ptr<1>");
   e.line("%last_m = arith.subi %m, " + e.i32(1) + " : i32");
   std::string wm = e.divu(warp, e.i32(kWarpsN));
   std::string wn = e.remu(warp, e.i32(kWarpsN));
@@ -281,29 +309,30 @@ std::string GemmWriter::run() {
   // Epilogue: thread (g, t4) holds rows g and g + 8 of each m16 tile,
   // columns 2 t4 and 2 t4 + 1 of each n8 tile.
   std::string row0 = e.add(e.add(e.mul("%h", e.i32(BM)), e.mul(wm, e.i32(WM))), g);
-  std::string col0 = e.add(e.add(e.mul("%bx", e.i32(BN)), e.mul(wn, e.i32(WN))),
+  std::string col0 = e.add(e.add(e.mul(nTile, e.i32(BN)), e.mul(wn, e.i32(WN))),
                            e.mul(t4, e.i32(2)));
   std::string biasG;
   if (c.bias)
-    biasG = e.let("llvm.addrspacecast %bias : !llvm.ptr to !llvm.ptr<1>");
+    biasG = e.let("llvm.addrspacecast " + biasPtr +
+                  " : !llvm.ptr to !llvm.ptr<1>");
   for (int mi = 0; mi < MI; ++mi)
     for (int half = 0; half < 2; ++half) {
       std::string row = e.add(row0, e.i32(mi * 16 + half * 8));
       e.open("scf.if " + e.cmp("slt", row, "%m") + " {");
       std::string b, l, rowElem;
-      if (c.kind == GemmKind::Project) {
+      if (c.kind != GemmKind::OutProject) {
         b = e.divu(row, "%seq");
         l = e.remu(row, "%seq");
       } else {
-        rowElem = e.mul(e.ext64(row), e.ext64("%n"), "i64");
+        rowElem = e.mul(e.ext64(row), e.ext64(nCols), "i64");
       }
       for (int nj = 0; nj < NJ; ++nj) {
         std::string col = e.add(col0, e.i32(nj * 8));
-        e.open("scf.if " + e.cmp("slt", col, "%n") + " {");
+        e.open("scf.if " + e.cmp("slt", col, nCols) + " {");
         int64_t at = (mi * NJ + nj) * 4 + 2 * half;
         std::string v0 = loop + "#" + std::to_string(at);
         std::string v1 = loop + "#" + std::to_string(at + 1);
-        if (c.kind == GemmKind::Project) {
+        if (c.kind != GemmKind::OutProject) {
           if (c.bias) {
             std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),
                                    1, "i64");
@@ -319,7 +348,7 @@ std::string GemmWriter::run() {
           }
           // Column col = (h, d) of row (b, l) -> out[b, h, l, d].
           std::string h = e.divu(col, "%dl"), d = e.remu(col, "%dl");
-          std::string plane = e.add(e.mul(b, "%heads"), h);
+          std::string plane = e.add(e.mul(b, headsV), h);
           std::string elem = e.add(
               e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
                           e.ext64(l), "i64"),
@@ -345,10 +374,16 @@ std::string GemmWriter::run() {
     }
   e.line("gpu.return");
 
-  return "  gpu.func @" + c.kernelName() +
-         "(%a: !llvm.ptr, %w: !llvm.ptr, %bias: !llvm.ptr, %c: !llvm.ptr, "
-         "%m: i32, %n: i32, %k: i32, %seq: i32, %heads: i32, %dl: i32) "
-         "kernel attributes {known_block_size = array<i32: " +
+  std::string params =
+      c.kind == GemmKind::ProjectQKV
+          ? "%a: !llvm.ptr, %wq: !llvm.ptr, %wk: !llvm.ptr, %wv: !llvm.ptr, "
+            "%bq: !llvm.ptr, %bk: !llvm.ptr, %bv: !llvm.ptr, %q: !llvm.ptr, "
+            "%kk: !llvm.ptr, %v: !llvm.ptr, %m: i32, %nq: i32, %nkv: i32, "
+            "%k: i32, %seq: i32, %hq: i32, %hkv: i32, %dl: i32"
+          : "%a: !llvm.ptr, %w: !llvm.ptr, %bias: !llvm.ptr, %c: !llvm.ptr, "
+            "%m: i32, %n: i32, %k: i32, %seq: i32, %heads: i32, %dl: i32";
+  return "  gpu.func @" + c.kernelName() + "(" + params +
+         ") kernel attributes {known_block_size = array<i32: " +
          std::to_string(T) + ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
          std::to_string(TargetInfo::kMaxRegisters) + " : i32} {\n" + e.str() +
          "  }\n";

@@ -128,7 +128,12 @@ SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
 BackwardKernelConfig
 GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
   auto qTy = cast<MemRefType>(op.getQuery().getType());
-  BackwardKernelConfig c = defaultBackwardConfig(qTy.getShape().back());
+  // The backward follows the forward's kernel kind (--gpu-kernel): wgmma on
+  // sm_90a unless mma.sync is asked for.
+  int64_t d = qTy.getShape().back();
+  BackwardKernelConfig c = attentionKind == AttentionKernelKind::wgmma
+                               ? defaultWgmmaBackwardConfig(d)
+                               : defaultBackwardConfig(d);
   c.dtype = dtypeOf(qTy.getElementType());
   c.mask = op.getMask();
   c.layout = op.getLayout();
@@ -184,6 +189,42 @@ GemmKernelConfig GpuModuleBuilder::configFor(OutputAllReduceOp op) const {
       cast<MemRefType>(op.getOutput().getType()).getElementType());
   c.bias = static_cast<bool>(op.getBias());
   return c;
+}
+
+GemmKernelConfig GpuModuleBuilder::qkvConfigFor(ProjectOp op) const {
+  GemmKernelConfig c = configFor(op);
+  c.kind = GemmKind::ProjectQKV;
+  return c;
+}
+
+SmallVector<ProjectOp, 3> mlir::ring::gpu::qkvGroup(ProjectOp op) {
+  SmallVector<ProjectOp, 3> group;
+  auto outType = [](ProjectOp p) {
+    return cast<MemRefType>(p.getOutput().getType()).getElementType();
+  };
+  for (Operation *user : op.getInput().getUsers()) {
+    auto p = dyn_cast<ProjectOp>(user);
+    if (!p || p.getInput() != op.getInput() ||
+        p->getBlock() != op->getBlock() || outType(p) != outType(op) ||
+        static_cast<bool>(p.getBias()) != static_cast<bool>(op.getBias()) ||
+        // Q, K, V share X's rows and the head dim.
+        cast<MemRefType>(p.getOutput().getType()).getShape()[3] !=
+            cast<MemRefType>(op.getOutput().getType()).getShape()[3])
+      return {};
+    group.push_back(p);
+  }
+  if (group.size() != 3)
+    return {};
+  llvm::sort(group, [](ProjectOp a, ProjectOp b) {
+    return a->isBeforeInBlock(b);
+  });
+  // K and V have the same width (kv heads).
+  auto cols = [](ProjectOp p) {
+    return cast<MemRefType>(p.getWeight().getType()).getShape()[1];
+  };
+  if (cols(group[1]) != cols(group[2]))
+    return {};
+  return group;
 }
 
 /// M, N, K of a layer GEMM: rows B·Ll, then N and K per kind.
@@ -313,6 +354,8 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
         ok = false;
         return;
       }
+      if (auto p = dyn_cast<ProjectOp>(op); p && !qkvGroup(p).empty())
+        c = qkvConfigFor(p);
       tagVariant(op, c, writeGemmKernel);
     } else if (auto ar = dyn_cast<OutputAllReduceOp>(op)) {
       tagVariant(op, configFor(ar), writeGemmKernel);

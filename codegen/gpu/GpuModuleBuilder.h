@@ -27,6 +27,12 @@ constexpr StringLiteral kKernelModuleName = "ringc_kernels";
 /// The attribute naming the kernel a ring op launches.
 constexpr StringLiteral kKernelAttrName = "ring.gpu_kernel";
 
+/// The three ring.project ops (in block order: Q, K, V as ring-partition
+/// emits them) that read the same X in `op`'s block with the same element
+/// types and bias presence, which one fused QKV launch replaces; empty if
+/// `op` is not one of exactly three such ops.
+SmallVector<ProjectOp, 3> qkvGroup(ProjectOp op);
+
 class GpuModuleBuilder {
 public:
   explicit GpuModuleBuilder(const TargetInfo &target) : target(target) {}
@@ -60,6 +66,9 @@ public:
   GemmKernelConfig configFor(ProjectOp op) const;
   GemmKernelConfig configFor(OutProjectOp op) const;
   GemmKernelConfig configFor(OutputAllReduceOp op) const;
+  /// The fused QKV variant of a ring.project that qkvGroup() puts in a
+  /// group.
+  GemmKernelConfig qkvConfigFor(ProjectOp op) const;
 
   /// Collects the variants of every device op under `root`, tags each op
   /// with `ring.gpu_kernel`, and emits an error for every op the GPU target

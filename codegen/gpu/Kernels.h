@@ -331,14 +331,23 @@ struct BackwardKernelConfig {
   SeqPadding padding;
   int warps = 4;
   int blockN = 64;
+  /// The sm_90a form: the same two kernels with the GEMMs on
+  /// wgmma.mma_async m64nNk16 (one warpgroup per 64 resident rows, so warps
+  /// is 4 or 8), operands from 128-byte-swizzled shared tiles through
+  /// descriptors (WgmmaFragments.h), filled by the same cp.async pipeline.
+  bool wgmma = false;
 
   /// "ringc_bwd_dq_bf16_d64_causal_zigzag_w4_n64" and
-  /// "ringc_bwd_dkdv_...".
+  /// "ringc_bwd_dkdv_..." ("ringc_bwd_wgmma_dq_..." for the wgmma form).
   std::string dqKernelName() const;
   std::string dkdvKernelName() const;
+  /// Bytes of one shared tile of `rows` rows: padded rows (mma.sync) or
+  /// 64-column panels of rows x 128 bytes (wgmma).
+  int64_t tileBytes(int64_t rows) const;
   /// Dynamic shared memory of one CTA of either kernel: two resident tiles
   /// of 16·warps rows and two double-buffered tiles of blockN rows (padded
-  /// rows, as the forward's).
+  /// rows, as the forward's; wgmma: swizzled panels and 1024 bytes of
+  /// alignment slack).
   int64_t sharedBytes() const;
   /// Returns "" if the configuration can be generated for `target`, else a
   /// message saying why not and what would work.
@@ -350,6 +359,9 @@ private:
 
 /// The default backward tiles: 4 warps; blockN 64 up to D = 64, else 32.
 BackwardKernelConfig defaultBackwardConfig(int64_t headDim);
+/// The default wgmma backward (sm_90a): 8 warps (two warpgroups, 128
+/// resident rows per CTA); blockN 64 up to D = 64, else 32 (registers).
+BackwardKernelConfig defaultWgmmaBackwardConfig(int64_t headDim);
 
 /// The backward kernels. Parameters, in order (both):
 ///   q, k, v, do, lse, delta, dq, dk, dv : !llvm.ptr (device, generic)
@@ -439,6 +451,8 @@ constexpr int kRowKernelThreads = 128;
 enum class GemmKind {
   /// ring.project: X · W (+ bias) rounded into Q, K or V [B, H, Ll, Dl].
   Project,
+  /// The three ring.project of Q, K and V from one X in one launch.
+  ProjectQKV,
   /// ring.out_project: the fp32 partial Y = O · W_o, O read as attention
   /// writes it ([B, H, Ll, Dl]).
   OutProject,
@@ -463,7 +477,8 @@ struct GemmKernelConfig {
   static constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 32;
   static constexpr int threads() { return 32 * kWarps; }
 
-  /// "ringc_gemm_project_bf16_bias", "ringc_gemm_out_project_f16",
+  /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
+  /// "ringc_gemm_out_project_f16",
   /// "ringc_layer_finish_bf16_bias".
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
@@ -486,6 +501,11 @@ struct GemmKernelConfig {
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /
 /// kRowKernelThreads), block kRowKernelThreads, no shared memory.
+/// ProjectQKV takes
+///   a, wq, wk, wv, bq, bk, bv, q, k, v : !llvm.ptr
+///   m, nq, nkv, k, seq, hq, hkv, dl : i32
+/// (nq = Hq·Dl, nkv = Hkv·Dl) on grid (ceil(nq / kBlockN) + 2 ·
+/// ceil(nkv / kBlockN), ceil(M / kBlockM), 1); the rest as Project.
 std::string writeGemmKernel(const GemmKernelConfig &config);
 
 class MlirEmitter;

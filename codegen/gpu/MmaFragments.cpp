@@ -10,6 +10,7 @@
 #include "codegen/gpu/Kernels.h"
 #include "dialect/Visibility.h"
 
+#include <cassert>
 #include <cmath>
 
 using namespace mlir;
@@ -189,6 +190,46 @@ void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                             const std::string &gptr, const std::string &base,
                             const std::string &r0, const std::string &last,
                             const std::string &soff, int64_t smemElems) {
+  copyChunks(rows, rowElems, smemElems, gptr, base, r0, last,
+             [&](const std::string &r, const std::string &col,
+                 int64_t pieceBytes) {
+               return e.add(e.add(soff, e.mul(r, e.i32(rowBytes))),
+                            e.mul(col, e.i32(pieceBytes)));
+             });
+}
+
+void MmaFragments::copyRowsSwizzled(int64_t rows, int64_t rowElems,
+                                    const std::string &gptr,
+                                    const std::string &base,
+                                    const std::string &r0,
+                                    const std::string &last,
+                                    const std::string &soff) {
+  // Chunk c of row r: panel c / 8 (rows · 128 bytes each), row r · 128,
+  // 16-byte chunk (c mod 8) xor (r mod 8): the 128-byte swizzle on absolute
+  // address bits [4, 7) ^ [7, 10) of a 1024-byte aligned tile. The rows are
+  // multiples of 8 elements (16-byte pieces).
+  assert(rowElems % 8 == 0 && "swizzled rows of 16-byte chunks");
+  copyChunks(rows, rowElems, 0, gptr, base, r0, last,
+             [&](const std::string &r, const std::string &col, int64_t) {
+               std::string panel = e.let("arith.shrui " + col + ", " +
+                                         e.i32(3) + " : i32");
+               std::string chunk = e.let("arith.andi " + col + ", " +
+                                         e.i32(7) + " : i32");
+               std::string r8 = e.let("arith.andi " + r + ", " + e.i32(7) +
+                                      " : i32");
+               chunk = e.let("arith.xori " + chunk + ", " + r8 + " : i32");
+               return e.add(
+                   e.add(soff, e.add(e.mul(panel, e.i32(rows * 128)),
+                                     e.mul(r, e.i32(128)))),
+                   e.mul(chunk, e.i32(16)));
+             });
+}
+
+void MmaFragments::copyChunks(
+    int64_t rows, int64_t rowElems, int64_t smemElems, const std::string &gptr,
+    const std::string &base, const std::string &r0, const std::string &last,
+    const std::function<std::string(const std::string &, const std::string &,
+                                    int64_t)> &dstOffset) {
   if (smemElems < rowElems)
     smemElems = rowElems;
   // The widest cp.async piece (16, 8 or 4 bytes) that every global row
@@ -214,9 +255,7 @@ void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
         e.add(base, e.mul(e.ext64(grow), e.i64(rowElems), "i64"), "i64"),
         e.ext64(e.mul(srcCol, e.i32(piece))), "i64");
     std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
-    std::string so = e.add(e.add(soff, e.mul(r, e.i32(rowBytes))),
-                           e.mul(col, e.i32(pieceBytes)));
-    std::string dst = e.gep(smem, so, 3);
+    std::string dst = e.gep(smem, dstOffset(r, col, pieceBytes), 3);
     std::string cache = pieceBytes == 16 ? "cg" : "ca";
     if (valid < perRow) {
       std::string size = e.select(e.cmp("ult", col, e.i32(valid)),

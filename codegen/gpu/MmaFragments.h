@@ -102,6 +102,13 @@ public:
                 const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
                 const std::string &soff, int64_t smemElems = 0);
+  /// The same copy into a tile of the wgmma kernels (WgmmaFragments.h):
+  /// 64-column panels of `rows` x 128 bytes with the 128-byte swizzle, the
+  /// tile at byte offset `soff` (i32) from a 1024-byte aligned `smem`.
+  void copyRowsSwizzled(int64_t rows, int64_t rowElems,
+                        const std::string &gptr, const std::string &base,
+                        const std::string &r0, const std::string &last,
+                        const std::string &soff);
   /// Packs two f32 into a bf16x2/f16x2 register (round to nearest even).
   std::string pack(const std::string &lo, const std::string &hi);
   /// 4-register ldmatrix at shared byte offset `off`.
@@ -122,6 +129,18 @@ public:
   std::string bTransLaneOffset(const std::string &lane, int64_t rowBytes);
 
 private:
+  /// The cp.async loop of both copies, in the widest pieces (16, 8 or 4
+  /// bytes) that keep every global row aligned; shared rows of `smemElems`
+  /// (>= rowElems; 0: rowElems) elements, zero-filled past rowElems.
+  /// `dstOffset(r, piece, pieceBytes)` (i32 tile row and piece of the row)
+  /// gives the shared byte offset.
+  void copyChunks(int64_t rows, int64_t rowElems, int64_t smemElems,
+                  const std::string &gptr, const std::string &base,
+                  const std::string &r0, const std::string &last,
+                  const std::function<std::string(const std::string &,
+                                                  const std::string &, int64_t)>
+                      &dstOffset);
+
   MlirEmitter &e;
   const std::string halfTy, smem, tid;
   const int64_t threads;

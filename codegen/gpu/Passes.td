@@ -31,7 +31,10 @@ def RingGPUGenerateKernelsPass
     FlashAttention-2 style mma.sync kernels (dQ per query tile; dK/dV per key
     tile over the query heads of its GQA group; P recomputed from the LSE,
     fp32 accumulators, one writer per accumulator row, no atomics; with dim
-    slices two SIMT kernels on the all-reduced scores, one warp per row), and
+    slices two SIMT kernels on the all-reduced scores, one warp per row); with
+    the wgmma kernel kind (sm_90a) the same two kernels run their GEMMs on
+    `wgmma.mma_async` from 128-byte-swizzled shared tiles (cp.async-filled,
+    one warpgroup per 64 resident rows), and
     `ring.grad_delta`, `ring.zero`, `ring.accumulate`, `ring.convert` small
     SIMT kernels. The kernels are then serialized by upstream
     `gpu-module-to-binary` (format isa: PTX text).
@@ -63,7 +66,8 @@ def RingGPUGenerateKernelsPass
            "Keys per KV tile (0: default per head dim)">,
     Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
            "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
-           "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a)">
+           "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a); the "
+           "backward kernels follow the same choice">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect",
@@ -131,7 +135,8 @@ def ConvertRingToGPULaunchPass
            "Keys per KV tile (0: default per head dim)">,
     Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
            "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
-           "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a)">
+           "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a); the "
+           "backward kernels follow the same choice">
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",

@@ -42,6 +42,7 @@
 #include "codegen/gpu/MlirEmitter.h"
 #include "codegen/gpu/MmaFragments.h"
 #include "codegen/gpu/TargetInfo.h"
+#include "codegen/gpu/WgmmaFragments.h"
 
 #include <cmath>
 #include <optional>
@@ -177,13 +178,6 @@ private:
                       const std::string &len, bool isKey) {
     return maskPosition(e, c.layout, i, owner, len, "%ring", c.padding, isKey);
   }
-  /// `!llvm.struct<(f32, ...)>` with n members.
-  static std::string structTy(int64_t n) {
-    std::string s = "!llvm.struct<(";
-    for (int64_t i = 0; i < n; ++i)
-      s += i ? ", f32" : "f32";
-    return s + ")>";
-  }
   /// The shared-memory pointer at byte offset `off` (i32) of the aligned
   /// base.
   std::string sptr(const std::string &off) { return e.gep(smem, off, 3); }
@@ -237,120 +231,20 @@ private:
              " : i32, !llvm.ptr, i32, i32, i32, i32)");
     }
   }
-  /// A 128-byte-swizzle descriptor (i64) of the shared tile at byte offset
-  /// `off` (i32) with leading/stride byte offsets `lbo`/`sbo`: start
-  /// address >> 4 in bits 0-13, LBO >> 4 in 16-29, SBO >> 4 in 32-45,
-  /// swizzle mode 1 (128B) in bits 62-63, base offset 0 (tiles are
-  /// 1024-byte aligned).
+  /// The wgmma primitives (WgmmaFragments.h): descriptors, S = Q·Kᵀ from
+  /// two K-major descriptors (n = blockN) and O += P·V with P in registers
+  /// and V from an MN-major descriptor (n = head dim).
   std::string descriptor(const std::string &off, int64_t lbo, int64_t sbo) {
-    std::string addr = e.add(smemAddr, off);
-    std::string lo = e.let("arith.shrui " + addr + ", " + e.i32(4) + " : i32");
-    lo = e.let("arith.andi " + lo + ", " + e.i32(0x3FFF) + " : i32");
-    std::string lo64 = e.ext64(lo);
-    int64_t hi = ((lbo >> 4) & 0x3FFF) << 16 | ((sbo >> 4) & 0x3FFF) << 32 |
-                 (int64_t(1) << 62);
-    return e.let("arith.ori " + lo64 + ", " + e.i64(hi) + " : i64");
+    return w->descriptor(off, lbo, sbo);
   }
-
-
-  /// One inline-PTX statement with `n` f32 results ("=f", $0..$n-1); when
-  /// `tied` holds the n values, they are read in place (tied inputs
-  /// $n..$2n-1); then `regs` (i32, "r") and `descs` (i64, "l"). Returns
-  /// the results.
-  std::vector<std::string> f32Asm(const std::string &ptx, size_t n,
-                                  const std::vector<std::string> &tied,
-                                  const std::vector<std::string> &regs,
-                                  const std::vector<std::string> &descs) {
-    std::string cons, args, tys;
-    for (size_t i = 0; i < n; ++i)
-      cons += (i ? ",=f" : "=f");
-    for (size_t i = 0; i < tied.size(); ++i)
-      cons += "," + std::to_string(i);
-    for (size_t i = 0; i < regs.size(); ++i)
-      cons += ",r";
-    for (size_t i = 0; i < descs.size(); ++i)
-      cons += ",l";
-    auto addArg = [&](const std::string &v, const char *ty) {
-      args += (args.empty() ? "" : ", ") + v;
-      tys += (tys.empty() ? "" : ", ") + std::string(ty);
-    };
-    for (auto &v : tied)
-      addArg(v, "f32");
-    for (auto &v : regs)
-      addArg(v, "i32");
-    for (auto &v : descs)
-      addArg(v, "i64");
-    std::string sTy = structTy(n);
-    std::string r = e.let("llvm.inline_asm has_side_effects asm_dialect = att "
-                          "\"" + ptx + "\", \"" + cons + "\" " + args +
-                          " : (" + tys + ") -> " + sTy);
-    std::vector<std::string> out(n);
-    for (size_t i = 0; i < n; ++i)
-      out[i] = e.let("llvm.extractvalue " + r + "[" + std::to_string(i) +
-                     "] : " + sTy);
-    return out;
-  }
-  /// `{$0, ..., $(n-1)}`.
-  static std::string regList(size_t n) {
-    std::string s = "{";
-    for (size_t i = 0; i < n; ++i)
-      s += (i ? ", $" : "$") + std::to_string(i);
-    return s + "}";
-  }
-  /// S = Q·Kᵀ over the whole head dim as one inline-PTX statement:
-  /// wgmma.fence, one `wgmma.mma_async m64n<blockN>k16` per k16 step with A
-  /// = Q and B = K from K-major descriptors (scale-d 0 on the first step,
-  /// so the accumulators need no zeroing), commit and wait 0.
-  ///
-  /// Why not upstream nvvm.wgmma.mma_async (+ fence/commit/wait ops): its
-  /// wait op has no data dependence on the accumulators, so LLVM may
-  /// schedule their uses (and register copies of them) between the
-  /// asynchronous wgmma and the wait, which is wrong code or makes ptxas
-  /// serialize the chain (C7515); one statement from fence to wait cannot be
-  /// split. Its PTX also names its predicate `p`, which our PTX emulator's
-  /// parser (runtime/emu) does not accept as a register name.
   std::vector<std::string> sGemm(const std::vector<std::string> &qd,
                                  const std::vector<std::string> &kd) {
-    size_t n = BN / 2, k = qd.size();
-    std::string ptx = "{\\0A.reg .pred %first, %acc;\\0A"
-                      "setp.ne.b32 %first, 0, 0;\\0A"
-                      "setp.ne.b32 %acc, 1, 0;\\0A"
-                      "wgmma.fence.sync.aligned;\\0A";
-    for (size_t kk = 0; kk < k; ++kk)
-      ptx += "wgmma.mma_async.sync.aligned.m64n" + std::to_string(BN) +
-             "k16.f32." + halfTy + "." + halfTy + " " + regList(n) + ", $" +
-             std::to_string(n + kk) + ", $" + std::to_string(n + k + kk) +
-             (kk ? ", %acc" : ", %first") + ", 1, 1, 0, 0;\\0A";
-    ptx += "wgmma.commit_group.sync.aligned;\\0A"
-           "wgmma.wait_group.sync.aligned 0;\\0A}";
-    std::vector<std::string> descs = qd;
-    descs.insert(descs.end(), kd.begin(), kd.end());
-    return f32Asm(ptx, n, {}, {}, descs);
+    return w->ssGemm(BN, qd, kd);
   }
-  /// O += P·V over the whole tile as one inline-PTX statement: wgmma.fence,
-  /// one `wgmma.mma_async m64n<d>k16` per k16 step with A = P from
-  /// registers (4 x bf16x2/f16x2 each) and B = V from an MN-major
-  /// descriptor (imm-trans-b = 1), commit and wait 0 (upstream
-  /// nvvm.wgmma.mma_async takes A only from a descriptor; see sGemm for
-  /// why one statement).
   std::vector<std::string> pvGemm(const std::vector<std::string> &acc,
                                   const std::vector<std::string> &a,
                                   const std::vector<std::string> &descs) {
-    size_t n = acc.size();
-    std::string dl = regList(n);
-    std::string ptx = "{\\0A.reg .pred %acc;\\0Asetp.ne.b32 %acc, 1, 0;\\0A"
-                      "wgmma.fence.sync.aligned;\\0A";
-    for (size_t kk = 0; kk < descs.size(); ++kk) {
-      size_t a0 = 2 * n + 4 * kk, d0 = 2 * n + a.size() + kk;
-      ptx += "wgmma.mma_async.sync.aligned.m64n" + std::to_string(D) +
-             "k16.f32." + halfTy + "." + halfTy + " " + dl + ", {$" +
-             std::to_string(a0) + ", $" + std::to_string(a0 + 1) + ", $" +
-             std::to_string(a0 + 2) + ", $" + std::to_string(a0 + 3) +
-             "}, $" + std::to_string(d0) + ", %acc, 1, 1, 1;\\0A";
-    }
-    ptx += "wgmma.commit_group.sync.aligned;\\0A"
-           "wgmma.wait_group.sync.aligned 0;\\0A}";
-    return f32Asm(ptx, n, acc, a, descs);
+    return w->rsGemm(acc, a, descs);
   }
 
   /// Ping-pong turns (no-ops without ping-pong): wait for this consumer's
@@ -390,6 +284,7 @@ private:
   MlirEmitter e;
   std::string smem, smemAddr, isFirst;
   std::optional<MmaFragments> f;
+  std::optional<WgmmaFragments> w;
 };
 
 } // namespace
@@ -427,6 +322,7 @@ std::string WgmmaWriter::run() {
   smem = e.gep(raw, pad, 3);
   smemAddr = e.add(rawAddr, pad);
   f.emplace(e, halfTy, smem, "%tid", WgmmaAttentionConfig::kThreads);
+  w.emplace(e, halfTy, smemAddr);
   std::string pog = e.let("llvm.addrspacecast %po : !llvm.ptr to !llvm.ptr<1>");
   std::string plg = e.let("llvm.addrspacecast %pl : !llvm.ptr to !llvm.ptr<1>");
 
@@ -544,8 +440,7 @@ std::string WgmmaWriter::run() {
     std::string kDesc0 = descriptor(e.i32(L.k), 16, 1024);
     std::string vDesc0 = descriptor(e.i32(L.v), BN * 128, 1024);
     auto descAdd = [&](const std::string &d, const std::string &bytes64) {
-      return e.add(d, e.let("arith.shrui " + bytes64 + ", " + e.i64(4) +
-                            " : i64"), "i64");
+      return w->descAdd(d, bytes64);
     };
     waitParity(bar(L.qFull()), e.i32(0));
     // Ping-pong: the consumers take turns at the tensor cores, each GEMM
@@ -690,14 +585,8 @@ std::string WgmmaWriter::run() {
         O[i] = e.fmul(names[i], alpha[(i % 4) / 2]);
 
       // P in registers: the S accumulator layout is the A-fragment layout
-      // of m64k16 (a0: row g, keys 2t..2t+1; a1: row g+8; a2/a3: keys +8).
-      std::vector<std::string> aRegs;
-      for (int64_t kk = 0; kk < pvSteps; ++kk) {
-        aRegs.push_back(f->pack(Sf[2 * kk][0], Sf[2 * kk][1]));
-        aRegs.push_back(f->pack(Sf[2 * kk][2], Sf[2 * kk][3]));
-        aRegs.push_back(f->pack(Sf[2 * kk + 1][0], Sf[2 * kk + 1][1]));
-        aRegs.push_back(f->pack(Sf[2 * kk + 1][2], Sf[2 * kk + 1][3]));
-      }
+      // of m64k16 (WgmmaFragments::packA).
+      std::vector<std::string> aRegs = WgmmaFragments::packA(*f, Sf);
       std::vector<std::string> vDescs;
       for (int64_t kk = 0; kk < pvSteps; ++kk)
         vDescs.push_back(descAdd(vDesc, e.i64(kk * 16 * 128)));

@@ -4,7 +4,7 @@
 // the cost model's formulas against hand-computed values: compute time of a
 // balanced ring, the dim-slice score all-reduce of the two-level paper's
 // layer, load imbalance of the contiguous causal layout, what overlap
-// hides, and the a2a rules.
+// hides, the a2a rules, and the whole layer's projections and Y all-reduce.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +12,8 @@
 #include "passes/CostModel.h"
 
 #include "gtest/gtest.h"
+
+#include <cstdio>
 
 using namespace mlir::ring;
 
@@ -168,5 +170,73 @@ TEST(CostModel, AllToAllRules) {
                              *c.kernelsFor("sm_90a"), true);
   EXPECT_TRUE(p.kvReplicated);
   EXPECT_GT(p.allToAllBytes, 0);
+}
+TEST(CostModel, LayerProjectionsAndOutputAllReduce) {
+  // The two-level paper's layer: 32 heads x 128, d_model 4096, L 10,000,
+  // n = 4 head groups x m = 4 dim slices: 16 ranks, two dgx-h100 nodes, so
+  // the head-group all-reduce crosses nodes.
+  auto c = *getClusterPreset("dgx-h100");
+  const KernelModel &k = *c.kernelsFor("sm_90a");
+  ASSERT_GT(k.gemmFlops, 0);
+  ProblemShape pb = problem(32, 10000, 128, false);
+  pb.dModel = 4096;
+  Prediction attn = predictPlan(problem(32, 10000, 128, false),
+                                {1, 1, 4, 4, Balance::none}, c, k, true);
+  Prediction p = predictPlan(pb, {1, 1, 4, 4, Balance::none}, c, k, true);
+  // Each rank: 10,000 tokens, 8 heads x 32 columns; QKV 2·T·M·(3·8·32) and
+  // output 2·T·(8·32)·M FLOPs.
+  double flops = 2.0 * 10000 * 4096 * (3 * 8 * 32) + 2.0 * 10000 * 256 * 4096;
+  EXPECT_NEAR(p.projectionTime, flops / k.gemmFlops, 1e-12);
+  // fp32 Y [1, 10000, 4096] = 163.84 MB, over m = 4 then n = 4: 2·3/4 each.
+  double y = 4.0 * 10000 * 4096;
+  EXPECT_NEAR(p.outputReduceBytes, 2 * (1.5 * y), 1);
+  double reduceTime = c.intraNode.time(1.5 * y, 6) +
+                      c.interNode.time(1.5 * y, 6); // n·m = 16 > 8
+  EXPECT_NEAR(p.outputReduceTime, reduceTime, 1e-12);
+  EXPECT_NEAR(p.totalTime, attn.totalTime + p.projectionTime + reduceTime,
+              1e-9);
+  EXPECT_NEAR(p.commBytes, attn.commBytes + p.outputReduceBytes, 1);
+  // Memory: X, Y (bf16), fp32 Y, and a 16th of the four 4096² weights.
+  double extra = 2 * (2.0 * 10000 * 4096) + y + 4.0 * 4096 * 4096 * 2 / 16;
+  EXPECT_NEAR(p.peakMemory, attn.peakMemory + extra, 1);
+
+  // A ring plan splits the same projection FLOPs by tokens and has no Y to
+  // reduce; tensor parallelism (ring 1, 16 head groups) all-reduces Y.
+  Prediction ring = predictPlan(pb, {16, 1, 1, 1, Balance::none}, c, k, true);
+  EXPECT_NEAR(ring.projectionTime, p.projectionTime, 1e-12);
+  EXPECT_EQ(ring.outputReduceBytes, 0);
+  Prediction tp = predictPlan(pb, {1, 1, 16, 1, Balance::none}, c, k, true);
+  EXPECT_NEAR(tp.outputReduceBytes, 2.0 * 15 / 16 * y, 1);
+
+  // The layer has no a2a plans; the attention alone does.
+  EXPECT_NE(checkLayer(pb, {2, 2, 1, 1, Balance::none}), "");
+  EXPECT_EQ(checkLayer(pb, {2, 1, 2, 1, Balance::none}), "");
+  EXPECT_EQ(checkLayer(problem(32, 10000, 128, false),
+                       {2, 2, 1, 1, Balance::none}),
+            "");
+}
+
+TEST(ClusterModel, GemmRateIsOptionalAndChecked) {
+  const char *text = R"({"nodes": 1, "devices_per_node": 2,
+    "intra_node": {"bandwidth_GBps": 1, "latency_us": 2},
+    "device_memory_GB": 16,
+    "kernels": {"cpu": {"attention_GFLOPs": 50, "slice_GFLOPs": 5,
+                        "memory_GBps": 8%s}}})";
+  char buf[512];
+  std::snprintf(buf, sizeof(buf), text, "");
+  auto none = parseClusterJson(buf, "a.json");
+  ASSERT_TRUE(static_cast<bool>(none)) << llvm::toString(none.takeError());
+  EXPECT_EQ(none->kernelsFor("cpu")->gemmFlops, 0);
+  std::snprintf(buf, sizeof(buf), text, R"(, "gemm_GFLOPs": 30)");
+  auto some = parseClusterJson(buf, "b.json");
+  ASSERT_TRUE(static_cast<bool>(some)) << llvm::toString(some.takeError());
+  EXPECT_DOUBLE_EQ(some->kernelsFor("cpu")->gemmFlops, 30e9);
+  std::snprintf(buf, sizeof(buf), text, R"(, "gemm_GFLOPs": 0)");
+  auto zero = parseClusterJson(buf, "c.json");
+  ASSERT_FALSE(static_cast<bool>(zero));
+  std::string msg = llvm::toString(zero.takeError());
+  EXPECT_NE(msg.find("'kernels.cpu.gemm_GFLOPs' must be a positive"),
+            std::string::npos)
+      << msg;
 }
 } // namespace

@@ -11,6 +11,11 @@
 //    the time of the score all-reduce (4·L² bytes, timed separately on the
 //    same rank pairs). Rates are per compute unit: when W ranks share C < W
 //    cores, a rank's rate is scaled by W/C (the model divides it again).
+//  * projection GEMMs: a layer artifact with the fused kernel's first
+//    attention shape (L = 1024, D = 64, one head per rank) and d_model =
+//    2048: its time minus that attention's time minus an all-reduce of the
+//    fp32 Y (4·L·d_model bytes over all W ranks, timed separately) is the
+//    GEMMs' time, 8·L·d_model·D FLOPs per rank (QKV and output).
 //  * memory: a triad a = b + s·c over 64 MB arrays on every rank.
 //  * MPI: a ring shift (every rank sends to r+1 and receives from r−1, as a
 //    ring stage does), an all-to-all and a pairwise all-reduce; latency from
@@ -107,6 +112,15 @@ double pairAllReduce(const World &w, size_t bytes) {
   return t;
 }
 
+/// Sum all-reduce of `bytes` of floats over every rank (the layer's Y).
+double worldAllReduce(const World &w, size_t bytes) {
+  std::vector<float> buf(bytes / 4, 1.0f);
+  return timeCollective(w, 3, 3, [&] {
+    MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()),
+                  MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  });
+}
+
 /// Triad bandwidth of one rank while every rank runs it, bytes/s (the
 /// slowest rank's).
 double triad(const World &w) {
@@ -187,9 +201,10 @@ int ringrun::runCalibrate(const std::string &outPath,
   if (tmp.empty())
     return failAll("cannot create a directory under /tmp");
 
-  llvm::json::Array attention, slices, shifts, a2as, allreduces;
+  llvm::json::Array attention, slices, gemms, shifts, a2as, allreduces;
   std::string error;
   std::vector<double> attnRates, sliceRates;
+  double attnMs = -1; // the first (L = 1024, D = 64) attention's time
   const int W = w.size;
   struct Size {
     int64_t seq, dim;
@@ -209,6 +224,8 @@ int ringrun::runCalibrate(const std::string &outPath,
     double flops = 4.0 * s.seq * s.seq * s.dim;
     double rate = flops / (ms * 1e-3) * perUnit;
     attnRates.push_back(rate);
+    if (attnMs < 0)
+      attnMs = ms;
     attention.push_back(llvm::json::Object{
         {"spec", spec}, {"ms", ms}, {"GFLOPs_per_unit", rate / 1e9}});
   }
@@ -235,6 +252,31 @@ int ringrun::runCalibrate(const std::string &outPath,
                                         {"ms", ms},
                                         {"allreduce_ms", reduce * 1e3},
                                         {"GFLOPs_per_unit", rate / 1e9}});
+  }
+  // The projection GEMMs: the first attention shape inside a layer.
+  double gemmRate = 0;
+  {
+    const int64_t seq = 1024, dim = 64, dModel = 2048;
+    std::string spec = "heads=" + std::to_string(W) +
+                       ",seq=" + std::to_string(seq) +
+                       ",head_dim=" + std::to_string(dim) +
+                       ",head_groups=" + std::to_string(W) +
+                       ",d_model=" + std::to_string(dModel) + ",dtype=bf16";
+    std::string dir = tmp + "/layer";
+    if (!compileArtifact(w, ringc, spec, dir, error))
+      return failAll(error);
+    double ms = bench(dir, error);
+    if (ms < 0)
+      return failAll(error);
+    double reduce = worldAllReduce(w, size_t(4 * seq * dModel));
+    double gemm = std::max(ms * 1e-3 - attnMs * 1e-3 - reduce, 1e-9);
+    double flops = 8.0 * seq * dModel * dim;
+    gemmRate = flops / gemm * perUnit;
+    gemms.push_back(llvm::json::Object{{"spec", spec},
+                                       {"ms", ms},
+                                       {"attention_ms", attnMs},
+                                       {"allreduce_ms", reduce * 1e3},
+                                       {"GFLOPs_per_unit", gemmRate / 1e9}});
   }
   if (w.rank == 0) // the artifacts are no longer needed
     std::system(("rm -rf '" + tmp + "'").c_str());
@@ -297,10 +339,12 @@ int ringrun::runCalibrate(const std::string &outPath,
              {"cpu", llvm::json::Object{{"attention_GFLOPs", attnRate / 1e9},
                                         {"slice_GFLOPs", sliceRate / 1e9},
                                         {"memory_GBps", memBw / 1e9},
+                                        {"gemm_GFLOPs", gemmRate / 1e9},
                                         {"source", source}}}}},
         {"measurements",
          llvm::json::Object{{"attention", std::move(attention)},
                             {"slices", std::move(slices)},
+                            {"projection_gemms", std::move(gemms)},
                             {"ring_shift", std::move(shifts)},
                             {"alltoall", std::move(a2as)},
                             {"pair_allreduce", std::move(allreduces)},
@@ -316,9 +360,11 @@ int ringrun::runCalibrate(const std::string &outPath,
          << "\n";
       std::fprintf(stdout,
                    "ring-run: CALIBRATED %s attention_GFLOPs=%.4g "
-                   "slice_GFLOPs=%.4g memory_GBps=%.4g shift_GBps=%.4g "
-                   "shift_latency_us=%.3g alltoall_GBps=%.4g\n",
+                   "slice_GFLOPs=%.4g gemm_GFLOPs=%.4g memory_GBps=%.4g "
+                   "shift_GBps=%.4g shift_latency_us=%.3g "
+                   "alltoall_GBps=%.4g\n",
                    outPath.c_str(), attnRate / 1e9, sliceRate / 1e9,
+                   gemmRate / 1e9,
                    memBw / 1e9, shiftBw / 1e9, shiftLat * 1e6, a2aBw / 1e9);
     }
     std::fflush(stdout);

@@ -482,8 +482,10 @@ int ringrun::runLayerBench(const LayerRun &run) {
   double elapsed = MPI_Wtime() - t0, maxElapsed = 0;
   if (!run.agree(st == RINGRT_OK, statusError(name, st)))
     return 1;
-  MPI_Reduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX, 0,
-             MPI_COMM_WORLD);
+  MPI_Allreduce(&elapsed, &maxElapsed, 1, MPI_DOUBLE, MPI_MAX,
+                MPI_COMM_WORLD);
+  if (run.benchMs)
+    *run.benchMs = maxElapsed / static_cast<double>(run.iters) * 1e3;
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0) {

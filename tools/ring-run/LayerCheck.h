@@ -48,6 +48,9 @@ struct LayerRun {
   double inputScale = 1.0;
   /// Collective: true if every rank is ok (World::agree of ring-run.cpp).
   std::function<bool(bool, const std::string &)> agree;
+  /// --bench: if set, receives ms per iteration (the slowest rank's) on
+  /// every rank (ring-run --calibrate times the projections with it).
+  double *benchMs = nullptr;
 };
 
 /// --check. Rank 0's last line: `ring-run: PASS max_rel_err=<x>

@@ -54,11 +54,61 @@ uint64_t readKey(const char *file, const std::string &key, uint64_t unit) {
   return 0;
 }
 
+/// The estimate of a layer artifact (LayerCheck.cpp's buffers).
+MemoryNeed layerMemory(const Manifest &m, bool check, int worldSize) {
+  const AttentionSpec &s = m.spec;
+  auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+  uint64_t es = s.dtype == RINGRT_F32 ? 4 : 2;
+  uint64_t B = u(s.batch), L = u(s.seq), Ll = u(s.rankSeq()), dm = u(s.dModel);
+  uint64_t q = u(s.heads / s.headGroups * (s.headDim / s.dimSlices)),
+           kv = u(s.kvHeads / s.headGroups * (s.headDim / s.dimSlices));
+  uint64_t nX = mul(mul(B, Ll), dm), nL = product(m.local.lse, 3);
+  MemoryNeed need;
+  // x and y; wq, wk, wv, wo; biases; lse (f32).
+  uint64_t elems = add(mul(2, nX), mul(dm, add(mul(2, q), mul(2, kv))));
+  if (s.bias)
+    elems = add(elems, add(add(q, mul(2, kv)), dm));
+  need.local = add(mul(es, elems), mul(4, nL));
+  // A CPU artifact's workspace is host memory: Q, K, V, O in the dtype and
+  // the fp32 partial Y (the attention's own scratch is not counted, as for
+  // attention artifacts).
+  if (m.target == "cpu")
+    need.local = add(need.local,
+                     add(mul(es, add(mul(2, product(m.local.q, 4)),
+                                     mul(2, product(m.local.k, 4)))),
+                         mul(4, nX)));
+  // --check: float copies of y and lse for the gather.
+  if (check)
+    need.local = add(need.local, mul(4, add(nX, nL)));
+  if (!check)
+    return need;
+  uint64_t ranks = u(worldSize);
+  uint64_t gX = mul(mul(B, L), dm), gH = u(s.heads), gKv = u(s.kvHeads),
+           D = u(s.headDim);
+  uint64_t gQ = mul(mul(mul(B, gH), L), D), gKV = mul(mul(mul(B, gKv), L), D),
+           gL = mul(mul(B, gH), L);
+  // Global inputs (float): x, wq, wk, wv, wo and biases.
+  uint64_t in = add(gX, mul(dm, add(mul(2, mul(gH, D)), mul(2, mul(gKv, D)))));
+  if (s.bias)
+    in = add(in, add(add(mul(gH, D), mul(2, mul(gKv, D))), dm));
+  need.checkRoot = mul(4, in);
+  // The float64 reference: q, o, k, v, y and lse.
+  need.checkRoot = add(need.checkRoot,
+                       mul(8, add(add(mul(2, gQ), mul(2, gKV)), add(gX, gL))));
+  // Assembled y and lse, and every rank's gathered y and lse (float).
+  need.checkRoot = add(need.checkRoot, mul(4, add(gX, gL)));
+  need.checkRoot = add(need.checkRoot,
+                       mul(4, add(mul(nX, ranks), mul(nL, ranks))));
+  return need;
+}
+
 } // namespace
 
 MemoryNeed ringrun::estimateMemory(const Manifest &m, bool check,
                                    int64_t checkRows, int worldSize) {
   const AttentionSpec &s = m.spec;
+  if (s.isLayer())
+    return layerMemory(m, check, worldSize);
   uint64_t es = s.dtype == RINGRT_F32 ? 4 : 2;
   uint64_t nQ = product(m.local.q, 4), nKV = product(m.local.k, 4),
            nL = product(m.local.lse, 3);

@@ -24,7 +24,10 @@ struct MemoryNeed {
   uint64_t checkRoot = 0; ///< with a full --check, rank 0's extra
 };
 
-/// The estimate for `m` under --check (full when checkRows == 0) or --bench.
+/// The estimate for `m` under --check (full when checkRows == 0) or --bench;
+/// for a layer artifact (spec.d_model) the layer's tensors: X, Y, the
+/// weights, and with --check rank 0's global inputs and float64 reference of
+/// the whole layer (LayerCheck.h).
 /// Saturates at UINT64_MAX rather than overflowing.
 MemoryNeed estimateMemory(const Manifest &m, bool check, int64_t checkRows,
                           int worldSize);

@@ -881,8 +881,9 @@ int runArtifact(World &w, const Options &opt) {
              "global tensors";
     err += "), but " + formatBytes(avail) + " is available (" + availFrom +
            ")";
-    if (need.checkRoot && nodeNeed - static_cast<double>(need.checkRoot) <=
-                              static_cast<double>(avail))
+    if (need.checkRoot && !m.spec.isLayer() &&
+        nodeNeed - static_cast<double>(need.checkRoot) <=
+            static_cast<double>(avail))
       err += "; --check-rows K checks K query rows per head instead, in "
              "O(K*L*D) per head without the global tensors";
   }
@@ -943,7 +944,8 @@ int runArtifact(World &w, const Options &opt) {
                  opt.inputScale,
                  [&](bool ok, const std::string &msg) {
                    return w.agree(ok, msg);
-                 }};
+                 },
+                 opt.benchMs};
     int rc = opt.check ? runLayerCheck(run) : runLayerBench(run);
     ringrt_context_destroy(ctx);
     return rc;

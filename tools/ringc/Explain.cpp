@@ -52,9 +52,14 @@ std::string specRuleError(MLIRContext &ctx, const AttentionSpec &spec) {
     if (failed(deriveAttentionPlan(op, symbols)) && message.empty())
       message = "invalid";
   });
-  StringRef prefix = "'ring.attention' op ";
-  if (StringRef(message).starts_with(prefix))
-    message.erase(0, prefix.size());
+  module->walk([&](AttentionLayerOp op) {
+    if (failed(deriveLayerPlan(op, symbols)) && message.empty())
+      message = "invalid";
+  });
+  for (StringRef prefix :
+       {"'ring.attention' op ", "'ring.attention_layer' op "})
+    if (StringRef(message).starts_with(prefix))
+      message.erase(0, prefix.size());
   return message;
 }
 
@@ -69,6 +74,22 @@ std::string targetRuleError(const AttentionSpec &candidate,
   if (!info)
     return error;
   int64_t sliceDim = candidate.headDim / candidate.dimSlices;
+  if (candidate.dModel > 0) {
+    // The layer's GEMMs: rows B·L/P, columns and reduction d_model and the
+    // rank's heads × Dl (codegen/gpu/GemmKernel.cpp).
+    gpu::GemmKernelConfig gemm;
+    gemm.dtype = candidate.dtype;
+    if (std::string e = gemm.validate(*info); !e.empty())
+      return e;
+    int64_t rows = candidate.batch * (candidate.seq / candidate.ring);
+    int64_t cols = candidate.heads / candidate.headGroups * sliceDim;
+    if (std::string e = gemm.checkShape(rows, cols, candidate.dModel);
+        !e.empty())
+      return e;
+    if (std::string e = gemm.checkShape(rows, candidate.dModel, cols);
+        !e.empty())
+      return e;
+  }
   MaskKind mask = candidate.causal ? MaskKind::causal : MaskKind::none;
   Balance layout = *symbolizeBalance(candidate.effectiveBalance());
   if (candidate.dimSlices == 1) {
@@ -92,6 +113,65 @@ std::string targetRuleError(const AttentionSpec &candidate,
   softmax.mask = mask;
   softmax.layout = layout;
   return softmax.validate(*info);
+}
+
+/// Megatron's tensor parallelism in the layer's terms: one ring rank, every
+/// rank a head group (X replicated, W column-/row-split, Y all-reduced).
+bool isTensorParallel(const PlanShape &plan) {
+  return plan.ring == 1 && plan.a2a == 1 && plan.dimSlices == 1 &&
+         plan.headGroups > 1;
+}
+
+/// The layout the papers compare against, TP = T within a node × PP = N / T
+/// (Megatron: tensor parallelism inside the NVLink domain, pipeline stages
+/// across nodes). Pipeline parallelism splits the layers, not a layer, so it
+/// is not a plan of this one layer: the line gives the layer's time on its T
+/// ranks and the per-layer time of all N ranks with PP stages in flight
+/// (ignoring the pipeline bubble, which only makes it slower), beside the
+/// chosen plan's. Printed only when N spans nodes and T is a valid plan.
+void printTensorPipelineReference(MLIRContext &ctx, const AttentionSpec &spec,
+                                  const ProblemShape &pb, int64_t ranks,
+                                  const ExplainOptions &options,
+                                  const KernelModel &kernels,
+                                  const Prediction &chosen,
+                                  llvm::raw_ostream &os) {
+  const ClusterModel &cluster = options.cluster;
+  const int64_t tp = cluster.devicesPerNode;
+  if (ranks <= tp || ranks % tp != 0)
+    return;
+  const int64_t pp = ranks / tp;
+  PlanShape plan{1, 1, tp, 1, Balance::none};
+  AttentionSpec candidate = spec;
+  candidate.ranks = 0;
+  candidate.ring = 1;
+  candidate.a2a = 1;
+  candidate.headGroups = tp;
+  candidate.dimSlices = 1;
+  candidate.balance = stringifyBalance(Balance::none).str();
+  std::string why = specRuleError(ctx, candidate);
+  if (why.empty())
+    why = targetRuleError(candidate, options.target);
+  os << "reference: tensor-parallel " << tp << " x pipeline " << pp
+     << " (PP splits the layers, not a layer): ";
+  if (!why.empty()) {
+    os << "not possible: " << why << "\n";
+    return;
+  }
+  Prediction p = predictPlan(pb, plan, cluster, kernels, options.overlap,
+                             options.fuseMerge);
+  if (p.peakMemory > cluster.deviceMemory) {
+    os << "not possible: exceeds " << formatBytes(cluster.deviceMemory)
+       << " (" << formatBytes(p.peakMemory) << " per rank)\n";
+    return;
+  }
+  os << "the layer takes " << llvm::format("%.4g", p.totalTime * 1e3)
+     << " ms on " << tp << " ranks, "
+     << llvm::format("%.4g", p.totalTime * 1e3 / pp) << " ms per layer of "
+     << ranks << " ranks with " << pp
+     << " stages in flight (no bubble); chosen plan "
+     << llvm::format("%.4g", chosen.totalTime * 1e3) << " ms ("
+     << llvm::format("%.2f", p.totalTime / pp / chosen.totalTime)
+     << "x)\n";
 }
 
 SmallVector<Balance> layoutsFor(const AttentionSpec &spec, int64_t ring) {
@@ -136,6 +216,14 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   pb.headDim = spec.headDim;
   pb.causal = spec.causal;
   pb.elementBytes = spec.dtype == "f32" ? 4 : 2;
+  pb.dModel = spec.dModel;
+  if (pb.dModel > 0 && !(kernels->gemmFlops > 0)) {
+    error = "cluster '" + cluster.name + "' has no GEMM throughput for "
+            "target '" + options.target + "' (kernels." + options.target +
+            ".gemm_GFLOPs), so the layer's projections cannot be predicted; "
+            "add it to the cluster file or rerun ring-run --calibrate";
+    return failure();
+  }
 
   std::vector<Row> rows;
   for (int64_t P = 1; P <= ranks; ++P) {
@@ -164,7 +252,9 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
           candidate.balance = stringifyBalance(layout).str();
           // The cost model's short a2a reasons ("a2a 16 > 8 heads") first,
           // then the full spec rules.
-          row.rejected = checkAllToAll(pb, row.plan);
+          row.rejected = checkLayer(pb, row.plan);
+          if (row.rejected.empty())
+            row.rejected = checkAllToAll(pb, row.plan);
           if (row.rejected.empty())
             row.rejected = specRuleError(ctx, candidate);
           if (row.rejected.empty())
@@ -211,10 +301,14 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   if (!options.print)
     return best->plan;
 
+  const bool layer = pb.dModel > 0;
   os << "ringc: plans for batch=" << spec.batch << ",heads=" << spec.heads
      << ",kv_heads=" << pb.kvHeads << ",seq=" << spec.seq
      << ",head_dim=" << spec.headDim << ",causal=" << (spec.causal ? 1 : 0)
-     << ",dtype=" << spec.dtype << " on " << ranks << " ranks\n";
+     << ",dtype=" << spec.dtype;
+  if (layer)
+    os << ",d_model=" << pb.dModel << " (the whole layer)";
+  os << " on " << ranks << " ranks\n";
   os << "cluster " << cluster.name << ": " << cluster.nodes << " node(s) x "
      << cluster.devicesPerNode << " devices, intra "
      << formatBytes(cluster.intraNode.bandwidth) << "/s, inter "
@@ -223,8 +317,16 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
      << options.target << ": attention "
      << llvm::format("%.4g", kernels->attentionFlops / 1e12)
      << " TFLOP/s, slices "
-     << llvm::format("%.4g", kernels->sliceFlops / 1e12) << " TFLOP/s ("
-     << kernels->source << ")\n";
+     << llvm::format("%.4g", kernels->sliceFlops / 1e12) << " TFLOP/s";
+  if (layer)
+    os << ", projection GEMMs "
+       << llvm::format("%.4g", kernels->gemmFlops / 1e12) << " TFLOP/s";
+  os << " (" << kernels->source << ")\n";
+  if (layer)
+    os << "layer: projections of each rank's tokens before the ring, the "
+          "output projection after it, fp32 Y all-reduced over head groups "
+          "x dim slices (blocking); ring=1,head_groups=N is Megatron's "
+          "tensor parallelism\n";
   os << "model: per rank; head groups take head-sharded inputs, a2a "
         "sequence-sharded ones; "
      << (!options.overlap ? "no overlap (--no-overlap)"
@@ -232,9 +334,17 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
              ? "K/V shifts overlap compute"
              : "K/V shifts do not progress during compute here (blocking)")
      << "\n";
-  os << llvm::format("%-58s %10s %10s %10s %10s %10s %6s  %s\n", "plan",
-                     "pred_ms", "compute_ms", "comm", "exposed_ms", "memory",
-                     "imbal", "verdict");
+  // A layer adds two columns: the projections' time (inside compute_ms)
+  // and the bytes of the Y all-reduce (inside comm).
+  if (layer)
+    os << llvm::format("%-66s %10s %10s %10s %10s %10s %10s %10s %6s  %s\n",
+                       "plan", "pred_ms", "compute_ms", "proj_ms", "comm",
+                       "Y_reduce", "exposed_ms", "memory", "imbal",
+                       "verdict");
+  else
+    os << llvm::format("%-58s %10s %10s %10s %10s %10s %6s  %s\n", "plan",
+                       "pred_ms", "compute_ms", "comm", "exposed_ms",
+                       "memory", "imbal", "verdict");
   for (const Row &r : rows) {
     if (!r.rejected.empty())
       continue;
@@ -246,13 +356,24 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
     if (r.pred.kvReplicated)
       verdict += " (K/V heads replicated)";
     std::string name = r.plan.str() + (r.given ? " (given)" : "");
-    os << llvm::format("%-58s %10.4g %10.4g %10s %10.4g %10s %6.2f  %s\n",
-                       name.c_str(), r.pred.totalTime * 1e3,
-                       r.pred.computeTime * 1e3,
-                       formatBytes(r.pred.commBytes).c_str(),
-                       r.pred.exposedComm * 1e3,
-                       formatBytes(r.pred.peakMemory).c_str(),
-                       r.pred.imbalance, verdict.c_str());
+    if (layer && isTensorParallel(r.plan))
+      name += " (tensor-parallel)";
+    if (layer)
+      os << llvm::format(
+          "%-66s %10.4g %10.4g %10.4g %10s %10s %10.4g %10s %6.2f  %s\n",
+          name.c_str(), r.pred.totalTime * 1e3, r.pred.computeTime * 1e3,
+          r.pred.projectionTime * 1e3, formatBytes(r.pred.commBytes).c_str(),
+          formatBytes(r.pred.outputReduceBytes).c_str(),
+          r.pred.exposedComm * 1e3, formatBytes(r.pred.peakMemory).c_str(),
+          r.pred.imbalance, verdict.c_str());
+    else
+      os << llvm::format("%-58s %10.4g %10.4g %10s %10.4g %10s %6.2f  %s\n",
+                         name.c_str(), r.pred.totalTime * 1e3,
+                         r.pred.computeTime * 1e3,
+                         formatBytes(r.pred.commBytes).c_str(),
+                         r.pred.exposedComm * 1e3,
+                         formatBytes(r.pred.peakMemory).c_str(),
+                         r.pred.imbalance, verdict.c_str());
   }
   bool anyRejected = false;
   for (const Row &r : rows) {
@@ -264,6 +385,9 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
     os << "  " << r.plan.str() << (r.given ? " (given)" : "") << ": "
        << r.rejected << "\n";
   }
+  if (layer)
+    printTensorPipelineReference(ctx, spec, pb, ranks, options, *kernels,
+                                 best->pred, os);
   os << "ringc: CHOSEN " << best->plan.str() << " predicted_ms="
      << llvm::format("%.4g", best->pred.totalTime * 1e3) << "\n";
   return best->plan;

@@ -226,10 +226,6 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     return specError("spec keys 'd_model' and 'grad': the backward pass "
                      "through the projections is not built yet; give "
                      "grad=1 without d_model for the attention's gradients");
-  if (spec.dModel && spec.ranks)
-    return specError("spec keys 'd_model' and 'ranks': --explain / --auto "
-                     "plan the attention alone; give the grid keys (ring, "
-                     "head_groups, dim_slices) with d_model");
   if ((spec.windowLeft != -1 || spec.windowRight != -1) &&
       (spec.dModel || a2a > 1))
     return specError(Twine("spec keys 'window_left'/'window_right' and '") +

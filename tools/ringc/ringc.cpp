@@ -119,7 +119,8 @@ static cl::opt<std::string> gpuKernel(
     cl::desc("GPU targets: the block-attention kernel. mma: mma.sync "
              "(FlashAttention-2 style, every sm_80+ target); wgmma: TMA + "
              "wgmma, warp-specialized (FlashAttention-3 style, sm_90a only); "
-             "auto: wgmma on sm_90a, mma elsewhere"),
+             "auto: wgmma on sm_90a, mma elsewhere. The backward (grad=1) "
+             "follows: its dQ and dK/dV kernels on mma.sync or on wgmma"),
     cl::value_desc("auto|mma|wgmma"), cl::init("auto"), cl::cat(ringcCat));
 static cl::opt<std::string> clusterName(
     "cluster",
@@ -186,25 +187,28 @@ static LogicalResult planModule(MLIRContext &context,
   } else {
     // The grid is given (grid keys or an .mlir file): explain the
     // alternatives for its rank count.
-    SmallVector<AttentionOp> ops;
-    module->walk([&](AttentionOp op) { ops.push_back(op); });
-    bool layer = false;
-    module->walk([&](AttentionLayerOp) { layer = true; });
-    if (layer)
-      return error("--explain / --auto model the attention alone, not the "
-                   "whole layer (ring.attention_layer: its projections and "
-                   "the all-reduce of Y are not in the cost model yet); "
-                   "explain the layer's attention as a ring.attention spec");
+    // One ring.attention or one ring.attention_layer (the whole layer).
+    SmallVector<Operation *> ops;
+    module->walk([&](Operation *op) {
+      if (isa<AttentionOp, AttentionLayerOp>(op))
+        ops.push_back(op);
+    });
     if (ops.size() != 1)
-      return error("--explain / --auto plan one ring.attention; the input "
-                   "has " + llvm::Twine(ops.size()));
+      return error("--explain / --auto plan one ring.attention or "
+                   "ring.attention_layer; the input has " +
+                   llvm::Twine(ops.size()));
     SymbolTableCollection symbols;
-    FailureOr<AttentionPlan> plan = deriveAttentionPlan(ops[0], symbols);
+    FailureOr<AttentionPlan> plan =
+        isa<AttentionOp>(ops[0])
+            ? deriveAttentionPlan(cast<AttentionOp>(ops[0]), symbols)
+            : deriveLayerPlan(cast<AttentionLayerOp>(ops[0]), symbols);
     if (failed(plan))
       return failure();
     if (auto func = ops[0]->getParentOfType<func::FuncOp>())
       if (!parsedSpec)
         name = func.getSymName().str();
+    spec.dModel = plan->dModel;
+    spec.bias = plan->bias;
     spec.batch = plan->batch;
     spec.heads = plan->heads;
     spec.kvHeads = plan->kvHeads;

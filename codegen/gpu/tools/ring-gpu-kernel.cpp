@@ -3,7 +3,8 @@
 // This file implements `ring-gpu-kernel`, a developer tool of the GPU
 // target: it generates one kernel variant (--kernel: the block-attention
 // kernel, or the dim-slice kernels block_scores / block_softmax_v, with
-// --head-dim the slice width), plus the fp32 row kernels, into
+// --head-dim the slice width, or the whole layer's GEMMs), plus the fp32
+// row kernels, into
 // `gpu.module @ringc_kernels`, lowers it with the
 // target's pipeline and prints the MLIR (--emit=mlir), the lowered MLIR
 // (--emit=llvm) or the PTX (--emit=ptx). The ptxas matrix of the lit suite
@@ -41,14 +42,16 @@ static cl::opt<int> warps("warps", cl::init(0), cl::desc("warps per CTA"));
 static cl::opt<int> blockN("block-n", cl::init(0), cl::desc("keys per tile"));
 static cl::opt<std::string>
     kernel("kernel", cl::init("attention"),
-           cl::desc("attention, block_scores, block_softmax_v or backward "
+           cl::desc("attention, block_scores, block_softmax_v, backward "
                     "(the dQ and dK/dV kernels of the backward pass, its "
                     "dim-slice kernels with --head-dim the slice width, and "
-                    "its elementwise kernels)"));
+                    "its elementwise kernels) or layer (the whole layer's "
+                    "projection GEMMs and Y kernel, with and without bias)"));
 static cl::opt<std::string> gpuKernel(
     "gpu-kernel", cl::init("mma"),
     cl::desc("block-attention kernel: mma (mma.sync, any sm_80+), wgmma "
-             "(sm_90a: TMA + wgmma, warp-specialized) or auto"));
+             "(sm_90a: TMA + wgmma, warp-specialized; with --kernel=backward "
+             "the wgmma backward kernels) or auto"));
 static cl::opt<int> stages("stages", cl::init(0),
                            cl::desc("K/V stages of the wgmma kernel"));
 static cl::opt<bool> pingPong("ping-pong", cl::init(true),
@@ -137,7 +140,9 @@ int main(int argc, char **argv) {
     wc.stages = stages;
   wc.pingPong = pingPong;
   wc.epilogue = c.epilogue;
-  BackwardKernelConfig bwd = defaultBackwardConfig(headDim);
+  BackwardKernelConfig bwd = *kind == AttentionKernelKind::wgmma
+                                 ? defaultWgmmaBackwardConfig(headDim)
+                                 : defaultBackwardConfig(headDim);
   bwd.dtype = dtype;
   bwd.mask = c.mask;
   bwd.layout = c.layout;
@@ -168,6 +173,10 @@ int main(int argc, char **argv) {
     why = bwd.validate(*info);
     if (why.empty())
       why = sliceBwd.validate(*info);
+  } else if (kernel == "layer") {
+    GemmKernelConfig g;
+    g.dtype = dtype;
+    why = g.validate(*info);
   } else
     return fail("bad --kernel '" + kernel + "'");
   if (!why.empty())
@@ -190,6 +199,17 @@ int main(int argc, char **argv) {
     builder.addBackward(bwd);
     builder.addSliceBackward(sliceBwd);
     builder.addGradRowKernels(dtype);
+  } else if (kernel == "layer") {
+    for (GemmKind k : {GemmKind::Project, GemmKind::ProjectQKV,
+                       GemmKind::OutProject, GemmKind::Finish})
+      for (bool bias : {false, true}) {
+        GemmKernelConfig g;
+        g.kind = k;
+        g.dtype = dtype;
+        g.bias = bias;
+        if (g.validate(*info).empty())
+          builder.addGemm(g);
+      }
   } else
     builder.addSoftmaxV(softmax);
   builder.addRowKernels(dtype);

@@ -1,0 +1,107 @@
+//===- WgmmaFragments.h - warpgroup MMA building blocks ---------*- C++ -*-===//
+//
+// This file declares the pieces the sm_90a wgmma kernels share (the forward
+// block-attention kernel, WgmmaAttentionKernel.cpp, and the backward's dQ
+// and dK/dV kernels, AttentionBackwardKernel.cpp): 128-byte-swizzle
+// shared-memory matrix descriptors, the two wgmma.mma_async GEMM forms as
+// one inline-PTX statement each (fence to wait), and the packing of an fp32
+// accumulator into A fragments.
+//
+// Shared tiles are sequences of 64-column panels of rows x 128 bytes, 1024-
+// byte aligned; the 128-byte swizzle permutes the eight 16-byte chunks of
+// row r by r mod 8 on absolute address bits. The accumulator of
+// `wgmma m64nNk16` holds N/2 f32 per thread in the m16n8 layout of
+// MmaFragments.h (n8 block j, element e: row 16·warp + g + 8·(e >= 2),
+// column 8j + 2t + (e & 1)), which is also the A-fragment layout of m64k16,
+// so a result feeds the next GEMM's A without shuffles.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RINGC_CODEGEN_GPU_WGMMAFRAGMENTS_H
+#define RINGC_CODEGEN_GPU_WGMMAFRAGMENTS_H
+
+#include "codegen/gpu/MlirEmitter.h"
+#include "codegen/gpu/MmaFragments.h"
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace mlir::ring::gpu {
+
+/// Emits the wgmma operations of one kernel into `e`.
+class WgmmaFragments {
+public:
+  /// `halfTy` is "bf16" or "f16"; `smemAddr` the i32 shared-window address
+  /// of the kernel's 1024-byte aligned shared-memory base.
+  WgmmaFragments(MlirEmitter &e, std::string halfTy, std::string smemAddr)
+      : e(e), halfTy(std::move(halfTy)), smemAddr(std::move(smemAddr)) {}
+
+  /// A 128-byte-swizzle descriptor (i64) of the shared tile at byte offset
+  /// `off` (i32, from the aligned base) with leading/stride byte offsets
+  /// `lbo`/`sbo`.
+  std::string descriptor(const std::string &off, int64_t lbo, int64_t sbo);
+  /// Descriptor `d` advanced by `bytes64` (i64) bytes.
+  std::string descAdd(const std::string &d, const std::string &bytes64);
+
+  /// The descriptors of the k16 steps over a `kDim`-wide K-major tile (rows
+  /// of `kDim` contiguous elements in 64-column panels of `panelRows` rows)
+  /// starting at `off` (i32): SBO 1024 (8-row groups), a step moves 32
+  /// bytes within a 128-byte row, a panel moves panelRows · 128 bytes.
+  std::vector<std::string> kMajorSteps(const std::string &off, int64_t kDim,
+                                       int64_t panelRows);
+  /// The descriptors of the k16 steps of an MN-major B operand over `kRows`
+  /// rows (the K dimension) of a tile whose N dimension is the contiguous
+  /// one, in 64-column panels of `panelRows` rows: LBO panelRows · 128
+  /// (between panels), SBO 1024 (8 K-rows), a step moves 16 rows.
+  std::vector<std::string> mnMajorSteps(const std::string &off, int64_t kRows,
+                                        int64_t panelRows);
+
+  /// D[64 x n] = A · Bᵀ over the k16 steps `ad`/`bd` (K-major A and B
+  /// descriptors), as one inline-PTX statement: wgmma.fence, the
+  /// `wgmma.mma_async m64n<n>k16` chain (scale-d 0 on the first step, so
+  /// nothing is zeroed), commit and wait 0. Returns the n/2 accumulators.
+  ///
+  /// Why not upstream nvvm.wgmma.mma_async (+ fence/commit/wait ops): its
+  /// wait op has no data dependence on the accumulators, so LLVM may
+  /// schedule their uses (and register copies of them) between the
+  /// asynchronous wgmma and the wait, which is wrong code or makes ptxas
+  /// serialize the chain (C7515); one statement from fence to wait cannot be
+  /// split. Its PTX also names its predicate `p`, which our PTX emulator's
+  /// parser (runtime/emu) does not accept as a register name.
+  std::vector<std::string> ssGemm(int64_t n, const std::vector<std::string> &ad,
+                                  const std::vector<std::string> &bd);
+  /// acc[64 x n] += A · B, A from registers (4 bf16x2/f16x2 per k16 step,
+  /// see packA) and B from MN-major descriptors (imm-trans-b = 1), as one
+  /// inline-PTX statement (upstream nvvm.wgmma.mma_async takes A only from
+  /// a descriptor; see ssGemm for why one statement).
+  std::vector<std::string> rsGemm(const std::vector<std::string> &acc,
+                                  const std::vector<std::string> &a,
+                                  const std::vector<std::string> &descs);
+  /// The A fragments (4 registers per k16 step) of the m64 x 16·X.size()/2
+  /// operand held as fp32 accumulator fragments `X` (n8 blocks), rounded to
+  /// nearest even by `frag`.
+  static std::vector<std::string>
+  packA(MmaFragments &frag, const std::vector<std::array<std::string, 4>> &X);
+
+  /// `!llvm.struct<(f32, ...)>` with n members.
+  static std::string structTy(int64_t n);
+  /// `{$0, ..., $(n-1)}`.
+  static std::string regList(size_t n);
+  /// One inline-PTX statement with `n` f32 results ("=f", $0..$n-1); when
+  /// `tied` holds the n values, they are read in place (tied inputs
+  /// $n..$2n-1); then `regs` (i32, "r") and `descs` (i64, "l"). Returns
+  /// the results.
+  std::vector<std::string> f32Asm(const std::string &ptx, size_t n,
+                                  const std::vector<std::string> &tied,
+                                  const std::vector<std::string> &regs,
+                                  const std::vector<std::string> &descs);
+
+private:
+  MlirEmitter &e;
+  const std::string halfTy, smemAddr;
+};
+
+} // namespace mlir::ring::gpu
+
+#endif // RINGC_CODEGEN_GPU_WGMMAFRAGMENTS_H

@@ -28,6 +28,9 @@ rates, so their TFLOP/s under the halved count are the same to first order.
 # Warp instructions per score element of the whole backward entry, from the
 # emulator at L = 512 (NOTES.md): 437680 / 512^2 and 704432 / 512^2.
 INSTR = {64: 437680 / 512**2, 128: 704432 / 512**2}
+# The same for the sm_90a wgmma backward (NOTES.md, "wgmma backward"):
+# 323104 / 512^2 and 524600 / 512^2.
+INSTR_WGMMA = {64: 323104 / 512**2, 128: 524600 / 512**2}
 ETA = 0.6  # assumption
 
 CHIPS = {
@@ -56,6 +59,27 @@ def model(d, L=4096):
     return rows
 
 
+def model_wgmma(d, L=4096):
+    """The wgmma backward on H100 (sm_90a): wgmma's dense bf16 rate, 4096
+    FLOP/clk/SM (989 TFLOP/s at 1.83 GHz), the same ETA. Two bounds, since
+    the kernels are not warp-specialized (every GEMM ends in wgmma.wait_group
+    0, and both warpgroups of a CTA meet at the tile barrier): 'overlap'
+    T = max(C_tc / ETA, C_is, C_mu) (other CTAs' / warpgroups' work fills
+    the tensor pipe) and 'serial' T = C_tc / ETA + C_is (nothing overlaps;
+    one CTA per SM by registers)."""
+    sms, ghz, rate, peak = 132, 1.83, 4096, 989
+    elems = float(L) * L
+    c_tc = 14 * elems * d / rate
+    c_is = INSTR_WGMMA[d] * elems / 4
+    c_mu = 2 * elems / 16
+    out = {}
+    for name, t_clk in (("overlap", max(c_tc / ETA, c_is, c_mu)),
+                        ("serial", c_tc / ETA + c_is)):
+        seconds = t_clk / (sms * ghz * 1e9)
+        out[name] = (10 * elems * d / seconds / 1e12, seconds * 1e3)
+    return c_tc, c_is, c_mu, out, peak
+
+
 def main():
     print("chip | D | tensor clk | issue clk | MUFU clk | bound | "
           "model TFLOP/s (2.5x fwd convention) | % of quoted peak")
@@ -63,6 +87,17 @@ def main():
         for chip, d_, c_tc, c_is, c_mu, bound, tf, peak in model(d):
             print(f"{chip} | {d_} | {c_tc:.3g} | {c_is:.3g} | {c_mu:.3g} | "
                   f"{bound} | {tf:.0f} | {100 * tf / peak:.0f} %")
+
+
+    print()
+    print("H100 wgmma backward (sm_90a), one head, L = 4096 | D | tensor clk | "
+          "issue clk | MUFU clk | overlap TFLOP/s (ms) | serial TFLOP/s (ms)")
+    for d in sorted(INSTR_WGMMA):
+        c_tc, c_is, c_mu, out, peak = model_wgmma(d)
+        o, s_ = out["overlap"], out["serial"]
+        print(f"H100-SXM (sm_90a, wgmma) | {d} | {c_tc:.3g} | {c_is:.3g} | "
+              f"{c_mu:.3g} | {o[0]:.0f} ({o[1]:.3f} ms) | "
+              f"{s_[0]:.0f} ({s_[1]:.3f} ms)")
 
 
 if __name__ == "__main__":

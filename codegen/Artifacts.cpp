@@ -233,11 +233,13 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
   StringRef(options.cpuVariants).split(variants, ',', -1, false);
   if (!variants.empty()) {
     os << ", \"variants\": [";
-    for (auto [i, n] : llvm::enumerate(variants)) {
+    bool any = false;
+    for (StringRef n : variants) {
       const cpu::CpuVariant *v = cpu::lookupCpuVariant(n);
-      if (!v)
+      if (!v || !cpu::appliesTo(*v, plan.elementType))
         continue;
-      os << (i ? ", " : "") << "{\"name\": \"" << v->name << "\", \"cpu\": \""
+      os << (std::exchange(any, true) ? ", " : "") << "{\"name\": \""
+         << v->name << "\", \"cpu\": \""
          << v->cpu << "\", \"features\": \"" << cpu::hostFeatureList(v->cpu)
          << "\", \"query_tile\": " << v->queryTile << "}";
     }

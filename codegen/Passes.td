@@ -58,7 +58,8 @@ def ConvertRingToCPUPass : Pass<"convert-ring-to-cpu", "ModuleOp"> {
            "checks the running CPU for before anything else; empty: no "
            "check">,
     Option<"cpuVariants", "cpu-variants", "std::string", "\"\"",
-           "Comma-separated ISA variants (avx512, avx2), best first: each "
+           "Comma-separated ISA variants (avx512bf16, avx512, avx2), best "
+           "first (avx512bf16 only for bf16 tensors): each "
            "gets its own copy of the per-rank function and kernels (tile "
            "shapes of its own, compiled for its CPU) and the entry runs the "
            "best one the running CPU supports; empty: one set of kernels "
@@ -68,7 +69,8 @@ def ConvertRingToCPUPass : Pass<"convert-ring-to-cpu", "ModuleOp"> {
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::vector::VectorDialect", "::mlir::cf::ControlFlowDialect"
+    "::mlir::vector::VectorDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::x86vector::X86VectorDialect"
   ];
 }
 

@@ -47,10 +47,19 @@
 // exp and log are expanded later into polynomial approximations that work
 // on vectors (upstream populateMathPolynomialApproximationPatterns).
 //
+// bf16 dot products (the avx512bf16 variant, CpuVariants.h; bf16 inputs,
+// even D): K is not widened but packed as bf16 pairs, Kp[KNP/16][D/2][16]
+// of i32 (lane j holds K[j][2e], K[j][2e+1]), Q rows are kept unscaled as
+// their pairs Qp[QB][D/2], and the scores are S_ii = scale · Σ_e
+// dot(Qp[ii][e] broadcast, Kp[tile][e]): one x86vector.avx512.dot
+// (vdpbf16ps: 32 bf16 products, fp32 accumulation) does the work of two
+// FMAs, and the products of bf16 values are exact in fp32. P·V stays fp32.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/AttentionKernel.h"
 #include "codegen/cpu/BlockKernels.h"
+#include "codegen/cpu/CpuVariants.h"
 #include "dialect/Visibility.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -58,6 +67,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -95,6 +105,8 @@ struct AttentionVariant {
   /// q0 + i) instead of writing the partial (row i); `first`: without
   /// reading it.
   bool accumulate = false, first = false;
+  /// Scores by bf16 dot products (see the file comment).
+  bool bf16Dot = false;
 };
 
 /// Builds the kernel body; see the file comment.
@@ -167,6 +179,15 @@ private:
     return vector::LoadOp::create(b, rowType, v, ValueRange{bi, hk, row, d});
   }
 
+  /// The `width` bf16 elements of `memref` at `indices` (last: an even
+  /// column) as width/2 i32 pairs, the lower column in the low half.
+  Value loadPairs(Value memref, ValueRange indices) {
+    Value raw = vector::LoadOp::create(
+        b, VectorType::get({width}, b.getBF16Type()), memref, indices);
+    return vector::BitCastOp::create(
+        b, VectorType::get({width / 2}, b.getI32Type()), raw);
+  }
+
   Value f32Memref(ArrayRef<int64_t> shape, bool onStack) {
     auto type = MemRefType::get(shape, b.getF32Type());
     if (onStack)
@@ -193,10 +214,22 @@ private:
 void AttentionKernelEmitter::emit() {
   // Kt is tile-major, [KNP/16][D][16], so that the D vectors of one key
   // tile are contiguous (8 KiB at D = 128) instead of KNP floats apart.
-  kt = f32Memref({knPadded / kKeyTile, headDim, kKeyTile}, /*onStack=*/false);
+  // (The scratch buffers become the kernel's trailing arguments in this
+  // order.)
+  if (var.bf16Dot)
+    kt = memref::AllocOp::create(
+        b, MemRefType::get({knPadded / kKeyTile, headDim / 2, kKeyTile},
+                           b.getI32Type()));
+  else
+    kt = f32Memref({knPadded / kKeyTile, headDim, kKeyTile},
+                   /*onStack=*/false);
   if (!directV)
     vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
-  qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
+  if (var.bf16Dot)
+    qs = memref::AllocOp::create(
+        b, MemRefType::get({queryBlock, headDim / 2}, b.getI32Type()));
+  else
+    qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   ms = f32Memref({queryBlock}, /*onStack=*/true);
   ls = f32Memref({queryBlock, kKeyTile}, /*onStack=*/false);
@@ -268,10 +301,24 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
       return arith::SelectOp::create(b, pad, b.splat(width, b.f32(0.0)), x);
     };
     b.forRange(0, headDim, width, [&](Value d) {
-      Value kvec = clean(b.loadF32(k, {bi, hk, row, d}, width));
       if (!directV)
         vector::StoreOp::create(b, clean(b.loadF32(v, {bi, hk, row, d}, width)),
                                 vw, ValueRange{j, d});
+      if (var.bf16Dot) {
+        // Kp[tile][d/2 + l][lane] = the pair K[row][d + 2l], K[row][d + 2l + 1].
+        // (Padding keys need no zeroing: their scores are replaced by −inf,
+        // never multiplied.)
+        Value pairs = loadPairs(k, {bi, hk, row, d});
+        Value e0 = arith::DivUIOp::create(b, d, b.index(2));
+        for (int64_t l = 0; l < width / 2; ++l) {
+          Value e = vector::ExtractOp::create(b, pairs, ArrayRef<int64_t>{l});
+          memref::StoreOp::create(
+              b, e, kt,
+              ValueRange{tile, arith::AddIOp::create(b, e0, b.index(l)), lane});
+        }
+        return;
+      }
+      Value kvec = clean(b.loadF32(k, {bi, hk, row, d}, width));
       for (int64_t l = 0; l < width; ++l) {
         Value e = vector::ExtractOp::create(b, kvec, ArrayRef<int64_t>{l});
         Value dl = arith::AddIOp::create(b, d, b.index(l));
@@ -363,9 +410,16 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value r = slotRow(slot, ii);
     b.forRange(0, headDim, width, [&](Value d) {
-      Value x = b.loadF32(q, {bi, h, rows[ii], d}, width);
-      vector::StoreOp::create(b, arith::MulFOp::create(b, x, scale), qs,
-                              ValueRange{r, d});
+      if (var.bf16Dot) {
+        // Unscaled pairs: the scale multiplies the scores (emitScores).
+        vector::StoreOp::create(
+            b, loadPairs(q, {bi, h, rows[ii], d}), qs,
+            ValueRange{r, arith::DivUIOp::create(b, d, b.index(2))});
+      } else {
+        Value x = b.loadF32(q, {bi, h, rows[ii], d}, width);
+        vector::StoreOp::create(b, arith::MulFOp::create(b, x, scale), qs,
+                                ValueRange{r, d});
+      }
       vector::StoreOp::create(b, zero, acc, ValueRange{r, d});
     });
     memref::StoreOp::create(b, b.negInf(), ms, ValueRange{r});
@@ -445,6 +499,32 @@ SmallVector<Value> AttentionKernelEmitter::emitScores(Value slot, Value kt0) {
   SmallVector<Value> rows;
   for (int64_t ii = 0; ii < tq; ++ii)
     rows.push_back(slotRow(slot, ii));
+  if (var.bf16Dot) {
+    // One Kp load and tq broadcasts of a Q pair feed tq dot products.
+    auto pairType = VectorType::get({kKeyTile}, b.getI32Type());
+    auto bf16Type = VectorType::get({2 * kKeyTile}, b.getBF16Type());
+    SmallVector<Value> dots = b.forRangeIter(
+        0, headDim / 2, 1, zeros,
+        [&](Value e, ValueRange s) -> SmallVector<Value> {
+          Value kvec = vector::BitCastOp::create(
+              b, bf16Type,
+              vector::LoadOp::create(b, pairType, kt,
+                                     ValueRange{tile, e, b.index(0)}));
+          SmallVector<Value> next;
+          for (int64_t ii = 0; ii < tq; ++ii) {
+            Value qp = memref::LoadOp::create(b, qs, ValueRange{rows[ii], e});
+            Value qvec = vector::BitCastOp::create(
+                b, bf16Type, vector::BroadcastOp::create(b, pairType, qp));
+            next.push_back(x86vector::DotBF16Op::create(b, tileType, s[ii],
+                                                        qvec, kvec));
+          }
+          return next;
+        });
+    Value scale = b.splat(kKeyTile, b.f32(var.scale));
+    for (Value &s : dots)
+      s = arith::MulFOp::create(b, s, scale);
+    return dots;
+  }
   return b.forRangeIter(
       0, headDim, 1, zeros, [&](Value d, ValueRange s) -> SmallVector<Value> {
         Value kvec = vector::LoadOp::create(b, tileType, kt,
@@ -656,6 +736,10 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   var.seqLen = op.getSeqLen();
   var.scale = op.getScale().convertToDouble();
   var.queryTile = std::clamp<int64_t>(queryTile, 1, 16);
+  const CpuVariant *isa = cache.cpuVariant();
+  var.bf16Dot = isa && isa->bf16Dot && var.q.getElementType().isBF16() &&
+                var.kv.getElementType().isBF16() &&
+                var.q.getDimSize(3) % 2 == 0;
 
   Builder b(op.getContext());
   SmallVector<Type> inputs(op->getOperandTypes());

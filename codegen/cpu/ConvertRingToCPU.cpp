@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -528,6 +529,36 @@ void hoistKernelScratch(func::FuncOp fn) {
   }
 }
 
+/// Brackets every kernel call of `fn` (a callee named ring_cpu_*) with
+/// ringrt_cg_kernel_begin/end: while ringrt_device_time_kernels is on they
+/// time it on the host clock (ring-run --bench's host overhead is the
+/// entry's time minus the kernels'), and otherwise cost two calls and a
+/// branch per kernel call (a few per ring stage).
+void timeKernelCalls(func::FuncOp fn, KernelCache &cache) {
+  SmallVector<func::CallOp> calls;
+  fn.walk([&](func::CallOp c) {
+    if (c.getCallee().starts_with("ring_cpu_"))
+      calls.push_back(c);
+  });
+  if (calls.empty())
+    return;
+  MLIRContext *ctx = fn.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  func::FuncOp begin =
+      declareAbi(cache, ctx, "ringrt_cg_kernel_begin", {ptr}, {i64});
+  func::FuncOp end = declareAbi(cache, ctx, "ringrt_cg_kernel_end", {ptr, i64});
+  Value context = fn.getArgument(0);
+  for (func::CallOp c : calls) {
+    OpBuilder b(c);
+    Value start =
+        func::CallOp::create(b, c.getLoc(), begin, ValueRange{context})
+            .getResult(0);
+    b.setInsertionPointAfter(c);
+    func::CallOp::create(b, c.getLoc(), end, ValueRange{context, start});
+  }
+}
+
 /// Frees, before every return, the buffers the function allocates in its
 /// entry block and does not free itself.
 void freeLocalBuffers(func::FuncOp fn) {
@@ -588,6 +619,7 @@ struct ConvertRingToCPUPass
       return failure();
     // (The GPU launch pass has already placed its buffers.)
     if (!fromGpuLaunch) {
+      timeKernelCalls(fn, cache);
       hoistKernelScratch(fn);
       if (failed(assignWorkspace(fn, fn.getArgument(2))))
         return failure();
@@ -615,7 +647,7 @@ struct ConvertRingToCPUPass
       const CpuVariant *v = lookupCpuVariant(name.trim());
       if (!v) {
         module.emitError() << "unknown CPU variant '" << name.trim()
-                           << "' (known: avx512, avx2)";
+                           << "' (known: avx512bf16, avx512, avx2)";
         return signalPassFailure();
       }
       variants.push_back(v);
@@ -653,10 +685,21 @@ struct ConvertRingToCPUPass
                               "convert-ring-to-cpu";
         return signalPassFailure();
       }
+      // The variants this function's dtype takes (appliesTo), by index
+      // into `variants` and `caches`.
+      AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+      SmallVector<size_t> active;
+      for (auto [i, v] : llvm::enumerate(variants))
+        if (appliesTo(*v, plan.elementType))
+          active.push_back(i);
       // The other variants are copies of the function, named
       // NAME_<variant>, taken before it is lowered.
+      // (drop_begin needs a non-empty range.)
+      SmallVector<size_t> others(active.empty() ? active.begin()
+                                                : active.begin() + 1,
+                                 active.end());
       SmallVector<func::FuncOp> alternates;
-      for (size_t i = 1; i < variants.size(); ++i) {
+      for (size_t i : others) {
         OpBuilder b(fn);
         b.setInsertionPointAfter(fn);
         auto copy = cast<func::FuncOp>(b.clone(*fn));
@@ -670,24 +713,25 @@ struct ConvertRingToCPUPass
         copy.setSymName(copyName);
         alternates.push_back(copy);
       }
-      if (failed(lowerPerRank(fn, *caches[0],
-                              variants.empty() ? int64_t(queryTile)
-                                               : variants[0]->queryTile)))
+      size_t first = active.empty() ? 0 : active.front();
+      if (failed(lowerPerRank(fn, *caches[first],
+                              active.empty() ? int64_t(queryTile)
+                                             : variants[first]->queryTile)))
         return signalPassFailure();
       SmallVector<CpuVariantFunction> dispatch;
-      for (auto [i, copy] : llvm::enumerate(alternates)) {
-        if (failed(lowerPerRank(copy, *caches[i + 1], variants[i + 1]->queryTile)))
+      for (auto [copy, i] : llvm::zip(alternates, others)) {
+        if (failed(lowerPerRank(copy, *caches[i], variants[i]->queryTile)))
           return signalPassFailure();
-        compileForVariant(copy, *variants[i + 1]);
-        dispatch.push_back({variants[i + 1], copy});
+        compileForVariant(copy, *variants[i]);
+        dispatch.push_back({variants[i], copy});
       }
-      if (!variants.empty()) {
-        compileForVariant(fn, *variants[0]);
-        dispatch.insert(dispatch.begin(), {variants[0], fn});
+      if (!active.empty()) {
+        compileForVariant(fn, *variants[first]);
+        dispatch.insert(dispatch.begin(), {variants[first], fn});
       }
       if (emitEntry &&
-          failed(emitEntryPoint(fn, AttentionPlan::fromAttr(planAttr),
-                                *caches[0], hostFeatures, dispatch)))
+          failed(emitEntryPoint(fn, plan, *caches[0], hostFeatures,
+                                dispatch)))
         return signalPassFailure();
     }
 

@@ -47,6 +47,8 @@ void mlir::ring::cpu::buildCpuToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
   ConvertVectorToLLVMPassOptions vector;
   vector.reassociateFPReductions = true;
+  // x86vector.avx512.dot (the avx512bf16 variant) → its LLVM intrinsic.
+  vector.x86Vector = true;
   pm.addPass(createConvertVectorToLLVMPass(vector));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

@@ -10,6 +10,10 @@
 // query element (or probability) as an embedded broadcast from memory; 16
 // rows measured 3–12 % faster than 12 on AMD Zen 4 (bench/NOTES.md).
 //
+// avx512bf16 (Cooper Lake, Zen 4 and later) is avx512 with the scores
+// Q·Kᵀ of bf16 inputs as vdpbf16ps dot products of bf16 pairs (see
+// AttentionKernel.cpp); only bf16 artifacts carry it.
+//
 // AMX (tile matrix multiply) is not among them: the machines this was
 // built and measured on (AMD Zen 4/5) have no AMX, so a variant for it
 // could not be tested; LLVM 22 supports it (x86 feature amx-bf16).
@@ -27,9 +31,14 @@ using namespace mlir;
 using namespace mlir::ring::cpu;
 
 static const CpuVariant kVariants[] = {
+    {"avx512bf16", "cooperlake", 16, 512, /*bf16Dot=*/true},
     {"avx512", "skylake-avx512", 16, 512},
     {"avx2", kDefaultCpu, kDefaultQueryTile, 256},
 };
+
+bool mlir::ring::cpu::appliesTo(const CpuVariant &variant, Type elementType) {
+  return !variant.bf16Dot || elementType.isBF16();
+}
 
 ArrayRef<CpuVariant> mlir::ring::cpu::defaultCpuVariants() { return kVariants; }
 

@@ -12,6 +12,7 @@
 #define RINGC_CODEGEN_CPU_CPUVARIANTS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Types.h"
 #include "mlir/Support/LLVM.h"
 
 #include <string>
@@ -32,7 +33,14 @@ struct CpuVariant {
   /// preference LLVM's Intel AVX-512 tunings have, so that vector<16xf32>
   /// is one zmm register rather than two ymm.
   int64_t vectorBits;
+  /// The attention kernel computes bf16 Q·Kᵀ with AVX512_BF16 dot products
+  /// (vdpbf16ps on bf16 pairs, fp32 accumulation). Such a variant is only
+  /// carried by bf16 artifacts (appliesTo).
+  bool bf16Dot = false;
 };
+
+/// Whether an artifact whose tensors have `elementType` carries `variant`.
+bool appliesTo(const CpuVariant &variant, Type elementType);
 
 /// The levels an artifact built without --cpu carries, best first; the
 /// last is the baseline the entry itself is compiled for (kDefaultCpu).

@@ -126,6 +126,8 @@ public:
 
   /// Every kernel created so far.
   ArrayRef<func::FuncOp> all() const { return created; }
+  /// The ISA variant the kernels are for; null without variants.
+  const CpuVariant *cpuVariant() const { return variant; }
 
 private:
   ModuleOp module;

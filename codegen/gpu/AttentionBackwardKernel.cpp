@@ -107,7 +107,9 @@ int64_t BackwardKernelConfig::sharedBytes() const {
   // Either kernel: two resident tiles of 16·warps rows and two
   // double-buffered streamed tiles of blockN rows; wgmma: 1024 bytes of
   // alignment slack (the 128-byte swizzle works on absolute address bits).
-  return (wgmma ? 1024 : 0) + 2 * tileBytes(16 * warps) + 4 * tileBytes(blockN);
+  // dK/dV kernel, wgmma: lse and D of the streamed tiles, f32 [2][2][BN].
+  return (wgmma ? 1024 + 16 * blockN : 0) + 2 * tileBytes(16 * warps) +
+         4 * tileBytes(blockN);
 }
 
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
@@ -243,9 +245,10 @@ private:
                      e.add(strOff, bLane), nS, D / 16);
     // The warpgroup's 64 rows start 64 rows into each panel of the tile.
     std::string wgRows = e.mul(warpgroup, e.i32(64 * 128));
-    auto ad = w->kMajorSteps(e.add(e.i32(resOff), wgRows), D, BM);
-    auto bd = w->kMajorSteps(strOff, D, BN);
-    std::vector<std::string> v = w->ssGemm(BN, ad, bd);
+    std::vector<std::string> v = w->ssGemmSteps(
+        BN, w->descriptor(e.add(e.i32(resOff), wgRows), 16, 1024),
+        WgmmaFragments::kMajorStepBytes(D, BM), w->descriptor(strOff, 16, 1024),
+        WgmmaFragments::kMajorStepBytes(D, BN));
     std::vector<std::array<std::string, 4>> X(nS);
     for (int64_t n = 0; n < nS; ++n)
       for (int i = 0; i < 4; ++i)
@@ -618,6 +621,14 @@ std::string BackwardWriter::dkdv() {
   auto doOff = [&](const std::string &buf) {
     return e.add(e.i32(2 * kBytes + 2 * qTile), e.mul(buf, e.i32(qTile)));
   };
+  // wgmma: lse · log2 e and D of the streamed tile's queries staged in
+  // shared memory after dO[2] (BackwardKernelConfig::sharedBytes), [which]
+  // [buf][BN] f32, which 0 = lse, 1 = D; the mma.sync kernel loads them per
+  // column from global memory instead.
+  auto statOff = [&](int which, const std::string &buf) {
+    return e.add(e.i32(2 * kBytes + 4 * qTile + which * 2 * BN * 4),
+                 e.mul(buf, e.i32(BN * 4)));
+  };
   auto copyQ = [&](const std::string &it) {
     std::string buf = e.let("arith.andi " + it + ", " + e.i32(1) + " : i32");
     std::string qRowBase;
@@ -625,6 +636,27 @@ std::string BackwardWriter::dkdv() {
     std::string base = e.mul(qRowBase, e.i64(D), "i64");
     copyTile(BN, qg, base, r0, lastQ, qOff(buf));
     copyTile(BN, dog, base, r0, lastQ, doOff(buf));
+    if (!wg)
+      return;
+    // One value per thread: element idx < 2·BN is row idx mod BN (clamped
+    // into the range) of lse (idx < BN) or D. Published by the barrier of
+    // waitTiles, like the cp.async tiles.
+    for (int64_t first = 0; first < 2 * BN; first += T) {
+      std::string idx = e.add("%tid", e.i32(first));
+      e.open("scf.if " + e.cmp("ult", idx, e.i32(2 * BN)) + " {");
+      std::string i = e.remu(idx, e.i32(BN));
+      std::string at =
+          e.add(qRowBase, e.ext64(e.minu(e.add(r0, i), lastQ)), "i64");
+      std::string isLse = e.cmp("ult", idx, e.i32(BN));
+      std::string v = e.select(isLse, lseLog2(at), loadF32(deltag, at), "f32");
+      std::string off = e.add(e.add(statOff(0, buf),
+                                    e.mul(e.divu(idx, e.i32(BN)),
+                                          e.i32(2 * BN * 4))),
+                              e.mul(i, e.i32(4)));
+      e.line("llvm.store " + v + ", " + e.gep(smem, off, 3) +
+             " : f32, !llvm.ptr<3>");
+      e.close();
+    }
   };
   // Shared memory: K, V, then Q[2], dO[2].
   copyTile(BM, kg, kBase, rowK0, lastK, e.i32(0));
@@ -664,9 +696,23 @@ std::string BackwardWriter::dkdv() {
       for (int col = 0; col < 2; ++col) {
         std::string qi = e.add(qc0, e.i32(n * 8 + col));
         std::string ok = e.cmp("slt", qi, qEnd);
-        std::string at = e.add(qRowBase, e.ext64(e.minu(qi, lastQ)), "i64");
-        std::string l2 = lseLog2(at);
-        std::string dl = loadF32(deltag, at);
+        std::string l2, dl;
+        if (wg) {
+          std::string col4 =
+              e.add(e.mul(t4, e.i32(8)), e.i32((n * 8 + col) * 4));
+          auto ld = [&](int which) {
+            return e.let("llvm.load " +
+                         e.gep(smem, e.add(statOff(which, buf), col4), 3) +
+                         " : !llvm.ptr<3> -> f32");
+          };
+          l2 = ld(0);
+          dl = ld(1);
+        } else {
+          std::string at =
+              e.add(qRowBase, e.ext64(e.minu(qi, lastQ)), "i64");
+          l2 = lseLog2(at);
+          dl = loadF32(deltag, at);
+        }
         std::string qp =
             positional ? maskPos(qi, "%q_owner", "%q_len", /*isKey=*/false)
                        : "";

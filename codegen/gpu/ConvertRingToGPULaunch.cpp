@@ -715,7 +715,8 @@ LogicalResult LaunchEmitter::run() {
   // every return.
   SmallVector<memref::AllocOp> allocs;
   SmallVector<Operation *> work;
-  // The fused QKV launch replaces a group's three ops at its first one.
+  // The fused QKV launch replaces a group's three ops at its first one;
+  // the ops it (or the output GEMM below) replaces are not visited.
   llvm::DenseSet<Operation *> fusedLater;
   fn.walk([&](ProjectOp p) {
     auto group = qkvGroup(p);
@@ -723,6 +724,12 @@ LogicalResult LaunchEmitter::run() {
       fusedLater.insert(group[1]);
       fusedLater.insert(group[2]);
     }
+  });
+  // With nothing to reduce, the output GEMM writes Y and the all-reduce
+  // goes with it.
+  fn.walk([&](OutProjectOp o) {
+    if (OutputAllReduceOp r = directOutput(o))
+      fusedLater.insert(r);
   });
   fn.walk([&](Operation *op) {
     if (fusedLater.contains(op))
@@ -777,9 +784,16 @@ LogicalResult LaunchEmitter::run() {
     else if (auto o = dyn_cast<ProjectOp>(op))
       r = lowerGemm(o, o.getInput(), o.getWeight(), o.getBias(),
                     o.getOutput(), shapeOf(o.getOutput()));
-    else if (auto o = dyn_cast<OutProjectOp>(op))
-      r = lowerGemm(o, o.getInput(), o.getWeight(), Value(), o.getPartial(),
-                    shapeOf(o.getInput()));
+    else if (auto o = dyn_cast<OutProjectOp>(op)) {
+      if (OutputAllReduceOp reduce = directOutput(o)) {
+        r = lowerGemm(o, o.getInput(), o.getWeight(), reduce.getBias(),
+                      reduce.getOutput(), shapeOf(o.getInput()));
+        reduce->erase();
+      } else {
+        r = lowerGemm(o, o.getInput(), o.getWeight(), Value(), o.getPartial(),
+                      shapeOf(o.getInput()));
+      }
+    }
     else if (auto o = dyn_cast<OutputAllReduceOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<memref::AllocOp>(op))

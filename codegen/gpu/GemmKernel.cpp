@@ -11,7 +11,9 @@
 //   - ring.out_project: the fp32 partial Y = O · W_o, with A read from O in
 //     the [B, H, Ll, Dl] layout the attention writes (A[m = (b, l), k =
 //     (h, d)]), W_o [K = H·Dl, N = d_model]; Y [M, N] row-major;
-//   - the device half of ring.output_all_reduce: Y = round(partial + b_o).
+//   - the device half of ring.output_all_reduce: Y = round(partial + b_o);
+//     with no head groups and no dim slices there is nothing to reduce, and
+//     the output GEMM writes Y = round(O · W_o + b_o) itself (OutProjectY).
 // A CTA of eight warps (2 x 4) computes a 128 x 128 tile of C, each warp
 // 64 x 32 (4 x 4 m16n8 tiles: 64 FLOP per byte loaded from L2, twice a
 // 64 x 64 tile's); A and B tiles of 32 along K stream through shared memory
@@ -40,7 +42,9 @@ std::string GemmKernelConfig::kernelName() const {
     return "ringc_layer_finish_" + dtype + (bias ? "_bias" : "");
   const char *stem = kind == GemmKind::Project      ? "ringc_gemm_project_"
                      : kind == GemmKind::ProjectQKV ? "ringc_gemm_qkv_"
-                                                    : "ringc_gemm_out_project_";
+                     : kind == GemmKind::OutProjectY
+                         ? "ringc_gemm_out_y_"
+                         : "ringc_gemm_out_project_";
   return stem + dtype + (bias ? "_bias" : "");
 }
 
@@ -130,6 +134,9 @@ private:
   /// QKV kernel.
   std::string nTile = "%bx", nCols = "%n", headsV = "%heads", wPtr = "%w",
               biasPtr = "%bias", cPtr = "%c";
+  /// A is O ([B, H, Ll, Dl]) rather than X.
+  const bool readsO = c.kind == GemmKind::OutProject ||
+                      c.kind == GemmKind::OutProjectY;
   std::optional<MmaFragments> f;
 };
 
@@ -167,7 +174,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string row = e.minu(e.add(e.mul("%h", e.i32(BM)), r), "%last_m");
     std::string kc = e.add(k0, e.mul(col, e.i32(8)));
     std::string elem;
-    if (c.kind != GemmKind::OutProject) {
+    if (!readsO) {
       elem = e.add(e.mul(e.ext64(row), e.ext64("%k"), "i64"), e.ext64(kc),
                    "i64");
     } else {
@@ -320,7 +327,7 @@ std::string GemmWriter::run() {
       std::string row = e.add(row0, e.i32(mi * 16 + half * 8));
       e.open("scf.if " + e.cmp("slt", row, "%m") + " {");
       std::string b, l, rowElem;
-      if (c.kind != GemmKind::OutProject) {
+      if (!readsO) {
         b = e.divu(row, "%seq");
         l = e.remu(row, "%seq");
       } else {
@@ -332,20 +339,27 @@ std::string GemmWriter::run() {
         int64_t at = (mi * NJ + nj) * 4 + 2 * half;
         std::string v0 = loop + "#" + std::to_string(at);
         std::string v1 = loop + "#" + std::to_string(at + 1);
-        if (c.kind != GemmKind::OutProject) {
-          if (c.bias) {
-            std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),
-                                   1, "i64");
-            std::string pair = e.let("llvm.load " + bp +
-                                     " {alignment = 4 : i64} : !llvm.ptr<1> "
-                                     "-> vector<2x" + halfTy + ">");
-            std::string wide = e.let("arith.extf " + pair + " : vector<2x" +
-                                     halfTy + "> to vector<2xf32>");
-            v0 = e.fadd(v0, e.let("llvm.extractelement " + wide + "[" +
-                                  e.i32(0) + " : i32] : vector<2xf32>"));
-            v1 = e.fadd(v1, e.let("llvm.extractelement " + wide + "[" +
-                                  e.i32(1) + " : i32] : vector<2xf32>"));
-          }
+        if (c.bias) {
+          // The bias of the column pair (Q/K/V's, or b_o for Y).
+          std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),
+                                 1, "i64");
+          std::string pair = e.let("llvm.load " + bp +
+                                   " {alignment = 4 : i64} : !llvm.ptr<1> "
+                                   "-> vector<2x" + halfTy + ">");
+          std::string wide = e.let("arith.extf " + pair + " : vector<2x" +
+                                   halfTy + "> to vector<2xf32>");
+          v0 = e.fadd(v0, e.let("llvm.extractelement " + wide + "[" +
+                                e.i32(0) + " : i32] : vector<2xf32>"));
+          v1 = e.fadd(v1, e.let("llvm.extractelement " + wide + "[" +
+                                e.i32(1) + " : i32] : vector<2xf32>"));
+        }
+        if (c.kind == GemmKind::OutProjectY) {
+          // Y [M, N] in the element type, rounded once.
+          std::string elem = e.add(rowElem, e.ext64(col), "i64");
+          std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
+          e.line("llvm.store " + f->pack(v0, v1) + ", " + p +
+                 " {alignment = 4 : i64} : i32, !llvm.ptr<1>");
+        } else if (!readsO) {
           // Column col = (h, d) of row (b, l) -> out[b, h, l, d].
           std::string h = e.divu(col, "%dl"), d = e.remu(col, "%dl");
           std::string plane = e.add(e.mul(b, headsV), h);

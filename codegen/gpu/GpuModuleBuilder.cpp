@@ -8,8 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/GpuModuleBuilder.h"
+#include "dialect/AttentionPlan.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Parser/Parser.h"
 
@@ -182,6 +185,28 @@ GemmKernelConfig GpuModuleBuilder::configFor(OutProjectOp op) const {
   return c;
 }
 
+OutputAllReduceOp mlir::ring::gpu::directOutput(OutProjectOp op) {
+  auto fn = op->getParentOfType<func::FuncOp>();
+  auto planAttr = fn ? fn->getAttrOfType<PlanAttr>("ring.plan") : PlanAttr();
+  if (!planAttr)
+    return {};
+  AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+  if (plan.headGroups() != 1 || plan.dimSlices() != 1)
+    return {};
+  OutputAllReduceOp reduce;
+  for (Operation *user : op.getPartial().getUsers()) {
+    if (user == op.getOperation() ||
+        isa<memref::DeallocOp>(user))
+      continue;
+    auto r = dyn_cast<OutputAllReduceOp>(user);
+    if (!r || reduce || r.getPartial() != op.getPartial() ||
+        r->getBlock() != op->getBlock() || !op->isBeforeInBlock(r))
+      return {};
+    reduce = r;
+  }
+  return reduce;
+}
+
 GemmKernelConfig GpuModuleBuilder::configFor(OutputAllReduceOp op) const {
   GemmKernelConfig c;
   c.kind = GemmKind::Finish;
@@ -347,6 +372,11 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
       GemmKernelConfig c = isa<ProjectOp>(op)
                                ? configFor(cast<ProjectOp>(op))
                                : configFor(cast<OutProjectOp>(op));
+      if (auto o = dyn_cast<OutProjectOp>(op))
+        if (OutputAllReduceOp r = directOutput(o)) {
+          c.kind = GemmKind::OutProjectY;
+          c.bias = static_cast<bool>(r.getBias());
+        }
       auto [m, n, k] = gemmShape(op);
       if (std::string why = c.checkShape(m, n, k); !why.empty()) {
         op->emitError("cannot generate a GPU kernel for this projection: ")
@@ -358,7 +388,13 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
         c = qkvConfigFor(p);
       tagVariant(op, c, writeGemmKernel);
     } else if (auto ar = dyn_cast<OutputAllReduceOp>(op)) {
-      tagVariant(op, configFor(ar), writeGemmKernel);
+      // Written by the output GEMM when there is nothing to reduce.
+      bool direct = false;
+      for (Operation *u : ar.getPartial().getUsers())
+        if (auto o = dyn_cast<OutProjectOp>(u))
+          direct |= directOutput(o) == ar;
+      if (!direct)
+        tagVariant(op, configFor(ar), writeGemmKernel);
     } else if (isa<ZeroOp>(op)) {
       tag(op, "ringc_zero", [] { return writeZeroKernel(); });
     } else if (auto a = dyn_cast<AccumulateOp>(op)) {

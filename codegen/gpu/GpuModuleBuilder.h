@@ -33,6 +33,13 @@ constexpr StringLiteral kKernelAttrName = "ring.gpu_kernel";
 /// `op` is not one of exactly three such ops.
 SmallVector<ProjectOp, 3> qkvGroup(ProjectOp op);
 
+/// The ring.output_all_reduce that `op`'s partial feeds when the rank has
+/// nothing to reduce (its function's plan has one head group and one dim
+/// slice, and the partial has no other use): the output GEMM then writes Y
+/// itself (GemmKind::OutProjectY) and the all-reduce launches nothing.
+/// Null otherwise.
+OutputAllReduceOp directOutput(OutProjectOp op);
+
 class GpuModuleBuilder {
 public:
   explicit GpuModuleBuilder(const TargetInfo &target) : target(target) {}

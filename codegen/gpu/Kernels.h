@@ -346,8 +346,8 @@ struct BackwardKernelConfig {
   int64_t tileBytes(int64_t rows) const;
   /// Dynamic shared memory of one CTA of either kernel: two resident tiles
   /// of 16·warps rows and two double-buffered tiles of blockN rows (padded
-  /// rows, as the forward's; wgmma: swizzled panels and 1024 bytes of
-  /// alignment slack).
+  /// rows, as the forward's; wgmma: swizzled panels, 1024 bytes of
+  /// alignment slack and the streamed tiles' lse and D, 16·blockN bytes).
   int64_t sharedBytes() const;
   /// Returns "" if the configuration can be generated for `target`, else a
   /// message saying why not and what would work.
@@ -456,6 +456,10 @@ enum class GemmKind {
   /// ring.out_project: the fp32 partial Y = O · W_o, O read as attention
   /// writes it ([B, H, Ll, Dl]).
   OutProject,
+  /// ring.out_project and ring.output_all_reduce of a rank with nothing to
+  /// reduce (one head group, one dim slice): Y = round(O · W_o + b_o) from
+  /// the fp32 accumulators, with no partial in memory.
+  OutProjectY,
   /// The device half of ring.output_all_reduce after the sums: Y =
   /// round(partial + b_o).
   Finish,
@@ -478,7 +482,7 @@ struct GemmKernelConfig {
   static constexpr int threads() { return 32 * kWarps; }
 
   /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
-  /// "ringc_gemm_out_project_f16",
+  /// "ringc_gemm_out_project_f16", "ringc_gemm_out_y_bf16_bias",
   /// "ringc_layer_finish_bf16_bias".
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
@@ -491,12 +495,14 @@ struct GemmKernelConfig {
   std::string checkShape(int64_t m, int64_t n, int64_t k) const;
 };
 
-/// The layer's kernels. The GEMMs (Project, OutProject) take, in order:
+/// The layer's kernels. The GEMMs (Project, OutProject, OutProjectY) take,
+/// in order:
 ///   a, w, bias, c : !llvm.ptr (device, generic; bias unused without it)
 ///   m, n, k, seq, heads, dl : i32
 /// with M = B·Ll rows, N columns, K the reduction length, seq = Ll, heads =
 /// H and dl = Dl of the [B, H, Ll, Dl] side (C for Project, A for
-/// OutProject). Grid (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
+/// OutProject and OutProjectY; c is Y for OutProjectY, bias b_o). Grid
+/// (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
 /// threads(), dynamic shared memory sharedBytes(). Finish takes
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /

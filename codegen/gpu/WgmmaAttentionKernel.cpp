@@ -491,11 +491,11 @@ std::string WgmmaWriter::run() {
       // S = Q Kᵀ.
       waitParity(stageBar(L.kFull(0), st), par);
       std::vector<std::string> qds, kds;
+      std::vector<int64_t> qSteps = WgmmaFragments::kMajorStepBytes(D, BM);
+      std::vector<int64_t> kvSteps = WgmmaFragments::kMajorStepBytes(D, BN);
       for (int64_t kk = 0; kk < kSteps; ++kk) {
-        int64_t qOff = (kk / 4) * BM * 128 + (kk % 4) * 32;
-        int64_t kOff = (kk / 4) * BN * 128 + (kk % 4) * 32;
-        qds.push_back(descAdd(qDesc, e.i64(qOff)));
-        kds.push_back(descAdd(kDesc, e.i64(kOff)));
+        qds.push_back(descAdd(qDesc, e.i64(qSteps[kk])));
+        kds.push_back(descAdd(kDesc, e.i64(kvSteps[kk])));
       }
       turnBegin();
       std::vector<std::string> sv = sGemm(qds, kds);

@@ -7,6 +7,8 @@
 
 #include "codegen/gpu/WgmmaFragments.h"
 
+#include <utility>
+
 using namespace mlir::ring::gpu;
 
 std::string WgmmaFragments::descriptor(const std::string &off, int64_t lbo,
@@ -27,17 +29,6 @@ std::string WgmmaFragments::descAdd(const std::string &d,
                                     const std::string &bytes64) {
   return e.add(d, e.let("arith.shrui " + bytes64 + ", " + e.i64(4) + " : i64"),
                "i64");
-}
-
-std::vector<std::string>
-WgmmaFragments::kMajorSteps(const std::string &off, int64_t kDim,
-                            int64_t panelRows) {
-  // LBO is unused for swizzled K-major operands (16).
-  std::string d = descriptor(off, 16, 1024);
-  std::vector<std::string> out;
-  for (int64_t kk = 0; kk < kDim / 16; ++kk)
-    out.push_back(descAdd(d, e.i64((kk / 4) * panelRows * 128 + (kk % 4) * 32)));
-  return out;
 }
 
 std::vector<std::string>
@@ -99,24 +90,63 @@ WgmmaFragments::f32Asm(const std::string &ptx, size_t n,
   return out;
 }
 
+std::string WgmmaFragments::ssChain(
+    int64_t N, size_t k, const std::string &decls,
+    const std::function<std::pair<std::string, std::string>(size_t)> &step) {
+  size_t n = N / 2;
+  std::string ptx = "{\\0A.reg .pred %first, %acc;\\0A" + decls +
+                    "setp.ne.b32 %first, 0, 0;\\0A"
+                    "setp.ne.b32 %acc, 1, 0;\\0A"
+                    "wgmma.fence.sync.aligned;\\0A";
+  for (size_t kk = 0; kk < k; ++kk) {
+    auto [before, operands] = step(kk);
+    ptx += before + "wgmma.mma_async.sync.aligned.m64n" + std::to_string(N) +
+           "k16.f32." + halfTy + "." + halfTy + " " + regList(n) + ", " +
+           operands + (kk ? ", %acc" : ", %first") + ", 1, 1, 0, 0;\\0A";
+  }
+  ptx += "wgmma.commit_group.sync.aligned;\\0A"
+         "wgmma.wait_group.sync.aligned 0;\\0A}";
+  return ptx;
+}
+
 std::vector<std::string>
 WgmmaFragments::ssGemm(int64_t N, const std::vector<std::string> &ad,
                        const std::vector<std::string> &bd) {
   size_t n = N / 2, k = ad.size();
-  std::string ptx = "{\\0A.reg .pred %first, %acc;\\0A"
-                    "setp.ne.b32 %first, 0, 0;\\0A"
-                    "setp.ne.b32 %acc, 1, 0;\\0A"
-                    "wgmma.fence.sync.aligned;\\0A";
-  for (size_t kk = 0; kk < k; ++kk)
-    ptx += "wgmma.mma_async.sync.aligned.m64n" + std::to_string(N) +
-           "k16.f32." + halfTy + "." + halfTy + " " + regList(n) + ", $" +
-           std::to_string(n + kk) + ", $" + std::to_string(n + k + kk) +
-           (kk ? ", %acc" : ", %first") + ", 1, 1, 0, 0;\\0A";
-  ptx += "wgmma.commit_group.sync.aligned;\\0A"
-         "wgmma.wait_group.sync.aligned 0;\\0A}";
+  std::string ptx = ssChain(N, k, "", [&](size_t kk) {
+    return std::make_pair(std::string(), "$" + std::to_string(n + kk) + ", $" +
+                                             std::to_string(n + k + kk));
+  });
   std::vector<std::string> descs = ad;
   descs.insert(descs.end(), bd.begin(), bd.end());
   return f32Asm(ptx, n, {}, {}, descs);
+}
+
+std::vector<std::string>
+WgmmaFragments::ssGemmSteps(int64_t N, const std::string &a,
+                            const std::vector<int64_t> &aSteps,
+                            const std::string &b,
+                            const std::vector<int64_t> &bSteps) {
+  size_t n = N / 2;
+  std::string A = "$" + std::to_string(n), B = "$" + std::to_string(n + 1);
+  std::string ptx =
+      ssChain(N, aSteps.size(), ".reg .b64 %da, %db;\\0A", [&](size_t kk) {
+        // Descriptor units are 16 bytes (the start address field).
+        return std::make_pair("add.s64 %da, " + A + ", " +
+                                  std::to_string(aSteps[kk] >> 4) +
+                                  ";\\0Aadd.s64 %db, " + B + ", " +
+                                  std::to_string(bSteps[kk] >> 4) + ";\\0A",
+                              std::string("%da, %db"));
+      });
+  return f32Asm(ptx, n, {}, {}, {a, b});
+}
+
+std::vector<int64_t> WgmmaFragments::kMajorStepBytes(int64_t kDim,
+                                                     int64_t panelRows) {
+  std::vector<int64_t> out;
+  for (int64_t kk = 0; kk < kDim / 16; ++kk)
+    out.push_back((kk / 4) * panelRows * 128 + (kk % 4) * 32);
+  return out;
 }
 
 std::vector<std::string>

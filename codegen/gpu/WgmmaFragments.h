@@ -24,6 +24,7 @@
 #include "codegen/gpu/MmaFragments.h"
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,6 @@ public:
   /// Descriptor `d` advanced by `bytes64` (i64) bytes.
   std::string descAdd(const std::string &d, const std::string &bytes64);
 
-  /// The descriptors of the k16 steps over a `kDim`-wide K-major tile (rows
-  /// of `kDim` contiguous elements in 64-column panels of `panelRows` rows)
-  /// starting at `off` (i32): SBO 1024 (8-row groups), a step moves 32
-  /// bytes within a 128-byte row, a panel moves panelRows · 128 bytes.
-  std::vector<std::string> kMajorSteps(const std::string &off, int64_t kDim,
-                                       int64_t panelRows);
   /// The descriptors of the k16 steps of an MN-major B operand over `kRows`
   /// rows (the K dimension) of a tile whose N dimension is the contiguous
   /// one, in 64-column panels of `panelRows` rows: LBO panelRows · 128
@@ -71,6 +66,19 @@ public:
   /// parser (runtime/emu) does not accept as a register name.
   std::vector<std::string> ssGemm(int64_t n, const std::vector<std::string> &ad,
                                   const std::vector<std::string> &bd);
+  /// The same GEMM from one A and one B base descriptor (i64), the k16
+  /// steps `aSteps`/`bSteps` (bytes, see kMajorStepBytes) added inside the
+  /// statement: two 64-bit registers instead of one per step and operand,
+  /// which is what the register-bound backward kernels need.
+  std::vector<std::string> ssGemmSteps(int64_t n, const std::string &a,
+                                       const std::vector<int64_t> &aSteps,
+                                       const std::string &b,
+                                       const std::vector<int64_t> &bSteps);
+  /// The byte offsets of the k16 steps over a `kDim`-wide K-major tile
+  /// (rows of `kDim` contiguous elements in 64-column panels of `panelRows`
+  /// rows, SBO 1024 between 8-row groups): a step moves 32 bytes within a
+  /// 128-byte row, a panel moves panelRows · 128 bytes.
+  static std::vector<int64_t> kMajorStepBytes(int64_t kDim, int64_t panelRows);
   /// acc[64 x n] += A · B, A from registers (4 bf16x2/f16x2 per k16 step,
   /// see packA) and B from MN-major descriptors (imm-trans-b = 1), as one
   /// inline-PTX statement (upstream nvvm.wgmma.mma_async takes A only from
@@ -98,6 +106,15 @@ public:
                                   const std::vector<std::string> &descs);
 
 private:
+  /// The PTX of ssGemm/ssGemmSteps: fence, k chained m64n<N>k16 steps
+  /// (`step(kk)` gives the instructions before step kk and its A, B
+  /// descriptor operands; `decls` extra register declarations), commit and
+  /// wait 0.
+  std::string
+  ssChain(int64_t N, size_t k, const std::string &decls,
+          const std::function<std::pair<std::string, std::string>(size_t)>
+              &step);
+
   MlirEmitter &e;
   const std::string halfTy, smemAddr;
 };

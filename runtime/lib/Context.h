@@ -98,6 +98,11 @@ struct ringrt_context {
   int64_t workspaceAllocations = 0;
   /// Stage statistics of the generated entry's calls (ringrt_stage_stats_*).
   ringrt::StageStats stats;
+  /// Kernel timing of CPU artifacts (device "cpu"): on, and the summed
+  /// time and number of the kernel calls timed (ringrt_cg_kernel_begin).
+  bool hostKernelTiming = false;
+  double hostKernelMs = 0;
+  int64_t hostKernelCalls = 0;
   /// Whether a generated entry's call is open on this context (between
   /// ringrt_cg_begin and ringrt_cg_end): ringrt_cg_begin refuses a second.
   bool callOpen = false;

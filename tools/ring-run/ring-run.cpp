@@ -693,6 +693,35 @@ void printStageStats(World &w, ringrt_context *ctx) {
   std::fflush(stdout);
 }
 
+/// --bench's per-call host overhead: on each rank the entry's wall time per
+/// call (`elapsed` over `iters` calls, the final device synchronize
+/// included) minus the time inside its kernels (`kernelMs`), printed for
+/// the rank where it is largest, with the host time until the entry
+/// returned (`returnSeconds`; less than the wall time where the entry
+/// returns before its GPU work ends).
+void printOverhead(World &w, double elapsed, double returnSeconds,
+                   double kernelMs, int64_t iters) {
+  double n = static_cast<double>(iters);
+  double mine[4] = {1e3 * elapsed / n - kernelMs / n, 1e3 * elapsed / n,
+                    kernelMs / n, 1e3 * returnSeconds / n};
+  std::vector<double> all(w.rank == 0 ? 4 * w.size : 0);
+  MPI_Gather(mine, 4, MPI_DOUBLE, all.data(), 4, MPI_DOUBLE, 0,
+             MPI_COMM_WORLD);
+  if (w.rank != 0)
+    return;
+  int worst = 0;
+  for (int r = 1; r < w.size; ++r)
+    if (all[4 * r] > all[4 * worst])
+      worst = r;
+  const double *f = &all[4 * worst];
+  std::fprintf(stdout,
+               "ring-run: OVERHEAD ms_per_call=%.4f entry_ms=%.4f "
+               "kernel_ms=%.4f return_ms=%.4f rank=%d (the entry's wall time "
+               "minus its kernels'; the rank with the most)\n",
+               f[0], f[1], f[2], f[3], worst);
+  std::fflush(stdout);
+}
+
 int runBench(World &w, const Options &opt, const Manifest &m,
              ringrt_attention_entry entry, ringrt_context *ctx,
              const RankCoords &coords) {
@@ -720,9 +749,11 @@ int runBench(World &w, const Options &opt, const Manifest &m,
                ringrtError(("entry '" + m.entry + "' (warm-up)").c_str(), st),
                isFatal(st)))
     return 1;
-  // On a GPU, CUDA events also time the kernels alone (no launch overhead
-  // or host work between them).
-  bool timeKernels = opt.device == "cuda";
+  // The kernels alone: on a GPU by CUDA events (no launch overhead or host
+  // work between them), on the CPU by the host clock around each kernel
+  // call. The entry's time minus theirs is the per-call overhead.
+  bool cpuTarget = !isGpuTarget(m);
+  bool timeKernels = opt.device == "cuda" || cpuTarget;
   if (timeKernels)
     st = ringrt_device_time_kernels(ctx, 1);
   if (!w.agree(st == RINGRT_OK, ringrtError("timing kernels", st)))
@@ -730,9 +761,12 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (opt.stageStats)
     st = ringrt_stage_stats_enable(ctx, 1);
   MPI_Barrier(MPI_COMM_WORLD);
-  double t0 = MPI_Wtime();
-  for (int64_t i = 0; i < opt.iters && st == RINGRT_OK; ++i)
+  double t0 = MPI_Wtime(), returnSeconds = 0;
+  for (int64_t i = 0; i < opt.iters && st == RINGRT_OK; ++i) {
+    double c0 = MPI_Wtime();
     st = run();
+    returnSeconds += MPI_Wtime() - c0;
+  }
   if (st == RINGRT_OK && isGpuTarget(m))
     st = ringrt_device_synchronize(ctx);
   double elapsed = MPI_Wtime() - t0;
@@ -752,13 +786,15 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (timeKernels && w.rank == 0)
     std::fprintf(stdout,
                  "ring-run: KERNEL ms_per_iter=%.4f launches_per_iter=%.6g "
-                 "(CUDA events around each launch, summed; max over "
-                 "ranks)\n",
+                 "(%s, summed; max over ranks)\n",
                  maxKernelMs / static_cast<double>(opt.iters),
                  static_cast<double>(launches) /
-                     static_cast<double>(opt.iters));
-  // (With --stage-stats only: the BENCH lines of a grad artifact stay
-  // adjacent.)
+                     static_cast<double>(opt.iters),
+                 cpuTarget ? "host clock around each kernel call"
+                           : "CUDA events around each launch");
+  if (timeKernels)
+    printOverhead(w, elapsed, returnSeconds, kernelMs, opt.iters);
+  // (A grad artifact's BENCH backward line comes before these.)
   if (opt.stageStats) {
     printStageStats(w, ctx);
     printCpuVariant(w, ctx);

@@ -201,7 +201,8 @@ int main(int argc, char **argv) {
     builder.addGradRowKernels(dtype);
   } else if (kernel == "layer") {
     for (GemmKind k : {GemmKind::Project, GemmKind::ProjectQKV,
-                       GemmKind::OutProject, GemmKind::Finish})
+                       GemmKind::OutProject, GemmKind::OutProjectY,
+                       GemmKind::Finish})
       for (bool bias : {false, true}) {
         GemmKernelConfig g;
         g.kind = k;

@@ -82,6 +82,15 @@ RINGRT_API void ringrt_cg_shift_wait(ringrt_context *ctx, int32_t *status,
 /// created) turns it off, for benchmarks of what it buys.
 RINGRT_API int32_t ringrt_cg_progress(void);
 
+/// Bracket each call of a CPU kernel in a generated entry (ringc emits the
+/// pair around every ring_cpu_* call). While ringrt_device_time_kernels
+/// (ctx, 1) is on (device "cpu"), _begin returns the steady clock in ns and
+/// _end adds the time since `start` to the context's kernel time
+/// (ringrt_device_kernel_time); otherwise _begin returns 0 and _end does
+/// nothing.
+RINGRT_API int64_t ringrt_cg_kernel_begin(ringrt_context *ctx);
+RINGRT_API void ringrt_cg_kernel_end(ringrt_context *ctx, int64_t start);
+
 /// A blocking ring shift: start and wait.
 RINGRT_API void ringrt_cg_shift(ringrt_context *ctx, int32_t *status,
                                 const void *send, void *recv, int64_t bytes,

@@ -357,14 +357,17 @@ RINGRT_API ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,
 
 /// Starts (on != 0; what was timed before is discarded) or stops timing
 /// each kernel launch of the context with device events (device "cuda":
-/// two CUDA events around each launch on the compute stream). Off by
-/// default. RINGRT_ERR_UNSUPPORTED for devices without events (cpu, emu).
+/// two CUDA events around each launch on the compute stream; device "cpu":
+/// the host clock around each kernel call of a CPU artifact's entry, see
+/// ringrt_cg_kernel_begin). Off by default. RINGRT_ERR_UNSUPPORTED for
+/// device "emu".
 RINGRT_API ringrt_status ringrt_device_time_kernels(ringrt_context *ctx,
                                                     int32_t on);
 
 /// Waits for the launches timed since ringrt_device_time_kernels(ctx, 1)
 /// and sets *ms to their summed GPU time (the kernels alone: no launch
-/// overhead, no gaps between them) and *launches to their number.
+/// overhead, no gaps between them; device "cpu": the summed time inside
+/// the CPU kernels) and *launches to their number.
 RINGRT_API ringrt_status ringrt_device_kernel_time(ringrt_context *ctx,
                                                    double *ms,
                                                    int64_t *launches);

@@ -13,6 +13,7 @@
 #include "../Error.h"
 #include "ringrt/codegen_abi.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -237,6 +238,14 @@ const char *ringrt_device_name(const ringrt_context *ctx) {
 ringrt_status ringrt_device_time_kernels(ringrt_context *ctx, int32_t on) {
   if (ringrt_status st = requireDevice(ctx, "ringrt_device_time_kernels"))
     return st;
+  // A CPU artifact's kernels are host functions: its entry brackets each
+  // call (ringrt_cg_kernel_begin/end) and the context sums them.
+  if (ctx->device == "cpu") {
+    ctx->hostKernelTiming = on != 0;
+    ctx->hostKernelMs = 0;
+    ctx->hostKernelCalls = 0;
+    return RINGRT_OK;
+  }
   return ctx->deviceBackend->timeKernels(on != 0);
 }
 
@@ -249,7 +258,28 @@ ringrt_status ringrt_device_kernel_time(ringrt_context *ctx, double *ms,
   *launches = 0;
   if (ringrt_status st = requireDevice(ctx, "ringrt_device_kernel_time"))
     return st;
+  if (ctx->device == "cpu") {
+    *ms = ctx->hostKernelMs;
+    *launches = ctx->hostKernelCalls;
+    return RINGRT_OK;
+  }
   return ctx->deviceBackend->kernelTime(*ms, *launches);
+}
+
+int64_t ringrt_cg_kernel_begin(ringrt_context *ctx) {
+  if (!ctx || !ctx->hostKernelTiming)
+    return 0;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void ringrt_cg_kernel_end(ringrt_context *ctx, int64_t start) {
+  if (!ctx || !ctx->hostKernelTiming || start == 0)
+    return;
+  int64_t now = ringrt_cg_kernel_begin(ctx);
+  ctx->hostKernelMs += 1e-6 * static_cast<double>(now - start);
+  ++ctx->hostKernelCalls;
 }
 
 ringrt_status ringrt_device_get_profile(const ringrt_context *ctx,

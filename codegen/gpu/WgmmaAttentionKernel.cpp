@@ -124,11 +124,14 @@ std::string WgmmaAttentionConfig::validate(const TargetInfo &target) const {
     return "the GPU kernels take bf16 or f16 inputs (wgmma m64nNk16); "
            "element type '" +
            dtype + "' is not supported (use --target=cpu for f32)";
-  if (headDim <= 0 || headDim % 8 != 0 || headDim > 256)
+  // D % 8 == 0 with zero-filled k16 steps past D reads a descriptor with
+  // a non-zero base offset in the last panel (the emulator refuses it):
+  // until that is fixed, multiples of 16 (issue 11).
+  if (headDim <= 0 || headDim % 16 != 0 || headDim > 256)
     return "local head_dim " + std::to_string(headDim) +
            " is not supported by the wgmma kernel: it must be a multiple of "
-           "8 up to 256 (TMA rows are multiples of 16 bytes; wgmma n <= 256); "
-           "--gpu-kernel=mma takes any even head_dim";
+           "16 up to 256 (k16 steps over 64-column swizzled panels; wgmma n "
+           "<= 256); --gpu-kernel=mma takes any even head_dim";
   if (blockN < 16 || blockN > 256 || blockN % 16 != 0)
     return "the KV tile (block-n) must be a multiple of 16 in 16..256, got " +
            std::to_string(blockN);

@@ -551,12 +551,6 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
               "split over it; split it over [ring axis, "
            << *a2aAttr << "] or [" << *a2aAttr << "]";
   plan.a2aAxis = a2aAxis[0];
-  if (plan.a2a() > 1 && op.getGrad())
-    return op.emitOpError()
-           << "grad with an all-to-all axis (a2a = " << plan.a2a()
-           << ") is not supported yet: the backward schedule has no "
-              "all-to-all; use ring, head_groups or dim_slices for a grad "
-              "artifact";
 
   if (failed(plan.verify([&] { return op.emitOpError(); })))
     return failure();

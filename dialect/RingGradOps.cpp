@@ -93,3 +93,28 @@ LogicalResult ConvertOp::verify() {
     return emitOpError("source and dest must have the same shape");
   return success();
 }
+
+int64_t SumReplicasOp::getReplicas() {
+  int64_t hd = cast<MemRefType>(getDest().getType()).getDimSize(1);
+  return hd > 0 ? cast<MemRefType>(getSource().getType()).getDimSize(1) / hd
+                : 0;
+}
+
+LogicalResult SumReplicasOp::verify() {
+  auto s = cast<MemRefType>(getSource().getType());
+  auto d = cast<MemRefType>(getDest().getType());
+  if (s.getElementType() != d.getElementType())
+    return emitOpError() << "sums " << s.getElementType() << " replicas into "
+                         << d.getElementType()
+                         << "; source and dest need the same element type";
+  if (s.getRank() != 4 || d.getRank() != 4 || !s.hasStaticShape() ||
+      !d.hasStaticShape() || s.getDimSize(0) != d.getDimSize(0) ||
+      s.getDimSize(2) != d.getDimSize(2) ||
+      s.getDimSize(3) != d.getDimSize(3) || d.getDimSize(1) < 1 ||
+      s.getDimSize(1) % d.getDimSize(1) != 0)
+    return emitOpError() << "source " << shapeOf(s) << " and dest "
+                         << shapeOf(d)
+                         << " must be static [B, H, S, D] with equal B, S and "
+                            "D, and source heads a multiple of dest heads";
+  return success();
+}

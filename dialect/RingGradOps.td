@@ -183,4 +183,33 @@ def Ring_ConvertOp : Ring_Op<"convert"> {
   let hasVerifier = 1;
 }
 
+def Ring_SumReplicasOp : Ring_Op<"sum_replicas"> {
+  let summary = "sum the gradients of a replicated key/value head";
+  let description = [{
+    When an all-to-all plan replicates key/value heads (GQA with Hkv / n
+    smaller than the a2a degree U), each of the R = U / (Hkv / n) ranks that
+    hold a replica of head h computes dK/dV of h from its own query heads
+    only. The backward's `heads_to_seq` all-to-all brings the replicas home
+    as U heads (replicas of one head adjacent), and this op adds them onto
+    the owning head:
+    `dest[b, h, s, d] = Σ_{r < R} source[b, h·R + r, s, d]`, R = Hs / Hd,
+    summed in fp32 and rounded once to dest's element type (round to nearest
+    even).
+    ```mlir
+    ring.sum_replicas ins(%dk_rep : memref<1x4x16x64xbf16>)
+        outs(%dk : memref<1x2x16x64xbf16>)
+    ```
+  }];
+  let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$source,
+                       Arg<Ring_AnyBuffer, "", [MemWrite]>:$dest);
+  let assemblyFormat = [{
+    `ins` `(` $source `:` type($source) `)` `outs` `(` $dest `:` type($dest) `)` attr-dict
+  }];
+  let extraClassDeclaration = [{
+    /// The replicas per destination head (R).
+    int64_t getReplicas();
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // RING_GRAD_OPS_TD

@@ -47,35 +47,6 @@ SmallVector<Value> emitCoords(OpBuilder &b, Location loc,
   return coords;
 }
 
-/// Adds, after the forward per-rank function `forward`, the backward one:
-/// `@<forward>_backward(q, k, v, o, lse, do, dq, dk, dv)` with one
-/// ring.local_attention_backward. Its `ring.backward` attribute names the
-/// forward function (the entry point is `<forward>_attention_backward`).
-void addBackwardFunction(func::FuncOp forward, const AttentionPlan &plan,
-                         Location loc) {
-  MLIRContext *ctx = forward.getContext();
-  auto qT = MemRefType::get(plan.localQShape(), plan.elementType);
-  auto kvT = MemRefType::get(plan.localKVShape(), plan.elementType);
-  auto lseT = MemRefType::get(plan.localLseShape(), Float32Type::get(ctx));
-  SmallVector<Type> types = {qT, kvT, kvT, qT, lseT, qT, qT, kvT, kvT};
-  OpBuilder b(ctx);
-  b.setInsertionPointAfter(forward);
-  auto fn = func::FuncOp::create(b, loc, (forward.getSymName() + "_backward").str(),
-                                 FunctionType::get(ctx, types, {}));
-  Block *body = fn.addEntryBlock();
-  b.setInsertionPointToStart(body);
-  SmallVector<Value> coords = emitCoords(b, loc, plan);
-  ValueRange a = body->getArguments();
-  LocalAttentionBackwardOp::create(b, loc, a[0], a[1], a[2], a[3], a[4], a[5],
-                                   a[6], a[7], a[8], coords, plan.toAttr(ctx));
-  func::ReturnOp::create(b, loc);
-  fn->setAttr("ring.plan", plan.toAttr(ctx));
-  fn->setAttr("ring.backward", forward.getSymNameAttr());
-  StringRef names[] = {"q", "k", "v", "o", "lse", "do", "dq", "dk", "dv"};
-  for (auto [i, name] : llvm::enumerate(names))
-    fn.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
-}
-
 /// The all-to-all (Ulysses) form of the per-rank body: Q, K and V go from
 /// sequence shards to head shards of the ring's local block, the attention
 /// runs on those, and O and LSE come back to the sequence layout.
@@ -104,6 +75,87 @@ void emitAllToAllAttention(OpBuilder &b, Location loc,
   AllToAllOp::create(b, loc, heads[4], args[4], toSeq, b.getI64IntegerAttr(4));
   for (Value v : heads)
     memref::DeallocOp::create(b, loc, v);
+}
+
+/// The all-to-all form of the backward per-rank body: Q, K, V, O, LSE and
+/// dO go from sequence shards to head shards (O and LSE rather than the
+/// rows of D: the local backward computes D itself), the unchanged ring
+/// backward runs on those, and dQ, dK, dV come back to the sequence
+/// layout. Replicated key/value heads come back as U heads, whose dK/dV
+/// (each from its rank's query heads only) ring.sum_replicas adds up.
+void emitAllToAllBackward(OpBuilder &b, Location loc,
+                          const AttentionPlan &plan, ArrayRef<Value> args,
+                          ArrayRef<Value> coords) {
+  MLIRContext *ctx = b.getContext();
+  Type elt = plan.elementType;
+  auto qT = MemRefType::get(plan.localQShape(), elt);
+  auto kvT = MemRefType::get(plan.localKVShape(), elt);
+  auto lseT = MemRefType::get(plan.localLseShape(), Float32Type::get(ctx));
+  SmallVector<Type> types = {qT, kvT, kvT, qT, lseT, qT, qT, kvT, kvT};
+  SmallVector<Value> heads, allocs;
+  for (Type t : types) {
+    heads.push_back(memref::AllocOp::create(b, loc, cast<MemRefType>(t)));
+    allocs.push_back(heads.back());
+  }
+  auto toHeads = A2AModeAttr::get(ctx, A2AMode::seq_to_heads);
+  auto toSeq = A2AModeAttr::get(ctx, A2AMode::heads_to_seq);
+  for (int i = 0; i < 6; ++i)
+    AllToAllOp::create(b, loc, args[i], heads[i], toHeads,
+                       b.getI64IntegerAttr(i));
+  LocalAttentionBackwardOp::create(b, loc, heads[0], heads[1], heads[2],
+                                   heads[3], heads[4], heads[5], heads[6],
+                                   heads[7], heads[8], coords,
+                                   plan.toAttr(ctx));
+  AllToAllOp::create(b, loc, heads[6], args[6], toSeq, b.getI64IntegerAttr(6));
+  for (int i = 7; i < 9; ++i) {
+    if (!plan.replicatesKvHeads()) {
+      AllToAllOp::create(b, loc, heads[i], args[i], toSeq,
+                         b.getI64IntegerAttr(i));
+      continue;
+    }
+    // The U replicas, one per a2a rank, as U heads of this rank's tokens.
+    auto repT = MemRefType::get(
+        {plan.batch, plan.a2a(), plan.abiSeq(), plan.localHeadDim()}, elt);
+    Value rep = memref::AllocOp::create(b, loc, repT);
+    allocs.push_back(rep);
+    AllToAllOp::create(b, loc, heads[i], rep, toSeq, b.getI64IntegerAttr(i));
+    SumReplicasOp::create(b, loc, rep, args[i]);
+  }
+  for (Value v : allocs)
+    memref::DeallocOp::create(b, loc, v);
+}
+
+/// Adds, after the forward per-rank function `forward`, the backward one:
+/// `@<forward>_backward(q, k, v, o, lse, do, dq, dk, dv)` with one
+/// ring.local_attention_backward. Its `ring.backward` attribute names the
+/// forward function (the entry point is `<forward>_attention_backward`).
+void addBackwardFunction(func::FuncOp forward, const AttentionPlan &plan,
+                         Location loc) {
+  MLIRContext *ctx = forward.getContext();
+  auto qT = MemRefType::get(plan.abiQShape(), plan.elementType);
+  auto kvT = MemRefType::get(plan.abiKVShape(), plan.elementType);
+  auto lseT = MemRefType::get(plan.abiLseShape(), Float32Type::get(ctx));
+  SmallVector<Type> types = {qT, kvT, kvT, qT, lseT, qT, qT, kvT, kvT};
+  OpBuilder b(ctx);
+  b.setInsertionPointAfter(forward);
+  auto fn = func::FuncOp::create(b, loc, (forward.getSymName() + "_backward").str(),
+                                 FunctionType::get(ctx, types, {}));
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  SmallVector<Value> coords = emitCoords(b, loc, plan);
+  SmallVector<Value> a(body->getArguments());
+  if (plan.a2a() == 1)
+    LocalAttentionBackwardOp::create(b, loc, a[0], a[1], a[2], a[3], a[4],
+                                     a[5], a[6], a[7], a[8], coords,
+                                     plan.toAttr(ctx));
+  else
+    emitAllToAllBackward(b, loc, plan, a, coords);
+  func::ReturnOp::create(b, loc);
+  fn->setAttr("ring.plan", plan.toAttr(ctx));
+  fn->setAttr("ring.backward", forward.getSymNameAttr());
+  StringRef names[] = {"q", "k", "v", "o", "lse", "do", "dq", "dk", "dv"};
+  for (auto [i, name] : llvm::enumerate(names))
+    fn.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
 }
 
 /// Checks that `func` holds only the spec op `op` (and its shard
@@ -182,8 +234,16 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   StringRef names[] = {"q", "k", "v", "o", "lse"};
   for (auto [i, name] : llvm::enumerate(names))
     func.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
-  if (grad)
+  if (grad) {
     addBackwardFunction(func, plan, loc);
+    if (plan.a2a() > 1 && plan.replicatesKvHeads())
+      op.emitRemark() << "a2a backward: each key/value head's dK/dV comes "
+                         "back from its "
+                      << plan.a2a() / (plan.kvHeads / plan.headGroups())
+                      << " replicas, each computed from that rank's query "
+                         "heads only; ring.sum_replicas adds them onto the "
+                         "owning head (fp32 sum, one rounding)";
+  }
   return success();
 }
 

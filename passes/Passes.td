@@ -57,7 +57,14 @@ def RingPartitionPass : Pass<"ring-partition", "ModuleOp"> {
       head-sharded copies of the ring's whole local block: three
       `ring.all_to_all <seq_to_heads>` fill them (key/value heads
       replicated when Hkv/n < U, with a remark), two
-      `ring.all_to_all <heads_to_seq>` return O and LSE.
+      `ring.all_to_all <heads_to_seq>` return O and LSE;
+    * with `grad`, the backward function `(Q, K, V, O, LSE, dO, dQ, dK,
+      dV)` has one `ring.local_attention_backward`; with an a2a axis six
+      `seq_to_heads` all-to-alls (Q, K, V, O, LSE, dO) surround it and
+      three `heads_to_seq` return dQ, dK, dV. Replicated key/value heads
+      come back as U heads whose dK/dV `ring.sum_replicas` adds onto the
+      owning head (each replica saw only its rank's query heads; a remark
+      says so).
 
     The local Q, K and V already hold the rank's tokens in the order of the
     balance layout (contiguous, zigzag chunks p and 2P−1−p, or striped token

@@ -52,6 +52,8 @@ struct Event {
     GradOther,
     /// ring.all_to_all.
     AllToAll,
+    /// ring.sum_replicas (the a2a backward's replicated dK/dV).
+    SumReplicas,
     /// The whole layer: ring.project, ring.out_project,
     /// ring.output_all_reduce.
     Project,
@@ -114,11 +116,16 @@ inline LogicalResult checkBlockMaskAttrs(Operation *op,
 /// buffers of every ring in `rings` (grid rank indices ordered by ring
 /// coordinate), no use of in-flight buffers, every visible (q, k) pair
 /// contributing exactly once to dQ and to dK/dV, and every dK/dV
-/// accumulator reaching its owner after exactly P − 1 hops.
+/// accumulator reaching its owner after exactly P − 1 hops. `attn` holds
+/// the nine buffers (q, k, v, o, lse, do, dq, dk, dv) the ring backward
+/// reads and writes: the function's arguments, or with an a2a axis the
+/// head-sharded buffers around which the all-to-alls (proved by the
+/// caller) exchange them.
 LogicalResult verifyBackwardTraces(func::FuncOp func, const AttentionPlan &plan,
                                    ArrayRef<Rank> ranks,
                                    ArrayRef<SmallVector<Event>> traces,
-                                   ArrayRef<SmallVector<int64_t>> rings);
+                                   ArrayRef<SmallVector<int64_t>> rings,
+                                   ArrayRef<Value> attn);
 
 /// The buffers the attention of a per-rank function reads and writes: the
 /// function's (q, k, v, o, lse) arguments, or, for a layer, the buffers its

@@ -35,6 +35,8 @@ struct Content {
   /// KV: the block's owner. Grad: the block whose dK/dV this is (−1: not
   /// yet known, a zeroed accumulator). Scores: the key block's owner.
   int64_t owner = -1;
+  /// KV: 1 for K, 2 for V (an op reading V as its K is caught).
+  int tensor = 0;
   bool reduced = false;
   /// Grad: this is the rank's dQ.
   bool dq = false;
@@ -51,12 +53,11 @@ public:
                  ArrayRef<Rank> ranks, ArrayRef<SmallVector<Event>> traces)
       : func(func), plan(plan), ranks(ranks), traces(traces) {}
 
-  LogicalResult run(ArrayRef<SmallVector<int64_t>> rings) {
-    Block &body = func.getBody().front();
-    if (body.getNumArguments() != 9)
-      return func.emitError("ring-verify-schedule expects the backward "
-                            "per-rank ABI (q, k, v, o, lse, do, dq, dk, dv)");
-    args.assign(body.getArguments().begin(), body.getArguments().end());
+  LogicalResult run(ArrayRef<SmallVector<int64_t>> rings,
+                    ArrayRef<Value> attn) {
+    // `args` are the buffers of the ring backward (the function's
+    // arguments unless all-to-alls exchange them).
+    args.assign(attn.begin(), attn.end());
     computeUnit();
     for (const SmallVector<int64_t> &ring : rings)
       if (failed(runRing(ring)))
@@ -132,10 +133,15 @@ private:
       return error(e, rank) << "says its queries belong to ring rank "
                             << e.qOwner << " but they are the rank's own (ring "
                             << "rank " << p << ")";
-    for (Value buf : {op.getKey(), op.getValue()}) {
+    for (auto [buf, want] : {std::pair{op.getKey(), 1},
+                             std::pair{op.getValue(), 2}}) {
       Content &c = s.content[buf];
       if (c.kind != Content::KV)
         return error(e, rank) << "reads a K/V buffer that holds no block";
+      if (c.tensor != want)
+        return error(e, rank) << "reads as its " << (want == 1 ? "keys" : "values")
+                              << " a buffer that holds ring rank " << c.owner
+                              << "'s " << (want == 1 ? "V" : "K") << " block";
       if (c.owner != e.kvOwner)
         return error(e, rank) << "says its K/V block comes from ring rank "
                               << e.kvOwner << " but the buffer holds ring rank "
@@ -282,6 +288,11 @@ private:
                                 << " is still sending";
       }
       switch (e.kind) {
+      case Event::AllToAll:
+      case Event::SumReplicas:
+        // Around the ring backward; ScheduleChecker::checkAllToAll proves
+        // what they deliver and where.
+        break;
       case Event::Reduce:
         s.content[e.op->getOperand(0)].reduced = true;
         break;
@@ -294,6 +305,11 @@ private:
         Content &key = s.content[sc.getKey()];
         if (key.kind != Content::KV)
           return error(e, rank) << "reads a K/V buffer that holds no block";
+        // Q·Kᵀ reads K, dO·Vᵀ reads V.
+        if (key.tensor != (isGrad ? 2 : 1))
+          return error(e, rank) << "computes " << (isGrad ? "dO·Vᵀ" : "Q·Kᵀ")
+                                << " from ring rank " << key.owner << "'s "
+                                << (isGrad ? "K" : "V") << " block";
         Content c{Content::Scores};
         c.owner = key.owner;
         c.isGrad = isGrad;
@@ -328,6 +344,7 @@ private:
       for (int a : {1, 2}) {
         Content kv{Content::KV};
         kv.owner = p;
+        kv.tensor = a;
         st[i].content[args[a]] = kv;
       }
     }
@@ -440,6 +457,6 @@ private:
 LogicalResult mlir::ring::verifyBackwardTraces(
     func::FuncOp func, const AttentionPlan &plan, ArrayRef<Rank> ranks,
     ArrayRef<SmallVector<Event>> traces,
-    ArrayRef<SmallVector<int64_t>> rings) {
-  return BackwardProver(func, plan, ranks, traces).run(rings);
+    ArrayRef<SmallVector<int64_t>> rings, ArrayRef<Value> attn) {
+  return BackwardProver(func, plan, ranks, traces).run(rings, attn);
 }

@@ -107,6 +107,8 @@ public:
         e.kind = Event::Reduce;
       } else if (isa<AllToAllOp>(op)) {
         e.kind = Event::AllToAll;
+      } else if (isa<SumReplicasOp>(op)) {
+        e.kind = Event::SumReplicas;
       } else if (isa<ProjectOp>(op)) {
         e.kind = Event::Project;
       } else if (isa<OutProjectOp>(op)) {
@@ -445,7 +447,7 @@ private:
 class ScheduleChecker {
 public:
   ScheduleChecker(func::FuncOp func, const AttentionPlan &plan)
-      : func(func), plan(plan) {}
+      : func(func), plan(plan), backward(func->hasAttr("ring.backward")) {}
 
   /// Emits, per stage, the score elements (per batch and head) that each
   /// ring rank of head group 0 and dim slice 0 computes.
@@ -501,13 +503,15 @@ public:
       if (failed(tracer.trace(func.getBody().front(), -1, traces.back())))
         return failure();
     }
-    if (func->hasAttr("ring.backward")) {
+    if (backward) {
       SmallVector<SmallVector<int64_t>> rings;
       for (auto &[key, members] : groupsAlong(static_cast<int>(GridRole::Ring)))
         rings.push_back(members);
-      return success(succeeded(checkMatching()) &&
+      return success(succeeded(findAttentionBuffers()) &&
+                     succeeded(checkMatching()) &&
+                     succeeded(checkAllToAll()) &&
                      succeeded(verifyBackwardTraces(func, plan, ranks, traces,
-                                                    rings)));
+                                                    rings, attn)));
     }
     if (failed(findAttentionBuffers()))
       return failure();
@@ -670,6 +674,10 @@ private:
       size_t n = members.size();
       struct State {
         DenseMap<Value, int64_t> content;   // buffer -> owner of its block
+        // buffer -> which tensor its block is (1: K, 2: V; 0: unknown), so
+        // that an op reading V as its K (or the reverse) is caught.
+        DenseMap<Value, int> tensor;
+        DenseMap<Value, int> deliveredTensor; // token -> payload's tensor
         DenseMap<Value, int64_t> inRecv;    // buffer -> stage of transfer
         DenseMap<Value, int64_t> inSend;
         DenseMap<Value, int64_t> delivered; // token -> payload owner
@@ -685,6 +693,8 @@ private:
         for (size_t i = 0; i < n; ++i) {
           st[i].content[argK] = ranks[members[i]].role[0];
           st[i].content[argV] = ranks[members[i]].role[0];
+          st[i].tensor[argK] = 1;
+          st[i].tensor[argV] = 2;
         }
       // Runs rank i up to (not including) its next transfer start.
       auto runSegment = [&](size_t i) -> LogicalResult {
@@ -699,6 +709,7 @@ private:
             Value t = e.op->getOperand(0);
             Value recv = s.tokenRecv.lookup(t);
             s.content[recv] = s.delivered.lookup(t);
+            s.tensor[recv] = s.deliveredTensor.lookup(t);
             s.inRecv.erase(recv);
             Operation *start = t.getDefiningOp();
             s.inSend.erase(start->getOperand(0));
@@ -714,8 +725,10 @@ private:
                      << ") has not been waited on";
           if (e.kind == Event::AllToAll) {
             Value recv = cast<AllToAllOp>(e.op).getRecv();
-            if (recv == attn[1] || recv == attn[2])
+            if (recv == attn[1] || recv == attn[2]) {
               s.content[recv] = rank.role[0];
+              s.tensor[recv] = recv == attn[1] ? 1 : 2;
+            }
             continue;
           }
           if (e.kind == Event::Reduce) {
@@ -734,17 +747,18 @@ private:
                    << " says its queries belong to ring rank " << e.qOwner
                    << " but they are the rank's own (ring rank "
                    << rank.role[0] << ")";
-          // The K/V operands: key and value, or the value of softmax_v.
-          SmallVector<Value> kv;
+          // The K/V operands (1: key, 2: value): key and value, or the
+          // value of softmax_v, or the key of block_scores.
+          SmallVector<std::pair<Value, int>> kv;
           if (auto b = dyn_cast<BlockAttentionOp>(e.op))
-            kv = {b.getKey(), b.getValue()};
+            kv = {{b.getKey(), 1}, {b.getValue(), 2}};
           else if (auto b = dyn_cast<BlockAttentionAccumulateOp>(e.op))
-            kv = {b.getKey(), b.getValue()};
+            kv = {{b.getKey(), 1}, {b.getValue(), 2}};
           else if (auto b = dyn_cast<BlockSoftmaxVOp>(e.op))
-            kv = {b.getValue()};
+            kv = {{b.getValue(), 2}};
           else
-            kv = {cast<BlockScoresOp>(e.op).getKey()};
-          for (Value buf : kv) {
+            kv = {{cast<BlockScoresOp>(e.op).getKey(), 1}};
+          for (auto [buf, want] : kv) {
             auto it = s.content.find(buf);
             if (it == s.content.end() || it->second < 0)
               return e.op->emitError()
@@ -756,6 +770,14 @@ private:
                      << " says its K/V block comes from ring rank "
                      << e.kvOwner << " but the buffer holds ring rank "
                      << it->second << "'s block";
+            if (int held = s.tensor.lookup(buf); held != want)
+              return e.op->emitError()
+                     << "on " << rank.str() << " at stage " << e.stage
+                     << " reads as its " << (want == 1 ? "keys" : "values")
+                     << " a buffer that holds ring rank " << it->second
+                     << "'s "
+                     << (held == 1 ? "K" : held == 2 ? "V" : "unknown")
+                     << " block";
             if (e.kind == Event::Block)
               blockOwner[e.op][members[i]] = it->second;
           }
@@ -770,6 +792,7 @@ private:
           break;
         // All ranks are at the same transfer (checkMatching proved it).
         SmallVector<int64_t> payload(n);
+        SmallVector<int> payloadTensor(n);
         for (size_t i = 0; i < n; ++i) {
           const Event &e = traces[members[i]][st[i].cursor];
           Value send = e.op->getOperand(0), recv = e.op->getOperand(1);
@@ -782,19 +805,22 @@ private:
                       "flight";
           auto it = st[i].content.find(send);
           payload[i] = it == st[i].content.end() ? -1 : it->second;
+          payloadTensor[i] = st[i].tensor.lookup(send);
         }
         for (size_t i = 0; i < n; ++i) {
           const Event &e = traces[members[i]][st[i].cursor];
           // Forward, the successor receives our block and we receive the
           // predecessor's; backward the reverse.
-          int64_t incoming =
-              isBackward(e) ? payload[(i + 1) % n] : payload[(i + n - 1) % n];
+          size_t from = isBackward(e) ? (i + 1) % n : (i + n - 1) % n;
+          int64_t incoming = payload[from];
           Value recv = e.op->getOperand(1);
           if (e.kind == Event::Shift) {
             st[i].content[recv] = incoming;
+            st[i].tensor[recv] = payloadTensor[from];
           } else {
             Value t = e.op->getResult(0);
             st[i].delivered[t] = incoming;
+            st[i].deliveredTensor[t] = payloadTensor[from];
             st[i].tokenRecv[t] = recv;
             st[i].inRecv[recv] = e.stage;
             st[i].inSend[e.op->getOperand(0)] = e.stage;
@@ -967,14 +993,25 @@ private:
     return success();
   }
 
-  /// The buffers the attention reads and writes (q, k, v, o, lse): the
+  /// The buffers the attention reads and writes: (q, k, v, o, lse), or for
+  /// a backward function (q, k, v, o, lse, do, dq, dk, dv). They are the
   /// function's arguments, or with an a2a axis the head-sharded buffers
-  /// that ring.all_to_all fills from them and returns into them.
-  Value attn[5];
+  /// that ring.all_to_all fills from them and returns into them (through a
+  /// ring.sum_replicas for replicated key/value heads' dK/dV).
+  Value attn[9];
+
+  /// The arguments an attention reads (its inputs), and all of them.
+  int numInputs() const { return backward ? 6 : 3; }
+  int numBuffers() const { return backward ? 9 : 5; }
+  static StringRef bufferName(int i) {
+    static const char *names[] = {"q",  "k",  "v",  "o", "lse",
+                                  "do", "dq", "dk", "dv"};
+    return names[i];
+  }
 
   LogicalResult findAttentionBuffers() {
     Block &body = func.getBody().front();
-    if (plan.isLayer()) {
+    if (plan.isLayer() && !backward) {
       FailureOr<AttentionBuffers> found =
           mlir::ring::findAttentionBuffers(func, plan);
       if (failed(found))
@@ -985,34 +1022,72 @@ private:
         attn[i] = bufs[i];
       return success();
     }
-    if (body.getNumArguments() < 5)
-      return func.emitError("ring-verify-schedule expects the per-rank ABI "
-                            "(q, k, v, o, lse)");
-    for (int i = 0; i < 5; ++i)
+    if (static_cast<int>(body.getNumArguments()) != numBuffers() &&
+        (backward || body.getNumArguments() < 5))
+      return func.emitError(backward
+                                ? "ring-verify-schedule expects the backward "
+                                  "per-rank ABI (q, k, v, o, lse, do, dq, dk, "
+                                  "dv)"
+                                : "ring-verify-schedule expects the per-rank "
+                                  "ABI (q, k, v, o, lse)");
+    for (int i = 0; i < numBuffers(); ++i)
       attn[i] = body.getArgument(i);
     SmallVector<AllToAllOp> a2as;
     func.walk([&](AllToAllOp op) { a2as.push_back(op); });
-    if (plan.a2a() == 1 && a2as.empty())
+    SmallVector<SumReplicasOp> sums;
+    func.walk([&](SumReplicasOp op) { sums.push_back(op); });
+    if (plan.a2a() == 1 && a2as.empty() && sums.empty())
       return success();
     if (plan.a2a() == 1)
-      return a2as.front().emitError()
+      return (a2as.empty() ? sums.front().getOperation()
+                           : a2as.front().getOperation())
+                 ->emitError()
              << "exchanges over an a2a axis, but the plan has none";
-    for (int i = 0; i < 5; ++i) {
-      bool in = i < 3;
+    for (int i = 0; i < numBuffers(); ++i) {
+      bool in = i < numInputs();
+      Value arg = body.getArgument(i);
+      // Replicated key/value heads: dk and dv come from a ring.sum_replicas
+      // over the all-to-all's U heads.
+      if (backward && i >= 7 && plan.replicatesKvHeads()) {
+        SmallVector<SumReplicasOp> mine;
+        for (SumReplicasOp op : sums)
+          if (op.getDest() == arg)
+            mine.push_back(op);
+        if (mine.size() != 1)
+          return func.emitError()
+                 << "with a2a = " << plan.a2a()
+                 << " the key/value heads are replicated, so the "
+                 << bufferName(i)
+                 << " argument must be written by exactly one "
+                    "ring.sum_replicas (the sum of the replicas' "
+                    "gradients), not "
+                 << mine.size();
+        arg = mine[0].getSource();
+      }
       SmallVector<AllToAllOp> mine;
       for (AllToAllOp op : a2as)
-        if ((in ? op.getSend() : op.getRecv()) == body.getArgument(i) &&
+        if ((in ? op.getSend() : op.getRecv()) == arg &&
             op.getMode() ==
                 (in ? A2AMode::seq_to_heads : A2AMode::heads_to_seq))
           mine.push_back(op);
-      StringRef names[] = {"q", "k", "v", "o", "lse"};
       if (mine.size() != 1)
         return func.emitError()
-               << "with a2a = " << plan.a2a() << " the " << names[i]
-               << " argument must be " << (in ? "sent" : "received")
-               << " by exactly one " << (in ? "seq_to_heads" : "heads_to_seq")
+               << "with a2a = " << plan.a2a() << " the "
+               << (arg == body.getArgument(i)
+                       ? std::string(bufferName(i)) + " argument"
+                       : "source of the " + std::string(bufferName(i)) +
+                             " argument's ring.sum_replicas")
+               << " must be " << (in ? "sent" : "received") << " by exactly one "
+               << (in ? "seq_to_heads" : "heads_to_seq")
                << " ring.all_to_all, not " << mine.size();
       attn[i] = in ? mine[0].getRecv() : mine[0].getSend();
+      for (int j = 0; j < i; ++j)
+        if (attn[j] == attn[i])
+          return func.emitError()
+                 << "with a2a = " << plan.a2a() << " the " << bufferName(i)
+                 << " and " << bufferName(j)
+                 << " arguments go through the same head-sharded buffer; "
+                    "each needs its own";
     }
     return success();
   }
@@ -1021,36 +1096,57 @@ private:
   /// `plan.abiSeq()` tokens starting at ring-local row `row` of ring rank
   /// `owner`. -1 everywhere: nothing.
   struct Cell {
-    /// 0, 1, 2: from the q, k, v argument (o and lse rows are q's).
+    /// Which tensor, as an index into bufferName: 0, 1, 2 (q, k, v) in a
+    /// forward function, whose o and lse rows are q's; any of the nine in
+    /// a backward one.
     int64_t tensor = -1;
     int64_t batch = -1, head = -1, owner = -1, row = -1;
+    /// dK/dV cells: the query heads whose contributions the cell sums
+    /// (sorted; a head twice is a contribution counted twice).
+    SmallVector<int64_t, 4> from;
     bool operator==(const Cell &o) const {
+      return tensor == o.tensor && batch == o.batch && head == o.head &&
+             owner == o.owner && row == o.row && from == o.from;
+    }
+    bool sameRows(const Cell &o) const {
       return tensor == o.tensor && batch == o.batch && head == o.head &&
              owner == o.owner && row == o.row;
     }
     std::string str() const {
       if (head < 0)
         return "nothing";
-      const char *names[] = {"q", "k", "v"};
-      return std::string(names[tensor]) + " head " + std::to_string(head) +
-             " rows [" + std::to_string(row) + ", +" +
-             std::to_string(unitRows) + ") of ring rank " +
-             std::to_string(owner) + " (batch " + std::to_string(batch) + ")";
+      std::string out = std::string(bufferName(tensor)) + " head " +
+                        std::to_string(head) + " rows [" +
+                        std::to_string(row) + ", +" +
+                        std::to_string(unitRows) + ") of ring rank " +
+                        std::to_string(owner) + " (batch " +
+                        std::to_string(batch) + ")";
+      if (!from.empty()) {
+        out += " summed over query heads {";
+        for (auto [i, h] : llvm::enumerate(from))
+          out += (i ? ", " : "") + std::to_string(h);
+        out += "}";
+      }
+      return out;
     }
     int64_t unitRows = 0;
   };
 
-  /// The cells buffer `v` should hold on `rank` (`which` 0..4 = q, k, v, o,
-  /// lse), as the argument (`abi`) or as the attention's buffer.
+  /// The cells buffer `which` (an index into bufferName) should hold on
+  /// `rank`, as the argument (`abi`) or as the attention's buffer.
   SmallVector<Cell> expectedCells(const Rank &rank, int which, bool abi) const {
     int64_t Ls = plan.abiSeq(), U = plan.a2a();
     int64_t hqGroup = plan.heads / plan.headGroups();
     int64_t hkvGroup = plan.kvHeads / plan.headGroups();
+    int64_t r = plan.heads / plan.kvHeads;
     int64_t g = rank.role[1], u = rank.role[3], p = rank.role[0];
-    bool kv = which == 1 || which == 2;
+    bool kv = which == 1 || which == 2 || which == 7 || which == 8;
+    bool summed = which == 7 || which == 8;
     int64_t heads = abi ? (kv ? hkvGroup : hqGroup)
                         : (kv ? plan.localKvHeads() : plan.localHeads());
     int64_t units = abi ? 1 : U;
+    // The attention's query heads on this rank.
+    int64_t firstLocalQ = hqGroup * g + plan.localHeads() * u;
     SmallVector<Cell> cells;
     for (int64_t b = 0; b < plan.batch; ++b)
       for (int64_t h = 0; h < heads; ++h)
@@ -1063,15 +1159,123 @@ private:
             // the one its first query head uses (GQA: h / (Hq / Hkv)).
             int64_t qLocal =
                 kv ? h * (plan.localHeads() / plan.localKvHeads()) : h;
-            head = hqGroup * g + plan.localHeads() * u + qLocal;
+            head = firstLocalQ + qLocal;
             if (kv)
-              head /= plan.heads / plan.kvHeads;
+              head /= r;
           }
-          Cell cell{kv ? which : 0, b, head, p, abi ? u * Ls : c * Ls};
+          Cell cell{backward || kv ? which : 0, b, head, p, abi ? u * Ls : c * Ls};
           cell.unitRows = Ls;
+          // dK/dV sum over the query heads of their key/value head: all r
+          // of them for the caller, the rank's own for the attention.
+          if (summed)
+            for (int64_t q = head * r; q < (head + 1) * r; ++q)
+              if (abi || (q >= firstLocalQ && q < firstLocalQ + plan.localHeads()))
+                cell.from.push_back(q);
           cells.push_back(cell);
         }
     return cells;
+  }
+
+  /// The operands of `op` that read the attention's inputs, with the input
+  /// (an index into bufferName) each must hold. The roles come from the
+  /// op, not from the buffer, so that an op reading V as its K is caught.
+  SmallVector<std::pair<Value, int>> inputRoles(Operation *op) const {
+    if (auto b = dyn_cast<BlockAttentionOp>(op))
+      return {{b.getQuery(), 0}, {b.getKey(), 1}, {b.getValue(), 2}};
+    if (auto b = dyn_cast<BlockAttentionAccumulateOp>(op))
+      return {{b.getQuery(), 0}, {b.getKey(), 1}, {b.getValue(), 2}};
+    if (auto b = dyn_cast<BlockSoftmaxVOp>(op))
+      return {{b.getValue(), 2}};
+    if (auto b = dyn_cast<BlockScoresOp>(op)) {
+      // Backward: dO·Vᵀ when the queries are dO (VerifyBackward's rule).
+      if (backward && b.getQuery() == attn[5])
+        return {{b.getQuery(), 5}, {b.getKey(), 2}};
+      return {{b.getQuery(), 0}, {b.getKey(), 1}};
+    }
+    if (auto b = dyn_cast<BlockAttentionBackwardOp>(op))
+      return {{b.getQuery(), 0},
+              {b.getKey(), 1},
+              {b.getValue(), 2},
+              {b.getGradOutput(), 5},
+              {b.getLse(), 4}};
+    if (auto d = dyn_cast<GradDeltaOp>(op))
+      return {{d.getOutput(), 3}, {d.getGradOutput(), 5}};
+    return {};
+  }
+
+  /// Checks that every operand of `e` that reads an attention input holds
+  /// exactly the cells of its role. Until the first block (`computed`),
+  /// every input must have arrived by all-to-all; later blocks may read
+  /// K/V blocks that ring shifts brought (checkDataFlow and VerifyBackward
+  /// follow those).
+  LogicalResult checkInputCells(const Event &e, const Rank &rank,
+                                DenseMap<Value, SmallVector<Cell>> &content,
+                                bool &computed) const {
+    static const char *roleNames[] = {"queries", "keys", "values", "o",
+                                      "lse",     "do"};
+    bool block = e.kind == Event::Block || e.kind == Event::Scores ||
+                 e.kind == Event::GradBlock;
+    for (auto [buf, w] : inputRoles(e.op)) {
+      auto it = content.find(buf);
+      if (it == content.end()) {
+        if (!computed || w == 0 || w >= 3)
+          return e.op->emitError()
+                 << "on " << rank.str() << " at stage " << e.stage
+                 << " runs before the " << roleNames[w]
+                 << " arrive by all-to-all";
+        continue;
+      }
+      SmallVector<Cell> want = expectedCells(rank, w, /*abi=*/false);
+      for (size_t c = 0; c < want.size(); ++c)
+        if (c >= it->second.size() || !(it->second[c] == want[c]))
+          return e.op->emitError()
+                 << "on " << rank.str() << " reads as its " << roleNames[w]
+                 << " cell " << c << " "
+                 << (c < it->second.size() ? it->second[c].str()
+                                           : std::string("nothing"))
+                 << ", but the plan needs " << want[c].str();
+    }
+    if (block)
+      computed = true;
+    return success();
+  }
+
+  /// ring.sum_replicas on cells: destination head h sums source heads
+  /// [h·R, (h+1)·R), which must be replicas of the same rows; their query
+  /// heads are gathered (checked against the plan at the end).
+  LogicalResult sumReplicaCells(SumReplicasOp op, const Rank &rank,
+                                DenseMap<Value, SmallVector<Cell>> &content) {
+    auto st = cast<MemRefType>(op.getSource().getType());
+    auto dt = cast<MemRefType>(op.getDest().getType());
+    int64_t unit = plan.abiSeq();
+    auto it = content.find(op.getSource());
+    int64_t B = st.getDimSize(0), Hs = st.getDimSize(1),
+            Hd = dt.getDimSize(1), S = st.getDimSize(2) / unit;
+    if (it == content.end() || st.getDimSize(2) % unit != 0 ||
+        static_cast<int64_t>(it->second.size()) != B * Hs * S)
+      return op.emitError() << "on " << rank.str()
+                            << " sums replicas that no all-to-all delivered";
+    int64_t R = Hs / Hd;
+    SmallVector<Cell> out;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < Hd; ++h)
+        for (int64_t c = 0; c < S; ++c) {
+          Cell sum = it->second[(b * Hs + h * R) * S + c];
+          for (int64_t r = 1; r < R; ++r) {
+            const Cell &x = it->second[(b * Hs + h * R + r) * S + c];
+            if (!x.sameRows(sum))
+              return op.emitError()
+                     << "on " << rank.str() << " adds " << x.str()
+                     << " onto " << sum.str()
+                     << "; only replicas of one key/value head's rows may "
+                        "be summed";
+            sum.from.append(x.from.begin(), x.from.end());
+          }
+          llvm::sort(sum.from);
+          out.push_back(sum);
+        }
+    content[op.getDest()] = std::move(out);
+    return success();
   }
 
   /// Proves the all-to-alls of an a2a plan: every rank of an a2a group
@@ -1133,62 +1337,22 @@ private:
       SmallVector<DenseMap<Value, SmallVector<Cell>>> content(n);
       Block &body = func.getBody().front();
       for (size_t i = 0; i < n; ++i)
-        for (int w = 0; w < 3; ++w)
+        for (int w = 0; w < numInputs(); ++w)
           content[i][body.getArgument(w)] =
               expectedCells(ranks[members[i]], w, /*abi=*/true);
       SmallVector<size_t> cursor(n, 0);
-      SmallVector<bool> computed(n, false), finalized(n, false);
+      SmallVector<bool> computed(n, false);
       for (;;) {
         // Run every rank to its next all-to-all.
         for (size_t i = 0; i < n; ++i) {
           auto &trace = traces[members[i]];
+          const Rank &rank = ranks[members[i]];
           for (; cursor[i] < trace.size(); ++cursor[i]) {
             const Event &e = trace[cursor[i]];
             if (e.kind == Event::AllToAll)
               break;
-            if (e.kind == Event::Block || e.kind == Event::Scores) {
-              // The attention's inputs: a buffer that came by all-to-all
-              // must hold exactly the cells of its role; the first block
-              // must find all of them in place (later ones may read K/V
-              // that ring shifts brought).
-              Value roles[3];
-              if (auto b = dyn_cast<BlockAttentionOp>(e.op))
-                roles[0] = b.getQuery(), roles[1] = b.getKey(),
-                roles[2] = b.getValue();
-              else if (auto b = dyn_cast<BlockAttentionAccumulateOp>(e.op))
-                roles[0] = b.getQuery(), roles[1] = b.getKey(),
-                roles[2] = b.getValue();
-              else if (auto b = dyn_cast<BlockScoresOp>(e.op))
-                roles[0] = b.getQuery(), roles[1] = b.getKey();
-              else if (auto b = dyn_cast<BlockSoftmaxVOp>(e.op))
-                roles[2] = b.getValue();
-              StringRef names[] = {"queries", "keys", "values"};
-              for (int w = 0; w < 3; ++w) {
-                if (!roles[w])
-                  continue;
-                auto it = content[i].find(roles[w]);
-                if (it == content[i].end()) {
-                  if (!computed[i] || w == 0)
-                    return e.op->emitError()
-                           << "on " << ranks[members[i]].str()
-                           << " at stage " << e.stage << " runs before the "
-                           << names[w] << " arrive by all-to-all";
-                  continue;
-                }
-                SmallVector<Cell> want =
-                    expectedCells(ranks[members[i]], w, /*abi=*/false);
-                for (size_t c = 0; c < want.size(); ++c)
-                  if (c >= it->second.size() || !(it->second[c] == want[c]))
-                    return e.op->emitError()
-                           << "on " << ranks[members[i]].str()
-                           << " reads as its " << names[w] << " cell " << c
-                           << " "
-                           << (c < it->second.size() ? it->second[c].str()
-                                                     : std::string("nothing"))
-                           << ", but the plan needs " << want[c].str();
-              }
-              computed[i] = true;
-            }
+            if (failed(checkInputCells(e, rank, content[i], computed[i])))
+              return failure();
             if (e.kind == Event::Finalize) {
               // The result rows are those of the attention's queries.
               auto fin = cast<FinalizeOp>(e.op);
@@ -1197,8 +1361,18 @@ private:
                 content[i][fin.getOutput()] = q->second;
                 content[i][fin.getLse()] = q->second;
               }
-              finalized[i] = true;
             }
+            if (auto cv = dyn_cast<ConvertOp>(e.op)) {
+              // The ring backward's gradients (VerifyBackward proves they
+              // hold every visible pair of the attention's heads and rows).
+              for (int w = 6; backward && w < 9; ++w)
+                if (cv.getDest() == attn[w])
+                  content[i][attn[w]] = expectedCells(rank, w, /*abi=*/false);
+            }
+            if (e.kind == Event::SumReplicas &&
+                failed(sumReplicaCells(cast<SumReplicasOp>(e.op), rank,
+                                       content[i])))
+              return failure();
           }
         }
         if (cursor[0] >= traces[members[0]].size())
@@ -1265,7 +1439,7 @@ private:
       }
       // What the caller gets: every output cell exactly the rank's own rows.
       for (size_t i = 0; i < n; ++i)
-        for (int w = 3; w < 5; ++w) {
+        for (int w = numInputs(); w < numBuffers(); ++w) {
           SmallVector<Cell> want =
               expectedCells(ranks[members[i]], w, /*abi=*/true);
           auto it = content[i].find(body.getArgument(w));
@@ -1273,12 +1447,15 @@ private:
             if (it == content[i].end() || !(it->second[c] == want[c]))
               return func.emitError()
                      << "on " << ranks[members[i]].str() << " the "
-                     << (w == 3 ? "o" : "lse") << " argument's cell " << c
+                     << bufferName(w) << " argument's cell " << c
                      << " receives "
                      << (it == content[i].end() ? std::string("nothing")
                                                 : it->second[c].str())
                      << " but must hold the rank's own " << want[c].str()
-                     << " (the finalized result, returned by all-to-all)";
+                     << (backward ? " (the gradient of the ring backward, "
+                                    "returned by all-to-all)"
+                                  : " (the finalized result, returned by "
+                                    "all-to-all)");
         }
     }
     return success();
@@ -1286,6 +1463,8 @@ private:
 
   func::FuncOp func;
   const AttentionPlan &plan;
+  /// A backward function (`ring.backward`).
+  bool backward;
   SmallVector<Rank> ranks;
   SmallVector<SmallVector<Event>> traces;
   /// A layer's attention buffers (findAttentionBuffers of ScheduleTrace.h).

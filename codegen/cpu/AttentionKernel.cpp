@@ -53,7 +53,12 @@
 // their pairs Qp[QB][D/2], and the scores are S_ii = scale · Σ_e
 // dot(Qp[ii][e] broadcast, Kp[tile][e]): one x86vector.avx512.dot
 // (vdpbf16ps: 32 bf16 products, fp32 accumulation) does the work of two
-// FMAs, and the products of bf16 values are exact in fp32. P·V stays fp32.
+// FMAs, and the products of bf16 values are exact in fp32. With head_dim
+// chunks of 4 or more lanes P·V is dot products too: V is packed by key
+// pairs, Vp[KNP/2][D] of i32 (column c holds V[2i][c], V[2i+1][c]), each
+// row's P tile is rounded to bf16 pairs (vcvtneps2bf16; the row sums l
+// stay the fp32 sums of P, as FlashAttention does on GPUs) and every
+// Acc[ii][d:d+width] += dot(P pair broadcast, Vp[pair][d:d+width]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -139,6 +144,9 @@ public:
         var.causal, var.windowLeft, var.windowRight, span());
     directV = cast<MemRefType>(v.getType()).getElementType().isF32() &&
               var.kn % kKeyTile == 0 && !var.seqLen;
+    // (x86vector.avx512.dot takes 4, 8 or 16 f32 lanes.)
+    // Padded parts: V goes through Vw, whose padding rows are zeroed.
+    pvDot = var.bf16Dot && width >= 4 && !var.seqLen;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
     kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[6]);
   }
@@ -203,12 +211,12 @@ private:
   int64_t batch, heads, headDim, kvHeads, group, tq, knPadded, width;
   /// Rows of a query block and keys of a key block.
   int64_t queryBlock, keyBlock;
-  bool needMask, directV;
+  bool needMask, directV, pvDot = false;
   int64_t diffLo = 0, diffHi = 0;
   /// The positions' span: local rows × ring size (>= the sequence length).
   int64_t span() const { return var.q.getDimSize(2) * var.ringSize; }
   // Scratch buffers.
-  Value kt, vw, kpos, qs, ps, acc, ms, ls;
+  Value kt, vw, vp, kpos, qs, ps, acc, ms, ls;
 };
 
 void AttentionKernelEmitter::emit() {
@@ -223,7 +231,10 @@ void AttentionKernelEmitter::emit() {
   else
     kt = f32Memref({knPadded / kKeyTile, headDim, kKeyTile},
                    /*onStack=*/false);
-  if (!directV)
+  if (pvDot)
+    vp = memref::AllocOp::create(
+        b, MemRefType::get({knPadded / 2, headDim}, b.getI32Type()));
+  else if (!directV)
     vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
   if (var.bf16Dot)
     qs = memref::AllocOp::create(
@@ -233,7 +244,11 @@ void AttentionKernelEmitter::emit() {
   acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   ms = f32Memref({queryBlock}, /*onStack=*/true);
   ls = f32Memref({queryBlock, kKeyTile}, /*onStack=*/false);
-  ps = f32Memref({tq, kKeyTile}, /*onStack=*/true);
+  if (pvDot)
+    ps = memref::AllocaOp::create(
+        b, MemRefType::get({tq, kKeyTile / 2}, b.getI32Type()));
+  else
+    ps = f32Memref({tq, kKeyTile}, /*onStack=*/true);
   if (needMask) {
     kpos = memref::AllocOp::create(
         b, MemRefType::get({knPadded}, b.getI64Type()));
@@ -254,6 +269,8 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, buffer);
   if (vw)
     memref::DeallocOp::create(b, vw);
+  if (vp)
+    memref::DeallocOp::create(b, vp);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
 }
@@ -280,6 +297,31 @@ void AttentionKernelEmitter::emitKeyPositions() {
 }
 
 void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
+  if (pvDot) {
+    // Vp[i][d:d+width] = V rows 2i and 2i + 1 interleaved column by column
+    // (padding rows repeat the last real row).
+    auto rowType = VectorType::get({width}, b.getBF16Type());
+    b.forRange(0, knPadded / 2, 1, [&](Value i) {
+      auto rowOf = [&](int64_t odd) -> Value {
+        Value j = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, i, b.index(2)), b.index(odd));
+        return arith::AddIOp::create(
+            b, arith::MinSIOp::create(b, j, b.index(var.kn - 1)),
+            b.index(var.k0));
+      };
+      Value r0 = rowOf(0), r1 = rowOf(1);
+      b.forRange(0, headDim, width, [&](Value d) {
+        Value v0 = vector::LoadOp::create(b, rowType, v,
+                                          ValueRange{bi, hk, r0, d});
+        Value v1 = vector::LoadOp::create(b, rowType, v,
+                                          ValueRange{bi, hk, r1, d});
+        Value pairs = vector::BitCastOp::create(
+            b, VectorType::get({width}, b.getI32Type()),
+            vector::InterleaveOp::create(b, v0, v1));
+        vector::StoreOp::create(b, pairs, vp, ValueRange{i, d});
+      });
+    });
+  }
   b.forRange(0, knPadded, 1, [&](Value j) {
     // Padding rows repeat the last real row: finite values, masked later.
     Value row = arith::AddIOp::create(
@@ -301,7 +343,7 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
       return arith::SelectOp::create(b, pad, b.splat(width, b.f32(0.0)), x);
     };
     b.forRange(0, headDim, width, [&](Value d) {
-      if (!directV)
+      if (vw)
         vector::StoreOp::create(b, clean(b.loadF32(v, {bi, hk, row, d}, width)),
                                 vw, ValueRange{j, d});
       if (var.bf16Dot) {
@@ -599,7 +641,16 @@ SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value hk,
     // than 0: masked keys get p = 0 explicitly.
     if (needMask)
       p = arith::SelectOp::create(b, visible, p, b.splat(kKeyTile, b.f32(0.0)));
-    vector::StoreOp::create(b, p, ps, ValueRange{b.index(ii), b.index(0)});
+    if (pvDot)
+      vector::StoreOp::create(
+          b,
+          vector::BitCastOp::create(
+              b, VectorType::get({kKeyTile / 2}, b.getI32Type()),
+              x86vector::CvtPackedF32ToBF16Op::create(
+                  b, VectorType::get({kKeyTile}, b.getBF16Type()), p)),
+          ps, ValueRange{b.index(ii), b.index(0)});
+    else
+      vector::StoreOp::create(b, p, ps, ValueRange{b.index(ii), b.index(0)});
     newM.push_back(mNew);
     mSafes.push_back(mSafe);
     probs.push_back(p);
@@ -634,6 +685,35 @@ void AttentionKernelEmitter::emitValueUpdate(Value bi, Value hk, Value slot,
     for (int64_t ii = 0; ii < tq; ++ii) {
       Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{rows[ii], d});
       accs.push_back(arith::MulFOp::create(b, a, alphaRows[ii]));
+    }
+    if (pvDot) {
+      // Pairs of keys: one Vp load and tq broadcasts of a P pair feed tq
+      // dot products.
+      auto pairType = VectorType::get({width}, b.getI32Type());
+      auto bf16Type = VectorType::get({2 * width}, b.getBF16Type());
+      Value pair0 = arith::DivUIOp::create(b, kt0, b.index(2));
+      SmallVector<Value> sums = b.forRangeIter(
+          0, kKeyTile / 2, 1, accs,
+          [&](Value jp, ValueRange a) -> SmallVector<Value> {
+            Value vv = vector::BitCastOp::create(
+                b, bf16Type,
+                vector::LoadOp::create(
+                    b, pairType, vp,
+                    ValueRange{arith::AddIOp::create(b, pair0, jp), d}));
+            SmallVector<Value> next;
+            for (int64_t ii = 0; ii < tq; ++ii) {
+              Value pp =
+                  memref::LoadOp::create(b, ps, ValueRange{b.index(ii), jp});
+              Value pvec = vector::BitCastOp::create(
+                  b, bf16Type, vector::BroadcastOp::create(b, pairType, pp));
+              next.push_back(
+                  x86vector::DotBF16Op::create(b, rowType, a[ii], pvec, vv));
+            }
+            return next;
+          });
+      for (int64_t ii = 0; ii < tq; ++ii)
+        vector::StoreOp::create(b, sums[ii], acc, ValueRange{rows[ii], d});
+      return;
     }
     // The keys stay a loop: unrolled, every broadcast P[ii][j] would be
     // invariant in the head_dim loop and LLVM would hoist (and spill) all

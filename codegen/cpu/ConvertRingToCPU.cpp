@@ -411,6 +411,10 @@ void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
       ctx, [cache](AccumulateOp op) { return getAccumulateKernel(*cache, op); });
   patterns.add<KernelCallLowering<ConvertOp>>(
       ctx, [cache](ConvertOp op) { return getConvertKernel(*cache, op); });
+  patterns.add<KernelCallLowering<SumReplicasOp>>(
+      ctx, [cache](SumReplicasOp op) {
+        return getSumReplicasKernel(*cache, op);
+      });
   patterns.add<KernelCallLowering<GradDeltaOp>>(
       ctx, [cache](GradDeltaOp op) { return getGradDeltaKernel(*cache, op); });
   patterns.add<KernelCallLowering<BlockAttentionBackwardOp>>(

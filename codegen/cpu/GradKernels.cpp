@@ -63,6 +63,37 @@ func::FuncOp mlir::ring::cpu::getConvertKernel(KernelCache &cache,
       });
 }
 
+func::FuncOp mlir::ring::cpu::getSumReplicasKernel(KernelCache &cache,
+                                                   SumReplicasOp op) {
+  int64_t replicas = op.getReplicas();
+  return getKernelFor(
+      cache, op, "ring_cpu_sum_replicas",
+      [replicas](KernelBuilder &b, ValueRange args) {
+        // Destination head o (of B·Hd) sums source heads o·R .. o·R+R−1,
+        // each `inner` = S·D contiguous elements.
+        Value src = b.flatten(args[0]), dst = b.flatten(args[1]);
+        int64_t n = numElements(args[1]);
+        auto dt = cast<MemRefType>(args[1].getType());
+        int64_t inner = dt.getDimSize(2) * dt.getDimSize(3);
+        int64_t w = vectorWidthFor(inner);
+        Type elem = dt.getElementType();
+        b.forRange(0, n / inner, 1, [&](Value o) {
+          Value base = arith::MulIOp::create(b, o, b.index(replicas * inner));
+          Value out = arith::MulIOp::create(b, o, b.index(inner));
+          b.forRange(0, inner, w, [&](Value i) {
+            Value acc = b.splat(w, b.f32(0.0));
+            for (int64_t r = 0; r < replicas; ++r) {
+              Value at = arith::AddIOp::create(
+                  b, arith::AddIOp::create(b, base, i), b.index(r * inner));
+              acc = arith::AddFOp::create(b, acc, b.loadF32(src, {at}, w));
+            }
+            vector::StoreOp::create(b, b.narrow(acc, elem), dst,
+                                    ValueRange{arith::AddIOp::create(b, out, i)});
+          });
+        });
+      });
+}
+
 /// Σ_d a[row, d]·b[row', d] over head_dim `dim` in vectors of `w` lanes,
 /// unrolled (dim is a compile-time constant).
 static Value dotRow(KernelBuilder &b, Value x, ValueRange xIdx, Value y,

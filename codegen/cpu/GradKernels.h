@@ -16,6 +16,8 @@ namespace mlir::ring::cpu {
 func::FuncOp getZeroKernel(KernelCache &cache, ZeroOp op);
 func::FuncOp getAccumulateKernel(KernelCache &cache, AccumulateOp op);
 func::FuncOp getConvertKernel(KernelCache &cache, ConvertOp op);
+/// dest head h = Σ_r source head h·R + r (fp32 sum, one rounding).
+func::FuncOp getSumReplicasKernel(KernelCache &cache, SumReplicasOp op);
 func::FuncOp getGradDeltaKernel(KernelCache &cache, GradDeltaOp op);
 func::FuncOp getBlockAttentionBackwardKernel(KernelCache &cache,
                                              BlockAttentionBackwardOp op);

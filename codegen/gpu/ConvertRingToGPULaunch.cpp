@@ -114,6 +114,8 @@ private:
   Value tensorMap(OpBuilder &b, Location loc, Value memref, int64_t boxRows);
   LogicalResult lower(BlockAttentionOp op);
   LogicalResult lower(BlockAttentionAccumulateOp op);
+  /// ring.sum_replicas: one thread per destination element.
+  LogicalResult lower(SumReplicasOp op);
   /// The launch of either block op, writing to `outO`/`outLse` (the
   /// partial or the accumulator; Kernels.h, AttentionEpilogue).
   template <typename OpTy>
@@ -550,6 +552,20 @@ LogicalResult LaunchEmitter::lower(GradDeltaOp op) {
                     kRowKernelThreads, 0, params);
 }
 
+LogicalResult LaunchEmitter::lower(SumReplicasOp op) {
+  auto dt = cast<MemRefType>(op.getDest().getType());
+  int64_t n = dt.getNumElements();
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  SmallVector<Value> params = {dataPointer(b, loc, op.getSource()),
+                               dataPointer(b, loc, op.getDest()),
+                               i64(b, loc, n),
+                               i64(b, loc, dt.getDimSize(2) * dt.getDimSize(3)),
+                               i64(b, loc, op.getReplicas())};
+  return emitLaunch(op, ceilDiv(n, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
 LogicalResult LaunchEmitter::lowerGemm(Operation *op, Value a, Value w,
                                        Value bias, Value c,
                                        ArrayRef<int64_t> headSide) {
@@ -737,8 +753,8 @@ LogicalResult LaunchEmitter::run() {
     if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, BlockScoresOp,
             BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
             BlockAttentionBackwardOp, GradDeltaOp, ZeroOp, AccumulateOp,
-            ConvertOp, ProjectOp, OutProjectOp, OutputAllReduceOp,
-            memref::AllocOp, memref::DeallocOp>(op))
+            ConvertOp, SumReplicasOp, ProjectOp, OutProjectOp,
+            OutputAllReduceOp, memref::AllocOp, memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -778,6 +794,8 @@ LogicalResult LaunchEmitter::run() {
       r = lowerElementwise(o, {o.getSource(), o.getAccumulator()});
     else if (auto o = dyn_cast<ConvertOp>(op))
       r = lowerElementwise(o, {o.getSource(), o.getDest()});
+    else if (auto o = dyn_cast<SumReplicasOp>(op))
+      r = lower(o);
     else if (auto o = dyn_cast<ProjectOp>(op);
              o && !qkvGroup(o).empty())
       r = lowerQkv(qkvGroup(o));

@@ -409,6 +409,11 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
           cast<MemRefType>(cv.getDest().getType()).getElementType());
       tag(op, convertKernelName(src, dst),
           [src, dst] { return writeConvertKernel(src, dst); });
+    } else if (auto sr = dyn_cast<SumReplicasOp>(op)) {
+      std::string dt = dtypeOf(
+          cast<MemRefType>(sr.getDest().getType()).getElementType());
+      tag(op, sumReplicasKernelName(dt),
+          [dt] { return writeSumReplicasKernel(dt); });
     } else if (auto gd = dyn_cast<GradDeltaOp>(op)) {
       std::string dt = dtypeOf(
           cast<MemRefType>(gd.getOutput().getType()).getElementType());

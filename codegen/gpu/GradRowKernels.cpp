@@ -1,8 +1,8 @@
 //===- GradRowKernels.cpp - elementwise kernels of the backward -*- C++ -*-===//
 //
 // This file implements the generators of the small SIMT kernels of the
-// backward pass on GPU: ring.zero, ring.accumulate, ring.convert (one
-// thread per element, i64 indices) and ring.grad_delta (D = rowsum(dO ∘ O)
+// backward pass on GPU: ring.zero, ring.accumulate, ring.convert,
+// ring.sum_replicas (one thread per element, i64 indices) and ring.grad_delta (D = rowsum(dO ∘ O)
 // in fp32, one thread per row).
 //
 //===----------------------------------------------------------------------===//
@@ -120,6 +120,34 @@ std::string mlir::ring::gpu::writeGradDeltaKernel(StringRef dtype) {
               "%o: !llvm.ptr, %do: !llvm.ptr, %delta: !llvm.ptr, %n: i64, "
               "%dim: i64",
               e);
+}
+
+std::string mlir::ring::gpu::writeSumReplicasKernel(StringRef dtype) {
+  MlirEmitter e;
+  std::string src = global(e, "%src"), dst = global(e, "%dst");
+  std::string i = itemPrologue(e);
+  // Element j of destination head o sums element j of source heads
+  // o·r .. o·r + r − 1 (`inner` elements per head).
+  std::string o = e.let("arith.divui " + i + ", %inner : i64");
+  std::string j = e.let("arith.remui " + i + ", %inner : i64");
+  std::string first = e.mul(e.mul(o, "%r", "i64"), "%inner", "i64");
+  std::string k = e.newName(), acc = e.newName(), sum = e.newName();
+  e.open(sum + " = scf.for " + k + " = " + e.i64(0) + " to %r step " +
+         e.i64(1) + " iter_args(" + acc + " = " + e.f32(0.0) +
+         ") -> (f32) : i64 {");
+  std::string at =
+      e.add(e.add(first, e.mul(k, "%inner", "i64"), "i64"), j, "i64");
+  e.line("scf.yield " + e.fadd(acc, loadAsF32(e, src, at, dtype)) + " : f32");
+  e.close();
+  storeAs(e, dst, i, sum, dtype);
+  return wrap(sumReplicasKernelName(dtype),
+              "%src: !llvm.ptr, %dst: !llvm.ptr, %n: i64, %inner: i64, "
+              "%r: i64",
+              e);
+}
+
+std::string mlir::ring::gpu::sumReplicasKernelName(StringRef dtype) {
+  return ("ringc_sum_replicas_" + dtype).str();
 }
 
 std::string mlir::ring::gpu::accumulateKernelName(StringRef srcType) {

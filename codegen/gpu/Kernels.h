@@ -436,6 +436,9 @@ std::string maskVisible(MlirEmitter &e, MaskKind mask,
 ///     (round to nearest even when narrowing);
 ///   ringc_grad_delta_<dt>(o, do, delta : ptr, n, dim : i64): one thread
 ///     per row, delta[r] = Σ_d o[r,d] · do[r,d] in fp32.
+///   ringc_sum_replicas_<dt>(src, dst : ptr, n, inner, r : i64):
+///     dst[o·inner + j] = Σ_{k<r} src[(o·r + k)·inner + j], summed in fp32
+///     and rounded once (ring.sum_replicas).
 std::string writeZeroKernel();
 std::string writeAccumulateKernel(StringRef srcType);
 std::string writeConvertKernel(StringRef srcType, StringRef dstType);
@@ -443,6 +446,8 @@ std::string writeGradDeltaKernel(StringRef dtype);
 std::string accumulateKernelName(StringRef srcType);
 std::string convertKernelName(StringRef srcType, StringRef dstType);
 std::string gradDeltaKernelName(StringRef dtype);
+std::string writeSumReplicasKernel(StringRef dtype);
+std::string sumReplicasKernelName(StringRef dtype);
 
 /// Threads per block of the fp32 row kernels.
 constexpr int kRowKernelThreads = 128;

@@ -14,7 +14,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 
 #define RINGRT_STRINGIFY_(x) #x
 #define RINGRT_STRINGIFY(x) RINGRT_STRINGIFY_(x)
@@ -39,12 +38,43 @@ void record(int32_t *status, ringrt_status st) {
     *status = st;
 }
 
+/// Runs `exchange(hostIn, hostOut)`, a collective of a communicator that
+/// takes host pointers (comm "mpi"), on device buffers through page-locked
+/// staging memory: `in` is copied out after the device work queued so far
+/// (DeviceBackend::stageOut: on the comm stream, after an event of the
+/// compute stream; the host waits for that copy alone), and once the
+/// exchange returned, `out` is copied in (stageIn: on the comm stream, and
+/// the compute stream waits on its event, so that kernels queued later
+/// read the received bytes). `out` may be `in` (an in-place all-reduce).
+/// A synchronous cuMemcpyHtoD from pageable memory would not do: it may
+/// return before its DMA lands, and it runs on the legacy stream, which the
+/// non-blocking compute stream does not wait for.
+template <typename Exchange>
+ringrt_status hostStaged(ringrt::DeviceBackend &device, const void *in,
+                         int64_t inBytes, void *out, int64_t outBytes,
+                         Exchange exchange) {
+  void *hostIn = nullptr, *hostOut = nullptr;
+  ringrt_status st = device.allocStaging(inBytes, &hostIn);
+  if (st == RINGRT_OK && out != in)
+    st = device.allocStaging(outBytes, &hostOut);
+  if (out == in)
+    hostOut = hostIn;
+  if (st == RINGRT_OK)
+    st = device.stageOut(hostIn, in, inBytes);
+  if (st == RINGRT_OK)
+    st = exchange(hostIn, hostOut);
+  if (st == RINGRT_OK)
+    st = device.stageIn(out, hostOut, outBytes);
+  device.freeStaging(hostIn);
+  if (hostOut != hostIn)
+    device.freeStaging(hostOut);
+  return st;
+}
+
 /// The all-reduce over the axis playing `role` of a device buffer (GPU
-/// targets): waits for the
-/// device, since the kernels that wrote `buf` may still run, then sums in
-/// place over the dim-slice axis, through a host copy when the
-/// communicator cannot address device memory (the condition of the shift
-/// staging, ringrt::shiftNeedsHostStaging).
+/// targets): in place over that axis, through staging memory (hostStaged)
+/// when the communicator cannot address device memory (the condition of
+/// the shift staging, ringrt::shiftNeedsHostStaging).
 ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
                                     int64_t count, ringrt_axis role,
                                     int32_t stage) {
@@ -60,24 +90,23 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
                                stage)
                    .c_str()))
     return st;
-  if (ringrt_status st = device.synchronize())
-    return st;
-  if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0)
+  if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0) {
+    if (ringrt_status st = device.synchronize())
+      return st;
     return ringrt_allreduce_sum_f32(ctx, buf, count, role, stage);
+  }
   int64_t bytes = count * static_cast<int64_t>(sizeof(float));
-  std::vector<float> host(static_cast<size_t>(count));
-  if (ringrt_status st = device.copyToHost(host.data(), buf, bytes))
-    return st;
-  if (ringrt_status st =
-          ringrt_allreduce_sum_f32(ctx, host.data(), count, role, stage))
-    return st;
-  return device.copyToDevice(buf, host.data(), bytes);
+  return hostStaged(device, buf, bytes, buf, bytes,
+                    [&](void *in, void *) {
+                      return ringrt_allreduce_sum_f32(
+                          ctx, static_cast<float *>(in), count, role, stage);
+                    });
 }
 
-/// The all-to-all of device buffers (GPU targets): waits for the kernels
-/// that wrote `send`, then exchanges through host copies of both buffers
-/// unless the communicator takes device pointers (NCCL, which orders it on
-/// its own stream).
+/// The all-to-all of device buffers (GPU targets): after the kernels that
+/// wrote `send`, through staging copies of both buffers (hostStaged) unless
+/// the communicator takes device pointers (NCCL, which orders it on its
+/// own stream).
 ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
                              void *recv, int32_t mode,
                              const ringrt::layout::A2AShape &shape,
@@ -96,21 +125,17 @@ ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
                                id)
                    .c_str()))
     return st;
-  if (ringrt_status st = device.synchronize())
-    return st;
-  if (!ringrt::shiftNeedsHostStaging(ctx))
+  if (!ringrt::shiftNeedsHostStaging(ctx)) {
+    if (ringrt_status st = device.synchronize())
+      return st;
     return ctx->comm->allToAll(send, recv, plan.send.data(),
                                plan.recv.data(), plan.U, id);
-  std::vector<char> hostSend(static_cast<size_t>(plan.sendBytes));
-  std::vector<char> hostRecv(static_cast<size_t>(plan.recvBytes));
-  if (ringrt_status st =
-          device.copyToHost(hostSend.data(), send, plan.sendBytes))
-    return st;
-  if (ringrt_status st = ctx->comm->allToAll(hostSend.data(), hostRecv.data(),
-                                             plan.send.data(),
-                                             plan.recv.data(), plan.U, id))
-    return st;
-  return device.copyToDevice(recv, hostRecv.data(), plan.recvBytes);
+  }
+  return hostStaged(device, send, plan.sendBytes, recv, plan.recvBytes,
+                    [&](void *in, void *out) {
+                      return ctx->comm->allToAll(in, out, plan.send.data(),
+                                                 plan.recv.data(), plan.U, id);
+                    });
 }
 
 } // namespace

@@ -8,7 +8,11 @@
 // the communication stream after an event of the compute stream, the
 // host-to-device copy too, the compute stream waits on its event, and the
 // host never synchronizes a stream in the steady state; and that a timed
-// out shift queues nothing on the device.
+// out shift queues nothing on the device; and that the MPI-staged
+// all-to-all and all-reduce of GPU entries copy out on the communication
+// stream after the compute stream's event and before MPI sees the bytes,
+// and copy in on the communication stream after MPI, with the compute
+// stream waiting on that copy's event before its next kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,9 +55,23 @@ public:
     log.push_back("mpi wait stage=" + std::to_string(stage));
     return stage == timeoutAtStage ? RINGRT_ERR_TIMEOUT : RINGRT_OK;
   }
-  ringrt_status allreduceSumF32(float *, int64_t, int, int32_t) override {
-    return RINGRT_ERR_UNSUPPORTED;
+  ringrt_status allreduceSumF32(float *buf, int64_t, int,
+                                int32_t stage) override {
+    log.push_back("mpi allreduce stage=" + std::to_string(stage));
+    exchanged[0] = buf;
+    return RINGRT_OK;
   }
+  ringrt_status allToAll(const void *send, void *recv, const layout::A2ABlock *,
+                         const layout::A2ABlock *, int64_t U,
+                         int32_t id) override {
+    log.push_back("mpi allToAll id=" + std::to_string(id) +
+                  " U=" + std::to_string(U));
+    exchanged[0] = send;
+    exchanged[1] = recv;
+    return RINGRT_OK;
+  }
+  /// The host buffers the last exchange saw.
+  const void *exchanged[2] = {nullptr, nullptr};
   ringrt_status barrier() override { return RINGRT_OK; }
   Log &log;
   int32_t timeoutAtStage = -1;
@@ -361,6 +379,129 @@ TEST_F(CudaOrderingTest, ReleasingTheDeviceKeepsTheStreamsOfItsSharers) {
             (Log{"cuStreamCreate s3 flags=1", "cuStreamDestroy s3",
                  "cuStreamDestroy s1", "cuStreamDestroy s2",
                  "cuDevicePrimaryCtxRelease"}));
+}
+
+/// Runs, as a generated entry point does, kernel "attn" (writing the
+/// workspace's first `bytes`), `exchange` (marked "--- exchange") and
+/// kernel "finalize" (reading the second half); returns the status cell.
+template <typename F>
+int32_t runExchange(ringrt_context *ctx, Log &log, int64_t bytes,
+                    F exchange) {
+  int32_t status = RINGRT_OK;
+  void *module = nullptr;
+  ringrt_cg_module_load(ctx, &status, "// fake PTX", &module);
+  char *ws =
+      static_cast<char *>(ringrt_cg_workspace(ctx, &status, nullptr, 2 * bytes));
+  void *a = ws, *b = ws ? ws + bytes : nullptr;
+  ringrt_cg_begin(ctx, &status, nullptr);
+  void *params[] = {&a};
+  ringrt_cg_launch(ctx, &status, module, "attn", 1, 1, 1, 128, 1, 1, 0,
+                   params);
+  log.push_back("--- exchange");
+  exchange(&status, a, b);
+  params[0] = &b;
+  ringrt_cg_launch(ctx, &status, module, "finalize", 1, 1, 1, 128, 1, 1, 0,
+                   params);
+  ringrt_cg_end(ctx, &status);
+  return status;
+}
+
+/// The lines from "--- exchange" up to the next kernel launch.
+Log exchangeSegment(const Log &l) {
+  auto from = std::find(l.begin(), l.end(), "--- exchange");
+  auto to = std::find_if(from, l.end(), [](const std::string &line) {
+    return line.rfind("cuLaunchKernel", 0) == 0;
+  });
+  return Log(from, to == l.end() ? to : to + 1);
+}
+
+TEST_F(CudaOrderingTest, StagedAllToAllCopiesOutBeforeMpiAndInAfter) {
+  // An a2a axis of 2 beside the ring of 3; the fake communicator stands in
+  // for comm "mpi" (host pointers). Q-like [1, 2 heads, 4 tokens] of
+  // 64-byte rows go to [1, 1 head, 8 tokens]: 512 bytes either way.
+  ctx->grid.gridRank = 2;
+  ctx->grid.shape[1] = 2;
+  ctx->grid.axisOfRole[RINGRT_AXIS_A2A] = 1;
+  ctx->grid.worldSize = 6;
+  ASSERT_EQ(runExchange(ctx, log, 512,
+                        [&](int32_t *status, void *send, void *recv) {
+                          ringrt_cg_all_to_all(ctx, status, send, recv,
+                                               RINGRT_A2A_SEQ_TO_HEADS, 1, 2,
+                                               4, 1, 8, 64, 3);
+                        }),
+            RINGRT_OK)
+      << ringrt_last_error();
+  Log l = takeLog();
+  // Page-locked staging buffers for both sides; the comm stream s2 waits
+  // for the compute stream s1 (which ran "attn", the writer of send), the
+  // device-to-host copy goes on s2 and the host waits for that copy alone
+  // before MPI reads the bytes; after MPI, the host-to-device copy goes on
+  // s2 and s1 waits on its event before "finalize" (the reader of recv).
+  // No synchronous copy on the legacy stream, no stream synchronize.
+  EXPECT_EQ(exchangeSegment(l),
+            (Log{"--- exchange", "cuMemAllocHost 512",
+                 "cuEventCreate e2 flags=2", "cuMemAllocHost 512",
+                 "cuEventCreate e3 flags=2", "cuEventRecord e1 s1",
+                 "cuStreamWaitEvent s2 e1", "cuMemcpyDtoHAsync 512 s2",
+                 "cuEventCreate e4 flags=2", "cuEventRecord e4 s2",
+                 "cuEventSynchronize e4", "mpi allToAll id=3 U=2",
+                 "cuMemcpyHtoDAsync 512 s2", "cuEventRecord e4 s2",
+                 "cuStreamWaitEvent s1 e4", "cuEventRecord e2 s2",
+                 "cuEventRecord e3 s2", "cuLaunchKernel finalize s1"}))
+      << ::testing::PrintToString(l);
+  // MPI exchanged the staging buffers, not device pointers.
+  EXPECT_NE(hostComm->exchanged[0], nullptr);
+  EXPECT_NE(hostComm->exchanged[1], nullptr);
+  EXPECT_NE(hostComm->exchanged[0], hostComm->exchanged[1]);
+  // A second call reuses the staging buffers (no allocation).
+  ASSERT_EQ(runExchange(ctx, log, 512,
+                        [&](int32_t *status, void *send, void *recv) {
+                          ringrt_cg_all_to_all(ctx, status, send, recv,
+                                               RINGRT_A2A_HEADS_TO_SEQ, 1, 1,
+                                               8, 2, 4, 64, 4);
+                        }),
+            RINGRT_OK)
+      << ringrt_last_error();
+  l = takeLog();
+  EXPECT_EQ(std::count_if(l.begin(), l.end(),
+                          [](const std::string &line) {
+                            return line.rfind("cuMemAllocHost", 0) == 0 ||
+                                   line.rfind("cuMemcpyHtoD ", 0) == 0 ||
+                                   line == "cuMemcpyHtoD" ||
+                                   line == "cuMemcpyDtoH" ||
+                                   line.rfind("cuStreamSynchronize", 0) == 0;
+                          }),
+            0)
+      << ::testing::PrintToString(l);
+}
+
+TEST_F(CudaOrderingTest, StagedAllReduceCopiesOutBeforeMpiAndInAfter) {
+  // The dim-slice all-reduce of partial scores (in place, one staging
+  // buffer), ordered like the all-to-all.
+  ctx->grid.gridRank = 2;
+  ctx->grid.shape[1] = 2;
+  ctx->grid.axisOfRole[RINGRT_AXIS_DIM_SLICE] = 1;
+  ctx->grid.worldSize = 6;
+  ASSERT_EQ(runExchange(ctx, log, 256,
+                        [&](int32_t *status, void *buf, void *) {
+                          ringrt_cg_allreduce_sum_f32_axis(
+                              ctx, status, static_cast<float *>(buf), 64,
+                              RINGRT_AXIS_DIM_SLICE, 1);
+                        }),
+            RINGRT_OK)
+      << ringrt_last_error();
+  Log l = takeLog();
+  EXPECT_EQ(exchangeSegment(l),
+            (Log{"--- exchange", "cuMemAllocHost 256",
+                 "cuEventCreate e2 flags=2", "cuEventRecord e1 s1",
+                 "cuStreamWaitEvent s2 e1", "cuMemcpyDtoHAsync 256 s2",
+                 "cuEventCreate e3 flags=2", "cuEventRecord e3 s2",
+                 "cuEventSynchronize e3", "mpi allreduce stage=1",
+                 "cuMemcpyHtoDAsync 256 s2", "cuEventRecord e3 s2",
+                 "cuStreamWaitEvent s1 e3", "cuEventRecord e2 s2",
+                 "cuLaunchKernel finalize s1"}))
+      << ::testing::PrintToString(l);
+  EXPECT_NE(hostComm->exchanged[0], nullptr);
 }
 
 } // namespace

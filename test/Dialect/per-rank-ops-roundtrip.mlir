@@ -58,3 +58,10 @@ func.func @per_rank(%q: memref<1x4x64x32xbf16>, %k: memref<1x2x64x32xbf16>, %v: 
   ring.finalize ins(%acc_o, %acc_l : memref<1x4x64x32xf32>, memref<1x4x64xf32>) outs(%o, %lse : memref<1x4x64x32xbf16>, memref<1x4x64xf32>)
   return
 }
+
+// CHECK-LABEL: func.func @sum_replicas
+func.func @sum_replicas(%rep: memref<1x4x16x64xbf16>, %dk: memref<1x2x16x64xbf16>) {
+  // CHECK: ring.sum_replicas ins(%{{.+}} : memref<1x4x16x64xbf16>) outs(%{{.+}} : memref<1x2x16x64xbf16>)
+  ring.sum_replicas ins(%rep : memref<1x4x16x64xbf16>) outs(%dk : memref<1x2x16x64xbf16>)
+  return
+}

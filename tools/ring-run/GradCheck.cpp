@@ -123,16 +123,16 @@ std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   std::vector<float> mine = local.asFloat(), all;
   int64_t n = local.count;
-  int64_t coords[3] = {run.coords.ring, run.coords.headGroup,
-                       run.coords.dimSlice};
+  int64_t coords[4] = {run.coords.ring, run.coords.headGroup,
+                       run.coords.dimSlice, run.coords.a2a};
   std::vector<int64_t> allCoords;
   if (rank == 0) {
     all.resize(static_cast<size_t>(n) * size);
-    allCoords.resize(3 * static_cast<size_t>(size));
+    allCoords.resize(4 * static_cast<size_t>(size));
   }
   MPI_Gather(mine.data(), static_cast<int>(n), MPI_FLOAT, all.data(),
              static_cast<int>(n), MPI_FLOAT, 0, MPI_COMM_WORLD);
-  MPI_Gather(coords, 3, MPI_INT64_T, allCoords.data(), 3, MPI_INT64_T, 0,
+  MPI_Gather(coords, 4, MPI_INT64_T, allCoords.data(), 4, MPI_INT64_T, 0,
              MPI_COMM_WORLD);
   std::vector<float> global;
   if (rank != 0)
@@ -141,7 +141,8 @@ std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
                                     (withDim ? s.headDim : 1)),
                 std::numeric_limits<float>::quiet_NaN());
   for (int r = 0; r < size; ++r) {
-    RankCoords c{allCoords[3 * r], allCoords[3 * r + 1], allCoords[3 * r + 2]};
+    RankCoords c{allCoords[4 * r], allCoords[4 * r + 1], allCoords[4 * r + 2],
+                 allCoords[4 * r + 3]};
     if (!withDim && c.dimSlice != 0)
       continue;
     const float *src = &all[static_cast<size_t>(r) * n];

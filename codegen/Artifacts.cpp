@@ -120,6 +120,48 @@ std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
   return out;
 }
 
+/// One run of a ring rank's tokens: local rows [localRow, localRow + tokens)
+/// hold global tokens offset + k·stride.
+struct TokenPart {
+  int64_t localRow, offset, tokens, stride;
+};
+
+/// The runs of tokens ring rank `p` holds (ringrt/Layout.h): one part
+/// (none), two (zigzag) or one strided run (striped); padding rows follow
+/// each part up to the next slot.
+SmallVector<TokenPart> tokenParts(const AttentionPlan &plan, int64_t p) {
+  int64_t Ll = plan.localSeq();
+  // A part's tokens are a prefix of its slot (AttentionPlan::tokenRows).
+  auto part = [&](int64_t localRow, int64_t slotEnd) {
+    TokenRows t = plan.tokenRows(p, localRow, slotEnd - localRow);
+    return TokenPart{localRow, t.first, t.count, t.stride};
+  };
+  if (plan.balance == Balance::zigzag)
+    return {part(0, Ll / 2), part(Ll / 2, Ll)};
+  return {part(0, Ll)};
+}
+
+/// The manifest's "sequence" object: local rows, padding, and each ring
+/// rank's tokens as parts.
+std::string sequenceJson(const AttentionPlan &plan) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "  \"sequence\": {\"local_rows\": " << plan.localSeq()
+     << ", \"padding\": " << (plan.hasSeqPadding() ? "true" : "false")
+     << ", \"ranks\": [";
+  for (int64_t p = 0; p < plan.ring(); ++p) {
+    os << (p ? ", " : "") << "{\"ring\": " << p
+       << ", \"tokens\": " << plan.rankTokens(p) << ", \"parts\": [";
+    for (auto [i, t] : llvm::enumerate(tokenParts(plan, p)))
+      os << (i ? ", " : "") << "{\"local_row\": " << t.localRow
+         << ", \"offset\": " << t.offset << ", \"tokens\": " << t.tokens
+         << ", \"stride\": " << t.stride << "}";
+    os << "]}";
+  }
+  os << "]},\n";
+  return out;
+}
+
 std::string manifestJson(StringRef name, const AttentionPlan &plan,
                          const ArtifactOptions &options, StringRef features,
                          bool grad) {
@@ -171,7 +213,7 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << ", \"v\": " << shapeJson(plan.abiKVShape())
      << ", \"o\": " << shapeJson(plan.abiQShape())
      << ", \"lse\": " << shapeJson(plan.abiLseShape()) << "},\n"
-     << layerManifest(plan)
+     << layerManifest(plan) << sequenceJson(plan)
      << "  \"plan_hash\": \"" << llvm::format("%016llx",
                                               (unsigned long long)plan.hash())
      << "\",\n"
@@ -210,7 +252,7 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
 /// Which global rows, heads and head-dim columns the rank with ring
 /// coordinate p, head group g and dim slice s holds (DESIGN.md section 1;
 /// ringrt/Layout.h implements the same maps).
-std::string layoutComment(const AttentionPlan &plan) {
+std::string layoutComment(StringRef name, const AttentionPlan &plan) {
   std::string out;
   llvm::raw_string_ostream os(out);
   int64_t P = plan.ring(), Ll = plan.localSeq();
@@ -223,18 +265,29 @@ std::string layoutComment(const AttentionPlan &plan) {
        << " below (all heads of group g):\n";
   else
     os << ":\n";
-  switch (plan.balance) {
-  case Balance::none:
-    os << " *   tokens: local i = global p*" << Ll << " + i\n";
-    break;
-  case Balance::zigzag:
-    os << " *   tokens (zigzag): local i < " << Ll / 2 << " = global p*"
-       << Ll / 2 << " + i; others = global (" << 2 * P - 1 << "-p)*" << Ll / 2
-       << " + (i-" << Ll / 2 << ")\n";
-    break;
-  case Balance::striped:
-    os << " *   tokens (striped): local i = global i*" << P << " + p\n";
-    break;
+  if (!plan.hasSeqPadding()) {
+    switch (plan.balance) {
+    case Balance::none:
+      os << " *   tokens: local i = global p*" << Ll << " + i\n";
+      break;
+    case Balance::zigzag:
+      os << " *   tokens (zigzag): local i < " << Ll / 2 << " = global p*"
+         << Ll / 2 << " + i; others = global (" << 2 * P - 1 << "-p)*"
+         << Ll / 2 << " + (i-" << Ll / 2 << ")\n";
+      break;
+    case Balance::striped:
+      os << " *   tokens (striped): local i = global i*" << P << " + p\n";
+      break;
+    }
+  } else {
+    os << " *   tokens: seq " << plan.seq << " does not divide into the "
+       << (plan.balance == Balance::zigzag ? "2*ring" : "ring")
+       << " parts; every rank's buffers have " << Ll
+       << " rows and rank p's tokens\n"
+       << " *   are " << name << "_rank_parts[p] (below): local rows "
+       << "[local_row, local_row + tokens) = global offset + k*stride.\n"
+       << " *   The other rows are padding: never read into a result; O "
+          "gets 0 and LSE -inf there.\n";
   }
   int64_t hq = plan.heads / plan.headGroups();
   int64_t hkv = plan.kvHeads / plan.headGroups();
@@ -265,6 +318,27 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
   array("q", plan.abiQShape());
   array("kv", plan.abiKVShape());
   array("lse", plan.abiLseShape());
+  os << "\n/* The tokens of ring coordinate p: rank_tokens[p] in all, and\n"
+     << " * rank_parts[p][i] = {local_row, offset, tokens, stride}: local rows\n"
+     << " * [local_row, local_row + tokens) hold global tokens offset + k*stride\n"
+     << " * (unused parts have tokens = 0). Other local rows are padding. */\n"
+     << "static const int64_t " << name << "_local_rows = " << plan.localSeq()
+     << ";\nstatic const int64_t " << name << "_rank_tokens[" << plan.ring()
+     << "] = {";
+  for (int64_t p = 0; p < plan.ring(); ++p)
+    os << (p ? ", " : "") << plan.rankTokens(p);
+  os << "};\nstatic const int64_t " << name << "_rank_parts[" << plan.ring()
+     << "][2][4] = {";
+  for (int64_t p = 0; p < plan.ring(); ++p) {
+    SmallVector<TokenPart> parts = tokenParts(plan, p);
+    parts.resize(2, TokenPart{0, 0, 0, 1});
+    os << (p ? ", " : "") << "{";
+    for (auto [i, t] : llvm::enumerate(parts))
+      os << (i ? ", " : "") << "{" << t.localRow << ", " << t.offset << ", "
+         << t.tokens << ", " << t.stride << "}";
+    os << "}";
+  }
+  os << "};\n";
   os << "\n/* Fills the context options of this artifact's grid ("
      << plan.numRanks() << " ranks): comm \"mpi\" or \"nccl\", device\n"
      << " * \"cpu\", \"emu\" or \"cuda\". */\n"
@@ -392,7 +466,7 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << " *   lse   " << shapeJson(plan.abiLseShape()) << " f32\n"
      << " * Strides must be the dense row-major ones and data aligned to the\n"
      << " * element size; ringrt_check_tensor rejects anything else.\n"
-     << layoutComment(plan)
+     << layoutComment(name, plan)
      << (target == "cpu" ? ""
                          : " * Tensor data are device pointers "
                            "(ringrt_device_alloc).\n")

@@ -25,13 +25,14 @@ struct ArtifactOptions {
   /// Query rows per tile of the attention kernel (see
   /// cpu::kDefaultQueryTile).
   int64_t queryTile = 6;
+  /// GPU targets: the block-attention kernel, auto, mma or wgmma
+  /// (ringc --gpu-kernel).
+  std::string gpuKernel = "auto";
   /// The ISA variants of the CPU kernels, best first (cpu::CpuVariants.h),
   /// comma-separated: the entry runs the best the running CPU supports, and
   /// the entry itself is compiled for `cpu`. Empty: one set of kernels,
   /// compiled for `cpu` (ringc --cpu=NAME pins one).
   std::string cpuVariants;
-  /// The GPU attention kernel: auto, mma or wgmma (PipelineOptions).
-  std::string gpuKernel = "auto";
 };
 
 /// Lowers `module` (at the overlapped phase, with exactly one per-rank

@@ -118,6 +118,66 @@ int64_t AttentionPlan::size(GridRole role) const {
   return axis < 0 ? 1 : gridShape[axis];
 }
 
+ringrt::layout::Balance mlir::ring::toRuntimeBalance(Balance b) {
+  switch (b) {
+  case Balance::none:
+    return ringrt::layout::Balance::None;
+  case Balance::zigzag:
+    return ringrt::layout::Balance::Zigzag;
+  case Balance::striped:
+    return ringrt::layout::Balance::Striped;
+  }
+  llvm_unreachable("unknown layout");
+}
+
+LogicalResult
+mlir::ring::verifySeqLen(std::optional<uint64_t> seqLen, Balance layout,
+                         int64_t ringSize, int64_t rows,
+                         function_ref<InFlightDiagnostic()> emitError) {
+  if (!seqLen)
+    return success();
+  int64_t L = static_cast<int64_t>(*seqLen);
+  if (L < 1 || ringSize < 1 || L / ringSize >= rows + 1)
+    return emitError() << "seq_len = " << *seqLen << " over a ring of "
+                       << ringSize << " does not fit buffers of " << rows
+                       << " rows";
+  int64_t want = ringrt::layout::localRows(toRuntimeBalance(layout), L, ringSize);
+  if (want != rows)
+    return emitError() << "seq_len = " << L << " over a ring of " << ringSize
+                       << " (" << stringifyBalance(layout)
+                       << ") needs buffers of " << want << " rows, not "
+                       << rows;
+  return success();
+}
+
+int64_t AttentionPlan::localSeq() const {
+  return ringrt::layout::localRows(toRuntimeBalance(balance), seq, ring());
+}
+
+bool AttentionPlan::hasSeqPadding() const {
+  return ringrt::layout::hasPadding(toRuntimeBalance(balance), seq, ring());
+}
+
+int64_t AttentionPlan::globalToken(int64_t owner, int64_t row) const {
+  return ringrt::layout::globalToken(toRuntimeBalance(balance), seq, ring(),
+                                     owner, row);
+}
+
+int64_t AttentionPlan::rankTokens(int64_t owner) const {
+  return ringrt::layout::rankTokens(toRuntimeBalance(balance), seq, ring(),
+                                    owner);
+}
+
+TokenRows AttentionPlan::tokenRows(int64_t owner, int64_t r0, int64_t n) const {
+  TokenRows t;
+  t.stride = balance == Balance::striped ? ring() : 1;
+  t.count = std::min(n, ringrt::layout::tokenRowsFrom(toRuntimeBalance(balance),
+                                                      seq, ring(), owner, r0));
+  if (t.count > 0)
+    t.first = globalToken(owner, r0);
+  return t;
+}
+
 SmallVector<int64_t> AttentionPlan::localQShape() const {
   return {batch, localHeads(), localSeq(), localHeadDim()};
 }
@@ -602,21 +662,24 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
   if (hasWindow() && isLayer())
     return emitError() << "a sliding window with the whole layer (d_model = "
                        << dModel << ") is not supported yet; use d_model = 0";
+  // The layer's projections and its Y reduction assume full parts.
+  if (isLayer() && hasSeqPadding())
+    return emitError() << "the whole layer (d_model = " << dModel
+                       << ") needs the sequence to split evenly: seq " << seq
+                       << " over ring " << ring()
+                       << (balance == Balance::zigzag ? " (2*ring zigzag parts)"
+                                                      : "")
+                       << "; valid sequence lengths near " << seq << ": "
+                       << nearestMultiples(seq, balance == Balance::zigzag
+                                                    ? 2 * ring()
+                                                    : ring())
+                       << " (or d_model = 0: the attention alone takes any "
+                          "length)";
 
   // Divisibility the layouts need.
   int64_t P = ring(), n = headGroups(), m = dimSlices();
-  if (balance == Balance::zigzag && seq % (2 * P) != 0)
-    return emitError()
-           << "sequence length " << seq << " is not divisible by 2·ring = "
-           << 2 * P
-           << ", which the zigzag layout needs (it cuts the sequence into "
-              "2·ring chunks); valid lengths near it: "
-           << nearestMultiples(seq, 2 * P);
-  if (seq % P != 0)
-    return emitError() << "sequence length " << seq
-                       << " is not divisible by the ring size " << P
-                       << "; valid lengths near it: "
-                       << nearestMultiples(seq, P);
+  // Any sequence length splits over the ring: parts of near-equal size,
+  // padded to localSeq() rows (ringrt/Layout.h).
   if (heads % n != 0 || kvHeads % n != 0)
     return emitError()
            << (heads % n != 0 ? "query heads (" : "key/value heads (")
@@ -631,9 +694,12 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
   // a2a rank share one key/value head).
   int64_t U = a2a();
   if (U > 1) {
-    if ((seq / P) % U != 0)
-      return emitError() << "the ring's local block of " << seq / P
-                         << " tokens is not divisible by a2a = " << U
+    // Uneven (padded) ring blocks are not split over the a2a axis yet.
+    if (hasSeqPadding() || (seq / P) % U != 0)
+      return emitError() << "with an all-to-all axis the sequence must split "
+                            "evenly: seq " << seq << " over ring " << P
+                         << (balance == Balance::zigzag ? " (2*ring zigzag parts)" : "")
+                         << " and a2a = " << U
                          << "; valid sequence lengths near " << seq << ": "
                          << nearestMultiples(seq, std::lcm(P * U, balance == Balance::zigzag ? 2 * P : P));
     int64_t hq = heads / n, hkv = kvHeads / n;
@@ -668,9 +734,9 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
   // Dim slices all-reduce a stage's fp32 scores [batch, local heads, local
   // seq, local seq]: that buffer's byte size must fit in 64 bits too, or the
   // schedule's sizes and remarks would wrap (found by the spec fuzzer).
-  if (m > 1 && !checkedProduct({batch, heads / n, seq / P, seq / P}, 4))
+  if (m > 1 && !checkedProduct({batch, heads / n, localSeq(), localSeq()}, 4))
     return emitError() << "the dim-slice score buffer of a stage (" << batch
-                       << "x" << heads / n << "x" << seq / P << "x" << seq / P
+                       << "x" << heads / n << "x" << localSeq() << "x" << localSeq()
                        << " fp32) overflows 64-bit byte offsets; use a larger "
                           "ring, more head groups or dim_slices=1";
   return success();

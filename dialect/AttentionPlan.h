@@ -13,6 +13,8 @@
 #define RINGC_DIALECT_ATTENTIONPLAN_H
 
 #include "dialect/RingOps.h"
+#include "dialect/Visibility.h"
+#include "runtime/include/ringrt/Layout.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Support/LLVM.h"
 
@@ -70,6 +72,17 @@ std::string divisorsHint(int64_t a, int64_t b);
 LogicalResult verifyScale(double scale, int64_t headDim,
                           function_ref<InFlightDiagnostic()> emitError);
 
+/// The layout's balance in ringrt's spelling (ringrt/Layout.h holds the
+/// sequence maps the compiler, the runtime and ring-run share).
+ringrt::layout::Balance toRuntimeBalance(Balance b);
+
+/// Checks the `seq_len` attribute of a block op: a sequence of `seqLen`
+/// tokens under `layout` over `ringSize` ranks must have `rows` local rows
+/// (ringrt/Layout.h).
+LogicalResult verifySeqLen(std::optional<uint64_t> seqLen, Balance layout,
+                           int64_t ringSize, int64_t rows,
+                           function_ref<InFlightDiagnostic()> emitError);
+
 struct AttentionPlan {
   // The global problem.
   int64_t batch = 1, heads = 1, kvHeads = 1, seq = 1, headDim = 1;
@@ -126,7 +139,22 @@ struct AttentionPlan {
   }
   /// Whether the all-to-all replicates key/value heads (Hkv / n < U).
   bool replicatesKvHeads() const { return kvHeads / headGroups() < a2a(); }
-  int64_t localSeq() const { return seq / ring(); }
+  // Per-rank shapes.
+  /// Local rows of every rank's buffers: ceil(L/P), or 2·ceil(L/2P) for
+  /// zigzag (ringrt/Layout.h: rows past a rank's tokens are padding).
+  int64_t localSeq() const;
+  /// Whether L does not divide into the layout's parts, so that some rank's
+  /// buffers hold padding rows the kernels must mask (the block ops then
+  /// carry `seq_len`).
+  bool hasSeqPadding() const;
+  /// The global token of local row `row` of ring rank `owner`, or -1 for a
+  /// padding row; and the tokens `owner` holds (ringrt/Layout.h).
+  int64_t globalToken(int64_t owner, int64_t row) const;
+  int64_t rankTokens(int64_t owner) const;
+  /// The token rows among local rows [r0, r0 + n) of ring rank `owner`
+  /// (Visibility.h), which must lie in one part (not straddle a zigzag
+  /// chunk boundary).
+  TokenRows tokenRows(int64_t owner, int64_t r0, int64_t n) const;
   int64_t localHeadDim() const { return headDim / dimSlices(); }
   SmallVector<int64_t> localQShape() const;
   SmallVector<int64_t> localKVShape() const;
@@ -137,7 +165,7 @@ struct AttentionPlan {
   // Per-rank shapes of the C ABI (the function's q, k, v, o, lse): equal to
   // the local shapes above unless U > 1, where a rank holds all heads of its
   // head group for 1/U of the ring's local block.
-  int64_t abiSeq() const { return seq / ring() / a2a(); }
+  int64_t abiSeq() const { return localSeq() / a2a(); }
   SmallVector<int64_t> abiQShape() const;
   SmallVector<int64_t> abiKVShape() const;
   SmallVector<int64_t> abiLseShape() const;
@@ -150,7 +178,7 @@ struct AttentionPlan {
   uint64_t hash() const;
 
   /// Checks everything a pass may assume of a plan: positive sizes, axes in
-  /// range and distinct, the divisibility of the layouts, sizes that fit 64-bit
+  /// range and distinct, heads and head_dim that divide, sizes that fit 64-bit
   /// byte offsets, a supported element type and scale, and the limits above.
   /// Every failure is reported through `emitError` with the values and what
   /// would be valid.

@@ -114,6 +114,11 @@ def Ring_BalanceAttr : EnumAttr<Ring_Dialect, Ring_Balance, "balance"> {
       2P−1−p, in that order. Under a causal mask every rank then does the same
       work at every stage.
     * `striped`: token i lives on rank i mod P, at local position i div P.
+
+    Any L works: when P (zigzag: 2P) does not divide L, the parts hold
+    ⌈L/parts⌉ or ⌊L/parts⌋ tokens, every rank's buffers have the rows of the
+    largest, and the rows past a part's tokens are padding that the kernels
+    mask (the block ops' `seq_len`; ringrt/Layout.h).
   }];
   let assemblyFormat = "`<` $value `>`";
 }

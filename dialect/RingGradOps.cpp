@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/RingOps.h"
+#include "dialect/AttentionPlan.h"
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -75,7 +76,8 @@ LogicalResult BlockAttentionBackwardOp::verify() {
   }
   if (getRingSize() < 1 || getScale().convertToDouble() <= 0)
     return emitOpError("ring_size must be >= 1 and scale > 0");
-  return success();
+  return verifySeqLen(getSeqLen(), getLayout(), getRingSize(), k.getDimSize(2),
+                      [&] { return emitOpError(); });
 }
 
 LogicalResult AccumulateOp::verify() {

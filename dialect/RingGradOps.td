@@ -129,7 +129,7 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
-    I64Attr:$ring_size, F64Attr:$scale
+    I64Attr:$ring_size, F64Attr:$scale, Ring_SeqLenAttr:$seq_len
   );
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `,` $grad_output `,` $lse `,` $delta `:`
@@ -140,7 +140,8 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
       `,` type($grad_key) `,` type($grad_value) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
+    (`seq_len` `=` $seq_len^)? attr-dict
   }];
   let hasVerifier = 1;
 }

@@ -235,7 +235,10 @@ LogicalResult BlockAttentionOp::verify() {
   if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
                                    getQRows(), getKvRows(),
                                    getScale().convertToDouble())) ||
-      failed(verifyRingSize(*this, getRingSizeAttr().getInt())))
+      failed(verifyRingSize(*this, getRingSizeAttr().getInt())) ||
+      failed(verifySeqLen(getSeqLen(), getLayout(), getRingSize(),
+                          cast<MemRefType>(getKey().getType()).getDimSize(2),
+                          [&] { return emitOpError(); })))
     return failure();
   auto q = cast<MemRefType>(getQuery().getType());
   return verifyPartials(*this, q, getQRows(), q.getDimSize(3),
@@ -247,7 +250,10 @@ LogicalResult BlockAttentionAccumulateOp::verify() {
   if (failed(verifyAttentionInputs(*this, getQuery(), getKey(), getValue(),
                                    getQRows(), getKvRows(),
                                    getScale().convertToDouble())) ||
-      failed(verifyRingSize(*this, getRingSizeAttr().getInt())))
+      failed(verifyRingSize(*this, getRingSizeAttr().getInt())) ||
+      failed(verifySeqLen(getSeqLen(), getLayout(), getRingSize(),
+                          cast<MemRefType>(getKey().getType()).getDimSize(2),
+                          [&] { return emitOpError(); })))
     return failure();
   // The accumulator row of query row i is row i: the accumulators have the
   // query buffer's [B, H, L] and Q's head_dim.
@@ -312,7 +318,9 @@ LogicalResult BlockSoftmaxVOp::verify() {
                          << v.getDimSize(1) << ") with equal batch";
   if (failed(verifyRingSize(*this, getRingSizeAttr().getInt())) ||
       failed(verifyScale(getScale().convertToDouble(), v.getDimSize(3),
-                         [&] { return emitOpError(); })))
+                         [&] { return emitOpError(); })) ||
+      failed(verifySeqLen(getSeqLen(), getLayout(), getRingSize(),
+                          v.getDimSize(2), [&] { return emitOpError(); })))
     return failure();
   auto po = cast<MemRefType>(getPartialOutput().getType());
   auto pl = cast<MemRefType>(getPartialLse().getType());

@@ -134,8 +134,19 @@ def Ring_AttentionOp : Ring_Op<"attention", [
 // With `window<left = L, right = R>` it must also satisfy
 // pos(i) − pos(j) ≤ L and pos(j) − pos(i) ≤ R (−1: unlimited); a block op
 // carries the window only when the window cuts through its block.
+// With `seq_len = L` (present when L does not divide into the layout's
+// parts), the parts have near-equal sizes and Ll rows hold the largest,
+// padded (ringrt/Layout.h): with parts = P (2P for zigzag), part c holds
+// L/parts tokens (one more if c < L mod parts) from token
+// start(c) = c·(L/parts) + min(c, L mod parts); pos(i) = start(owner) + i
+// (none), start(chunk) + offset in the chunk's slot (zigzag, C = Ll/2),
+// i·P + owner (striped); a row past its part's tokens (striped: pos ≥ L)
+// is padding. Padding keys are never visible and padding queries see
+// nothing (O = 0, LSE = −inf), under every mask.
 
 def Ring_F32Buffer : MemRefOf<[F32]>;
+// The global sequence length of a layout with padding rows (see above).
+def Ring_SeqLenAttr : OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>;
 def Ring_AnyBuffer : MemRefOf<[BF16, F16, F32]>;
 def Ring_RowRange : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 
@@ -236,14 +247,15 @@ def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
-    I64Attr:$ring_size, F64Attr:$scale
+    I64Attr:$ring_size, F64Attr:$scale, Ring_SeqLenAttr:$seq_len
   );
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
+    (`seq_len` `=` $seq_len^)? attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -290,7 +302,7 @@ def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
     ConfinedAttr<I64Attr, [IntPositive]>:$ring_size, F64Attr:$scale,
-    UnitAttr:$first
+    UnitAttr:$first, Ring_SeqLenAttr:$seq_len
   );
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
@@ -298,7 +310,8 @@ def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
     `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
-    (`first` $first^)? attr-dict
+    (`first` $first^)?
+    (`seq_len` `=` $seq_len^)? attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -354,14 +367,15 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
-    I64Attr:$ring_size, F64Attr:$scale
+    I64Attr:$ring_size, F64Attr:$scale, Ring_SeqLenAttr:$seq_len
   );
   let assemblyFormat = [{
     `ins` `(` $scores `,` $value `:` type($scores) `,` type($value) `)`
     `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
-    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale attr-dict
+    `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
+    (`seq_len` `=` $seq_len^)? attr-dict
   }];
   let hasVerifier = 1;
 }

@@ -99,3 +99,14 @@ BlockVisibility mlir::ring::classifyPairs(const DiffSet &d, bool causal,
                           causal ? 0 : std::numeric_limits<int64_t>::min());
   return v;
 }
+
+BlockVisibility mlir::ring::classifyRows(const TokenRows &q,
+                                         const TokenRows &k, bool causal,
+                                         int64_t left, int64_t right) {
+  if (q.count <= 0 || k.count <= 0)
+    return {};
+  // Both progressions share the layout's stride (1, or P for striped).
+  return classifyPairs(DiffSet::of(q.first, q.count, k.first, k.count,
+                                   q.stride),
+                       causal, left, right);
+}

@@ -6,7 +6,10 @@
 // mask and the sliding window (#ring.window). Sets of position differences
 // between a row range of queries and one of keys (DiffSet) let the schedule
 // classify whole blocks (invisible, fully visible, cut by the mask) exactly,
-// for contiguous and for striped layouts.
+// for contiguous and for striped layouts. With padded parts (a sequence
+// that does not divide into the layout's parts, ringrt/Layout.h) only the
+// rows that hold tokens take part (TokenRows), and the kernels give padding
+// rows positions no mask admits (paddingKeyPosition/paddingQueryPosition).
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,6 +82,31 @@ struct BlockVisibility {
 /// (left, right; −1, −1 for none).
 BlockVisibility classifyPairs(const DiffSet &d, bool causal, int64_t left,
                               int64_t right);
+
+/// The token rows among some local rows of one rank's buffer: their
+/// positions form the progression first, first + stride, ... (count terms).
+/// With padded parts a part's tokens are a prefix of its rows, so the rows
+/// of one part that hold tokens are always such a progression; count = 0
+/// when every row is padding.
+struct TokenRows {
+  int64_t first = 0, count = 0, stride = 1;
+};
+
+/// Classifies the (query, key) pairs of token rows `q` against `k`: padding
+/// rows see nothing and are seen by nothing, so a block without a token on
+/// either side is invisible.
+BlockVisibility classifyRows(const TokenRows &q, const TokenRows &k,
+                             bool causal, int64_t left, int64_t right);
+
+/// The positions the kernels give the padding rows of padded parts. With
+/// `seq` >= L the clamp of clampedDiffBounds (lo, hi in [−seq, seq]) and a
+/// kernel that always tests the lower side, kp <= qp − lo, when the layout
+/// has padding: a padding key (3·seq) fails it for every query (qp − lo <
+/// 2·seq), and a padding query (−3·seq) for every key (qp − lo <= −2·seq <
+/// 0 <= kp). Causal, window and padding then are one test; positions stay
+/// within ±3·seq (i32 on the GPU while 3·seq < 2^31).
+inline int64_t paddingKeyPosition(int64_t seq) { return 3 * seq; }
+inline int64_t paddingQueryPosition(int64_t seq) { return -3 * seq; }
 
 } // namespace mlir::ring
 

@@ -71,7 +71,12 @@ SmallVector<BlockCase> mlir::ring::classifyStage(Balance layout, bool causal,
 // rank with Visibility.h, runs of ranks with the same outcome become cases
 // with a rank range, and neighbouring atoms with the same outcome are
 // merged back into one block (so that a window that hides nothing yields
-// the blocks of the window-free schedule).
+// the blocks of the window-free schedule). With padded parts an atom's
+// token rows are a prefix of it (AttentionPlan::tokenRows): only those are
+// classified, and an atom without a token on either side is invisible (a
+// rank with no token computes no block). Without a window the static cases
+// above stay exact under padding: the parts keep the token order, and the
+// block ops' seq_len masks the padding rows.
 
 namespace {
 
@@ -117,7 +122,6 @@ SmallVector<BlockCase> mlir::ring::classifyStage(const AttentionPlan &plan,
   const int64_t P = plan.ring(), Ll = plan.localSeq();
   if (!plan.hasWindow())
     return classifyStage(plan.balance, plan.isCausal(), P, Ll, offset);
-  const int64_t stride = plan.balance == Balance::striped ? P : 1;
   auto atoms = atomsOf(plan.balance, Ll);
   SmallVector<BlockCase> cases;
   for (auto [q0, qn] : atoms)
@@ -125,10 +129,7 @@ SmallVector<BlockCase> mlir::ring::classifyStage(const AttentionPlan &plan,
       // Per rank: invisible (-1) or the mask bits (causal cut, window cut).
       auto classOf = [&](int64_t p) -> int {
         int64_t src = ((p - offset) % P + P) % P;
-        DiffSet d = DiffSet::of(globalRow(plan, p, q0), qn,
-                                globalRow(plan, src, k0), kn, stride);
-        BlockVisibility v = classifyPairs(d, plan.isCausal(), plan.windowLeft,
-                                          plan.windowRight);
+        BlockVisibility v = rowsVisibility(plan, p, q0, qn, src, k0, kn);
         return v.any ? (v.causalCut ? 1 : 0) | (v.windowCut ? 2 : 0) : -1;
       };
       for (int64_t p = 0; p < P;) {
@@ -309,4 +310,8 @@ std::string mlir::ring::ringAllReduceSentBytes(int64_t bytes, int64_t m,
   return llvm::formatv("{0:e3}", double(copies) * 2.0 * double(m - 1) /
                                      double(m) * double(bytes))
       .str();
+}
+
+IntegerAttr mlir::ring::seqLenAttr(Builder &b, const AttentionPlan &plan) {
+  return plan.hasSeqPadding() ? b.getI64IntegerAttr(plan.seq) : IntegerAttr();
 }

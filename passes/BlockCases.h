@@ -110,6 +110,11 @@ void emitBlockCases(OpBuilder &b, Location loc, ArrayRef<BlockCase> cases,
 Value emitStageSource(OpBuilder &b, Location loc, Value rank, int64_t offset,
                       int64_t ringSize);
 
+/// The `seq_len` attribute of the plan's block ops: the sequence length
+/// when the layout has padding rows (AttentionPlan::hasSeqPadding), else
+/// null. Shared by the forward and backward schedules.
+IntegerAttr seqLenAttr(Builder &b, const AttentionPlan &plan);
+
 } // namespace mlir::ring
 
 #endif // RINGC_PASSES_BLOCKCASES_H

@@ -78,6 +78,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CostModel.h"
+#include "dialect/AttentionPlan.h"
 #include "passes/BlockCases.h"
 
 #include "llvm/Support/Format.h"
@@ -156,7 +157,9 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
   const int64_t groupKv = pb.kvHeads / n;
   pr.kvReplicated = U > groupKv;
   const double Hkvl = pr.kvReplicated ? 1.0 : double(groupKv) / U;
-  const int64_t Ll = pb.seq / P;
+  // Rows per rank, padding included (the kernels compute padded rows too).
+  const int64_t Ll =
+      ringrt::layout::localRows(toRuntimeBalance(plan.layout), pb.seq, P);
   const double Dl = double(pb.headDim) / m;
 
   // Ranks beyond the node's compute units share them (see above).

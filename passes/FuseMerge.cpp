@@ -150,7 +150,8 @@ struct RingFuseMergePass
           block.getValue(), merge.getAccOutput(), merge.getAccLse(),
           block.getQOwner(), block.getKvOwner(), block.getQRowsAttr(),
           block.getKvRowsAttr(), block.getMaskAttr(), block.getLayoutAttr(),
-          block.getWindowAttr(), block.getRingSizeAttr(), block.getScaleAttr(), /*first=*/UnitAttr());
+          block.getWindowAttr(), block.getRingSizeAttr(), block.getScaleAttr(),
+          /*first=*/UnitAttr(), block.getSeqLenAttr());
       partials.insert(block.getPartialOutput());
       partials.insert(block.getPartialLse());
       merge.erase();

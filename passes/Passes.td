@@ -15,17 +15,17 @@ def RingVerifyShardingsPass : Pass<"ring-verify-shardings", "ModuleOp"> {
     Derives the plan of every `ring.attention` from the upstream `shard`
     annotations of its operands (which grid axis is the ring, the head-group
     and the dim-slice axis) and reports, at the op, every spec that ringc
-    cannot compile: a sequence length the layout cannot split, heads that do
-    not divide into head groups, a head_dim that does not divide into dim
+    cannot compile: heads that do not divide into head groups (any sequence
+    length splits: uneven parts are padded, ringrt/Layout.h), a head_dim that does not divide into dim
     slices, an unknown grid, a grid axis used for two dimensions, Q, K and V
     split differently, batch split, or an unused grid axis of size > 1.
 
     Example:
 
     ```mlir
-    shard.grid @g(shape = 3)
+    shard.grid @g(shape = 3x2)
     ...
-    // error: sequence length 1000 is not divisible by the ring size 3 ...
+    // error: query heads (9) are not divisible by head_groups (2); ...
     %o, %lse = ring.attention %q, %k, %v : ...
     ```
 
@@ -45,8 +45,9 @@ def RingPartitionPass : Pass<"ring-partition", "ModuleOp"> {
     `shard`-annotated tensors into the per-rank SPMD program:
 
     * the signature takes the rank's local buffers in destination-passing
-      style, `(Q, K, V, O, LSE)` as memrefs of shapes `[B, Hq/n, L/P, D/m]`,
-      `[B, Hkv/n, L/P, D/m]` and `[B, Hq/n, L/P]`: this is the C ABI of the
+      style, `(Q, K, V, O, LSE)` as memrefs of shapes `[B, Hq/n, Ll, D/m]`,
+      `[B, Hkv/n, Ll, D/m]` and `[B, Hq/n, Ll]` (Ll = L/P, or ⌈L/P⌉ rows
+      of padded parts when P does not divide L): this is the C ABI of the
       artifact;
     * the grid coordinates come from upstream `shard.process_multi_index`;
     * the work is one `ring.local_attention` carrying the `#ring.plan`, which

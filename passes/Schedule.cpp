@@ -174,13 +174,13 @@ private:
     if (plan.dimSlices() == 1) {
       BlockAttentionOp::create(b, loc, op.getQuery(), k, v, partO, partL,
                                rank, src, qRows, kvRows, mask, layout, window,
-                               ringSize, scale);
+                               ringSize, scale, seqLenAttr(b, plan));
     } else {
       Value s = scores.at(std::make_pair(c.qn, c.kn));
       BlockScoresOp::create(b, loc, op.getQuery(), k, s, qRows, kvRows);
       AllReduceOp::create(b, loc, s, stage);
       BlockSoftmaxVOp::create(b, loc, s, v, partO, partL, rank, src, qRows,
-                              kvRows, mask, layout, window, ringSize, scale);
+                              kvRows, mask, layout, window, ringSize, scale, seqLenAttr(b, plan));
     }
     MergeOp::create(b, loc, partO, partL, accO, accL, qRows);
   }

@@ -199,7 +199,8 @@ private:
         ds, dq, accK, accV, rank, src, qRows, kvRows,
         MaskKindAttr::get(ctx, c.mask), BalanceAttr::get(ctx, plan.balance),
         c.window ? plan.windowAttr(ctx) : WindowAttr(),
-        b.getI64IntegerAttr(plan.ring()), b.getF64FloatAttr(plan.scale));
+        b.getI64IntegerAttr(plan.ring()), b.getF64FloatAttr(plan.scale),
+        seqLenAttr(b, plan));
   }
 
   void emitRemarks() {

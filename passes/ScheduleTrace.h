@@ -66,41 +66,24 @@ struct Event {
   int64_t qOwner = -1, kvOwner = -1;
 };
 
-/// The global token position of local row `row` of ring rank `owner`'s
-/// buffers under the plan's layout (RingOps.td).
-inline int64_t globalRow(const AttentionPlan &plan, int64_t owner,
-                         int64_t row) {
-  int64_t P = plan.ring(), Ll = plan.localSeq();
-  switch (plan.balance) {
-  case Balance::none:
-    return owner * Ll + row;
-  case Balance::zigzag: {
-    int64_t c = Ll / 2;
-    return row < c ? owner * c + row : (2 * P - 1 - owner) * c + (row - c);
-  }
-  case Balance::striped:
-    return row * P + owner;
-  }
-  llvm_unreachable("unknown layout");
-}
-
 /// How local rows [q0, q0+qn) of ring rank `qOwner` relate to the mask
 /// (causal and sliding window) against rows [k0, k0+kn) of ring rank
-/// `kOwner`'s block. The rows must not straddle a zigzag chunk boundary
-/// (the checkers count in units that no block boundary splits).
+/// `kOwner`'s block; padding rows see nothing and are seen by nothing
+/// (Visibility.h classifyRows). The rows must not straddle a zigzag chunk
+/// boundary (the checkers count in units that no block boundary splits).
 inline BlockVisibility rowsVisibility(const AttentionPlan &plan,
                                       int64_t qOwner, int64_t q0, int64_t qn,
                                       int64_t kOwner, int64_t k0,
                                       int64_t kn) {
-  int64_t stride = plan.balance == Balance::striped ? plan.ring() : 1;
-  return classifyPairs(DiffSet::of(globalRow(plan, qOwner, q0), qn,
-                                   globalRow(plan, kOwner, k0), kn, stride),
-                       plan.isCausal(), plan.windowLeft, plan.windowRight);
+  return classifyRows(plan.tokenRows(qOwner, q0, qn),
+                      plan.tokenRows(kOwner, k0, kn), plan.isCausal(),
+                      plan.windowLeft, plan.windowRight);
 }
 
 /// Checks the masks a block op applies: mask<causal> only under a causal
-/// plan, and a window only if it is the plan's. Emits the error at `op`
-/// (prefixed by `where`) and fails otherwise.
+/// plan, a window only if it is the plan's, and the plan's `seq_len` when
+/// its layout has padding rows (the kernels mask them from it). Emits the
+/// error at `op` (prefixed by `where`) and fails otherwise.
 inline LogicalResult checkBlockMaskAttrs(Operation *op,
                                          const AttentionPlan &plan,
                                          const std::string &where) {
@@ -119,6 +102,12 @@ inline LogicalResult checkBlockMaskAttrs(Operation *op,
                                      plan.windowLeft, plan.windowRight)
                            .str()
                      : std::string());
+  auto seqLen = op->getAttrOfType<IntegerAttr>("seq_len");
+  if (plan.hasSeqPadding() && (!seqLen || seqLen.getInt() != plan.seq))
+    return op->emitError()
+           << where << "has no seq_len = " << plan.seq
+           << ", but the sequence does not divide into the layout's parts: "
+              "the padding rows would not be masked";
   return success();
 }
 

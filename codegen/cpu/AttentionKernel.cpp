@@ -98,9 +98,12 @@ struct AttentionVariant {
   int64_t windowLeft = -1, windowRight = -1;
   Balance layout;
   int64_t ringSize;
+  /// seq_len: the layout has padding rows (masked, and zeroed in Kt/Vw).
+  std::optional<uint64_t> seqLen;
   bool windowed() const { return windowLeft != -1 || windowRight != -1; }
-  /// Masks from global positions (causal or window), not only padding.
-  bool positional() const { return causal || windowed(); }
+  /// Masks from global positions (causal, window or padded parts), not
+  /// only the rows past kn.
+  bool positional() const { return causal || windowed() || seqLen; }
   double scale;
   int64_t queryTile;
   /// ring.block_attention_accumulate: merge into the accumulator (row
@@ -135,14 +138,15 @@ public:
                                kKeyTile));
     needMask = var.positional() || var.kn % kKeyTile != 0;
     // Key kp is visible to query qp iff qp − hi <= kp <= qp − lo
-    // (Visibility.h; clamped to the sequence so that nothing overflows).
+    // (Visibility.h; clamped to the sequence so that nothing overflows;
+    // padding rows have positions that fail the lower side).
     std::tie(diffLo, diffHi) = clampedDiffBounds(
-        var.causal, var.windowLeft, var.windowRight,
-        var.q.getDimSize(2) * var.ringSize);
+        var.causal, var.windowLeft, var.windowRight, span());
     directV = cast<MemRefType>(v.getType()).getElementType().isF32() &&
-              var.kn % kKeyTile == 0;
+              var.kn % kKeyTile == 0 && !var.seqLen;
     // (x86vector.avx512.dot takes 4, 8 or 16 f32 lanes.)
-    pvDot = var.bf16Dot && width >= 4;
+    // Padded parts: V goes through Vw, whose padding rows are zeroed.
+    pvDot = var.bf16Dot && width >= 4 && !var.seqLen;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
     kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[6]);
   }
@@ -209,6 +213,8 @@ private:
   int64_t queryBlock, keyBlock;
   bool needMask, directV, pvDot = false;
   int64_t diffLo = 0, diffHi = 0;
+  /// The positions' span: local rows × ring size (>= the sequence length).
+  int64_t span() const { return var.q.getDimSize(2) * var.ringSize; }
   // Scratch buffers.
   Value kt, vw, vp, kpos, qs, ps, acc, ms, ls;
 };
@@ -269,16 +275,19 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, kpos);
 }
 
-/// kpos[j] = the global position of key row k0 + j (causal or window), 0
-/// (no mask), or INT64_MAX for padding rows, so that `kpos[j] <= qpos` (and
-/// with a window `kpos[j] >= qlo`) is the visibility test in every case.
+/// kpos[j] = the mask position of key row k0 + j (causal, window or
+/// padded parts: maskPosition), 0 (no mask), or INT64_MAX for rows past kn,
+/// so that `kpos[j] <= qpos` (and with a window `kpos[j] >= qlo`) is the
+/// visibility test in every case.
 void AttentionKernelEmitter::emitKeyPositions() {
   b.forRange(0, knPadded, 1, [&](Value j) {
     Value j64 = arith::IndexCastOp::create(b, b.getI64Type(), j);
     Value pos = b.i64(0);
     if (var.positional())
-      pos = globalPosition(b, var.layout, var.kv.getDimSize(2), var.ringSize,
-                           kvOwner, arith::AddIOp::create(b, j64, b.i64(var.k0)));
+      pos = maskPosition(b, var.layout, var.kv.getDimSize(2), var.ringSize,
+                         var.seqLen, kvOwner,
+                         arith::AddIOp::create(b, j64, b.i64(var.k0)),
+                         /*isKey=*/true);
     Value real = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j64,
                                        b.i64(var.kn));
     Value value = arith::SelectOp::create(
@@ -320,12 +329,27 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
         b.index(var.k0));
     Value tile = arith::DivUIOp::create(b, j, b.index(kKeyTile));
     Value lane = arith::RemUIOp::create(b, j, b.index(kKeyTile));
+    // Padding rows of the layout's parts hold whatever the caller left
+    // there: zero them, so that a NaN there cannot reach P·V (0·NaN).
+    Value pad;
+    if (var.seqLen)
+      pad = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::sge,
+          memref::LoadOp::create(b, kpos, ValueRange{j}),
+          b.i64(paddingKeyPosition(span())));
+    auto clean = [&](Value x) -> Value {
+      if (!pad)
+        return x;
+      return arith::SelectOp::create(b, pad, b.splat(width, b.f32(0.0)), x);
+    };
     b.forRange(0, headDim, width, [&](Value d) {
       if (vw)
-        vector::StoreOp::create(b, b.loadF32(v, {bi, hk, row, d}, width), vw,
-                                ValueRange{j, d});
+        vector::StoreOp::create(b, clean(b.loadF32(v, {bi, hk, row, d}, width)),
+                                vw, ValueRange{j, d});
       if (var.bf16Dot) {
         // Kp[tile][d/2 + l][lane] = the pair K[row][d + 2l], K[row][d + 2l + 1].
+        // (Padding keys need no zeroing: their scores are replaced by −inf,
+        // never multiplied.)
         Value pairs = loadPairs(k, {bi, hk, row, d});
         Value e0 = arith::DivUIOp::create(b, d, b.index(2));
         for (int64_t l = 0; l < width / 2; ++l) {
@@ -336,7 +360,7 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
         }
         return;
       }
-      Value kvec = b.loadF32(k, {bi, hk, row, d}, width);
+      Value kvec = clean(b.loadF32(k, {bi, hk, row, d}, width));
       for (int64_t l = 0; l < width; ++l) {
         Value e = vector::ExtractOp::create(b, kvec, ArrayRef<int64_t>{l});
         Value dl = arith::AddIOp::create(b, d, b.index(l));
@@ -384,16 +408,18 @@ SmallVector<Value> AttentionKernelEmitter::tileRows(Value qt) {
 }
 
 /// The last visible key position (i64) of each of `rows`: pos − lo from
-/// the layout (causal or window), or INT64_MAX − 1, which sees every real
-/// key (padding only).
+/// the layout (causal, window or padded parts; a padding row's sentinel
+/// minus lo is below every key), or INT64_MAX − 1, which sees every real
+/// key (rows past kn only).
 SmallVector<Value>
 AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
   SmallVector<Value> qpos;
   for (Value row : rows) {
     if (var.positional()) {
-      Value pos = globalPosition(
-          b, var.layout, var.q.getDimSize(2), var.ringSize, qOwner,
-          arith::IndexCastOp::create(b, b.getI64Type(), row));
+      Value pos = maskPosition(
+          b, var.layout, var.q.getDimSize(2), var.ringSize, var.seqLen,
+          qOwner, arith::IndexCastOp::create(b, b.getI64Type(), row),
+          /*isKey=*/false);
       qpos.push_back(diffLo == 0 ? pos
                                  : arith::SubIOp::create(b, pos, b.i64(diffLo))
                                        .getResult());
@@ -478,7 +504,8 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
           return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st);
         // Skip the tile when its first key comes after every query's last
         // visible key, or (window) its last real key before every query's
-        // first visible key (padding keys have INT64_MAX: never skipped).
+        // first visible key (keys past kn have INT64_MAX, padding keys of the
+        // layout a sentinel past every position: never skipped).
         Value kp = vector::LoadOp::create(
             b, VectorType::get({kKeyTile}, b.getI64Type()), kpos,
             ValueRange{kt0});
@@ -786,6 +813,7 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   }
   var.layout = op.getLayout();
   var.ringSize = op.getRingSize();
+  var.seqLen = op.getSeqLen();
   var.scale = op.getScale().convertToDouble();
   var.queryTile = std::clamp<int64_t>(queryTile, 1, 16);
   const CpuVariant *isa = cache.cpuVariant();

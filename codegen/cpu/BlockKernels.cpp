@@ -168,9 +168,11 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
   int64_t k0 = op.getKvRows()[0], kn = op.getKvRows()[1];
   bool causal = op.getMask() == MaskKind::causal;
   WindowAttr window = op.getWindowAttr();
-  bool masked = causal || window;
   Balance layout = op.getLayout();
   int64_t ringSize = op.getRingSize();
+  // Padded parts (seq_len): padding rows are masked like the window.
+  std::optional<uint64_t> seqLen = op.getSeqLen();
+  bool masked = causal || window || seqLen;
   double scale = op.getScale().convertToDouble();
   return getKernelFor(
       cache, op, "ring_cpu_block_softmax_v",
@@ -190,11 +192,12 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
           Value hk = arith::DivUIOp::create(b, h, b.index(group));
           Value qPos;
           if (masked)
-            qPos = globalPosition(
-                b, layout, localSeq, ringSize, qOwner,
+            qPos = maskPosition(
+                b, layout, localSeq, ringSize, seqLen, qOwner,
                 arith::IndexCastOp::create(
                     b, b.getI64Type(),
-                    arith::AddIOp::create(b, i, b.index(q0))));
+                    arith::AddIOp::create(b, i, b.index(q0))),
+                /*isKey=*/false);
           // The scaled score of key j, −inf when masked.
           auto score = [&](Value j) -> Value {
             Value x = arith::MulFOp::create(
@@ -202,13 +205,14 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
                 b.f32(scale));
             if (!masked)
               return x;
-            Value kPos = globalPosition(
-                b, layout, localSeq, ringSize, kvOwner,
+            Value kPos = maskPosition(
+                b, layout, localSeq, ringSize, seqLen, kvOwner,
                 arith::IndexCastOp::create(
                     b, b.getI64Type(),
-                    arith::AddIOp::create(b, j, b.index(k0))));
+                    arith::AddIOp::create(b, j, b.index(k0))),
+                /*isKey=*/true);
             Value visible = keyVisible(b, qPos, kPos, causal, window,
-                                       localSeq * ringSize);
+                                       localSeq * ringSize, seqLen.has_value());
             return arith::SelectOp::create(b, visible, x, b.negInf());
           };
           Value m = b.forRangeIter(0, kn, 1, {b.negInf()},
@@ -240,6 +244,9 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
                   Value a = vector::LoadOp::create(b, rowType, accRow,
                                                    ValueRange{d});
                   Value x = b.loadF32(v, {bi, hk, vRow, d}, w);
+                  // A padding row of V may hold anything (0·NaN = NaN).
+                  if (seqLen)
+                    x = arith::SelectOp::create(b, masked, zero, x);
                   vector::StoreOp::create(b, vector::FMAOp::create(b, pv, x, a),
                                           accRow, ValueRange{d});
                 });

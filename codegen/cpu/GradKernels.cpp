@@ -133,10 +133,14 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
   int64_t k0 = op.getKvRows()[0], kn = op.getKvRows()[1];
   bool causal = op.getMask() == MaskKind::causal;
   WindowAttr window = op.getWindowAttr();
-  bool masked = causal || window;
   bool givenScores = static_cast<bool>(op.getScores());
   Balance layout = op.getLayout();
   int64_t ringSize = op.getRingSize();
+  // With seq_len (padded parts), padding rows are masked like the window:
+  // a padding query row sees no key (whatever LSE it was given), a padding
+  // key row is seen by no query (its dK, dV stay 0).
+  std::optional<uint64_t> seqLen = op.getSeqLen();
+  bool masked = causal || window || seqLen;
   double scale = op.getScale().convertToDouble();
   Builder types(op.getContext());
   func::FuncOp progress = cache.declare(
@@ -178,8 +182,8 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
             Value dl = memref::LoadOp::create(b, delta, ValueRange{bi, h, row});
             Value qPos;
             if (masked)
-              qPos = globalPosition(b, layout, localSeq, ringSize, qOwner,
-                                    toI64(i, q0));
+              qPos = maskPosition(b, layout, localSeq, ringSize, seqLen,
+                                  qOwner, toI64(i, q0), /*isKey=*/false);
             SmallVector<Value> zeros(chunks, b.splat(w, b.f32(0.0)));
             // dQ of the row accumulates in registers over the block's keys.
             auto pair = [&](Value j, ValueRange acc) -> SmallVector<Value> {
@@ -221,10 +225,12 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
                 0, kn, 1, zeros, [&](Value j, ValueRange acc) {
                   if (!masked)
                     return pair(j, acc);
-                  Value kPos = globalPosition(b, layout, localSeq, ringSize,
-                                              kvOwner, toI64(j, k0));
+                  Value kPos = maskPosition(b, layout, localSeq, ringSize,
+                                            seqLen, kvOwner, toI64(j, k0),
+                                            /*isKey=*/true);
                   Value vis = keyVisible(b, qPos, kPos, causal, window,
-                                         localSeq * ringSize);
+                                         localSeq * ringSize,
+                                         seqLen.has_value());
                   return b.ifElse(
                       vis, [&] { return pair(j, acc); },
                       [&] { return SmallVector<Value>(acc); });

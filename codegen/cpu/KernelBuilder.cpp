@@ -147,7 +147,52 @@ Value KernelBuilder::flatten(Value memref) {
 
 Value mlir::ring::cpu::globalPosition(KernelBuilder &b, Balance layout,
                                       int64_t localSeq, int64_t ringSize,
-                                      Value owner, Value row) {
+                                      Value owner, Value row,
+                                      std::optional<uint64_t> seqLen,
+                                      Value *valid) {
+  if (valid)
+    *valid = nullptr;
+  using P = arith::CmpIPredicate;
+  if (seqLen) {
+    // Padded parts (ringrt/Layout.h): part c of `parts` holds L/parts
+    // tokens, one more if c < L % parts, from c·(L/parts) + min(c, L % parts).
+    int64_t L = static_cast<int64_t>(*seqLen);
+    auto part = [&](int64_t parts, Value c, Value off) {
+      Value start = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, c, b.i64(L / parts)),
+          arith::MinSIOp::create(b, c, b.i64(L % parts)));
+      Value count = arith::AddIOp::create(
+          b, b.i64(L / parts),
+          arith::ExtUIOp::create(
+              b, b.getI64Type(),
+              arith::CmpIOp::create(b, P::slt, c, b.i64(L % parts))));
+      if (valid)
+        *valid = arith::CmpIOp::create(b, P::slt, off, count);
+      return arith::AddIOp::create(b, start, off).getResult();
+    };
+    switch (layout) {
+    case Balance::none:
+      return part(ringSize, owner, row);
+    case Balance::zigzag: {
+      int64_t chunk = localSeq / 2;
+      Value inFirst = arith::CmpIOp::create(b, P::slt, row, b.i64(chunk));
+      Value c = arith::SelectOp::create(
+          b, inFirst, owner,
+          arith::SubIOp::create(b, b.i64(2 * ringSize - 1), owner));
+      Value off = arith::SelectOp::create(
+          b, inFirst, row, arith::SubIOp::create(b, row, b.i64(chunk)));
+      return part(2 * ringSize, c, off);
+    }
+    case Balance::striped: {
+      Value pos = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, row, b.i64(ringSize)), owner);
+      if (valid)
+        *valid = arith::CmpIOp::create(b, P::slt, pos, b.i64(L));
+      return pos;
+    }
+    }
+    llvm_unreachable("unknown layout");
+  }
   switch (layout) {
   case Balance::none:
     return arith::AddIOp::create(
@@ -171,14 +216,30 @@ Value mlir::ring::cpu::globalPosition(KernelBuilder &b, Balance layout,
   llvm_unreachable("unknown layout");
 }
 
+Value mlir::ring::cpu::maskPosition(KernelBuilder &b, Balance layout,
+                                    int64_t localSeq, int64_t ringSize,
+                                    std::optional<uint64_t> seqLen,
+                                    Value owner, Value row, bool isKey) {
+  Value valid;
+  Value pos = globalPosition(b, layout, localSeq, ringSize, owner, row, seqLen,
+                             &valid);
+  if (!valid)
+    return pos;
+  int64_t span = localSeq * ringSize;
+  return arith::SelectOp::create(b, valid, pos,
+                                 b.i64(isKey ? paddingKeyPosition(span)
+                                             : paddingQueryPosition(span)));
+}
+
 Value mlir::ring::cpu::keyVisible(KernelBuilder &b, Value qPos, Value kPos,
-                                  bool causal, WindowAttr window,
-                                  int64_t seq) {
-  if (!causal && !window)
+                                  bool causal, WindowAttr window, int64_t seq,
+                                  bool padded) {
+  if (!causal && !window && !padded)
     return Value();
   auto [lo, hi] = clampedDiffBounds(causal, window ? window.getLeft() : -1,
                                     window ? window.getRight() : -1, seq);
-  // lo <= qPos − kPos <= hi, i.e. qPos − hi <= kPos <= qPos − lo.
+  // lo <= qPos − kPos <= hi, i.e. qPos − hi <= kPos <= qPos − lo; the lower
+  // side also rejects the padding rows' positions (Visibility.h).
   Value visible = arith::CmpIOp::create(
       b, arith::CmpIPredicate::sle, kPos,
       arith::SubIOp::create(b, qPos, b.i64(lo)));

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
+#include <optional>
 
 namespace mlir::ring::cpu {
 
@@ -73,15 +74,30 @@ public:
 /// owned by ring rank `owner` (i64), as RingOps.td defines it:
 ///   none: owner·Ll + i; zigzag: C = Ll/2, owner·C + i for i < C, else
 ///   (2P−1−owner)·C + (i − C); striped: i·P + owner.
+/// With `seqLen` (the op's seq_len: padded parts), the positions of the
+/// padded layout, and `*valid` (if given) is set to an i1 that is false on
+/// padding rows; without it, `*valid` is set to null.
 Value globalPosition(KernelBuilder &b, Balance layout, int64_t localSeq,
-                     int64_t ringSize, Value owner, Value row);
+                     int64_t ringSize, Value owner, Value row,
+                     std::optional<uint64_t> seqLen = std::nullopt,
+                     Value *valid = nullptr);
+
+/// The position of local row `row` of ring rank `owner` that the masks
+/// compare (i64): its global position (globalPosition), and with `seqLen`
+/// (padded parts) on padding rows the sentinels of Visibility.h for a
+/// sequence of localSeq·ringSize positions: paddingKeyPosition (`isKey`)
+/// or paddingQueryPosition, which keyVisible with `padded` never admits.
+Value maskPosition(KernelBuilder &b, Balance layout, int64_t localSeq,
+                   int64_t ringSize, std::optional<uint64_t> seqLen,
+                   Value owner, Value row, bool isKey);
 
 /// Whether key position `kPos` is visible to query position `qPos` (i64
-/// scalars) under the causal mask and the sliding window `window` (null:
-/// none) of a sequence of `seq` tokens (Visibility.h), or a null Value when
-/// neither masks anything.
+/// scalars from maskPosition) under the causal mask and the sliding window
+/// `window` (null: none) of a sequence of `seq` tokens (Visibility.h; `seq`
+/// the localSeq·ringSize of maskPosition), and with `padded` not for the
+/// padding rows; or a null Value when nothing is masked.
 Value keyVisible(KernelBuilder &b, Value qPos, Value kPos, bool causal,
-                 WindowAttr window, int64_t seq);
+                 WindowAttr window, int64_t seq, bool padded = false);
 
 /// The widest vector (a power of two, at most 16 lanes) that divides `n`.
 int64_t vectorWidthFor(int64_t n);

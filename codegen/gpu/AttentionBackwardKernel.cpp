@@ -17,8 +17,8 @@
 // row has exactly one writer and a fixed summation order, so the gradients
 // are deterministic and need no global atomics (which the emulator would
 // have to order); the price is recomputing S and dP once more (7 GEMMs of
-// the block instead of 5). Masks (causal from global positions; ragged row
-// ranges) and the causal tile skipping are those of the forward kernel
+// the block instead of 5). Masks (causal, window and padded parts from
+// global positions, Visibility.h; ragged row ranges) and the causal tile skipping are those of the forward kernel
 // (AttentionKernel.cpp), through maskVisible below.
 //
 // The sm_90a form (BackwardKernelConfig::wgmma, chosen with the forward's
@@ -81,7 +81,8 @@ mlir::ring::gpu::defaultWgmmaBackwardConfig(int64_t headDim) {
 std::string BackwardKernelConfig::suffix() const {
   return dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         window.suffix() + "_w" + std::to_string(warps) + "_n" + std::to_string(blockN);
+         window.suffix() + padding.suffix() + "_w" + std::to_string(warps) +
+         "_n" + std::to_string(blockN);
 }
 
 std::string BackwardKernelConfig::dqKernelName() const {
@@ -196,9 +197,21 @@ public:
 
 private:
   void prologue();
+  /// The layout's position of local row `i` (with padded parts the part's
+  /// formula, which grows with i: the causal tile skipping stays a prefix).
   std::string pos(const std::string &i, const std::string &owner,
                   const std::string &len) {
+    if (c.padding) {
+      std::string valid;
+      return paddedPosition(e, c.layout, i, owner, len, c.padding, &valid);
+    }
     return globalPosition(e, c.layout, i, owner, len, "%ring");
+  }
+  /// The position the masks compare (padding rows: the sentinels of
+  /// Visibility.h, maskPosition).
+  std::string maskPos(const std::string &i, const std::string &owner,
+                      const std::string &len, bool isKey) {
+    return maskPosition(e, c.layout, i, owner, len, "%ring", c.padding, isKey);
   }
   /// cp.async of a tile: padded rows (ldmatrix) or swizzled panels
   /// (wgmma descriptors).
@@ -474,7 +487,7 @@ std::string BackwardWriter::dq() {
   const bool positional = causal || c.window.any();
   if (positional)
     for (int r = 0; r < 2; ++r)
-      qPos[r] = pos(rows[r], "%q_owner", "%q_len");
+      qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
   // Per row: lse · log2 e and D (rows past the tail read the last row).
   std::string lseL2[2], dl[2];
   for (int r = 0; r < 2; ++r) {
@@ -531,7 +544,9 @@ std::string BackwardWriter::dq() {
       for (int col = 0; col < 2; ++col) {
         std::string key = e.add(key0, e.i32(n * 8 + col));
         std::string ok = e.cmp("slt", key, kEnd);
-        std::string kp = positional ? pos(key, "%kv_owner", "%kv_len") : "";
+        std::string kp =
+            positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
+                       : "";
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
@@ -589,7 +604,7 @@ std::string BackwardWriter::dkdv() {
   const bool positional = causal || c.window.any();
   if (positional)
     for (int r = 0; r < 2; ++r)
-      kPos[r] = pos(rows[r], "%kv_owner", "%kv_len");
+      kPos[r] = maskPos(rows[r], "%kv_owner", "%kv_len", /*isKey=*/true);
   std::string nt = e.sub(ntAll, first);
   std::string total = e.mul(nt, group);
   // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
@@ -698,7 +713,9 @@ std::string BackwardWriter::dkdv() {
           l2 = lseLog2(at);
           dl = loadF32(deltag, at);
         }
-        std::string qp = positional ? pos(qi, "%q_owner", "%q_len") : "";
+        std::string qp =
+            positional ? maskPos(qi, "%q_owner", "%q_len", /*isKey=*/false)
+                       : "";
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];

@@ -8,7 +8,8 @@
 // accumulators); the softmax is online, in registers, on log2(e)-scaled
 // scores with ex2; causal KV tiles past the CTA's last query are not
 // visited, and the remaining scores are masked from global token positions
-// (the owners of the Q and K/V blocks are kernel arguments); ragged tails
+// (causal, sliding window and the padding rows of padded parts, Visibility.h;
+// the owners of the Q and K/V blocks are kernel arguments); ragged tails
 // are clamped on load and masked. The output is the normalised partial O and
 // its LSE in fp32 (ring.block_attention), or, for the fused merge
 // (ring.block_attention_accumulate), the block merged in registers into the
@@ -46,11 +47,11 @@ std::string AttentionKernelConfig::kernelName() const {
   return "ringc_attn_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          window.suffix() + "_w" + std::to_string(tiles.warps) + "_n" +
-         std::to_string(tiles.blockN) + suffix;
+         std::to_string(tiles.blockN) + padding.suffix() + suffix;
 }
 
 int64_t AttentionKernelConfig::sharedBytes() const {
-  return (tiles.blockM() + 4 * tiles.blockN) * paddedRowBytes(headDim);
+  return (tiles.blockM() + 4 * tiles.blockN) * paddedRowBytes(paddedHeadDim());
 }
 
 std::string gpu::checkMmaDtype(const std::string &dtype,
@@ -66,10 +67,12 @@ std::string gpu::checkMmaDtype(const std::string &dtype,
 std::string AttentionKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  if (headDim <= 0 || headDim % 16 != 0)
+  if (headDim <= 0 || headDim % 2 != 0)
     return "local head_dim " + std::to_string(headDim) +
-           " is not a multiple of 16: the mma.sync m16n8k16 kernel needs "
-           "head_dim / dim_slices to be a multiple of 16 (e.g. 64, 80, 128)";
+           " is odd: the mma.sync kernel copies rows with cp.async in pieces "
+           "of 4 bytes or more, so head_dim / dim_slices must be even (a "
+           "head_dim that is not a multiple of 16 is padded with zeros in "
+           "shared memory)";
   if (tiles.warps < 1 || tiles.warps > 8)
     return "warps per CTA must be in 1..8, got " +
            std::to_string(tiles.warps);
@@ -83,7 +86,7 @@ std::string AttentionKernelConfig::validate(const TargetInfo &target) const {
            "); use fewer warps or a smaller block-n";
   // Registers per thread: O accumulator D/2, scores blockN/2, P fragments
   // blockN/4, plus addressing; past ~200 ptxas spills.
-  int64_t regs = headDim / 2 + tiles.blockN / 2 + tiles.blockN / 4 + 48;
+  int64_t regs = paddedHeadDim() / 2 + tiles.blockN / 2 + tiles.blockN / 4 + 48;
   if (regs > 230)
     return "head_dim " + std::to_string(headDim) + " with block-n " +
            std::to_string(tiles.blockN) + " needs about " +
@@ -98,8 +101,8 @@ namespace {
 class AttentionWriter {
 public:
   explicit AttentionWriter(const AttentionKernelConfig &c)
-      : c(c), D(c.headDim), BN(c.tiles.blockN), BM(c.tiles.blockM()),
-        T(c.tiles.threads()), RB(paddedRowBytes(c.headDim)),
+      : c(c), D(c.headDim), Dp(c.paddedHeadDim()), BN(c.tiles.blockN),
+        BM(c.tiles.blockM()), T(c.tiles.threads()), RB(paddedRowBytes(Dp)),
         qBytes(BM * RB), kvBytes(BN * RB),
         halfTy(c.dtype == "f16" ? "f16" : "bf16") {}
 
@@ -107,20 +110,33 @@ public:
 
 private:
   /// Global position of local row `i` of a block owned by `owner` whose
-  /// buffer holds `len` rows.
+  /// buffer holds `len` rows (with padded parts, that of the part's
+  /// formula: it grows with i, so the causal tile count stays a prefix).
   std::string pos(const std::string &i, const std::string &owner,
                   const std::string &len) {
+    if (c.padding) {
+      std::string valid;
+      return paddedPosition(e, c.layout, i, owner, len, c.padding, &valid);
+    }
     return globalPosition(e, c.layout, i, owner, len, "%ring");
+  }
+  /// The position the masks compare (padding rows: the sentinels of
+  /// Visibility.h, maskPosition).
+  std::string maskPos(const std::string &i, const std::string &owner,
+                      const std::string &len, bool isKey) {
+    return maskPosition(e, c.layout, i, owner, len, "%ring", c.padding, isKey);
   }
   /// cp.async of `rows` rows of D elements (MmaFragments::copyRows).
   void copyTile(int rows, const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
                 const std::string &soff) {
-    f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+    f->copyRows(rows, D, RB, gptr, base, r0, last, soff, Dp);
   }
 
   const AttentionKernelConfig &c;
-  const int64_t D, BN, BM, T, RB, qBytes, kvBytes;
+  /// The head dim, and the head dim padded to the MMA's k16 (the shared
+  /// rows and the register tiles; the padding columns are zero).
+  const int64_t D, Dp, BN, BM, T, RB, qBytes, kvBytes;
   const std::string halfTy;
   MlirEmitter e;
   std::string smem, lane;
@@ -132,7 +148,7 @@ private:
 std::string AttentionWriter::run() {
   const bool causal = c.mask == MaskKind::causal;
   const int64_t nS = BN / 8; // score n-tiles per warp
-  const int64_t nO = D / 8;  // output n-tiles per warp
+  const int64_t nO = Dp / 8; // output n-tiles per warp
 
   // Thread and block coordinates.
   std::string warp;
@@ -175,11 +191,12 @@ std::string AttentionWriter::run() {
       return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
     });
   }
-  // Positions for the causal mask and the sliding window.
+  // Positions for the causal mask, the sliding window and padded parts
+  // (whose KernelWindow always tests a side, Kernels.h).
   const bool positional = causal || c.window.any();
   if (positional)
     for (int r = 0; r < 2; ++r)
-      qPos[r] = pos(rows[r], "%q_owner", "%q_len");
+      qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
 
   auto kOff = [&](const std::string &buf) {
     return e.add(e.i32(qBytes), e.mul(buf, e.i32(kvBytes)));
@@ -242,7 +259,7 @@ std::string AttentionWriter::run() {
     std::vector<std::array<std::string, 4>> S(nS);
     for (auto &s : S)
       s = {e.f32(0.0), e.f32(0.0), e.f32(0.0), e.f32(0.0)};
-    for (int64_t kk = 0; kk < D / 16; ++kk) {
+    for (int64_t kk = 0; kk < Dp / 16; ++kk) {
       auto a = f->ldmatrix(e.add(aLane, e.i32(kk * 32)), /*trans=*/false);
       for (int64_t np = 0; np < BN / 16; ++np) {
         auto bq = f->ldmatrix(e.add(kS, e.i32(np * 16 * RB + kk * 32)), false);
@@ -251,15 +268,17 @@ std::string AttentionWriter::run() {
       }
     }
 
-    // Scale to log2 units and mask (ragged tail; causal and window from
-    // positions).
+    // Scale to log2 units and mask (ragged tail; causal, window and padding
+    // from positions).
     std::string key0 = e.add(e.add("%k0", e.mul(j, e.i32(BN))),
                              e.mul(t4, e.i32(2)));
     for (int64_t n = 0; n < nS; ++n) {
       for (int col = 0; col < 2; ++col) {
         std::string key = e.add(key0, e.i32(n * 8 + col));
         std::string ok = e.cmp("slt", key, kEnd);
-        std::string kp = positional ? pos(key, "%kv_owner", "%kv_len") : "";
+        std::string kp =
+            positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
+                       : "";
         for (int r = 0; r < 2; ++r) {
           std::string vis = ok;
           if (causal)
@@ -285,7 +304,7 @@ std::string AttentionWriter::run() {
           f->pack(S[2 * kk][0], S[2 * kk][1]), f->pack(S[2 * kk][2], S[2 * kk][3]),
           f->pack(S[2 * kk + 1][0], S[2 * kk + 1][1]),
           f->pack(S[2 * kk + 1][2], S[2 * kk + 1][3])};
-      for (int64_t dp = 0; dp < D / 16; ++dp) {
+      for (int64_t dp = 0; dp < Dp / 16; ++dp) {
         auto bv = f->ldmatrix(e.add(vS, e.i32(kk * 16 * RB + dp * 32)),
                            /*trans=*/true);
         O[2 * dp] = f->mma(a, bv[0], bv[1], O[2 * dp]);
@@ -306,7 +325,7 @@ std::string AttentionWriter::run() {
 
   auto res = [&](int64_t i) { return loop + "#" + std::to_string(i); };
   AttentionRows out{{rows[0], rows[1]}, qEnd, lastQ, plRow0, pog, plg, t4};
-  emitAttentionEpilogue(e, *f, c.epilogue, D, res, out);
+  emitAttentionEpilogue(e, *f, c.epilogue, D, res, out, Dp);
   e.line("gpu.return");
 
   return "  gpu.func @" + c.kernelName() +

@@ -29,14 +29,22 @@ static std::string dtypeOf(Type t) {
   return "f32";
 }
 
+/// The padded parts of a block op's layout (its `seq_len`), if any.
+template <typename OpTy> static SeqPadding paddingOf(OpTy op) {
+  int64_t localSeq = cast<MemRefType>(op.getValue().getType()).getDimSize(2);
+  return SeqPadding::of(op.getSeqLen(), op.getRingSize(), localSeq);
+}
+
 /// The kernel window of a block op (its global sequence: the local rows of
-/// its K/V buffer times the ring size).
+/// its K/V buffer times the ring size), which with padded parts also
+/// rejects the padding rows (KernelWindow).
 template <typename OpTy>
 static KernelWindow windowOf(OpTy op) {
   int64_t localSeq = cast<MemRefType>(op.getValue().getType()).getDimSize(2);
   return KernelWindow::of(op.getMask() == MaskKind::causal,
                           op.getWindowAttr(),
-                          localSeq * static_cast<int64_t>(op.getRingSize()));
+                          localSeq * static_cast<int64_t>(op.getRingSize()),
+                          op.getSeqLen().has_value());
 }
 
 /// The variant of either block op (they share operands and attributes).
@@ -50,6 +58,7 @@ static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
   c.mask = op.getMask();
   c.layout = op.getLayout();
   c.window = windowOf(op);
+  c.padding = paddingOf(op);
   c.tiles = defaultAttentionTiles(c.headDim);
   if (warpsOverride > 0)
     c.tiles.warps = warpsOverride;
@@ -80,6 +89,7 @@ static WgmmaAttentionConfig wgmmaConfig(OpTy op, int blockNOverride) {
   c.mask = op.getMask();
   c.layout = op.getLayout();
   c.window = windowOf(op);
+  c.padding = paddingOf(op);
   if (blockNOverride > 0)
     c.blockN = blockNOverride;
   return c;
@@ -114,6 +124,7 @@ SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
   c.mask = op.getMask();
   c.layout = op.getLayout();
   c.window = windowOf(op);
+  c.padding = paddingOf(op);
   return c;
 }
 
@@ -130,6 +141,7 @@ GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
   c.mask = op.getMask();
   c.layout = op.getLayout();
   c.window = windowOf(op);
+  c.padding = paddingOf(op);
   if (warpsOverride > 0)
     c.warps = warpsOverride;
   if (blockNOverride > 0)
@@ -146,6 +158,7 @@ GpuModuleBuilder::sliceBackwardConfigFor(BlockAttentionBackwardOp op) const {
   c.mask = op.getMask();
   c.layout = op.getLayout();
   c.window = windowOf(op);
+  c.padding = paddingOf(op);
   return c;
 }
 
@@ -287,6 +300,23 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
               ok = false;
               return;
             }
+    // Padded parts: the masks form qp − kp from positions within ±3·span
+    // (the padding sentinels of Visibility.h), in i32.
+    if (auto seqLen = op->getAttrOfType<IntegerAttr>("seq_len")) {
+      auto ring = op->getAttrOfType<IntegerAttr>("ring_size");
+      auto kv = cast<MemRefType>(op->getOperand(1).getType());
+      int64_t span = kv.getDimSize(2) * ring.getInt();
+      if (span > INT32_MAX / 6) {
+        op->emitError("cannot generate a GPU kernel for this block: the "
+                      "padded sequence of ")
+            << span << " positions does not fit the kernels' 32-bit mask "
+            << "arithmetic (at most " << INT32_MAX / 6
+            << " with padded parts); use a length that the layout's parts "
+               "divide, or --target=cpu";
+        ok = false;
+        return;
+      }
+    }
     const bool wgmma = attentionKind == AttentionKernelKind::wgmma;
     if (auto ba = dyn_cast<BlockAttentionOp>(op)) {
       if (wgmma)

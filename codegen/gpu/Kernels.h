@@ -26,18 +26,38 @@ class TargetInfo;
 /// (they take bf16 and f16, m16n8k16); empty when `dtype` is one of them.
 std::string checkMmaDtype(const std::string &dtype, const TargetInfo &target);
 
+/// A layout whose parts are padded (the block op's `seq_len`, RingOps.td):
+/// the sequence length, the ring size and the positions' span (local rows
+/// × ring size, the `seq` of the window's clamp), compile-time constants of
+/// the kernel variant. `seqLen` 0 means no padding. Padding rows get the
+/// sentinel positions of Visibility.h (maskPosition, MmaFragments.h).
+struct SeqPadding {
+  int64_t seqLen = 0, ringSize = 1, span = 0;
+  /// The padding of a block op with `seqLen` (none: no padding) whose
+  /// buffers hold `localSeq` rows.
+  static SeqPadding of(std::optional<uint64_t> seqLen, int64_t ringSize,
+                       int64_t localSeq);
+  explicit operator bool() const { return seqLen > 0; }
+  /// "_L<seq>p<ring>", or "" without padding: the kernel name suffix.
+  std::string suffix() const;
+};
+
 /// The sliding window a kernel variant masks with (#ring.window, see
 /// Visibility.h): key position kp is visible to query position qp only if
 /// d = qp − kp satisfies d <= maxDiff (the left side) and d >= minDiff (the
 /// right side, −right, absent under a causal mask, which implies d >= 0).
 /// The sides are clamped to the sequence length, so they fit i32 whenever
-/// positions do, and d is formed from two positions (no overflow).
+/// positions do, and d is formed from two positions (no overflow). With
+/// padded parts and no causal mask, minDiff is always present (−span when
+/// the right side is unlimited): it is the test that rejects the padding
+/// rows' positions (Visibility.h).
 struct KernelWindow {
   std::optional<int64_t> maxDiff, minDiff;
 
   /// The window of a block op with mask `causal` and window `w` (null: none)
-  /// over a sequence of `seq` tokens.
-  static KernelWindow of(bool causal, WindowAttr w, int64_t seq);
+  /// over a sequence of `seq` tokens, `padded` or not.
+  static KernelWindow of(bool causal, WindowAttr w, int64_t seq,
+                         bool padded = false);
   bool any() const { return maxDiff || minDiff; }
   /// "" or "_wl<maxDiff>" / "_wr<−minDiff>" for kernel names.
   std::string suffix() const;
@@ -80,7 +100,13 @@ struct AttentionKernelConfig {
   KernelWindow window;
   AttentionTiles tiles;
   AttentionEpilogue epilogue = AttentionEpilogue::Partial;
+  /// Padded parts: padding keys masked, padding queries see nothing.
+  SeqPadding padding;
 
+  /// The head dim rounded up to the m16n8k16 MMA's 16: shared-memory rows
+  /// and register tiles hold it, zero past headDim; O's columns past
+  /// headDim are never written.
+  int64_t paddedHeadDim() const { return (headDim + 15) / 16 * 16; }
   /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64", with "_acc" or
   /// "_acc_first" for the accumulating epilogues.
   std::string kernelName() const;
@@ -157,6 +183,8 @@ struct WgmmaAttentionConfig {
   int stages = 2;
   /// What the epilogue writes (as for the mma.sync kernel).
   AttentionEpilogue epilogue = AttentionEpilogue::Partial;
+  /// Padded parts (as for the mma.sync kernel).
+  SeqPadding padding;
   /// FA3's ping-pong: the two consumer warpgroups take turns at the tensor
   /// cores (named barriers 1 and 2), so that one's softmax overlaps the
   /// other's GEMMs. Off: kernel name suffix "_nopp".
@@ -252,6 +280,8 @@ struct SoftmaxVKernelConfig {
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
   KernelWindow window;
+  /// Padded parts (as for the block-attention kernel).
+  SeqPadding padding;
   static constexpr int kWarps = 4;
   static constexpr int threads() { return 32 * kWarps; }
 
@@ -297,6 +327,8 @@ struct BackwardKernelConfig {
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
   KernelWindow window;
+  /// Padded parts (as for the block-attention kernel).
+  SeqPadding padding;
   int warps = 4;
   int blockN = 64;
   /// The sm_90a form: the same two kernels with the GEMMs on
@@ -360,6 +392,8 @@ struct SliceBackwardKernelConfig {
   MaskKind mask = MaskKind::none;
   Balance layout = Balance::none;
   KernelWindow window;
+  /// Padded parts (as for the block-attention kernel).
+  SeqPadding padding;
   static constexpr int kWarps = 4;
   static constexpr int threads() { return 32 * kWarps; }
 

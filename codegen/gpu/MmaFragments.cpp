@@ -10,6 +10,7 @@
 #include "codegen/gpu/Kernels.h"
 #include "dialect/Visibility.h"
 
+#include <cassert>
 #include <cmath>
 
 using namespace mlir;
@@ -37,14 +38,18 @@ std::string mlir::ring::gpu::globalPosition(MlirEmitter &e, Balance layout,
   return i;
 }
 
-KernelWindow KernelWindow::of(bool causal, WindowAttr w, int64_t seq) {
+KernelWindow KernelWindow::of(bool causal, WindowAttr w, int64_t seq,
+                              bool padded) {
   KernelWindow k;
-  if (!w)
+  int64_t left = w ? w.getLeft() : -1, right = w ? w.getRight() : -1;
+  if (!w && !padded)
     return k;
-  auto [lo, hi] = clampedDiffBounds(causal, w.getLeft(), w.getRight(), seq);
-  if (w.getLeft() >= 0)
+  auto [lo, hi] = clampedDiffBounds(causal, left, right, seq);
+  if (left >= 0)
     k.maxDiff = hi;
-  if (!causal && w.getRight() >= 0)
+  // Without a causal mask the lower side is the test that rejects padding
+  // rows (Visibility.h), so a padded variant always has it.
+  if (!causal && (right >= 0 || padded))
     k.minDiff = lo;
   return k;
 }
@@ -82,6 +87,78 @@ std::string mlir::ring::gpu::windowAdmits(MlirEmitter &e,
   return ok;
 }
 
+SeqPadding SeqPadding::of(std::optional<uint64_t> seqLen, int64_t ringSize,
+                          int64_t localSeq) {
+  SeqPadding p;
+  if (seqLen) {
+    p.seqLen = static_cast<int64_t>(*seqLen);
+    p.ringSize = ringSize;
+    p.span = localSeq * ringSize;
+  }
+  return p;
+}
+
+std::string SeqPadding::suffix() const {
+  if (!seqLen)
+    return "";
+  return "_L" + std::to_string(seqLen) + "p" + std::to_string(ringSize);
+}
+
+std::string mlir::ring::gpu::paddedPosition(MlirEmitter &e, Balance layout,
+                                            const std::string &i,
+                                            const std::string &owner,
+                                            const std::string &len,
+                                            const SeqPadding &pad,
+                                            std::string *valid) {
+  const int64_t L = pad.seqLen, P = pad.ringSize;
+  // Part c of `parts` holds L/parts tokens, one more if c < L % parts, from
+  // c·(L/parts) + min(c, L % parts) (ringrt/Layout.h).
+  auto part = [&](int64_t parts, const std::string &c,
+                  const std::string &off) {
+    std::string start =
+        e.add(e.mul(c, e.i32(L / parts)), e.minu(c, e.i32(L % parts)));
+    std::string count = e.add(
+        e.i32(L / parts),
+        e.let("arith.extui " + e.cmp("ult", c, e.i32(L % parts)) +
+              " : i1 to i32"));
+    *valid = e.cmp("ult", off, count);
+    return e.add(start, off);
+  };
+  switch (layout) {
+  case Balance::none:
+    return part(P, owner, i);
+  case Balance::zigzag: {
+    std::string chunk = e.let("arith.shrui " + len + ", " + e.i32(1) + " : i32");
+    std::string first = e.cmp("ult", i, chunk);
+    std::string c = e.select(first, owner, e.sub(e.i32(2 * P - 1), owner), "i32");
+    std::string off = e.select(first, i, e.sub(i, chunk), "i32");
+    return part(2 * P, c, off);
+  }
+  case Balance::striped: {
+    std::string p = e.add(e.mul(i, e.i32(P)), owner);
+    *valid = e.cmp("ult", p, e.i32(L));
+    return p;
+  }
+  }
+  return i;
+}
+
+std::string mlir::ring::gpu::maskPosition(MlirEmitter &e, Balance layout,
+                                          const std::string &i,
+                                          const std::string &owner,
+                                          const std::string &len,
+                                          const std::string &ring,
+                                          const SeqPadding &pad, bool isKey) {
+  if (!pad)
+    return globalPosition(e, layout, i, owner, len, ring);
+  std::string valid;
+  std::string pos = paddedPosition(e, layout, i, owner, len, pad, &valid);
+  return e.select(valid, pos,
+                  e.i32(isKey ? paddingKeyPosition(pad.span)
+                              : paddingQueryPosition(pad.span)),
+                  "i32");
+}
+
 void mlir::ring::gpu::emitBlockCoordinates(MlirEmitter &e, std::string &lane,
                                            std::string &warp) {
   e.line("%tidx = gpu.thread_id x");
@@ -112,11 +189,12 @@ std::string mlir::ring::gpu::emitCount(
 void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                             const std::string &gptr, const std::string &base,
                             const std::string &r0, const std::string &last,
-                            const std::string &soff) {
-  copyChunks(rows, rowElems, gptr, base, r0, last,
-             [&](const std::string &r, const std::string &col) {
+                            const std::string &soff, int64_t smemElems) {
+  copyChunks(rows, rowElems, smemElems, gptr, base, r0, last,
+             [&](const std::string &r, const std::string &col,
+                 int64_t pieceBytes) {
                return e.add(e.add(soff, e.mul(r, e.i32(rowBytes))),
-                            e.mul(col, e.i32(16)));
+                            e.mul(col, e.i32(pieceBytes)));
              });
 }
 
@@ -128,9 +206,11 @@ void MmaFragments::copyRowsSwizzled(int64_t rows, int64_t rowElems,
                                     const std::string &soff) {
   // Chunk c of row r: panel c / 8 (rows · 128 bytes each), row r · 128,
   // 16-byte chunk (c mod 8) xor (r mod 8): the 128-byte swizzle on absolute
-  // address bits [4, 7) ^ [7, 10) of a 1024-byte aligned tile.
-  copyChunks(rows, rowElems, gptr, base, r0, last,
-             [&](const std::string &r, const std::string &col) {
+  // address bits [4, 7) ^ [7, 10) of a 1024-byte aligned tile. The rows are
+  // multiples of 8 elements (16-byte pieces).
+  assert(rowElems % 8 == 0 && "swizzled rows of 16-byte chunks");
+  copyChunks(rows, rowElems, 0, gptr, base, r0, last,
+             [&](const std::string &r, const std::string &col, int64_t) {
                std::string panel = e.let("arith.shrui " + col + ", " +
                                          e.i32(3) + " : i32");
                std::string chunk = e.let("arith.andi " + col + ", " +
@@ -146,11 +226,18 @@ void MmaFragments::copyRowsSwizzled(int64_t rows, int64_t rowElems,
 }
 
 void MmaFragments::copyChunks(
-    int64_t rows, int64_t rowElems, const std::string &gptr,
+    int64_t rows, int64_t rowElems, int64_t smemElems, const std::string &gptr,
     const std::string &base, const std::string &r0, const std::string &last,
-    const std::function<std::string(const std::string &, const std::string &)>
-        &dstOffset) {
-  int64_t perRow = rowElems / 8; // 16-byte chunks per row
+    const std::function<std::string(const std::string &, const std::string &,
+                                    int64_t)> &dstOffset) {
+  if (smemElems < rowElems)
+    smemElems = rowElems;
+  // The widest cp.async piece (16, 8 or 4 bytes) that every global row
+  // start keeps aligned: rows of rowElems 16-bit elements.
+  int64_t piece = rowElems % 8 == 0 ? 8 : rowElems % 4 == 0 ? 4 : 2;
+  int64_t pieceBytes = 2 * piece;
+  int64_t perRow = smemElems / piece; // pieces per shared row
+  int64_t valid = rowElems / piece;   // of which hold data
   int64_t total = rows * perRow;
   int64_t iters = (total + threads - 1) / threads;
   for (int64_t it = 0; it < iters; ++it) {
@@ -161,13 +248,26 @@ void MmaFragments::copyChunks(
     std::string r = e.divu(idx, e.i32(perRow));
     std::string col = e.remu(idx, e.i32(perRow));
     std::string grow = e.minu(e.add(r0, r), last);
+    // Pieces past the row's data (head_dim padded to the MMA's k16 in
+    // shared memory) copy 0 source bytes: cp.async fills them with zeros.
+    std::string srcCol = valid < perRow ? e.minu(col, e.i32(valid - 1)) : col;
     std::string elem = e.add(
         e.add(base, e.mul(e.ext64(grow), e.i64(rowElems), "i64"), "i64"),
-        e.ext64(e.mul(col, e.i32(8))), "i64");
+        e.ext64(e.mul(srcCol, e.i32(piece))), "i64");
     std::string src = e.gep(gptr, e.mul(elem, e.i64(2), "i64"), 1, "i64");
-    std::string dst = e.gep(smem, dstOffset(r, col), 3);
-    e.line("nvvm.cp.async.shared.global " + dst + ", " + src +
-           ", 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>");
+    std::string dst = e.gep(smem, dstOffset(r, col, pieceBytes), 3);
+    std::string cache = pieceBytes == 16 ? "cg" : "ca";
+    if (valid < perRow) {
+      std::string size = e.select(e.cmp("ult", col, e.i32(valid)),
+                                  e.i32(pieceBytes), e.i32(0), "i32");
+      e.line("nvvm.cp.async.shared.global " + dst + ", " + src + ", " +
+             std::to_string(pieceBytes) + ", cache = " + cache + ", " + size +
+             " : !llvm.ptr<3>, !llvm.ptr<1>, i32");
+    } else {
+      e.line("nvvm.cp.async.shared.global " + dst + ", " + src + ", " +
+             std::to_string(pieceBytes) + ", cache = " + cache +
+             " : !llvm.ptr<3>, !llvm.ptr<1>");
+    }
     if (guarded)
       e.close();
   }
@@ -271,12 +371,16 @@ std::string MmaFragments::bTransLaneOffset(const std::string &lane,
 
 void mlir::ring::gpu::emitAttentionEpilogue(
     MlirEmitter &e, MmaFragments &frag, AttentionEpilogue kind, int64_t D,
-    const std::function<std::string(int64_t)> &res, const AttentionRows &a) {
+    const std::function<std::string(int64_t)> &res, const AttentionRows &a,
+    int64_t regDim) {
   // Epilogue: O / l and LSE = (m + log2 l) * ln 2, in fp32; written as the
   // partial (row i − q0), or merged into the accumulator (row i).
   const bool toAcc = kind != AttentionEpilogue::Partial;
   const bool merge = kind == AttentionEpilogue::Accumulate;
-  const int64_t nO = D / 8;
+  // O fragments cover regDim columns (D padded to the MMA's tiles); only
+  // the D columns of the output are written, never its padding.
+  const int64_t nO = (regDim > 0 ? regDim : D) / 8;
+  const int64_t nWrite = (D + 7) / 8;
   const std::string *rows = a.rows;
   const std::string &qEnd = a.qEnd, &lastQ = a.lastQ, &plRow0 = a.rowBase,
                     &pog = a.outO, &plg = a.outLse, &t4 = a.t4;
@@ -317,8 +421,13 @@ void mlir::ring::gpu::emitAttentionEpilogue(
       wa = w.wa;
       lseOut = w.lse;
     }
-    for (int64_t n = 0; n < nO; ++n) {
-      std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
+    for (int64_t n = 0; n < nWrite; ++n) {
+      std::string col0 = e.add(e.mul(t4, e.i32(2)), e.i32(n * 8));
+      // A tile straddling D: the lanes of columns past it write nothing.
+      bool partial = (n + 1) * 8 > D;
+      if (partial)
+        e.open("scf.if " + e.cmp("ult", col0, e.i32(D)) + " {");
+      std::string d = e.ext64(col0);
       std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
       std::string p = e.gep(pog, off, 1, "i64");
       std::string old;
@@ -337,6 +446,8 @@ void mlir::ring::gpu::emitAttentionEpilogue(
       }
       e.line("llvm.store " + v + ", " + p +
              " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+      if (partial)
+        e.close();
     }
     e.open("scf.if " + e.cmp("eq", t4, e.i32(0)) + " {");
     e.line("llvm.store " + lseOut + ", " + lp + " : f32, !llvm.ptr<1>");

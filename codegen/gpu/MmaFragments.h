@@ -16,6 +16,7 @@
 #ifndef RINGC_CODEGEN_GPU_MMAFRAGMENTS_H
 #define RINGC_CODEGEN_GPU_MMAFRAGMENTS_H
 
+#include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
 #include "dialect/RingOps.h"
 
@@ -48,6 +49,24 @@ std::string windowAdmits(MlirEmitter &e, const KernelWindow &w,
 /// `a` and `b` (i1 values, "" for true).
 std::string andI1(MlirEmitter &e, const std::string &a, const std::string &b);
 
+/// As globalPosition, for a layout with padded parts: the position of the
+/// part's formula (padding rows continue it, so positions still grow with
+/// the local index and causal tile skipping stays a prefix), and in
+/// `*valid` an i1 that is false on padding rows.
+std::string paddedPosition(MlirEmitter &e, Balance layout, const std::string &i,
+                           const std::string &owner, const std::string &len,
+                           const SeqPadding &pad, std::string *valid);
+
+/// The i32 position of local row `i` that the masks compare: the layout's
+/// position (globalPosition), and with padded parts the sentinel of
+/// Visibility.h on padding rows (paddingKeyPosition for a key, `isKey`,
+/// else paddingQueryPosition of pad.span), which the causal test and the
+/// KernelWindow of a padded variant never admit.
+std::string maskPosition(MlirEmitter &e, Balance layout, const std::string &i,
+                         const std::string &owner, const std::string &len,
+                         const std::string &ring, const SeqPadding &pad,
+                         bool isKey);
+
 /// Opens a kernel body: thread, block and head coordinates as i32 (%tid,
 /// %bx, %h, %b) and the lane / warp split.
 void emitBlockCoordinates(MlirEmitter &e, std::string &lane,
@@ -73,12 +92,16 @@ public:
   /// cp.async of `rows` rows of `rowElems` 16-bit elements starting at
   /// local row `r0` (clamped to `last`) of the matrix at element offset
   /// `base` (i64) of `gptr` (!llvm.ptr<1>) into shared memory at byte
-  /// offset `soff` (i32), `rowBytes` per shared row. `rowElems` must be a
-  /// multiple of 8 (16-byte chunks).
+  /// offset `soff` (i32), `rowBytes` per shared row. `rowElems` must be
+  /// even (cp.async moves 4, 8 or 16 bytes, the widest that keeps every
+  /// global row aligned). With `smemElems` > rowElems, each shared row
+  /// holds smemElems elements and those past rowElems are zero (a head dim
+  /// padded to the MMA's k16); smemElems must then be a multiple of the
+  /// piece.
   void copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                 const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
-                const std::string &soff);
+                const std::string &soff, int64_t smemElems = 0);
   /// The same copy into a tile of the wgmma kernels (WgmmaFragments.h):
   /// 64-column panels of `rows` x 128 bytes with the 128-byte swizzle, the
   /// tile at byte offset `soff` (i32) from a 1024-byte aligned `smem`.
@@ -106,13 +129,16 @@ public:
   std::string bTransLaneOffset(const std::string &lane, int64_t rowBytes);
 
 private:
-  /// The cp.async loop of both copies; `dstOffset(r, chunk)` (i32 tile row
-  /// and 16-byte chunk of the row) gives the shared byte offset.
-  void copyChunks(int64_t rows, int64_t rowElems, const std::string &gptr,
-                  const std::string &base, const std::string &r0,
-                  const std::string &last,
+  /// The cp.async loop of both copies, in the widest pieces (16, 8 or 4
+  /// bytes) that keep every global row aligned; shared rows of `smemElems`
+  /// (>= rowElems; 0: rowElems) elements, zero-filled past rowElems.
+  /// `dstOffset(r, piece, pieceBytes)` (i32 tile row and piece of the row)
+  /// gives the shared byte offset.
+  void copyChunks(int64_t rows, int64_t rowElems, int64_t smemElems,
+                  const std::string &gptr, const std::string &base,
+                  const std::string &r0, const std::string &last,
                   const std::function<std::string(const std::string &,
-                                                  const std::string &)>
+                                                  const std::string &, int64_t)>
                       &dstOffset);
 
   MlirEmitter &e;
@@ -145,7 +171,7 @@ struct AttentionRows {
 void emitAttentionEpilogue(MlirEmitter &e, MmaFragments &frag,
                            AttentionEpilogue kind, int64_t D,
                            const std::function<std::string(int64_t)> &res,
-                           const AttentionRows &a);
+                           const AttentionRows &a, int64_t regDim = 0);
 
 /// One KV tile's fp32 online-softmax step for a thread's two rows (r = 0:
 /// row g, r = 1: row g + 8), shared by the mma.sync and wgmma kernels.

@@ -172,7 +172,7 @@ mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
 std::string SoftmaxVKernelConfig::kernelName() const {
   return "ringc_softmax_v_" + dtype + "_d" + std::to_string(sliceDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         window.suffix();
+         window.suffix() + padding.suffix();
 }
 
 std::string SoftmaxVKernelConfig::validate(const TargetInfo &target) const {
@@ -222,8 +222,8 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
   std::string qPos;
   const bool positional = causal || c.window.any();
   if (positional)
-    qPos = globalPosition(e, c.layout, e.add("%q0", row), "%q_owner", "%seq",
-                          "%ring");
+    qPos = maskPosition(e, c.layout, e.add("%q0", row), "%q_owner", "%seq",
+                        "%ring", c.padding, /*isKey=*/false);
   std::string sRow = e.mul(
       e.add(e.mul(e.ext64(bh), e.ext64("%s_rows"), "i64"), e.ext64(row), "i64"),
       e.ext64("%s_cols"), "i64");
@@ -237,8 +237,8 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
                            "%scale_log2");
     if (!positional)
       return x;
-    std::string kPos = globalPosition(e, c.layout, e.add("%k0", j),
-                                      "%kv_owner", "%seq", "%ring");
+    std::string kPos = maskPosition(e, c.layout, e.add("%k0", j), "%kv_owner",
+                                    "%seq", "%ring", c.padding, /*isKey=*/true);
     std::string vis = causal ? e.cmp("sle", kPos, qPos) : "";
     vis = andI1(e, vis, windowAdmits(e, c.window, qPos, kPos));
     return e.select(vis, x, e.negInf(), "f32");
@@ -328,13 +328,13 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
 std::string SliceBackwardKernelConfig::dqKernelName() const {
   return "ringc_bwd_slice_dq_" + dtype + "_d" + std::to_string(sliceDim) +
          "_" + stringifyMaskKind(mask).str() + "_" +
-         stringifyBalance(layout).str() + window.suffix();
+         stringifyBalance(layout).str() + window.suffix() + padding.suffix();
 }
 
 std::string SliceBackwardKernelConfig::dkdvKernelName() const {
   return "ringc_bwd_slice_dkdv_" + dtype + "_d" + std::to_string(sliceDim) +
          "_" + stringifyMaskKind(mask).str() + "_" +
-         stringifyBalance(layout).str() + window.suffix();
+         stringifyBalance(layout).str() + window.suffix() + padding.suffix();
 }
 
 std::string SliceBackwardKernelConfig::validate(const TargetInfo &target) const {
@@ -379,10 +379,10 @@ private:
     if (causal || c.window.any())
       vis = maskVisible(
           e, c.mask, c.window, vis,
-          globalPosition(e, c.layout, e.add("%q0", i), "%q_owner", "%q_len",
-                         "%ring"),
-          globalPosition(e, c.layout, e.add("%k0", j), "%kv_owner", "%kv_len",
-                         "%ring"));
+          maskPosition(e, c.layout, e.add("%q0", i), "%q_owner", "%q_len",
+                       "%ring", c.padding, /*isKey=*/false),
+          maskPosition(e, c.layout, e.add("%k0", j), "%kv_owner", "%kv_len",
+                       "%ring", c.padding, /*isKey=*/true));
     std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2));
     p = e.select(vis, p, e.f32(0.0), "f32");
     return {p, e.fmul(p, e.fsub(dp, delta))};

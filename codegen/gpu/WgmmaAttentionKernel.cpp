@@ -87,7 +87,7 @@ std::string WgmmaAttentionConfig::kernelName() const {
   return "ringc_attn_wgmma_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          window.suffix() + "_n" + std::to_string(blockN) + "_s" + std::to_string(stages) +
-         (pingPong ? "" : "_nopp") +
+         (pingPong ? "" : "_nopp") + padding.suffix() +
          (epilogue == AttentionEpilogue::Accumulate        ? "_acc"
           : epilogue == AttentionEpilogue::AccumulateFirst ? "_acc_first"
                                                            : "");
@@ -124,10 +124,14 @@ std::string WgmmaAttentionConfig::validate(const TargetInfo &target) const {
     return "the GPU kernels take bf16 or f16 inputs (wgmma m64nNk16); "
            "element type '" +
            dtype + "' is not supported (use --target=cpu for f32)";
+  // D % 8 == 0 with zero-filled k16 steps past D reads a descriptor with
+  // a non-zero base offset in the last panel (the emulator refuses it):
+  // until that is fixed, multiples of 16 (issue 11).
   if (headDim <= 0 || headDim % 16 != 0 || headDim > 256)
     return "local head_dim " + std::to_string(headDim) +
            " is not supported by the wgmma kernel: it must be a multiple of "
-           "16 up to 256 (wgmma k16 steps, n <= 256)";
+           "16 up to 256 (k16 steps over 64-column swizzled panels; wgmma n "
+           "<= 256); --gpu-kernel=mma takes any even head_dim";
   if (blockN < 16 || blockN > 256 || blockN % 16 != 0)
     return "the KV tile (block-n) must be a multiple of 16 in 16..256, got " +
            std::to_string(blockN);
@@ -161,9 +165,21 @@ public:
   std::string run();
 
 private:
+  /// The position of the layout (with padded parts: of the part's
+  /// formula, growing with i; see the mma.sync kernel).
   std::string pos(const std::string &i, const std::string &owner,
                   const std::string &len) {
+    if (c.padding) {
+      std::string valid;
+      return paddedPosition(e, c.layout, i, owner, len, c.padding, &valid);
+    }
     return globalPosition(e, c.layout, i, owner, len, "%ring");
+  }
+  /// The position the masks compare (padding rows: the sentinels of
+  /// Visibility.h, maskPosition).
+  std::string maskPos(const std::string &i, const std::string &owner,
+                      const std::string &len, bool isKey) {
+    return maskPosition(e, c.layout, i, owner, len, "%ring", c.padding, isKey);
   }
   /// The shared-memory pointer at byte offset `off` (i32) of the aligned
   /// base.
@@ -281,7 +297,9 @@ std::string WgmmaWriter::run() {
   const int64_t BM = WgmmaAttentionConfig::kBlockM;
   const int64_t nS = BN / 8;        // score n8 blocks per thread row pair
   const int64_t nO = D / 8;         // output n8 blocks
-  const int64_t kSteps = D / 16;    // k16 steps of S = Q Kᵀ
+  // k16 steps of S = Q Kᵀ: a head dim that is not a multiple of 16 ends in
+  // columns that TMA zero-filled (the panel is 64 wide, the tensor D).
+  const int64_t kSteps = (D + 15) / 16;
   const int64_t pvSteps = BN / 16;  // k16 steps of O += P V
 
   e.line("%tidx = gpu.thread_id x");
@@ -407,10 +425,12 @@ std::string WgmmaWriter::run() {
         e.add(rowQ0, e.add(e.mul(cw, e.i32(64)), e.mul(wq, e.i32(16))));
     std::string rows[2] = {e.add(warpRow, g), e.add(e.add(warpRow, g), e.i32(8))};
     std::string qPos[2];
+    // Positions for the causal mask, the sliding window and padded parts
+    // (whose KernelWindow always tests a side, Kernels.h).
     const bool positional = causal || c.window.any();
     if (positional)
       for (int r = 0; r < 2; ++r)
-        qPos[r] = pos(rows[r], "%q_owner", "%q_len");
+        qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
 
     // Descriptors. Q and K are K-major (head dim contiguous): 8-row groups
     // 1024 bytes apart (SBO); a k16 step moves 32 bytes within a 128-byte
@@ -488,13 +508,17 @@ std::string WgmmaWriter::run() {
         for (int i = 0; i < 4; ++i)
           Sf[n][i] = sv[n * 4 + i];
 
-      // Scale to log2 units and mask (ragged tail; causal from positions),
+      // Scale to log2 units and mask (ragged tail; causal, window and
+      // padding from positions),
       // unless every key of the tile is visible to both of this thread's
       // rows.
       std::string tile0 = e.add("%k0", e.mul(j, e.i32(BN)));
       std::string tileLast = e.add(tile0, e.i32(BN - 1));
-      std::string full = e.cmp("slt", tileLast, kEnd);
-      if (causal)
+      // With padded parts every tile takes the masked path (a padding row
+      // may sit anywhere in it).
+      std::string full = c.padding ? e.i1(false)
+                                   : e.cmp("slt", tileLast, kEnd);
+      if (causal && !c.padding)
         full = e.let("arith.andi " + full + ", " +
                      e.cmp("sle", pos(tileLast, "%kv_owner", "%kv_len"),
                            qPos[0]) +
@@ -502,7 +526,7 @@ std::string WgmmaWriter::run() {
       // Positions grow with the local row: the window admits the whole
       // tile for both rows iff it admits the tile's last key for the
       // earlier row and its first key for the later row.
-      if (c.window.any()) {
+      if (c.window.any() && !c.padding) {
         KernelWindow left{c.window.maxDiff, std::nullopt};
         KernelWindow right{std::nullopt, c.window.minDiff};
         full = andI1(e, full,
@@ -534,7 +558,8 @@ std::string WgmmaWriter::run() {
             std::string key = e.add(key0, e.i32(n * 8 + col));
             std::string ok = e.cmp("slt", key, kEnd);
             std::string kp =
-                positional ? pos(key, "%kv_owner", "%kv_len") : "";
+                positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
+                           : "";
             for (int r = 0; r < 2; ++r) {
               std::string vis = ok;
               if (causal)

@@ -1,7 +1,8 @@
 //===- LayoutTest.cpp - grid and sequence layout maps -----------*- C++ -*-===//
 //
 // This file tests the layout maps of ringrt/Layout.h: every global token is
-// owned exactly once and the inverse map agrees, for each balance.
+// owned exactly once and the inverse map agrees, for each balance and for
+// lengths that do not divide into the ring's parts (padded parts).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,19 +19,30 @@ namespace {
 TEST(Layout, EveryTokenOwnedOnce) {
   for (Balance b : {Balance::None, Balance::Zigzag, Balance::Striped})
     for (int64_t P : {1, 2, 3, 4})
-      for (int64_t L : {24, 48, 96}) {
-        ASSERT_EQ(checkSeqSplit(b, L, P), "");
+      for (int64_t L : {1, 3, 7, 24, 48, 96, 97, 999, 1000}) {
         std::vector<int> seen(static_cast<size_t>(L), 0);
-        for (int64_t p = 0; p < P; ++p)
-          for (int64_t i = 0; i < L / P; ++i) {
+        int64_t rows = localRows(b, L, P), owned = 0;
+        EXPECT_EQ(hasPadding(b, L, P), rows * P != L) << balanceName(b);
+        for (int64_t p = 0; p < P; ++p) {
+          int64_t tokens = 0;
+          for (int64_t i = 0; i < rows; ++i) {
             int64_t g = globalToken(b, L, P, p, i);
-            ASSERT_GE(g, 0);
+            if (g < 0)
+              continue;
+            ++tokens;
             ASSERT_LT(g, L);
             ++seen[static_cast<size_t>(g)];
             auto owner = tokenOwner(b, L, P, g);
             EXPECT_EQ(owner.first, p) << balanceName(b);
             EXPECT_EQ(owner.second, i) << balanceName(b);
           }
+          // Near-equal shares: ceil or floor of L/P (zigzag: of its parts).
+          EXPECT_EQ(tokens, rankTokens(b, L, P, p));
+          EXPECT_LE(tokens, (L + P - 1) / P + (b == Balance::Zigzag));
+          EXPECT_GE(tokens, L / P - (b == Balance::Zigzag));
+          owned += tokens;
+        }
+        EXPECT_EQ(owned, L);
         for (int c : seen)
           EXPECT_EQ(c, 1) << balanceName(b) << " P=" << P << " L=" << L;
       }
@@ -43,8 +55,21 @@ TEST(Layout, Examples) {
   EXPECT_EQ(globalToken(Balance::Zigzag, 8, 2, 1, 3), 5);
   EXPECT_EQ(globalToken(Balance::Striped, 8, 2, 1, 3), 7);
   EXPECT_EQ(globalToken(Balance::None, 8, 2, 1, 3), 7);
-  EXPECT_NE(checkSeqSplit(Balance::Zigzag, 12, 4), "");
-  EXPECT_EQ(checkSeqSplit(Balance::Striped, 12, 4), "");
+  // Uneven: L = 10 on P = 3 (none) is 4 + 3 + 3 tokens in rows of 4.
+  EXPECT_EQ(localRows(Balance::None, 10, 3), 4);
+  EXPECT_EQ(globalToken(Balance::None, 10, 3, 1, 0), 4);
+  EXPECT_EQ(globalToken(Balance::None, 10, 3, 1, 3), -1);
+  EXPECT_EQ(globalToken(Balance::None, 10, 3, 2, 2), 9);
+  // zigzag L = 7 on P = 2: chunks of 2, 2, 2, 1; rank 1 holds chunks 1
+  // (tokens 2, 3) and 2 (tokens 4, 5); rank 0 chunks 0 (0, 1) and 3 (6).
+  EXPECT_EQ(localRows(Balance::Zigzag, 7, 2), 4);
+  EXPECT_EQ(globalToken(Balance::Zigzag, 7, 2, 1, 2), 4);
+  EXPECT_EQ(globalToken(Balance::Zigzag, 7, 2, 0, 2), 6);
+  EXPECT_EQ(globalToken(Balance::Zigzag, 7, 2, 0, 3), -1);
+  // L = 3 on P = 4: rank 3 holds nothing.
+  EXPECT_EQ(rankTokens(Balance::None, 3, 4, 3), 0);
+  EXPECT_EQ(rankTokens(Balance::Striped, 3, 4, 3), 0);
+  EXPECT_EQ(globalToken(Balance::Striped, 3, 4, 3, 0), -1);
   Balance b;
   EXPECT_TRUE(parseBalance("striped", b));
   EXPECT_EQ(b, Balance::Striped);

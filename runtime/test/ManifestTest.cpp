@@ -138,8 +138,11 @@ TEST(Manifest, ErrorsNameTheKey) {
             "plan_hash: expected 16 hex digits, got \"xyz\"");
   EXPECT_EQ(parseError(replace(kManifest, "ringc-artifact-1", "v0")),
             "format: expected \"ringc-artifact-1\", got \"v0\"");
+  // Any length splits over the ring; local rows must be the padded parts
+  // (zigzag: 8 chunks of 13 or 12 tokens, 2 x 13 rows).
   EXPECT_EQ(parseError(replace(kManifest, "\"seq\":256", "\"seq\":100")),
-            "spec: seq 100 is not divisible by 8 (2 x ring, zigzag chunks)");
+            "local.q: [1,8,64,64] disagrees with the spec, which implies "
+            "[1,8,26,64]");
   EXPECT_EQ(parseError(replace(kManifest, "\"entry\"", "\"entry_point\"")),
             "entry: missing");
 }

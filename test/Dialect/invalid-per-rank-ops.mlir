@@ -146,10 +146,28 @@ func.func @not_a_plan() attributes {ring.plan = 3 : i64} {
 
 // -----
 
+// seq_len must match the buffers: 9 tokens over a ring of 2 pad to 5 rows.
+func.func @seq_len_rows(%q: memref<1x1x4x8xf32>, %k: memref<1x1x4x8xf32>, %v: memref<1x1x4x8xf32>, %po: memref<1x1x4x8xf32>, %pl: memref<1x1x4xf32>, %p: index) {
+  // expected-error @+1 {{seq_len = 9 over a ring of 2 (none) needs buffers of 5 rows, not 4}}
+  ring.block_attention ins(%q, %k, %v : memref<1x1x4x8xf32>, memref<1x1x4x8xf32>, memref<1x1x4x8xf32>) outs(%po, %pl : memref<1x1x4x8xf32>, memref<1x1x4xf32>) q_owner(%p) kv_owner(%p) q_rows = [0, 4] kv_rows = [0, 4] mask<none> layout<none> ring_size = 2 scale = 0.35 seq_len = 9
+  return
+}
+
+// -----
+
 // ring.sum_replicas adds R = Hs / Hd whole heads of equal rows.
 func.func @sum_replicas_heads(%rep: memref<1x3x16x64xf32>, %dk: memref<1x2x16x64xf32>) {
   // expected-error @+1 {{source [1, 3, 16, 64] and dest [1, 2, 16, 64] must be static [B, H, S, D] with equal B, S and D, and source heads a multiple of dest heads}}
   ring.sum_replicas ins(%rep : memref<1x3x16x64xf32>) outs(%dk : memref<1x2x16x64xf32>)
+  return
+}
+
+// -----
+
+// zigzag pads each of the 2P chunks: 7 tokens over a ring of 2 need 2 x 2 rows.
+func.func @seq_len_zigzag(%q: memref<1x1x4x8xf32>, %k: memref<1x1x6x8xf32>, %v: memref<1x1x6x8xf32>, %po: memref<1x1x4x8xf32>, %pl: memref<1x1x4xf32>, %p: index) {
+  // expected-error @+1 {{seq_len = 7 over a ring of 2 (zigzag) needs buffers of 4 rows, not 6}}
+  ring.block_attention ins(%q, %k, %v : memref<1x1x4x8xf32>, memref<1x1x6x8xf32>, memref<1x1x6x8xf32>) outs(%po, %pl : memref<1x1x4x8xf32>, memref<1x1x4xf32>) q_owner(%p) kv_owner(%p) q_rows = [0, 4] kv_rows = [0, 4] mask<causal> layout<zigzag> ring_size = 2 scale = 0.35 seq_len = 7
   return
 }
 

@@ -1,6 +1,6 @@
 // RUN: ring-opt %s -split-input-file -verify-diagnostics
 // The #ring.plan verifier: every plan a pass reads has positive sizes, axes
-// in range, divisible layouts, 64-bit-safe sizes, a supported dtype and a
+// in range, divisible head splits, 64-bit-safe sizes, a supported dtype and a
 // scale within fp32, and respects the documented limits. Each case below
 // used to reach a pass (division by zero, overflow, out-of-range index).
 
@@ -61,18 +61,6 @@ func.func private @f8() attributes {ring.plan = #ring.plan<grid = @g, grid_shape
 // Sizes whose fp32 bytes overflow 64 bits.
 // expected-error @+1 {{is too large: its size in fp32 overflows 64-bit byte offsets}}
 func.func private @f9() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 4611686018427387904, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64>}
-
-// -----
-
-// A sequence the ring does not divide.
-// expected-error @+1 {{invalid #ring.plan: sequence length 15 is not divisible by the ring size 2; valid lengths near it: 14 or 16}}
-func.func private @f10() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 15, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64>}
-
-// -----
-
-// Zigzag needs 2 chunks per rank.
-// expected-error @+1 {{invalid #ring.plan: sequence length 18 is not divisible by 2·ring = 4}}
-func.func private @f11() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 18, head_dim = 8, element_type = f32, mask = none, balance = zigzag, scale = 0.35 : f64>}
 
 // -----
 

@@ -32,6 +32,11 @@ func.func @per_rank(%q: memref<1x4x64x32xbf16>, %k: memref<1x2x64x32xbf16>, %v: 
     ring.block_attention ins(%q, %k, %v : memref<1x4x64x32xbf16>, memref<1x2x64x32xbf16>, memref<1x2x64x32xbf16>)
         outs(%po, %pl : memref<1x4x64x32xf32>, memref<1x4x64xf32>)
         q_owner(%c#0) kv_owner(%c#0) q_rows = [0, 64] kv_rows = [0, 32] mask<causal> layout<zigzag> ring_size = 2 scale = 0.125
+    // A layout with padded parts: 127 tokens in 2·2 chunks of 32 rows.
+    // CHECK: ring.block_attention ins({{.*}}) outs({{.*}}) q_owner(%{{.+}}) kv_owner(%{{.+}}) q_rows = [0, 64] kv_rows = [0, 32] mask<causal> layout<zigzag> ring_size = 2 scale = 1.250000e-01 seq_len = 127
+    ring.block_attention ins(%q, %k, %v : memref<1x4x64x32xbf16>, memref<1x2x64x32xbf16>, memref<1x2x64x32xbf16>)
+        outs(%po, %pl : memref<1x4x64x32xf32>, memref<1x4x64xf32>)
+        q_owner(%c#0) kv_owner(%c#0) q_rows = [0, 64] kv_rows = [0, 32] mask<causal> layout<zigzag> ring_size = 2 scale = 0.125 seq_len = 127
     // CHECK: ring.block_scores
     ring.block_scores ins(%q, %k : memref<1x4x64x32xbf16>, memref<1x2x64x32xbf16>) outs(%s : memref<1x4x64x64xf32>) q_rows = [0, 64] kv_rows = [0, 64]
     // CHECK: ring.all_reduce %{{.+}} stage 0 : memref<1x4x64x64xf32>

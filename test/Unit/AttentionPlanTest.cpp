@@ -97,13 +97,33 @@ TEST_F(AttentionPlanTest, HashTellsPlansApart) {
   }
 }
 
-TEST_F(AttentionPlanTest, RejectsIndivisibleRing) {
+TEST_F(AttentionPlanTest, RejectsIndivisibleHeads) {
   // The diagnostic text is checked by the lit suite; here only that the
   // derivation fails rather than producing a plan.
   context->getDiagEngine().registerHandler([](Diagnostic &) { return success(); });
-  EXPECT_TRUE(failed(plan("heads=8,seq=250,head_dim=64,ring=4")));
-  EXPECT_TRUE(failed(plan("heads=8,seq=260,head_dim=64,ring=4,causal=1")));
   EXPECT_TRUE(failed(plan("heads=6,seq=256,head_dim=64,head_groups=4")));
+  EXPECT_TRUE(failed(plan("heads=8,seq=256,head_dim=64,dim_slices=3")));
+}
+
+// Any sequence length splits over the ring (issue 11): near-equal parts,
+// padded to the largest.
+TEST_F(AttentionPlanTest, UnevenSequences) {
+  auto none = plan("heads=8,seq=250,head_dim=64,ring=4");
+  ASSERT_TRUE(succeeded(none));
+  EXPECT_EQ(none->localSeq(), 63);
+  EXPECT_TRUE(none->hasSeqPadding());
+  EXPECT_EQ(none->rankTokens(0), 63);
+  EXPECT_EQ(none->rankTokens(3), 62);
+  EXPECT_EQ(none->globalToken(1, 0), 63);
+  EXPECT_EQ(none->globalToken(3, 62), -1);
+  auto zz = plan("heads=8,seq=260,head_dim=64,ring=4,causal=1");
+  ASSERT_TRUE(succeeded(zz));
+  EXPECT_EQ(zz->localSeq(), 66); // 8 chunks of 33 or 32
+  EXPECT_EQ(zz->rankTokens(0), 33 + 32);
+  auto even = plan("heads=8,seq=256,head_dim=64,ring=4,causal=1");
+  ASSERT_TRUE(succeeded(even));
+  EXPECT_FALSE(even->hasSeqPadding());
+  EXPECT_EQ(even->localSeq(), 64);
 }
 } // namespace
 

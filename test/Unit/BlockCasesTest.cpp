@@ -5,7 +5,10 @@
 // the contiguous layout does not, and no mask means full blocks. With
 // sliding windows, the truncated stages and their per-rank cases cover
 // every visible (query, key) pair exactly once, with the masks they need
-// (checked pair by pair against the definition).
+// (checked pair by pair against the definition), also on uneven lengths
+// (padded parts: padding rows take no part) and with a rank holding no
+// token. The padding positions of Visibility.h are rejected by the kernels'
+// lower test under every mask, and token rows match the layout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,12 +84,18 @@ TEST(BlockCases, WindowStagesCoverEveryVisiblePairOnce) {
   for (Balance layout : {Balance::none, Balance::zigzag, Balance::striped})
     for (bool causal : {false, true})
       for (int64_t P : {1, 2, 3, 5, 8})
-        for (Window w : {Window{0, -1}, Window{3, -1}, Window{-1, 2},
-                         Window{5, 1}, Window{17, 9}, Window{100, 100}}) {
+        for (Window w : {Window{-1, -1}, Window{0, -1}, Window{3, -1},
+                         Window{-1, 2}, Window{5, 1}, Window{17, 9},
+                         Window{100, 100}})
+          // Even lengths, and padded parts (uneven, and fewer tokens than
+          // ranks: a rank with no token).
+          for (int64_t seq : {8 * P, 8 * P - 3, 8 * P + 5, P - 1}) {
+          if (seq < 1)
+            continue;
           AttentionPlan plan;
           plan.gridShape = {P};
           plan.axisOfRole = {0, -1, -1};
-          plan.seq = 8 * P;
+          plan.seq = seq;
           plan.balance = layout;
           plan.mask = causal ? MaskKind::causal : MaskKind::none;
           plan.windowLeft = w.left;
@@ -104,7 +113,10 @@ TEST(BlockCases, WindowStagesCoverEveryVisiblePairOnce) {
                   continue;
                 for (int64_t a = c.q0; a < c.q0 + c.qn; ++a)
                   for (int64_t b = c.k0; b < c.k0 + c.kn; ++b) {
-                    int64_t i = globalRow(plan, p, a), j = globalRow(plan, src, b);
+                    int64_t i = plan.globalToken(p, a),
+                            j = plan.globalToken(src, b);
+                    if (i < 0 || j < 0)
+                      continue; // padding: masked by the block's seq_len
                     ++seen[i * L + j];
                     bool vis = visible(i, j, causal, w.left, w.right);
                     // A hidden pair inside a block needs the mask that
@@ -122,9 +134,65 @@ TEST(BlockCases, WindowStagesCoverEveryVisiblePairOnce) {
                 ASSERT_EQ(seen[i * L + j], 1)
                     << "pair (" << i << ", " << j << "), layout "
                     << int(layout) << ", causal " << causal << ", P " << P
-                    << ", window " << w.left << "/" << w.right;
+                    << ", window " << w.left << "/" << w.right
+                    << ", seq " << L;
           (void)Ll;
         }
+}
+
+/// The kernels' test (Visibility.h): lo <= qp − kp <= hi with the bounds
+/// clamped to `span`.
+bool kernelAdmits(int64_t qp, int64_t kp, bool causal, int64_t left,
+                  int64_t right, int64_t span) {
+  auto [lo, hi] = clampedDiffBounds(causal, left, right, span);
+  return kp <= qp - lo && kp >= qp - hi;
+}
+
+TEST(Visibility, PaddingPositionsAreNeverVisible) {
+  for (int64_t span : {1, 7, 64, 1000})
+    for (bool causal : {false, true})
+      for (auto [left, right] : {std::pair<int64_t, int64_t>{-1, -1},
+                                 {0, -1}, {-1, 0}, {3, 5}, {5000, 5000}})
+        for (int64_t p = 0; p < span; ++p) {
+          // A padding key against every real query, a padding query
+          // against every real key, and the two against each other.
+          EXPECT_FALSE(kernelAdmits(p, paddingKeyPosition(span), causal, left,
+                                    right, span));
+          EXPECT_FALSE(kernelAdmits(paddingQueryPosition(span), p, causal,
+                                    left, right, span));
+          EXPECT_FALSE(kernelAdmits(paddingQueryPosition(span),
+                                    paddingKeyPosition(span), causal, left,
+                                    right, span));
+        }
+}
+
+TEST(Visibility, TokenRowsMatchTheLayout) {
+  for (Balance layout : {Balance::none, Balance::zigzag, Balance::striped})
+    for (int64_t P : {1, 3, 4})
+      for (int64_t L : {1, 3, 7, 12, 25, 99}) {
+        AttentionPlan plan;
+        plan.gridShape = {P};
+        plan.axisOfRole = {0, -1, -1};
+        plan.seq = L;
+        plan.balance = layout;
+        int64_t Ll = plan.localSeq();
+        int64_t half = layout == Balance::zigzag ? Ll / 2 : Ll;
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t r0 = 0; r0 < Ll; ++r0) {
+            int64_t end = r0 < half ? half : Ll; // within one part
+            for (int64_t n = 1; r0 + n <= end; ++n) {
+              TokenRows t = plan.tokenRows(p, r0, n);
+              for (int64_t r = r0; r < r0 + n; ++r) {
+                int64_t g = plan.globalToken(p, r);
+                bool inRun = r - r0 < t.count;
+                ASSERT_EQ(g >= 0, inRun) << "row " << r << " rank " << p;
+                if (inRun) {
+                  ASSERT_EQ(g, t.first + (r - r0) * t.stride);
+                }
+              }
+            }
+          }
+      }
 }
 
 TEST(BlockCases, ShortWindowIsAHalo) {

@@ -46,9 +46,16 @@ struct GradBuffers {
       std::vector<float> global =
           generateInput(run.seed, which, {s.batch, heads, s.seq, s.headDim},
                         dt, which < 2 ? run.inputScale : 1.0);
-      forEachLocal(s, heads, true, run.coords, [&](int64_t l, int64_t g) {
-        storeElement(t.bytes.data(), dt, l, global[static_cast<size_t>(g)]);
-      });
+      // Padding rows of the layout get 1000, as in the forward check.
+      forEachLocal(
+          s, heads, true, run.coords,
+          [&](int64_t l, int64_t g) {
+            storeElement(t.bytes.data(), dt, l,
+                         global[static_cast<size_t>(g)]);
+          },
+          [&](int64_t l) {
+            storeElement(t.bytes.data(), dt, l, 1000.0f);
+          });
     };
     fill(q, 0, s.heads);
     fill(k, 1, s.kvHeads);
@@ -104,9 +111,12 @@ std::string statusError(const std::string &what, int32_t st) {
 
 /// Gathers every rank's `local` (as float) into the global tensor of
 /// `heads` heads on rank 0 (empty elsewhere). `withDim`: [B,H,L,D], else
-/// [B,H,L] taken from dim slice 0.
+/// [B,H,L] taken from dim slice 0. Padding rows of the layout (uneven
+/// parts) hold no token: each must be exactly `padWant` (the outputs are
+/// NaN-poisoned before the run), else rank 0 sets `*padFailure`.
 std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
-                                int64_t heads, bool withDim) {
+                                int64_t heads, bool withDim, const char *name,
+                                float padWant, std::string *padFailure) {
   const AttentionSpec &s = run.manifest.spec;
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -136,9 +146,17 @@ std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
     if (!withDim && c.dimSlice != 0)
       continue;
     const float *src = &all[static_cast<size_t>(r) * n];
-    forEachLocal(s, heads, withDim, c, [&](int64_t l, int64_t g) {
-      global[static_cast<size_t>(g)] = src[l];
-    });
+    forEachLocal(
+        s, heads, withDim, c,
+        [&](int64_t l, int64_t g) { global[static_cast<size_t>(g)] = src[l]; },
+        [&](int64_t l) {
+          if (src[l] != padWant && padFailure->empty())
+            *padFailure = std::string(name) + " of rank " + std::to_string(r) +
+                          " is " + std::to_string(src[l]) +
+                          " in a padding row (the layout's parts are "
+                          "uneven); expected " +
+                          std::to_string(padWant);
+        });
   }
   return global;
 }
@@ -181,15 +199,22 @@ int ringrun::runGradCheck(const GradRun &run) {
   if (!run.agree(devErr.empty(), devErr))
     return 1;
 
-  std::vector<float> o = gatherGlobal(run, bufs.o, s.heads, true);
-  std::vector<float> lse = gatherGlobal(run, bufs.lse, s.heads, false);
-  std::vector<float> dq = gatherGlobal(run, bufs.dq, s.heads, true);
-  std::vector<float> dk = gatherGlobal(run, bufs.dk, s.kvHeads, true);
-  std::vector<float> dv = gatherGlobal(run, bufs.dv, s.kvHeads, true);
+  // O = 0, LSE = −inf and zero gradients in padding rows.
+  std::string failure;
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> o =
+      gatherGlobal(run, bufs.o, s.heads, true, "o", 0.0f, &failure);
+  std::vector<float> lse =
+      gatherGlobal(run, bufs.lse, s.heads, false, "lse", -inf, &failure);
+  std::vector<float> dq =
+      gatherGlobal(run, bufs.dq, s.heads, true, "dq", 0.0f, &failure);
+  std::vector<float> dk =
+      gatherGlobal(run, bufs.dk, s.kvHeads, true, "dk", 0.0f, &failure);
+  std::vector<float> dv =
+      gatherGlobal(run, bufs.dv, s.kvHeads, true, "dv", 0.0f, &failure);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  std::string failure;
   if (rank == 0) {
     std::vector<int64_t> qShape = {s.batch, s.heads, s.seq, s.headDim};
     std::vector<int64_t> kvShape = {s.batch, s.kvHeads, s.seq, s.headDim};

@@ -69,10 +69,12 @@ inline int64_t rankToken(const AttentionSpec &s, const RankCoords &c,
 
 /// Calls f(localIndex, globalIndex) for every element of the rank's block of
 /// a global tensor with `heads` heads: [B,H,L,D] when `withDim`, else
-/// [B,H,L] (LSE). Both indices are row-major flat indices.
-template <typename F>
+/// [B,H,L] (LSE). Both indices are row-major flat indices. Padding rows of
+/// the layout (ringrt/Layout.h) have no global index: `pad(localIndex)` is
+/// called for their elements instead.
+template <typename F, typename G>
 void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
-                  const RankCoords &c, F f) {
+                  const RankCoords &c, F f, G pad) {
   using namespace ringrt::layout;
   Range hr = evenBlock(heads, s.headGroups, c.headGroup);
   Range dr = withDim ? evenBlock(s.headDim, s.dimSlices, c.dimSlice)
@@ -85,9 +87,20 @@ void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
       for (int64_t i = 0; i < Ll; ++i) {
         int64_t t = rankToken(s, c, i);
         int64_t row = ((b * heads + h) * s.seq + t) * D;
-        for (int64_t d = dr.begin; d < dr.end; ++d)
-          f(local++, row + d);
+        for (int64_t d = dr.begin; d < dr.end; ++d) {
+          if (t < 0)
+            pad(local++);
+          else
+            f(local++, row + d);
+        }
       }
+}
+
+/// forEachLocal over the tokens only (padding rows skipped).
+template <typename F>
+void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
+                  const RankCoords &c, F f) {
+  forEachLocal(s, heads, withDim, c, f, [](int64_t) {});
 }
 
 } // namespace ringrun

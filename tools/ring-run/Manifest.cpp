@@ -80,9 +80,6 @@ std::string AttentionSpec::validate() const {
              " x " + std::to_string(h) + " x " + std::to_string(seq) + " x " +
              std::to_string(headDim) + ") exceeds 2^56 elements";
   }
-  std::string seqWhy = ringrt::layout::checkSeqSplit(balance, seq, ring);
-  if (!seqWhy.empty())
-    return seqWhy;
   // The kernels compute in fp32: a scale beyond FLT_MAX is inf there.
   if (!(scale > 0) || !(scale <= 3.4028234663852886e38))
     return "scale must be a positive number no larger than FLT_MAX "

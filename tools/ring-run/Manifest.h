@@ -41,8 +41,11 @@ struct AttentionSpec {
   bool isLayer() const { return dModel > 0; }
   /// Number of ranks: ring * head_groups * dim_slices * a2a.
   int64_t ranks() const { return ring * headGroups * dimSlices * a2a; }
-  /// Tokens per rank (of the entry's tensors): seq / (ring * a2a).
-  int64_t rankSeq() const { return seq / ring / a2a; }
+  /// Local rows per rank of the entry's tensors: the padded part rows
+  /// (ringrt/Layout.h localRows) / a2a.
+  int64_t rankSeq() const {
+    return ringrt::layout::localRows(balance, seq, ring) / a2a;
+  }
   bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
   /// The keys query token i sees: [first, end) in global token order (the
   /// causal mask and the window both cut a contiguous range).

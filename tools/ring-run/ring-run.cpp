@@ -353,20 +353,28 @@ struct RankBuffers {
 
 /// Writes the rank's block of global input `which` (0 = q, 1 = k, 2 = v),
 /// generated element by element, into the typed local `dst`: no rank holds
-/// a global tensor it does not need.
+/// a global tensor it does not need. Padding rows of the layout (uneven
+/// parts) get `pad`, a large value, so that a kernel that lets one into a
+/// result fails the check (padding must be finite: runtime/README.md).
 void fillLocalInput(const AttentionSpec &s, const Options &opt, int which,
-                    const RankCoords &c, void *dst) {
+                    const RankCoords &c, void *dst, float pad) {
   int64_t heads = which == 0 ? s.heads : s.kvHeads;
   double scale = which == 2 ? 1.0 : opt.inputScale;
-  forEachLocal(s, heads, true, c, [&](int64_t l, int64_t g) {
-    storeElement(dst, s.dtype, l,
-                 inputElement(opt.seed, which, g, s.dtype, scale));
-  });
+  forEachLocal(
+      s, heads, true, c,
+      [&](int64_t l, int64_t g) {
+        storeElement(dst, s.dtype, l,
+                     inputElement(opt.seed, which, g, s.dtype, scale));
+      },
+      [&](int64_t l) { storeElement(dst, s.dtype, l, pad); });
 }
 
 /// Whether the artifact was compiled for a GPU target (its tensors are
 /// device pointers).
 bool isGpuTarget(const Manifest &m) { return m.target != "cpu"; }
+
+/// What fillLocalInput writes into padding rows.
+float paddingValue(const Manifest &) { return 1000.0f; }
 
 /// Prints (rank 0) every rank's emulator counters. Collective.
 /// Prints every rank's device counters (cumulative since the context was
@@ -491,7 +499,8 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
     fillLocalInput(s, opt, which, coords,
                    which == 0 ? bufs.q.data()
                    : which == 1 ? bufs.k.data()
-                                : bufs.v.data());
+                                : bufs.v.data(),
+                   paddingValue(m));
   bufs.poison(m);
   // GPU artifacts: the poisoned outputs are copied to the device too.
   std::string devErr = isGpuTarget(m) ? bufs.toDevice(m, ctx) : "";
@@ -551,10 +560,21 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
           continue;
         const float *ro = &allO[static_cast<size_t>(r) * nO];
         const float *rl = &allL[static_cast<size_t>(r) * nL];
-        forEachLocal(s, s.heads, true, c, [&](int64_t l, int64_t g) {
-          o[static_cast<size_t>(g)] = ro[l];
-        });
-        forEachLocal(s, s.heads, false, c, [&](int64_t l, int64_t g) {
+        // Padding rows hold no token: O = 0 and LSE = −inf there.
+        auto padding = [&](const char *what, float got, float want) {
+          if (got != want && failure.empty())
+            failure = std::string(what) + " of rank " + std::to_string(r) +
+                      " is " + std::to_string(got) + " in a padding row " +
+                      "(the layout's parts are uneven); expected " +
+                      std::to_string(want);
+        };
+        forEachLocal(
+            s, s.heads, true, c,
+            [&](int64_t l, int64_t g) { o[static_cast<size_t>(g)] = ro[l]; },
+            [&](int64_t l) { padding("o", ro[l], 0.0f); });
+        forEachLocal(
+            s, s.heads, false, c,
+            [&](int64_t l, int64_t g) {
           float &dst = lse[static_cast<size_t>(g)];
           if (pass == 0) {
             dst = rl[l];
@@ -565,7 +585,10 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
                       std::to_string(c.dimSlice) + ") disagrees with dim " +
                       "slice 0 at flat index " + std::to_string(g) + ": " +
                       std::to_string(rl[l]) + " vs " + std::to_string(dst);
-        });
+            },
+            [&](int64_t l) {
+              padding("lse", rl[l], -std::numeric_limits<float>::infinity());
+            });
       }
 
     std::vector<float> q = generateInput(opt.seed, 0, qShape, s.dtype,
@@ -709,7 +732,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
     fillLocalInput(s, opt, which, coords,
                    which == 0 ? bufs.q.data()
                    : which == 1 ? bufs.k.data()
-                                : bufs.v.data());
+                                : bufs.v.data(),
+                   paddingValue(m));
   std::string devErr = isGpuTarget(m) ? bufs.toDevice(m, ctx) : "";
   if (!w.agree(devErr.empty(), devErr))
     return 1;

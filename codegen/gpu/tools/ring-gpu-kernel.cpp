@@ -60,6 +60,12 @@ static cl::opt<std::string> epilogue(
     "epilogue", cl::init("partial"),
     cl::desc("attention epilogue: partial (ring.block_attention), acc or "
              "acc_first (ring.block_attention_accumulate, fused merge)"));
+static cl::opt<int64_t>
+    seqLen("seq-len", cl::init(0),
+           cl::desc("global sequence length of a layout with padded parts "
+                    "(the block op's seq_len; 0: none)"));
+static cl::opt<int64_t> ringSize("ring-size", cl::init(1),
+                                 cl::desc("ring size, with --seq-len"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -85,6 +91,19 @@ int main(int argc, char **argv) {
   c.mask = *m;
   c.layout = *l;
   c.tiles = defaultAttentionTiles(headDim);
+  if (seqLen < 0 || ringSize < 1)
+    return fail("bad --seq-len or --ring-size (seq-len >= 0, ring-size >= 1)");
+  if (seqLen > 0) {
+    // The buffers' rows of the padded layout (ringrt/Layout.h), and the
+    // window side that masks the padding rows (Kernels.h).
+    int64_t parts = c.layout == Balance::zigzag ? 2 * ringSize : ringSize;
+    int64_t per = (seqLen + parts - 1) / parts;
+    int64_t localRows = c.layout == Balance::zigzag ? 2 * per : per;
+    c.padding = SeqPadding::of(static_cast<uint64_t>(seqLen), ringSize,
+                               localRows);
+    c.window = KernelWindow::of(c.mask == MaskKind::causal, WindowAttr(),
+                                c.padding.span, /*padded=*/true);
+  }
   if (warps > 0)
     c.tiles.warps = warps;
   if (blockN > 0)
@@ -104,6 +123,8 @@ int main(int argc, char **argv) {
   softmax.dtype = dtype;
   softmax.mask = c.mask;
   softmax.layout = c.layout;
+  softmax.padding = c.padding;
+  softmax.window = c.window;
   auto kind = selectAttentionKernel(gpuKernel, *info, error);
   if (!kind)
     return fail(error);
@@ -111,6 +132,8 @@ int main(int argc, char **argv) {
   wc.dtype = dtype;
   wc.mask = c.mask;
   wc.layout = c.layout;
+  wc.padding = c.padding;
+  wc.window = c.window;
   if (blockN > 0)
     wc.blockN = blockN;
   if (stages > 0)
@@ -123,6 +146,8 @@ int main(int argc, char **argv) {
   bwd.dtype = dtype;
   bwd.mask = c.mask;
   bwd.layout = c.layout;
+  bwd.padding = c.padding;
+  bwd.window = c.window;
   if (warps > 0)
     bwd.warps = warps;
   if (blockN > 0)
@@ -132,6 +157,8 @@ int main(int argc, char **argv) {
   sliceBwd.dtype = dtype;
   sliceBwd.mask = c.mask;
   sliceBwd.layout = c.layout;
+  sliceBwd.padding = c.padding;
+  sliceBwd.window = c.window;
   bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
   if (wgmma)

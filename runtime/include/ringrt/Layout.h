@@ -3,7 +3,7 @@
 // This file defines, header-only, the maps between global and per-rank
 // indices that ringrt, ring-run and the compiler share: the row-major world
 // rank <-> grid coordinate map, the sequence layouts of the ring axis (none,
-// zigzag, striped), and the even splits of heads over head groups and of the
+// zigzag, striped; any length, padded per part), and the even splits of heads over head groups and of the
 // head dimension over dim slices (DESIGN.md sections 1 and 4).
 //
 //===----------------------------------------------------------------------===//
@@ -47,57 +47,118 @@ inline const char *balanceName(Balance b) {
   return "?";
 }
 
-/// Returns "" if a sequence of `L` tokens splits over `P` ring ranks with
-/// balance `b`, else the reason it does not.
-inline std::string checkSeqSplit(Balance b, int64_t L, int64_t P) {
-  if (P < 1 || L < 1)
-    return "sequence length and ring size must be positive";
-  int64_t parts = b == Balance::Zigzag ? 2 * P : P;
-  if (L % parts != 0)
-    return "seq " + std::to_string(L) + " is not divisible by " +
-           std::to_string(parts) +
-           (b == Balance::Zigzag ? " (2 x ring, zigzag chunks)" : " (ring)");
-  return "";
+/// Sequences of any length L >= 1 split over P ring ranks. The sequence is
+/// cut into `parts` near-equal parts (P, or 2P for zigzag): part c holds
+/// L/parts tokens, plus one when c < L % parts, and starts at token
+/// c*(L/parts) + min(c, L % parts). Every rank's buffers have the same
+/// number of local rows, localRows(): a rank holds one part (none), or two
+/// (zigzag: part p in local rows [0, C) and part 2P-1-p in [C, 2C), C =
+/// ceil(L/2P)), each at the start of its slot; striped puts token i*P + p at
+/// local row i. Rows past a part's tokens are padding: the kernels mask
+/// them, never reading them into a result, and write O = 0, LSE = -inf
+/// there. When parts divides L there is no padding and the maps are the
+/// plain ones (none: p*L/P + i; zigzag: chunks p and 2P-1-p of L/2P).
+
+/// The number of parts the sequence is cut into: 2P for zigzag, else P.
+inline int64_t seqParts(Balance b, int64_t P) {
+  return b == Balance::Zigzag ? 2 * P : P;
 }
 
-/// Global token index of local token `i` (0 <= i < L/P) on ring rank `p`.
-/// none: p*Ll + i. zigzag (C = L/(2P)): local [0,C) is global chunk p,
-/// local [C,2C) is global chunk 2P-1-p. striped: i*P + p.
+/// Local rows of every rank's Q/K/V/O/LSE buffers: ceil(L/P), or
+/// 2*ceil(L/2P) for zigzag.
+inline int64_t localRows(Balance b, int64_t L, int64_t P) {
+  int64_t parts = seqParts(b, P);
+  int64_t per = (L + parts - 1) / parts;
+  return b == Balance::Zigzag ? 2 * per : per;
+}
+
+/// Whether the buffers of some rank hold padding rows (parts does not
+/// divide L).
+inline bool hasPadding(Balance b, int64_t L, int64_t P) {
+  return L % seqParts(b, P) != 0;
+}
+
+/// Tokens of part `c` of `parts` (L/parts, or one more for c < L % parts).
+inline int64_t partTokens(int64_t L, int64_t parts, int64_t c) {
+  return L / parts + (c < L % parts ? 1 : 0);
+}
+
+/// First global token of part `c` of `parts`.
+inline int64_t partStart(int64_t L, int64_t parts, int64_t c) {
+  return c * (L / parts) + (c < L % parts ? c : L % parts);
+}
+
+/// Global token of local row `i` (0 <= i < localRows) on ring rank `p`, or
+/// -1 when that row is padding.
 inline int64_t globalToken(Balance b, int64_t L, int64_t P, int64_t p,
                            int64_t i) {
-  int64_t Ll = L / P;
   switch (b) {
   case Balance::None:
-    return p * Ll + i;
+    return i < partTokens(L, P, p) ? partStart(L, P, p) + i : -1;
   case Balance::Zigzag: {
-    int64_t C = L / (2 * P);
-    return i < C ? p * C + i : (2 * P - 1 - p) * C + (i - C);
+    int64_t C = localRows(b, L, P) / 2;
+    int64_t part = i < C ? p : 2 * P - 1 - p, off = i < C ? i : i - C;
+    return off < partTokens(L, 2 * P, part) ? partStart(L, 2 * P, part) + off
+                                            : -1;
   }
   case Balance::Striped:
-    return i * P + p;
+    return i * P + p < L ? i * P + p : -1;
   }
   return -1;
 }
 
-/// Inverse of globalToken: the (ring rank, local index) owning global token
-/// `g`.
-inline std::pair<int64_t, int64_t> tokenOwner(Balance b, int64_t L, int64_t P,
-                                              int64_t g) {
-  int64_t Ll = L / P;
+/// How many of local rows i, i+1, ... of ring rank `p` hold tokens before
+/// the end of the part that holds row i (0 when row i is padding): a part's
+/// tokens are a prefix of its rows (striped: of all the rank's rows).
+inline int64_t tokenRowsFrom(Balance b, int64_t L, int64_t P, int64_t p,
+                             int64_t i) {
+  int64_t n = 0;
   switch (b) {
   case Balance::None:
-    return {g / Ll, g % Ll};
+    n = partTokens(L, P, p) - i;
+    break;
   case Balance::Zigzag: {
-    int64_t C = L / (2 * P);
-    int64_t chunk = g / C, off = g % C;
-    if (chunk < P)
-      return {chunk, off};
-    return {2 * P - 1 - chunk, C + off};
+    int64_t C = localRows(b, L, P) / 2;
+    n = i < C ? partTokens(L, 2 * P, p) - i
+              : partTokens(L, 2 * P, 2 * P - 1 - p) - (i - C);
+    break;
   }
   case Balance::Striped:
-    return {g % P, g / P};
+    n = (p < L ? (L - p + P - 1) / P : 0) - i;
+    break;
   }
-  return {-1, -1};
+  return n > 0 ? n : 0;
+}
+
+/// Inverse of globalToken: the (ring rank, local row) holding global token
+/// `g` (0 <= g < L).
+inline std::pair<int64_t, int64_t> tokenOwner(Balance b, int64_t L, int64_t P,
+                                              int64_t g) {
+  if (b == Balance::Striped)
+    return {g % P, g / P};
+  int64_t parts = seqParts(b, P), q = L / parts, r = L % parts;
+  // The first r parts hold q + 1 tokens, the others q.
+  int64_t part = g < r * (q + 1) ? g / (q + 1) : r + (g - r * (q + 1)) / q;
+  int64_t off = g - partStart(L, parts, part);
+  if (b == Balance::None)
+    return {part, off};
+  int64_t C = localRows(b, L, P) / 2;
+  if (part < P)
+    return {part, off};
+  return {2 * P - 1 - part, C + off};
+}
+
+/// Tokens ring rank `p` holds (its local rows that are not padding).
+inline int64_t rankTokens(Balance b, int64_t L, int64_t P, int64_t p) {
+  switch (b) {
+  case Balance::None:
+    return partTokens(L, P, p);
+  case Balance::Zigzag:
+    return partTokens(L, 2 * P, p) + partTokens(L, 2 * P, 2 * P - 1 - p);
+  case Balance::Striped:
+    return p < L ? (L - p + P - 1) / P : 0;
+  }
+  return 0;
 }
 
 /// A half-open index range [begin, end).

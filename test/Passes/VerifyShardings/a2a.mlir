@@ -62,7 +62,7 @@ func.func @seq(%q: tensor<1x6x64x16xf32>, %k: tensor<1x6x64x16xf32>, %v: tensor<
   %q1 = shard.shard %q to %s : tensor<1x6x64x16xf32>
   %k1 = shard.shard %k to %s : tensor<1x6x64x16xf32>
   %v1 = shard.shard %v to %s : tensor<1x6x64x16xf32>
-  // expected-error @+1 {{the ring's local block of 32 tokens is not divisible by a2a = 3; valid sequence lengths near 64: 60 or 66}}
+  // expected-error @+1 {{with an all-to-all axis the sequence must split evenly: seq 64 over ring 2 and a2a = 3; valid sequence lengths near 64: 60 or 66}}
   %o, %lse = ring.attention %q1, %k1, %v1 a2a_axis(1) : tensor<1x6x64x16xf32>, tensor<1x6x64x16xf32>, tensor<1x6x64x16xf32> -> tensor<1x6x64x16xf32>, tensor<1x6x64xf32>
   return %o, %lse : tensor<1x6x64x16xf32>, tensor<1x6x64xf32>
 }

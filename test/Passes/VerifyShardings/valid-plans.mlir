@@ -58,3 +58,34 @@ func.func @striped_odd(%q: tensor<1x2x33x16xf32>, %k: tensor<1x2x33x16xf32>, %v:
   %o, %lse = ring.attention %q1, %k1, %v1 mask<causal> balance<striped> : tensor<1x2x33x16xf32>, tensor<1x2x33x16xf32>, tensor<1x2x33x16xf32> -> tensor<1x2x33x16xf32>, tensor<1x2x33xf32>
   return %o, %lse : tensor<1x2x33x16xf32>, tensor<1x2x33xf32>
 }
+
+// -----
+
+// Any sequence length splits over the ring (issue 11): L = 100 on a ring of
+// 3 gives parts of 34, 33 and 33 tokens (no mask, balance none).
+shard.grid @ring3(shape = 3)
+// CHECK-LABEL: func.func @uneven_ring
+func.func @uneven_ring(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: tensor<1x2x100x16xf32>) -> (tensor<1x2x100x16xf32>, tensor<1x2x100xf32>) {
+  %s = shard.sharding @ring3 split_axes = [[], [], [0]] : !shard.sharding
+  %q1 = shard.shard %q to %s : tensor<1x2x100x16xf32>
+  %k1 = shard.shard %k to %s : tensor<1x2x100x16xf32>
+  %v1 = shard.shard %v to %s : tensor<1x2x100x16xf32>
+  // expected-remark @+1 {{plan: batch=1,heads=2,kv_heads=2,seq=100,head_dim=16,dtype=f32,causal=0,balance=none,scale=0.25,grid=[3],axes=[0,-1,-1] ranks=3}}
+  %o, %lse = ring.attention %q1, %k1, %v1 : tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32> -> tensor<1x2x100x16xf32>, tensor<1x2x100xf32>
+  return %o, %lse : tensor<1x2x100x16xf32>, tensor<1x2x100xf32>
+}
+
+// -----
+
+// Zigzag with L = 100 on a ring of 4: 8 chunks of 13 or 12 tokens.
+shard.grid @ring4(shape = 4)
+// CHECK-LABEL: func.func @uneven_zigzag
+func.func @uneven_zigzag(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: tensor<1x2x100x16xf32>) -> (tensor<1x2x100x16xf32>, tensor<1x2x100xf32>) {
+  %s = shard.sharding @ring4 split_axes = [[], [], [0]] : !shard.sharding
+  %q1 = shard.shard %q to %s : tensor<1x2x100x16xf32>
+  %k1 = shard.shard %k to %s : tensor<1x2x100x16xf32>
+  %v1 = shard.shard %v to %s : tensor<1x2x100x16xf32>
+  // expected-remark @+1 {{plan: batch=1,heads=2,kv_heads=2,seq=100,head_dim=16,dtype=f32,causal=1,balance=zigzag,scale=0.25,grid=[4],axes=[0,-1,-1] ranks=4}}
+  %o, %lse = ring.attention %q1, %k1, %v1 mask<causal> : tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32> -> tensor<1x2x100x16xf32>, tensor<1x2x100xf32>
+  return %o, %lse : tensor<1x2x100x16xf32>, tensor<1x2x100xf32>
+}

@@ -69,20 +69,6 @@ SmallVector<int64_t> runtimeGridShape(const AttentionPlan &plan) {
   return gridShape;
 }
 
-/// The manifest's "layer" object of a whole-layer artifact: the local
-/// shapes of the layer entry's tensors, in argument order; "" otherwise.
-std::string layerManifest(const AttentionPlan &plan) {
-  if (!plan.isLayer())
-    return "";
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  os << "  \"layer\": {\"reduction\": \"all_reduce\", \"local\": {";
-  for (auto [i, b] : llvm::enumerate(perRankBuffers(plan, false)))
-    os << (i ? ", " : "") << "\"" << b.name << "\": " << shapeJson(b.shape);
-  os << "}},\n";
-  return out;
-}
-
 /// The header's declaration and description of a layer entry.
 std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
   std::string out;
@@ -107,8 +93,21 @@ std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
      << plan.localKvHeads() << ")),\n * global columns h*" << plan.headDim
      << " + [s*" << plan.localHeadDim() << ", (s+1)*" << plan.localHeadDim()
      << "), in that order" << (plan.bias ? " (biases alike; bo whole)" : "")
-     << ".\n * y is all-reduced over the head-group x dim-slice ranks: each "
-        "holds\n * the whole Y of its tokens. lse as for attention. */\n"
+     << ".\n";
+  if (plan.scattersOutput())
+    os << " * y is reduce-scattered over the " << plan.outputGroupSize()
+       << " head-group x dim-slice ranks of a ring\n"
+       << " * coordinate: the rank with head group g and dim slice s holds "
+          "share\n * j = s*" << plan.headGroups() << " + g, "
+       << name << "_y_shares[j] of its ring rank's " << plan.localSeq()
+       << " local rows starting at\n * local row " << name
+       << "_y_first_row[j] (tokens: " << name
+       << "_y_parts); y rows past the share are 0.\n * lse as for "
+          "attention. */\n";
+  else
+    os << " * y is all-reduced over the head-group x dim-slice ranks: each "
+          "holds\n * the whole Y of its tokens. lse as for attention. */\n";
+  os
      << "int32_t " << entry << "(ringrt_context *ctx, const ringrt_tensor *x,\n"
      << "    const ringrt_tensor *wq, const ringrt_tensor *wk,\n"
      << "    const ringrt_tensor *wv, const ringrt_tensor *wo,\n";
@@ -139,6 +138,62 @@ SmallVector<TokenPart> tokenParts(const AttentionPlan &plan, int64_t p) {
   if (plan.balance == Balance::zigzag)
     return {part(0, Ll / 2), part(Ll / 2, Ll)};
   return {part(0, Ll)};
+}
+
+/// The runs of global tokens in share j of ring rank p's Y under the
+/// reduce-scatter (the share's local rows cut by the rank's token parts),
+/// with localRow the row in the rank's Y buffer. Layers have no padding.
+SmallVector<TokenPart> yShareParts(const AttentionPlan &plan, int64_t p,
+                                   int64_t j) {
+  int64_t first = plan.outputShareOffset(j),
+          end = first + plan.outputShareRows(j);
+  SmallVector<TokenPart> parts;
+  for (const TokenPart &t : tokenParts(plan, p)) {
+    int64_t lo = std::max(first, t.localRow),
+            hi = std::min(end, t.localRow + t.tokens);
+    if (lo < hi)
+      parts.push_back({lo - first, t.offset + (lo - t.localRow) * t.stride,
+                       hi - lo, t.stride});
+  }
+  return parts;
+}
+
+/// The manifest's "layer" object of a whole-layer artifact: the local
+/// shapes of the layer entry's tensors, in argument order; "" otherwise.
+std::string layerManifest(const AttentionPlan &plan) {
+  if (!plan.isLayer())
+    return "";
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "  \"layer\": {\"reduction\": \""
+     << stringifyLayerOutput(plan.layerOutput) << "\", \"local\": {";
+  for (auto [i, b] : llvm::enumerate(perRankBuffers(plan, false)))
+    os << (i ? ", " : "") << "\"" << b.name << "\": " << shapeJson(b.shape);
+  os << "}";
+  // The reduce-scatter: every rank's rows of Y and their global tokens.
+  if (plan.scattersOutput()) {
+    os << ", \"y_rows\": " << plan.localYRows() << ", \"shares\": "
+       << shapeJson(plan.outputShares()) << ", \"y_ranks\": [";
+    bool first = true;
+    for (int64_t p = 0; p < plan.ring(); ++p)
+      for (int64_t g = 0; g < plan.headGroups(); ++g)
+        for (int64_t sl = 0; sl < plan.dimSlices(); ++sl) {
+          int64_t j = plan.outputShareIndex(g, sl);
+          os << (std::exchange(first, false) ? "" : ", ") << "{\"ring\": "
+             << p << ", \"head_group\": " << g << ", \"dim_slice\": " << sl
+             << ", \"share\": " << j << ", \"local_row\": "
+             << plan.outputShareOffset(j)
+             << ", \"rows\": " << plan.outputShareRows(j) << ", \"parts\": [";
+          for (auto [i, t] : llvm::enumerate(yShareParts(plan, p, j)))
+            os << (i ? ", " : "") << "{\"y_row\": " << t.localRow
+               << ", \"offset\": " << t.offset << ", \"tokens\": "
+               << t.tokens << ", \"stride\": " << t.stride << "}";
+          os << "]}";
+        }
+    os << "]";
+  }
+  os << "},\n";
+  return out;
 }
 
 /// The manifest's "sequence" object: local rows, padding, and each ring
@@ -201,6 +256,8 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
      << (plan.isLayer() ? ", \"d_model\": " + std::to_string(plan.dModel) +
                               ", \"bias\": " + (plan.bias ? "1" : "0")
                         : std::string())
+     << (plan.scattersOutput() ? ", \"layer_output\": \"reduce_scatter\""
+                               : "")
      << "},\n"
      << "  \"grid\": {\"shape\": " << shapeJson(gridShape)
      << ", \"ring_axis\": " << axes[0] << ", \"head_group_axis\": " << axes[1]
@@ -339,6 +396,41 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
     os << "}";
   }
   os << "};\n";
+  if (plan.scattersOutput()) {
+    int64_t k = plan.outputGroupSize();
+    os << "\n/* The layer's Y is reduce-scattered: share j = dim_slice*"
+       << plan.headGroups() << " + head_group\n"
+       << " * holds y_shares[j] rows (of y_rows in the y buffer; the rest "
+          "are 0), local\n"
+       << " * rows [y_first_row[j], y_first_row[j] + y_shares[j]) of its ring "
+          "rank, and\n"
+       << " * y_parts[p][j][i] = {y_row, offset, tokens, stride}: y rows\n"
+       << " * [y_row, y_row + tokens) hold global tokens offset + k*stride "
+          "(unused parts\n * have tokens = 0). */\n"
+       << "static const int64_t " << name << "_y_rows = " << plan.localYRows()
+       << ";\nstatic const int64_t " << name << "_y_shares[" << k << "] = {";
+    llvm::interleaveComma(plan.outputShares(), os);
+    os << "};\nstatic const int64_t " << name << "_y_first_row[" << k
+       << "] = {";
+    for (int64_t j = 0; j < k; ++j)
+      os << (j ? ", " : "") << plan.outputShareOffset(j);
+    os << "};\nstatic const int64_t " << name << "_y_parts[" << plan.ring()
+       << "][" << k << "][2][4] = {";
+    for (int64_t p = 0; p < plan.ring(); ++p) {
+      os << (p ? ", " : "") << "{";
+      for (int64_t j = 0; j < k; ++j) {
+        SmallVector<TokenPart> parts = yShareParts(plan, p, j);
+        parts.resize(2, TokenPart{0, 0, 0, 1});
+        os << (j ? ", " : "") << "{";
+        for (auto [i, t] : llvm::enumerate(parts))
+          os << (i ? ", " : "") << "{" << t.localRow << ", " << t.offset
+             << ", " << t.tokens << ", " << t.stride << "}";
+        os << "}";
+      }
+      os << "}";
+    }
+    os << "};\n";
+  }
   os << "\n/* Fills the context options of this artifact's grid ("
      << plan.numRanks() << " ranks): comm \"mpi\" or \"nccl\", device\n"
      << " * \"cpu\", \"emu\" or \"cuda\". */\n"

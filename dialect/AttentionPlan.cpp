@@ -200,6 +200,34 @@ SmallVector<int64_t> AttentionPlan::localXShape() const {
   return {batch, localSeq(), dModel};
 }
 
+int64_t AttentionPlan::outputShareRows(int64_t j) const {
+  if (!scattersOutput())
+    return localSeq();
+  return ringrt::layout::partTokens(localSeq(), outputGroupSize(), j);
+}
+
+int64_t AttentionPlan::outputShareOffset(int64_t j) const {
+  if (!scattersOutput())
+    return 0;
+  return ringrt::layout::partStart(localSeq(), outputGroupSize(), j);
+}
+
+SmallVector<int64_t> AttentionPlan::outputShares() const {
+  SmallVector<int64_t> shares;
+  int64_t k = scattersOutput() ? outputGroupSize() : 1;
+  for (int64_t j = 0; j < k; ++j)
+    shares.push_back(outputShareRows(j));
+  return shares;
+}
+
+int64_t AttentionPlan::localYRows() const {
+  return outputShareRows(0);
+}
+
+SmallVector<int64_t> AttentionPlan::localYShape() const {
+  return {batch, localYRows(), dModel};
+}
+
 SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
                                                       bool backward) {
   Type elt = plan.elementType;
@@ -218,7 +246,8 @@ SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
                 {"bk", {kv}, elt},
                 {"bv", {kv}, elt},
                 {"bo", {dm}, elt}});
-    b.append({{"y", plan.localXShape(), elt}, {"lse", plan.localLseShape(), f32}});
+    b.append({{"y", plan.localYShape(), elt},
+              {"lse", plan.localLseShape(), f32}});
     return b;
   }
   SmallVector<PerRankBuffer> b = {{"q", plan.abiQShape(), elt},
@@ -264,6 +293,9 @@ std::string AttentionPlan::str() const {
   // Attention-only plans keep the hash they had before layers existed.
   if (isLayer())
     os << ",d_model=" << dModel << ",bias=" << (bias ? 1 : 0);
+  // Likewise all-reduce layers.
+  if (layerOutput != LayerOutput::all_reduce)
+    os << ",layer_output=" << stringifyLayerOutput(layerOutput);
   return s;
 }
 
@@ -283,7 +315,7 @@ PlanAttr AttentionPlan::toAttr(MLIRContext *ctx) const {
       axisOfRole[0], axisOfRole[1], axisOfRole[2], batch, heads, kvHeads, seq,
       headDim, elementType, mask, balance,
       FloatAttr::get(Float64Type::get(ctx), scale), a2aAxis, dModel, bias,
-      windowAttr(ctx));
+      windowAttr(ctx), layerOutput);
 }
 
 WindowAttr AttentionPlan::windowAttr(MLIRContext *ctx) const {
@@ -310,6 +342,7 @@ AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
   plan.a2aAxis = attr.getA2aAxis();
   plan.dModel = attr.getDModel();
   plan.bias = attr.getBias();
+  plan.layerOutput = attr.getLayerOutput();
   if (WindowAttr w = attr.getWindow()) {
     plan.windowLeft = w.getLeft();
     plan.windowRight = w.getRight();
@@ -644,6 +677,12 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                        << "; it must be at least 1 (or 0: attention only)";
   if (!isLayer() && bias)
     return emitError() << "bias needs a layer (d_model >= 1)";
+  if (!isLayer() && layerOutput != LayerOutput::all_reduce)
+    return emitError() << "layer_output = "
+                       << stringifyLayerOutput(layerOutput)
+                       << " needs a layer (d_model >= 1): it says how the "
+                          "layer's Y is reduced, and attention alone has no "
+                          "Y; drop it or give d_model";
   // The layer's weights ([d_model, Hq*D] and [Hq*D, d_model]) and X/Y
   // ([B, L, d_model]) must fit 64-bit byte offsets in fp32 too.
   if (isLayer() && (!checkedProduct({dModel, std::max(heads, kvHeads),
@@ -762,6 +801,8 @@ mlir::ring::deriveLayerPlan(AttentionLayerOp op,
   plan.balance = op.getEffectiveBalance();
   plan.scale = op.getEffectiveScale();
   plan.bias = !op.getBiases().empty();
+  if (auto out = op.getOutput())
+    plan.layerOutput = *out;
 
   // Operands in order, with the split each may have: X splits dim 1 over
   // the ring axis; W_q/W_k/W_v (and bq/bk/bv) their column dim over

@@ -96,6 +96,10 @@ struct AttentionPlan {
   int64_t dModel = 0;
   /// Whether the layer's projections add biases (bq, bk, bv, bo).
   bool bias = false;
+  /// How the layer reduces Y over the head-group x dim-slice ranks
+  /// (#ring.layer_output): an all-reduce, or a reduce-scatter onto the
+  /// sequence.
+  LayerOutput layerOutput = LayerOutput::all_reduce;
   /// Sliding window sides in tokens (#ring.window); −1 = unlimited, both −1
   /// = no window.
   int64_t windowLeft = -1, windowRight = -1;
@@ -159,8 +163,34 @@ struct AttentionPlan {
   SmallVector<int64_t> localQShape() const;
   SmallVector<int64_t> localKVShape() const;
   SmallVector<int64_t> localLseShape() const;
-  /// Layer shapes: X and Y [B, L/P, d_model].
+  /// Layer shapes: X [B, L/P, d_model].
   SmallVector<int64_t> localXShape() const;
+
+  // The layer's Y reduction over the k = n·m ranks of a ring coordinate.
+  bool scattersOutput() const {
+    return isLayer() && layerOutput == LayerOutput::reduce_scatter;
+  }
+  /// k: the ranks that share a ring coordinate and sum their partial Y.
+  int64_t outputGroupSize() const { return headGroups() * dimSlices(); }
+  /// The share index j of the rank with head group g and dim slice s:
+  /// s·n + g. Dim-slice major, so that the shares of one dim slice are
+  /// contiguous: the reduce-scatter runs over the dim-slice axis, then
+  /// over the head-group axis inside that range, and sums in the
+  /// all-reduce's order (dim slices first), giving the same bits.
+  int64_t outputShareIndex(int64_t g, int64_t s) const {
+    return s * headGroups() + g;
+  }
+  /// Rows of share j of the reduce-scatter (⌈Ll/k⌉ for j < Ll mod k, else
+  /// ⌊Ll/k⌋, possibly 0) and its first local row; the whole Ll rows with an
+  /// all-reduce.
+  int64_t outputShareRows(int64_t j) const;
+  int64_t outputShareOffset(int64_t j) const;
+  /// The rows of every share, in share order.
+  SmallVector<int64_t> outputShares() const;
+  /// Rows of every rank's Y buffer: ⌈Ll/k⌉ with a reduce-scatter, else Ll.
+  int64_t localYRows() const;
+  /// Y [B, localYRows(), d_model].
+  SmallVector<int64_t> localYShape() const;
 
   // Per-rank shapes of the C ABI (the function's q, k, v, o, lse): equal to
   // the local shapes above unless U > 1, where a rank holds all heads of its

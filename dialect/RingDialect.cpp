@@ -59,7 +59,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
                  Balance balance, FloatAttr scale, int64_t a2aAxis,
-                 int64_t dModel, bool bias, WindowAttr window) {
+                 int64_t dModel, bool bias, WindowAttr window,
+                 LayerOutput layerOutput) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -79,6 +80,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   plan.a2aAxis = a2aAxis;
   plan.dModel = dModel;
   plan.bias = bias;
+  plan.layerOutput = layerOutput;
   if (window) {
     plan.windowLeft = window.getLeft();
     plan.windowRight = window.getRight();

@@ -123,6 +123,34 @@ def Ring_BalanceAttr : EnumAttr<Ring_Dialect, Ring_Balance, "balance"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Ring_LayerOutput : I32EnumAttr<"LayerOutput",
+    "how the whole layer reduces Y over the head-group x dim-slice ranks", [
+    I32EnumAttrCase<"all_reduce", 0>,
+    I32EnumAttrCase<"reduce_scatter", 1>
+  ]> {
+  let cppNamespace = "::mlir::ring";
+  let genSpecializedAttr = 0;
+}
+
+def Ring_LayerOutputAttr : EnumAttr<Ring_Dialect, Ring_LayerOutput,
+                                    "layer_output"> {
+  let summary = "the layer's Y reduction: all_reduce or reduce_scatter";
+  let description = [{
+    How the partial Y of the k = head_groups × dim_slices ranks of one ring
+    coordinate is reduced (Megatron's row-parallel pattern):
+
+    * `all_reduce` (default): every one of them holds the whole Y of the
+      ring rank's Ll tokens;
+    * `reduce_scatter`: each holds a contiguous share of those rows, Y
+      sequence-sharded over ring × head groups × dim slices. Group rank
+      j = s·n + g (dim slice s, head group g) owns local rows
+      [⌊Ll/k⌋·j + min(j, Ll mod k), …) of ⌈Ll/k⌉ rows for j < Ll mod k and
+      ⌊Ll/k⌋ otherwise (possibly 0); its Y buffer has ⌈Ll/k⌉ rows and the
+      rows past its share are written as 0.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Ring_A2AMode : I32EnumAttr<"A2AMode",
     "the direction of an all-to-all over the a2a axis", [
     I32EnumAttrCase<"seq_to_heads", 0>,
@@ -197,7 +225,9 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
                scale = 0.088388347648318433 : f64>
     ```
 
-    A sliding window adds `window = #ring.window<left = L, right = R>`.
+    A sliding window adds `window = #ring.window<left = L, right = R>`;
+    a layer whose Y is reduce-scattered adds
+    `layer_output = reduce_scatter`.
   }];
   let parameters = (ins
     "::mlir::FlatSymbolRefAttr":$grid,
@@ -219,7 +249,10 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
         "d_model of the whole layer (0: attention only)">:$d_model,
     DefaultValuedParameter<"bool", "false",
         "whether the layer's projections have biases">:$bias,
-    OptionalParameter<"::mlir::ring::WindowAttr">:$window
+    OptionalParameter<"::mlir::ring::WindowAttr">:$window,
+    DefaultValuedParameter<"::mlir::ring::LayerOutput",
+        "::mlir::ring::LayerOutput::all_reduce",
+        "the layer's Y reduction (omitted: all_reduce)">:$layer_output
   );
   let assemblyFormat = "`<` struct(params) `>`";
   // Every pass may divide by the grid sizes and multiply the shapes: the

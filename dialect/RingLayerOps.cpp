@@ -175,3 +175,47 @@ LogicalResult OutputAllReduceOp::verify() {
                          << shapeOf(memShape(getBias()));
   return success();
 }
+
+int64_t OutputReduceScatterOp::getShareOffset(int64_t j) {
+  int64_t offset = 0;
+  for (int64_t i = 0; i < j; ++i)
+    offset += getShares()[i];
+  return offset;
+}
+
+LogicalResult OutputReduceScatterOp::verify() {
+  ArrayRef<int64_t> p = memShape(getPartial()), y = memShape(getOutput());
+  if (p.size() != 3 || y.size() != 3 || p[0] != y[0] || p[2] != y[2])
+    return emitOpError() << "partial " << shapeOf(p) << " and output "
+                         << shapeOf(y)
+                         << " must be [B, L, d_model] and [B, rows, d_model] "
+                            "with the same B and d_model";
+  ArrayRef<int64_t> shares = getShares();
+  if (shares.empty())
+    return emitOpError("shares must list the rows of every rank of the "
+                       "group, got none");
+  int64_t sum = 0, most = 0;
+  for (auto [j, c] : llvm::enumerate(shares)) {
+    if (c < 0 || c > p[1])
+      return emitOpError() << "share " << j << " has " << c
+                           << " rows; each must be in [0, " << p[1] << "]";
+    sum += c;
+    most = std::max(most, c);
+  }
+  // Every local row owned exactly once: the shares are consecutive ranges
+  // that must cover the Ll rows.
+  if (sum != p[1])
+    return emitOpError() << "shares " << shapeOf(shares) << " cover " << sum
+                         << " rows but partial has " << p[1]
+                         << "; each of its rows must be owned by exactly one "
+                            "rank, so the shares must sum to "
+                         << p[1];
+  if (y[1] != most)
+    return emitOpError() << "output has " << y[1]
+                         << " rows; it holds the largest share, " << most
+                         << " rows (shares " << shapeOf(shares) << ")";
+  if (getBias() && memShape(getBias()) != ArrayRef<int64_t>{p[2]})
+    return emitOpError() << "bias must be [" << p[2] << "], got "
+                         << shapeOf(memShape(getBias()));
+  return success();
+}

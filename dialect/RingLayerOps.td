@@ -53,7 +53,11 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
     ring, projects its O with its W_o rows, and the partial Y are summed
     over the head-group × dim-slice ranks of its ring coordinate by
     `ring.output_all_reduce` (an all-reduce: each of them holds the whole
-    Y of its tokens — Megatron's row-parallel pattern).
+    Y of its tokens — Megatron's row-parallel pattern), or with
+    `output<reduce_scatter>` by `ring.output_reduce_scatter` (a
+    reduce-scatter onto the sequence: each holds a contiguous share of
+    those tokens' Y, so Y is sequence-sharded over all ranks;
+    `#ring.layer_output` says which rows).
 
     ```mlir
     %y, %lse = ring.attention_layer %x, %wq, %wk, %wv, %wo heads = 4 mask<causal>
@@ -74,7 +78,8 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
     DefaultValuedAttr<Ring_MaskAttr, "::mlir::ring::MaskKind::none">:$mask,
     OptionalAttr<Ring_BalanceAttr>:$balance,
     OptionalAttr<F64Attr>:$scale,
-    UnitAttr:$grad
+    UnitAttr:$grad,
+    OptionalAttr<Ring_LayerOutputAttr>:$output
   );
   let results = (outs
     Ring_LayerTensor:$y,
@@ -89,6 +94,7 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
     (`balance` `` $balance^)?
     (`scale` `(` $scale^ `)`)?
     (`grad` $grad^)?
+    (`output` `` $output^)?
     attr-dict `:` type($x) `,` type($wq) `,` type($wk) `,` type($wv) `,`
     type($wo) `->` type($y) `,` type($lse)
   }];
@@ -185,6 +191,44 @@ def Ring_OutputAllReduceOp : Ring_Op<"output_all_reduce"> {
   let assemblyFormat = [{
     `ins` `(` $partial (`,` $bias^)? `:` type($partial) (`,` type($bias)^)? `)`
     `outs` `(` $output `:` type($output) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Ring_OutputReduceScatterOp : Ring_Op<"output_reduce_scatter"> {
+  let summary = "reduce-scatter of the partial Y onto the sequence";
+  let description = [{
+    Sums `partial` `[B, Ll, d_model]` over the k ranks that share this
+    rank's ring coordinate (head groups × dim slices) and leaves each a
+    contiguous share of the Ll rows: `shares[j]` rows for the rank of share
+    index j = s·n + g (dim slice s, head group g), starting at local row
+    `shares[0] + … + shares[j−1]`. `shares` has one entry per rank of the
+    group and sums to Ll, so every row is owned exactly once; a share may
+    be 0. The sum runs over the dim-slice axis, then the head-group axis,
+    each in coordinate order (the order of `ring.output_all_reduce`: the
+    same bits). Then `bias` is added once and the share is written to Y
+    rounded to its element type: Y `[B, max(shares), d_model]`, rows past
+    the share written as 0. It is a **reduce-scatter**: each rank sends
+    (k−1)/k of the partial's bytes (an all-reduce: 2·(k−1)/k).
+
+    ```mlir
+    ring.output_reduce_scatter ins(%yp : memref<1x64x128xf32>)
+        outs(%y : memref<1x16x128xbf16>) shares = [16, 16, 16, 16]
+    ```
+  }];
+  let arguments = (ins
+    Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$partial,
+    Arg<Optional<Ring_AnyBuffer>, "", [MemRead]>:$bias,
+    Arg<Ring_AnyBuffer, "", [MemWrite]>:$output,
+    DenseI64ArrayAttr:$shares
+  );
+  let assemblyFormat = [{
+    `ins` `(` $partial (`,` $bias^)? `:` type($partial) (`,` type($bias)^)? `)`
+    `outs` `(` $output `:` type($output) `)` `shares` `=` $shares attr-dict
+  }];
+  let extraClassDeclaration = [{
+    /// The first local row of share j (the sum of the shares before it).
+    int64_t getShareOffset(int64_t j);
   }];
   let hasVerifier = 1;
 }

@@ -60,7 +60,11 @@
 // summed over the dim slices and then over the head groups, as
 // ring.output_all_reduce does: two ring all-reduces, 2(m−1)/m·Y and
 // 2(n−1)/n·Y bytes sent in 2(m−1) and 2(n−1) messages, blocking (nothing
-// left to overlap them with). The head-group all-reduce is intra-node when
+// left to overlap them with). With layer_output = reduce_scatter
+// (ring.output_reduce_scatter) it is a reduce-scatter over the dim slices
+// and then one over the head groups inside the dim slice's rows: (m−1)/m·Y
+// and (n−1)/n·Y/m bytes in m−1 and n−1 messages, (k−1)/k·Y in all for
+// k = n·m instead of the all-reduce's 2(k−1)/k. The head-group all-reduce is intra-node when
 // n·m ranks fit a node. With n·m = 1 there is nothing to reduce. Megatron's
 // tensor parallelism is the plan ring = 1, head groups = N (X replicated,
 // W_q/W_k/W_v column-split, W_o row-split, Y all-reduced), so it is one of
@@ -271,12 +275,16 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
     const double yBytes = 4 * B * T * M;
     const LinkModel &groupLink =
         n * m > cluster.devicesPerNode ? cluster.interNode : cluster.intraNode;
-    double sliceSent = 2.0 * (m - 1) / m * yBytes;
-    double groupSent = 2.0 * (n - 1) / n * yBytes;
+    // All-reduce: 2(k−1)/k of Y per axis; reduce-scatter: (k−1)/k, the
+    // head-group step on the dim slice's 1/m of the rows.
+    const double passes = pb.scatterOutput ? 1 : 2;
+    double sliceSent = passes * (m - 1) / m * yBytes;
+    double groupSent = passes * (n - 1) / n * yBytes /
+                       (pb.scatterOutput ? double(m) : 1.0);
     pr.outputReduceBytes = sliceSent + groupSent;
     pr.outputReduceTime =
-        (m > 1 ? sliceLink.time(sliceSent, 2 * (m - 1)) : 0) +
-        (n > 1 ? groupLink.time(groupSent, 2 * (n - 1)) : 0);
+        (m > 1 ? sliceLink.time(sliceSent, passes * (m - 1)) : 0) +
+        (n > 1 ? groupLink.time(groupSent, passes * (n - 1)) : 0);
     pr.computeTime += pr.projectionTime;
     pr.commBytes += pr.outputReduceBytes;
     pr.commTime += pr.outputReduceTime;
@@ -312,7 +320,8 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
   }
   if (pb.dModel > 0) {
     const double M = double(pb.dModel), T = double(pb.seq) / P;
-    mem += 2 * B * T * M * e + 4 * B * T * M;          // X, Y; fp32 Y
+    const double yRows = pb.scatterOutput ? std::ceil(T / (n * m)) : T;
+    mem += B * T * M * e + B * yRows * M * e + 4 * B * T * M; // X, Y; fp32 Y
     mem += M * ((Hl + 2 * Hkvl) * Dl + Hl * Dl) * e;    // the rank's weights
   }
   pr.peakMemory = mem;
@@ -343,7 +352,7 @@ std::string mlir::ring::lossReason(const PlanShape &plan,
   double dCompute = loser.computeTime - best.computeTime;
   if (dExposed >= dCompute && dExposed > 0) {
     if (loser.outputReduceTime - best.outputReduceTime > dExposed / 2)
-      os << "output all-reduce " << formatBytes(loser.outputReduceBytes);
+      os << "output reduction " << formatBytes(loser.outputReduceBytes);
     else if (loser.allReduceBytes > 0 &&
         loser.allReduceBytes >= loser.allToAllBytes)
       os << "score all-reduce " << formatBytes(loser.allReduceBytes);

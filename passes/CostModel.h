@@ -30,6 +30,9 @@ struct ProblemShape {
   /// before the ring, the output projection after it and the all-reduce of
   /// the fp32 partial Y over head groups × dim slices. 0: attention alone.
   int64_t dModel = 0;
+  /// The layer's Y is reduce-scattered onto the sequence (layer_output =
+  /// reduce_scatter) rather than all-reduced.
+  bool scatterOutput = false;
 };
 
 /// One candidate plan. Ranks are laid out row-major over (ring, a2a, head
@@ -55,7 +58,7 @@ struct Prediction {
   double allReduceBytes = 0; ///< dim-slice score all-reduce (sent)
   double allToAllBytes = 0;  ///< a2a of Q, K, V, O, LSE (sent)
   double projectionTime = 0; ///< layer: the QKV and output GEMMs
-  double outputReduceBytes = 0; ///< layer: all-reduce of fp32 Y (sent)
+  double outputReduceBytes = 0; ///< layer: reduction of fp32 Y (sent)
   double outputReduceTime = 0;  ///< layer: its time (blocking)
   double peakMemory = 0;
   double imbalance = 1;     ///< max over ring ranks of work / mean work

@@ -252,8 +252,10 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
 /// bo], y, lse): the projections of the rank's tokens before the ring
 /// (ring.project into Q, K, V workspace buffers in the attention's layout),
 /// the ring (ring.local_attention, which ring-schedule expands), then the
-/// output projection and the all-reduce of Y over the head-group ×
-/// dim-slice ranks.
+/// output projection and the reduction of Y over the head-group ×
+/// dim-slice ranks: an all-reduce, or with `layer_output = reduce_scatter`
+/// a reduce-scatter onto the sequence (ring.output_reduce_scatter, with
+/// the plan's shares).
 LogicalResult partitionLayerFunction(func::FuncOp func, AttentionLayerOp op,
                                      const AttentionPlan &plan) {
   func::ReturnOp ret;
@@ -296,7 +298,11 @@ LogicalResult partitionLayerFunction(func::FuncOp func, AttentionLayerOp op,
   LocalAttentionOp::create(b, loc, q, k, v, o, arg["lse"], coords,
                            plan.toAttr(ctx));
   OutProjectOp::create(b, loc, o, arg["wo"], yPart);
-  OutputAllReduceOp::create(b, loc, yPart, bias("bo"), arg["y"]);
+  if (plan.scattersOutput())
+    OutputReduceScatterOp::create(b, loc, yPart, bias("bo"), arg["y"],
+                                  b.getDenseI64ArrayAttr(plan.outputShares()));
+  else
+    OutputAllReduceOp::create(b, loc, yPart, bias("bo"), arg["y"]);
   for (Value a : allocs)
     memref::DeallocOp::create(b, loc, a);
   func::ReturnOp::create(b, ret.getLoc());

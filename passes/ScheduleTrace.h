@@ -55,7 +55,7 @@ struct Event {
     /// ring.sum_replicas (the a2a backward's replicated dK/dV).
     SumReplicas,
     /// The whole layer: ring.project, ring.out_project,
-    /// ring.output_all_reduce.
+    /// ring.output_all_reduce or ring.output_reduce_scatter.
     Project,
     OutProject,
     OutputReduce
@@ -145,10 +145,13 @@ FailureOr<AttentionBuffers> findAttentionBuffers(func::FuncOp func,
 /// the attention itself is proved): on every rank Q, K and V are projected
 /// once each from x with the right weight columns (and bias) before any
 /// block reads them; O is projected once with W_o after it is finalized;
-/// the partial Y goes through exactly one ring.output_all_reduce into the
-/// y argument (with b_o when the plan has biases); and the all-reduces of
-/// the head-group × dim-slice ranks of each ring coordinate match (same
-/// count and bytes), so none would wait forever.
+/// the partial Y goes through exactly one output reduction into the y
+/// argument (with b_o when the plan has biases), of the kind the plan's
+/// layer_output names; the reductions of the head-group × dim-slice ranks
+/// of each ring coordinate match (same kind and bytes), so none would wait
+/// forever; and for a reduce-scatter, the shares list one entry per rank of
+/// the group, are the plan's (the split the header and manifest give), and
+/// every local row of every ring coordinate is owned by exactly one rank.
 LogicalResult verifyLayerTraces(func::FuncOp func, const AttentionPlan &plan,
                                 const AttentionBuffers &buffers,
                                 ArrayRef<Rank> ranks,

@@ -4,8 +4,9 @@
 // projections and the Y reduction of a whole-layer per-rank function
 // (ScheduleTrace.h): which buffers the attention works on, that the
 // projections come before the ring and the output projection after it,
-// and that the all-reduce of Y matches over the head-group × dim-slice
-// ranks of every ring coordinate.
+// and that the reduction of Y (all-reduce or reduce-scatter) matches over
+// the head-group × dim-slice ranks of every ring coordinate, a
+// reduce-scatter giving every row to exactly one of them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -150,15 +151,26 @@ LogicalResult mlir::ring::verifyLayerTraces(func::FuncOp func,
         continue;
       }
       if (e.kind == Event::OutputReduce) {
-        auto r = cast<OutputAllReduceOp>(e.op);
-        if (!outProject || r.getPartial() !=
-                               cast<OutProjectOp>(outProject->op).getPartial())
-          return fail(e, "all-reduces a buffer that ring.out_project did not "
-                         "write before it");
-        if (r.getOutput() != y || r.getBias() != biasArg("bo"))
+        auto scatter = dyn_cast<OutputReduceScatterOp>(e.op);
+        Value partial = e.op->getOperand(0);
+        Value bias = scatter ? scatter.getBias()
+                             : cast<OutputAllReduceOp>(e.op).getBias();
+        Value out = scatter ? scatter.getOutput()
+                            : cast<OutputAllReduceOp>(e.op).getOutput();
+        StringRef kind = scatter ? "reduce-scatters" : "all-reduces";
+        if (!outProject ||
+            partial != cast<OutProjectOp>(outProject->op).getPartial())
+          return fail(e, kind + " a buffer that ring.out_project did not "
+                                "write before it");
+        if (out != y || bias != biasArg("bo"))
           return fail(e, Twine("writes Y elsewhere than the y argument") +
                              (plan.bias ? ", or without bo" : "") +
                              "; the layer's result would be lost");
+        if (static_cast<bool>(scatter) != plan.scattersOutput())
+          return fail(e, kind + " Y but the plan's layer_output is " +
+                             stringifyLayerOutput(plan.layerOutput) +
+                             "; the y buffer and the artifact's token map "
+                             "follow the plan");
         reduces.push_back(&e);
         continue;
       }
@@ -173,13 +185,14 @@ LogicalResult mlir::ring::verifyLayerTraces(func::FuncOp func,
     if (reduces.size() != 1)
       return (reduces.empty() ? func.emitError()
                               : reduces[1]->op->emitError())
-             << "on " << rank.str() << " the partial Y is all-reduced "
+             << "on " << rank.str() << " the partial Y is "
+             << (plan.scattersOutput() ? "reduce-scattered " : "all-reduced ")
              << reduces.size()
              << " times; it must be exactly once over the head-group x "
                 "dim-slice ranks";
     groups[rank.role[0]].push_back({ri, reduces});
   }
-  // The all-reduce is collective over the ranks of a ring coordinate.
+  // The reduction is collective over the ranks of a ring coordinate.
   for (auto &[ring, members] : groups) {
     auto &[ref, refReduces] = members.front();
     for (auto &[ri, reduces] : members) {
@@ -187,10 +200,65 @@ LogicalResult mlir::ring::verifyLayerTraces(func::FuncOp func,
               theirs = bytesOf(refReduces[0]->op->getOperand(0));
       if (mine != theirs)
         return reduces[0]->op->emitError()
-               << "on " << ranks[ri].str() << " all-reduces " << mine
+               << "on " << ranks[ri].str() << " reduces " << mine
                << " bytes of Y, but " << ranks[ref].str() << " " << theirs
                << "; the head-group x dim-slice reduction would corrupt Y";
     }
+    if (!plan.scattersOutput())
+      continue;
+    // The reduce-scatter: rank (g, s) owns share j = s·n + g, local rows
+    // [offset_j, offset_j + shares[j]) of its shares list. Each local row
+    // of this ring coordinate must be owned by exactly one rank of it.
+    int64_t rows = plan.localSeq(), k = plan.outputGroupSize();
+    SmallVector<int64_t> owner(rows, -1);
+    SmallVector<int64_t> want = plan.outputShares();
+    for (auto &[ri, reduces] : members) {
+      auto op = cast<OutputReduceScatterOp>(reduces[0]->op);
+      const Rank &rank = ranks[ri];
+      ArrayRef<int64_t> shares = op.getShares();
+      int64_t j = plan.outputShareIndex(rank.role[1], rank.role[2]);
+      if (static_cast<int64_t>(shares.size()) != k)
+        return op.emitError()
+               << "on " << rank.str() << " the reduce-scatter lists "
+               << shares.size() << " shares but " << k
+               << " ranks (head groups x dim slices) share ring coordinate "
+               << ring << "; it needs one share per rank";
+      for (int64_t r = op.getShareOffset(j),
+                   end = r + shares[j];
+           r < end; ++r) {
+        if (r >= rows)
+          return op.emitError() << "on " << rank.str() << " share " << j
+                                << " reaches local row " << r << " of "
+                                << rows;
+        if (owner[r] >= 0)
+          return op.emitError()
+                 << "on " << rank.str() << " local row " << r
+                 << " of ring coordinate " << ring
+                 << " is owned twice: by this rank and by "
+                 << ranks[owner[r]].str();
+        owner[r] = static_cast<int64_t>(ri);
+      }
+      if (shares != ArrayRef<int64_t>(want)) {
+        std::string w;
+        llvm::raw_string_ostream os(w);
+        os << "[";
+        llvm::interleaveComma(want, os);
+        os << "]";
+        return op.emitError()
+               << "on " << rank.str()
+               << " the reduce-scatter's shares differ from the plan's "
+               << w
+               << " (ceil/floor of " << rows << " rows over " << k
+               << " ranks, share j = dim slice * head_groups + head group), "
+                  "which the artifact's header and manifest give";
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      if (owner[r] < 0)
+        return func.emitError()
+               << "local row " << r << " of ring coordinate " << ring
+               << " is owned by no rank after the reduce-scatter; its Y "
+                  "would be lost";
   }
   return success();
 }

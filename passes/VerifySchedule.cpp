@@ -113,7 +113,7 @@ public:
         e.kind = Event::Project;
       } else if (isa<OutProjectOp>(op)) {
         e.kind = Event::OutProject;
-      } else if (isa<OutputAllReduceOp>(op)) {
+      } else if (isa<OutputAllReduceOp, OutputReduceScatterOp>(op)) {
         e.kind = Event::OutputReduce;
       } else if (isa<LocalAttentionOp, LocalAttentionBackwardOp>(op)) {
         return op.emitOpError()

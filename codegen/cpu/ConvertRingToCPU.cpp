@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/OutputShares.h"
 #include "codegen/Passes.h"
 #include "codegen/Workspace.h"
 #include "codegen/cpu/AttentionKernel.h"
@@ -182,6 +183,56 @@ struct OutputAllReduceLowering : OpRewritePattern<OutputAllReduceOp> {
                        b.i32(static_cast<int>(role)), b.i32(stage)});
     rewriter.replaceOpWithNewOp<func::CallOp>(
         op, getOutputFinishKernel(cache, op), op->getOperands());
+    return success();
+  }
+  KernelCache &cache;
+};
+
+/// ring.output_reduce_scatter → ringrt_cg_reduce_scatter_rows_sum_f32 of the
+/// partial in place (dim slices, then head groups), ringrt_cg_output_share
+/// for this rank's rows, then the kernel that adds the bias and writes
+/// them to Y (and zeros past them).
+struct OutputReduceScatterLowering
+    : OpRewritePattern<OutputReduceScatterOp> {
+  OutputReduceScatterLowering(MLIRContext *ctx, KernelCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
+  LogicalResult matchAndRewrite(OutputReduceScatterOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abi = getAbiValues(op);
+    if (failed(abi) || failed(requireDense(rewriter, op)))
+      return failure();
+    auto fn = op->getParentOfType<func::FuncOp>();
+    auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
+    if (!planAttr)
+      return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
+    AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+    KernelBuilder b(op.getLoc(), rewriter);
+    auto ptr = LLVM::LLVMPointerType::get(op.getContext());
+    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+    auto sumFn = declareAbi(cache, op.getContext(),
+                            "ringrt_cg_reduce_scatter_rows_sum_f32",
+                            {ptr, ptr, ptr, i64, i64, i64, ptr, i64, i32});
+    auto shareFn = declareAbi(cache, op.getContext(), "ringrt_cg_output_share",
+                              {ptr, ptr, ptr, i64, i32}, {i64});
+    ArrayRef<int64_t> p = cast<MemRefType>(op.getPartial().getType()).getShape();
+    Value shares = outputSharesAddress(b, op.getLoc(), op);
+    Value k = b.i64(static_cast<int64_t>(op.getShares().size()));
+    // Diagnostics name it as the stage after the ring's last.
+    func::CallOp::create(b, sumFn,
+                         ValueRange{abi->context, abi->status,
+                                    dataPointer(b, op.getPartial()),
+                                    b.i64(p[0]), b.i64(p[1]), b.i64(p[2]),
+                                    shares, k, b.i32(plan.ring())});
+    SmallVector<Value> args(op->getOperands());
+    for (int which : {0, 1}) {
+      Value v = func::CallOp::create(b, shareFn,
+                                     ValueRange{abi->context, abi->status,
+                                                shares, k, b.i32(which)})
+                    .getResult(0);
+      args.push_back(arith::IndexCastOp::create(b, b.getIndexType(), v));
+    }
+    rewriter.replaceOpWithNewOp<func::CallOp>(
+        op, getOutputScatterFinishKernel(cache, op), args);
     return success();
   }
   KernelCache &cache;
@@ -427,6 +478,7 @@ void mlir::ring::cpu::populateRingToCPUPatterns(RewritePatternSet &patterns,
   patterns.add<KernelCallLowering<OutProjectOp>>(
       ctx, [cache](OutProjectOp op) { return getOutProjectKernel(*cache, op); });
   patterns.add<AllReduceLowering, AllToAllLowering, OutputAllReduceLowering,
+               OutputReduceScatterLowering,
                ShiftLowering, ShiftStartLowering, ProcessMultiIndexLowering>(
       ctx, kernels);
 }

@@ -192,3 +192,47 @@ func::FuncOp mlir::ring::cpu::getOutputFinishKernel(KernelCache &cache,
         });
       });
 }
+
+func::FuncOp
+mlir::ring::cpu::getOutputScatterFinishKernel(KernelCache &cache,
+                                              OutputReduceScatterOp op) {
+  bool hasBias = static_cast<bool>(op.getBias());
+  Builder tb(op.getContext());
+  SmallVector<Type> inputs(op->getOperandTypes());
+  inputs.append({tb.getIndexType(), tb.getIndexType()});
+  return cache.getOrCreate(
+      "ring_cpu_output_scatter_finish", variantKey(op),
+      tb.getFunctionType(inputs, {}), [&](KernelBuilder &b, func::FuncOp fn) {
+        ValueRange args = fn.getArguments();
+        // (partial, [bias], y, first row of the share, its rows).
+        Value part = args[0], y = args[hasBias ? 2 : 1];
+        Value bias = hasBias ? args[1] : Value();
+        Value offset = args[args.size() - 2], rows = args.back();
+        auto yType = cast<MemRefType>(y.getType());
+        int64_t dm = yType.getDimSize(2), w = vectorWidthFor(dm);
+        Type elt = yType.getElementType();
+        auto vecType = VectorType::get({w}, b.getF32Type());
+        Value one = b.index(1);
+        b.forRange(0, yType.getDimSize(0), 1, [&](Value bi) {
+          // The share: Y row l = partial row offset + l, + b_o, rounded.
+          b.forRange(b.index(0), rows, one, [&](Value l) {
+            Value src = arith::AddIOp::create(b, offset, l);
+            b.forRange(0, dm, w, [&](Value c) {
+              Value v = vector::LoadOp::create(b, vecType, part,
+                                               ValueRange{bi, src, c});
+              if (bias)
+                v = arith::AddFOp::create(b, v, b.loadF32(bias, {c}, w));
+              vector::StoreOp::create(b, b.narrow(v, elt), y,
+                                      ValueRange{bi, l, c});
+            });
+          });
+          // Rows past the share (a smaller share than the buffer's rows).
+          Value zero = b.narrow(b.splat(w, b.f32(0.0)), elt);
+          b.forRange(rows, b.index(yType.getDimSize(1)), one, [&](Value l) {
+            b.forRange(0, dm, w, [&](Value c) {
+              vector::StoreOp::create(b, zero, y, ValueRange{bi, l, c});
+            });
+          });
+        });
+      });
+}

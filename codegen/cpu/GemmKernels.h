@@ -28,6 +28,12 @@ func::FuncOp getOutProjectKernel(KernelCache &cache, OutProjectOp op);
 /// The local half of ring.output_all_reduce, after the sums: (partial,
 /// [bias], y) with y = round(partial + bias).
 func::FuncOp getOutputFinishKernel(KernelCache &cache, OutputAllReduceOp op);
+/// The host half of ring.output_reduce_scatter after the sums: takes the
+/// op's operands and then the share's first row and row count (index):
+/// Y rows [0, count) = round(partial rows [first, first + count) + b_o),
+/// the rows past them 0.
+func::FuncOp getOutputScatterFinishKernel(KernelCache &cache,
+                                          OutputReduceScatterOp op);
 
 } // namespace mlir::ring::cpu
 

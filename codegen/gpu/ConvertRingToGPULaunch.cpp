@@ -23,6 +23,7 @@
 #include "codegen/gpu/Passes.h"
 #include "codegen/gpu/PtxSerializer.h"
 #include "codegen/gpu/TargetInfo.h"
+#include "codegen/OutputShares.h"
 #include "codegen/Workspace.h"
 #include "dialect/AttentionPlan.h"
 #include "dialect/RingOps.h"
@@ -136,6 +137,10 @@ private:
   LogicalResult lowerGemm(Operation *op, Value a, Value w, Value bias,
                           Value c, ArrayRef<int64_t> headSide);
   LogicalResult lower(OutputAllReduceOp op);
+  /// The reduce-scatter: ringrt's reduce-scatter of the device partial in
+  /// place, this rank's share from ringrt, then the kernel that writes it
+  /// (+ b_o) to Y.
+  LogicalResult lower(OutputReduceScatterOp op);
   /// The three projections of qkvGroup() as one launch (erases them).
   LogicalResult lowerQkv(SmallVector<ProjectOp, 3> group);
   /// ring.zero, ring.accumulate, ring.convert: one thread per element.
@@ -649,6 +654,53 @@ LogicalResult LaunchEmitter::lower(OutputAllReduceOp op) {
                     kRowKernelThreads, 0, params);
 }
 
+LogicalResult LaunchEmitter::lower(OutputReduceScatterOp op) {
+  auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
+  if (!planAttr)
+    return op.emitError("no ring.plan on the per-rank function");
+  AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type i32Ty = b.getI32Type(), i64Ty = b.getI64Type();
+  ArrayRef<int64_t> p = shapeOf(op.getPartial()), y = shapeOf(op.getOutput());
+  Value shares = outputSharesAddress(b, loc, op);
+  Value k = i64(b, loc, static_cast<int64_t>(op.getShares().size()));
+  // As on the CPU target (ConvertRingToCPU.cpp): in place, dim slices then
+  // head groups; NCCL on the device or staged through host memory.
+  auto sumFn = declare("ringrt_cg_reduce_scatter_rows_sum_f32",
+                       {ptrTy, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, ptrTy,
+                        i64Ty, i32Ty});
+  func::CallOp::create(b, loc, sumFn,
+                       ValueRange{context, status,
+                                  dataPointer(b, loc, op.getPartial()),
+                                  i64(b, loc, p[0]), i64(b, loc, p[1]),
+                                  i64(b, loc, p[2]), shares, k,
+                                  i32(b, loc, plan.ring())});
+  auto shareFn = declare("ringrt_cg_output_share",
+                         {ptrTy, ptrTy, ptrTy, i64Ty, i32Ty}, {i64Ty});
+  SmallVector<Value, 2> share;
+  for (int which : {0, 1})
+    share.push_back(func::CallOp::create(b, loc, shareFn,
+                                         ValueRange{context, status, shares, k,
+                                                    i32(b, loc, which)})
+                        .getResult(0));
+  int64_t count = y[0] * y[1] * y[2];
+  if (count == 0) {
+    op->erase();
+    return success();
+  }
+  Value bias = op.getBias();
+  SmallVector<Value> params = {
+      dataPointer(b, loc, op.getPartial()),
+      bias ? dataPointer(b, loc, bias)
+           : LLVM::ZeroOp::create(b, loc, ptrTy).getResult(),
+      dataPointer(b, loc, op.getOutput()), i64(b, loc, count),
+      i64(b, loc, y[2]), i64(b, loc, y[1]), i64(b, loc, p[1]), share[0],
+      share[1]};
+  return emitLaunch(op, ceilDiv(count, kRowKernelThreads), 1, 1,
+                    kRowKernelThreads, 0, params);
+}
+
 LogicalResult LaunchEmitter::lowerElementwise(Operation *op,
                                               ValueRange buffers) {
   int64_t n = cast<MemRefType>(buffers[0].getType()).getNumElements();
@@ -754,7 +806,8 @@ LogicalResult LaunchEmitter::run() {
             BlockSoftmaxVOp, FillPartialOp, MergeOp, FinalizeOp,
             BlockAttentionBackwardOp, GradDeltaOp, ZeroOp, AccumulateOp,
             ConvertOp, SumReplicasOp, ProjectOp, OutProjectOp,
-            OutputAllReduceOp, memref::AllocOp, memref::DeallocOp>(op))
+            OutputAllReduceOp, OutputReduceScatterOp, memref::AllocOp,
+            memref::DeallocOp>(op))
       work.push_back(op);
   });
   SmallVector<Value> unfreed;
@@ -813,6 +866,8 @@ LogicalResult LaunchEmitter::run() {
       }
     }
     else if (auto o = dyn_cast<OutputAllReduceOp>(op))
+      r = lower(o);
+    else if (auto o = dyn_cast<OutputReduceScatterOp>(op))
       r = lower(o);
     else if (auto o = dyn_cast<memref::AllocOp>(op))
       r = lower(o);

@@ -13,7 +13,10 @@
 //     (h, d)]), W_o [K = H·Dl, N = d_model]; Y [M, N] row-major;
 //   - the device half of ring.output_all_reduce: Y = round(partial + b_o);
 //     with no head groups and no dim slices there is nothing to reduce, and
-//     the output GEMM writes Y = round(O · W_o + b_o) itself (OutProjectY).
+//     the output GEMM writes Y = round(O · W_o + b_o) itself (OutProjectY);
+//   - the device half of ring.output_reduce_scatter (ScatterFinish): the
+//     rank's share of the summed partial's rows + b_o, rounded into Y, the
+//     Y rows past the share written as 0.
 // A CTA of eight warps (2 x 4) computes a 128 x 128 tile of C, each warp
 // 64 x 32 (4 x 4 m16n8 tiles: 64 FLOP per byte loaded from L2, twice a
 // 64 x 64 tile's); A and B tiles of 32 along K stream through shared memory
@@ -40,6 +43,8 @@ using namespace mlir::ring::gpu;
 std::string GemmKernelConfig::kernelName() const {
   if (kind == GemmKind::Finish)
     return "ringc_layer_finish_" + dtype + (bias ? "_bias" : "");
+  if (kind == GemmKind::ScatterFinish)
+    return "ringc_layer_scatter_finish_" + dtype + (bias ? "_bias" : "");
   const char *stem = kind == GemmKind::Project      ? "ringc_gemm_project_"
                      : kind == GemmKind::ProjectQKV ? "ringc_gemm_qkv_"
                      : kind == GemmKind::OutProjectY
@@ -49,7 +54,7 @@ std::string GemmKernelConfig::kernelName() const {
 }
 
 int64_t GemmKernelConfig::sharedBytes() const {
-  if (kind == GemmKind::Finish)
+  if (kind == GemmKind::Finish || kind == GemmKind::ScatterFinish)
     return 0;
   return 2 * (kBlockM * paddedRowBytes(kBlockK) +
               kBlockK * paddedRowBytes(kBlockN));
@@ -435,8 +440,57 @@ static std::string writeFinishKernel(const GemmKernelConfig &c) {
          std::to_string(kRowKernelThreads) + ", 1, 1>} {\n" + e.str() + "  }\n";
 }
 
+/// The device half of ring.output_reduce_scatter: one thread per element of
+/// Y [B, yRows, cols]; Y row l of batch b takes partial row first + l while
+/// l < share, else 0.
+static std::string writeScatterFinishKernel(const GemmKernelConfig &c) {
+  MlirEmitter e;
+  e.line("%tidx = gpu.thread_id x");
+  e.line("%bidx = gpu.block_id x");
+  std::string tid = e.let("arith.index_cast %tidx : index to i64");
+  std::string bid = e.let("arith.index_cast %bidx : index to i64");
+  std::string i = e.add(e.mul(bid, e.i64(kRowKernelThreads), "i64"), tid, "i64");
+  std::string pg = e.let("llvm.addrspacecast %partial : !llvm.ptr to !llvm.ptr<1>");
+  std::string yg = e.let("llvm.addrspacecast %y : !llvm.ptr to !llvm.ptr<1>");
+  e.open("scf.if " + e.cmp("slt", i, "%count", "i64") + " {");
+  std::string col = e.let("arith.remui " + i + ", %cols : i64");
+  std::string rowAll = e.let("arith.divui " + i + ", %cols : i64");
+  std::string l = e.let("arith.remui " + rowAll + ", %yRows : i64");
+  std::string b = e.let("arith.divui " + rowAll + ", %yRows : i64");
+  std::string yAddr = e.gep(yg, e.mul(i, e.i64(2), "i64"), 1, "i64");
+  e.open("scf.if " + e.cmp("slt", l, "%share", "i64") + " {");
+  std::string src = e.add(
+      e.mul(e.add(e.add(e.mul(b, "%rows", "i64"), "%first", "i64"), l, "i64"),
+            "%cols", "i64"),
+      col, "i64");
+  std::string x = e.let("llvm.load " + e.gep(pg, e.mul(src, e.i64(4), "i64"), 1, "i64") +
+                        " : !llvm.ptr<1> -> f32");
+  if (c.bias) {
+    std::string bg = e.let("llvm.addrspacecast %bias : !llvm.ptr to !llvm.ptr<1>");
+    std::string bv = e.let("llvm.load " +
+                           e.gep(bg, e.mul(col, e.i64(2), "i64"), 1, "i64") +
+                           " : !llvm.ptr<1> -> " + c.dtype);
+    x = e.fadd(x, e.let("arith.extf " + bv + " : " + c.dtype + " to f32"));
+  }
+  std::string h = e.let("arith.truncf " + x + " : f32 to " + c.dtype);
+  e.line("llvm.store " + h + ", " + yAddr + " : " + c.dtype + ", !llvm.ptr<1>");
+  e.reopen("} else {");
+  std::string zero = e.let("arith.truncf " + e.f32(0.0) + " : f32 to " + c.dtype);
+  e.line("llvm.store " + zero + ", " + yAddr + " : " + c.dtype + ", !llvm.ptr<1>");
+  e.close();
+  e.close();
+  e.line("gpu.return");
+  return "  gpu.func @" + c.kernelName() +
+         "(%partial: !llvm.ptr, %bias: !llvm.ptr, %y: !llvm.ptr, %count: i64, "
+         "%cols: i64, %yRows: i64, %rows: i64, %first: i64, %share: i64) "
+         "kernel attributes {known_block_size = array<i32: " +
+         std::to_string(kRowKernelThreads) + ", 1, 1>} {\n" + e.str() + "  }\n";
+}
+
 std::string mlir::ring::gpu::writeGemmKernel(const GemmKernelConfig &config) {
   if (config.kind == GemmKind::Finish)
     return writeFinishKernel(config);
+  if (config.kind == GemmKind::ScatterFinish)
+    return writeScatterFinishKernel(config);
   return GemmWriter(config).run();
 }

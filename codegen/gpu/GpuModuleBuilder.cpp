@@ -216,6 +216,15 @@ GemmKernelConfig GpuModuleBuilder::configFor(OutputAllReduceOp op) const {
   return c;
 }
 
+GemmKernelConfig GpuModuleBuilder::configFor(OutputReduceScatterOp op) const {
+  GemmKernelConfig c;
+  c.kind = GemmKind::ScatterFinish;
+  c.dtype = dtypeOf(
+      cast<MemRefType>(op.getOutput().getType()).getElementType());
+  c.bias = static_cast<bool>(op.getBias());
+  return c;
+}
+
 GemmKernelConfig GpuModuleBuilder::qkvConfigFor(ProjectOp op) const {
   GemmKernelConfig c = configFor(op);
   c.kind = GemmKind::ProjectQKV;
@@ -395,6 +404,8 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
           direct |= directOutput(o) == ar;
       if (!direct)
         tagVariant(op, configFor(ar), writeGemmKernel);
+    } else if (auto rs = dyn_cast<OutputReduceScatterOp>(op)) {
+      tagVariant(op, configFor(rs), writeGemmKernel);
     } else if (isa<ZeroOp>(op)) {
       tag(op, "ringc_zero", [] { return writeZeroKernel(); });
     } else if (auto a = dyn_cast<AccumulateOp>(op)) {

@@ -73,6 +73,7 @@ public:
   GemmKernelConfig configFor(ProjectOp op) const;
   GemmKernelConfig configFor(OutProjectOp op) const;
   GemmKernelConfig configFor(OutputAllReduceOp op) const;
+  GemmKernelConfig configFor(OutputReduceScatterOp op) const;
   /// The fused QKV variant of a ring.project that qkvGroup() puts in a
   /// group.
   GemmKernelConfig qkvConfigFor(ProjectOp op) const;

@@ -468,6 +468,10 @@ enum class GemmKind {
   /// The device half of ring.output_all_reduce after the sums: Y =
   /// round(partial + b_o).
   Finish,
+  /// The device half of ring.output_reduce_scatter after the sums: the
+  /// rank's share of the partial's rows, + b_o, rounded into Y; Y rows past
+  /// the share 0.
+  ScatterFinish,
 };
 
 /// One variant of the layer's kernels. The GEMMs run on mma.sync m16n8k16
@@ -488,7 +492,7 @@ struct GemmKernelConfig {
 
   /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
   /// "ringc_gemm_out_project_f16", "ringc_gemm_out_y_bf16_bias",
-  /// "ringc_layer_finish_bf16_bias".
+  /// "ringc_layer_finish_bf16_bias", "ringc_layer_scatter_finish_f16".
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
   int64_t sharedBytes() const;
@@ -512,6 +516,11 @@ struct GemmKernelConfig {
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /
 /// kRowKernelThreads), block kRowKernelThreads, no shared memory.
+/// ScatterFinish takes
+///   partial, bias, y : !llvm.ptr, count, cols, yRows, rows, first,
+///   share : i64
+/// (count = B·yRows·d_model elements of Y, partial [B, rows, d_model], the
+/// share's partial rows [first, first + share)); launched as Finish.
 /// ProjectQKV takes
 ///   a, wq, wk, wv, bq, bk, bv, q, k, v : !llvm.ptr
 ///   m, nq, nkv, k, seq, hq, hkv, dl : i32

@@ -103,6 +103,41 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
                     });
 }
 
+/// The reduce-scatter of the layer's device partial Y (GPU targets), as
+/// deviceAllreduceSumF32 does the all-reduce: NCCL on the device, else
+/// after the device and, where needed, through staging memory (the whole
+/// buffer goes out and comes back: the rows of other shares come back
+/// unspecified, as the reduce-scatter leaves them).
+ringrt_status deviceReduceScatterRows(ringrt_context *ctx, float *buf,
+                                      int64_t batch, int64_t rows,
+                                      int64_t cols, const int64_t *shares,
+                                      int64_t nshares, int32_t stage) {
+  ringrt::DeviceBackend &device = *ctx->deviceBackend;
+  auto run = [&](float *b) {
+    return ringrt_reduce_scatter_rows_sum_f32(ctx, b, batch, rows, cols,
+                                              shares, nshares, stage);
+  };
+  if (ctx->comm && ctx->comm->takesDevicePointers())
+    return run(buf);
+  if (ringrt_status st = ringrt::refuseUnderCapture(
+          ctx, ringrt::formatv("ringrt_reduce_scatter_rows_sum_f32: stage "
+                               "%d: comm 'mpi' waits for the device, then "
+                               "sums in host memory",
+                               stage)
+                   .c_str()))
+    return st;
+  int64_t count = batch * rows * cols;
+  if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0) {
+    if (ringrt_status st = device.synchronize())
+      return st;
+    return run(buf);
+  }
+  int64_t bytes = count * static_cast<int64_t>(sizeof(float));
+  return hostStaged(device, buf, bytes, buf, bytes, [&](void *in, void *) {
+    return run(static_cast<float *>(in));
+  });
+}
+
 /// The all-to-all of device buffers (GPU targets): after the kernels that
 /// wrote `send`, through staging copies of both buffers (hostStaged) unless
 /// the communicator takes device pointers (NCCL, which orders it on its
@@ -408,6 +443,35 @@ void ringrt_cg_allreduce_sum_f32_axis(ringrt_context *ctx, int32_t *status,
   if (ctx && ctx->deviceBackend)
     return record(status, deviceAllreduceSumF32(ctx, buf, count, axis, stage));
   record(status, ringrt_allreduce_sum_f32(ctx, buf, count, axis, stage));
+}
+
+void ringrt_cg_reduce_scatter_rows_sum_f32(ringrt_context *ctx,
+                                           int32_t *status, float *buf,
+                                           int64_t batch, int64_t rows,
+                                           int64_t cols, const int64_t *shares,
+                                           int64_t nshares, int32_t stage) {
+  if (!ok(status))
+    return;
+  if (ctx && ctx->deviceBackend)
+    return record(status, deviceReduceScatterRows(ctx, buf, batch, rows, cols,
+                                                  shares, nshares, stage));
+  record(status, ringrt_reduce_scatter_rows_sum_f32(ctx, buf, batch, rows,
+                                                    cols, shares, nshares,
+                                                    stage));
+}
+
+int64_t ringrt_cg_output_share(ringrt_context *ctx, int32_t *status,
+                               const int64_t *shares, int64_t nshares,
+                               int32_t which) {
+  if (!ok(status))
+    return 0;
+  int64_t offset = 0, count = 0;
+  ringrt_status st =
+      ringrt_output_share(ctx, shares, nshares, &offset, &count);
+  record(status, st);
+  if (st != RINGRT_OK)
+    return 0;
+  return which == 0 ? offset : count;
 }
 
 int32_t ringrt_cg_coord(const ringrt_context *ctx, int32_t role) {

@@ -11,6 +11,7 @@
 #include "StageStats.h"
 
 #include <new>
+#include <vector>
 #include <string>
 
 using namespace ringrt;
@@ -167,6 +168,101 @@ ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx, float *buf,
   if (count == 0 || ctx->grid.roleSize(role) == 1)
     return RINGRT_OK;
   return ctx->comm->allreduceSumF32(buf, count, role, stage);
+}
+
+ringrt_status ringrt_output_share(const ringrt_context *ctx,
+                                  const int64_t *shares, int64_t nshares,
+                                  int64_t *offset, int64_t *count) {
+  if (!ctx || !shares || !offset || !count)
+    return setError(RINGRT_ERR_INVALID_ARGUMENT,
+                    "ringrt_output_share: null context, shares or result");
+  int64_t n = ctx->grid.roleSize(RINGRT_AXIS_HEAD_GROUP),
+          m = ctx->grid.roleSize(RINGRT_AXIS_DIM_SLICE);
+  if (nshares != n * m)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "ringrt_output_share: %lld shares, but the grid has "
+                     "%lld head groups x %lld dim slices",
+                     static_cast<long long>(nshares),
+                     static_cast<long long>(n), static_cast<long long>(m));
+  int64_t j = ctx->grid.roleCoord(RINGRT_AXIS_DIM_SLICE) * n +
+              ctx->grid.roleCoord(RINGRT_AXIS_HEAD_GROUP);
+  int64_t first = 0;
+  for (int64_t i = 0; i < j; ++i)
+    first += shares[i];
+  *offset = first;
+  *count = shares[j];
+  return RINGRT_OK;
+}
+
+ringrt_status ringrt_reduce_scatter_rows_sum_f32(
+    ringrt_context *ctx, float *buf, int64_t batch, int64_t rows,
+    int64_t cols, const int64_t *shares, int64_t nshares, int32_t stage) {
+  const char *fn = "ringrt_reduce_scatter_rows_sum_f32";
+  if (!ctx || !shares || batch < 0 || rows < 0 || cols < 0 ||
+      (batch * rows * cols > 0 && !buf))
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "%s: stage %d: null context, buffer or shares, or a "
+                     "negative size",
+                     fn, stage);
+  const int64_t n = ctx->grid.roleSize(RINGRT_AXIS_HEAD_GROUP),
+                m = ctx->grid.roleSize(RINGRT_AXIS_DIM_SLICE);
+  if (nshares != n * m)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "%s: stage %d: %lld shares, but %lld head groups x %lld "
+                     "dim slices share a ring coordinate (one share each)",
+                     fn, stage, static_cast<long long>(nshares),
+                     static_cast<long long>(n), static_cast<long long>(m));
+  // offsets[j]: the first row of share j; offsets[k] = rows.
+  std::vector<int64_t> offsets(static_cast<size_t>(nshares) + 1, 0);
+  for (int64_t j = 0; j < nshares; ++j) {
+    if (shares[j] < 0)
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "%s: stage %d: share %lld has %lld rows", fn, stage,
+                       static_cast<long long>(j),
+                       static_cast<long long>(shares[j]));
+    offsets[j + 1] = offsets[j] + shares[j];
+  }
+  if (offsets[nshares] != rows)
+    return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                     "%s: stage %d: the shares cover %lld rows but the buffer "
+                     "has %lld; every row must be owned by exactly one rank",
+                     fn, stage, static_cast<long long>(offsets[nshares]),
+                     static_cast<long long>(rows));
+  if (batch * rows * cols == 0)
+    return RINGRT_OK;
+  // Share j = s·n + g: the shares of dim slice s are contiguous, so the
+  // reduce-scatter over the dim-slice axis (rows of dim slice s: shares
+  // s·n … s·n + n − 1) nests the one over the head-group axis inside them.
+  const int64_t s = ctx->grid.roleCoord(RINGRT_AXIS_DIM_SLICE);
+  std::vector<int64_t> bounds;
+  if (m > 1) {
+    for (int64_t c = 0; c <= m; ++c)
+      bounds.push_back(offsets[c * n]);
+    if (ringrt_status st = ctx->comm->reduceScatterRowsF32(
+            buf, batch, rows, cols, bounds.data(), RINGRT_AXIS_DIM_SLICE,
+            stage)) {
+      if (st == RINGRT_ERR_UNSUPPORTED && lastError().empty())
+        return setErrorf(st, "%s: stage %d: this communicator has no "
+                             "reduce-scatter",
+                         fn, stage);
+      return st;
+    }
+  }
+  if (n > 1) {
+    bounds.clear();
+    for (int64_t c = 0; c <= n; ++c)
+      bounds.push_back(offsets[s * n + c]);
+    if (ringrt_status st = ctx->comm->reduceScatterRowsF32(
+            buf, batch, rows, cols, bounds.data(), RINGRT_AXIS_HEAD_GROUP,
+            stage)) {
+      if (st == RINGRT_ERR_UNSUPPORTED && lastError().empty())
+        return setErrorf(st, "%s: stage %d: this communicator has no "
+                             "reduce-scatter",
+                         fn, stage);
+      return st;
+    }
+  }
+  return RINGRT_OK;
 }
 
 ringrt_status ringrt_barrier(ringrt_context *ctx) {

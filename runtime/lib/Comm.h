@@ -68,6 +68,22 @@ public:
   virtual ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                         int32_t stage) = 0;
 
+  /// The in-place reduce-scatter of rows over the axis playing `role`: `buf`
+  /// is [batch, rows, cols] floats and coordinate c of the axis owns rows
+  /// [bounds[c], bounds[c+1]) (bounds has axis size + 1 nondecreasing
+  /// entries within [0, rows]). Afterwards this rank's rows hold the sum
+  /// over the axis in coordinate order (c = 0 first, as allreduceSumF32
+  /// sums); its other rows are unspecified. The default returns
+  /// RINGRT_ERR_UNSUPPORTED without a message (the caller reports it).
+  virtual ringrt_status reduceScatterRowsF32(float *buf, int64_t batch,
+                                             int64_t rows, int64_t cols,
+                                             const int64_t *bounds, int role,
+                                             int32_t stage) {
+    (void)buf, (void)batch, (void)rows, (void)cols, (void)bounds, (void)role,
+        (void)stage;
+    return RINGRT_ERR_UNSUPPORTED;
+  }
+
   /// The all-to-all over the a2a axis (ringrt_all_to_all): sends
   /// `sendBlocks[j]` of `send` to a2a rank j and receives a2a rank j's into
   /// `recvBlocks[j]` of `recv`, for every j of the U ranks (the rank's own

@@ -115,6 +115,9 @@ public:
   int progress() override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
+  ringrt_status reduceScatterRowsF32(float *buf, int64_t batch, int64_t rows,
+                                     int64_t cols, const int64_t *bounds,
+                                     int role, int32_t stage) override;
   ringrt_status allToAll(const void *send, void *recv,
                          const layout::A2ABlock *sendBlocks,
                          const layout::A2ABlock *recvBlocks, int64_t U,
@@ -377,6 +380,135 @@ ringrt_status MpiComm::allreduceSumF32(float *buf, int64_t count, int role,
     buf[i] = sum;
   }
   delete b;
+  return RINGRT_OK;
+}
+
+ringrt_status MpiComm::reduceScatterRowsF32(float *buf, int64_t batch,
+                                            int64_t rows, int64_t cols,
+                                            const int64_t *bounds, int role,
+                                            int32_t stage) {
+  const char *fn = "ringrt_reduce_scatter_rows_sum_f32";
+  std::vector<int> ranks = roleRanks(role);
+  const int n = static_cast<int>(ranks.size());
+  if (n == 1)
+    return RINGRT_OK;
+  const int64_t me = grid.roleCoord(role);
+  for (int c = 0; c < n; ++c)
+    if (bounds[c] < 0 || bounds[c] > bounds[c + 1] || bounds[c + 1] > rows)
+      return setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                       "%s: stage %d: coordinate %d of the %s axis owns rows "
+                       "[%lld, %lld) of %lld",
+                       fn, stage, c, kRoleNames[role],
+                       static_cast<long long>(bounds[c]),
+                       static_cast<long long>(bounds[c + 1]),
+                       static_cast<long long>(rows));
+  // Peer c's rows of every batch are one message of an hvector datatype
+  // (batch blocks of its rows, rows·cols floats apart): nothing is packed
+  // on the sending side. This rank's rows from peer c arrive contiguous in
+  // parts (batch x myRows x cols, by coordinate).
+  const int64_t myRows = bounds[me + 1] - bounds[me];
+  const int64_t block = myRows * cols;
+  const int64_t stride = rows * cols * static_cast<int64_t>(sizeof(float));
+  for (int c = 0; c < n; ++c)
+    if ((bounds[c + 1] - bounds[c]) * cols > INT_MAX || batch > INT_MAX ||
+        block * batch > INT_MAX)
+      return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                       "%s: stage %d: blocks of %lld x %lld floats exceed the "
+                       "MPI backend's limit of %d",
+                       fn, stage, static_cast<long long>(batch),
+                       static_cast<long long>((bounds[c + 1] - bounds[c]) *
+                                              cols),
+                       INT_MAX);
+  struct Pending {
+    std::vector<float> parts;
+    std::vector<MPI_Request> reqs;
+    std::vector<MPI_Datatype> types;
+  };
+  auto *p = new Pending();
+  const size_t len = static_cast<size_t>(block * batch);
+  p->parts.resize(len * n);
+  p->reqs.assign(2 * static_cast<size_t>(n), MPI_REQUEST_NULL);
+  auto freeTypes = [&] {
+    for (MPI_Datatype &t : p->types)
+      MPI_Type_free(&t);
+    p->types.clear();
+  };
+  // A distinct tag from the role sums (tags 0..3) on the same communicator.
+  const int tag = 8 + role;
+  bool posted = true;
+  for (int c = 0; c < n && posted; ++c) {
+    if (c == me)
+      continue;
+    int64_t peerRows = bounds[c + 1] - bounds[c];
+    if (block > 0)
+      posted = MPI_Irecv(&p->parts[len * c], static_cast<int>(len), MPI_FLOAT,
+                         ranks[c], tag, roleComm,
+                         &p->reqs[2 * c]) == MPI_SUCCESS;
+    if (posted && peerRows * cols > 0) {
+      MPI_Datatype t;
+      posted = MPI_Type_create_hvector(static_cast<int>(batch),
+                                       static_cast<int>(peerRows * cols),
+                                       stride, MPI_FLOAT, &t) == MPI_SUCCESS &&
+               MPI_Type_commit(&t) == MPI_SUCCESS;
+      if (posted) {
+        p->types.push_back(t);
+        posted = MPI_Isend(buf + bounds[c] * cols, 1, t, ranks[c], tag,
+                           roleComm, &p->reqs[2 * c + 1]) == MPI_SUCCESS;
+      }
+    }
+  }
+  if (!posted) {
+    abandon(p);
+    return setErrorf(RINGRT_ERR_COMM,
+                     "%s: stage %d: posting MPI_Irecv/Isend failed", fn,
+                     stage);
+  }
+  std::unique_ptr<bool[]> doneFlags(new bool[p->reqs.size()]());
+  bool *done = doneFlags.get();
+  for (size_t i = 0; i < p->reqs.size(); ++i)
+    done[i] = p->reqs[i] == MPI_REQUEST_NULL;
+  ringrt_status st = timedWait(p->reqs.data(), done,
+                               static_cast<int>(p->reqs.size()), timeoutMs);
+  if (st == RINGRT_ERR_TIMEOUT) {
+    std::string missing;
+    for (int c = 0; c < n; ++c)
+      if (c != me && !done[2 * c])
+        missing += formatv("%s%d", missing.empty() ? "" : ",", ranks[c]);
+    abandon(p);
+    return setErrorf(RINGRT_ERR_TIMEOUT,
+                     "%s: world rank %lld timed out after %lld ms at stage %d "
+                     "(rows [%lld, %lld) of %lld x %lld floats over the %s "
+                     "axis with world ranks %s): nothing arrived from world "
+                     "rank%s %s",
+                     fn, static_cast<long long>(grid.worldRank),
+                     static_cast<long long>(timeoutMs), stage,
+                     static_cast<long long>(bounds[me]),
+                     static_cast<long long>(bounds[me + 1]),
+                     static_cast<long long>(rows),
+                     static_cast<long long>(cols), kRoleNames[role],
+                     rolePeers(role).c_str(),
+                     missing.find(',') == std::string::npos ? "" : "s",
+                     missing.c_str());
+  }
+  if (st != RINGRT_OK) {
+    abandon(p);
+    return st;
+  }
+  freeTypes();
+  // Coordinate order, as allreduceSumF32 adds: the same bits.
+  for (int64_t b = 0; b < batch; ++b) {
+    float *mine = buf + (b * rows + bounds[me]) * cols;
+    for (int64_t i = 0; i < block; ++i) {
+      auto at = [&](int c) {
+        return c == me ? mine[i] : p->parts[len * c + b * block + i];
+      };
+      float sum = at(0);
+      for (int c = 1; c < n; ++c)
+        sum += at(c);
+      mine[i] = sum;
+    }
+  }
+  delete p;
   return RINGRT_OK;
 }
 

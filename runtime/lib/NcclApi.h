@@ -30,6 +30,10 @@
 //                              size_t count, ncclDataType_t datatype,
 //                              ncclRedOp_t op, ncclComm_t comm,
 //                              cudaStream_t stream);
+//   ncclResult_t ncclReduce(const void *sendbuff, void *recvbuff,
+//                           size_t count, ncclDataType_t datatype,
+//                           ncclRedOp_t op, int root, ncclComm_t comm,
+//                           cudaStream_t stream);
 //
 // cudaStream_t is the same type as the driver API's CUstream (a pointer to
 // the opaque CUstream_st), so a stream made with cuStreamCreate is passed
@@ -96,6 +100,10 @@ using AllReduceFn = Result (*)(const void *sendbuff, void *recvbuff,
                                std::size_t count, DataType datatype, RedOp op,
                                Comm comm, Stream stream);
 
+using ReduceFn = Result (*)(const void *sendbuff, void *recvbuff,
+                            std::size_t count, DataType datatype, RedOp op,
+                            int root, Comm comm, Stream stream);
+
 } // namespace nccl
 
 /// The NCCL entry points of one loaded libnccl (or of a fake, in tests).
@@ -113,6 +121,7 @@ struct NcclApi {
   nccl::SendFn send = nullptr;
   nccl::RecvFn recv = nullptr;
   nccl::AllReduceFn allReduce = nullptr;
+  nccl::ReduceFn reduce = nullptr;
 };
 
 } // namespace ringrt

@@ -174,6 +174,9 @@ public:
   ringrt_status wait(ringrt_request &req) override;
   ringrt_status allreduceSumF32(float *buf, int64_t count, int role,
                                 int32_t stage) override;
+  ringrt_status reduceScatterRowsF32(float *buf, int64_t batch, int64_t rows,
+                                     int64_t cols, const int64_t *bounds,
+                                     int role, int32_t stage) override;
   ringrt_status allToAll(const void *send, void *recv,
                          const layout::A2ABlock *sendBlocks,
                          const layout::A2ABlock *recvBlocks, int64_t U,
@@ -569,6 +572,67 @@ ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
   });
 }
 
+ringrt_status NcclComm::reduceScatterRowsF32(float *buf, int64_t batch,
+                                             int64_t rows, int64_t cols,
+                                             const int64_t *bounds, int role,
+                                             int32_t stage) {
+  const char *fn = "ringrt_reduce_scatter_rows_sum_f32";
+  if (!api.reduce)
+    return setErrorf(RINGRT_ERR_UNSUPPORTED,
+                     "%s: stage %d: this NCCL has no ncclReduce", fn, stage);
+  ringrt_status st = checkUsable(role, fn, stage);
+  if (st != RINGRT_OK)
+    return st;
+  PooledEvent event(events);
+  if ((st = beginOperation(event.event, fn, ": stage %d", stage)) != RINGRT_OK)
+    return st;
+  // ncclReduceScatter needs equal shares and one contiguous chunk per
+  // rank; the shares here differ by a row and are batch strided blocks.
+  // So: one group of in-place ncclReduce calls, one per (owner, batch),
+  // rooted at the owning coordinate. Each sends its block once: (n-1)/n of
+  // the rows in all, as a reduce-scatter. NCCL's summation order is its
+  // own (not coordinate order), as for ncclAllReduce.
+  auto s = static_cast<nccl::Stream>(stream);
+  const int64_t n = grid.roleSize(role);
+  nccl::Result r = api.groupStart();
+  const char *what = "ncclGroupStart";
+  int64_t badOwner = -1;
+  if (r == nccl::Success) {
+    what = "ncclReduce";
+    for (int64_t c = 0; c < n && r == nccl::Success; ++c) {
+      int64_t count = (bounds[c + 1] - bounds[c]) * cols;
+      for (int64_t b = 0; b < batch && count > 0 && r == nccl::Success; ++b) {
+        float *block = buf + (b * rows + bounds[c]) * cols;
+        r = api.reduce(block, block, static_cast<std::size_t>(count),
+                       nccl::Float32, nccl::Sum, static_cast<int>(c),
+                       comms[role], s);
+      }
+      if (r != nccl::Success)
+        badOwner = c;
+    }
+    nccl::Result re = api.groupEnd();
+    if (r == nccl::Success) {
+      r = re;
+      what = "ncclGroupEnd";
+    }
+  }
+  if (r != nccl::Success && r != nccl::InProgress)
+    return setErrorf(RINGRT_ERR_COMM,
+                     "%s: stage %d: %s over the %s axis failed (owner "
+                     "coordinate %lld): %s",
+                     fn, stage, what, kRoleNames[role],
+                     static_cast<long long>(badOwner), ncclMessage(r).c_str());
+  if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
+    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
+  return finishOperation(event.event, role, fn, ": stage %d", stage, [&] {
+    return formatv("at stage %d (the reduce-scatter of %lld x %lld floats "
+                   "over the %s axis with world ranks %s)",
+                   stage, static_cast<long long>(batch),
+                   static_cast<long long>(rows * cols), kRoleNames[role],
+                   peersOf(role).c_str());
+  });
+}
+
 ringrt_status NcclComm::allToAll(const void *send, void *recv,
                                  const layout::A2ABlock *sendBlocks,
                                  const layout::A2ABlock *recvBlocks, int64_t U,
@@ -672,6 +736,7 @@ ringrt_status ringrt::loadNcclApi(const char *library, NcclApi &api) {
   RINGRT_BIND(send, "ncclSend")
   RINGRT_BIND(recv, "ncclRecv")
   RINGRT_BIND(allReduce, "ncclAllReduce")
+  RINGRT_BIND(reduce, "ncclReduce")
 #undef RINGRT_BIND
   if (missing) {
     dlclose(handle);

@@ -78,6 +78,7 @@ RINGRT_CHECK_SHAPE(GroupEndFn, ncclGroupEnd);
 RINGRT_CHECK_SHAPE(SendFn, ncclSend);
 RINGRT_CHECK_SHAPE(RecvFn, ncclRecv);
 RINGRT_CHECK_SHAPE(AllReduceFn, ncclAllReduce);
+RINGRT_CHECK_SHAPE(ReduceFn, ncclReduce);
 #undef RINGRT_CHECK_SHAPE
 
 TEST(NcclApiAbiTest, DeclarationsMatchNcclHeader) {

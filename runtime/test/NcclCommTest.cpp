@@ -145,6 +145,20 @@ nccl::Result fakeAllReduce(const void *sb, void *rb, std::size_t count,
   return nccl::Success;
 }
 
+/// Logs the block's float offset from fakeReduceBase (the test's buffer).
+const float *fakeReduceBase = nullptr;
+nccl::Result fakeReduce(const void *sb, void *rb, std::size_t count,
+                        nccl::DataType t, nccl::RedOp op, int root,
+                        nccl::Comm c, nccl::Stream s) {
+  logf("reduce inplace=%d offset=%ld count=%zu type=%d op=%d root=%d "
+       "comm=%ld stream=%p",
+       sb == rb, static_cast<long>(static_cast<const float *>(sb) -
+                                   fakeReduceBase),
+       count, static_cast<int>(t), static_cast<int>(op), root, commId(c),
+       static_cast<void *>(s));
+  return nccl::Success;
+}
+
 NcclApi fakeApi() {
   NcclApi a;
   a.getUniqueId = fakeGetUniqueId;
@@ -158,6 +172,7 @@ NcclApi fakeApi() {
   a.send = fakeSend;
   a.recv = fakeRecv;
   a.allReduce = fakeAllReduce;
+  a.reduce = fakeReduce;
   return a;
 }
 
@@ -323,7 +338,7 @@ TEST(NcclLoaderTest, RealLibraryResolvesEveryEntryPoint) {
   EXPECT_TRUE(api.getUniqueId && api.commInitRank && api.commDestroy &&
               api.commAbort && api.commGetAsyncError && api.getErrorString &&
               api.groupStart && api.groupEnd && api.send && api.recv &&
-              api.allReduce);
+              api.allReduce && api.reduce);
   // Needs no GPU: a pure function of the result code.
   const char *s = api.getErrorString(nccl::InvalidArgument);
   ASSERT_NE(s, nullptr);
@@ -414,6 +429,29 @@ TEST_F(NcclCommTest, DimSliceGetsItsOwnCommunicator) {
                  "recordEvent 0x100 stream=0x5"}));
   EXPECT_EQ(comm->allreduceSumF32(buf, 5, RINGRT_AXIS_HEAD_GROUP, 2),
             RINGRT_ERR_UNSUPPORTED);
+
+  // The layer's reduce-scatter over the dim slices: [batch 2, rows 5, cols
+  // 3] with coordinate 0 owning rows [0, 3) and 1 rows [3, 5): one group of
+  // in-place ncclReduce calls, one per (owner, batch), rooted at the owner.
+  float y[2 * 5 * 3] = {};
+  fakeReduceBase = y;
+  const int64_t bounds[3] = {0, 3, 5};
+  ASSERT_EQ(comm->reduceScatterRowsF32(y, 2, 5, 3, bounds,
+                                       RINGRT_AXIS_DIM_SLICE, 2),
+            RINGRT_OK)
+      << ringrt_last_error();
+  EXPECT_EQ(
+      takeLog(),
+      (Log{"activate", "orderAfterCompute 0x5", "groupStart",
+           "reduce inplace=1 offset=0 count=9 type=7 op=0 root=0 comm=3 "
+           "stream=0x5",
+           "reduce inplace=1 offset=15 count=9 type=7 op=0 root=0 comm=3 "
+           "stream=0x5",
+           "reduce inplace=1 offset=9 count=6 type=7 op=0 root=1 comm=3 "
+           "stream=0x5",
+           "reduce inplace=1 offset=24 count=6 type=7 op=0 root=1 comm=3 "
+           "stream=0x5",
+           "groupEnd", "recordEvent 0x100 stream=0x5"}));
   EXPECT_EQ(comm->barrier(), RINGRT_OK);
   EXPECT_EQ(takeLog(), Log{"control barrier"});
 }

@@ -85,3 +85,35 @@ func.func @reduce_bias(%yp: memref<1x16x32xf32>, %bo: memref<16xf32>, %y: memref
   ring.output_all_reduce ins(%yp, %bo : memref<1x16x32xf32>, memref<16xf32>) outs(%y : memref<1x16x32xf32>)
   return
 }
+
+// -----
+
+func.func @scatter_uncovered(%yp: memref<1x16x32xf32>, %y: memref<1x8x32xf32>) {
+  // expected-error @+1 {{shares [8, 7] cover 15 rows but partial has 16; each of its rows must be owned by exactly one rank, so the shares must sum to 16}}
+  ring.output_reduce_scatter ins(%yp : memref<1x16x32xf32>) outs(%y : memref<1x8x32xf32>) shares = [8, 7]
+  return
+}
+
+// -----
+
+func.func @scatter_rows(%yp: memref<1x16x32xf32>, %y: memref<1x16x32xf32>) {
+  // expected-error @+1 {{output has 16 rows; it holds the largest share, 8 rows (shares [8, 8])}}
+  ring.output_reduce_scatter ins(%yp : memref<1x16x32xf32>) outs(%y : memref<1x16x32xf32>) shares = [8, 8]
+  return
+}
+
+// -----
+
+func.func @scatter_negative(%yp: memref<1x16x32xf32>, %y: memref<1x16x32xf32>) {
+  // expected-error @+1 {{share 1 has -2 rows; each must be in [0, 16]}}
+  ring.output_reduce_scatter ins(%yp : memref<1x16x32xf32>) outs(%y : memref<1x16x32xf32>) shares = [16, -2, 2]
+  return
+}
+
+// -----
+
+func.func @scatter_shapes(%yp: memref<2x16x32xf32>, %y: memref<1x8x32xf32>) {
+  // expected-error @+1 {{partial [2, 16, 32] and output [1, 8, 32] must be [B, L, d_model] and [B, rows, d_model] with the same B and d_model}}
+  ring.output_reduce_scatter ins(%yp : memref<2x16x32xf32>) outs(%y : memref<1x8x32xf32>) shares = [8, 8]
+  return
+}

@@ -85,3 +85,9 @@ func.func private @f14() attributes {ring.plan = #ring.plan<grid = @g, grid_shap
 // A grid axis of size > 1 that plays no role.
 // expected-error @+1 {{grid axis 1 of @g has size 2 but no dimension is split over it}}
 func.func private @f15() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2, 2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 16, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64>}
+
+// -----
+
+// A reduce-scattered Y without a layer (d_model).
+// expected-error @+1 {{invalid #ring.plan: layer_output = reduce_scatter needs a layer (d_model >= 1): it says how the layer's Y is reduced, and attention alone has no Y; drop it or give d_model}}
+func.func private @f16() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [2], ring_axis = 0, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 2, kv_heads = 2, seq = 16, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64, layer_output = reduce_scatter>}

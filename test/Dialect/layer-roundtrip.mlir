@@ -34,3 +34,26 @@ func.func @per_rank(%x: memref<1x16x32xbf16>, %w: memref<32x64xbf16>, %b: memref
   ring.output_all_reduce ins(%yp : memref<1x16x32xf32>) outs(%y : memref<1x16x32xbf16>)
   return
 }
+
+// -----
+
+// A layer whose Y is reduce-scattered onto the sequence.
+// CHECK-LABEL: func.func @layer_scatter
+// CHECK: ring.attention_layer {{.*}} heads = 4 mask<causal> output<reduce_scatter> :
+func.func @layer_scatter(%x: tensor<1x64x32xbf16>, %wq: tensor<32x64xbf16>, %wk: tensor<32x32xbf16>, %wv: tensor<32x32xbf16>, %wo: tensor<64x32xbf16>) -> (tensor<1x64x32xbf16>, tensor<1x4x64xf32>) {
+  %y, %lse = ring.attention_layer %x, %wq, %wk, %wv, %wo heads = 4 mask<causal> output<reduce_scatter> : tensor<1x64x32xbf16>, tensor<32x64xbf16>, tensor<32x32xbf16>, tensor<32x32xbf16>, tensor<64x32xbf16> -> tensor<1x64x32xbf16>, tensor<1x4x64xf32>
+  return %y, %lse : tensor<1x64x32xbf16>, tensor<1x4x64xf32>
+}
+
+// -----
+
+// The per-rank reduce-scatter: 17 rows over 3 ranks (6, 6, 5), and a share
+// of 0 rows when the ranks outnumber the rows.
+// CHECK-LABEL: func.func @per_rank_scatter
+// CHECK: ring.output_reduce_scatter ins(%{{.*}}, %{{.*}} : memref<2x17x32xf32>, memref<32xbf16>) outs(%{{.*}} : memref<2x6x32xbf16>) shares = [6, 6, 5]
+// CHECK: ring.output_reduce_scatter ins(%{{.*}} : memref<1x2x8xf32>) outs(%{{.*}} : memref<1x1x8xf32>) shares = [1, 1, 0, 0]
+func.func @per_rank_scatter(%yp: memref<2x17x32xf32>, %bo: memref<32xbf16>, %y: memref<2x6x32xbf16>, %yp2: memref<1x2x8xf32>, %y2: memref<1x1x8xf32>) {
+  ring.output_reduce_scatter ins(%yp, %bo : memref<2x17x32xf32>, memref<32xbf16>) outs(%y : memref<2x6x32xbf16>) shares = [6, 6, 5]
+  ring.output_reduce_scatter ins(%yp2 : memref<1x2x8xf32>) outs(%y2 : memref<1x1x8xf32>) shares = [1, 1, 0, 0]
+  return
+}

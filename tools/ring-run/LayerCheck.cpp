@@ -119,7 +119,7 @@ struct LayerBuffers {
             Hkvl = s.kvHeads / s.headGroups, Dl = s.headDim / s.dimSlices;
     int64_t ql = Hl * Dl, kvl = Hkvl * Dl;
     init(x, dt, {s.batch, Ll, s.dModel});
-    init(y, dt, {s.batch, Ll, s.dModel});
+    init(y, dt, {s.batch, s.yRows(), s.dModel});
     init(wq, dt, {s.dModel, ql});
     init(wk, dt, {s.dModel, kvl});
     init(wv, dt, {s.dModel, kvl});
@@ -307,6 +307,53 @@ void referenceLayer(const AttentionSpec &s,
     }
 }
 
+/// Reassembles the global Y [B, L, d_model] from the reduce-scattered
+/// shares of every rank (allY: `size` ranks of nY floats, allC their (ring,
+/// head group, dim slice)): share j = s·n + g of ring rank p holds local
+/// rows [first_j, first_j + rows_j) in its Y rows [0, rows_j). Every
+/// global token must be written exactly once, and the Y rows past a share
+/// must be 0. Returns "" or what is wrong.
+std::string assembleScatteredY(const AttentionSpec &s,
+                               const std::vector<float> &allY, int64_t nY,
+                               const std::vector<int64_t> &allC, int size,
+                               std::vector<float> &y) {
+  int64_t B = s.batch, dm = s.dModel, S = s.yRows();
+  std::vector<int> written(static_cast<size_t>(s.seq), 0);
+  for (int r = 0; r < size; ++r) {
+    RankCoords c{allC[3 * r], allC[3 * r + 1], allC[3 * r + 2]};
+    const float *ry = &allY[static_cast<size_t>(r) * nY];
+    int64_t j = s.outputShare(c.headGroup, c.dimSlice);
+    int64_t first = s.yShareFirst(j), rows = s.yShareRows(j);
+    for (int64_t l = 0; l < S; ++l) {
+      int64_t t = l < rows ? ringrt::layout::globalToken(
+                                 s.balance, s.seq, s.ring, c.ring, first + l)
+                           : -1;
+      if (l < rows && t >= 0)
+        ++written[static_cast<size_t>(t)];
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t col = 0; col < dm; ++col) {
+          float got = ry[(b * S + l) * dm + col];
+          if (l < rows) {
+            y[static_cast<size_t>((b * s.seq + t) * dm + col)] = got;
+          } else if (got != 0.0f) {
+            return "y of rank " + std::to_string(r) + " (ring " +
+                   std::to_string(c.ring) + ", share " + std::to_string(j) +
+                   " of " + std::to_string(rows) + " rows) has " +
+                   std::to_string(got) + " at row " + std::to_string(l) +
+                   ", past its share; those rows must be 0";
+          }
+        }
+    }
+  }
+  for (int64_t t = 0; t < s.seq; ++t)
+    if (written[static_cast<size_t>(t)] != 1)
+      return "token " + std::to_string(t) + " of Y is held by " +
+             std::to_string(written[static_cast<size_t>(t)]) +
+             " ranks after the reduce-scatter; each token's row must be held "
+             "by exactly one";
+  return "";
+}
+
 } // namespace
 
 int ringrun::runLayerCheck(const LayerRun &run) {
@@ -352,6 +399,8 @@ int ringrun::runLayerCheck(const LayerRun &run) {
     std::vector<float> y(static_cast<size_t>(count(yShape)), nan);
     std::vector<float> lse(static_cast<size_t>(count(lseShape)), nan);
     int64_t Ll = s.seq / s.ring;
+    if (s.scatterOutput)
+      failure = assembleScatteredY(s, allY, nY, allC, size, y);
     // Y comes from head group 0 / dim slice 0 and LSE from dim slice 0;
     // the all-reduce gives every other rank of a ring coordinate the same
     // Y bit for bit, and the dim slices agree on LSE.
@@ -361,7 +410,7 @@ int ringrun::runLayerCheck(const LayerRun &run) {
         const float *ry = &allY[static_cast<size_t>(r) * nY];
         const float *rl = &allL[static_cast<size_t>(r) * nL];
         bool primaryY = c.headGroup == 0 && c.dimSlice == 0;
-        if ((pass == 0) == primaryY)
+        if (!s.scatterOutput && (pass == 0) == primaryY)
           for (int64_t b = 0; b < g.B; ++b)
             for (int64_t i = 0; i < Ll && failure.empty(); ++i) {
               int64_t t = ringrt::layout::globalToken(s.balance, s.seq,

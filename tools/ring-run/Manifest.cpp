@@ -287,6 +287,17 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       return false;
     }
     s.bias = bias == 1;
+    if (spec->getAsObject()->get("layer_output")) {
+      std::string out;
+      if (!rd.string(*spec, "spec.", "layer_output", out))
+        return false;
+      if (out != "all_reduce" && out != "reduce_scatter") {
+        error = "spec.layer_output: expected all_reduce or reduce_scatter, "
+                "got \"" + out + "\"";
+        return false;
+      }
+      s.scatterOutput = out == "reduce_scatter";
+    }
   }
   // The window keys are present only in artifacts with a window.
   for (auto [key, slot] : {std::pair<const char *, int64_t *>{

@@ -37,8 +37,28 @@ struct AttentionSpec {
   /// The whole layer (manifest spec.d_model, spec.bias): 0 = attention only.
   int64_t dModel = 0;
   bool bias = false;
+  /// The layer's Y is reduce-scattered (spec.layer_output): each head-group
+  /// x dim-slice rank holds a share of its ring rank's rows.
+  bool scatterOutput = false;
 
   bool isLayer() const { return dModel > 0; }
+  /// The ranks that reduce one ring coordinate's Y, and the share of the
+  /// rank with head group g and dim slice s (dim slice major).
+  int64_t outputGroup() const { return headGroups * dimSlices; }
+  int64_t outputShare(int64_t g, int64_t s) const { return s * headGroups + g; }
+  /// Rows of the layer's Y buffer and, for share j, its first local row and
+  /// its rows (the whole local rows without a reduce-scatter;
+  /// ringrt/Layout.h partStart/partTokens).
+  int64_t yRows() const { return yShareRows(0); }
+  int64_t yShareFirst(int64_t j) const {
+    return scatterOutput ? ringrt::layout::partStart(rankSeq(), outputGroup(), j)
+                         : 0;
+  }
+  int64_t yShareRows(int64_t j) const {
+    return scatterOutput
+               ? ringrt::layout::partTokens(rankSeq(), outputGroup(), j)
+               : rankSeq();
+  }
   /// Number of ranks: ring * head_groups * dim_slices * a2a.
   int64_t ranks() const { return ring * headGroups * dimSlices * a2a; }
   /// Local rows per rank of the entry's tensors: the padded part rows

@@ -217,6 +217,7 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   pb.causal = spec.causal;
   pb.elementBytes = spec.dtype == "f32" ? 4 : 2;
   pb.dModel = spec.dModel;
+  pb.scatterOutput = spec.layerOutput == "reduce_scatter";
   if (pb.dModel > 0 && !(kernels->gemmFlops > 0)) {
     error = "cluster '" + cluster.name + "' has no GEMM throughput for "
             "target '" + options.target + "' (kernels." + options.target +
@@ -324,9 +325,12 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   os << " (" << kernels->source << ")\n";
   if (layer)
     os << "layer: projections of each rank's tokens before the ring, the "
-          "output projection after it, fp32 Y all-reduced over head groups "
-          "x dim slices (blocking); ring=1,head_groups=N is Megatron's "
-          "tensor parallelism\n";
+          "output projection after it, fp32 Y "
+       << (pb.scatterOutput
+               ? "reduce-scattered onto the sequence ((k-1)/k of Y sent)"
+               : "all-reduced (2(k-1)/k of Y sent)")
+       << " over head groups x dim slices (blocking); ring=1,head_groups=N "
+          "is Megatron's tensor parallelism\n";
   os << "model: per rank; head groups take head-sharded inputs, a2a "
         "sequence-sharded ones; "
      << (!options.overlap ? "no overlap (--no-overlap)"

@@ -32,7 +32,15 @@ using mlir::ModuleOp;
 using mlir::OwningOpRef;
 
 namespace {
-enum class Kind { PositiveInt, Bool, Balance, DType, Scale, Window };
+enum class Kind {
+  PositiveInt,
+  Bool,
+  Balance,
+  DType,
+  Scale,
+  Window,
+  LayerOutput
+};
 
 struct KeyInfo {
   StringLiteral name;
@@ -79,6 +87,10 @@ const KeyInfo kKeys[] = {
     {"bias", Kind::Bool,
      "with d_model: 1 adds biases bq, bk, bv, bo to the projections "
      "(default 0)"},
+    {"layer_output", Kind::LayerOutput,
+     "with d_model: all_reduce (default; every head-group x dim-slice rank "
+     "holds the Y of its ring rank's tokens) | reduce_scatter (each holds a "
+     "contiguous share of those rows: Y sequence-sharded over all ranks)"},
     {"window_left", Kind::Window,
      "sliding window: tokens a query sees before itself, -1 = unlimited "
      "(default -1); combines with causal"},
@@ -197,6 +209,13 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                          value + "'");
       spec.dtype = value.str();
       break;
+    case Kind::LayerOutput:
+      if (value != "all_reduce" && value != "reduce_scatter")
+        return specError("spec key 'layer_output' needs all_reduce or "
+                         "reduce_scatter, got '" +
+                         value + "'");
+      spec.layerOutput = value.str();
+      break;
     case Kind::Window: {
       int64_t v;
       if (value.getAsInteger(10, v) || v < -1)
@@ -222,6 +241,10 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
   if (spec.bias && !spec.dModel)
     return specError("spec key 'bias' needs d_model: biases belong to the "
                      "layer's projections");
+  if (seen.contains("layer_output") && !spec.dModel)
+    return specError("spec key 'layer_output' needs d_model: it says how the "
+                     "layer's Y is reduced over the head-group x dim-slice "
+                     "ranks, and attention alone has no Y");
   if (spec.dModel && spec.grad)
     return specError("spec keys 'd_model' and 'grad': the backward pass "
                      "through the projections is not built yet; give "
@@ -309,6 +332,8 @@ static std::string renderLayerModule(const AttentionSpec &spec,
   if (spec.causal)
     os << " mask<causal>";
   os << " balance<" << spec.effectiveBalance() << ">";
+  if (spec.layerOutput != "all_reduce")
+    os << " output<" << spec.layerOutput << ">";
   os << " : " << xT << ", " << wqT << ", " << wkT << ", " << wkT << ", "
      << woT << " -> " << xT << ", " << lseT << "\n";
   os << "  return %y, %lse : " << xT << ", " << lseT << "\n}\n";

@@ -47,6 +47,8 @@ struct AttentionSpec {
   int64_t dModel = 0;
   /// bias=1: the layer's projections add biases.
   bool bias = false;
+  /// layer_output: all_reduce or reduce_scatter (the layer's Y reduction).
+  std::string layerOutput = "all_reduce";
   /// Sliding window sides (tokens; -1 = unlimited).
   int64_t windowLeft = -1, windowRight = -1;
   /// none, zigzag or striped; empty: zigzag when causal, else none.

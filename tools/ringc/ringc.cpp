@@ -209,6 +209,7 @@ static LogicalResult planModule(MLIRContext &context,
         name = func.getSymName().str();
     spec.dModel = plan->dModel;
     spec.bias = plan->bias;
+    spec.layerOutput = stringifyLayerOutput(plan->layerOutput).str();
     spec.batch = plan->batch;
     spec.heads = plan->heads;
     spec.kvHeads = plan->kvHeads;

@@ -127,6 +127,22 @@ RINGRT_API void ringrt_cg_allreduce_sum_f32_axis(ringrt_context *ctx,
                                                  int64_t count, int32_t role,
                                                  int32_t stage);
 
+/// ringrt_reduce_scatter_rows_sum_f32 for generated code (the whole layer's
+/// Y with layer_output = reduce_scatter); on GPU targets `buf` is a device
+/// buffer, handled as ringrt_cg_allreduce_sum_f32_axis handles it (NCCL
+/// on the device, else after the device, through host memory).
+RINGRT_API void ringrt_cg_reduce_scatter_rows_sum_f32(
+    ringrt_context *ctx, int32_t *status, float *buf, int64_t batch,
+    int64_t rows, int64_t cols, const int64_t *shares, int64_t nshares,
+    int32_t stage);
+
+/// ringrt_output_share for generated code: this rank's first row of the
+/// reduce-scatter (`which` 0) or its row count (1); 0 after an error.
+RINGRT_API int64_t ringrt_cg_output_share(ringrt_context *ctx,
+                                          int32_t *status,
+                                          const int64_t *shares,
+                                          int64_t nshares, int32_t which);
+
 /// Checks that the running CPU has every x86 feature of the comma-separated
 /// LLVM feature names in `features` (those the artifact's object was
 /// compiled for). RINGRT_ERR_UNSUPPORTED names the missing ones and how to

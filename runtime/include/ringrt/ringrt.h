@@ -195,6 +195,29 @@ RINGRT_API ringrt_status ringrt_allreduce_sum_f32(ringrt_context *ctx,
                                                   ringrt_axis role,
                                                   int32_t stage);
 
+/// The reduce-scatter of a whole layer's fp32 partial Y `buf` [batch, rows,
+/// cols] over the ranks that share this rank's ring (and a2a) coordinate:
+/// the k = head_groups x dim_slices ranks. `shares` lists k row counts
+/// summing to `rows`, in share order j = dim_slice * head_groups +
+/// head_group; share j is local rows [shares[0] + ... + shares[j-1], ...
+/// + shares[j]). In place: afterwards the rows of this rank's share hold
+/// the sum over the k ranks in every batch; its other rows are
+/// unspecified. The sum runs over the dim-slice axis, then the head-group
+/// axis, each in coordinate order (as two ringrt_allreduce_sum_f32 calls
+/// over those axes would sum), so the share's values are bit for bit those
+/// of the all-reduce. Each rank sends (k-1)/k of the buffer. Collective
+/// over the k ranks; timed like ringrt_wait.
+RINGRT_API ringrt_status ringrt_reduce_scatter_rows_sum_f32(
+    ringrt_context *ctx, float *buf, int64_t batch, int64_t rows,
+    int64_t cols, const int64_t *shares, int64_t nshares, int32_t stage);
+
+/// This rank's share of ringrt_reduce_scatter_rows_sum_f32: its first local
+/// row and its row count.
+RINGRT_API ringrt_status ringrt_output_share(const ringrt_context *ctx,
+                                             const int64_t *shares,
+                                             int64_t nshares, int64_t *offset,
+                                             int64_t *count);
+
 /// The direction of ringrt_all_to_all (ringrt/Layout.h, A2AMode).
 typedef enum ringrt_a2a_mode {
   /// [B, H, S, W] sequence shards -> [B, H/U (or 1), U*S, W] head shards.

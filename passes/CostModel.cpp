@@ -282,6 +282,7 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
     double groupSent = passes * (n - 1) / n * yBytes /
                        (pb.scatterOutput ? double(m) : 1.0);
     pr.outputReduceBytes = sliceSent + groupSent;
+    pr.outputScattered = pb.scatterOutput;
     pr.outputReduceTime =
         (m > 1 ? sliceLink.time(sliceSent, passes * (m - 1)) : 0) +
         (n > 1 ? groupLink.time(groupSent, passes * (n - 1)) : 0);
@@ -352,7 +353,9 @@ std::string mlir::ring::lossReason(const PlanShape &plan,
   double dCompute = loser.computeTime - best.computeTime;
   if (dExposed >= dCompute && dExposed > 0) {
     if (loser.outputReduceTime - best.outputReduceTime > dExposed / 2)
-      os << "output reduction " << formatBytes(loser.outputReduceBytes);
+      os << (loser.outputScattered ? "output reduce-scatter "
+                                   : "output all-reduce ")
+         << formatBytes(loser.outputReduceBytes);
     else if (loser.allReduceBytes > 0 &&
         loser.allReduceBytes >= loser.allToAllBytes)
       os << "score all-reduce " << formatBytes(loser.allReduceBytes);

@@ -60,6 +60,7 @@ struct Prediction {
   double projectionTime = 0; ///< layer: the QKV and output GEMMs
   double outputReduceBytes = 0; ///< layer: reduction of fp32 Y (sent)
   double outputReduceTime = 0;  ///< layer: its time (blocking)
+  bool outputScattered = false; ///< layer: a reduce-scatter, not all-reduce
   double peakMemory = 0;
   double imbalance = 1;     ///< max over ring ranks of work / mean work
   double totalTime = 0;     ///< the prediction

@@ -216,6 +216,41 @@ TEST(CostModel, LayerProjectionsAndOutputAllReduce) {
             "");
 }
 
+TEST(CostModel, LayerOutputReduceScatterSendsHalfTheAllReduce) {
+  // The same two-level layer (n = 4 x m = 4) with Y reduce-scattered onto
+  // the sequence: (m−1)/m·Y over the dim slices in m−1 messages, then
+  // (n−1)/n of the dim slice's Y/m over the head groups in n−1: (k−1)/k·Y
+  // in all, half the all-reduce's 2(k−1)/k.
+  auto c = *getClusterPreset("dgx-h100");
+  const KernelModel &k = *c.kernelsFor("sm_90a");
+  ProblemShape pb = problem(32, 10000, 128, false);
+  pb.dModel = 4096;
+  ProblemShape rs = pb;
+  rs.scatterOutput = true;
+  double y = 4.0 * 10000 * 4096;
+  Prediction all = predictPlan(pb, {1, 1, 4, 4, Balance::none}, c, k, true);
+  Prediction p = predictPlan(rs, {1, 1, 4, 4, Balance::none}, c, k, true);
+  EXPECT_TRUE(p.outputScattered);
+  EXPECT_FALSE(all.outputScattered);
+  EXPECT_NEAR(p.outputReduceBytes, 0.75 * y + 0.75 * y / 4, 1);
+  EXPECT_NEAR(p.outputReduceBytes, 15.0 / 16 * y, 1);
+  double reduceTime = c.intraNode.time(0.75 * y, 3) +
+                      c.interNode.time(0.75 * y / 4, 3); // n·m = 16 > 8
+  EXPECT_NEAR(p.outputReduceTime, reduceTime, 1e-12);
+  EXPECT_NEAR(p.totalTime - all.totalTime,
+              reduceTime - all.outputReduceTime, 1e-9);
+  // Y holds a 16th of the rows: X and fp32 Y stay, Y (bf16) shrinks.
+  EXPECT_NEAR(all.peakMemory - p.peakMemory,
+              2.0 * 10000 * 4096 - 2.0 * 625 * 4096, 1);
+  // Tensor parallelism over 16 head groups: 15/16 of Y, not 2·15/16.
+  Prediction tp = predictPlan(rs, {1, 1, 16, 1, Balance::none}, c, k, true);
+  EXPECT_NEAR(tp.outputReduceBytes, 15.0 / 16 * y, 1);
+  // Nothing to reduce without head groups or dim slices.
+  EXPECT_EQ(predictPlan(rs, {16, 1, 1, 1, Balance::none}, c, k, true)
+                .outputReduceBytes,
+            0);
+}
+
 TEST(ClusterModel, GemmRateIsOptionalAndChecked) {
   const char *text = R"({"nodes": 1, "devices_per_node": 2,
     "intra_node": {"bandwidth_GBps": 1, "latency_us": 2},

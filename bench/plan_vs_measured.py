@@ -74,7 +74,9 @@ def explain(build, problem, ranks, cluster, extra):
 
 
 def measure(build, problem, plan, ranks, iters, workdir, env, extra):
-    d = os.path.join(workdir, re.sub(r"[^a-z0-9]+", "_", plan))
+    # One directory per problem and plan: the same plan string names a
+    # different artifact in each problem.
+    d = os.path.join(workdir, re.sub(r"[^a-z0-9]+", "_", f"{problem}_{plan}"))
     if not os.path.exists(d):
         subprocess.run([f"{build}/bin/ringc", "--spec", f"{problem},{plan}",
                         "--target=cpu", "-o", d] + extra, check=True)

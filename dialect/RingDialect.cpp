@@ -59,7 +59,8 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t batch, int64_t heads, int64_t kvHeads, int64_t seq,
                  int64_t headDim, Type elementType, MaskKind mask,
                  Balance balance, FloatAttr scale, int64_t a2aAxis,
-                 int64_t dModel, bool bias, WindowAttr window) {
+                 int64_t dModel, bool bias, WindowAttr window,
+                 int64_t maxDocs) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -83,6 +84,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     plan.windowLeft = window.getLeft();
     plan.windowRight = window.getRight();
   }
+  plan.maxDocs = maxDocs;
   if (plan.grid.empty() && !plan.gridShape.empty())
     return emitError() << "#ring.plan without a grid must have an empty "
                           "grid_shape";

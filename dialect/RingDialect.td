@@ -198,6 +198,9 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     ```
 
     A sliding window adds `window = #ring.window<left = L, right = R>`.
+    Packed variable-length documents add `max_docs = N`: the per-rank
+    function then takes `cu_seqlens` (N + 1 int32 document boundaries over
+    the global sequence) after its tensors.
   }];
   let parameters = (ins
     "::mlir::FlatSymbolRefAttr":$grid,
@@ -219,7 +222,9 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
         "d_model of the whole layer (0: attention only)">:$d_model,
     DefaultValuedParameter<"bool", "false",
         "whether the layer's projections have biases">:$bias,
-    OptionalParameter<"::mlir::ring::WindowAttr">:$window
+    OptionalParameter<"::mlir::ring::WindowAttr">:$window,
+    DefaultValuedParameter<"int64_t", "0",
+        "packed documents: the most a call's cu_seqlens holds (0: none)">:$max_docs
   );
   let assemblyFormat = "`<` struct(params) `>`";
   // Every pass may divide by the grid sizes and multiply the shapes: the

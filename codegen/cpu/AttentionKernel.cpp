@@ -29,6 +29,11 @@
 //        positions (key kp visible to query qp iff qp − hi <= kp <= qp − lo,
 //        Visibility.h; with a window, key tiles wholly before every
 //        query's window are skipped too),
+//      * with packed documents (the `docs` operand, cu_seqlens) the
+//        visible key range [qp − hi, qp − lo] of each query row is also
+//        cut to its document's positions (qdoc: a binary search per row
+//        and call), so the same two compares mask it and the same tile
+//        skip drops key tiles outside every row's document,
 //      * the online softmax in fp32: m' = max(m, max S), p = e^(S−m'),
 //        α = e^(m−m') for all rows at once as one vector exp, and the row
 //        sums kept as vector<16> partial sums (l' = α·l + p, reduced once
@@ -100,10 +105,14 @@ struct AttentionVariant {
   int64_t ringSize;
   /// seq_len: the layout has padding rows (masked, and zeroed in Kt/Vw).
   std::optional<uint64_t> seqLen;
+  /// Packed documents: the kernel's last argument is cu_seqlens.
+  bool documents = false;
   bool windowed() const { return windowLeft != -1 || windowRight != -1; }
-  /// Masks from global positions (causal, window or padded parts), not
-  /// only the rows past kn.
-  bool positional() const { return causal || windowed() || seqLen; }
+  /// Masks from global positions (causal, window, padded parts or
+  /// documents), not only the rows past kn.
+  bool positional() const {
+    return causal || windowed() || seqLen || documents;
+  }
   double scale;
   int64_t queryTile;
   /// ring.block_attention_accumulate: merge into the accumulator (row
@@ -149,17 +158,27 @@ public:
     pvDot = var.bf16Dot && width >= 4 && !var.seqLen;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
     kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[6]);
+    if (var.documents)
+      cu = args[7];
   }
 
   void emit();
 
 private:
   void emitKeyPositions();
+  void emitQueryDocuments();
   void emitWidenKV(Value bi, Value hk);
   void emitQueryBlock(Value bi, Value hk, Value h, Value qb);
   SmallVector<Value> tileRows(Value qt);
   SmallVector<Value> tilePositions(ArrayRef<Value> rows);
-  SmallVector<Value> tileLowerBounds(ArrayRef<Value> qpos);
+  SmallVector<Value> tileLowerBounds(ArrayRef<Value> rows,
+                                     ArrayRef<Value> qpos);
+  /// qdoc[row − q0][side] (side 0: the document's first position, 1: its
+  /// last).
+  Value documentBound(Value row, int64_t side) {
+    Value i = arith::SubIOp::create(b, row, b.index(var.q0));
+    return memref::LoadOp::create(b, qdoc, ValueRange{i, b.index(side)});
+  }
   void emitInitTile(Value bi, Value h, Value slot, Value qt);
   void emitTileKeyBlock(Value bi, Value hk, Value slot, Value qt, Value kb,
                         Value kbEnd);
@@ -205,7 +224,7 @@ private:
 
   KernelBuilder &b;
   const AttentionVariant &var;
-  Value q, k, v, po, pl, qOwner, kvOwner;
+  Value q, k, v, po, pl, qOwner, kvOwner, cu;
   /// ringrt_cg_progress, called once per key block of a query block.
   func::FuncOp progress;
   int64_t batch, heads, headDim, kvHeads, group, tq, knPadded, width;
@@ -215,8 +234,9 @@ private:
   int64_t diffLo = 0, diffHi = 0;
   /// The positions' span: local rows × ring size (>= the sequence length).
   int64_t span() const { return var.q.getDimSize(2) * var.ringSize; }
-  // Scratch buffers.
-  Value kt, vw, vp, kpos, qs, ps, acc, ms, ls;
+  // Scratch buffers (qdoc: the first and last key position of each query
+  // row's document, with packed documents).
+  Value kt, vw, vp, kpos, qdoc, qs, ps, acc, ms, ls;
 };
 
 void AttentionKernelEmitter::emit() {
@@ -254,6 +274,11 @@ void AttentionKernelEmitter::emit() {
         b, MemRefType::get({knPadded}, b.getI64Type()));
     emitKeyPositions();
   }
+  if (var.documents) {
+    qdoc = memref::AllocOp::create(
+        b, MemRefType::get({var.qn, 2}, b.getI64Type()));
+    emitQueryDocuments();
+  }
   b.forRange(0, batch, 1, [&](Value bi) {
     b.forRange(0, kvHeads, 1, [&](Value hk) {
       emitWidenKV(bi, hk);
@@ -273,6 +298,23 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, vp);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
+  if (qdoc)
+    memref::DeallocOp::create(b, qdoc);
+}
+
+/// qdoc[i] = (first, last) key position of the document of query row
+/// q0 + i (documentBounds: a binary search of cu_seqlens, once per row and
+/// call; every head and key tile reuses it).
+void AttentionKernelEmitter::emitQueryDocuments() {
+  b.forRange(0, var.qn, 1, [&](Value i) {
+    Value row = arith::IndexCastOp::create(
+        b, b.getI64Type(), arith::AddIOp::create(b, i, b.index(var.q0)));
+    Value pos = maskPosition(b, var.layout, var.q.getDimSize(2), var.ringSize,
+                             var.seqLen, qOwner, row, /*isKey=*/false);
+    auto [first, last] = documentBounds(b, cu, pos);
+    memref::StoreOp::create(b, first, qdoc, ValueRange{i, b.index(0)});
+    memref::StoreOp::create(b, last, qdoc, ValueRange{i, b.index(1)});
+  });
 }
 
 /// kpos[j] = the mask position of key row k0 + j (causal, window or
@@ -409,7 +451,8 @@ SmallVector<Value> AttentionKernelEmitter::tileRows(Value qt) {
 
 /// The last visible key position (i64) of each of `rows`: pos − lo from
 /// the layout (causal, window or padded parts; a padding row's sentinel
-/// minus lo is below every key), or INT64_MAX − 1, which sees every real
+/// minus lo is below every key), capped by the last position of the row's
+/// document with packed documents, or INT64_MAX − 1, which sees every real
 /// key (rows past kn only).
 SmallVector<Value>
 AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
@@ -420,9 +463,12 @@ AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
           b, var.layout, var.q.getDimSize(2), var.ringSize, var.seqLen,
           qOwner, arith::IndexCastOp::create(b, b.getI64Type(), row),
           /*isKey=*/false);
-      qpos.push_back(diffLo == 0 ? pos
-                                 : arith::SubIOp::create(b, pos, b.i64(diffLo))
-                                       .getResult());
+      Value last = diffLo == 0 ? pos
+                               : arith::SubIOp::create(b, pos, b.i64(diffLo))
+                                     .getResult();
+      if (var.documents)
+        last = arith::MinSIOp::create(b, last, documentBound(row, 1));
+      qpos.push_back(last);
     } else if (needMask) {
       qpos.push_back(b.i64(std::numeric_limits<int64_t>::max() - 1));
     }
@@ -431,15 +477,36 @@ AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
 }
 
 /// With a window bounding how far back a query sees: the first visible key
-/// position of each row, (pos − lo) − (hi − lo) = pos − hi. Empty
-/// otherwise.
+/// position of each row, (pos − lo) − (hi − lo) = pos − hi; with packed
+/// documents at least the first position of the row's document. Empty
+/// otherwise. (`qpos` from tilePositions: with documents its cap is not
+/// pos − lo, so the window side is recomputed from the position.)
 SmallVector<Value>
-AttentionKernelEmitter::tileLowerBounds(ArrayRef<Value> qpos) {
+AttentionKernelEmitter::tileLowerBounds(ArrayRef<Value> rows,
+                                        ArrayRef<Value> qpos) {
   SmallVector<Value> qlo;
-  if (var.windowLeft < 0)
+  if (var.windowLeft < 0 && !var.documents)
     return qlo;
-  for (Value hiPos : qpos)
-    qlo.push_back(arith::SubIOp::create(b, hiPos, b.i64(diffHi - diffLo)));
+  for (auto [row, hiPos] : llvm::zip(rows, qpos)) {
+    Value first;
+    if (var.windowLeft >= 0) {
+      Value pos = hiPos;
+      if (var.documents)
+        pos = maskPosition(
+            b, var.layout, var.q.getDimSize(2), var.ringSize, var.seqLen,
+            qOwner, arith::IndexCastOp::create(b, b.getI64Type(), row),
+            /*isKey=*/false);
+      else
+        pos = arith::AddIOp::create(b, pos, b.i64(diffLo)); // back to pos
+      first = arith::SubIOp::create(b, pos, b.i64(diffHi));
+    }
+    if (var.documents) {
+      Value docFirst = documentBound(row, 0);
+      first = first ? arith::MaxSIOp::create(b, first, docFirst).getResult()
+                    : docFirst;
+    }
+    qlo.push_back(first);
+  }
   return qlo;
 }
 
@@ -477,7 +544,8 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
 void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
                                               Value qt, Value kb,
                                               Value kbEnd) {
-  SmallVector<Value> qpos = tilePositions(tileRows(qt));
+  SmallVector<Value> rowsOfTile = tileRows(qt);
+  SmallVector<Value> qpos = tilePositions(rowsOfTile);
   auto sumType = VectorType::get({kKeyTile}, b.getF32Type());
   SmallVector<Value> init;
   for (int64_t ii = 0; ii < tq; ++ii)
@@ -485,7 +553,7 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
   for (int64_t ii = 0; ii < tq; ++ii)
     init.push_back(vector::LoadOp::create(
         b, sumType, ls, ValueRange{slotRow(slot, ii), b.index(0)}));
-  SmallVector<Value> qlo = tileLowerBounds(qpos);
+  SmallVector<Value> qlo = tileLowerBounds(rowsOfTile, qpos);
   Value qmax, qmin;
   if (var.positional()) {
     qmax = qpos[0];
@@ -814,6 +882,7 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   var.layout = op.getLayout();
   var.ringSize = op.getRingSize();
   var.seqLen = op.getSeqLen();
+  var.documents = static_cast<bool>(op.getDocuments());
   var.scale = op.getScale().convertToDouble();
   var.queryTile = std::clamp<int64_t>(queryTile, 1, 16);
   const CpuVariant *isa = cache.cpuVariant();

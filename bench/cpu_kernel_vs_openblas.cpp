@@ -6,8 +6,9 @@
 // B = H = 1, no mask. One mode per process so that the peak RSS
 // (getrusage) belongs to one method:
 //   cpu_kernel_vs_openblas ringc ARTIFACT_DIR L D ITERS
-//   cpu_kernel_vs_openblas openblas L D ITERS
-// prints one line: method L D ms gflops peak_rss_mib. FLOPs = 4·L²·D.
+//   cpu_kernel_vs_openblas openblas L D ITERS [causal]
+// prints one line: method L D ms gflops peak_rss_mib. FLOPs = 4·L²·D
+// (also under the causal mask: the unfused baseline computes every score).
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,22 +50,35 @@ template <typename Fn> double timeMs(int iters, Fn fn) {
          iters;
 }
 
-int runOpenBlas(long L, long D, int iters) {
+/// The row softmax of S in place; under `causal` row i keeps keys 0..i and
+/// the rest become 0 (what masked_fill with −inf and a softmax give).
+void softmaxRows(std::vector<float> &s, long L, bool causal) {
+  for (long i = 0; i < L; ++i) {
+    float *row = &s[i * L], m = -INFINITY, sum = 0;
+    long n = causal ? i + 1 : L;
+    for (long j = 0; j < n; ++j)
+      m = std::fmax(m, row[j]);
+    for (long j = 0; j < n; ++j)
+      sum += row[j] = std::exp(row[j] - m);
+    for (long j = 0; j < n; ++j)
+      row[j] /= sum;
+    for (long j = n; j < L; ++j)
+      row[j] = 0;
+  }
+}
+
+/// Unfused f32 attention on OpenBLAS: S = scale·Q·Kᵀ (the full square, as
+/// an unfused user computes it, also under a causal mask), softmax,
+/// O = P·V. (Debian's OpenBLAS 0.3.21 is built without cblas_sbgemm, so
+/// there is no bf16 OpenBLAS baseline: a bf16 user of it widens to f32.)
+int runOpenBlas(long L, long D, int iters, bool causal) {
   std::vector<float> q(L * D), k(L * D), v(L * D), o(L * D), s(L * L);
   fillRandom(q, 1), fillRandom(k, 2), fillRandom(v, 3);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   double ms = timeMs(iters, [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, D, scale,
                 q.data(), D, k.data(), D, 0.0f, s.data(), L);
-    for (long i = 0; i < L; ++i) {
-      float *row = &s[i * L], m = -INFINITY, sum = 0;
-      for (long j = 0; j < L; ++j)
-        m = std::fmax(m, row[j]);
-      for (long j = 0; j < L; ++j)
-        sum += row[j] = std::exp(row[j] - m);
-      for (long j = 0; j < L; ++j)
-        row[j] /= sum;
-    }
+    softmaxRows(s, L, causal);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, 1.0f,
                 s.data(), L, v.data(), D, 0.0f, o.data(), D);
   });
@@ -126,14 +140,16 @@ int runRingc(const std::string &dir, long L, long D, int iters) {
 
 int main(int argc, char **argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "openblas" && argc == 5)
+  if (mode == "openblas" && (argc == 5 || argc == 6))
     return runOpenBlas(std::atol(argv[2]), std::atol(argv[3]),
-                       std::atoi(argv[4]));
+                       std::atoi(argv[4]),
+                       argc == 6 && std::string(argv[5]) == "causal");
   if (mode == "ringc" && argc == 6)
     return runRingc(argv[2], std::atol(argv[3]), std::atol(argv[4]),
                     std::atoi(argv[5]));
   std::fprintf(stderr,
-               "usage: %s ringc ARTIFACT_DIR L D ITERS | openblas L D ITERS\n",
+               "usage: %s ringc ARTIFACT_DIR L D ITERS | openblas L D ITERS "
+               "[causal]\n",
                argv[0]);
   return 2;
 }

@@ -172,6 +172,17 @@ public:
                     uint32_t &off);
   /// Records the first fault: kernel, CTA, thread, instruction and `what`.
   void fault(const Instr &I, Warp &w, unsigned lane, const std::string &what);
+  /// The message fault() records: kernel, CTA, thread, instruction, `what`.
+  std::string faultMessage(const Instr &I, Warp &w, unsigned lane,
+                           const std::string &what) const;
+  /// Records an error that is reported when the CTA ends without an earlier
+  /// fault (the first one wins). A read of uninitialized shared memory is
+  /// deferred so that a racing write that comes later in the emulated order
+  /// is reported as the race it is.
+  void deferFault(Warp &w, unsigned lane, const std::string &what) {
+    if (deferredError.empty())
+      deferredError = faultMessage(*cur, w, lane, what);
+  }
   /// Fault at the current instruction.
   void fault(Warp &w, unsigned lane, const std::string &what) {
     fault(*cur, w, lane, what);
@@ -196,6 +207,9 @@ public:
   /// last write and that a generic write was fenced by fence.proxy.async.
   void checkAsyncRead(Warp &w, unsigned lane, const VClock &vc, uint32_t off,
                       unsigned bytes, uint32_t instr, const char *what);
+  /// Counts a cp.async into [off, off + bytes) as issued (+1) or landed
+  /// (−1): reads of it in between read bytes that are not there yet.
+  void shadowCopyPending(uint32_t off, unsigned bytes, int delta);
   /// Async-proxy write (TMA load) by `lane` of `w`.
   void checkAsyncWrite(Warp &w, unsigned lane, uint32_t off, unsigned bytes,
                        uint32_t instr);
@@ -218,6 +232,7 @@ public:
   Profile prof;
   bool failed = false;
   std::string error;
+  std::string deferredError; ///< see deferFault (per CTA)
 
   // Per-CTA state.
   const Instr *cur = nullptr;  ///< instruction being executed

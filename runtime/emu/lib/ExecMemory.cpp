@@ -119,6 +119,7 @@ static void cpAsync(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     }
     x.prof.cpAsyncBytes += size;
     w.pending[l].push_back(c);
+    x.shadowCopyPending(uint32_t(dst), size, +1);
   });
 }
 
@@ -130,6 +131,7 @@ void ringrt::emu::completeCopies(Warp &w, unsigned lane, uint32_t limit,
     if (q[i].group < limit) {
       // The copy lands now: it is a write by this thread, ordered after the
       // cp.async and before the wait that completes it.
+      x.shadowCopyPending(uint32_t(q[i].dst), q[i].bytes, -1);
       x.checkShared(w, lane, uint32_t(q[i].dst), q[i].bytes, true,
                     q[i].instr);
       std::memcpy(x.shared.data() + q[i].dst, q[i].data, q[i].bytes);

@@ -28,13 +28,18 @@ void Exec::fault(const Instr &I, Warp &w, unsigned lane,
   if (failed)
     return;
   failed = true;
+  error = faultMessage(I, w, lane, what);
+}
+
+std::string Exec::faultMessage(const Instr &I, Warp &w, unsigned lane,
+                               const std::string &what) const {
   size_t idx = size_t(&I - k.code.data());
-  error = "kernel '" + k.name + "', CTA (" + std::to_string(ctaid.x) + "," +
-          std::to_string(ctaid.y) + "," + std::to_string(ctaid.z) +
-          "), thread (" + std::to_string(w.tid[lane][0]) + "," +
-          std::to_string(w.tid[lane][1]) + "," +
-          std::to_string(w.tid[lane][2]) + "), PTX line " +
-          std::to_string(I.line) + " '" + k.text[idx] + "': " + what;
+  return "kernel '" + k.name + "', CTA (" + std::to_string(ctaid.x) + "," +
+         std::to_string(ctaid.y) + "," + std::to_string(ctaid.z) +
+         "), thread (" + std::to_string(w.tid[lane][0]) + "," +
+         std::to_string(w.tid[lane][1]) + "," +
+         std::to_string(w.tid[lane][2]) + "), PTX line " +
+         std::to_string(I.line) + " '" + k.text[idx] + "': " + what;
 }
 
 std::string Exec::threadName(unsigned warp, unsigned lane) const {

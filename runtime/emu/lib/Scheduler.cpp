@@ -299,6 +299,7 @@ bool CtaRunner::run() {
   for (unsigned g = 0; g < 8; ++g)
     x.wgArrived[g] = 0;
   x.shadow.reset(x.shared.size(), numWarps);
+  x.deferredError.clear();
   // Registers per thread at launch: .maxnreg, or the most 64K registers
   // allow for the block (what ptxas may allocate at one CTA per SM); the
   // rest of the register file is the pool setmaxnreg draws from.
@@ -323,8 +324,14 @@ bool CtaRunner::run() {
         spinners += w.spinEpoch == x.epoch && w.spins > 64;
       }
     }
-    if (!alive)
+    if (!alive) {
+      if (!x.deferredError.empty()) {
+        x.failed = true;
+        x.error = x.deferredError;
+        return false;
+      }
       return checkWarpgroupRegisters();
+    }
     if (!n || spinners == n) {
       reportDeadlock(n != 0);
       return false;

@@ -4,7 +4,8 @@
 // warps (two accesses to overlapping bytes, at least one a write, with no
 // happens-before edge between them), writes to bytes that an in-flight
 // wgmma reads, and async-proxy reads (wgmma descriptors, TMA stores) of a
-// generic-proxy write that its thread did not follow with fence.proxy.async.
+// generic-proxy write that its thread did not follow with fence.proxy.async,
+// and reads (generic or async) of shared bytes that nothing in the CTA wrote.
 //
 //===----------------------------------------------------------------------===//
 
@@ -85,6 +86,33 @@ struct Access {
                 "); a wgmma.wait_group must retire it first");
     return true;
   }
+  /// Stricter than a GPU, which would return stale data from an earlier CTA
+  /// or kernel: a read of bytes that nothing in this CTA wrote is an error.
+  /// The error is deferred to the end of the CTA (Exec::deferFault): if a
+  /// write that races with this read follows, the race is what is wrong.
+  void uninitializedRead(const Granule &s, uint8_t mask, uint32_t addr) {
+    if ((s.init & mask) == mask)
+      return;
+    unsigned first = unsigned(__builtin_ctz(mask & ~s.init));
+    x.deferFault(w, lane, std::string("this ") + kind +
+                              " of shared memory address " +
+                              hexAddr(addr - addr % 4 + first) +
+                              " reads a byte that nothing in this CTA had "
+                              "written (uninitialized shared memory)");
+  }
+  /// A read of bytes that an issued cp.async has not yet delivered: the
+  /// GPU returns the old or the new bytes, whichever the copy's timing gives.
+  bool copyNotLanded(const Granule &s, uint32_t addr) {
+    if (!s.cpPending)
+      return false;
+    x.fault(w, lane, std::string("this ") + kind +
+                         " of shared memory address " + hexAddr(addr) +
+                         " reads bytes of a cp.async that has not landed; "
+                         "a cp.async.wait_group or wait_all that completes "
+                         "the copy (and a barrier, for other threads) must "
+                         "come first");
+    return true;
+  }
   /// Only mbarrier instructions may access an mbarrier object.
   bool mbarrierObject(const Granule &s, uint32_t addr) {
     if (!(s.wFlags & GranMbarrier) || x.mbarrierOp)
@@ -108,6 +136,7 @@ struct Access {
     s.wLane = uint8_t(lane);
     s.wMask = mask;
     s.wFlags = uint8_t(GranWritten | flags);
+    s.init |= mask;
     s.readers = 0;
   }
   void recordRead(Granule &s, size_t g) {
@@ -135,9 +164,18 @@ void Exec::checkShared(Warp &w, unsigned lane, uint32_t off, unsigned bytes,
         return;
       a.recordWrite(s, mask, 0);
     } else {
+      if (a.copyNotLanded(s, addr))
+        return;
+      a.uninitializedRead(s, mask, addr);
       a.recordRead(s, g);
     }
   }
+}
+
+void Exec::shadowCopyPending(uint32_t off, unsigned bytes, int delta) {
+  size_t g0 = off / 4, g1 = (size_t(off) + bytes - 1) / 4;
+  for (size_t g = g0; g <= g1 && g < shadow.size; ++g)
+    shadow.gran[g].cpPending = uint8_t(shadow.gran[g].cpPending + delta);
 }
 
 void Exec::checkAsyncWrite(Warp &w, unsigned lane, uint32_t off,
@@ -164,12 +202,13 @@ void Exec::checkAsyncRead(Warp &w, unsigned lane, const VClock &vc,
     Granule &s = shadow.gran[g];
     uint8_t mask = granuleMask(g, off, bytes);
     uint32_t addr = uint32_t(std::max<size_t>(off, g * 4));
-    if (!(s.wFlags & GranWritten) || (s.wMask & mask) != mask) {
+    if ((s.init & mask) != mask || s.cpPending) {
       // Stricter than a GPU, which would read stale data: the async proxy
       // only reads bytes something wrote in this CTA.
       fault(w, lane, std::string("the async proxy (") + what +
                          ") reads shared memory address " + hexAddr(addr) +
-                         ", which nothing in this CTA wrote");
+                         (s.cpPending ? ", where a cp.async has not landed"
+                                      : ", which nothing in this CTA wrote"));
       return;
     }
     if (!(s.wFlags & GranAsync) &&

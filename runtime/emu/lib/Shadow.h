@@ -47,6 +47,13 @@ struct Granule {
   uint32_t readers = 0; ///< warps that read since the write
   uint16_t inflight = 0; ///< in-flight wgmma reading it
   uint8_t wWarp = 0, wLane = 0, wMask = 0, wFlags = 0;
+  /// Bytes that anything in this CTA ever wrote (a later write by another
+  /// warp replaces wMask but not this): reads of other bytes are reads of
+  /// uninitialized shared memory.
+  uint8_t init = 0;
+  /// cp.async copies into this granule that were issued and have not landed
+  /// (their wait_group has not completed them).
+  uint8_t cpPending = 0;
 };
 
 /// A read of a granule by one warp.

@@ -217,6 +217,7 @@ static LogicalResult planModule(MLIRContext &context,
     spec.causal = plan->isCausal();
     spec.windowLeft = plan->windowLeft;
     spec.windowRight = plan->windowRight;
+    spec.maxDocs = plan->maxDocs;
     spec.dtype = plan->dtypeName().str();
     spec.scale = plan->scale;
     ranks = plan->numRanks();

@@ -585,7 +585,7 @@ LogicalResult LaunchEmitter::lowerGemm(Operation *op, Value a, Value w,
   GemmKernelConfig config = isa<ProjectOp>(op)
                                 ? builder.configFor(cast<ProjectOp>(op))
                                 : builder.configFor(cast<OutProjectOp>(op));
-  return emitLaunch(op, ceilDiv(n, config.kBlockN), ceilDiv(m, config.kBlockM),
+  return emitLaunch(op, ceilDiv(n, config.blockN()), ceilDiv(m, config.kBlockM),
                     1, config.threads(), config.sharedBytes(), params);
 }
 
@@ -609,7 +609,8 @@ LogicalResult LaunchEmitter::lowerQkv(SmallVector<ProjectOp, 3> group) {
   for (int64_t v : {m, nq, nkv, k, qs[2], qs[1], ks[1], qs[3]})
     params.push_back(i32(b, loc, v));
   GemmKernelConfig config = builder.qkvConfigFor(q);
-  int64_t tiles = ceilDiv(nq, config.kBlockN) + 2 * ceilDiv(nkv, config.kBlockN);
+  int64_t tiles =
+      ceilDiv(nq, config.blockN()) + 2 * ceilDiv(nkv, config.blockN());
   if (failed(emitLaunch(q, tiles, ceilDiv(m, config.kBlockM), 1,
                         config.threads(), config.sharedBytes(), params)))
     return failure();

@@ -25,27 +25,29 @@
 // and M is any size.
 //
 // The sm_90a form (GemmKernelConfig::wgmma, chosen with the attention
-// kernel's kind, --gpu-kernel) keeps the grid, the 256 threads, the
-// operand addressing (the fused QKV pick, O read in place), the ragged-tail
-// rules and the epilogue; the CTA is two consumer warpgroups, each owning 64
-// rows x 128 columns of C in 64 fp32 registers a thread (the m16n8 layout:
-// warp w of the CTA holds rows 16 w .. 16 w + 15, so the epilogue is the
-// mma.sync one with one m16 tile and sixteen n8 tiles). A (128 x 64, K-
-// major) and B (64 x 128, N contiguous: MN-major, two 64-column panels)
-// stream through three stages of 128-byte-swizzled shared tiles
-// (MmaFragments::swizzledChunkOffset, the wgmma backward's copy layout);
-// each K tile is four `wgmma.mma_async m64n128k16` steps with both
+// kernel's kind, --gpu-kernel) keeps the 256 threads, the operand
+// addressing (the fused QKV pick, O read in place), the ragged-tail rules
+// and the epilogue; the CTA tile is 128 x 256 (kWgmmaBlockN), two consumer
+// warpgroups each owning 64 rows x 256 columns of C in 128 fp32 registers a
+// thread (the m16n8 layout: warp w of the CTA holds rows 16 w .. 16 w + 15,
+// so the epilogue is the mma.sync one with one m16 tile and 32 n8 tiles).
+// A (128 x 64, K-major) and B (64 x 256, N contiguous: MN-major, four
+// 64-column panels) stream through three stages of 128-byte-swizzled shared
+// tiles (MmaFragments::swizzledChunkOffset, the wgmma backward's copy
+// layout); each K tile is four `wgmma.mma_async m64n256k16` steps with both
 // operands from descriptors, accumulating in place
 // (WgmmaFragments::ssGemmStepsAcc). Per K tile: wait for the tile's
 // cp.async group, fence.proxy.async (each thread's landed copies and
 // zero-filled chunks become visible to the async proxy), one barrier (which
 // also retires the stage read one tile earlier), issue the copy two tiles
 // ahead into that stage, then the wgmma statement (fence .. wait 0) while
-// two copies are in flight. cp.async by all threads rather than the
-// attention kernel's TMA producer: A may be O in [B, H, Ll, Dl], whose rows
-// (b, l) cross batch planes within a tile, and the launch passes plain
-// pointers; a TMA / warp-specialized form is the step to tune on a GPU.
-//
+// two copies are in flight. Why 128 x 256: 87 FLOP per byte brought into
+// shared memory against 64 for 128 x 128, and the L2 is the first bound of
+// this GEMM on H100 (bench/NOTES.md "wgmma projection GEMMs"). Why cp.async
+// rather than the attention kernel's TMA producer: A may be O in [B, H,
+// Ll, Dl], whose rows (b, l) cross batch planes within a tile, and the
+// launch passes plain pointers; a TMA / warp-specialized form with
+// asynchronous wgmma chains is the step to tune on a GPU.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/Kernels.h"
@@ -76,7 +78,8 @@ int64_t GemmKernelConfig::sharedBytes() const {
   if (kind == GemmKind::Finish)
     return 0;
   if (wgmma)
-    return 1024 + kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * kBlockN * 2);
+    return 1024 +
+           kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * kWgmmaBlockN * 2);
   return 2 * (kBlockM * paddedRowBytes(kBlockK) +
               kBlockK * paddedRowBytes(kBlockN));
 }
@@ -125,7 +128,7 @@ class GemmWriter {
 public:
   explicit GemmWriter(const GemmKernelConfig &c)
       : c(c), halfTy(c.dtype == "f16" ? "f16" : "bf16"), wg(c.wgmma),
-        BK(c.blockK()), RA(wg ? 128 : paddedRowBytes(BK)),
+        BN(c.blockN()), BK(c.blockK()), RA(wg ? 128 : paddedRowBytes(BK)),
         RB(wg ? 2 * BN : paddedRowBytes(BN)), aBytes(BM * RA),
         bBytes(BK * RB) {}
 
@@ -133,21 +136,23 @@ public:
 
 private:
   static constexpr int64_t BM = GemmKernelConfig::kBlockM,
-                           BN = GemmKernelConfig::kBlockN,
                            T = GemmKernelConfig::threads(),
                            kWarpsN = GemmKernelConfig::kWarpsN;
   /// A warp's tile of C, and its m16 x n8 tiles (mma.sync).
   static constexpr int64_t WM = BM / GemmKernelConfig::kWarpsM,
-                           WN = BN / kWarpsN, MI = WM / 16, NJ = WN / 8;
+                           WN = GemmKernelConfig::kBlockN / kWarpsN,
+                           MI = WM / 16, NJ = WN / 8;
   static_assert(GemmKernelConfig::kWarpsM * kWarpsN ==
                         GemmKernelConfig::kWarps &&
                     WM % 16 == 0 && WN % 16 == 0,
                 "warp tiles of whole m16 tiles and n16 pairs");
   static_assert(GemmKernelConfig::kWarps == 8 &&
                     GemmKernelConfig::kBlockM == 2 * 64 &&
-                    GemmKernelConfig::kBlockN == 128 &&
+                    GemmKernelConfig::kWgmmaBlockN % 64 == 0 &&
+                    GemmKernelConfig::kWgmmaBlockN <= 256 &&
                     GemmKernelConfig::kWgmmaBlockK == 64,
-                "wgmma: two warpgroups of m64n128, one 64-column K panel");
+                "wgmma: two warpgroups of m64nN (N in whole 64-column "
+                "panels, at most 256), one 64-column K panel");
 
   /// Shared byte offset of stage `buf`'s A and B tiles.
   std::string aOff(const std::string &buf) {
@@ -167,7 +172,8 @@ private:
   /// accumulators of the warp's MI x NJ m16n8 tiles, 4 each.
   std::vector<std::string> mmaLoop(const std::string &lane,
                                    const std::string &wm,
-                                   const std::string &wn, const std::string &nk);
+                                   const std::string &wn,
+                                   const std::string &nk);
   /// The wgmma K loop (kWgmmaStages stages); returns the warpgroup's
   /// m64n128 accumulators (16 n8 tiles of the thread's warp, 4 each).
   std::vector<std::string> wgmmaLoop(const std::string &warp,
@@ -195,9 +201,9 @@ private:
   const GemmKernelConfig &c;
   const std::string halfTy;
   const bool wg;
-  /// The K depth of a tile; shared row bytes of the A tile (BK elements)
-  /// and the B tile (BN elements), and the tiles' bytes.
-  const int64_t BK, RA, RB, aBytes, bBytes;
+  /// The N width and K depth of a tile; shared row bytes of the A tile (BK
+  /// elements) and the B tile (BN elements), and the tiles' bytes.
+  const int64_t BN, BK, RA, RB, aBytes, bBytes;
   MlirEmitter e;
   std::string smem, ag, bg, zero16;
   /// This CTA's N tile, its projection's columns and heads, and its W,
@@ -353,16 +359,13 @@ std::string GemmWriter::run() {
             "%k: i32, %seq: i32, %hq: i32, %hkv: i32, %dl: i32"
           : "%a: !llvm.ptr, %w: !llvm.ptr, %bias: !llvm.ptr, %c: !llvm.ptr, "
             "%m: i32, %n: i32, %k: i32, %seq: i32, %heads: i32, %dl: i32";
-  // wgmma: two CTAs an SM (2 x 99 KB of shared memory; 65536 registers /
-  // (2 x 256 threads) = 128 a thread), so one CTA's epilogue and pipeline
-  // fill overlap the other's GEMMs.
-  const int64_t ctas = wg ? 2 : 1;
-  const int64_t maxRegs = wg ? 65536 / (ctas * T) : TargetInfo::kMaxRegisters;
+  // One CTA an SM in both forms (mma.sync: registers; wgmma: its shared
+  // tiles, sharedBytes()).
   return "  gpu.func @" + c.kernelName() + "(" + params +
          ") kernel attributes {known_block_size = array<i32: " +
-         std::to_string(T) + ", 1, 1>, nvvm.minctasm = " +
-         std::to_string(ctas) + " : i32, nvvm.maxnreg = " +
-         std::to_string(maxRegs) + " : i32} {\n" + e.str() + "  }\n";
+         std::to_string(T) + ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
+         std::to_string(TargetInfo::kMaxRegisters) + " : i32} {\n" + e.str() +
+         "  }\n";
 }
 
 std::vector<std::string> GemmWriter::mmaLoop(const std::string &lane,

@@ -426,12 +426,8 @@ void BackwardWriter::prologue() {
   if (wg) {
     // Aligned up to 1024 bytes (sharedBytes() reserves the slack), as in
     // the forward wgmma kernel.
-    std::string rawAddr =
-        e.let("llvm.ptrtoint " + smem + " : !llvm.ptr<3> to i32");
-    std::string pad = e.let("arith.andi " + e.sub(e.i32(0), rawAddr) + ", " +
-                            e.i32(1023) + " : i32");
-    smem = e.gep(smem, pad, 3);
-    w.emplace(e, halfTy, e.add(rawAddr, pad));
+    std::string raw = smem;
+    w.emplace(e, halfTy, WgmmaFragments::alignedSharedBase(e, raw, smem));
     warpgroup = e.let("arith.shrui %tid, " + e.i32(7) + " : i32");
   }
   f.emplace(e, halfTy, smem, "%tid", T);

@@ -582,8 +582,10 @@ LogicalResult LaunchEmitter::lowerGemm(Operation *op, Value a, Value w,
       dataPointer(b, loc, c), i32(b, loc, m), i32(b, loc, n), i32(b, loc, k),
       i32(b, loc, headSide[2]), i32(b, loc, headSide[1]),
       i32(b, loc, headSide[3])};
-  GemmKernelConfig config;
-  return emitLaunch(op, ceilDiv(n, config.kBlockN), ceilDiv(m, config.kBlockM),
+  GemmKernelConfig config = isa<ProjectOp>(op)
+                                ? builder.configFor(cast<ProjectOp>(op))
+                                : builder.configFor(cast<OutProjectOp>(op));
+  return emitLaunch(op, ceilDiv(n, config.blockN()), ceilDiv(m, config.kBlockM),
                     1, config.threads(), config.sharedBytes(), params);
 }
 
@@ -606,8 +608,9 @@ LogicalResult LaunchEmitter::lowerQkv(SmallVector<ProjectOp, 3> group) {
     params.push_back(dataPointer(b, loc, p.getOutput()));
   for (int64_t v : {m, nq, nkv, k, qs[2], qs[1], ks[1], qs[3]})
     params.push_back(i32(b, loc, v));
-  GemmKernelConfig config;
-  int64_t tiles = ceilDiv(nq, config.kBlockN) + 2 * ceilDiv(nkv, config.kBlockN);
+  GemmKernelConfig config = builder.qkvConfigFor(q);
+  int64_t tiles =
+      ceilDiv(nq, config.blockN()) + 2 * ceilDiv(nkv, config.blockN());
   if (failed(emitLaunch(q, tiles, ceilDiv(m, config.kBlockM), 1,
                         config.threads(), config.sharedBytes(), params)))
     return failure();

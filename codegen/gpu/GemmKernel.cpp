@@ -24,13 +24,39 @@
 // sums), so N and K need only be multiples of 8 (whole 16-byte chunks),
 // and M is any size.
 //
+// The sm_90a form (GemmKernelConfig::wgmma, chosen with the attention
+// kernel's kind, --gpu-kernel) keeps the 256 threads, the operand
+// addressing (the fused QKV pick, O read in place), the ragged-tail rules
+// and the epilogue; the CTA tile is 128 x 256 (kWgmmaBlockN), two consumer
+// warpgroups each owning 64 rows x 256 columns of C in 128 fp32 registers a
+// thread (the m16n8 layout: warp w of the CTA holds rows 16 w .. 16 w + 15,
+// so the epilogue is the mma.sync one with one m16 tile and 32 n8 tiles).
+// A (128 x 64, K-major) and B (64 x 256, N contiguous: MN-major, four
+// 64-column panels) stream through three stages of 128-byte-swizzled shared
+// tiles (MmaFragments::swizzledChunkOffset, the wgmma backward's copy
+// layout); each K tile is four `wgmma.mma_async m64n256k16` steps with both
+// operands from descriptors, accumulating in place
+// (WgmmaFragments::ssGemmStepsAcc). Per K tile: wait for the tile's
+// cp.async group, fence.proxy.async (each thread's landed copies and
+// zero-filled chunks become visible to the async proxy), one barrier (which
+// also retires the stage read one tile earlier), issue the copy two tiles
+// ahead into that stage, then the wgmma statement (fence .. wait 0) while
+// two copies are in flight. Why 128 x 256: 87 FLOP per byte brought into
+// shared memory against 64 for 128 x 128, and the L2 is the first bound of
+// this GEMM on H100 (bench/NOTES.md "wgmma projection GEMMs"). Why cp.async
+// rather than the attention kernel's TMA producer: A may be O in [B, H,
+// Ll, Dl], whose rows (b, l) cross batch planes within a tile, and the
+// launch passes plain pointers; a TMA / warp-specialized form with
+// asynchronous wgmma chains is the step to tune on a GPU.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
 #include "codegen/gpu/MmaFragments.h"
 #include "codegen/gpu/TargetInfo.h"
+#include "codegen/gpu/WgmmaFragments.h"
 
+#include <cassert>
 #include <optional>
 
 using namespace mlir;
@@ -40,17 +66,20 @@ using namespace mlir::ring::gpu;
 std::string GemmKernelConfig::kernelName() const {
   if (kind == GemmKind::Finish)
     return "ringc_layer_finish_" + dtype + (bias ? "_bias" : "");
-  const char *stem = kind == GemmKind::Project      ? "ringc_gemm_project_"
-                     : kind == GemmKind::ProjectQKV ? "ringc_gemm_qkv_"
-                     : kind == GemmKind::OutProjectY
-                         ? "ringc_gemm_out_y_"
-                         : "ringc_gemm_out_project_";
-  return stem + dtype + (bias ? "_bias" : "");
+  const char *stem = kind == GemmKind::Project      ? "project_"
+                     : kind == GemmKind::ProjectQKV ? "qkv_"
+                     : kind == GemmKind::OutProjectY ? "out_y_"
+                                                     : "out_project_";
+  return std::string(wgmma ? "ringc_gemm_wgmma_" : "ringc_gemm_") + stem +
+         dtype + (bias ? "_bias" : "");
 }
 
 int64_t GemmKernelConfig::sharedBytes() const {
   if (kind == GemmKind::Finish)
     return 0;
+  if (wgmma)
+    return 1024 +
+           kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * kWgmmaBlockN * 2);
   return 2 * (kBlockM * paddedRowBytes(kBlockK) +
               kBlockK * paddedRowBytes(kBlockN));
 }
@@ -61,6 +90,14 @@ std::string GemmKernelConfig::validate(const TargetInfo &target) const {
   if (kind == GemmKind::OutProject && bias)
     return "the output projection's bias is added after the all-reduce "
            "(ring.output_all_reduce), not by its GEMM";
+  if (wgmma && kind != GemmKind::Finish &&
+      (target.smVersion() != 90 || !target.chip().ends_with("a")))
+    return "the wgmma projection GEMMs need sm_90a, not " +
+           target.chip().str() + " (use --gpu-kernel=mma)";
+  if (sharedBytes() > target.maxSharedBytes())
+    return "the GEMM tiles need " + std::to_string(sharedBytes()) +
+           " bytes of shared memory, more than " + target.chip().str() +
+           " offers (" + std::to_string(target.maxSharedBytes()) + ")";
   return "";
 }
 
@@ -72,13 +109,13 @@ std::string GemmKernelConfig::checkShape(int64_t m, int64_t n,
            std::to_string(m) + "; they must be in 1.." +
            std::to_string(65535LL * kBlockM) + " (use more ranks)";
   // Rows are copied one by one (clamped at the tail); columns and the
-  // reduction in 16-byte chunks.
+  // reduction in 16-byte chunks (both forms).
   for (auto [what, v] : {std::pair<const char *, int64_t>{"columns (N)", n},
                          {"reduction length (K)", k}})
     if (v <= 0 || v % 8 != 0 || v > INT32_MAX)
       return std::string("the projection GEMM's ") + what + " is " +
-             std::to_string(v) +
-             "; the mma.sync GEMM copies 16-byte chunks and needs a positive "
+             std::to_string(v) + "; the " + (wgmma ? "wgmma" : "mma.sync") +
+             " GEMM copies 16-byte chunks and needs a positive "
              "multiple of 8 below 2^31 (d_model and the local head_dim "
              "must be multiples of 8)";
   return "";
@@ -90,26 +127,32 @@ namespace {
 class GemmWriter {
 public:
   explicit GemmWriter(const GemmKernelConfig &c)
-      : c(c), halfTy(c.dtype == "f16" ? "f16" : "bf16") {}
+      : c(c), halfTy(c.dtype == "f16" ? "f16" : "bf16"), wg(c.wgmma),
+        BN(c.blockN()), BK(c.blockK()), RA(wg ? 128 : paddedRowBytes(BK)),
+        RB(wg ? 2 * BN : paddedRowBytes(BN)), aBytes(BM * RA),
+        bBytes(BK * RB) {}
 
   std::string run();
 
 private:
   static constexpr int64_t BM = GemmKernelConfig::kBlockM,
-                           BN = GemmKernelConfig::kBlockN,
-                           BK = GemmKernelConfig::kBlockK,
                            T = GemmKernelConfig::threads(),
                            kWarpsN = GemmKernelConfig::kWarpsN;
-  /// A warp's tile of C, and its m16 x n8 tiles.
+  /// A warp's tile of C, and its m16 x n8 tiles (mma.sync).
   static constexpr int64_t WM = BM / GemmKernelConfig::kWarpsM,
-                           WN = BN / kWarpsN, MI = WM / 16, NJ = WN / 8;
+                           WN = GemmKernelConfig::kBlockN / kWarpsN,
+                           MI = WM / 16, NJ = WN / 8;
   static_assert(GemmKernelConfig::kWarpsM * kWarpsN ==
                         GemmKernelConfig::kWarps &&
                     WM % 16 == 0 && WN % 16 == 0,
                 "warp tiles of whole m16 tiles and n16 pairs");
-  /// Shared row bytes of the A tile (BK elements) and B tile (BN elements).
-  const int64_t RA = paddedRowBytes(BK), RB = paddedRowBytes(BN);
-  const int64_t aBytes = BM * RA, bBytes = BK * RB;
+  static_assert(GemmKernelConfig::kWarps == 8 &&
+                    GemmKernelConfig::kBlockM == 2 * 64 &&
+                    GemmKernelConfig::kWgmmaBlockN % 64 == 0 &&
+                    GemmKernelConfig::kWgmmaBlockN <= 256 &&
+                    GemmKernelConfig::kWgmmaBlockK == 64,
+                "wgmma: two warpgroups of m64nN (N in whole 64-column "
+                "panels, at most 256), one 64-column K panel");
 
   /// Shared byte offset of stage `buf`'s A and B tiles.
   std::string aOff(const std::string &buf) {
@@ -122,11 +165,45 @@ private:
   /// global element `elem` (i64) of `gptr` if `inK`, else zeros.
   void chunk(const std::string &inK, const std::string &gptr,
              const std::string &elem, const std::string &soff);
-  /// The A (BM x BK) and B (BK x BN) tiles of K tile `kt` into stage `buf`.
+  /// The A (BM x BK) and B (BK x BN) tiles of K tile `kt` into stage `buf`
+  /// (padded rows for ldmatrix, or swizzled panels for wgmma).
   void copyTiles(const std::string &kt, const std::string &buf);
+  /// The mma.sync K loop (double buffered, ldmatrix); returns the
+  /// accumulators of the warp's MI x NJ m16n8 tiles, 4 each.
+  std::vector<std::string> mmaLoop(const std::string &lane,
+                                   const std::string &wm,
+                                   const std::string &wn,
+                                   const std::string &nk);
+  /// The wgmma K loop (kWgmmaStages stages); returns the warpgroup's
+  /// m64n128 accumulators (16 n8 tiles of the thread's warp, 4 each).
+  std::vector<std::string> wgmmaLoop(const std::string &warp,
+                                     const std::string &nk);
+  /// A K loop `scf.for j = 0 to nk` carrying fp32 accumulators from 0.
+  struct KLoop {
+    /// The carried values inside the body, their types, the loop's result
+    /// name and its index.
+    std::vector<std::string> acc;
+    std::string types, loop, j;
+  };
+  /// Opens the loop over `n` accumulators.
+  KLoop openKLoop(int64_t n, const std::string &nk);
+  /// Yields `acc`, closes the loop and waits for the trailing cp.async
+  /// groups; returns the loop's results.
+  std::vector<std::string> closeKLoop(const KLoop &k,
+                                      const std::vector<std::string> &acc);
+  /// Writes C (Q/K/V in the attention layout, Y, or the fp32 partial) from
+  /// `acc`, the accumulators of `mTiles` x `nTiles` m16n8 tiles whose
+  /// first thread row is `row0` and first column pair `col0`.
+  void epilogue(const std::vector<std::string> &acc, int64_t mTiles,
+                int64_t nTiles, const std::string &row0,
+                const std::string &col0, const std::string &cg);
 
   const GemmKernelConfig &c;
   const std::string halfTy;
+  const bool wg;
+  /// The N width and K depth of a tile; shared row bytes of the A tile (BK
+  /// elements) and the B tile (BN elements), and the tiles' bytes.
+  const int64_t BN, BK, RA, RB, aBytes, bBytes;
   MlirEmitter e;
   std::string smem, ag, bg, zero16;
   /// This CTA's N tile, its projection's columns and heads, and its W,
@@ -138,6 +215,7 @@ private:
   const bool readsO = c.kind == GemmKind::OutProject ||
                       c.kind == GemmKind::OutProjectY;
   std::optional<MmaFragments> f;
+  std::optional<WgmmaFragments> w;
 };
 
 } // namespace
@@ -159,14 +237,8 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
   std::string k0 = e.mul(kt, e.i32(BK));
   // A: BM rows x BK/8 chunks (rows clamped to the last; chunks past K zero).
   const int64_t aChunks = BM * (BK / 8), bChunks = BK * (BN / 8);
-  static_assert(GemmKernelConfig::kBlockM * (GemmKernelConfig::kBlockK / 8) %
-                            GemmKernelConfig::threads() ==
-                        0 &&
-                    GemmKernelConfig::kBlockK *
-                            (GemmKernelConfig::kBlockN / 8) %
-                            GemmKernelConfig::threads() ==
-                        0,
-                "whole copy rounds per thread");
+  assert(aChunks % T == 0 && bChunks % T == 0 &&
+         "whole copy rounds per thread");
   for (int64_t it = 0; it < aChunks / T; ++it) {
     std::string idx = e.add("%tid", e.i32(it * T));
     std::string r = e.divu(idx, e.i32(BK / 8));
@@ -189,8 +261,10 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
                 e.ext64("%dl"), "i64"),
           e.ext64(d), "i64");
     }
-    std::string soff = e.add(e.add(aOff(buf), e.mul(r, e.i32(RA))),
-                             e.mul(col, e.i32(16)));
+    std::string soff =
+        wg ? f->swizzledChunkOffset(aOff(buf), r, col, BM)
+           : e.add(e.add(aOff(buf), e.mul(r, e.i32(RA))),
+                   e.mul(col, e.i32(16)));
     chunk(e.cmp("ult", kc, "%k"), ag, elem, soff);
   }
   // B: BK rows (k) x BN/8 chunks (n clamped to the last chunk; rows past K
@@ -204,8 +278,10 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
                             e.sub(nCols, e.i32(8)));
     std::string elem = e.add(e.mul(e.ext64(kr), e.ext64(nCols), "i64"),
                              e.ext64(nc), "i64");
-    std::string soff = e.add(e.add(bOff(buf), e.mul(r, e.i32(RB))),
-                             e.mul(col, e.i32(16)));
+    std::string soff =
+        wg ? f->swizzledChunkOffset(bOff(buf), r, col, BK)
+           : e.add(e.add(bOff(buf), e.mul(r, e.i32(RB))),
+                   e.mul(col, e.i32(16)));
     chunk(e.cmp("ult", kr, "%k"), bg, elem, soff);
   }
 }
@@ -220,6 +296,10 @@ std::string GemmWriter::run() {
   std::string g = e.let("arith.shrui " + lane + ", " + e.i32(2) + " : i32");
   std::string t4 = e.let("arith.andi " + lane + ", " + e.i32(3) + " : i32");
   smem = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
+  if (wg) {
+    std::string raw = smem;
+    w.emplace(e, halfTy, WgmmaFragments::alignedSharedBase(e, raw, smem));
+  }
   f.emplace(e, halfTy, smem, "%tid", T);
   zero16 = e.let("llvm.mlir.zero : vector<4xi32>");
   ag = e.let("llvm.addrspacecast %a : !llvm.ptr to !llvm.ptr<1>");
@@ -246,10 +326,52 @@ std::string GemmWriter::run() {
   std::string cg =
       e.let("llvm.addrspacecast " + cPtr + " : !llvm.ptr to !llvm.ptr<1>");
   e.line("%last_m = arith.subi %m, " + e.i32(1) + " : i32");
-  std::string wm = e.divu(warp, e.i32(kWarpsN));
-  std::string wn = e.remu(warp, e.i32(kWarpsN));
-  std::string nk = e.divu(e.add("%k", e.i32(BK - 1)), e.i32(BK));
+  if (wg) {
+    std::string nk = e.divu(e.add("%k", e.i32(BK - 1)), e.i32(BK));
+    std::vector<std::string> acc = wgmmaLoop(warp, nk);
+    // Warp w of the CTA (warpgroup w / 4, its warp w mod 4) holds rows
+    // 16 w + g (+ 8) of the tile, all 128 columns: 2 t4 (+ 1) of each n8.
+    std::string row0 =
+        e.add(e.add(e.mul("%h", e.i32(BM)), e.mul(warp, e.i32(16))), g);
+    std::string col0 = e.add(e.mul(nTile, e.i32(BN)), e.mul(t4, e.i32(2)));
+    epilogue(acc, 1, BN / 8, row0, col0, cg);
+  } else {
+    std::string wm = e.divu(warp, e.i32(kWarpsN));
+    std::string wn = e.remu(warp, e.i32(kWarpsN));
+    std::string nk = e.divu(e.add("%k", e.i32(BK - 1)), e.i32(BK));
+    std::vector<std::string> acc = mmaLoop(lane, wm, wn, nk);
+    // Thread (g, t4) holds rows g and g + 8 of each m16 tile, columns 2 t4
+    // and 2 t4 + 1 of each n8 tile.
+    std::string row0 =
+        e.add(e.add(e.mul("%h", e.i32(BM)), e.mul(wm, e.i32(WM))), g);
+    std::string col0 =
+        e.add(e.add(e.mul(nTile, e.i32(BN)), e.mul(wn, e.i32(WN))),
+              e.mul(t4, e.i32(2)));
+    epilogue(acc, MI, NJ, row0, col0, cg);
+  }
+  e.line("gpu.return");
 
+  std::string params =
+      c.kind == GemmKind::ProjectQKV
+          ? "%a: !llvm.ptr, %wq: !llvm.ptr, %wk: !llvm.ptr, %wv: !llvm.ptr, "
+            "%bq: !llvm.ptr, %bk: !llvm.ptr, %bv: !llvm.ptr, %q: !llvm.ptr, "
+            "%kk: !llvm.ptr, %v: !llvm.ptr, %m: i32, %nq: i32, %nkv: i32, "
+            "%k: i32, %seq: i32, %hq: i32, %hkv: i32, %dl: i32"
+          : "%a: !llvm.ptr, %w: !llvm.ptr, %bias: !llvm.ptr, %c: !llvm.ptr, "
+            "%m: i32, %n: i32, %k: i32, %seq: i32, %heads: i32, %dl: i32";
+  // One CTA an SM in both forms (mma.sync: registers; wgmma: its shared
+  // tiles, sharedBytes()).
+  return "  gpu.func @" + c.kernelName() + "(" + params +
+         ") kernel attributes {known_block_size = array<i32: " +
+         std::to_string(T) + ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
+         std::to_string(TargetInfo::kMaxRegisters) + " : i32} {\n" + e.str() +
+         "  }\n";
+}
+
+std::vector<std::string> GemmWriter::mmaLoop(const std::string &lane,
+                                             const std::string &wm,
+                                             const std::string &wn,
+                                             const std::string &nk) {
   // Prologue: K tile 0 (K >= 8, so there is one).
   copyTiles(e.i32(0), e.i32(0));
   e.line("nvvm.cp.async.commit.group");
@@ -259,18 +381,9 @@ std::string GemmWriter::run() {
       e.add(f->bTransLaneOffset(lane, RB), e.mul(wn, e.i32(WN * 2)));
 
   // The K loop; carried: the MI x NJ m16n8 accumulators.
-  const int kAcc = MI * NJ * 4;
-  std::vector<std::string> names;
-  std::string header, types;
-  for (int i = 0; i < kAcc; ++i) {
-    names.push_back(e.newName());
-    header += (i ? ", " : "") + names[i] + " = " + e.f32(0.0);
-    types += (i ? ", f32" : "f32");
-  }
-  std::string loop = e.newName(), j = e.newName();
-  e.open(loop + ":" + std::to_string(kAcc) + " = scf.for " + j + " = " +
-         e.i32(0) + " to " + nk + " step " + e.i32(1) + " iter_args(" +
-         header + ") -> (" + types + ") : i32 {");
+  KLoop k = openKLoop(MI * NJ * 4, nk);
+  const std::vector<std::string> &names = k.acc;
+  const std::string &j = k.j;
   {
     std::string jn = e.add(j, e.i32(1));
     e.open("scf.if " + e.cmp("slt", jn, nk) + " {");
@@ -303,26 +416,106 @@ std::string GemmWriter::run() {
     }
     // Every warp is done with this stage before it is refilled.
     e.line("gpu.barrier");
-    std::string yield;
+    std::vector<std::string> yield;
     for (int mi = 0; mi < MI; ++mi)
       for (int nj = 0; nj < NJ; ++nj)
         for (int i = 0; i < 4; ++i)
-          yield += (yield.empty() ? "" : ", ") + acc[mi][nj][i];
-    e.line("scf.yield " + yield + " : " + types);
+          yield.push_back(acc[mi][nj][i]);
+    return closeKLoop(k, yield);
   }
-  e.close();
-  e.line("nvvm.cp.async.wait.group 0");
+}
 
-  // Epilogue: thread (g, t4) holds rows g and g + 8 of each m16 tile,
-  // columns 2 t4 and 2 t4 + 1 of each n8 tile.
-  std::string row0 = e.add(e.add(e.mul("%h", e.i32(BM)), e.mul(wm, e.i32(WM))), g);
-  std::string col0 = e.add(e.add(e.mul(nTile, e.i32(BN)), e.mul(wn, e.i32(WN))),
-                           e.mul(t4, e.i32(2)));
+std::vector<std::string> GemmWriter::wgmmaLoop(const std::string &warp,
+                                               const std::string &nk) {
+  const int64_t S = GemmKernelConfig::kWgmmaStages;
+  // Prologue: K tiles 0 .. S - 2, one cp.async group each (empty past the
+  // last tile, so that the wait counts below hold for any K).
+  for (int64_t s = 0; s < S - 1; ++s) {
+    if (s == 0) {
+      copyTiles(e.i32(0), e.i32(0)); // K >= 8: there is one
+    } else {
+      e.open("scf.if " + e.cmp("slt", e.i32(s), nk) + " {");
+      copyTiles(e.i32(s), e.i32(s));
+      e.close();
+    }
+    e.line("nvvm.cp.async.commit.group");
+  }
+  // The warpgroup's 64 rows of A: rows 64 wg.. of the K-major tile (8-row
+  // groups 1024 bytes apart; LBO unused for swizzled K-major operands, 16);
+  // B MN-major: 64-column panels of BK rows (LBO), 8-row groups 1024 bytes
+  // apart (SBO). A k16 step moves 32 bytes within A's 128-byte rows and 16
+  // rows (2048 bytes) of B.
+  std::string wgRows = e.mul(
+      e.let("arith.shrui " + warp + ", " + e.i32(2) + " : i32"),
+      e.i32(64 * 128));
+  std::vector<int64_t> aSteps = WgmmaFragments::kMajorStepBytes(BK, BM);
+  std::vector<int64_t> bSteps;
+  for (int64_t kk = 0; kk < BK / 16; ++kk)
+    bSteps.push_back(kk * 16 * 128);
+
+  KLoop k = openKLoop(BN / 2, nk);
+  const std::string &j = k.j;
+  {
+    // Tiles 0 .. j + S - 2 are committed: wait for tile j, publish it to
+    // the async proxy and to every thread. The barrier also means every
+    // warpgroup's wgmma of tile j - 1 retired (its statement waits), so
+    // that stage can be refilled with tile j + S - 1.
+    e.line("nvvm.cp.async.wait.group " + std::to_string(S - 2));
+    e.line("nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, "
+           "space = #nvvm.shared_space<cta>}");
+    e.line("gpu.barrier");
+    std::string jn = e.add(j, e.i32(S - 1));
+    e.open("scf.if " + e.cmp("slt", jn, nk) + " {");
+    copyTiles(jn, e.remu(jn, e.i32(S)));
+    e.close();
+    e.line("nvvm.cp.async.commit.group");
+    std::string buf = e.remu(j, e.i32(S));
+    std::string aDesc = w->descriptor(e.add(aOff(buf), wgRows), 16, 1024);
+    std::string bDesc = w->descriptor(bOff(buf), BK * 128, 1024);
+    return closeKLoop(k, w->ssGemmStepsAcc(k.acc, aDesc, aSteps, bDesc,
+                                           bSteps, /*bMnMajor=*/true));
+  }
+}
+
+GemmWriter::KLoop GemmWriter::openKLoop(int64_t n, const std::string &nk) {
+  KLoop k;
+  std::string header;
+  for (int64_t i = 0; i < n; ++i) {
+    k.acc.push_back(e.newName());
+    header += (i ? ", " : "") + k.acc[i] + " = " + e.f32(0.0);
+    k.types += (i ? ", f32" : "f32");
+  }
+  k.loop = e.newName();
+  k.j = e.newName();
+  e.open(k.loop + ":" + std::to_string(n) + " = scf.for " + k.j + " = " +
+         e.i32(0) + " to " + nk + " step " + e.i32(1) + " iter_args(" +
+         header + ") -> (" + k.types + ") : i32 {");
+  return k;
+}
+
+std::vector<std::string>
+GemmWriter::closeKLoop(const KLoop &k, const std::vector<std::string> &acc) {
+  std::string yield;
+  for (auto &v : acc)
+    yield += (yield.empty() ? "" : ", ") + v;
+  e.line("scf.yield " + yield + " : " + k.types);
+  e.close();
+  // Only empty groups (past the last K tile) can be pending.
+  e.line("nvvm.cp.async.wait.group 0");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < acc.size(); ++i)
+    out.push_back(k.loop + "#" + std::to_string(i));
+  return out;
+}
+
+void GemmWriter::epilogue(const std::vector<std::string> &acc, int64_t mTiles,
+                          int64_t nTiles, const std::string &row0,
+                          const std::string &col0, const std::string &cg) {
   std::string biasG;
   if (c.bias)
     biasG = e.let("llvm.addrspacecast " + biasPtr +
                   " : !llvm.ptr to !llvm.ptr<1>");
-  for (int mi = 0; mi < MI; ++mi)
+  for (int64_t mi = 0; mi < mTiles; ++mi)
     for (int half = 0; half < 2; ++half) {
       std::string row = e.add(row0, e.i32(mi * 16 + half * 8));
       e.open("scf.if " + e.cmp("slt", row, "%m") + " {");
@@ -333,12 +526,11 @@ std::string GemmWriter::run() {
       } else {
         rowElem = e.mul(e.ext64(row), e.ext64(nCols), "i64");
       }
-      for (int nj = 0; nj < NJ; ++nj) {
+      for (int64_t nj = 0; nj < nTiles; ++nj) {
         std::string col = e.add(col0, e.i32(nj * 8));
         e.open("scf.if " + e.cmp("slt", col, nCols) + " {");
-        int64_t at = (mi * NJ + nj) * 4 + 2 * half;
-        std::string v0 = loop + "#" + std::to_string(at);
-        std::string v1 = loop + "#" + std::to_string(at + 1);
+        int64_t at = (mi * nTiles + nj) * 4 + 2 * half;
+        std::string v0 = acc[at], v1 = acc[at + 1];
         if (c.bias) {
           // The bias of the column pair (Q/K/V's, or b_o for Y).
           std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),
@@ -386,21 +578,6 @@ std::string GemmWriter::run() {
       }
       e.close();
     }
-  e.line("gpu.return");
-
-  std::string params =
-      c.kind == GemmKind::ProjectQKV
-          ? "%a: !llvm.ptr, %wq: !llvm.ptr, %wk: !llvm.ptr, %wv: !llvm.ptr, "
-            "%bq: !llvm.ptr, %bk: !llvm.ptr, %bv: !llvm.ptr, %q: !llvm.ptr, "
-            "%kk: !llvm.ptr, %v: !llvm.ptr, %m: i32, %nq: i32, %nkv: i32, "
-            "%k: i32, %seq: i32, %hq: i32, %hkv: i32, %dl: i32"
-          : "%a: !llvm.ptr, %w: !llvm.ptr, %bias: !llvm.ptr, %c: !llvm.ptr, "
-            "%m: i32, %n: i32, %k: i32, %seq: i32, %heads: i32, %dl: i32";
-  return "  gpu.func @" + c.kernelName() + "(" + params +
-         ") kernel attributes {known_block_size = array<i32: " +
-         std::to_string(T) + ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
-         std::to_string(TargetInfo::kMaxRegisters) + " : i32} {\n" + e.str() +
-         "  }\n";
 }
 
 /// The device half of ring.output_all_reduce: one thread per element.

@@ -174,6 +174,9 @@ GemmKernelConfig GpuModuleBuilder::configFor(ProjectOp op) const {
   c.dtype = dtypeOf(
       cast<MemRefType>(op.getInput().getType()).getElementType());
   c.bias = static_cast<bool>(op.getBias());
+  // The GEMMs follow the attention kernel's kind (--gpu-kernel): wgmma on
+  // sm_90a unless mma.sync is asked for.
+  c.wgmma = attentionKind == AttentionKernelKind::wgmma;
   return c;
 }
 
@@ -182,6 +185,7 @@ GemmKernelConfig GpuModuleBuilder::configFor(OutProjectOp op) const {
   c.kind = GemmKind::OutProject;
   c.dtype = dtypeOf(
       cast<MemRefType>(op.getInput().getType()).getElementType());
+  c.wgmma = attentionKind == AttentionKernelKind::wgmma;
   return c;
 }
 

@@ -473,24 +473,38 @@ enum class GemmKind {
 /// One variant of the layer's kernels. The GEMMs run on mma.sync m16n8k16
 /// (bf16/f16 operands, fp32 accumulators): a CTA of kWarps warps computes a
 /// kBlockM x kBlockN tile of C (each warp 64 x 32), with kBlockK-deep A and
-/// B tiles double buffered in shared memory through cp.async.
+/// B tiles double buffered in shared memory through cp.async. With `wgmma`
+/// (sm_90a), the same 256 threads are two warpgroups computing a kBlockM x
+/// kWgmmaBlockN tile, each 64 x kWgmmaBlockN on wgmma m64n<kWgmmaBlockN>k16
+/// with both operands from 128-byte-swizzled shared tiles kWgmmaBlockK
+/// deep, kWgmmaStages of them in flight.
 struct GemmKernelConfig {
   GemmKind kind = GemmKind::Project;
   /// "bf16" or "f16".
   std::string dtype = "bf16";
   /// Project and Finish: add a bias vector of the element type.
   bool bias = false;
+  /// The GEMMs on wgmma (sm_90a) rather than mma.sync; Finish ignores it.
+  bool wgmma = false;
 
   /// Warps of a CTA, as kWarpsM rows x kWarpsN columns of warp tiles.
   static constexpr int kWarpsM = 2, kWarpsN = 4, kWarps = kWarpsM * kWarpsN;
   static constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 32;
+  static constexpr int kWgmmaBlockN = 256, kWgmmaBlockK = 64,
+                       kWgmmaStages = 3;
   static constexpr int threads() { return 32 * kWarps; }
+  /// The N width and K depth of a tile.
+  int64_t blockN() const { return wgmma ? kWgmmaBlockN : kBlockN; }
+  int64_t blockK() const { return wgmma ? kWgmmaBlockK : kBlockK; }
 
   /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
   /// "ringc_gemm_out_project_f16", "ringc_gemm_out_y_bf16_bias",
-  /// "ringc_layer_finish_bf16_bias".
+  /// "ringc_layer_finish_bf16_bias"; the wgmma GEMMs are
+  /// "ringc_gemm_wgmma_qkv_bf16" and so on.
   std::string kernelName() const;
-  /// Dynamic shared memory of one CTA (two stages of padded A and B tiles).
+  /// Dynamic shared memory of one CTA (two stages of padded A and B tiles;
+  /// wgmma: kWgmmaStages of swizzled tiles and 1024 bytes of alignment
+  /// slack).
   int64_t sharedBytes() const;
   /// Returns "" if the variant can be generated for `target`, else why not.
   std::string validate(const TargetInfo &target) const;
@@ -507,7 +521,7 @@ struct GemmKernelConfig {
 /// with M = B·Ll rows, N columns, K the reduction length, seq = Ll, heads =
 /// H and dl = Dl of the [B, H, Ll, Dl] side (C for Project, A for
 /// OutProject and OutProjectY; c is Y for OutProjectY, bias b_o). Grid
-/// (ceil(N / kBlockN), ceil(M / kBlockM), 1), block
+/// (ceil(N / blockN()), ceil(M / kBlockM), 1), block
 /// threads(), dynamic shared memory sharedBytes(). Finish takes
 ///   partial, bias, y : !llvm.ptr, count, cols : i64
 /// (count = B·Ll·d_model, cols = d_model); grid ceil(count /
@@ -515,8 +529,8 @@ struct GemmKernelConfig {
 /// ProjectQKV takes
 ///   a, wq, wk, wv, bq, bk, bv, q, k, v : !llvm.ptr
 ///   m, nq, nkv, k, seq, hq, hkv, dl : i32
-/// (nq = Hq·Dl, nkv = Hkv·Dl) on grid (ceil(nq / kBlockN) + 2 ·
-/// ceil(nkv / kBlockN), ceil(M / kBlockM), 1); the rest as Project.
+/// (nq = Hq·Dl, nkv = Hkv·Dl) on grid (ceil(nq / blockN()) + 2 ·
+/// ceil(nkv / blockN()), ceil(M / kBlockM), 1); the rest as Project.
 std::string writeGemmKernel(const GemmKernelConfig &config);
 
 class MlirEmitter;

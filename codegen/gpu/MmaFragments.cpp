@@ -211,18 +211,22 @@ void MmaFragments::copyRowsSwizzled(int64_t rows, int64_t rowElems,
   assert(rowElems % 8 == 0 && "swizzled rows of 16-byte chunks");
   copyChunks(rows, rowElems, 0, gptr, base, r0, last,
              [&](const std::string &r, const std::string &col, int64_t) {
-               std::string panel = e.let("arith.shrui " + col + ", " +
-                                         e.i32(3) + " : i32");
-               std::string chunk = e.let("arith.andi " + col + ", " +
-                                         e.i32(7) + " : i32");
-               std::string r8 = e.let("arith.andi " + r + ", " + e.i32(7) +
-                                      " : i32");
-               chunk = e.let("arith.xori " + chunk + ", " + r8 + " : i32");
-               return e.add(
-                   e.add(soff, e.add(e.mul(panel, e.i32(rows * 128)),
-                                     e.mul(r, e.i32(128)))),
-                   e.mul(chunk, e.i32(16)));
+               return swizzledChunkOffset(soff, r, col, rows);
              });
+}
+
+std::string MmaFragments::swizzledChunkOffset(const std::string &soff,
+                                              const std::string &r,
+                                              const std::string &col,
+                                              int64_t rows) {
+  std::string panel =
+      e.let("arith.shrui " + col + ", " + e.i32(3) + " : i32");
+  std::string chunk = e.let("arith.andi " + col + ", " + e.i32(7) + " : i32");
+  std::string r8 = e.let("arith.andi " + r + ", " + e.i32(7) + " : i32");
+  chunk = e.let("arith.xori " + chunk + ", " + r8 + " : i32");
+  return e.add(e.add(soff, e.add(e.mul(panel, e.i32(rows * 128)),
+                                 e.mul(r, e.i32(128)))),
+               e.mul(chunk, e.i32(16)));
 }
 
 void MmaFragments::copyChunks(

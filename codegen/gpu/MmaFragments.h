@@ -109,6 +109,11 @@ public:
                         const std::string &gptr, const std::string &base,
                         const std::string &r0, const std::string &last,
                         const std::string &soff);
+  /// The byte offset of 16-byte chunk `col` (i32) of row `r` (i32) in such
+  /// a tile of `rows` rows at byte offset `soff` (i32): panel col / 8, then
+  /// chunk (col mod 8) xor (r mod 8) of the row's 128 bytes.
+  std::string swizzledChunkOffset(const std::string &soff, const std::string &r,
+                                  const std::string &col, int64_t rows);
   /// Packs two f32 into a bf16x2/f16x2 register (round to nearest even).
   std::string pack(const std::string &lo, const std::string &hi);
   /// 4-register ldmatrix at shared byte offset `off`.

@@ -319,11 +319,7 @@ std::string WgmmaWriter::run() {
   // reserves 1024 bytes of slack; the 128-byte swizzle works on absolute
   // address bits).
   std::string raw = e.let("llvm.mlir.addressof @ringc_smem : !llvm.ptr<3>");
-  std::string rawAddr = e.let("llvm.ptrtoint " + raw + " : !llvm.ptr<3> to i32");
-  std::string pad = e.let(
-      "arith.andi " + e.sub(e.i32(0), rawAddr) + ", " + e.i32(1023) + " : i32");
-  smem = e.gep(raw, pad, 3);
-  smemAddr = e.add(rawAddr, pad);
+  smemAddr = WgmmaFragments::alignedSharedBase(e, raw, smem);
   f.emplace(e, halfTy, smem, "%tid", WgmmaAttentionConfig::kThreads);
   w.emplace(e, halfTy, smemAddr);
   std::string pog = e.let("llvm.addrspacecast %po : !llvm.ptr to !llvm.ptr<1>");

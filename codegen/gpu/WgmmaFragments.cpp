@@ -92,17 +92,23 @@ WgmmaFragments::f32Asm(const std::string &ptx, size_t n,
 
 std::string WgmmaFragments::ssChain(
     int64_t N, size_t k, const std::string &decls,
-    const std::function<std::pair<std::string, std::string>(size_t)> &step) {
+    const std::function<std::pair<std::string, std::string>(size_t)> &step,
+    bool accumulate, bool bMnMajor) {
   size_t n = N / 2;
-  std::string ptx = "{\\0A.reg .pred %first, %acc;\\0A" + decls +
-                    "setp.ne.b32 %first, 0, 0;\\0A"
-                    "setp.ne.b32 %acc, 1, 0;\\0A"
-                    "wgmma.fence.sync.aligned;\\0A";
+  std::string ptx =
+      accumulate ? "{\\0A.reg .pred %acc;\\0A" + decls +
+                       "setp.ne.b32 %acc, 1, 0;\\0A"
+                       "wgmma.fence.sync.aligned;\\0A"
+                 : "{\\0A.reg .pred %first, %acc;\\0A" + decls +
+                       "setp.ne.b32 %first, 0, 0;\\0A"
+                       "setp.ne.b32 %acc, 1, 0;\\0A"
+                       "wgmma.fence.sync.aligned;\\0A";
   for (size_t kk = 0; kk < k; ++kk) {
     auto [before, operands] = step(kk);
     ptx += before + "wgmma.mma_async.sync.aligned.m64n" + std::to_string(N) +
            "k16.f32." + halfTy + "." + halfTy + " " + regList(n) + ", " +
-           operands + (kk ? ", %acc" : ", %first") + ", 1, 1, 0, 0;\\0A";
+           operands + (kk || accumulate ? ", %acc" : ", %first") +
+           (bMnMajor ? ", 1, 1, 0, 1;\\0A" : ", 1, 1, 0, 0;\\0A");
   }
   ptx += "wgmma.commit_group.sync.aligned;\\0A"
          "wgmma.wait_group.sync.aligned 0;\\0A}";
@@ -127,18 +133,50 @@ WgmmaFragments::ssGemmSteps(int64_t N, const std::string &a,
                             const std::vector<int64_t> &aSteps,
                             const std::string &b,
                             const std::vector<int64_t> &bSteps) {
+  return ssSteps(N, {}, a, aSteps, b, bSteps, /*bMnMajor=*/false);
+}
+
+std::vector<std::string> WgmmaFragments::ssGemmStepsAcc(
+    const std::vector<std::string> &acc, const std::string &a,
+    const std::vector<int64_t> &aSteps, const std::string &b,
+    const std::vector<int64_t> &bSteps, bool bMnMajor) {
+  return ssSteps(2 * acc.size(), acc, a, aSteps, b, bSteps, bMnMajor);
+}
+
+std::vector<std::string>
+WgmmaFragments::ssSteps(int64_t N, const std::vector<std::string> &tied,
+                        const std::string &a,
+                        const std::vector<int64_t> &aSteps,
+                        const std::string &b,
+                        const std::vector<int64_t> &bSteps, bool bMnMajor) {
   size_t n = N / 2;
-  std::string A = "$" + std::to_string(n), B = "$" + std::to_string(n + 1);
-  std::string ptx =
-      ssChain(N, aSteps.size(), ".reg .b64 %da, %db;\\0A", [&](size_t kk) {
+  // Operands: the n results, the tied accumulators (if any), then A and B.
+  size_t first = n + tied.size();
+  std::string A = "$" + std::to_string(first),
+              B = "$" + std::to_string(first + 1);
+  std::string ptx = ssChain(
+      N, aSteps.size(), ".reg .b64 %da, %db;\\0A",
+      [&](size_t kk) {
         // Descriptor units are 16 bytes (the start address field).
         return std::make_pair("add.s64 %da, " + A + ", " +
                                   std::to_string(aSteps[kk] >> 4) +
                                   ";\\0Aadd.s64 %db, " + B + ", " +
                                   std::to_string(bSteps[kk] >> 4) + ";\\0A",
                               std::string("%da, %db"));
-      });
-  return f32Asm(ptx, n, {}, {}, {a, b});
+      },
+      /*accumulate=*/!tied.empty(), bMnMajor);
+  return f32Asm(ptx, n, tied, {}, {a, b});
+}
+
+std::string WgmmaFragments::alignedSharedBase(MlirEmitter &e,
+                                              const std::string &raw,
+                                              std::string &smem) {
+  std::string rawAddr =
+      e.let("llvm.ptrtoint " + raw + " : !llvm.ptr<3> to i32");
+  std::string pad = e.let("arith.andi " + e.sub(e.i32(0), rawAddr) + ", " +
+                          e.i32(1023) + " : i32");
+  smem = e.gep(raw, pad, 3);
+  return e.add(rawAddr, pad);
 }
 
 std::vector<int64_t> WgmmaFragments::kMajorStepBytes(int64_t kDim,

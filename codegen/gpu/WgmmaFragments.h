@@ -74,6 +74,15 @@ public:
                                        const std::vector<int64_t> &aSteps,
                                        const std::string &b,
                                        const std::vector<int64_t> &bSteps);
+  /// acc[64 x n] += A · B in the same form, both operands from shared
+  /// memory: A K-major, B MN-major (imm-trans-b = 1, its k16 steps from
+  /// mnMajorSteps' layout) or K-major; the accumulators are read in place
+  /// (tied), so a K loop carries them from one statement to the next (the
+  /// projection GEMMs, GemmKernel.cpp).
+  std::vector<std::string>
+  ssGemmStepsAcc(const std::vector<std::string> &acc, const std::string &a,
+                 const std::vector<int64_t> &aSteps, const std::string &b,
+                 const std::vector<int64_t> &bSteps, bool bMnMajor);
   /// The byte offsets of the k16 steps over a `kDim`-wide K-major tile
   /// (rows of `kDim` contiguous elements in 64-column panels of `panelRows`
   /// rows, SBO 1024 between 8-row groups): a step moves 32 bytes within a
@@ -92,6 +101,14 @@ public:
   static std::vector<std::string>
   packA(MmaFragments &frag, const std::vector<std::array<std::string, 4>> &X);
 
+  /// Aligns the kernel's dynamic shared memory `raw` (the @ringc_smem
+  /// pointer) up to 1024 bytes, as the 128-byte swizzle works on absolute
+  /// address bits (sharedBytes() of each wgmma kernel reserves 1024 bytes
+  /// of slack): sets `smem` to the aligned pointer and returns its i32
+  /// shared-window address (the `smemAddr` of the constructor).
+  static std::string alignedSharedBase(MlirEmitter &e, const std::string &raw,
+                                       std::string &smem);
+
   /// `!llvm.struct<(f32, ...)>` with n members.
   static std::string structTy(int64_t n);
   /// `{$0, ..., $(n-1)}`.
@@ -109,11 +126,18 @@ private:
   /// The PTX of ssGemm/ssGemmSteps: fence, k chained m64n<N>k16 steps
   /// (`step(kk)` gives the instructions before step kk and its A, B
   /// descriptor operands; `decls` extra register declarations), commit and
-  /// wait 0.
+  /// wait 0. The first step overwrites D (scale-d 0) unless `accumulate`;
+  /// `bMnMajor` sets imm-trans-b.
   std::string
   ssChain(int64_t N, size_t k, const std::string &decls,
           const std::function<std::pair<std::string, std::string>(size_t)>
-              &step);
+              &step,
+          bool accumulate = false, bool bMnMajor = false);
+  /// ssGemmSteps and ssGemmStepsAcc (`tied` empty: D is overwritten).
+  std::vector<std::string>
+  ssSteps(int64_t N, const std::vector<std::string> &tied, const std::string &a,
+          const std::vector<int64_t> &aSteps, const std::string &b,
+          const std::vector<int64_t> &bSteps, bool bMnMajor);
 
   MlirEmitter &e;
   const std::string halfTy, smemAddr;

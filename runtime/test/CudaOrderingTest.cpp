@@ -236,8 +236,9 @@ TEST_F(CudaOrderingTest, EntryRunsOnTheCallersStreamWithoutWaiting) {
       << ::testing::PrintToString(l);
   for (const std::string &line : l) {
     EXPECT_NE(line.rfind("cuStreamSynchronize", 0), 0u) << line;
-    if (line.rfind("cuLaunchKernel", 0) == 0)
+    if (line.rfind("cuLaunchKernel", 0) == 0) {
       EXPECT_EQ(line.substr(line.size() - 3), " s3") << line;
+    }
   }
   // NAME_attention_sync's wait: the caller's stream only.
   int32_t status = RINGRT_OK;

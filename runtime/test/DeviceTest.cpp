@@ -93,6 +93,10 @@ TEST(Device, EmuAllocCopyRoundTrip) {
   void *dev = nullptr;
   ASSERT_EQ(ringrt_device_alloc(c.ctx, 400, &dev), RINGRT_OK);
   ASSERT_NE(dev, nullptr);
+  // Fresh device memory is poisoned (all-ones: NaN in every float type), so
+  // a kernel that reads what nothing wrote shows it in its results.
+  EXPECT_EQ(ringrt_memcpy_to_host(c.ctx, back.data(), dev, 400), RINGRT_OK);
+  EXPECT_EQ(back, std::vector<uint32_t>(100, 0xffffffffu));
   EXPECT_EQ(ringrt_memcpy_to_device(c.ctx, dev, host.data(), 400), RINGRT_OK);
   EXPECT_EQ(ringrt_memcpy_to_host(c.ctx, back.data(), dev, 400), RINGRT_OK);
   EXPECT_EQ(host, back);

@@ -121,21 +121,23 @@ TEST(BlockCases, WindowStagesCoverEveryVisiblePairOnce) {
                     bool vis = visible(i, j, causal, w.left, w.right);
                     // A hidden pair inside a block needs the mask that
                     // hides it.
-                    if (!vis && causal && j > i)
+                    if (!vis && causal && j > i) {
                       EXPECT_EQ(c.mask, MaskKind::causal);
-                    else if (!vis)
+                    } else if (!vis) {
                       EXPECT_TRUE(c.window)
                           << "layout " << int(layout) << " P " << P;
+                    }
                   }
               }
           for (int64_t i = 0; i < L; ++i)
             for (int64_t j = 0; j < L; ++j)
-              if (visible(i, j, causal, w.left, w.right))
+              if (visible(i, j, causal, w.left, w.right)) {
                 ASSERT_EQ(seen[i * L + j], 1)
                     << "pair (" << i << ", " << j << "), layout "
                     << int(layout) << ", causal " << causal << ", P " << P
                     << ", window " << w.left << "/" << w.right
                     << ", seq " << L;
+              }
           (void)Ll;
         }
 }

@@ -983,6 +983,8 @@ int runArtifact(World &w, const Options &opt) {
                  },
                  opt.benchMs};
     int rc = opt.check ? runLayerCheck(run) : runLayerBench(run);
+    if (rc == 0 && opt.profile)
+      printProfiles(w, ctx);
     ringrt_context_destroy(ctx);
     return rc;
   }

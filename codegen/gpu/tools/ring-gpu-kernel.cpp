@@ -46,7 +46,7 @@ static cl::opt<std::string>
                     "(the dQ and dK/dV kernels of the backward pass, its "
                     "dim-slice kernels with --head-dim the slice width, and "
                     "its elementwise kernels) or layer (the whole layer's "
-                    "projection GEMMs and Y kernel, with and without bias)"));
+                    "projection GEMMs and Y kernel, with and without bias; the wgmma GEMMs with --gpu-kernel=wgmma)"));
 static cl::opt<std::string> gpuKernel(
     "gpu-kernel", cl::init("mma"),
     cl::desc("block-attention kernel: mma (mma.sync, any sm_80+), wgmma "
@@ -176,6 +176,7 @@ int main(int argc, char **argv) {
   } else if (kernel == "layer") {
     GemmKernelConfig g;
     g.dtype = dtype;
+    g.wgmma = *kind == AttentionKernelKind::wgmma;
     why = g.validate(*info);
   } else
     return fail("bad --kernel '" + kernel + "'");
@@ -208,6 +209,7 @@ int main(int argc, char **argv) {
         g.kind = k;
         g.dtype = dtype;
         g.bias = bias;
+        g.wgmma = *kind == AttentionKernelKind::wgmma;
         if (g.validate(*info).empty())
           builder.addGemm(g);
       }

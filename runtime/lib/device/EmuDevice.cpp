@@ -103,6 +103,11 @@ public:
       return setErrorf(RINGRT_ERR_OUT_OF_MEMORY,
                        "device 'emu': cannot allocate %lld bytes",
                        static_cast<long long>(bytes));
+    // cuMemAlloc's memory holds whatever was there; fresh host pages are
+    // zeros, which would hide a kernel that accumulates into, or reads,
+    // memory nothing wrote. All-ones bytes are NaN in f32, bf16 and f16
+    // (and −1 in integers), so such a read shows up in the results.
+    std::memset(*out, 0xff, static_cast<size_t>(bytes));
     return RINGRT_OK;
   }
   ringrt_status free(void *ptr) override {

@@ -249,6 +249,9 @@ std::string manifestJson(StringRef name, const AttentionPlan &plan,
                              plan.windowLeft, plan.windowRight)
                    .str()
              : std::string())
+     << (plan.hasDocuments()
+             ? ", \"max_docs\": " + std::to_string(plan.maxDocs)
+             : std::string())
      << ", \"balance\": \""
      << stringifyBalance(plan.balance) << "\", \"dtype\": \""
      << plan.dtypeName() << "\", \"scale\": "
@@ -542,6 +545,68 @@ std::string graphDoc(StringRef name, StringRef target) {
   return out;
 }
 
+/// The header's entries of a varlen artifact (max_docs): the usual
+/// tensors, then cu_seqlens, with the document mask, the validation, the
+/// run-time skipping and the layout advice for balance.
+std::string documentsDoc(StringRef name, const AttentionPlan &plan,
+                         StringRef target) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  std::string entry = cpu::entryPointName(name);
+  os << "/* Packed documents (max_docs = " << plan.maxDocs
+     << "): cu_seqlens holds " << plan.maxDocs + 1
+     << " int32 global token\n"
+     << " * positions, the document boundaries: cu_seqlens[0] = 0, "
+        "non-decreasing\n"
+     << " * (empty documents allowed), cu_seqlens[" << plan.maxDocs
+     << "] = " << plan.seq << " (unused trailing documents repeat\n"
+     << " * it). It is a " << (target == "cpu" ? "" : "HOST ")
+     << "pointer on every target, read during the call only, and the\n"
+     << " * same array on every rank. Any other array is refused with\n"
+     << " * RINGRT_ERR_INVALID_ARGUMENT and a message naming the index\n"
+     << " * (ringrt_check_cu_seqlens) before anything runs. A key is "
+        "visible to a\n"
+     << " * query only if both lie in the same document (and the causal "
+        "mask, within\n"
+     << " * the document, and the window hold); a row that sees no key "
+        "gets O = 0,\n"
+     << " * LSE = -inf. Block pairs that share no document are skipped at "
+        "run time\n"
+     << " * inside the kernels; every ring stage still shifts K and V (the "
+        "schedule\n"
+     << " * cannot prove a stage dead before the documents are known).\n"
+     << " * Balance: the layout (" << stringifyBalance(plan.balance)
+     << ") deals out global positions, not documents. A\n"
+     << " * document much longer than a layout part is balanced like a whole "
+        "sequence;\n"
+     << " * a short one costs about len^2" << (plan.isCausal() ? "/2" : "")
+     << " pairs on the rank that holds it. So\n"
+     << " * order the documents in the packed row so that every part (of "
+     << (plan.balance == Balance::zigzag ? "2P" : "P") << ")\n"
+     << " * gets a similar sum of squared lengths (e.g. longest first, each "
+        "into the\n"
+     << " * emptiest part). TransformerEngine's THD format instead zigzags "
+        "every\n"
+     << " * document itself; ringc's masks follow global positions, so that "
+        "needs a\n"
+     << " * per-token position map it does not have. `ring-run "
+        "--report-balance`\n"
+     << " * prints each rank's visible (query, key) pairs for given "
+        "document lengths. */\n"
+     << "int32_t " << entry
+     << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
+        "    const ringrt_tensor *k, const ringrt_tensor *v, ringrt_tensor "
+        "*o,\n    ringrt_tensor *lse, const int32_t *cu_seqlens, void "
+        "*workspace,\n    void *stream);\n\n"
+     << "/* " << entry << ", then a wait for its stream. */\n"
+     << "int32_t " << entry
+     << "_sync(ringrt_context *ctx, const ringrt_tensor *q,\n"
+        "    const ringrt_tensor *k, const ringrt_tensor *v, ringrt_tensor "
+        "*o,\n    ringrt_tensor *lse, const int32_t *cu_seqlens, void "
+        "*workspace,\n    void *stream);\n\n";
+  return out;
+}
+
 std::string headerText(StringRef name, const AttentionPlan &plan,
                        StringRef target, bool grad) {
   std::string guard = "RINGC_ARTIFACT_" + StringRef(name).upper() + "_H";
@@ -577,6 +642,8 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << graphDoc(name, target)
      << (plan.isLayer()
              ? layerEntryDoc(name, plan)
+         : plan.hasDocuments()
+             ? documentsDoc(name, plan, target)
              : "int32_t " + cpu::entryPointName(name) +
                    "(ringrt_context *ctx, const ringrt_tensor *q,\n"
                    "    const ringrt_tensor *k, const ringrt_tensor *v, "
@@ -593,7 +660,12 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                 "lse and the\n * output gradient do (the shape and dtype of "
                 "o), writes dq, dk, dv (the\n * shapes and dtype of q, k, v). "
                 "Accumulation is fp32 throughout; rows\n * whose every score "
-                "is masked get dq = 0. A caller-owned workspace must\n * hold " +
+                "is masked get dq = 0. " +
+                    (plan.hasDocuments()
+                         ? std::string("cu_seqlens must be the forward "
+                                       "call's documents.\n * ")
+                         : std::string()) +
+                    "A caller-owned workspace must\n * hold " +
                     cpu::workspaceBytesName(name.str() + "_backward") +
                     "() bytes (" + cpu::workspaceBytesName(name) +
                     "() is at least that:\n * one workspace serves both "
@@ -603,7 +675,11 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
                     "const ringrt_tensor *k, const ringrt_tensor *v,\n    "
                     "const ringrt_tensor *o, const ringrt_tensor *lse, "
                     "const ringrt_tensor *do_,\n    ringrt_tensor *dq, "
-                    "ringrt_tensor *dk, ringrt_tensor *dv, void *workspace,\n    void *stream);\n"
+                    "ringrt_tensor *dk, ringrt_tensor *dv, " +
+                    (plan.hasDocuments()
+                         ? "const int32_t *cu_seqlens,\n    void *workspace, "
+                           "void *stream);\n"
+                         : "void *workspace,\n    void *stream);\n") +
                     "int64_t " +
                     cpu::workspaceBytesName(name.str() + "_backward") +
                     "(void);\n\n"

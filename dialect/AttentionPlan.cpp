@@ -260,6 +260,9 @@ SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
               {"dq", plan.abiQShape(), elt},
               {"dk", plan.abiKVShape(), elt},
               {"dv", plan.abiKVShape(), elt}});
+  if (plan.hasDocuments())
+    b.push_back({"cu_seqlens", {plan.maxDocs + 1},
+                 IntegerType::get(elt.getContext(), 32)});
   return b;
 }
 
@@ -282,6 +285,8 @@ std::string AttentionPlan::str() const {
   // Only with a window, so that the hashes of window-free plans stay.
   if (hasWindow())
     os << ",window=" << windowLeft << ":" << windowRight;
+  if (hasDocuments())
+    os << ",max_docs=" << maxDocs;
   os << ",grid=[";
   llvm::interleave(gridShape, os, "x");
   os << "],axes=[" << axisOfRole[0] << "," << axisOfRole[1] << ","
@@ -315,7 +320,7 @@ PlanAttr AttentionPlan::toAttr(MLIRContext *ctx) const {
       axisOfRole[0], axisOfRole[1], axisOfRole[2], batch, heads, kvHeads, seq,
       headDim, elementType, mask, balance,
       FloatAttr::get(Float64Type::get(ctx), scale), a2aAxis, dModel, bias,
-      windowAttr(ctx), layerOutput);
+      windowAttr(ctx), maxDocs, layerOutput);
 }
 
 WindowAttr AttentionPlan::windowAttr(MLIRContext *ctx) const {
@@ -347,6 +352,7 @@ AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
     plan.windowLeft = w.getLeft();
     plan.windowRight = w.getRight();
   }
+  plan.maxDocs = attr.getMaxDocs();
   return plan;
 }
 
@@ -415,6 +421,8 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
     plan.windowLeft = w.getLeft();
     plan.windowRight = w.getRight();
   }
+  if (std::optional<int64_t> n = op.getMaxDocs())
+    plan.maxDocs = *n;
 
   // Byte offsets of every tensor must fit in 64 bits (with fp32 accumulators
   // of Q's shape), or sizes computed later would silently wrap.
@@ -698,6 +706,26 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                        << a2a()
                        << ") is not supported yet: the window is applied by "
                           "the ring schedule only; use a2a = 1";
+  if (maxDocs != 0) {
+    if (failed(verifyMaxDocs(maxDocs, emitError)))
+      return failure();
+    if (a2aAxis >= 0 && a2a() > 1)
+      return emitError() << "max_docs (packed documents) with an all-to-all "
+                            "axis (a2a = "
+                         << a2a()
+                         << ") is not supported: the document mask is "
+                            "applied by the ring schedule only; use a2a = 1";
+    if (isLayer())
+      return emitError() << "max_docs (packed documents) with the whole "
+                            "layer (d_model = "
+                         << dModel << ") is not supported; use d_model = 0";
+    if (dimSlices() > 1)
+      return emitError() << "max_docs (packed documents) with dim_slices = "
+                         << dimSlices()
+                         << " is not supported yet: the dim-slice softmax "
+                            "kernels do not apply the document mask; use "
+                            "head_groups or the ring instead";
+  }
   if (hasWindow() && isLayer())
     return emitError() << "a sliding window with the whole layer (d_model = "
                        << dModel << ") is not supported yet; use d_model = 0";

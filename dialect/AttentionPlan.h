@@ -103,6 +103,10 @@ struct AttentionPlan {
   /// Sliding window sides in tokens (#ring.window); −1 = unlimited, both −1
   /// = no window.
   int64_t windowLeft = -1, windowRight = -1;
+  /// Packed variable-length documents (varlen): the most documents a
+  /// call's cu_seqlens holds, or 0 without documents. The per-rank function
+  /// and the entries then take cu_seqlens (max_docs + 1 int32 boundaries).
+  int64_t maxDocs = 0;
 
   // The grid. An empty name means a single device.
   std::string grid;
@@ -129,6 +133,7 @@ struct AttentionPlan {
   bool isCausal() const { return mask == MaskKind::causal; }
   bool isLayer() const { return dModel > 0; }
   bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
+  bool hasDocuments() const { return maxDocs > 0; }
   /// The #ring.window attribute, or null without a window.
   WindowAttr windowAttr(MLIRContext *ctx) const;
 
@@ -228,6 +233,7 @@ struct PerRankBuffer {
 
 /// The buffers of the per-rank function of `plan`, in argument order:
 /// (q, k, v, o, lse), plus (do, dq, dk, dv) for the backward function; for
+/// with packed documents (max_docs) then cu_seqlens [max_docs + 1] i32; for
 /// a layer (x, wq, wk, wv, wo, [bq, bk, bv, bo], y, lse), the weights
 /// sharded as ring.attention_layer describes (local W_q [d_model,
 /// Hq/n · D/m], ...). The verifier of `ring.plan`, ring-partition and the

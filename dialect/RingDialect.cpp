@@ -60,7 +60,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                  int64_t headDim, Type elementType, MaskKind mask,
                  Balance balance, FloatAttr scale, int64_t a2aAxis,
                  int64_t dModel, bool bias, WindowAttr window,
-                 LayerOutput layerOutput) {
+                 int64_t maxDocs, LayerOutput layerOutput) {
   if (!grid || !gridShape || !scale)
     return emitError() << "#ring.plan needs grid, grid_shape and scale";
   AttentionPlan plan;
@@ -85,6 +85,7 @@ PlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     plan.windowLeft = window.getLeft();
     plan.windowRight = window.getRight();
   }
+  plan.maxDocs = maxDocs;
   if (plan.grid.empty() && !plan.gridShape.empty())
     return emitError() << "#ring.plan without a grid must have an empty "
                           "grid_shape";

@@ -225,8 +225,11 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
                scale = 0.088388347648318433 : f64>
     ```
 
-    A sliding window adds `window = #ring.window<left = L, right = R>`;
-    a layer whose Y is reduce-scattered adds
+    A sliding window adds `window = #ring.window<left = L, right = R>`.
+    Packed variable-length documents add `max_docs = N`: the per-rank
+    function then takes `cu_seqlens` (N + 1 int32 document boundaries over
+    the global sequence) after its tensors.
+    A layer whose Y is reduce-scattered adds
     `layer_output = reduce_scatter`.
   }];
   let parameters = (ins
@@ -250,6 +253,8 @@ def Ring_PlanAttr : AttrDef<Ring_Dialect, "Plan"> {
     DefaultValuedParameter<"bool", "false",
         "whether the layer's projections have biases">:$bias,
     OptionalParameter<"::mlir::ring::WindowAttr">:$window,
+    DefaultValuedParameter<"int64_t", "0",
+        "packed documents: the most a call's cu_seqlens holds (0: none)">:$max_docs,
     DefaultValuedParameter<"::mlir::ring::LayerOutput",
         "::mlir::ring::LayerOutput::all_reduce",
         "the layer's Y reduction (omitted: all_reduce)">:$layer_output

@@ -30,6 +30,11 @@ LogicalResult GradDeltaOp::verify() {
   return success();
 }
 
+LogicalResult LocalAttentionBackwardOp::verify() {
+  return verifyDocuments(*this, getDocuments(),
+                         AttentionPlan::fromAttr(getPlan()).maxDocs);
+}
+
 LogicalResult BlockAttentionBackwardOp::verify() {
   auto q = cast<MemRefType>(getQuery().getType());
   auto k = cast<MemRefType>(getKey().getType());
@@ -63,6 +68,8 @@ LogicalResult BlockAttentionBackwardOp::verify() {
       cast<MemRefType>(getGradValue().getType()).getShape() != k.getShape())
     return emitOpError("grad_query must have the shape of query, grad_key "
                        "and grad_value the shape of key");
+  if (failed(verifyDocuments(*this, getDocuments())))
+    return failure();
   if (static_cast<bool>(getScores()) != static_cast<bool>(getScoreGrad()))
     return emitOpError("scores and score_grad come together");
   if (getScores()) {

@@ -9,13 +9,16 @@
 #ifndef RING_GRAD_OPS_TD
 #define RING_GRAD_OPS_TD
 
-def Ring_LocalAttentionBackwardOp : Ring_Op<"local_attention_backward"> {
+def Ring_LocalAttentionBackwardOp : Ring_Op<"local_attention_backward",
+    [AttrSizedOperandSegments]> {
   let summary = "one rank's share of the attention backward pass (partitioned phase)";
   let description = [{
     The per-rank backward of a `ring.attention` with `grad`: from the rank's
     local Q, K, V, the forward's O and LSE and the output gradient dO, writes
     the rank's dQ, dK and dV (input dtype; fp32 accumulation throughout).
     `ring-schedule-backward` expands it into the P-stage backward ring.
+    With packed documents (`max_docs` in the plan) `docs(%cu)` is the
+    backward function's `cu_seqlens`.
 
     ```mlir
     ring.local_attention_backward
@@ -32,6 +35,7 @@ def Ring_LocalAttentionBackwardOp : Ring_Op<"local_attention_backward"> {
     Ring_AnyBuffer:$output, Ring_F32Buffer:$lse, Ring_AnyBuffer:$grad_output,
     Ring_AnyBuffer:$grad_query, Ring_AnyBuffer:$grad_key,
     Ring_AnyBuffer:$grad_value,
+    Optional<Ring_DocBounds>:$documents,
     Variadic<Index>:$coords,
     Ring_PlanAttr:$plan
   );
@@ -41,8 +45,10 @@ def Ring_LocalAttentionBackwardOp : Ring_Op<"local_attention_backward"> {
       type($lse) `,` type($grad_output) `)`
     `outs` `(` $grad_query `,` $grad_key `,` $grad_value `:` type($grad_query)
       `,` type($grad_key) `,` type($grad_value) `)`
+    (`docs` `(` $documents^ `:` type($documents) `)`)?
     (`coords` `(` $coords^ `)`)? `plan` `(` $plan `)` attr-dict
   }];
+  let hasVerifier = 1;
 }
 
 def Ring_ZeroOp : Ring_Op<"zero"> {
@@ -100,7 +106,8 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
     and adds them to the fp32 accumulators `grad_query` (rows of Q) and
     `grad_key`, `grad_value` (rows of the K/V block); with GQA dK and dV sum
     over the r query heads of a key/value head. A row whose LSE is −inf
-    (every score masked) contributes nothing. With dim slices, `scores` and
+    (every score masked) contributes nothing. With `docs(%cu)` (packed
+    documents) a pair counts only when both lie in one document. With dim slices, `scores` and
     `score_grad` hold the all-reduced Q·Kᵀ and dO·Vᵀ of the block
     (`ring.block_scores` + `ring.all_reduce`); otherwise they are computed
     from the rank's full head_dim.
@@ -126,6 +133,7 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
     Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$grad_key,
     Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$grad_value,
     Index:$q_owner, Index:$kv_owner,
+    Optional<Ring_DocBounds>:$documents,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
@@ -139,6 +147,7 @@ def Ring_BlockAttentionBackwardOp : Ring_Op<"block_attention_backward",
     `outs` `(` $grad_query `,` $grad_key `,` $grad_value `:` type($grad_query)
       `,` type($grad_key) `,` type($grad_value) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    (`docs` `(` $documents^ `:` type($documents) `)`)?
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
     `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
     (`seq_len` `=` $seq_len^)? attr-dict

@@ -106,6 +106,9 @@ LogicalResult AttentionOp::verify() {
                          << " must be [batch, query heads, sequence] = "
                          << shapeStr(lseShape);
 
+  if (std::optional<int64_t> n = getMaxDocs())
+    if (failed(verifyMaxDocs(*n, [&] { return emitOpError(); })))
+      return failure();
   if (auto s = getScale())
     return verifyScale(s->convertToDouble(), q[3],
                        [&] { return emitOpError(); });
@@ -115,6 +118,32 @@ LogicalResult AttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 // Per-rank ops
 //===----------------------------------------------------------------------===//
+
+LogicalResult mlir::ring::verifyDocuments(Operation *op, Value documents,
+                                          std::optional<int64_t> maxDocs) {
+  if (!documents) {
+    if (maxDocs && *maxDocs > 0)
+      return op->emitOpError()
+             << "the plan packs up to " << *maxDocs
+             << " documents (max_docs) but the op has no docs(cu_seqlens) "
+                "operand; the kernels need the boundaries";
+    return success();
+  }
+  auto t = cast<MemRefType>(documents.getType());
+  if (!t.hasStaticShape() || t.getDimSize(0) < 2 ||
+      !t.getLayout().isIdentity())
+    return op->emitOpError()
+           << "docs must be a dense memref of N + 1 >= 2 int32 document "
+              "boundaries (cu_seqlens), got "
+           << t;
+  if (maxDocs && t.getDimSize(0) != *maxDocs + 1)
+    return op->emitOpError()
+           << "docs " << t << " must hold max_docs + 1 = " << *maxDocs + 1
+           << " boundaries"
+           << (*maxDocs == 0 ? " (the plan has no max_docs: drop the operand)"
+                             : "");
+  return success();
+}
 
 LogicalResult StageOp::verify() {
   // I64Attr getters are unsigned; the attribute itself is signed.
@@ -240,6 +269,8 @@ LogicalResult BlockAttentionOp::verify() {
                           cast<MemRefType>(getKey().getType()).getDimSize(2),
                           [&] { return emitOpError(); })))
     return failure();
+  if (failed(verifyDocuments(*this, getDocuments())))
+    return failure();
   auto q = cast<MemRefType>(getQuery().getType());
   return verifyPartials(*this, q, getQRows(), q.getDimSize(3),
                         cast<MemRefType>(getPartialOutput().getType()),
@@ -254,6 +285,8 @@ LogicalResult BlockAttentionAccumulateOp::verify() {
       failed(verifySeqLen(getSeqLen(), getLayout(), getRingSize(),
                           cast<MemRefType>(getKey().getType()).getDimSize(2),
                           [&] { return emitOpError(); })))
+    return failure();
+  if (failed(verifyDocuments(*this, getDocuments())))
     return failure();
   // The accumulator row of query row i is row i: the accumulators have the
   // query buffer's [B, H, L] and Q's head_dim.
@@ -425,7 +458,7 @@ LogicalResult LocalAttentionOp::verify() {
              << " does not match the plan's local buffer "
              << MemRefType::get(w.second.first, w.second.second);
   }
-  return success();
+  return verifyDocuments(*this, getDocuments(), plan.maxDocs);
 }
 
 /// A transfer moves a whole buffer at a stage >= 0.

@@ -39,6 +39,15 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     * `window<left = L, right = R>` is a sliding window (#ring.window):
       key j is visible to query i only if pos(i) − pos(j) ≤ L and
       pos(j) − pos(i) ≤ R (−1: unlimited), combined with the mask.
+    * `max_docs = N` packs up to N variable-length documents into the
+      sequence (varlen). Their boundaries are a runtime input, `cu_seqlens`
+      (N + 1 int32 global token positions: cu[0] = 0, non-decreasing,
+      cu[N] = L; empty documents allowed), so the artifact's entries take
+      it after their tensors. Key j is visible to query i only if both lie
+      in the same document, and the mask and window hold (causal is then
+      causal within the document). Blocks that share no document are
+      skipped at run time; the ring still moves every K/V block, since the
+      schedule cannot prove a stage dead before the documents are known.
     * `grad` asks for the backward pass too: the artifact then also exports
       `NAME_attention_backward(q, k, v, o, lse, do) -> (dq, dk, dv)`
       (`ring.local_attention_backward` after `ring-partition`).
@@ -81,7 +90,8 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     OptionalAttr<F64Attr>:$scale,
     UnitAttr:$grad,
     OptionalAttr<Ring_WindowAttr>:$window,
-    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$a2a_axis
+    OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$a2a_axis,
+    OptionalAttr<I64Attr>:$max_docs
   );
   let results = (outs
     Ring_QKVTensor:$output,
@@ -96,6 +106,7 @@ def Ring_AttentionOp : Ring_Op<"attention", [
     (`scale` `(` $scale^ `)`)?
     (`grad` $grad^)?
     (`a2a_axis` `(` $a2a_axis^ `)`)?
+    (`max_docs` `(` $max_docs^ `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($output) `,` type($lse)
   }];
@@ -143,6 +154,15 @@ def Ring_AttentionOp : Ring_Op<"attention", [
 // i·P + owner (striped); a row past its part's tokens (striped: pos ≥ L)
 // is padding. Padding keys are never visible and padding queries see
 // nothing (O = 0, LSE = −inf), under every mask.
+// With `docs(%cu)` (packed documents, `max_docs` on ring.attention), %cu
+// holds the N + 1 document boundaries (int32 global positions, validated
+// by the entry): key j is visible to query i only if cu[d] <= pos(j) <
+// cu[d+1] for the document d that holds pos(i), besides the mask and
+// window. The kernels apply it at run time to every block, whatever its
+// compile-time `mask` says, and skip key tiles outside the document range
+// of their queries.
+
+def Ring_DocBounds : MemRefRankOf<[I32], [1]>;
 
 def Ring_F32Buffer : MemRefOf<[F32]>;
 // The global sequence length of a layout with padding rows (see above).
@@ -150,13 +170,14 @@ def Ring_SeqLenAttr : OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>;
 def Ring_AnyBuffer : MemRefOf<[BF16, F16, F32]>;
 def Ring_RowRange : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
 
-def Ring_LocalAttentionOp : Ring_Op<"local_attention"> {
+def Ring_LocalAttentionOp : Ring_Op<"local_attention", [AttrSizedOperandSegments]> {
   let summary = "one rank's share of a distributed attention (partitioned phase)";
   let description = [{
     The per-rank form of a `ring.attention` after `ring-partition`: the
     rank's local Q, K, V (already in the layout of the plan) and its local O
     and LSE outputs, with its grid coordinates. `ring-schedule` expands it
-    into the P-stage ring.
+    into the P-stage ring. With packed documents (`max_docs` in the plan)
+    `docs(%cu)` is the per-rank function's `cu_seqlens`.
 
     ```mlir
     %c:3 = shard.process_multi_index on @cluster : index, index, index
@@ -169,12 +190,14 @@ def Ring_LocalAttentionOp : Ring_Op<"local_attention"> {
   let arguments = (ins
     Ring_AnyBuffer:$query, Ring_AnyBuffer:$key, Ring_AnyBuffer:$value,
     Ring_AnyBuffer:$output, Ring_F32Buffer:$lse,
+    Optional<Ring_DocBounds>:$documents,
     Variadic<Index>:$coords,
     Ring_PlanAttr:$plan
   );
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `outs` `(` $output `,` $lse `:` type($output) `,` type($lse) `)`
+    (`docs` `(` $documents^ `:` type($documents) `)`)?
     (`coords` `(` $coords^ `)`)? `plan` `(` $plan `)` attr-dict
   }];
   let hasVerifier = 1;
@@ -244,6 +267,7 @@ def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
     Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_output,
     Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_lse,
     Index:$q_owner, Index:$kv_owner,
+    Optional<Ring_DocBounds>:$documents,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
@@ -253,6 +277,7 @@ def Ring_BlockAttentionOp : Ring_Op<"block_attention"> {
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    (`docs` `(` $documents^ `:` type($documents) `)`)?
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
     `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
     (`seq_len` `=` $seq_len^)? attr-dict
@@ -298,6 +323,7 @@ def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
     Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$acc_output,
     Arg<Ring_F32Buffer, "", [MemRead, MemWrite]>:$acc_lse,
     Index:$q_owner, Index:$kv_owner,
+    Optional<Ring_DocBounds>:$documents,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
@@ -308,6 +334,7 @@ def Ring_BlockAttentionAccumulateOp : Ring_Op<"block_attention_accumulate"> {
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `acc` `(` $acc_output `,` $acc_lse `:` type($acc_output) `,` type($acc_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    (`docs` `(` $documents^ `:` type($documents) `)`)?
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
     `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
     (`first` $first^)?

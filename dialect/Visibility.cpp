@@ -47,6 +47,17 @@ mlir::ring::verifyWindow(int64_t left, int64_t right,
   return success();
 }
 
+LogicalResult
+mlir::ring::verifyMaxDocs(int64_t maxDocs,
+                          function_ref<InFlightDiagnostic()> emitError) {
+  if (maxDocs < 1 || maxDocs > kMaxDocs)
+    return emitError() << "max_docs = " << maxDocs
+                       << " is invalid: it is the most documents a call's "
+                          "cu_seqlens may pack, 1 <= max_docs <= "
+                       << kMaxDocs << " (unused documents are empty)";
+  return success();
+}
+
 /// The smallest element of the progression that is >= a, or nullopt.
 static std::optional<int64_t> firstAtLeast(const DiffSet &d, int64_t a) {
   if (d.lo >= a)

@@ -10,6 +10,11 @@
 // that does not divide into the layout's parts, ringrt/Layout.h) only the
 // rows that hold tokens take part (TokenRows), and the kernels give padding
 // rows positions no mask admits (paddingKeyPosition/paddingQueryPosition).
+// Packed documents (max_docs, cu_seqlens) are a run-time term: a key must
+// also lie in its query's document [cu[d], cu[d+1]), which the kernels
+// intersect into [pos(q) − hi, pos(q) − lo]; at compile time nothing is
+// known of them, so the block classification here is unchanged (a block
+// it calls visible may still be empty at run time, never the reverse).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +50,15 @@ std::pair<int64_t, int64_t> clampedDiffBounds(bool causal, int64_t left,
 /// >= 0, not both −1 (that is no window; omit it).
 LogicalResult verifyWindow(int64_t left, int64_t right,
                            function_ref<InFlightDiagnostic()> emitError);
+
+/// The most documents a varlen plan may pack (max_docs): cu_seqlens holds
+/// max_docs + 1 int32 boundaries, which the entry scans once per call.
+constexpr int64_t kMaxDocs = int64_t(1) << 24;
+
+/// Checks `max_docs` of a spec: 1 <= N <= kMaxDocs (documents may be
+/// empty, so N may exceed the sequence length).
+LogicalResult verifyMaxDocs(int64_t maxDocs,
+                            function_ref<InFlightDiagnostic()> emitError);
 
 /// The differences pos(i) − pos(j) over a block of queries and keys: the
 /// arithmetic progression lo, lo + step, ..., hi (contiguous layouts have

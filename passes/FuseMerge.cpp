@@ -148,7 +148,8 @@ struct RingFuseMergePass
       BlockAttentionAccumulateOp::create(
           b, block.getLoc(), block.getQuery(), block.getKey(),
           block.getValue(), merge.getAccOutput(), merge.getAccLse(),
-          block.getQOwner(), block.getKvOwner(), block.getQRowsAttr(),
+          block.getQOwner(), block.getKvOwner(), block.getDocuments(),
+          block.getQRowsAttr(),
           block.getKvRowsAttr(), block.getMaskAttr(), block.getLayoutAttr(),
           block.getWindowAttr(), block.getRingSizeAttr(), block.getScaleAttr(),
           /*first=*/UnitAttr(), block.getSeqLenAttr());

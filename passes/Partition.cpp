@@ -70,7 +70,8 @@ void emitAllToAllAttention(OpBuilder &b, Location loc,
     AllToAllOp::create(b, loc, args[i], heads[i], toHeads,
                        b.getI64IntegerAttr(i));
   LocalAttentionOp::create(b, loc, heads[0], heads[1], heads[2], heads[3],
-                           heads[4], coords, plan.toAttr(ctx));
+                           heads[4], /*documents=*/Value(), coords,
+                           plan.toAttr(ctx));
   AllToAllOp::create(b, loc, heads[3], args[3], toSeq, b.getI64IntegerAttr(3));
   AllToAllOp::create(b, loc, heads[4], args[4], toSeq, b.getI64IntegerAttr(4));
   for (Value v : heads)
@@ -104,8 +105,8 @@ void emitAllToAllBackward(OpBuilder &b, Location loc,
                        b.getI64IntegerAttr(i));
   LocalAttentionBackwardOp::create(b, loc, heads[0], heads[1], heads[2],
                                    heads[3], heads[4], heads[5], heads[6],
-                                   heads[7], heads[8], coords,
-                                   plan.toAttr(ctx));
+                                   heads[7], heads[8], /*documents=*/Value(),
+                                   coords, plan.toAttr(ctx));
   AllToAllOp::create(b, loc, heads[6], args[6], toSeq, b.getI64IntegerAttr(6));
   for (int i = 7; i < 9; ++i) {
     if (!plan.replicatesKvHeads()) {
@@ -136,6 +137,10 @@ void addBackwardFunction(func::FuncOp forward, const AttentionPlan &plan,
   auto kvT = MemRefType::get(plan.abiKVShape(), plan.elementType);
   auto lseT = MemRefType::get(plan.abiLseShape(), Float32Type::get(ctx));
   SmallVector<Type> types = {qT, kvT, kvT, qT, lseT, qT, qT, kvT, kvT};
+  // Packed documents: the boundaries come last (perRankBuffers).
+  if (plan.hasDocuments())
+    types.push_back(
+        MemRefType::get({plan.maxDocs + 1}, IntegerType::get(ctx, 32)));
   OpBuilder b(ctx);
   b.setInsertionPointAfter(forward);
   auto fn = func::FuncOp::create(b, loc, (forward.getSymName() + "_backward").str(),
@@ -145,17 +150,18 @@ void addBackwardFunction(func::FuncOp forward, const AttentionPlan &plan,
   SmallVector<Value> coords = emitCoords(b, loc, plan);
   SmallVector<Value> a(body->getArguments());
   if (plan.a2a() == 1)
-    LocalAttentionBackwardOp::create(b, loc, a[0], a[1], a[2], a[3], a[4],
-                                     a[5], a[6], a[7], a[8], coords,
-                                     plan.toAttr(ctx));
+    LocalAttentionBackwardOp::create(
+        b, loc, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+        plan.hasDocuments() ? a[9] : Value(), coords, plan.toAttr(ctx));
   else
     emitAllToAllBackward(b, loc, plan, a, coords);
   func::ReturnOp::create(b, loc);
   fn->setAttr("ring.plan", plan.toAttr(ctx));
   fn->setAttr("ring.backward", forward.getSymNameAttr());
-  StringRef names[] = {"q", "k", "v", "o", "lse", "do", "dq", "dk", "dv"};
-  for (auto [i, name] : llvm::enumerate(names))
-    fn.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
+  StringRef names[] = {"q",  "k",  "v",  "o",  "lse",
+                       "do", "dq", "dk", "dv", "cu_seqlens"};
+  for (unsigned i = 0; i < types.size(); ++i)
+    fn.setArgAttr(i, "ring.name", StringAttr::get(ctx, names[i]));
 }
 
 /// Checks that `func` holds only the spec op `op` (and its shard
@@ -194,6 +200,10 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   auto kvT = MemRefType::get(plan.abiKVShape(), elt);
   auto lseT = MemRefType::get(plan.abiLseShape(), f32);
   SmallVector<Type> argTypes = {qT, kvT, kvT, qT, lseT};
+  // Packed documents: the boundaries come last (perRankBuffers).
+  if (plan.hasDocuments())
+    argTypes.push_back(
+        MemRefType::get({plan.maxDocs + 1}, IntegerType::get(ctx, 32)));
 
   // Replace the body: a fresh block with the local buffers as arguments.
   Location loc = op.getLoc();
@@ -210,7 +220,9 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
 
   if (plan.a2a() == 1) {
     LocalAttentionOp::create(b, loc, args[0], args[1], args[2], args[3],
-                             args[4], coords, plan.toAttr(ctx));
+                             args[4],
+                             plan.hasDocuments() ? args[5] : Value(), coords,
+                             plan.toAttr(ctx));
   } else {
     emitAllToAllAttention(b, loc, plan, args, coords);
     if (plan.replicatesKvHeads())
@@ -231,9 +243,9 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   func.setFunctionType(FunctionType::get(ctx, argTypes, {}));
   func->setAttr("ring.plan", plan.toAttr(ctx));
   // The argument names of the C ABI, for readers of the IR.
-  StringRef names[] = {"q", "k", "v", "o", "lse"};
-  for (auto [i, name] : llvm::enumerate(names))
-    func.setArgAttr(i, "ring.name", StringAttr::get(ctx, name));
+  StringRef names[] = {"q", "k", "v", "o", "lse", "cu_seqlens"};
+  for (unsigned i = 0; i < argTypes.size(); ++i)
+    func.setArgAttr(i, "ring.name", StringAttr::get(ctx, names[i]));
   if (grad) {
     addBackwardFunction(func, plan, loc);
     if (plan.a2a() > 1 && plan.replicatesKvHeads())
@@ -295,8 +307,8 @@ LogicalResult partitionLayerFunction(func::FuncOp func, AttentionLayerOp op,
   ProjectOp::create(b, loc, arg["x"], arg["wq"], bias("bq"), q);
   ProjectOp::create(b, loc, arg["x"], arg["wk"], bias("bk"), k);
   ProjectOp::create(b, loc, arg["x"], arg["wv"], bias("bv"), v);
-  LocalAttentionOp::create(b, loc, q, k, v, o, arg["lse"], coords,
-                           plan.toAttr(ctx));
+  LocalAttentionOp::create(b, loc, q, k, v, o, arg["lse"],
+                           /*documents=*/Value(), coords, plan.toAttr(ctx));
   OutProjectOp::create(b, loc, o, arg["wo"], yPart);
   if (plan.scattersOutput())
     OutputReduceScatterOp::create(b, loc, yPart, bias("bo"), arg["y"],

@@ -6,7 +6,8 @@
 // each fp32 partial into the accumulator, and shifts K and V to rank p+1.
 // The result is finalised into O and LSE once, at the end. With a sliding
 // window the ring is truncated to the stages that hold visible blocks,
-// forward and then backward (planRingStages, BlockCases.h).
+// forward and then backward (planRingStages, BlockCases.h). Packed
+// documents (max_docs) only pass cu_seqlens to every block: the stages stay.
 //
 //===----------------------------------------------------------------------===//
 
@@ -130,6 +131,13 @@ public:
         d << bytes;
       d << " bytes per rank";
     }
+    if (plan.hasDocuments())
+      op.emitRemark()
+          << "packed documents (max_docs " << plan.maxDocs
+          << "): every block applies the document mask of cu_seqlens at run "
+             "time and skips key tiles outside its queries' documents; all "
+          << S << " ring stages still shift K and V, since no stage can be "
+                  "proved dead before the documents are known";
     op.erase();
   }
 
@@ -173,8 +181,9 @@ private:
     auto scale = b.getF64FloatAttr(plan.scale);
     if (plan.dimSlices() == 1) {
       BlockAttentionOp::create(b, loc, op.getQuery(), k, v, partO, partL,
-                               rank, src, qRows, kvRows, mask, layout, window,
-                               ringSize, scale, seqLenAttr(b, plan));
+                               rank, src, op.getDocuments(), qRows, kvRows,
+                               mask, layout, window, ringSize, scale,
+                               seqLenAttr(b, plan));
     } else {
       Value s = scores.at(std::make_pair(c.qn, c.kn));
       BlockScoresOp::create(b, loc, op.getQuery(), k, s, qRows, kvRows);

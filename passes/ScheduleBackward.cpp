@@ -196,7 +196,7 @@ private:
     }
     BlockAttentionBackwardOp::create(
         b, loc, op.getQuery(), k, v, op.getGradOutput(), op.getLse(), delta, s,
-        ds, dq, accK, accV, rank, src, qRows, kvRows,
+        ds, dq, accK, accV, rank, src, op.getDocuments(), qRows, kvRows,
         MaskKindAttr::get(ctx, c.mask), BalanceAttr::get(ctx, plan.balance),
         c.window ? plan.windowAttr(ctx) : WindowAttr(),
         b.getI64IntegerAttr(plan.ring()), b.getF64FloatAttr(plan.scale),

@@ -1022,7 +1022,9 @@ private:
         attn[i] = bufs[i];
       return success();
     }
-    if (static_cast<int>(body.getNumArguments()) != numBuffers() &&
+    // (Packed documents add cu_seqlens after the buffers.)
+    int expected = numBuffers() + (plan.hasDocuments() ? 1 : 0);
+    if (static_cast<int>(body.getNumArguments()) != expected &&
         (backward || body.getNumArguments() < 5))
       return func.emitError(backward
                                 ? "ring-verify-schedule expects the backward "

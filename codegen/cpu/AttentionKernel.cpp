@@ -29,6 +29,11 @@
 //        positions (key kp visible to query qp iff qp − hi <= kp <= qp − lo,
 //        Visibility.h; with a window, key tiles wholly before every
 //        query's window are skipped too),
+//      * with packed documents (the `docs` operand, cu_seqlens) the
+//        visible key range [qp − hi, qp − lo] of each query row is also
+//        cut to its document's positions (qdoc: a binary search per row
+//        and call), so the same two compares mask it and the same tile
+//        skip drops key tiles outside every row's document,
 //      * the online softmax in fp32: m' = max(m, max S), p = e^(S−m'),
 //        α = e^(m−m') for all rows at once as one vector exp, and the row
 //        sums kept as vector<16> partial sums (l' = α·l + p, reduced once
@@ -46,6 +51,21 @@
 //      with `first` writes it there without reading the accumulator.
 // exp and log are expanded later into polynomial approximations that work
 // on vectors (upstream populateMathPolynomialApproximationPatterns).
+//
+// Row lanes (query tiles of 16 rows, the AVX-512 variants): the tile's
+// scores are kept transposed, St[j] = the scores of key j for the 16 rows
+// as one vector<16xf32>, computed from Q transposed per tile
+// (QsT[tile][d][row], one vector load per d) and a broadcast of Kt[.][d][j]
+// per key. Then everything of the online softmax is lane-wise over rows:
+// the tile max is 15 vmaxps instead of a horizontal reduction per row, m,
+// l and α are one vector each (no per-row scalars, no spills), and the
+// mask is one compare of key j's position with the rows' bounds. Scores,
+// m and the exponentials are in log2 units (Q carries scale·log2 e, or
+// the bf16 scores are multiplied by it), 2^x is
+// a short polynomial with the exponent built in integer bits (emitExp2),
+// and m only moves when a tile's max exceeds it by more than kStaleMax,
+// so most tiles skip the rescale of the accumulators. P is stored key-major
+// for the P·V micro-kernel (bf16: pairs of keys per row).
 //
 // bf16 dot products (the avx512bf16 variant, CpuVariants.h; bf16 inputs,
 // even D): K is not widened but packed as bf16 pairs, Kp[KNP/16][D/2][16]
@@ -88,6 +108,14 @@ namespace {
 constexpr int64_t kQueryTilesPerBlock = 16;
 /// Bytes of f32 K plus V per key block (Kt and V of KB keys: 8·KB·D).
 constexpr int64_t kKeyBlockBytes = 128 * 1024;
+/// log2(e) and ln(2): row lanes keep scores and maxima in log2 units.
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+/// Row lanes: the running max of a row only moves when a tile's max
+/// exceeds it by more than this (log2 units, so P <= 2^8): the rescale of
+/// the tile's accumulators is then skipped for most tiles, and the result
+/// is the same (every term carries the same stale max).
+constexpr double kStaleMax = 8.0;
 
 /// The compile-time shape of one block_attention variant.
 struct AttentionVariant {
@@ -100,10 +128,14 @@ struct AttentionVariant {
   int64_t ringSize;
   /// seq_len: the layout has padding rows (masked, and zeroed in Kt/Vw).
   std::optional<uint64_t> seqLen;
+  /// Packed documents: the kernel's last argument is cu_seqlens.
+  bool documents = false;
   bool windowed() const { return windowLeft != -1 || windowRight != -1; }
-  /// Masks from global positions (causal, window or padded parts), not
-  /// only the rows past kn.
-  bool positional() const { return causal || windowed() || seqLen; }
+  /// Masks from global positions (causal, window, padded parts or
+  /// documents), not only the rows past kn.
+  bool positional() const {
+    return causal || windowed() || seqLen || documents;
+  }
   double scale;
   int64_t queryTile;
   /// ring.block_attention_accumulate: merge into the accumulator (row
@@ -147,19 +179,30 @@ public:
     // (x86vector.avx512.dot takes 4, 8 or 16 f32 lanes.)
     // Padded parts: V goes through Vw, whose padding rows are zeroed.
     pvDot = var.bf16Dot && width >= 4 && !var.seqLen;
+    rowLanes = tq == kKeyTile;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
     kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[6]);
+    if (var.documents)
+      cu = args[7];
   }
 
   void emit();
 
 private:
   void emitKeyPositions();
+  void emitQueryDocuments();
   void emitWidenKV(Value bi, Value hk);
   void emitQueryBlock(Value bi, Value hk, Value h, Value qb);
   SmallVector<Value> tileRows(Value qt);
   SmallVector<Value> tilePositions(ArrayRef<Value> rows);
-  SmallVector<Value> tileLowerBounds(ArrayRef<Value> qpos);
+  SmallVector<Value> tileLowerBounds(ArrayRef<Value> rows,
+                                     ArrayRef<Value> qpos);
+  /// qdoc[row − q0][side] (side 0: the document's first position, 1: its
+  /// last).
+  Value documentBound(Value row, int64_t side) {
+    Value i = arith::SubIOp::create(b, row, b.index(var.q0));
+    return memref::LoadOp::create(b, qdoc, ValueRange{i, b.index(side)});
+  }
   void emitInitTile(Value bi, Value h, Value slot, Value qt);
   void emitTileKeyBlock(Value bi, Value hk, Value slot, Value qt, Value kb,
                         Value kbEnd);
@@ -168,8 +211,13 @@ private:
                                  ValueRange state);
   SmallVector<Value> emitScores(Value slot, Value kt0);
   SmallVector<Value> emitAlphas(ValueRange mOld, ArrayRef<Value> mSafe);
+  SmallVector<Value> emitKeyTileLanes(Value bi, Value hk, Value slot, Value kt0,
+                                      Value qposLanes, Value qloLanes,
+                                      ValueRange state);
+  SmallVector<Value> emitScoresLanes(Value slot, Value kt0);
+  Value emitExp2(Value x);
   void emitValueUpdate(Value bi, Value hk, Value slot, Value kt0,
-                       ArrayRef<Value> alphas);
+                       function_ref<Value(int64_t, Value)> rescale);
   void emitWriteRows(Value bi, Value h, Value slot, Value qt);
 
   /// Scratch row `slot + ii` of the query block.
@@ -196,6 +244,13 @@ private:
         b, VectorType::get({width / 2}, b.getI32Type()), raw);
   }
 
+  /// x > y ? x : y, which is one vmaxps (maxnumf needs NaN fix-ups even
+  /// with nnan once lowered: the operands here are never NaN).
+  Value laneMax(Value x, Value y) {
+    return arith::SelectOp::create(
+        b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, y), x, y);
+  }
+
   Value f32Memref(ArrayRef<int64_t> shape, bool onStack) {
     auto type = MemRefType::get(shape, b.getF32Type());
     if (onStack)
@@ -205,18 +260,25 @@ private:
 
   KernelBuilder &b;
   const AttentionVariant &var;
-  Value q, k, v, po, pl, qOwner, kvOwner;
+  Value q, k, v, po, pl, qOwner, kvOwner, cu;
   /// ringrt_cg_progress, called once per key block of a query block.
   func::FuncOp progress;
   int64_t batch, heads, headDim, kvHeads, group, tq, knPadded, width;
   /// Rows of a query block and keys of a key block.
   int64_t queryBlock, keyBlock;
   bool needMask, directV, pvDot = false;
+  /// Row lanes (see the file comment): tq == 16, scores as key vectors
+  /// over the tile's rows.
+  bool rowLanes = false;
   int64_t diffLo = 0, diffHi = 0;
   /// The positions' span: local rows × ring size (>= the sequence length).
   int64_t span() const { return var.q.getDimSize(2) * var.ringSize; }
-  // Scratch buffers.
-  Value kt, vw, vp, kpos, qs, ps, acc, ms, ls;
+  // Scratch buffers (qdoc: the first and last key position of each query
+  // row's document, with packed documents).
+  Value kt, vw, vp, kpos, qdoc, qs, ps, acc, ms, ls;
+  /// Row lanes: the tile's α per row, broadcast from memory by the P·V
+  /// rescale.
+  Value alphas;
 };
 
 void AttentionKernelEmitter::emit() {
@@ -236,23 +298,48 @@ void AttentionKernelEmitter::emit() {
         b, MemRefType::get({knPadded / 2, headDim}, b.getI32Type()));
   else if (!directV)
     vw = f32Memref({knPadded, headDim}, /*onStack=*/false);
-  if (var.bf16Dot)
+  if (rowLanes) {
+    // Q transposed per tile: QsT[QB/16][D (bf16: D/2 pairs)][16 rows].
+    if (var.bf16Dot)
+      qs = memref::AllocOp::create(
+          b,
+          MemRefType::get({queryBlock / tq, headDim / 2, tq}, b.getI32Type()));
+    else
+      qs = f32Memref({queryBlock / tq, headDim, tq}, /*onStack=*/false);
+  } else if (var.bf16Dot) {
     qs = memref::AllocOp::create(
         b, MemRefType::get({queryBlock, headDim / 2}, b.getI32Type()));
-  else
+  } else {
     qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
+  }
   acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   ms = f32Memref({queryBlock}, /*onStack=*/true);
-  ls = f32Memref({queryBlock, kKeyTile}, /*onStack=*/false);
-  if (pvDot)
-    ps = memref::AllocaOp::create(
-        b, MemRefType::get({tq, kKeyTile / 2}, b.getI32Type()));
-  else
-    ps = f32Memref({tq, kKeyTile}, /*onStack=*/true);
+  // Row lanes: P[key (pair)][row]; otherwise P[row][key (pair)].
+  if (rowLanes) {
+    ls = f32Memref({queryBlock}, /*onStack=*/false);
+    alphas = f32Memref({tq}, /*onStack=*/true);
+    if (pvDot)
+      ps = memref::AllocaOp::create(
+          b, MemRefType::get({kKeyTile / 2, tq}, b.getI32Type()));
+    else
+      ps = f32Memref({kKeyTile, tq}, /*onStack=*/true);
+  } else {
+    ls = f32Memref({queryBlock, kKeyTile}, /*onStack=*/false);
+    if (pvDot)
+      ps = memref::AllocaOp::create(
+          b, MemRefType::get({tq, kKeyTile / 2}, b.getI32Type()));
+    else
+      ps = f32Memref({tq, kKeyTile}, /*onStack=*/true);
+  }
   if (needMask) {
     kpos = memref::AllocOp::create(
         b, MemRefType::get({knPadded}, b.getI64Type()));
     emitKeyPositions();
+  }
+  if (var.documents) {
+    qdoc = memref::AllocOp::create(
+        b, MemRefType::get({var.qn, 2}, b.getI64Type()));
+    emitQueryDocuments();
   }
   b.forRange(0, batch, 1, [&](Value bi) {
     b.forRange(0, kvHeads, 1, [&](Value hk) {
@@ -273,6 +360,23 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, vp);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
+  if (qdoc)
+    memref::DeallocOp::create(b, qdoc);
+}
+
+/// qdoc[i] = (first, last) key position of the document of query row
+/// q0 + i (documentBounds: a binary search of cu_seqlens, once per row and
+/// call; every head and key tile reuses it).
+void AttentionKernelEmitter::emitQueryDocuments() {
+  b.forRange(0, var.qn, 1, [&](Value i) {
+    Value row = arith::IndexCastOp::create(
+        b, b.getI64Type(), arith::AddIOp::create(b, i, b.index(var.q0)));
+    Value pos = maskPosition(b, var.layout, var.q.getDimSize(2), var.ringSize,
+                             var.seqLen, qOwner, row, /*isKey=*/false);
+    auto [first, last] = documentBounds(b, cu, pos);
+    memref::StoreOp::create(b, first, qdoc, ValueRange{i, b.index(0)});
+    memref::StoreOp::create(b, last, qdoc, ValueRange{i, b.index(1)});
+  });
 }
 
 /// kpos[j] = the mask position of key row k0 + j (causal, window or
@@ -409,7 +513,8 @@ SmallVector<Value> AttentionKernelEmitter::tileRows(Value qt) {
 
 /// The last visible key position (i64) of each of `rows`: pos − lo from
 /// the layout (causal, window or padded parts; a padding row's sentinel
-/// minus lo is below every key), or INT64_MAX − 1, which sees every real
+/// minus lo is below every key), capped by the last position of the row's
+/// document with packed documents, or INT64_MAX − 1, which sees every real
 /// key (rows past kn only).
 SmallVector<Value>
 AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
@@ -420,9 +525,12 @@ AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
           b, var.layout, var.q.getDimSize(2), var.ringSize, var.seqLen,
           qOwner, arith::IndexCastOp::create(b, b.getI64Type(), row),
           /*isKey=*/false);
-      qpos.push_back(diffLo == 0 ? pos
-                                 : arith::SubIOp::create(b, pos, b.i64(diffLo))
-                                       .getResult());
+      Value last = diffLo == 0 ? pos
+                               : arith::SubIOp::create(b, pos, b.i64(diffLo))
+                                     .getResult();
+      if (var.documents)
+        last = arith::MinSIOp::create(b, last, documentBound(row, 1));
+      qpos.push_back(last);
     } else if (needMask) {
       qpos.push_back(b.i64(std::numeric_limits<int64_t>::max() - 1));
     }
@@ -431,15 +539,36 @@ AttentionKernelEmitter::tilePositions(ArrayRef<Value> rows) {
 }
 
 /// With a window bounding how far back a query sees: the first visible key
-/// position of each row, (pos − lo) − (hi − lo) = pos − hi. Empty
-/// otherwise.
+/// position of each row, (pos − lo) − (hi − lo) = pos − hi; with packed
+/// documents at least the first position of the row's document. Empty
+/// otherwise. (`qpos` from tilePositions: with documents its cap is not
+/// pos − lo, so the window side is recomputed from the position.)
 SmallVector<Value>
-AttentionKernelEmitter::tileLowerBounds(ArrayRef<Value> qpos) {
+AttentionKernelEmitter::tileLowerBounds(ArrayRef<Value> rows,
+                                        ArrayRef<Value> qpos) {
   SmallVector<Value> qlo;
-  if (var.windowLeft < 0)
+  if (var.windowLeft < 0 && !var.documents)
     return qlo;
-  for (Value hiPos : qpos)
-    qlo.push_back(arith::SubIOp::create(b, hiPos, b.i64(diffHi - diffLo)));
+  for (auto [row, hiPos] : llvm::zip(rows, qpos)) {
+    Value first;
+    if (var.windowLeft >= 0) {
+      Value pos = hiPos;
+      if (var.documents)
+        pos = maskPosition(
+            b, var.layout, var.q.getDimSize(2), var.ringSize, var.seqLen,
+            qOwner, arith::IndexCastOp::create(b, b.getI64Type(), row),
+            /*isKey=*/false);
+      else
+        pos = arith::AddIOp::create(b, pos, b.i64(diffLo)); // back to pos
+      first = arith::SubIOp::create(b, pos, b.i64(diffHi));
+    }
+    if (var.documents) {
+      Value docFirst = documentBound(row, 0);
+      first = first ? arith::MaxSIOp::create(b, first, docFirst).getResult()
+                    : docFirst;
+    }
+    qlo.push_back(first);
+  }
   return qlo;
 }
 
@@ -447,12 +576,33 @@ AttentionKernelEmitter::tileLowerBounds(ArrayRef<Value> qpos) {
 void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
                                           Value qt) {
   SmallVector<Value> rows = tileRows(qt);
-  Value scale = b.splat(width, b.f32(var.scale));
+  // Row lanes keep the scores in log2 units: e^x = 2^(x·log2 e).
+  Value scale =
+      b.splat(width, b.f32(rowLanes ? var.scale * kLog2E : var.scale));
   Value zero = b.splat(width, b.f32(0.0));
+  Value qtile;
+  if (rowLanes)
+    qtile = arith::DivUIOp::create(b, slot, b.index(tq));
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value r = slotRow(slot, ii);
     b.forRange(0, headDim, width, [&](Value d) {
-      if (var.bf16Dot) {
+      if (rowLanes) {
+        // QsT[qtile][d (pair)][ii]: unscaled bf16 pairs, or scaled f32.
+        Value x = var.bf16Dot
+                      ? loadPairs(q, {bi, h, rows[ii], d})
+                      : arith::MulFOp::create(
+                            b, b.loadF32(q, {bi, h, rows[ii], d}, width), scale)
+                            .getResult();
+        int64_t n = var.bf16Dot ? width / 2 : width;
+        Value c0 = var.bf16Dot
+                       ? arith::DivUIOp::create(b, d, b.index(2)).getResult()
+                       : d;
+        for (int64_t l = 0; l < n; ++l)
+          memref::StoreOp::create(
+              b, vector::ExtractOp::create(b, x, ArrayRef<int64_t>{l}), qs,
+              ValueRange{qtile, arith::AddIOp::create(b, c0, b.index(l)),
+                         b.index(ii)});
+      } else if (var.bf16Dot) {
         // Unscaled pairs: the scale multiplies the scores (emitScores).
         vector::StoreOp::create(
             b, loadPairs(q, {bi, h, rows[ii], d}), qs,
@@ -465,8 +615,11 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
       vector::StoreOp::create(b, zero, acc, ValueRange{r, d});
     });
     memref::StoreOp::create(b, b.negInf(), ms, ValueRange{r});
-    vector::StoreOp::create(b, b.splat(kKeyTile, b.f32(0.0)), ls,
-                            ValueRange{r, b.index(0)});
+    if (rowLanes)
+      memref::StoreOp::create(b, b.f32(0.0), ls, ValueRange{r});
+    else
+      vector::StoreOp::create(b, b.splat(kKeyTile, b.f32(0.0)), ls,
+                              ValueRange{r, b.index(0)});
   }
 }
 
@@ -477,15 +630,23 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
 void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
                                               Value qt, Value kb,
                                               Value kbEnd) {
-  SmallVector<Value> qpos = tilePositions(tileRows(qt));
+  SmallVector<Value> rowsOfTile = tileRows(qt);
+  SmallVector<Value> qpos = tilePositions(rowsOfTile);
   auto sumType = VectorType::get({kKeyTile}, b.getF32Type());
   SmallVector<Value> init;
-  for (int64_t ii = 0; ii < tq; ++ii)
-    init.push_back(memref::LoadOp::create(b, ms, ValueRange{slotRow(slot, ii)}));
-  for (int64_t ii = 0; ii < tq; ++ii)
-    init.push_back(vector::LoadOp::create(
-        b, sumType, ls, ValueRange{slotRow(slot, ii), b.index(0)}));
-  SmallVector<Value> qlo = tileLowerBounds(qpos);
+  if (rowLanes) {
+    // The state is m and l of the tq rows as two vectors.
+    init.push_back(vector::LoadOp::create(b, sumType, ms, ValueRange{slot}));
+    init.push_back(vector::LoadOp::create(b, sumType, ls, ValueRange{slot}));
+  } else {
+    for (int64_t ii = 0; ii < tq; ++ii)
+      init.push_back(
+          memref::LoadOp::create(b, ms, ValueRange{slotRow(slot, ii)}));
+    for (int64_t ii = 0; ii < tq; ++ii)
+      init.push_back(vector::LoadOp::create(
+          b, sumType, ls, ValueRange{slotRow(slot, ii), b.index(0)}));
+  }
+  SmallVector<Value> qlo = tileLowerBounds(rowsOfTile, qpos);
   Value qmax, qmin;
   if (var.positional()) {
     qmax = qpos[0];
@@ -497,11 +658,24 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
     for (int64_t ii = 1; ii < tq; ++ii)
       qmin = arith::MinSIOp::create(b, qmin, qlo[ii]);
   }
+  // Row lanes compare the key positions with the rows' bounds as vectors.
+  Value qposLanes, qloLanes;
+  if (rowLanes && needMask) {
+    auto posType = VectorType::get({tq}, b.getI64Type());
+    qposLanes = vector::FromElementsOp::create(b, posType, qpos);
+    if (!qlo.empty())
+      qloLanes = vector::FromElementsOp::create(b, posType, qlo);
+  }
+  auto keyTile = [&](Value kt0, ValueRange st) {
+    if (rowLanes)
+      return emitKeyTileLanes(bi, hk, slot, kt0, qposLanes, qloLanes, st);
+    return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st);
+  };
   SmallVector<Value> state = b.forRangeIter(
       kb, kbEnd, b.index(kKeyTile), init,
       [&](Value kt0, ValueRange st) -> SmallVector<Value> {
         if (!var.positional())
-          return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st);
+          return keyTile(kt0, st);
         // Skip the tile when its first key comes after every query's last
         // visible key, or (window) its last real key before every query's
         // first visible key (keys past kn have INT64_MAX, padding keys of the
@@ -522,8 +696,13 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
         }
         return b.ifElse(
             skip, [&] { return SmallVector<Value>(st); },
-            [&] { return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st); });
+            [&] { return keyTile(kt0, st); });
       });
+  if (rowLanes) {
+    vector::StoreOp::create(b, state[0], ms, ValueRange{slot});
+    vector::StoreOp::create(b, state[1], ls, ValueRange{slot});
+    return;
+  }
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value r = slotRow(slot, ii);
     memref::StoreOp::create(b, state[ii], ms, ValueRange{r});
@@ -660,31 +839,232 @@ SmallVector<Value> AttentionKernelEmitter::emitKeyTile(Value bi, Value hk,
   for (int64_t ii = 0; ii < tq; ++ii)
     newL.push_back(vector::FMAOp::create(b, b.splat(kKeyTile, alphas[ii]),
                                          state[tq + ii], probs[ii]));
-  emitValueUpdate(bi, hk, slot, kt0, alphas);
+  SmallVector<Value> alphaRows;
+  for (Value alpha : alphas)
+    alphaRows.push_back(b.splat(width, alpha));
+  emitValueUpdate(bi, hk, slot, kt0, [&](int64_t ii, Value a) -> Value {
+    return arith::MulFOp::create(b, a, alphaRows[ii]);
+  });
   SmallVector<Value> next(newM);
   next.append(newL);
   return next;
+}
+
+/// Row lanes: St[j] = Σ_d Kt[kt0/16][d][j] · QsT[slot/16][d][0:16] for the
+/// 16 keys j of the tile, a vector over the tile's rows: one QsT load and
+/// 16 broadcasts of a K element (bf16: of a K pair) feed 16 FMAs (dot
+/// products) on accumulators that stay in registers across the D loop.
+SmallVector<Value> AttentionKernelEmitter::emitScoresLanes(Value slot,
+                                                           Value kt0) {
+  auto laneType = VectorType::get({tq}, b.getF32Type());
+  SmallVector<Value> zeros(kKeyTile, b.splat(tq, b.f32(0.0)));
+  Value tile = arith::DivUIOp::create(b, kt0, b.index(kKeyTile));
+  Value qtile = arith::DivUIOp::create(b, slot, b.index(tq));
+  if (var.bf16Dot) {
+    auto pairType = VectorType::get({tq}, b.getI32Type());
+    auto bf16Type = VectorType::get({2 * tq}, b.getBF16Type());
+    return b.forRangeIter(
+        0, headDim / 2, 1, zeros,
+        [&](Value e, ValueRange s) -> SmallVector<Value> {
+          Value qvec = vector::BitCastOp::create(
+              b, bf16Type,
+              vector::LoadOp::create(b, pairType, qs,
+                                     ValueRange{qtile, e, b.index(0)}));
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < kKeyTile; ++j) {
+            Value kp =
+                memref::LoadOp::create(b, kt, ValueRange{tile, e, b.index(j)});
+            Value kvec = vector::BitCastOp::create(
+                b, bf16Type, vector::BroadcastOp::create(b, pairType, kp));
+            next.push_back(
+                x86vector::DotBF16Op::create(b, laneType, s[j], kvec, qvec));
+          }
+          return next;
+        });
+  }
+  return b.forRangeIter(
+      0, headDim, 1, zeros, [&](Value d, ValueRange s) -> SmallVector<Value> {
+        Value qvec = vector::LoadOp::create(b, laneType, qs,
+                                            ValueRange{qtile, d, b.index(0)});
+        SmallVector<Value> next;
+        for (int64_t j = 0; j < kKeyTile; ++j) {
+          Value kv =
+              memref::LoadOp::create(b, kt, ValueRange{tile, d, b.index(j)});
+          next.push_back(vector::FMAOp::create(b, b.splat(tq, kv), qvec, s[j]));
+        }
+        return next;
+      });
+}
+
+/// 2^x for x <= 8 (lanes of f32): x = n + f with n an integer and
+/// |f| <= 1/2, 2^f a polynomial fitted for relative error on [−1/2, 1/2]
+/// (degree 5: 2.3e-7 evaluated in f32, for f32 inputs; degree 3: 7.5e-5,
+/// for 16-bit inputs, whose P is rounded to 8 bits anyway) and 2^n built in
+/// the exponent bits. x is clamped to −127, where the exponent field is 0:
+/// 2^x is then exactly 0, so −inf (masked) scores need no select. Fewer
+/// operations than math.exp's expansion (no range checks: x is bounded).
+Value AttentionKernelEmitter::emitExp2(Value x) {
+  int64_t lanes = cast<VectorType>(x.getType()).getDimSize(0);
+  auto splat = [&](double c) { return b.splat(lanes, b.f32(c)); };
+  // (x + 1.5·2^23 + 127) rounds x to an integer n (ties to even) and holds
+  // n + 127 in its low mantissa bits.
+  constexpr double kShifter = 12582912.0 + 127.0;
+  x = laneMax(x, splat(-127.0));
+  Value t = arith::AddFOp::create(b, x, splat(kShifter));
+  Value n = arith::SubFOp::create(b, t, splat(kShifter));
+  Value f = arith::SubFOp::create(b, x, n);
+  static constexpr double kDegree5[] = {1.00000007,    0.693146967,
+                                        0.240221198,   0.0555071332,
+                                        0.00967553769, 0.00132764444};
+  static constexpr double kDegree3[] = {0.999928109, 0.693260986, 0.242610541,
+                                        0.0551713211};
+  ArrayRef<double> coeffs = var.q.getElementType().isF32()
+                                ? ArrayRef<double>(kDegree5)
+                                : ArrayRef<double>(kDegree3);
+  Value p = splat(coeffs.back());
+  for (double c : llvm::reverse(coeffs.drop_back()))
+    p = vector::FMAOp::create(b, p, f, splat(c));
+  auto intType = VectorType::get({lanes}, b.getI32Type());
+  Value bits = arith::ShLIOp::create(
+      b, vector::BitCastOp::create(b, intType, t), b.splat(lanes, b.i32(23)));
+  return arith::MulFOp::create(b, p,
+                               vector::BitCastOp::create(b, x.getType(), bits));
+}
+
+/// One key tile with row lanes: St[j] over the 16 rows (emitScoresLanes),
+/// the mask per key j as one compare of its position with the rows'
+/// bounds, and the online softmax in log2 units on vectors over the rows
+/// (no horizontal reductions): the tile max is 15 vmaxps, m moves only
+/// when it grows by more than kStaleMax (then α = 2^(m − m') < 1 for
+/// those rows, 1 for the rest), p = 2^(St[j] − m') (bf16 dot products
+/// multiply St by scale·log2 e; f32 Qs carries it), l' = α·l + Σ_j p_j.
+/// P is stored key-major (pairs of keys with bf16 dot products) and the
+/// accumulators are rescaled only when some row's m moved.
+SmallVector<Value>
+AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
+                                         Value kt0, Value qposLanes,
+                                         Value qloLanes, ValueRange state) {
+  SmallVector<Value> scores = emitScoresLanes(slot, kt0);
+  // To log2 units (bf16 dot products; f32 Qs carries the factor). Not
+  // folded into the exponent's FMA: at the max key, c·S rounded once for
+  // m and once inside an FMA differ by an ulp of c·S, which is huge at
+  // large logits (test/Execution/cpu-numerics.test).
+  if (var.bf16Dot)
+    for (Value &s : scores)
+      s = arith::MulFOp::create(b, s, b.splat(tq, b.f32(var.scale * kLog2E)));
+  Value negInf = b.splat(tq, b.negInf());
+  if (needMask) {
+    for (int64_t j = 0; j < kKeyTile; ++j) {
+      Value kp = b.splat(
+          tq,
+          memref::LoadOp::create(
+              b, kpos, ValueRange{arith::AddIOp::create(b, kt0, b.index(j))}));
+      Value visible =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kp, qposLanes);
+      if (qloLanes)
+        visible = arith::AndIOp::create(
+            b, visible,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kp, qloLanes));
+      scores[j] = arith::SelectOp::create(b, visible, scores[j], negInf);
+    }
+  }
+  // Tree max over the keys (the scores are finite or −inf, never NaN).
+  SmallVector<Value> level(scores);
+  while (level.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < level.size(); i += 2)
+      next.push_back(laneMax(level[i], level[i + 1]));
+    level = std::move(next);
+  }
+  Value tileMax = level[0];
+  Value mOld = state[0], lOld = state[1];
+  Value moved = arith::CmpFOp::create(
+      b, arith::CmpFPredicate::OGT, tileMax,
+      arith::AddFOp::create(b, mOld, b.splat(tq, b.f32(kStaleMax))));
+  Value mNew = arith::SelectOp::create(b, moved, tileMax, mOld);
+  // A row with no visible key so far keeps m = −inf; subtracting 0
+  // instead keeps −inf − (−inf) = NaN out.
+  Value allMasked =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+  Value mSafe =
+      arith::SelectOp::create(b, allMasked, b.splat(tq, b.f32(0.0)), mNew);
+  // α = 1 exactly where m stayed (the polynomial is not exact at 0).
+  Value alpha = arith::SelectOp::create(
+      b, moved, emitExp2(arith::SubFOp::create(b, mOld, mSafe)),
+      b.splat(tq, b.f32(1.0)));
+  Value anyMoved =
+      vector::ReductionOp::create(b, vector::CombiningKind::OR, moved);
+  SmallVector<Value> probs;
+  for (Value s : scores)
+    probs.push_back(emitExp2(arith::SubFOp::create(b, s, mSafe)));
+  SmallVector<Value> sums(probs);
+  while (sums.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < sums.size(); i += 2)
+      next.push_back(arith::AddFOp::create(b, sums[i], sums[i + 1]));
+    sums = std::move(next);
+  }
+  Value lNew = vector::FMAOp::create(b, alpha, lOld, sums[0]);
+  if (pvDot) {
+    // ps[jp][ii] = the bf16 pair P[ii][2jp], P[ii][2jp + 1].
+    auto halfType = VectorType::get({tq}, b.getBF16Type());
+    for (int64_t jp = 0; jp < kKeyTile / 2; ++jp) {
+      Value lo =
+          x86vector::CvtPackedF32ToBF16Op::create(b, halfType, probs[2 * jp]);
+      Value hi = x86vector::CvtPackedF32ToBF16Op::create(b, halfType,
+                                                         probs[2 * jp + 1]);
+      vector::StoreOp::create(
+          b,
+          vector::BitCastOp::create(b, VectorType::get({tq}, b.getI32Type()),
+                                    vector::InterleaveOp::create(b, lo, hi)),
+          ps, ValueRange{b.index(jp), b.index(0)});
+    }
+  } else {
+    for (int64_t j = 0; j < kKeyTile; ++j)
+      vector::StoreOp::create(b, probs[j], ps,
+                              ValueRange{b.index(j), b.index(0)});
+  }
+  vector::StoreOp::create(b, alpha, alphas, ValueRange{b.index(0)});
+  b.ifElse(
+      anyMoved,
+      [&] {
+        emitValueUpdate(bi, hk, slot, kt0, [&](int64_t ii, Value a) -> Value {
+          Value alphaRow =
+              b.splat(width, memref::LoadOp::create(b, alphas,
+                                                    ValueRange{b.index(ii)}));
+          return arith::MulFOp::create(b, a, alphaRow);
+        });
+        return SmallVector<Value>();
+      },
+      [&] {
+        emitValueUpdate(bi, hk, slot, kt0, nullptr);
+        return SmallVector<Value>();
+      });
+  return {mNew, lNew};
 }
 
 /// Acc[ii][d:d+width] = α_ii·Acc[ii][d:d+width] + Σ_j P[ii][j]·V[kt0+j][d:..]
 /// per head_dim chunk: the tq accumulators stay in registers across the 16
 /// keys, each V row is loaded once for all rows and each P[ii][j] is one
 /// broadcast load.
-void AttentionKernelEmitter::emitValueUpdate(Value bi, Value hk, Value slot,
-                                             Value kt0,
-                                             ArrayRef<Value> alphas) {
+void AttentionKernelEmitter::emitValueUpdate(
+    Value bi, Value hk, Value slot, Value kt0,
+    function_ref<Value(int64_t, Value)> rescale) {
   auto rowType = VectorType::get({width}, b.getF32Type());
   SmallVector<Value> rows;
   for (int64_t ii = 0; ii < tq; ++ii)
     rows.push_back(slotRow(slot, ii));
-  SmallVector<Value> alphaRows;
-  for (Value alpha : alphas)
-    alphaRows.push_back(b.splat(width, alpha));
+  // P[ii][j] is at ps[ii][j], or at ps[j][ii] with row lanes.
+  auto pIndex = [&](int64_t ii, Value j) -> SmallVector<Value> {
+    if (rowLanes)
+      return {j, b.index(ii)};
+    return {b.index(ii), j};
+  };
   b.forRange(0, headDim, width, [&](Value d) {
     SmallVector<Value> accs;
     for (int64_t ii = 0; ii < tq; ++ii) {
       Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{rows[ii], d});
-      accs.push_back(arith::MulFOp::create(b, a, alphaRows[ii]));
+      accs.push_back(rescale ? rescale(ii, a) : a);
     }
     if (pvDot) {
       // Pairs of keys: one Vp load and tq broadcasts of a P pair feed tq
@@ -702,8 +1082,7 @@ void AttentionKernelEmitter::emitValueUpdate(Value bi, Value hk, Value slot,
                     ValueRange{arith::AddIOp::create(b, pair0, jp), d}));
             SmallVector<Value> next;
             for (int64_t ii = 0; ii < tq; ++ii) {
-              Value pp =
-                  memref::LoadOp::create(b, ps, ValueRange{b.index(ii), jp});
+              Value pp = memref::LoadOp::create(b, ps, pIndex(ii, jp));
               Value pvec = vector::BitCastOp::create(
                   b, bf16Type, vector::BroadcastOp::create(b, pairType, pp));
               next.push_back(
@@ -725,8 +1104,7 @@ void AttentionKernelEmitter::emitValueUpdate(Value bi, Value hk, Value slot,
               loadValueRow(bi, hk, arith::AddIOp::create(b, kt0, jj), d);
           SmallVector<Value> next;
           for (int64_t ii = 0; ii < tq; ++ii) {
-            Value pj =
-                memref::LoadOp::create(b, ps, ValueRange{b.index(ii), jj});
+            Value pj = memref::LoadOp::create(b, ps, pIndex(ii, jj));
             next.push_back(
                 vector::FMAOp::create(b, b.splat(width, pj), vv, a[ii]));
           }
@@ -747,10 +1125,18 @@ void AttentionKernelEmitter::emitWriteRows(Value bi, Value h, Value slot,
     b.ifThen(inRange, [&] {
       Value r = slotRow(slot, ii);
       Value m = memref::LoadOp::create(b, ms, ValueRange{r});
-      Value l = vector::ReductionOp::create(
-          b, vector::CombiningKind::ADD,
-          vector::LoadOp::create(b, VectorType::get({kKeyTile}, b.getF32Type()),
-                                 ls, ValueRange{r, b.index(0)}));
+      Value l;
+      if (rowLanes) {
+        // m is in log2 units.
+        m = arith::MulFOp::create(b, m, b.f32(kLn2));
+        l = memref::LoadOp::create(b, ls, ValueRange{r});
+      } else {
+        l = vector::ReductionOp::create(
+            b, vector::CombiningKind::ADD,
+            vector::LoadOp::create(b,
+                                   VectorType::get({kKeyTile}, b.getF32Type()),
+                                   ls, ValueRange{r, b.index(0)}));
+      }
       Value valid =
           arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, b.f32(0.0));
       Value inv = arith::SelectOp::create(
@@ -814,6 +1200,7 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   var.layout = op.getLayout();
   var.ringSize = op.getRingSize();
   var.seqLen = op.getSeqLen();
+  var.documents = static_cast<bool>(op.getDocuments());
   var.scale = op.getScale().convertToDouble();
   var.queryTile = std::clamp<int64_t>(queryTile, 1, 16);
   const CpuVariant *isa = cache.cpuVariant();

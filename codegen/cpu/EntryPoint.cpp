@@ -252,7 +252,25 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
         func::CallOp::create(b, checkCpu, ValueRange{features}).getResult(0));
   }
   Value one = b.i64(1);
+  // Packed documents: the last argument before the workspace is a plain
+  // `const int32_t *cu_seqlens` (perRankBuffers puts it last), validated
+  // before anything else reads it.
+  bool documents = plan.hasDocuments();
+  if (documents) {
+    auto checkDocs = cache.declare(
+        "ringrt_cg_check_cu_seqlens",
+        FunctionType::get(ctx, {ptr, ptr, i64, i64}, {i32}));
+    exitOnFailure(
+        func::CallOp::create(
+            b, checkDocs,
+            ValueRange{block->getArgument(0),
+                       block->getArgument(tensors.size()),
+                       b.i64(plan.maxDocs), b.i64(plan.seq)})
+            .getResult(0));
+  }
   for (auto [i, t] : llvm::enumerate(tensors)) {
+    if (documents && i + 1 == tensors.size())
+      break;
     int64_t rank = t.type.getRank();
     Value shape = LLVM::AllocaOp::create(b, ptr, i64, b.i64(rank));
     for (int64_t d = 0; d < rank; ++d) {
@@ -337,7 +355,10 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
   args.push_back(statusCell);
   args.push_back(workspace);
   for (auto [i, t] : llvm::enumerate(tensors)) {
-    Value data = LLVM::LoadOp::create(b, ptr, block->getArgument(1 + i));
+    Value data = documents && i + 1 == tensors.size()
+                     ? block->getArgument(1 + i)
+                     : LLVM::LoadOp::create(b, ptr, block->getArgument(1 + i))
+                           .getResult();
     args.push_back(denseMemrefOver(b, b.getLoc(), data, t.type));
   }
   if (variants.size() < 2) {

@@ -140,7 +140,10 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
   // a padding query row sees no key (whatever LSE it was given), a padding
   // key row is seen by no query (its dK, dV stay 0).
   std::optional<uint64_t> seqLen = op.getSeqLen();
-  bool masked = causal || window || seqLen;
+  // Packed documents: a pair counts only within the query's document
+  // [first, last] (documentBounds, once per query row).
+  bool documents = static_cast<bool>(op.getDocuments());
+  bool masked = causal || window || seqLen || documents;
   double scale = op.getScale().convertToDouble();
   Builder types(op.getContext());
   func::FuncOp progress = cache.declare(
@@ -148,7 +151,8 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
   return getKernelFor(
       cache, op, "ring_cpu_block_attention_backward",
       [&](KernelBuilder &b, ValueRange args) {
-        // Operands in ODS order: q k v do lse delta [s dp] dq dk dv owners.
+        // Operands in ODS order: q k v do lse delta [s dp] dq dk dv owners
+        // [docs].
         Value q = args[0], k = args[1], v = args[2], dout = args[3];
         Value lse = args[4], delta = args[5];
         unsigned n = givenScores ? 8 : 6;
@@ -159,6 +163,7 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
             arith::IndexCastOp::create(b, b.getI64Type(), args[n + 3]);
         Value kvOwner =
             arith::IndexCastOp::create(b, b.getI64Type(), args[n + 4]);
+        Value cu = documents ? args[n + 5] : Value();
         auto qType = cast<MemRefType>(q.getType());
         auto kType = cast<MemRefType>(k.getType());
         int64_t dim = qType.getDimSize(3), w = vectorWidthFor(dim);
@@ -180,10 +185,12 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
               arith::CmpFOp::create(b, arith::CmpFPredicate::ONE, l, b.negInf());
           b.ifThen(live, [&] {
             Value dl = memref::LoadOp::create(b, delta, ValueRange{bi, h, row});
-            Value qPos;
+            Value qPos, docFirst, docLast;
             if (masked)
               qPos = maskPosition(b, layout, localSeq, ringSize, seqLen,
                                   qOwner, toI64(i, q0), /*isKey=*/false);
+            if (documents)
+              std::tie(docFirst, docLast) = documentBounds(b, cu, qPos);
             SmallVector<Value> zeros(chunks, b.splat(w, b.f32(0.0)));
             // dQ of the row accumulates in registers over the block's keys.
             auto pair = [&](Value j, ValueRange acc) -> SmallVector<Value> {
@@ -231,6 +238,16 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
                   Value vis = keyVisible(b, qPos, kPos, causal, window,
                                          localSeq * ringSize,
                                          seqLen.has_value());
+                  if (documents) {
+                    Value inDoc = arith::AndIOp::create(
+                        b,
+                        arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                              kPos, docFirst),
+                        arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                              kPos, docLast));
+                    vis = vis ? arith::AndIOp::create(b, vis, inDoc).getResult()
+                              : inDoc;
+                  }
                   return b.ifElse(
                       vis, [&] { return pair(j, acc); },
                       [&] { return SmallVector<Value>(acc); });

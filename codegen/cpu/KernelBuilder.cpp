@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -249,6 +250,29 @@ Value mlir::ring::cpu::keyVisible(KernelBuilder &b, Value qPos, Value kPos,
         arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kPos,
                               arith::SubIOp::create(b, qPos, b.i64(hi))));
   return visible;
+}
+
+std::pair<Value, Value> mlir::ring::cpu::documentBounds(KernelBuilder &b,
+                                                         Value cu,
+                                                         Value qPos) {
+  int64_t n = cast<MemRefType>(cu.getType()).getDimSize(0) - 1;
+  int64_t steps = llvm::Log2_64_Ceil(static_cast<uint64_t>(n)) + 1;
+  auto at = [&](Value i) -> Value {
+    return arith::ExtSIOp::create(b, b.getI64Type(),
+                                  memref::LoadOp::create(b, cu, ValueRange{i}));
+  };
+  // Invariant for 0 <= qPos < L: cu[lo] <= qPos < cu[hi].
+  SmallVector<Value> range = b.forRangeIter(
+      0, steps, 1, ValueRange{b.index(0), b.index(n)},
+      [&](Value, ValueRange s) -> SmallVector<Value> {
+        Value mid = arith::DivUIOp::create(
+            b, arith::AddIOp::create(b, s[0], s[1]), b.index(2));
+        Value below =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::sle, at(mid), qPos);
+        return {arith::SelectOp::create(b, below, mid, s[0]),
+                arith::SelectOp::create(b, below, s[1], mid)};
+      });
+  return {at(range[0]), arith::SubIOp::create(b, at(range[1]), b.i64(1))};
 }
 
 int64_t mlir::ring::cpu::vectorWidthFor(int64_t n) {

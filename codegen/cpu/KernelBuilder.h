@@ -99,6 +99,15 @@ Value maskPosition(KernelBuilder &b, Balance layout, int64_t localSeq,
 Value keyVisible(KernelBuilder &b, Value qPos, Value kPos, bool causal,
                  WindowAttr window, int64_t seq, bool padded = false);
 
+/// The document of query position `qPos` (i64) under packed documents:
+/// its first and last token positions (i64), found by a binary search of
+/// `cu` (memref<N+1 x i32>, the validated cu_seqlens: cu[0] = 0,
+/// non-decreasing, cu[N] = L) for the largest d with cu[d] <= qPos. The
+/// search runs a fixed ceil(log2 N) + 1 steps (a loop without a data-
+/// dependent exit). A position outside [0, L) (a padding row's sentinel)
+/// gets an empty or unrelated range; its own mask rejects every key.
+std::pair<Value, Value> documentBounds(KernelBuilder &b, Value cu, Value qPos);
+
 /// The widest vector (a power of two, at most 16 lanes) that divides `n`.
 int64_t vectorWidthFor(int64_t n);
 

@@ -83,7 +83,8 @@ int64_t GemmKernelConfig::sharedBytes() const {
   if (kind == GemmKind::Finish || kind == GemmKind::ScatterFinish)
     return 0;
   if (wgmma)
-    return 1024 + kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * kWgmmaBlockN * 2);
+    return 1024 +
+           kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * kWgmmaBlockN * 2);
   return 2 * (kBlockM * paddedRowBytes(kBlockK) +
               kBlockK * paddedRowBytes(kBlockN));
 }
@@ -176,7 +177,8 @@ private:
   /// accumulators of the warp's MI x NJ m16n8 tiles, 4 each.
   std::vector<std::string> mmaLoop(const std::string &lane,
                                    const std::string &wm,
-                                   const std::string &wn, const std::string &nk);
+                                   const std::string &wn,
+                                   const std::string &nk);
   /// The wgmma K loop (kWgmmaStages stages); returns the warpgroup's
   /// m64n128 accumulators (16 n8 tiles of the thread's warp, 4 each).
   std::vector<std::string> wgmmaLoop(const std::string &warp,

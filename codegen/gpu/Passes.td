@@ -36,8 +36,14 @@ def RingGPUGenerateKernelsPass
     `wgmma.mma_async` from 128-byte-swizzled shared tiles (cp.async-filled,
     one warpgroup per 64 resident rows), and
     `ring.grad_delta`, `ring.zero`, `ring.accumulate`, `ring.convert` small
-    SIMT kernels. The kernels are then serialized by upstream
-    `gpu-module-to-binary` (format isa: PTX text).
+    SIMT kernels. The whole layer's `ring.project` (the three of one X fused
+    into one launch writing Q/K/V in the attention layout) and
+    `ring.out_project` (reading O in place) get projection GEMMs on mma.sync
+    (128x128x32 tiles, 8 warps) or, with the wgmma kernel kind (sm_90a), on
+    `wgmma.mma_async` m64n256k16 (128x256x64 tiles, two warpgroups, three
+    cp.async stages of 128-byte-swizzled tiles); `ring.output_all_reduce` a
+    kernel adding b_o after the sums. The kernels are then serialized by
+    upstream `gpu-module-to-binary` (format isa: PTX text).
 
     A variant that cannot be generated (f32 inputs, a head dim that is not a
     multiple of 16 or a dim-slice width that is not, tiles over the
@@ -67,7 +73,8 @@ def RingGPUGenerateKernelsPass
     Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
            "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
            "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a); the "
-           "backward kernels follow the same choice">
+           "backward kernels and the layer's projection GEMMs follow the "
+           "same choice">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect",
@@ -136,7 +143,8 @@ def ConvertRingToGPULaunchPass
     Option<"gpuKernel", "gpu-kernel", "std::string", "\"auto\"",
            "Block-attention kernel: mma (mma.sync, sm_80+), wgmma (TMA + "
            "wgmma, warp-specialized, sm_90a) or auto (wgmma on sm_90a); the "
-           "backward kernels follow the same choice">
+           "backward kernels and the layer's projection GEMMs follow the "
+           "same choice">
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",

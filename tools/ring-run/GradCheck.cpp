@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Documents.h"
 #include "GradCheck.h"
 #include "GradReference.h"
 #include "LocalTensor.h"
@@ -94,10 +95,15 @@ struct GradBuffers {
 
   int32_t forward(const GradRun &run) {
     // A null workspace: the context's (ringrt_cg_workspace).
-    return run.forward(run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, nullptr,
-                       nullptr);
+    return callForwardEntry(run.forward, run.manifest.spec, run.ctx, &q.t,
+                            &k.t, &v.t, &o.t, &lse.t);
   }
   int32_t backward(const GradRun &run) {
+    const AttentionSpec &s = run.manifest.spec;
+    if (s.hasDocuments()) // the varlen form takes cu_seqlens last
+      return reinterpret_cast<VarlenBackwardEntry>(run.backward)(
+          run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, &dout.t, &dq.t, &dk.t,
+          &dv.t, s.cuSeqlens.data(), nullptr, nullptr);
     return run.backward(run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, &dout.t,
                         &dq.t, &dk.t, &dv.t, nullptr, nullptr);
   }
@@ -258,7 +264,11 @@ int ringrun::runGradCheck(const GradRun &run) {
       ::mkdir(run.dumpDir.c_str(), 0755);
       std::string err;
       std::string d = run.dumpDir + "/";
-      bool ok = writeNpyF32(d + "q.npy", q.data(), qShape, err) &&
+      std::vector<int64_t> cu(s.cuSeqlens.begin(), s.cuSeqlens.end());
+      bool ok = (cu.empty() ||
+                 writeNpyI64(d + "cu_seqlens.npy", cu.data(),
+                             {static_cast<int64_t>(cu.size())}, err)) &&
+                writeNpyF32(d + "q.npy", q.data(), qShape, err) &&
                 writeNpyF32(d + "k.npy", k.data(), kvShape, err) &&
                 writeNpyF32(d + "v.npy", v.data(), kvShape, err) &&
                 writeNpyF32(d + "o.npy", o.data(), qShape, err) &&

@@ -28,6 +28,15 @@ typedef int32_t (*BackwardEntry)(ringrt_context *ctx, const ringrt_tensor *q,
                                  ringrt_tensor *dk, ringrt_tensor *dv,
                                  void *workspace, void *stream);
 
+/// The backward entry of a varlen artifact (max_docs): cu_seqlens before
+/// the workspace.
+typedef int32_t (*VarlenBackwardEntry)(
+    ringrt_context *ctx, const ringrt_tensor *q, const ringrt_tensor *k,
+    const ringrt_tensor *v, const ringrt_tensor *o, const ringrt_tensor *lse,
+    const ringrt_tensor *dout, ringrt_tensor *dq, ringrt_tensor *dk,
+    ringrt_tensor *dv, const int32_t *cu_seqlens, void *workspace,
+    void *stream);
+
 /// The backward entry's name for a forward entry `NAME_attention`.
 inline std::string backwardEntryName(const std::string &forwardEntry) {
   return forwardEntry + "_backward";

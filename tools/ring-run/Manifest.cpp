@@ -299,6 +299,15 @@ bool ringrun::parseManifest(const std::string &text, Manifest &m,
       s.scatterOutput = out == "reduce_scatter";
     }
   }
+  // max_docs only in varlen artifacts (their entries take cu_seqlens).
+  if (spec->getAsObject() && spec->getAsObject()->get("max_docs")) {
+    if (!rd.integer(*spec, "spec.", "max_docs", s.maxDocs))
+      return false;
+    if (s.maxDocs < 1) {
+      error = "spec.max_docs must be >= 1, got " + std::to_string(s.maxDocs);
+      return false;
+    }
+  }
   // The window keys are present only in artifacts with a window.
   for (auto [key, slot] : {std::pair<const char *, int64_t *>{
                                "window_left", &s.windowLeft},
@@ -454,6 +463,8 @@ std::string ringrun::writeManifest(const Manifest &m) {
   if (s.hasWindow())
     os << ", \"window_left\": " << s.windowLeft
        << ", \"window_right\": " << s.windowRight;
+  if (s.hasDocuments())
+    os << ", \"max_docs\": " << s.maxDocs;
   os << ", \"balance\": \""
      << ringrt::layout::balanceName(s.balance) << "\", \"dtype\": \""
      << ringrt_dtype_name(s.dtype) << "\", \"scale\": " << scale << "},\n"

@@ -13,9 +13,11 @@
 #include "ringrt/Layout.h"
 #include "ringrt/ringrt.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ringrun {
 
@@ -40,6 +42,11 @@ struct AttentionSpec {
   /// The layer's Y is reduce-scattered (spec.layer_output): each head-group
   /// x dim-slice rank holds a share of its ring rank's rows.
   bool scatterOutput = false;
+  /// Packed documents (manifest spec.max_docs; 0: one sequence). The run's
+  /// boundaries, cuSeqlens (max_docs + 1 global positions), are not part
+  /// of the artifact: ring-run sets them (--seqlens, or a seeded split).
+  int64_t maxDocs = 0;
+  std::vector<int32_t> cuSeqlens;
 
   bool isLayer() const { return dModel > 0; }
   /// The ranks that reduce one ring coordinate's Y, and the share of the
@@ -69,18 +76,35 @@ struct AttentionSpec {
   bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
   /// The keys query token i sees: [first, end) in global token order (the
   /// causal mask and the window both cut a contiguous range).
+  /// With packed documents the range is also cut to i's document (the
+  /// document mask keeps it contiguous).
   std::pair<int64_t, int64_t> visibleKeys(int64_t i) const {
     int64_t first = windowLeft >= 0 && i - windowLeft > 0 ? i - windowLeft : 0;
     int64_t end = causal ? i + 1 : seq;
     if (windowRight >= 0 && i + windowRight + 1 < end)
       end = i + windowRight + 1;
+    if (!cuSeqlens.empty()) {
+      auto [docFirst, docEnd] = document(i);
+      first = std::max(first, docFirst);
+      end = std::max(first, std::min(end, docEnd));
+    }
     return {first, end};
+  }
+  bool hasDocuments() const { return maxDocs > 0; }
+  /// The document [begin, end) that holds token i (cuSeqlens must be set
+  /// and valid: cu[0] = 0, non-decreasing, cu[max_docs] = seq).
+  std::pair<int64_t, int64_t> document(int64_t i) const {
+    // The last boundary <= i starts i's document (empty ones before it
+    // share that boundary), the next one ends it.
+    auto it = std::upper_bound(cuSeqlens.begin(), cuSeqlens.end(),
+                               static_cast<int32_t>(i));
+    return {*(it - 1), *it};
   }
   /// Score pairs per (batch, head) for FLOP counts: L² unmasked, L²/2
   /// causal, and with a window the exact count of visible pairs.
   double scorePairs() const {
     double L = static_cast<double>(seq);
-    if (!hasWindow())
+    if (!hasWindow() && cuSeqlens.empty())
       return causal ? L * L / 2 : L * L;
     double pairs = 0;
     for (int64_t i = 0; i < seq; ++i) {

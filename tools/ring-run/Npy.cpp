@@ -14,7 +14,13 @@
 using namespace ringrun;
 
 std::string ringrun::npyHeaderF32(const std::vector<int64_t> &shape) {
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  return npyHeader(shape, "<f4");
+}
+
+std::string ringrun::npyHeader(const std::vector<int64_t> &shape,
+                               const std::string &descr) {
+  std::string dict =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < shape.size(); ++i)
     dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size()
                                             ? ","
@@ -54,6 +60,33 @@ bool ringrun::writeNpyF32(const std::string &path, const float *data,
     std::memcpy(&u, &data[i], 4);
     for (int b = 0; b < 4; ++b)
       bytes[static_cast<size_t>(i) * 4 + b] =
+          static_cast<unsigned char>(u >> (8 * b));
+  }
+  ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok)
+    error = path + ": write failed";
+  return ok;
+}
+
+bool ringrun::writeNpyI64(const std::string &path, const int64_t *data,
+                          const std::vector<int64_t> &shape,
+                          std::string &error) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  std::FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f) {
+    error = path + ": cannot open for writing";
+    return false;
+  }
+  std::string header = npyHeader(shape, "<i8");
+  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
+  std::vector<unsigned char> bytes(static_cast<size_t>(n) * 8);
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t u = static_cast<uint64_t>(data[i]);
+    for (int b = 0; b < 8; ++b)
+      bytes[static_cast<size_t>(i) * 8 + b] =
           static_cast<unsigned char>(u >> (8 * b));
   }
   ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();

@@ -94,6 +94,19 @@ const char *const ringrun::kHelp =
     "  --dump OUTDIR    with --check: write q.npy k.npy v.npy [B,H,L,D],\n"
     "                   o.npy [B,Hq,L,D] and lse.npy [B,Hq,L] as float32,\n"
     "                   natural token order.\n"
+    "  --seqlens a,b,.. a varlen artifact (max_docs): the document lengths,\n"
+    "                   at most max_docs of them, summing to the sequence\n"
+    "                   length (default: 1..max_docs documents cut at points\n"
+    "                   drawn from --seed). The reference applies the same\n"
+    "                   document mask; --check prints `ring-run: DOCS ...`\n"
+    "                   and --dump adds cu_seqlens.npy (int64).\n"
+    "  --cu-seqlens c0,..  max_docs + 1 raw boundaries passed to the entry\n"
+    "                   as given (a test hook: the entry must refuse a bad\n"
+    "                   array with RINGRT_ERR_INVALID_ARGUMENT).\n"
+    "  --report-balance a varlen artifact: print each ring rank's visible\n"
+    "                   (query, key) pairs for the documents,\n"
+    "                   `ring-run: BALANCE ring_rank=<p> visible_pairs=<n>\n"
+    "                   share=<%>` and `ring-run: BALANCE max_over_mean=<x>`.\n"
     "  --iters K        with --bench: timed iterations in [1, 1000000]\n"
     "                   (default 20).\n"
     "  --calibrate      measure this machine for ringc's cost model (kernel\n"
@@ -140,6 +153,15 @@ cl::opt<bool> calibrateOpt("calibrate",
                            cl::desc("measure the machine for ringc"),
                            cl::cat(optionCategory()));
 cl::opt<std::string> outputOpt("o", cl::desc("--calibrate's cluster file"),
+                               cl::cat(optionCategory()));
+cl::opt<std::string> seqlensOpt("seqlens",
+                                cl::desc("document lengths (varlen)"),
+                                cl::cat(optionCategory()));
+cl::opt<std::string> cuSeqlensOpt("cu-seqlens",
+                                  cl::desc("raw boundaries (test hook)"),
+                                  cl::cat(optionCategory()));
+cl::opt<bool> reportBalanceOpt("report-balance",
+                               cl::desc("per-rank visible pairs (varlen)"),
                                cl::cat(optionCategory()));
 cl::opt<std::string> inputScaleOpt("input-scale",
                                    cl::desc("factor on q and k"),
@@ -207,6 +229,13 @@ std::string ringrun::parseOptions(int argc, char **argv, Options &o) {
   o.device = deviceOpt;
   o.comm = commOpt;
   o.dumpDir = dumpOpt;
+  o.seqlens = seqlensOpt;
+  o.cuSeqlens = cuSeqlensOpt;
+  o.reportBalance = reportBalanceOpt;
+  if (seqlensOpt.getNumOccurrences() && o.seqlens.empty())
+    return "--seqlens needs document lengths a,b,...";
+  if (cuSeqlensOpt.getNumOccurrences() && o.cuSeqlens.empty())
+    return "--cu-seqlens needs boundaries c0,c1,...";
   if (o.device != "cpu" && o.device != "emu" && o.device != "cuda")
     return "--device: expected cpu, emu or cuda, got '" + o.device + "'";
   if (commOpt.getNumOccurrences() && o.comm != "mpi" && o.comm != "nccl")

@@ -40,6 +40,10 @@ struct Options {
   int64_t iters = 20;
   int64_t checkRows = 0; ///< 0: check every row
   double inputScale = 1.0;
+  /// Varlen artifacts (Documents.h): --seqlens, --cu-seqlens and
+  /// --report-balance.
+  std::string seqlens, cuSeqlens;
+  bool reportBalance = false;
   /// --calibrate -o FILE.json (Calibrate.h).
   bool calibrate = false;
   std::string output;

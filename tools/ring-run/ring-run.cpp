@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Calibrate.h"
+#include "Documents.h"
 #include "GradCheck.h"
 #include "LayerCheck.h"
 #include "HostData.h"
@@ -507,9 +508,8 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
   if (!w.agree(devErr.empty(), devErr))
     return 1;
 
-  int32_t st = entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse,
-                       /*workspace: the context's*/ nullptr,
-                       /*stream: the context's*/ nullptr);
+  int32_t st = callForwardEntry(entry, s, ctx, &bufs.tq, &bufs.tk, &bufs.tv,
+                                &bufs.to, &bufs.tlse);
   if (!w.agree(st == RINGRT_OK,
                ringrtError(("entry '" + m.entry + "'").c_str(), st),
                isFatal(st)))
@@ -620,7 +620,11 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
     if (!opt.dumpDir.empty()) {
       ::mkdir(opt.dumpDir.c_str(), 0755);
       std::string err;
-      bool ok = writeNpyF32(opt.dumpDir + "/q.npy", q.data(), qShape, err) &&
+      std::vector<int64_t> cu(s.cuSeqlens.begin(), s.cuSeqlens.end());
+      bool ok = (cu.empty() ||
+                 writeNpyI64(opt.dumpDir + "/cu_seqlens.npy", cu.data(),
+                             {static_cast<int64_t>(cu.size())}, err)) &&
+                writeNpyF32(opt.dumpDir + "/q.npy", q.data(), qShape, err) &&
                 writeNpyF32(opt.dumpDir + "/k.npy", k.data(), kvShape, err) &&
                 writeNpyF32(opt.dumpDir + "/v.npy", v.data(), kvShape, err) &&
                 writeNpyF32(opt.dumpDir + "/o.npy", o.data(), qShape, err) &&
@@ -738,9 +742,8 @@ int runBench(World &w, const Options &opt, const Manifest &m,
   if (!w.agree(devErr.empty(), devErr))
     return 1;
   auto run = [&] {
-    return entry(ctx, &bufs.tq, &bufs.tk, &bufs.tv, &bufs.to, &bufs.tlse,
-                       /*workspace: the context's*/ nullptr,
-                       /*stream: the context's*/ nullptr);
+    return callForwardEntry(entry, s, ctx, &bufs.tq, &bufs.tk, &bufs.tv,
+                            &bufs.to, &bufs.tlse);
   };
   int32_t st = RINGRT_OK;
   for (int i = 0; i < 3 && st == RINGRT_OK; ++i)
@@ -864,7 +867,22 @@ int runArtifact(World &w, const Options &opt) {
   bool ok = loadManifest(opt.dir + "/manifest.json", m, err);
   if (!w.agree(ok, err))
     return 1;
+  // Packed documents: the run's boundaries (the same on every rank).
+  err = setDocuments(m.spec, opt.seqlens, opt.cuSeqlens, opt.seed);
+  if (err.empty() && opt.reportBalance && !m.spec.hasDocuments())
+    err = "--report-balance needs a varlen artifact (ringc spec key "
+          "max_docs)";
+  if (!w.agree(err.empty(), err))
+    return 1;
   const AttentionSpec &s = m.spec;
+  if (s.hasDocuments() && w.rank == 0 &&
+      ringrt_check_cu_seqlens(s.cuSeqlens.data(), s.maxDocs, s.seq) ==
+          RINGRT_OK) {
+    std::fprintf(stdout, "ring-run: DOCS %s\n", describeDocuments(s).c_str());
+    if (opt.reportBalance)
+      std::fputs(balanceReport(s).c_str(), stdout);
+    std::fflush(stdout);
+  }
   // GPU artifacts take device pointers: they run on emu or cuda; CPU
   // artifacts run on host memory only.
   bool gpuArtifact = isGpuTarget(m);

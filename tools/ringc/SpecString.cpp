@@ -97,6 +97,11 @@ const KeyInfo kKeys[] = {
     {"window_right", Kind::Window,
      "sliding window: tokens a query sees after itself, -1 = unlimited "
      "(default -1; no effect under causal=1)"},
+    {"max_docs", Kind::PositiveInt,
+     "packed variable-length documents (varlen): the most documents one "
+     "call packs; the entry then takes cu_seqlens (max_docs + 1 int32 "
+     "boundaries) and attention stays within each document (default: one "
+     "sequence)"},
 };
 
 Error specError(const Twine &msg) {
@@ -185,6 +190,7 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                           .Case("dim_slices", &spec.dimSlices)
                           .Case("a2a", &a2a)
                           .Case("d_model", &spec.dModel)
+                          .Case("max_docs", &spec.maxDocs)
                           .Case("ranks", &spec.ranks);
       *slot = v;
       break;
@@ -256,6 +262,12 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                      "': the sliding window is applied by the ring schedule "
                      "of the attention alone so far; give a2a=1 and no "
                      "d_model with a window");
+  if (spec.maxDocs && (spec.dModel || a2a > 1 || spec.dimSlices > 1))
+    return specError(Twine("spec keys 'max_docs' and '") +
+                     (spec.dModel ? "d_model" : a2a > 1 ? "a2a" : "dim_slices") +
+                     "': packed documents are masked by the ring schedule's "
+                     "block kernels only so far; give max_docs with a2a=1, "
+                     "dim_slices=1 and no d_model");
   if (spec.dModel && a2a > 1)
     return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "
                      "ring x head_groups x dim_slices grids only so far; give "
@@ -387,6 +399,8 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
     os << " grad";
   if (a2a)
     os << " a2a_axis(3)";
+  if (spec.maxDocs)
+    os << " max_docs(" << spec.maxDocs << ")";
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
      << lseT << "\n";
   os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";

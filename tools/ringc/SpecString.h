@@ -51,6 +51,8 @@ struct AttentionSpec {
   std::string layerOutput = "all_reduce";
   /// Sliding window sides (tokens; -1 = unlimited).
   int64_t windowLeft = -1, windowRight = -1;
+  /// Packed documents: the most a call's cu_seqlens holds (0: none).
+  int64_t maxDocs = 0;
   /// none, zigzag or striped; empty: zigzag when causal, else none.
   std::string balance;
   /// bf16, f16 or f32.

@@ -120,7 +120,8 @@ static cl::opt<std::string> gpuKernel(
              "(FlashAttention-2 style, every sm_80+ target); wgmma: TMA + "
              "wgmma, warp-specialized (FlashAttention-3 style, sm_90a only); "
              "auto: wgmma on sm_90a, mma elsewhere. The backward (grad=1) "
-             "follows: its dQ and dK/dV kernels on mma.sync or on wgmma"),
+             "follows: its dQ and dK/dV kernels on mma.sync or on wgmma; so "
+             "do the layer's projection GEMMs (d_model)"),
     cl::value_desc("auto|mma|wgmma"), cl::init("auto"), cl::cat(ringcCat));
 static cl::opt<std::string> clusterName(
     "cluster",
@@ -218,6 +219,7 @@ static LogicalResult planModule(MLIRContext &context,
     spec.causal = plan->isCausal();
     spec.windowLeft = plan->windowLeft;
     spec.windowRight = plan->windowRight;
+    spec.maxDocs = plan->maxDocs;
     spec.dtype = plan->dtypeName().str();
     spec.scale = plan->scale;
     ranks = plan->numRanks();

@@ -210,6 +210,13 @@ RINGRT_API int32_t ringrt_cg_check_inputs(const ringrt_context *ctx,
                                           const ringrt_tensor *k, double scale,
                                           int64_t head_dim);
 
+/// ringrt_check_cu_seqlens(cu, max_docs, seq): the document boundaries of
+/// a varlen entry (a host pointer on every target), checked before the call
+/// begins.
+RINGRT_API int32_t ringrt_cg_check_cu_seqlens(const ringrt_context *ctx,
+                                              const int32_t *cu,
+                                              int64_t max_docs, int64_t seq);
+
 /// This rank's coordinate on the axis playing `role` (a ringrt_axis; 0 if
 /// the role is absent or `ctx` is NULL).
 RINGRT_API int32_t ringrt_cg_coord(const ringrt_context *ctx, int32_t role);

@@ -328,6 +328,16 @@ RINGRT_API ringrt_status ringrt_check_logit_range(const ringrt_tensor *q,
                                                   double scale,
                                                   int64_t head_dim);
 
+/// Checks the document boundaries of a packed (varlen) artifact: `cu` holds
+/// max_docs + 1 int32 global token positions with cu[0] = 0, cu[d] <=
+/// cu[d+1] (empty documents allowed) and cu[max_docs] = seq (unused
+/// trailing documents repeat seq). Otherwise RINGRT_ERR_INVALID_ARGUMENT
+/// with a message that names the first bad index and its values. Every
+/// entry of a varlen artifact calls it before it reads anything.
+RINGRT_API ringrt_status ringrt_check_cu_seqlens(const int32_t *cu,
+                                                 int64_t max_docs,
+                                                 int64_t seq);
+
 /// Device memory of the context's device backend. GPU artifacts take device
 /// pointers as tensor data; hosts allocate them here. For device "cpu" these
 /// are malloc/memcpy. `bytes` must be > 0; *out is NULL on failure.

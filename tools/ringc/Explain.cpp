@@ -74,11 +74,18 @@ std::string targetRuleError(const AttentionSpec &candidate,
   if (!info)
     return error;
   int64_t sliceDim = candidate.headDim / candidate.dimSlices;
+  // The kernels ringc's default (--gpu-kernel=auto) generates: wgmma on
+  // sm_90a, mma.sync elsewhere.
+  auto kind = gpu::selectAttentionKernel("auto", *info, error);
+  if (!kind)
+    return error;
+  bool wgmma = *kind == gpu::AttentionKernelKind::wgmma;
   if (candidate.dModel > 0) {
     // The layer's GEMMs: rows B·L/P, columns and reduction d_model and the
     // rank's heads × Dl (codegen/gpu/GemmKernel.cpp).
     gpu::GemmKernelConfig gemm;
     gemm.dtype = candidate.dtype;
+    gemm.wgmma = wgmma;
     if (std::string e = gemm.validate(*info); !e.empty())
       return e;
     int64_t rows = candidate.batch * (candidate.seq / candidate.ring);
@@ -92,6 +99,14 @@ std::string targetRuleError(const AttentionSpec &candidate,
   }
   MaskKind mask = candidate.causal ? MaskKind::causal : MaskKind::none;
   Balance layout = *symbolizeBalance(candidate.effectiveBalance());
+  if (candidate.dimSlices == 1 && wgmma) {
+    gpu::WgmmaAttentionConfig config =
+        gpu::defaultWgmmaAttentionConfig(sliceDim);
+    config.dtype = candidate.dtype;
+    config.mask = mask;
+    config.layout = layout;
+    return config.validate(*info);
+  }
   if (candidate.dimSlices == 1) {
     gpu::AttentionKernelConfig config;
     config.headDim = sliceDim;

@@ -952,7 +952,12 @@ struct ConvertRingToGPULaunchPass
       module.emitError(error);
       return signalPassFailure();
     }
-    auto kind = selectAttentionKernel(gpuKernel, *target, error);
+    // The same choice as ring-gpu-generate-kernels made (its remark said
+    // so when "auto" fell back to mma.sync).
+    GpuModuleBuilder chooser(*target);
+    chooser.setTileOverrides(warps, blockN);
+    auto kind = chooser.resolveAttentionKernel(module, gpuKernel,
+                                               /*remark=*/false, error);
     if (!kind) {
       module.emitError(error);
       return signalPassFailure();

@@ -172,6 +172,55 @@ GpuModuleBuilder::sliceBackwardConfigFor(BlockAttentionBackwardOp op) const {
   return c;
 }
 
+std::optional<AttentionKernelKind>
+GpuModuleBuilder::resolveAttentionKernel(Operation *root, StringRef option,
+                                         bool remark, std::string &error) {
+  auto kind = selectAttentionKernel(option, target, error);
+  if (!kind || *kind != AttentionKernelKind::wgmma ||
+      (option != "auto" && !option.empty()))
+    return kind;
+  // Why `k` cannot generate `op` ("" when it can, or for other ops).
+  AttentionKernelKind saved = attentionKind;
+  auto whyNot = [&](Operation *op, AttentionKernelKind k) -> std::string {
+    attentionKind = k;
+    bool wg = k == AttentionKernelKind::wgmma;
+    if (auto ba = dyn_cast<BlockAttentionOp>(op))
+      return wg ? wgmmaConfigFor(ba).validate(target)
+                : configFor(ba).validate(target);
+    if (auto acc = dyn_cast<BlockAttentionAccumulateOp>(op))
+      return wg ? wgmmaConfigFor(acc).validate(target)
+                : configFor(acc).validate(target);
+    if (auto bw = dyn_cast<BlockAttentionBackwardOp>(op))
+      if (!bw.getScores())
+        return configFor(bw).validate(target);
+    return "";
+  };
+  // Fall back only when mma.sync takes every block: otherwise the error is
+  // the one of the kernel the target would run.
+  Operation *fallbackOp = nullptr;
+  std::string reason;
+  bool mmaTakesAll = true;
+  root->walk([&](Operation *op) {
+    std::string why = whyNot(op, AttentionKernelKind::wgmma);
+    if (!why.empty() && !fallbackOp) {
+      fallbackOp = op;
+      reason = why;
+    }
+    if (!whyNot(op, AttentionKernelKind::mma).empty())
+      mmaTakesAll = false;
+  });
+  attentionKind = saved;
+  if (!fallbackOp || !mmaTakesAll)
+    return kind;
+  if (remark)
+    fallbackOp->emitRemark("--gpu-kernel=auto on ")
+        << target.chip()
+        << ": this module runs the mma.sync kernels, because the wgmma "
+           "kernels cannot take this block: "
+        << reason;
+  return AttentionKernelKind::mma;
+}
+
 void GpuModuleBuilder::add(const std::string &name,
                            const std::function<std::string()> &text) {
   if (kernelNames.insert(name).second)

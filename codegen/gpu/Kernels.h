@@ -189,6 +189,8 @@ struct WgmmaAttentionConfig {
   /// cores (named barriers 1 and 2), so that one's softmax overlaps the
   /// other's GEMMs. Off: kernel name suffix "_nopp".
   bool pingPong = true;
+  /// Packed documents (max_docs): > 0 adds the parameter cu_seqlens.
+  int64_t maxDocs = 0;
 
   static constexpr int kBlockM = 128;   ///< query rows per CTA
   static constexpr int kThreads = 384;  ///< three warpgroups
@@ -336,6 +338,8 @@ struct BackwardKernelConfig {
   /// is 4 or 8), operands from 128-byte-swizzled shared tiles through
   /// descriptors (WgmmaFragments.h), filled by the same cp.async pipeline.
   bool wgmma = false;
+  /// Packed documents (max_docs): > 0 adds the parameter cu_seqlens.
+  int64_t maxDocs = 0;
 
   /// "ringc_bwd_dq_bf16_d64_causal_zigzag_w4_n64" and
   /// "ringc_bwd_dkdv_..." ("ringc_bwd_wgmma_dq_..." for the wgmma form).

@@ -66,6 +66,10 @@ static cl::opt<int64_t>
                     "(the block op's seq_len; 0: none)"));
 static cl::opt<int64_t> ringSize("ring-size", cl::init(1),
                                  cl::desc("ring size, with --seq-len"));
+static cl::opt<int64_t>
+    maxDocs("max-docs", cl::init(0),
+            cl::desc("packed documents (max_docs; 0: none): the kernels take "
+                     "cu_seqlens"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -140,6 +144,7 @@ int main(int argc, char **argv) {
     wc.stages = stages;
   wc.pingPong = pingPong;
   wc.epilogue = c.epilogue;
+  wc.maxDocs = maxDocs;
   BackwardKernelConfig bwd = *kind == AttentionKernelKind::wgmma
                                  ? defaultWgmmaBackwardConfig(headDim)
                                  : defaultBackwardConfig(headDim);
@@ -148,6 +153,7 @@ int main(int argc, char **argv) {
   bwd.layout = c.layout;
   bwd.padding = c.padding;
   bwd.window = c.window;
+  bwd.maxDocs = maxDocs;
   if (warps > 0)
     bwd.warps = warps;
   if (blockN > 0)

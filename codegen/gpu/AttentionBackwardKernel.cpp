@@ -43,7 +43,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/gpu/DocumentsDraft.h"
 #include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
 #include "codegen/gpu/MmaFragments.h"

@@ -38,7 +38,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/gpu/DocumentsDraft.h"
 #include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
 #include "codegen/gpu/MmaFragments.h"

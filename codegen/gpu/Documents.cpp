@@ -1,13 +1,13 @@
-//===- DocumentsDraft.h - TEMPORARY copy of gpuvarlen's Documents.cpp -===//
+//===- Documents.cpp - packed documents in the GPU kernels ------*- C++ -*-===//
 //
-// A verbatim stand-in for gpuvarlen's shared document helpers
-// (codegen/gpu/Documents.cpp, Kernels.h) until they land on main; deleted
-// at that merge. Not to be merged.
+// This file implements the pieces every GPU kernel that masks packed
+// documents (spec key max_docs, the block ops' `docs`) shares: the binary
+// search of cu_seqlens for a position's document, the key test, and the
+// run-time range of tiles that can hold a visible pair (Kernels.h). The
+// CPU kernels do the same search (codegen/cpu/KernelBuilder.cpp,
+// documentBounds); here it is emitted as text, unrolled.
 //
 //===----------------------------------------------------------------------===//
-
-#ifndef RINGC_CODEGEN_GPU_DOCUMENTSDRAFT_H
-#define RINGC_CODEGEN_GPU_DOCUMENTSDRAFT_H
 
 #include "codegen/gpu/Kernels.h"
 #include "codegen/gpu/MlirEmitter.h"
@@ -15,28 +15,23 @@
 
 #include "llvm/Support/MathExtras.h"
 
-#include <functional>
+using namespace mlir;
+using namespace mlir::ring;
+using namespace mlir::ring::gpu;
 
-namespace mlir::ring::gpu {
-struct DocumentBounds {
-  std::string first, last;
-};
-struct TileRange {
-  std::string begin, end;
-};
-inline std::string documentsSuffix(int64_t maxDocs) {
+std::string mlir::ring::gpu::documentsSuffix(int64_t maxDocs) {
   return maxDocs > 0 ? "_docs" + std::to_string(maxDocs) : "";
 }
 
-inline std::string documentsPointer(MlirEmitter &e) {
+std::string mlir::ring::gpu::documentsPointer(MlirEmitter &e) {
   return e.let("llvm.addrspacecast %cu_seqlens : !llvm.ptr to !llvm.ptr<1>");
 }
 
-inline DocumentBounds documentBounds(MlirEmitter &e,
+DocumentBounds mlir::ring::gpu::documentBounds(MlirEmitter &e,
                                                const std::string &cu,
                                                int64_t maxDocs,
                                                const std::string &pos,
-                                               llvm::StringRef ty = "i32") {
+                                               StringRef ty) {
   // cu[i] in `ty` (i is an i32 index below 2^25).
   auto at = [&](const std::string &i) {
     std::string v = e.let(
@@ -67,15 +62,15 @@ inline DocumentBounds documentBounds(MlirEmitter &e,
   return {loVal, e.sub(hiVal, constant(1), ty)};
 }
 
-inline std::string documentAdmits(MlirEmitter &e,
+std::string mlir::ring::gpu::documentAdmits(MlirEmitter &e,
                                             const DocumentBounds &doc,
                                             const std::string &kp,
-                                            llvm::StringRef ty = "i32") {
+                                            StringRef ty) {
   return andI1(e, e.cmp("sge", kp, doc.first, ty),
                e.cmp("sle", kp, doc.last, ty));
 }
 
-inline TileRange documentTileRange(
+TileRange mlir::ring::gpu::documentTileRange(
     MlirEmitter &e, const std::string &n, const std::string &lo,
     const std::string &hi,
     const std::function<std::string(const std::string &)> &firstPos,
@@ -91,6 +86,3 @@ inline TileRange documentTileRange(
   std::string endMax = e.select(e.cmp("sgt", end, begin), end, begin, "i32");
   return {begin, endMax};
 }
-
-} // namespace mlir::ring::gpu
-#endif

@@ -19,7 +19,11 @@
 // have to order); the price is recomputing S and dP once more (7 GEMMs of
 // the block instead of 5). Masks (causal, window and padded parts from
 // global positions, Visibility.h; ragged row ranges) and the causal tile skipping are those of the forward kernel
-// (AttentionKernel.cpp), through maskVisible below.
+// (AttentionKernel.cpp), through maskVisible below. Packed documents
+// (max_docs): the dQ kernel cuts each query row's keys to its document, the
+// dK/dV kernel each key row's queries to the key's document (the same
+// pairs), and both skip the streamed tiles that share no document with the
+// CTA's resident rows (Documents.cpp).
 //
 // The sm_90a form (BackwardKernelConfig::wgmma, chosen with the forward's
 // kernel kind, --gpu-kernel) is the same two kernels with the same loops,

@@ -25,6 +25,12 @@
 //     owners are kernel arguments), and keys past the block's end (ragged
 //     tails; TMA fills rows past the tensor with zeros) are masked. A tile
 //     that a thread's rows see entirely skips the mask arithmetic.
+//   * packed documents (max_docs, cu_seqlens the last parameter): each
+//     consumer row's keys are cut to its document (Documents.cpp), and the
+//     K/V tiles that no row of the CTA can see are skipped at run time:
+//     every thread computes the same tile range before the warpgroups
+//     part, so the producer loads, and the consumers wait for and release,
+//     exactly the same tiles in the same stages.
 //   * output: the normalised partial O and its LSE in fp32, written from
 //     registers, or (ring.block_attention_accumulate, the fused ring merge)
 //     merged in registers into the running fp32 (O, LSE) of the rows; the

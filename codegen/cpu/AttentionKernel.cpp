@@ -919,7 +919,7 @@ SmallVector<Value> AttentionKernelEmitter::emitScoresLanes(Value slot,
             Value kvec = vector::BitCastOp::create(
                 b, bf16Type, vector::BroadcastOp::create(b, pairType, kp));
             next.push_back(
-                x86vector::DotBF16Op::create(b, laneType, s[j], kvec, qvec));
+                x86vector::DotBF16Op::create(b, laneType, s[j], qvec, kvec));
           }
           return next;
         });

@@ -80,6 +80,19 @@
 // stay the fp32 sums of P, as FlashAttention does on GPUs) and every
 // Acc[ii][d:d+width] += dot(P pair broadcast, Vp[pair][d:d+width]).
 //
+// With row lanes, bf16 dot products and D % 16 == 0 (accLanes), O is kept
+// transposed too, Acc[tile][d][row], and the P·V of a key block runs after
+// the softmaxes of all its key tiles (emitDeferredValueUpdate): each tile
+// leaves its P pairs (one vector over the rows per key pair), α and
+// whether some row's max moved in small per-block buffers; then for every
+// chunk of 16 columns the 16 accumulators are loaded once, get
+// dot(P pair, broadcast of Vp[pair][d]) for every key pair of every tile
+// (rescaled by a tile's α only where its max moved), and are stored once.
+// That loop has the S loop's shape (16 accumulators, one vector load and
+// 16 vdpbf16ps with a {1to16} memory broadcast per step), and a tile's
+// softmax overlaps the next tile's S loop, which does not depend on it.
+// The rows are transposed back 16 × 16 in registers when they are written.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/AttentionKernel.h"

@@ -69,6 +69,8 @@ if config.mpiexec and os.path.exists(config.mpiexec):
         version = ""
     if "Open MPI" in version or "OpenRTE" in version:
         mpirun += " --allow-run-as-root --oversubscribe --mca mpi_yield_when_idle 1 --bind-to none"
+        # A private session directory per run (see the script for why).
+        mpirun = os.path.join(config.test_source_root, "mpirun-isolated.sh") + " " + mpirun
     config.substitutions.append(("%mpirun", mpirun))
     config.environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
 

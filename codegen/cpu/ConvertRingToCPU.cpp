@@ -90,6 +90,25 @@ LogicalResult requireDense(PatternRewriter &rewriter, Operation *op) {
   return success();
 }
 
+/// The ABI values around `op` when its buffers are static and dense (the
+/// prologue of every runtime-call lowering), or a match failure.
+FailureOr<AbiValues> getDenseAbiValues(PatternRewriter &rewriter,
+                                       Operation *op) {
+  auto abi = getAbiValues(op);
+  if (failed(abi) || failed(requireDense(rewriter, op)))
+    return failure();
+  return abi;
+}
+
+/// The #ring.plan of the lowered function around `op`, or a match failure.
+FailureOr<AttentionPlan> planOf(PatternRewriter &rewriter, Operation *op) {
+  auto fn = op->getParentOfType<func::FuncOp>();
+  auto planAttr = fn ? fn->getAttrOfType<PlanAttr>("ring.plan") : PlanAttr();
+  if (!planAttr)
+    return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
+  return AttentionPlan::fromAttr(planAttr);
+}
+
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -130,8 +149,8 @@ struct AllReduceLowering : OpRewritePattern<AllReduceOp> {
       : OpRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(AllReduceOp op,
                                 PatternRewriter &rewriter) const override {
-    auto abi = getAbiValues(op);
-    if (failed(abi) || failed(requireDense(rewriter, op)))
+    auto abi = getDenseAbiValues(rewriter, op);
+    if (failed(abi))
       return failure();
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
@@ -157,14 +176,13 @@ struct OutputAllReduceLowering : OpRewritePattern<OutputAllReduceOp> {
       : OpRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(OutputAllReduceOp op,
                                 PatternRewriter &rewriter) const override {
-    auto abi = getAbiValues(op);
-    if (failed(abi) || failed(requireDense(rewriter, op)))
+    auto abi = getDenseAbiValues(rewriter, op);
+    if (failed(abi))
       return failure();
-    auto fn = op->getParentOfType<func::FuncOp>();
-    auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
-    if (!planAttr)
-      return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
-    AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+    FailureOr<AttentionPlan> maybePlan = planOf(rewriter, op);
+    if (failed(maybePlan))
+      return failure();
+    const AttentionPlan &plan = *maybePlan;
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
     auto sumFn = declareAbi(cache, op.getContext(),
@@ -198,14 +216,13 @@ struct OutputReduceScatterLowering
       : OpRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(OutputReduceScatterOp op,
                                 PatternRewriter &rewriter) const override {
-    auto abi = getAbiValues(op);
-    if (failed(abi) || failed(requireDense(rewriter, op)))
+    auto abi = getDenseAbiValues(rewriter, op);
+    if (failed(abi))
       return failure();
-    auto fn = op->getParentOfType<func::FuncOp>();
-    auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
-    if (!planAttr)
-      return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
-    AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+    FailureOr<AttentionPlan> maybePlan = planOf(rewriter, op);
+    if (failed(maybePlan))
+      return failure();
+    const AttentionPlan &plan = *maybePlan;
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
     Type i64 = b.getI64Type(), i32 = b.getI32Type();
@@ -265,8 +282,8 @@ struct AllToAllLowering : OpRewritePattern<AllToAllOp> {
       : OpRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(AllToAllOp op,
                                 PatternRewriter &rewriter) const override {
-    auto abi = getAbiValues(op);
-    if (failed(abi) || failed(requireDense(rewriter, op)))
+    auto abi = getDenseAbiValues(rewriter, op);
+    if (failed(abi))
       return failure();
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
@@ -295,8 +312,8 @@ struct ShiftLowering : OpRewritePattern<ShiftOp> {
       : OpRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(ShiftOp op,
                                 PatternRewriter &rewriter) const override {
-    auto abi = getAbiValues(op);
-    if (failed(abi) || failed(requireDense(rewriter, op)))
+    auto abi = getDenseAbiValues(rewriter, op);
+    if (failed(abi))
       return failure();
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
@@ -330,8 +347,8 @@ struct ShiftStartLowering : OpRewritePattern<ShiftStartOp> {
       : OpRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(ShiftStartOp op,
                                 PatternRewriter &rewriter) const override {
-    auto abi = getAbiValues(op);
-    if (failed(abi) || failed(requireDense(rewriter, op)))
+    auto abi = getDenseAbiValues(rewriter, op);
+    if (failed(abi))
       return failure();
     for (Operation *user : op->getUsers())
       if (!isa<ShiftWaitOp>(user))
@@ -392,11 +409,10 @@ struct ProcessMultiIndexLowering : OpRewritePattern<shard::ProcessMultiIndexOp> 
     auto abi = getAbiValues(op);
     if (failed(abi))
       return failure();
-    auto fn = op->getParentOfType<func::FuncOp>();
-    auto planAttr = fn->getAttrOfType<PlanAttr>("ring.plan");
-    if (!planAttr)
-      return rewriter.notifyMatchFailure(op, "no ring.plan on the function");
-    AttentionPlan plan = AttentionPlan::fromAttr(planAttr);
+    FailureOr<AttentionPlan> maybePlan = planOf(rewriter, op);
+    if (failed(maybePlan))
+      return failure();
+    const AttentionPlan &plan = *maybePlan;
     KernelBuilder b(op.getLoc(), rewriter);
     auto ptr = LLVM::LLVMPointerType::get(op.getContext());
     auto coordFn = declareAbi(cache, op.getContext(), "ringrt_cg_coord",

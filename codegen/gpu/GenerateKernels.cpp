@@ -40,13 +40,14 @@ struct GenerateKernelsPass
       module.emitError(error);
       return signalPassFailure();
     }
-    auto kind = selectAttentionKernel(gpuKernel, *target, error);
+    GpuModuleBuilder builder(*target);
+    builder.setTileOverrides(warps, blockN);
+    auto kind = builder.resolveAttentionKernel(module, gpuKernel,
+                                               /*remark=*/true, error);
     if (!kind) {
       module.emitError(error);
       return signalPassFailure();
     }
-    GpuModuleBuilder builder(*target);
-    builder.setTileOverrides(warps, blockN);
     builder.setAttentionKernel(*kind);
     if (failed(builder.collect(module)) || failed(builder.build(module)))
       return signalPassFailure();

@@ -52,6 +52,15 @@ public:
 
   /// Which block-attention kernel collect() and the launch use.
   void setAttentionKernel(AttentionKernelKind kind) { attentionKind = kind; }
+  /// The kernel kind of --gpu-kernel=`option` for the device ops under
+  /// `root`: selectAttentionKernel's, except that "auto" on sm_90a takes
+  /// mma.sync when some block-attention op (forward or backward) has no
+  /// wgmma kernel but has an mma.sync one (e.g. a head dim that is not a
+  /// multiple of 16), with a remark on that op giving wgmma's reason when
+  /// `remark` is set. An explicit "wgmma" keeps refusing such blocks.
+  std::optional<AttentionKernelKind>
+  resolveAttentionKernel(Operation *root, StringRef option, bool remark,
+                         std::string &error);
   AttentionKernelKind attentionKernel() const { return attentionKind; }
 
   /// The kernel variant of a block_attention op (mma.sync / wgmma).

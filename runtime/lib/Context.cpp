@@ -18,8 +18,6 @@
 using namespace ringrt;
 
 namespace {
-const char *const kRoleNames[kNumRoles] = {"ring", "head_group",
-                                           "dim_slice", "a2a"};
 const char *const kRolePlurals[kNumRoles] = {"ring", "head_groups",
                                              "dim_slices", "a2a"};
 } // namespace

@@ -22,6 +22,9 @@ namespace ringrt {
 /// The shard grid and this rank's place in it.
 /// The roles (ringrt_axis): ring, head group, dim slice, all-to-all.
 constexpr int kNumRoles = 4;
+/// The roles' names in diagnostics, indexed by ringrt_axis.
+inline constexpr const char *kRoleNames[kNumRoles] = {"ring", "head_group",
+                                                      "dim_slice", "a2a"};
 /// The most grid axes: one per role.
 constexpr int kMaxGridRank = 4;
 

@@ -40,9 +40,6 @@ using namespace ringrt;
 
 namespace {
 
-const char *const kRoleNames[kNumRoles] = {"ring", "head_group",
-                                           "dim_slice", "a2a"};
-
 using Clock = std::chrono::steady_clock;
 
 /// Polls `reqs` until all complete or `timeoutMs` passes. `done[i]` says

@@ -34,9 +34,6 @@ using namespace ringrt;
 
 namespace {
 
-const char *const kRoleNames[kNumRoles] = {"ring", "head_group",
-                                           "dim_slice", "a2a"};
-
 using Clock = std::chrono::steady_clock;
 
 /// Events of in-flight requests, reused across operations. Requests share

@@ -10,6 +10,9 @@
 //   world-size     the grid needs 2 ranks, mpirun started 3 (np 3)
 //   collectives    ring shifts and dim-slice all-reduce on a 2x1x2 grid
 //                  (np 4) deliver the right data
+//   scatter-timeout  rank 1 never joins the layer output's reduce-scatter
+//                  over 2 head groups (np 2; RINGRT_TIMEOUT_MS small): rank
+//                  0 times out naming its rows, the axis and the silent peer
 //   progress       an 8 MiB shift (above every eager limit) completes
 //                  through ringrt_cg_progress alone, before its wait, and
 //                  the stage statistics say so (np 2)
@@ -88,6 +91,45 @@ int timeout() {
                      contains(msg, "receive from world rank 1") &&
                      contains(msg, "64 bytes"),
                  std::string("message names peer, stage, bytes: ") + msg);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ringrt_context_destroy(ctx);
+  return bad;
+}
+
+int scatterTimeout() {
+  // Grid [head_groups 2] on axis 0: the reduce-scatter's k = 2 ranks.
+  ringrt_context_options o{};
+  o.comm = "mpi";
+  o.device = "cpu";
+  o.grid_rank = 1;
+  o.grid_shape[0] = 2;
+  o.axis_of_role[RINGRT_AXIS_RING] = -1;
+  o.axis_of_role[RINGRT_AXIS_HEAD_GROUP] = 0;
+  o.axis_of_role[RINGRT_AXIS_DIM_SLICE] = -1;
+  o.axis_of_role[RINGRT_AXIS_A2A] = -1;
+  o.plan_hash = 0x5ca7;
+  ringrt_context *ctx = nullptr;
+  if (check(ringrt_context_create(&o, &ctx) == RINGRT_OK, "create"))
+    return 1;
+  int bad = 0;
+  if (rank == 0) {
+    // [batch 2, rows 5, cols 3]; shares 3 + 2 rows: rank 0 owns rows [0, 3).
+    std::vector<float> buf(2 * 5 * 3, 1.0f);
+    const int64_t shares[2] = {3, 2};
+    ringrt_status st = ringrt_reduce_scatter_rows_sum_f32(
+        ctx, buf.data(), 2, 5, 3, shares, 2, 7);
+    const char *msg = ringrt_last_error();
+    bad |= check(st == RINGRT_ERR_TIMEOUT, "expected RINGRT_ERR_TIMEOUT");
+    bad |= check(contains(msg, "ringrt_reduce_scatter_rows_sum_f32") &&
+                     contains(msg, "world rank 0 timed out") &&
+                     contains(msg, "at stage 7") &&
+                     contains(msg, "rows [0, 3) of 5 x 3 floats") &&
+                     contains(msg, "head_group") &&
+                     contains(msg, "nothing arrived from world rank 1"),
+                 std::string("message names the stage, rows, axis and the "
+                             "silent peer: ") +
+                     msg);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   ringrt_context_destroy(ctx);
@@ -193,6 +235,7 @@ int main(int argc, char **argv) {
   return probe::run(argc, argv,
                     {{"plan-mismatch", planMismatch},
                      {"timeout", timeout},
+                     {"scatter-timeout", scatterTimeout},
                      {"world-size", worldSize},
                      {"collectives", collectives},
                      {"progress", progress}});

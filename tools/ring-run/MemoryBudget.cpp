@@ -62,10 +62,13 @@ MemoryNeed layerMemory(const Manifest &m, bool check, int worldSize) {
   uint64_t B = u(s.batch), L = u(s.seq), Ll = u(s.rankSeq()), dm = u(s.dModel);
   uint64_t q = u(s.heads / s.headGroups * (s.headDim / s.dimSlices)),
            kv = u(s.kvHeads / s.headGroups * (s.headDim / s.dimSlices));
-  uint64_t nX = mul(mul(B, Ll), dm), nL = product(m.local.lse, 3);
+  // y holds this rank's share of the rows when Y is reduce-scattered.
+  uint64_t nX = mul(mul(B, Ll), dm), nY = mul(mul(B, u(s.yRows())), dm),
+           nL = product(m.local.lse, 3);
   MemoryNeed need;
   // x and y; wq, wk, wv, wo; biases; lse (f32).
-  uint64_t elems = add(mul(2, nX), mul(dm, add(mul(2, q), mul(2, kv))));
+  uint64_t elems =
+      add(add(nX, nY), mul(dm, add(mul(2, q), mul(2, kv))));
   if (s.bias)
     elems = add(elems, add(add(q, mul(2, kv)), dm));
   need.local = add(mul(es, elems), mul(4, nL));
@@ -79,7 +82,7 @@ MemoryNeed layerMemory(const Manifest &m, bool check, int worldSize) {
                          mul(4, nX)));
   // --check: float copies of y and lse for the gather.
   if (check)
-    need.local = add(need.local, mul(4, add(nX, nL)));
+    need.local = add(need.local, mul(4, add(nY, nL)));
   if (!check)
     return need;
   uint64_t ranks = u(worldSize);
@@ -98,7 +101,7 @@ MemoryNeed layerMemory(const Manifest &m, bool check, int worldSize) {
   // Assembled y and lse, and every rank's gathered y and lse (float).
   need.checkRoot = add(need.checkRoot, mul(4, add(gX, gL)));
   need.checkRoot = add(need.checkRoot,
-                       mul(4, add(mul(nX, ranks), mul(nL, ranks))));
+                       mul(4, add(mul(nY, ranks), mul(nL, ranks))));
   return need;
 }
 

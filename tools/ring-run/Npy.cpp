@@ -40,26 +40,31 @@ std::string ringrun::npyHeader(const std::vector<int64_t> &shape,
   return header + dict;
 }
 
-bool ringrun::writeNpyF32(const std::string &path, const float *data,
-                          const std::vector<int64_t> &shape,
-                          std::string &error) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
+/// Writes `n` elements of `elementBytes` bytes each, read from `data` as
+/// host-order integers of that width, little-endian after `header`.
+/// (x86-64 and aarch64 Linux are little-endian; the loop converts otherwise.)
+static bool writeNpy(const std::string &path, const std::string &header,
+                     const void *data, int64_t n, int elementBytes,
+                     std::string &error) {
   std::FILE *f = std::fopen(path.c_str(), "wb");
   if (!f) {
     error = path + ": cannot open for writing";
     return false;
   }
-  std::string header = npyHeaderF32(shape);
   bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  // x86-64 and aarch64 Linux are little-endian; convert byte order otherwise.
-  std::vector<unsigned char> bytes(static_cast<size_t>(n) * 4);
+  std::vector<unsigned char> bytes(static_cast<size_t>(n) * elementBytes);
+  const auto *in = static_cast<const unsigned char *>(data);
   for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, &data[i], 4);
-    for (int b = 0; b < 4; ++b)
-      bytes[static_cast<size_t>(i) * 4 + b] =
+    uint64_t u = 0;
+    if (elementBytes == 4) {
+      uint32_t w;
+      std::memcpy(&w, in + i * 4, 4);
+      u = w;
+    } else {
+      std::memcpy(&u, in + i * 8, 8);
+    }
+    for (int b = 0; b < elementBytes; ++b)
+      bytes[static_cast<size_t>(i) * elementBytes + b] =
           static_cast<unsigned char>(u >> (8 * b));
   }
   ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
@@ -69,29 +74,23 @@ bool ringrun::writeNpyF32(const std::string &path, const float *data,
   return ok;
 }
 
-bool ringrun::writeNpyI64(const std::string &path, const int64_t *data,
-                          const std::vector<int64_t> &shape,
-                          std::string &error) {
+static int64_t elementCount(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
-  std::FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f) {
-    error = path + ": cannot open for writing";
-    return false;
-  }
-  std::string header = npyHeader(shape, "<i8");
-  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  std::vector<unsigned char> bytes(static_cast<size_t>(n) * 8);
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t u = static_cast<uint64_t>(data[i]);
-    for (int b = 0; b < 8; ++b)
-      bytes[static_cast<size_t>(i) * 8 + b] =
-          static_cast<unsigned char>(u >> (8 * b));
-  }
-  ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok)
-    error = path + ": write failed";
-  return ok;
+  return n;
+}
+
+bool ringrun::writeNpyF32(const std::string &path, const float *data,
+                          const std::vector<int64_t> &shape,
+                          std::string &error) {
+  return writeNpy(path, npyHeaderF32(shape), data, elementCount(shape), 4,
+                  error);
+}
+
+bool ringrun::writeNpyI64(const std::string &path, const int64_t *data,
+                          const std::vector<int64_t> &shape,
+                          std::string &error) {
+  return writeNpy(path, npyHeader(shape, "<i8"), data, elementCount(shape), 8,
+                  error);
 }

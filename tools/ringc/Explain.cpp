@@ -74,11 +74,38 @@ std::string targetRuleError(const AttentionSpec &candidate,
   if (!info)
     return error;
   int64_t sliceDim = candidate.headDim / candidate.dimSlices;
+  MaskKind mask = candidate.causal ? MaskKind::causal : MaskKind::none;
+  Balance layout = *symbolizeBalance(candidate.effectiveBalance());
+  gpu::AttentionKernelConfig mmaConfig;
+  mmaConfig.headDim = sliceDim;
+  mmaConfig.dtype = candidate.dtype;
+  mmaConfig.mask = mask;
+  mmaConfig.layout = layout;
+  mmaConfig.tiles = gpu::defaultAttentionTiles(sliceDim);
+  // The kernels ringc's default (--gpu-kernel=auto) generates: wgmma on
+  // sm_90a, mma.sync elsewhere and where wgmma cannot take the attention
+  // blocks but mma.sync can (GpuModuleBuilder::resolveAttentionKernel).
+  auto kind = gpu::selectAttentionKernel("auto", *info, error);
+  if (!kind)
+    return error;
+  bool wgmma = *kind == gpu::AttentionKernelKind::wgmma;
+  std::string wgmmaError;
+  if (wgmma && candidate.dimSlices == 1) {
+    gpu::WgmmaAttentionConfig config =
+        gpu::defaultWgmmaAttentionConfig(sliceDim);
+    config.dtype = candidate.dtype;
+    config.mask = mask;
+    config.layout = layout;
+    wgmmaError = config.validate(*info);
+    if (!wgmmaError.empty() && mmaConfig.validate(*info).empty())
+      wgmma = false;
+  }
   if (candidate.dModel > 0) {
     // The layer's GEMMs: rows B·L/P, columns and reduction d_model and the
     // rank's heads × Dl (codegen/gpu/GemmKernel.cpp).
     gpu::GemmKernelConfig gemm;
     gemm.dtype = candidate.dtype;
+    gemm.wgmma = wgmma;
     if (std::string e = gemm.validate(*info); !e.empty())
       return e;
     int64_t rows = candidate.batch * (candidate.seq / candidate.ring);
@@ -90,17 +117,8 @@ std::string targetRuleError(const AttentionSpec &candidate,
         !e.empty())
       return e;
   }
-  MaskKind mask = candidate.causal ? MaskKind::causal : MaskKind::none;
-  Balance layout = *symbolizeBalance(candidate.effectiveBalance());
-  if (candidate.dimSlices == 1) {
-    gpu::AttentionKernelConfig config;
-    config.headDim = sliceDim;
-    config.dtype = candidate.dtype;
-    config.mask = mask;
-    config.layout = layout;
-    config.tiles = gpu::defaultAttentionTiles(sliceDim);
-    return config.validate(*info);
-  }
+  if (candidate.dimSlices == 1)
+    return wgmma ? wgmmaError : mmaConfig.validate(*info);
   gpu::BlockScoresKernelConfig scores;
   scores.sliceDim = sliceDim;
   scores.dtype = candidate.dtype;

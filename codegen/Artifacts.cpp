@@ -561,8 +561,24 @@ std::string documentsDoc(StringRef name, const AttentionPlan &plan,
      << " * (empty documents allowed), cu_seqlens[" << plan.maxDocs
      << "] = " << plan.seq << " (unused trailing documents repeat\n"
      << " * it). It is a " << (target == "cpu" ? "" : "HOST ")
-     << "pointer on every target, read during the call only, and the\n"
-     << " * same array on every rank. Any other array is refused with\n"
+     << "pointer on every target, and the same array on every rank.\n";
+  if (target == "cpu")
+    os << " * It is read during the call only.";
+  else
+    os << " * The entry copies it into the workspace (" << plan.maxDocs + 1
+       << " int32 of\n"
+       << " * " << cpu::workspaceBytesName(name)
+       << "()) with an asynchronous host-to-device copy on the call's\n"
+       << " * stream: no allocation, no synchronization. From pageable "
+          "memory the\n"
+       << " * driver has read it when the entry returns; from page-locked "
+          "memory, or\n"
+       << " * under CUDA-graph capture (every replay reads it again), keep "
+          "it valid and\n"
+       << " * unchanged until the stream has passed the call (e.g. until "
+       << entry << "_sync\n"
+       << " * returns).";
+  os << " Any other array is refused with\n"
      << " * RINGRT_ERR_INVALID_ARGUMENT and a message naming the index\n"
      << " * (ringrt_check_cu_seqlens) before anything runs. A key is "
         "visible to a\n"

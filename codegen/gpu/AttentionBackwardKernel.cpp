@@ -82,7 +82,7 @@ std::string BackwardKernelConfig::suffix() const {
   return dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          window.suffix() + padding.suffix() + "_w" + std::to_string(warps) +
-         "_n" + std::to_string(blockN);
+         "_n" + std::to_string(blockN) + documentsSuffix(maxDocs);
 }
 
 std::string BackwardKernelConfig::dqKernelName() const {
@@ -115,6 +115,12 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
+  // Packed documents: the backward kernels do not mask them yet, so they
+  // refuse rather than ignore the document mask.
+  if (maxDocs > 0)
+    return "packed documents (max_docs) are not supported by the GPU "
+           "backward kernels yet (grad=1); the GPU forward takes them with "
+           "the mma.sync kernel, and --target=cpu takes both";
   if (headDim <= 0 || headDim % 2 != 0)
     return "local head_dim " + std::to_string(headDim) +
            " is odd: the mma.sync backward kernels copy rows with cp.async "

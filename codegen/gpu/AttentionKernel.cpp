@@ -9,7 +9,9 @@
 // scores with ex2; causal KV tiles past the CTA's last query are not
 // visited, and the remaining scores are masked from global token positions
 // (causal, sliding window and the padding rows of padded parts, Visibility.h;
-// the owners of the Q and K/V blocks are kernel arguments); ragged tails
+// the owners of the Q and K/V blocks are kernel arguments); with packed
+// documents each row's keys are cut to its document, and key tiles outside
+// the documents of the CTA's rows are not visited (Documents.cpp); ragged tails
 // are clamped on load and masked. The output is the normalised partial O and
 // its LSE in fp32 (ring.block_attention), or, for the fused merge
 // (ring.block_attention_accumulate), the block merged in registers into the
@@ -47,7 +49,8 @@ std::string AttentionKernelConfig::kernelName() const {
   return "ringc_attn_" + dtype + "_d" + std::to_string(headDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          window.suffix() + "_w" + std::to_string(tiles.warps) + "_n" +
-         std::to_string(tiles.blockN) + padding.suffix() + suffix;
+         std::to_string(tiles.blockN) + padding.suffix() +
+         documentsSuffix(maxDocs) + suffix;
 }
 
 int64_t AttentionKernelConfig::sharedBytes() const {
@@ -178,25 +181,59 @@ std::string AttentionWriter::run() {
   std::string warpRow = e.add(rowQ0, e.mul(warp, e.i32(16)));
   std::string rows[2] = {e.add(warpRow, g), e.add(e.add(warpRow, g), e.i32(8))};
 
-  // KV tiles to visit: all, or under a causal mask those whose first key is
-  // visible to the CTA's last query (positions grow with the local index in
-  // every layout, so the visible tiles are a prefix).
+  // KV tiles to visit, [t0, nt): all, or under a causal mask those whose
+  // first key is visible to the CTA's last query (positions grow with the
+  // local index in every layout, so the visible tiles are a prefix); with
+  // packed documents only the tiles that reach the documents of the CTA's
+  // rows (documentTileRange).
+  const int64_t docs = c.maxDocs;
   std::string nt = e.divu(e.add("%kn", e.i32(BN - 1)), e.i32(BN));
+  std::string t0 = e.i32(0);
   std::string qPos[2];
-  if (causal) {
-    std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
-    std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
-    nt = emitCount(e, nt, [&](const std::string &j) {
-      std::string kr = e.add("%k0", e.mul(j, e.i32(BN)));
-      return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
-    });
+  std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
+  auto firstKey = [&](const std::string &t) {
+    return e.add("%k0", e.mul(t, e.i32(BN)));
+  };
+  std::string cu = docs ? documentsPointer(e) : "";
+  if (docs) {
+    std::string lo = documentBounds(e, cu, docs,
+                                    pos(rowQ0, "%q_owner", "%q_len"))
+                         .first;
+    std::string hi = documentBounds(e, cu, docs,
+                                    pos(lastRow, "%q_owner", "%q_len"))
+                         .last;
+    TileRange range = documentTileRange(
+        e, nt, lo, hi,
+        [&](const std::string &t) {
+          return pos(firstKey(t), "%kv_owner", "%kv_len");
+        },
+        [&](const std::string &t) {
+          std::string last = e.minu(e.add(firstKey(t), e.i32(BN - 1)), lastK);
+          return pos(last, "%kv_owner", "%kv_len");
+        });
+    t0 = range.begin;
+    nt = range.end;
   }
-  // Positions for the causal mask, the sliding window and padded parts
-  // (whose KernelWindow always tests a side, Kernels.h).
-  const bool positional = causal || c.window.any();
+  if (causal) {
+    std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
+    std::string visible = emitCount(e, nt, [&](const std::string &j) {
+      return e.cmp("sle", pos(firstKey(j), "%kv_owner", "%kv_len"), maxPos);
+    });
+    // Never below t0: an empty range stays empty.
+    nt = docs ? e.select(e.cmp("sgt", visible, t0), visible, t0, "i32")
+              : visible;
+  }
+  // Positions for the causal mask, the sliding window, padded parts
+  // (whose KernelWindow always tests a side, Kernels.h) and documents.
+  const bool positional = causal || c.window.any() || docs;
+  DocumentBounds doc[2];
   if (positional)
-    for (int r = 0; r < 2; ++r)
+    for (int r = 0; r < 2; ++r) {
       qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
+      // A padding row's sentinel (negative) gets an empty document.
+      if (docs)
+        doc[r] = documentBounds(e, cu, docs, qPos[r]);
+    }
 
   auto kOff = [&](const std::string &buf) {
     return e.add(e.i32(qBytes), e.mul(buf, e.i32(kvBytes)));
@@ -213,8 +250,8 @@ std::string AttentionWriter::run() {
 
   // Prologue: the Q tile and KV tile 0 in one cp.async group.
   copyTile(BM, qg, qBase, rowQ0, lastQ, e.i32(0));
-  e.open("scf.if " + e.cmp("sgt", nt, e.i32(0)) + " {");
-  copyKV(e.i32(0));
+  e.open("scf.if " + e.cmp("sgt", nt, t0) + " {");
+  copyKV(t0);
   e.close();
   e.line("nvvm.cp.async.commit.group");
 
@@ -241,7 +278,7 @@ std::string AttentionWriter::run() {
   std::string loop = e.newName();
   std::string j = e.newName();
   e.open(loop + ":" + std::to_string(init.size()) + " = scf.for " + j + " = " +
-         e.i32(0) + " to " + nt + " step " + e.i32(1) + " iter_args(" + header +
+         t0 + " to " + nt + " step " + e.i32(1) + " iter_args(" + header +
          ") -> (" + types + ") : i32 {");
   {
     std::string jn = e.add(j, e.i32(1));
@@ -285,6 +322,8 @@ std::string AttentionWriter::run() {
             vis = e.let("arith.andi " + ok + ", " +
                         e.cmp("sle", kp, qPos[r]) + " : i1");
           vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+          if (docs)
+            vis = andI1(e, vis, documentAdmits(e, doc[r], kp));
           std::string &s = S[n][2 * r + col];
           s = e.select(vis, e.fmul(s, "%scale_log2"), e.negInf(), "f32");
         }
@@ -332,8 +371,9 @@ std::string AttentionWriter::run() {
          "(%q: !llvm.ptr, %k: !llvm.ptr, %v: !llvm.ptr, %po: !llvm.ptr, "
          "%pl: !llvm.ptr, %heads: i32, %kv_heads: i32, %q_len: i32, "
          "%kv_len: i32, %p_len: i32, %q0: i32, %qn: i32, %k0: i32, %kn: i32, "
-         "%q_owner: i32, %kv_owner: i32, %ring: i32, %scale_log2: f32) "
-         "kernel attributes {known_block_size = array<i32: " +
+         "%q_owner: i32, %kv_owner: i32, %ring: i32, %scale_log2: f32" +
+         (docs ? ", %cu_seqlens: !llvm.ptr" : "") +
+         ") kernel attributes {known_block_size = array<i32: " +
          std::to_string(T) +
          ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
          std::to_string(TargetInfo::kMaxRegisters) +

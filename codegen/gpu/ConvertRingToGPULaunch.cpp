@@ -147,6 +147,14 @@ private:
   LogicalResult lowerElementwise(Operation *op, ValueRange buffers);
   LogicalResult lower(memref::AllocOp op);
   void lower(memref::DeallocOp op);
+  /// Packed documents: for each host cu_seqlens the function's block ops
+  /// take (`docs`, a function argument), a buffer of the workspace and its
+  /// copy from the host on the call's stream (ringrt_cg_copy_to_device) at
+  /// function entry. Call before assignWorkspace, which places the buffer.
+  void addDeviceDocuments();
+  /// The device copy of a block op's `docs` (an !llvm.ptr), appended to
+  /// `params` as the kernels' last parameter when the op has documents.
+  void appendDocuments(Value docs, SmallVectorImpl<Value> &params);
 
   ModuleOp module;
   func::FuncOp fn;
@@ -156,6 +164,8 @@ private:
   Value context, status, moduleSlot;
   /// Inserts at the start of the entry block, in order.
   std::optional<OpBuilder> entry;
+  /// Host cu_seqlens -> its device copy's address (addDeviceDocuments).
+  llvm::DenseMap<Value, Value> deviceDocs;
 };
 
 Value LaunchEmitter::stringAddress(OpBuilder &b, Location loc, StringRef name,
@@ -316,6 +326,7 @@ LogicalResult LaunchEmitter::lowerWgmma(OpTy op, Value outO, Value outLse) {
       indexToI32(b, loc, op.getKvOwner()),
       i32(b, loc, op.getRingSize()),
       f32(b, loc, op.getScale().convertToDouble() * log2e)};
+  appendDocuments(op.getDocuments(), params);
   return emitLaunch(op, ceilDiv(qRows[1], WgmmaAttentionConfig::kBlockM),
                     q[1], q[0], WgmmaAttentionConfig::kThreads,
                     config.sharedBytes(), params, /*byRef=*/3);
@@ -358,6 +369,7 @@ LogicalResult LaunchEmitter::lowerAttention(OpTy op, Value outO,
       indexToI32(b, loc, op.getKvOwner()),
       i32(b, loc, op.getRingSize()),
       f32(b, loc, op.getScale().convertToDouble() * log2e)};
+  appendDocuments(op.getDocuments(), params);
   return emitLaunch(op, ceilDiv(qRows[1], config.tiles.blockM()), q[1], q[0],
                     config.tiles.threads(), config.sharedBytes(), params);
 }
@@ -536,6 +548,7 @@ LogicalResult LaunchEmitter::lower(BlockAttentionBackwardOp op) {
   params.push_back(i32(b, loc, op.getRingSize()));
   params.push_back(f32(b, loc, scale * log2e));
   params.push_back(f32(b, loc, scale));
+  appendDocuments(op.getDocuments(), params);
   // dK/dV first, then dQ (which erases the op); both on the same stream.
   if (failed(emitLaunch(op, ceilDiv(kvRows[1], rowsPerCta), k[1], k[0],
                         threads, smem, params, /*byRef=*/0, dkdv)))
@@ -756,6 +769,44 @@ void LaunchEmitter::lower(memref::DeallocOp op) {
   op->erase();
 }
 
+void LaunchEmitter::addDeviceDocuments() {
+  SmallVector<Value> hostDocs;
+  fn.walk([&](Operation *op) {
+    Value docs;
+    if (auto o = dyn_cast<BlockAttentionOp>(op))
+      docs = o.getDocuments();
+    else if (auto o = dyn_cast<BlockAttentionAccumulateOp>(op))
+      docs = o.getDocuments();
+    else if (auto o = dyn_cast<BlockAttentionBackwardOp>(op))
+      docs = o.getDocuments();
+    if (docs && !llvm::is_contained(hostDocs, docs))
+      hostDocs.push_back(docs);
+  });
+  Block &body = fn.getBody().front();
+  OpBuilder b = OpBuilder::atBlockBegin(&body);
+  for (Value host : hostDocs) {
+    Location loc = host.getLoc();
+    auto type = cast<MemRefType>(host.getType());
+    // A per-call buffer: assignWorkspace makes it a view of the workspace.
+    Value buffer = memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+    Value device = dataPointer(b, loc, buffer);
+    auto copyFn = declare("ringrt_cg_copy_to_device",
+                          {ptrTy, ptrTy, ptrTy, ptrTy, b.getI64Type()});
+    func::CallOp::create(
+        b, loc, copyFn,
+        ValueRange{context, status, device, dataPointer(b, loc, host),
+                   i64(b, loc, type.getNumElements() * 4)});
+    deviceDocs[host] = device;
+  }
+}
+
+void LaunchEmitter::appendDocuments(Value docs,
+                                    SmallVectorImpl<Value> &params) {
+  if (docs)
+    params.push_back(deviceDocs.lookup(docs));
+}
+
 LogicalResult LaunchEmitter::run() {
   Location loc = fn.getLoc();
   if (failed(fn.insertArguments({0, 0, 0}, {ptrTy, ptrTy, ptrTy},
@@ -765,6 +816,8 @@ LogicalResult LaunchEmitter::run() {
   fn->setAttr(kAbiAttr, UnitAttr::get(ctx));
   context = fn.getArgument(0);
   status = fn.getArgument(1);
+  // Packed documents reach the kernels as a device copy of cu_seqlens.
+  addDeviceDocuments();
   // The buffers that live for the whole call are views of the workspace
   // (device memory the caller or the context owns): no cuMemAlloc or
   // cuMemFree per call.

@@ -47,6 +47,13 @@ static KernelWindow windowOf(OpTy op) {
                           op.getSeqLen().has_value());
 }
 
+/// The most documents of a block op's `docs` operand (max_docs, its
+/// memref<N+1xi32>), or 0 without one.
+template <typename OpTy> static int64_t maxDocsOf(OpTy op) {
+  Value docs = op.getDocuments();
+  return docs ? cast<MemRefType>(docs.getType()).getDimSize(0) - 1 : 0;
+}
+
 /// The variant of either block op (they share operands and attributes).
 template <typename OpTy>
 static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
@@ -59,6 +66,7 @@ static AttentionKernelConfig attentionConfig(OpTy op, int warpsOverride,
   c.layout = op.getLayout();
   c.window = windowOf(op);
   c.padding = paddingOf(op);
+  c.maxDocs = maxDocsOf(op);
   c.tiles = defaultAttentionTiles(c.headDim);
   if (warpsOverride > 0)
     c.tiles.warps = warpsOverride;
@@ -90,6 +98,7 @@ static WgmmaAttentionConfig wgmmaConfig(OpTy op, int blockNOverride) {
   c.layout = op.getLayout();
   c.window = windowOf(op);
   c.padding = paddingOf(op);
+  c.maxDocs = maxDocsOf(op);
   if (blockNOverride > 0)
     c.blockN = blockNOverride;
   return c;
@@ -142,6 +151,7 @@ GpuModuleBuilder::configFor(BlockAttentionBackwardOp op) const {
   c.layout = op.getLayout();
   c.window = windowOf(op);
   c.padding = paddingOf(op);
+  c.maxDocs = maxDocsOf(op);
   if (warpsOverride > 0)
     c.warps = warpsOverride;
   if (blockNOverride > 0)
@@ -345,16 +355,9 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
     tag(op, c.kernelName(), [&] { return write(c); });
   };
   root->walk([&](Operation *op) {
-    // Packed documents need the document mask in the GPU kernels, which
-    // they do not apply yet: refuse rather than ignore it.
-    if (auto docs = op->getAttrOfType<PlanAttr>("ring.plan"))
-      if (docs.getMaxDocs() > 0) {
-        op->emitError("max_docs (packed documents) is not supported on GPU "
-                      "targets yet: the GPU kernels do not apply the "
-                      "document mask; use --target=cpu");
-        ok = false;
-        return;
-      }
+    // Packed documents: each kernel kind that does not apply the document
+    // mask refuses its `docs` in its config's validate() (maxDocs), rather
+    // than ignore it.
     // The kernels take sizes and row indices as i32 (Kernels.h); offsets are
     // computed in i64.
     if (isa<BlockAttentionOp, BlockAttentionAccumulateOp, FillPartialOp,
@@ -415,7 +418,15 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
       tagVariant(op, configFor(sv), writeSoftmaxVKernel);
     } else if (auto bw = dyn_cast<BlockAttentionBackwardOp>(op)) {
       if (bw.getScores()) {
-        // Dim slices: the SIMT kernels on the all-reduced scores.
+        // Dim slices: the SIMT kernels on the all-reduced scores (the plan
+        // refuses max_docs with dim slices; they would not mask them).
+        if (bw.getDocuments()) {
+          op->emitError("cannot generate a GPU kernel for this block: the "
+                        "dim-slice backward kernels do not mask packed "
+                        "documents (docs); use dim_slices = 1");
+          ok = false;
+          return;
+        }
         SliceBackwardKernelConfig c = sliceBackwardConfigFor(bw);
         std::string why = c.validate(target);
         if (!why.empty()) {

@@ -15,6 +15,7 @@
 
 #include "dialect/RingOps.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -102,13 +103,19 @@ struct AttentionKernelConfig {
   AttentionEpilogue epilogue = AttentionEpilogue::Partial;
   /// Padded parts: padding keys masked, padding queries see nothing.
   SeqPadding padding;
+  /// Packed documents (the block op's `docs`, spec key max_docs): the most
+  /// documents cu_seqlens holds, or 0 without documents. When > 0 the
+  /// kernel takes cu_seqlens as its last parameter and masks every key
+  /// outside its query's document (Documents.cpp); name suffix "_docs<N>".
+  int64_t maxDocs = 0;
 
   /// The head dim rounded up to the m16n8k16 MMA's 16: shared-memory rows
   /// and register tiles hold it, zero past headDim; O's columns past
   /// headDim are never written.
   int64_t paddedHeadDim() const { return (headDim + 15) / 16 * 16; }
-  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64", with "_acc" or
-  /// "_acc_first" for the accumulating epilogues.
+  /// "ringc_attn_bf16_d64_causal_zigzag_w4_n64" (+ the padding's and the
+  /// documents' suffixes), with "_acc" or "_acc_first" for the
+  /// accumulating epilogues.
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA in bytes (Q tile + 2 x (K + V) tiles,
   /// rows padded by 16 bytes against ldmatrix bank conflicts).
@@ -123,6 +130,12 @@ struct AttentionKernelConfig {
 ///   heads, kv_heads, q_len, kv_len, out_len, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2 : f32 (scale * log2(e))
+///   cu_seqlens : !llvm.ptr (device, generic), only when maxDocs > 0: the
+///     maxDocs + 1 int32 document boundaries (global token positions, checked
+///     on the host: cu[0] = 0, non-decreasing, cu[maxDocs] = L). A key is
+///     visible only inside its query's document (documentBounds), besides
+///     the mask and the window, and key tiles that no query row of the CTA
+///     can see are skipped (documentTileRange).
 /// Grid (ceil(qn / blockM), heads, batch), block (32 * warps), dynamic
 /// shared memory sharedBytes(). For query row i in [q0, q0+qn):
 ///   - Partial: out_o/out_lse are the partial buffers ([B, heads, out_len,
@@ -185,6 +198,9 @@ struct WgmmaAttentionConfig {
   AttentionEpilogue epilogue = AttentionEpilogue::Partial;
   /// Padded parts (as for the mma.sync kernel).
   SeqPadding padding;
+  /// Packed documents (as for the mma.sync kernel): > 0 adds the
+  /// cu_seqlens parameter last and the suffix "_docs<N>".
+  int64_t maxDocs = 0;
   /// FA3's ping-pong: the two consumer warpgroups take turns at the tensor
   /// cores (named barriers 1 and 2), so that one's softmax overlaps the
   /// other's GEMMs. Off: kernel name suffix "_nopp".
@@ -231,6 +247,8 @@ WgmmaAttentionConfig defaultWgmmaAttentionConfig(int64_t headDim);
 ///   heads, kv_heads, q_len, kv_len, out_len, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2 : f32 (scale * log2(e))
+///   cu_seqlens : !llvm.ptr (device, generic), only when maxDocs > 0 (as
+///     for writeAttentionKernel)
 /// Grid (ceil(qn / 128), heads, batch), block 384, dynamic shared memory
 /// sharedBytes() (above 48 KB: the launch opts in). The outputs per
 /// epilogue are those of writeAttentionKernel.
@@ -329,6 +347,9 @@ struct BackwardKernelConfig {
   KernelWindow window;
   /// Padded parts (as for the block-attention kernel).
   SeqPadding padding;
+  /// Packed documents (as for the block-attention kernel): > 0 adds the
+  /// cu_seqlens parameter last to both kernels and the suffix "_docs<N>".
+  int64_t maxDocs = 0;
   int warps = 4;
   int blockN = 64;
   /// The sm_90a form: the same two kernels with the GEMMs on
@@ -371,6 +392,8 @@ BackwardKernelConfig defaultWgmmaBackwardConfig(int64_t headDim);
 ///   heads, kv_heads, q_len, kv_len, q0, qn, k0, kn, q_owner, kv_owner,
 ///   ring_size : i32
 ///   scale_log2 : f32 (scale · log2 e), scale : f32
+///   cu_seqlens : !llvm.ptr (device, generic), only when maxDocs > 0 (as
+///     for writeAttentionKernel; a pair is visible only within one document)
 /// q, do are [B, heads, q_len, D], k, v [B, kv_heads, kv_len, D] (input
 /// dtype); lse, delta [B, heads, q_len] f32; dq [B, heads, q_len, D] and
 /// dk, dv [B, kv_heads, kv_len, D] are fp32 accumulators. For visible pairs
@@ -430,6 +453,67 @@ std::string maskVisible(MlirEmitter &e, MaskKind mask,
                         const KernelWindow &window,
                         const std::string &inRange, const std::string &qPos,
                         const std::string &kPos);
+
+/// Packed documents (Documents.cpp), shared by every GPU kernel that masks
+/// them. The kernel parameter is `%cu_seqlens : !llvm.ptr` (Kernels.h:
+/// last, only when maxDocs > 0); `cu` below is that pointer cast to
+/// !llvm.ptr<1> (documentsPointer).
+///
+/// The name suffix of a kernel variant with `maxDocs` documents: "" or
+/// "_docs<maxDocs>".
+std::string documentsSuffix(int64_t maxDocs);
+
+/// Emits `%cu = llvm.addrspacecast %cu_seqlens` (global) and returns it.
+std::string documentsPointer(MlirEmitter &e);
+
+/// The document of a position: keys in [first, last] (both of type `ty`)
+/// share it.
+struct DocumentBounds {
+  std::string first, last;
+};
+
+/// The document that holds position `pos` (of type `ty`, "i32" or "i64"),
+/// by a binary search of cu (maxDocs + 1 int32 boundaries), in the fixed
+/// ceil(log2(maxDocs)) + 1 steps of the CPU kernels (one load each, no
+/// branch: every thread of a warp runs the same steps). For 0 <= pos < L
+/// it is the one non-empty document d with cu[d] <= pos < cu[d+1], first =
+/// cu[d] and last = cu[d+1] − 1. Outside, the result is monotone in pos
+/// (so a range's ends bound the documents of every position between them):
+/// pos < 0 gives the empty [0, −1], which is what a padding query's
+/// sentinel (maskPosition, negative) gets: it sees nothing; pos >= L gives
+/// the last non-empty document, which a padding key's sentinel (>= L)
+/// never lies in, so documentAdmits rejects it against any query. The
+/// document of a padding *key* (the dK/dV kernel's view) is thus not
+/// empty: there the mask's own padding test (KernelWindow) must stay.
+DocumentBounds documentBounds(MlirEmitter &e, const std::string &cu,
+                              int64_t maxDocs, const std::string &pos,
+                              llvm::StringRef ty = "i32");
+
+/// Whether position `kp` lies in `doc` (an i1 of two compares).
+std::string documentAdmits(MlirEmitter &e, const DocumentBounds &doc,
+                           const std::string &kp, llvm::StringRef ty = "i32");
+
+/// The run-time tile skip: of `n` tiles (i32) of rows whose positions grow
+/// with the row (every layout, padded or not: use the part's formula,
+/// paddedPosition, not the sentinels), the range [begin, end) (i32) of
+/// tiles that can hold a position in [lo, hi] (a document range, e.g. the
+/// first of documentBounds(min position of the CTA's rows) and the last of
+/// documentBounds(max position)). `firstPos(t)` / `lastPos(t)` emit the
+/// positions of tile t's first and last row. With zigzag or striped
+/// layouts a tile's positions are not contiguous, but they grow, so the
+/// tiles that reach [lo, hi] are contiguous and this range is exact up to
+/// the gaps (conservative: a tile it keeps may still be empty). Pairs are
+/// symmetric (q sees k iff both lie in one document), so the dK/dV kernel
+/// uses it as is with the roles swapped. Two counting loops over the
+/// tiles (emitCount), like the causal skip.
+struct TileRange {
+  std::string begin, end;
+};
+TileRange
+documentTileRange(MlirEmitter &e, const std::string &n, const std::string &lo,
+                  const std::string &hi,
+                  const std::function<std::string(const std::string &)> &firstPos,
+                  const std::function<std::string(const std::string &)> &lastPos);
 
 /// The elementwise kernels of the backward (GradRowKernels.cpp), one thread
 /// per element, blocks of kRowKernelThreads:

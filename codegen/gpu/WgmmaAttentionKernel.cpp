@@ -88,6 +88,7 @@ std::string WgmmaAttentionConfig::kernelName() const {
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
          window.suffix() + "_n" + std::to_string(blockN) + "_s" + std::to_string(stages) +
          (pingPong ? "" : "_nopp") + padding.suffix() +
+         documentsSuffix(maxDocs) +
          (epilogue == AttentionEpilogue::Accumulate        ? "_acc"
           : epilogue == AttentionEpilogue::AccumulateFirst ? "_acc_first"
                                                            : "");
@@ -120,6 +121,12 @@ std::string WgmmaAttentionConfig::validate(const TargetInfo &target) const {
   if (target.smVersion() != 90 || !target.chip().ends_with("a"))
     return "the wgmma kernel needs sm_90a, not " + target.chip().str() +
            " (use --gpu-kernel=mma)";
+  // Packed documents: the mma.sync kernel masks them; this one does not
+  // yet, so it refuses rather than ignore the document mask.
+  if (maxDocs > 0)
+    return "packed documents (max_docs) are not supported by the sm_90a "
+           "wgmma attention kernel yet; use --gpu-kernel=mma (the mma.sync "
+           "kernel masks them) or --target=cpu";
   if (dtype != "bf16" && dtype != "f16")
     return "the GPU kernels take bf16 or f16 inputs (wgmma m64nNk16); "
            "element type '" +

@@ -337,6 +337,47 @@ TEST_F(CudaOrderingTest, StagedShiftsCannotBeCaptured) {
   ctx->deviceBackend->streamProvider()->destroyStream(mine);
 }
 
+TEST_F(CudaOrderingTest, DocumentsCopyIsQueuedOnTheCallersStream) {
+  // A varlen GPU entry copies cu_seqlens into its workspace with
+  // ringrt_cg_copy_to_device: on the call's stream, with no allocation,
+  // no host wait and no stream synchronization, also under capture.
+  void *mine = nullptr; // s3
+  ASSERT_EQ(ctx->deviceBackend->streamProvider()->createStream(&mine),
+            RINGRT_OK);
+  const int32_t cu[5] = {0, 10, 10, 40, 64};
+  void *device = reinterpret_cast<void *>(uintptr_t(0x10000));
+  for (bool capture : {false, true}) {
+    takeLog();
+    if (capture)
+      fakes.beginCapture(3);
+    int32_t status = RINGRT_OK;
+    ringrt_cg_begin(ctx, &status, mine);
+    ringrt_cg_copy_to_device(ctx, &status, device, cu, sizeof(cu));
+    ringrt_cg_end(ctx, &status);
+    EXPECT_EQ(status, RINGRT_OK) << ringrt_last_error();
+    if (capture)
+      EXPECT_EQ(fakes.endCapture(3), 0);
+    Log l = takeLog();
+    EXPECT_EQ(std::count(l.begin(), l.end(), "cuMemcpyHtoDAsync 20 s3"), 1)
+        << ::testing::PrintToString(l);
+    for (const std::string &line : l) {
+      EXPECT_NE(line.rfind("cuStreamSynchronize", 0), 0u) << line;
+      EXPECT_NE(line.rfind("cuEventSynchronize", 0), 0u) << line;
+      EXPECT_NE(line.rfind("cuMemAlloc", 0), 0u) << line;
+      EXPECT_NE(line.rfind("cuMemcpyHtoD ", 0), 0u) << line;
+    }
+  }
+  // After a failure it does nothing; bad arguments are refused.
+  int32_t failed = RINGRT_ERR_TIMEOUT;
+  ringrt_cg_copy_to_device(ctx, &failed, device, cu, sizeof(cu));
+  EXPECT_EQ(failed, RINGRT_ERR_TIMEOUT);
+  int32_t status = RINGRT_OK;
+  ringrt_cg_copy_to_device(ctx, &status, nullptr, cu, sizeof(cu));
+  EXPECT_EQ(status, RINGRT_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(takeLog(), Log{});
+  ctx->deviceBackend->streamProvider()->destroyStream(mine);
+}
+
 TEST_F(CudaOrderingTest, CallerWorkspaceMustBeAligned) {
   int32_t status = RINGRT_OK;
   alignas(256) static char mine[512];

@@ -66,6 +66,11 @@ static cl::opt<int64_t>
                     "(the block op's seq_len; 0: none)"));
 static cl::opt<int64_t> ringSize("ring-size", cl::init(1),
                                  cl::desc("ring size, with --seq-len"));
+static cl::opt<int64_t> maxDocs(
+    "max-docs", cl::init(0),
+    cl::desc("packed documents: the kernels take cu_seqlens of max_docs + 1 "
+             "boundaries and mask each key to its query's document (0: "
+             "none)"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -104,6 +109,9 @@ int main(int argc, char **argv) {
     c.window = KernelWindow::of(c.mask == MaskKind::causal, WindowAttr(),
                                 c.padding.span, /*padded=*/true);
   }
+  if (maxDocs < 0)
+    return fail("bad --max-docs (>= 0)");
+  c.maxDocs = maxDocs;
   if (warps > 0)
     c.tiles.warps = warps;
   if (blockN > 0)
@@ -134,6 +142,7 @@ int main(int argc, char **argv) {
   wc.layout = c.layout;
   wc.padding = c.padding;
   wc.window = c.window;
+  wc.maxDocs = c.maxDocs;
   if (blockN > 0)
     wc.blockN = blockN;
   if (stages > 0)
@@ -148,6 +157,7 @@ int main(int argc, char **argv) {
   bwd.layout = c.layout;
   bwd.padding = c.padding;
   bwd.window = c.window;
+  bwd.maxDocs = c.maxDocs;
   if (warps > 0)
     bwd.warps = warps;
   if (blockN > 0)

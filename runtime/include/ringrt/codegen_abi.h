@@ -266,6 +266,19 @@ RINGRT_API void *ringrt_cg_device_alloc(ringrt_context *ctx, int32_t *status,
 RINGRT_API void ringrt_cg_device_free(ringrt_context *ctx, int32_t *status,
                                       void *ptr);
 
+/// Copies `bytes` of host memory `src` to device memory `dst` on the
+/// call's stream (between ringrt_cg_begin and ringrt_cg_end), after the
+/// work queued on it before and before what is queued after; the host does
+/// not wait, and nothing is allocated. Device "cuda" queues
+/// cuMemcpyHtoDAsync: from pageable memory the driver has read `src` when
+/// it returns; from page-locked memory, or when the call is captured into a
+/// CUDA graph (where every replay reads `src` again), `src` must stay valid
+/// and unchanged until the copy has run. The other devices copy at once.
+/// A varlen GPU entry copies its cu_seqlens into the workspace with it.
+RINGRT_API void ringrt_cg_copy_to_device(ringrt_context *ctx, int32_t *status,
+                                         void *dst, const void *src,
+                                         int64_t bytes);
+
 /// Waits for every kernel the program launched.
 RINGRT_API void ringrt_cg_synchronize(ringrt_context *ctx, int32_t *status);
 

@@ -223,6 +223,15 @@ public:
                                    static_cast<size_t>(bytes)),
                     "cuMemcpyDtoH");
   }
+  /// On the compute stream (the caller's during a call): ordered with the
+  /// kernels, no synchronization (capturable).
+  ringrt_status copyToDeviceAsync(void *dst, const void *src,
+                                  int64_t bytes) override {
+    return s->check(d.cuMemcpyHtoDAsync(reinterpret_cast<cuda::DevicePtr>(dst),
+                                        src, static_cast<size_t>(bytes),
+                                        s->computeStream()),
+                    "cuMemcpyHtoDAsync");
+  }
   ringrt_status synchronize() override { return s->synchronize(); }
   ringrt_status beginCall(void *stream) override {
     return s->beginCall(static_cast<cuda::Stream>(stream));

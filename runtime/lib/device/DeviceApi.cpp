@@ -409,6 +409,21 @@ void ringrt_cg_device_free(ringrt_context *ctx, int32_t *status, void *ptr) {
   record(status, ringrt_device_free(ctx, ptr));
 }
 
+void ringrt_cg_copy_to_device(ringrt_context *ctx, int32_t *status,
+                              void *dst, const void *src, int64_t bytes) {
+  if (!ok(status))
+    return;
+  ringrt_status st = requireDevice(ctx, "ringrt_cg_copy_to_device");
+  if (st == RINGRT_OK && (!dst || !src || bytes < 0))
+    st = setErrorf(RINGRT_ERR_INVALID_ARGUMENT,
+                   "ringrt_cg_copy_to_device: invalid arguments (dst %p, src "
+                   "%p, %lld bytes)",
+                   dst, src, static_cast<long long>(bytes));
+  if (st == RINGRT_OK && bytes > 0)
+    st = ctx->deviceBackend->copyToDeviceAsync(dst, src, bytes);
+  record(status, st);
+}
+
 void ringrt_cg_synchronize(ringrt_context *ctx, int32_t *status) {
   if (ringrt_status st = refuseUnderCapture(
           ctx, "ringrt_cg_synchronize waits for the device"))

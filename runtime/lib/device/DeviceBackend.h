@@ -82,6 +82,14 @@ public:
                                      int64_t bytes) = 0;
   virtual ringrt_status copyToHost(void *dst, const void *src,
                                    int64_t bytes) = 0;
+  /// Copies host `src` to device `dst` in stream order: after the work
+  /// queued so far on the call's stream, before what follows; need not
+  /// wait (ringrt_cg_copy_to_device). copyToDevice by default (devices
+  /// whose launches are synchronous).
+  virtual ringrt_status copyToDeviceAsync(void *dst, const void *src,
+                                          int64_t bytes) {
+    return copyToDevice(dst, src, bytes);
+  }
 
   /// Waits until every launch and copy issued so far has finished.
   virtual ringrt_status synchronize() = 0;

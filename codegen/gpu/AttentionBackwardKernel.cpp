@@ -19,7 +19,11 @@
 // have to order); the price is recomputing S and dP once more (7 GEMMs of
 // the block instead of 5). Masks (causal, window and padded parts from
 // global positions, Visibility.h; ragged row ranges) and the causal tile skipping are those of the forward kernel
-// (AttentionKernel.cpp), through maskVisible below.
+// (AttentionKernel.cpp), through maskVisible below. Packed documents
+// (max_docs): the dQ kernel cuts each query row's keys to its document, the
+// dK/dV kernel each key row's queries to the key's document (the same
+// pairs), and both skip the streamed tiles that share no document with the
+// CTA's resident rows (Documents.cpp).
 //
 // The sm_90a form (BackwardKernelConfig::wgmma, chosen with the forward's
 // kernel kind, --gpu-kernel) is the same two kernels with the same loops,
@@ -115,12 +119,6 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  // Packed documents: the backward kernels do not mask them yet, so they
-  // refuse rather than ignore the document mask.
-  if (maxDocs > 0)
-    return "packed documents (max_docs) are not supported by the GPU "
-           "backward kernels yet (grad=1); the GPU forward takes them with "
-           "the mma.sync kernel, and --target=cpu takes both";
   if (headDim <= 0 || headDim % 2 != 0)
     return "local head_dim " + std::to_string(headDim) +
            " is odd: the mma.sync backward kernels copy rows with cp.async "
@@ -200,8 +198,10 @@ class BackwardWriter {
 public:
   explicit BackwardWriter(const BackwardKernelConfig &c)
       : c(c), D(c.headDim), Dp(c.paddedHeadDim()), BN(c.blockN),
-        BM(16 * c.warps), T(32 * c.warps), RB(paddedRowBytes(Dp)), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
-        causal(c.mask == MaskKind::causal), wg(c.wgmma) {}
+        BM(16 * c.warps), T(32 * c.warps), RB(paddedRowBytes(Dp)),
+        halfTy(c.dtype == "f16" ? "f16" : "bf16"),
+        causal(c.mask == MaskKind::causal), wg(c.wgmma),
+        docs(c.maxDocs > 0) {}
 
   std::string dq();
   std::string dkdv();
@@ -413,8 +413,33 @@ private:
            header + ") -> (" + types + ") : i32 {");
     return loop;
   }
+  /// Packed documents: the range of the `count` streamed tiles of BN rows
+  /// from local row `r0` (clamped to `last`, of the buffer of `owner` and
+  /// `len`) that can hold a row of the documents from that of position
+  /// `first` to that of position `lastPos` (the resident rows' first and
+  /// last positions; documentTileRange).
+  TileRange streamedDocumentTiles(const std::string &count,
+                                  const std::string &r0,
+                                  const std::string &last,
+                                  const std::string &owner,
+                                  const std::string &len,
+                                  const std::string &first,
+                                  const std::string &lastPos) {
+    std::string lo = documentBounds(e, cug, c.maxDocs, first).first;
+    std::string hi = documentBounds(e, cug, c.maxDocs, lastPos).last;
+    auto row = [&](const std::string &t) {
+      return e.add(r0, e.mul(t, e.i32(BN)));
+    };
+    return documentTileRange(
+        e, count, lo, hi,
+        [&](const std::string &t) { return pos(row(t), owner, len); },
+        [&](const std::string &t) {
+          return pos(e.minu(e.add(row(t), e.i32(BN - 1)), last), owner, len);
+        });
+  }
   std::string wrap(const std::string &name) {
     return "  gpu.func @" + name + "(" + kBackwardParams +
+           (docs ? ", %cu_seqlens: !llvm.ptr" : "") +
            ") kernel attributes {known_block_size = array<i32: " +
            std::to_string(T) +
            ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
@@ -428,14 +453,15 @@ private:
   /// cp.async, so they add nothing, and are never written out.
   const int64_t D, Dp, BN, BM, T, RB;
   const std::string halfTy;
-  const bool causal, wg;
+  const bool causal, wg, docs;
   MlirEmitter e;
   std::optional<MmaFragments> f;
   std::optional<WgmmaFragments> w;
   std::string smem, lane, warp, g, t4;
   /// ldmatrix lane offsets (mma.sync) or the warpgroup index (wgmma).
   std::string aLane, bLane, btLane, warpgroup;
-  std::string qg, kg, vg, dog, lseg, deltag, dqg, dkg, dvg;
+  /// cug: cu_seqlens (packed documents).
+  std::string qg, kg, vg, dog, lseg, deltag, dqg, dkg, dvg, cug;
   std::string hk, group, qEnd, lastQ, kEnd, lastK;
 };
 
@@ -467,6 +493,8 @@ void BackwardWriter::prologue() {
   dqg = global("dq");
   dkg = global("dk");
   dvg = global("dv");
+  if (docs)
+    cug = documentsPointer(e);
   group = e.divu("%heads", "%kv_heads");
   qEnd = e.add("%q0", "%qn");
   lastQ = e.sub(qEnd, e.i32(1));
@@ -494,6 +522,15 @@ std::string BackwardWriter::dq() {
   // last query (as in the forward kernel).
   std::string nt = e.divu(e.add("%kn", e.i32(BN - 1)), e.i32(BN));
   std::string qPos[2];
+  // Packed documents: the KV tiles [jLo, jEnd) that can hold a key of the
+  // documents of the CTA's rows (without documents [0, nt)).
+  TileRange docTiles;
+  if (docs) {
+    std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
+    docTiles = streamedDocumentTiles(nt, "%k0", lastK, "%kv_owner", "%kv_len",
+                                     pos(rowQ0, "%q_owner", "%q_len"),
+                                     pos(lastRow, "%q_owner", "%q_len"));
+  }
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
@@ -502,11 +539,21 @@ std::string BackwardWriter::dq() {
       return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
     });
   }
-  // Positions for the causal mask and the sliding window.
-  const bool positional = causal || c.window.any();
+  std::string jLo = e.i32(0), jEnd = nt;
+  if (docs) {
+    jLo = docTiles.begin;
+    jEnd = causal ? e.minu(docTiles.end, nt) : docTiles.end;
+  }
+  // Positions for the causal mask, the sliding window and the documents.
+  const bool positional = causal || c.window.any() || docs;
   if (positional)
     for (int r = 0; r < 2; ++r)
       qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
+  // Each row's document (a padding row's sentinel gets the empty one).
+  DocumentBounds qDoc[2];
+  if (docs)
+    for (int r = 0; r < 2; ++r)
+      qDoc[r] = documentBounds(e, cug, c.maxDocs, qPos[r]);
   // Per row: lse · log2 e and D (rows past the tail read the last row).
   std::string lseL2[2], dl[2];
   for (int r = 0; r < 2; ++r) {
@@ -530,8 +577,8 @@ std::string BackwardWriter::dq() {
   };
   copyTile(BM, qg, qBase, rowQ0, lastQ, e.i32(0));
   copyTile(BM, dog, qBase, rowQ0, lastQ, e.i32(qBytes));
-  e.open("scf.if " + e.cmp("sgt", nt, e.i32(0)) + " {");
-  copyKV(e.i32(0));
+  e.open("scf.if " + e.cmp("slt", jLo, jEnd) + " {");
+  copyKV(jLo);
   e.close();
   e.line("nvvm.cp.async.commit.group");
 
@@ -543,10 +590,10 @@ std::string BackwardWriter::dq() {
 
   std::vector<std::string> init(nO * 4, e.f32(0.0)), names;
   std::string j, types;
-  std::string loop = openLoop(e.i32(0), nt, init, j, names, types);
+  std::string loop = openLoop(jLo, jEnd, init, j, names, types);
   {
     std::string jn = e.add(j, e.i32(1));
-    e.open("scf.if " + e.cmp("slt", jn, nt) + " {");
+    e.open("scf.if " + e.cmp("slt", jn, jEnd) + " {");
     copyKV(jn);
     e.close();
     e.line("nvvm.cp.async.commit.group");
@@ -568,6 +615,8 @@ std::string BackwardWriter::dq() {
                        : "";
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
+          if (docs)
+            vis = andI1(e, vis, documentAdmits(e, qDoc[r], kp));
           std::string &s = S[n][2 * r + col];
           s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
         }
@@ -620,11 +669,34 @@ std::string BackwardWriter::dkdv() {
       return e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
     });
   }
-  const bool positional = causal || c.window.any();
+  const bool positional = causal || c.window.any() || docs;
   if (positional)
     for (int r = 0; r < 2; ++r)
       kPos[r] = maskPos(rows[r], "%kv_owner", "%kv_len", /*isKey=*/true);
   std::string nt = e.sub(ntAll, first);
+  if (docs) {
+    // Packed documents: the query tiles that can hold a query of the
+    // documents of the CTA's keys (pairs are symmetric), after the causal
+    // prefix.
+    std::string lastRow = e.minu(e.add(rowK0, e.i32(BM - 1)), lastK);
+    TileRange range = streamedDocumentTiles(
+        ntAll, "%q0", lastQ, "%q_owner", "%q_len",
+        pos(rowK0, "%kv_owner", "%kv_len"),
+        pos(lastRow, "%kv_owner", "%kv_len"));
+    first = causal ? e.select(e.cmp("sgt", range.begin, first), range.begin,
+                              first, "i32")
+                   : range.begin;
+    nt = e.select(e.cmp("sgt", range.end, first), e.sub(range.end, first),
+                  e.i32(0), "i32");
+  }
+  // Each key row's document: query qp sees key row r iff qp lies in it
+  // (the pairs of the query's document holding the key). A padding key's
+  // sentinel gets the last document, not an empty one (Kernels.h): the
+  // mask's own padding test hides it.
+  DocumentBounds kDoc[2];
+  if (docs)
+    for (int r = 0; r < 2; ++r)
+      kDoc[r] = documentBounds(e, cug, c.maxDocs, kPos[r]);
   std::string total = e.mul(nt, group);
   // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
   auto qTileOf = [&](const std::string &it, std::string &qRowBase) {
@@ -737,6 +809,8 @@ std::string BackwardWriter::dkdv() {
                        : "";
         for (int r = 0; r < 2; ++r) {
           std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
+          if (docs)
+            vis = andI1(e, vis, documentAdmits(e, kDoc[r], qp));
           std::string &s = S[n][2 * r + col];
           std::tie(P[n][2 * r + col], s) =
               gradScore(s, dP[n][2 * r + col], l2, dl, vis);

@@ -195,13 +195,14 @@ std::string AttentionWriter::run() {
     return e.add("%k0", e.mul(t, e.i32(BN)));
   };
   std::string cu = docs ? documentsPointer(e) : "";
+  // The documents of the CTA's first and last row (part positions, which
+  // grow with the row; documentBounds is monotone, so every row's document
+  // lies between them).
+  DocumentBounds firstRowDoc, lastRowDoc;
   if (docs) {
-    std::string lo = documentBounds(e, cu, docs,
-                                    pos(rowQ0, "%q_owner", "%q_len"))
-                         .first;
-    std::string hi = documentBounds(e, cu, docs,
-                                    pos(lastRow, "%q_owner", "%q_len"))
-                         .last;
+    firstRowDoc = documentBounds(e, cu, docs, pos(rowQ0, "%q_owner", "%q_len"));
+    lastRowDoc = documentBounds(e, cu, docs, pos(lastRow, "%q_owner", "%q_len"));
+    std::string lo = firstRowDoc.first, hi = lastRowDoc.last;
     TileRange range = documentTileRange(
         e, nt, lo, hi,
         [&](const std::string &t) {
@@ -230,9 +231,11 @@ std::string AttentionWriter::run() {
   if (positional)
     for (int r = 0; r < 2; ++r) {
       qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
-      // A padding row's sentinel (negative) gets an empty document.
+      // A padding row's sentinel (negative) gets an empty document; the
+      // mask and the window cut the row's range once (rowKeyRange).
       if (docs)
-        doc[r] = documentBounds(e, cu, docs, qPos[r]);
+        doc[r] = rowKeyRange(e, documentBounds(e, cu, docs, qPos[r]), qPos[r],
+                             causal, c.window);
     }
 
   auto kOff = [&](const std::string &buf) {
@@ -306,28 +309,72 @@ std::string AttentionWriter::run() {
     }
 
     // Scale to log2 units and mask (ragged tail; causal, window and padding
-    // from positions).
+    // from positions; with `useDocs`, documents too, in one range per row).
     std::string key0 = e.add(e.add("%k0", e.mul(j, e.i32(BN))),
                              e.mul(t4, e.i32(2)));
-    for (int64_t n = 0; n < nS; ++n) {
-      for (int col = 0; col < 2; ++col) {
-        std::string key = e.add(key0, e.i32(n * 8 + col));
-        std::string ok = e.cmp("slt", key, kEnd);
-        std::string kp =
-            positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
-                       : "";
-        for (int r = 0; r < 2; ++r) {
-          std::string vis = ok;
-          if (causal)
-            vis = e.let("arith.andi " + ok + ", " +
-                        e.cmp("sle", kp, qPos[r]) + " : i1");
-          vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
-          if (docs)
-            vis = andI1(e, vis, documentAdmits(e, doc[r], kp));
-          std::string &s = S[n][2 * r + col];
-          s = e.select(vis, e.fmul(s, "%scale_log2"), e.negInf(), "f32");
+    auto maskScores = [&](bool useDocs) {
+      std::vector<std::array<std::string, 4>> M = S;
+      const bool needPos = useDocs || causal || c.window.any();
+      for (int64_t n = 0; n < nS; ++n) {
+        for (int col = 0; col < 2; ++col) {
+          std::string key = e.add(key0, e.i32(n * 8 + col));
+          std::string ok = e.cmp("slt", key, kEnd);
+          std::string kp =
+              needPos ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
+                      : "";
+          for (int r = 0; r < 2; ++r) {
+            std::string vis = ok;
+            if (useDocs) {
+              // Document, causal mask and window in one range.
+              vis = andI1(e, vis, documentAdmits(e, doc[r], kp));
+            } else {
+              if (causal)
+                vis = e.let("arith.andi " + ok + ", " +
+                            e.cmp("sle", kp, qPos[r]) + " : i1");
+              vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+            }
+            std::string &s = M[n][2 * r + col];
+            s = e.select(vis, e.fmul(s, "%scale_log2"), e.negInf(), "f32");
+          }
         }
       }
+      return M;
+    };
+    if (!docs) {
+      S = maskScores(/*useDocs=*/false);
+    } else {
+      // A tile that lies inside the one document of every row of the CTA
+      // needs no document test (CTA-uniform branch): the row of the first
+      // position has the document that ends last, the row of the last
+      // position the one that starts first (documentBounds is monotone).
+      std::string kFirst = firstKey(j);
+      std::string kLast = e.minu(e.add(kFirst, e.i32(BN - 1)), lastK);
+      std::string inside = andI1(
+          e,
+          e.cmp("sle", lastRowDoc.first,
+                pos(kFirst, "%kv_owner", "%kv_len")),
+          e.cmp("sge", firstRowDoc.last, pos(kLast, "%kv_owner", "%kv_len")));
+      std::string masked = e.newName();
+      std::string resTypes, thenYield, elseYield;
+      for (int64_t n = 0; n < nS; ++n)
+        for (int i = 0; i < 4; ++i)
+          resTypes += std::string(resTypes.empty() ? "" : ", ") + "f32";
+      auto yieldOf = [&](const std::vector<std::array<std::string, 4>> &M) {
+        std::string y;
+        for (int64_t n = 0; n < nS; ++n)
+          for (int i = 0; i < 4; ++i)
+            y += (y.empty() ? "" : ", ") + M[n][i];
+        return "scf.yield " + y + " : " + resTypes;
+      };
+      e.open(masked + ":" + std::to_string(nS * 4) + " = scf.if " + inside +
+             " -> (" + resTypes + ") {");
+      e.line(yieldOf(maskScores(/*useDocs=*/false)));
+      e.reopen("} else {");
+      e.line(yieldOf(maskScores(/*useDocs=*/true)));
+      e.close();
+      for (int64_t n = 0; n < nS; ++n)
+        for (int i = 0; i < 4; ++i)
+          S[n][i] = masked + "#" + std::to_string(n * 4 + i);
     }
 
     OnlineSoftmaxStep sm = emitOnlineSoftmaxStep(e, *f, S, names, nO * 4);

@@ -70,6 +70,28 @@ std::string mlir::ring::gpu::documentAdmits(MlirEmitter &e,
                e.cmp("sle", kp, doc.last, ty));
 }
 
+DocumentBounds mlir::ring::gpu::rowKeyRange(MlirEmitter &e,
+                                            const DocumentBounds &doc,
+                                            const std::string &qp, bool causal,
+                                            const KernelWindow &window) {
+  auto maxs = [&](const std::string &a, const std::string &b) {
+    return e.let("arith.maxsi " + a + ", " + b + " : i32");
+  };
+  auto mins = [&](const std::string &a, const std::string &b) {
+    return e.let("arith.minsi " + a + ", " + b + " : i32");
+  };
+  // The window's sides are clamped to ±seq (KernelWindow) and positions to
+  // ±3·span (Visibility.h), so qp − side fits i32.
+  DocumentBounds r = doc;
+  if (causal)
+    r.last = mins(r.last, qp);
+  if (window.maxDiff)
+    r.first = maxs(r.first, e.sub(qp, e.i32(*window.maxDiff)));
+  if (window.minDiff)
+    r.last = mins(r.last, e.sub(qp, e.i32(*window.minDiff)));
+  return r;
+}
+
 TileRange mlir::ring::gpu::documentTileRange(
     MlirEmitter &e, const std::string &n, const std::string &lo,
     const std::string &hi,

@@ -493,6 +493,17 @@ DocumentBounds documentBounds(MlirEmitter &e, const std::string &cu,
 std::string documentAdmits(MlirEmitter &e, const DocumentBounds &doc,
                            const std::string &kp, llvm::StringRef ty = "i32");
 
+/// The keys that query position `qp` (i32) sees, as one range: its
+/// document `doc` cut by the causal mask (kp <= qp) and the window (qp −
+/// maxDiff <= kp <= qp − minDiff), as the CPU kernels cut a row's range.
+/// documentAdmits against it is then the whole positional test of a key
+/// (two compares per score instead of the mask's, the window's and the
+/// document's); a padding row's sentinel keeps an empty range and a
+/// padding key's lies past every document (documentBounds).
+DocumentBounds rowKeyRange(MlirEmitter &e, const DocumentBounds &doc,
+                           const std::string &qp, bool causal,
+                           const KernelWindow &window);
+
 /// The run-time tile skip: of `n` tiles (i32) of rows whose positions grow
 /// with the row (every layout, padded or not: use the part's formula,
 /// paddedPosition, not the sentinels), the range [begin, end) (i32) of

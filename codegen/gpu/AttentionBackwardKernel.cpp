@@ -413,6 +413,26 @@ private:
            header + ") -> (" + types + ") : i32 {");
     return loop;
   }
+  /// Packed documents: the queries that key position `kp` (i32) is visible
+  /// to, as one range: its document `doc` cut by the causal mask (qp >= kp)
+  /// and the window (kp + minDiff <= qp <= kp + maxDiff); rowKeyRange seen
+  /// from the key. Positions stay within ±3·span and the window's sides
+  /// within ±seq (KernelWindow), so the sums fit i32 (GpuModuleBuilder).
+  DocumentBounds keyQueryRange(const DocumentBounds &doc,
+                               const std::string &kp) {
+    auto maxs = [&](const std::string &a, const std::string &b) {
+      return e.let("arith.maxsi " + a + ", " + b + " : i32");
+    };
+    DocumentBounds r = doc;
+    if (causal)
+      r.first = maxs(r.first, kp);
+    if (c.window.minDiff)
+      r.first = maxs(r.first, e.add(kp, e.i32(*c.window.minDiff)));
+    if (c.window.maxDiff)
+      r.last = e.let("arith.minsi " + r.last + ", " +
+                     e.add(kp, e.i32(*c.window.maxDiff)) + " : i32");
+    return r;
+  }
   /// Packed documents: the range of the `count` streamed tiles of BN rows
   /// from local row `r0` (clamped to `last`, of the buffer of `owner` and
   /// `len`) that can hold a row of the documents from that of position
@@ -549,11 +569,14 @@ std::string BackwardWriter::dq() {
   if (positional)
     for (int r = 0; r < 2; ++r)
       qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
-  // Each row's document (a padding row's sentinel gets the empty one).
-  DocumentBounds qDoc[2];
+  // The keys each row sees, as one range: its document cut by the causal
+  // mask and the window (rowKeyRange; a padding row's sentinel gets an
+  // empty one).
+  DocumentBounds qKeys[2];
   if (docs)
     for (int r = 0; r < 2; ++r)
-      qDoc[r] = documentBounds(e, cug, c.maxDocs, qPos[r]);
+      qKeys[r] = rowKeyRange(e, documentBounds(e, cug, c.maxDocs, qPos[r]),
+                             qPos[r], causal, c.window);
   // Per row: lse · log2 e and D (rows past the tail read the last row).
   std::string lseL2[2], dl[2];
   for (int r = 0; r < 2; ++r) {
@@ -614,9 +637,9 @@ std::string BackwardWriter::dq() {
             positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
                        : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
-          if (docs)
-            vis = andI1(e, vis, documentAdmits(e, qDoc[r], kp));
+          std::string vis =
+              docs ? andI1(e, ok, documentAdmits(e, qKeys[r], kp))
+                   : maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
           s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
         }
@@ -689,14 +712,15 @@ std::string BackwardWriter::dkdv() {
     nt = e.select(e.cmp("sgt", range.end, first), e.sub(range.end, first),
                   e.i32(0), "i32");
   }
-  // Each key row's document: query qp sees key row r iff qp lies in it
-  // (the pairs of the query's document holding the key). A padding key's
-  // sentinel gets the last document, not an empty one (Kernels.h): the
-  // mask's own padding test hides it.
-  DocumentBounds kDoc[2];
+  // The queries each key row is seen by, as one range: the key's document
+  // (the pairs of the query's document holding the key) cut by the causal
+  // mask and the window (keyQueryRange). A padding key's sentinel gets the
+  // last document (Kernels.h), which the mask's padding side then empties.
+  DocumentBounds kQueries[2];
   if (docs)
     for (int r = 0; r < 2; ++r)
-      kDoc[r] = documentBounds(e, cug, c.maxDocs, kPos[r]);
+      kQueries[r] = keyQueryRange(documentBounds(e, cug, c.maxDocs, kPos[r]),
+                                  kPos[r]);
   std::string total = e.mul(nt, group);
   // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
   auto qTileOf = [&](const std::string &it, std::string &qRowBase) {
@@ -808,9 +832,9 @@ std::string BackwardWriter::dkdv() {
             positional ? maskPos(qi, "%q_owner", "%q_len", /*isKey=*/false)
                        : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
-          if (docs)
-            vis = andI1(e, vis, documentAdmits(e, kDoc[r], qp));
+          std::string vis =
+              docs ? andI1(e, ok, documentAdmits(e, kQueries[r], qp))
+                   : maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];
           std::tie(P[n][2 * r + col], s) =
               gradScore(s, dP[n][2 * r + col], l2, dl, vis);

@@ -180,6 +180,9 @@ public:
     // Padded parts: V goes through Vw, whose padding rows are zeroed.
     pvDot = var.bf16Dot && width >= 4 && !var.seqLen;
     rowLanes = tq == kKeyTile;
+    // (Chunks of 16 columns: the rows are transposed back 16 × 16 at the
+    // end.)
+    accLanes = pvDot && rowLanes && headDim % kKeyTile == 0;
     qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
     kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[6]);
     if (var.documents)
@@ -218,6 +221,10 @@ private:
   Value emitExp2(Value x);
   void emitValueUpdate(Value bi, Value hk, Value slot, Value kt0,
                        function_ref<Value(int64_t, Value)> rescale);
+  void emitValueUpdateLanes(Value slot, Value kt0, ArrayRef<Value> pairs,
+                            Value alpha);
+  void emitAccRows(Value slot);
+  void emitPendingValueUpdate(Value slot, ValueRange pending);
   void emitWriteRows(Value bi, Value h, Value slot, Value qt);
 
   /// Scratch row `slot + ii` of the query block.
@@ -270,12 +277,19 @@ private:
   /// Row lanes (see the file comment): tq == 16, scores as key vectors
   /// over the tile's rows.
   bool rowLanes = false;
+  /// O transposed (row lanes with bf16 P·V dot products, D % 16 == 0):
+  /// Acc[tile][d][row], one vector over the 16 rows per column; see
+  /// emitValueUpdateLanes.
+  bool accLanes = false;
   int64_t diffLo = 0, diffHi = 0;
   /// The positions' span: local rows × ring size (>= the sequence length).
   int64_t span() const { return var.q.getDimSize(2) * var.ringSize; }
   // Scratch buffers (qdoc: the first and last key position of each query
   // row's document, with packed documents).
   Value kt, vw, vp, kpos, qdoc, qs, ps, acc, ms, ls;
+  /// accLanes: the tile's rows of Acc transposed back, [16][D], for
+  /// emitWriteRows.
+  Value accRows;
   /// Row lanes: the tile's α per row, broadcast from memory by the P·V
   /// rescale.
   Value alphas;
@@ -312,7 +326,12 @@ void AttentionKernelEmitter::emit() {
   } else {
     qs = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   }
-  acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
+  if (accLanes) {
+    acc = f32Memref({queryBlock / tq, headDim, tq}, /*onStack=*/false);
+    accRows = f32Memref({tq, headDim}, /*onStack=*/false);
+  } else {
+    acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
+  }
   ms = f32Memref({queryBlock}, /*onStack=*/true);
   // Row lanes: P[key (pair)][row]; otherwise P[row][key (pair)].
   if (rowLanes) {
@@ -358,6 +377,8 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, vw);
   if (vp)
     memref::DeallocOp::create(b, vp);
+  if (accRows)
+    memref::DeallocOp::create(b, accRows);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
   if (qdoc)
@@ -583,6 +604,11 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
   Value qtile;
   if (rowLanes)
     qtile = arith::DivUIOp::create(b, slot, b.index(tq));
+  if (accLanes)
+    b.forRange(0, headDim, 1, [&](Value d) {
+      vector::StoreOp::create(b, b.splat(tq, b.f32(0.0)), acc,
+                              ValueRange{qtile, d, b.index(0)});
+    });
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value r = slotRow(slot, ii);
     b.forRange(0, headDim, width, [&](Value d) {
@@ -612,7 +638,8 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
         vector::StoreOp::create(b, arith::MulFOp::create(b, x, scale), qs,
                                 ValueRange{r, d});
       }
-      vector::StoreOp::create(b, zero, acc, ValueRange{r, d});
+      if (!accLanes)
+        vector::StoreOp::create(b, zero, acc, ValueRange{r, d});
     });
     memref::StoreOp::create(b, b.negInf(), ms, ValueRange{r});
     if (rowLanes)
@@ -635,9 +662,21 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
   auto sumType = VectorType::get({kKeyTile}, b.getF32Type());
   SmallVector<Value> init;
   if (rowLanes) {
-    // The state is m and l of the tq rows as two vectors.
+    // The state is m and l of the tq rows as two vectors (accLanes: and the
+    // P·V of the previous key tile, still to do; see emitKeyTileLanes).
     init.push_back(vector::LoadOp::create(b, sumType, ms, ValueRange{slot}));
     init.push_back(vector::LoadOp::create(b, sumType, ls, ValueRange{slot}));
+    if (accLanes) {
+      init.push_back(arith::ConstantIntOp::create(b, 0, 1)); // pending
+      init.push_back(arith::ConstantIntOp::create(b, 0, 1)); // moved
+      init.push_back(b.index(0));                            // its kt0
+      init.push_back(b.splat(tq, b.f32(1.0)));               // its α
+      auto pairType = VectorType::get({2 * tq}, b.getBF16Type());
+      for (int64_t jp = 0; jp < kKeyTile / 2; ++jp)
+        init.push_back(arith::ConstantOp::create(
+            b, DenseElementsAttr::get(
+                   pairType, b.getZeroAttr(b.getBF16Type()))));
+    }
   } else {
     for (int64_t ii = 0; ii < tq; ++ii)
       init.push_back(
@@ -699,6 +738,8 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
             [&] { return keyTile(kt0, st); });
       });
   if (rowLanes) {
+    if (accLanes)
+      emitPendingValueUpdate(slot, ValueRange(state).drop_front(2));
     vector::StoreOp::create(b, state[0], ms, ValueRange{slot});
     vector::StoreOp::create(b, state[1], ls, ValueRange{slot});
     return;
@@ -1005,24 +1046,39 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
     sums = std::move(next);
   }
   Value lNew = vector::FMAOp::create(b, alpha, lOld, sums[0]);
+  SmallVector<Value> pairs;
   if (pvDot) {
-    // ps[jp][ii] = the bf16 pair P[ii][2jp], P[ii][2jp + 1].
+    // ps[jp][ii] = the bf16 pair P[ii][2jp], P[ii][2jp + 1] (accLanes: kept
+    // as values, one vector per key pair).
     auto halfType = VectorType::get({tq}, b.getBF16Type());
     for (int64_t jp = 0; jp < kKeyTile / 2; ++jp) {
       Value lo =
           x86vector::CvtPackedF32ToBF16Op::create(b, halfType, probs[2 * jp]);
       Value hi = x86vector::CvtPackedF32ToBF16Op::create(b, halfType,
                                                          probs[2 * jp + 1]);
-      vector::StoreOp::create(
-          b,
-          vector::BitCastOp::create(b, VectorType::get({tq}, b.getI32Type()),
-                                    vector::InterleaveOp::create(b, lo, hi)),
-          ps, ValueRange{b.index(jp), b.index(0)});
+      pairs.push_back(vector::InterleaveOp::create(b, lo, hi));
+      if (!accLanes)
+        vector::StoreOp::create(
+            b,
+            vector::BitCastOp::create(
+                b, VectorType::get({tq}, b.getI32Type()), pairs.back()),
+            ps, ValueRange{b.index(jp), b.index(0)});
     }
   } else {
     for (int64_t j = 0; j < kKeyTile; ++j)
       vector::StoreOp::create(b, probs[j], ps,
                               ValueRange{b.index(j), b.index(0)});
+  }
+  if (accLanes) {
+    // The previous tile's P·V comes after this tile's softmax in program
+    // order, so that the out-of-order core runs its dot products while the
+    // softmax's dependency chain (max, exp2, bf16 rounding) resolves,
+    // instead of stalling the P·V that needs this tile's P.
+    emitPendingValueUpdate(slot, state.drop_front(2));
+    SmallVector<Value> next{mNew, lNew, arith::ConstantIntOp::create(b, 1, 1),
+                            anyMoved, kt0, alpha};
+    next.append(pairs.begin(), pairs.end());
+    return next;
   }
   vector::StoreOp::create(b, alpha, alphas, ValueRange{b.index(0)});
   b.ifElse(
@@ -1115,9 +1171,93 @@ void AttentionKernelEmitter::emitValueUpdate(
   });
 }
 
+/// Row lanes with bf16 dot products (accLanes): O is kept transposed,
+/// Acc[tile][d] = the column d of the tile's 16 rows, so P·V has the shape
+/// of the S loop: Acc[tile][d] = α·Acc[tile][d] + Σ_jp dot(P pair jp (a
+/// vector over the rows, a register: the softmax's output), broadcast of
+/// Vp[pair][d]) — no P store and reload, no row-wise broadcasts of P or α,
+/// and the broadcast of V folds into vdpbf16ps as a {1to16} memory operand.
+/// 16 columns per step: 16 accumulators + 8 P pairs + α fit the 32 zmm.
+void AttentionKernelEmitter::emitValueUpdateLanes(Value slot, Value kt0,
+                                                  ArrayRef<Value> pairs,
+                                                  Value alpha) {
+  auto laneType = VectorType::get({tq}, b.getF32Type());
+  auto pairType = VectorType::get({2 * tq}, b.getBF16Type());
+  Value qtile = arith::DivUIOp::create(b, slot, b.index(tq));
+  Value pair0 = arith::DivUIOp::create(b, kt0, b.index(2));
+  SmallVector<Value> pVecs, vRows;
+  for (auto [jp, p] : llvm::enumerate(pairs)) {
+    pVecs.push_back(p);
+    vRows.push_back(arith::AddIOp::create(b, pair0, b.index(jp)));
+  }
+  constexpr int64_t kColumns = 16;
+  b.forRange(0, headDim, kColumns, [&](Value d) {
+    SmallVector<Value> cols, accs;
+    for (int64_t c = 0; c < kColumns; ++c) {
+      cols.push_back(arith::AddIOp::create(b, d, b.index(c)));
+      Value a = vector::LoadOp::create(b, laneType, acc,
+                                       ValueRange{qtile, cols[c], b.index(0)});
+      accs.push_back(alpha ? arith::MulFOp::create(b, a, alpha).getResult()
+                           : a);
+    }
+    for (auto [jp, p] : llvm::enumerate(pVecs))
+      for (int64_t c = 0; c < kColumns; ++c) {
+        Value vv = memref::LoadOp::create(b, vp, ValueRange{vRows[jp], cols[c]});
+        Value vvec = vector::BitCastOp::create(
+            b, pairType, b.splat(tq, vv));
+        accs[c] = x86vector::DotBF16Op::create(b, laneType, accs[c], p, vvec);
+      }
+    for (int64_t c = 0; c < kColumns; ++c)
+      vector::StoreOp::create(b, accs[c], acc,
+                              ValueRange{qtile, cols[c], b.index(0)});
+  });
+}
+
+/// accLanes: the P·V of the key tile that `pending` describes (pending,
+/// moved, kt0, α, its P pairs), if any: with the rescale by α when some
+/// row's max moved.
+void AttentionKernelEmitter::emitPendingValueUpdate(Value slot,
+                                                    ValueRange pending) {
+  Value kt0 = pending[2], alpha = pending[3];
+  SmallVector<Value> pairs(pending.drop_front(4));
+  b.ifThen(pending[0], [&] {
+    b.ifElse(
+        pending[1],
+        [&] {
+          emitValueUpdateLanes(slot, kt0, pairs, alpha);
+          return SmallVector<Value>();
+        },
+        [&] {
+          emitValueUpdateLanes(slot, kt0, pairs, Value());
+          return SmallVector<Value>();
+        });
+  });
+}
+
+/// accLanes: accRows[ii][d] = Acc[tile][d][ii], 16 × 16 blocks transposed
+/// in registers (transposeSquare).
+void AttentionKernelEmitter::emitAccRows(Value slot) {
+  auto laneType = VectorType::get({tq}, b.getF32Type());
+  Value qtile = arith::DivUIOp::create(b, slot, b.index(tq));
+  b.forRange(0, headDim, tq, [&](Value d) {
+    SmallVector<Value> cols;
+    for (int64_t c = 0; c < tq; ++c)
+      cols.push_back(vector::LoadOp::create(
+          b, laneType, acc,
+          ValueRange{qtile, arith::AddIOp::create(b, d, b.index(c)),
+                     b.index(0)}));
+    SmallVector<Value> rows = transposeSquare(b, cols);
+    for (int64_t ii = 0; ii < tq; ++ii)
+      vector::StoreOp::create(b, rows[ii], accRows,
+                              ValueRange{b.index(ii), d});
+  });
+}
+
 void AttentionKernelEmitter::emitWriteRows(Value bi, Value h, Value slot,
                                            Value qt) {
   auto rowType = VectorType::get({width}, b.getF32Type());
+  if (accLanes)
+    emitAccRows(slot);
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value row = arith::AddIOp::create(b, qt, b.index(ii));
     Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row,
@@ -1153,7 +1293,11 @@ void AttentionKernelEmitter::emitWriteRows(Value bi, Value h, Value slot,
         Value cVec = b.splat(width, c);
         Value waVec = wa ? b.splat(width, wa) : Value();
         b.forRange(0, headDim, width, [&](Value d) {
-          Value a = vector::LoadOp::create(b, rowType, acc, ValueRange{r, d});
+          Value a = accLanes ? vector::LoadOp::create(
+                                   b, rowType, accRows,
+                                   ValueRange{b.index(ii), d})
+                             : vector::LoadOp::create(b, rowType, acc,
+                                                      ValueRange{r, d});
           Value o = arith::MulFOp::create(b, a, cVec);
           if (waVec) {
             Value old = vector::LoadOp::create(b, rowType, po,

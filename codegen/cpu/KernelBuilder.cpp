@@ -275,6 +275,32 @@ std::pair<Value, Value> mlir::ring::cpu::documentBounds(KernelBuilder &b,
   return {at(range[0]), arith::SubIOp::create(b, at(range[1]), b.i64(1))};
 }
 
+SmallVector<Value> mlir::ring::cpu::transposeSquare(KernelBuilder &b,
+                                                     ArrayRef<Value> rows) {
+  int64_t n = static_cast<int64_t>(rows.size());
+  assert(llvm::isPowerOf2_64(n) && "rows must be a power of two");
+  SmallVector<Value> m(rows);
+  // Round h: rows i (bit h clear) and j = i + h exchange the blocks where
+  // the column's bit h differs from the row's: N[i][c] = c & h ? M[j][c − h]
+  // : M[i][c], N[j][c] = c & h ? M[j][c] : M[i][c + h].
+  for (int64_t h = 1; h < n; h *= 2) {
+    SmallVector<int64_t> maskI, maskJ;
+    for (int64_t c = 0; c < n; ++c) {
+      bool set = c & h;
+      maskI.push_back(set ? n + c - h : c);
+      maskJ.push_back(set ? n + c : c + h);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (i & h)
+        continue;
+      Value mi = m[i], mj = m[i + h];
+      m[i] = vector::ShuffleOp::create(b, mi, mj, maskI);
+      m[i + h] = vector::ShuffleOp::create(b, mi, mj, maskJ);
+    }
+  }
+  return m;
+}
+
 int64_t mlir::ring::cpu::vectorWidthFor(int64_t n) {
   for (int64_t w = 16; w > 1; w /= 2)
     if (n % w == 0)

@@ -108,6 +108,13 @@ Value keyVisible(KernelBuilder &b, Value qPos, Value kPos, bool causal,
 /// gets an empty or unrelated range; its own mask rejects every key.
 std::pair<Value, Value> documentBounds(KernelBuilder &b, Value cu, Value qPos);
 
+/// The transpose of an n × n matrix held as n vector<n> rows (n a power of
+/// two): log2 n rounds of two-source shuffles, each swapping one bit of the
+/// row index with the same bit of the column index (n·log2 n shuffles,
+/// which x86 lowers to unpck/shuf/vpermt2 instructions; upstream's default
+/// vector.transpose lowering moves one element at a time).
+SmallVector<Value> transposeSquare(KernelBuilder &b, ArrayRef<Value> rows);
+
 /// The widest vector (a power of two, at most 16 lanes) that divides `n`.
 int64_t vectorWidthFor(int64_t n);
 

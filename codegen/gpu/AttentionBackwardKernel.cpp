@@ -19,7 +19,11 @@
 // have to order); the price is recomputing S and dP once more (7 GEMMs of
 // the block instead of 5). Masks (causal, window and padded parts from
 // global positions, Visibility.h; ragged row ranges) and the causal tile skipping are those of the forward kernel
-// (AttentionKernel.cpp), through maskVisible below.
+// (AttentionKernel.cpp), through maskVisible below. Packed documents
+// (max_docs): the dQ kernel cuts each query row's keys to its document, the
+// dK/dV kernel each key row's queries to the key's document (the same
+// pairs), and both skip the streamed tiles that share no document with the
+// CTA's resident rows (Documents.cpp).
 //
 // The sm_90a form (BackwardKernelConfig::wgmma, chosen with the forward's
 // kernel kind, --gpu-kernel) is the same two kernels with the same loops,
@@ -97,7 +101,7 @@ std::string BackwardKernelConfig::dkdvKernelName() const {
 
 int64_t BackwardKernelConfig::tileBytes(int64_t rows) const {
   if (!wgmma)
-    return rows * paddedRowBytes(headDim);
+    return rows * paddedRowBytes(paddedHeadDim());
   int64_t panels = (headDim + WgmmaAttentionConfig::kPanelCols - 1) /
                    WgmmaAttentionConfig::kPanelCols;
   return panels * rows * 128;
@@ -115,16 +119,15 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  // Packed documents: the backward kernels do not mask them yet, so they
-  // refuse rather than ignore the document mask.
-  if (maxDocs > 0)
-    return "packed documents (max_docs) are not supported by the GPU "
-           "backward kernels yet (grad=1); the GPU forward takes them with "
-           "the mma.sync kernel, and --target=cpu takes both";
-  if (headDim <= 0 || headDim % 16 != 0)
+  if (headDim <= 0 || headDim % 2 != 0)
     return "local head_dim " + std::to_string(headDim) +
-           " is not a multiple of 16: the mma.sync backward kernels need a "
-           "multiple of 16 (e.g. 64, 80, 128)";
+           " is odd: the mma.sync backward kernels copy rows with cp.async "
+           "in pieces of 4 bytes or more; use an even head_dim";
+  if (wgmma && headDim % 16 != 0)
+    return "local head_dim " + std::to_string(headDim) +
+           " is not a multiple of 16: the wgmma backward kernels need one "
+           "(k16 steps over swizzled panels); --gpu-kernel=mma takes any "
+           "even head_dim";
   if (headDim > 128)
     return "local head_dim " + std::to_string(headDim) +
            " is above 128: the backward dK/dV kernel keeps both fp32 "
@@ -194,9 +197,11 @@ constexpr const char *kBackwardParams =
 class BackwardWriter {
 public:
   explicit BackwardWriter(const BackwardKernelConfig &c)
-      : c(c), D(c.headDim), BN(c.blockN), BM(16 * c.warps), T(32 * c.warps),
-        RB(paddedRowBytes(c.headDim)), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
-        causal(c.mask == MaskKind::causal), wg(c.wgmma) {}
+      : c(c), D(c.headDim), Dp(c.paddedHeadDim()), BN(c.blockN),
+        BM(16 * c.warps), T(32 * c.warps), RB(paddedRowBytes(Dp)),
+        halfTy(c.dtype == "f16" ? "f16" : "bf16"),
+        causal(c.mask == MaskKind::causal), wg(c.wgmma),
+        docs(c.maxDocs > 0) {}
 
   std::string dq();
   std::string dkdv();
@@ -227,7 +232,7 @@ private:
     if (wg)
       f->copyRowsSwizzled(rows, D, gptr, base, r0, last, soff);
     else
-      f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+      f->copyRows(rows, D, RB, gptr, base, r0, last, soff, Dp);
   }
   /// Waits for all but the newest cp.async group and makes the tiles visible
   /// to every thread (and, for wgmma, to the async proxy that reads the
@@ -248,7 +253,7 @@ private:
     const int64_t nS = BN / 8;
     if (!wg)
       return gemmABt(resOff ? e.add(aLane, e.i32(resOff)) : aLane,
-                     e.add(strOff, bLane), nS, D / 16);
+                     e.add(strOff, bLane), nS, Dp / 16);
     // The warpgroup's 64 rows start 64 rows into each panel of the tile.
     std::string wgRows = e.mul(warpgroup, e.i32(64 * 128));
     std::vector<std::string> v = w->ssGemmSteps(
@@ -336,7 +341,7 @@ private:
           f->pack(X[2 * kk][2], X[2 * kk][3]),
           f->pack(X[2 * kk + 1][0], X[2 * kk + 1][1]),
           f->pack(X[2 * kk + 1][2], X[2 * kk + 1][3])};
-      for (int64_t dp = 0; dp < D / 16; ++dp) {
+      for (int64_t dp = 0; dp < Dp / 16; ++dp) {
         auto b = f->ldmatrix(
             e.add(bBase, e.i32(static_cast<int64_t>(kk) * 16 * RB + dp * 32)),
             /*trans=*/true);
@@ -345,9 +350,12 @@ private:
       }
     }
   }
-  /// Adds `factor` · the fragments `acc` (D/8 n8 tiles, starting at
+  /// Adds `factor` · the fragments `acc` (n8 tiles, starting at
   /// loop-result index `first`) to the fp32 rows `rows` (< end) of `out`,
-  /// whose row `row` starts at element (rowBase + row) · D.
+  /// whose row `row` starts at element (rowBase + row) · D. Only columns
+  /// below D are written: a thread's column pair (2·t4, +1) of an n8 tile
+  /// lies wholly inside or outside an even D, so a tile that crosses D
+  /// guards the pair.
   void addRows(const std::function<std::string(int64_t)> &acc,
                const std::string rows[2], const std::string &end,
                const std::string &rowBase, const std::string &out,
@@ -356,8 +364,12 @@ private:
       e.open("scf.if " + e.cmp("slt", rows[r], end) + " {");
       std::string row =
           e.mul(e.add(rowBase, e.ext64(rows[r]), "i64"), e.i64(D), "i64");
-      for (int64_t n = 0; n < D / 8; ++n) {
-        std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
+      for (int64_t n = 0; n < (D + 7) / 8; ++n) {
+        std::string col0 = e.add(e.mul(t4, e.i32(2)), e.i32(n * 8));
+        bool crosses = (n + 1) * 8 > D;
+        if (crosses)
+          e.open("scf.if " + e.cmp("slt", col0, e.i32(D)) + " {");
+        std::string d = e.ext64(col0);
         std::string p = e.gep(
             out, e.mul(e.add(row, d, "i64"), e.i64(4), "i64"), 1, "i64");
         std::string old = e.let("llvm.load " + p +
@@ -375,6 +387,8 @@ private:
         }
         e.line("llvm.store " + v + ", " + p +
                " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+        if (crosses)
+          e.close();
       }
       e.close();
     }
@@ -399,8 +413,53 @@ private:
            header + ") -> (" + types + ") : i32 {");
     return loop;
   }
+  /// Packed documents: the queries that key position `kp` (i32) is visible
+  /// to, as one range: its document `doc` cut by the causal mask (qp >= kp)
+  /// and the window (kp + minDiff <= qp <= kp + maxDiff); rowKeyRange seen
+  /// from the key. Positions stay within ±3·span and the window's sides
+  /// within ±seq (KernelWindow), so the sums fit i32 (GpuModuleBuilder).
+  DocumentBounds keyQueryRange(const DocumentBounds &doc,
+                               const std::string &kp) {
+    auto maxs = [&](const std::string &a, const std::string &b) {
+      return e.let("arith.maxsi " + a + ", " + b + " : i32");
+    };
+    DocumentBounds r = doc;
+    if (causal)
+      r.first = maxs(r.first, kp);
+    if (c.window.minDiff)
+      r.first = maxs(r.first, e.add(kp, e.i32(*c.window.minDiff)));
+    if (c.window.maxDiff)
+      r.last = e.let("arith.minsi " + r.last + ", " +
+                     e.add(kp, e.i32(*c.window.maxDiff)) + " : i32");
+    return r;
+  }
+  /// Packed documents: the range of the `count` streamed tiles of BN rows
+  /// from local row `r0` (clamped to `last`, of the buffer of `owner` and
+  /// `len`) that can hold a row of the documents from that of position
+  /// `first` to that of position `lastPos` (the resident rows' first and
+  /// last positions; documentTileRange).
+  TileRange streamedDocumentTiles(const std::string &count,
+                                  const std::string &r0,
+                                  const std::string &last,
+                                  const std::string &owner,
+                                  const std::string &len,
+                                  const std::string &first,
+                                  const std::string &lastPos) {
+    std::string lo = documentBounds(e, cug, c.maxDocs, first).first;
+    std::string hi = documentBounds(e, cug, c.maxDocs, lastPos).last;
+    auto row = [&](const std::string &t) {
+      return e.add(r0, e.mul(t, e.i32(BN)));
+    };
+    return documentTileRange(
+        e, count, lo, hi,
+        [&](const std::string &t) { return pos(row(t), owner, len); },
+        [&](const std::string &t) {
+          return pos(e.minu(e.add(row(t), e.i32(BN - 1)), last), owner, len);
+        });
+  }
   std::string wrap(const std::string &name) {
     return "  gpu.func @" + name + "(" + kBackwardParams +
+           (docs ? ", %cu_seqlens: !llvm.ptr" : "") +
            ") kernel attributes {known_block_size = array<i32: " +
            std::to_string(T) +
            ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +
@@ -409,16 +468,20 @@ private:
   }
 
   const BackwardKernelConfig &c;
-  const int64_t D, BN, BM, T, RB;
+  /// The head dim and (mma.sync) its padding to the MMA's k16 in shared
+  /// memory and in the register tiles: padding columns are zero-filled by
+  /// cp.async, so they add nothing, and are never written out.
+  const int64_t D, Dp, BN, BM, T, RB;
   const std::string halfTy;
-  const bool causal, wg;
+  const bool causal, wg, docs;
   MlirEmitter e;
   std::optional<MmaFragments> f;
   std::optional<WgmmaFragments> w;
   std::string smem, lane, warp, g, t4;
   /// ldmatrix lane offsets (mma.sync) or the warpgroup index (wgmma).
   std::string aLane, bLane, btLane, warpgroup;
-  std::string qg, kg, vg, dog, lseg, deltag, dqg, dkg, dvg;
+  /// cug: cu_seqlens (packed documents).
+  std::string qg, kg, vg, dog, lseg, deltag, dqg, dkg, dvg, cug;
   std::string hk, group, qEnd, lastQ, kEnd, lastK;
 };
 
@@ -450,6 +513,8 @@ void BackwardWriter::prologue() {
   dqg = global("dq");
   dkg = global("dk");
   dvg = global("dv");
+  if (docs)
+    cug = documentsPointer(e);
   group = e.divu("%heads", "%kv_heads");
   qEnd = e.add("%q0", "%qn");
   lastQ = e.sub(qEnd, e.i32(1));
@@ -461,7 +526,7 @@ std::string BackwardWriter::dq() {
   prologue();
   // Grid (ceil(qn / BM), heads, batch): query head %h, key/value head hk.
   hk = e.divu("%h", group);
-  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t nS = BN / 8, nO = Dp / 8;
   const int64_t qBytes = c.tileBytes(BM), kvBytes = c.tileBytes(BN);
   std::string rowQ0 = e.add("%q0", e.mul("%bx", e.i32(BM)));
   std::string bh = e.add(e.mul("%b", "%heads"), "%h");
@@ -477,6 +542,15 @@ std::string BackwardWriter::dq() {
   // last query (as in the forward kernel).
   std::string nt = e.divu(e.add("%kn", e.i32(BN - 1)), e.i32(BN));
   std::string qPos[2];
+  // Packed documents: the KV tiles [jLo, jEnd) that can hold a key of the
+  // documents of the CTA's rows (without documents [0, nt)).
+  TileRange docTiles;
+  if (docs) {
+    std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
+    docTiles = streamedDocumentTiles(nt, "%k0", lastK, "%kv_owner", "%kv_len",
+                                     pos(rowQ0, "%q_owner", "%q_len"),
+                                     pos(lastRow, "%q_owner", "%q_len"));
+  }
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
@@ -485,11 +559,24 @@ std::string BackwardWriter::dq() {
       return e.cmp("sle", pos(kr, "%kv_owner", "%kv_len"), maxPos);
     });
   }
-  // Positions for the causal mask and the sliding window.
-  const bool positional = causal || c.window.any();
+  std::string jLo = e.i32(0), jEnd = nt;
+  if (docs) {
+    jLo = docTiles.begin;
+    jEnd = causal ? e.minu(docTiles.end, nt) : docTiles.end;
+  }
+  // Positions for the causal mask, the sliding window and the documents.
+  const bool positional = causal || c.window.any() || docs;
   if (positional)
     for (int r = 0; r < 2; ++r)
       qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
+  // The keys each row sees, as one range: its document cut by the causal
+  // mask and the window (rowKeyRange; a padding row's sentinel gets an
+  // empty one).
+  DocumentBounds qKeys[2];
+  if (docs)
+    for (int r = 0; r < 2; ++r)
+      qKeys[r] = rowKeyRange(e, documentBounds(e, cug, c.maxDocs, qPos[r]),
+                             qPos[r], causal, c.window);
   // Per row: lse · log2 e and D (rows past the tail read the last row).
   std::string lseL2[2], dl[2];
   for (int r = 0; r < 2; ++r) {
@@ -513,8 +600,8 @@ std::string BackwardWriter::dq() {
   };
   copyTile(BM, qg, qBase, rowQ0, lastQ, e.i32(0));
   copyTile(BM, dog, qBase, rowQ0, lastQ, e.i32(qBytes));
-  e.open("scf.if " + e.cmp("sgt", nt, e.i32(0)) + " {");
-  copyKV(e.i32(0));
+  e.open("scf.if " + e.cmp("slt", jLo, jEnd) + " {");
+  copyKV(jLo);
   e.close();
   e.line("nvvm.cp.async.commit.group");
 
@@ -526,10 +613,10 @@ std::string BackwardWriter::dq() {
 
   std::vector<std::string> init(nO * 4, e.f32(0.0)), names;
   std::string j, types;
-  std::string loop = openLoop(e.i32(0), nt, init, j, names, types);
+  std::string loop = openLoop(jLo, jEnd, init, j, names, types);
   {
     std::string jn = e.add(j, e.i32(1));
-    e.open("scf.if " + e.cmp("slt", jn, nt) + " {");
+    e.open("scf.if " + e.cmp("slt", jn, jEnd) + " {");
     copyKV(jn);
     e.close();
     e.line("nvvm.cp.async.commit.group");
@@ -550,7 +637,9 @@ std::string BackwardWriter::dq() {
             positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
                        : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
+          std::string vis =
+              docs ? andI1(e, ok, documentAdmits(e, qKeys[r], kp))
+                   : maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
           s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
         }
@@ -580,7 +669,7 @@ std::string BackwardWriter::dkdv() {
   prologue();
   // Grid (ceil(kn / BM), kv_heads, batch): key/value head %h; the CTA walks
   // the query heads hk·group .. hk·group + group − 1 of its GQA group.
-  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t nS = BN / 8, nO = Dp / 8;
   const int64_t kBytes = c.tileBytes(BM), qTile = c.tileBytes(BN);
   std::string rowK0 = e.add("%k0", e.mul("%bx", e.i32(BM)));
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");
@@ -603,11 +692,35 @@ std::string BackwardWriter::dkdv() {
       return e.cmp("slt", pos(last, "%q_owner", "%q_len"), minPos);
     });
   }
-  const bool positional = causal || c.window.any();
+  const bool positional = causal || c.window.any() || docs;
   if (positional)
     for (int r = 0; r < 2; ++r)
       kPos[r] = maskPos(rows[r], "%kv_owner", "%kv_len", /*isKey=*/true);
   std::string nt = e.sub(ntAll, first);
+  if (docs) {
+    // Packed documents: the query tiles that can hold a query of the
+    // documents of the CTA's keys (pairs are symmetric), after the causal
+    // prefix.
+    std::string lastRow = e.minu(e.add(rowK0, e.i32(BM - 1)), lastK);
+    TileRange range = streamedDocumentTiles(
+        ntAll, "%q0", lastQ, "%q_owner", "%q_len",
+        pos(rowK0, "%kv_owner", "%kv_len"),
+        pos(lastRow, "%kv_owner", "%kv_len"));
+    first = causal ? e.select(e.cmp("sgt", range.begin, first), range.begin,
+                              first, "i32")
+                   : range.begin;
+    nt = e.select(e.cmp("sgt", range.end, first), e.sub(range.end, first),
+                  e.i32(0), "i32");
+  }
+  // The queries each key row is seen by, as one range: the key's document
+  // (the pairs of the query's document holding the key) cut by the causal
+  // mask and the window (keyQueryRange). A padding key's sentinel gets the
+  // last document (Kernels.h), which the mask's padding side then empties.
+  DocumentBounds kQueries[2];
+  if (docs)
+    for (int r = 0; r < 2; ++r)
+      kQueries[r] = keyQueryRange(documentBounds(e, cug, c.maxDocs, kPos[r]),
+                                  kPos[r]);
   std::string total = e.mul(nt, group);
   // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
   auto qTileOf = [&](const std::string &it, std::string &qRowBase) {
@@ -719,7 +832,9 @@ std::string BackwardWriter::dkdv() {
             positional ? maskPos(qi, "%q_owner", "%q_len", /*isKey=*/false)
                        : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
+          std::string vis =
+              docs ? andI1(e, ok, documentAdmits(e, kQueries[r], qp))
+                   : maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];
           std::tie(P[n][2 * r + col], s) =
               gradScore(s, dP[n][2 * r + col], l2, dl, vis);

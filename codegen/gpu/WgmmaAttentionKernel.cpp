@@ -25,6 +25,12 @@
 //     owners are kernel arguments), and keys past the block's end (ragged
 //     tails; TMA fills rows past the tensor with zeros) are masked. A tile
 //     that a thread's rows see entirely skips the mask arithmetic.
+//   * packed documents (max_docs, cu_seqlens the last parameter): each
+//     consumer row's keys are cut to its document (Documents.cpp), and the
+//     K/V tiles that no row of the CTA can see are skipped at run time:
+//     every thread computes the same tile range before the warpgroups
+//     part, so the producer loads, and the consumers wait for and release,
+//     exactly the same tiles in the same stages.
 //   * output: the normalised partial O and its LSE in fp32, written from
 //     registers, or (ring.block_attention_accumulate, the fused ring merge)
 //     merged in registers into the running fp32 (O, LSE) of the rows; the
@@ -121,12 +127,6 @@ std::string WgmmaAttentionConfig::validate(const TargetInfo &target) const {
   if (target.smVersion() != 90 || !target.chip().ends_with("a"))
     return "the wgmma kernel needs sm_90a, not " + target.chip().str() +
            " (use --gpu-kernel=mma)";
-  // Packed documents: the mma.sync kernel masks them; this one does not
-  // yet, so it refuses rather than ignore the document mask.
-  if (maxDocs > 0)
-    return "packed documents (max_docs) are not supported by the sm_90a "
-           "wgmma attention kernel yet; use --gpu-kernel=mma (the mma.sync "
-           "kernel masks them) or --target=cpu";
   if (dtype != "bf16" && dtype != "f16")
     return "the GPU kernels take bf16 or f16 inputs (wgmma m64nNk16); "
            "element type '" +
@@ -167,7 +167,8 @@ class WgmmaWriter {
 public:
   explicit WgmmaWriter(const WgmmaAttentionConfig &c)
       : c(c), L(c), D(c.headDim), BN(c.blockN), S(c.stages),
-        P(c.panels()), halfTy(c.dtype == "f16" ? "f16" : "bf16") {}
+        P(c.panels()), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
+        docs(c.maxDocs > 0) {}
 
   std::string run();
 
@@ -291,8 +292,10 @@ private:
   const SharedLayout L;
   const int64_t D, BN, S, P;
   const std::string halfTy;
+  const bool docs;
   MlirEmitter e;
-  std::string smem, smemAddr, isFirst;
+  /// cug: cu_seqlens as a global pointer (packed documents).
+  std::string smem, smemAddr, isFirst, cug;
   std::optional<MmaFragments> f;
   std::optional<WgmmaFragments> w;
 };
@@ -343,6 +346,36 @@ std::string WgmmaWriter::run() {
   std::string bh = e.add(e.mul("%b", "%heads"), "%h");
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), hk);
   std::string nt = e.divu(e.add("%kn", e.i32(BN - 1)), e.i32(BN));
+  // Packed documents: the CTA's rows see keys from the document of its
+  // first row to that of its last (positions grow with the row), so the
+  // KV tiles wholly outside are skipped: the loops visit tiles jLo ..
+  // jLo + nt − 1. Every thread computes the same range before the
+  // warpgroups part, so the producer loads exactly the tiles the consumers
+  // consume, in the same stages and phases.
+  std::string jLo = e.i32(0), docEnd;
+  if (docs) {
+    cug = documentsPointer(e);
+    std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
+    DocumentBounds firstDoc = documentBounds(
+        e, cug, c.maxDocs, pos(rowQ0, "%q_owner", "%q_len"));
+    DocumentBounds lastDoc = documentBounds(
+        e, cug, c.maxDocs, pos(lastRow, "%q_owner", "%q_len"));
+    std::string lastK = e.sub(kEnd, e.i32(1));
+    TileRange range = documentTileRange(
+        e, nt, firstDoc.first, lastDoc.last,
+        [&](const std::string &t) {
+          return pos(e.add("%k0", e.mul(t, e.i32(BN))), "%kv_owner",
+                     "%kv_len");
+        },
+        [&](const std::string &t) {
+          return pos(e.minu(e.add(e.add("%k0", e.mul(t, e.i32(BN))),
+                                  e.i32(BN - 1)),
+                            lastK),
+                     "%kv_owner", "%kv_len");
+        });
+    jLo = range.begin;
+    docEnd = range.end;
+  }
   if (causal) {
     std::string lastRow = e.minu(e.add(rowQ0, e.i32(BM - 1)), lastQ);
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
@@ -356,6 +389,10 @@ std::string WgmmaWriter::run() {
     e.line("scf.yield " + e.add(acc, inc) + " : i32");
     e.close();
     nt = cnt;
+  }
+  if (docs) {
+    std::string end = causal ? e.minu(docEnd, nt) : docEnd;
+    nt = e.select(e.cmp("sgt", end, jLo), e.sub(end, jLo), e.i32(0), "i32");
   }
 
   // mbarriers: initialised by thread 0, made visible to the async proxy
@@ -401,7 +438,7 @@ std::string WgmmaWriter::run() {
                             e.i32(1) + " : i32");
     waitParity(stageBar(L.empty(0), st), par);
     e.close();
-    std::string row = e.add("%k0", e.mul(j, e.i32(BN)));
+    std::string row = e.add("%k0", e.mul(e.add(jLo, j), e.i32(BN)));
     std::string kb = stageBar(L.kFull(0), st);
     e.line("nvvm.mbarrier.arrive.expect_tx " + kb + ", " +
            e.i32(c.kvTileBytes()) + " : !llvm.ptr<3>, i32");
@@ -430,10 +467,19 @@ std::string WgmmaWriter::run() {
     std::string qPos[2];
     // Positions for the causal mask, the sliding window and padded parts
     // (whose KernelWindow always tests a side, Kernels.h).
-    const bool positional = causal || c.window.any();
+    const bool positional = causal || c.window.any() || docs;
     if (positional)
       for (int r = 0; r < 2; ++r)
         qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
+    // Packed documents: the keys each row sees, as one range (its document
+    // cut by the causal mask and the window, rowKeyRange; a padding row's
+    // sentinel position gets an empty one, Kernels.h).
+    DocumentBounds qKeys[2];
+    if (docs)
+      for (int r = 0; r < 2; ++r)
+        qKeys[r] =
+            rowKeyRange(e, documentBounds(e, cug, c.maxDocs, qPos[r]), qPos[r],
+                        causal, c.window);
 
     // Descriptors. Q and K are K-major (head dim contiguous): 8-row groups
     // 1024 bytes apart (SBO); a k16 step moves 32 bytes within a 128-byte
@@ -515,7 +561,7 @@ std::string WgmmaWriter::run() {
       // padding from positions),
       // unless every key of the tile is visible to both of this thread's
       // rows.
-      std::string tile0 = e.add("%k0", e.mul(j, e.i32(BN)));
+      std::string tile0 = e.add("%k0", e.mul(e.add(jLo, j), e.i32(BN)));
       std::string tileLast = e.add(tile0, e.i32(BN - 1));
       // With padded parts every tile takes the masked path (a padding row
       // may sit anywhere in it).
@@ -538,6 +584,15 @@ std::string WgmmaWriter::run() {
         full = andI1(e, full,
                      windowAdmits(e, right, qPos[0],
                                   pos(tileLast, "%kv_owner", "%kv_len")));
+      }
+      // Documents: the tile's first and last keys lie in both rows' key
+      // ranges (so do the keys between them).
+      if (docs && !c.padding) {
+        std::string p0 = pos(tile0, "%kv_owner", "%kv_len");
+        std::string p1 = pos(tileLast, "%kv_owner", "%kv_len");
+        for (int r = 0; r < 2; ++r)
+          full = andI1(e, andI1(e, full, documentAdmits(e, qKeys[r], p0)),
+                       documentAdmits(e, qKeys[r], p1));
       }
       std::string fTypes;
       for (int64_t i = 0; i < BN / 2; ++i)
@@ -565,10 +620,15 @@ std::string WgmmaWriter::run() {
                            : "";
             for (int r = 0; r < 2; ++r) {
               std::string vis = ok;
-              if (causal)
-                vis = e.let("arith.andi " + ok + ", " +
-                            e.cmp("sle", kp, qPos[r]) + " : i1");
-              vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+              if (docs) {
+                // Document, causal mask and window in one range.
+                vis = andI1(e, vis, documentAdmits(e, qKeys[r], kp));
+              } else {
+                if (causal)
+                  vis = e.let("arith.andi " + ok + ", " +
+                              e.cmp("sle", kp, qPos[r]) + " : i1");
+                vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+              }
               out[n * 4 + 2 * r + col] =
                   e.select(vis, e.fmul(Sf[n][2 * r + col], "%scale_log2"),
                            e.negInf(), "f32");
@@ -631,7 +691,9 @@ std::string WgmmaWriter::run() {
          "%po: !llvm.ptr, %pl: !llvm.ptr, %heads: i32, %kv_heads: i32, "
          "%q_len: i32, %kv_len: i32, %p_len: i32, %q0: i32, %qn: i32, "
          "%k0: i32, %kn: i32, %q_owner: i32, %kv_owner: i32, %ring: i32, "
-         "%scale_log2: f32) kernel attributes {known_block_size = "
+         "%scale_log2: f32" +
+         (docs ? ", %cu_seqlens: !llvm.ptr" : "") +
+         ") kernel attributes {known_block_size = "
          "array<i32: " +
          std::to_string(WgmmaAttentionConfig::kThreads) +
          ", 1, 1>, nvvm.minctasm = 1 : i32, nvvm.maxnreg = " +

@@ -15,7 +15,10 @@
 // without reading them. With --wgmma=1 the kernel is the sm_90a one
 // (Kernels.h: writeWgmmaAttentionKernel): its Q, K and V come as tensor maps
 // (encoded with the emulator's cuTensorMapEncodeTiled), and it runs 384
-// threads over 128-row query tiles.
+// threads over 128-row query tiles. --docs=a,b,... packs documents of
+// those lengths over the global positions (cu_seqlens, the kernel's last
+// parameter; generate it with --max-docs = their count): the reference
+// masks pairs of different documents.
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,7 +70,7 @@ int main(int argc, char **argv) {
                            "--d=64 [--b --h --hkv --lq --lkv --q0 --qn --k0 "
                            "--kn --qown --kvown --ring --causal --layout "
                            "--dtype --warps --block-n --seed --epilogue "
-                           "--wgmma]\n");
+                           "--wgmma --docs]\n");
       return 2;
     }
     args[a.substr(2, eq - 2)] = a.substr(eq + 1);
@@ -148,13 +151,33 @@ int main(int argc, char **argv) {
                        int32_t(qn),  int32_t(k0), int32_t(kn),
                        int32_t(qown), int32_t(kvown), int32_t(P)};
   float scaleLog2 = float(scale * 1.4426950408889634);
+  // Packed documents: cu_seqlens (int32, device memory) from the lengths.
+  std::vector<long> cuHost{0};
+  for (std::stringstream ds(gets("docs", "")); ds.good();) {
+    std::string len;
+    std::getline(ds, len, ',');
+    if (!len.empty())
+      cuHost.push_back(cuHost.back() + std::atol(len.c_str()));
+  }
+  const bool docs = cuHost.size() > 1;
+  auto *cu = static_cast<int32_t *>(mem.alloc(cuHost.size() * 4));
+  for (size_t i = 0; i < cuHost.size(); ++i)
+    cu[i] = int32_t(cuHost[i]);
+  auto docOf = [&](long p) {
+    size_t d = 0;
+    while (d + 2 < cuHost.size() && cuHost[d + 1] <= p)
+      ++d;
+    return d;
+  };
+  void *cuPtr = cu;
   void *ptrs[5] = {q, k, v, po, pl};
-  void *params[18];
+  void *params[19];
   for (int i = 0; i < 5; ++i)
     params[i] = &ptrs[i];
   for (int i = 0; i < 12; ++i)
     params[5 + i] = &iargs[i];
   params[17] = &scaleLog2;
+  params[18] = &cuPtr;
   long bm = 16 * warps;
   emu::Dim3 block{unsigned(32 * warps), 1, 1};
   // The wgmma kernel: tensor maps of [planes, rows, D] with boxes {64, 128}
@@ -216,8 +239,9 @@ int main(int argc, char **argv) {
         double m = -INFINITY;
         for (long jj = 0; jj < kn; ++jj) {
           long j = k0 + jj;
-          bool vis = !causal || pos(layout, j, kvown, LKV, P) <=
-                                    pos(layout, i, qown, LQ, P);
+          long kp = pos(layout, j, kvown, LKV, P),
+               qp = pos(layout, i, qown, LQ, P);
+          bool vis = (!causal || kp <= qp) && (!docs || docOf(kp) == docOf(qp));
           double acc = 0;
           for (long d = 0; d < D; ++d)
             acc += hq[((b * H + h) * LQ + i) * D + d] *

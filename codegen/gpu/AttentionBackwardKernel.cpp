@@ -101,7 +101,7 @@ std::string BackwardKernelConfig::dkdvKernelName() const {
 
 int64_t BackwardKernelConfig::tileBytes(int64_t rows) const {
   if (!wgmma)
-    return rows * paddedRowBytes(headDim);
+    return rows * paddedRowBytes(paddedHeadDim());
   int64_t panels = (headDim + WgmmaAttentionConfig::kPanelCols - 1) /
                    WgmmaAttentionConfig::kPanelCols;
   return panels * rows * 128;
@@ -119,10 +119,15 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  if (headDim <= 0 || headDim % 16 != 0)
+  if (headDim <= 0 || headDim % 2 != 0)
     return "local head_dim " + std::to_string(headDim) +
-           " is not a multiple of 16: the mma.sync backward kernels need a "
-           "multiple of 16 (e.g. 64, 80, 128)";
+           " is odd: the mma.sync backward kernels copy rows with cp.async "
+           "in pieces of 4 bytes or more; use an even head_dim";
+  if (wgmma && headDim % 16 != 0)
+    return "local head_dim " + std::to_string(headDim) +
+           " is not a multiple of 16: the wgmma backward kernels need one "
+           "(k16 steps over swizzled panels); --gpu-kernel=mma takes any "
+           "even head_dim";
   if (headDim > 128)
     return "local head_dim " + std::to_string(headDim) +
            " is above 128: the backward dK/dV kernel keeps both fp32 "
@@ -192,8 +197,9 @@ constexpr const char *kBackwardParams =
 class BackwardWriter {
 public:
   explicit BackwardWriter(const BackwardKernelConfig &c)
-      : c(c), D(c.headDim), BN(c.blockN), BM(16 * c.warps), T(32 * c.warps),
-        RB(paddedRowBytes(c.headDim)), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
+      : c(c), D(c.headDim), Dp(c.paddedHeadDim()), BN(c.blockN),
+        BM(16 * c.warps), T(32 * c.warps), RB(paddedRowBytes(Dp)),
+        halfTy(c.dtype == "f16" ? "f16" : "bf16"),
         causal(c.mask == MaskKind::causal), wg(c.wgmma),
         docs(c.maxDocs > 0) {}
 
@@ -226,7 +232,7 @@ private:
     if (wg)
       f->copyRowsSwizzled(rows, D, gptr, base, r0, last, soff);
     else
-      f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+      f->copyRows(rows, D, RB, gptr, base, r0, last, soff, Dp);
   }
   /// Waits for all but the newest cp.async group and makes the tiles visible
   /// to every thread (and, for wgmma, to the async proxy that reads the
@@ -247,7 +253,7 @@ private:
     const int64_t nS = BN / 8;
     if (!wg)
       return gemmABt(resOff ? e.add(aLane, e.i32(resOff)) : aLane,
-                     e.add(strOff, bLane), nS, D / 16);
+                     e.add(strOff, bLane), nS, Dp / 16);
     // The warpgroup's 64 rows start 64 rows into each panel of the tile.
     std::string wgRows = e.mul(warpgroup, e.i32(64 * 128));
     std::vector<std::string> v = w->ssGemmSteps(
@@ -335,7 +341,7 @@ private:
           f->pack(X[2 * kk][2], X[2 * kk][3]),
           f->pack(X[2 * kk + 1][0], X[2 * kk + 1][1]),
           f->pack(X[2 * kk + 1][2], X[2 * kk + 1][3])};
-      for (int64_t dp = 0; dp < D / 16; ++dp) {
+      for (int64_t dp = 0; dp < Dp / 16; ++dp) {
         auto b = f->ldmatrix(
             e.add(bBase, e.i32(static_cast<int64_t>(kk) * 16 * RB + dp * 32)),
             /*trans=*/true);
@@ -344,9 +350,12 @@ private:
       }
     }
   }
-  /// Adds `factor` · the fragments `acc` (D/8 n8 tiles, starting at
+  /// Adds `factor` · the fragments `acc` (n8 tiles, starting at
   /// loop-result index `first`) to the fp32 rows `rows` (< end) of `out`,
-  /// whose row `row` starts at element (rowBase + row) · D.
+  /// whose row `row` starts at element (rowBase + row) · D. Only columns
+  /// below D are written: a thread's column pair (2·t4, +1) of an n8 tile
+  /// lies wholly inside or outside an even D, so a tile that crosses D
+  /// guards the pair.
   void addRows(const std::function<std::string(int64_t)> &acc,
                const std::string rows[2], const std::string &end,
                const std::string &rowBase, const std::string &out,
@@ -355,8 +364,12 @@ private:
       e.open("scf.if " + e.cmp("slt", rows[r], end) + " {");
       std::string row =
           e.mul(e.add(rowBase, e.ext64(rows[r]), "i64"), e.i64(D), "i64");
-      for (int64_t n = 0; n < D / 8; ++n) {
-        std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
+      for (int64_t n = 0; n < (D + 7) / 8; ++n) {
+        std::string col0 = e.add(e.mul(t4, e.i32(2)), e.i32(n * 8));
+        bool crosses = (n + 1) * 8 > D;
+        if (crosses)
+          e.open("scf.if " + e.cmp("slt", col0, e.i32(D)) + " {");
+        std::string d = e.ext64(col0);
         std::string p = e.gep(
             out, e.mul(e.add(row, d, "i64"), e.i64(4), "i64"), 1, "i64");
         std::string old = e.let("llvm.load " + p +
@@ -374,6 +387,8 @@ private:
         }
         e.line("llvm.store " + v + ", " + p +
                " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+        if (crosses)
+          e.close();
       }
       e.close();
     }
@@ -397,6 +412,26 @@ private:
            " = " + lo + " to " + hi + " step " + e.i32(1) + " iter_args(" +
            header + ") -> (" + types + ") : i32 {");
     return loop;
+  }
+  /// Packed documents: the queries that key position `kp` (i32) is visible
+  /// to, as one range: its document `doc` cut by the causal mask (qp >= kp)
+  /// and the window (kp + minDiff <= qp <= kp + maxDiff); rowKeyRange seen
+  /// from the key. Positions stay within ±3·span and the window's sides
+  /// within ±seq (KernelWindow), so the sums fit i32 (GpuModuleBuilder).
+  DocumentBounds keyQueryRange(const DocumentBounds &doc,
+                               const std::string &kp) {
+    auto maxs = [&](const std::string &a, const std::string &b) {
+      return e.let("arith.maxsi " + a + ", " + b + " : i32");
+    };
+    DocumentBounds r = doc;
+    if (causal)
+      r.first = maxs(r.first, kp);
+    if (c.window.minDiff)
+      r.first = maxs(r.first, e.add(kp, e.i32(*c.window.minDiff)));
+    if (c.window.maxDiff)
+      r.last = e.let("arith.minsi " + r.last + ", " +
+                     e.add(kp, e.i32(*c.window.maxDiff)) + " : i32");
+    return r;
   }
   /// Packed documents: the range of the `count` streamed tiles of BN rows
   /// from local row `r0` (clamped to `last`, of the buffer of `owner` and
@@ -433,7 +468,10 @@ private:
   }
 
   const BackwardKernelConfig &c;
-  const int64_t D, BN, BM, T, RB;
+  /// The head dim and (mma.sync) its padding to the MMA's k16 in shared
+  /// memory and in the register tiles: padding columns are zero-filled by
+  /// cp.async, so they add nothing, and are never written out.
+  const int64_t D, Dp, BN, BM, T, RB;
   const std::string halfTy;
   const bool causal, wg, docs;
   MlirEmitter e;
@@ -488,7 +526,7 @@ std::string BackwardWriter::dq() {
   prologue();
   // Grid (ceil(qn / BM), heads, batch): query head %h, key/value head hk.
   hk = e.divu("%h", group);
-  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t nS = BN / 8, nO = Dp / 8;
   const int64_t qBytes = c.tileBytes(BM), kvBytes = c.tileBytes(BN);
   std::string rowQ0 = e.add("%q0", e.mul("%bx", e.i32(BM)));
   std::string bh = e.add(e.mul("%b", "%heads"), "%h");
@@ -531,11 +569,14 @@ std::string BackwardWriter::dq() {
   if (positional)
     for (int r = 0; r < 2; ++r)
       qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
-  // Each row's document (a padding row's sentinel gets the empty one).
-  DocumentBounds qDoc[2];
+  // The keys each row sees, as one range: its document cut by the causal
+  // mask and the window (rowKeyRange; a padding row's sentinel gets an
+  // empty one).
+  DocumentBounds qKeys[2];
   if (docs)
     for (int r = 0; r < 2; ++r)
-      qDoc[r] = documentBounds(e, cug, c.maxDocs, qPos[r]);
+      qKeys[r] = rowKeyRange(e, documentBounds(e, cug, c.maxDocs, qPos[r]),
+                             qPos[r], causal, c.window);
   // Per row: lse · log2 e and D (rows past the tail read the last row).
   std::string lseL2[2], dl[2];
   for (int r = 0; r < 2; ++r) {
@@ -596,9 +637,9 @@ std::string BackwardWriter::dq() {
             positional ? maskPos(key, "%kv_owner", "%kv_len", /*isKey=*/true)
                        : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
-          if (docs)
-            vis = andI1(e, vis, documentAdmits(e, qDoc[r], kp));
+          std::string vis =
+              docs ? andI1(e, ok, documentAdmits(e, qKeys[r], kp))
+                   : maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
           std::string &s = S[n][2 * r + col];
           s = gradScore(s, dP[n][2 * r + col], lseL2[r], dl[r], vis).second;
         }
@@ -628,7 +669,7 @@ std::string BackwardWriter::dkdv() {
   prologue();
   // Grid (ceil(kn / BM), kv_heads, batch): key/value head %h; the CTA walks
   // the query heads hk·group .. hk·group + group − 1 of its GQA group.
-  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t nS = BN / 8, nO = Dp / 8;
   const int64_t kBytes = c.tileBytes(BM), qTile = c.tileBytes(BN);
   std::string rowK0 = e.add("%k0", e.mul("%bx", e.i32(BM)));
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");
@@ -671,14 +712,15 @@ std::string BackwardWriter::dkdv() {
     nt = e.select(e.cmp("sgt", range.end, first), e.sub(range.end, first),
                   e.i32(0), "i32");
   }
-  // Each key row's document: query qp sees key row r iff qp lies in it
-  // (the pairs of the query's document holding the key). A padding key's
-  // sentinel gets the last document, not an empty one (Kernels.h): the
-  // mask's own padding test hides it.
-  DocumentBounds kDoc[2];
+  // The queries each key row is seen by, as one range: the key's document
+  // (the pairs of the query's document holding the key) cut by the causal
+  // mask and the window (keyQueryRange). A padding key's sentinel gets the
+  // last document (Kernels.h), which the mask's padding side then empties.
+  DocumentBounds kQueries[2];
   if (docs)
     for (int r = 0; r < 2; ++r)
-      kDoc[r] = documentBounds(e, cug, c.maxDocs, kPos[r]);
+      kQueries[r] = keyQueryRange(documentBounds(e, cug, c.maxDocs, kPos[r]),
+                                  kPos[r]);
   std::string total = e.mul(nt, group);
   // Iteration `it` visits query head hk·group + it / nt, tile first + it % nt.
   auto qTileOf = [&](const std::string &it, std::string &qRowBase) {
@@ -790,9 +832,9 @@ std::string BackwardWriter::dkdv() {
             positional ? maskPos(qi, "%q_owner", "%q_len", /*isKey=*/false)
                        : "";
         for (int r = 0; r < 2; ++r) {
-          std::string vis = maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
-          if (docs)
-            vis = andI1(e, vis, documentAdmits(e, kDoc[r], qp));
+          std::string vis =
+              docs ? andI1(e, ok, documentAdmits(e, kQueries[r], qp))
+                   : maskVisible(e, c.mask, c.window, ok, qp, kPos[r]);
           std::string &s = S[n][2 * r + col];
           std::tie(P[n][2 * r + col], s) =
               gradScore(s, dP[n][2 * r + col], l2, dl, vis);

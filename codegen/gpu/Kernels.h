@@ -358,6 +358,9 @@ struct BackwardKernelConfig {
   /// descriptors (WgmmaFragments.h), filled by the same cp.async pipeline.
   bool wgmma = false;
 
+  /// The head dim rounded up to the MMA's k16 (mma.sync: shared rows and
+  /// register tiles hold it, zero past headDim; never written out).
+  int64_t paddedHeadDim() const { return (headDim + 15) / 16 * 16; }
   /// "ringc_bwd_dq_bf16_d64_causal_zigzag_w4_n64" and
   /// "ringc_bwd_dkdv_..." ("ringc_bwd_wgmma_dq_..." for the wgmma form).
   std::string dqKernelName() const;
@@ -512,8 +515,8 @@ DocumentBounds rowKeyRange(MlirEmitter &e, const DocumentBounds &doc,
 /// tiles that reach [lo, hi] are contiguous and this range is exact up to
 /// the gaps (conservative: a tile it keeps may still be empty). Pairs are
 /// symmetric (q sees k iff both lie in one document), so the dK/dV kernel
-/// uses it as is with the roles swapped. Two counting loops over the
-/// tiles (emitCount), like the causal skip.
+/// uses it as is with the roles swapped. Two bisections over the tiles
+/// (emitPrefixCount, about log2(n) + 1 steps each).
 struct TileRange {
   std::string begin, end;
 };

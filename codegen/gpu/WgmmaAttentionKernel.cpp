@@ -471,12 +471,15 @@ std::string WgmmaWriter::run() {
     if (positional)
       for (int r = 0; r < 2; ++r)
         qPos[r] = maskPos(rows[r], "%q_owner", "%q_len", /*isKey=*/false);
-    // Packed documents: each row's document (a padding row's sentinel
-    // position gets the empty one, Kernels.h).
-    DocumentBounds qDoc[2];
+    // Packed documents: the keys each row sees, as one range (its document
+    // cut by the causal mask and the window, rowKeyRange; a padding row's
+    // sentinel position gets an empty one, Kernels.h).
+    DocumentBounds qKeys[2];
     if (docs)
       for (int r = 0; r < 2; ++r)
-        qDoc[r] = documentBounds(e, cug, c.maxDocs, qPos[r]);
+        qKeys[r] =
+            rowKeyRange(e, documentBounds(e, cug, c.maxDocs, qPos[r]), qPos[r],
+                        causal, c.window);
 
     // Descriptors. Q and K are K-major (head dim contiguous): 8-row groups
     // 1024 bytes apart (SBO); a k16 step moves 32 bytes within a 128-byte
@@ -582,14 +585,14 @@ std::string WgmmaWriter::run() {
                      windowAdmits(e, right, qPos[0],
                                   pos(tileLast, "%kv_owner", "%kv_len")));
       }
-      // Documents: the tile's first and last keys lie in both rows'
-      // documents (so do the keys between them).
+      // Documents: the tile's first and last keys lie in both rows' key
+      // ranges (so do the keys between them).
       if (docs && !c.padding) {
         std::string p0 = pos(tile0, "%kv_owner", "%kv_len");
         std::string p1 = pos(tileLast, "%kv_owner", "%kv_len");
         for (int r = 0; r < 2; ++r)
-          full = andI1(e, andI1(e, full, documentAdmits(e, qDoc[r], p0)),
-                       documentAdmits(e, qDoc[r], p1));
+          full = andI1(e, andI1(e, full, documentAdmits(e, qKeys[r], p0)),
+                       documentAdmits(e, qKeys[r], p1));
       }
       std::string fTypes;
       for (int64_t i = 0; i < BN / 2; ++i)
@@ -617,12 +620,15 @@ std::string WgmmaWriter::run() {
                            : "";
             for (int r = 0; r < 2; ++r) {
               std::string vis = ok;
-              if (causal)
-                vis = e.let("arith.andi " + ok + ", " +
-                            e.cmp("sle", kp, qPos[r]) + " : i1");
-              vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
-              if (docs)
-                vis = andI1(e, vis, documentAdmits(e, qDoc[r], kp));
+              if (docs) {
+                // Document, causal mask and window in one range.
+                vis = andI1(e, vis, documentAdmits(e, qKeys[r], kp));
+              } else {
+                if (causal)
+                  vis = e.let("arith.andi " + ok + ", " +
+                              e.cmp("sle", kp, qPos[r]) + " : i1");
+                vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+              }
               out[n * 4 + 2 * r + col] =
                   e.select(vis, e.fmul(Sf[n][2 * r + col], "%scale_log2"),
                            e.negInf(), "f32");

@@ -275,7 +275,7 @@ LogicalResult mlir::ring::cpu::emitEntryPoint(func::FuncOp perRank,
     Value shape = LLVM::AllocaOp::create(b, ptr, i64, b.i64(rank));
     for (int64_t d = 0; d < rank; ++d) {
       Value slot = LLVM::GEPOp::create(b, ptr, i64, shape,
-                                       ArrayRef<LLVM::GEPArg>{d});
+                                       ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(d)});
       LLVM::StoreOp::create(b, b.i64(t.shape[d]), slot);
     }
     Value nameAddr = stringAddress(

@@ -101,7 +101,7 @@ std::string BackwardKernelConfig::dkdvKernelName() const {
 
 int64_t BackwardKernelConfig::tileBytes(int64_t rows) const {
   if (!wgmma)
-    return rows * paddedRowBytes(headDim);
+    return rows * paddedRowBytes(paddedHeadDim());
   int64_t panels = (headDim + WgmmaAttentionConfig::kPanelCols - 1) /
                    WgmmaAttentionConfig::kPanelCols;
   return panels * rows * 128;
@@ -119,10 +119,15 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  if (headDim <= 0 || headDim % 16 != 0)
+  if (headDim <= 0 || headDim % 2 != 0)
     return "local head_dim " + std::to_string(headDim) +
-           " is not a multiple of 16: the mma.sync backward kernels need a "
-           "multiple of 16 (e.g. 64, 80, 128)";
+           " is odd: the mma.sync backward kernels copy rows with cp.async "
+           "in pieces of 4 bytes or more; use an even head_dim";
+  if (wgmma && headDim % 16 != 0)
+    return "local head_dim " + std::to_string(headDim) +
+           " is not a multiple of 16: the wgmma backward kernels need one "
+           "(k16 steps over swizzled panels); --gpu-kernel=mma takes any "
+           "even head_dim";
   if (headDim > 128)
     return "local head_dim " + std::to_string(headDim) +
            " is above 128: the backward dK/dV kernel keeps both fp32 "
@@ -192,8 +197,9 @@ constexpr const char *kBackwardParams =
 class BackwardWriter {
 public:
   explicit BackwardWriter(const BackwardKernelConfig &c)
-      : c(c), D(c.headDim), BN(c.blockN), BM(16 * c.warps), T(32 * c.warps),
-        RB(paddedRowBytes(c.headDim)), halfTy(c.dtype == "f16" ? "f16" : "bf16"),
+      : c(c), D(c.headDim), Dp(c.paddedHeadDim()), BN(c.blockN),
+        BM(16 * c.warps), T(32 * c.warps), RB(paddedRowBytes(Dp)),
+        halfTy(c.dtype == "f16" ? "f16" : "bf16"),
         causal(c.mask == MaskKind::causal), wg(c.wgmma),
         docs(c.maxDocs > 0) {}
 
@@ -226,7 +232,7 @@ private:
     if (wg)
       f->copyRowsSwizzled(rows, D, gptr, base, r0, last, soff);
     else
-      f->copyRows(rows, D, RB, gptr, base, r0, last, soff);
+      f->copyRows(rows, D, RB, gptr, base, r0, last, soff, Dp);
   }
   /// Waits for all but the newest cp.async group and makes the tiles visible
   /// to every thread (and, for wgmma, to the async proxy that reads the
@@ -247,7 +253,7 @@ private:
     const int64_t nS = BN / 8;
     if (!wg)
       return gemmABt(resOff ? e.add(aLane, e.i32(resOff)) : aLane,
-                     e.add(strOff, bLane), nS, D / 16);
+                     e.add(strOff, bLane), nS, Dp / 16);
     // The warpgroup's 64 rows start 64 rows into each panel of the tile.
     std::string wgRows = e.mul(warpgroup, e.i32(64 * 128));
     std::vector<std::string> v = w->ssGemmSteps(
@@ -335,7 +341,7 @@ private:
           f->pack(X[2 * kk][2], X[2 * kk][3]),
           f->pack(X[2 * kk + 1][0], X[2 * kk + 1][1]),
           f->pack(X[2 * kk + 1][2], X[2 * kk + 1][3])};
-      for (int64_t dp = 0; dp < D / 16; ++dp) {
+      for (int64_t dp = 0; dp < Dp / 16; ++dp) {
         auto b = f->ldmatrix(
             e.add(bBase, e.i32(static_cast<int64_t>(kk) * 16 * RB + dp * 32)),
             /*trans=*/true);
@@ -344,9 +350,12 @@ private:
       }
     }
   }
-  /// Adds `factor` · the fragments `acc` (D/8 n8 tiles, starting at
+  /// Adds `factor` · the fragments `acc` (n8 tiles, starting at
   /// loop-result index `first`) to the fp32 rows `rows` (< end) of `out`,
-  /// whose row `row` starts at element (rowBase + row) · D.
+  /// whose row `row` starts at element (rowBase + row) · D. Only columns
+  /// below D are written: a thread's column pair (2·t4, +1) of an n8 tile
+  /// lies wholly inside or outside an even D, so a tile that crosses D
+  /// guards the pair.
   void addRows(const std::function<std::string(int64_t)> &acc,
                const std::string rows[2], const std::string &end,
                const std::string &rowBase, const std::string &out,
@@ -355,8 +364,12 @@ private:
       e.open("scf.if " + e.cmp("slt", rows[r], end) + " {");
       std::string row =
           e.mul(e.add(rowBase, e.ext64(rows[r]), "i64"), e.i64(D), "i64");
-      for (int64_t n = 0; n < D / 8; ++n) {
-        std::string d = e.ext64(e.add(e.mul(t4, e.i32(2)), e.i32(n * 8)));
+      for (int64_t n = 0; n < (D + 7) / 8; ++n) {
+        std::string col0 = e.add(e.mul(t4, e.i32(2)), e.i32(n * 8));
+        bool crosses = (n + 1) * 8 > D;
+        if (crosses)
+          e.open("scf.if " + e.cmp("slt", col0, e.i32(D)) + " {");
+        std::string d = e.ext64(col0);
         std::string p = e.gep(
             out, e.mul(e.add(row, d, "i64"), e.i64(4), "i64"), 1, "i64");
         std::string old = e.let("llvm.load " + p +
@@ -374,6 +387,8 @@ private:
         }
         e.line("llvm.store " + v + ", " + p +
                " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+        if (crosses)
+          e.close();
       }
       e.close();
     }
@@ -453,7 +468,10 @@ private:
   }
 
   const BackwardKernelConfig &c;
-  const int64_t D, BN, BM, T, RB;
+  /// The head dim and (mma.sync) its padding to the MMA's k16 in shared
+  /// memory and in the register tiles: padding columns are zero-filled by
+  /// cp.async, so they add nothing, and are never written out.
+  const int64_t D, Dp, BN, BM, T, RB;
   const std::string halfTy;
   const bool causal, wg, docs;
   MlirEmitter e;
@@ -508,7 +526,7 @@ std::string BackwardWriter::dq() {
   prologue();
   // Grid (ceil(qn / BM), heads, batch): query head %h, key/value head hk.
   hk = e.divu("%h", group);
-  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t nS = BN / 8, nO = Dp / 8;
   const int64_t qBytes = c.tileBytes(BM), kvBytes = c.tileBytes(BN);
   std::string rowQ0 = e.add("%q0", e.mul("%bx", e.i32(BM)));
   std::string bh = e.add(e.mul("%b", "%heads"), "%h");
@@ -651,7 +669,7 @@ std::string BackwardWriter::dkdv() {
   prologue();
   // Grid (ceil(kn / BM), kv_heads, batch): key/value head %h; the CTA walks
   // the query heads hk·group .. hk·group + group − 1 of its GQA group.
-  const int64_t nS = BN / 8, nO = D / 8;
+  const int64_t nS = BN / 8, nO = Dp / 8;
   const int64_t kBytes = c.tileBytes(BM), qTile = c.tileBytes(BN);
   std::string rowK0 = e.add("%k0", e.mul("%bx", e.i32(BM)));
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");

@@ -358,6 +358,9 @@ struct BackwardKernelConfig {
   /// descriptors (WgmmaFragments.h), filled by the same cp.async pipeline.
   bool wgmma = false;
 
+  /// The head dim rounded up to the MMA's k16 (mma.sync: shared rows and
+  /// register tiles hold it, zero past headDim; never written out).
+  int64_t paddedHeadDim() const { return (headDim + 15) / 16 * 16; }
   /// "ringc_bwd_dq_bf16_d64_causal_zigzag_w4_n64" and
   /// "ringc_bwd_dkdv_..." ("ringc_bwd_wgmma_dq_..." for the wgmma form).
   std::string dqKernelName() const;

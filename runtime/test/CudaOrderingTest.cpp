@@ -355,8 +355,9 @@ TEST_F(CudaOrderingTest, DocumentsCopyIsQueuedOnTheCallersStream) {
     ringrt_cg_copy_to_device(ctx, &status, device, cu, sizeof(cu));
     ringrt_cg_end(ctx, &status);
     EXPECT_EQ(status, RINGRT_OK) << ringrt_last_error();
-    if (capture)
+    if (capture) {
       EXPECT_EQ(fakes.endCapture(3), 0);
+    }
     Log l = takeLog();
     EXPECT_EQ(std::count(l.begin(), l.end(), "cuMemcpyHtoDAsync 20 s3"), 1)
         << ::testing::PrintToString(l);

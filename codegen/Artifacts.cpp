@@ -213,7 +213,18 @@ std::string sequenceJson(const AttentionPlan &plan) {
          << ", \"stride\": " << t.stride << "}";
     os << "]}";
   }
-  os << "]},\n";
+  os << "]";
+  // With an a2a axis each a2a rank holds a share of its ring rank's local
+  // rows (ringrt/Layout.h a2aShareRows).
+  if (plan.a2a() > 1) {
+    os << ", \"a2a_rows\": " << plan.abiSeq() << ", \"a2a_shares\": [";
+    for (int64_t u = 0; u < plan.a2a(); ++u)
+      os << (u ? ", " : "") << "{\"a2a\": " << u
+         << ", \"local_row\": " << plan.a2aShareStart(u)
+         << ", \"rows\": " << plan.a2aShareRows(u) << "}";
+    os << "]";
+  }
+  os << "},\n";
   return out;
 }
 
@@ -319,10 +330,20 @@ std::string layoutComment(StringRef name, const AttentionPlan &plan) {
   os << " * MPI world rank r has grid coordinates r in row-major order over\n"
      << " * the grid shape (last axis fastest); the rank with ring coordinate\n"
      << " * p, head group g and dim slice s holds";
-  if (plan.a2a() > 1)
+  if (plan.a2a() > 1 && !plan.hasA2APadding())
     os << ", with a2a coordinate u,\n * local tokens [u*" << plan.abiSeq()
        << ", (u+1)*" << plan.abiSeq() << ") of the ring rank's " << Ll
        << " below (all heads of group g):\n";
+  else if (plan.a2a() > 1)
+    os << ", with a2a coordinate u,\n * share u of the ring rank's " << Ll
+       << " local rows below (all heads of group g): " << plan.a2a()
+       << " near-equal shares,\n * share u holds "
+       << Ll / plan.a2a() << " rows (" << Ll / plan.a2a() + 1
+       << " for u < " << Ll % plan.a2a() << ") from ring-local row\n"
+       << " * u*" << Ll / plan.a2a() << " + min(u, " << Ll % plan.a2a()
+       << ") (" << name << "_a2a_shares below), in buffers of "
+       << plan.abiSeq() << " rows;\n * rows past the share are a2a "
+          "padding: never read, never written:\n";
   else
     os << ":\n";
   if (!plan.hasSeqPadding()) {
@@ -399,6 +420,20 @@ std::string contextHelpers(StringRef name, const AttentionPlan &plan) {
     os << "}";
   }
   os << "};\n";
+  if (plan.a2a() > 1) {
+    os << "\n/* The a2a shares: a2a coordinate u holds a2a_shares[u] = "
+          "{local_row, rows}:\n"
+       << " * ring-local rows [local_row, local_row + rows) of its ring "
+          "rank, in buffers of\n * a2a_rows rows (rows past the share are "
+          "a2a padding). */\n"
+       << "static const int64_t " << name << "_a2a_rows = " << plan.abiSeq()
+       << ";\nstatic const int64_t " << name << "_a2a_shares[" << plan.a2a()
+       << "][2] = {";
+    for (int64_t u = 0; u < plan.a2a(); ++u)
+      os << (u ? ", " : "") << "{" << plan.a2aShareStart(u) << ", "
+         << plan.a2aShareRows(u) << "}";
+    os << "};\n";
+  }
   if (plan.scattersOutput()) {
     int64_t k = plan.outputGroupSize();
     os << "\n/* The layer's Y is reduce-scattered: share j = dim_slice*"

@@ -381,18 +381,6 @@ std::string axisStr(int64_t axis) {
   return axis < 0 ? std::string("no axis") : "grid axis " + std::to_string(axis);
 }
 
-/// "v - v % q and v - v % q + q": the nearest multiples of q around v.
-std::string nearestMultiples(int64_t v, int64_t q) {
-  int64_t lo = v - v % q;
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  if (lo > 0)
-    os << lo;
-  if (std::optional<int64_t> hi = llvm::checkedAdd(lo, q))
-    os << (lo > 0 ? " or " : "") << *hi;
-  return s;
-}
-
 std::string shapeStr(ArrayRef<int64_t> shape) {
   std::string dims;
   llvm::raw_string_ostream os(dims);
@@ -595,6 +583,21 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
 
   if (failed(plan.verify([&] { return op.emitOpError(); })))
     return failure();
+  // The backward's ring.sum_replicas writes every row of dK/dV, so it
+  // would write the a2a padding rows of a share shorter than its buffers.
+  if (op.getGrad() && plan.a2a() > 1 && plan.replicatesKvHeads() &&
+      plan.hasA2APadding())
+    return op.emitOpError()
+           << "grad with key/value heads replicated over the all-to-all ("
+           << plan.kvHeads / plan.headGroups()
+           << " key/value heads per head group < a2a = " << plan.a2a()
+           << ") needs a2a to divide the ring's local block of "
+           << plan.localSeq() << " rows (seq " << plan.seq << " over ring "
+           << plan.ring()
+           << "); valid: a2a dividing both, or at most as many key/value "
+              "heads per group, or a sequence length that gives a local "
+              "block divisible by "
+           << plan.a2a();
   return plan;
 }
 
@@ -729,22 +732,8 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
   if (hasWindow() && isLayer())
     return emitError() << "a sliding window with the whole layer (d_model = "
                        << dModel << ") is not supported yet; use d_model = 0";
-  // The layer's projections and its Y reduction assume full parts.
-  if (isLayer() && hasSeqPadding())
-    return emitError() << "the whole layer (d_model = " << dModel
-                       << ") needs the sequence to split evenly: seq " << seq
-                       << " over ring " << ring()
-                       << (balance == Balance::zigzag ? " (2*ring zigzag parts)"
-                                                      : "")
-                       << "; valid sequence lengths near " << seq << ": "
-                       << nearestMultiples(seq, balance == Balance::zigzag
-                                                    ? 2 * ring()
-                                                    : ring())
-                       << " (or d_model = 0: the attention alone takes any "
-                          "length)";
-
   // Divisibility the layouts need.
-  int64_t P = ring(), n = headGroups(), m = dimSlices();
+  int64_t n = headGroups(), m = dimSlices();
   // Any sequence length splits over the ring: parts of near-equal size,
   // padded to localSeq() rows (ringrt/Layout.h).
   if (heads % n != 0 || kvHeads % n != 0)
@@ -755,20 +744,14 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
            << "); valid head_groups divide both query heads (" << heads
            << ") and key/value heads (" << kvHeads
            << "): " << divisorsHint(heads, kvHeads);
-  // The all-to-all: U divides the ring's local block and the query heads
-  // of a head group; key/value heads split over U or, when fewer than U,
+  // The all-to-all: U divides the query heads of a head group (the local
+  // block splits into near-equal shares of any size); key/value heads split over U or, when fewer than U,
   // are replicated (U a multiple of them, so that the query heads of one
   // a2a rank share one key/value head).
   int64_t U = a2a();
   if (U > 1) {
-    // Uneven (padded) ring blocks are not split over the a2a axis yet.
-    if (hasSeqPadding() || (seq / P) % U != 0)
-      return emitError() << "with an all-to-all axis the sequence must split "
-                            "evenly: seq " << seq << " over ring " << P
-                         << (balance == Balance::zigzag ? " (2*ring zigzag parts)" : "")
-                         << " and a2a = " << U
-                         << "; valid sequence lengths near " << seq << ": "
-                         << nearestMultiples(seq, std::lcm(P * U, balance == Balance::zigzag ? 2 * P : P));
+    // Any local block splits over the a2a axis: near-equal shares in
+    // buffers of ceil(localSeq/U) rows (ringrt/Layout.h a2aShareRows).
     int64_t hq = heads / n, hkv = kvHeads / n;
     if (hq % U != 0)
       return emitError() << "a2a = " << U << " does not divide the "

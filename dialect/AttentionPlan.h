@@ -199,8 +199,20 @@ struct AttentionPlan {
 
   // Per-rank shapes of the C ABI (the function's q, k, v, o, lse): equal to
   // the local shapes above unless U > 1, where a rank holds all heads of its
-  // head group for 1/U of the ring's local block.
-  int64_t abiSeq() const { return localSeq() / a2a(); }
+  // head group for its share of the ring's local block (near-equal shares,
+  // in buffers of ceil(localSeq/U) rows: ringrt/Layout.h a2aShareRows).
+  int64_t abiSeq() const {
+    return ringrt::layout::a2aRows(localSeq(), a2a());
+  }
+  /// Rows of the share of a2a rank `u` and its first ring-local row.
+  int64_t a2aShareRows(int64_t u) const {
+    return ringrt::layout::a2aShareRows(localSeq(), a2a(), u);
+  }
+  int64_t a2aShareStart(int64_t u) const {
+    return ringrt::layout::a2aShareStart(localSeq(), a2a(), u);
+  }
+  /// Whether some a2a rank's share is shorter than its buffers.
+  bool hasA2APadding() const { return localSeq() % a2a() != 0; }
   SmallVector<int64_t> abiQShape() const;
   SmallVector<int64_t> abiKVShape() const;
   SmallVector<int64_t> abiLseShape() const;

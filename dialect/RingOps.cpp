@@ -476,7 +476,9 @@ LogicalResult ShiftOp::verify() {
 LogicalResult ShiftStartOp::verify() {
   return verifyTransfer(*this, getStageAttr().getInt());
 }
-int64_t AllToAllOp::getDegree() {
+int64_t AllToAllOp::getA2ADegree() {
+  if (std::optional<uint64_t> d = getDegree())
+    return static_cast<int64_t>(*d);
   auto s = cast<MemRefType>(getSend().getType()).getShape();
   auto r = cast<MemRefType>(getRecv().getType()).getShape();
   if (s.size() < 3 || r.size() < 3 || s[2] < 1 || r[2] < 1)
@@ -500,7 +502,18 @@ LogicalResult AllToAllOp::verify() {
       (s.getRank() == 4 && s.getDimSize(3) != r.getDimSize(3)))
     return emitOpError() << "buffers " << s << " and " << r
                          << " differ in batch or head_dim";
-  int64_t U = getDegree();
+  // Without `degree`, U is the ratio of the token counts, which must be
+  // exact (uneven shares need `degree`).
+  int64_t big = getMode() == A2AMode::seq_to_heads ? r.getDimSize(2)
+                                                   : s.getDimSize(2);
+  int64_t small = getMode() == A2AMode::seq_to_heads ? s.getDimSize(2)
+                                                     : r.getDimSize(2);
+  if (!getDegree() && big % small != 0)
+    return emitOpError() << "buffers " << s << " and " << r
+                         << " do not imply the a2a degree (" << big
+                         << " tokens are no multiple of " << small
+                         << "); give it with `degree U` (uneven shares)";
+  int64_t U = getA2ADegree();
   ringrt::layout::A2AShape shape;
   shape.batch = s.getDimSize(0);
   shape.srcHeads = s.getDimSize(1);

@@ -529,10 +529,16 @@ def Ring_AllToAllOp : Ring_Op<"all_to_all"> {
     shapes.
 
     * `seq_to_heads`: `send` holds every head of the group for this rank's
-      S/U tokens, `recv` receives H/U heads (1 replicated key/value head
-      when H < U) for all S tokens of the ring's local block: rank j gets
-      heads [⌊j·H/U⌋, +H/U), source i's tokens land at [i·S/U, (i+1)·S/U).
-    * `heads_to_seq`: the inverse for query-head tensors (O and LSE).
+      share of the ring's local block of S tokens, in ⌈S/U⌉ rows; `recv`
+      receives H/U heads (1 replicated key/value head when H < U) for all S
+      tokens: rank j gets heads [⌊j·H/U⌋, +H/U), source i's share lands at
+      its rows. Shares are near-equal (⌊S/U⌋ rows, one more for i < S mod
+      U, ringrt/Layout.h); rows of `send` past the share are a2a padding,
+      never sent.
+    * `heads_to_seq`: the inverse for query-head tensors (O and LSE); rows
+      of `recv` past the rank's share are never written.
+
+    When U does not divide S, the shapes do not imply U: `degree` gives it.
 
     Blocking and collective over the a2a axis; `id` names it in
     diagnostics. `ring-verify-schedule` proves that every rank of an a2a
@@ -548,13 +554,15 @@ def Ring_AllToAllOp : Ring_Op<"all_to_all"> {
   let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$send,
                        Arg<Ring_AnyBuffer, "", [MemWrite]>:$recv,
                        Ring_A2AModeAttr:$mode,
-                       I64Attr:$id);
+                       I64Attr:$id,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$degree);
   let assemblyFormat = [{
-    $mode $send `,` $recv `id` $id attr-dict `:` type($send) `,` type($recv)
+    $mode $send `,` $recv `id` $id (`degree` $degree^)? attr-dict `:`
+    type($send) `,` type($recv)
   }];
   let extraClassDeclaration = [{
-    /// The a2a degree U the shapes imply.
-    int64_t getDegree();
+    /// The a2a degree U: `degree`, or the one the shapes imply.
+    int64_t getA2ADegree();
   }];
   let hasVerifier = 1;
 }

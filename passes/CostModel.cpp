@@ -139,12 +139,7 @@ std::string mlir::ring::checkAllToAll(const ProblemShape &pb,
     os << "a2a " << plan.a2a << " does not divide " << groupHeads << " heads";
     return s;
   }
-  int64_t split = plan.ring * plan.a2a *
-                  (plan.layout == Balance::zigzag && plan.ring > 1 ? 2 : 1);
-  if (pb.seq % split != 0) {
-    os << "seq " << pb.seq << " not divisible by " << split;
-    return s;
-  }
+  // Any sequence length splits: near-equal a2a shares of padded parts.
   return "";
 }
 
@@ -251,7 +246,9 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
 
   // a2a before and after the ring.
   if (U > 1) {
-    const double chunk = double(pb.seq) / (P * U); // tokens per rank, input
+    // Rows per rank, input: the largest share of the local block (all of
+    // them when U divides it).
+    const double chunk = double(ringrt::layout::a2aRows(Ll, U));
     const double frac = double(U - 1) / U;
     const double qBytes = B * (double(pb.heads) / n) * chunk * Dl * e;
     const double kvBytes =

@@ -47,6 +47,16 @@ SmallVector<Value> emitCoords(OpBuilder &b, Location loc,
   return coords;
 }
 
+/// A ring.all_to_all of `plan`'s a2a axis; `degree` names U when the shapes
+/// do not imply it (U does not divide the ring's local block).
+void emitAllToAll(OpBuilder &b, Location loc, const AttentionPlan &plan,
+                  Value send, Value recv, A2AModeAttr mode, int64_t id) {
+  auto op = AllToAllOp::create(b, loc, send, recv, mode,
+                               b.getI64IntegerAttr(id), IntegerAttr());
+  if (plan.localSeq() % plan.a2a() != 0)
+    op.setDegreeAttr(b.getI64IntegerAttr(plan.a2a()));
+}
+
 /// The all-to-all (Ulysses) form of the per-rank body: Q, K and V go from
 /// sequence shards to head shards of the ring's local block, the attention
 /// runs on those, and O and LSE come back to the sequence layout.
@@ -67,13 +77,12 @@ void emitAllToAllAttention(OpBuilder &b, Location loc,
   auto toHeads = A2AModeAttr::get(ctx, A2AMode::seq_to_heads);
   auto toSeq = A2AModeAttr::get(ctx, A2AMode::heads_to_seq);
   for (int i = 0; i < 3; ++i)
-    AllToAllOp::create(b, loc, args[i], heads[i], toHeads,
-                       b.getI64IntegerAttr(i));
+    emitAllToAll(b, loc, plan, args[i], heads[i], toHeads, i);
   LocalAttentionOp::create(b, loc, heads[0], heads[1], heads[2], heads[3],
                            heads[4], /*documents=*/Value(), coords,
                            plan.toAttr(ctx));
-  AllToAllOp::create(b, loc, heads[3], args[3], toSeq, b.getI64IntegerAttr(3));
-  AllToAllOp::create(b, loc, heads[4], args[4], toSeq, b.getI64IntegerAttr(4));
+  emitAllToAll(b, loc, plan, heads[3], args[3], toSeq, 3);
+  emitAllToAll(b, loc, plan, heads[4], args[4], toSeq, 4);
   for (Value v : heads)
     memref::DeallocOp::create(b, loc, v);
 }
@@ -101,17 +110,15 @@ void emitAllToAllBackward(OpBuilder &b, Location loc,
   auto toHeads = A2AModeAttr::get(ctx, A2AMode::seq_to_heads);
   auto toSeq = A2AModeAttr::get(ctx, A2AMode::heads_to_seq);
   for (int i = 0; i < 6; ++i)
-    AllToAllOp::create(b, loc, args[i], heads[i], toHeads,
-                       b.getI64IntegerAttr(i));
+    emitAllToAll(b, loc, plan, args[i], heads[i], toHeads, i);
   LocalAttentionBackwardOp::create(b, loc, heads[0], heads[1], heads[2],
                                    heads[3], heads[4], heads[5], heads[6],
                                    heads[7], heads[8], /*documents=*/Value(),
                                    coords, plan.toAttr(ctx));
-  AllToAllOp::create(b, loc, heads[6], args[6], toSeq, b.getI64IntegerAttr(6));
+  emitAllToAll(b, loc, plan, heads[6], args[6], toSeq, 6);
   for (int i = 7; i < 9; ++i) {
     if (!plan.replicatesKvHeads()) {
-      AllToAllOp::create(b, loc, heads[i], args[i], toSeq,
-                         b.getI64IntegerAttr(i));
+      emitAllToAll(b, loc, plan, heads[i], args[i], toSeq, i);
       continue;
     }
     // The U replicas, one per a2a rank, as U heads of this rank's tokens.
@@ -119,7 +126,7 @@ void emitAllToAllBackward(OpBuilder &b, Location loc,
         {plan.batch, plan.a2a(), plan.abiSeq(), plan.localHeadDim()}, elt);
     Value rep = memref::AllocOp::create(b, loc, repT);
     allocs.push_back(rep);
-    AllToAllOp::create(b, loc, heads[i], rep, toSeq, b.getI64IntegerAttr(i));
+    emitAllToAll(b, loc, plan, heads[i], rep, toSeq, i);
     SumReplicasOp::create(b, loc, rep, args[i]);
   }
   for (Value v : allocs)

@@ -1094,9 +1094,15 @@ private:
     return success();
   }
 
+  /// The tokens of a cell: a rank's whole share (`plan.abiSeq()`) when U
+  /// divides the ring's local block, else one token (the shares differ).
+  int64_t cellRows() const {
+    return plan.hasA2APadding() ? 1 : plan.abiSeq();
+  }
+
   /// A cell of an all-to-all buffer: batch, global head, and the unit of
-  /// `plan.abiSeq()` tokens starting at ring-local row `row` of ring rank
-  /// `owner`. -1 everywhere: nothing.
+  /// cellRows() tokens starting at ring-local row `row` of ring rank
+  /// `owner`. -1 everywhere: nothing (also an a2a padding row).
   struct Cell {
     /// Which tensor, as an index into bufferName: 0, 1, 2 (q, k, v) in a
     /// forward function, whose o and lse rows are q's; any of the nine in
@@ -1137,7 +1143,7 @@ private:
   /// The cells buffer `which` (an index into bufferName) should hold on
   /// `rank`, as the argument (`abi`) or as the attention's buffer.
   SmallVector<Cell> expectedCells(const Rank &rank, int which, bool abi) const {
-    int64_t Ls = plan.abiSeq(), U = plan.a2a();
+    int64_t Ls = cellRows(), U = plan.a2a();
     int64_t hqGroup = plan.heads / plan.headGroups();
     int64_t hkvGroup = plan.kvHeads / plan.headGroups();
     int64_t r = plan.heads / plan.kvHeads;
@@ -1146,7 +1152,8 @@ private:
     bool summed = which == 7 || which == 8;
     int64_t heads = abi ? (kv ? hkvGroup : hqGroup)
                         : (kv ? plan.localKvHeads() : plan.localHeads());
-    int64_t units = abi ? 1 : U;
+    int64_t units = (abi ? plan.abiSeq() : plan.localSeq()) / Ls;
+    (void)U;
     // The attention's query heads on this rank.
     int64_t firstLocalQ = hqGroup * g + plan.localHeads() * u;
     SmallVector<Cell> cells;
@@ -1165,7 +1172,13 @@ private:
             if (kv)
               head /= r;
           }
-          Cell cell{backward || kv ? which : 0, b, head, p, abi ? u * Ls : c * Ls};
+          // The caller's buffer holds the rank's share, then a2a padding.
+          if (abi && c * Ls >= plan.a2aShareRows(u)) {
+            cells.push_back(Cell());
+            continue;
+          }
+          Cell cell{backward || kv ? which : 0, b, head, p,
+                    abi ? plan.a2aShareStart(u) + c * Ls : c * Ls};
           cell.unitRows = Ls;
           // dK/dV sum over the query heads of their key/value head: all r
           // of them for the caller, the rank's own for the attention.
@@ -1249,7 +1262,7 @@ private:
                                 DenseMap<Value, SmallVector<Cell>> &content) {
     auto st = cast<MemRefType>(op.getSource().getType());
     auto dt = cast<MemRefType>(op.getDest().getType());
-    int64_t unit = plan.abiSeq();
+    int64_t unit = cellRows();
     auto it = content.find(op.getSource());
     int64_t B = st.getDimSize(0), Hs = st.getDimSize(1),
             Hd = dt.getDimSize(1), S = st.getDimSize(2) / unit;
@@ -1289,17 +1302,18 @@ private:
     if (plan.a2a() == 1)
       return success();
     const int a2aRole = kNumGridRoles;
-    int64_t unit = plan.abiSeq();
+    int64_t unit = cellRows();
     // Cells are followed one by one: bound them, so that a huge batch or
     // head count is a diagnostic rather than an out-of-memory abort.
     constexpr int64_t kMaxCells = int64_t(1) << 22;
     std::optional<int64_t> cells = checkedProduct(
         {plan.batch, std::max(plan.heads, plan.kvHeads) / plan.headGroups(),
-         plan.numRanks()});
+         plan.numRanks(), plan.abiSeq() / unit});
     if (!cells || *cells > kMaxCells)
       return func.emitError()
              << "the all-to-all check follows batch x heads per group x ranks "
-                "= "
+                "x cells per share (tokens when a2a does not divide the "
+                "ring's local block) = "
              << (cells ? std::to_string(*cells) : std::string("> 2^63"))
              << " cells; ring-verify-schedule follows at most " << kMaxCells;
     for (auto &[key, members] : groupsAlong(a2aRole)) {
@@ -1385,7 +1399,7 @@ private:
         auto rT = cast<MemRefType>(op0.getRecv().getType());
         int64_t U = static_cast<int64_t>(n);
         if (sT.getDimSize(2) % unit != 0 || rT.getDimSize(2) % unit != 0 ||
-            op0.getDegree() != U)
+            op0.getA2ADegree() != U)
           return op0.emitError()
                  << "exchanges " << sT << " for " << rT << " over an a2a "
                  << "axis of " << U << " ranks; the shapes must be an "
@@ -1408,15 +1422,15 @@ private:
           for (size_t j = 0; j < n; ++j) {
             auto src = cast<AllToAllOp>(traces[members[j]][cursor[j]].op);
             auto it = content[j].find(src.getSend());
-            auto from = ringrt::layout::a2aSendBlock(mode, shape, U, m);
-            auto to = ringrt::layout::a2aRecvBlock(mode, shape, U, j);
+            auto from = ringrt::layout::a2aSendBlock(mode, shape, U, m, j);
+            auto to = ringrt::layout::a2aRecvBlock(mode, shape, U, j, m);
             SmallVector<int64_t> fromIdx, toIdx;
-            for (int64_t r = 0; r < from.rows; ++r)
+            for (int64_t r = 0; r < from.runs(); ++r)
               for (int64_t x = 0; x < from.rowBytes; ++x)
-                fromIdx.push_back(from.offset + r * from.stride + x);
-            for (int64_t r = 0; r < to.rows; ++r)
+                fromIdx.push_back(from.runOffset(r) + x);
+            for (int64_t r = 0; r < to.runs(); ++r)
               for (int64_t x = 0; x < to.rowBytes; ++x)
-                toIdx.push_back(to.offset + r * to.stride + x);
+                toIdx.push_back(to.runOffset(r) + x);
             for (size_t c = 0; c < toIdx.size() && c < fromIdx.size(); ++c) {
               if (++writes[toIdx[c]] > 1)
                 return op->emitError()
@@ -1427,8 +1441,14 @@ private:
                                   : it->second[fromIdx[c]];
             }
           }
+          // Only the a2a padding rows of a caller's buffer stay unwritten
+          // (heads to sequence into a share shorter than the buffer).
+          int64_t share = mode == ringrt::layout::A2AMode::HeadsToSeq
+                              ? ringrt::layout::a2aShareRows(
+                                    shape.srcSeq, U, ranks[members[m]].role[3])
+                              : shape.dstSeq;
           for (auto [c, w] : llvm::enumerate(writes))
-            if (w == 0)
+            if (w == 0 && static_cast<int64_t>(c) % shape.dstSeq < share)
               return op->emitError() << "on " << ranks[members[m]].str()
                                      << " leaves cell " << c
                                      << " of its receive buffer unwritten";

@@ -46,13 +46,15 @@ void record(int32_t *status, ringrt_status st) {
 /// exchange returned, `out` is copied in (stageIn: on the comm stream, and
 /// the compute stream waits on its event, so that kernels queued later
 /// read the received bytes). `out` may be `in` (an in-place all-reduce).
+/// With `preserveOut`, `out` is copied out first too, so that bytes the
+/// exchange leaves alone (an all-to-all's a2a padding rows) keep their value.
 /// A synchronous cuMemcpyHtoD from pageable memory would not do: it may
 /// return before its DMA lands, and it runs on the legacy stream, which the
 /// non-blocking compute stream does not wait for.
 template <typename Exchange>
 ringrt_status hostStaged(ringrt::DeviceBackend &device, const void *in,
                          int64_t inBytes, void *out, int64_t outBytes,
-                         Exchange exchange) {
+                         Exchange exchange, bool preserveOut = false) {
   void *hostIn = nullptr, *hostOut = nullptr;
   ringrt_status st = device.allocStaging(inBytes, &hostIn);
   if (st == RINGRT_OK && out != in)
@@ -61,6 +63,9 @@ ringrt_status hostStaged(ringrt::DeviceBackend &device, const void *in,
     hostOut = hostIn;
   if (st == RINGRT_OK)
     st = device.stageOut(hostIn, in, inBytes);
+  // Bytes the exchange does not write go back as they were.
+  if (st == RINGRT_OK && preserveOut && out != in)
+    st = device.stageOut(hostOut, out, outBytes);
   if (st == RINGRT_OK)
     st = exchange(hostIn, hostOut);
   if (st == RINGRT_OK)
@@ -170,7 +175,8 @@ ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
                     [&](void *in, void *out) {
                       return ctx->comm->allToAll(in, out, plan.send.data(),
                                                  plan.recv.data(), plan.U, id);
-                    });
+                    },
+                    /*preserveOut=*/!plan.coversRecv());
 }
 
 } // namespace

@@ -46,9 +46,10 @@ ringrt_status ringrt::prepareAllToAll(const ringrt_context *ctx, int32_t mode,
   out.recvBytes = shape.batch * shape.dstHeads * shape.dstSeq * shape.rowBytes;
   out.send.clear();
   out.recv.clear();
+  const int64_t me = U > 1 ? ctx->grid.roleCoord(RINGRT_AXIS_A2A) : 0;
   for (int64_t j = 0; j < U; ++j) {
-    out.send.push_back(layout::a2aSendBlock(m, shape, U, j));
-    out.recv.push_back(layout::a2aRecvBlock(m, shape, U, j));
+    out.send.push_back(layout::a2aSendBlock(m, shape, U, j, me));
+    out.recv.push_back(layout::a2aRecvBlock(m, shape, U, j, me));
   }
   return RINGRT_OK;
 }

@@ -57,6 +57,15 @@ struct GridInfo {
 struct A2APlan {
   int64_t U = 1, sendBytes = 0, recvBytes = 0;
   std::vector<layout::A2ABlock> send, recv;
+  /// Whether the receive blocks cover the whole destination (false when
+  /// this rank's share is shorter than the buffer: its a2a padding rows
+  /// must keep what they held).
+  bool coversRecv() const {
+    int64_t n = 0;
+    for (const layout::A2ABlock &b : recv)
+      n += b.bytes();
+    return n == recvBytes;
+  }
 };
 
 /// Checks an all-to-all of `mode` (a ringrt_a2a_mode) with `shape` against

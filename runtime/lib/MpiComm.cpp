@@ -537,13 +537,25 @@ ringrt_status MpiComm::allToAll(const void *send, void *recv,
       MPI_Type_free(&t);
     p->types.clear();
   };
+  // A block of groups of runs is an hvector of hvectors.
   auto blockType = [&](const layout::A2ABlock &b, MPI_Datatype *out) {
-    if (b.rows > INT_MAX || b.rowBytes > INT_MAX)
+    if (b.rows > INT_MAX || b.rowBytes > INT_MAX || b.groups > INT_MAX)
       return false;
+    MPI_Datatype runs;
     if (MPI_Type_create_hvector(static_cast<int>(b.rows),
                                 static_cast<int>(b.rowBytes), b.stride,
-                                MPI_BYTE, out) != MPI_SUCCESS ||
-        MPI_Type_commit(out) != MPI_SUCCESS)
+                                MPI_BYTE, &runs) != MPI_SUCCESS)
+      return false;
+    if (b.groups == 1) {
+      *out = runs;
+    } else {
+      int rc = MPI_Type_create_hvector(static_cast<int>(b.groups), 1,
+                                       b.groupStride, runs, out);
+      MPI_Type_free(&runs);
+      if (rc != MPI_SUCCESS)
+        return false;
+    }
+    if (MPI_Type_commit(out) != MPI_SUCCESS)
       return false;
     p->types.push_back(*out);
     return true;

@@ -658,14 +658,16 @@ ringrt_status NcclComm::allToAll(const void *send, void *recv,
     for (int64_t j = 0; j < U && r == nccl::Success; ++j) {
       int peer = static_cast<int>(U > 1 ? j : me);
       const layout::A2ABlock &sb = sendBlocks[j], &rb = recvBlocks[j];
-      for (int64_t row = 0; row < sb.rows && r == nccl::Success; ++row)
-        r = api.send(static_cast<const char *>(send) + sb.offset +
-                         row * sb.stride,
+      // An empty share (rowBytes 0) is empty on both sides: no message.
+      for (int64_t run = 0;
+           sb.rowBytes > 0 && run < sb.runs() && r == nccl::Success; ++run)
+        r = api.send(static_cast<const char *>(send) + sb.runOffset(run),
                      static_cast<std::size_t>(sb.rowBytes), nccl::Int8, peer,
                      comms[role], s);
       what = "ncclSend";
-      for (int64_t row = 0; row < rb.rows && r == nccl::Success; ++row)
-        r = api.recv(static_cast<char *>(recv) + rb.offset + row * rb.stride,
+      for (int64_t run = 0;
+           rb.rowBytes > 0 && run < rb.runs() && r == nccl::Success; ++run)
+        r = api.recv(static_cast<char *>(recv) + rb.runOffset(run),
                      static_cast<std::size_t>(rb.rowBytes), nccl::Int8, peer,
                      comms[role], s);
       if (r != nccl::Success) {

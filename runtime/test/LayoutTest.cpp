@@ -99,9 +99,9 @@ exchange(A2AMode mode, const A2AShape &s, int64_t U,
   for (int64_t m = 0; m < U; ++m)
     for (int64_t j = 0; j < U; ++j)
       copyA2ABlock(reinterpret_cast<const char *>(send[j].data()),
-                   a2aSendBlock(mode, s, U, m),
+                   a2aSendBlock(mode, s, U, m, j),
                    reinterpret_cast<char *>(recv[m].data()),
-                   a2aRecvBlock(mode, s, U, j));
+                   a2aRecvBlock(mode, s, U, j, m));
   return recv;
 }
 
@@ -146,6 +146,49 @@ TEST(Layout, AllToAllReplicatesKeyValueHeadsBeyondTheirCount) {
   // 3 heads over 4 ranks would split a rank's query heads: refused.
   EXPECT_NE(checkA2A(A2AMode::SeqToHeads, A2AShape{1, 3, S, 1, U * S, 4}, U),
             "");
+}
+
+TEST(Layout, AllToAllSplitsUnevenBlocksIntoNearEqualShares) {
+  // A ring block of S = 7 rows over U = 3: shares of 3, 2, 2 rows from rows
+  // 0, 3, 5, in buffers of ceil(7/3) = 3 rows; the last row of ranks 1 and
+  // 2 is a2a padding. Cell value b*1000 + h*100 + ring-local row.
+  const int64_t U = 3, B = 2, H = 6, S = 7, Ss = 3;
+  EXPECT_EQ(a2aRows(S, U), Ss);
+  EXPECT_EQ(a2aShareRows(S, U, 0), 3);
+  EXPECT_EQ(a2aShareRows(S, U, 2), 2);
+  EXPECT_EQ(a2aShareStart(S, U, 2), 5);
+  A2AShape toHeads{B, H, Ss, H / U, S, 4};
+  ASSERT_EQ(checkA2A(A2AMode::SeqToHeads, toHeads, U), "");
+  EXPECT_NE(checkA2A(A2AMode::SeqToHeads, A2AShape{B, H, Ss, H / U, 10, 4}, U),
+            "");
+  std::vector<std::vector<int32_t>> seq(U);
+  for (int64_t u = 0; u < U; ++u)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t t = 0; t < Ss; ++t)
+          seq[u].push_back(t < a2aShareRows(S, U, u)
+                               ? int32_t(b * 1000 + h * 100 +
+                                         a2aShareStart(S, U, u) + t)
+                               : -7); // a2a padding: never sent
+  auto heads = exchange(A2AMode::SeqToHeads, toHeads, U, seq);
+  for (int64_t m = 0; m < U; ++m)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H / U; ++h)
+        for (int64_t t = 0; t < S; ++t)
+          EXPECT_EQ(heads[m][(b * (H / U) + h) * S + t],
+                    b * 1000 + (m * (H / U) + h) * 100 + t);
+  // Back: the padding rows are never written (exchange fills with -1).
+  A2AShape toSeq{B, H / U, S, H, Ss, 4};
+  ASSERT_EQ(checkA2A(A2AMode::HeadsToSeq, toSeq, U), "");
+  auto back = exchange(A2AMode::HeadsToSeq, toSeq, U, heads);
+  for (int64_t u = 0; u < U; ++u)
+    for (size_t i = 0; i < back[u].size(); ++i)
+      EXPECT_EQ(back[u][i], seq[u][i] == -7 ? -1 : seq[u][i]) << u << " " << i;
+  // A share may be empty: S = 2 over U = 3 (rank 2 holds only padding).
+  A2AShape tiny{1, 3, 1, 1, 2, 4};
+  ASSERT_EQ(checkA2A(A2AMode::SeqToHeads, tiny, U), "");
+  EXPECT_EQ(a2aSendBlock(A2AMode::SeqToHeads, tiny, U, 0, 2).bytes(), 0);
+  EXPECT_EQ(a2aRecvBlock(A2AMode::SeqToHeads, tiny, U, 2, 0).bytes(), 0);
 }
 
 } // namespace

@@ -505,8 +505,8 @@ TEST_F(NcclCommTest, AllToAllIsOneGroupOfRowSendsAndRecvsPerPeer) {
   layout::A2AShape shape{2, 2, 2, 1, 4, 8};
   layout::A2ABlock sb[2], rb[2];
   for (int j = 0; j < 2; ++j) {
-    sb[j] = layout::a2aSendBlock(layout::A2AMode::SeqToHeads, shape, 2, j);
-    rb[j] = layout::a2aRecvBlock(layout::A2AMode::SeqToHeads, shape, 2, j);
+    sb[j] = layout::a2aSendBlock(layout::A2AMode::SeqToHeads, shape, 2, j, 0);
+    rb[j] = layout::a2aRecvBlock(layout::A2AMode::SeqToHeads, shape, 2, j, 0);
   }
   char send[64], recv[64];
   ASSERT_EQ(comm->allToAll(send, recv, sb, rb, 2, 5), RINGRT_OK)

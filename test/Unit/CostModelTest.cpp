@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <cstdio>
 
 using namespace mlir::ring;
@@ -163,6 +164,21 @@ TEST(CostModel, AllToAllRules) {
   EXPECT_EQ(checkAllToAll(pb, {1, 3, 1, 1, Balance::none}),
             "a2a 3 does not divide 8 heads");
   EXPECT_EQ(checkAllToAll(pb, {2, 4, 1, 1, Balance::none}), "");
+  // Any length: 4095 over ring 2 x a2a 4 (local block 2048, shares of 512;
+  // the bytes count the largest share, never fewer than the even split's).
+  ProblemShape odd = problem(8, 4095, 64, false);
+  EXPECT_EQ(checkAllToAll(odd, {2, 4, 1, 1, Balance::none}), "");
+  {
+    auto c = *getClusterPreset("dgx-h100");
+    Prediction even = predictPlan(pb, {2, 4, 1, 1, Balance::none}, c,
+                                  *c.kernelsFor("sm_90a"), true);
+    ProblemShape odd2 = problem(8, 4090, 64, false); // block 2045: 512/511
+    Prediction uneven = predictPlan(odd2, {2, 4, 1, 1, Balance::none}, c,
+                                    *c.kernelsFor("sm_90a"), true);
+    EXPECT_GT(uneven.allToAllBytes, 0);
+    EXPECT_DOUBLE_EQ(uneven.allToAllBytes, even.allToAllBytes);
+    EXPECT_TRUE(std::isfinite(uneven.totalTime));
+  }
   // GQA with 2 K/V heads and a2a 4: K/V heads are replicated.
   pb.kvHeads = 2;
   auto c = *getClusterPreset("dgx-h100");

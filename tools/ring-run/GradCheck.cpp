@@ -119,7 +119,8 @@ std::string statusError(const std::string &what, int32_t st) {
 /// `heads` heads on rank 0 (empty elsewhere). `withDim`: [B,H,L,D], else
 /// [B,H,L] taken from dim slice 0. Padding rows of the layout (uneven
 /// parts) hold no token: each must be exactly `padWant` (the outputs are
-/// NaN-poisoned before the run), else rank 0 sets `*padFailure`.
+/// NaN-poisoned before the run), and a2a padding rows must keep the
+/// poison, else rank 0 sets `*padFailure`.
 std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
                                 int64_t heads, bool withDim, const char *name,
                                 float padWant, std::string *padFailure) {
@@ -162,6 +163,14 @@ std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
                           " in a padding row (the layout's parts are "
                           "uneven); expected " +
                           std::to_string(padWant);
+        },
+        [&](int64_t l) {
+          // a2a padding rows (past the rank's share) keep the poison.
+          if (!std::isnan(src[l]) && padFailure->empty())
+            *padFailure = std::string(name) + " of rank " + std::to_string(r) +
+                          " is " + std::to_string(src[l]) +
+                          " in an a2a padding row (past the rank's share), "
+                          "which must never be written";
         });
   }
   return global;

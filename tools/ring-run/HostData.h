@@ -50,8 +50,6 @@ struct RankCoords {
   int64_t ring = 0, headGroup = 0, dimSlice = 0, a2a = 0;
 };
 
-/// The global token of the rank's local token `i` (0 <= i < rankSeq()):
-/// ring-local token a2a·rankSeq() + i of ring rank `ring`.
 /// Whether two dim slices' LSE values for the same row agree: every slice
 /// computes the row's LSE from the same all-reduced scores, so they differ
 /// at most by rounding (NaN agrees with NaN so that the NaN check reports
@@ -61,20 +59,38 @@ inline bool lseAgreesAcrossSlices(float a, float b) {
          std::fabs(a - b) <= 1e-5f * (1.0f + std::fabs(a));
 }
 
+/// Whether the rank's local row `i` (0 <= i < rankSeq()) is a2a padding:
+/// past the rank's share of its ring rank's local block (ringrt/Layout.h
+/// a2aShareRows). Such rows hold no token and are never written.
+inline bool isA2APadding(const AttentionSpec &s, const RankCoords &c,
+                         int64_t i) {
+  return i >= ringrt::layout::a2aShareRows(
+                  ringrt::layout::localRows(s.balance, s.seq, s.ring), s.a2a,
+                  c.a2a);
+}
+
+/// The global token of the rank's local row `i` (0 <= i < rankSeq()):
+/// ring-local row a2aShareStart(u) + i of ring rank `ring`, or -1 for a
+/// padding row (of the ring layout, or of the a2a share).
 inline int64_t rankToken(const AttentionSpec &s, const RankCoords &c,
                          int64_t i) {
-  return ringrt::layout::globalToken(s.balance, s.seq, s.ring, c.ring,
-                                     c.a2a * s.rankSeq() + i);
+  if (isA2APadding(s, c, i))
+    return -1;
+  int64_t S = ringrt::layout::localRows(s.balance, s.seq, s.ring);
+  return ringrt::layout::globalToken(
+      s.balance, s.seq, s.ring, c.ring,
+      ringrt::layout::a2aShareStart(S, s.a2a, c.a2a) + i);
 }
 
 /// Calls f(localIndex, globalIndex) for every element of the rank's block of
 /// a global tensor with `heads` heads: [B,H,L,D] when `withDim`, else
 /// [B,H,L] (LSE). Both indices are row-major flat indices. Padding rows of
 /// the layout (ringrt/Layout.h) have no global index: `pad(localIndex)` is
-/// called for their elements instead.
-template <typename F, typename G>
+/// called for their elements instead, and `tail(localIndex)` for those of
+/// a2a padding rows (past the rank's share).
+template <typename F, typename G, typename T>
 void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
-                  const RankCoords &c, F f, G pad) {
+                  const RankCoords &c, F f, G pad, T tail) {
   using namespace ringrt::layout;
   Range hr = evenBlock(heads, s.headGroups, c.headGroup);
   Range dr = withDim ? evenBlock(s.headDim, s.dimSlices, c.dimSlice)
@@ -86,14 +102,24 @@ void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
     for (int64_t h = hr.begin; h < hr.end; ++h)
       for (int64_t i = 0; i < Ll; ++i) {
         int64_t t = rankToken(s, c, i);
+        bool a2aPad = isA2APadding(s, c, i);
         int64_t row = ((b * heads + h) * s.seq + t) * D;
         for (int64_t d = dr.begin; d < dr.end; ++d) {
-          if (t < 0)
+          if (a2aPad)
+            tail(local++);
+          else if (t < 0)
             pad(local++);
           else
             f(local++, row + d);
         }
       }
+}
+
+/// forEachLocal with the a2a padding rows treated as other padding rows.
+template <typename F, typename G>
+void forEachLocal(const AttentionSpec &s, int64_t heads, bool withDim,
+                  const RankCoords &c, F f, G pad) {
+  forEachLocal(s, heads, withDim, c, f, pad, pad);
 }
 
 /// forEachLocal over the tokens only (padding rows skipped).

@@ -83,6 +83,9 @@ struct LayerShapes {
   }
 };
 
+/// What the layer check writes into X's padding rows.
+constexpr float kLayerPadding = 1000.0f;
+
 int64_t count(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
@@ -115,7 +118,7 @@ struct LayerBuffers {
     const AttentionSpec &s = run.manifest.spec;
     LayerShapes g(s);
     int32_t dt = s.dtype;
-    int64_t Ll = s.seq / s.ring, Hl = s.heads / s.headGroups,
+    int64_t Ll = s.rankSeq(), Hl = s.heads / s.headGroups,
             Hkvl = s.kvHeads / s.headGroups, Dl = s.headDim / s.dimSlices;
     int64_t ql = Hl * Dl, kvl = Hkvl * Dl;
     init(x, dt, {s.batch, Ll, s.dModel});
@@ -135,14 +138,18 @@ struct LayerBuffers {
       return inputElement(run.seed, which, e, dt,
                           g.scale(which, run.inputScale));
     };
-    // X: this rank's tokens.
+    // X: this rank's tokens; its padding rows (uneven parts) get 1000, as
+    // Q/K/V do in the attention's check: their projections must never
+    // reach a token's result.
     for (int64_t b = 0; b < s.batch; ++b)
       for (int64_t i = 0; i < Ll; ++i) {
         int64_t t = ringrt::layout::globalToken(s.balance, s.seq, s.ring,
                                                 run.coords.ring, i);
         for (int64_t c = 0; c < s.dModel; ++c)
           storeElement(x.bytes.data(), dt, (b * Ll + i) * s.dModel + c,
-                       element(kLayerX, (b * s.seq + t) * s.dModel + c));
+                       t < 0 ? kLayerPadding
+                             : element(kLayerX,
+                                       (b * s.seq + t) * s.dModel + c));
       }
     // Weight columns (W_o rows) of this rank's heads and dim slice.
     auto columns = [&](Local &w, int which, int64_t heads, int64_t cols) {
@@ -232,6 +239,22 @@ struct LayerBuffers {
   }
 };
 
+/// Y in a padding row (no token): O is 0 there, so Y = b_o (0 without a
+/// bias) rounded to the element type; `bo` holds b_o as the rank has it.
+std::string checkPaddingY(const AttentionSpec &s, const float *yRow,
+                          const std::vector<float> &bo, int r, int64_t row) {
+  for (int64_t c = 0; c < s.dModel; ++c) {
+    float want = s.bias ? bo[static_cast<size_t>(c)] : 0.0f;
+    if (yRow[c] != want)
+      return "y of rank " + std::to_string(r) + " is " +
+             std::to_string(yRow[c]) + " at padding row " +
+             std::to_string(row) + ", column " + std::to_string(c) +
+             " (the layout's parts are uneven); expected " +
+             std::to_string(want) + " (b_o: O is 0 in padding rows)";
+  }
+  return "";
+}
+
 std::string statusError(const std::string &what, int32_t st) {
   return what + " failed (" +
          ringrt_status_string(static_cast<ringrt_status>(st)) +
@@ -282,12 +305,13 @@ void referenceLayer(const AttentionSpec &s,
       for (int64_t i = 0; i < g.L; ++i) {
         const double *qi = &q[static_cast<size_t>(((b * g.H + h) * g.L + i) * g.D)];
         double *oi = &o[static_cast<size_t>(((b * g.H + h) * g.L + i) * g.D)];
+        // The keys i sees: causal and sliding-window cuts (a range).
+        auto [j0, j1] = s.visibleKeys(i);
         lse[static_cast<size_t>((b * g.H + h) * g.L + i)] = attentionRow(
-            g.D, s.causal ? i + 1 : g.L, s.scale,
-            [&](int64_t d) { return qi[d]; },
-            [&](int64_t j, int64_t d) { return kh[j * g.D + d]; },
-            [&](int64_t j, int64_t d) { return vh[j * g.D + d]; }, oi, scratch,
-            cond);
+            g.D, j1 - j0, s.scale, [&](int64_t d) { return qi[d]; },
+            [&](int64_t j, int64_t d) { return kh[(j0 + j) * g.D + d]; },
+            [&](int64_t j, int64_t d) { return vh[(j0 + j) * g.D + d]; }, oi,
+            scratch, cond);
       }
     }
   // Y = O W_o + b_o, with O's head-major columns.
@@ -316,6 +340,7 @@ void referenceLayer(const AttentionSpec &s,
 std::string assembleScatteredY(const AttentionSpec &s,
                                const std::vector<float> &allY, int64_t nY,
                                const std::vector<int64_t> &allC, int size,
+                               const std::vector<float> &bo,
                                std::vector<float> &y) {
   int64_t B = s.batch, dm = s.dModel, S = s.yRows();
   std::vector<int> written(static_cast<size_t>(s.seq), 0);
@@ -330,7 +355,14 @@ std::string assembleScatteredY(const AttentionSpec &s,
                            : -1;
       if (l < rows && t >= 0)
         ++written[static_cast<size_t>(t)];
-      for (int64_t b = 0; b < B; ++b)
+      for (int64_t b = 0; b < B; ++b) {
+        if (l < rows && t < 0) {
+          std::string why = checkPaddingY(s, &ry[(b * S + l) * dm], bo, r,
+                                          first + l);
+          if (!why.empty())
+            return why;
+          continue;
+        }
         for (int64_t col = 0; col < dm; ++col) {
           float got = ry[(b * S + l) * dm + col];
           if (l < rows) {
@@ -343,6 +375,7 @@ std::string assembleScatteredY(const AttentionSpec &s,
                    ", past its share; those rows must be 0";
           }
         }
+      }
     }
   }
   for (int64_t t = 0; t < s.seq; ++t)
@@ -398,9 +431,17 @@ int ringrun::runLayerCheck(const LayerRun &run) {
     std::vector<int64_t> yShape = {g.B, g.L, g.dm}, lseShape = {g.B, g.H, g.L};
     std::vector<float> y(static_cast<size_t>(count(yShape)), nan);
     std::vector<float> lse(static_cast<size_t>(count(lseShape)), nan);
-    int64_t Ll = s.seq / s.ring;
+    int64_t Ll = s.rankSeq();
+    std::vector<std::vector<float>> in;
+    for (int which = kLayerX; which <= kLayerBo; ++which)
+      in.push_back(generateInput(run.seed, which, g.shape(which), s.dtype,
+                                 g.scale(which, run.inputScale)));
+    // b_o as the ranks hold it (generateInput's values are the dtype's).
+    std::vector<float> bo(static_cast<size_t>(s.dModel), 0.0f);
+    if (s.bias)
+      bo = in[static_cast<size_t>(kLayerBo - kLayerX)];
     if (s.scatterOutput)
-      failure = assembleScatteredY(s, allY, nY, allC, size, y);
+      failure = assembleScatteredY(s, allY, nY, allC, size, bo, y);
     // Y comes from head group 0 / dim slice 0 and LSE from dim slice 0;
     // the all-reduce gives every other rank of a ring coordinate the same
     // Y bit for bit, and the dim slices agree on LSE.
@@ -415,6 +456,10 @@ int ringrun::runLayerCheck(const LayerRun &run) {
             for (int64_t i = 0; i < Ll && failure.empty(); ++i) {
               int64_t t = ringrt::layout::globalToken(s.balance, s.seq,
                                                       s.ring, c.ring, i);
+              if (t < 0) { // a padding row
+                failure = checkPaddingY(s, &ry[(b * Ll + i) * g.dm], bo, r, i);
+                continue;
+              }
               for (int64_t col = 0; col < g.dm; ++col) {
                 float got = ry[(b * Ll + i) * g.dm + col];
                 float &dst = y[static_cast<size_t>((b * g.L + t) * g.dm + col)];
@@ -434,24 +479,30 @@ int ringrun::runLayerCheck(const LayerRun &run) {
               }
             }
         if ((pass == 0) == (c.dimSlice == 0))
-          forEachLocal(s, s.heads, false, c, [&](int64_t l, int64_t gi) {
-            float &dst = lse[static_cast<size_t>(gi)];
-            if (pass == 0) {
-              dst = rl[l];
-              return;
-            }
-            if (!lseAgreesAcrossSlices(dst, rl[l]) && failure.empty())
-              failure = "lse of rank " + std::to_string(r) +
-                        " (dim slice " + std::to_string(c.dimSlice) +
-                        ") disagrees with dim slice 0 at flat index " +
-                        std::to_string(gi);
-          });
+          forEachLocal(
+              s, s.heads, false, c,
+              [&](int64_t l, int64_t gi) {
+                float &dst = lse[static_cast<size_t>(gi)];
+                if (pass == 0) {
+                  dst = rl[l];
+                  return;
+                }
+                if (!lseAgreesAcrossSlices(dst, rl[l]) && failure.empty())
+                  failure = "lse of rank " + std::to_string(r) +
+                            " (dim slice " + std::to_string(c.dimSlice) +
+                            ") disagrees with dim slice 0 at flat index " +
+                            std::to_string(gi);
+              },
+              [&](int64_t l) { // padding rows hold no token: LSE = -inf
+                if (rl[l] != -std::numeric_limits<float>::infinity() &&
+                    failure.empty())
+                  failure = "lse of rank " + std::to_string(r) + " is " +
+                            std::to_string(rl[l]) +
+                            " in a padding row (the layout's parts are "
+                            "uneven); expected -inf";
+              });
       }
 
-    std::vector<std::vector<float>> in;
-    for (int which = kLayerX; which <= kLayerBo; ++which)
-      in.push_back(generateInput(run.seed, which, g.shape(which), s.dtype,
-                                 g.scale(which, run.inputScale)));
     std::vector<double> refY, refL;
     referenceLayer(s, in, refY, refL);
     double yErr = 0, lErr = 0;

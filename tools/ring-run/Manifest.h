@@ -25,9 +25,9 @@ namespace ringrun {
 struct AttentionSpec {
   int64_t batch = 1, heads = 1, kvHeads = 1, seq = 1, headDim = 1;
   int64_t ring = 1, headGroups = 1, dimSlices = 1;
-  /// The all-to-all (Ulysses) degree U: rank (p, u) holds local tokens
-  /// [u·Ls, (u+1)·Ls) of ring rank p's block, Ls = seq / ring / a2a, with
-  /// every head of its head group.
+  /// The all-to-all (Ulysses) degree U: rank (p, u) holds share u of ring
+  /// rank p's local rows (near-equal shares, ringrt/Layout.h
+  /// a2aShareRows), with every head of its head group.
   int64_t a2a = 1;
   bool causal = false;
   /// Sliding window sides in tokens (-1 = unlimited): key j is visible to
@@ -69,9 +69,10 @@ struct AttentionSpec {
   /// Number of ranks: ring * head_groups * dim_slices * a2a.
   int64_t ranks() const { return ring * headGroups * dimSlices * a2a; }
   /// Local rows per rank of the entry's tensors: the padded part rows
-  /// (ringrt/Layout.h localRows) / a2a.
+  /// (ringrt/Layout.h localRows), or ceil(that / a2a) with an a2a axis.
   int64_t rankSeq() const {
-    return ringrt::layout::localRows(balance, seq, ring) / a2a;
+    return ringrt::layout::a2aRows(
+        ringrt::layout::localRows(balance, seq, ring), a2a);
   }
   bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
   /// The keys query token i sees: [first, end) in global token order (the

@@ -568,10 +568,20 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
                       "(the layout's parts are uneven); expected " +
                       std::to_string(want);
         };
+        // a2a padding rows (past the rank's share) are never written: they
+        // keep the poison.
+        auto untouched = [&](const char *what, float got) {
+          if (!std::isnan(got) && failure.empty())
+            failure = std::string(what) + " of rank " + std::to_string(r) +
+                      " is " + std::to_string(got) + " in an a2a padding " +
+                      "row (past the rank's share), which must never be " +
+                      "written";
+        };
         forEachLocal(
             s, s.heads, true, c,
             [&](int64_t l, int64_t g) { o[static_cast<size_t>(g)] = ro[l]; },
-            [&](int64_t l) { padding("o", ro[l], 0.0f); });
+            [&](int64_t l) { padding("o", ro[l], 0.0f); },
+            [&](int64_t l) { untouched("o", ro[l]); });
         forEachLocal(
             s, s.heads, false, c,
             [&](int64_t l, int64_t g) {
@@ -588,7 +598,8 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
             },
             [&](int64_t l) {
               padding("lse", rl[l], -std::numeric_limits<float>::infinity());
-            });
+            },
+            [&](int64_t l) { untouched("lse", rl[l]); });
       }
 
     std::vector<float> q = generateInput(opt.seed, 0, qShape, s.dtype,

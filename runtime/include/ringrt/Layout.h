@@ -180,17 +180,35 @@ inline Range evenBlock(int64_t total, int64_t parts, int64_t part) {
 //===----------------------------------------------------------------------===//
 //
 // Tensors are [B, H, S, W]: batch, heads, tokens, and W bytes per token row
-// (head_dim x element size; 4 for an LSE). Rank u of the a2a axis holds
-// tokens [u·S/U, (u+1)·S/U) of its ring rank's local block of S tokens.
+// (head_dim x element size; 4 for an LSE). The ring's local block of S rows
+// (localRows, ring padding included) is cut into U shares of near-equal
+// size: share u holds a2aShareRows(S, U, u) = floor(S/U) rows, one more for
+// u < S % U, from row a2aShareStart(S, U, u) (partTokens / partStart). Rank
+// u of the a2a axis holds its share in a buffer of a2aRows(S, U) =
+// ceil(S/U) rows; rows past its share are a2a padding: never sent, and
+// never written by an exchange into that buffer. When U divides S the
+// shares are the plain [u·S/U, (u+1)·S/U) and there is no a2a padding.
 //
-// SeqToHeads turns src [B, Hs, Ss, W] (all heads, Ss = S/U tokens) into
-// dst [B, Hd, U·Ss, W] (Hd heads, all S tokens): a2a rank j gets heads
+// SeqToHeads turns src [B, Hs, Ss, W] (all heads, Ss = ceil(S/U) rows)
+// into dst [B, Hd, S, W] (Hd heads, all S rows): a2a rank j gets heads
 // [floor(j·Hs/U), +Hd), where Hd = Hs/U, or Hd = 1 when Hs < U and U is a
 // multiple of Hs (key/value heads of GQA replicated: the query heads of
-// rank j all use head floor(j·Hs/U)). Tokens of source i land at
-// [i·Ss, (i+1)·Ss).
-// HeadsToSeq is the inverse for query-head tensors: src [B, Hs, U·Sd, W] to
-// dst [B, U·Hs, Sd, W]; source i's heads land at [i·Hs, (i+1)·Hs).
+// rank j all use head floor(j·Hs/U)). Source i's share lands at its rows
+// [a2aShareStart(S, U, i), +a2aShareRows(S, U, i)).
+// HeadsToSeq is the inverse for query-head tensors: src [B, Hs, S, W] to
+// dst [B, U·Hs, Sd, W], Sd = ceil(S/U); source i's heads land at
+// [i·Hs, (i+1)·Hs), in the destination's share rows.
+
+/// Rows of every a2a rank's buffers: ceil(S/U).
+inline int64_t a2aRows(int64_t S, int64_t U) { return (S + U - 1) / U; }
+/// Rows of the share of a2a rank `u` and its first row in the ring's local
+/// block of S rows.
+inline int64_t a2aShareRows(int64_t S, int64_t U, int64_t u) {
+  return partTokens(S, U, u);
+}
+inline int64_t a2aShareStart(int64_t S, int64_t U, int64_t u) {
+  return partStart(S, U, u);
+}
 
 /// The direction of an all-to-all (the numbering of ring.all_to_all's mode
 /// and of ringrt_all_to_all).
@@ -202,10 +220,18 @@ struct A2AShape {
   int64_t rowBytes = 1;
 };
 
-/// `rows` runs of `rowBytes` bytes, `stride` bytes apart, from `offset`.
+/// `groups` groups, `groupStride` bytes apart, of `rows` runs of
+/// `rowBytes` bytes, `stride` bytes apart, from `offset`. Runs are in
+/// group-major order; a block with rowBytes 0 or rows 0 is empty.
 struct A2ABlock {
   int64_t offset = 0, rows = 0, stride = 0, rowBytes = 0;
-  int64_t bytes() const { return rows * rowBytes; }
+  int64_t groups = 1, groupStride = 0;
+  int64_t runs() const { return groups * rows; }
+  /// The offset of run `k` (0 <= k < runs()).
+  int64_t runOffset(int64_t k) const {
+    return offset + (k / rows) * groupStride + (k % rows) * stride;
+  }
+  int64_t bytes() const { return groups * rows * rowBytes; }
 };
 
 /// Returns "" if `s` is a valid all-to-all of `mode` over `U` ranks, else
@@ -216,9 +242,11 @@ inline std::string checkA2A(A2AMode mode, const A2AShape &s, int64_t U) {
     return "sizes must be positive";
   auto str = [](int64_t v) { return std::to_string(v); };
   if (mode == A2AMode::SeqToHeads) {
-    if (s.dstSeq != U * s.srcSeq)
-      return "sequence to heads over " + str(U) + " ranks needs " +
-             str(U * s.srcSeq) + " destination tokens, not " + str(s.dstSeq);
+    if (s.srcSeq != a2aRows(s.dstSeq, U))
+      return "sequence to heads over " + str(U) + " ranks of " +
+             str(s.dstSeq) + " destination tokens needs " +
+             str(a2aRows(s.dstSeq, U)) + " source tokens, not " +
+             str(s.srcSeq);
     bool split = s.srcHeads == U * s.dstHeads;
     bool replicated = s.dstHeads == 1 && s.srcHeads < U && U % s.srcHeads == 0;
     if (!split && !replicated)
@@ -227,9 +255,10 @@ inline std::string checkA2A(A2AMode mode, const A2AShape &s, int64_t U) {
              " per rank (heads/U, or 1 when U is a multiple of heads)";
     return "";
   }
-  if (s.srcSeq != U * s.dstSeq)
-    return "heads to sequence over " + str(U) + " ranks needs " +
-           str(U * s.dstSeq) + " source tokens, not " + str(s.srcSeq);
+  if (s.dstSeq != a2aRows(s.srcSeq, U))
+    return "heads to sequence over " + str(U) + " ranks of " + str(s.srcSeq) +
+           " source tokens needs " + str(a2aRows(s.srcSeq, U)) +
+           " destination tokens, not " + str(s.dstSeq);
   if (s.dstHeads != U * s.srcHeads)
     return "heads to sequence over " + str(U) + " ranks needs " +
            str(U * s.srcHeads) + " destination heads, not " +
@@ -237,44 +266,58 @@ inline std::string checkA2A(A2AMode mode, const A2AShape &s, int64_t U) {
   return "";
 }
 
-/// The bytes of the source that go to a2a rank `peer` (offsets from the
-/// source's base). `s` must pass checkA2A.
-inline A2ABlock a2aSendBlock(A2AMode mode, const A2AShape &s, int64_t U,
-                             int64_t peer) {
-  const int64_t W = s.rowBytes;
-  if (mode == A2AMode::SeqToHeads) // heads of peer, all my tokens
-    return {(peer * s.srcHeads / U) * s.srcSeq * W, s.batch,
-            s.srcHeads * s.srcSeq * W, s.dstHeads * s.srcSeq * W};
-  // tokens of peer, all my heads
-  return {peer * s.dstSeq * W, s.batch * s.srcHeads, s.srcSeq * W,
-          s.dstSeq * W};
+/// A block of `heads` heads x `batch` batches of `tokens` token rows each
+/// (`W` bytes a row) in a buffer of [B, H, S] rows, from `offset`: one run
+/// per batch when the rows of its heads are contiguous, else one per head.
+inline A2ABlock a2aHeadRows(int64_t offset, int64_t batch, int64_t H,
+                            int64_t S, int64_t heads, int64_t tokens,
+                            int64_t W) {
+  if (tokens == S) // the heads' rows are contiguous
+    return {offset, batch, H * S * W, heads * S * W, 1, 0};
+  return {offset, heads, S * W, tokens * W, batch, H * S * W};
 }
 
-/// Where the bytes from a2a rank `peer` land in the destination.
-inline A2ABlock a2aRecvBlock(A2AMode mode, const A2AShape &s, int64_t U,
-                             int64_t peer) {
+/// The bytes of the source that go to a2a rank `peer` (offsets from the
+/// source's base) when this rank is a2a rank `me`. `s` must pass checkA2A.
+inline A2ABlock a2aSendBlock(A2AMode mode, const A2AShape &s, int64_t U,
+                             int64_t peer, int64_t me) {
   const int64_t W = s.rowBytes;
-  (void)U;
-  if (mode == A2AMode::SeqToHeads) // peer's tokens, all my heads
-    return {peer * s.srcSeq * W, s.batch * s.dstHeads, s.dstSeq * W,
-            s.srcSeq * W};
-  // peer's heads, all my tokens
-  return {peer * s.srcHeads * s.dstSeq * W, s.batch,
-          s.dstHeads * s.dstSeq * W, s.srcHeads * s.dstSeq * W};
+  if (mode == A2AMode::SeqToHeads) // heads of peer, my share's tokens
+    return a2aHeadRows((peer * s.srcHeads / U) * s.srcSeq * W, s.batch,
+                       s.srcHeads, s.srcSeq, s.dstHeads,
+                       a2aShareRows(s.dstSeq, U, me), W);
+  // tokens of peer's share, all my heads
+  return {a2aShareStart(s.srcSeq, U, peer) * W, s.batch * s.srcHeads,
+          s.srcSeq * W, a2aShareRows(s.srcSeq, U, peer) * W, 1, 0};
+}
+
+/// Where the bytes from a2a rank `peer` land in the destination of a2a
+/// rank `me`.
+inline A2ABlock a2aRecvBlock(A2AMode mode, const A2AShape &s, int64_t U,
+                             int64_t peer, int64_t me) {
+  const int64_t W = s.rowBytes;
+  if (mode == A2AMode::SeqToHeads) // peer's share, all my heads
+    return {a2aShareStart(s.dstSeq, U, peer) * W, s.batch * s.dstHeads,
+            s.dstSeq * W, a2aShareRows(s.dstSeq, U, peer) * W, 1, 0};
+  // peer's heads, my share's tokens
+  return a2aHeadRows(peer * s.srcHeads * s.dstSeq * W, s.batch, s.dstHeads,
+                     s.dstSeq, s.srcHeads, a2aShareRows(s.srcSeq, U, me), W);
 }
 
 /// Copies block `from` of `src` to block `to` of `dst` (equal byte counts;
-/// row boundaries may differ). Used for the rank's own block and to pack
+/// run boundaries may differ). Used for the rank's own block and to pack
 /// and unpack staging buffers.
 inline void copyA2ABlock(const char *src, const A2ABlock &from, char *dst,
                          const A2ABlock &to) {
   int64_t fr = 0, fo = 0, tr = 0, to2 = 0;
-  while (fr < from.rows && tr < to.rows) {
+  if (from.rowBytes == 0 || to.rowBytes == 0)
+    return;
+  while (fr < from.runs() && tr < to.runs()) {
     int64_t n = from.rowBytes - fo;
     if (to.rowBytes - to2 < n)
       n = to.rowBytes - to2;
-    const char *a = src + from.offset + fr * from.stride + fo;
-    char *b = dst + to.offset + tr * to.stride + to2;
+    const char *a = src + from.runOffset(fr) + fo;
+    char *b = dst + to.runOffset(tr) + to2;
     for (int64_t i = 0; i < n; ++i)
       b[i] = a[i];
     fo += n;

@@ -124,8 +124,10 @@ SmallVector<BlockCase> mlir::ring::classifyStage(const AttentionPlan &plan,
     return classifyStage(plan.balance, plan.isCausal(), P, Ll, offset);
   auto atoms = atomsOf(plan.balance, Ll);
   SmallVector<BlockCase> cases;
-  for (auto [q0, qn] : atoms)
-    for (auto [k0, kn] : atoms) {
+  for (auto [qa, qb] : atoms)
+    for (auto [ka, kb] : atoms) {
+      // Plain copies: lambdas may not capture structured bindings (C++17).
+      int64_t q0 = qa, qn = qb, k0 = ka, kn = kb;
       // Per rank: invisible (-1) or the mask bits (causal cut, window cut).
       auto classOf = [&](int64_t p) -> int {
         int64_t src = ((p - offset) % P + P) % P;

@@ -40,7 +40,7 @@ public:
   void build() {
     MLIRContext *ctx = op.getContext();
     Type f32 = Float32Type::get(ctx);
-    int64_t P = plan.ring(), Ll = plan.localSeq();
+    int64_t P = plan.ring();
     auto qAccT = MemRefType::get(plan.localQShape(), f32);
     auto kvAccT = MemRefType::get(plan.localKVShape(), f32);
     rank = op.getCoords()[static_cast<int>(GridRole::Ring)];

@@ -2,8 +2,8 @@
 //
 // Microbenchmark (not a test) of the loop shapes of the avx512bf16 CPU
 // attention kernel's dot products, one query tile of 16 rows against a key
-// block (256 keys at D = 64, 128 at D = 128: the kernel's 128 KiB block),
-// hot in L1/L2, best of REPS runs. Each shape does the work of one key tile
+// block (by default 256 keys at D = 64, 128 at D = 128: the kernel's
+// 128 KiB block; BYTES/(8·D) keys), hot in L1/L2, best of REPS runs. Each shape does the work of one key tile
 // per step and is counted in vdpbf16ps FLOPs (64 per instruction):
 //   s     the S = Q·Kᵀ loop: QsT[e] (one vector load) times a broadcast of
 //         Kp[e][j] for 16 keys j, St[j] accumulated in registers over e;
@@ -13,11 +13,14 @@
 //   pv5   v5's P·V with O transposed (row lanes): per chunk of 16 columns d,
 //         the accumulators OT[d][0:16] loaded, 8 key pairs × 16 vdpbf16ps of
 //         the P pair vector (a register: the softmax's output) with a
-//         broadcast of Vp[pair][d] (folded into the instruction), stored.
+//         broadcast of Vp[pair][d] (folded into the instruction), stored;
+//   pv5x2 the same over two key tiles per accumulator load and store (the
+//         kernel defers the P·V of a whole key block: 8–16 tiles).
 // The peak they are compared with is fma_peak's vdpbf16ps figure.
 //
-// Usage: pv_microkernel [REPS]; prints `pv_microkernel shape=<s|pv4|pv5>
-// d=<64|128> gflops=<x>`.
+// Usage: pv_microkernel [REPS [BYTES]]; prints `pv_microkernel
+// shape=<s|pv4|pv5|pv5x2> d=<64|128> gflops=<x>`. Build with clang++ -O3
+// (GCC -O2 keeps the accumulator arrays in memory).
 //
 //===----------------------------------------------------------------------===//
 
@@ -152,7 +155,7 @@ int main(int argc, char **argv) {
     void (*fn)(Buffers &, int, int);
   } shapes[] = {{"s", shapeS}, {"pv4", shapePv4}, {"pv5", shapePv5}, {"pv5x2", shapePv5x2}};
   for (int d : {64, 128}) {
-    int keys = 128 * 1024 / (8 * d);
+    int keys = (argc > 2 ? std::atoi(argv[2]) : 128 * 1024) / (8 * d);
     Buffers b(d, keys);
     // One key tile is 16 rows × 16 keys × d multiply-adds.
     double flops = 2.0 * kRows * keys * d;

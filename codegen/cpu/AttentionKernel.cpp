@@ -80,6 +80,19 @@
 // stay the fp32 sums of P, as FlashAttention does on GPUs) and every
 // Acc[ii][d:d+width] += dot(P pair broadcast, Vp[pair][d:d+width]).
 //
+// With row lanes, bf16 dot products and D % 16 == 0 (accLanes), O is kept
+// transposed too, Acc[tile][d][row], and the P·V of a key block runs after
+// the softmaxes of all its key tiles (emitDeferredValueUpdate): each tile
+// leaves its P pairs (one vector over the rows per key pair), α and
+// whether some row's max moved in small per-block buffers; then for every
+// chunk of 16 columns the 16 accumulators are loaded once, get
+// dot(P pair, broadcast of Vp[pair][d]) for every key pair of every tile
+// (rescaled by a tile's α only where its max moved), and are stored once.
+// That loop has the S loop's shape (16 accumulators, one vector load and
+// 16 vdpbf16ps with a {1to16} memory broadcast per step), and a tile's
+// softmax overlaps the next tile's S loop, which does not depend on it.
+// The rows are transposed back 16 × 16 in registers when they are written.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/AttentionKernel.h"
@@ -221,10 +234,8 @@ private:
   Value emitExp2(Value x);
   void emitValueUpdate(Value bi, Value hk, Value slot, Value kt0,
                        function_ref<Value(int64_t, Value)> rescale);
-  void emitValueUpdateLanes(Value slot, Value kt0, ArrayRef<Value> pairs,
-                            Value alpha);
+  void emitDeferredValueUpdate(Value slot, Value count);
   void emitAccRows(Value slot);
-  void emitPendingValueUpdate(Value slot, ValueRange pending);
   void emitWriteRows(Value bi, Value h, Value slot, Value qt);
 
   /// Scratch row `slot + ii` of the query block.
@@ -279,7 +290,7 @@ private:
   bool rowLanes = false;
   /// O transposed (row lanes with bf16 P·V dot products, D % 16 == 0):
   /// Acc[tile][d][row], one vector over the 16 rows per column; see
-  /// emitValueUpdateLanes.
+  /// emitDeferredValueUpdate.
   bool accLanes = false;
   int64_t diffLo = 0, diffHi = 0;
   /// The positions' span: local rows × ring size (>= the sequence length).
@@ -288,8 +299,10 @@ private:
   // row's document, with packed documents).
   Value kt, vw, vp, kpos, qdoc, qs, ps, acc, ms, ls;
   /// accLanes: the tile's rows of Acc transposed back, [16][D], for
-  /// emitWriteRows.
-  Value accRows;
+  /// emitWriteRows; and per key tile of a key block whose P·V is deferred
+  /// (emitDeferredValueUpdate): its P pairs [tiles][8][16], α [tiles][16],
+  /// whether some row's max moved [tiles] and its first key [tiles].
+  Value accRows, pBlock, alphaBlock, movedBlock, keyTileBlock;
   /// Row lanes: the tile's α per row, broadcast from memory by the P·V
   /// rescale.
   Value alphas;
@@ -329,6 +342,14 @@ void AttentionKernelEmitter::emit() {
   if (accLanes) {
     acc = f32Memref({queryBlock / tq, headDim, tq}, /*onStack=*/false);
     accRows = f32Memref({tq, headDim}, /*onStack=*/false);
+    int64_t tiles = keyBlock / kKeyTile;
+    pBlock = memref::AllocOp::create(
+        b, MemRefType::get({tiles, kKeyTile / 2, tq}, b.getI32Type()));
+    alphaBlock = f32Memref({tiles, tq}, /*onStack=*/false);
+    movedBlock =
+        memref::AllocOp::create(b, MemRefType::get({tiles}, b.getI32Type()));
+    keyTileBlock =
+        memref::AllocOp::create(b, MemRefType::get({tiles}, b.getI64Type()));
   } else {
     acc = f32Memref({queryBlock, headDim}, /*onStack=*/false);
   }
@@ -377,8 +398,9 @@ void AttentionKernelEmitter::emit() {
     memref::DeallocOp::create(b, vw);
   if (vp)
     memref::DeallocOp::create(b, vp);
-  if (accRows)
-    memref::DeallocOp::create(b, accRows);
+  if (accLanes)
+    for (Value buffer : {accRows, pBlock, alphaBlock, movedBlock, keyTileBlock})
+      memref::DeallocOp::create(b, buffer);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
   if (qdoc)
@@ -662,21 +684,13 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
   auto sumType = VectorType::get({kKeyTile}, b.getF32Type());
   SmallVector<Value> init;
   if (rowLanes) {
-    // The state is m and l of the tq rows as two vectors (accLanes: and the
-    // P·V of the previous key tile, still to do; see emitKeyTileLanes).
+    // The state is m and l of the tq rows as two vectors (accLanes: and
+    // the number of key tiles whose P·V is deferred; see
+    // emitDeferredValueUpdate).
     init.push_back(vector::LoadOp::create(b, sumType, ms, ValueRange{slot}));
     init.push_back(vector::LoadOp::create(b, sumType, ls, ValueRange{slot}));
-    if (accLanes) {
-      init.push_back(arith::ConstantIntOp::create(b, 0, 1)); // pending
-      init.push_back(arith::ConstantIntOp::create(b, 0, 1)); // moved
-      init.push_back(b.index(0));                            // its kt0
-      init.push_back(b.splat(tq, b.f32(1.0)));               // its α
-      auto pairType = VectorType::get({2 * tq}, b.getBF16Type());
-      for (int64_t jp = 0; jp < kKeyTile / 2; ++jp)
-        init.push_back(arith::ConstantOp::create(
-            b, DenseElementsAttr::get(
-                   pairType, b.getZeroAttr(b.getBF16Type()))));
-    }
+    if (accLanes)
+      init.push_back(b.index(0));
   } else {
     for (int64_t ii = 0; ii < tq; ++ii)
       init.push_back(
@@ -739,7 +753,7 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
       });
   if (rowLanes) {
     if (accLanes)
-      emitPendingValueUpdate(slot, ValueRange(state).drop_front(2));
+      emitDeferredValueUpdate(slot, state[2]);
     vector::StoreOp::create(b, state[0], ms, ValueRange{slot});
     vector::StoreOp::create(b, state[1], ls, ValueRange{slot});
     return;
@@ -918,7 +932,7 @@ SmallVector<Value> AttentionKernelEmitter::emitScoresLanes(Value slot,
             Value kvec = vector::BitCastOp::create(
                 b, bf16Type, vector::BroadcastOp::create(b, pairType, kp));
             next.push_back(
-                x86vector::DotBF16Op::create(b, laneType, s[j], kvec, qvec));
+                x86vector::DotBF16Op::create(b, laneType, s[j], qvec, kvec));
           }
           return next;
         });
@@ -1048,8 +1062,8 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
   Value lNew = vector::FMAOp::create(b, alpha, lOld, sums[0]);
   SmallVector<Value> pairs;
   if (pvDot) {
-    // ps[jp][ii] = the bf16 pair P[ii][2jp], P[ii][2jp + 1] (accLanes: kept
-    // as values, one vector per key pair).
+    // ps[jp][ii] = the bf16 pair P[ii][2jp], P[ii][2jp + 1] (accLanes: in
+    // pBlock, below).
     auto halfType = VectorType::get({tq}, b.getBF16Type());
     for (int64_t jp = 0; jp < kKeyTile / 2; ++jp) {
       Value lo =
@@ -1070,15 +1084,25 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
                               ValueRange{b.index(j), b.index(0)});
   }
   if (accLanes) {
-    // The previous tile's P·V comes after this tile's softmax in program
-    // order, so that the out-of-order core runs its dot products while the
-    // softmax's dependency chain (max, exp2, bf16 rounding) resolves,
-    // instead of stalling the P·V that needs this tile's P.
-    emitPendingValueUpdate(slot, state.drop_front(2));
-    SmallVector<Value> next{mNew, lNew, arith::ConstantIntOp::create(b, 1, 1),
-                            anyMoved, kt0, alpha};
-    next.append(pairs.begin(), pairs.end());
-    return next;
+    // The P·V is deferred to the end of the key block
+    // (emitDeferredValueUpdate): this tile's P, α and key tile are kept in
+    // slot `count` of the block's buffers.
+    Value count = state[2];
+    for (auto [jp, p] : llvm::enumerate(pairs))
+      vector::StoreOp::create(
+          b,
+          vector::BitCastOp::create(b, VectorType::get({tq}, b.getI32Type()),
+                                    p),
+          pBlock, ValueRange{count, b.index(jp), b.index(0)});
+    vector::StoreOp::create(b, alpha, alphaBlock,
+                            ValueRange{count, b.index(0)});
+    memref::StoreOp::create(
+        b, arith::ExtUIOp::create(b, b.getI32Type(), anyMoved), movedBlock,
+        ValueRange{count});
+    memref::StoreOp::create(
+        b, arith::IndexCastOp::create(b, b.getI64Type(), kt0), keyTileBlock,
+        ValueRange{count});
+    return {mNew, lNew, arith::AddIOp::create(b, count, b.index(1))};
   }
   vector::StoreOp::create(b, alpha, alphas, ValueRange{b.index(0)});
   b.ifElse(
@@ -1172,65 +1196,83 @@ void AttentionKernelEmitter::emitValueUpdate(
 }
 
 /// Row lanes with bf16 dot products (accLanes): O is kept transposed,
-/// Acc[tile][d] = the column d of the tile's 16 rows, so P·V has the shape
-/// of the S loop: Acc[tile][d] = α·Acc[tile][d] + Σ_jp dot(P pair jp (a
-/// vector over the rows, a register: the softmax's output), broadcast of
-/// Vp[pair][d]) — no P store and reload, no row-wise broadcasts of P or α,
-/// and the broadcast of V folds into vdpbf16ps as a {1to16} memory operand.
-/// 16 columns per step: 16 accumulators + 8 P pairs + α fit the 32 zmm.
-void AttentionKernelEmitter::emitValueUpdateLanes(Value slot, Value kt0,
-                                                  ArrayRef<Value> pairs,
-                                                  Value alpha) {
+/// Acc[tile][d] = the column d of the tile's 16 rows, and the P·V of a key
+/// block's `count` key tiles runs after all their softmaxes, from the P
+/// pairs, α and moved flags they left in pBlock, alphaBlock and movedBlock:
+/// for every chunk of 16 columns, 16 accumulators are loaded once, then
+/// per key tile rescaled by its α (only where some row's max moved) and
+/// given Σ_jp dot(P pair jp (a vector over the rows), broadcast of
+/// Vp[pair][d]), then stored once. So the loop has the shape of the S loop
+/// (one P load and 16 vdpbf16ps with a {1to16} broadcast of V per key
+/// pair), the accumulators are loaded and stored once per key block
+/// instead of once per key tile, and no P·V waits on the softmax of the
+/// tile just before it (the out-of-order core overlaps a tile's softmax
+/// with the next tile's S loop, which does not depend on it).
+void AttentionKernelEmitter::emitDeferredValueUpdate(Value slot,
+                                                     Value count) {
   auto laneType = VectorType::get({tq}, b.getF32Type());
   auto pairType = VectorType::get({2 * tq}, b.getBF16Type());
+  auto pairBitsType = VectorType::get({tq}, b.getI32Type());
   Value qtile = arith::DivUIOp::create(b, slot, b.index(tq));
-  Value pair0 = arith::DivUIOp::create(b, kt0, b.index(2));
-  SmallVector<Value> pVecs, vRows;
-  for (auto [jp, p] : llvm::enumerate(pairs)) {
-    pVecs.push_back(p);
-    vRows.push_back(arith::AddIOp::create(b, pair0, b.index(jp)));
-  }
+  // V pairs are addressed as Vp[pair·D + d] + a constant (jp·D + c), so
+  // that the constant folds into the instruction's displacement: with the
+  // 16 columns d + c as separate values, LLVM hoists them out of the key
+  // tile loop into 16 registers and spills.
+  Value vpFlat = b.flatten(vp);
   constexpr int64_t kColumns = 16;
   b.forRange(0, headDim, kColumns, [&](Value d) {
-    SmallVector<Value> cols, accs;
+    SmallVector<Value> cols, init;
     for (int64_t c = 0; c < kColumns; ++c) {
       cols.push_back(arith::AddIOp::create(b, d, b.index(c)));
-      Value a = vector::LoadOp::create(b, laneType, acc,
-                                       ValueRange{qtile, cols[c], b.index(0)});
-      accs.push_back(alpha ? arith::MulFOp::create(b, a, alpha).getResult()
-                           : a);
+      init.push_back(vector::LoadOp::create(
+          b, laneType, acc, ValueRange{qtile, cols[c], b.index(0)}));
     }
-    for (auto [jp, p] : llvm::enumerate(pVecs))
-      for (int64_t c = 0; c < kColumns; ++c) {
-        Value vv = memref::LoadOp::create(b, vp, ValueRange{vRows[jp], cols[c]});
-        Value vvec = vector::BitCastOp::create(
-            b, pairType, b.splat(tq, vv));
-        accs[c] = x86vector::DotBF16Op::create(b, laneType, accs[c], p, vvec);
-      }
-    for (int64_t c = 0; c < kColumns; ++c)
-      vector::StoreOp::create(b, accs[c], acc,
-                              ValueRange{qtile, cols[c], b.index(0)});
-  });
-}
-
-/// accLanes: the P·V of the key tile that `pending` describes (pending,
-/// moved, kt0, α, its P pairs), if any: with the rescale by α when some
-/// row's max moved.
-void AttentionKernelEmitter::emitPendingValueUpdate(Value slot,
-                                                    ValueRange pending) {
-  Value kt0 = pending[2], alpha = pending[3];
-  SmallVector<Value> pairs(pending.drop_front(4));
-  b.ifThen(pending[0], [&] {
-    b.ifElse(
-        pending[1],
-        [&] {
-          emitValueUpdateLanes(slot, kt0, pairs, alpha);
-          return SmallVector<Value>();
-        },
-        [&] {
-          emitValueUpdateLanes(slot, kt0, pairs, Value());
-          return SmallVector<Value>();
+    SmallVector<Value> sums = b.forRangeIter(
+        b.index(0), count, b.index(1), init,
+        [&](Value t, ValueRange a) -> SmallVector<Value> {
+          Value moved = arith::CmpIOp::create(
+              b, arith::CmpIPredicate::ne,
+              memref::LoadOp::create(b, movedBlock, ValueRange{t}), b.i32(0));
+          SmallVector<Value> accs = b.ifElse(
+              moved,
+              [&] {
+                Value alpha = vector::LoadOp::create(
+                    b, laneType, alphaBlock, ValueRange{t, b.index(0)});
+                SmallVector<Value> scaled;
+                for (Value x : a)
+                  scaled.push_back(arith::MulFOp::create(b, x, alpha));
+                return scaled;
+              },
+              [&] { return SmallVector<Value>(a); });
+          Value pair0 = arith::DivUIOp::create(
+              b,
+              arith::IndexCastOp::create(
+                  b, b.getIndexType(),
+                  memref::LoadOp::create(b, keyTileBlock, ValueRange{t})),
+              b.index(2));
+          Value vBase = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, pair0, b.index(headDim)), d);
+          for (int64_t jp = 0; jp < kKeyTile / 2; ++jp) {
+            Value p = vector::BitCastOp::create(
+                b, pairType,
+                vector::LoadOp::create(b, pairBitsType, pBlock,
+                                       ValueRange{t, b.index(jp), b.index(0)}));
+            for (int64_t c = 0; c < kColumns; ++c) {
+              Value vv = memref::LoadOp::create(
+                  b, vpFlat,
+                  ValueRange{arith::AddIOp::create(
+                      b, vBase, b.index(jp * headDim + c))});
+              Value vvec =
+                  vector::BitCastOp::create(b, pairType, b.splat(tq, vv));
+              accs[c] =
+                  x86vector::DotBF16Op::create(b, laneType, accs[c], p, vvec);
+            }
+          }
+          return accs;
         });
+    for (int64_t c = 0; c < kColumns; ++c)
+      vector::StoreOp::create(b, sums[c], acc,
+                              ValueRange{qtile, cols[c], b.index(0)});
   });
 }
 

@@ -217,9 +217,13 @@ std::string AttentionWriter::run() {
   }
   if (causal) {
     std::string maxPos = pos(lastRow, "%q_owner", "%q_len");
-    std::string visible = emitCount(e, nt, [&](const std::string &j) {
+    auto visibleTile = [&](const std::string &j) {
       return e.cmp("sle", pos(firstKey(j), "%kv_owner", "%kv_len"), maxPos);
-    });
+    };
+    // (The documents' variants count by bisection, as their tile range
+    // does; the plain variants keep their loop.)
+    std::string visible = docs ? emitPrefixCount(e, nt, visibleTile)
+                               : emitCount(e, nt, visibleTile);
     // Never below t0: an empty range stays empty.
     nt = docs ? e.select(e.cmp("sgt", visible, t0), visible, t0, "i32")
               : visible;

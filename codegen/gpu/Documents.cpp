@@ -99,9 +99,9 @@ TileRange mlir::ring::gpu::documentTileRange(
     const std::function<std::string(const std::string &)> &lastPos) {
   // Positions grow with the row, so the tiles that end before lo are a
   // prefix, and so are those that start at or before hi.
-  std::string begin = emitCount(
+  std::string begin = emitPrefixCount(
       e, n, [&](const std::string &t) { return e.cmp("slt", lastPos(t), lo); });
-  std::string end = emitCount(
+  std::string end = emitPrefixCount(
       e, n, [&](const std::string &t) { return e.cmp("sle", firstPos(t), hi); });
   // An empty range when no tile reaches [lo, hi] (end may then be below
   // begin): the loops run from begin to max(begin, end).

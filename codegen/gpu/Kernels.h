@@ -515,8 +515,8 @@ DocumentBounds rowKeyRange(MlirEmitter &e, const DocumentBounds &doc,
 /// tiles that reach [lo, hi] are contiguous and this range is exact up to
 /// the gaps (conservative: a tile it keeps may still be empty). Pairs are
 /// symmetric (q sees k iff both lie in one document), so the dK/dV kernel
-/// uses it as is with the roles swapped. Two counting loops over the
-/// tiles (emitCount), like the causal skip.
+/// uses it as is with the roles swapped. Two bisections over the tiles
+/// (emitPrefixCount, about log2(n) + 1 steps each).
 struct TileRange {
   std::string begin, end;
 };

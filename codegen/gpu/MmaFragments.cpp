@@ -186,6 +186,27 @@ std::string mlir::ring::gpu::emitCount(
   return cnt;
 }
 
+std::string mlir::ring::gpu::emitPrefixCount(
+    MlirEmitter &e, const std::string &n,
+    const std::function<std::string(const std::string &)> &pred) {
+  // Invariant: pred holds below lo and fails from hi on; ends at lo == hi.
+  std::string res = e.newName(), lo = e.newName(), hi = e.newName();
+  e.open(res + ":2 = scf.while (" + lo + " = " + e.i32(0) + ", " + hi +
+         " = " + n + ") : (i32, i32) -> (i32, i32) {");
+  e.line("scf.condition(" + e.cmp("ult", lo, hi) + ") " + lo + ", " + hi +
+         " : i32, i32");
+  std::string lo2 = e.newName(), hi2 = e.newName();
+  e.reopen("} do {");
+  e.line("^bb0(" + lo2 + ": i32, " + hi2 + ": i32):");
+  std::string mid =
+      e.let("arith.shrui " + e.add(lo2, hi2) + ", " + e.i32(1) + " : i32");
+  std::string holds = pred(mid);
+  e.line("scf.yield " + e.select(holds, e.add(mid, e.i32(1)), lo2, "i32") +
+         ", " + e.select(holds, hi2, mid, "i32") + " : i32, i32");
+  e.close();
+  return res + "#0";
+}
+
 void MmaFragments::copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                             const std::string &gptr, const std::string &base,
                             const std::string &r0, const std::string &last,

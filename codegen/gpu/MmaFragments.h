@@ -79,6 +79,15 @@ void emitBlockCoordinates(MlirEmitter &e, std::string &lane,
 std::string emitCount(MlirEmitter &e, const std::string &n,
                       const std::function<std::string(const std::string &)> &pred);
 
+/// The same count for a `pred` that holds on a prefix of [0, n) (n >= 0)
+/// and fails after it, by bisection: an scf.while of about log2(n) + 1
+/// steps, each emitting `pred` once, instead of n. The run-time document
+/// tile range uses it: a long key block has thousands of tiles and a
+/// short document reaches a few of them.
+std::string emitPrefixCount(
+    MlirEmitter &e, const std::string &n,
+    const std::function<std::string(const std::string &)> &pred);
+
 /// Emits the fragment operations of one kernel into `e`.
 class MmaFragments {
 public:

@@ -704,20 +704,9 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                           "overflow 64-bit byte offsets";
   if (hasWindow() && failed(verifyWindow(windowLeft, windowRight, emitError)))
     return failure();
-  if (hasWindow() && a2aAxis >= 0 && a2a() > 1)
-    return emitError() << "a sliding window with an all-to-all axis (a2a = "
-                       << a2a()
-                       << ") is not supported yet: the window is applied by "
-                          "the ring schedule only; use a2a = 1";
   if (maxDocs != 0) {
     if (failed(verifyMaxDocs(maxDocs, emitError)))
       return failure();
-    if (a2aAxis >= 0 && a2a() > 1)
-      return emitError() << "max_docs (packed documents) with an all-to-all "
-                            "axis (a2a = "
-                         << a2a()
-                         << ") is not supported: the document mask is "
-                            "applied by the ring schedule only; use a2a = 1";
     if (isLayer())
       return emitError() << "max_docs (packed documents) with the whole "
                             "layer (d_model = "

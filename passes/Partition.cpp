@@ -78,8 +78,11 @@ void emitAllToAllAttention(OpBuilder &b, Location loc,
   auto toSeq = A2AModeAttr::get(ctx, A2AMode::heads_to_seq);
   for (int i = 0; i < 3; ++i)
     emitAllToAll(b, loc, plan, args[i], heads[i], toHeads, i);
+  // Packed documents: the head-sharded attention covers the ring's whole
+  // local block, so the global boundaries apply unchanged.
   LocalAttentionOp::create(b, loc, heads[0], heads[1], heads[2], heads[3],
-                           heads[4], /*documents=*/Value(), coords,
+                           heads[4],
+                           plan.hasDocuments() ? args[5] : Value(), coords,
                            plan.toAttr(ctx));
   emitAllToAll(b, loc, plan, heads[3], args[3], toSeq, 3);
   emitAllToAll(b, loc, plan, heads[4], args[4], toSeq, 4);
@@ -113,7 +116,8 @@ void emitAllToAllBackward(OpBuilder &b, Location loc,
     emitAllToAll(b, loc, plan, args[i], heads[i], toHeads, i);
   LocalAttentionBackwardOp::create(b, loc, heads[0], heads[1], heads[2],
                                    heads[3], heads[4], heads[5], heads[6],
-                                   heads[7], heads[8], /*documents=*/Value(),
+                                   heads[7], heads[8],
+                                   plan.hasDocuments() ? args[9] : Value(),
                                    coords, plan.toAttr(ctx));
   emitAllToAll(b, loc, plan, heads[6], args[6], toSeq, 6);
   for (int i = 7; i < 9; ++i) {

@@ -1,7 +1,6 @@
 // RUN: ring-opt %s -split-input-file -verify-diagnostics
 // Bad packed-document (varlen) specs and per-rank ops: max_docs is at
-// least 1, it does not combine with an all-to-all axis, and the per-rank
-// ops carry the document boundaries (max_docs + 1 int32) exactly when the
+// least 1, and the per-rank ops carry the document boundaries (max_docs + 1 int32) exactly when the
 // plan packs documents.
 
 func.func @zero(%q: tensor<1x2x32x16xf32>, %k: tensor<1x2x32x16xf32>, %v: tensor<1x2x32x16xf32>) {
@@ -28,17 +27,9 @@ func.func @too_many(%q: tensor<1x2x32x16xf32>, %k: tensor<1x2x32x16xf32>, %v: te
 
 // -----
 
-// The plan carries the same check, and refuses an all-to-all axis.
+// The plan carries the same check.
 // expected-error @+1 {{invalid #ring.plan: max_docs = -1 is invalid}}
 func.func @plan_zero() attributes {ring.plan = #ring.plan<grid = @"", grid_shape = [], ring_axis = -1, head_group_axis = -1, dim_slice_axis = -1, batch = 1, heads = 1, kv_heads = 1, seq = 8, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64, max_docs = -1>} {
-  return
-}
-
-// -----
-
-shard.grid @g(shape = 1x1x1x2)
-// expected-error @+1 {{max_docs (packed documents) with an all-to-all axis (a2a = 2) is not supported: the document mask is applied by the ring schedule only; use a2a = 1}}
-func.func @plan_a2a() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [1, 1, 1, 2], ring_axis = 0, head_group_axis = 1, dim_slice_axis = 2, batch = 1, heads = 2, kv_heads = 2, seq = 8, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64, a2a_axis = 3, max_docs = 2>} {
   return
 }
 

@@ -255,18 +255,16 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     return specError("spec keys 'd_model' and 'grad': the backward pass "
                      "through the projections is not built yet; give "
                      "grad=1 without d_model for the attention's gradients");
-  if ((spec.windowLeft != -1 || spec.windowRight != -1) &&
-      (spec.dModel || a2a > 1))
-    return specError(Twine("spec keys 'window_left'/'window_right' and '") +
-                     (spec.dModel ? "d_model" : "a2a") +
-                     "': the sliding window is applied by the ring schedule "
-                     "of the attention alone so far; give a2a=1 and no "
+  if ((spec.windowLeft != -1 || spec.windowRight != -1) && spec.dModel)
+    return specError("spec keys 'window_left'/'window_right' and 'd_model': "
+                     "the sliding window is applied by the attention's ring "
+                     "schedule, and the layer op has no window yet; give no "
                      "d_model with a window");
-  if (spec.maxDocs && (spec.dModel || a2a > 1 || spec.dimSlices > 1))
+  if (spec.maxDocs && (spec.dModel || spec.dimSlices > 1))
     return specError(Twine("spec keys 'max_docs' and '") +
-                     (spec.dModel ? "d_model" : a2a > 1 ? "a2a" : "dim_slices") +
+                     (spec.dModel ? "d_model" : "dim_slices") +
                      "': packed documents are masked by the ring schedule's "
-                     "block kernels only so far; give max_docs with a2a=1, "
+                     "block kernels only so far; give max_docs with "
                      "dim_slices=1 and no d_model");
   if (spec.dModel && a2a > 1)
     return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "

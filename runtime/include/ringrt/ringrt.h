@@ -220,9 +220,12 @@ RINGRT_API ringrt_status ringrt_output_share(const ringrt_context *ctx,
 
 /// The direction of ringrt_all_to_all (ringrt/Layout.h, A2AMode).
 typedef enum ringrt_a2a_mode {
-  /// [B, H, S, W] sequence shards -> [B, H/U (or 1), U*S, W] head shards.
+  /// [B, H, ceil(S/U), W] sequence shares -> [B, H/U (or 1), S, W] head
+  /// shards: near-equal shares of the S rows (ringrt/Layout.h
+  /// a2aShareRows), rows past a rank's share not sent.
   RINGRT_A2A_SEQ_TO_HEADS = 0,
-  /// [B, H, U*S, W] head shards -> [B, U*H, S, W] sequence shards.
+  /// [B, H, S, W] head shards -> [B, U*H, ceil(S/U), W] sequence shares
+  /// (rows past a rank's share are not written).
   RINGRT_A2A_HEADS_TO_SEQ = 1
 } ringrt_a2a_mode;
 

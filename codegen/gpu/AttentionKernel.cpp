@@ -332,10 +332,7 @@ std::string AttentionWriter::run() {
               // Document, causal mask and window in one range.
               vis = andI1(e, vis, documentAdmits(e, doc[r], kp));
             } else {
-              if (causal)
-                vis = e.let("arith.andi " + ok + ", " +
-                            e.cmp("sle", kp, qPos[r]) + " : i1");
-              vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+              vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
             }
             std::string &s = M[n][2 * r + col];
             s = e.select(vis, e.fmul(s, "%scale_log2"), e.negInf(), "f32");

@@ -624,10 +624,7 @@ std::string WgmmaWriter::run() {
                 // Document, causal mask and window in one range.
                 vis = andI1(e, vis, documentAdmits(e, qKeys[r], kp));
               } else {
-                if (causal)
-                  vis = e.let("arith.andi " + ok + ", " +
-                              e.cmp("sle", kp, qPos[r]) + " : i1");
-                vis = andI1(e, vis, windowAdmits(e, c.window, qPos[r], kp));
+                vis = maskVisible(e, c.mask, c.window, ok, qPos[r], kp);
               }
               out[n * 4 + 2 * r + col] =
                   e.select(vis, e.fmul(Sf[n][2 * r + col], "%scale_log2"),

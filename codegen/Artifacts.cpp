@@ -69,8 +69,76 @@ SmallVector<int64_t> runtimeGridShape(const AttentionPlan &plan) {
   return gridShape;
 }
 
+/// The header's account of cu_seqlens in a varlen artifact (max_docs),
+/// for the entry `entry` that takes it after its tensors (the attention's
+/// or the layer's): the document mask, the validation, the run-time
+/// skipping and the layout advice for balance.
+std::string documentsComment(StringRef name, const AttentionPlan &plan,
+                             StringRef target, StringRef entry) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "/* Packed documents (max_docs = " << plan.maxDocs
+     << "): cu_seqlens holds " << plan.maxDocs + 1
+     << " int32 global token\n"
+     << " * positions, the document boundaries: cu_seqlens[0] = 0, "
+        "non-decreasing\n"
+     << " * (empty documents allowed), cu_seqlens[" << plan.maxDocs
+     << "] = " << plan.seq << " (unused trailing documents repeat\n"
+     << " * it). It is a " << (target == "cpu" ? "" : "HOST ")
+     << "pointer on every target, and the same array on every rank.\n";
+  if (target == "cpu")
+    os << " * It is read during the call only.";
+  else
+    os << " * The entry copies it into the workspace (" << plan.maxDocs + 1
+       << " int32 of\n"
+       << " * " << cpu::workspaceBytesName(name)
+       << "()) with an asynchronous host-to-device copy on the call's\n"
+       << " * stream: no allocation, no synchronization. From pageable "
+          "memory the\n"
+       << " * driver has read it when the entry returns; from page-locked "
+          "memory, or\n"
+       << " * under CUDA-graph capture (every replay reads it again), keep "
+          "it valid and\n"
+       << " * unchanged until the stream has passed the call (e.g. until "
+       << entry << "_sync\n"
+       << " * returns).";
+  os << " Any other array is refused with\n"
+     << " * RINGRT_ERR_INVALID_ARGUMENT and a message naming the index\n"
+     << " * (ringrt_check_cu_seqlens) before anything runs. A key is "
+        "visible to a\n"
+     << " * query only if both lie in the same document (and the causal "
+        "mask, within\n"
+     << " * the document, and the window hold); a row that sees no key "
+        "gets O = 0,\n"
+     << " * LSE = -inf. Block pairs that share no document are skipped at "
+        "run time\n"
+     << " * inside the kernels; every ring stage still shifts K and V (the "
+        "schedule\n"
+     << " * cannot prove a stage dead before the documents are known).\n"
+     << " * Balance: the layout (" << stringifyBalance(plan.balance)
+     << ") deals out global positions, not documents. A\n"
+     << " * document much longer than a layout part is balanced like a whole "
+        "sequence;\n"
+     << " * a short one costs about len^2" << (plan.isCausal() ? "/2" : "")
+     << " pairs on the rank that holds it. So\n"
+     << " * order the documents in the packed row so that every part (of "
+     << (plan.balance == Balance::zigzag ? "2P" : "P") << ")\n"
+     << " * gets a similar sum of squared lengths (e.g. longest first, each "
+        "into the\n"
+     << " * emptiest part). TransformerEngine's THD format instead zigzags "
+        "every\n"
+     << " * document itself; ringc's masks follow global positions, so that "
+        "needs a\n"
+     << " * per-token position map it does not have. `ring-run "
+        "--report-balance`\n"
+     << " * prints each rank's visible (query, key) pairs for given "
+        "document lengths. */\n";
+  return out;
+}
+
 /// The header's declaration and description of a layer entry.
-std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
+std::string layerEntryDoc(StringRef name, const AttentionPlan &plan,
+                          StringRef target) {
   std::string out;
   llvm::raw_string_ostream os(out);
   std::string entry = cpu::layerEntryPointName(name);
@@ -81,9 +149,12 @@ std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
      << "; fp32 accumulation, Q/K/V/O rounded to " << plan.dtypeName()
      << ".\n * Local tensors (dense row-major, " << plan.dtypeName()
      << "; lse f32):\n";
-  for (const PerRankBuffer &b : perRankBuffers(plan, false))
+  for (const PerRankBuffer &b : perRankBuffers(plan, false)) {
+    if (b.name == "cu_seqlens") // not a tensor: documentsComment below
+      continue;
     os << " *   " << b.name << std::string(4 - std::min<size_t>(4, b.name.size()), ' ')
        << shapeJson(b.shape) << "\n";
+  }
   os << " * x and y hold this rank's tokens (the token map below). Weight\n"
      << " * columns (rows of wo) are head-major, D = " << plan.headDim
      << " per head: the rank with\n * head group g and dim slice s holds, "
@@ -107,15 +178,23 @@ std::string layerEntryDoc(StringRef name, const AttentionPlan &plan) {
   else
     os << " * y is all-reduced over the head-group x dim-slice ranks: each "
           "holds\n * the whole Y of its tokens. lse as for attention. */\n";
-  os
-     << "int32_t " << entry << "(ringrt_context *ctx, const ringrt_tensor *x,\n"
-     << "    const ringrt_tensor *wq, const ringrt_tensor *wk,\n"
-     << "    const ringrt_tensor *wv, const ringrt_tensor *wo,\n";
-  if (plan.bias)
-    os << "    const ringrt_tensor *bq, const ringrt_tensor *bk,\n"
-       << "    const ringrt_tensor *bv, const ringrt_tensor *bo,\n";
-  os << "    ringrt_tensor *y, ringrt_tensor *lse, void *workspace, void "
-        "*stream);\n\n";
+  if (plan.hasDocuments())
+    os << documentsComment(name, plan, target, entry);
+  // The entry and its _sync form (emitEntryPoint makes both).
+  for (StringRef suffix : {"", "_sync"}) {
+    if (!suffix.empty())
+      os << "/* " << entry << ", then a wait for its stream. */\n";
+    os << "int32_t " << entry << suffix
+       << "(ringrt_context *ctx, const ringrt_tensor *x,\n"
+       << "    const ringrt_tensor *wq, const ringrt_tensor *wk,\n"
+       << "    const ringrt_tensor *wv, const ringrt_tensor *wo,\n";
+    if (plan.bias)
+      os << "    const ringrt_tensor *bq, const ringrt_tensor *bk,\n"
+         << "    const ringrt_tensor *bv, const ringrt_tensor *bo,\n";
+    os << "    ringrt_tensor *y, ringrt_tensor *lse, "
+       << (plan.hasDocuments() ? "const int32_t *cu_seqlens,\n    " : "")
+       << "void *workspace, void *stream);\n\n";
+  }
   return out;
 }
 
@@ -580,71 +659,15 @@ std::string graphDoc(StringRef name, StringRef target) {
   return out;
 }
 
-/// The header's entries of a varlen artifact (max_docs): the usual
-/// tensors, then cu_seqlens, with the document mask, the validation, the
-/// run-time skipping and the layout advice for balance.
+
+/// The header's entries of a varlen attention artifact (max_docs): the
+/// usual tensors, then cu_seqlens (documentsComment).
 std::string documentsDoc(StringRef name, const AttentionPlan &plan,
                          StringRef target) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
   std::string entry = cpu::entryPointName(name);
-  os << "/* Packed documents (max_docs = " << plan.maxDocs
-     << "): cu_seqlens holds " << plan.maxDocs + 1
-     << " int32 global token\n"
-     << " * positions, the document boundaries: cu_seqlens[0] = 0, "
-        "non-decreasing\n"
-     << " * (empty documents allowed), cu_seqlens[" << plan.maxDocs
-     << "] = " << plan.seq << " (unused trailing documents repeat\n"
-     << " * it). It is a " << (target == "cpu" ? "" : "HOST ")
-     << "pointer on every target, and the same array on every rank.\n";
-  if (target == "cpu")
-    os << " * It is read during the call only.";
-  else
-    os << " * The entry copies it into the workspace (" << plan.maxDocs + 1
-       << " int32 of\n"
-       << " * " << cpu::workspaceBytesName(name)
-       << "()) with an asynchronous host-to-device copy on the call's\n"
-       << " * stream: no allocation, no synchronization. From pageable "
-          "memory the\n"
-       << " * driver has read it when the entry returns; from page-locked "
-          "memory, or\n"
-       << " * under CUDA-graph capture (every replay reads it again), keep "
-          "it valid and\n"
-       << " * unchanged until the stream has passed the call (e.g. until "
-       << entry << "_sync\n"
-       << " * returns).";
-  os << " Any other array is refused with\n"
-     << " * RINGRT_ERR_INVALID_ARGUMENT and a message naming the index\n"
-     << " * (ringrt_check_cu_seqlens) before anything runs. A key is "
-        "visible to a\n"
-     << " * query only if both lie in the same document (and the causal "
-        "mask, within\n"
-     << " * the document, and the window hold); a row that sees no key "
-        "gets O = 0,\n"
-     << " * LSE = -inf. Block pairs that share no document are skipped at "
-        "run time\n"
-     << " * inside the kernels; every ring stage still shifts K and V (the "
-        "schedule\n"
-     << " * cannot prove a stage dead before the documents are known).\n"
-     << " * Balance: the layout (" << stringifyBalance(plan.balance)
-     << ") deals out global positions, not documents. A\n"
-     << " * document much longer than a layout part is balanced like a whole "
-        "sequence;\n"
-     << " * a short one costs about len^2" << (plan.isCausal() ? "/2" : "")
-     << " pairs on the rank that holds it. So\n"
-     << " * order the documents in the packed row so that every part (of "
-     << (plan.balance == Balance::zigzag ? "2P" : "P") << ")\n"
-     << " * gets a similar sum of squared lengths (e.g. longest first, each "
-        "into the\n"
-     << " * emptiest part). TransformerEngine's THD format instead zigzags "
-        "every\n"
-     << " * document itself; ringc's masks follow global positions, so that "
-        "needs a\n"
-     << " * per-token position map it does not have. `ring-run "
-        "--report-balance`\n"
-     << " * prints each rank's visible (query, key) pairs for given "
-        "document lengths. */\n"
-     << "int32_t " << entry
+  std::string out = documentsComment(name, plan, target, entry);
+  llvm::raw_string_ostream os(out);
+  os << "int32_t " << entry
      << "(ringrt_context *ctx, const ringrt_tensor *q,\n"
         "    const ringrt_tensor *k, const ringrt_tensor *v, ringrt_tensor "
         "*o,\n    ringrt_tensor *lse, const int32_t *cu_seqlens, void "
@@ -692,7 +715,7 @@ std::string headerText(StringRef name, const AttentionPlan &plan,
      << "int64_t " << cpu::workspaceBytesName(name) << "(void);\n\n"
      << graphDoc(name, target)
      << (plan.isLayer()
-             ? layerEntryDoc(name, plan)
+             ? layerEntryDoc(name, plan, target)
          : plan.hasDocuments()
              ? documentsDoc(name, plan, target)
              : "int32_t " + cpu::entryPointName(name) +

@@ -232,15 +232,16 @@ SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
                                                       bool backward) {
   Type elt = plan.elementType;
   Type f32 = Float32Type::get(elt.getContext());
+  SmallVector<PerRankBuffer> b;
   if (plan.isLayer()) {
     int64_t q = plan.localHeads() * plan.localHeadDim();
     int64_t kv = plan.localKvHeads() * plan.localHeadDim();
     int64_t dm = plan.dModel;
-    SmallVector<PerRankBuffer> b = {{"x", plan.localXShape(), elt},
-                                    {"wq", {dm, q}, elt},
-                                    {"wk", {dm, kv}, elt},
-                                    {"wv", {dm, kv}, elt},
-                                    {"wo", {q, dm}, elt}};
+    b = {{"x", plan.localXShape(), elt},
+         {"wq", {dm, q}, elt},
+         {"wk", {dm, kv}, elt},
+         {"wv", {dm, kv}, elt},
+         {"wo", {q, dm}, elt}};
     if (plan.bias)
       b.append({{"bq", {q}, elt},
                 {"bk", {kv}, elt},
@@ -248,18 +249,18 @@ SmallVector<PerRankBuffer> mlir::ring::perRankBuffers(const AttentionPlan &plan,
                 {"bo", {dm}, elt}});
     b.append({{"y", plan.localYShape(), elt},
               {"lse", plan.localLseShape(), f32}});
-    return b;
+  } else {
+    b.append({{"q", plan.abiQShape(), elt},
+              {"k", plan.abiKVShape(), elt},
+              {"v", plan.abiKVShape(), elt},
+              {"o", plan.abiQShape(), elt},
+              {"lse", plan.abiLseShape(), f32}});
+    if (backward)
+      b.append({{"do", plan.abiQShape(), elt},
+                {"dq", plan.abiQShape(), elt},
+                {"dk", plan.abiKVShape(), elt},
+                {"dv", plan.abiKVShape(), elt}});
   }
-  SmallVector<PerRankBuffer> b = {{"q", plan.abiQShape(), elt},
-                                  {"k", plan.abiKVShape(), elt},
-                                  {"v", plan.abiKVShape(), elt},
-                                  {"o", plan.abiQShape(), elt},
-                                  {"lse", plan.abiLseShape(), f32}};
-  if (backward)
-    b.append({{"do", plan.abiQShape(), elt},
-              {"dq", plan.abiQShape(), elt},
-              {"dk", plan.abiKVShape(), elt},
-              {"dv", plan.abiKVShape(), elt}});
   if (plan.hasDocuments())
     b.push_back({"cu_seqlens", {plan.maxDocs + 1},
                  IntegerType::get(elt.getContext(), 32)});
@@ -328,6 +329,11 @@ WindowAttr AttentionPlan::windowAttr(MLIRContext *ctx) const {
                      : WindowAttr();
 }
 
+void AttentionPlan::setWindow(WindowAttr w) {
+  windowLeft = w ? w.getLeft() : -1;
+  windowRight = w ? w.getRight() : -1;
+}
+
 AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
   AttentionPlan plan;
   plan.grid = attr.getGrid().getValue().str();
@@ -348,10 +354,7 @@ AttentionPlan AttentionPlan::fromAttr(PlanAttr attr) {
   plan.dModel = attr.getDModel();
   plan.bias = attr.getBias();
   plan.layerOutput = attr.getLayerOutput();
-  if (WindowAttr w = attr.getWindow()) {
-    plan.windowLeft = w.getLeft();
-    plan.windowRight = w.getRight();
-  }
+  plan.setWindow(attr.getWindow());
   plan.maxDocs = attr.getMaxDocs();
   return plan;
 }
@@ -405,12 +408,8 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
   plan.mask = op.getMask();
   plan.balance = op.getEffectiveBalance();
   plan.scale = op.getEffectiveScale();
-  if (WindowAttr w = op.getWindowAttr()) {
-    plan.windowLeft = w.getLeft();
-    plan.windowRight = w.getRight();
-  }
-  if (std::optional<int64_t> n = op.getMaxDocs())
-    plan.maxDocs = *n;
+  plan.setWindow(op.getWindowAttr());
+  plan.maxDocs = op.getMaxDocs().value_or(0);
 
   // Byte offsets of every tensor must fit in 64 bits (with fp32 accumulators
   // of Q's shape), or sizes computed later would silently wrap.
@@ -707,10 +706,6 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
   if (maxDocs != 0) {
     if (failed(verifyMaxDocs(maxDocs, emitError)))
       return failure();
-    if (isLayer())
-      return emitError() << "max_docs (packed documents) with the whole "
-                            "layer (d_model = "
-                         << dModel << ") is not supported; use d_model = 0";
     if (dimSlices() > 1)
       return emitError() << "max_docs (packed documents) with dim_slices = "
                          << dimSlices()
@@ -718,9 +713,6 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                             "kernels do not apply the document mask; use "
                             "head_groups or the ring instead";
   }
-  if (hasWindow() && isLayer())
-    return emitError() << "a sliding window with the whole layer (d_model = "
-                       << dModel << ") is not supported yet; use d_model = 0";
   // Divisibility the layouts need.
   int64_t n = headGroups(), m = dimSlices();
   // Any sequence length splits over the ring: parts of near-equal size,
@@ -803,6 +795,8 @@ mlir::ring::deriveLayerPlan(AttentionLayerOp op,
   plan.bias = !op.getBiases().empty();
   if (auto out = op.getOutput())
     plan.layerOutput = *out;
+  plan.setWindow(op.getWindowAttr());
+  plan.maxDocs = op.getMaxDocs().value_or(0);
 
   // Operands in order, with the split each may have: X splits dim 1 over
   // the ring axis; W_q/W_k/W_v (and bq/bk/bv) their column dim over

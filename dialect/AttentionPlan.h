@@ -136,6 +136,9 @@ struct AttentionPlan {
   bool hasDocuments() const { return maxDocs > 0; }
   /// The #ring.window attribute, or null without a window.
   WindowAttr windowAttr(MLIRContext *ctx) const;
+  /// Takes the sides of `w` (no window when null): the spec ops
+  /// (ring.attention, ring.attention_layer) and #ring.plan share it.
+  void setWindow(WindowAttr w);
 
   // Per-rank shapes of the attention (after the all-to-all when U > 1): the
   // heads of one a2a rank, the ring's whole local block of tokens.
@@ -245,10 +248,10 @@ struct PerRankBuffer {
 
 /// The buffers of the per-rank function of `plan`, in argument order:
 /// (q, k, v, o, lse), plus (do, dq, dk, dv) for the backward function; for
-/// with packed documents (max_docs) then cu_seqlens [max_docs + 1] i32; for
 /// a layer (x, wq, wk, wv, wo, [bq, bk, bv, bo], y, lse), the weights
 /// sharded as ring.attention_layer describes (local W_q [d_model,
-/// Hq/n · D/m], ...). The verifier of `ring.plan`, ring-partition and the
+/// Hq/n · D/m], ...); with packed documents (max_docs) then, in either
+/// form, cu_seqlens [max_docs + 1] i32. The verifier of `ring.plan`, ring-partition and the
 /// entry-point generators share it.
 SmallVector<PerRankBuffer> perRankBuffers(const AttentionPlan &plan,
                                           bool backward);

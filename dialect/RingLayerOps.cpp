@@ -121,6 +121,9 @@ LogicalResult AttentionLayerOp::verify() {
   if (getScale() && failed(verifyScale(getScale()->convertToDouble(), d,
                                        [&] { return emitOpError(); })))
     return failure();
+  if (std::optional<int64_t> n = getMaxDocs())
+    if (failed(verifyMaxDocs(*n, [&] { return emitOpError(); })))
+      return failure();
   return success();
 }
 

@@ -20,7 +20,8 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
   let description = [{
     The whole attention layer of both seed papers, on global tensors:
     `Q = X W_q + b_q`, `K = X W_k + b_k`, `V = X W_v + b_v`, then
-    attention exactly as `ring.attention` (mask, balance, scale), then
+    attention exactly as `ring.attention` (mask, balance, scale, sliding
+    `window` and packed documents `max_docs`, with their meaning there), then
     `Y = O W_o + b_o`. LSE of every score row is an output too.
 
     * X is `[B, L, d_model]`; W_q is `[d_model, Hq·D]`; W_k and W_v are
@@ -32,6 +33,11 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
       the rows of W_o follow W_q's columns.
     * `bias(%bq, %bk, %bv, %bo)` adds biases `[Hq·D]`, `[Hkv·D]`, `[Hkv·D]`,
       `[d_model]`.
+    * With `max_docs = N` the documents' boundaries are a runtime input
+      as for `ring.attention`: the per-rank function and the artifact's
+      layer entry take `cu_seqlens` (N + 1 int32) after the tensors, and a
+      token's Y mixes only the keys of its own document. A window or
+      documents mask the attention only; the projections are per token.
     * The projections and attention accumulate in fp32; Q, K, V and O are
       rounded to the element type (as the attention kernels read and write
       them), Y once at the end.
@@ -61,6 +67,7 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
 
     ```mlir
     %y, %lse = ring.attention_layer %x, %wq, %wk, %wv, %wo heads = 4 mask<causal>
+        window<left = 64, right = -1> max_docs(8)
         : tensor<1x256x128xbf16>, tensor<128x256xbf16>, tensor<128x128xbf16>,
           tensor<128x128xbf16>, tensor<256x128xbf16>
         -> tensor<1x256x128xbf16>, tensor<1x4x256xf32>
@@ -79,6 +86,8 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
     OptionalAttr<Ring_BalanceAttr>:$balance,
     OptionalAttr<F64Attr>:$scale,
     UnitAttr:$grad,
+    OptionalAttr<Ring_WindowAttr>:$window,
+    OptionalAttr<I64Attr>:$max_docs,
     OptionalAttr<Ring_LayerOutputAttr>:$output
   );
   let results = (outs
@@ -92,8 +101,10 @@ def Ring_AttentionLayerOp : Ring_Op<"attention_layer", [
     `heads` `=` $heads
     (`mask` `` $mask^)?
     (`balance` `` $balance^)?
+    (`window` `` $window^)?
     (`scale` `(` $scale^ `)`)?
     (`grad` $grad^)?
+    (`max_docs` `(` $max_docs^ `)`)?
     (`output` `` $output^)?
     attr-dict `:` type($x) `,` type($wq) `,` type($wk) `,` type($wv) `,`
     type($wo) `->` type($y) `,` type($lse)

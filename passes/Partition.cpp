@@ -272,9 +272,10 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
 
 /// Rewrites `func`, whose results must be exactly the outputs of the layer
 /// `op`, into the per-rank layer function (x, wq, wk, wv, wo, [bq, bk, bv,
-/// bo], y, lse): the projections of the rank's tokens before the ring
-/// (ring.project into Q, K, V workspace buffers in the attention's layout),
-/// the ring (ring.local_attention, which ring-schedule expands), then the
+/// bo], y, lse, [cu_seqlens]): the projections of the rank's tokens before
+/// the ring (ring.project into Q, K, V workspace buffers in the attention's
+/// layout), the ring (ring.local_attention with the plan's window and
+/// documents, which ring-schedule expands), then the
 /// output projection and the reduction of Y over the head-group ×
 /// dim-slice ranks: an all-reduce, or with `layer_output = reduce_scatter`
 /// a reduce-scatter onto the sequence (ring.output_reduce_scatter, with
@@ -318,8 +319,11 @@ LogicalResult partitionLayerFunction(func::FuncOp func, AttentionLayerOp op,
   ProjectOp::create(b, loc, arg["x"], arg["wq"], bias("bq"), q);
   ProjectOp::create(b, loc, arg["x"], arg["wk"], bias("bk"), k);
   ProjectOp::create(b, loc, arg["x"], arg["wv"], bias("bv"), v);
+  // Packed documents: the boundaries (the last argument) reach the ring as
+  // they do without the layer; the projections are per token.
   LocalAttentionOp::create(b, loc, q, k, v, o, arg["lse"],
-                           /*documents=*/Value(), coords, plan.toAttr(ctx));
+                           plan.hasDocuments() ? arg["cu_seqlens"] : Value(),
+                           coords, plan.toAttr(ctx));
   OutProjectOp::create(b, loc, o, arg["wo"], yPart);
   if (plan.scattersOutput())
     OutputReduceScatterOp::create(b, loc, yPart, bias("bo"), arg["y"],

@@ -112,6 +112,23 @@ func.func @scatter_negative(%yp: memref<1x16x32xf32>, %y: memref<1x16x32xf32>) {
 
 // -----
 
+// The layer takes ring.attention's max_docs and window with their checks.
+func.func @max_docs(%x: tensor<1x64x32xf32>, %wq: tensor<32x64xf32>, %wk: tensor<32x32xf32>, %wv: tensor<32x32xf32>, %wo: tensor<64x32xf32>) {
+  // expected-error @+1 {{max_docs = 0 is invalid: it is the most documents a call's cu_seqlens may pack}}
+  %y, %lse = ring.attention_layer %x, %wq, %wk, %wv, %wo heads = 4 max_docs(0) : tensor<1x64x32xf32>, tensor<32x64xf32>, tensor<32x32xf32>, tensor<32x32xf32>, tensor<64x32xf32> -> tensor<1x64x32xf32>, tensor<1x4x64xf32>
+  return
+}
+
+// -----
+
+func.func @window(%x: tensor<1x64x32xf32>, %wq: tensor<32x64xf32>, %wk: tensor<32x32xf32>, %wv: tensor<32x32xf32>, %wo: tensor<64x32xf32>) {
+  // expected-error @+1 {{window left = -2 is invalid: a side of the window is a token count >= 0, or -1 for unlimited}}
+  %y, %lse = ring.attention_layer %x, %wq, %wk, %wv, %wo heads = 4 window<left = -2, right = 3> : tensor<1x64x32xf32>, tensor<32x64xf32>, tensor<32x32xf32>, tensor<32x32xf32>, tensor<64x32xf32> -> tensor<1x64x32xf32>, tensor<1x4x64xf32>
+  return
+}
+
+// -----
+
 func.func @scatter_shapes(%yp: memref<2x16x32xf32>, %y: memref<1x8x32xf32>) {
   // expected-error @+1 {{partial [2, 16, 32] and output [1, 8, 32] must be [B, L, d_model] and [B, rows, d_model] with the same B and d_model}}
   ring.output_reduce_scatter ins(%yp : memref<2x16x32xf32>) outs(%y : memref<1x8x32xf32>) shares = [8, 8]

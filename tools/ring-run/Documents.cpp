@@ -7,6 +7,7 @@
 
 #include "Documents.h"
 #include "HostData.h"
+#include "Npy.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -166,4 +167,13 @@ int32_t ringrun::callForwardEntry(ringrt_attention_entry entry,
                  /*stream: the context's*/ nullptr);
   auto varlen = reinterpret_cast<VarlenEntry>(entry);
   return varlen(ctx, q, k, v, o, lse, s.cuSeqlens.data(), nullptr, nullptr);
+}
+
+bool ringrun::writeDocumentsNpy(const std::string &dir, const AttentionSpec &s,
+                                std::string &error) {
+  if (s.cuSeqlens.empty())
+    return true;
+  std::vector<int64_t> cu(s.cuSeqlens.begin(), s.cuSeqlens.end());
+  return writeNpyI64(dir + "/cu_seqlens.npy", cu.data(),
+                     {static_cast<int64_t>(cu.size())}, error);
 }

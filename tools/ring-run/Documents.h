@@ -55,6 +55,12 @@ int32_t callForwardEntry(ringrt_attention_entry entry, const AttentionSpec &s,
                          const ringrt_tensor *k, const ringrt_tensor *v,
                          ringrt_tensor *o, ringrt_tensor *lse);
 
+/// --dump of a varlen run: writes `dir`/cu_seqlens.npy (int64, the run's
+/// max_docs + 1 boundaries); nothing without documents. Returns false with
+/// `error` set on a write error.
+bool writeDocumentsNpy(const std::string &dir, const AttentionSpec &s,
+                       std::string &error);
+
 } // namespace ringrun
 
 #endif // RINGRUN_DOCUMENTS_H

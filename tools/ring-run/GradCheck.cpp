@@ -273,10 +273,7 @@ int ringrun::runGradCheck(const GradRun &run) {
       ::mkdir(run.dumpDir.c_str(), 0755);
       std::string err;
       std::string d = run.dumpDir + "/";
-      std::vector<int64_t> cu(s.cuSeqlens.begin(), s.cuSeqlens.end());
-      bool ok = (cu.empty() ||
-                 writeNpyI64(d + "cu_seqlens.npy", cu.data(),
-                             {static_cast<int64_t>(cu.size())}, err)) &&
+      bool ok = writeDocumentsNpy(run.dumpDir, s, err) &&
                 writeNpyF32(d + "q.npy", q.data(), qShape, err) &&
                 writeNpyF32(d + "k.npy", k.data(), kvShape, err) &&
                 writeNpyF32(d + "v.npy", v.data(), kvShape, err) &&

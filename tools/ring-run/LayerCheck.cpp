@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LayerCheck.h"
+#include "Documents.h"
 #include "LocalTensor.h"
 #include "Npy.h"
 #include "Reference.h"
@@ -28,15 +29,20 @@ using namespace ringrun;
 
 namespace {
 
-typedef int32_t (*LayerEntry)(ringrt_context *, const ringrt_tensor *,
-                              const ringrt_tensor *, const ringrt_tensor *,
-                              const ringrt_tensor *, const ringrt_tensor *,
+typedef const ringrt_tensor *In;
+typedef int32_t (*LayerEntry)(ringrt_context *, In, In, In, In, In,
                               ringrt_tensor *, ringrt_tensor *, void *, void *);
-typedef int32_t (*LayerEntryBias)(
-    ringrt_context *, const ringrt_tensor *, const ringrt_tensor *,
-    const ringrt_tensor *, const ringrt_tensor *, const ringrt_tensor *,
-    const ringrt_tensor *, const ringrt_tensor *, const ringrt_tensor *,
-    const ringrt_tensor *, ringrt_tensor *, ringrt_tensor *, void *, void *);
+typedef int32_t (*LayerEntryBias)(ringrt_context *, In, In, In, In, In, In,
+                                  In, In, In, ringrt_tensor *,
+                                  ringrt_tensor *, void *, void *);
+/// The varlen forms (max_docs): cu_seqlens after the tensors.
+typedef int32_t (*LayerEntryDocs)(ringrt_context *, In, In, In, In, In,
+                                  ringrt_tensor *, ringrt_tensor *,
+                                  const int32_t *, void *, void *);
+typedef int32_t (*LayerEntryBiasDocs)(ringrt_context *, In, In, In, In, In,
+                                      In, In, In, In, ringrt_tensor *,
+                                      ringrt_tensor *, const int32_t *,
+                                      void *, void *);
 
 /// The global shapes and generator scales of the layer's inputs.
 struct LayerShapes {
@@ -228,11 +234,23 @@ struct LayerBuffers {
   }
 
   int32_t call(const LayerRun &run) {
-    // A null workspace: the context's (ringrt_cg_workspace).
-    if (run.manifest.spec.bias)
+    // A null workspace: the context's (ringrt_cg_workspace). Packed
+    // documents: the run's boundaries (setDocuments), a host pointer on
+    // every target.
+    const AttentionSpec &s = run.manifest.spec;
+    const int32_t *cu = s.cuSeqlens.data();
+    if (s.bias && s.hasDocuments())
+      return reinterpret_cast<LayerEntryBiasDocs>(run.entry)(
+          run.ctx, &x.t, &wq.t, &wk.t, &wv.t, &wo.t, &bq.t, &bk.t, &bv.t,
+          &bo.t, &y.t, &lse.t, cu, nullptr, nullptr);
+    if (s.bias)
       return reinterpret_cast<LayerEntryBias>(run.entry)(
           run.ctx, &x.t, &wq.t, &wk.t, &wv.t, &wo.t, &bq.t, &bk.t, &bv.t,
           &bo.t, &y.t, &lse.t, nullptr, nullptr);
+    if (s.hasDocuments())
+      return reinterpret_cast<LayerEntryDocs>(run.entry)(
+          run.ctx, &x.t, &wq.t, &wk.t, &wv.t, &wo.t, &y.t, &lse.t, cu,
+          nullptr, nullptr);
     return reinterpret_cast<LayerEntry>(run.entry)(
         run.ctx, &x.t, &wq.t, &wk.t, &wv.t, &wo.t, &y.t, &lse.t, nullptr,
         nullptr);
@@ -528,7 +546,7 @@ int ringrun::runLayerCheck(const LayerRun &run) {
       std::string err, d = run.dumpDir + "/";
       const char *names[] = {"x", "wq", "wk", "wv", "wo",
                              "bq", "bk", "bv", "bo"};
-      bool ok = true;
+      bool ok = writeDocumentsNpy(run.dumpDir, s, err);
       for (int which = kLayerX; which <= kLayerBo && ok; ++which) {
         if (which >= kLayerBq && !s.bias)
           break;
@@ -592,9 +610,8 @@ int ringrun::runLayerBench(const LayerRun &run) {
     LayerShapes g(s);
     double perIter = maxElapsed / static_cast<double>(run.iters);
     double L = static_cast<double>(s.seq), tokens = s.batch * L;
-    double attention = 4.0 * s.batch * s.heads * L * L * s.headDim;
-    if (s.causal)
-      attention /= 2;
+    // The visible score pairs (masks, window and documents).
+    double attention = 4.0 * s.batch * s.heads * s.scorePairs() * s.headDim;
     // Q, K, V and the output projection: 2 FLOPs per multiply-add.
     double projections =
         2.0 * tokens * static_cast<double>(g.dm) *

@@ -3,8 +3,9 @@
 // This file declares what ring-run does with a layer artifact (spec key
 // d_model; entry NAME_layer): --check gives every rank its share of seeded
 // X, W_q, W_k, W_v, W_o (and biases), runs the layer, gathers Y and LSE,
-// and compares them with a float64 reference of the whole layer; --bench
-// times the entry.
+// and compares them with a float64 reference of the whole layer under the
+// same masks (causal, sliding window, and for a varlen artifact the run's
+// documents, which the entry takes as cu_seqlens); --bench times the entry.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,7 +40,8 @@ struct LayerRun {
   const Manifest &manifest;
   ringrt_context *ctx;
   RankCoords coords;
-  /// The entry NAME_layer (its signature depends on spec.bias).
+  /// The entry NAME_layer (its signature depends on spec.bias and
+  /// spec.max_docs).
   void *entry;
   uint64_t seed = 0;
   std::string dumpDir;

@@ -631,10 +631,7 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
     if (!opt.dumpDir.empty()) {
       ::mkdir(opt.dumpDir.c_str(), 0755);
       std::string err;
-      std::vector<int64_t> cu(s.cuSeqlens.begin(), s.cuSeqlens.end());
-      bool ok = (cu.empty() ||
-                 writeNpyI64(opt.dumpDir + "/cu_seqlens.npy", cu.data(),
-                             {static_cast<int64_t>(cu.size())}, err)) &&
+      bool ok = writeDocumentsNpy(opt.dumpDir, s, err) &&
                 writeNpyF32(opt.dumpDir + "/q.npy", q.data(), qShape, err) &&
                 writeNpyF32(opt.dumpDir + "/k.npy", k.data(), kvShape, err) &&
                 writeNpyF32(opt.dumpDir + "/v.npy", v.data(), kvShape, err) &&

@@ -255,17 +255,10 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     return specError("spec keys 'd_model' and 'grad': the backward pass "
                      "through the projections is not built yet; give "
                      "grad=1 without d_model for the attention's gradients");
-  if ((spec.windowLeft != -1 || spec.windowRight != -1) && spec.dModel)
-    return specError("spec keys 'window_left'/'window_right' and 'd_model': "
-                     "the sliding window is applied by the attention's ring "
-                     "schedule, and the layer op has no window yet; give no "
-                     "d_model with a window");
-  if (spec.maxDocs && (spec.dModel || spec.dimSlices > 1))
-    return specError(Twine("spec keys 'max_docs' and '") +
-                     (spec.dModel ? "d_model" : "dim_slices") +
-                     "': packed documents are masked by the ring schedule's "
-                     "block kernels only so far; give max_docs with "
-                     "dim_slices=1 and no d_model");
+  if (spec.maxDocs && spec.dimSlices > 1)
+    return specError("spec keys 'max_docs' and 'dim_slices': packed "
+                     "documents are masked by the ring schedule's block "
+                     "kernels only so far; give max_docs with dim_slices=1");
   if (spec.dModel && a2a > 1)
     return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "
                      "ring x head_groups x dim_slices grids only so far; give "
@@ -282,6 +275,19 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
       return specError(Twine("spec key '") + required +
                        "' is required (required keys: heads, seq, head_dim)");
   return spec;
+}
+
+/// The sliding window and packed-document syntax of the spec ops
+/// (ring.attention and ring.attention_layer print them alike).
+static std::string windowSyntax(const AttentionSpec &spec) {
+  if (spec.windowLeft == -1 && spec.windowRight == -1)
+    return "";
+  return " window<left = " + std::to_string(spec.windowLeft) +
+         ", right = " + std::to_string(spec.windowRight) + ">";
+}
+static std::string maxDocsSyntax(const AttentionSpec &spec) {
+  return spec.maxDocs ? " max_docs(" + std::to_string(spec.maxDocs) + ")"
+                      : "";
 }
 
 /// The layer form of renderSpecModule (d_model > 0): X [B, L, d_model] and
@@ -341,7 +347,8 @@ static std::string renderLayerModule(const AttentionSpec &spec,
   os << " heads = " << spec.heads;
   if (spec.causal)
     os << " mask<causal>";
-  os << " balance<" << spec.effectiveBalance() << ">";
+  os << " balance<" << spec.effectiveBalance() << ">" << windowSyntax(spec)
+     << maxDocsSyntax(spec);
   if (spec.layerOutput != "all_reduce")
     os << " output<" << spec.layerOutput << ">";
   os << " : " << xT << ", " << wqT << ", " << wkT << ", " << wkT << ", "
@@ -389,16 +396,12 @@ std::string mlir::ring::renderSpecModule(const AttentionSpec &spec,
   os << "  %o, %lse = ring.attention %q1, %k1, %v1";
   if (spec.causal)
     os << " mask<causal>";
-  os << " balance<" << spec.effectiveBalance() << ">";
-  if (spec.windowLeft != -1 || spec.windowRight != -1)
-    os << " window<left = " << spec.windowLeft
-       << ", right = " << spec.windowRight << ">";
+  os << " balance<" << spec.effectiveBalance() << ">" << windowSyntax(spec);
   if (spec.grad)
     os << " grad";
   if (a2a)
     os << " a2a_axis(3)";
-  if (spec.maxDocs)
-    os << " max_docs(" << spec.maxDocs << ")";
+  os << maxDocsSyntax(spec);
   os << " : " << qT << ", " << kvT << ", " << kvT << " -> " << qT << ", "
      << lseT << "\n";
   os << "  return %o, %lse : " << qT << ", " << lseT << "\n}\n";

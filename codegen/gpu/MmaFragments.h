@@ -101,12 +101,13 @@ public:
   /// cp.async of `rows` rows of `rowElems` 16-bit elements starting at
   /// local row `r0` (clamped to `last`) of the matrix at element offset
   /// `base` (i64) of `gptr` (!llvm.ptr<1>) into shared memory at byte
-  /// offset `soff` (i32), `rowBytes` per shared row. `rowElems` must be
-  /// even (cp.async moves 4, 8 or 16 bytes, the widest that keeps every
-  /// global row aligned). With `smemElems` > rowElems, each shared row
-  /// holds smemElems elements and those past rowElems are zero (a head dim
-  /// padded to the MMA's k16); smemElems must then be a multiple of the
-  /// piece.
+  /// offset `soff` (i32), `rowBytes` per shared row. cp.async moves 4, 8
+  /// or 16 bytes, the widest that keeps every global row aligned; rows of
+  /// an odd `rowElems` are copied through registers instead (copyOddRows).
+  /// With `smemElems` > rowElems, each shared row holds smemElems elements
+  /// and those past rowElems are zero (a head dim padded to the MMA's
+  /// k16); smemElems must then be a multiple of the piece (of 8 for odd
+  /// rows).
   void copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                 const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
@@ -154,6 +155,16 @@ private:
                   const std::function<std::string(const std::string &,
                                                   const std::string &, int64_t)>
                       &dstOffset);
+
+  /// copyChunks for rows of an odd number of elements, which cp.async
+  /// cannot copy: 2-byte global loads and 16-byte shared stores of whole
+  /// chunks (smemElems a multiple of 8), zero past rowElems.
+  void copyOddRows(int64_t rows, int64_t rowElems, int64_t smemElems,
+                   const std::string &gptr, const std::string &base,
+                   const std::string &r0, const std::string &last,
+                   const std::function<std::string(const std::string &,
+                                                   const std::string &,
+                                                   int64_t)> &dstOffset);
 
   MlirEmitter &e;
   const std::string halfTy, smem, tid;

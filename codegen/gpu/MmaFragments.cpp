@@ -539,49 +539,13 @@ void mlir::ring::gpu::emitAttentionEpilogue(
       bool partial = (n + 1) * 8 > D;
       if (partial)
         e.open("scf.if " + e.cmp("ult", col0, e.i32(D)) + " {");
-      std::string d = e.ext64(col0);
-      std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
-      std::string p = e.gep(pog, off, 1, "i64");
-      if (D % 2 != 0) {
-        // Rows of odd length: every other row starts 4 bytes past an 8-byte
-        // boundary, so each column is its own f32 access, and in the tile
-        // straddling D the lane whose second column is D writes one.
-        for (int col = 0; col < 2; ++col) {
-          bool last = partial && col == 1;
-          if (last)
-            e.open("scf.if " +
-                   e.cmp("ult", e.add(col0, e.i32(1)), e.i32(D)) + " {");
-          std::string pc =
-              col ? e.gep(pog, e.add(off, e.i64(4), "i64"), 1, "i64") : p;
-          std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
-          if (merge)
-            x = e.fadd(x, e.fmul(e.let("llvm.load " + pc +
-                                       " : !llvm.ptr<1> -> f32"),
-                                 wa));
-          e.line("llvm.store " + x + ", " + pc + " : f32, !llvm.ptr<1>");
-          if (last)
-            e.close();
-        }
-        if (partial)
-          e.close();
-        continue;
-      }
-      std::string old;
-      if (merge)
-        old = e.let("llvm.load " + p +
-                    " {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>");
-      std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-      for (int col = 0; col < 2; ++col) {
-        std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
-        if (merge)
-          x = e.fadd(x, e.fmul(e.let("llvm.extractelement " + old + "[" +
-                                     e.i32(col) + " : i32] : vector<2xf32>"),
-                               wa));
-        v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
-                  " : i32] : vector<2xf32>");
-      }
-      e.line("llvm.store " + v + ", " + p +
-             " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+      storeF32Pair(e, pog, oRow, col0, D, partial, merge,
+                   [&](int col, const std::function<std::string()> &old) {
+                     std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
+                     if (merge)
+                       x = e.fadd(x, e.fmul(old(), wa));
+                     return x;
+                   });
       if (partial)
         e.close();
     }
@@ -592,6 +556,51 @@ void mlir::ring::gpu::emitAttentionEpilogue(
       e.close();
     e.close();
   }
+}
+
+void mlir::ring::gpu::storeF32Pair(
+    MlirEmitter &e, const std::string &out, const std::string &rowElem,
+    const std::string &col0, int64_t D, bool straddles, bool readOld,
+    const std::function<std::string(int, const std::function<std::string()> &)>
+        &value) {
+  std::string d = e.ext64(col0);
+  std::string off = e.mul(e.add(rowElem, d, "i64"), e.i64(4), "i64");
+  std::string p = e.gep(out, off, 1, "i64");
+  if (D % 2 != 0) {
+    // Rows of odd length: every other row starts 4 bytes past an 8-byte
+    // boundary, so each column is its own f32 access, and where the pair
+    // straddles D the lane whose second column is D writes one.
+    for (int col = 0; col < 2; ++col) {
+      bool guard = straddles && col == 1;
+      if (guard)
+        e.open("scf.if " + e.cmp("ult", e.add(col0, e.i32(1)), e.i32(D)) +
+               " {");
+      std::string pc =
+          col ? e.gep(out, e.add(off, e.i64(4), "i64"), 1, "i64") : p;
+      std::string x = value(col, [&] {
+        return e.let("llvm.load " + pc + " : !llvm.ptr<1> -> f32");
+      });
+      e.line("llvm.store " + x + ", " + pc + " : f32, !llvm.ptr<1>");
+      if (guard)
+        e.close();
+    }
+    return;
+  }
+  std::string old;
+  if (readOld)
+    old = e.let("llvm.load " + p +
+                " {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>");
+  std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+  for (int col = 0; col < 2; ++col) {
+    std::string x = value(col, [&] {
+      return e.let("llvm.extractelement " + old + "[" + e.i32(col) +
+                   " : i32] : vector<2xf32>");
+    });
+    v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
+              " : i32] : vector<2xf32>");
+  }
+  e.line("llvm.store " + v + ", " + p +
+         " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
 }
 
 OnlineSoftmaxStep mlir::ring::gpu::emitOnlineSoftmaxStep(

@@ -198,6 +198,20 @@ void emitAttentionEpilogue(MlirEmitter &e, MmaFragments &frag,
                            const std::function<std::string(int64_t)> &res,
                            const AttentionRows &a, int64_t regDim = 0);
 
+/// Writes columns col0 and col0 + 1 (i32; col0 even, below D) of the fp32
+/// row at element `rowElem` (i64) of `out` (!llvm.ptr<1>, rows of D
+/// elements): value(col, old) gives column col's value, where old() emits
+/// a read of its previous value (only with `readOld`). An even D keeps row
+/// starts 8-byte aligned: one 8-byte access for the pair; an odd D: one
+/// 4-byte access per column, the second only below D when the pair
+/// `straddles` D. Shared by the attention epilogue and the backward's
+/// dQ/dK/dV rows.
+void storeF32Pair(
+    MlirEmitter &e, const std::string &out, const std::string &rowElem,
+    const std::string &col0, int64_t D, bool straddles, bool readOld,
+    const std::function<std::string(int, const std::function<std::string()> &)>
+        &value);
+
 /// One KV tile's fp32 online-softmax step for a thread's two rows (r = 0:
 /// row g, r = 1: row g + 8), shared by the mma.sync and wgmma kernels.
 struct OnlineSoftmaxStep {

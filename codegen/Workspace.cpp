@@ -68,6 +68,14 @@ FailureOr<int64_t> mlir::ring::assignWorkspace(func::FuncOp fn,
                              "the identity layout to live in the workspace; "
                              "got ")
              << type;
+    // index (and other types without a fixed width) has no size until the
+    // data layout is chosen; a workspace offset must be known now.
+    if (!type.getElementType().isIntOrFloat())
+      return alloc.emitError("a per-call buffer's element type must be an "
+                             "integer or float type of a fixed width to "
+                             "live in the workspace (e.g. i64 instead of "
+                             "index); got ")
+             << type;
     int64_t bytes =
         type.getNumElements() *
         static_cast<int64_t>(llvm::divideCeil(type.getElementTypeBitWidth(), 8));

@@ -35,7 +35,8 @@ Value denseMemrefOver(OpBuilder &b, Location loc, Value data, MemRefType type);
 /// view at a kWorkspaceAlignment-aligned offset of `workspace` (an
 /// !llvm.ptr argument of `fn`), and records the total size in
 /// kWorkspaceBytesAttr. Returns that size, or failure (with a diagnostic)
-/// for a buffer with a dynamic shape or a non-identity layout.
+/// for a buffer with a dynamic shape, a non-identity layout or an element
+/// type without a fixed width (index).
 FailureOr<int64_t> assignWorkspace(func::FuncOp fn, Value workspace);
 
 } // namespace mlir::ring

@@ -7,6 +7,8 @@
 
 #include "dialect/Visibility.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -120,4 +122,29 @@ BlockVisibility mlir::ring::classifyRows(const TokenRows &q,
   return classifyPairs(DiffSet::of(q.first, q.count, k.first, k.count,
                                    q.stride),
                        causal, left, right);
+}
+
+int64_t mlir::ring::countVisiblePairs(const TokenRows &q, const TokenRows &k,
+                                      bool causal, int64_t left,
+                                      int64_t right) {
+  if (q.count <= 0 || k.count <= 0)
+    return 0;
+  // Every position is below `span`, so clamping the sides to it keeps the
+  // visibility and keeps qp − hi and qp − lo from overflowing.
+  int64_t span = std::max(q.first + (q.count - 1) * q.stride,
+                          k.first + (k.count - 1) * k.stride) +
+                 1;
+  auto [lo, hi] = clampedDiffBounds(causal, left, right, span);
+  int64_t visible = 0;
+  for (int64_t a = 0; a < q.count; ++a) {
+    // Keys k.first + b·stride with qp − hi <= key <= qp − lo.
+    int64_t qp = q.first + a * q.stride;
+    int64_t bLo = std::max<int64_t>(
+        llvm::divideCeilSigned(qp - hi - k.first, k.stride), 0);
+    int64_t bHi = std::min<int64_t>(
+        llvm::divideFloorSigned(qp - lo - k.first, k.stride), k.count - 1);
+    if (bHi >= bLo)
+      visible += bHi - bLo + 1;
+  }
+  return visible;
 }

@@ -112,6 +112,12 @@ struct TokenRows {
 BlockVisibility classifyRows(const TokenRows &q, const TokenRows &k,
                              bool causal, int64_t left, int64_t right);
 
+/// The number of visible (query, key) pairs of token rows `q` against `k`
+/// under `causal` and the window (left, right; −1, −1 for none): exact, in
+/// O(q.count) (the cost model's work of a block a window cuts through).
+int64_t countVisiblePairs(const TokenRows &q, const TokenRows &k, bool causal,
+                          int64_t left, int64_t right);
+
 /// The positions the kernels give the padding rows of padded parts. With
 /// `seq` >= L the clamp of clampedDiffBounds (lo, hi in [−seq, seq]) and a
 /// kernel that always tests the lower side, kp <= qp − lo, when the layout

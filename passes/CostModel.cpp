@@ -8,10 +8,14 @@
 //
 // Compute, per ring stage t and ring rank r, over the block cases of
 // BlockCases.h that apply to r (the same classification ring-schedule emits
-// and ring-verify-schedule counts with emit-work):
+// and ring-verify-schedule counts with emit-work). The stages are those of
+// planRingStages: all P without a sliding window; with one, only those
+// whose blocks some rank sees (0..A forward, then −1..−B backward), so a
+// short window costs a halo exchange, not P − 1 shifts.
 //   fused (m = 1):  4·B·Hl·D·visible(case) FLOPs at the target's attention
 //                   rate, visible = qn·kn·visibleFraction (the kernel skips
-//                   fully masked tiles);
+//                   fully masked tiles); with a window, the exact visible
+//                   pairs of the rank's token rows (countVisiblePairs);
 //   dim slices:     2 × 2·B·Hl·qn·kn·Dl FLOPs (scores, then softmax·V; whole
 //                   blocks) at the slice rate;
 //   merge:          the fp32 rows of O and LSE, 4·B·Hl·qn·k·(Dl + 1) bytes
@@ -31,7 +35,7 @@
 // the stage-synchronous Σ_t max_r.
 //
 // Communication, per stage:
-//   K/V shift (t < P−1): 2 messages of B·Hkvl·Ll·Dl·e bytes to the next ring
+//   K/V shift (every stage but the last): 2 messages of B·Hkvl·Ll·Dl·e bytes to the next ring
 //                   rank; over the inter-node link when N exceeds a node (the
 //                   ring is the outermost axis), else intra-node;
 //   score all-reduce (m > 1): a ring all-reduce of S = 4·B·Hl·work(t, r)
@@ -84,6 +88,7 @@
 #include "passes/CostModel.h"
 #include "dialect/AttentionPlan.h"
 #include "passes/BlockCases.h"
+#include "dialect/Visibility.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -186,22 +191,60 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
       : cluster.intraAllToAll.bandwidth > 0 ? cluster.intraAllToAll
                                             : cluster.intraNode;
 
+  // The ring alone (the classification depends on the ring axis, the
+  // layout and the masks only).
+  AttentionPlan ringPlan;
+  ringPlan.gridShape = {P};
+  ringPlan.axisOfRole = {0, -1, -1};
+  ringPlan.seq = pb.seq;
+  ringPlan.balance = plan.layout;
+  ringPlan.mask = pb.causal ? MaskKind::causal : MaskKind::none;
+  ringPlan.windowLeft = pb.windowLeft;
+  ringPlan.windowRight = pb.windowRight;
+  const SmallVector<int64_t> offsets = planRingStages(ringPlan).offsets;
+  const int64_t stages = static_cast<int64_t>(offsets.size());
+  pr.ringStages = stages;
+  auto stageCases = [&](int64_t offset) {
+    return classifyStage(ringPlan, offset);
+  };
+  // Score elements of case `c` that rank `r` computes when the stage holds
+  // the block of `src`: with a window, the exact count over the token rows
+  // (per zigzag chunk: token rows must not straddle one).
+  auto visiblePairs = [&](const BlockCase &c, int64_t src, int64_t r) {
+    if (!pb.hasWindow())
+      return double(c.qn) * c.kn * visibleFraction(c);
+    const int64_t half = plan.layout == Balance::zigzag ? Ll / 2 : Ll;
+    auto pieces = [&](int64_t r0, int64_t n)
+        -> SmallVector<std::pair<int64_t, int64_t>, 2> {
+      if (r0 < half && r0 + n > half)
+        return {{r0, half - r0}, {half, r0 + n - half}};
+      return {{r0, n}};
+    };
+    double visible = 0;
+    for (auto [q0, qn] : pieces(c.q0, c.qn))
+      for (auto [k0, kn] : pieces(c.k0, c.kn))
+        visible += double(countVisiblePairs(
+            ringPlan.tokenRows(r, q0, qn), ringPlan.tokenRows(src, k0, kn),
+            pb.causal, pb.windowLeft, pb.windowRight));
+    return visible;
+  };
+
   // Per stage: compute and all-reduce of the slowest ring rank.
   std::vector<double> rankWork(P, 0.0), rankAllReduce(P, 0.0);
   const double shiftBytes = 2 * B * Hkvl * Ll * Dl * e;
-  for (int64_t t = 0; t < P; ++t) {
-    SmallVector<BlockCase> cases =
-        classifyStage(plan.layout, pb.causal, P, Ll, t);
+  for (int64_t t = 0; t < stages; ++t) {
+    SmallVector<BlockCase> cases = stageCases(offsets[t]);
     double stageCompute = 0, stageCritical = 0, stageMean = 0;
     for (int64_t r = 0; r < P; ++r) {
-      int64_t src = ((r - t) % P + P) % P;
-      double kernel = 0, merge = 0, work = 0;
+      int64_t src = ((r - offsets[t]) % P + P) % P;
+      double kernel = 0, merge = 0, work = 0, scoreElements = 0;
       for (const BlockCase &c : cases) {
         if (!appliesTo(c, src, r))
           continue;
         double pairs = double(c.qn) * c.kn;
+        scoreElements += pairs;
         if (m == 1) {
-          double visible = pairs * visibleFraction(c);
+          double visible = visiblePairs(c, src, r);
           kernel += 4 * B * Hl * Dl * visible / attnRate;
           work += visible;
         } else {
@@ -214,8 +257,7 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
       rankWork[r] += work;
       double allReduce = 0;
       if (m > 1) {
-        double scores = 4 * B * Hl * stageWork(plan.layout, pb.causal, P, Ll,
-                                               t, r);
+        double scores = 4 * B * Hl * scoreElements;
         double sent = 2.0 * (m - 1) / m * scores;
         allReduce = sliceLink.time(sent, 2 * (m - 1));
         rankAllReduce[r] += sent;
@@ -224,8 +266,8 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
       stageMean += (kernel + merge) / P;
       stageCritical = std::max(stageCritical, kernel + merge + allReduce);
     }
-    double shift = t + 1 < P ? ringLink.time(shiftBytes, 2) : 0;
-    if (t + 1 < P)
+    double shift = t + 1 < stages ? ringLink.time(shiftBytes, 2) : 0;
+    if (t + 1 < stages)
       pr.commBytes += shiftBytes;
     double stage = overlap ? std::max(stageCritical, shift)
                            : stageCritical + shift;
@@ -306,12 +348,11 @@ Prediction mlir::ring::predictPlan(const ProblemShape &pb,
     mem += B * Hl * Ll * Dl * e * 2 + B * Hkvl * Ll * Dl * e * 2 +
            4 * B * Hl * Ll;
   mem += 2 * (4 * B * Hl * Ll * Dl + 4 * B * Hl * Ll); // acc + partial
-  mem += std::min<int64_t>(2, P - 1) * 2 * B * Hkvl * Ll * Dl * e;
+  mem += std::min<int64_t>(2, stages - 1) * 2 * B * Hkvl * Ll * Dl * e;
   if (m > 1) {
     std::set<std::pair<int64_t, int64_t>> shapes;
-    for (int64_t t = 0; t < P; ++t)
-      for (const BlockCase &c :
-           classifyStage(plan.layout, pb.causal, P, Ll, t))
+    for (int64_t offset : offsets)
+      for (const BlockCase &c : stageCases(offset))
         shapes.insert({c.qn, c.kn});
     for (auto [qn, kn] : shapes)
       mem += 4 * B * Hl * double(qn) * kn;

@@ -33,6 +33,12 @@ struct ProblemShape {
   /// The layer's Y is reduce-scattered onto the sequence (layer_output =
   /// reduce_scatter) rather than all-reduced.
   bool scatterOutput = false;
+  /// Sliding window sides in tokens (−1 = unlimited; both −1 = none): the
+  /// ring runs only the stages whose blocks some rank can see (a halo
+  /// exchange when the window is short), and blocks count their visible
+  /// pairs.
+  int64_t windowLeft = -1, windowRight = -1;
+  bool hasWindow() const { return windowLeft != -1 || windowRight != -1; }
 };
 
 /// One candidate plan. Ranks are laid out row-major over (ring, a2a, head
@@ -63,6 +69,7 @@ struct Prediction {
   bool outputScattered = false; ///< layer: a reduce-scatter, not all-reduce
   double peakMemory = 0;
   double imbalance = 1;     ///< max over ring ranks of work / mean work
+  int64_t ringStages = 1;   ///< stages the ring runs (P, fewer with a window)
   double totalTime = 0;     ///< the prediction
   bool ringCrossesNodes = false;
   bool kvReplicated = false; ///< a2a > key/value heads per head group

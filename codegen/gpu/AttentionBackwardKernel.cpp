@@ -119,15 +119,16 @@ int64_t BackwardKernelConfig::sharedBytes() const {
 std::string BackwardKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  if (headDim <= 0 || headDim % 2 != 0)
+  // Any head_dim on mma.sync: rows are padded to k16 with zeros in shared
+  // memory (MmaFragments::copyRows; odd ones through registers).
+  if (headDim <= 0)
     return "local head_dim " + std::to_string(headDim) +
-           " is odd: the mma.sync backward kernels copy rows with cp.async "
-           "in pieces of 4 bytes or more; use an even head_dim";
+           " must be positive";
   if (wgmma && headDim % 16 != 0)
     return "local head_dim " + std::to_string(headDim) +
            " is not a multiple of 16: the wgmma backward kernels need one "
            "(k16 steps over swizzled panels); --gpu-kernel=mma takes any "
-           "even head_dim";
+           "head_dim";
   if (headDim > 128)
     return "local head_dim " + std::to_string(headDim) +
            " is above 128: the backward dK/dV kernel keeps both fp32 "
@@ -353,9 +354,8 @@ private:
   /// Adds `factor` · the fragments `acc` (n8 tiles, starting at
   /// loop-result index `first`) to the fp32 rows `rows` (< end) of `out`,
   /// whose row `row` starts at element (rowBase + row) · D. Only columns
-  /// below D are written: a thread's column pair (2·t4, +1) of an n8 tile
-  /// lies wholly inside or outside an even D, so a tile that crosses D
-  /// guards the pair.
+  /// below D are written: a tile that crosses D guards the thread's column
+  /// pair (2·t4, +1), and with an odd D its second column (storeF32Pair).
   void addRows(const std::function<std::string(int64_t)> &acc,
                const std::string rows[2], const std::string &end,
                const std::string &rowBase, const std::string &out,
@@ -369,24 +369,14 @@ private:
         bool crosses = (n + 1) * 8 > D;
         if (crosses)
           e.open("scf.if " + e.cmp("slt", col0, e.i32(D)) + " {");
-        std::string d = e.ext64(col0);
-        std::string p = e.gep(
-            out, e.mul(e.add(row, d, "i64"), e.i64(4), "i64"), 1, "i64");
-        std::string old = e.let("llvm.load " + p +
-                                " {alignment = 8 : i64} : !llvm.ptr<1> -> "
-                                "vector<2xf32>");
-        std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-        for (int col = 0; col < 2; ++col) {
-          std::string x = e.fadd(
-              e.let("llvm.extractelement " + old + "[" + e.i32(col) +
-                    " : i32] : vector<2xf32>"),
-              factor.empty() ? acc(n * 4 + 2 * r + col)
-                             : e.fmul(acc(n * 4 + 2 * r + col), factor));
-          v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
-                    " : i32] : vector<2xf32>");
-        }
-        e.line("llvm.store " + v + ", " + p +
-               " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+        storeF32Pair(e, out, row, col0, D, crosses, /*readOld=*/true,
+                     [&](int col, const std::function<std::string()> &old) {
+                       return e.fadd(old(),
+                                     factor.empty()
+                                         ? acc(n * 4 + 2 * r + col)
+                                         : e.fmul(acc(n * 4 + 2 * r + col),
+                                                  factor));
+                     });
         if (crosses)
           e.close();
       }

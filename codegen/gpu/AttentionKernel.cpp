@@ -70,12 +70,11 @@ std::string gpu::checkMmaDtype(const std::string &dtype,
 std::string AttentionKernelConfig::validate(const TargetInfo &target) const {
   if (std::string error = checkMmaDtype(dtype, target); !error.empty())
     return error;
-  if (headDim <= 0 || headDim % 2 != 0)
+  // Any head_dim: rows are padded to the MMA's k16 with zeros in shared
+  // memory (MmaFragments::copyRows; odd ones through registers).
+  if (headDim <= 0)
     return "local head_dim " + std::to_string(headDim) +
-           " is odd: the mma.sync kernel copies rows with cp.async in pieces "
-           "of 4 bytes or more, so head_dim / dim_slices must be even (a "
-           "head_dim that is not a multiple of 16 is padded with zeros in "
-           "shared memory)";
+           " must be positive";
   if (tiles.warps < 1 || tiles.warps > 8)
     return "warps per CTA must be in 1..8, got " +
            std::to_string(tiles.warps);

@@ -266,6 +266,8 @@ struct BlockScoresKernelConfig {
   std::string dtype = "bf16";
   static constexpr int kWarps = 4;
   static constexpr int kBlockN = 64;
+  /// The slice padded to the MMA's k16 (shared rows; the padding is zero).
+  int64_t paddedSliceDim() const { return (sliceDim + 15) / 16 * 16; }
   static constexpr int blockM() { return 16 * kWarps; }
   static constexpr int threads() { return 32 * kWarps; }
 

@@ -257,6 +257,10 @@ void MmaFragments::copyChunks(
                                     int64_t)> &dstOffset) {
   if (smemElems < rowElems)
     smemElems = rowElems;
+  if (rowElems % 2 != 0) {
+    copyOddRows(rows, rowElems, smemElems, gptr, base, r0, last, dstOffset);
+    return;
+  }
   // The widest cp.async piece (16, 8 or 4 bytes) that every global row
   // start keeps aligned: rows of rowElems 16-bit elements.
   int64_t piece = rowElems % 8 == 0 ? 8 : rowElems % 4 == 0 ? 4 : 2;
@@ -293,6 +297,89 @@ void MmaFragments::copyChunks(
              std::to_string(pieceBytes) + ", cache = " + cache +
              " : !llvm.ptr<3>, !llvm.ptr<1>");
     }
+    if (guarded)
+      e.close();
+  }
+}
+
+void MmaFragments::copyOddRows(
+    int64_t rows, int64_t rowElems, int64_t smemElems, const std::string &gptr,
+    const std::string &base, const std::string &r0, const std::string &last,
+    const std::function<std::string(const std::string &, const std::string &,
+                                    int64_t)> &dstOffset) {
+  // Rows of an odd number of 2-byte elements: every other global row starts
+  // 2 bytes past a 4-byte boundary, which no cp.async piece (4, 8 or 16
+  // bytes, aligned on both sides) can copy, and a shared row must start
+  // 16-byte aligned for ldmatrix, so no re-based window aligns both ends.
+  // Each thread therefore fills 16-byte chunks of shared rows through
+  // registers: eight 2-byte global loads at constant offsets from one
+  // address (the chunk's first element, clamped so that the eight stay in
+  // the row: the chunk holding the row's end loads the row's last eight
+  // and shifts them down) and one 16-byte st.shared. Zeros past the row
+  // come from selects, not branches: the warp stays converged up to the
+  // barrier that follows (the emulator schedules divergent lanes by
+  // lowest PC and faults on a diverged bar.sync). The loads of all its
+  // chunks are independent, so ptxas can issue them together and a tile
+  // pays the global latency about once. The store is synchronous: it
+  // completes at the point where the cp.async would be issued, so the
+  // callers' commit / wait / barrier sequence orders it at least as
+  // strictly as the copy it replaces (the empty cp.async groups they
+  // commit are legal and complete at once).
+  assert(smemElems % 8 == 0 && "odd rows padded to whole 16-byte chunks");
+  const std::string vecTy = "vector<4xi32>";
+  const int64_t perRow = smemElems / 8; // 16-byte chunks per shared row
+  const int64_t full = rowElems / 8;    // chunks wholly inside the row
+  const int64_t tail = rowElems % 8;    // elements of chunk `full` (odd)
+  const int64_t nLoad = full ? 8 : rowElems; // loads per chunk
+  const int64_t shift = nLoad - tail; // tail element i is load i + shift
+  const int64_t total = rows * perRow;
+  const int64_t iters = (total + threads - 1) / threads;
+  for (int64_t it = 0; it < iters; ++it) {
+    std::string idx = e.add(tid, e.i32(it * threads));
+    bool guarded = (it + 1) * threads > total;
+    if (guarded)
+      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
+    std::string r = e.divu(idx, e.i32(perRow));
+    std::string col = e.remu(idx, e.i32(perRow));
+    std::string grow = e.minu(e.add(r0, r), last);
+    std::string rowStart =
+        e.add(base, e.mul(e.ext64(grow), e.i64(rowElems), "i64"), "i64");
+    std::string firstCol =
+        full ? e.minu(e.mul(col, e.i32(8)), e.i32(rowElems - 8)) : e.i32(0);
+    std::string p0 = e.gep(
+        gptr,
+        e.mul(e.add(rowStart, e.ext64(firstCol), "i64"), e.i64(2), "i64"), 1,
+        "i64");
+    std::vector<std::string> loaded(nLoad);
+    for (int64_t i = 0; i < nLoad; ++i)
+      loaded[i] = e.let(
+          "arith.extui " +
+          e.let("llvm.load " + (i ? e.gep(p0, e.i64(2 * i), 1, "i64") : p0) +
+                " {alignment = 2 : i64} : !llvm.ptr<1> -> i16") +
+          " : i16 to i32");
+    std::string inside = full ? e.cmp("ult", col, e.i32(full)) : "";
+    std::string atTail = e.cmp("eq", col, e.i32(full));
+    // Element i of the chunk: load i inside the row, load i + shift in the
+    // chunk that holds the row's end, else 0.
+    auto element = [&](int64_t i) {
+      std::string v = i < tail
+                          ? e.select(atTail, loaded[i + shift], e.i32(0), "i32")
+                          : e.i32(0);
+      return full ? e.select(inside, loaded[i], v, "i32") : v;
+    };
+    std::string chunk = e.let("llvm.mlir.poison : " + vecTy);
+    for (int w = 0; w < 4; ++w) {
+      std::string word = e.let(
+          "arith.ori " + element(2 * w) + ", " +
+          e.let("arith.shli " + element(2 * w + 1) + ", " + e.i32(16) +
+                " : i32") +
+          " : i32");
+      chunk = e.let("llvm.insertelement " + word + ", " + chunk + "[" +
+                    e.i32(w) + " : i32] : " + vecTy);
+    }
+    std::string dst = e.gep(smem, dstOffset(r, col, 16), 3);
+    e.line("llvm.store " + chunk + ", " + dst +
+           " {alignment = 16 : i64} : " + vecTy + ", !llvm.ptr<3>");
     if (guarded)
       e.close();
   }
@@ -452,25 +539,13 @@ void mlir::ring::gpu::emitAttentionEpilogue(
       bool partial = (n + 1) * 8 > D;
       if (partial)
         e.open("scf.if " + e.cmp("ult", col0, e.i32(D)) + " {");
-      std::string d = e.ext64(col0);
-      std::string off = e.mul(e.add(oRow, d, "i64"), e.i64(4), "i64");
-      std::string p = e.gep(pog, off, 1, "i64");
-      std::string old;
-      if (merge)
-        old = e.let("llvm.load " + p +
-                    " {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>");
-      std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
-      for (int col = 0; col < 2; ++col) {
-        std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
-        if (merge)
-          x = e.fadd(x, e.fmul(e.let("llvm.extractelement " + old + "[" +
-                                     e.i32(col) + " : i32] : vector<2xf32>"),
-                               wa));
-        v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
-                  " : i32] : vector<2xf32>");
-      }
-      e.line("llvm.store " + v + ", " + p +
-             " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
+      storeF32Pair(e, pog, oRow, col0, D, partial, merge,
+                   [&](int col, const std::function<std::string()> &old) {
+                     std::string x = e.fmul(res(n * 4 + 2 * r + col), scale);
+                     if (merge)
+                       x = e.fadd(x, e.fmul(old(), wa));
+                     return x;
+                   });
       if (partial)
         e.close();
     }
@@ -481,6 +556,51 @@ void mlir::ring::gpu::emitAttentionEpilogue(
       e.close();
     e.close();
   }
+}
+
+void mlir::ring::gpu::storeF32Pair(
+    MlirEmitter &e, const std::string &out, const std::string &rowElem,
+    const std::string &col0, int64_t D, bool straddles, bool readOld,
+    const std::function<std::string(int, const std::function<std::string()> &)>
+        &value) {
+  std::string d = e.ext64(col0);
+  std::string off = e.mul(e.add(rowElem, d, "i64"), e.i64(4), "i64");
+  std::string p = e.gep(out, off, 1, "i64");
+  if (D % 2 != 0) {
+    // Rows of odd length: every other row starts 4 bytes past an 8-byte
+    // boundary, so each column is its own f32 access, and where the pair
+    // straddles D the lane whose second column is D writes one.
+    for (int col = 0; col < 2; ++col) {
+      bool guard = straddles && col == 1;
+      if (guard)
+        e.open("scf.if " + e.cmp("ult", e.add(col0, e.i32(1)), e.i32(D)) +
+               " {");
+      std::string pc =
+          col ? e.gep(out, e.add(off, e.i64(4), "i64"), 1, "i64") : p;
+      std::string x = value(col, [&] {
+        return e.let("llvm.load " + pc + " : !llvm.ptr<1> -> f32");
+      });
+      e.line("llvm.store " + x + ", " + pc + " : f32, !llvm.ptr<1>");
+      if (guard)
+        e.close();
+    }
+    return;
+  }
+  std::string old;
+  if (readOld)
+    old = e.let("llvm.load " + p +
+                " {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>");
+  std::string v = e.let("llvm.mlir.poison : vector<2xf32>");
+  for (int col = 0; col < 2; ++col) {
+    std::string x = value(col, [&] {
+      return e.let("llvm.extractelement " + old + "[" + e.i32(col) +
+                   " : i32] : vector<2xf32>");
+    });
+    v = e.let("llvm.insertelement " + x + ", " + v + "[" + e.i32(col) +
+              " : i32] : vector<2xf32>");
+  }
+  e.line("llvm.store " + v + ", " + p +
+         " {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>");
 }
 
 OnlineSoftmaxStep mlir::ring::gpu::emitOnlineSoftmaxStep(

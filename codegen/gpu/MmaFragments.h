@@ -101,12 +101,13 @@ public:
   /// cp.async of `rows` rows of `rowElems` 16-bit elements starting at
   /// local row `r0` (clamped to `last`) of the matrix at element offset
   /// `base` (i64) of `gptr` (!llvm.ptr<1>) into shared memory at byte
-  /// offset `soff` (i32), `rowBytes` per shared row. `rowElems` must be
-  /// even (cp.async moves 4, 8 or 16 bytes, the widest that keeps every
-  /// global row aligned). With `smemElems` > rowElems, each shared row
-  /// holds smemElems elements and those past rowElems are zero (a head dim
-  /// padded to the MMA's k16); smemElems must then be a multiple of the
-  /// piece.
+  /// offset `soff` (i32), `rowBytes` per shared row. cp.async moves 4, 8
+  /// or 16 bytes, the widest that keeps every global row aligned; rows of
+  /// an odd `rowElems` are copied through registers instead (copyOddRows).
+  /// With `smemElems` > rowElems, each shared row holds smemElems elements
+  /// and those past rowElems are zero (a head dim padded to the MMA's
+  /// k16); smemElems must then be a multiple of the piece (of 8 for odd
+  /// rows).
   void copyRows(int64_t rows, int64_t rowElems, int64_t rowBytes,
                 const std::string &gptr, const std::string &base,
                 const std::string &r0, const std::string &last,
@@ -155,6 +156,16 @@ private:
                                                   const std::string &, int64_t)>
                       &dstOffset);
 
+  /// copyChunks for rows of an odd number of elements, which cp.async
+  /// cannot copy: 2-byte global loads and 16-byte shared stores of whole
+  /// chunks (smemElems a multiple of 8), zero past rowElems.
+  void copyOddRows(int64_t rows, int64_t rowElems, int64_t smemElems,
+                   const std::string &gptr, const std::string &base,
+                   const std::string &r0, const std::string &last,
+                   const std::function<std::string(const std::string &,
+                                                   const std::string &,
+                                                   int64_t)> &dstOffset);
+
   MlirEmitter &e;
   const std::string halfTy, smem, tid;
   const int64_t threads;
@@ -186,6 +197,20 @@ void emitAttentionEpilogue(MlirEmitter &e, MmaFragments &frag,
                            AttentionEpilogue kind, int64_t D,
                            const std::function<std::string(int64_t)> &res,
                            const AttentionRows &a, int64_t regDim = 0);
+
+/// Writes columns col0 and col0 + 1 (i32; col0 even, below D) of the fp32
+/// row at element `rowElem` (i64) of `out` (!llvm.ptr<1>, rows of D
+/// elements): value(col, old) gives column col's value, where old() emits
+/// a read of its previous value (only with `readOld`). An even D keeps row
+/// starts 8-byte aligned: one 8-byte access for the pair; an odd D: one
+/// 4-byte access per column, the second only below D when the pair
+/// `straddles` D. Shared by the attention epilogue and the backward's
+/// dQ/dK/dV rows.
+void storeF32Pair(
+    MlirEmitter &e, const std::string &out, const std::string &rowElem,
+    const std::string &col0, int64_t D, bool straddles, bool readOld,
+    const std::function<std::string(int, const std::function<std::string()> &)>
+        &value);
 
 /// One KV tile's fp32 online-softmax step for a thread's two rows (r = 0:
 /// row g, r = 1: row g + 8), shared by the mma.sync and wgmma kernels.

@@ -45,10 +45,13 @@ def RingGPUGenerateKernelsPass
     kernel adding b_o after the sums. The kernels are then serialized by
     upstream `gpu-module-to-binary` (format isa: PTX text).
 
-    A variant that cannot be generated (f32 inputs, a head dim that is not a
-    multiple of 16 or a dim-slice width that is not, tiles over the
-    shared-memory budget; for the mma.sync backward also a head dim above
-    128) is an error at the op, saying why and what works.
+    Head dims and dim-slice widths that are not a multiple of 16 (odd ones
+    too) are padded to the MMA's k16 with zeros in shared memory, and only
+    the D columns of the outputs are written; the wgmma kernels need a
+    multiple of 16. A variant that cannot be generated (f32 inputs, a head
+    dim the wgmma kernels cannot take under an explicit wgmma kind, tiles
+    over the shared-memory budget; for the mma.sync backward also a head
+    dim above 128) is an error at the op, saying why and what works.
 
     Example:
 

@@ -66,18 +66,17 @@ std::string BlockScoresKernelConfig::kernelName() const {
 }
 
 int64_t BlockScoresKernelConfig::sharedBytes() const {
-  return (blockM() + kBlockN) * paddedRowBytes(sliceDim);
+  return (blockM() + kBlockN) * paddedRowBytes(paddedSliceDim());
 }
 
 std::string BlockScoresKernelConfig::validate(const TargetInfo &target) const {
   if (std::string why = checkMmaDtype(dtype, target); !why.empty())
     return why;
-  if (sliceDim <= 0 || sliceDim % 16 != 0)
+  // Any width: rows are padded to k16 with zeros in shared memory
+  // (MmaFragments::copyRows), which adds nothing to the partial scores.
+  if (sliceDim <= 0)
     return "dim-slice width (head_dim / dim_slices) " +
-           std::to_string(sliceDim) +
-           " is not a multiple of 16: the mma.sync m16n8k16 score kernel "
-           "needs slices of 16, 32, 48, ... columns (choose head_dim and "
-           "dim_slices accordingly, or use --target=cpu)";
+           std::to_string(sliceDim) + " must be positive";
   if (sharedBytes() > target.maxSharedBytes())
     return "dim-slice width " + std::to_string(sliceDim) + " needs " +
            std::to_string(sharedBytes()) +
@@ -89,8 +88,9 @@ std::string BlockScoresKernelConfig::validate(const TargetInfo &target) const {
 
 std::string
 mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
-  const int64_t D = c.sliceDim, BM = c.blockM(), BN = c.kBlockN;
-  const int64_t RB = paddedRowBytes(D);
+  const int64_t D = c.sliceDim, Dp = c.paddedSliceDim(), BM = c.blockM(),
+                BN = c.kBlockN;
+  const int64_t RB = paddedRowBytes(Dp);
   MlirEmitter e;
   std::string lane, warp;
   emitBlockCoordinates(e, lane, warp);
@@ -116,9 +116,9 @@ mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
   // Q and K tiles into shared memory (rows past the range clamped to the
   // last one; their scores are not stored).
   f.copyRows(BM, D, RB, qg, qBase, e.add("%q0", qTile),
-             e.sub(e.add("%q0", "%qn"), e.i32(1)), e.i32(0));
+             e.sub(e.add("%q0", "%qn"), e.i32(1)), e.i32(0), Dp);
   f.copyRows(BN, D, RB, kg, kBase, e.add("%k0", kTile),
-             e.sub(e.add("%k0", "%kn"), e.i32(1)), e.i32(BM * RB));
+             e.sub(e.add("%k0", "%kn"), e.i32(1)), e.i32(BM * RB), Dp);
   e.line("nvvm.cp.async.commit.group");
   e.line("nvvm.cp.async.wait.group 0");
   e.line("gpu.barrier");
@@ -129,7 +129,7 @@ mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
   std::vector<std::array<std::string, 4>> S(BN / 8);
   for (auto &s : S)
     s = {e.f32(0.0), e.f32(0.0), e.f32(0.0), e.f32(0.0)};
-  for (int64_t kk = 0; kk < D / 16; ++kk) {
+  for (int64_t kk = 0; kk < Dp / 16; ++kk) {
     auto a = f.ldmatrix(e.add(aLane, e.i32(kk * 32)), /*trans=*/false);
     for (int64_t np = 0; np < BN / 16; ++np) {
       auto bq = f.ldmatrix(e.add(kLane, e.i32(np * 16 * RB + kk * 32)),

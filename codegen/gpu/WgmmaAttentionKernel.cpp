@@ -138,7 +138,7 @@ std::string WgmmaAttentionConfig::validate(const TargetInfo &target) const {
     return "local head_dim " + std::to_string(headDim) +
            " is not supported by the wgmma kernel: it must be a multiple of "
            "16 up to 256 (k16 steps over 64-column swizzled panels; wgmma n "
-           "<= 256); --gpu-kernel=mma takes any even head_dim";
+           "<= 256); --gpu-kernel=mma takes any head_dim";
   if (blockN < 16 || blockN > 256 || blockN % 16 != 0)
     return "the KV tile (block-n) must be a multiple of 16 in 16..256, got " +
            std::to_string(blockN);

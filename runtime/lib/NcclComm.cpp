@@ -212,6 +212,17 @@ private:
   ringrt_status finishOperation(void *event, int role, const char *fn,
                                 const char *labelFmt, int32_t label,
                                 What what, const char *timeoutTail = "");
+  /// Records `event` after a collective enqueued on the communication
+  /// stream, then finishOperation (same arguments).
+  template <typename What>
+  ringrt_status recordAndFinish(void *event, int role, const char *fn,
+                                const char *labelFmt, int32_t label, What what);
+  /// Issues `calls` (which set `what` to the NCCL call they make and return
+  /// its result) between ncclGroupStart and ncclGroupEnd. Returns the first
+  /// failure, with `what` naming its call; ncclGroupEnd runs whenever the
+  /// group started.
+  template <typename Calls>
+  nccl::Result inGroup(const char *&what, Calls calls);
   /// Fails if `role`'s communicator was aborted or never made.
   ringrt_status checkUsable(int role, const char *fn, int32_t stage);
   std::string ncclMessage(nccl::Result r) const;
@@ -425,6 +436,31 @@ ringrt_status NcclComm::finishOperation(void *event, int role, const char *fn,
                    kRoleNames[role]);
 }
 
+template <typename What>
+ringrt_status NcclComm::recordAndFinish(void *event, int role, const char *fn,
+                                        const char *labelFmt, int32_t label,
+                                        What what) {
+  if (ringrt_status st = streams->recordEvent(event, stream); st != RINGRT_OK)
+    return setErrorf(st, "%s%s: %s", fn, formatv(labelFmt, label).c_str(),
+                     lastError().c_str());
+  return finishOperation(event, role, fn, labelFmt, label, what);
+}
+
+template <typename Calls>
+nccl::Result NcclComm::inGroup(const char *&what, Calls calls) {
+  what = "ncclGroupStart";
+  nccl::Result r = api.groupStart();
+  if (r != nccl::Success)
+    return r;
+  r = calls();
+  nccl::Result re = api.groupEnd();
+  if (r == nccl::Success) {
+    r = re;
+    what = "ncclGroupEnd";
+  }
+  return r;
+}
+
 ringrt_status NcclComm::checkUsable(int role, const char *fn, int32_t stage) {
   if (comms[role])
     return RINGRT_OK;
@@ -559,9 +595,7 @@ ringrt_status NcclComm::allreduceSumF32(float *buf, int64_t count, int role,
     return setErrorf(RINGRT_ERR_COMM,
                      "%s: stage %d: ncclAllReduce over the %s axis failed: %s",
                      fn, stage, kRoleNames[role], ncclMessage(r).c_str());
-  if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
-    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
-  return finishOperation(event.event, role, fn, ": stage %d", stage, [&] {
+  return recordAndFinish(event.event, role, fn, ": stage %d", stage, [&] {
     return formatv("at stage %d (%lld floats over the %s axis with world "
                    "ranks %s)",
                    stage, static_cast<long long>(count), kRoleNames[role],
@@ -591,37 +625,32 @@ ringrt_status NcclComm::reduceScatterRowsF32(float *buf, int64_t batch,
   // own (not coordinate order), as for ncclAllReduce.
   auto s = static_cast<nccl::Stream>(stream);
   const int64_t n = grid.roleSize(role);
-  nccl::Result r = api.groupStart();
-  const char *what = "ncclGroupStart";
+  const char *what;
   int64_t badOwner = -1;
-  if (r == nccl::Success) {
+  nccl::Result r = inGroup(what, [&] {
     what = "ncclReduce";
-    for (int64_t c = 0; c < n && r == nccl::Success; ++c) {
+    nccl::Result call = nccl::Success;
+    for (int64_t c = 0; c < n && call == nccl::Success; ++c) {
       int64_t count = (bounds[c + 1] - bounds[c]) * cols;
-      for (int64_t b = 0; b < batch && count > 0 && r == nccl::Success; ++b) {
+      for (int64_t b = 0; b < batch && count > 0 && call == nccl::Success;
+           ++b) {
         float *block = buf + (b * rows + bounds[c]) * cols;
-        r = api.reduce(block, block, static_cast<std::size_t>(count),
-                       nccl::Float32, nccl::Sum, static_cast<int>(c),
-                       comms[role], s);
+        call = api.reduce(block, block, static_cast<std::size_t>(count),
+                          nccl::Float32, nccl::Sum, static_cast<int>(c),
+                          comms[role], s);
       }
-      if (r != nccl::Success)
+      if (call != nccl::Success)
         badOwner = c;
     }
-    nccl::Result re = api.groupEnd();
-    if (r == nccl::Success) {
-      r = re;
-      what = "ncclGroupEnd";
-    }
-  }
+    return call;
+  });
   if (r != nccl::Success && r != nccl::InProgress)
     return setErrorf(RINGRT_ERR_COMM,
                      "%s: stage %d: %s over the %s axis failed (owner "
                      "coordinate %lld): %s",
                      fn, stage, what, kRoleNames[role],
                      static_cast<long long>(badOwner), ncclMessage(r).c_str());
-  if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
-    return setErrorf(st, "%s: stage %d: %s", fn, stage, lastError().c_str());
-  return finishOperation(event.event, role, fn, ": stage %d", stage, [&] {
+  return recordAndFinish(event.event, role, fn, ": stage %d", stage, [&] {
     return formatv("at stage %d (the reduce-scatter of %lld x %lld floats "
                    "over the %s axis with world ranks %s)",
                    stage, static_cast<long long>(batch),
@@ -651,45 +680,39 @@ ringrt_status NcclComm::allToAll(const void *send, void *recv,
   auto s = static_cast<nccl::Stream>(stream);
   const int64_t me = U > 1 ? grid.roleCoord(RINGRT_AXIS_A2A)
                            : grid.roleCoord(RINGRT_AXIS_RING);
-  nccl::Result r = api.groupStart();
-  const char *what = "ncclGroupStart";
+  const char *what;
   int64_t badPeer = -1;
-  if (r == nccl::Success) {
-    for (int64_t j = 0; j < U && r == nccl::Success; ++j) {
+  nccl::Result r = inGroup(what, [&] {
+    nccl::Result call = nccl::Success;
+    for (int64_t j = 0; j < U && call == nccl::Success; ++j) {
       int peer = static_cast<int>(U > 1 ? j : me);
       const layout::A2ABlock &sb = sendBlocks[j], &rb = recvBlocks[j];
       // An empty share (rowBytes 0) is empty on both sides: no message.
       for (int64_t run = 0;
-           sb.rowBytes > 0 && run < sb.runs() && r == nccl::Success; ++run)
-        r = api.send(static_cast<const char *>(send) + sb.runOffset(run),
-                     static_cast<std::size_t>(sb.rowBytes), nccl::Int8, peer,
-                     comms[role], s);
+           sb.rowBytes > 0 && run < sb.runs() && call == nccl::Success; ++run)
+        call = api.send(static_cast<const char *>(send) + sb.runOffset(run),
+                        static_cast<std::size_t>(sb.rowBytes), nccl::Int8, peer,
+                        comms[role], s);
       what = "ncclSend";
       for (int64_t run = 0;
-           rb.rowBytes > 0 && run < rb.runs() && r == nccl::Success; ++run)
-        r = api.recv(static_cast<char *>(recv) + rb.runOffset(run),
-                     static_cast<std::size_t>(rb.rowBytes), nccl::Int8, peer,
-                     comms[role], s);
-      if (r != nccl::Success) {
+           rb.rowBytes > 0 && run < rb.runs() && call == nccl::Success; ++run)
+        call = api.recv(static_cast<char *>(recv) + rb.runOffset(run),
+                        static_cast<std::size_t>(rb.rowBytes), nccl::Int8, peer,
+                        comms[role], s);
+      if (call != nccl::Success) {
         what = "ncclSend/ncclRecv";
         badPeer = j;
       }
     }
-    nccl::Result re = api.groupEnd();
-    if (r == nccl::Success) {
-      r = re;
-      what = "ncclGroupEnd";
-    }
-  }
+    return call;
+  });
   if (r != nccl::Success && r != nccl::InProgress)
     return setErrorf(RINGRT_ERR_COMM,
                      "%s #%d: %s over the %s axis failed (peer coordinate "
                      "%lld): %s",
                      fn, id, what, kRoleNames[role],
                      static_cast<long long>(badPeer), ncclMessage(r).c_str());
-  if ((st = streams->recordEvent(event.event, stream)) != RINGRT_OK)
-    return setErrorf(st, "%s #%d: %s", fn, id, lastError().c_str());
-  return finishOperation(event.event, role, fn, " #%d", id, [&] {
+  return recordAndFinish(event.event, role, fn, " #%d", id, [&] {
     return formatv("in all-to-all #%d over the %s axis with world ranks %s",
                    id, kRoleNames[role], peersOf(role).c_str());
   });

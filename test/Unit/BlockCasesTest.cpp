@@ -168,6 +168,33 @@ TEST(Visibility, PaddingPositionsAreNeverVisible) {
         }
 }
 
+TEST(Visibility, CountVisiblePairsIsExact) {
+  // Against pair-by-pair counting: strides 1 and 3 (striped), queries
+  // before, inside and after the keys, causal or not, windows with one or
+  // both sides and none.
+  struct W {
+    int64_t left, right;
+  };
+  for (int64_t stride : {1, 3})
+    for (int64_t qFirst : {0, 5, 40})
+      for (bool causal : {false, true})
+        for (W w : {W{-1, -1}, W{4, -1}, W{-1, 2}, W{0, 0}, W{7, 3}}) {
+          TokenRows q{qFirst, 9, stride}, k{10, 11, stride};
+          auto [lo, hi] = windowDiffBounds(causal, w.left, w.right);
+          int64_t expected = 0;
+          for (int64_t a = 0; a < q.count; ++a)
+            for (int64_t b = 0; b < k.count; ++b) {
+              int64_t d = (q.first + a * q.stride) - (k.first + b * k.stride);
+              expected += d >= lo && d <= hi;
+            }
+          EXPECT_EQ(countVisiblePairs(q, k, causal, w.left, w.right),
+                    expected)
+              << "stride " << stride << " q.first " << qFirst << " causal "
+              << causal << " window " << w.left << "," << w.right;
+        }
+  EXPECT_EQ(countVisiblePairs({0, 0, 1}, {0, 5, 1}, false, -1, -1), 0);
+}
+
 TEST(Visibility, TokenRowsMatchTheLayout) {
   for (Balance layout : {Balance::none, Balance::zigzag, Balance::striped})
     for (int64_t P : {1, 3, 4})

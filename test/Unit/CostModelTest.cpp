@@ -4,7 +4,8 @@
 // the cost model's formulas against hand-computed values: compute time of a
 // balanced ring, the dim-slice score all-reduce of the two-level paper's
 // layer, load imbalance of the contiguous causal layout, what overlap
-// hides, the a2a rules, and the whole layer's projections and Y all-reduce.
+// hides, the a2a rules, the whole layer's projections and Y all-reduce,
+// and a sliding window's stages and visible pairs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -155,6 +156,47 @@ TEST(CostModel, OverlapHidesShifts) {
   EXPECT_NEAR(off.exposedComm, off.commTime, 1e-12);
   EXPECT_LT(on.exposedComm, off.exposedComm);
   EXPECT_LT(on.totalTime, off.totalTime);
+}
+
+TEST(CostModel, WindowRunsAHaloExchangeAndCountsVisiblePairs) {
+  auto c = *getClusterPreset("dgx-h100");
+  const KernelModel &k = *c.kernelsFor("sm_90a");
+  // Causal, window of 256 tokens to the left, L = 8192 on a contiguous ring
+  // of 8 (1024 tokens a rank): every query sees keys of its own block or of
+  // its predecessor's only, so 2 stages and 1 shift instead of 8 and 7.
+  ProblemShape pb = problem(8, 8192, 128, true);
+  ProblemShape windowed = pb;
+  windowed.windowLeft = 256;
+  PlanShape plan{8, 1, 1, 1, Balance::none};
+  Prediction full = predictPlan(pb, plan, c, k, true);
+  Prediction win = predictPlan(windowed, plan, c, k, true);
+  EXPECT_EQ(full.ringStages, 8);
+  EXPECT_EQ(win.ringStages, 2);
+  EXPECT_DOUBLE_EQ(full.commBytes, 7 * 2.0 * 8 * 1024 * 128 * 2);
+  EXPECT_DOUBLE_EQ(win.commBytes, 1 * 2.0 * 8 * 1024 * 128 * 2);
+  // One ring rank (P = 1): the kernel time is that of the exact visible
+  // pairs, sum over queries i of min(i, 256) + 1; the merges differ by the
+  // same one block, so the difference to the unwindowed plan is all kernel.
+  PlanShape one{1, 1, 1, 1, Balance::none};
+  double visible = 0, causal = 0;
+  for (int64_t i = 0; i < 8192; ++i) {
+    visible += std::min<int64_t>(i, 256) + 1;
+    causal += i + 1;
+  }
+  double perPair = 4.0 * 8 * 128 / k.attentionFlops;
+  Prediction wholeCausal = predictPlan(pb, one, c, k, true);
+  Prediction wholeWindow = predictPlan(windowed, one, c, k, true);
+  // The unwindowed causal block counts (n + 1) / 2n of n² (visibleFraction),
+  // which is exactly the causal pairs.
+  EXPECT_NEAR(wholeCausal.computeTime - wholeWindow.computeTime,
+              (causal - visible) * perPair, 1e-9 * wholeCausal.computeTime);
+  // Zigzag: rank r holds chunks r and 15 − r (512 tokens each); the window
+  // reaches into chunk r − 1 (rank r − 1) and chunk 14 − r (rank r + 1), so
+  // the ring runs one stage each way: 3 stages.
+  Prediction zig =
+      predictPlan(windowed, {8, 1, 1, 1, Balance::zigzag}, c, k, true);
+  EXPECT_EQ(zig.ringStages, 3);
+  EXPECT_DOUBLE_EQ(zig.commBytes, 2 * 2.0 * 8 * 1024 * 128 * 2);
 }
 
 TEST(CostModel, AllToAllRules) {

@@ -233,6 +233,8 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   pb.seq = spec.seq;
   pb.headDim = spec.headDim;
   pb.causal = spec.causal;
+  pb.windowLeft = spec.windowLeft;
+  pb.windowRight = spec.windowRight;
   pb.elementBytes = spec.dtype == "f32" ? 4 : 2;
   pb.dModel = spec.dModel;
   pb.scatterOutput = spec.layerOutput == "reduce_scatter";
@@ -356,6 +358,10 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
              ? "K/V shifts overlap compute"
              : "K/V shifts do not progress during compute here (blocking)")
      << "\n";
+  if (pb.hasWindow())
+    os << "window: left " << pb.windowLeft << ", right " << pb.windowRight
+       << " tokens (-1 unlimited): each plan runs only the ring stages whose "
+          "blocks some rank sees and counts their visible pairs\n";
   // A layer adds two columns: the projections' time (inside compute_ms)
   // and the bytes of the Y all-reduce (inside comm).
   if (layer)
@@ -377,6 +383,9 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
       verdict = lossReason(r.plan, r.pred, best->pred);
     if (r.pred.kvReplicated)
       verdict += " (K/V heads replicated)";
+    if (r.pred.ringStages < r.plan.ring)
+      verdict += " (window: " + std::to_string(r.pred.ringStages) + " of " +
+                 std::to_string(r.plan.ring) + " ring stages)";
     std::string name = r.plan.str() + (r.given ? " (given)" : "");
     if (layer && isTensorParallel(r.plan))
       name += " (tensor-parallel)";

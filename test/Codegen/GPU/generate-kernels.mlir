@@ -61,8 +61,12 @@ func.func @dim_slices(%q: memref<1x4x64x32xbf16>, %s: memref<1x4x64x64xf32>,
 
 // -----
 
-func.func @dim_slice_width(%q: memref<1x4x64x24xbf16>, %s: memref<1x4x64x64xf32>) {
-  // expected-error @below {{cannot generate a GPU kernel for this block: dim-slice width (head_dim / dim_slices) 24 is not a multiple of 16: the mma.sync m16n8k16 score kernel needs slices of 16, 32, 48, ... columns (choose head_dim and dim_slices accordingly, or use --target=cpu)}}
-  ring.block_scores ins(%q, %q : memref<1x4x64x24xbf16>, memref<1x4x64x24xbf16>) outs(%s : memref<1x4x64x64xf32>) q_rows = [0, 64] kv_rows = [0, 64]
+// A slice width that is not a multiple of 16 (odd here) is padded to k16
+// in shared memory.
+// CHECK-LABEL: func.func @dim_slice_odd_width
+// CHECK: ring.block_scores {{.*}}ring.gpu_kernel = @ringc_scores_bf16_d33
+// CHECK: gpu.func @ringc_scores_bf16_d33(
+func.func @dim_slice_odd_width(%q: memref<1x4x64x33xbf16>, %s: memref<1x4x64x64xf32>) {
+  ring.block_scores ins(%q, %q : memref<1x4x64x33xbf16>, memref<1x4x64x33xbf16>) outs(%s : memref<1x4x64x64xf32>) q_rows = [0, 64] kv_rows = [0, 64]
   return
 }

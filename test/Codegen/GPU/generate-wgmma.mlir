@@ -56,7 +56,7 @@ func.func @f32_inputs(%q: memref<1x1x64x64xf32>, %po: memref<1x1x64x64xf32>, %pl
 // -----
 
 func.func @head_dim_too_big(%q: memref<1x1x64x272xbf16>, %po: memref<1x1x64x272xf32>, %pl: memref<1x1x64xf32>, %p: index) {
-  // expected-error @below {{cannot generate a GPU kernel for this block: local head_dim 272 is not supported by the wgmma kernel: it must be a multiple of 16 up to 256 (k16 steps over 64-column swizzled panels; wgmma n <= 256); --gpu-kernel=mma takes any even head_dim}}
+  // expected-error @below {{cannot generate a GPU kernel for this block: local head_dim 272 is not supported by the wgmma kernel: it must be a multiple of 16 up to 256 (k16 steps over 64-column swizzled panels; wgmma n <= 256); --gpu-kernel=mma takes any head_dim}}
   ring.block_attention ins(%q, %q, %q : memref<1x1x64x272xbf16>, memref<1x1x64x272xbf16>, memref<1x1x64x272xbf16>)
       outs(%po, %pl : memref<1x1x64x272xf32>, memref<1x1x64xf32>)
       q_owner(%p) kv_owner(%p) q_rows = [0, 64] kv_rows = [0, 64] mask<none> layout<none> ring_size = 1 scale = 0.125

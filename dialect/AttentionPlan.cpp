@@ -583,21 +583,6 @@ mlir::ring::deriveAttentionPlan(AttentionOp op,
 
   if (failed(plan.verify([&] { return op.emitOpError(); })))
     return failure();
-  // The backward's ring.sum_replicas writes every row of dK/dV, so it
-  // would write the a2a padding rows of a share shorter than its buffers.
-  if (op.getGrad() && plan.a2a() > 1 && plan.replicatesKvHeads() &&
-      plan.hasA2APadding())
-    return op.emitOpError()
-           << "grad with key/value heads replicated over the all-to-all ("
-           << plan.kvHeads / plan.headGroups()
-           << " key/value heads per head group < a2a = " << plan.a2a()
-           << ") needs a2a to divide the ring's local block of "
-           << plan.localSeq() << " rows (seq " << plan.seq << " over ring "
-           << plan.ring()
-           << "); valid: a2a dividing both, or at most as many key/value "
-              "heads per group, or a sequence length that gives a local "
-              "block divisible by "
-           << plan.a2a();
   return plan;
 }
 

@@ -204,15 +204,24 @@ def Ring_SumReplicasOp : Ring_Op<"sum_replicas"> {
     `dest[b, h, s, d] = Σ_{r < R} source[b, h·R + r, s, d]`, R = Hs / Hd,
     summed in fp32 and rounded once to dest's element type (round to nearest
     even).
+
+    With `rows`, only rows `s < rows` of every head are summed and written;
+    the rest of dest is left untouched. The a2a backward passes the rank's
+    share of the ring's local block when U does not divide it (the share
+    is shorter than the buffers, ringrt/Layout.h a2aShareRows): its a2a
+    padding rows are never written, as the all-to-all never writes them.
     ```mlir
     ring.sum_replicas ins(%dk_rep : memref<1x4x16x64xbf16>)
         outs(%dk : memref<1x2x16x64xbf16>)
+    ring.sum_replicas ins(%dk_rep : memref<1x4x16x64xbf16>)
+        outs(%dk : memref<1x2x16x64xbf16>) rows %share
     ```
   }];
   let arguments = (ins Arg<Ring_AnyBuffer, "", [MemRead]>:$source,
-                       Arg<Ring_AnyBuffer, "", [MemWrite]>:$dest);
+                       Arg<Ring_AnyBuffer, "", [MemWrite]>:$dest,
+                       Optional<Index>:$rows);
   let assemblyFormat = [{
-    `ins` `(` $source `:` type($source) `)` `outs` `(` $dest `:` type($dest) `)` attr-dict
+    `ins` `(` $source `:` type($source) `)` `outs` `(` $dest `:` type($dest) `)` (`rows` $rows^)? attr-dict
   }];
   let extraClassDeclaration = [{
     /// The replicas per destination head (R).

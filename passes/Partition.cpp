@@ -120,6 +120,24 @@ void emitAllToAllBackward(OpBuilder &b, Location loc,
                                    plan.hasDocuments() ? args[9] : Value(),
                                    coords, plan.toAttr(ctx));
   emitAllToAll(b, loc, plan, heads[6], args[6], toSeq, 6);
+  // With a2a padding, ring.sum_replicas sums only the rows of this rank's
+  // share, so that it leaves the padding rows unwritten as the all-to-all
+  // does: ⌊S/U⌋ rows, one more for a2a coordinates below S mod U
+  // (ringrt/Layout.h a2aShareRows).
+  Value shareRows;
+  if (plan.replicatesKvHeads() && plan.hasA2APadding()) {
+    auto pmi = shard::ProcessMultiIndexOp::create(
+        b, loc, SmallVector<Type>{b.getIndexType()},
+        FlatSymbolRefAttr::get(ctx, plan.grid),
+        DenseI16ArrayAttr::get(ctx, {static_cast<int16_t>(plan.a2aAxis)}));
+    int64_t s = plan.localSeq(), u = plan.a2a();
+    Value longer = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, pmi->getResult(0),
+        arith::ConstantIndexOp::create(b, loc, s % u));
+    shareRows = arith::SelectOp::create(
+        b, loc, longer, arith::ConstantIndexOp::create(b, loc, s / u + 1),
+        arith::ConstantIndexOp::create(b, loc, s / u));
+  }
   for (int i = 7; i < 9; ++i) {
     if (!plan.replicatesKvHeads()) {
       emitAllToAll(b, loc, plan, heads[i], args[i], toSeq, i);
@@ -131,7 +149,7 @@ void emitAllToAllBackward(OpBuilder &b, Location loc,
     Value rep = memref::AllocOp::create(b, loc, repT);
     allocs.push_back(rep);
     emitAllToAll(b, loc, plan, heads[i], rep, toSeq, i);
-    SumReplicasOp::create(b, loc, rep, args[i]);
+    SumReplicasOp::create(b, loc, rep, args[i], shareRows);
   }
   for (Value v : allocs)
     memref::DeallocOp::create(b, loc, v);

@@ -64,6 +64,8 @@ struct Event {
   Operation *op;
   int64_t stage = -1;
   int64_t qOwner = -1, kvOwner = -1;
+  /// ring.sum_replicas: its `rows` on this rank (-1: all rows).
+  int64_t rows = -1;
 };
 
 /// How local rows [q0, q0+qn) of ring rank `qOwner` relate to the mask

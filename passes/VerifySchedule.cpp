@@ -107,8 +107,14 @@ public:
         e.kind = Event::Reduce;
       } else if (isa<AllToAllOp>(op)) {
         e.kind = Event::AllToAll;
-      } else if (isa<SumReplicasOp>(op)) {
+      } else if (auto sr = dyn_cast<SumReplicasOp>(op)) {
         e.kind = Event::SumReplicas;
+        if (sr.getRows()) {
+          FailureOr<int64_t> rows = eval(sr.getRows());
+          if (failed(rows))
+            return failure();
+          e.rows = *rows;
+        }
       } else if (isa<ProjectOp>(op)) {
         e.kind = Event::Project;
       } else if (isa<OutProjectOp>(op)) {
@@ -1257,9 +1263,14 @@ private:
 
   /// ring.sum_replicas on cells: destination head h sums source heads
   /// [h·R, (h+1)·R), which must be replicas of the same rows; their query
-  /// heads are gathered (checked against the plan at the end).
-  LogicalResult sumReplicaCells(SumReplicasOp op, const Rank &rank,
+  /// heads are gathered (checked against the plan at the end). With
+  /// `rows` (the event's), only the cells of the first `rows` rows are
+  /// written; the rest of the destination keeps what it held. A summed
+  /// cell that no all-to-all delivered (an a2a padding row) is an error:
+  /// the op would write the padding of the caller's buffer.
+  LogicalResult sumReplicaCells(const Event &e, const Rank &rank,
                                 DenseMap<Value, SmallVector<Cell>> &content) {
+    auto op = cast<SumReplicasOp>(e.op);
     auto st = cast<MemRefType>(op.getSource().getType());
     auto dt = cast<MemRefType>(op.getDest().getType());
     int64_t unit = cellRows();
@@ -1270,14 +1281,38 @@ private:
         static_cast<int64_t>(it->second.size()) != B * Hs * S)
       return op.emitError() << "on " << rank.str()
                             << " sums replicas that no all-to-all delivered";
+    int64_t written = S;
+    if (e.rows >= 0) {
+      if (e.rows > st.getDimSize(2) || e.rows % unit != 0)
+        return op.emitError()
+               << "on " << rank.str() << " sums " << e.rows
+               << " rows of buffers of " << st.getDimSize(2)
+               << " rows; valid: a multiple of " << unit << " up to "
+               << st.getDimSize(2);
+      written = e.rows / unit;
+    }
     int64_t R = Hs / Hd;
-    SmallVector<Cell> out;
+    SmallVector<Cell> out(B * Hd * S, Cell());
+    auto old = content.find(op.getDest());
+    if (old != content.end() && old->second.size() == out.size())
+      out = old->second;
     for (int64_t b = 0; b < B; ++b)
       for (int64_t h = 0; h < Hd; ++h)
-        for (int64_t c = 0; c < S; ++c) {
+        for (int64_t c = 0; c < written; ++c) {
           Cell sum = it->second[(b * Hs + h * R) * S + c];
-          for (int64_t r = 1; r < R; ++r) {
+          for (int64_t r = 0; r < R; ++r) {
             const Cell &x = it->second[(b * Hs + h * R + r) * S + c];
+            if (x.head < 0)
+              return op.emitError()
+                     << "on " << rank.str() << " sums row "
+                     << c * unit << " of source head " << h * R + r
+                     << " (batch " << b
+                     << "), which no all-to-all delivered (an a2a padding "
+                        "row), into the caller's buffer; valid: rows "
+                     << "= the rank's share of "
+                     << plan.a2aShareRows(rank.role[3]) << " rows";
+            if (r == 0)
+              continue;
             if (!x.sameRows(sum))
               return op.emitError()
                      << "on " << rank.str() << " adds " << x.str()
@@ -1287,7 +1322,7 @@ private:
             sum.from.append(x.from.begin(), x.from.end());
           }
           llvm::sort(sum.from);
-          out.push_back(sum);
+          out[(b * Hd + h) * S + c] = sum;
         }
     content[op.getDest()] = std::move(out);
     return success();
@@ -1386,8 +1421,7 @@ private:
                   content[i][attn[w]] = expectedCells(rank, w, /*abi=*/false);
             }
             if (e.kind == Event::SumReplicas &&
-                failed(sumReplicaCells(cast<SumReplicasOp>(e.op), rank,
-                                       content[i])))
+                failed(sumReplicaCells(e, rank, content[i])))
               return failure();
           }
         }

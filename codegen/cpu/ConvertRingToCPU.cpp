@@ -426,8 +426,10 @@ struct ProcessMultiIndexLowering : OpRewritePattern<shard::ProcessMultiIndexOp> 
     SmallVector<Value> coords;
     for (int64_t axis : axes) {
       Value coord = b.index(0);
-      for (int role = 0; role < kNumGridRoles; ++role)
-        if (plan.axisOfRole[role] == axis &&
+      // The attention's roles, and the a2a axis (ringrt_axis A2A).
+      for (int role = 0; role <= kNumGridRoles; ++role)
+        if ((role < kNumGridRoles ? plan.axisOfRole[role] : plan.a2aAxis) ==
+                axis &&
             plan.size(static_cast<GridRole>(role)) > 1) {
           Value c = func::CallOp::create(b, coordFn,
                                          ValueRange{abi->context, b.i32(role)})

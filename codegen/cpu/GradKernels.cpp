@@ -70,17 +70,23 @@ func::FuncOp mlir::ring::cpu::getSumReplicasKernel(KernelCache &cache,
       cache, op, "ring_cpu_sum_replicas",
       [replicas](KernelBuilder &b, ValueRange args) {
         // Destination head o (of B·Hd) sums source heads o·R .. o·R+R−1,
-        // each `inner` = S·D contiguous elements.
+        // each `inner` = S·D contiguous elements, of which the first
+        // rows·D (args[2], the a2a share; all S rows without it) are
+        // summed and the rest left untouched.
         Value src = b.flatten(args[0]), dst = b.flatten(args[1]);
         int64_t n = numElements(args[1]);
         auto dt = cast<MemRefType>(args[1].getType());
-        int64_t inner = dt.getDimSize(2) * dt.getDimSize(3);
-        int64_t w = vectorWidthFor(inner);
+        int64_t dim = dt.getDimSize(3), inner = dt.getDimSize(2) * dim;
+        bool shared = args.size() > 2;
+        int64_t w = vectorWidthFor(shared ? dim : inner);
+        Value limit =
+            shared ? Value(arith::MulIOp::create(b, args[2], b.index(dim)))
+                   : b.index(inner);
         Type elem = dt.getElementType();
         b.forRange(0, n / inner, 1, [&](Value o) {
           Value base = arith::MulIOp::create(b, o, b.index(replicas * inner));
           Value out = arith::MulIOp::create(b, o, b.index(inner));
-          b.forRange(0, inner, w, [&](Value i) {
+          b.forRange(b.index(0), limit, b.index(w), [&](Value i) {
             Value acc = b.splat(w, b.f32(0.0));
             for (int64_t r = 0; r < replicas; ++r) {
               Value at = arith::AddIOp::create(

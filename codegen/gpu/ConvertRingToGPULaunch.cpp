@@ -573,14 +573,23 @@ LogicalResult LaunchEmitter::lower(GradDeltaOp op) {
 
 LogicalResult LaunchEmitter::lower(SumReplicasOp op) {
   auto dt = cast<MemRefType>(op.getDest().getType());
-  int64_t n = dt.getNumElements();
+  int64_t n = dt.getNumElements(), dim = dt.getDimSize(3);
   OpBuilder b(op);
   Location loc = op->getLoc();
+  // The elements per head to write: the a2a share's rows (`rows`) or all.
+  Value limit =
+      op.getRows()
+          ? LLVM::MulOp::create(
+                b, loc,
+                arith::IndexCastOp::create(b, loc, b.getI64Type(), op.getRows()),
+                i64(b, loc, dim))
+                .getResult()
+          : i64(b, loc, dt.getDimSize(2) * dim);
   SmallVector<Value> params = {dataPointer(b, loc, op.getSource()),
                                dataPointer(b, loc, op.getDest()),
                                i64(b, loc, n),
-                               i64(b, loc, dt.getDimSize(2) * dt.getDimSize(3)),
-                               i64(b, loc, op.getReplicas())};
+                               i64(b, loc, dt.getDimSize(2) * dim),
+                               i64(b, loc, op.getReplicas()), limit};
   return emitLaunch(op, ceilDiv(n, kRowKernelThreads), 1, 1,
                     kRowKernelThreads, 0, params);
 }

@@ -127,9 +127,11 @@ std::string mlir::ring::gpu::writeSumReplicasKernel(StringRef dtype) {
   std::string src = global(e, "%src"), dst = global(e, "%dst");
   std::string i = itemPrologue(e);
   // Element j of destination head o sums element j of source heads
-  // o·r .. o·r + r − 1 (`inner` elements per head).
+  // o·r .. o·r + r − 1 (`inner` elements per head); only j < %limit (the
+  // rows of the a2a share, times D) is written, the rest left untouched.
   std::string o = e.let("arith.divui " + i + ", %inner : i64");
   std::string j = e.let("arith.remui " + i + ", %inner : i64");
+  e.open("scf.if " + e.cmp("ult", j, "%limit", "i64") + " {");
   std::string first = e.mul(e.mul(o, "%r", "i64"), "%inner", "i64");
   std::string k = e.newName(), acc = e.newName(), sum = e.newName();
   e.open(sum + " = scf.for " + k + " = " + e.i64(0) + " to %r step " +
@@ -140,9 +142,10 @@ std::string mlir::ring::gpu::writeSumReplicasKernel(StringRef dtype) {
   e.line("scf.yield " + e.fadd(acc, loadAsF32(e, src, at, dtype)) + " : f32");
   e.close();
   storeAs(e, dst, i, sum, dtype);
+  e.close();
   return wrap(sumReplicasKernelName(dtype),
               "%src: !llvm.ptr, %dst: !llvm.ptr, %n: i64, %inner: i64, "
-              "%r: i64",
+              "%r: i64, %limit: i64",
               e);
 }
 

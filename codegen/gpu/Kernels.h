@@ -550,9 +550,10 @@ documentTileRange(MlirEmitter &e, const std::string &n, const std::string &lo,
 ///     (round to nearest even when narrowing);
 ///   ringc_grad_delta_<dt>(o, do, delta : ptr, n, dim : i64): one thread
 ///     per row, delta[r] = Σ_d o[r,d] · do[r,d] in fp32.
-///   ringc_sum_replicas_<dt>(src, dst : ptr, n, inner, r : i64):
-///     dst[o·inner + j] = Σ_{k<r} src[(o·r + k)·inner + j], summed in fp32
-///     and rounded once (ring.sum_replicas).
+///   ringc_sum_replicas_<dt>(src, dst : ptr, n, inner, r, limit : i64):
+///     dst[o·inner + j] = Σ_{k<r} src[(o·r + k)·inner + j] for j < limit
+///     (the a2a share's rows × D; inner for all), summed in fp32 and
+///     rounded once (ring.sum_replicas).
 std::string writeZeroKernel();
 std::string writeAccumulateKernel(StringRef srcType);
 std::string writeConvertKernel(StringRef srcType, StringRef dstType);

@@ -267,16 +267,9 @@ void MmaFragments::copyChunks(
   int64_t pieceBytes = 2 * piece;
   int64_t perRow = smemElems / piece; // pieces per shared row
   int64_t valid = rowElems / piece;   // of which hold data
-  int64_t total = rows * perRow;
-  int64_t iters = (total + threads - 1) / threads;
-  for (int64_t it = 0; it < iters; ++it) {
-    std::string idx = e.add(tid, e.i32(it * threads));
-    bool guarded = (it + 1) * threads > total;
-    if (guarded)
-      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
-    std::string r = e.divu(idx, e.i32(perRow));
-    std::string col = e.remu(idx, e.i32(perRow));
-    std::string grow = e.minu(e.add(r0, r), last);
+  forEachPiece(rows, perRow, r0, last, [&](const std::string &r,
+                                            const std::string &col,
+                                            const std::string &grow) {
     // Pieces past the row's data (head_dim padded to the MMA's k16 in
     // shared memory) copy 0 source bytes: cp.async fills them with zeros.
     std::string srcCol = valid < perRow ? e.minu(col, e.i32(valid - 1)) : col;
@@ -297,6 +290,24 @@ void MmaFragments::copyChunks(
              std::to_string(pieceBytes) + ", cache = " + cache +
              " : !llvm.ptr<3>, !llvm.ptr<1>");
     }
+  });
+}
+
+void MmaFragments::forEachPiece(
+    int64_t rows, int64_t perRow, const std::string &r0,
+    const std::string &last,
+    const std::function<void(const std::string &, const std::string &,
+                             const std::string &)> &body) {
+  int64_t total = rows * perRow;
+  int64_t iters = (total + threads - 1) / threads;
+  for (int64_t it = 0; it < iters; ++it) {
+    std::string idx = e.add(tid, e.i32(it * threads));
+    bool guarded = (it + 1) * threads > total;
+    if (guarded)
+      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
+    std::string r = e.divu(idx, e.i32(perRow));
+    std::string col = e.remu(idx, e.i32(perRow));
+    body(r, col, e.minu(e.add(r0, r), last));
     if (guarded)
       e.close();
   }
@@ -332,16 +343,9 @@ void MmaFragments::copyOddRows(
   const int64_t tail = rowElems % 8;    // elements of chunk `full` (odd)
   const int64_t nLoad = full ? 8 : rowElems; // loads per chunk
   const int64_t shift = nLoad - tail; // tail element i is load i + shift
-  const int64_t total = rows * perRow;
-  const int64_t iters = (total + threads - 1) / threads;
-  for (int64_t it = 0; it < iters; ++it) {
-    std::string idx = e.add(tid, e.i32(it * threads));
-    bool guarded = (it + 1) * threads > total;
-    if (guarded)
-      e.open("scf.if " + e.cmp("ult", idx, e.i32(total)) + " {");
-    std::string r = e.divu(idx, e.i32(perRow));
-    std::string col = e.remu(idx, e.i32(perRow));
-    std::string grow = e.minu(e.add(r0, r), last);
+  forEachPiece(rows, perRow, r0, last, [&](const std::string &r,
+                                            const std::string &col,
+                                            const std::string &grow) {
     std::string rowStart =
         e.add(base, e.mul(e.ext64(grow), e.i64(rowElems), "i64"), "i64");
     std::string firstCol =
@@ -380,9 +384,7 @@ void MmaFragments::copyOddRows(
     std::string dst = e.gep(smem, dstOffset(r, col, 16), 3);
     e.line("llvm.store " + chunk + ", " + dst +
            " {alignment = 16 : i64} : " + vecTy + ", !llvm.ptr<3>");
-    if (guarded)
-      e.close();
-  }
+  });
 }
 
 std::string MmaFragments::pack(const std::string &lo, const std::string &hi) {

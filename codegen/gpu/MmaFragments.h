@@ -156,6 +156,15 @@ private:
                                                   const std::string &, int64_t)>
                       &dstOffset);
 
+  /// Emits the work of a tile of `rows` x `perRow` pieces spread over the
+  /// CTA's threads (piece tid + k·threads, the last round guarded):
+  /// body(r, col, grow) with the tile row r, the piece col of the row and
+  /// the global row r0 + r clamped to `last` (i32).
+  void forEachPiece(int64_t rows, int64_t perRow, const std::string &r0,
+                    const std::string &last,
+                    const std::function<void(const std::string &,
+                                             const std::string &,
+                                             const std::string &)> &body);
   /// copyChunks for rows of an odd number of elements, which cp.async
   /// cannot copy: 2-byte global loads and 16-byte shared stores of whole
   /// chunks (smemElems a multiple of 8), zero past rowElems.

@@ -69,5 +69,9 @@ func.func @per_rank(%q: memref<1x4x64x32xbf16>, %k: memref<1x2x64x32xbf16>, %v: 
 func.func @sum_replicas(%rep: memref<1x4x16x64xbf16>, %dk: memref<1x2x16x64xbf16>) {
   // CHECK: ring.sum_replicas ins(%{{.+}} : memref<1x4x16x64xbf16>) outs(%{{.+}} : memref<1x2x16x64xbf16>)
   ring.sum_replicas ins(%rep : memref<1x4x16x64xbf16>) outs(%dk : memref<1x2x16x64xbf16>)
+  // The a2a share's rows only (a2a padding).
+  // CHECK: ring.sum_replicas ins(%{{.+}} : memref<1x4x16x64xbf16>) outs(%{{.+}} : memref<1x2x16x64xbf16>) rows %{{.+}}
+  %share = arith.constant 9 : index
+  ring.sum_replicas ins(%rep : memref<1x4x16x64xbf16>) outs(%dk : memref<1x2x16x64xbf16>) rows %share
   return
 }

@@ -106,19 +106,3 @@ func.func @twoaxes(%q: tensor<1x4x64x16xf32>, %k: tensor<1x4x64x16xf32>, %v: ten
   %o, %lse = ring.attention %q1, %k1, %v1 : tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32> -> tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
   return %o, %lse : tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
 }
-
-// -----
-
-// The backward with replicated key/value heads (1 per group < a2a = 2) and
-// a local block (51 rows) that a2a does not divide: ring.sum_replicas would
-// write the a2a padding rows.
-shard.grid @g(shape = 2x2)
-func.func @replgrad(%q: tensor<1x4x101x16xf32>, %k: tensor<1x1x101x16xf32>, %v: tensor<1x1x101x16xf32>) -> (tensor<1x4x101x16xf32>, tensor<1x4x101xf32>) {
-  %s = shard.sharding @g split_axes = [[], [], [0, 1]] : !shard.sharding
-  %q1 = shard.shard %q to %s : tensor<1x4x101x16xf32>
-  %k1 = shard.shard %k to %s : tensor<1x1x101x16xf32>
-  %v1 = shard.shard %v to %s : tensor<1x1x101x16xf32>
-  // expected-error @+1 {{grad with key/value heads replicated over the all-to-all (1 key/value heads per head group < a2a = 2) needs a2a to divide the ring's local block of 51 rows (seq 101 over ring 2); valid: a2a dividing both, or at most as many key/value heads per group, or a sequence length that gives a local block divisible by 2}}
-  %o, %lse = ring.attention %q1, %k1, %v1 grad a2a_axis(1) : tensor<1x4x101x16xf32>, tensor<1x1x101x16xf32>, tensor<1x1x101x16xf32> -> tensor<1x4x101x16xf32>, tensor<1x4x101xf32>
-  return %o, %lse : tensor<1x4x101x16xf32>, tensor<1x4x101xf32>
-}

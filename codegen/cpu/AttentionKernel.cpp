@@ -62,8 +62,8 @@
 // mask is one compare of key j's position with the rows' bounds. Scores,
 // m and the exponentials are in log2 units (Q carries scale·log2 e, or
 // the bf16 scores are multiplied by it), 2^x is
-// a short polynomial with the exponent built in integer bits (emitExp2),
-// and m only moves when a tile's max exceeds it by more than kStaleMax,
+// a short polynomial with 2^n applied by vscalefps on AVX-512 (otherwise
+// built in the exponent bits; emitExp2), and m only moves when a tile's max exceeds it by more than kStaleMax,
 // so most tiles skip the rescale of the accumulators. P is stored key-major
 // for the P·V micro-kernel (bf16: pairs of keys per row).
 //
@@ -92,6 +92,12 @@
 // 16 vdpbf16ps with a {1to16} memory broadcast per step), and a tile's
 // softmax overlaps the next tile's S loop, which does not depend on it.
 // The rows are transposed back 16 × 16 in registers when they are written.
+//
+// With row lanes, a key tile that every row of the query tile sees whole
+// (kposRange: the tile's least and greatest key position against the rows'
+// bounds) runs a copy of the key-tile code without the mask, so under a
+// causal mask only the diagonal tiles pay for it; and K and Q are packed
+// into Kp/Kt and QsT by 16 × 16 in-register transposes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -157,6 +163,8 @@ struct AttentionVariant {
   bool accumulate = false, first = false;
   /// Scores by bf16 dot products (see the file comment).
   bool bf16Dot = false;
+  /// The variant has AVX-512 (vscalefps for emitExp2).
+  bool avx512 = false;
 };
 
 /// Builds the kernel body; see the file comment.
@@ -229,14 +237,39 @@ private:
   SmallVector<Value> emitAlphas(ValueRange mOld, ArrayRef<Value> mSafe);
   SmallVector<Value> emitKeyTileLanes(Value bi, Value hk, Value slot, Value kt0,
                                       Value qposLanes, Value qloLanes,
-                                      ValueRange state);
+                                      ValueRange state, bool masked);
   SmallVector<Value> emitScoresLanes(Value slot, Value kt0);
-  Value emitExp2(Value x);
+  Value emitExp2(Value x, bool finite = false);
   void emitValueUpdate(Value bi, Value hk, Value slot, Value kt0,
                        function_ref<Value(int64_t, Value)> rescale);
   void emitDeferredValueUpdate(Value slot, Value count);
   void emitAccRows(Value slot);
   void emitWriteRows(Value bi, Value h, Value slot, Value qt);
+
+  /// Whether 16 × 16 blocks of Kp/Kt and QsT can be written by in-register
+  /// transposes (emitTransposedStores): row lanes, and the element columns
+  /// (bf16: pairs) a multiple of 16.
+  bool transposedPacking() const {
+    return rowLanes && (var.bf16Dot ? headDim % 32 : headDim % 16) == 0;
+  }
+  /// dst[prefix..., c0 + i, 0:16] = column c0 + i of the 16 rows
+  /// loadRow(0..15) (vector<16> each, over columns c0..c0+15), by one
+  /// transposeSquare: 16 vector loads, 64 shuffles and 16 vector stores
+  /// instead of 256 scalar stores (the packing was a few per cent of the
+  /// kernel at L = 1k).
+  void emitTransposedStores(Value dst, ValueRange prefix, Value c0,
+                            function_ref<Value(int64_t)> loadRow) {
+    SmallVector<Value> rowVecs;
+    for (int64_t i = 0; i < kKeyTile; ++i)
+      rowVecs.push_back(loadRow(i));
+    SmallVector<Value> cols = transposeSquare(b, rowVecs);
+    for (int64_t i = 0; i < kKeyTile; ++i) {
+      SmallVector<Value> idx(prefix);
+      idx.push_back(arith::AddIOp::create(b, c0, b.index(i)));
+      idx.push_back(b.index(0));
+      vector::StoreOp::create(b, cols[i], dst, idx);
+    }
+  }
 
   /// Scratch row `slot + ii` of the query block.
   Value slotRow(Value slot, int64_t ii) {
@@ -298,6 +331,9 @@ private:
   // Scratch buffers (qdoc: the first and last key position of each query
   // row's document, with packed documents).
   Value kt, vw, vp, kpos, qdoc, qs, ps, acc, ms, ls;
+  /// Row lanes with a mask: the least and greatest kpos of each key tile,
+  /// kposRange[tile][0 / 1] (the tile skip and the unmasked-tile test).
+  Value kposRange;
   /// accLanes: the tile's rows of Acc transposed back, [16][D], for
   /// emitWriteRows; and per key tile of a key block whose P·V is deferred
   /// (emitDeferredValueUpdate): its P pairs [tiles][8][16], α [tiles][16],
@@ -375,6 +411,21 @@ void AttentionKernelEmitter::emit() {
     kpos = memref::AllocOp::create(
         b, MemRefType::get({knPadded}, b.getI64Type()));
     emitKeyPositions();
+    if (rowLanes) {
+      kposRange = memref::AllocOp::create(
+          b, MemRefType::get({knPadded / kKeyTile, 2}, b.getI64Type()));
+      b.forRange(0, knPadded / kKeyTile, 1, [&](Value t) {
+        Value kp = vector::LoadOp::create(
+            b, VectorType::get({kKeyTile}, b.getI64Type()), kpos,
+            ValueRange{arith::MulIOp::create(b, t, b.index(kKeyTile))});
+        const vector::CombiningKind kinds[] = {vector::CombiningKind::MINSI,
+                                               vector::CombiningKind::MAXSI};
+        for (int64_t side = 0; side < 2; ++side)
+          memref::StoreOp::create(
+              b, vector::ReductionOp::create(b, kinds[side], kp), kposRange,
+              ValueRange{t, b.index(side)});
+      });
+    }
   }
   if (var.documents) {
     qdoc = memref::AllocOp::create(
@@ -403,6 +454,8 @@ void AttentionKernelEmitter::emit() {
       memref::DeallocOp::create(b, buffer);
   if (kpos)
     memref::DeallocOp::create(b, kpos);
+  if (kposRange)
+    memref::DeallocOp::create(b, kposRange);
   if (qdoc)
     memref::DeallocOp::create(b, qdoc);
 }
@@ -469,6 +522,39 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
       });
     });
   }
+  bool packK = true;
+  if (transposedPacking() && (var.bf16Dot || !var.seqLen)) {
+    // Kp / Kt by 16 × 16 transposes (padding keys need no zeroing: with
+    // bf16 dot products their scores are replaced by −inf, never
+    // multiplied; f32 padded parts keep the per-row path below, which
+    // zeroes them).
+    packK = false;
+    int64_t columns = var.bf16Dot ? headDim / 2 : headDim;
+    b.forRange(0, knPadded / kKeyTile, 1, [&](Value tile) {
+      Value j0 = arith::MulIOp::create(b, tile, b.index(kKeyTile));
+      b.forRange(0, columns, kKeyTile, [&](Value c0) {
+        emitTransposedStores(kt, ValueRange{tile}, c0, [&](int64_t i) -> Value {
+          Value row = arith::AddIOp::create(
+              b,
+              arith::MinSIOp::create(
+                  b, arith::AddIOp::create(b, j0, b.index(i)),
+                  b.index(var.kn - 1)),
+              b.index(var.k0));
+          if (!var.bf16Dot)
+            return b.loadF32(k, {bi, hk, row, c0}, kKeyTile);
+          Value raw = vector::LoadOp::create(
+              b, VectorType::get({2 * kKeyTile}, b.getBF16Type()), k,
+              ValueRange{bi, hk, row,
+                         arith::MulIOp::create(b, c0, b.index(2))});
+          return vector::BitCastOp::create(
+                     b, VectorType::get({kKeyTile}, b.getI32Type()), raw)
+              .getResult();
+        });
+      });
+    });
+  }
+  if (!packK && !vw)
+    return;
   b.forRange(0, knPadded, 1, [&](Value j) {
     // Padding rows repeat the last real row: finite values, masked later.
     Value row = arith::AddIOp::create(
@@ -493,6 +579,8 @@ void AttentionKernelEmitter::emitWidenKV(Value bi, Value hk) {
       if (vw)
         vector::StoreOp::create(b, clean(b.loadF32(v, {bi, hk, row, d}, width)),
                                 vw, ValueRange{j, d});
+      if (!packK)
+        return;
       if (var.bf16Dot) {
         // Kp[tile][d/2 + l][lane] = the pair K[row][d + 2l], K[row][d + 2l + 1].
         // (Padding keys need no zeroing: their scores are replaced by −inf,
@@ -631,10 +719,33 @@ void AttentionKernelEmitter::emitInitTile(Value bi, Value h, Value slot,
       vector::StoreOp::create(b, b.splat(tq, b.f32(0.0)), acc,
                               ValueRange{qtile, d, b.index(0)});
     });
+  if (transposedPacking()) {
+    // QsT[qtile][c0 + i][row] by 16 × 16 transposes (see the per-row path
+    // below for what is stored).
+    int64_t columns = var.bf16Dot ? headDim / 2 : headDim;
+    Value scale16 = b.splat(kKeyTile, b.f32(var.scale * kLog2E));
+    b.forRange(0, columns, kKeyTile, [&](Value c0) {
+      emitTransposedStores(qs, ValueRange{qtile}, c0, [&](int64_t ii) -> Value {
+        if (!var.bf16Dot)
+          return arith::MulFOp::create(
+                     b, b.loadF32(q, {bi, h, rows[ii], c0}, kKeyTile), scale16)
+              .getResult();
+        Value raw = vector::LoadOp::create(
+            b, VectorType::get({2 * kKeyTile}, b.getBF16Type()), q,
+            ValueRange{bi, h, rows[ii],
+                       arith::MulIOp::create(b, c0, b.index(2))});
+        return vector::BitCastOp::create(
+                   b, VectorType::get({kKeyTile}, b.getI32Type()), raw)
+            .getResult();
+      });
+    });
+  }
   for (int64_t ii = 0; ii < tq; ++ii) {
     Value r = slotRow(slot, ii);
     b.forRange(0, headDim, width, [&](Value d) {
-      if (rowLanes) {
+      if (transposedPacking()) {
+        // (QsT is written above.)
+      } else if (rowLanes) {
         // QsT[qtile][d (pair)][ii]: unscaled bf16 pairs, or scaled f32.
         Value x = var.bf16Dot
                       ? loadPairs(q, {bi, h, rows[ii], d})
@@ -719,9 +830,70 @@ void AttentionKernelEmitter::emitTileKeyBlock(Value bi, Value hk, Value slot,
     if (!qlo.empty())
       qloLanes = vector::FromElementsOp::create(b, posType, qlo);
   }
+  if (rowLanes && needMask) {
+    // A key tile every row of the tile sees whole (its greatest key
+    // position at most every row's last visible one, and with a window or
+    // documents its least at least every row's first) runs without the
+    // mask: under a causal mask that is every tile but the diagonal's
+    // (the mask is 5 instructions per key, a fifth of the softmax).
+    // (kposRange: padding keys hold positions no row sees, so a tile with
+    // one is never whole.)
+    Value qposMin = qpos[0], qloMax = qlo.empty() ? Value() : qlo[0];
+    for (int64_t ii = 1; ii < tq; ++ii) {
+      qposMin = arith::MinSIOp::create(b, qposMin, qpos[ii]);
+      if (qloMax)
+        qloMax = arith::MaxSIOp::create(b, qloMax, qlo[ii]);
+    }
+    SmallVector<Value> state = b.forRangeIter(
+        kb, kbEnd, b.index(kKeyTile), init,
+        [&](Value kt0, ValueRange st) -> SmallVector<Value> {
+          Value tile = arith::DivUIOp::create(b, kt0, b.index(kKeyTile));
+          Value kmin =
+              memref::LoadOp::create(b, kposRange, ValueRange{tile, b.index(0)});
+          Value kmax =
+              memref::LoadOp::create(b, kposRange, ValueRange{tile, b.index(1)});
+          Value whole = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                              kmax, qposMin);
+          if (qloMax)
+            whole = arith::AndIOp::create(
+                b, whole,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kmin,
+                                      qloMax));
+          auto tileCode = [&](bool masked) {
+            return [&, masked] {
+              return emitKeyTileLanes(bi, hk, slot, kt0, qposLanes, qloLanes,
+                                      st, masked);
+            };
+          };
+          auto partOrWhole = [&] {
+            return b.ifElse(whole, tileCode(/*masked=*/false),
+                            tileCode(/*masked=*/true));
+          };
+          if (!var.positional())
+            return partOrWhole();
+          // Skip the tile when its first key comes after every query's last
+          // visible key, or (window, documents) its last real key before
+          // every query's first visible key.
+          Value skip = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt,
+                                             kmin, qmax);
+          if (qmin)
+            skip = arith::OrIOp::create(
+                b, skip,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, kmax,
+                                      qmin));
+          return b.ifElse(
+              skip, [&] { return SmallVector<Value>(st); }, partOrWhole);
+        });
+    if (accLanes)
+      emitDeferredValueUpdate(slot, state[2]);
+    vector::StoreOp::create(b, state[0], ms, ValueRange{slot});
+    vector::StoreOp::create(b, state[1], ls, ValueRange{slot});
+    return;
+  }
   auto keyTile = [&](Value kt0, ValueRange st) {
     if (rowLanes)
-      return emitKeyTileLanes(bi, hk, slot, kt0, qposLanes, qloLanes, st);
+      return emitKeyTileLanes(bi, hk, slot, kt0, qposLanes, qloLanes, st,
+                              /*masked=*/false);
     return emitKeyTile(bi, hk, slot, kt0, qpos, qlo, st);
   };
   SmallVector<Value> state = b.forRangeIter(
@@ -954,20 +1126,17 @@ SmallVector<Value> AttentionKernelEmitter::emitScoresLanes(Value slot,
 /// 2^x for x <= 8 (lanes of f32): x = n + f with n an integer and
 /// |f| <= 1/2, 2^f a polynomial fitted for relative error on [−1/2, 1/2]
 /// (degree 5: 2.3e-7 evaluated in f32, for f32 inputs; degree 3: 7.5e-5,
-/// for 16-bit inputs, whose P is rounded to 8 bits anyway) and 2^n built in
-/// the exponent bits. x is clamped to −127, where the exponent field is 0:
-/// 2^x is then exactly 0, so −inf (masked) scores need no select. Fewer
-/// operations than math.exp's expansion (no range checks: x is bounded).
-Value AttentionKernelEmitter::emitExp2(Value x) {
+/// for 16-bit inputs, whose P is rounded to 8 bits anyway) and 2^n applied
+/// by vscalefps on AVX-512 (exact, and 0 below 2^−149), otherwise built in
+/// the exponent bits. x is clamped (AVX-512: to −160, where vscalefps
+/// underflows to 0; otherwise to −127, where the exponent field is 0), so
+/// −inf (masked) scores give exactly 0 with no select; `finite` (every x
+/// finite: a key tile without masked keys, after the max) drops the clamp
+/// on AVX-512, where a very negative finite x needs none. Fewer operations
+/// than math.exp's expansion (no range checks: x is bounded above).
+Value AttentionKernelEmitter::emitExp2(Value x, bool finite) {
   int64_t lanes = cast<VectorType>(x.getType()).getDimSize(0);
   auto splat = [&](double c) { return b.splat(lanes, b.f32(c)); };
-  // (x + 1.5·2^23 + 127) rounds x to an integer n (ties to even) and holds
-  // n + 127 in its low mantissa bits.
-  constexpr double kShifter = 12582912.0 + 127.0;
-  x = laneMax(x, splat(-127.0));
-  Value t = arith::AddFOp::create(b, x, splat(kShifter));
-  Value n = arith::SubFOp::create(b, t, splat(kShifter));
-  Value f = arith::SubFOp::create(b, x, n);
   static constexpr double kDegree5[] = {1.00000007,    0.693146967,
                                         0.240221198,   0.0555071332,
                                         0.00967553769, 0.00132764444};
@@ -976,9 +1145,31 @@ Value AttentionKernelEmitter::emitExp2(Value x) {
   ArrayRef<double> coeffs = var.q.getElementType().isF32()
                                 ? ArrayRef<double>(kDegree5)
                                 : ArrayRef<double>(kDegree3);
-  Value p = splat(coeffs.back());
-  for (double c : llvm::reverse(coeffs.drop_back()))
-    p = vector::FMAOp::create(b, p, f, splat(c));
+  auto polynomial = [&](Value f) {
+    Value p = splat(coeffs.back());
+    for (double c : llvm::reverse(coeffs.drop_back()))
+      p = vector::FMAOp::create(b, p, f, splat(c));
+    return p;
+  };
+  if (var.avx512 && lanes == 16) {
+    // n = roundeven(x) (vrndscaleps), 2^f · 2^n = vscalefps(2^f, n): 7
+    // instructions (the shifter form below takes 9 and the clamp).
+    if (!finite)
+      x = laneMax(x, splat(-160.0));
+    Value n = math::RoundEvenOp::create(b, x);
+    Value p = polynomial(arith::SubFOp::create(b, x, n));
+    return x86vector::MaskScaleFOp::create(
+        b, x.getType(), p, n, p,
+        arith::ConstantOp::create(b, b.getI16IntegerAttr(-1)),
+        arith::ConstantOp::create(b, b.getI32IntegerAttr(4)));
+  }
+  // (x + 1.5·2^23 + 127) rounds x to an integer n (ties to even) and holds
+  // n + 127 in its low mantissa bits.
+  constexpr double kShifter = 12582912.0 + 127.0;
+  x = laneMax(x, splat(-127.0));
+  Value t = arith::AddFOp::create(b, x, splat(kShifter));
+  Value n = arith::SubFOp::create(b, t, splat(kShifter));
+  Value p = polynomial(arith::SubFOp::create(b, x, n));
   auto intType = VectorType::get({lanes}, b.getI32Type());
   Value bits = arith::ShLIOp::create(
       b, vector::BitCastOp::create(b, intType, t), b.splat(lanes, b.i32(23)));
@@ -998,7 +1189,8 @@ Value AttentionKernelEmitter::emitExp2(Value x) {
 SmallVector<Value>
 AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
                                          Value kt0, Value qposLanes,
-                                         Value qloLanes, ValueRange state) {
+                                         Value qloLanes, ValueRange state,
+                                         bool masked) {
   SmallVector<Value> scores = emitScoresLanes(slot, kt0);
   // To log2 units (bf16 dot products; f32 Qs carries the factor). Not
   // folded into the exponent's FMA: at the max key, c·S rounded once for
@@ -1008,7 +1200,7 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
     for (Value &s : scores)
       s = arith::MulFOp::create(b, s, b.splat(tq, b.f32(var.scale * kLog2E)));
   Value negInf = b.splat(tq, b.negInf());
-  if (needMask) {
+  if (masked) {
     for (int64_t j = 0; j < kKeyTile; ++j) {
       Value kp = b.splat(
           tq,
@@ -1044,14 +1236,18 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
   Value mSafe =
       arith::SelectOp::create(b, allMasked, b.splat(tq, b.f32(0.0)), mNew);
   // α = 1 exactly where m stayed (the polynomial is not exact at 0).
-  Value alpha = arith::SelectOp::create(
-      b, moved, emitExp2(arith::SubFOp::create(b, mOld, mSafe)),
-      b.splat(tq, b.f32(1.0)));
+  auto alphaOf = [&] {
+    return arith::SelectOp::create(
+               b, moved, emitExp2(arith::SubFOp::create(b, mOld, mSafe)),
+               b.splat(tq, b.f32(1.0)))
+        .getResult();
+  };
   Value anyMoved =
       vector::ReductionOp::create(b, vector::CombiningKind::OR, moved);
   SmallVector<Value> probs;
   for (Value s : scores)
-    probs.push_back(emitExp2(arith::SubFOp::create(b, s, mSafe)));
+    probs.push_back(
+        emitExp2(arith::SubFOp::create(b, s, mSafe), /*finite=*/!masked));
   SmallVector<Value> sums(probs);
   while (sums.size() > 1) {
     SmallVector<Value> next;
@@ -1059,7 +1255,27 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
       next.push_back(arith::AddFOp::create(b, sums[i], sums[i + 1]));
     sums = std::move(next);
   }
-  Value lNew = vector::FMAOp::create(b, alpha, lOld, sums[0]);
+  // accLanes: α only where some row's max moved (most tiles: none), as
+  // the deferred P·V reads it only there; l' = l + Σ p otherwise.
+  Value alpha, lNew;
+  if (accLanes) {
+    lNew = b.ifElse(
+        anyMoved,
+        [&] {
+          Value a = alphaOf();
+          vector::StoreOp::create(b, a, alphaBlock,
+                                  ValueRange{state[2], b.index(0)});
+          return SmallVector<Value>{
+              vector::FMAOp::create(b, a, lOld, sums[0])};
+        },
+        [&] {
+          return SmallVector<Value>{
+              arith::AddFOp::create(b, lOld, sums[0])};
+        })[0];
+  } else {
+    alpha = alphaOf();
+    lNew = vector::FMAOp::create(b, alpha, lOld, sums[0]);
+  }
   SmallVector<Value> pairs;
   if (pvDot) {
     // ps[jp][ii] = the bf16 pair P[ii][2jp], P[ii][2jp + 1] (accLanes: in
@@ -1094,8 +1310,6 @@ AttentionKernelEmitter::emitKeyTileLanes(Value bi, Value hk, Value slot,
           vector::BitCastOp::create(b, VectorType::get({tq}, b.getI32Type()),
                                     p),
           pBlock, ValueRange{count, b.index(jp), b.index(0)});
-    vector::StoreOp::create(b, alpha, alphaBlock,
-                            ValueRange{count, b.index(0)});
     memref::StoreOp::create(
         b, arith::ExtUIOp::create(b, b.getI32Type(), anyMoved), movedBlock,
         ValueRange{count});
@@ -1390,6 +1604,7 @@ static func::FuncOp getKernel(KernelCache &cache, OpTy op, int64_t queryTile,
   var.scale = op.getScale().convertToDouble();
   var.queryTile = std::clamp<int64_t>(queryTile, 1, 16);
   const CpuVariant *isa = cache.cpuVariant();
+  var.avx512 = isa && isa->vectorBits >= 512;
   var.bf16Dot = isa && isa->bf16Dot && var.q.getElementType().isBF16() &&
                 var.kv.getElementType().isBF16() &&
                 var.q.getDimSize(3) % 2 == 0;

@@ -688,16 +688,8 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
                           "overflow 64-bit byte offsets";
   if (hasWindow() && failed(verifyWindow(windowLeft, windowRight, emitError)))
     return failure();
-  if (maxDocs != 0) {
-    if (failed(verifyMaxDocs(maxDocs, emitError)))
-      return failure();
-    if (dimSlices() > 1)
-      return emitError() << "max_docs (packed documents) with dim_slices = "
-                         << dimSlices()
-                         << " is not supported yet: the dim-slice softmax "
-                            "kernels do not apply the document mask; use "
-                            "head_groups or the ring instead";
-  }
+  if (maxDocs != 0 && failed(verifyMaxDocs(maxDocs, emitError)))
+    return failure();
   // Divisibility the layouts need.
   int64_t n = headGroups(), m = dimSlices();
   // Any sequence length splits over the ring: parts of near-equal size,

@@ -255,10 +255,6 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
     return specError("spec keys 'd_model' and 'grad': the backward pass "
                      "through the projections is not built yet; give "
                      "grad=1 without d_model for the attention's gradients");
-  if (spec.maxDocs && spec.dimSlices > 1)
-    return specError("spec keys 'max_docs' and 'dim_slices': packed "
-                     "documents are masked by the ring schedule's block "
-                     "kernels only so far; give max_docs with dim_slices=1");
   if (spec.dModel && a2a > 1)
     return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "
                      "ring x head_groups x dim_slices grids only so far; give "

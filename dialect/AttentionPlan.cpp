@@ -696,12 +696,6 @@ AttentionPlan::verify(function_ref<InFlightDiagnostic()> emitError) const {
       return emitError() << "max_docs (packed documents) with the whole "
                             "layer (d_model = "
                          << dModel << ") is not supported; use d_model = 0";
-    if (dimSlices() > 1)
-      return emitError() << "max_docs (packed documents) with dim_slices = "
-                         << dimSlices()
-                         << " is not supported yet: the dim-slice softmax "
-                            "kernels do not apply the document mask; use "
-                            "head_groups or the ring instead";
   }
   if (hasWindow() && isLayer())
     return emitError() << "a sliding window with the whole layer (d_model = "

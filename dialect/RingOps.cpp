@@ -353,7 +353,8 @@ LogicalResult BlockSoftmaxVOp::verify() {
       failed(verifyScale(getScale().convertToDouble(), v.getDimSize(3),
                          [&] { return emitOpError(); })) ||
       failed(verifySeqLen(getSeqLen(), getLayout(), getRingSize(),
-                          v.getDimSize(2), [&] { return emitOpError(); })))
+                          v.getDimSize(2), [&] { return emitOpError(); })) ||
+      failed(verifyDocuments(*this, getDocuments())))
     return failure();
   auto po = cast<MemRefType>(getPartialOutput().getType());
   auto pl = cast<MemRefType>(getPartialLse().getType());

@@ -376,7 +376,8 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     Scales and masks the summed scores of `ring.block_scores` +
     `ring.all_reduce`, takes the softmax per row and multiplies with the
     rank's slice of V: writes partial O (its D/m columns) and LSE for the
-    rows of `q_rows`, as `ring.block_attention` does.
+    rows of `q_rows`, as `ring.block_attention` does, including the
+    document mask of `docs(%cu)` with packed documents.
 
     ```mlir
     ring.block_softmax_v ins(%s, %vb : memref<1x8x64x64xf32>, memref<1x8x64x32xbf16>)
@@ -391,6 +392,7 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_output,
     Arg<Ring_F32Buffer, "", [MemWrite]>:$partial_lse,
     Index:$q_owner, Index:$kv_owner,
+    Optional<Ring_DocBounds>:$documents,
     Ring_RowRange:$q_rows, Ring_RowRange:$kv_rows,
     Ring_MaskAttr:$mask, Ring_BalanceAttr:$layout,
     OptionalAttr<Ring_WindowAttr>:$window,
@@ -400,6 +402,7 @@ def Ring_BlockSoftmaxVOp : Ring_Op<"block_softmax_v"> {
     `ins` `(` $scores `,` $value `:` type($scores) `,` type($value) `)`
     `outs` `(` $partial_output `,` $partial_lse `:` type($partial_output) `,` type($partial_lse) `)`
     `q_owner` `(` $q_owner `)` `kv_owner` `(` $kv_owner `)`
+    (`docs` `(` $documents^ `:` type($documents) `)`)?
     `q_rows` `=` $q_rows `kv_rows` `=` $kv_rows
     `mask` `` $mask `layout` `` $layout (`window` `` $window^)? `ring_size` `=` $ring_size `scale` `=` $scale
     (`seq_len` `=` $seq_len^)? attr-dict

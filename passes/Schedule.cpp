@@ -188,8 +188,9 @@ private:
       Value s = scores.at(std::make_pair(c.qn, c.kn));
       BlockScoresOp::create(b, loc, op.getQuery(), k, s, qRows, kvRows);
       AllReduceOp::create(b, loc, s, stage);
-      BlockSoftmaxVOp::create(b, loc, s, v, partO, partL, rank, src, qRows,
-                              kvRows, mask, layout, window, ringSize, scale, seqLenAttr(b, plan));
+      BlockSoftmaxVOp::create(b, loc, s, v, partO, partL, rank, src,
+                              op.getDocuments(), qRows, kvRows, mask, layout,
+                              window, ringSize, scale, seqLenAttr(b, plan));
     }
     MergeOp::create(b, loc, partO, partL, accO, accL, qRows);
   }

@@ -172,14 +172,19 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
   int64_t ringSize = op.getRingSize();
   // Padded parts (seq_len): padding rows are masked like the window.
   std::optional<uint64_t> seqLen = op.getSeqLen();
-  bool masked = causal || window || seqLen;
+  // Packed documents: a key counts only within the query's document
+  // (documentBounds, once per query row), as in the block kernels.
+  bool documents = static_cast<bool>(op.getDocuments());
+  bool masked = causal || window || seqLen || documents;
   double scale = op.getScale().convertToDouble();
   return getKernelFor(
       cache, op, "ring_cpu_block_softmax_v",
       [&](KernelBuilder &b, ValueRange args) {
+        // Operands in ODS order: s v po pl q_owner kv_owner [docs].
         Value s = args[0], v = args[1], po = args[2], pl = args[3];
         Value qOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[4]);
         Value kvOwner = arith::IndexCastOp::create(b, b.getI64Type(), args[5]);
+        Value cu = documents ? args[6] : Value();
         auto poType = cast<MemRefType>(po.getType());
         auto vType = cast<MemRefType>(v.getType());
         int64_t headDim = poType.getDimSize(3), w = vectorWidthFor(headDim);
@@ -198,6 +203,9 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
                     b, b.getI64Type(),
                     arith::AddIOp::create(b, i, b.index(q0))),
                 /*isKey=*/false);
+          std::pair<Value, Value> document;
+          if (documents)
+            document = documentBounds(b, cu, qPos);
           // The scaled score of key j, −inf when masked.
           auto score = [&](Value j) -> Value {
             Value x = arith::MulFOp::create(
@@ -213,6 +221,8 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
                 /*isKey=*/true);
             Value visible = keyVisible(b, qPos, kPos, causal, window,
                                        localSeq * ringSize, seqLen.has_value());
+            if (documents)
+              visible = visibleInDocument(b, visible, kPos, document);
             return arith::SelectOp::create(b, visible, x, b.negInf());
           };
           Value m = b.forRangeIter(0, kn, 1, {b.negInf()},
@@ -233,23 +243,32 @@ func::FuncOp mlir::ring::cpu::getBlockSoftmaxVKernel(KernelCache &cache,
                 Value x = score(j);
                 // The polynomial exp clamps its argument (exp(−inf) is tiny,
                 // not 0): masked keys get p = 0 explicitly.
-                Value masked = arith::CmpFOp::create(
+                Value hidden = arith::CmpFOp::create(
                     b, arith::CmpFPredicate::OEQ, x, b.negInf());
                 Value p = arith::SelectOp::create(
-                    b, masked, b.f32(0.0),
+                    b, hidden, b.f32(0.0),
                     math::ExpOp::create(b, arith::SubFOp::create(b, x, mSafe)));
                 Value pv = b.splat(w, p);
                 Value vRow = arith::AddIOp::create(b, j, b.index(k0));
-                b.forRange(0, headDim, w, [&](Value d) {
-                  Value a = vector::LoadOp::create(b, rowType, accRow,
-                                                   ValueRange{d});
-                  Value x = b.loadF32(v, {bi, hk, vRow, d}, w);
-                  // A padding row of V may hold anything (0·NaN = NaN).
-                  if (seqLen)
-                    x = arith::SelectOp::create(b, masked, zero, x);
-                  vector::StoreOp::create(b, vector::FMAOp::create(b, pv, x, a),
-                                          accRow, ValueRange{d});
-                });
+                auto accumulate = [&] {
+                  b.forRange(0, headDim, w, [&](Value d) {
+                    Value a = vector::LoadOp::create(b, rowType, accRow,
+                                                     ValueRange{d});
+                    Value vx = b.loadF32(v, {bi, hk, vRow, d}, w);
+                    vector::StoreOp::create(
+                        b, vector::FMAOp::create(b, pv, vx, a), accRow,
+                        ValueRange{d});
+                  });
+                };
+                // A masked key adds nothing; skipping it also keeps a
+                // padding row of V, which may hold anything (0·NaN = NaN),
+                // out of the sum.
+                if (masked)
+                  b.ifThen(arith::CmpFOp::create(b, arith::CmpFPredicate::ONE,
+                                                 x, b.negInf()),
+                           accumulate);
+                else
+                  accumulate();
                 return {arith::AddFOp::create(b, acc[0], p)};
               })[0];
           Value valid =

@@ -191,12 +191,13 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
               arith::CmpFOp::create(b, arith::CmpFPredicate::ONE, l, b.negInf());
           b.ifThen(live, [&] {
             Value dl = memref::LoadOp::create(b, delta, ValueRange{bi, h, row});
-            Value qPos, docFirst, docLast;
+            Value qPos;
+            std::pair<Value, Value> document;
             if (masked)
               qPos = maskPosition(b, layout, localSeq, ringSize, seqLen,
                                   qOwner, toI64(i, q0), /*isKey=*/false);
             if (documents)
-              std::tie(docFirst, docLast) = documentBounds(b, cu, qPos);
+              document = documentBounds(b, cu, qPos);
             SmallVector<Value> zeros(chunks, b.splat(w, b.f32(0.0)));
             // dQ of the row accumulates in registers over the block's keys.
             auto pair = [&](Value j, ValueRange acc) -> SmallVector<Value> {
@@ -244,16 +245,8 @@ mlir::ring::cpu::getBlockAttentionBackwardKernel(KernelCache &cache,
                   Value vis = keyVisible(b, qPos, kPos, causal, window,
                                          localSeq * ringSize,
                                          seqLen.has_value());
-                  if (documents) {
-                    Value inDoc = arith::AndIOp::create(
-                        b,
-                        arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                              kPos, docFirst),
-                        arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                                              kPos, docLast));
-                    vis = vis ? arith::AndIOp::create(b, vis, inDoc).getResult()
-                              : inDoc;
-                  }
+                  if (documents)
+                    vis = visibleInDocument(b, vis, kPos, document);
                   return b.ifElse(
                       vis, [&] { return pair(j, acc); },
                       [&] { return SmallVector<Value>(acc); });

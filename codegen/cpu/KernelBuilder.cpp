@@ -275,6 +275,19 @@ std::pair<Value, Value> mlir::ring::cpu::documentBounds(KernelBuilder &b,
   return {at(range[0]), arith::SubIOp::create(b, at(range[1]), b.i64(1))};
 }
 
+Value mlir::ring::cpu::visibleInDocument(KernelBuilder &b, Value visible,
+                                         Value kPos,
+                                         std::pair<Value, Value> document) {
+  Value inDoc = arith::AndIOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sge, kPos,
+                            document.first),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kPos,
+                            document.second));
+  return visible ? arith::AndIOp::create(b, visible, inDoc).getResult()
+                 : inDoc;
+}
+
 SmallVector<Value> mlir::ring::cpu::transposeSquare(KernelBuilder &b,
                                                      ArrayRef<Value> rows) {
   int64_t n = static_cast<int64_t>(rows.size());

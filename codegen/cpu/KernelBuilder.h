@@ -108,6 +108,12 @@ Value keyVisible(KernelBuilder &b, Value qPos, Value kPos, bool causal,
 /// gets an empty or unrelated range; its own mask rejects every key.
 std::pair<Value, Value> documentBounds(KernelBuilder &b, Value cu, Value qPos);
 
+/// `visible` (an i1 from keyVisible, or null for "every key") and key
+/// position `kPos` (i64) inside `document`, the [first, last] of
+/// documentBounds.
+Value visibleInDocument(KernelBuilder &b, Value visible, Value kPos,
+                        std::pair<Value, Value> document);
+
 /// The transpose of an n × n matrix held as n vector<n> rows (n a power of
 /// two): log2 n rounds of two-source shuffles, each swapping one bit of the
 /// row index with the same bit of the column index (n·log2 n shuffles,

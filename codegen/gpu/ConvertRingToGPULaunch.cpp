@@ -436,6 +436,7 @@ LogicalResult LaunchEmitter::lower(BlockSoftmaxVOp op) {
       indexToI32(b, loc, op.getKvOwner()),
       i32(b, loc, op.getRingSize()),
       f32(b, loc, op.getScale().convertToDouble() * log2e)};
+  appendDocuments(op.getDocuments(), params);
   return emitLaunch(op, ceilDiv(qRows[1], config.kWarps), po[1], po[0],
                     config.threads(), 0, params);
 }
@@ -785,6 +786,8 @@ void LaunchEmitter::addDeviceDocuments() {
     if (auto o = dyn_cast<BlockAttentionOp>(op))
       docs = o.getDocuments();
     else if (auto o = dyn_cast<BlockAttentionAccumulateOp>(op))
+      docs = o.getDocuments();
+    else if (auto o = dyn_cast<BlockSoftmaxVOp>(op))
       docs = o.getDocuments();
     else if (auto o = dyn_cast<BlockAttentionBackwardOp>(op))
       docs = o.getDocuments();

@@ -134,6 +134,7 @@ SoftmaxVKernelConfig GpuModuleBuilder::configFor(BlockSoftmaxVOp op) const {
   c.layout = op.getLayout();
   c.window = windowOf(op);
   c.padding = paddingOf(op);
+  c.maxDocs = maxDocsOf(op);
   return c;
 }
 
@@ -169,6 +170,7 @@ GpuModuleBuilder::sliceBackwardConfigFor(BlockAttentionBackwardOp op) const {
   c.layout = op.getLayout();
   c.window = windowOf(op);
   c.padding = paddingOf(op);
+  c.maxDocs = maxDocsOf(op);
   return c;
 }
 
@@ -418,15 +420,7 @@ LogicalResult GpuModuleBuilder::collect(Operation *root) {
       tagVariant(op, configFor(sv), writeSoftmaxVKernel);
     } else if (auto bw = dyn_cast<BlockAttentionBackwardOp>(op)) {
       if (bw.getScores()) {
-        // Dim slices: the SIMT kernels on the all-reduced scores (the plan
-        // refuses max_docs with dim slices; they would not mask them).
-        if (bw.getDocuments()) {
-          op->emitError("cannot generate a GPU kernel for this block: the "
-                        "dim-slice backward kernels do not mask packed "
-                        "documents (docs); use dim_slices = 1");
-          ok = false;
-          return;
-        }
+        // Dim slices: the SIMT kernels on the all-reduced scores.
         SliceBackwardKernelConfig c = sliceBackwardConfigFor(bw);
         std::string why = c.validate(target);
         if (!why.empty()) {

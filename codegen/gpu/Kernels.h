@@ -302,10 +302,14 @@ struct SoftmaxVKernelConfig {
   KernelWindow window;
   /// Padded parts (as for the block-attention kernel).
   SeqPadding padding;
+  /// Packed documents (as for the block-attention kernel): the most
+  /// documents cu_seqlens holds, or 0; name suffix "_docs<N>".
+  int64_t maxDocs = 0;
   static constexpr int kWarps = 4;
   static constexpr int threads() { return 32 * kWarps; }
 
-  /// "ringc_softmax_v_bf16_d32_causal_zigzag" (+ the window's suffix).
+  /// "ringc_softmax_v_bf16_d32_causal_zigzag" (+ the window's, padding's
+  /// and documents' suffixes).
   std::string kernelName() const;
   std::string validate(const TargetInfo &target) const;
 };
@@ -315,6 +319,10 @@ struct SoftmaxVKernelConfig {
 ///   heads, kv_heads, seq, s_rows, s_cols, p_len, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2 : f32 (scale * log2(e))
+///   cu_seqlens : !llvm.ptr (device), only when maxDocs > 0 (as for the
+///     block-attention kernel): a key is visible only inside its query's
+///     document, and each row walks only the keys whose positions can lie
+///     in its document (documentTileRange over single keys).
 /// `seq` is the local sequence length (V's rows) that the layout formulas
 /// use for both owners. Writes partial_o[b,h,i−q0,:] ([B, heads, p_len,
 /// sliceDim] f32) and partial_lse[b,h,i−q0]; a fully masked row gets O = 0,
@@ -422,6 +430,9 @@ struct SliceBackwardKernelConfig {
   KernelWindow window;
   /// Padded parts (as for the block-attention kernel).
   SeqPadding padding;
+  /// Packed documents (as for the block-attention kernel): the most
+  /// documents cu_seqlens holds, or 0; name suffix "_docs<N>".
+  int64_t maxDocs = 0;
   static constexpr int kWarps = 4;
   static constexpr int threads() { return 32 * kWarps; }
 
@@ -436,6 +447,9 @@ struct SliceBackwardKernelConfig {
 ///   heads, kv_heads, q_len, kv_len, s_rows, s_cols, q0, qn, k0, kn,
 ///   q_owner, kv_owner, ring_size : i32
 ///   scale_log2, scale : f32
+///   cu_seqlens : !llvm.ptr (device), only when maxDocs > 0: a pair counts
+///     only inside one document, and each output row walks only the rows
+///     of the other side that can share its document (documentTileRange).
 /// scores/score_grad are [B, heads, s_rows, s_cols] f32 (row i − q0, column
 /// j − k0); the rest as for the mma.sync backward kernels, with the slice
 /// width as head dim. dQ: grid (ceil(qn / kWarps), heads, batch); dK/dV:

@@ -5,8 +5,10 @@
 // scores Q_slice · K_sliceᵀ on mma.sync m16n8k16 (ldmatrix from padded
 // shared-memory tiles filled by cp.async), and ring.block_softmax_v, the
 // scale, causal mask, fp32 softmax with LSE and P · V_slice on the scores
-// that the slice all-reduce summed (SIMT, one warp per row). Their launch
-// ABI is documented in Kernels.h.
+// that the slice all-reduce summed (SIMT, one warp per row), and the two
+// SIMT kernels of the dim-slice backward. With packed documents they mask
+// and skip keys with the pieces of Documents.cpp, as the block kernels do.
+// Their launch ABI is documented in Kernels.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -172,7 +174,7 @@ mlir::ring::gpu::writeBlockScoresKernel(const BlockScoresKernelConfig &c) {
 std::string SoftmaxVKernelConfig::kernelName() const {
   return "ringc_softmax_v_" + dtype + "_d" + std::to_string(sliceDim) + "_" +
          stringifyMaskKind(mask).str() + "_" + stringifyBalance(layout).str() +
-         window.suffix() + padding.suffix();
+         window.suffix() + padding.suffix() + documentsSuffix(maxDocs);
 }
 
 std::string SoftmaxVKernelConfig::validate(const TargetInfo &target) const {
@@ -204,6 +206,33 @@ static std::string loadHalfAsF32(MlirEmitter &e, const std::string &base,
   return e.let("arith.bitcast " + hi + " : i32 to f32");
 }
 
+/// The position of local row `i` of `owner`'s buffer of `len` rows by the
+/// part's formula (padding rows continue it), which grows with i: what
+/// documentTileRange bisects.
+static std::string rowPosition(MlirEmitter &e, Balance layout,
+                               const SeqPadding &pad, const std::string &i,
+                               const std::string &owner,
+                               const std::string &len) {
+  if (!pad)
+    return globalPosition(e, layout, i, owner, len, "%ring");
+  std::string valid;
+  return paddedPosition(e, layout, i, owner, len, pad, &valid);
+}
+
+/// Packed documents: the rows [begin, end) (relative to `r0`, of `n` rows
+/// of `owner`'s buffer of `len` rows) whose positions can lie in
+/// [doc.first, doc.last] (documentTileRange over tiles of one row).
+static TileRange documentRows(MlirEmitter &e, Balance layout,
+                              const SeqPadding &pad, const DocumentBounds &doc,
+                              const std::string &r0, const std::string &n,
+                              const std::string &owner,
+                              const std::string &len) {
+  auto at = [&](const std::string &t) {
+    return rowPosition(e, layout, pad, e.add(r0, t), owner, len);
+  };
+  return documentTileRange(e, n, doc.first, doc.last, at, at);
+}
+
 std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) {
   const int64_t D = c.sliceDim;
   const int64_t cols = (D + 31) / 32; // output columns per lane
@@ -220,10 +249,24 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
   std::string row = e.add(e.mul("%bx", e.i32(c.kWarps)), warp);
   e.open("scf.if " + e.cmp("ult", row, "%qn") + " {");
   std::string qPos;
-  const bool positional = causal || c.window.any();
+  const int64_t docs = c.maxDocs;
+  const bool positional = causal || c.window.any() || docs;
   if (positional)
     qPos = maskPosition(e, c.layout, e.add("%q0", row), "%q_owner", "%seq",
                         "%ring", c.padding, /*isKey=*/false);
+  // Packed documents: the keys the row sees, as one range (its document cut
+  // by the mask and the window, rowKeyRange; a padding row's sentinel gets
+  // an empty one), and the keys [jBegin, jEnd) that can lie in it.
+  DocumentBounds keys;
+  std::string jBegin = e.i32(0), jEnd = "%kn";
+  if (docs) {
+    keys = rowKeyRange(e, documentBounds(e, documentsPointer(e), docs, qPos),
+                       qPos, causal, c.window);
+    TileRange r = documentRows(e, c.layout, c.padding, keys, "%k0", "%kn",
+                               "%kv_owner", "%seq");
+    jBegin = r.begin;
+    jEnd = r.end;
+  }
   std::string sRow = e.mul(
       e.add(e.mul(e.ext64(bh), e.ext64("%s_rows"), "i64"), e.ext64(row), "i64"),
       e.ext64("%s_cols"), "i64");
@@ -239,14 +282,21 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
       return x;
     std::string kPos = maskPosition(e, c.layout, e.add("%k0", j), "%kv_owner",
                                     "%seq", "%ring", c.padding, /*isKey=*/true);
-    std::string vis = causal ? e.cmp("sle", kPos, qPos) : "";
-    vis = andI1(e, vis, windowAdmits(e, c.window, qPos, kPos));
+    std::string vis;
+    if (docs) {
+      // Document, causal mask and window in one range.
+      vis = documentAdmits(e, keys, kPos);
+    } else {
+      vis = causal ? e.cmp("sle", kPos, qPos) : "";
+      vis = andI1(e, vis, windowAdmits(e, c.window, qPos, kPos));
+    }
     return e.select(vis, x, e.negInf(), "f32");
   };
 
   // Pass 1: the row maximum, lanes striding over the keys.
   std::string mLoop = e.newName(), j1 = e.newName(), m1 = e.newName();
-  e.open(mLoop + " = scf.for " + j1 + " = " + lane + " to %kn step " +
+  e.open(mLoop + " = scf.for " + j1 + " = " + e.add(jBegin, lane) + " to " +
+         jEnd + " step " +
          e.i32(32) + " iter_args(" + m1 + " = " + e.negInf() +
          ") -> (f32) : i32 {");
   e.line("scf.yield " + e.fmax(m1, score(j1)) + " : f32");
@@ -273,7 +323,7 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
     types += i ? ", f32" : "f32";
   }
   e.open(loop + ":" + std::to_string(cols + 1) + " = scf.for " + j + " = " +
-         e.i32(0) + " to %kn step " + e.i32(1) + " iter_args(" + header +
+         jBegin + " to " + jEnd + " step " + e.i32(1) + " iter_args(" + header +
          ") -> (" + types + ") : i32 {");
   {
     std::string p = e.exp2(e.fsub(score(j), mUse));
@@ -321,20 +371,23 @@ std::string mlir::ring::gpu::writeSoftmaxVKernel(const SoftmaxVKernelConfig &c) 
       "%s: !llvm.ptr, %v: !llvm.ptr, %po: !llvm.ptr, %pl: !llvm.ptr, "
       "%heads: i32, %kv_heads: i32, %seq: i32, %s_rows: i32, %s_cols: i32, "
       "%p_len: i32, %q0: i32, %qn: i32, %k0: i32, %kn: i32, %q_owner: i32, "
-      "%kv_owner: i32, %ring: i32, %scale_log2: f32",
+      "%kv_owner: i32, %ring: i32, %scale_log2: f32" +
+          std::string(docs ? ", %cu_seqlens: !llvm.ptr" : ""),
       c.threads(), e);
 }
 
 std::string SliceBackwardKernelConfig::dqKernelName() const {
   return "ringc_bwd_slice_dq_" + dtype + "_d" + std::to_string(sliceDim) +
          "_" + stringifyMaskKind(mask).str() + "_" +
-         stringifyBalance(layout).str() + window.suffix() + padding.suffix();
+         stringifyBalance(layout).str() + window.suffix() + padding.suffix() +
+         documentsSuffix(maxDocs);
 }
 
 std::string SliceBackwardKernelConfig::dkdvKernelName() const {
   return "ringc_bwd_slice_dkdv_" + dtype + "_d" + std::to_string(sliceDim) +
          "_" + stringifyMaskKind(mask).str() + "_" +
-         stringifyBalance(layout).str() + window.suffix() + padding.suffix();
+         stringifyBalance(layout).str() + window.suffix() + padding.suffix() +
+         documentsSuffix(maxDocs);
 }
 
 std::string SliceBackwardKernelConfig::validate(const TargetInfo &target) const {
@@ -348,6 +401,15 @@ std::string SliceBackwardKernelConfig::validate(const TargetInfo &target) const 
 }
 
 namespace {
+/// Packed documents in the dim-slice backward: how the output row's
+/// document admits a pair (query position, key position) -> i1; `mask`:
+/// whether the causal mask and the window must still be tested (not folded
+/// into the document's range).
+struct DocumentTest {
+  std::function<std::string(const std::string &, const std::string &)> admits;
+  bool mask = true;
+};
+
 /// The two SIMT kernels of the dim-slice backward: one warp per output row
 /// (a query row for dQ, a key row for dK/dV), lanes over its columns
 /// lane + 32c, a sequential walk over the other side's rows.
@@ -355,7 +417,7 @@ class SliceBackwardWriter {
 public:
   explicit SliceBackwardWriter(const SliceBackwardKernelConfig &c)
       : c(c), D(c.sliceDim), cols((c.sliceDim + 31) / 32),
-        causal(c.mask == MaskKind::causal) {}
+        causal(c.mask == MaskKind::causal), docs(c.maxDocs > 0) {}
 
   std::string dq();
   std::string dkdv();
@@ -364,11 +426,22 @@ private:
   /// Coordinates, pointers and the output row `row` (relative to its range
   /// start); opens `scf.if row < n`.
   void prologue(const std::string &n);
+  /// The position the masks compare of query row i (relative to q0) or
+  /// key row j (relative to k0).
+  std::string queryPos(const std::string &i) {
+    return maskPosition(e, c.layout, e.add("%q0", i), "%q_owner", "%q_len",
+                        "%ring", c.padding, /*isKey=*/false);
+  }
+  std::string keyPos(const std::string &j) {
+    return maskPosition(e, c.layout, e.add("%k0", j), "%kv_owner", "%kv_len",
+                        "%ring", c.padding, /*isKey=*/true);
+  }
   /// P and dS of query row i (relative to q0) of head bh against key row j
   /// (relative to k0), with the row's lse · log2 e and D.
   std::pair<std::string, std::string>
   grad(const std::string &bh, const std::string &i, const std::string &j,
-       const std::string &lseL2, const std::string &delta) {
+       const std::string &lseL2, const std::string &delta,
+       const DocumentTest &doc = {}) {
     std::string at = e.add(
         e.mul(e.add(e.mul(e.ext64(bh), e.ext64("%s_rows"), "i64"), e.ext64(i),
                     "i64"),
@@ -376,13 +449,14 @@ private:
         e.ext64(j), "i64");
     std::string s = loadF32(e, sg, at), dp = loadF32(e, dpg, at);
     std::string vis = e.i1(true);
-    if (causal || c.window.any())
-      vis = maskVisible(
-          e, c.mask, c.window, vis,
-          maskPosition(e, c.layout, e.add("%q0", i), "%q_owner", "%q_len",
-                       "%ring", c.padding, /*isKey=*/false),
-          maskPosition(e, c.layout, e.add("%k0", j), "%kv_owner", "%kv_len",
-                       "%ring", c.padding, /*isKey=*/true));
+    const bool mask = (causal || c.window.any()) && doc.mask;
+    if (mask || doc.admits) {
+      std::string qp = queryPos(i), kp = keyPos(j);
+      if (mask)
+        vis = maskVisible(e, c.mask, c.window, vis, qp, kp);
+      if (doc.admits)
+        vis = andI1(e, vis, doc.admits(qp, kp));
+    }
     std::string p = e.exp2(e.fsub(e.fmul(s, "%scale_log2"), lseL2));
     p = e.select(vis, p, e.f32(0.0), "f32");
     return {p, e.fmul(p, e.fsub(dp, delta))};
@@ -423,9 +497,10 @@ private:
         e.close();
     }
   }
-  /// `scf.for iv = 0 to n` carrying `count` f32 accumulators (0); returns
+  /// `scf.for iv = lo to n` carrying `count` f32 accumulators (0); returns
   /// the loop name; `carried` gets their names.
-  std::string openLoop(const std::string &n, std::string &iv, int64_t count,
+  std::string openLoop(const std::string &lo, const std::string &n,
+                       std::string &iv, int64_t count,
                        std::vector<std::string> &carried, std::string &types) {
     std::string header;
     carried.clear();
@@ -438,7 +513,7 @@ private:
     std::string loop = e.newName();
     iv = e.newName();
     e.open(loop + ":" + std::to_string(count) + " = scf.for " + iv + " = " +
-           e.i32(0) + " to " + n + " step " + e.i32(1) + " iter_args(" +
+           lo + " to " + n + " step " + e.i32(1) + " iter_args(" +
            header + ") -> (" + types + ") : i32 {");
     return loop;
   }
@@ -452,16 +527,17 @@ private:
         "%dk: !llvm.ptr, %dv: !llvm.ptr, %heads: i32, %kv_heads: i32, "
         "%q_len: i32, %kv_len: i32, %s_rows: i32, %s_cols: i32, %q0: i32, "
         "%qn: i32, %k0: i32, %kn: i32, %q_owner: i32, %kv_owner: i32, "
-        "%ring: i32, %scale_log2: f32, %scale: f32",
+        "%ring: i32, %scale_log2: f32, %scale: f32" +
+            std::string(docs ? ", %cu_seqlens: !llvm.ptr" : ""),
         c.threads(), e);
   }
 
   const SliceBackwardKernelConfig &c;
   const int64_t D, cols;
-  const bool causal;
+  const bool causal, docs;
   MlirEmitter e;
   std::string lane, warp, row, group;
-  std::string qg, kg, dog, lseg, deltag, sg, dpg, dqg, dkg, dvg;
+  std::string qg, kg, dog, lseg, deltag, sg, dpg, dqg, dkg, dvg, cug;
   std::vector<std::string> colIdx;
 };
 } // namespace
@@ -478,6 +554,8 @@ void SliceBackwardWriter::prologue(const std::string &n) {
   dqg = globalPtr(e, "%dq");
   dkg = globalPtr(e, "%dk");
   dvg = globalPtr(e, "%dv");
+  if (docs)
+    cug = documentsPointer(e);
   group = e.divu("%heads", "%kv_heads");
   for (int64_t ci = 0; ci < cols; ++ci)
     colIdx.push_back(e.minu(e.add(lane, e.i32(32 * ci)), e.i32(D - 1)));
@@ -494,11 +572,30 @@ std::string SliceBackwardWriter::dq() {
                             e.ext64(e.add("%q0", row)), "i64");
   auto [lseL2, delta] = rowStats(qElem);
   std::string kRow0 = e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64");
+  // Packed documents: the keys the row sees, as one range (its document
+  // cut by the mask and the window, rowKeyRange; a padding row's sentinel
+  // gets an empty one), and the keys [jBegin, jEnd) that can lie in it.
+  std::string jBegin = e.i32(0), jEnd = "%kn";
+  DocumentTest test;
+  DocumentBounds keys;
+  if (docs) {
+    std::string qp = queryPos(row);
+    keys = rowKeyRange(e, documentBounds(e, cug, c.maxDocs, qp), qp, causal,
+                       c.window);
+    TileRange r = documentRows(e, c.layout, c.padding, keys, "%k0", "%kn",
+                               "%kv_owner", "%kv_len");
+    jBegin = r.begin;
+    jEnd = r.end;
+    test.admits = [&](const std::string &, const std::string &kp) {
+      return documentAdmits(e, keys, kp);
+    };
+    test.mask = false;
+  }
   std::string j, types;
   std::vector<std::string> acc;
-  std::string loop = openLoop("%kn", j, cols, acc, types);
+  std::string loop = openLoop(jBegin, jEnd, j, cols, acc, types);
   {
-    std::string ds = grad(bh, row, j, lseL2, delta).second;
+    std::string ds = grad(bh, row, j, lseL2, delta, test).second;
     std::string kElem = e.add(kRow0, e.ext64(e.add("%k0", j)), "i64");
     std::string yield;
     for (int64_t ci = 0; ci < cols; ++ci)
@@ -522,18 +619,36 @@ std::string SliceBackwardWriter::dkdv() {
   std::string bhk = e.add(e.mul("%b", "%kv_heads"), "%h");
   std::string kElem = e.add(e.mul(e.ext64(bhk), e.ext64("%kv_len"), "i64"),
                             e.ext64(e.add("%k0", row)), "i64");
+  // Packed documents: the query rows [iBegin, iBegin + nq) that can share
+  // the key's document (a pair counts iff both lie in one document). A
+  // padding key's sentinel gets the last document (Kernels.h), so the
+  // mask's padding side (KernelWindow) stays in the test.
+  std::string iBegin = e.i32(0), nq = "%qn";
+  DocumentTest test;
+  DocumentBounds doc;
+  if (docs) {
+    doc = documentBounds(e, cug, c.maxDocs, keyPos(row));
+    TileRange r = documentRows(e, c.layout, c.padding, doc, "%q0", "%qn",
+                               "%q_owner", "%q_len");
+    iBegin = r.begin;
+    nq = e.sub(r.end, r.begin);
+    test.admits = [&](const std::string &qp, const std::string &) {
+      return documentAdmits(e, doc, qp);
+    };
+  }
   std::string it, types;
   std::vector<std::string> acc;
   std::string loop =
-      openLoop(e.mul(group, "%qn"), it, 2 * cols, acc, types);
+      openLoop(e.i32(0), e.mul(group, nq), it, 2 * cols, acc, types);
   {
-    std::string hq = e.add(e.mul("%h", group), e.divu(it, "%qn"));
-    std::string i = e.remu(it, "%qn");
+    // (nq > 0 inside the loop.)
+    std::string hq = e.add(e.mul("%h", group), e.divu(it, nq));
+    std::string i = e.add(iBegin, e.remu(it, nq));
     std::string bh = e.add(e.mul("%b", "%heads"), hq);
     std::string qElem = e.add(e.mul(e.ext64(bh), e.ext64("%q_len"), "i64"),
                               e.ext64(e.add("%q0", i)), "i64");
     auto [lseL2, delta] = rowStats(qElem);
-    auto [p, ds] = grad(bh, i, row, lseL2, delta);
+    auto [p, ds] = grad(bh, i, row, lseL2, delta, test);
     std::string yield;
     for (int64_t ci = 0; ci < cols; ++ci) // dK += dS Q
       yield += (ci ? ", " : "") +

@@ -35,9 +35,10 @@ func.func @plan_zero() attributes {ring.plan = #ring.plan<grid = @"", grid_shape
 
 // -----
 
-shard.grid @g(shape = 1x1x2)
-// expected-error @+1 {{max_docs (packed documents) with dim_slices = 2 is not supported yet}}
-func.func @plan_slices() attributes {ring.plan = #ring.plan<grid = @g, grid_shape = [1, 1, 2], ring_axis = 0, head_group_axis = 1, dim_slice_axis = 2, batch = 1, heads = 2, kv_heads = 2, seq = 8, head_dim = 8, element_type = f32, mask = none, balance = none, scale = 0.35 : f64, max_docs = 2>} {
+// The dim-slice softmax takes the boundaries too.
+func.func @softmax_v_one_boundary(%s: memref<1x1x8x8xf32>, %v: memref<1x1x8x8xf32>, %po: memref<1x1x8x8xf32>, %pl: memref<1x1x8xf32>, %cu: memref<1xi32>, %c: index) {
+  // expected-error @+1 {{docs must be a dense memref of N + 1 >= 2 int32 document boundaries (cu_seqlens), got 'memref<1xi32>'}}
+  ring.block_softmax_v ins(%s, %v : memref<1x1x8x8xf32>, memref<1x1x8x8xf32>) outs(%po, %pl : memref<1x1x8x8xf32>, memref<1x1x8xf32>) q_owner(%c) kv_owner(%c) docs(%cu : memref<1xi32>) q_rows = [0, 8] kv_rows = [0, 8] mask<none> layout<none> ring_size = 1 scale = 0.35
   return
 }
 

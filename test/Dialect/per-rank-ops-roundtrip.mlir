@@ -22,6 +22,7 @@ func.func @per_rank(%q: memref<1x4x64x32xbf16>, %k: memref<1x2x64x32xbf16>, %v: 
   %pl = memref.alloc() : memref<1x4x64xf32>
   %s = memref.alloc() : memref<1x4x64x64xf32>
   %kb = memref.alloc() : memref<1x2x64x32xbf16>
+  %cu = memref.alloc() : memref<5xi32>
   // CHECK: ring.fill_partial
   ring.fill_partial %acc_o, %acc_l : memref<1x4x64x32xf32>, memref<1x4x64xf32>
   // CHECK: ring.stage 0 {
@@ -45,6 +46,11 @@ func.func @per_rank(%q: memref<1x4x64x32xbf16>, %k: memref<1x2x64x32xbf16>, %v: 
     ring.block_softmax_v ins(%s, %v : memref<1x4x64x64xf32>, memref<1x2x64x32xbf16>)
         outs(%po, %pl : memref<1x4x64x32xf32>, memref<1x4x64xf32>)
         q_owner(%c#0) kv_owner(%c#0) q_rows = [0, 64] kv_rows = [0, 64] mask<none> layout<none> ring_size = 2 scale = 0.125
+    // Packed documents: the softmax takes cu_seqlens.
+    // CHECK: ring.block_softmax_v ins({{.*}}) outs({{.*}}) q_owner(%{{.+}}) kv_owner(%{{.+}}) docs(%{{.+}} : memref<5xi32>) q_rows = [0, 64] kv_rows = [0, 64] mask<causal>
+    ring.block_softmax_v ins(%s, %v : memref<1x4x64x64xf32>, memref<1x2x64x32xbf16>)
+        outs(%po, %pl : memref<1x4x64x32xf32>, memref<1x4x64xf32>)
+        q_owner(%c#0) kv_owner(%c#0) docs(%cu : memref<5xi32>) q_rows = [0, 64] kv_rows = [0, 64] mask<causal> layout<zigzag> ring_size = 2 scale = 0.125
     // CHECK: ring.merge ins({{.*}}) outs({{.*}}) rows = [0, 64]
     ring.merge ins(%po, %pl : memref<1x4x64x32xf32>, memref<1x4x64xf32>) outs(%acc_o, %acc_l : memref<1x4x64x32xf32>, memref<1x4x64xf32>) rows = [0, 64]
     // CHECK: ring.shift_wait %[[T]]

@@ -260,12 +260,11 @@ Expected<AttentionSpec> mlir::ring::parseSpecString(StringRef text) {
                      "the sliding window is applied by the attention's ring "
                      "schedule, and the layer op has no window yet; give no "
                      "d_model with a window");
-  if (spec.maxDocs && (spec.dModel || spec.dimSlices > 1))
-    return specError(Twine("spec keys 'max_docs' and '") +
-                     (spec.dModel ? "d_model" : "dim_slices") +
-                     "': packed documents are masked by the ring schedule's "
-                     "block kernels only so far; give max_docs with "
-                     "dim_slices=1 and no d_model");
+  if (spec.maxDocs && spec.dModel)
+    return specError("spec keys 'max_docs' and 'd_model': packed documents "
+                     "are masked by the attention's ring schedule, and the "
+                     "layer op has no documents yet; give no d_model with "
+                     "max_docs");
   if (spec.dModel && a2a > 1)
     return specError("spec keys 'd_model' and 'a2a': the whole layer runs on "
                      "ring x head_groups x dim_slices grids only so far; give "

@@ -133,6 +133,7 @@ int main(int argc, char **argv) {
   softmax.layout = c.layout;
   softmax.padding = c.padding;
   softmax.window = c.window;
+  softmax.maxDocs = c.maxDocs;
   auto kind = selectAttentionKernel(gpuKernel, *info, error);
   if (!kind)
     return fail(error);
@@ -169,6 +170,7 @@ int main(int argc, char **argv) {
   sliceBwd.layout = c.layout;
   sliceBwd.padding = c.padding;
   sliceBwd.window = c.window;
+  sliceBwd.maxDocs = c.maxDocs;
   bool wgmma = kernel == "attention" && *kind == AttentionKernelKind::wgmma;
   std::string why;
   if (wgmma)

@@ -135,8 +135,9 @@ public:
       op.emitRemark()
           << "packed documents (max_docs " << plan.maxDocs
           << "): every block applies the document mask of cu_seqlens at run "
-             "time and skips key tiles outside its queries' documents; all "
-          << S << " ring stages still shift K and V, since no stage can be "
+             "time and skips "
+          << (plan.dimSlices() > 1 ? "the keys" : "key tiles")
+          << " outside its queries' documents; all " << S << " ring stages still shift K and V, since no stage can be "
                   "proved dead before the documents are known";
     op.erase();
   }

@@ -113,7 +113,8 @@ public:
                       << " dim-slice ranks (a ring all-reduce sends " << sent
                       << " bytes per rank), in each of " << P << " stages";
     }
-    if (plan.hasWindow()) {
+    // One ring rank has a single stage and shifts nothing: no ring remarks.
+    if (plan.hasWindow() && P > 1) {
       int64_t kvBytes = 2 * cast<MemRefType>(op.getKey().getType())
                                 .getNumElements() *
                         (plan.elementType.getIntOrFloatBitWidth() / 8);
@@ -131,7 +132,7 @@ public:
         d << bytes;
       d << " bytes per rank";
     }
-    if (plan.hasDocuments())
+    if (plan.hasDocuments() && P > 1)
       op.emitRemark()
           << "packed documents (max_docs " << plan.maxDocs
           << "): every block applies the document mask of cu_seqlens at run "

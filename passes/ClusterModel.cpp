@@ -63,6 +63,10 @@ Expected<ClusterModel> mlir::ring::getClusterPreset(StringRef name) {
     // D = 128 bounds what such a kernel reaches, so we take 650. Not
     // measured (no GPU where we work).
     k.attentionFlops = 650e12;
+    // Where auto falls back to mma.sync (D % 16 != 0): bench/NOTES.md's
+    // "H100 prediction" of that kernel, ~200-300 TFLOP/s at D = 128 (not
+    // measured).
+    k.mmaAttentionFlops = 250e12;
     // The dim-slice softmax·V kernel is SIMT (bench/NOTES.md, "Dim slices on
     // GPU targets"); assumed half the H100 SXM fp32 SIMT peak of 67 TFLOP/s
     // (datasheet). The score kernel is on mma.sync and much faster, so the
@@ -285,7 +289,9 @@ Expected<ClusterModel> mlir::ring::parseClusterJson(StringRef text,
                     1e9) &&
            r.number(*ko, path, "slice_GFLOPs", k.sliceFlops, true, 1e9) &&
            r.number(*ko, path, "memory_GBps", k.memoryBandwidth, true, GB) &&
-           r.number(*ko, path, "gemm_GFLOPs", k.gemmFlops, false, 1e9);
+           r.number(*ko, path, "gemm_GFLOPs", k.gemmFlops, false, 1e9) &&
+           r.number(*ko, path, "mma_attention_GFLOPs", k.mmaAttentionFlops,
+                    false, 1e9);
       if (!ok)
         break;
       k.source = ko->getString("source").value_or(name).str();

@@ -39,6 +39,11 @@ struct KernelModel {
   /// The fused block-attention kernel (ring.block_attention), FLOP/s with
   /// FLOPs = 4·q·k·D per visible (query, key) pair.
   double attentionFlops = 0;
+  /// On a target whose default attention kernel is wgmma (sm_90a): the
+  /// mma.sync kernel's FLOP/s, which --gpu-kernel=auto runs where wgmma
+  /// cannot take the blocks (a head_dim that is not a multiple of 16). 0:
+  /// the same as attentionFlops.
+  double mmaAttentionFlops = 0;
   /// The dim-slice kernels (ring.block_scores, ring.block_softmax_v), FLOP/s
   /// with FLOPs = 2·q·k·Dl each.
   double sliceFlops = 0;
@@ -99,6 +104,8 @@ llvm::Expected<ClusterModel> getClusterPreset(llvm::StringRef name);
 ///   "kernels": {"sm_90a": {"attention_GFLOPs": 250000,
 ///                          "slice_GFLOPs": 30000, "memory_GBps": 3000,
 ///                          "gemm_GFLOPs": 400000,   // optional (layers)
+///                          "mma_attention_GFLOPs": 250000, // optional:
+///                          // mma.sync where auto cannot use wgmma
 ///                          "source": "..."}} }
 /// ```
 /// GB are 10^9 bytes. Errors name the member and what is expected.

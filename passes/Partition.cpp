@@ -266,6 +266,14 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   }
   func::ReturnOp::create(b, ret.getLoc());
   bool grad = op.getGrad();
+  // Remarks on `op` before its block is erased with it.
+  if (grad && plan.a2a() > 1 && plan.replicatesKvHeads())
+    op.emitRemark() << "a2a backward: each key/value head's dK/dV comes "
+                       "back from its "
+                    << plan.a2a() / (plan.kvHeads / plan.headGroups())
+                    << " replicas, each computed from that rank's query "
+                       "heads only; ring.sum_replicas adds them onto the "
+                       "owning head (fp32 sum, one rounding)";
   oldBody->dropAllDefinedValueUses();
   oldBody->erase();
 
@@ -275,16 +283,8 @@ LogicalResult partitionFunction(func::FuncOp func, AttentionOp op,
   StringRef names[] = {"q", "k", "v", "o", "lse", "cu_seqlens"};
   for (unsigned i = 0; i < argTypes.size(); ++i)
     func.setArgAttr(i, "ring.name", StringAttr::get(ctx, names[i]));
-  if (grad) {
+  if (grad)
     addBackwardFunction(func, plan, loc);
-    if (plan.a2a() > 1 && plan.replicatesKvHeads())
-      op.emitRemark() << "a2a backward: each key/value head's dK/dV comes "
-                         "back from its "
-                      << plan.a2a() / (plan.kvHeads / plan.headGroups())
-                      << " replicas, each computed from that rank's query "
-                         "heads only; ring.sum_replicas adds them onto the "
-                         "owning head (fp32 sum, one rounding)";
-  }
   return success();
 }
 

@@ -113,7 +113,8 @@ public:
                       << " dim-slice ranks (a ring all-reduce sends " << sent
                       << " bytes per rank), in each of " << P << " stages";
     }
-    if (plan.hasWindow()) {
+    // One ring rank has a single stage and shifts nothing: no ring remarks.
+    if (plan.hasWindow() && P > 1) {
       int64_t kvBytes = 2 * cast<MemRefType>(op.getKey().getType())
                                 .getNumElements() *
                         (plan.elementType.getIntOrFloatBitWidth() / 8);
@@ -131,12 +132,13 @@ public:
         d << bytes;
       d << " bytes per rank";
     }
-    if (plan.hasDocuments())
+    if (plan.hasDocuments() && P > 1)
       op.emitRemark()
           << "packed documents (max_docs " << plan.maxDocs
           << "): every block applies the document mask of cu_seqlens at run "
-             "time and skips key tiles outside its queries' documents; all "
-          << S << " ring stages still shift K and V, since no stage can be "
+             "time and skips "
+          << (plan.dimSlices() > 1 ? "the keys" : "key tiles")
+          << " outside its queries' documents; all " << S << " ring stages still shift K and V, since no stage can be "
                   "proved dead before the documents are known";
     op.erase();
   }

@@ -116,11 +116,7 @@ private:
   /// formula: it grows with i, so the causal tile count stays a prefix).
   std::string pos(const std::string &i, const std::string &owner,
                   const std::string &len) {
-    if (c.padding) {
-      std::string valid;
-      return paddedPosition(e, c.layout, i, owner, len, c.padding, &valid);
-    }
-    return globalPosition(e, c.layout, i, owner, len, "%ring");
+    return partPosition(e, c.layout, i, owner, len, "%ring", c.padding);
   }
   /// The position the masks compare (padding rows: the sentinels of
   /// Visibility.h, maskPosition).

@@ -143,6 +143,18 @@ std::string mlir::ring::gpu::paddedPosition(MlirEmitter &e, Balance layout,
   return i;
 }
 
+std::string mlir::ring::gpu::partPosition(MlirEmitter &e, Balance layout,
+                                          const std::string &i,
+                                          const std::string &owner,
+                                          const std::string &len,
+                                          const std::string &ring,
+                                          const SeqPadding &pad) {
+  if (!pad)
+    return globalPosition(e, layout, i, owner, len, ring);
+  std::string valid;
+  return paddedPosition(e, layout, i, owner, len, pad, &valid);
+}
+
 std::string mlir::ring::gpu::maskPosition(MlirEmitter &e, Balance layout,
                                           const std::string &i,
                                           const std::string &owner,

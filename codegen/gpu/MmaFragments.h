@@ -57,6 +57,14 @@ std::string paddedPosition(MlirEmitter &e, Balance layout, const std::string &i,
                            const std::string &owner, const std::string &len,
                            const SeqPadding &pad, std::string *valid);
 
+/// The layout's position (i32) of local row `i` of `owner`'s buffer of
+/// `len` rows: globalPosition, or with padded parts paddedPosition (padding
+/// rows continue the part's formula, so positions grow with i: causal tile
+/// skipping stays a prefix and documentTileRange can bisect).
+std::string partPosition(MlirEmitter &e, Balance layout, const std::string &i,
+                         const std::string &owner, const std::string &len,
+                         const std::string &ring, const SeqPadding &pad);
+
 /// The i32 position of local row `i` that the masks compare: the layout's
 /// position (globalPosition), and with padded parts the sentinel of
 /// Visibility.h on padding rows (paddingKeyPosition for a key, `isKey`,

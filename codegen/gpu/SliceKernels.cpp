@@ -206,19 +206,6 @@ static std::string loadHalfAsF32(MlirEmitter &e, const std::string &base,
   return e.let("arith.bitcast " + hi + " : i32 to f32");
 }
 
-/// The position of local row `i` of `owner`'s buffer of `len` rows by the
-/// part's formula (padding rows continue it), which grows with i: what
-/// documentTileRange bisects.
-static std::string rowPosition(MlirEmitter &e, Balance layout,
-                               const SeqPadding &pad, const std::string &i,
-                               const std::string &owner,
-                               const std::string &len) {
-  if (!pad)
-    return globalPosition(e, layout, i, owner, len, "%ring");
-  std::string valid;
-  return paddedPosition(e, layout, i, owner, len, pad, &valid);
-}
-
 /// Packed documents: the rows [begin, end) (relative to `r0`, of `n` rows
 /// of `owner`'s buffer of `len` rows) whose positions can lie in
 /// [doc.first, doc.last] (documentTileRange over tiles of one row).
@@ -228,7 +215,7 @@ static TileRange documentRows(MlirEmitter &e, Balance layout,
                               const std::string &owner,
                               const std::string &len) {
   auto at = [&](const std::string &t) {
-    return rowPosition(e, layout, pad, e.add(r0, t), owner, len);
+    return partPosition(e, layout, e.add(r0, t), owner, len, "%ring", pad);
   };
   return documentTileRange(e, n, doc.first, doc.last, at, at);
 }

@@ -177,11 +177,7 @@ private:
   /// formula, growing with i; see the mma.sync kernel).
   std::string pos(const std::string &i, const std::string &owner,
                   const std::string &len) {
-    if (c.padding) {
-      std::string valid;
-      return paddedPosition(e, c.layout, i, owner, len, c.padding, &valid);
-    }
-    return globalPosition(e, c.layout, i, owner, len, "%ring");
+    return partPosition(e, c.layout, i, owner, len, "%ring", c.padding);
   }
   /// The position the masks compare (padding rows: the sentinels of
   /// Visibility.h, maskPosition).

@@ -76,6 +76,27 @@ ringrt_status hostStaged(ringrt::DeviceBackend &device, const void *in,
   return st;
 }
 
+/// Runs `collective`, an in-place sum over `count` floats of the device
+/// buffer `buf` that the communicator addresses directly: every byte must
+/// have been written before (DeviceBackend::hostReads), and all are
+/// initialized afterwards.
+template <typename Collective>
+ringrt_status inPlace(ringrt::DeviceBackend &device, float *buf,
+                      int64_t count, const char *name, int32_t stage,
+                      Collective collective) {
+  int64_t bytes = count * static_cast<int64_t>(sizeof(float));
+  if (count > 0)
+    if (ringrt_status st = device.hostReads(
+            buf, bytes,
+            ringrt::formatv("the buffer of the stage %d %s", stage, name)
+                .c_str()))
+      return st;
+  ringrt_status st = collective();
+  if (st == RINGRT_OK && count > 0)
+    device.hostWrote(buf, bytes);
+  return st;
+}
+
 /// The all-reduce over the axis playing `role` of a device buffer (GPU
 /// targets): in place over that axis, through staging memory (hostStaged)
 /// when the communicator cannot address device memory (the condition of
@@ -98,7 +119,9 @@ ringrt_status deviceAllreduceSumF32(ringrt_context *ctx, float *buf,
   if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0) {
     if (ringrt_status st = device.synchronize())
       return st;
-    return ringrt_allreduce_sum_f32(ctx, buf, count, role, stage);
+    return inPlace(device, buf, count, "all-reduce", stage, [&] {
+      return ringrt_allreduce_sum_f32(ctx, buf, count, role, stage);
+    });
   }
   int64_t bytes = count * static_cast<int64_t>(sizeof(float));
   return hostStaged(device, buf, bytes, buf, bytes,
@@ -135,7 +158,8 @@ ringrt_status deviceReduceScatterRows(ringrt_context *ctx, float *buf,
   if (!ringrt::shiftNeedsHostStaging(ctx) || count <= 0) {
     if (ringrt_status st = device.synchronize())
       return st;
-    return run(buf);
+    return inPlace(device, buf, count, "reduce-scatter", stage,
+                   [&] { return run(buf); });
   }
   int64_t bytes = count * static_cast<int64_t>(sizeof(float));
   return hostStaged(device, buf, bytes, buf, bytes, [&](void *in, void *) {
@@ -168,8 +192,23 @@ ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
   if (!ringrt::shiftNeedsHostStaging(ctx)) {
     if (ringrt_status st = device.synchronize())
       return st;
-    return ctx->comm->allToAll(send, recv, plan.send.data(),
-                               plan.recv.data(), plan.U, id);
+    // The communicator reads the send blocks and writes the receive blocks
+    // of device memory in place (DeviceBackend::hostReads/hostWrote).
+    std::string what = ringrt::formatv("a send block of all-to-all #%d", id);
+    for (const ringrt::layout::A2ABlock &b : plan.send)
+      for (int64_t r = 0; r < b.runs(); ++r)
+        if (ringrt_status st = device.hostReads(
+                static_cast<const char *>(send) + b.runOffset(r), b.rowBytes,
+                what.c_str()))
+          return st;
+    if (ringrt_status st = ctx->comm->allToAll(send, recv, plan.send.data(),
+                                               plan.recv.data(), plan.U, id))
+      return st;
+    for (const ringrt::layout::A2ABlock &b : plan.recv)
+      for (int64_t r = 0; r < b.runs(); ++r)
+        device.hostWrote(static_cast<char *>(recv) + b.runOffset(r),
+                         b.rowBytes);
+    return RINGRT_OK;
   }
   return hostStaged(device, send, plan.sendBytes, recv, plan.recvBytes,
                     [&](void *in, void *out) {
@@ -379,6 +418,10 @@ void ringrt_cg_shift_start_dir(ringrt_context *ctx, int32_t *status,
   if (ringrt::shiftNeedsHostStaging(ctx))
     return record(status,
                   ringrt::stagedShiftStart(ctx, send, recv, bytes, stage, tag,
+                                           slot, direction));
+  if (ctx && ctx->deviceBackend)
+    return record(status,
+                  ringrt::directShiftStart(ctx, send, recv, bytes, stage, tag,
                                            slot, direction));
   record(status, ringrt_shift_start_dir(ctx, send, recv, bytes, stage, tag,
                                         direction, slot));

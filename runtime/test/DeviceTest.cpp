@@ -4,8 +4,9 @@
 // public and codegen C APIs: emu allocation and copies (bounds checked), a
 // tiny PTX kernel loaded and launched through ringrt_cg_module_load /
 // ringrt_cg_launch, an out-of-bounds launch surfacing through the status
-// cell with the emulator's message, device "cpu", and device "cuda" without
-// a driver.
+// cell with the emulator's message, reads of device memory nothing wrote
+// (by a kernel, or by the communicator's send), device "cpu", and device
+// "cuda" without a driver.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,6 +141,62 @@ TEST(Device, EmuLaunchesPtxThroughCodegenAbi) {
   EXPECT_EQ(status, RINGRT_OK);
 }
 
+TEST(Device, EmuKernelReadOfUnwrittenMemoryFails) {
+  Context c("emu");
+  ASSERT_TRUE(c.ctx);
+  int32_t status = RINGRT_OK;
+  void *in = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  void *out = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  ASSERT_EQ(status, RINGRT_OK);
+  // The first 16 elements are copied in; thread 16 reads the 17th.
+  std::vector<uint32_t> host(16, 5);
+  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, in, host.data(), 16 * 4),
+            RINGRT_OK);
+  EXPECT_EQ(launchTwice(c.ctx, in, out, 32, 2), RINGRT_ERR_DEVICE);
+  std::string err = ringrt_last_error();
+  EXPECT_NE(err.find("kernel 'twice'"), std::string::npos) << err;
+  EXPECT_NE(err.find("thread (16,0,0)"), std::string::npos) << err;
+  EXPECT_NE(err.find("reads uninitialized global memory: 4 of 4 bytes"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find(" + 64 (of 128 bytes)"), std::string::npos) << err;
+  // Copying unwritten device memory back to the host is no error: it holds
+  // the all-ones poison.
+  std::vector<uint32_t> back(32);
+  EXPECT_EQ(ringrt_memcpy_to_host(c.ctx, back.data(), in, 32 * 4), RINGRT_OK);
+  EXPECT_EQ(back[16], 0xffffffffu);
+}
+
+TEST(Device, EmuShiftSendsWrittenBytesAndInitializesWhatItReceives) {
+  Context c("emu");
+  ASSERT_TRUE(c.ctx);
+  int32_t status = RINGRT_OK;
+  void *send = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  void *recv = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  void *out = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  ASSERT_EQ(status, RINGRT_OK);
+  // Sending bytes nothing wrote hands another rank garbage: an error.
+  ringrt_cg_shift(c.ctx, &status, send, recv, 32 * 4, 3, 0);
+  EXPECT_EQ(status, RINGRT_ERR_DEVICE);
+  std::string err = ringrt_last_error();
+  EXPECT_NE(err.find("the send buffer of the stage 3 ring shift reads "
+                     "uninitialized device memory"),
+            std::string::npos)
+      << err;
+  // Once written, the shift goes through and a kernel may read what the
+  // communicator received (the self comm's copy, in place).
+  status = RINGRT_OK;
+  std::vector<uint32_t> host(32, 9), back(32);
+  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, send, host.data(), 32 * 4),
+            RINGRT_OK);
+  ringrt_cg_shift(c.ctx, &status, send, recv, 32 * 4, 3, 0);
+  ASSERT_EQ(status, RINGRT_OK) << ringrt_last_error();
+  EXPECT_EQ(launchTwice(c.ctx, recv, out, 32, 1), RINGRT_OK)
+      << ringrt_last_error();
+  ASSERT_EQ(ringrt_memcpy_to_host(c.ctx, back.data(), out, 32 * 4), RINGRT_OK);
+  EXPECT_EQ(back, std::vector<uint32_t>(32, 18));
+}
+
 TEST(Device, EmuOutOfBoundsLaunchFailsThroughStatus) {
   Context c("emu");
   ASSERT_TRUE(c.ctx);
@@ -147,6 +204,9 @@ TEST(Device, EmuOutOfBoundsLaunchFailsThroughStatus) {
   void *in = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
   void *out = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
   ASSERT_EQ(status, RINGRT_OK);
+  std::vector<uint32_t> host(32, 5);
+  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, in, host.data(), 32 * 4),
+            RINGRT_OK);
   // 64 elements over 32-element buffers: thread 32 (CTA 1, thread 0) reads
   // past `in`.
   EXPECT_EQ(launchTwice(c.ctx, in, out, 64, 2), RINGRT_ERR_DEVICE);

@@ -50,14 +50,20 @@ TEST(ClusterModel, JsonFile) {
   const char *text = R"({"nodes": 2, "devices_per_node": 4,
     "intra_node": {"bandwidth_GBps": 100, "latency_us": 2},
     "inter_node": {"bandwidth_GBps": 10, "latency_us": 8},
-    "device_memory_GB": 16,
+    "device_memory_GB": 16, "default_target": "cpu",
     "kernels": {"cpu": {"attention_GFLOPs": 50, "slice_GFLOPs": 5,
-                        "memory_GBps": 8}}})";
+                        "memory_GBps": 8},
+                "sm_90a": {"attention_GFLOPs": 600000, "slice_GFLOPs": 5,
+                           "memory_GBps": 8,
+                           "mma_attention_GFLOPs": 200000}}})";
   auto c = parseClusterJson(text, "x.json");
   ASSERT_TRUE(static_cast<bool>(c)) << llvm::toString(c.takeError());
   EXPECT_EQ(c->maxRanks(), 8);
   EXPECT_DOUBLE_EQ(c->interNode.latency, 8e-6);
   EXPECT_DOUBLE_EQ(c->kernelsFor("cpu")->attentionFlops, 50e9);
+  // Optional: 0 (the attention rate) when absent.
+  EXPECT_DOUBLE_EQ(c->kernelsFor("cpu")->mmaAttentionFlops, 0);
+  EXPECT_DOUBLE_EQ(c->kernelsFor("sm_90a")->mmaAttentionFlops, 200e12);
   EXPECT_EQ(c->defaultTarget, "cpu");
 
   auto missing = parseClusterJson(R"({"nodes": 1, "devices_per_node": 2})",

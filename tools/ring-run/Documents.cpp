@@ -165,7 +165,7 @@ int32_t ringrun::callForwardEntry(ringrt_attention_entry entry,
   if (!s.hasDocuments())
     return entry(ctx, q, k, v, o, lse, /*workspace: the context's*/ nullptr,
                  /*stream: the context's*/ nullptr);
-  auto varlen = reinterpret_cast<VarlenEntry>(entry);
+  auto varlen = entryAs<VarlenEntry>(entry);
   return varlen(ctx, q, k, v, o, lse, s.cuSeqlens.data(), nullptr, nullptr);
 }
 

@@ -48,6 +48,14 @@ typedef int32_t (*VarlenEntry)(ringrt_context *, const ringrt_tensor *,
                                ringrt_tensor *, ringrt_tensor *,
                                const int32_t *, void *, void *);
 
+/// Entry `f` called in another of its forms (the varlen one adds
+/// cu_seqlens before the workspace): the cast goes through void (*)(),
+/// which -Wcast-function-type exempts, to say that the change of signature
+/// is deliberate.
+template <typename To, typename From> To entryAs(From f) {
+  return reinterpret_cast<To>(reinterpret_cast<void (*)()>(f));
+}
+
 /// Calls the forward entry `entry` of an artifact of `s`: with documents,
 /// as a VarlenEntry with s.cuSeqlens.
 int32_t callForwardEntry(ringrt_attention_entry entry, const AttentionSpec &s,

@@ -101,7 +101,7 @@ struct GradBuffers {
   int32_t backward(const GradRun &run) {
     const AttentionSpec &s = run.manifest.spec;
     if (s.hasDocuments()) // the varlen form takes cu_seqlens last
-      return reinterpret_cast<VarlenBackwardEntry>(run.backward)(
+      return entryAs<VarlenBackwardEntry>(run.backward)(
           run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, &dout.t, &dq.t, &dk.t,
           &dv.t, s.cuSeqlens.data(), nullptr, nullptr);
     return run.backward(run.ctx, &q.t, &k.t, &v.t, &o.t, &lse.t, &dout.t,

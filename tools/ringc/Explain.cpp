@@ -65,8 +65,11 @@ std::string specRuleError(MLIRContext &ctx, const AttentionSpec &spec) {
 
 /// The GPU kernels' own rules (codegen/gpu/Kernels.h) for the per-rank
 /// shapes of `candidate` on `target`; "" on the CPU target or when they hold.
-std::string targetRuleError(const AttentionSpec &candidate,
-                            StringRef target) {
+/// `*mmaFallback` (when given) is set to why wgmma cannot take the
+/// attention blocks when they run on mma.sync although wgmma is the
+/// target's default.
+std::string targetRuleError(const AttentionSpec &candidate, StringRef target,
+                            std::string *mmaFallback = nullptr) {
   if (!target.starts_with("sm_"))
     return "";
   std::string error;
@@ -97,8 +100,11 @@ std::string targetRuleError(const AttentionSpec &candidate,
     config.mask = mask;
     config.layout = layout;
     wgmmaError = config.validate(*info);
-    if (!wgmmaError.empty() && mmaConfig.validate(*info).empty())
+    if (!wgmmaError.empty() && mmaConfig.validate(*info).empty()) {
       wgmma = false;
+      if (mmaFallback)
+        *mmaFallback = wgmmaError;
+    }
   }
   if (candidate.dModel > 0) {
     // The layer's GEMMs: rows B·L/P, columns and reduction d_model and the
@@ -132,6 +138,16 @@ std::string targetRuleError(const AttentionSpec &candidate,
   softmax.mask = mask;
   softmax.layout = layout;
   return softmax.validate(*info);
+}
+
+/// The kernel rates of a candidate: the mma.sync attention rate where
+/// --gpu-kernel=auto falls back to it (targetRuleError's mmaFallback).
+KernelModel candidateKernels(const KernelModel &kernels,
+                             const std::string &mmaFallback) {
+  KernelModel k = kernels;
+  if (!mmaFallback.empty() && k.mmaAttentionFlops > 0)
+    k.attentionFlops = k.mmaAttentionFlops;
+  return k;
 }
 
 /// Megatron's tensor parallelism in the layer's terms: one ring rank, every
@@ -168,16 +184,18 @@ void printTensorPipelineReference(MLIRContext &ctx, const AttentionSpec &spec,
   candidate.dimSlices = 1;
   candidate.balance = stringifyBalance(Balance::none).str();
   std::string why = specRuleError(ctx, candidate);
+  std::string mmaFallback;
   if (why.empty())
-    why = targetRuleError(candidate, options.target);
+    why = targetRuleError(candidate, options.target, &mmaFallback);
   os << "reference: tensor-parallel " << tp << " x pipeline " << pp
      << " (PP splits the layers, not a layer): ";
   if (!why.empty()) {
     os << "not possible: " << why << "\n";
     return;
   }
-  Prediction p = predictPlan(pb, plan, cluster, kernels, options.overlap,
-                             options.fuseMerge);
+  Prediction p = predictPlan(pb, plan, cluster,
+                             candidateKernels(kernels, mmaFallback),
+                             options.overlap, options.fuseMerge);
   if (p.peakMemory > cluster.deviceMemory) {
     os << "not possible: exceeds " << formatBytes(cluster.deviceMemory)
        << " (" << formatBytes(p.peakMemory) << " per rank)\n";
@@ -248,6 +266,7 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
   }
 
   std::vector<Row> rows;
+  std::string wgmmaRefusal; // why auto runs some plans on mma.sync
   for (int64_t P = 1; P <= ranks; ++P) {
     if (ranks % P)
       continue;
@@ -279,11 +298,16 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
             row.rejected = checkAllToAll(pb, row.plan);
           if (row.rejected.empty())
             row.rejected = specRuleError(ctx, candidate);
+          std::string mmaFallback;
           if (row.rejected.empty())
-            row.rejected = targetRuleError(candidate, options.target);
+            row.rejected =
+                targetRuleError(candidate, options.target, &mmaFallback);
           if (row.rejected.empty()) {
-            row.pred = predictPlan(pb, row.plan, cluster, *kernels,
+            row.pred = predictPlan(pb, row.plan, cluster,
+                                   candidateKernels(*kernels, mmaFallback),
                                    options.overlap, options.fuseMerge);
+            if (!mmaFallback.empty())
+              wgmmaRefusal = mmaFallback;
             if (row.pred.peakMemory > cluster.deviceMemory)
               row.rejected = "exceeds " + formatBytes(cluster.deviceMemory) +
                              " (" + formatBytes(row.pred.peakMemory) +
@@ -344,6 +368,18 @@ FailureOr<PlanShape> mlir::ring::choosePlan(MLIRContext &ctx,
     os << ", projection GEMMs "
        << llvm::format("%.4g", kernels->gemmFlops / 1e12) << " TFLOP/s";
   os << " (" << kernels->source << ")\n";
+  if (!wgmmaRefusal.empty()) {
+    os << "attention kernel: plans without dim slices run on mma.sync "
+          "(--gpu-kernel=auto; wgmma: "
+       << wgmmaRefusal << "), ";
+    if (kernels->mmaAttentionFlops > 0)
+      os << "modelled at "
+         << llvm::format("%.4g", kernels->mmaAttentionFlops / 1e12)
+         << " TFLOP/s\n";
+    else
+      os << "modelled at the attention rate above (the cluster gives no "
+            "kernels." << options.target << ".mma_attention_GFLOPs)\n";
+  }
   if (layer)
     os << "layer: projections of each rank's tokens before the ring, the "
           "output projection after it, fp32 Y "

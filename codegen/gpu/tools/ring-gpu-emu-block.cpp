@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
       p[i] = f16 ? floatToF16(x) : floatToBF16(x);
       host[i] = f16 ? f16ToFloat(p[i]) : bf16ToFloat(p[i]);
     }
+    mem.markInitialized(p, n * 2); // the host wrote it
     return p;
   };
   std::vector<double> hq, hk, hv;
@@ -145,6 +146,8 @@ int main(int argc, char **argv) {
     runO[i] = po[i];
   for (long i = 0; i < B * H * PL; ++i)
     runL[i] = pl[i];
+  mem.markInitialized(po, B * H * PL * D * 4);
+  mem.markInitialized(pl, B * H * PL * 4);
 
   int32_t iargs[12] = {int32_t(H),  int32_t(HKV), int32_t(LQ),
                        int32_t(LKV), int32_t(PL), int32_t(q0),
@@ -163,6 +166,7 @@ int main(int argc, char **argv) {
   auto *cu = static_cast<int32_t *>(mem.alloc(cuHost.size() * 4));
   for (size_t i = 0; i < cuHost.size(); ++i)
     cu[i] = int32_t(cuHost[i]);
+  mem.markInitialized(cu, cuHost.size() * 4);
   auto docOf = [&](long p) {
     size_t d = 0;
     while (d + 2 < cuHost.size() && cuHost[d + 1] <= p)

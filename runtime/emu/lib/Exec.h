@@ -162,9 +162,15 @@ public:
   /// Checks an access of `bytes` at `addr` in `space` and returns the host
   /// pointer, or null after recording a fault. Generic addresses resolve to
   /// the CTA's shared window, the kernel parameters or registered global
-  /// memory. Shared accesses with `use` Read/Write are race checked.
+  /// memory. Shared accesses with `use` Read/Write are race checked; global
+  /// ones with Read must read initialized bytes, and Write initializes them.
   uint8_t *access(Space space, uint64_t addr, unsigned bytes, unsigned align,
                   const Instr &I, Warp &w, unsigned lane, Use use = Use::None);
+  /// Checks that the `bytes` shadow bytes at `init` (of global memory at
+  /// `addr`) are initialized; otherwise records a fault naming the
+  /// allocation, the offset and the first uninitialized byte.
+  bool checkGlobalInit(const uint8_t *init, uint64_t addr, uint64_t bytes,
+                       const Instr &I, Warp &w, unsigned lane);
   /// Resolves a shared (or generic pointing into shared) address to its
   /// offset in the CTA window; false after a fault.
   bool sharedOffset(Space space, uint64_t addr, unsigned bytes,

@@ -108,13 +108,16 @@ static void cpAsync(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
     c.group = w.openGroup[l];
     c.bytes = uint8_t(size);
     if (srcBytes) {
-      const uint8_t *p = x.access(Space::Global, src, srcBytes, 1, I, w, l);
-      if (!p)
-        return;
       if (src % size) {
         x.access(Space::Global, src, size, size, I, w, l); // reports it
         return;
       }
+      // Only the src-size bytes are read (the rest is zero-filled): they
+      // must be initialized.
+      const uint8_t *p = x.access(Space::Global, src, srcBytes, 1, I, w, l,
+                                  Exec::Use::Read);
+      if (!p)
+        return;
       std::memcpy(c.data, p, srcBytes);
     }
     x.prof.cpAsyncBytes += size;

@@ -184,12 +184,15 @@ static bool loadTensorMap(const Instr &I, const Operand &o, Warp &w,
       p = x.params.data() + (a - pb); // cvta.param address
     else if (a + kTensorMapBytes <= x.params.size())
       p = x.params.data() + a; // param-space address (mov of the parameter)
-    else if (x.mem.contains(a, kTensorMapBytes)) {
+    else if (Memory::Where where; x.mem.locate(a, kTensorMapBytes, where)) {
       if (a % 64) {
         x.fault(I, w, lane, "tensor map at global address " + hexAddr(a) +
                                 " is not 64-byte aligned");
         return false;
       }
+      if (where.init &&
+          !x.checkGlobalInit(where.init, a, kTensorMapBytes, I, w, lane))
+        return false;
       p = reinterpret_cast<const uint8_t *>(a);
     } else {
       x.fault(I, w, lane, "tensor map address " + hexAddr(a) +
@@ -268,10 +271,34 @@ uint64_t oobValue(const TensorMap &m) {
 }
 } // namespace
 
+namespace {
+/// The device range of the elements of one box (they lie in one allocation,
+/// so one lookup usually serves them all).
+struct BoxRange {
+  Memory &mem;
+  Memory::Where where;
+  uint8_t *initBase = nullptr; ///< shadow of where.base (null: none)
+  bool valid = false;
+  /// Finds the range of [ga, ga + eb); false if none holds it.
+  bool find(uint64_t ga, unsigned eb) {
+    if (valid && ga >= where.base && ga + eb <= where.base + where.size)
+      return true;
+    valid = mem.locate(ga, eb, where);
+    initBase = valid && where.init ? where.init - (ga - where.base) : nullptr;
+    return valid;
+  }
+  /// The shadow byte of `ga` after find() (null: always initialized).
+  uint8_t *init(uint64_t ga) const {
+    return initBase ? initBase + (ga - where.base) : nullptr;
+  }
+};
+} // namespace
+
 /// Checks that the box fits the shared window at `smem` and that its
-/// in-bounds elements lie in device memory; false after a fault.
+/// in-bounds elements lie in device memory and, for a load (`load`), are
+/// initialized; false after a fault.
 static bool checkBox(const Instr &I, Warp &w, unsigned l, Exec &x,
-                     const Box &box, uint32_t smem) {
+                     const Box &box, uint32_t smem, bool load) {
   const unsigned eb = box.m.elemBytes;
   const uint64_t bytes = box.total * eb;
   if (smem + bytes > x.shared.size()) {
@@ -281,13 +308,19 @@ static bool checkBox(const Instr &I, Warp &w, unsigned l, Exec &x,
                          "-byte shared window");
     return false;
   }
+  BoxRange range{x.mem};
   for (uint64_t e = 0; e < box.total; ++e) {
     uint64_t ga;
-    if (box.global(e, ga) && !x.mem.contains(ga, eb)) {
+    if (!box.global(e, ga))
+      continue;
+    if (!range.find(ga, eb)) {
       x.fault(I, w, l, "the tensor map's element at global address " +
                            hexAddr(ga) + " is not inside any device allocation");
       return false;
     }
+    if (load && range.initBase &&
+        !x.checkGlobalInit(range.init(ga), ga, eb, I, w, l))
+      return false;
   }
   return true;
 }
@@ -349,7 +382,7 @@ static void tmaLoad(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
     Box box(m, c);
     const unsigned eb = m.elemBytes;
     const uint64_t bytes = box.total * eb;
-    if (!checkBox(I, w, l, x, box, dst))
+    if (!checkBox(I, w, l, x, box, dst, /*load=*/true))
       return;
     for (uint64_t off = 0; off < bytes; off += 16) {
       x.checkAsyncWrite(w, l, swizzled(dst, off, m.swizzle),
@@ -390,7 +423,7 @@ static void tmaStore(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
     Box box(m, c);
     const unsigned eb = m.elemBytes;
     const uint64_t bytes = box.total * eb;
-    if (!checkBox(I, w, l, x, box, src))
+    if (!checkBox(I, w, l, x, box, src, /*load=*/false))
       return;
     for (uint64_t off = 0; off < bytes; off += 16) {
       uint32_t chunk = swizzled(src, off, m.swizzle);
@@ -402,11 +435,16 @@ static void tmaStore(const Instr &I, Warp &w, uint32_t exec, Exec &x) {
       if (x.failed)
         return;
     }
+    BoxRange range{x.mem};
     for (uint64_t e = 0; e < box.total; ++e) {
       uint64_t ga;
-      if (box.global(e, ga))
-        std::memcpy(reinterpret_cast<void *>(ga),
-                    x.shared.data() + swizzled(src, e * eb, m.swizzle), eb);
+      if (!box.global(e, ga))
+        continue;
+      std::memcpy(reinterpret_cast<void *>(ga),
+                  x.shared.data() + swizzled(src, e * eb, m.swizzle), eb);
+      range.find(ga, eb); // checkBox found it
+      if (uint8_t *init = range.init(ga))
+        std::memset(init, 1, eb);
     }
     x.prof.tmaStoreBytes += bytes;
   });

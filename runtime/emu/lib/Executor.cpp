@@ -154,19 +154,48 @@ uint8_t *Exec::access(Space space, uint64_t addr, unsigned bytes,
     }
     [[fallthrough]];
   }
-  case Space::Global:
-    if (!mem.contains(addr, bytes)) {
+  case Space::Global: {
+    Memory::Where where;
+    if (!mem.locate(addr, bytes, where)) {
       fault(I, w, lane, desc("out-of-bounds", space) +
                             " (not inside any device allocation)");
       return nullptr;
     }
     prof.globalBytes += bytes;
+    if (where.init) {
+      if (use == Use::Write)
+        std::memset(where.init, 1, bytes);
+      else if (use == Use::Read &&
+               !checkGlobalInit(where.init, addr, bytes, I, w, lane))
+        return nullptr;
+    }
     return reinterpret_cast<uint8_t *>(addr);
+  }
   default:
     fault(I, w, lane, std::string("unsupported state space ") +
                           spaceName(space));
     return nullptr;
   }
+}
+
+bool Exec::checkGlobalInit(const uint8_t *init, uint64_t addr, uint64_t bytes,
+                           const Instr &I, Warp &w, unsigned lane) {
+  const void *hole = std::memchr(init, 0, bytes);
+  if (__builtin_expect(!hole, 1))
+    return true;
+  uint64_t first = uint64_t(static_cast<const uint8_t *>(hole) - init);
+  uint64_t n = 0;
+  for (uint64_t i = first; i < bytes; ++i)
+    n += !init[i];
+  fault(I, w, lane,
+        "reads uninitialized global memory: " + std::to_string(n) + " of " +
+            std::to_string(bytes) + " bytes at address " + hexAddr(addr) +
+            (first ? " (the first at " + hexAddr(addr + first) + ")"
+                   : std::string()) +
+            ", " + mem.describe(addr + first) +
+            ", were never written by a kernel store, a host copy or a "
+            "transfer");
+  return false;
 }
 
 uint64_t Exec::readOther(const Operand &o, Warp &w, unsigned lane) {

@@ -36,6 +36,8 @@ TEST_P(KernelTest, Gemm16x16x16) {
     B[i] = randomBF16(rng);
     C[i] = std::nanf("");
   }
+  for (void *t : {(void *)A, (void *)B})
+    mem.markInitialized(t, 512); // the host wrote them
   void *params[] = {&A, &B, &C};
   std::string err;
   Profile prof;
@@ -169,6 +171,7 @@ TEST(Kernel, AttentionBlock) {
     t = static_cast<uint16_t *>(mem.alloc(L * D * 2));
     for (unsigned i = 0; i < L * D; ++i)
       t[i] = randomBF16(rng);
+    mem.markInitialized(t, L * D * 2); // the host wrote it
   }
   auto *o = static_cast<float *>(mem.alloc(L * D * 4));
   for (unsigned i = 0; i < L * D; ++i)

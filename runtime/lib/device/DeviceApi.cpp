@@ -93,6 +93,15 @@ struct StagedRequest final : ringrt_request {
   }
   ~StagedRequest() override { delete inner; }
 };
+
+/// A shift whose communicator receives into device memory in place: the
+/// received bytes are reported to the device when it completes.
+struct DirectRequest final : ringrt_request {
+  ringrt_request *inner = nullptr;
+  void *recv = nullptr;
+  int64_t bytes = 0;
+  ~DirectRequest() override { delete inner; }
+};
 } // namespace
 
 bool ringrt::shiftNeedsHostStaging(const ringrt_context *ctx) {
@@ -147,8 +156,40 @@ ringrt_status ringrt::stagedShiftStart(ringrt_context *ctx, const void *send,
   return RINGRT_OK;
 }
 
+ringrt_status ringrt::directShiftStart(ringrt_context *ctx, const void *send,
+                                       void *recv, int64_t bytes,
+                                       int32_t stage, int32_t tag,
+                                       ringrt_request **req,
+                                       int32_t direction) {
+  *req = nullptr;
+  if (ctx && ctx->deviceBackend && bytes > 0)
+    if (ringrt_status st = ctx->deviceBackend->hostReads(
+            send, bytes,
+            formatv("the send buffer of the stage %d ring shift", stage)
+                .c_str()))
+      return st;
+  auto direct = std::make_unique<DirectRequest>();
+  direct->recv = recv;
+  direct->bytes = bytes;
+  if (ringrt_status st = ringrt_shift_start_dir(ctx, send, recv, bytes, stage,
+                                                tag, direction,
+                                                &direct->inner))
+    return st;
+  *req = direct.release();
+  return RINGRT_OK;
+}
+
 ringrt_status ringrt::deviceShiftWait(ringrt_context *ctx,
                                       ringrt_request *req) {
+  if (auto *direct = dynamic_cast<DirectRequest *>(req)) {
+    std::unique_ptr<DirectRequest> owned(direct);
+    ringrt_request *inner = owned->inner;
+    owned->inner = nullptr;
+    ringrt_status st = ringrt_wait(ctx, inner);
+    if (st == RINGRT_OK && ctx && ctx->deviceBackend && owned->bytes > 0)
+      ctx->deviceBackend->hostWrote(owned->recv, owned->bytes);
+    return st;
+  }
   auto *staged = dynamic_cast<StagedRequest *>(req);
   if (!staged)
     return ringrt_wait(ctx, req);

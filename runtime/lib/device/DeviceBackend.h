@@ -128,6 +128,20 @@ public:
   /// queued afterwards sees it; need not wait for the copy.
   virtual ringrt_status stageIn(void *dst, const void *src, int64_t bytes);
 
+  /// Direct host access to device memory (hostAddressable devices, whose
+  /// communicator sends and receives device buffers in place). The emu
+  /// device keeps an initialization shadow of its memory: hostReads fails
+  /// (RINGRT_ERR_DEVICE, naming `what`) when a byte of [ptr, ptr + bytes)
+  /// was never written, since a transfer would hand another rank data
+  /// nobody wrote; hostWrote marks received bytes initialized. The defaults
+  /// do nothing.
+  virtual ringrt_status hostReads(const void *ptr, int64_t bytes,
+                                  const char *what) {
+    (void)ptr, (void)bytes, (void)what;
+    return RINGRT_OK;
+  }
+  virtual void hostWrote(void *ptr, int64_t bytes) { (void)ptr, (void)bytes; }
+
   /// The CUDA streams and events comm "nccl" enqueues on (NcclComm.h); null
   /// for backends without CUDA streams.
   virtual std::shared_ptr<StreamProvider> streamProvider() { return nullptr; }
@@ -186,8 +200,18 @@ ringrt_status stagedShiftStart(ringrt_context *ctx, const void *send,
                                int32_t tag, ringrt_request **req,
                                int32_t direction = 1);
 
+/// Starts a ring shift of device buffers that the communicator addresses
+/// in place (hostAddressable device): checks `send` with
+/// DeviceBackend::hostReads and, when the shift completes, reports `recv`
+/// to hostWrote (deviceShiftWait).
+ringrt_status directShiftStart(ringrt_context *ctx, const void *send,
+                               void *recv, int64_t bytes, int32_t stage,
+                               int32_t tag, ringrt_request **req,
+                               int32_t direction = 1);
+
 /// Completes a shift: for a staged request, waits for the host shift and
-/// copies the received bytes to the device (DeviceBackend::stageIn);
+/// copies the received bytes to the device (DeviceBackend::stageIn); for a
+/// direct one, waits and reports the received bytes (hostWrote);
 /// otherwise ringrt_wait. Frees `req` either way.
 ringrt_status deviceShiftWait(ringrt_context *ctx, ringrt_request *req);
 

@@ -6,6 +6,15 @@
 // against it), and launches run synchronously on the calling thread. Errors
 // carry the emulator's message (kernel, CTA, thread, address).
 //
+// Memory's initialization shadow makes a kernel's read of device memory
+// that nothing wrote an error. Host-to-device copies and what the
+// communicator receives in place (hostWrote) initialize bytes; what it sends
+// (hostReads) must be initialized. A device-to-host copy of uninitialized
+// bytes is allowed: a caller may copy a whole buffer of which kernels wrote
+// a part (ring-run reads back outputs whose padding it checks itself), and
+// those bytes hold the all-ones poison (below), so a kernel that should
+// have written them still shows in the results.
+//
 //===----------------------------------------------------------------------===//
 
 #include "DeviceBackend.h"
@@ -106,7 +115,9 @@ public:
     // cuMemAlloc's memory holds whatever was there; fresh host pages are
     // zeros, which would hide a kernel that accumulates into, or reads,
     // memory nothing wrote. All-ones bytes are NaN in f32, bf16 and f16
-    // (and −1 in integers), so such a read shows up in the results.
+    // (and −1 in integers), so such a read shows up in the results. The
+    // bytes stay uninitialized in Memory's shadow: a kernel that loads them
+    // fails in the emulator.
     std::memset(*out, 0xff, static_cast<size_t>(bytes));
     return RINGRT_OK;
   }
@@ -122,7 +133,7 @@ public:
                              int64_t bytes) override {
     if (!inDevice(dst, bytes))
       return outOfBounds("copy to device", dst, bytes);
-    std::memcpy(dst, src, static_cast<size_t>(bytes));
+    memory.write(dst, src, static_cast<size_t>(bytes));
     return RINGRT_OK;
   }
   ringrt_status copyToHost(void *dst, const void *src,
@@ -133,6 +144,25 @@ public:
     return RINGRT_OK;
   }
   ringrt_status synchronize() override { return RINGRT_OK; }
+
+  ringrt_status hostReads(const void *ptr, int64_t bytes,
+                          const char *what) override {
+    size_t n = static_cast<size_t>(bytes);
+    size_t first = memory.firstUninitialized(ptr, n);
+    if (first == n)
+      return RINGRT_OK;
+    uint64_t at = reinterpret_cast<uint64_t>(ptr) + first;
+    return setErrorf(RINGRT_ERR_DEVICE,
+                     "device 'emu': %s reads uninitialized device memory: "
+                     "the byte at %p (%s) of [%p, +%lld bytes) was never "
+                     "written by a kernel, a copy or a transfer",
+                     what, reinterpret_cast<void *>(at),
+                     memory.describe(at).c_str(), ptr,
+                     static_cast<long long>(bytes));
+  }
+  void hostWrote(void *ptr, int64_t bytes) override {
+    memory.markInitialized(ptr, static_cast<size_t>(bytes));
+  }
 
   bool profile(ringrt_device_profile *out) const override {
     *out = total;

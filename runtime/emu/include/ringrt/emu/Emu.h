@@ -35,6 +35,13 @@ struct Dim3 {
 /// Registry of device allocations. Device memory is host memory: a global
 /// address is a host pointer, and it is valid only inside a registered
 /// [base, base + size) range.
+///
+/// Memory from alloc() also has an initialization shadow, one byte per byte:
+/// it starts uninitialized, and a kernel load (ld, cp.async, TMA) of a byte
+/// that no kernel store, host copy (write(), fill()) or device copy (copy())
+/// initialized is an error. Host code that writes alloc() memory directly
+/// must say so with markInitialized(). Ranges from registerRange() are
+/// caller-owned host memory and always count as initialized.
 class Memory {
 public:
   Memory() = default;
@@ -42,21 +49,56 @@ public:
   Memory &operator=(const Memory &) = delete;
   ~Memory();
 
-  /// Allocates `bytes` of host memory (256-byte aligned) and registers it.
+  /// Allocates `bytes` of host memory (256-byte aligned) and registers it,
+  /// all of it uninitialized.
   void *alloc(size_t bytes);
   /// Frees and unregisters memory returned by alloc(). Returns false if `ptr`
   /// was not returned by alloc().
   bool free(void *ptr);
-  /// Registers caller-owned memory [ptr, ptr + bytes) as device memory.
+  /// Registers caller-owned memory [ptr, ptr + bytes) as device memory
+  /// (initialized: the emulator cannot see the host's writes to it).
   void registerRange(const void *ptr, size_t bytes);
   /// Unregisters a range registered with registerRange() or alloc().
   bool unregisterRange(const void *ptr);
   /// Returns true if [addr, addr + bytes) lies inside one registered range.
   bool contains(uint64_t addr, uint64_t bytes) const;
 
+  /// Where an access lies: its range's base and size, and the shadow byte
+  /// of its first byte (null for registerRange() memory, which is always
+  /// initialized). A shadow byte is nonzero when its byte is initialized.
+  struct Where {
+    uint64_t base = 0, size = 0;
+    uint8_t *init = nullptr;
+  };
+  /// Finds the range holding [addr, addr + bytes); false if none does.
+  bool locate(uint64_t addr, uint64_t bytes, Where &out) const;
+
+  /// Host-to-device copy: memcpy, and the bytes become initialized.
+  void write(void *dst, const void *src, size_t bytes);
+  /// Host memset of device memory; the bytes become initialized.
+  void fill(void *dst, int byte, size_t bytes);
+  /// Device-to-device copy (memmove): the data and, like valgrind, the
+  /// initialization state are copied, so copying uninitialized bytes is no
+  /// error but leaves the destination uninitialized.
+  void copy(void *dst, const void *src, size_t bytes);
+  /// The host wrote [ptr, ptr + bytes) directly (a communicator receiving
+  /// into device memory): those bytes become initialized.
+  void markInitialized(const void *ptr, size_t bytes);
+  /// The offset in [0, bytes) of the first uninitialized byte of [ptr,
+  /// ptr + bytes), or `bytes` when all are initialized (or not alloc()
+  /// memory).
+  size_t firstUninitialized(const void *ptr, size_t bytes) const;
+  /// "allocation 0x... + N (of S bytes)" for an address inside a range (for
+  /// messages).
+  std::string describe(uint64_t addr) const;
+
 private:
-  std::map<uint64_t, uint64_t> ranges; ///< base -> size
-  std::map<uint64_t, void *> owned;    ///< base -> allocation to release
+  struct Range {
+    uint64_t size = 0;
+    std::vector<uint8_t> init; ///< empty: always initialized
+  };
+  std::map<uint64_t, Range> ranges; ///< base -> range
+  std::map<uint64_t, void *> owned; ///< base -> allocation to release
 };
 
 /// Layout of one kernel parameter (`.param` in the entry signature).

@@ -1,0 +1,13 @@
+
+
+shard.grid @g(shape = 2x2)
+func.func @order(%q: tensor<1x4x64x16xf32>, %k: tensor<1x4x64x16xf32>, %v: tensor<1x4x64x16xf32>) -> (tensor<1x4x64x16xf32>, tensor<1x4x64xf32>) {
+  %s = shard.sharding @g split_axes = [[], [], [1, 0]] : !shard.sharding
+  %q1 = shard.shard %q to %s : tensor<1x4x64x16xf32>
+  %k1 = shard.shard %k to %s : tensor<1x4x64x16xf32>
+  %v1 = shard.shard %v to %s : tensor<1x4x64x16xf32>
+  // expected-error @+1 {{the sequence dimension of query is split over grid axes [1, 0]; with a2a_axis(1) it splits over [ring axis, 1] or [1] (the a2a axis last)}}
+  %o, %lse = ring.attention %q1, %k1, %v1 a2a_axis(1) : tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32> -> tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
+  return %o, %lse : tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
+}
+

@@ -1,0 +1,10 @@
+// RUN: ring-opt %s -split-input-file | ring-opt -split-input-file | FileCheck %s
+
+// The spec-level layer op, with and without biases.
+// CHECK-LABEL: func.func @layer
+// CHECK: ring.attention_layer %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} heads = 4 mask<causal> balance<striped>
+func.func @layer(%x: tensor<1x64x32xbf16>, %wq: tensor<32x64xbf16>, %wk: tensor<32x32xbf16>, %wv: tensor<32x32xbf16>, %wo: tensor<64x32xbf16>) -> (tensor<1x64x32xbf16>, tensor<1x4x64xf32>) {
+  %y, %lse = ring.attention_layer %x, %wq, %wk, %wv, %wo heads = 4 mask<causal> balance<striped> : tensor<1x64x32xbf16>, tensor<32x64xbf16>, tensor<32x32xbf16>, tensor<32x32xbf16>, tensor<64x32xbf16> -> tensor<1x64x32xbf16>, tensor<1x4x64xf32>
+  return %y, %lse : tensor<1x64x32xbf16>, tensor<1x4x64xf32>
+}
+

@@ -23,6 +23,36 @@ using namespace ringrun;
 
 namespace {
 
+TEST(HostData, PoisonTellsAnyWrittenNaNApart) {
+  for (int32_t dt : {RINGRT_F32, RINGRT_BF16, RINGRT_F16}) {
+    uint32_t buf[2] = {};
+    storePoison(buf, dt, 1);
+    float poison = loadElement(buf, dt, 1);
+    EXPECT_TRUE(std::isnan(poison)) << dt;
+    EXPECT_TRUE(isPoison(poison, dt)) << dt;
+    EXPECT_EQ(a2aPaddingFailure("dk", 1, poison, dt), "") << dt;
+    // What a kernel writes there: a canonical NaN (GPU arithmetic and the
+    // emulator keep no payload; 0x7fff in 16 bits), the all-ones bytes of
+    // unwritten device memory, a value. None is the poison.
+    uint32_t written[] = {0x7fffffffu, 0x7fc00000u, 0xffffffffu};
+    uint16_t written16[] = {0x7fff, 0xffff, 0xffc0};
+    for (unsigned i = 0; i < 3; ++i) {
+      float got = dt == RINGRT_F32 ? loadElement(&written[i], dt, 0)
+                                   : loadElement(&written16[i], dt, 0);
+      ASSERT_TRUE(std::isnan(got));
+      EXPECT_FALSE(isPoison(got, dt)) << dt << " " << i;
+      std::string why = a2aPaddingFailure("dk", 1, got, dt);
+      EXPECT_NE(why.find("dk of rank 1 is nan (0x"), std::string::npos)
+          << why;
+      EXPECT_NE(why.find("must never be written"), std::string::npos) << why;
+    }
+    EXPECT_FALSE(isPoison(0.0f, dt));
+  }
+  EXPECT_EQ(describeFloat(1.5f), "1.500000");
+  EXPECT_TRUE(sameBits(-0.0f, -0.0f));
+  EXPECT_FALSE(sameBits(0.0f, -0.0f));
+}
+
 TEST(HostData, GeneratorIsSeededAndRounded) {
   auto a = generateInput(0, 0, {2, 3, 4}, RINGRT_BF16);
   auto b = generateInput(0, 0, {2, 3, 4}, RINGRT_BF16);

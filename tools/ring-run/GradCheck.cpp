@@ -119,8 +119,8 @@ std::string statusError(const std::string &what, int32_t st) {
 /// `heads` heads on rank 0 (empty elsewhere). `withDim`: [B,H,L,D], else
 /// [B,H,L] taken from dim slice 0. Padding rows of the layout (uneven
 /// parts) hold no token: each must be exactly `padWant` (the outputs are
-/// NaN-poisoned before the run), and a2a padding rows must keep the
-/// poison, else rank 0 sets `*padFailure`.
+/// poisoned before the run, storePoison), and a2a padding rows must keep
+/// the poison bit for bit, else rank 0 sets `*padFailure`.
 std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
                                 int64_t heads, bool withDim, const char *name,
                                 float padWant, std::string *padFailure) {
@@ -165,12 +165,10 @@ std::vector<float> gatherGlobal(const GradRun &run, const Local &local,
                           std::to_string(padWant);
         },
         [&](int64_t l) {
-          // a2a padding rows (past the rank's share) keep the poison.
-          if (!std::isnan(src[l]) && padFailure->empty())
-            *padFailure = std::string(name) + " of rank " + std::to_string(r) +
-                          " is " + std::to_string(src[l]) +
-                          " in an a2a padding row (past the rank's share), "
-                          "which must never be written";
+          // a2a padding rows (past the rank's share) keep the poison, bit
+          // for bit: a NaN written there is a write.
+          if (padFailure->empty())
+            *padFailure = a2aPaddingFailure(name, r, src[l], local.dtype);
         });
   }
   return global;

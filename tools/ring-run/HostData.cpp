@@ -8,6 +8,7 @@
 #include "HostData.h"
 #include "ringrt/DType.h"
 
+#include <cstdio>
 #include <cstring>
 
 using namespace ringrun;
@@ -52,6 +53,51 @@ void ringrun::storeElement(void *data, int32_t dtype, int64_t i, float x) {
   default:
     static_cast<float *>(data)[i] = x;
   }
+}
+
+void ringrun::storePoison(void *data, int32_t dtype, int64_t i) {
+  switch (dtype) {
+  case RINGRT_BF16:
+    static_cast<uint16_t *>(data)[i] = 0x7fe5;
+    break;
+  case RINGRT_F16:
+    static_cast<uint16_t *>(data)[i] = 0x7e5a;
+    break;
+  default: {
+    const uint32_t bits = 0x7fe5a5a5u;
+    std::memcpy(static_cast<float *>(data) + i, &bits, 4);
+  }
+  }
+}
+
+bool ringrun::sameBits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof(float)) == 0;
+}
+
+bool ringrun::isPoison(float got, int32_t dtype) {
+  uint32_t poison = 0; // room for one element of any dtype
+  storePoison(&poison, dtype, 0);
+  return sameBits(got, loadElement(&poison, dtype, 0));
+}
+
+std::string ringrun::describeFloat(float x) {
+  if (!std::isnan(x))
+    return std::to_string(x);
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "nan (0x%08x)", bits);
+  return buf;
+}
+
+std::string ringrun::a2aPaddingFailure(const char *what, int rank, float got,
+                                       int32_t dtype) {
+  if (isPoison(got, dtype))
+    return "";
+  return std::string(what) + " of rank " + std::to_string(rank) + " is " +
+         describeFloat(got) +
+         " in an a2a padding row (past the rank's share), which must never "
+         "be written (it must keep the poison bit for bit)";
 }
 
 float ringrun::inputElement(uint64_t seed, int which, int64_t e,

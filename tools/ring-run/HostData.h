@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ringrun {
@@ -29,6 +30,32 @@ float loadElement(const void *data, int32_t dtype, int64_t i);
 
 /// Stores `x` (rounded to nearest even) as element `i` of `dtype`.
 void storeElement(void *data, int32_t dtype, int64_t i, float x);
+
+/// The poison ring-run fills outputs with before a run: a quiet NaN with a
+/// payload that no arithmetic produces (f32 0x7fe5a5a5, bf16 0x7fe5, f16
+/// 0x7e5a). A GPU's f32 arithmetic gives the canonical NaN 0x7fffffff (the
+/// emulator too), so a padding element that a kernel overwrote, even with a
+/// NaN, or read-modified-wrote, no longer matches the poison bit for bit.
+void storePoison(void *data, int32_t dtype, int64_t i);
+
+/// Whether `got` (an element of `dtype` read with loadElement) is still the
+/// poison of storePoison, bit for bit.
+bool isPoison(float got, int32_t dtype);
+
+/// The check of an a2a padding element (past the rank's share), which
+/// nothing may write: "" when `got` is still the poison of `dtype`, else
+/// the failure naming output `what`, `rank` and the value with its bits.
+/// Shared by the forward, grad and layer checks.
+std::string a2aPaddingFailure(const char *what, int rank, float got,
+                              int32_t dtype);
+
+/// Whether two floats have the same bits (NaN payloads and signed zeros
+/// included).
+bool sameBits(float a, float b);
+
+/// `x` for messages: std::to_string, with the bits of a NaN, e.g.
+/// "nan (0x7fffffff)".
+std::string describeFloat(float x);
 
 /// Element `e` of global input tensor `which` (0 = q, 1 = k, 2 = v): the
 /// e-th output of a splitmix64 stream seeded with

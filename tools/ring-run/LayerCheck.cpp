@@ -483,14 +483,16 @@ int ringrun::runLayerCheck(const LayerRun &run) {
                 float &dst = y[static_cast<size_t>((b * g.L + t) * g.dm + col)];
                 if (pass == 0) {
                   dst = got;
-                } else if (!(got == dst || (std::isnan(got) && std::isnan(dst)))) {
+                } else if (!sameBits(got, dst)) {
+                  // Bit for bit: a Y left as the poison on one rank and a
+                  // NaN computed on another are different.
                   failure = "y of rank " + std::to_string(r) + " (head group " +
                             std::to_string(c.headGroup) + ", dim slice " +
                             std::to_string(c.dimSlice) +
                             ") differs from head group 0 / dim slice 0 at "
                             "token " + std::to_string(t) + ", column " +
-                            std::to_string(col) + ": " + std::to_string(got) +
-                            " vs " + std::to_string(dst) +
+                            std::to_string(col) + ": " + describeFloat(got) +
+                            " vs " + describeFloat(dst) +
                             "; the all-reduce must leave every rank the same Y";
                   break;
                 }

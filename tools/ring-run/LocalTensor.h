@@ -61,10 +61,10 @@ struct LocalTensor {
     bytes.assign(static_cast<size_t>(count * ringrt_dtype_size(dt)), 0);
     ringrt_tensor_init(&t, bytes.data(), dt, rank, shape);
   }
+  /// Fills the bytes with ring-run's poison (storePoison).
   void poison() {
     for (int64_t i = 0; i < count; ++i)
-      storeElement(bytes.data(), dtype, i,
-                   std::numeric_limits<float>::quiet_NaN());
+      storePoison(bytes.data(), dtype, i);
   }
   std::vector<float> asFloat() const {
     std::vector<float> out(static_cast<size_t>(count));

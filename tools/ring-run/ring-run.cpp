@@ -342,13 +342,14 @@ struct RankBuffers {
     ringrt_tensor_init(&tlse, lse.data(), RINGRT_F32, 3, m.local.lse);
   }
 
-  /// Fills O and LSE with NaN so that unwritten outputs fail the check.
+  /// Fills O and LSE with the poison (storePoison) so that unwritten
+  /// outputs fail the check and padding that must stay unwritten can be
+  /// told apart from any NaN a kernel writes.
   void poison(const Manifest &m) {
-    float nan = std::numeric_limits<float>::quiet_NaN();
     for (int64_t i = 0, n = product(m.local.o, 4); i < n; ++i)
-      storeElement(o.data(), m.spec.dtype, i, nan);
-    for (float &x : lse)
-      x = nan;
+      storePoison(o.data(), m.spec.dtype, i);
+    for (size_t i = 0; i < lse.size(); ++i)
+      storePoison(lse.data(), RINGRT_F32, static_cast<int64_t>(i));
   }
 };
 
@@ -570,18 +571,15 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
         };
         // a2a padding rows (past the rank's share) are never written: they
         // keep the poison.
-        auto untouched = [&](const char *what, float got) {
-          if (!std::isnan(got) && failure.empty())
-            failure = std::string(what) + " of rank " + std::to_string(r) +
-                      " is " + std::to_string(got) + " in an a2a padding " +
-                      "row (past the rank's share), which must never be " +
-                      "written";
+        auto untouched = [&](const char *what, float got, int32_t dtype) {
+          if (failure.empty())
+            failure = a2aPaddingFailure(what, r, got, dtype);
         };
         forEachLocal(
             s, s.heads, true, c,
             [&](int64_t l, int64_t g) { o[static_cast<size_t>(g)] = ro[l]; },
             [&](int64_t l) { padding("o", ro[l], 0.0f); },
-            [&](int64_t l) { untouched("o", ro[l]); });
+            [&](int64_t l) { untouched("o", ro[l], s.dtype); });
         forEachLocal(
             s, s.heads, false, c,
             [&](int64_t l, int64_t g) {
@@ -599,7 +597,7 @@ int runCheck(World &w, const Options &opt, const Manifest &m,
             [&](int64_t l) {
               padding("lse", rl[l], -std::numeric_limits<float>::infinity());
             },
-            [&](int64_t l) { untouched("lse", rl[l]); });
+            [&](int64_t l) { untouched("lse", rl[l], RINGRT_F32); });
       }
 
     std::vector<float> q = generateInput(opt.seed, 0, qShape, s.dtype,

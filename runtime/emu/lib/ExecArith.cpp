@@ -81,6 +81,13 @@ static void floatOp(const Instr &I, Warp &w, uint32_t mask, Exec &x) {
       r = std::isnan(r) ? T(0) : std::fmin(std::fmax(r, T(0)), T(1));
     if (ftz)
       r = T(flushF32(float(r)));
+    // f32 arithmetic on a GPU keeps no NaN payload (neg, abs and copysign
+    // only touch the sign bit).
+    if (sizeof(T) == 4 && std::isnan(r) && I.op != Opcode::Neg &&
+        I.op != Opcode::Abs && I.op != Opcode::Copysign) {
+      x.write(I.ops[0], w, l, kCanonicalNaN32);
+      return;
+    }
     x.write(I.ops[0], w, l, F::put(r));
   });
 }

@@ -66,6 +66,8 @@ static uint64_t toFloat(DType t, double v, Round r, bool ftz, bool sat) {
   case DType::F64:
     return f64ToBits(v);
   case DType::F32: {
+    if (std::isnan(v))
+      return kCanonicalNaN32;
     float f = toF32(v, r);
     return f32ToBits(ftz ? flushF32(f) : f);
   }

@@ -62,11 +62,17 @@ inline bool roundUp(uint32_t kept, uint32_t droppedBits, unsigned nDropped,
   }
 }
 
-/// f32 -> bf16 with rounding (NaN stays quiet NaN).
+/// The canonical NaNs a GPU produces: its arithmetic and conversions keep
+/// no NaN payload (and the emulator neither, so that a NaN a kernel
+/// computes from a poison value is not the poison, bit for bit).
+constexpr uint32_t kCanonicalNaN32 = 0x7fffffff;
+constexpr uint16_t kCanonicalNaN16 = 0x7fff;
+
+/// f32 -> bf16 with rounding (NaN: the canonical NaN).
 inline uint16_t f32ToBF16(float f, Round mode = Round::Rn) {
   uint32_t b = f32ToBits(f);
   if (std::isnan(f))
-    return uint16_t((b >> 16) | 0x40);
+    return kCanonicalNaN16;
   uint32_t kept = b >> 16;
   if (roundUp(kept, b & 0xffff, 16, mode, b >> 31))
     ++kept; // carries into the exponent correctly, incl. to infinity
@@ -82,7 +88,7 @@ inline uint16_t f32ToF16(float f, Round mode = Round::Rn) {
   int32_t exp = int32_t((b >> 23) & 0xff);
   uint32_t mant = b & 0x7fffff;
   if (exp == 0xff)
-    return sign | 0x7c00 | (mant ? 0x200 : 0);
+    return mant ? kCanonicalNaN16 : uint16_t(sign | 0x7c00);
   int32_t e = exp - 127 + 15;
   if (exp == 0 && mant == 0)
     return sign;

@@ -86,6 +86,11 @@ void Memory::markInitialized(const void *ptr, size_t bytes) {
     std::memset(s, 1, bytes);
 }
 
+void Memory::markUninitialized(const void *ptr, size_t bytes) {
+  if (uint8_t *s = shadowOf(*this, ptr, bytes))
+    std::memset(s, 0, bytes);
+}
+
 void Memory::write(void *dst, const void *src, size_t bytes) {
   std::memcpy(dst, src, bytes);
   markInitialized(dst, bytes);

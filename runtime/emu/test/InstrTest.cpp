@@ -179,6 +179,38 @@ TEST(Instr, CvtBF16AndF16) {
   EXPECT_EQ(out[32 + 7] >> 16, 0x2E66u);   // f16 0.1
 }
 
+TEST(Instr, NaNResultsAreCanonical) {
+  // A GPU keeps no NaN payload through f32 arithmetic or conversions; only
+  // the sign-bit operations pass the bits on. Lane inputs: a payload NaN
+  // (ring-run's poison) and 0.
+  std::vector<uint32_t> in(64, 0);
+  for (unsigned l = 0; l < 32; ++l)
+    in[l] = 0x7fe5a5a5u;
+  auto out = runWarp(R"(
+  ld.global.f32 %f1, [%rd4];
+  ld.global.f32 %f2, [%rd4+128];
+  add.f32 %f3, %f1, %f2;            st.global.f32 [%rd5], %f3;
+  fma.rn.f32 %f3, %f2, %f2, %f1;    st.global.f32 [%rd5+128], %f3;
+  max.NaN.f32 %f3, %f2, %f1;        st.global.f32 [%rd5+256], %f3;
+  cvt.rn.bf16.f32 %rs1, %f1;        cvt.u32.u16 %r1, %rs1;
+  st.global.u32 [%rd5+384], %r1;
+  cvt.rn.f16.f32 %rs2, %f1;         cvt.u32.u16 %r2, %rs2;
+  st.global.u32 [%rd5+512], %r2;
+  neg.f32 %f3, %f1;                 st.global.f32 [%rd5+640], %f3;
+  mov.b32 %r3, %f1;                 st.global.u32 [%rd5+768], %r3;
+)",
+                     in, 32 * 7);
+  for (unsigned l = 0; l < 32; ++l) {
+    EXPECT_EQ(out[l], 0x7fffffffu) << l;
+    EXPECT_EQ(out[32 + l], 0x7fffffffu) << l;
+    EXPECT_EQ(out[64 + l], 0x7fffffffu) << l;
+    EXPECT_EQ(out[96 + l], 0x7fffu) << l;
+    EXPECT_EQ(out[128 + l], 0x7fffu) << l;
+    EXPECT_EQ(out[160 + l], 0xffe5a5a5u) << l;
+    EXPECT_EQ(out[192 + l], 0x7fe5a5a5u) << l;
+  }
+}
+
 /// Expected shfl.sync source lane, from the PTX ISA pseudo-code.
 int shflSource(int mode, int lane, int b, int c) {
   int cval = c & 0x1f, segmask = (c >> 8) & 0x1f;

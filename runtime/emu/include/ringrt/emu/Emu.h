@@ -84,6 +84,9 @@ public:
   /// The host wrote [ptr, ptr + bytes) directly (a communicator receiving
   /// into device memory): those bytes become initialized.
   void markInitialized(const void *ptr, size_t bytes);
+  /// [ptr, ptr + bytes) of alloc() memory becomes uninitialized again (a
+  /// scratch buffer reused for a new purpose: what it held is stale).
+  void markUninitialized(const void *ptr, size_t bytes);
   /// The offset in [0, bytes) of the first uninitialized byte of [ptr,
   /// ptr + bytes), or `bytes` when all are initialized (or not alloc()
   /// memory).

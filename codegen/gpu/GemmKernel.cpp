@@ -27,6 +27,19 @@
 // sums), so N and K need only be multiples of 8 (whole 16-byte chunks),
 // and M is any size.
 //
+// Any other d_model or local head_dim Dl (GemmKernelConfig::setShape)
+// gets the element-wise variant, "_dm<d_model>_dl<Dl>": rows of X and W
+// then start 2 bytes past a 4-byte boundary and a 16-byte chunk of a row
+// of O spans two heads or more, which no cp.async piece can copy. Each
+// 16-byte shared chunk is gathered through registers (gatherChunk: eight
+// 2-byte loads at clamped indices, zeros past K selected, one st.shared,
+// as MmaFragments' odd-row copy), so the tiles and the K loop, ldmatrix,
+// mma.sync / wgmma, are unchanged; a column pair of C or Y whose N is odd
+// (a pair can straddle N, or two heads of Q/K/V) is written element by
+// element (oddColumns). The wgmma form takes 128-column tiles there
+// (kWgmmaOddBlockN): the gathered elements live in registers next to the
+// accumulators.
+//
 // The sm_90a form (GemmKernelConfig::wgmma, chosen with the attention
 // kernel's kind, --gpu-kernel) keeps the 256 threads, the operand
 // addressing (the fused QKV pick, O read in place), the ragged-tail rules
@@ -76,7 +89,15 @@ std::string GemmKernelConfig::kernelName() const {
                      : kind == GemmKind::OutProjectY ? "out_y_"
                                                      : "out_project_";
   return std::string(wgmma ? "ringc_gemm_wgmma_" : "ringc_gemm_") + stem +
-         dtype + (bias ? "_bias" : "");
+         dtype + (bias ? "_bias" : "") +
+         (chunked() ? "" : "_dm" + std::to_string(dModel) + "_dl" +
+                               std::to_string(headDim));
+}
+
+void GemmKernelConfig::setShape(int64_t d, int64_t dl) {
+  bool whole = d % 8 == 0 && dl % 8 == 0;
+  dModel = whole ? 0 : d;
+  headDim = whole ? 0 : dl;
 }
 
 int64_t GemmKernelConfig::sharedBytes() const {
@@ -84,7 +105,7 @@ int64_t GemmKernelConfig::sharedBytes() const {
     return 0;
   if (wgmma)
     return 1024 +
-           kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * kWgmmaBlockN * 2);
+           kWgmmaStages * (kBlockM * 128 + kWgmmaBlockK * blockN() * 2);
   return 2 * (kBlockM * paddedRowBytes(kBlockK) +
               kBlockK * paddedRowBytes(kBlockN));
 }
@@ -114,15 +135,19 @@ std::string GemmKernelConfig::checkShape(int64_t m, int64_t n,
            std::to_string(m) + "; they must be in 1.." +
            std::to_string(65535LL * kBlockM) + " (use more ranks)";
   // Rows are copied one by one (clamped at the tail); columns and the
-  // reduction in 16-byte chunks (both forms).
+  // reduction in 16-byte chunks, or element by element (any N and K; the
+  // element-wise variant, setShape); both are passed as i32.
   for (auto [what, v] : {std::pair<const char *, int64_t>{"columns (N)", n},
-                         {"reduction length (K)", k}})
-    if (v <= 0 || v % 8 != 0 || v > INT32_MAX)
+                         {"reduction length (K)", k}}) {
+    if (v <= 0 || v > INT32_MAX)
       return std::string("the projection GEMM's ") + what + " is " +
-             std::to_string(v) + "; the " + (wgmma ? "wgmma" : "mma.sync") +
-             " GEMM copies 16-byte chunks and needs a positive "
-             "multiple of 8 below 2^31 (d_model and the local head_dim "
-             "must be multiples of 8)";
+             std::to_string(v) + "; it must be in 1..2^31 - 1";
+    if (chunked() && v % 8 != 0)
+      return std::string("the projection GEMM's ") + what + " is " +
+             std::to_string(v) +
+             "; the chunked GEMM copies 16-byte chunks and needs a "
+             "multiple of 8 (setShape picks the element-wise GEMM)";
+  }
   return "";
 }
 
@@ -155,6 +180,7 @@ private:
                     GemmKernelConfig::kBlockM == 2 * 64 &&
                     GemmKernelConfig::kWgmmaBlockN % 64 == 0 &&
                     GemmKernelConfig::kWgmmaBlockN <= 256 &&
+                    GemmKernelConfig::kWgmmaOddBlockN % 64 == 0 &&
                     GemmKernelConfig::kWgmmaBlockK == 64,
                 "wgmma: two warpgroups of m64nN (N in whole 64-column "
                 "panels, at most 256), one 64-column K panel");
@@ -170,6 +196,17 @@ private:
   /// global element `elem` (i64) of `gptr` if `inK`, else zeros.
   void chunk(const std::string &inK, const std::string &gptr,
              const std::string &elem, const std::string &soff);
+  /// The element-wise form of chunk() (GemmKernelConfig::dModel): the
+  /// eight 16-bit elements of one chunk into shared byte offset `soff`,
+  /// element i loaded from element index(i).first (i64) of `gptr` and kept
+  /// where index(i).second (an i1, "" for always) holds, else 0; the whole
+  /// chunk 0 unless `all` (an i1, "" for always). The callers clamp every
+  /// index into the matrix, so no load leaves it.
+  void gatherChunk(
+      const std::string &gptr,
+      const std::function<std::pair<std::string, std::string>(int64_t)>
+          &index,
+      const std::string &all, const std::string &soff);
   /// The A (BM x BK) and B (BK x BN) tiles of K tile `kt` into stage `buf`
   /// (padded rows for ldmatrix, or swizzled panels for wgmma).
   void copyTiles(const std::string &kt, const std::string &buf);
@@ -202,6 +239,15 @@ private:
   void epilogue(const std::vector<std::string> &acc, int64_t mTiles,
                 int64_t nTiles, const std::string &row0,
                 const std::string &col0, const std::string &cg);
+  /// The epilogue's columns col and col + 1 (`v`, fp32) of a row when
+  /// N is odd, element by element: the second only below N (bias, C or Y
+  /// in the element type, or the fp32 partial through storeF32Pair). `b`,
+  /// `l` are the row's batch and token (C), `rowElem` its first element
+  /// (i64, Y and the partial).
+  void oddColumns(const std::string &b,
+                  const std::string &l, const std::string &rowElem,
+                  const std::string &col, std::array<std::string, 2> v,
+                  const std::string &biasG, const std::string &cg);
 
   const GemmKernelConfig &c;
   const std::string halfTy;
@@ -219,6 +265,11 @@ private:
   /// A is O ([B, H, Ll, Dl]) rather than X.
   const bool readsO = c.kind == GemmKind::OutProject ||
                       c.kind == GemmKind::OutProjectY;
+  /// The element-wise variant: K - 1, N - 1 (this CTA's projection's) and
+  /// Dl as i32 constants or values, and Ll·Dl (i64), for its clamps and
+  /// head addressing.
+  const bool odd = !c.chunked();
+  std::string kLast, nLast, dlC, seqDl;
   std::optional<MmaFragments> f;
   std::optional<WgmmaFragments> w;
 };
@@ -238,6 +289,31 @@ void GemmWriter::chunk(const std::string &inK, const std::string &gptr,
   e.close();
 }
 
+void GemmWriter::gatherChunk(
+    const std::string &gptr,
+    const std::function<std::pair<std::string, std::string>(int64_t)> &index,
+    const std::string &all, const std::string &soff) {
+  // The loads first: eight independent 2-byte loads that ptxas can issue
+  // together, then the selects and one 16-byte st.shared (as copyOddRows:
+  // cp.async cannot copy pieces that start 2 bytes past a 4-byte boundary
+  // or straddle K; no branches, so the warp stays converged).
+  std::array<std::string, 8> loaded, keep;
+  for (int64_t i = 0; i < 8; ++i) {
+    auto [idx, valid] = index(i);
+    loaded[i] = f->loadHalfBits(
+        e.gep(gptr, e.mul(idx, e.i64(2), "i64"), 1, "i64"));
+    keep[i] = valid;
+  }
+  std::string v = f->packChunk([&](int64_t i) {
+    return keep[i].empty() ? loaded[i]
+                           : e.select(keep[i], loaded[i], e.i32(0), "i32");
+  });
+  if (!all.empty())
+    v = e.select(all, v, zero16, "vector<4xi32>");
+  e.line("llvm.store " + v + ", " + e.gep(smem, soff, 3) +
+         " {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>");
+}
+
 void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
   std::string k0 = e.mul(kt, e.i32(BK));
   // A: BM rows x BK/8 chunks (rows clamped to the last; chunks past K zero).
@@ -250,6 +326,43 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string col = e.remu(idx, e.i32(BK / 8));
     std::string row = e.minu(e.add(e.mul("%h", e.i32(BM)), r), "%last_m");
     std::string kc = e.add(k0, e.mul(col, e.i32(8)));
+    auto soffA = [&] {
+      return wg ? f->swizzledChunkOffset(aOff(buf), r, col, BM)
+                : e.add(e.add(aOff(buf), e.mul(r, e.i32(RA))),
+                        e.mul(col, e.i32(16)));
+    };
+    if (odd) {
+      // Element kc + i of the row, clamped to K - 1 (zero past K). X: rows
+      // of K; O: column k = (h, d) of row (b, l) is element
+      // ((b H + h) Ll + l) Dl + d = rowBase + h Ll Dl + d.
+      std::string rowBase;
+      if (!readsO) {
+        rowBase = e.mul(e.ext64(row), e.ext64("%k"), "i64");
+      } else {
+        std::string b = e.divu(row, "%seq"), l = e.remu(row, "%seq");
+        rowBase = e.mul(
+            e.add(e.mul(e.ext64(e.mul(b, "%heads")), e.ext64("%seq"), "i64"),
+                  e.ext64(l), "i64"),
+            e.ext64(dlC), "i64");
+      }
+      std::string rowBase2;
+      gatherChunk(
+          ag,
+          [&](int64_t i) {
+            std::string ki = e.add(kc, e.i32(i));
+            std::string kk = e.minu(ki, kLast);
+            if (readsO) {
+              std::string h = e.divu(kk, dlC);
+              rowBase2 = e.add(rowBase, e.mul(e.ext64(h), seqDl, "i64"), "i64");
+              kk = e.sub(kk, e.mul(h, dlC));
+            }
+            std::string idx =
+                e.add(readsO ? rowBase2 : rowBase, e.ext64(kk), "i64");
+            return std::pair{idx, e.cmp("ult", ki, "%k")};
+          },
+          "", soffA());
+      continue;
+    }
     std::string elem;
     if (!readsO) {
       elem = e.add(e.mul(e.ext64(row), e.ext64("%k"), "i64"), e.ext64(kc),
@@ -266,11 +379,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
                 e.ext64("%dl"), "i64"),
           e.ext64(d), "i64");
     }
-    std::string soff =
-        wg ? f->swizzledChunkOffset(aOff(buf), r, col, BM)
-           : e.add(e.add(aOff(buf), e.mul(r, e.i32(RA))),
-                   e.mul(col, e.i32(16)));
-    chunk(e.cmp("ult", kc, "%k"), ag, elem, soff);
+    chunk(e.cmp("ult", kc, "%k"), ag, elem, soffA());
   }
   // B: BK rows (k) x BN/8 chunks (n clamped to the last chunk; rows past K
   // zero).
@@ -279,6 +388,27 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string r = e.divu(idx, e.i32(BN / 8));
     std::string col = e.remu(idx, e.i32(BN / 8));
     std::string kr = e.add(k0, r);
+    if (odd) {
+      // Row kr clamped to K - 1 (the chunk is 0 past K), columns to N - 1
+      // (their products are never stored).
+      std::string rowBase =
+          e.mul(e.ext64(e.minu(kr, kLast)), e.ext64(nCols), "i64");
+      std::string n0 =
+          e.add(e.mul(nTile, e.i32(BN)), e.mul(col, e.i32(8)));
+      std::string soff =
+          wg ? f->swizzledChunkOffset(bOff(buf), r, col, BK)
+             : e.add(e.add(bOff(buf), e.mul(r, e.i32(RB))),
+                     e.mul(col, e.i32(16)));
+      gatherChunk(
+          bg,
+          [&](int64_t i) {
+            std::string n = e.minu(e.add(n0, e.i32(i)), nLast);
+            return std::pair{e.add(rowBase, e.ext64(n), "i64"),
+                             std::string()};
+          },
+          e.cmp("ult", kr, "%k"), soff);
+      continue;
+    }
     std::string nc = e.minu(e.add(e.mul(nTile, e.i32(BN)), e.mul(col, e.i32(8))),
                             e.sub(nCols, e.i32(8)));
     std::string elem = e.add(e.mul(e.ext64(kr), e.ext64(nCols), "i64"),
@@ -331,6 +461,12 @@ std::string GemmWriter::run() {
   std::string cg =
       e.let("llvm.addrspacecast " + cPtr + " : !llvm.ptr to !llvm.ptr<1>");
   e.line("%last_m = arith.subi %m, " + e.i32(1) + " : i32");
+  if (odd) {
+    kLast = e.sub("%k", e.i32(1));
+    nLast = e.sub(nCols, e.i32(1));
+    dlC = e.i32(c.headDim);
+    seqDl = e.mul(e.ext64("%seq"), e.i64(c.headDim), "i64");
+  }
   if (wg) {
     std::string nk = e.divu(e.add("%k", e.i32(BK - 1)), e.i32(BK));
     std::vector<std::string> acc = wgmmaLoop(warp, nk);
@@ -520,6 +656,12 @@ void GemmWriter::epilogue(const std::vector<std::string> &acc, int64_t mTiles,
   if (c.bias)
     biasG = e.let("llvm.addrspacecast " + biasPtr +
                   " : !llvm.ptr to !llvm.ptr<1>");
+  // A column pair (2 t4, 2 t4 + 1) is one aligned 4-byte (8-byte for the
+  // fp32 partial) access within one row of C unless N is odd: the row
+  // length d_model of Y, or Dl of Q/K/V, where a pair can also span two
+  // heads.
+  const bool pairs =
+      !odd || (readsO ? c.dModel % 2 == 0 : c.headDim % 2 == 0);
   for (int64_t mi = 0; mi < mTiles; ++mi)
     for (int half = 0; half < 2; ++half) {
       std::string row = e.add(row0, e.i32(mi * 16 + half * 8));
@@ -536,6 +678,11 @@ void GemmWriter::epilogue(const std::vector<std::string> &acc, int64_t mTiles,
         e.open("scf.if " + e.cmp("slt", col, nCols) + " {");
         int64_t at = (mi * nTiles + nj) * 4 + 2 * half;
         std::string v0 = acc[at], v1 = acc[at + 1];
+        if (!pairs) {
+          oddColumns(b, l, rowElem, col, {v0, v1}, biasG, cg);
+          e.close();
+          continue;
+        }
         if (c.bias) {
           // The bias of the column pair (Q/K/V's, or b_o for Y).
           std::string bp = e.gep(biasG, e.mul(e.ext64(col), e.i64(2), "i64"),
@@ -583,6 +730,55 @@ void GemmWriter::epilogue(const std::vector<std::string> &acc, int64_t mTiles,
       }
       e.close();
     }
+}
+
+void GemmWriter::oddColumns(const std::string &b,
+                            const std::string &l, const std::string &rowElem,
+                            const std::string &col,
+                            std::array<std::string, 2> v,
+                            const std::string &biasG, const std::string &cg) {
+  if (c.kind == GemmKind::OutProject) {
+    // The fp32 partial [M, d_model]; no bias (added after the sums).
+    storeF32Pair(e, cg, rowElem, col, c.dModel, /*straddles=*/true,
+                 /*readOld=*/false,
+                 [&](int j, const std::function<std::string()> &) {
+                   return v[j];
+                 });
+    return;
+  }
+  for (int j = 0; j < 2; ++j) {
+    std::string cj = j ? e.add(col, e.i32(1)) : col;
+    if (j)
+      e.open("scf.if " + e.cmp("slt", cj, nCols) + " {");
+    std::string x = v[j];
+    if (c.bias) {
+      std::string bp =
+          e.gep(biasG, e.mul(e.ext64(cj), e.i64(2), "i64"), 1, "i64");
+      std::string bv = e.let("llvm.load " + bp +
+                             " {alignment = 2 : i64} : !llvm.ptr<1> -> " +
+                             halfTy);
+      x = e.fadd(x, e.let("arith.extf " + bv + " : " + halfTy + " to f32"));
+    }
+    std::string elem;
+    if (c.kind == GemmKind::OutProjectY) {
+      elem = e.add(rowElem, e.ext64(cj), "i64");
+    } else {
+      // Column cj = (h, d) of row (b, l) -> out[b, h, l, d].
+      std::string h = e.divu(cj, dlC), d = e.remu(cj, dlC);
+      std::string plane = e.add(e.mul(b, headsV), h);
+      elem = e.add(
+          e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
+                      e.ext64(l), "i64"),
+                e.ext64(dlC), "i64"),
+          e.ext64(d), "i64");
+    }
+    std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
+    e.line("llvm.store " +
+           e.let("arith.truncf " + x + " : f32 to " + halfTy) + ", " + p +
+           " {alignment = 2 : i64} : " + halfTy + ", !llvm.ptr<1>");
+    if (j)
+      e.close();
+  }
 }
 
 /// The device half of ring.output_all_reduce: one thread per element.

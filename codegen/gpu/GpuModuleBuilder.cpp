@@ -238,6 +238,9 @@ GemmKernelConfig GpuModuleBuilder::configFor(ProjectOp op) const {
   // The GEMMs follow the attention kernel's kind (--gpu-kernel): wgmma on
   // sm_90a unless mma.sync is asked for.
   c.wgmma = attentionKind == AttentionKernelKind::wgmma;
+  // X [B, Ll, d_model] -> [B, H, Ll, Dl].
+  c.setShape(cast<MemRefType>(op.getInput().getType()).getShape().back(),
+             cast<MemRefType>(op.getOutput().getType()).getShape().back());
   return c;
 }
 
@@ -247,6 +250,9 @@ GemmKernelConfig GpuModuleBuilder::configFor(OutProjectOp op) const {
   c.dtype = dtypeOf(
       cast<MemRefType>(op.getInput().getType()).getElementType());
   c.wgmma = attentionKind == AttentionKernelKind::wgmma;
+  // O [B, H, Ll, Dl] -> the partial [B, Ll, d_model].
+  c.setShape(cast<MemRefType>(op.getPartial().getType()).getShape().back(),
+             cast<MemRefType>(op.getInput().getType()).getShape().back());
   return c;
 }
 

@@ -605,21 +605,37 @@ struct GemmKernelConfig {
   bool bias = false;
   /// The GEMMs on wgmma (sm_90a) rather than mma.sync; Finish ignores it.
   bool wgmma = false;
+  /// 0 for the chunked kernel, which copies X, W and O in 16-byte chunks
+  /// and needs d_model and the local head_dim Dl to be multiples of 8.
+  /// Otherwise the element-wise variant of a layer with this d_model and
+  /// Dl (both compile-time constants of its addressing): tiles gathered
+  /// element by element, zeros past K, C, Y and the partial written
+  /// element by element where a column pair is not aligned or spans two
+  /// heads (GemmKernel.cpp). Set by setShape().
+  int64_t dModel = 0, headDim = 0;
 
   /// Warps of a CTA, as kWarpsM rows x kWarpsN columns of warp tiles.
   static constexpr int kWarpsM = 2, kWarpsN = 4, kWarps = kWarpsM * kWarpsN;
   static constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 32;
   static constexpr int kWgmmaBlockN = 256, kWgmmaBlockK = 64,
                        kWgmmaStages = 3;
+  /// The element-wise wgmma GEMM's N tile: its copies hold the eight
+  /// loaded elements of each of a thread's chunks in registers next to the
+  /// 64 x N accumulators (N / 2 a thread), and N = 256 (24 chunks in
+  /// flight, 128 accumulators) spills; N = 128 halves both.
+  static constexpr int kWgmmaOddBlockN = 128;
   static constexpr int threads() { return 32 * kWarps; }
   /// The N width and K depth of a tile.
-  int64_t blockN() const { return wgmma ? kWgmmaBlockN : kBlockN; }
+  int64_t blockN() const {
+    return !wgmma ? kBlockN : chunked() ? kWgmmaBlockN : kWgmmaOddBlockN;
+  }
   int64_t blockK() const { return wgmma ? kWgmmaBlockK : kBlockK; }
 
   /// "ringc_gemm_project_bf16_bias", "ringc_gemm_qkv_bf16",
   /// "ringc_gemm_out_project_f16", "ringc_gemm_out_y_bf16_bias",
   /// "ringc_layer_finish_bf16_bias", "ringc_layer_scatter_finish_f16"; the
-  /// wgmma GEMMs are "ringc_gemm_wgmma_qkv_bf16" and so on.
+  /// wgmma GEMMs are "ringc_gemm_wgmma_qkv_bf16" and so on; the
+  /// element-wise GEMMs end in "_dm<dModel>_dl<headDim>".
   std::string kernelName() const;
   /// Dynamic shared memory of one CTA (two stages of padded A and B tiles;
   /// wgmma: kWgmmaStages of swizzled tiles and 1024 bytes of alignment
@@ -628,9 +644,15 @@ struct GemmKernelConfig {
   /// Returns "" if the variant can be generated for `target`, else why not.
   std::string validate(const TargetInfo &target) const;
   /// Returns "" if a GEMM of M x N x K fits the kernel (N and K positive
-  /// multiples of 8 below 2^31, M at most 65535 row tiles), else a message
-  /// naming the size.
+  /// and below 2^31, M at most 65535 row tiles), else a message naming the
+  /// size.
   std::string checkShape(int64_t m, int64_t n, int64_t k) const;
+  /// Picks the variant for a layer of `dModel` and local head_dim `dl`:
+  /// the chunked kernel when both are multiples of 8, else the
+  /// element-wise one (dModel, headDim).
+  void setShape(int64_t dModel, int64_t dl);
+  /// The kernel copies whole 16-byte chunks (dModel == 0).
+  bool chunked() const { return dModel == 0; }
 };
 
 /// The layer's kernels. The GEMMs (Project, OutProject, OutProjectY) take,

@@ -368,11 +368,7 @@ void MmaFragments::copyOddRows(
         "i64");
     std::vector<std::string> loaded(nLoad);
     for (int64_t i = 0; i < nLoad; ++i)
-      loaded[i] = e.let(
-          "arith.extui " +
-          e.let("llvm.load " + (i ? e.gep(p0, e.i64(2 * i), 1, "i64") : p0) +
-                " {alignment = 2 : i64} : !llvm.ptr<1> -> i16") +
-          " : i16 to i32");
+      loaded[i] = loadHalfBits(i ? e.gep(p0, e.i64(2 * i), 1, "i64") : p0);
     std::string inside = full ? e.cmp("ult", col, e.i32(full)) : "";
     std::string atTail = e.cmp("eq", col, e.i32(full));
     // Element i of the chunk: load i inside the row, load i + shift in the
@@ -383,20 +379,34 @@ void MmaFragments::copyOddRows(
                           : e.i32(0);
       return full ? e.select(inside, loaded[i], v, "i32") : v;
     };
-    std::string chunk = e.let("llvm.mlir.poison : " + vecTy);
-    for (int w = 0; w < 4; ++w) {
-      std::string word = e.let(
-          "arith.ori " + element(2 * w) + ", " +
-          e.let("arith.shli " + element(2 * w + 1) + ", " + e.i32(16) +
-                " : i32") +
-          " : i32");
-      chunk = e.let("llvm.insertelement " + word + ", " + chunk + "[" +
-                    e.i32(w) + " : i32] : " + vecTy);
-    }
+    std::string chunk = packChunk(element);
     std::string dst = e.gep(smem, dstOffset(r, col, 16), 3);
     e.line("llvm.store " + chunk + ", " + dst +
            " {alignment = 16 : i64} : " + vecTy + ", !llvm.ptr<3>");
   });
+}
+
+std::string MmaFragments::loadHalfBits(const std::string &p) {
+  return e.let("arith.extui " +
+               e.let("llvm.load " + p +
+                     " {alignment = 2 : i64} : !llvm.ptr<1> -> i16") +
+               " : i16 to i32");
+}
+
+std::string MmaFragments::packChunk(
+    const std::function<std::string(int64_t)> &element) {
+  const std::string vecTy = "vector<4xi32>";
+  std::string chunk = e.let("llvm.mlir.poison : " + vecTy);
+  for (int w = 0; w < 4; ++w) {
+    std::string word = e.let(
+        "arith.ori " + element(2 * w) + ", " +
+        e.let("arith.shli " + element(2 * w + 1) + ", " + e.i32(16) +
+              " : i32") +
+        " : i32");
+    chunk = e.let("llvm.insertelement " + word + ", " + chunk + "[" +
+                  e.i32(w) + " : i32] : " + vecTy);
+  }
+  return chunk;
 }
 
 std::string MmaFragments::pack(const std::string &lo, const std::string &hi) {

@@ -134,6 +134,13 @@ public:
                                   const std::string &col, int64_t rows);
   /// Packs two f32 into a bf16x2/f16x2 register (round to nearest even).
   std::string pack(const std::string &lo, const std::string &hi);
+  /// One 16-bit element at `p` (!llvm.ptr<1>, 2-byte aligned), zero-
+  /// extended to i32: the register copies of rows that cp.async cannot
+  /// copy (copyOddRows, the element-wise GEMM tiles).
+  std::string loadHalfBits(const std::string &p);
+  /// A 16-byte chunk (vector<4xi32>) of eight 16-bit elements; element(i)
+  /// emits element i (i in 0..7) as an i32 holding it zero-extended.
+  std::string packChunk(const std::function<std::string(int64_t)> &element);
   /// 4-register ldmatrix at shared byte offset `off`.
   std::array<std::string, 4> ldmatrix(const std::string &off, bool trans);
   /// c += a * b on one m16n8k16 tile.

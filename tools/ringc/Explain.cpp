@@ -112,6 +112,7 @@ std::string targetRuleError(const AttentionSpec &candidate, StringRef target,
     gpu::GemmKernelConfig gemm;
     gemm.dtype = candidate.dtype;
     gemm.wgmma = wgmma;
+    gemm.setShape(candidate.dModel, sliceDim);
     if (std::string e = gemm.validate(*info); !e.empty())
       return e;
     int64_t rows = candidate.batch * (candidate.seq / candidate.ring);

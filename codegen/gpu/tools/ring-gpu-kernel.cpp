@@ -71,6 +71,11 @@ static cl::opt<int64_t> maxDocs(
     cl::desc("packed documents: the kernels take cu_seqlens of max_docs + 1 "
              "boundaries and mask each key to its query's document (0: "
              "none)"));
+static cl::opt<int64_t> dModel(
+    "d-model", cl::init(0),
+    cl::desc("--kernel=layer: the layer's d_model, with --head-dim as the "
+             "local head_dim; unless both are multiples of 8, the "
+             "element-wise GEMMs (0: the chunked GEMMs)"));
 static cl::opt<std::string> emit("emit", cl::init("ptx"),
                                  cl::desc("mlir, llvm or ptx"));
 
@@ -222,6 +227,8 @@ int main(int argc, char **argv) {
         g.dtype = dtype;
         g.bias = bias;
         g.wgmma = *kind == AttentionKernelKind::wgmma;
+        if (dModel > 0)
+          g.setShape(dModel, headDim);
         if (g.validate(*info).empty())
           builder.addGemm(g);
       }

@@ -42,9 +42,27 @@ func.func @lone(%x: memref<2x24x32xf16>, %w: memref<32x48xf16>, %q: memref<2x3x2
 
 // -----
 
+// d_model 36 (K not a multiple of 8): the element-wise GEMM, same
+// parameters.
+
+// CHECK-LABEL: module attributes {gpu.container_module}
+// CHECK: ring.project {{.*}}ring.gpu_kernel = @ringc_gemm_project_bf16_dm36_dl16
+// CHECK: gpu.func @ringc_gemm_project_bf16_dm36_dl16({{(%arg[0-9]+: !llvm.ptr, ){4}(%arg[0-9]+: i32, ){5}%arg9: i32}})
 func.func @ragged_k(%x: memref<1x24x36xbf16>, %w: memref<36x32xbf16>, %q: memref<1x2x24x16xbf16>) {
-  // expected-error @below {{cannot generate a GPU kernel for this projection: the projection GEMM's reduction length (K) is 36; the mma.sync GEMM copies 16-byte chunks and needs a positive multiple of 8 below 2^31 (d_model and the local head_dim must be multiples of 8)}}
   ring.project ins(%x, %w : memref<1x24x36xbf16>, memref<36x32xbf16>) outs(%q : memref<1x2x24x16xbf16>)
+  return
+}
+
+// -----
+
+// O of odd head_dim 9 (a 16-byte chunk of O's rows spans two heads),
+// d_model 75: the element-wise output GEMM.
+
+// CHECK-LABEL: module attributes {gpu.container_module}
+// CHECK: ring.out_project {{.*}}ring.gpu_kernel = @ringc_gemm_out_project_bf16_dm75_dl9
+// CHECK: gpu.func @ringc_gemm_out_project_bf16_dm75_dl9(
+func.func @odd_dl(%o: memref<1x3x24x9xbf16>, %w: memref<27x75xbf16>, %yp: memref<1x24x75xf32>) {
+  ring.out_project ins(%o, %w : memref<1x3x24x9xbf16>, memref<27x75xbf16>) outs(%yp : memref<1x24x75xf32>)
   return
 }
 

@@ -210,8 +210,10 @@ def Ring_StageOp : Ring_Op<"stage", [
   let description = [{
     Groups the work of stage `index` (0 ≤ index < P): the block computations
     against the K/V block that came from ring rank (p − index) mod P, the
-    merges, and the transfers that move K/V on. It only structures the
-    schedule for the overlap pass and the checker; lowering inlines it.
+    merges, and the transfers that move K/V on. (A sliding window's halo
+    runs fewer stages, and its backward adds rounds with only the dK/dV
+    return hops after them, numbered on.) It only structures the schedule
+    for the overlap pass and the checker; lowering inlines it.
 
     ```mlir
     ring.stage 1 {

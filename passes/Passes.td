@@ -183,6 +183,34 @@ def RingScheduleBackwardPass : Pass<"ring-schedule-backward", "ModuleOp"> {
     and D = rowsum(dO∘O) one row-sized all-reduce.
     With P = 1 there is one stage and no communication.
 
+    **Sliding windows: the halo.** When `planRingStages` truncates the ring
+    (the forward's stages 0, 1..A forward, −1..−B backward; see
+    ring-schedule), the backward runs the same stages, so K/V move A + B
+    times instead of P − 1. Completing the ring would be needed to bring
+    travelling accumulators home, so the halo keeps instead the rank's
+    partial dK/dV per distance: stage d adds its block's contribution into
+    the partial for distance d (A + B fp32 accumulator pairs besides the
+    home one; a window short enough for a halo keeps A + B small). The
+    partials then go home by two chains of neighbour shifts that add at
+    each hop. The partial for distance d of block q = p − d: rank q + A
+    sends its distance-A partial to q + A − 1 (`ring.shift ... backward`),
+    which adds it into its own distance-(A − 1) partial of the same block
+    and sends the sum on, and so on until rank q adds it into its home
+    accumulator: A hops. The successors' blocks go the other way, B hops to
+    p + 1. This sends A + B dK/dV transfers per rank, one per block and
+    hop; accumulators travelling out with the block and back would send
+    2A − 1 + 2B − 1. Overlap: the forward blocks' chain can start after
+    stage A, so its hop k is emitted in backward stage −k after the compute,
+    and `ring-overlap` starts it at the top of that stage; the hops that
+    remain after the last stage (the forward chain past B, and the whole
+    backward chain) run in extra `ring.stage` rounds (indices S, S + 1, …),
+    a round's two opposite hops in flight together. With `grad-comm=bf16`
+    each hop's payload is packed (`ring.convert`) at the end of the stage
+    before it. The pass emits a remark with the stages, the hops and the
+    bytes the halo saves against the full ring ((P − 1 − A − B) shifts of
+    K/V and of dK/dV). A window that leaves blocks visible at every
+    distance keeps the full ring above.
+
     ```mlir
     ring.stage 2 {
       ring.zero %dk1 : memref<1x2x64x64xf32>
@@ -311,7 +339,9 @@ def RingVerifySchedulePass : Pass<"ring-verify-schedule", "ModuleOp"> {
     * every visible (query, key) pair contributes exactly once to the
       rank's dQ and exactly once to the owner's dK and dV (with masks where
       the block is not fully visible); no accumulator mixes two blocks;
-    * every dK/dV accumulator ends on its owner after exactly P − 1 hops;
+    * every dK/dV accumulator ends on its owner after exactly P − 1 hops
+      (a window's halo: after max(A, B) hops, the longer return chain;
+      shifts marked `backward` deliver from the successor);
     * D is computed (and all-reduced over dim slices) and scores are
       all-reduced before use; no in-flight buffer is read or written.
 

@@ -1,11 +1,30 @@
-//===- ScheduleBackward.cpp - the P-stage backward ring schedule -*- C++ -*-===//
+//===- ScheduleBackward.cpp - the backward ring schedule --------*- C++ -*-===//
 //
 // This file implements the ring-schedule-backward pass: each
-// ring.local_attention_backward becomes P ring.stage ops in which the
-// rank's Q, dO, LSE and D = rowsum(dO∘O) meet every K/V block, dQ
-// accumulates at home, and the dK/dV accumulators travel with their block
-// (Passes.td describes the variant and its bytes per stage). Causal skipping
-// is the forward's: the same BlockCases, selected by emitBlockCases.
+// ring.local_attention_backward becomes ring.stage ops in which the rank's
+// Q, dO, LSE and D = rowsum(dO∘O) meet every visible K/V block, dQ
+// accumulates at home, and the dK/dV contributions reach the block's owner
+// (Passes.td describes the variants and their bytes). Causal skipping and
+// window classification are the forward's: the same BlockCases, selected
+// by emitBlockCases.
+//
+// Without a window (or when planRingStages keeps every stage) the ring has
+// P stages and the dK/dV accumulators travel with their block, coming home
+// by completing the ring. When a sliding window truncates the ring to the
+// halo 0, 1..A, −1..−B, completing it would cost P − 1 − A − B more shifts
+// of K/V and of dK/dV, so the halo keeps the rank's partial dK/dV per
+// distance instead (A + B accumulator pairs, few in a halo) and sends them
+// home by two chains of neighbour hops that add at every rank: the partial
+// for distance d of block q = p − d goes q+A → q+A−1 → … → q, each rank
+// adding its own partial of that block (A hops to p − 1), and the
+// successors' blocks symmetrically (B hops to p + 1). That is A + B
+// transfers of dK/dV, one per block and hop, against 2A − 1 + 2B − 1 for
+// accumulators that travel out with the block and then back. The forward
+// blocks' chain starts after stage A, so hop k rides in backward stage −k
+// and ring-overlap hides it under that stage's compute; the hops left after
+// the last stage run in rounds of their own, both directions in flight at
+// once. With B = 0 (a causal window, contiguous layout) all A hops follow
+// the compute, as the full ring's last hop does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +37,8 @@
 #include "mlir/IR/Builders.h"
 
 #include <map>
+#include <numeric>
+#include <optional>
 
 namespace mlir::ring {
 #define GEN_PASS_DEF_RINGSCHEDULEBACKWARDPASS
@@ -58,6 +79,29 @@ public:
     ZeroOp::create(b, loc, homeK);
     ZeroOp::create(b, loc, homeV);
 
+    RingStages stages = planRingStages(plan);
+    if (stages.saved(P) > 0)
+      buildHalo(stages, homeK, homeV);
+    else
+      buildRing(homeK, homeV);
+    ConvertOp::create(b, loc, dq, op.getGradQuery());
+    ConvertOp::create(b, loc, homeK, op.getGradKey());
+    ConvertOp::create(b, loc, homeV, op.getGradValue());
+    for (Value buf : allocs)
+      memref::DeallocOp::create(b, loc, buf);
+    emitRemarks();
+    op.erase();
+  }
+
+private:
+  /// The full ring (no window, or one that leaves a block visible at every
+  /// distance): P stages, the dK/dV accumulators travelling with their
+  /// block and coming home by completing the ring.
+  void buildRing(Value homeK, Value homeV) {
+    MLIRContext *ctx = op.getContext();
+    Type f32 = Float32Type::get(ctx);
+    int64_t P = plan.ring();
+    auto kvAccT = MemRefType::get(plan.localKVShape(), f32);
     Value curK = op.getKey(), curV = op.getValue();
     Value bufK[2], bufV[2], partK[2], partV[2], recvK, recvV, sendK, sendV;
     for (int64_t i = 0; i < std::min<int64_t>(2, P - 1); ++i) {
@@ -67,30 +111,21 @@ public:
       partV[i] = alloc(kvAccT);
     }
     if (P > 1) {
-      auto commT = bf16Comm ? MemRefType::get(plan.localKVShape(),
-                                              BFloat16Type::get(ctx))
-                            : kvAccT;
-      recvK = alloc(commT);
-      recvV = alloc(commT);
+      recvK = alloc(commType());
+      recvV = alloc(commType());
       if (bf16Comm) {
-        sendK = alloc(commT);
-        sendV = alloc(commT);
+        sendK = alloc(commType());
+        sendV = alloc(commType());
       }
     }
-    allocScores();
+    SmallVector<int64_t> offsets(P);
+    std::iota(offsets.begin(), offsets.end(), 0);
+    allocScores(offsets);
 
     for (int64_t t = 0; t < P; ++t) {
-      auto stage = StageOp::create(b, loc, t);
-      stage.getBody().push_back(new Block());
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&stage.getBody().front());
-      Value src = rank;
-      if (t > 0) {
-        Value shifted = arith::AddIOp::create(
-            b, loc, rank, arith::ConstantIndexOp::create(b, loc, P - t));
-        src = arith::RemUIOp::create(b, loc, shifted,
-                                     arith::ConstantIndexOp::create(b, loc, P));
-      }
+      beginStage(t);
+      Value src = emitStageSource(b, loc, rank, t, P);
       // Stage 0 adds to the home accumulators; stage t ≥ 1 to a fresh
       // travelling one for the block it holds. From stage 2 on, the
       // accumulator of that block that the predecessor finished in stage
@@ -104,9 +139,8 @@ public:
         ZeroOp::create(b, loc, accK);
         ZeroOp::create(b, loc, accV);
       }
-      // A window skips blocks here too, but the ring keeps all P stages:
-      // the dK/dV accumulators come home by completing it.
-      emitBlockCases(b, loc, classifyStage(plan, t), src, rank, [&](const BlockCase &c) {
+      emitBlockCases(b, loc, classifyStage(plan, t), src, rank,
+                     [&](const BlockCase &c) {
                        emitBlock(c, src, curK, curV, accK, accV, t);
                      });
       if (t >= 2) {
@@ -138,16 +172,149 @@ public:
       AccumulateOp::create(b, loc, recvK, homeK);
       AccumulateOp::create(b, loc, recvV, homeV);
     }
-    ConvertOp::create(b, loc, dq, op.getGradQuery());
-    ConvertOp::create(b, loc, homeK, op.getGradKey());
-    ConvertOp::create(b, loc, homeV, op.getGradValue());
-    for (Value buf : allocs)
-      memref::DeallocOp::create(b, loc, buf);
-    emitRemarks();
-    op.erase();
   }
 
-private:
+  /// One direction of the halo's dK/dV return: the rank's partials by
+  /// distance (`parts[0]` the home accumulators, `parts[d]` those of the
+  /// block d ranks away in the direction the block came from), and the
+  /// buffers of the hops, which go the other way.
+  struct ReturnChain {
+    SmallVector<std::pair<Value, Value>> parts;
+    Value recvK, recvV, sendK, sendV;
+    /// The hops go to p − 1 (the partials of the predecessors' blocks).
+    bool backward = false;
+    int64_t length() const { return parts.size() - 1; }
+  };
+
+  /// The halo (planRingStages truncated the ring): stages 0, 1..A forward
+  /// and −1..−B backward as in the forward schedule, each adding the dK/dV
+  /// contribution of its block into the rank's partial for that distance;
+  /// the partials then go home along two chains of neighbour hops that add
+  /// at every rank (the file banner and Passes.td explain the choice).
+  void buildHalo(const RingStages &stages, Value homeK, Value homeV) {
+    MLIRContext *ctx = op.getContext();
+    auto kvAccT = MemRefType::get(plan.localKVShape(), Float32Type::get(ctx));
+    const int64_t P = plan.ring(), S = stages.offsets.size();
+    const int64_t A = stages.forward, B = stages.backward;
+    Value curK = op.getKey(), curV = op.getValue();
+    // Received blocks ping-pong between two buffers, as in the forward.
+    Value bufK[2], bufV[2];
+    for (int64_t i = 0; i < std::min<int64_t>(2, S - 1); ++i) {
+      bufK[i] = alloc(cast<MemRefType>(curK.getType()));
+      bufV[i] = alloc(cast<MemRefType>(curV.getType()));
+    }
+    ReturnChain fwd, bwd; // blocks of the predecessors / of the successors
+    fwd.backward = true;
+    for (auto [chain, n] : {std::pair{&fwd, A}, std::pair{&bwd, B}}) {
+      chain->parts.push_back({homeK, homeV});
+      for (int64_t d = 1; d <= n; ++d) {
+        Value k = alloc(kvAccT), v = alloc(kvAccT);
+        ZeroOp::create(b, loc, k);
+        ZeroOp::create(b, loc, v);
+        chain->parts.push_back({k, v});
+      }
+      if (n == 0)
+        continue;
+      chain->recvK = alloc(commType());
+      chain->recvV = alloc(commType());
+      if (bf16Comm) {
+        chain->sendK = alloc(commType());
+        chain->sendV = alloc(commType());
+      }
+    }
+    allocScores(stages.offsets);
+
+    for (int64_t t = 0; t < S; ++t) {
+      int64_t offset = stages.offsets[t];
+      OpBuilder::InsertionGuard guard(b);
+      beginStage(t);
+      Value src = emitStageSource(b, loc, rank, offset, P);
+      auto [accK, accV] = offset >= 0 ? fwd.parts[offset] : bwd.parts[-offset];
+      emitBlockCases(b, loc, classifyStage(plan, offset), src, rank,
+                     [&](const BlockCase &c) {
+                       emitBlock(c, src, curK, curV, accK, accV, t);
+                     });
+      // Backward stage −k carries hop k of the forward blocks' chain: it
+      // sends what the previous stage prepared, so ring-overlap starts it
+      // at the top of the stage, under the compute.
+      if (offset < 0 && -offset <= A)
+        returnHop(fwd, -offset, t);
+      // A chain's first hop leaves after the stage of its farthest block.
+      if (offset == A && A > 0)
+        packHop(fwd, A);
+      if (offset == -B && B > 0)
+        packHop(bwd, B);
+      if (t + 1 < S) {
+        // As in the forward: the first backward stage starts again from the
+        // rank's own block, sent to p − 1.
+        int64_t next = stages.offsets[t + 1];
+        Value sendK = next == -1 ? op.getKey() : curK;
+        Value sendV = next == -1 ? op.getValue() : curV;
+        ShiftOp::create(b, loc, sendK, bufK[t % 2], t, next < 0);
+        ShiftOp::create(b, loc, sendV, bufV[t % 2], t, next < 0);
+        curK = bufK[t % 2];
+        curV = bufV[t % 2];
+      }
+    }
+    // The hops left after the last stage, in rounds of their own: the
+    // forward blocks' chain past B and the whole backward blocks' chain.
+    // A round's two hops go opposite ways, so ring-overlap has both in
+    // flight at once.
+    for (int64_t r = 1, t = S; r <= std::max(A - B, B); ++r, ++t) {
+      OpBuilder::InsertionGuard guard(b);
+      beginStage(t);
+      if (B + r <= A)
+        returnHop(fwd, B + r, t);
+      if (r <= B)
+        returnHop(bwd, r, t);
+    }
+    haloHops = {A, B};
+  }
+
+  /// Hop k of `chain` (of n = chain.length()): sends the running sum of the
+  /// distance n − k + 1 partials to the neighbour, whose partial for
+  /// distance n − k is of the same block and receives it (the home
+  /// accumulators at k = n), and prepares the next hop.
+  void returnHop(ReturnChain &chain, int64_t k, int64_t stage) {
+    int64_t n = chain.length();
+    auto [fromK, fromV] = chain.parts[n - k + 1];
+    auto [intoK, intoV] = chain.parts[n - k];
+    ShiftOp::create(b, loc, chain.sendK ? chain.sendK : fromK, chain.recvK,
+                    stage, chain.backward);
+    ShiftOp::create(b, loc, chain.sendV ? chain.sendV : fromV, chain.recvV,
+                    stage, chain.backward);
+    AccumulateOp::create(b, loc, chain.recvK, intoK);
+    AccumulateOp::create(b, loc, chain.recvV, intoV);
+    if (k < n)
+      packHop(chain, n - k);
+  }
+
+  /// With bf16 gradient transfers, packs the partials of distance `d` of
+  /// `chain` for its next hop (nothing to do in fp32: the hop sends them).
+  void packHop(ReturnChain &chain, int64_t d) {
+    if (!chain.sendK)
+      return;
+    ConvertOp::create(b, loc, chain.parts[d].first, chain.sendK);
+    ConvertOp::create(b, loc, chain.parts[d].second, chain.sendV);
+  }
+
+  /// Appends a ring.stage with index `t` and moves the insertion point into
+  /// it (callers hold an InsertionGuard).
+  void beginStage(int64_t t) {
+    auto stage = StageOp::create(b, loc, t);
+    stage.getBody().push_back(new Block());
+    b.setInsertionPointToStart(&stage.getBody().front());
+  }
+
+  /// The element type of the dK/dV transfers: fp32, or bf16 under
+  /// grad-comm=bf16.
+  MemRefType commType() {
+    MLIRContext *ctx = op.getContext();
+    return MemRefType::get(plan.localKVShape(),
+                           bf16Comm ? Type(BFloat16Type::get(ctx))
+                                    : Type(Float32Type::get(ctx)));
+  }
+
   Value alloc(MemRefType type) {
     Value v = memref::AllocOp::create(b, loc, type);
     allocs.push_back(v);
@@ -163,12 +330,13 @@ private:
 
   /// Dim slices: a score and a score-gradient buffer per block shape, all
   /// allocated up front so that they dominate every stage.
-  void allocScores() {
+  void allocScores(ArrayRef<int64_t> offsets) {
+    numStages = offsets.size();
     if (plan.dimSlices() == 1)
       return;
     Type f32 = Float32Type::get(op.getContext());
-    for (int64_t t = 0; t < plan.ring(); ++t)
-      for (const BlockCase &c : classifyStage(plan, t)) {
+    for (int64_t offset : offsets)
+      for (const BlockCase &c : classifyStage(plan, offset)) {
         auto key = std::make_pair(c.qn, c.kn);
         if (scores.count(key))
           continue;
@@ -205,22 +373,47 @@ private:
 
   void emitRemarks() {
     int64_t P = plan.ring();
-    if (P > 1) {
-      int64_t elems = 1;
-      for (int64_t d : plan.localKVShape())
-        elems *= d;
-      // Unsigned: the plan verifier bounds elems·4 by INT64_MAX, so these
-      // products (at most elems·8) fit 64 unsigned bits.
-      uint64_t kvBytes = uint64_t(elems) *
-                         (plan.elementType.getIntOrFloatBitWidth() / 8) * 2;
-      uint64_t gradBytes = uint64_t(elems) * (bf16Comm ? 2 : 4) * 2;
+    int64_t elems = 1;
+    for (int64_t d : plan.localKVShape())
+      elems *= d;
+    // Unsigned: the plan verifier bounds elems·4 by INT64_MAX, so these
+    // products (at most elems·8) fit 64 unsigned bits.
+    uint64_t kvBytes = uint64_t(elems) *
+                       (plan.elementType.getIntOrFloatBitWidth() / 8) * 2;
+    uint64_t gradBytes = uint64_t(elems) * (bf16Comm ? 2 : 4) * 2;
+    StringRef gradType = bf16Comm ? "bf16, half of fp32" : "fp32";
+    if (haloHops) {
+      auto [A, B] = *haloHops;
+      // The full ring shifts K/V and the dK/dV accumulators P − 1 times
+      // each; the halo A + B times each.
+      uint64_t saved = P - 1 - A - B;
+      InFlightDiagnostic d = op.emitRemark();
+      d << "backward halo (window left " << plan.windowLeft << ", right "
+        << plan.windowRight << "): " << numStages << " of " << P
+        << " ring stages (" << A << " forward, " << B
+        << " backward shifts of K and V, " << kvBytes
+        << " bytes each); the dK/dV partials go home in " << A
+        << (A == 1 ? " hop" : " hops") << " to p-1 and " << B
+        << (B == 1 ? " hop" : " hops") << " to p+1 of " << gradBytes
+        << " bytes (" << gradType << "), adding at each rank; saves " << saved
+        << " stages and " << saved << " x (" << kvBytes << " + " << gradBytes
+        << ") = ";
+      bool addOverflow = false, mulOverflow = false;
+      uint64_t bytes = llvm::SaturatingMultiply(
+          saved, llvm::SaturatingAdd(kvBytes, gradBytes, &addOverflow),
+          &mulOverflow);
+      if (addOverflow || mulOverflow)
+        d << "more than 2^64";
+      else
+        d << bytes;
+      d << " bytes per rank";
+    } else if (P > 1) {
       op.emitRemark() << "backward ring: stages 0.." << P - 2
                       << " send the K/V block (" << kvBytes
                       << " bytes); the dK/dV accumulators reach their owner "
                          "after "
                       << P - 1 << (P - 1 == 1 ? " hop" : " hops") << " of "
-                      << gradBytes << " bytes ("
-                      << (bf16Comm ? "bf16, half of fp32" : "fp32") << ")";
+                      << gradBytes << " bytes (" << gradType << ")";
     }
     if (plan.dimSlices() > 1)
       op.emitRemark() << "dim slices: a backward stage all-reduces up to 2 x "
@@ -230,7 +423,7 @@ private:
                       << "all-reduce sends "
                       << ringAllReduceSentBytes(maxScoreBytes,
                                                 plan.dimSlices(), 2)
-                      << " bytes per rank), in each of " << P
+                      << " bytes per rank), in each of " << numStages
                       << " stages, plus the rows of D once";
   }
 
@@ -242,7 +435,10 @@ private:
   Value rank, delta, dq;
   SmallVector<Value> allocs;
   std::map<std::pair<int64_t, int64_t>, std::pair<Value, Value>> scores;
-  int64_t maxScoreBytes = 0;
+  int64_t maxScoreBytes = 0, numStages = 0;
+  /// The halo's hops of K/V (and of the dK/dV chains) forward and backward;
+  /// unset for the full ring.
+  std::optional<std::pair<int64_t, int64_t>> haloHops;
 };
 
 struct RingScheduleBackwardPass

@@ -118,7 +118,8 @@ inline LogicalResult checkBlockMaskAttrs(Operation *op,
 /// buffers of every ring in `rings` (grid rank indices ordered by ring
 /// coordinate), no use of in-flight buffers, every visible (q, k) pair
 /// contributing exactly once to dQ and to dK/dV, and every dK/dV
-/// accumulator reaching its owner after exactly P − 1 hops. `attn` holds
+/// accumulator reaching its owner after exactly P − 1 hops (a sliding
+/// window's halo: max(A, B), its longer return chain). `attn` holds
 /// the nine buffers (q, k, v, o, lse, do, dq, dk, dv) the ring backward
 /// reads and writes: the function's arguments, or with an a2a axis the
 /// head-sharded buffers around which the all-to-alls (proved by the

@@ -7,11 +7,14 @@
 // the rank's dQ) it is, how many times each (query unit, key unit) pair has
 // been added into it, and how many hops it has travelled. At the end, the
 // buffers converted into dq, dk and dv must hold every visible pair exactly
-// once, and dk/dv must hold the rank's own block after exactly P − 1 hops.
+// once, and dk/dv must hold the rank's own block after exactly P − 1 hops
+// (a window's halo: after its longer return chain, max(A, B) hops). Shifts
+// marked `backward` deliver from the ring successor.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/ScheduleTrace.h"
+#include "passes/BlockCases.h"
 
 #include "dialect/RingOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -59,6 +62,13 @@ public:
     // arguments unless all-to-alls exchange them).
     args.assign(attn.begin(), attn.end());
     computeUnit();
+    // The full ring brings every accumulator home after P − 1 hops; a
+    // window's halo (planRingStages truncated the ring) after the longer of
+    // its two return chains, one hop per stage each way.
+    RingStages stages = planRingStages(plan);
+    expectedHops = stages.saved(plan.ring()) > 0
+                       ? std::max(stages.forward, stages.backward)
+                       : plan.ring() - 1;
     for (const SmallVector<int64_t> &ring : rings)
       if (failed(runRing(ring)))
         return failure();
@@ -369,7 +379,10 @@ private:
       }
       for (size_t i = 0; i < n; ++i) {
         const Event &e = traces[ring[i]][st[i].cursor];
-        Content incoming = payload[(i + n - 1) % n];
+        // Forward, from the predecessor; backward (a halo's shifts to
+        // p − 1), from the successor.
+        Content incoming = payload[e.op->hasAttr("backward") ? (i + 1) % n
+                                                            : (i + n - 1) % n];
         Value recv = e.op->getOperand(1);
         if (e.kind == Event::Shift) {
           st[i].content[recv] = incoming;
@@ -405,11 +418,12 @@ private:
                << "on " << rank.str() << " " << names[i]
                << " holds the gradient of ring rank " << c.owner
                << "'s block, not the rank's own";
-      if (i > 0 && c.hops != P - 1)
+      if (i > 0 && c.hops != expectedHops)
         return func.emitError()
                << "on " << rank.str() << " the " << names[i]
-               << " accumulator comes home after " << c.hops
-               << " hops; the backward ring needs exactly " << P - 1;
+               << " accumulator comes home after " << c.hops << " hops; the "
+               << (expectedHops == P - 1 ? "backward ring" : "window's halo")
+               << " needs exactly " << expectedHops;
       for (int64_t other = 0; other < P; ++other)
         for (int64_t a = 0; a < units; ++a)
           for (int64_t b = 0; b < units; ++b) {
@@ -449,7 +463,7 @@ private:
   ArrayRef<Rank> ranks;
   ArrayRef<SmallVector<Event>> traces;
   SmallVector<Value> args;
-  int64_t unit = 1, units = 1;
+  int64_t unit = 1, units = 1, expectedHops = 0;
 };
 
 } // namespace

@@ -255,6 +255,10 @@ void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
                          given));
       return nullptr;
     }
+    // Each call's scratch buffers start with nothing in them: a kernel that
+    // reads what an earlier call left is wrong (the emu device fails it).
+    if (ctx && ctx->deviceBackend && bytes > 0)
+      ctx->deviceBackend->scratchReused(given, bytes);
     return given;
   }
   if (bytes <= 0)
@@ -264,8 +268,13 @@ void *ringrt_cg_workspace(ringrt_context *ctx, int32_t *status, void *given,
                                     "generated entry point: context is null"));
     return nullptr;
   }
-  if (ctx->workspace && ctx->workspaceBytes >= bytes)
-    return ctx->workspace; // the steady state: nothing to allocate
+  if (ctx->workspace && ctx->workspaceBytes >= bytes) {
+    // The steady state: nothing to allocate, and nothing the last call
+    // left in it may be read (as above).
+    if (ctx->deviceBackend)
+      ctx->deviceBackend->scratchReused(ctx->workspace, bytes);
+    return ctx->workspace;
+  }
   // First use, or a larger artifact on this context: the old workspace
   // goes once the device work that may still use it is done.
   ringrt::DeviceBackend *device = ctx->deviceBackend.get();

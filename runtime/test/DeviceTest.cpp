@@ -197,6 +197,37 @@ TEST(Device, EmuShiftSendsWrittenBytesAndInitializesWhatItReceives) {
   EXPECT_EQ(back, std::vector<uint32_t>(32, 18));
 }
 
+TEST(Device, EmuWorkspaceStartsEachCallUnwritten) {
+  Context c("emu");
+  ASSERT_TRUE(c.ctx);
+  int32_t status = RINGRT_OK;
+  void *out = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  // A call's kernel writes its workspace and reads it back: fine.
+  void *ws = ringrt_cg_workspace(c.ctx, &status, nullptr, 32 * 4);
+  ASSERT_EQ(status, RINGRT_OK) << ringrt_last_error();
+  std::vector<uint32_t> host(32, 4);
+  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, ws, host.data(), 32 * 4),
+            RINGRT_OK);
+  EXPECT_EQ(launchTwice(c.ctx, ws, out, 32, 1), RINGRT_OK)
+      << ringrt_last_error();
+  // The next call gets the same workspace, but what the last call left in
+  // it is stale: reading it before writing it is an error.
+  EXPECT_EQ(ringrt_cg_workspace(c.ctx, &status, nullptr, 32 * 4), ws);
+  EXPECT_EQ(launchTwice(c.ctx, ws, out, 32, 1), RINGRT_ERR_DEVICE);
+  EXPECT_NE(std::string(ringrt_last_error())
+                .find("reads uninitialized global memory"),
+            std::string::npos)
+      << ringrt_last_error();
+  // So is a caller's workspace at the start of each call.
+  void *mine = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
+  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, mine, host.data(), 32 * 4),
+            RINGRT_OK);
+  EXPECT_EQ(ringrt_cg_workspace(c.ctx, &status, mine, 32 * 4), mine);
+  EXPECT_EQ(launchTwice(c.ctx, mine, out, 32, 1), RINGRT_ERR_DEVICE);
+  ringrt_cg_device_free(c.ctx, &status, mine);
+  ringrt_cg_device_free(c.ctx, &status, out);
+}
+
 TEST(Device, EmuOutOfBoundsLaunchFailsThroughStatus) {
   Context c("emu");
   ASSERT_TRUE(c.ctx);

@@ -141,6 +141,13 @@ public:
     return RINGRT_OK;
   }
   virtual void hostWrote(void *ptr, int64_t bytes) { (void)ptr, (void)bytes; }
+  /// [ptr, ptr + bytes) starts a new life as scratch memory (a generated
+  /// entry's workspace at the start of each call): what it holds is stale,
+  /// and the emu device makes a kernel's read of it before a write an
+  /// error. The default does nothing.
+  virtual void scratchReused(void *ptr, int64_t bytes) {
+    (void)ptr, (void)bytes;
+  }
 
   /// The CUDA streams and events comm "nccl" enqueues on (NcclComm.h); null
   /// for backends without CUDA streams.

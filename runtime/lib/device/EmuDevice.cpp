@@ -163,6 +163,9 @@ public:
   void hostWrote(void *ptr, int64_t bytes) override {
     memory.markInitialized(ptr, static_cast<size_t>(bytes));
   }
+  void scratchReused(void *ptr, int64_t bytes) override {
+    memory.markUninitialized(ptr, static_cast<size_t>(bytes));
+  }
 
   bool profile(ringrt_device_profile *out) const override {
     *out = total;

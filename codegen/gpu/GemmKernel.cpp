@@ -206,6 +206,11 @@ private:
       const std::function<
           std::tuple<std::string, int64_t, std::string>(int64_t)> &element,
       const std::string &all, const std::string &soff);
+  /// The element index (i64) of [b, h, l, d] (i32) in a [B, `heads`, Ll,
+  /// `dl`] buffer: Q, K or V written, O read.
+  std::string headElement(const std::string &b, const std::string &heads,
+                          const std::string &h, const std::string &l,
+                          const std::string &d, const std::string &dl);
   /// The A (BM x BK) and B (BK x BN) tiles of K tile `kt` into stage `buf`
   /// (padded rows for ldmatrix, or swizzled panels for wgmma).
   void copyTiles(const std::string &kt, const std::string &buf);
@@ -308,6 +313,18 @@ void GemmWriter::gatherChunk(
          " {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>");
 }
 
+std::string GemmWriter::headElement(const std::string &b,
+                                    const std::string &heads,
+                                    const std::string &h, const std::string &l,
+                                    const std::string &d,
+                                    const std::string &dl) {
+  std::string plane = e.add(e.mul(b, heads), h);
+  return e.add(e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
+                           e.ext64(l), "i64"),
+                     e.ext64(dl), "i64"),
+               e.ext64(d), "i64");
+}
+
 void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
   std::string k0 = e.mul(kt, e.i32(BK));
   // A: BM rows x BK/8 chunks (rows clamped to the last; chunks past K zero).
@@ -366,12 +383,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
       // inside one head (Dl is a multiple of 8).
       std::string b = e.divu(row, "%seq"), l = e.remu(row, "%seq");
       std::string h = e.divu(kc, "%dl"), d = e.remu(kc, "%dl");
-      std::string plane = e.add(e.mul(b, "%heads"), h);
-      elem = e.add(
-          e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
-                      e.ext64(l), "i64"),
-                e.ext64("%dl"), "i64"),
-          e.ext64(d), "i64");
+      elem = headElement(b, "%heads", h, l, d, "%dl");
     }
     chunk(e.cmp("ult", kc, "%k"), ag, elem, soffA());
   }
@@ -699,12 +711,7 @@ void GemmWriter::epilogue(const std::vector<std::string> &acc, int64_t mTiles,
         } else if (!readsO) {
           // Column col = (h, d) of row (b, l) -> out[b, h, l, d].
           std::string h = e.divu(col, "%dl"), d = e.remu(col, "%dl");
-          std::string plane = e.add(e.mul(b, headsV), h);
-          std::string elem = e.add(
-              e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
-                          e.ext64(l), "i64"),
-                    e.ext64("%dl"), "i64"),
-              e.ext64(d), "i64");
+          std::string elem = headElement(b, headsV, h, l, d, "%dl");
           std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
           e.line("llvm.store " + f->pack(v0, v1) + ", " + p +
                  " {alignment = 4 : i64} : i32, !llvm.ptr<1>");
@@ -758,12 +765,7 @@ void GemmWriter::oddColumns(const std::string &b,
     } else {
       // Column cj = (h, d) of row (b, l) -> out[b, h, l, d].
       std::string h = e.divu(cj, dlC), d = e.remu(cj, dlC);
-      std::string plane = e.add(e.mul(b, headsV), h);
-      elem = e.add(
-          e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
-                      e.ext64(l), "i64"),
-                e.ext64(dlC), "i64"),
-          e.ext64(d), "i64");
+      elem = headElement(b, headsV, h, l, d, dlC);
     }
     std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
     e.line("llvm.store " +

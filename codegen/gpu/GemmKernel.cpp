@@ -32,13 +32,13 @@
 // then start 2 bytes past a 4-byte boundary and a 16-byte chunk of a row
 // of O spans two heads or more, which no cp.async piece can copy. Each
 // 16-byte shared chunk is gathered through registers (gatherChunk: eight
-// 2-byte loads at clamped indices, zeros past K selected, one st.shared,
-// as MmaFragments' odd-row copy), so the tiles and the K loop, ldmatrix,
-// mma.sync / wgmma, are unchanged; a column pair of C or Y whose N is odd
-// (a pair can straddle N, or two heads of Q/K/V) is written element by
-// element (oddColumns). The wgmma form takes 128-column tiles there
-// (kWgmmaOddBlockN): the gathered elements live in registers next to the
-// accumulators.
+// 2-byte loads, each predicated on its element being inside the matrix,
+// so zeros past K and N; one st.shared, as MmaFragments' odd-row copy),
+// and the tiles, the K loop, ldmatrix, mma.sync and wgmma are unchanged.
+// A column pair of C or Y whose N is odd (a pair can straddle N, or two
+// heads of Q/K/V) is written element by element (oddColumns). The wgmma
+// form takes 128-column tiles there (kWgmmaOddBlockN): the gathered
+// elements live in registers next to the accumulators.
 //
 // The sm_90a form (GemmKernelConfig::wgmma, chosen with the attention
 // kernel's kind, --gpu-kernel) keeps the 256 threads, the operand
@@ -74,6 +74,7 @@
 
 #include <cassert>
 #include <optional>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::ring;
@@ -198,15 +199,18 @@ private:
              const std::string &elem, const std::string &soff);
   /// The element-wise form of chunk() (GemmKernelConfig::dModel): the
   /// eight 16-bit elements of one chunk into shared byte offset `soff`,
-  /// element i loaded from element index(i).first (i64) of `gptr` and kept
-  /// where index(i).second (an i1, "" for always) holds, else 0; the whole
-  /// chunk 0 unless `all` (an i1, "" for always). The callers clamp every
-  /// index into the matrix, so no load leaves it.
+  /// element i loaded from `get<1>` bytes past `get<0>` (!llvm.ptr<1>) of
+  /// element(i) only where its `get<2>` (i1) holds, else 0; the whole
+  /// chunk 0 unless `all` (an i1, "" for always).
   void gatherChunk(
-      const std::string &gptr,
-      const std::function<std::pair<std::string, std::string>(int64_t)>
-          &index,
+      const std::function<
+          std::tuple<std::string, int64_t, std::string>(int64_t)> &element,
       const std::string &all, const std::string &soff);
+  /// The element index (i64) of [b, h, l, d] (i32) in a [B, `heads`, Ll,
+  /// `dl`] buffer: Q, K or V written, O read.
+  std::string headElement(const std::string &b, const std::string &heads,
+                          const std::string &h, const std::string &l,
+                          const std::string &d, const std::string &dl);
   /// The A (BM x BK) and B (BK x BN) tiles of K tile `kt` into stage `buf`
   /// (padded rows for ldmatrix, or swizzled panels for wgmma).
   void copyTiles(const std::string &kt, const std::string &buf);
@@ -265,11 +269,10 @@ private:
   /// A is O ([B, H, Ll, Dl]) rather than X.
   const bool readsO = c.kind == GemmKind::OutProject ||
                       c.kind == GemmKind::OutProjectY;
-  /// The element-wise variant: K - 1, N - 1 (this CTA's projection's) and
-  /// Dl as i32 constants or values, and Ll·Dl (i64), for its clamps and
-  /// head addressing.
+  /// The element-wise variant: K - 1 and Dl (i32), and Ll·Dl (i64), for
+  /// its clamps and head addressing.
   const bool odd = !c.chunked();
-  std::string kLast, nLast, dlC, seqDl;
+  std::string kLast, dlC, seqDl;
   std::optional<MmaFragments> f;
   std::optional<WgmmaFragments> w;
 };
@@ -290,28 +293,36 @@ void GemmWriter::chunk(const std::string &inK, const std::string &gptr,
 }
 
 void GemmWriter::gatherChunk(
-    const std::string &gptr,
-    const std::function<std::pair<std::string, std::string>(int64_t)> &index,
+    const std::function<std::tuple<std::string, int64_t, std::string>(
+        int64_t)> &element,
     const std::string &all, const std::string &soff) {
-  // The loads first: eight independent 2-byte loads that ptxas can issue
-  // together, then the selects and one 16-byte st.shared (as copyOddRows:
-  // cp.async cannot copy pieces that start 2 bytes past a 4-byte boundary
-  // or straddle K; no branches, so the warp stays converged).
-  std::array<std::string, 8> loaded, keep;
+  // Eight predicated 2-byte loads (MmaFragments::loadHalfBitsIf: nothing
+  // outside the matrix is read, zeros past K and N, no branch), then one
+  // 16-byte st.shared, as MmaFragments' odd-row copy: cp.async cannot copy
+  // pieces that start 2 bytes past a 4-byte boundary or straddle K. The
+  // loads are independent, so ptxas can issue them together.
+  std::array<std::string, 8> loaded;
   for (int64_t i = 0; i < 8; ++i) {
-    auto [idx, valid] = index(i);
-    loaded[i] = f->loadHalfBits(
-        e.gep(gptr, e.mul(idx, e.i64(2), "i64"), 1, "i64"));
-    keep[i] = valid;
+    auto [p, off, valid] = element(i);
+    loaded[i] = f->loadHalfBitsIf(p, off, valid);
   }
-  std::string v = f->packChunk([&](int64_t i) {
-    return keep[i].empty() ? loaded[i]
-                           : e.select(keep[i], loaded[i], e.i32(0), "i32");
-  });
+  std::string v = f->packChunk([&](int64_t i) { return loaded[i]; });
   if (!all.empty())
     v = e.select(all, v, zero16, "vector<4xi32>");
   e.line("llvm.store " + v + ", " + e.gep(smem, soff, 3) +
          " {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>");
+}
+
+std::string GemmWriter::headElement(const std::string &b,
+                                    const std::string &heads,
+                                    const std::string &h, const std::string &l,
+                                    const std::string &d,
+                                    const std::string &dl) {
+  std::string plane = e.add(e.mul(b, heads), h);
+  return e.add(e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
+                           e.ext64(l), "i64"),
+                     e.ext64(dl), "i64"),
+               e.ext64(d), "i64");
 }
 
 void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
@@ -332,12 +343,14 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
                         e.mul(col, e.i32(16)));
     };
     if (odd) {
-      // Element kc + i of the row, clamped to K - 1 (zero past K). X: rows
-      // of K; O: column k = (h, d) of row (b, l) is element
-      // ((b H + h) Ll + l) Dl + d = rowBase + h Ll Dl + d.
-      std::string rowBase;
+      // Element kc + i of the row where kc + i < K (zero past K). X: rows of
+      // K; O: column k = (h, d) of row (b, l) is element ((b H + h) Ll + l)
+      // Dl + d = rowBase + h Ll Dl + d.
+      std::string rowBase, p0;
       if (!readsO) {
         rowBase = e.mul(e.ext64(row), e.ext64("%k"), "i64");
+        p0 = e.gep(ag, e.mul(e.add(rowBase, e.ext64(kc), "i64"), e.i64(2), "i64"),
+                   1, "i64");
       } else {
         std::string b = e.divu(row, "%seq"), l = e.remu(row, "%seq");
         rowBase = e.mul(
@@ -345,20 +358,18 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
                   e.ext64(l), "i64"),
             e.ext64(dlC), "i64");
       }
-      std::string rowBase2;
       gatherChunk(
-          ag,
           [&](int64_t i) {
             std::string ki = e.add(kc, e.i32(i));
-            std::string kk = e.minu(ki, kLast);
-            if (readsO) {
-              std::string h = e.divu(kk, dlC);
-              rowBase2 = e.add(rowBase, e.mul(e.ext64(h), seqDl, "i64"), "i64");
-              kk = e.sub(kk, e.mul(h, dlC));
-            }
-            std::string idx =
-                e.add(readsO ? rowBase2 : rowBase, e.ext64(kk), "i64");
-            return std::pair{idx, e.cmp("ult", ki, "%k")};
+            std::string valid = e.cmp("ult", ki, "%k");
+            if (!readsO)
+              return std::tuple{p0, 2 * i, valid};
+            std::string h = e.divu(ki, dlC);
+            std::string idx = e.add(
+                e.add(rowBase, e.mul(e.ext64(h), seqDl, "i64"), "i64"),
+                e.ext64(e.sub(ki, e.mul(h, dlC))), "i64");
+            return std::tuple{e.gep(ag, e.mul(idx, e.i64(2), "i64"), 1, "i64"),
+                              int64_t(0), valid};
           },
           "", soffA());
       continue;
@@ -372,12 +383,7 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
       // inside one head (Dl is a multiple of 8).
       std::string b = e.divu(row, "%seq"), l = e.remu(row, "%seq");
       std::string h = e.divu(kc, "%dl"), d = e.remu(kc, "%dl");
-      std::string plane = e.add(e.mul(b, "%heads"), h);
-      elem = e.add(
-          e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
-                      e.ext64(l), "i64"),
-                e.ext64("%dl"), "i64"),
-          e.ext64(d), "i64");
+      elem = headElement(b, "%heads", h, l, d, "%dl");
     }
     chunk(e.cmp("ult", kc, "%k"), ag, elem, soffA());
   }
@@ -389,22 +395,22 @@ void GemmWriter::copyTiles(const std::string &kt, const std::string &buf) {
     std::string col = e.remu(idx, e.i32(BN / 8));
     std::string kr = e.add(k0, r);
     if (odd) {
-      // Row kr clamped to K - 1 (the chunk is 0 past K), columns to N - 1
-      // (their products are never stored).
-      std::string rowBase =
-          e.mul(e.ext64(e.minu(kr, kLast)), e.ext64(nCols), "i64");
+      // Row kr clamped to K - 1 (the chunk is 0 past K); columns n0 + i
+      // below N (0 past N, never stored).
       std::string n0 =
           e.add(e.mul(nTile, e.i32(BN)), e.mul(col, e.i32(8)));
+      std::string elem0 =
+          e.add(e.mul(e.ext64(e.minu(kr, kLast)), e.ext64(nCols), "i64"),
+                e.ext64(n0), "i64");
+      std::string p0 = e.gep(bg, e.mul(elem0, e.i64(2), "i64"), 1, "i64");
       std::string soff =
           wg ? f->swizzledChunkOffset(bOff(buf), r, col, BK)
              : e.add(e.add(bOff(buf), e.mul(r, e.i32(RB))),
                      e.mul(col, e.i32(16)));
       gatherChunk(
-          bg,
           [&](int64_t i) {
-            std::string n = e.minu(e.add(n0, e.i32(i)), nLast);
-            return std::pair{e.add(rowBase, e.ext64(n), "i64"),
-                             std::string()};
+            return std::tuple{p0, 2 * i,
+                              e.cmp("ult", e.add(n0, e.i32(i)), nCols)};
           },
           e.cmp("ult", kr, "%k"), soff);
       continue;
@@ -463,7 +469,6 @@ std::string GemmWriter::run() {
   e.line("%last_m = arith.subi %m, " + e.i32(1) + " : i32");
   if (odd) {
     kLast = e.sub("%k", e.i32(1));
-    nLast = e.sub(nCols, e.i32(1));
     dlC = e.i32(c.headDim);
     seqDl = e.mul(e.ext64("%seq"), e.i64(c.headDim), "i64");
   }
@@ -706,12 +711,7 @@ void GemmWriter::epilogue(const std::vector<std::string> &acc, int64_t mTiles,
         } else if (!readsO) {
           // Column col = (h, d) of row (b, l) -> out[b, h, l, d].
           std::string h = e.divu(col, "%dl"), d = e.remu(col, "%dl");
-          std::string plane = e.add(e.mul(b, headsV), h);
-          std::string elem = e.add(
-              e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
-                          e.ext64(l), "i64"),
-                    e.ext64("%dl"), "i64"),
-              e.ext64(d), "i64");
+          std::string elem = headElement(b, headsV, h, l, d, "%dl");
           std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
           e.line("llvm.store " + f->pack(v0, v1) + ", " + p +
                  " {alignment = 4 : i64} : i32, !llvm.ptr<1>");
@@ -765,12 +765,7 @@ void GemmWriter::oddColumns(const std::string &b,
     } else {
       // Column cj = (h, d) of row (b, l) -> out[b, h, l, d].
       std::string h = e.divu(cj, dlC), d = e.remu(cj, dlC);
-      std::string plane = e.add(e.mul(b, headsV), h);
-      elem = e.add(
-          e.mul(e.add(e.mul(e.ext64(plane), e.ext64("%seq"), "i64"),
-                      e.ext64(l), "i64"),
-                e.ext64(dlC), "i64"),
-          e.ext64(d), "i64");
+      elem = headElement(b, headsV, h, l, d, dlC);
     }
     std::string p = e.gep(cg, e.mul(elem, e.i64(2), "i64"), 1, "i64");
     e.line("llvm.store " +

@@ -621,8 +621,10 @@ struct GemmKernelConfig {
                        kWgmmaStages = 3;
   /// The element-wise wgmma GEMM's N tile: its copies hold the eight
   /// loaded elements of each of a thread's chunks in registers next to the
-  /// 64 x N accumulators (N / 2 a thread), and N = 256 (24 chunks in
-  /// flight, 128 accumulators) spills; N = 128 halves both.
+  /// 64 x N accumulators (N / 2 a thread); with N = 256 (12 chunks a
+  /// thread, 128 accumulators) ptxas needs 244-255 of the 255 registers,
+  /// N = 128 (8 chunks, 64 accumulators) 161-208 (bench/NOTES.md "Layer
+  /// GEMMs: any d_model / head_dim").
   static constexpr int kWgmmaOddBlockN = 128;
   static constexpr int threads() { return 32 * kWarps; }
   /// The N width and K depth of a tile.

@@ -393,6 +393,23 @@ std::string MmaFragments::loadHalfBits(const std::string &p) {
                " : i16 to i32");
 }
 
+std::string MmaFragments::loadHalfBitsIf(const std::string &p,
+                                         int64_t offset,
+                                         const std::string &valid) {
+  // A select after an unconditional load would read past the matrix, and
+  // an scf.if branches: the emulator runs diverged lanes by lowest PC and
+  // faults when they reach the next bar.sync apart.
+  std::string addr = e.let("llvm.ptrtoint " + p + " : !llvm.ptr<1> to i64");
+  std::string h = e.let(
+      "llvm.inline_asm asm_dialect = att \"{\\0A.reg .pred %ldp;\\0A"
+      "setp.ne.b32 %ldp, $2, 0;\\0Amov.b16 $0, 0;\\0A@%ldp ld.global.u16 "
+      "$0, [$1+" +
+      std::to_string(offset) + "];\\0A}\", \"=h,l,r\" " + addr + ", " +
+      e.let("arith.extui " + valid + " : i1 to i32") +
+      " : (i64, i32) -> i16");
+  return e.let("arith.extui " + h + " : i16 to i32");
+}
+
 std::string MmaFragments::packChunk(
     const std::function<std::string(int64_t)> &element) {
   const std::string vecTy = "vector<4xi32>";

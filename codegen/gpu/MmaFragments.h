@@ -138,6 +138,11 @@ public:
   /// extended to i32: the register copies of rows that cp.async cannot
   /// copy (copyOddRows, the element-wise GEMM tiles).
   std::string loadHalfBits(const std::string &p);
+  /// The same element at `offset` bytes past `p` where `valid` (i1), else
+  /// 0: one predicated ld.global, so no address outside the matrix is read
+  /// and the warp does not branch (the element-wise GEMM tiles).
+  std::string loadHalfBitsIf(const std::string &p, int64_t offset,
+                             const std::string &valid);
   /// A 16-byte chunk (vector<4xi32>) of eight 16-bit elements; element(i)
   /// emits element i (i in 0..7) as an i32 holding it zero-extended.
   std::string packChunk(const std::function<std::string(int64_t)> &element);

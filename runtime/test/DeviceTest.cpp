@@ -84,6 +84,25 @@ int32_t launchTwice(ringrt_context *ctx, void *in, void *out, int32_t n,
   return status;
 }
 
+/// Launches `twice` over `n` elements (two blocks) on two fresh 32-element
+/// device buffers of which the host copied the first `copied` elements of
+/// `in` in; returns the launch status and, in `inOut`, `in` (the context
+/// frees the buffers).
+int32_t launchOnCopied(ringrt_context *ctx, int32_t copied, int32_t n,
+                       void **inOut = nullptr) {
+  int32_t status = RINGRT_OK;
+  void *in = ringrt_cg_device_alloc(ctx, &status, 32 * 4);
+  void *out = ringrt_cg_device_alloc(ctx, &status, 32 * 4);
+  std::vector<uint32_t> host(static_cast<size_t>(copied), 5);
+  if (status == RINGRT_OK)
+    status = ringrt_memcpy_to_device(ctx, in, host.data(), copied * 4);
+  if (status != RINGRT_OK)
+    return status;
+  if (inOut)
+    *inOut = in;
+  return launchTwice(ctx, in, out, n, 2);
+}
+
 TEST(Device, EmuAllocCopyRoundTrip) {
   Context c("emu");
   ASSERT_TRUE(c.ctx);
@@ -144,15 +163,9 @@ TEST(Device, EmuLaunchesPtxThroughCodegenAbi) {
 TEST(Device, EmuKernelReadOfUnwrittenMemoryFails) {
   Context c("emu");
   ASSERT_TRUE(c.ctx);
-  int32_t status = RINGRT_OK;
-  void *in = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
-  void *out = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
-  ASSERT_EQ(status, RINGRT_OK);
   // The first 16 elements are copied in; thread 16 reads the 17th.
-  std::vector<uint32_t> host(16, 5);
-  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, in, host.data(), 16 * 4),
-            RINGRT_OK);
-  EXPECT_EQ(launchTwice(c.ctx, in, out, 32, 2), RINGRT_ERR_DEVICE);
+  void *in = nullptr;
+  EXPECT_EQ(launchOnCopied(c.ctx, 16, 32, &in), RINGRT_ERR_DEVICE);
   std::string err = ringrt_last_error();
   EXPECT_NE(err.find("kernel 'twice'"), std::string::npos) << err;
   EXPECT_NE(err.find("thread (16,0,0)"), std::string::npos) << err;
@@ -231,16 +244,10 @@ TEST(Device, EmuWorkspaceStartsEachCallUnwritten) {
 TEST(Device, EmuOutOfBoundsLaunchFailsThroughStatus) {
   Context c("emu");
   ASSERT_TRUE(c.ctx);
-  int32_t status = RINGRT_OK;
-  void *in = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
-  void *out = ringrt_cg_device_alloc(c.ctx, &status, 32 * 4);
-  ASSERT_EQ(status, RINGRT_OK);
-  std::vector<uint32_t> host(32, 5);
-  ASSERT_EQ(ringrt_memcpy_to_device(c.ctx, in, host.data(), 32 * 4),
-            RINGRT_OK);
   // 64 elements over 32-element buffers: thread 32 (CTA 1, thread 0) reads
   // past `in`.
-  EXPECT_EQ(launchTwice(c.ctx, in, out, 64, 2), RINGRT_ERR_DEVICE);
+  void *in = nullptr;
+  EXPECT_EQ(launchOnCopied(c.ctx, 32, 64, &in), RINGRT_ERR_DEVICE);
   std::string err = ringrt_last_error();
   EXPECT_NE(err.find("kernel 'twice'"), std::string::npos) << err;
   EXPECT_NE(err.find("CTA (1,0,0)"), std::string::npos) << err;
@@ -254,7 +261,7 @@ TEST(Device, EmuOutOfBoundsLaunchFailsThroughStatus) {
   EXPECT_EQ(ringrt_cg_device_alloc(c.ctx, &failed, 16), nullptr);
   EXPECT_EQ(failed, RINGRT_ERR_DEVICE);
   ringrt_cg_device_free(c.ctx, &failed, in);
-  ringrt_cg_device_free(c.ctx, &failed, out);
+  EXPECT_EQ(failed, RINGRT_ERR_DEVICE);
 }
 
 TEST(Device, EmuRejectsBadPtxAndUnknownKernel) {

@@ -235,6 +235,32 @@ TEST(Tma, Load2dSwizzlesAndZeroFills) {
     }
 }
 
+TEST(Tma, LoadOfUnwrittenGlobalIsAnError) {
+  // A 100 x 72 bf16 tensor (row pitch 80) from Memory::alloc, written by the
+  // host except element (row 5, column 10).
+  Memory mem;
+  auto *data = static_cast<uint16_t *>(mem.alloc(100 * 80 * 2));
+  std::vector<uint16_t> host(100 * 80, 0x3f80);
+  const size_t hole = 5 * 80 + 10;
+  mem.write(data, host.data(), hole * 2);
+  mem.write(data + hole + 1, host.data(), (host.size() - hole - 1) * 2);
+  MapBytes map;
+  ASSERT_EQ(encode(map, kBF16, 2, data, {72, 100}, {160}, {64, 32}, {1, 1},
+                   0),
+            "");
+  LoadRun bad = runLoad(loadKernel(2, "", "k_map"), map, 4096, 0, 0, 0, mem);
+  EXPECT_NE(bad.err.find("reads uninitialized global memory: 2 of 2 bytes"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find(" + 820 (of 16000 bytes)"), std::string::npos)
+      << bad.err;
+  mem.unregisterRange(bad.smem.data()); // runLoad keeps it after a failure
+  // A box that misses the hole loads (its rows past 100 are zero-filled,
+  // not read).
+  LoadRun ok = runLoad(loadKernel(2, "", "k_map"), map, 4096, 0, 80, 0, mem);
+  EXPECT_EQ(ok.err, "");
+}
+
 TEST(Tma, Swizzle32And64) {
   // Inner boxes of exactly the span: 16 bf16 (32B) and 32 bf16 (64B).
   std::vector<uint16_t> data(64 * 64);

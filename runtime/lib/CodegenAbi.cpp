@@ -77,22 +77,23 @@ ringrt_status hostStaged(ringrt::DeviceBackend &device, const void *in,
 }
 
 /// Runs `collective`, an in-place sum over `count` floats of the device
-/// buffer `buf` that the communicator addresses directly: every byte must
-/// have been written before (DeviceBackend::hostReads), and all are
-/// initialized afterwards.
+/// buffer `buf` that the communicator addresses directly; on a device that
+/// tracksInitialization, every byte must have been written before
+/// (DeviceBackend::hostReads), and all are initialized afterwards.
 template <typename Collective>
 ringrt_status inPlace(ringrt::DeviceBackend &device, float *buf,
                       int64_t count, const char *name, int32_t stage,
                       Collective collective) {
+  if (!device.tracksInitialization() || count <= 0)
+    return collective();
   int64_t bytes = count * static_cast<int64_t>(sizeof(float));
-  if (count > 0)
-    if (ringrt_status st = device.hostReads(
-            buf, bytes,
-            ringrt::formatv("the buffer of the stage %d %s", stage, name)
-                .c_str()))
-      return st;
+  if (ringrt_status st = device.hostReads(
+          buf, bytes,
+          ringrt::formatv("the buffer of the stage %d %s", stage, name)
+              .c_str()))
+    return st;
   ringrt_status st = collective();
-  if (st == RINGRT_OK && count > 0)
+  if (st == RINGRT_OK)
     device.hostWrote(buf, bytes);
   return st;
 }
@@ -192,6 +193,9 @@ ringrt_status deviceAllToAll(ringrt_context *ctx, const void *send,
   if (!ringrt::shiftNeedsHostStaging(ctx)) {
     if (ringrt_status st = device.synchronize())
       return st;
+    if (!device.tracksInitialization())
+      return ctx->comm->allToAll(send, recv, plan.send.data(),
+                                 plan.recv.data(), plan.U, id);
     // The communicator reads the send blocks and writes the receive blocks
     // of device memory in place (DeviceBackend::hostReads/hostWrote).
     std::string what = ringrt::formatv("a send block of all-to-all #%d", id);
@@ -428,7 +432,7 @@ void ringrt_cg_shift_start_dir(ringrt_context *ctx, int32_t *status,
     return record(status,
                   ringrt::stagedShiftStart(ctx, send, recv, bytes, stage, tag,
                                            slot, direction));
-  if (ctx && ctx->deviceBackend)
+  if (ctx && ctx->deviceBackend && ctx->deviceBackend->tracksInitialization())
     return record(status,
                   ringrt::directShiftStart(ctx, send, recv, bytes, stage, tag,
                                            slot, direction));

@@ -162,7 +162,7 @@ ringrt_status ringrt::directShiftStart(ringrt_context *ctx, const void *send,
                                        ringrt_request **req,
                                        int32_t direction) {
   *req = nullptr;
-  if (ctx && ctx->deviceBackend && bytes > 0)
+  if (bytes > 0)
     if (ringrt_status st = ctx->deviceBackend->hostReads(
             send, bytes,
             formatv("the send buffer of the stage %d ring shift", stage)
@@ -186,7 +186,7 @@ ringrt_status ringrt::deviceShiftWait(ringrt_context *ctx,
     ringrt_request *inner = owned->inner;
     owned->inner = nullptr;
     ringrt_status st = ringrt_wait(ctx, inner);
-    if (st == RINGRT_OK && ctx && ctx->deviceBackend && owned->bytes > 0)
+    if (st == RINGRT_OK && owned->bytes > 0)
       ctx->deviceBackend->hostWrote(owned->recv, owned->bytes);
     return st;
   }

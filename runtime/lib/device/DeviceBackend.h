@@ -128,6 +128,11 @@ public:
   /// queued afterwards sees it; need not wait for the copy.
   virtual ringrt_status stageIn(void *dst, const void *src, int64_t bytes);
 
+  /// Whether the device keeps an initialization shadow of its memory (the
+  /// emu device): only then do the callers below do the bookkeeping
+  /// (format messages, wrap requests, walk all-to-all blocks), so the CPU
+  /// and CUDA devices pay nothing for it on the shift path.
+  virtual bool tracksInitialization() const { return false; }
   /// Direct host access to device memory (hostAddressable devices, whose
   /// communicator sends and receives device buffers in place). The emu
   /// device keeps an initialization shadow of its memory: hostReads fails
@@ -208,7 +213,7 @@ ringrt_status stagedShiftStart(ringrt_context *ctx, const void *send,
                                int32_t direction = 1);
 
 /// Starts a ring shift of device buffers that the communicator addresses
-/// in place (hostAddressable device): checks `send` with
+/// in place, on a device that tracksInitialization: checks `send` with
 /// DeviceBackend::hostReads and, when the shift completes, reports `recv`
 /// to hostWrote (deviceShiftWait).
 ringrt_status directShiftStart(ringrt_context *ctx, const void *send,

@@ -145,6 +145,7 @@ public:
   }
   ringrt_status synchronize() override { return RINGRT_OK; }
 
+  bool tracksInitialization() const override { return true; }
   ringrt_status hostReads(const void *ptr, int64_t bytes,
                           const char *what) override {
     size_t n = static_cast<size_t>(bytes);
